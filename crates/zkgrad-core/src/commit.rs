@@ -1,0 +1,88 @@
+//! The model commitment: all weights and biases packed into one multilinear polynomial and
+//! committed with the PCS once, at compile time. Its digest is the model's public identity.
+//!
+//! Packing: block l contributes W_l (index out·2^k_in + in, so the input index is the low
+//! variables) and b_l, each padded with zeros to a power of two.
+
+use serde::{Deserialize, Serialize};
+
+use crate::circuit::{CircuitSpec, Weights};
+use crate::error::Result;
+use crate::field::F;
+use crate::layout::{Layout, padded_column};
+use crate::mle::log2_ceil;
+use crate::pcs::{Commitment, Pcs, ProverData};
+
+/// Whether commitments are hiding (zero knowledge).
+pub const HIDING: bool = false;
+
+/// Public commitment to a model's weights.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ModelCommitment {
+    /// The PCS commitment to the packed weight polynomial.
+    pub pcs: Commitment,
+    /// Variables of the packed weight polynomial.
+    pub num_vars: usize,
+}
+
+impl ModelCommitment {
+    /// 32-byte digest: the model's public identity.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(b"zkgrad-model-commitment-v1");
+        h.update(&(self.num_vars as u64).to_le_bytes());
+        h.update(&self.pcs.digest());
+        *h.finalize().as_bytes()
+    }
+}
+
+/// Column indices of block l's weight and bias in the weight layout.
+pub fn weight_columns(l: usize) -> (usize, usize) {
+    (2 * l, 2 * l + 1)
+}
+
+/// The weight layout the verifier derives from the public circuit.
+pub fn weight_layout(spec: &CircuitSpec) -> Layout {
+    let logs: Vec<usize> = spec
+        .layers
+        .iter()
+        .flat_map(|l| {
+            let (ki, ko) = (log2_ceil(l.in_dim), log2_ceil(l.out_dim));
+            [ki + ko, ko]
+        })
+        .collect();
+    Layout::new(&logs)
+}
+
+/// Packs the weights into the committed table.
+pub fn pack_weights(spec: &CircuitSpec, w: &Weights) -> Vec<F> {
+    let layout = weight_layout(spec);
+    let mut cols = Vec::with_capacity(2 * spec.layers.len());
+    for (l, lw) in spec.layers.iter().zip(&w.layers) {
+        let (ki, ko) = (log2_ceil(l.in_dim), log2_ceil(l.out_dim));
+        let mut wcol = vec![crate::field::from_i64(0); 1 << (ki + ko)];
+        for (o, row) in lw.weight.chunks_exact(l.in_dim).enumerate() {
+            for (i, &v) in row.iter().enumerate() {
+                wcol[(o << ki) + i] = crate::field::from_i64(v);
+            }
+        }
+        cols.push(wcol);
+        cols.push(padded_column(&lw.bias, ko, 0));
+    }
+    layout.pack(&cols)
+}
+
+/// Commits to the weights; deterministic given the seed.
+pub fn commit_model(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<ModelCommitment> {
+    Ok(commit_with_data(spec, w, seed)?.0)
+}
+
+/// Commits and keeps the prover data (the prover recomputes this from the weights and seed).
+pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
+    spec.validate()?;
+    spec.check_weights(w)?;
+    let layout = weight_layout(spec);
+    let pcs = Pcs::new(layout.num_vars, HIDING);
+    let (c, data) = pcs.commit(pack_weights(spec, w), seed);
+    Ok((ModelCommitment { pcs: c, num_vars: layout.num_vars }, data))
+}

@@ -1,0 +1,44 @@
+//! Typed errors of the proof system. The verifier returns these; it never panics on bytes.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while proving or verifying.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ProofError {
+    /// The proof bytes do not start with the zkgrad magic.
+    #[error("not a zkgrad proof (bad magic bytes)")]
+    BadMagic,
+    /// The proof was written by an incompatible format version.
+    #[error("unsupported proof format version {got} (expected {expected})")]
+    BadVersion { expected: u16, got: u16 },
+    /// The proof bytes could not be decoded.
+    #[error("malformed proof: {0}")]
+    Malformed(String),
+    /// The proof's shape does not match the circuit (wrong number of rounds, layers, ...).
+    #[error("proof shape mismatch in {what}: expected {expected}, got {got}")]
+    Shape { what: &'static str, expected: usize, got: usize },
+    /// A sumcheck round polynomial does not agree with the running claim.
+    #[error("sumcheck failed in {0}")]
+    Sumcheck(&'static str),
+    /// A final claim of a layer does not match.
+    #[error("layer check failed: {0}")]
+    Layer(String),
+    /// A lookup (range check / activation table) argument does not balance.
+    #[error("lookup argument failed: {0}")]
+    Lookup(String),
+    /// The polynomial commitment opening was rejected.
+    #[error("commitment opening rejected: {0}")]
+    Pcs(String),
+    /// The proof was made for other weights than the commitment the verifier expects.
+    #[error("model commitment mismatch")]
+    Commitment,
+    /// The witness does not satisfy the circuit (prover side, names the place).
+    #[error("witness invalid at {layer}: {detail}")]
+    Witness { layer: String, detail: String },
+    /// The circuit description itself is inconsistent.
+    #[error("invalid circuit: {0}")]
+    Circuit(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = core::result::Result<T, ProofError>;

@@ -1,0 +1,675 @@
+//! Multilinear polynomial commitment: WHIR (`p3-whir`) over Goldilocks with Blake3 Merkle trees.
+//!
+//! # Conventions
+//!
+//! * A committed polynomial has `2^num_vars` base-field evaluations over the boolean hypercube.
+//!   Bit `i` of the evaluation index is variable `i` (**little-endian**: `point[0]` is the lowest
+//!   index bit). `p3-whir` / `p3-multilinear-util` use the opposite (big-endian) order, so every
+//!   point is reversed before it reaches WHIR.
+//! * **Padding.** WHIR needs a minimum size (the first fold and the query budget must fit, and the
+//!   hiding code needs slack rows for its randomness). [`Pcs::new`] picks the smallest
+//!   `padded_vars >= num_vars` that gives a valid configuration (at least [`PcsParams::min_num_vars`]).
+//!   The evaluation table is extended with zeros to `2^padded_vars` entries, i.e. new *high*
+//!   variables `x_num_vars .. x_{padded_vars-1}` are added and
+//!   `f'(x) = f(x_0..x_{n-1}) · Π_{i>=n} (1 - x_i)`. A point `z` of length `num_vars` is opened as
+//!   `z ‖ 0…0`, so `f'(z ‖ 0) = f(z)`. Callers never see the padding.
+//!
+//! # Transcript binding
+//!
+//! `commit` needs no transcript (the weights are committed at compile time): WHIR's commit wants
+//! a challenger, so a throw-away one is used and the Merkle root is kept. The *caller* absorbs
+//! [`Commitment::digest`] into its transcript before using the commitment. [`Pcs::open`] and
+//! [`Pcs::verify`] then, in the same order:
+//!
+//! 1. absorb the commitment digest (label `pcs.commitment`; the digest hashes a version tag, the
+//!    parameter description, `num_vars`, the hiding flag and the Merkle root),
+//! 2. absorb every opening point (label `pcs.points`),
+//! 3. hand the inner challenger to WHIR, which observes the claimed values (and, in hiding mode,
+//!    the Merkle root and the points once more) before it samples its first challenge.
+//!
+//! So changing the commitment, a point, a value or any proof byte changes the challenges or fails
+//! a check.
+//!
+//! # Hiding (zero-knowledge) mode
+//!
+//! `hiding = true` uses `p3-whir`'s HVZK-WHIR ([`HidingWhirPcs`], eprint 2026/391): the first
+//! oracle is a randomised Reed–Solomon encoding, every sumcheck is masked, out-of-domain answers
+//! are padded, and the base case is one-time padded. On top of that the Merkle leaves are salted
+//! (`MerkleTreeHidingMmcs`, 2 Goldilocks salt elements = 128 bits per leaf), so unopened leaf
+//! digests reveal nothing either. All commit randomness (encoding randomness, salts) is derived
+//! from the caller's 32-byte seed with a seeded ChaCha-based `StdRng` (rand 0.10, pinned through
+//! `Cargo.lock`), so `commit(evals, seed)` is reproducible. Opening randomness is derived from the
+//! same secret seed *and* the current transcript state (a forked challenger), so two openings in
+//! different transcripts never reuse masks, while the same opening in the same transcript is
+//! reproducible. The guarantee is honest-verifier ZK as analysed in the HVZK-WHIR paper (the
+//! transcript is Fiat–Shamir, so the verifier is honest by construction); only the opened values,
+//! the sizes and the parameters are revealed. Whoever knows the seed can strip the masks: keep it
+//! secret.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use p3_blake3::Blake3;
+use p3_challenger::{CanObserve, CanSample};
+use p3_commit::MultilinearPcs;
+use p3_dft::Radix2DFTSmallBatch;
+use p3_field::{PrimeCharacteristicRing, PrimeField64};
+use p3_matrix::dense::RowMajorMatrix;
+use p3_merkle_tree::{MerkleTreeHidingMmcs, MerkleTreeMmcs};
+use p3_multilinear_util::point::Point;
+use p3_multilinear_util::poly::Poly;
+use p3_sumcheck::layout::{Layout, SuffixProver, Table};
+use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
+use p3_symmetric::{CompressionFunctionFromHasher, MerkleCap, SerializingHasher};
+use p3_whir::{
+    FoldingFactor, HidingWhirPcs, HidingWhirProverData, ProtocolParameters,
+    SecurityAssumption, WhirConfig, WhirProof, WhirProver, WhirProverData, ZkParameters,
+    ZkWhirConfig, ZkWhirProof,
+};
+use rand_p3::SeedableRng;
+use rand_p3::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProofError;
+use crate::field::{EF, F};
+use crate::transcript::{Challenger, Transcript};
+
+// ---------------------------------------------------------------------------------------------
+// Concrete p3 types.
+// ---------------------------------------------------------------------------------------------
+
+type Dft = Radix2DFTSmallBatch<F>;
+/// Leaf hash: serialise the row's field elements to bytes, Blake3 them.
+type LeafHash = SerializingHasher<Blake3>;
+/// Inner nodes: Blake3 of the two 32-byte children.
+type NodeCompress = CompressionFunctionFromHasher<Blake3, 2, 32>;
+/// Merkle tree of the non-hiding mode.
+type PlainMmcs = MerkleTreeMmcs<F, u8, LeafHash, NodeCompress, 2, 32>;
+/// Goldilocks salt elements per Merkle leaf in hiding mode (2 × 64 bits).
+const SALT_ELEMS: usize = 2;
+/// Merkle tree of the hiding mode: every leaf is salted.
+type HidingMmcs = MerkleTreeHidingMmcs<F, u8, LeafHash, NodeCompress, StdRng, 2, 32, SALT_ELEMS>;
+/// Stacked-layout prover used by plain WHIR (one table, one column here).
+type PlainLayout = SuffixProver<F, EF>;
+type PlainWhir = WhirProver<EF, F, Dft, PlainMmcs, Challenger, PlainLayout>;
+type HidingWhir = HidingWhirPcs<EF, F, Dft, HidingMmcs, Challenger, StdRng>;
+type Root = MerkleCap<F, [u8; 32]>;
+
+/// Version tag hashed into every commitment digest; bump it when parameters or encodings change.
+const DIGEST_TAG: &[u8] = b"zkgrad.pcs.whir-goldilocks2-blake3.v1";
+
+fn plain_mmcs() -> PlainMmcs {
+    PlainMmcs::new(LeafHash::new(Blake3 {}), NodeCompress::new(Blake3 {}), 0)
+}
+
+fn hiding_mmcs(rng: StdRng) -> HidingMmcs {
+    HidingMmcs::new(LeafHash::new(Blake3 {}), NodeCompress::new(Blake3 {}), 0, rng)
+}
+
+fn scratch_challenger() -> Challenger {
+    Challenger::from_hasher(Vec::new(), Blake3 {})
+}
+
+/// Derives a child RNG from the secret seed, a purpose label and extra context bytes.
+fn derive_rng(seed: &[u8; 32], label: &str, context: &[u8]) -> StdRng {
+    let mut h = blake3::Hasher::new_keyed(seed);
+    h.update(&(label.len() as u64).to_le_bytes());
+    h.update(label.as_bytes());
+    h.update(&(context.len() as u64).to_le_bytes());
+    h.update(context);
+    StdRng::from_seed(*h.finalize().as_bytes())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+// ---------------------------------------------------------------------------------------------
+
+/// Tunable WHIR parameters. [`PcsParams::default`] is what [`Pcs::new`] uses; other values are
+/// meant for benchmarking only (they change the commitment digest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PcsParams {
+    /// Target security in bits, including `pow_bits` of grinding.
+    pub security_level: usize,
+    /// Grinding budget in bits (the largest PoW any phase may demand).
+    pub pow_bits: usize,
+    /// Proximity-gap / list-decoding assumption used to size the queries.
+    pub assumption: SecurityAssumption,
+    /// log2 of the inverse rate of the first Reed–Solomon codeword.
+    pub starting_log_inv_rate: usize,
+    /// Variables folded in the first WHIR round.
+    pub first_folding_factor: usize,
+    /// Variables folded in every later WHIR round.
+    pub folding_factor: usize,
+    /// Increase of the log inverse rate per WHIR round (`None`: p3's default, `folding_factor − 1`,
+    /// i.e. the domain halves every round).
+    pub rate_step: Option<usize>,
+    /// Smallest polynomial (in variables) handed to WHIR; smaller ones are zero-padded.
+    pub min_num_vars: usize,
+    /// HVZK sumcheck mask length (hiding mode only).
+    pub zk_ell: usize,
+    /// log2 inverse rate of the HVZK mask codes (hiding mode only).
+    pub zk_mask_log_inv_rate: usize,
+}
+
+impl Default for PcsParams {
+    fn default() -> Self {
+        Self {
+            security_level: 100,
+            pow_bits: 16,
+            assumption: SecurityAssumption::CapacityBound,
+            starting_log_inv_rate: 1,
+            first_folding_factor: 4,
+            folding_factor: 4,
+            rate_step: None,
+            min_num_vars: 8,
+            zk_ell: 8,
+            zk_mask_log_inv_rate: 3,
+        }
+    }
+}
+
+impl PcsParams {
+    fn protocol(&self, num_vars: usize) -> ProtocolParameters {
+        let folding = FoldingFactor::ConstantFromSecondRound(self.first_folding_factor, self.folding_factor);
+        let round_log_inv_rates = match (self.rate_step, folding.compute_number_of_rounds(num_vars)) {
+            (Some(step), Ok((rounds, _))) => {
+                (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect()
+            }
+            _ => Vec::new(),
+        };
+        ProtocolParameters {
+            starting_log_inv_rate: self.starting_log_inv_rate,
+            round_log_inv_rates,
+            folding_factor: folding,
+            soundness_type: self.assumption,
+            security_level: self.security_level,
+            pow_bits: self.pow_bits,
+        }
+    }
+
+    /// Canonical byte description, hashed into the commitment digest.
+    fn describe(&self) -> Vec<u8> {
+        let assumption = match self.assumption {
+            SecurityAssumption::UniqueDecoding => 0u64,
+            SecurityAssumption::JohnsonBound => 1,
+            SecurityAssumption::CapacityBound => 2,
+        };
+        [
+            self.security_level as u64,
+            self.pow_bits as u64,
+            assumption,
+            self.starting_log_inv_rate as u64,
+            self.first_folding_factor as u64,
+            self.folding_factor as u64,
+            self.rate_step.map_or(u64::MAX, |s| s as u64),
+            self.min_num_vars as u64,
+            self.zk_ell as u64,
+            self.zk_mask_log_inv_rate as u64,
+            SALT_ELEMS as u64,
+        ]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public types.
+// ---------------------------------------------------------------------------------------------
+
+/// Public commitment to one multilinear polynomial.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Commitment {
+    /// Number of variables of the committed polynomial (before internal padding).
+    pub num_vars: u32,
+    /// Whether the commitment was made in hiding (zero-knowledge) mode.
+    pub hiding: bool,
+    /// Merkle root of the first WHIR codeword.
+    pub root: [u8; 32],
+    /// Hash of the PCS parameters the commitment was made with.
+    pub params: [u8; 32],
+}
+
+impl Commitment {
+    /// Binding digest of the commitment: version tag, parameters, shape, hiding flag and root.
+    /// Absorb this into the transcript before relying on the commitment.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(&(DIGEST_TAG.len() as u64).to_le_bytes());
+        h.update(DIGEST_TAG);
+        h.update(&self.params);
+        h.update(&u64::from(self.num_vars).to_le_bytes());
+        h.update(&[u8::from(self.hiding)]);
+        h.update(&self.root);
+        *h.finalize().as_bytes()
+    }
+
+    fn cap(&self) -> Root {
+        MerkleCap::new(vec![self.root])
+    }
+}
+
+enum DataInner {
+    Plain(WhirProverData<F, EF, PlainMmcs, PlainLayout>),
+    Hiding { data: HidingWhirProverData<F, EF, HidingMmcs>, seed: [u8; 32] },
+}
+
+/// Prover-side data kept between `commit` and `open` (the codeword and its Merkle tree).
+pub struct ProverData {
+    commitment: Commitment,
+    inner: DataInner,
+}
+
+impl ProverData {
+    /// The commitment this data opens.
+    pub fn commitment(&self) -> &Commitment {
+        &self.commitment
+    }
+}
+
+impl std::fmt::Debug for ProverData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProverData").field("commitment", &self.commitment).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+enum ProofBody {
+    Plain(WhirProof<F, EF, PlainMmcs>),
+    Hiding(ZkWhirProof<F, EF, HidingMmcs>),
+}
+
+/// One WHIR opening proof for several points of one commitment. The claimed values are *not*
+/// stored here: the verifier receives them separately (they are bound by the transcript).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct OpeningProof {
+    body: ProofBody,
+}
+
+impl std::fmt::Debug for OpeningProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = match &self.body {
+            ProofBody::Plain(p) => format!("plain WHIR, {} rounds", p.rounds.len()),
+            ProofBody::Hiding(p) => format!("HVZK-WHIR, {} rounds", p.rounds.len()),
+        };
+        f.debug_struct("OpeningProof").field("mode", &mode).finish_non_exhaustive()
+    }
+}
+
+impl OpeningProof {
+    /// Size in bytes with the bincode 2 `standard()` configuration.
+    pub fn size_bytes(&self) -> usize {
+        bincode::serde::encode_to_vec(self, bincode::config::standard()).map_or(0, |v| v.len())
+    }
+}
+
+enum Engine {
+    Plain(PlainWhir),
+    Hiding(ZkWhirConfig<EF, F, Challenger>),
+}
+
+/// A WHIR polynomial commitment scheme fixed for one polynomial size.
+///
+/// Multilinear convention: the polynomial has `2^num_vars` evaluations over the boolean
+/// hypercube, and bit `i` of the evaluation index is variable `i` (little-endian: `point[0]` is
+/// the lowest index bit). See the module documentation for padding, binding and hiding.
+pub struct Pcs {
+    num_vars: usize,
+    padded_vars: usize,
+    hiding: bool,
+    params: PcsParams,
+    params_hash: [u8; 32],
+    dft: Dft,
+    engine: Engine,
+}
+
+impl std::fmt::Debug for Pcs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pcs")
+            .field("num_vars", &self.num_vars)
+            .field("padded_vars", &self.padded_vars)
+            .field("hiding", &self.hiding)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Largest supported number of variables (Goldilocks two-adicity and memory bound).
+pub const MAX_NUM_VARS: usize = 30;
+
+impl Pcs {
+    /// PCS for polynomials in `num_vars` variables (`0 ..= MAX_NUM_VARS`), default parameters.
+    ///
+    /// # Panics
+    /// If `num_vars > MAX_NUM_VARS` (use [`Pcs::try_new`] to get an error instead).
+    pub fn new(num_vars: usize, hiding: bool) -> Self {
+        Self::try_new(num_vars, hiding).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Pcs::new`] but returns an error for unsupported sizes.
+    pub fn try_new(num_vars: usize, hiding: bool) -> Result<Self, ProofError> {
+        Self::with_params(num_vars, hiding, PcsParams::default())
+    }
+
+    /// PCS with explicit parameters (benchmarking; the default is what proofs use).
+    pub fn with_params(num_vars: usize, hiding: bool, params: PcsParams) -> Result<Self, ProofError> {
+        if num_vars > MAX_NUM_VARS {
+            return Err(ProofError::Pcs(format!(
+                "polynomial with {num_vars} variables exceeds the supported maximum {MAX_NUM_VARS}"
+            )));
+        }
+        let params_hash = *blake3::hash(&params.describe()).as_bytes();
+        let start = num_vars.max(params.min_num_vars).max(params.first_folding_factor);
+        let mut last_err = String::new();
+        // The smallest padded size that yields a valid configuration. Larger sizes only ever
+        // add slack, so a handful of steps always suffices for sane parameters.
+        for padded_vars in start..=(start + 12).min(MAX_NUM_VARS + 8) {
+            let engine = if hiding {
+                let zk = ZkParameters {
+                    ell_zk: params.zk_ell,
+                    mask_log_inv_rate: params.zk_mask_log_inv_rate,
+                };
+                match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, params.protocol(padded_vars), zk) {
+                    Ok(cfg) => Engine::Hiding(cfg),
+                    Err(e) => {
+                        last_err = e.to_string();
+                        continue;
+                    }
+                }
+            } else {
+                match WhirConfig::<EF, F, Challenger>::new(padded_vars, params.protocol(padded_vars)) {
+                    Ok(cfg) => Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs())),
+                    Err(e) => {
+                        last_err = e.to_string();
+                        continue;
+                    }
+                }
+            };
+            return Ok(Self {
+                num_vars,
+                padded_vars,
+                hiding,
+                params,
+                params_hash,
+                dft: Dft::default(),
+                engine,
+            });
+        }
+        Err(ProofError::Pcs(format!(
+            "no valid WHIR configuration for {num_vars} variables (hiding = {hiding}): {last_err}"
+        )))
+    }
+
+    /// Number of variables of the committed polynomials.
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    /// Number of variables WHIR actually runs on (after zero-padding small polynomials).
+    pub fn padded_num_vars(&self) -> usize {
+        self.padded_vars
+    }
+
+    /// Whether this PCS is in hiding (zero-knowledge) mode.
+    pub fn hiding(&self) -> bool {
+        self.hiding
+    }
+
+    /// Parameters in use.
+    pub fn params(&self) -> &PcsParams {
+        &self.params
+    }
+
+    /// Soundness of one opening in bits, as configured.
+    ///
+    /// Assumption: `p3-whir`'s round-by-round analysis with the **Johnson-bound** regime
+    /// (`SecurityAssumption::JohnsonBound`: list decoding up to the Johnson radius with the
+    /// proven proximity-gap bounds of BCIKS20 — no conjecture up to capacity), a 128-bit
+    /// challenge field, Blake3 modelled as a random oracle, and grinding counted at its nominal
+    /// bits. `p3-whir` sizes queries, out-of-domain samples and grinding so that every round
+    /// reaches `security_level`; the opening value is therefore
+    /// `min(security_level, field bits − log2(#points)) ` where the second term bounds the
+    /// batching of the opened points by powers of one challenge.
+    pub fn soundness_bits(&self) -> f64 {
+        // Batching up to 2^20 points by powers of alpha loses log2(points) bits of the field.
+        let batching = crate::field::EF_BITS - 20.0;
+        (self.params.security_level as f64).min(batching)
+    }
+
+    fn new_commitment(&self, root: [u8; 32]) -> Commitment {
+        Commitment {
+            num_vars: self.num_vars as u32,
+            hiding: self.hiding,
+            root,
+            params: self.params_hash,
+        }
+    }
+
+    /// Commits to `evals` (`2^num_vars` values, little-endian index convention).
+    ///
+    /// Deterministic given `(evals, seed)`: all randomness (hiding encoding randomness and
+    /// Merkle salts) is derived from `seed`, so the owner can recompute the same commitment
+    /// and prover data later. In non-hiding mode the seed is ignored.
+    ///
+    /// # Panics
+    /// If `evals.len() != 2^num_vars`.
+    pub fn commit(&self, mut evals: Vec<F>, seed: [u8; 32]) -> (Commitment, ProverData) {
+        assert_eq!(
+            evals.len(),
+            1usize << self.num_vars,
+            "pcs: expected 2^{} evaluations, got {}",
+            self.num_vars,
+            evals.len()
+        );
+        // Zero-padding adds high variables (see module docs).
+        evals.resize(1usize << self.padded_vars, F::ZERO);
+        let mut scratch = scratch_challenger();
+        match &self.engine {
+            Engine::Plain(whir) => {
+                let table = Table::new(RowMajorMatrix::new(evals, 1usize << self.padded_vars));
+                let witness = PlainLayout::new_witness(vec![table], whir.config.round_folding_factor(0));
+                let (cap, data) = MultilinearPcs::<EF, Challenger>::commit(whir, witness, &mut scratch);
+                let commitment = self.new_commitment(cap.roots()[0]);
+                (commitment.clone(), ProverData { commitment, inner: DataInner::Plain(data) })
+            }
+            Engine::Hiding(cfg) => {
+                let pcs = HidingWhir::new(
+                    cfg.clone(),
+                    self.dft.clone(),
+                    hiding_mmcs(derive_rng(&seed, "commit.salts", &[])),
+                    derive_rng(&seed, "commit.encoding", &[]),
+                );
+                let (cap, data) = pcs.commit(Poly::new(evals), &mut scratch);
+                let commitment = self.new_commitment(cap.roots()[0]);
+                (commitment.clone(), ProverData { commitment, inner: DataInner::Hiding { data, seed } })
+            }
+        }
+    }
+
+    /// Converts a little-endian point of `num_vars` coordinates to WHIR's big-endian point over
+    /// the padded variables.
+    fn whir_point(&self, point: &[EF]) -> Point<EF> {
+        let mut coords: Vec<EF> = point.to_vec();
+        coords.resize(self.padded_vars, EF::ZERO);
+        coords.reverse();
+        Point::new(coords)
+    }
+
+    fn plain_protocol(&self, num_points: usize) -> OpeningProtocol {
+        OpeningProtocol::new(vec![TableSpec::new(
+            TableShape::new(self.padded_vars, 1),
+            vec![OpeningBatch::new(vec![0], Vec::new()); num_points],
+        )])
+    }
+
+    /// Absorbs what both sides bind before WHIR runs: the commitment digest and the points.
+    fn bind(&self, commitment: &Commitment, points: &[Vec<EF>], transcript: &mut Transcript) {
+        transcript.absorb_bytes("pcs.commitment", &commitment.digest());
+        transcript.absorb_u64s("pcs.shape", &[self.num_vars as u64, points.len() as u64]);
+        let flat: Vec<EF> = points.iter().flatten().copied().collect();
+        transcript.absorb_ext("pcs.points", &flat);
+    }
+
+    /// Opens the committed polynomial at every point in `points` (each of length `num_vars`,
+    /// little-endian) with one proof. Returns the evaluations and the proof.
+    ///
+    /// # Panics
+    /// If `points` is empty, a point has the wrong length, or the data belongs to another mode.
+    pub fn open(
+        &self,
+        data: ProverData,
+        points: &[Vec<EF>],
+        transcript: &mut Transcript,
+    ) -> (Vec<EF>, OpeningProof) {
+        assert!(!points.is_empty(), "pcs: open needs at least one point");
+        for p in points {
+            assert_eq!(p.len(), self.num_vars, "pcs: point has {} coordinates, expected {}", p.len(), self.num_vars);
+        }
+        assert_eq!(data.commitment.num_vars as usize, self.num_vars, "pcs: prover data of another size");
+        self.bind(&data.commitment, points, transcript);
+        let whir_points: Vec<Point<EF>> = points.iter().map(|p| self.whir_point(p)).collect();
+        match (&self.engine, data.inner) {
+            (Engine::Plain(whir), DataInner::Plain(d)) => {
+                let protocol = self.plain_protocol(points.len());
+                let proof = PrescribedPointPcs::<EF, Challenger>::open_at(
+                    whir,
+                    d,
+                    &protocol,
+                    &whir_points,
+                    transcript.challenger_mut(),
+                );
+                let values = proof.evals.iter().map(|b| b.current()[0]).collect();
+                (values, OpeningProof { body: ProofBody::Plain(proof.whir) })
+            }
+            (Engine::Hiding(cfg), DataInner::Hiding { data: d, seed }) => {
+                // Opening randomness: secret seed + a fork of the transcript (not advanced).
+                let mut fork = transcript.challenger_mut().clone();
+                let nonce: [F; 4] = core::array::from_fn(|_| fork.sample());
+                let mut ctx: Vec<u8> = nonce.iter().flat_map(|x| x.as_canonical_u64().to_le_bytes()).collect();
+                ctx.extend_from_slice(&data.commitment.root);
+                let pcs = HidingWhir::new(
+                    cfg.clone(),
+                    self.dft.clone(),
+                    hiding_mmcs(derive_rng(&seed, "open.salts", &ctx)),
+                    derive_rng(&seed, "open.masks", &ctx),
+                );
+                // The hiding verifier observes the root itself; mirror it here.
+                transcript.challenger_mut().observe(data.commitment.cap());
+                let mut proof = MultilinearPcs::<EF, Challenger>::open(
+                    &pcs,
+                    d,
+                    whir_points,
+                    transcript.challenger_mut(),
+                );
+                let values = std::mem::take(&mut proof.evals);
+                (values, OpeningProof { body: ProofBody::Hiding(proof) })
+            }
+            _ => panic!("pcs: prover data was made in the other (hiding / non-hiding) mode"),
+        }
+    }
+
+    /// Verifies that the committed polynomial takes `values[i]` at `points[i]`.
+    ///
+    /// Never panics on any proof contents: every rejection is `Err(ProofError::Pcs(..))`.
+    pub fn verify(
+        &self,
+        commitment: &Commitment,
+        points: &[Vec<EF>],
+        values: &[EF],
+        proof: &OpeningProof,
+        transcript: &mut Transcript,
+    ) -> Result<(), ProofError> {
+        let reject = |msg: String| Err(ProofError::Pcs(msg));
+        if commitment.num_vars as usize != self.num_vars {
+            return reject(format!(
+                "commitment is for {} variables, expected {}",
+                commitment.num_vars, self.num_vars
+            ));
+        }
+        if commitment.hiding != self.hiding {
+            return reject("commitment hiding mode differs from the verifier's".into());
+        }
+        if commitment.params != self.params_hash {
+            return reject("commitment was made with other PCS parameters".into());
+        }
+        if points.is_empty() {
+            return reject("no opening points".into());
+        }
+        if points.len() != values.len() {
+            return reject(format!("{} points but {} values", points.len(), values.len()));
+        }
+        if let Some(p) = points.iter().find(|p| p.len() != self.num_vars) {
+            return reject(format!("point has {} coordinates, expected {}", p.len(), self.num_vars));
+        }
+        self.check_shape(&proof.body)?;
+        self.bind(commitment, points, transcript);
+        let whir_points: Vec<Point<EF>> = points.iter().map(|p| self.whir_point(p)).collect();
+        let cap = commitment.cap();
+
+        let result = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
+            match (&self.engine, &proof.body) {
+                (Engine::Plain(whir), ProofBody::Plain(wp)) => {
+                    let protocol = self.plain_protocol(points.len());
+                    let full = p3_whir::PcsProof {
+                        whir: wp.clone(),
+                        evals: values.iter().map(|&v| OpeningBatch::new(vec![v], Vec::new())).collect(),
+                    };
+                    PrescribedPointPcs::<EF, Challenger>::verify_at(
+                        whir,
+                        &cap,
+                        &full,
+                        &protocol,
+                        &whir_points,
+                        transcript.challenger_mut(),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| format!("WHIR: {e}"))
+                }
+                (Engine::Hiding(cfg), ProofBody::Hiding(zp)) => {
+                    let pcs = HidingWhir::new(
+                        cfg.clone(),
+                        self.dft.clone(),
+                        hiding_mmcs(StdRng::from_seed([0; 32])),
+                        StdRng::from_seed([0; 32]),
+                    );
+                    let mut full = zp.clone();
+                    full.evals = values.to_vec();
+                    MultilinearPcs::<EF, Challenger>::verify(
+                        &pcs,
+                        &cap,
+                        &full,
+                        transcript.challenger_mut(),
+                        whir_points,
+                    )
+                    .map_err(|e| format!("HVZK-WHIR: {e}"))
+                }
+                _ => Err("proof mode (hiding / non-hiding) differs from the verifier's".into()),
+            }
+        }));
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(msg)) => Err(ProofError::Pcs(msg)),
+            Err(_) => Err(ProofError::Pcs("malformed proof (verifier check panicked)".into())),
+        }
+    }
+
+    /// Cheap structural checks that p3 types cannot express (a deserialised Merkle cap may hold
+    /// any number of roots; we commit with one root).
+    fn check_shape(&self, body: &ProofBody) -> Result<(), ProofError> {
+        let one_root = |c: &Root| c.num_roots() == 1;
+        let ok = match body {
+            ProofBody::Plain(p) => p.rounds.iter().all(|r| r.commitment.as_ref().is_none_or(one_root)),
+            ProofBody::Hiding(p) => {
+                p.sumcheck_mask_commitments.iter().all(one_root)
+                    && p.rounds.iter().all(|r| one_root(&r.commitment) && one_root(&r.mask_commitment))
+                    && one_root(&p.base_case.fresh_main_commitment)
+                    && p.base_case.fresh_mask_commitments.iter().all(one_root)
+                    && p.evals.is_empty()
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ProofError::Pcs("malformed proof: bad Merkle commitment shape".into()))
+        }
+    }
+}

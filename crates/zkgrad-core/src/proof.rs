@@ -1,0 +1,85 @@
+//! The proof object and its versioned byte encoding: magic `ZKGP`, a little-endian u16 format
+//! version, then the bincode (serde) body. Decoding is bounded and never panics.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ProofError, Result};
+use crate::field::EF;
+use crate::logup::TreeProof;
+use crate::pcs::{Commitment, OpeningProof};
+use crate::sumcheck::SumcheckProof;
+
+/// Magic bytes at the start of every proof.
+pub const MAGIC: &[u8; 4] = b"ZKGP";
+/// Current format version.
+pub const VERSION: u16 = 1;
+/// Decoding refuses bodies larger than this (bounds allocations on hostile input).
+const MAX_PROOF_BYTES: usize = 64 << 20;
+
+/// The messages proving one dense block.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BlockProof {
+    /// q̃(r) and t̃(r) at the block's output point r.
+    pub q_t: [EF; 2],
+    /// b̃(r).
+    pub bias: EF,
+    /// Sumcheck for Σ_j W̃(r, j)·ã(j).
+    pub sumcheck: SumcheckProof,
+    /// W̃(r, ρ) and ã(ρ) at the sumcheck point ρ.
+    pub w_a: [EF; 2],
+}
+
+/// A lookup's fraction tree and the committed column values at its leaf point.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LookupProof {
+    /// The fraction-sum tree.
+    pub tree: TreeProof,
+    /// Column evaluations at the leaf point (one, or two for pair lookups).
+    pub evals: Vec<EF>,
+}
+
+/// A proof of one inference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Proof {
+    /// The claimed (public) output of the computation.
+    pub output: Vec<i64>,
+    /// Commitment to this proof's witness columns.
+    pub witness_commitment: Commitment,
+    /// Witness lookups, then one per table (multiplicities), in plan order.
+    pub lookups: Vec<LookupProof>,
+    /// Dense blocks from the last to the first.
+    pub blocks: Vec<BlockProof>,
+    /// Opening of the witness polynomial at every claimed point.
+    pub witness_opening: OpeningProof,
+    /// Opening of the weight polynomial at every claimed point.
+    pub weight_opening: OpeningProof,
+}
+
+impl Proof {
+    /// Encodes the proof as versioned bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("proofs always encode");
+        out.extend(body);
+        out
+    }
+
+    /// Decodes versioned bytes; every malformed input is a typed error.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() < 6 || &b[..4] != MAGIC {
+            return Err(ProofError::BadMagic);
+        }
+        let version = u16::from_le_bytes([b[4], b[5]]);
+        if version != VERSION {
+            return Err(ProofError::BadVersion { expected: VERSION, got: version });
+        }
+        let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
+        let (proof, used): (Proof, usize) =
+            bincode::serde::decode_from_slice(&b[6..], cfg).map_err(|e| ProofError::Malformed(e.to_string()))?;
+        if used != b.len() - 6 {
+            return Err(ProofError::Malformed(format!("{} trailing bytes", b.len() - 6 - used)));
+        }
+        Ok(proof)
+    }
+}

@@ -1,0 +1,135 @@
+//! The verifier: replays the prover's transcript (see `prover.rs`), checks every lookup balance,
+//! every layer relation and both polynomial openings, and returns the verified output.
+//! It works from public data only and never panics on proof contents.
+
+use p3_field::{Field, PrimeCharacteristicRing};
+
+use crate::circuit::CircuitSpec;
+use crate::commit::{HIDING, ModelCommitment, weight_columns, weight_layout};
+use crate::error::{ProofError, Result};
+use crate::field::{EF, EF_BITS};
+use crate::logup::{self, add_fractions, zero_fraction};
+use crate::mle::{evaluate_i64_padded, log2_ceil};
+use crate::pcs::Pcs;
+use crate::proof::Proof;
+use crate::prover::start_transcript;
+use crate::sumcheck;
+use crate::tables::{SIGNED_OFFSET, TABLE_BITS};
+use crate::witness::WitnessPlan;
+
+fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
+    if expected == got { Ok(()) } else { Err(ProofError::Shape { what, expected, got }) }
+}
+
+/// Verifies a proof against the public circuit and model commitment; returns the verified output.
+pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
+    spec.validate()?;
+    let plan = WitnessPlan::new(spec);
+    let wlayout = weight_layout(spec);
+    shape("weight polynomial variables", wlayout.num_vars, mc.num_vars)?;
+    shape("output length", spec.output_len(), proof.output.len())?;
+    shape("lookups", plan.lookups.len() + plan.tables.len(), proof.lookups.len())?;
+    shape("blocks", spec.layers.len(), proof.blocks.len())?;
+    let mut tr = start_transcript(spec, &mc.digest(), &proof.output);
+    tr.absorb_bytes("witness-commitment", &proof.witness_commitment.digest());
+    let alpha = tr.challenge("lookup-alpha");
+    let gamma = tr.challenge("lookup-gamma");
+
+    let mut wit_claims: Vec<(Vec<EF>, EF)> = Vec::new();
+    let mut weight_claims: Vec<(Vec<EF>, EF)> = Vec::new();
+
+    // Lookups: every witness tree has numerators 1; each table tree has −m. Per table, the
+    // fractions must sum to zero.
+    let mut balance = vec![zero_fraction(); plan.tables.len()];
+    let table_slot = |t| plan.tables.iter().position(|&(tt, _)| tt == t).expect("plan lists every used table");
+    for (lk, lp) in plan.lookups.iter().zip(&proof.lookups) {
+        let leaf = logup::verify(lk.log_len, &lp.tree, &mut tr)?;
+        let cols = lk.value.columns();
+        shape("lookup evaluations", cols.len(), lp.evals.len())?;
+        tr.absorb_ext("lookup-evals", &lp.evals);
+        if leaf.p != EF::ONE || leaf.q != alpha - lk.value.combine(&lp.evals, gamma) {
+            return Err(ProofError::Lookup(format!("{} lookup leaves do not match the committed columns", lk.table.name())));
+        }
+        for (&c, &v) in cols.iter().zip(&lp.evals) {
+            wit_claims.push((plan.layout.embed(c, &leaf.point), v));
+        }
+        let s = table_slot(lk.table);
+        balance[s] = add_fractions(balance[s], leaf.root);
+    }
+    for (s, (&(table, mcol), lp)) in plan.tables.iter().zip(&proof.lookups[plan.lookups.len()..]).enumerate() {
+        let leaf = logup::verify(TABLE_BITS, &lp.tree, &mut tr)?;
+        shape("multiplicity evaluations", 1, lp.evals.len())?;
+        tr.absorb_ext("lookup-evals", &lp.evals);
+        if leaf.p != -lp.evals[0] || leaf.q != alpha - table.evaluate(&leaf.point, gamma) {
+            return Err(ProofError::Lookup(format!("{} table leaves do not match", table.name())));
+        }
+        wit_claims.push((plan.layout.embed(mcol, &leaf.point), lp.evals[0]));
+        balance[s] = add_fractions(balance[s], leaf.root);
+    }
+    for (&(table, _), b) in plan.tables.iter().zip(&balance) {
+        if b[0] != EF::ZERO || b[1] == EF::ZERO {
+            return Err(ProofError::Lookup(format!("{} lookups do not balance", table.name())));
+        }
+    }
+
+    // The public output is the last block's committed activations.
+    let last = plan.blocks.last().expect("validated: at least one block");
+    let r_out = tr.challenge_point("output-point", last.log_out);
+    wit_claims.push((plan.layout.embed(last.a, &r_out), evaluate_i64_padded(&proof.output, &r_out)));
+
+    // Dense blocks from the output back: z̃(r) from the requant relation, then the matmul sumcheck.
+    let two15 = EF::from_u64(SIGNED_OFFSET as u64);
+    let two16 = EF::from_u64(1 << 16);
+    for ((l, (layer, bc)), bp) in spec.layers.iter().zip(&plan.blocks).enumerate().rev().zip(&proof.blocks) {
+        let r = tr.challenge_point("block-point", bc.log_out);
+        tr.absorb_ext("block-qt", &bp.q_t);
+        tr.absorb_ext("block-bias", &[bp.bias]);
+        let [q, t] = bp.q_t;
+        let m16 = EF::from_u64(layer.mult16());
+        let z = (two16 * q + t - two15) * m16.inverse();
+        let log_in = log2_ceil(layer.in_dim);
+        let (claim_point, final_claim) = sumcheck::verify(z - bp.bias, log_in, 2, &bp.sumcheck, "dense-sc", &mut tr)?;
+        let [w_eval, a_eval] = bp.w_a;
+        if w_eval * a_eval != final_claim {
+            return Err(ProofError::Layer(format!("block '{}': matmul sumcheck final check", layer.name)));
+        }
+        tr.absorb_ext("block-wa", &bp.w_a);
+        let a_col = if l == 0 { plan.x } else { plan.blocks[l - 1].a };
+        let (wc, bcol) = weight_columns(l);
+        weight_claims.push((wlayout.embed(wc, &[claim_point.clone(), r.clone()].concat()), w_eval));
+        weight_claims.push((wlayout.embed(bcol, &r), bp.bias));
+        wit_claims.push((plan.layout.embed(a_col, &claim_point), a_eval));
+        wit_claims.push((plan.layout.embed(bc.q, &r), q));
+        wit_claims.push((plan.layout.embed(bc.t, &r), t));
+    }
+
+    let open = |pcs: &Pcs, c, claims: &[(Vec<EF>, EF)], proof, tr: &mut _| {
+        let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.iter().cloned().unzip();
+        pcs.verify(c, &points, &values, proof, tr)
+    };
+    open(&Pcs::new(plan.layout.num_vars, HIDING), &proof.witness_commitment, &wit_claims, &proof.witness_opening, &mut tr)?;
+    open(&Pcs::new(wlayout.num_vars, HIDING), &mc.pcs, &weight_claims, &proof.weight_opening, &mut tr)?;
+    Ok(proof.output.clone())
+}
+
+/// Soundness of a proof for this circuit, in bits: the weaker of the algebraic (Fiat–Shamir,
+/// union bound over every sumcheck round, LogUp denominator and random-point check) error and
+/// the PCS openings' security.
+pub fn soundness_bits(spec: &CircuitSpec) -> f64 {
+    let plan = WitnessPlan::new(spec);
+    // Each sumcheck round of degree d errs with probability ≤ d/|EF|.
+    let mut events = 0f64;
+    let tree = |n: usize| (0..n).map(|k| 3.0 * k as f64 + 1.0).sum::<f64>() + (1u64 << n) as f64;
+    for lk in &plan.lookups {
+        events += tree(lk.log_len) + (1u64 << TABLE_BITS) as f64;
+    }
+    events += plan.tables.len() as f64 * tree(TABLE_BITS);
+    for (layer, bc) in spec.layers.iter().zip(&plan.blocks) {
+        events += 2.0 * log2_ceil(layer.in_dim) as f64 + 2.0 * bc.log_out as f64;
+    }
+    let algebraic = EF_BITS - events.log2();
+    let pcs = Pcs::new(plan.layout.num_vars, HIDING)
+        .soundness_bits()
+        .min(Pcs::new(weight_layout(spec).num_vars, HIDING).soundness_bits());
+    algebraic.min(pcs)
+}

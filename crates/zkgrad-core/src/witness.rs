@@ -1,0 +1,158 @@
+//! The per-proof witness: which columns are committed, where they live in the packed polynomial,
+//! and which lookups they take part in. Prover and verifier derive the same plan from the
+//! public circuit, so nothing about the layout travels in the proof.
+
+use p3_field::PrimeCharacteristicRing;
+
+use crate::circuit::{BlockTrace, CircuitSpec};
+use crate::field::{EF, F};
+use crate::layout::{Layout, padded_column};
+use crate::mle::log2_ceil;
+use crate::tables::{SIGNED_OFFSET, TABLE_BITS, Table};
+
+/// Column indices of one dense block.
+#[derive(Clone, Debug)]
+pub struct BlockColumns {
+    /// Requantised values q.
+    pub q: usize,
+    /// Scaled remainders t.
+    pub t: usize,
+    /// Output activations (equal to `q` when there is no ReLU).
+    pub a: usize,
+    /// log2 of the padded output length.
+    pub log_out: usize,
+}
+
+/// How a lookup's value is formed from committed columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupValue {
+    /// The column itself.
+    Plain(usize),
+    /// The column plus 2^15 (signed 16-bit range).
+    Signed(usize),
+    /// q + γ·a (an (input, output) pair).
+    Pair(usize, usize),
+}
+
+impl LookupValue {
+    /// Columns whose evaluations the verifier needs at the leaf point.
+    pub fn columns(self) -> Vec<usize> {
+        match self {
+            LookupValue::Plain(c) | LookupValue::Signed(c) => vec![c],
+            LookupValue::Pair(q, a) => vec![q, a],
+        }
+    }
+
+    /// The folded value from the column evaluations (same order as `columns`).
+    pub fn combine(self, evals: &[EF], gamma: EF) -> EF {
+        match self {
+            LookupValue::Plain(_) => evals[0],
+            LookupValue::Signed(_) => evals[0] + EF::from_u64(SIGNED_OFFSET as u64),
+            LookupValue::Pair(..) => evals[0] + gamma * evals[1],
+        }
+    }
+}
+
+/// One lookup: a committed column (or pair) whose every entry lies in `table`.
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    /// Target table.
+    pub table: Table,
+    /// What is looked up.
+    pub value: LookupValue,
+    /// log2 of the number of entries.
+    pub log_len: usize,
+}
+
+/// The full witness plan.
+#[derive(Clone, Debug)]
+pub struct WitnessPlan {
+    /// Packed layout of all committed columns.
+    pub layout: Layout,
+    /// Input column.
+    pub x: usize,
+    /// log2 of the padded input length.
+    pub log_in: usize,
+    /// One entry per dense block.
+    pub blocks: Vec<BlockColumns>,
+    /// Lookups in proof order.
+    pub lookups: Vec<Lookup>,
+    /// Tables in use with their multiplicity column, in proof order.
+    pub tables: Vec<(Table, usize)>,
+}
+
+impl WitnessPlan {
+    /// Derives the plan from the public circuit.
+    pub fn new(spec: &CircuitSpec) -> Self {
+        let mut logs = Vec::new();
+        let col = |logs: &mut Vec<usize>, k: usize| {
+            logs.push(k);
+            logs.len() - 1
+        };
+        let log_in = log2_ceil(spec.input_len);
+        let x = col(&mut logs, log_in);
+        let mut lookups = vec![Lookup { table: Table::Range16, value: LookupValue::Signed(x), log_len: log_in }];
+        let mut blocks = Vec::new();
+        for l in &spec.layers {
+            let log_out = log2_ceil(l.out_dim);
+            let q = col(&mut logs, log_out);
+            let t = col(&mut logs, log_out);
+            let a = if l.relu { col(&mut logs, log_out) } else { q };
+            lookups.push(Lookup { table: Table::Range16, value: LookupValue::Plain(t), log_len: log_out });
+            lookups.push(if l.relu {
+                Lookup { table: Table::Relu16, value: LookupValue::Pair(q, a), log_len: log_out }
+            } else {
+                Lookup { table: Table::Range16, value: LookupValue::Signed(q), log_len: log_out }
+            });
+            blocks.push(BlockColumns { q, t, a, log_out });
+        }
+        let mut tables = vec![(Table::Range16, col(&mut logs, TABLE_BITS))];
+        if spec.layers.iter().any(|l| l.relu) {
+            tables.push((Table::Relu16, col(&mut logs, TABLE_BITS)));
+        }
+        Self { layout: Layout::new(&logs), x, log_in, blocks, lookups, tables }
+    }
+
+    /// Builds every column (padded) from the input and the forward-pass traces.
+    pub fn columns(&self, input: &[i64], traces: &[BlockTrace]) -> Vec<Vec<F>> {
+        let mut cols: Vec<Vec<F>> = vec![Vec::new(); self.layout.columns.len()];
+        cols[self.x] = padded_column(input, self.log_in, 0);
+        for (b, tr) in self.blocks.iter().zip(traces) {
+            // Padding rows have z = 0, so q = 0, t = 2^15 and a = 0 keep every relation true.
+            cols[b.q] = padded_column(&tr.q, b.log_out, 0);
+            cols[b.t] = padded_column(&tr.t, b.log_out, SIGNED_OFFSET);
+            if b.a != b.q {
+                cols[b.a] = padded_column(&tr.a, b.log_out, 0);
+            }
+        }
+        self.refresh_multiplicities(&mut cols);
+        cols
+    }
+
+    /// Recounts the multiplicity columns from the lookup columns.
+    pub fn refresh_multiplicities(&self, cols: &mut [Vec<F>]) {
+        for &(table, mcol) in &self.tables {
+            cols[mcol] = self.multiplicities(table, cols);
+        }
+    }
+
+    /// Counts how often each table entry is looked up (padding entries included).
+    fn multiplicities(&self, table: Table, cols: &[Vec<F>]) -> Vec<F> {
+        let mut counts = vec![0u64; 1 << TABLE_BITS];
+        for lk in self.lookups.iter().filter(|l| l.table == table) {
+            let idx = |c: usize, i: usize, off: i64| usize::try_from(crate::field::to_i64(cols[c][i]) + off).unwrap_or(usize::MAX);
+            for i in 0..1usize << lk.log_len {
+                let j = match lk.value {
+                    LookupValue::Plain(c) => idx(c, i, 0),
+                    LookupValue::Signed(c) | LookupValue::Pair(c, _) => idx(c, i, SIGNED_OFFSET),
+                };
+                // Out-of-range values cannot come from `circuit::forward`; skipping them
+                // leaves the lookup unbalanced, so a bad witness fails verification.
+                if let Some(c) = counts.get_mut(j) {
+                    *c += 1;
+                }
+            }
+        }
+        counts.into_iter().map(F::from_u64).collect()
+    }
+}

@@ -1,0 +1,146 @@
+//! End-to-end inference proofs on small chains, with a cheating prover for every relation.
+
+use p3_field::PrimeCharacteristicRing;
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
+use zkgrad_core::commit::commit_model;
+use zkgrad_core::field::F;
+use zkgrad_core::proof::Proof;
+use zkgrad_core::prover::{prove, prove_tampered};
+use zkgrad_core::verifier::{soundness_bits, verify};
+use zkgrad_core::witness::WitnessPlan;
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, lo: i64, hi: i64) -> i64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
+    }
+}
+
+fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    let mut rng = Lcg(seed);
+    let mut layers = Vec::new();
+    let mut ws = Vec::new();
+    for (i, d) in dims.windows(2).enumerate() {
+        let last = i + 2 == dims.len();
+        layers.push(DenseSpec {
+            name: format!("fc{i}"),
+            in_dim: d[0],
+            out_dim: d[1],
+            mult: 3,
+            shift: 12,
+            relu: !last || relu_last,
+        });
+        ws.push(DenseWeights {
+            weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(),
+            bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect(),
+        });
+    }
+    let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
+    (CircuitSpec { input_len: dims[0], layers }, Weights { layers: ws }, input)
+}
+
+const SEED: [u8; 32] = [7; 32];
+
+fn roundtrip(proof: &Proof) -> Proof {
+    Proof::from_bytes(&proof.to_bytes()).expect("own proof decodes")
+}
+
+#[test]
+fn mlp_proves_and_verifies() {
+    for (dims, relu_last) in [(vec![5, 3], false), (vec![13, 7, 4], false), (vec![16, 9, 1], true), (vec![1, 1], true)] {
+        let (spec, w, x) = mlp(&dims, relu_last, 1);
+        let mc = commit_model(&spec, &w, SEED).unwrap();
+        let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+        let expect = zkgrad_core::circuit::forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
+        assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
+        assert!(soundness_bits(&spec) >= 90.0, "soundness {}", soundness_bits(&spec));
+    }
+}
+
+fn assert_rejected_with(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 2);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = prove_tampered(&spec, &w, SEED, &x, tamper).unwrap();
+    assert!(verify(&spec, &mc, &roundtrip(&proof)).is_err(), "{what} was accepted");
+}
+
+#[test]
+fn wrong_remainder_is_rejected() {
+    assert_rejected_with(&|p, c| c[p.blocks[0].t][1] += F::ONE, "remainder + 1");
+}
+
+#[test]
+fn wrong_requant_value_with_consistent_remainder_is_rejected() {
+    // q + 1 and t − 2^16 keeps z·m + 2^15 = q·2^16 + t, but t leaves the range table.
+    assert_rejected_with(
+        &|p, c| {
+            let b = &p.blocks[0];
+            c[b.q][0] += F::ONE;
+            c[b.t][0] -= F::from_u64(1 << 16);
+            c[b.a][0] = c[b.q][0];
+        },
+        "shifted requant",
+    );
+}
+
+#[test]
+fn wrong_relu_output_is_rejected() {
+    assert_rejected_with(&|p, c| c[p.blocks[0].a][2] += F::ONE, "relu output + 1");
+}
+
+#[test]
+fn wrong_input_is_rejected() {
+    assert_rejected_with(&|p, c| c[p.x][0] += F::ONE, "input + 1");
+}
+
+#[test]
+fn wrong_multiplicity_is_rejected() {
+    assert_rejected_with(&|p, c| c[p.tables[0].1][5] += F::ONE, "multiplicity + 1");
+}
+
+#[test]
+fn wrong_final_activation_is_rejected() {
+    assert_rejected_with(&|p, c| c[p.blocks[1].a][0] += F::ONE, "last block output + 1");
+}
+
+#[test]
+fn wrong_output_is_rejected() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 3);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let mut proof = prove(&spec, &w, SEED, &x).unwrap();
+    proof.output[1] += 1;
+    assert!(verify(&spec, &mc, &proof).is_err());
+}
+
+#[test]
+fn other_weights_are_rejected() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 4);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let mut w2 = w.clone();
+    w2.layers[1].weight[4] += 1;
+    let proof = prove(&spec, &w2, SEED, &x).unwrap();
+    assert!(verify(&spec, &mc, &proof).is_err());
+}
+
+#[test]
+fn flipped_proof_bytes_are_rejected() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 5);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    let step = (bytes.len() / 97).max(1);
+    for pos in (0..bytes.len()).step_by(step) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x01;
+        let ok = Proof::from_bytes(&b).map(|p| verify(&spec, &mc, &p).is_ok()).unwrap_or(false);
+        assert!(!ok, "flip at byte {pos} of {} accepted", bytes.len());
+    }
+}
+
+#[test]
+fn out_of_range_activation_is_a_witness_error() {
+    let (spec, mut w, x) = mlp(&[4, 2], false, 6);
+    w.layers[0].bias[0] = 1 << 40;
+    let err = prove(&spec, &w, SEED, &x).unwrap_err();
+    assert!(err.to_string().contains("fc0"), "{err}");
+}
