@@ -59,7 +59,7 @@ use p3_multilinear_util::point::Point;
 use p3_multilinear_util::poly::Poly;
 use p3_sumcheck::layout::{Layout, SuffixProver, Table};
 use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
-use p3_symmetric::{CompressionFunctionFromHasher, MerkleCap, SerializingHasher};
+use p3_symmetric::{CryptographicHasher, MerkleCap, PseudoCompressionFunction};
 use p3_whir::{
     FoldingFactor, HidingWhirPcs, HidingWhirProverData, ProtocolParameters,
     SecurityAssumption, WhirConfig, WhirProof, WhirProver, WhirProverData, ZkParameters,
@@ -78,10 +78,8 @@ use crate::transcript::{Challenger, Transcript};
 // ---------------------------------------------------------------------------------------------
 
 type Dft = Radix2DFTSmallBatch<F>;
-/// Leaf hash: serialise the row's field elements to bytes, Blake3 them.
-type LeafHash = SerializingHasher<Blake3>;
-/// Inner nodes: Blake3 of the two 32-byte children.
-type NodeCompress = CompressionFunctionFromHasher<Blake3, 2, 32>;
+type LeafHash = LeafHasher;
+type NodeCompress = NodeHasher;
 /// Merkle tree of the non-hiding mode.
 type PlainMmcs = MerkleTreeMmcs<F, u8, LeafHash, NodeCompress, 2, 32>;
 /// Goldilocks salt elements per Merkle leaf in hiding mode (2 × 64 bits).
@@ -97,12 +95,68 @@ type Root = MerkleCap<F, [u8; 32]>;
 /// Version tag hashed into every commitment digest; bump it when parameters or encodings change.
 const DIGEST_TAG: &[u8] = b"zkgrad.pcs.whir-goldilocks2-blake3.v1";
 
+/// Merkle leaf hash: keyed Blake3 over the canonical little-endian 8-byte encodings of the
+/// row's field elements. The key separates leaves from inner nodes.
+#[derive(Clone, Copy, Debug)]
+pub struct LeafHasher {
+    key: [u8; 32],
+}
+
+/// Merkle inner node: keyed Blake3 of the two 32-byte children (another key than leaves).
+#[derive(Clone, Copy, Debug)]
+pub struct NodeHasher {
+    key: [u8; 32],
+}
+
+impl LeafHasher {
+    fn new() -> Self {
+        Self { key: blake3::derive_key("zkgrad pcs merkle leaf v1", b"") }
+    }
+}
+
+impl NodeHasher {
+    fn new() -> Self {
+        Self { key: blake3::derive_key("zkgrad pcs merkle node v1", b"") }
+    }
+}
+
+impl CryptographicHasher<F, [u8; 32]> for LeafHasher {
+    fn hash_iter<I>(&self, input: I) -> [u8; 32]
+    where
+        I: IntoIterator<Item = F>,
+    {
+        const BUF: usize = 512;
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        let mut buf = [0u8; BUF];
+        let mut len = 0;
+        for x in input {
+            buf[len..len + 8].copy_from_slice(&x.as_canonical_u64().to_le_bytes());
+            len += 8;
+            if len == BUF {
+                h.update(&buf);
+                len = 0;
+            }
+        }
+        h.update(&buf[..len]);
+        *h.finalize().as_bytes()
+    }
+}
+
+impl PseudoCompressionFunction<[u8; 32], 2> for NodeHasher {
+    fn compress(&self, input: [[u8; 32]; 2]) -> [u8; 32] {
+        let mut buf = [0u8; 64];
+        buf[..32].copy_from_slice(&input[0]);
+        buf[32..].copy_from_slice(&input[1]);
+        *blake3::keyed_hash(&self.key, &buf).as_bytes()
+    }
+}
+
 fn plain_mmcs() -> PlainMmcs {
-    PlainMmcs::new(LeafHash::new(Blake3 {}), NodeCompress::new(Blake3 {}), 0)
+    PlainMmcs::new(LeafHash::new(), NodeCompress::new(), 0)
 }
 
 fn hiding_mmcs(rng: StdRng) -> HidingMmcs {
-    HidingMmcs::new(LeafHash::new(Blake3 {}), NodeCompress::new(Blake3 {}), 0, rng)
+    HidingMmcs::new(LeafHash::new(), NodeCompress::new(), 0, rng)
 }
 
 fn scratch_challenger() -> Challenger {
@@ -139,8 +193,10 @@ pub struct PcsParams {
     pub first_folding_factor: usize,
     /// Variables folded in every later WHIR round.
     pub folding_factor: usize,
-    /// Increase of the log inverse rate per WHIR round (`None`: p3's default, `folding_factor − 1`,
-    /// i.e. the domain halves every round).
+    /// Increase of the log inverse rate per WHIR round. `None` (default): automatic — the largest
+    /// step in `folding_factor − 1 ..= 1` whose configuration meets the target within the PoW
+    /// budget (a larger step means fewer queries in later rounds, i.e. smaller proofs, but more
+    /// folding PoW; large polynomials need the smaller steps).
     pub rate_step: Option<usize>,
     /// Smallest polynomial (in variables) handed to WHIR; smaller ones are zero-padded.
     pub min_num_vars: usize,
@@ -154,7 +210,7 @@ impl Default for PcsParams {
     fn default() -> Self {
         Self {
             security_level: 100,
-            pow_bits: 16,
+            pow_bits: 12,
             assumption: SecurityAssumption::CapacityBound,
             starting_log_inv_rate: 1,
             first_folding_factor: 4,
@@ -162,19 +218,29 @@ impl Default for PcsParams {
             rate_step: None,
             min_num_vars: 8,
             zk_ell: 8,
-            zk_mask_log_inv_rate: 3,
+            zk_mask_log_inv_rate: 5,
         }
     }
 }
 
 impl PcsParams {
-    fn protocol(&self, num_vars: usize) -> ProtocolParameters {
-        let folding = FoldingFactor::ConstantFromSecondRound(self.first_folding_factor, self.folding_factor);
-        let round_log_inv_rates = match (self.rate_step, folding.compute_number_of_rounds(num_vars)) {
-            (Some(step), Ok((rounds, _))) => {
-                (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect()
-            }
-            _ => Vec::new(),
+    fn folding(&self) -> FoldingFactor {
+        FoldingFactor::ConstantFromSecondRound(self.first_folding_factor, self.folding_factor)
+    }
+
+    /// Candidate rate steps, in order of preference.
+    fn rate_steps(&self) -> Vec<usize> {
+        match self.rate_step {
+            Some(step) => vec![step],
+            None => (1..self.folding_factor.max(2)).rev().collect(),
+        }
+    }
+
+    fn protocol(&self, num_vars: usize, step: usize) -> ProtocolParameters {
+        let folding = self.folding();
+        let round_log_inv_rates = match folding.compute_number_of_rounds(num_vars) {
+            Ok((rounds, _)) => (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect(),
+            Err(_) => Vec::new(),
         };
         ProtocolParameters {
             starting_log_inv_rate: self.starting_log_inv_rate,
@@ -298,8 +364,45 @@ impl std::fmt::Debug for OpeningProof {
 impl OpeningProof {
     /// Size in bytes with the bincode 2 `standard()` configuration.
     pub fn size_bytes(&self) -> usize {
-        bincode::serde::encode_to_vec(self, bincode::config::standard()).map_or(0, |v| v.len())
+        encoded_len(self)
     }
+
+    /// Encoded size of each part of the proof (for `--verbose` reports and tuning).
+    pub fn size_breakdown(&self) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        match &self.body {
+            ProofBody::Plain(p) => {
+                out.push(("initial sumcheck".into(), encoded_len(&p.initial_sumcheck)));
+                for (i, r) in p.rounds.iter().enumerate() {
+                    out.push((format!("round {i} queries"), encoded_len(&r.openings)));
+                    out.push((format!("round {i} other"), encoded_len(r) - encoded_len(&r.openings)));
+                }
+                out.push(("final queries".into(), encoded_len(&p.final_openings)));
+                out.push(("final poly".into(), encoded_len(&p.final_poly)));
+                out.push(("final sumcheck".into(), encoded_len(&p.final_sumcheck)));
+            }
+            ProofBody::Hiding(p) => {
+                out.push(("sumchecks".into(), encoded_len(&p.sumchecks)));
+                out.push(("mask commitments".into(), encoded_len(&p.sumcheck_mask_commitments)));
+                for (i, r) in p.rounds.iter().enumerate() {
+                    out.push((format!("round {i} queries"), encoded_len(&r.openings)));
+                    out.push((format!("round {i} other"), encoded_len(r) - encoded_len(&r.openings)));
+                }
+                let b = &p.base_case;
+                out.push(("base case source queries".into(), encoded_len(&b.source_openings)));
+                out.push(("base case fresh queries".into(), encoded_len(&b.fresh_main_openings)));
+                out.push(("base case mask queries".into(), encoded_len(&b.mask_openings)));
+                out.push(("base case blinded message".into(), encoded_len(&b.blinded_message)));
+                out.push(("base case blinded masks".into(), encoded_len(&b.blinded_masks)));
+                out.push(("base case blinded randomness".into(), encoded_len(&b.blinded_randomness)));
+            }
+        }
+        out
+    }
+}
+
+fn encoded_len<T: Serialize>(v: &T) -> usize {
+    bincode::serde::encode_to_vec(v, bincode::config::standard()).map_or(0, |v| v.len())
 }
 
 enum Engine {
@@ -360,39 +463,42 @@ impl Pcs {
         let params_hash = *blake3::hash(&params.describe()).as_bytes();
         let start = num_vars.max(params.min_num_vars).max(params.first_folding_factor);
         let mut last_err = String::new();
-        // The smallest padded size that yields a valid configuration. Larger sizes only ever
-        // add slack, so a handful of steps always suffices for sane parameters.
+        // The smallest padded size that yields a valid configuration, and for it the largest
+        // rate step. Larger sizes only ever add slack, so a few steps suffice for sane parameters.
         for padded_vars in start..=(start + 12).min(MAX_NUM_VARS + 8) {
-            let engine = if hiding {
-                let zk = ZkParameters {
-                    ell_zk: params.zk_ell,
-                    mask_log_inv_rate: params.zk_mask_log_inv_rate,
+            for step in params.rate_steps() {
+                let protocol = params.protocol(padded_vars, step);
+                let engine = if hiding {
+                    let zk = ZkParameters {
+                        ell_zk: params.zk_ell,
+                        mask_log_inv_rate: params.zk_mask_log_inv_rate,
+                    };
+                    match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, protocol, zk) {
+                        Ok(cfg) => Engine::Hiding(cfg),
+                        Err(e) => {
+                            last_err = e.to_string();
+                            continue;
+                        }
+                    }
+                } else {
+                    match WhirConfig::<EF, F, Challenger>::new(padded_vars, protocol) {
+                        Ok(cfg) => Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs())),
+                        Err(e) => {
+                            last_err = e.to_string();
+                            continue;
+                        }
+                    }
                 };
-                match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, params.protocol(padded_vars), zk) {
-                    Ok(cfg) => Engine::Hiding(cfg),
-                    Err(e) => {
-                        last_err = e.to_string();
-                        continue;
-                    }
-                }
-            } else {
-                match WhirConfig::<EF, F, Challenger>::new(padded_vars, params.protocol(padded_vars)) {
-                    Ok(cfg) => Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs())),
-                    Err(e) => {
-                        last_err = e.to_string();
-                        continue;
-                    }
-                }
-            };
-            return Ok(Self {
-                num_vars,
-                padded_vars,
-                hiding,
-                params,
-                params_hash,
-                dft: Dft::default(),
-                engine,
-            });
+                return Ok(Self {
+                    num_vars,
+                    padded_vars,
+                    hiding,
+                    params,
+                    params_hash,
+                    dft: Dft::default(),
+                    engine,
+                });
+            }
         }
         Err(ProofError::Pcs(format!(
             "no valid WHIR configuration for {num_vars} variables (hiding = {hiding}): {last_err}"
@@ -407,6 +513,41 @@ impl Pcs {
     /// Number of variables WHIR actually runs on (after zero-padding small polynomials).
     pub fn padded_num_vars(&self) -> usize {
         self.padded_vars
+    }
+
+    /// One-line description of the derived WHIR schedule (for `--verbose` output).
+    pub fn config_summary(&self) -> String {
+        let whir = match &self.engine {
+            Engine::Plain(w) => &w.config,
+            Engine::Hiding(c) => &c.inner,
+        };
+        let rounds: Vec<String> = whir
+            .round_parameters
+            .iter()
+            .map(|r| format!("{}q/rate 2^-{}/pow {}+{}", r.num_queries, r.log_inv_rate, r.pow_bits, r.folding_pow_bits))
+            .collect();
+        let (final_q, final_pow) = match &self.engine {
+            Engine::Plain(w) => (w.config.final_queries, w.config.final_pow_bits),
+            Engine::Hiding(c) => (c.final_queries, c.final_pow_bits),
+        };
+        let mut s = format!(
+            "WHIR{} {:?} {} bits (pow budget {}), vars {} (padded {}), start rate 2^-{}, folding {:?}, rounds [{}], final {}q/pow {}",
+            if self.hiding { " (HVZK)" } else { "" },
+            self.params.assumption,
+            self.params.security_level,
+            self.params.pow_bits,
+            self.num_vars,
+            self.padded_vars,
+            self.params.starting_log_inv_rate,
+            whir.folding_schedule,
+            rounds.join(", "),
+            final_q,
+            final_pow,
+        );
+        if let Engine::Hiding(c) = &self.engine {
+            s += &format!(", mask queries {}", c.mask_queries);
+        }
+        s
     }
 
     /// Whether this PCS is in hiding (zero-knowledge) mode.

@@ -20,6 +20,25 @@ use crate::tables::SIGNED_OFFSET;
 use crate::transcript::Transcript;
 use crate::witness::{LookupValue, WitnessPlan};
 
+/// Prints the time of each prover phase to stderr when `ZKGRAD_PROFILE` is set.
+struct Stopwatch {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Stopwatch {
+    fn new() -> Self {
+        Self { on: std::env::var_os("ZKGRAD_PROFILE").is_some(), last: std::time::Instant::now() }
+    }
+
+    fn lap(&mut self, what: &str) {
+        if self.on {
+            eprintln!("[zkgrad] {what}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+        }
+        self.last = std::time::Instant::now();
+    }
+}
+
 /// Domain separator of the inference protocol.
 pub const DOMAIN: &[u8] = b"zkgrad/inference/v1";
 
@@ -84,8 +103,10 @@ fn prove_inner(
 ) -> Result<Proof> {
     spec.validate()?;
     spec.check_weights(w)?;
+    let mut sw = Stopwatch::new();
     let traces = forward(spec, w, input)?;
     let (mc, weight_data) = commit_with_data(spec, w, seed)?;
+    sw.lap("forward pass + weight commitment");
     let output = traces.last().expect("validated: at least one layer").a.clone();
     let mut tr = start_transcript(spec, &mc.digest(), &output);
 
@@ -98,6 +119,7 @@ fn prove_inner(
     let wit_pcs = Pcs::new(plan.layout.num_vars, HIDING);
     let (witness_commitment, wit_data) = wit_pcs.commit(plan.layout.pack(&cols), rand::random());
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
+    sw.lap("witness commitment");
     let alpha = tr.challenge("lookup-alpha");
     let gamma = tr.challenge("lookup-gamma");
 
@@ -128,6 +150,7 @@ fn prove_inner(
         lookups.push(LookupProof { tree, evals });
     }
 
+    sw.lap("lookups");
     // The public output equals the last block's activations.
     let last = plan.blocks.last().expect("at least one block");
     let r_out = tr.challenge_point("output-point", last.log_out);
@@ -159,8 +182,10 @@ fn prove_inner(
         blocks.push(BlockProof { q_t, bias, sumcheck: sc.proof, w_a });
     }
 
+    sw.lap("dense blocks");
     let (_, witness_opening) = wit_pcs.open(wit_data, &wit_claims, &mut tr);
     let weight_pcs = Pcs::new(wlayout.num_vars, HIDING);
     let (_, weight_opening) = weight_pcs.open(weight_data, &weight_claims, &mut tr);
+    sw.lap("openings");
     Ok(Proof { output, witness_commitment, lookups, blocks, witness_opening, weight_opening })
 }

@@ -1,0 +1,48 @@
+# `make demo` and `make test` work on a fresh machine: they create .venv/, install the
+# Python dependencies and build the native module (release) once, then run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-stamp
+BUILD_STAMP := $(VENV)/.build-stamp
+NATIVE_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml 2>/dev/null) Cargo.toml Cargo.lock
+
+.PHONY: all setup demo test test-rust test-python lint clean
+
+all: setup
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Python tools and dependencies (re-run when pyproject.toml changes).
+$(DEPS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "maturin==1.16.0"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		$$($(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(p["dependencies"] + p["optional-dependencies"]["dev"]))')
+	touch $@
+
+# The native module, built in release mode and installed editable into .venv
+# (re-run when any Rust source, manifest or the lock file changes).
+$(BUILD_STAMP): $(DEPS_STAMP) $(NATIVE_SOURCES)
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/maturin develop --release
+	touch $@
+
+setup: $(BUILD_STAMP)
+
+demo: setup
+	$(BIN)/zkgrad demo --out demo-out
+
+test: test-rust test-python
+
+test-rust: setup
+	cargo test --release --workspace
+
+test-python: setup
+	$(BIN)/pytest -q tests
+
+lint: $(DEPS_STAMP)
+	$(BIN)/ruff check python tests scripts
+	$(BIN)/ruff format --check python tests scripts
+
+clean:
+	rm -rf $(VENV) demo-out

@@ -1,0 +1,50 @@
+//! Times commit, prove and verify for an MLP given as layer widths, e.g.
+//! `cargo run --release --example mlp_timing -- 784 128 10`.
+
+use std::time::Instant;
+
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
+use zkgrad_core::commit::commit_model;
+use zkgrad_core::prover::prove;
+use zkgrad_core::verifier::{soundness_bits, verify};
+
+fn main() {
+    let dims: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("layer widths")).collect();
+    let dims = if dims.len() >= 2 { dims } else { vec![784, 128, 10] };
+    let mut s = 0x2545F4914F6CDD1Du64;
+    let mut rnd = |lo: i64, hi: i64| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        lo + (s % (hi - lo + 1) as u64) as i64
+    };
+    let mut layers = Vec::new();
+    let mut ws = Vec::new();
+    for (i, d) in dims.windows(2).enumerate() {
+        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: 16, relu: i + 2 < dims.len() });
+        ws.push(DenseWeights {
+            weight: (0..d[0] * d[1]).map(|_| rnd(-127, 127)).collect(),
+            bias: (0..d[1]).map(|_| rnd(-1000, 1000)).collect(),
+        });
+    }
+    let params: usize = ws.iter().map(|w| w.weight.len() + w.bias.len()).sum();
+    let spec = CircuitSpec { input_len: dims[0], layers };
+    let w = Weights { layers: ws };
+    let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-1000, 1000)).collect();
+    let t = Instant::now();
+    let mc = commit_model(&spec, &w, [1; 32]).unwrap();
+    let commit_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let proof = prove(&spec, &w, [1; 32], &x).unwrap();
+    let prove_s = t.elapsed().as_secs_f64();
+    let bytes = proof.to_bytes();
+    let t = Instant::now();
+    verify(&spec, &mc, &proof).unwrap();
+    let verify_s = t.elapsed().as_secs_f64();
+    println!(
+        "dims {dims:?} params {params}: commit {commit_s:.3}s prove {prove_s:.3}s verify {:.1}ms proof {} bytes soundness {:.1} bits",
+        verify_s * 1e3,
+        bytes.len(),
+        soundness_bits(&spec)
+    );
+}

@@ -1,0 +1,377 @@
+//! A compiled model (what `zkgrad compile` writes) and its public verifying key.
+//!
+//! [`CompiledModel`] bundles the IR graph, its constant tensors, the lowered circuit, the secret
+//! 32-byte commitment seed and the weight commitment computed once at compile time. It is the
+//! prover's file: it holds the weights and the seed. [`VerifyingKey`] is the public part (graph
+//! without weights, circuit spec, commitment): all a verifier needs.
+//!
+//! Both encode as versioned bytes: 4 magic bytes (`ZKGM` / `ZKGV`), a little-endian u16 format
+//! version, then a bincode (serde, standard config) body in which the IR is stored as its JSON
+//! text. Decoding never panics: garbage is a typed [`ModelError`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zkgrad_core::circuit::CircuitSpec;
+use zkgrad_core::commit::{ModelCommitment, commit_model};
+use zkgrad_core::proof::Proof;
+
+use crate::error::{ModelError, Result};
+use crate::exec;
+use crate::ir::{Graph, Op, Tensor};
+use crate::lower::{Lowered, lower};
+
+/// Magic bytes of a compiled-model file.
+pub const MODEL_MAGIC: [u8; 4] = *b"ZKGM";
+/// Magic bytes of a verifying-key file.
+pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
+/// Format version of both files.
+pub const FORMAT_VERSION: u16 = 1;
+
+const MODEL_WHAT: &str = "compiled model";
+const KEY_WHAT: &str = "verifying key";
+
+/// A validated, lowered and committed model: everything the prover needs.
+#[derive(Clone, Debug)]
+pub struct CompiledModel {
+    graph: Graph,
+    tensors: BTreeMap<String, Tensor>,
+    lowered: Lowered,
+    seed: [u8; 32],
+    commitment: ModelCommitment,
+}
+
+#[derive(Serialize)]
+struct ModelBodyRef<'a> {
+    ir_json: String,
+    tensors: &'a BTreeMap<String, Tensor>,
+    seed: [u8; 32],
+    commitment: &'a ModelCommitment,
+}
+
+#[derive(Deserialize)]
+struct ModelBody {
+    ir_json: String,
+    tensors: BTreeMap<String, Tensor>,
+    seed: [u8; 32],
+    commitment: ModelCommitment,
+}
+
+impl CompiledModel {
+    /// Validates and lowers the graph, then commits to its weights under a fresh random seed.
+    pub fn compile(graph: Graph, tensors: BTreeMap<String, Tensor>) -> Result<Self> {
+        Self::compile_with_seed(graph, tensors, rand::random())
+    }
+
+    /// As [`CompiledModel::compile`] with a given seed (deterministic; for tests and fixtures).
+    pub fn compile_with_seed(
+        graph: Graph,
+        tensors: BTreeMap<String, Tensor>,
+        seed: [u8; 32],
+    ) -> Result<Self> {
+        let lowered = lower(&graph, &tensors)?;
+        let commitment =
+            commit_model(&lowered.spec, &lowered.weights, seed).map_err(ModelError::Core)?;
+        Ok(CompiledModel {
+            graph,
+            tensors,
+            lowered,
+            seed,
+            commitment,
+        })
+    }
+
+    /// The IR graph, including its `meta`.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The constant tensors by name.
+    pub fn tensors(&self) -> &BTreeMap<String, Tensor> {
+        &self.tensors
+    }
+
+    /// The lowered circuit and weights.
+    pub fn lowered(&self) -> &Lowered {
+        &self.lowered
+    }
+
+    /// The public circuit description.
+    pub fn spec(&self) -> &CircuitSpec {
+        &self.lowered.spec
+    }
+
+    /// The weight commitment: the model's public identity.
+    pub fn commitment(&self) -> &ModelCommitment {
+        &self.commitment
+    }
+
+    /// Number of weight and bias values the IR supplies (an absent bias counts nothing).
+    pub fn num_params(&self) -> usize {
+        let len = |name: &str| self.tensors.get(name).map_or(0, |t| t.data().len());
+        self.graph
+            .nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Dense { weight, bias } => len(weight) + bias.as_deref().map_or(0, len),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The integer forward pass on a flattened input.
+    pub fn run(&self, input: &[i64]) -> Result<Vec<i64>> {
+        exec::run(&self.lowered, input)
+    }
+
+    /// The forward pass, returning every IR tensor by name (input first).
+    pub fn run_trace(&self, input: &[i64]) -> Result<Vec<(String, Vec<i64>)>> {
+        exec::run_trace(&self.lowered, input)
+    }
+
+    /// Proves one inference. The input is checked by the forward pass first, so a bad input is an
+    /// error naming the IR node and tensor rather than a prover failure.
+    pub fn prove(&self, input: &[i64]) -> Result<Proof> {
+        exec::run_blocks(&self.lowered, input)?;
+        zkgrad_core::prover::prove(&self.lowered.spec, &self.lowered.weights, self.seed, input)
+            .map_err(|e| exec::name_error(&self.lowered, e))
+    }
+
+    /// Verifies a proof for this model; returns the verified output.
+    pub fn verify(&self, proof: &Proof) -> zkgrad_core::Result<Vec<i64>> {
+        zkgrad_core::verifier::verify(&self.lowered.spec, &self.commitment, proof)
+    }
+
+    /// The public part of the model.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        VerifyingKey {
+            graph: self.graph.clone(),
+            spec: self.lowered.spec.clone(),
+            commitment: self.commitment.clone(),
+        }
+    }
+
+    /// Encodes the model (weights and secret seed included) as versioned bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = ModelBodyRef {
+            ir_json: self.graph.to_json(),
+            tensors: &self.tensors,
+            seed: self.seed,
+            commitment: &self.commitment,
+        };
+        encode(MODEL_MAGIC, &body)
+    }
+
+    /// Decodes bytes written by [`CompiledModel::to_bytes`]; validates and lowers the IR again.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let body: ModelBody = decode(MODEL_MAGIC, MODEL_WHAT, bytes)?;
+        let graph = Graph::from_json(&body.ir_json)?;
+        let lowered = lower(&graph, &body.tensors)?;
+        Ok(CompiledModel {
+            graph,
+            tensors: body.tensors,
+            lowered,
+            seed: body.seed,
+            commitment: body.commitment,
+        })
+    }
+}
+
+/// The public part of a compiled model: graph (no weights), circuit spec and weight commitment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifyingKey {
+    graph: Graph,
+    spec: CircuitSpec,
+    commitment: ModelCommitment,
+}
+
+#[derive(Serialize)]
+struct KeyBodyRef<'a> {
+    ir_json: String,
+    spec: &'a CircuitSpec,
+    commitment: &'a ModelCommitment,
+}
+
+#[derive(Deserialize)]
+struct KeyBody {
+    ir_json: String,
+    spec: CircuitSpec,
+    commitment: ModelCommitment,
+}
+
+impl VerifyingKey {
+    /// The IR graph (tensor names only, no values), including `meta`.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The public circuit description.
+    pub fn spec(&self) -> &CircuitSpec {
+        &self.spec
+    }
+
+    /// The weight commitment.
+    pub fn commitment(&self) -> &ModelCommitment {
+        &self.commitment
+    }
+
+    /// Verifies a proof; returns the verified output.
+    pub fn verify(&self, proof: &Proof) -> zkgrad_core::Result<Vec<i64>> {
+        zkgrad_core::verifier::verify(&self.spec, &self.commitment, proof)
+    }
+
+    /// Encodes the key as versioned bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = KeyBodyRef {
+            ir_json: self.graph.to_json(),
+            spec: &self.spec,
+            commitment: &self.commitment,
+        };
+        encode(KEY_MAGIC, &body)
+    }
+
+    /// Decodes bytes written by [`VerifyingKey::to_bytes`], checking that graph and spec agree.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let body: KeyBody = decode(KEY_MAGIC, KEY_WHAT, bytes)?;
+        let graph = Graph::from_json(&body.ir_json)?;
+        body.spec.validate().map_err(ModelError::Core)?;
+        for (which, info, len) in [
+            ("input", &graph.input, body.spec.input_len),
+            ("output", &graph.output, body.spec.output_len()),
+        ] {
+            if info.numel() != len {
+                return Err(ModelError::DeclaredShape {
+                    which,
+                    tensor: info.name.clone(),
+                    declared: info.numel(),
+                    actual: len,
+                });
+            }
+        }
+        Ok(VerifyingKey {
+            graph,
+            spec: body.spec,
+            commitment: body.commitment,
+        })
+    }
+}
+
+fn encode<T: Serialize>(magic: [u8; 4], body: &T) -> Vec<u8> {
+    let mut out = magic.to_vec();
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let body = bincode::serde::encode_to_vec(body, bincode::config::standard())
+        .expect("a model body always encodes");
+    out.extend_from_slice(&body);
+    out
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(
+    magic: [u8; 4],
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T> {
+    if bytes.len() < 6 || bytes[..4] != magic {
+        return Err(ModelError::BadMagic { what });
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != FORMAT_VERSION {
+        return Err(ModelError::FormatVersion {
+            what,
+            expected: FORMAT_VERSION,
+            got: version,
+        });
+    }
+    let body = &bytes[6..];
+    let (value, read) =
+        bincode::serde::decode_from_slice::<T, _>(body, bincode::config::standard()).map_err(
+            |e| ModelError::Malformed {
+                what,
+                detail: e.to_string(),
+            },
+        )?;
+    if read != body.len() {
+        return Err(ModelError::Malformed {
+            what,
+            detail: format!("{} trailing bytes", body.len() - read),
+        });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_rejected_without_panicking() {
+        let e = CompiledModel::from_bytes(b"").unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::BadMagic {
+                what: "compiled model"
+            }
+        );
+        let e = CompiledModel::from_bytes(b"PK\x03\x04 a zip file").unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::BadMagic {
+                what: "compiled model"
+            }
+        );
+        let e = CompiledModel::from_bytes(b"ZKGM\x02\x00rest").unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::FormatVersion {
+                what: "compiled model",
+                expected: 1,
+                got: 2
+            }
+        );
+        let e = VerifyingKey::from_bytes(b"ZKGM\x01\x00").unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::BadMagic {
+                what: "verifying key"
+            }
+        );
+        for body in [
+            &b""[..],
+            b"\x05abc",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+            &[0x80; 64],
+        ] {
+            let bytes = [&b"ZKGM\x01\x00"[..], body].concat();
+            let e = CompiledModel::from_bytes(&bytes).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    ModelError::Malformed {
+                        what: "compiled model",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_length_prefix_does_not_allocate() {
+        // String length 2^64 − 1 encoded as bincode varint (0xFF marker + u64).
+        let bytes = [&b"ZKGM\x01\x00\xff"[..], &[0xff; 8]].concat();
+        assert!(matches!(
+            CompiledModel::from_bytes(&bytes),
+            Err(ModelError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_header_reads_as_bad_magic() {
+        assert_eq!(
+            CompiledModel::from_bytes(b"ZKGM\x01").unwrap_err(),
+            ModelError::BadMagic {
+                what: "compiled model"
+            }
+        );
+    }
+}

@@ -1,0 +1,319 @@
+//! Lowering: a validated IR graph becomes a zkgrad-core [`CircuitSpec`] and its [`Weights`].
+//!
+//! The proof system proves a chain of dense blocks, so the graph must be one chain of ops in
+//! which every `dense` is directly followed by its `requant` and optionally a `relu`: each such
+//! group is one [`DenseSpec`] named after the dense node. Reshapes are free (they relabel the
+//! flattened vector). Anything else is an error naming the node. The lowering also records, for
+//! every IR tensor, which vector of the forward pass holds its values (see [`Source`]), so the
+//! executor can report every named intermediate.
+
+use std::collections::BTreeMap;
+
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
+
+use crate::error::{ModelError, Result};
+use crate::ir::{Graph, Node, Op, Tensor};
+use crate::validate::validate;
+
+/// Which vector of the core's forward pass holds an IR tensor's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The graph input.
+    Input,
+    /// The accumulator `W·a + b` of block `l`.
+    Acc(usize),
+    /// The requantised values of block `l`.
+    Requant(usize),
+    /// The output activations of block `l` (after the ReLU, if any).
+    Act(usize),
+}
+
+/// The IR names behind one dense block, for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockNames {
+    /// The dense node (also the block's name in the spec).
+    pub dense: String,
+    /// The tensor the dense node writes.
+    pub acc: String,
+    /// The requant node.
+    pub requant: String,
+    /// The tensor the requant node writes.
+    pub q: String,
+}
+
+/// A graph lowered to the proof system's circuit, with the names needed to report on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lowered {
+    /// The public circuit description.
+    pub spec: CircuitSpec,
+    /// The private weights, one entry per block.
+    pub weights: Weights,
+    /// Name of the graph input tensor.
+    pub input: String,
+    /// The IR names of each block, parallel to `spec.layers`.
+    pub blocks: Vec<BlockNames>,
+    /// Every IR tensor, in graph order starting with the input, and where its values live.
+    pub tensors: Vec<(String, Source)>,
+}
+
+/// Validates the graph, then lowers it to a circuit and weights.
+pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowered> {
+    validate(graph, tensors)?;
+    let mut out = Lowered {
+        spec: CircuitSpec {
+            input_len: graph.input.numel(),
+            layers: Vec::new(),
+        },
+        weights: Weights { layers: Vec::new() },
+        input: graph.input.name.clone(),
+        blocks: Vec::new(),
+        tensors: vec![(graph.input.name.clone(), Source::Input)],
+    };
+    let mut current = (
+        graph.input.name.as_str(),
+        Source::Input,
+        graph.input.numel(),
+    );
+    let nodes = &graph.nodes;
+    let mut i = 0;
+    while i < nodes.len() {
+        let node = &nodes[i];
+        expect_input(node, current.0)?;
+        match &node.op {
+            Op::Reshape { .. } => {
+                out.tensors.push((node.output.clone(), current.1));
+                current.0 = &node.output;
+                i += 1;
+            }
+            Op::Dense { weight, bias } => {
+                let l = out.spec.layers.len();
+                let requant = nodes
+                    .get(i + 1)
+                    .filter(|n| matches!(n.op, Op::Requant { .. }));
+                let Some(requant) = requant else {
+                    return Err(unsupported(
+                        node,
+                        "a dense node must be followed directly by its requant".into(),
+                    ));
+                };
+                expect_input(requant, &node.output)?;
+                let relu = nodes.get(i + 2).filter(|n| matches!(n.op, Op::Relu {}));
+                if let Some(r) = relu {
+                    expect_input(r, &requant.output)?;
+                }
+                let Op::Requant { mult, shift } = requant.op else {
+                    unreachable!("matched above")
+                };
+                let w = &tensors[weight];
+                let out_dim = w.shape()[0];
+                let bias = match bias {
+                    Some(b) => tensors[b].data().to_vec(),
+                    None => vec![0; out_dim],
+                };
+                out.spec.layers.push(DenseSpec {
+                    name: node.name.clone(),
+                    in_dim: current.2,
+                    out_dim,
+                    // Validation checked 1..=2^24 and 1..=16, so these conversions are exact.
+                    mult: mult as u64,
+                    shift: shift as u32,
+                    relu: relu.is_some(),
+                });
+                out.weights.layers.push(DenseWeights {
+                    weight: w.data().to_vec(),
+                    bias,
+                });
+                out.blocks.push(BlockNames {
+                    dense: node.name.clone(),
+                    acc: node.output.clone(),
+                    requant: requant.name.clone(),
+                    q: requant.output.clone(),
+                });
+                out.tensors.push((node.output.clone(), Source::Acc(l)));
+                out.tensors
+                    .push((requant.output.clone(), Source::Requant(l)));
+                current = (&requant.output, Source::Act(l), out_dim);
+                i += 2;
+                if let Some(r) = relu {
+                    out.tensors.push((r.output.clone(), Source::Act(l)));
+                    current.0 = &r.output;
+                    i += 1;
+                }
+            }
+            Op::Requant { .. } => {
+                return Err(unsupported(
+                    node,
+                    "a requant must directly follow a dense node".into(),
+                ));
+            }
+            Op::Relu {} => {
+                return Err(unsupported(
+                    node,
+                    "a relu must directly follow a dense node's requant".into(),
+                ));
+            }
+        }
+    }
+    if out.spec.layers.is_empty() {
+        return Err(ModelError::NoLayers);
+    }
+    if current.0 != graph.output.name {
+        return Err(ModelError::ChainEnd {
+            output: graph.output.name.clone(),
+            last: current.0.to_string(),
+        });
+    }
+    out.spec.validate().map_err(ModelError::Core)?;
+    out.spec
+        .check_weights(&out.weights)
+        .map_err(ModelError::Core)?;
+    Ok(out)
+}
+
+/// The chain rule: every node reads exactly the tensor the previous op wrote.
+fn expect_input(node: &Node, current: &str) -> Result<()> {
+    if node.inputs.len() == 1 && node.inputs[0] == current {
+        return Ok(());
+    }
+    Err(unsupported(
+        node,
+        format!(
+            "it reads {:?} but the chain's current tensor is '{current}'; only a single chain of ops \
+             (no branches, no skipped tensors) can be proved",
+            node.inputs
+        ),
+    ))
+}
+
+fn unsupported(node: &Node, detail: String) -> ModelError {
+    ModelError::Unsupported {
+        node: node.name.clone(),
+        op: node.op.kind().into(),
+        detail,
+    }
+}
+
+impl Lowered {
+    /// Number of weight and bias values in the circuit (absent biases count as zeros).
+    pub fn num_values(&self) -> usize {
+        self.weights
+            .layers
+            .iter()
+            .map(|l| l.weight.len() + l.bias.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::tests::{MLP_JSON, mlp_tensors};
+
+    fn lower_json(json: &str) -> Result<Lowered> {
+        lower(&Graph::from_json(json).unwrap(), &mlp_tensors())
+    }
+
+    #[test]
+    fn the_mlp_lowers_to_two_blocks() {
+        let l = lower_json(MLP_JSON).unwrap();
+        assert_eq!(l.spec.input_len, 4);
+        assert_eq!(
+            l.spec.layers,
+            vec![
+                DenseSpec {
+                    name: "/fc1/Gemm".into(),
+                    in_dim: 4,
+                    out_dim: 3,
+                    mult: 3,
+                    shift: 2,
+                    relu: true
+                },
+                DenseSpec {
+                    name: "/fc2/Gemm".into(),
+                    in_dim: 3,
+                    out_dim: 2,
+                    mult: 1,
+                    shift: 1,
+                    relu: false
+                },
+            ]
+        );
+        assert_eq!(l.weights.layers[0].bias, vec![1, 0, -5]);
+        assert_eq!(
+            l.weights.layers[1].bias,
+            vec![0, 0],
+            "a null bias lowers to zeros"
+        );
+        assert_eq!(l.weights.layers[1].weight, vec![1, -1, 2, 0, 3, -2]);
+        let names: Vec<_> = l.tensors.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("input", Source::Input),
+                ("fc1_acc", Source::Acc(0)),
+                ("fc1_q", Source::Requant(0)),
+                ("h1", Source::Act(0)),
+                ("h1f", Source::Act(0)),
+                ("fc2_acc", Source::Acc(1)),
+                ("logits", Source::Requant(1)),
+            ]
+        );
+        assert_eq!(l.blocks[1].requant, "/fc2/Gemm:requant");
+        assert_eq!(l.num_values(), 12 + 3 + 6 + 2);
+    }
+
+    #[test]
+    fn a_dense_without_requant_is_rejected() {
+        // The graph ends at the second dense's accumulator.
+        let json = MLP_JSON
+            .replace(r#""output": "fc2_acc""#, r#""output": "logits""#)
+            .replace(r#"{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "logits", "mult": 1, "shift": 1}"#, "")
+            .replace(r#""bias": null},"#, r#""bias": null}"#);
+        let e = lower_json(&json).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "node '/fc2/Gemm' (dense) cannot be proved yet: a dense node must be followed directly by its requant"
+        );
+    }
+
+    #[test]
+    fn branches_are_rejected_naming_the_node() {
+        // The second dense reads the requantised tensor, skipping the relu's output.
+        let json = MLP_JSON
+            .replace(r#""inputs": ["h1f"]"#, r#""inputs": ["fc1_q"]"#)
+            .replace(r#""shape": [1, 3]"#, r#""shape": [3]"#);
+        let e = lower_json(&json).unwrap_err();
+        assert!(e.to_string().starts_with("node '/fc2/Gemm' (dense) cannot be proved yet: it reads [\"fc1_q\"] but the chain's current tensor is 'h1f'"), "{e}");
+    }
+
+    #[test]
+    fn output_must_end_the_chain() {
+        // A trailing reshape after the declared output.
+        let json = MLP_JSON.replace(
+            r#""mult": 1, "shift": 1}"#,
+            r#""mult": 1, "shift": 1}, {"name": "/tail", "op": "reshape", "inputs": ["logits"], "output": "tail", "shape": [2]}"#,
+        );
+        let e = lower_json(&json).unwrap_err();
+        assert_eq!(
+            e,
+            ModelError::ChainEnd {
+                output: "logits".into(),
+                last: "tail".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_graph_of_reshapes_has_nothing_to_prove() {
+        let json = r#"{"version": 1, "input": {"name": "x", "shape": [1, 2]}, "output": {"name": "y", "shape": [2]},
+            "nodes": [{"name": "r", "op": "reshape", "inputs": ["x"], "output": "y", "shape": [2]}]}"#;
+        assert_eq!(lower_json(json).unwrap_err(), ModelError::NoLayers);
+    }
+
+    #[test]
+    fn lowering_validates_first() {
+        let json = MLP_JSON.replace(r#""shift": 2"#, r#""shift": 0"#);
+        let e = lower_json(&json).unwrap_err();
+        assert!(matches!(e, ModelError::Invalid(_)), "{e}");
+    }
+}

@@ -1,0 +1,471 @@
+//! The validator of a parsed IR graph and its constant tensors.
+//!
+//! One pass over the nodes in order, tracking the length of every tensor defined so far, that
+//! collects every problem it finds (rather than stopping at the first) into one
+//! [`ModelError::Invalid`]. What it checks: unique node and tensor names, inputs defined before
+//! use, each op's arity and attributes (requant multiplier and shift in the provable range),
+//! constant tensors present with the right shapes and within the i32 range, reshapes that keep
+//! the element count, the dense → requant → optional relu placement that the proof system needs, and
+//! that the graph output is produced with its declared size.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use zkgrad_core::circuit::{MAX_MULT, MAX_SHIFT};
+
+use crate::error::{ModelError, Result};
+use crate::ir::{Graph, Node, Op, Tensor, numel};
+
+/// Checks the graph against its tensors; every problem found is in the returned error.
+pub fn validate(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
+    let mut v = Validator {
+        graph,
+        tensors,
+        problems: Vec::new(),
+        defined: HashMap::new(),
+    };
+    v.run();
+    ModelError::collect(v.problems)
+}
+
+/// Where a tensor comes from: its length (`None` once an earlier problem made it unknown) and the
+/// index of the node that writes it (`None` for the graph input).
+struct Defined {
+    len: Option<usize>,
+    producer: Option<usize>,
+}
+
+struct Validator<'a> {
+    graph: &'a Graph,
+    tensors: &'a BTreeMap<String, Tensor>,
+    problems: Vec<ModelError>,
+    defined: HashMap<&'a str, Defined>,
+}
+
+impl<'a> Validator<'a> {
+    fn run(&mut self) {
+        let g = self.graph;
+        for (which, info) in [("input", &g.input), ("output", &g.output)] {
+            if info.numel() == 0 {
+                self.problems.push(ModelError::EmptyShape {
+                    place: format!("graph {which} '{}'", info.name),
+                    shape: info.shape.clone(),
+                });
+            }
+        }
+        self.defined.insert(
+            &g.input.name,
+            Defined {
+                len: Some(g.input.numel()),
+                producer: None,
+            },
+        );
+        let mut names = HashSet::new();
+        for (i, node) in g.nodes.iter().enumerate() {
+            if !names.insert(node.name.as_str()) {
+                self.problems.push(ModelError::DuplicateNode {
+                    node: node.name.clone(),
+                    op: kind(node),
+                });
+            }
+            let out_len = self.check_node(node);
+            if self.defined.contains_key(node.output.as_str()) {
+                self.problems.push(ModelError::DuplicateTensor {
+                    node: node.name.clone(),
+                    op: kind(node),
+                    tensor: node.output.clone(),
+                });
+            } else {
+                self.defined.insert(
+                    &node.output,
+                    Defined {
+                        len: out_len,
+                        producer: Some(i),
+                    },
+                );
+            }
+        }
+        self.check_output();
+    }
+
+    /// Checks one node; returns the length of its output when it is known.
+    fn check_node(&mut self, node: &'a Node) -> Option<usize> {
+        let in_len = self.input_len(node);
+        match &node.op {
+            Op::Dense { weight, bias } => {
+                let out = self.check_weight(node, weight, in_len);
+                if let (Some(b), Some(out)) = (bias, out) {
+                    self.check_bias(node, b, out);
+                }
+                out
+            }
+            Op::Requant { mult, shift } => {
+                if !(1..=MAX_SHIFT as i64).contains(shift) {
+                    self.problems.push(ModelError::RequantShift {
+                        node: node.name.clone(),
+                        got: *shift,
+                        min: 1,
+                        max: MAX_SHIFT as i64,
+                    });
+                }
+                if !(1..=MAX_MULT as i64).contains(mult) {
+                    self.problems.push(ModelError::RequantMult {
+                        node: node.name.clone(),
+                        got: *mult,
+                        min: 1,
+                        max: MAX_MULT as i64,
+                    });
+                }
+                self.check_placement(node, "dense");
+                in_len
+            }
+            Op::Relu {} => {
+                self.check_placement(node, "requant");
+                in_len
+            }
+            Op::Reshape { shape } => {
+                let n = numel(shape);
+                match in_len {
+                    Some(len) if len != n => self.problems.push(ModelError::ReshapeCount {
+                        node: node.name.clone(),
+                        input: node.inputs[0].clone(),
+                        shape: shape.clone(),
+                        expected: len,
+                        got: n,
+                    }),
+                    _ => {}
+                }
+                Some(n)
+            }
+        }
+    }
+
+    /// Checks the arity (every op is unary) and that the input is defined; returns its length.
+    fn input_len(&mut self, node: &Node) -> Option<usize> {
+        if node.inputs.len() != 1 {
+            self.problems.push(ModelError::Arity {
+                node: node.name.clone(),
+                op: kind(node),
+                expected: 1,
+                got: node.inputs.len(),
+            });
+            return None;
+        }
+        match self.defined.get(node.inputs[0].as_str()) {
+            Some(d) => d.len,
+            None => {
+                self.problems.push(ModelError::DanglingInput {
+                    node: node.name.clone(),
+                    op: kind(node),
+                    input: node.inputs[0].clone(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Checks a dense weight `[out, in]`; returns `out` when the weight is usable.
+    fn check_weight(&mut self, node: &Node, name: &str, in_len: Option<usize>) -> Option<usize> {
+        let t = self.constant(node, name)?;
+        let shape = t.shape();
+        let in_text = in_len.map_or("in".to_string(), |n| n.to_string());
+        let ok = shape.len() == 2 && shape[0] > 0 && in_len.is_none_or(|n| shape[1] == n);
+        if !ok {
+            self.problems.push(ModelError::TensorShape {
+                node: node.name.clone(),
+                op: kind(node),
+                tensor: name.into(),
+                expected: format!("[out, {in_text}] with out ≥ 1 (row-major, y = W·x)"),
+                got: shape.to_vec(),
+            });
+            return None;
+        }
+        self.check_i32(node, name, t);
+        Some(shape[0])
+    }
+
+    fn check_bias(&mut self, node: &Node, name: &str, out: usize) {
+        let Some(t) = self.constant(node, name) else {
+            return;
+        };
+        if t.shape() != [out] {
+            self.problems.push(ModelError::TensorShape {
+                node: node.name.clone(),
+                op: kind(node),
+                tensor: name.into(),
+                expected: format!("[{out}]"),
+                got: t.shape().to_vec(),
+            });
+            return;
+        }
+        self.check_i32(node, name, t);
+    }
+
+    fn constant(&mut self, node: &Node, name: &str) -> Option<&'a Tensor> {
+        let t = self.tensors.get(name);
+        if t.is_none() {
+            self.problems.push(ModelError::MissingTensor {
+                node: node.name.clone(),
+                op: kind(node),
+                tensor: name.into(),
+            });
+        }
+        t
+    }
+
+    fn check_i32(&mut self, node: &Node, name: &str, t: &Tensor) {
+        let bad = t
+            .data()
+            .iter()
+            .enumerate()
+            .find(|(_, v)| i32::try_from(**v).is_err());
+        if let Some((index, &value)) = bad {
+            self.problems.push(ModelError::WeightRange {
+                node: node.name.clone(),
+                op: kind(node),
+                tensor: name.into(),
+                index,
+                value,
+            });
+        }
+    }
+
+    /// The node's input must be written by a node of op `required`.
+    fn check_placement(&mut self, node: &Node, required: &str) {
+        let Some(input) = node.inputs.first() else {
+            return;
+        };
+        let Some(d) = self.defined.get(input.as_str()) else {
+            return;
+        };
+        let found = match d.producer.map(|i| &self.graph.nodes[i]) {
+            Some(p) if p.op.kind() == required => return,
+            Some(p) => format!("node '{}' ({})", p.name, p.op.kind()),
+            None => "the graph input".to_string(),
+        };
+        self.problems.push(ModelError::Placement {
+            node: node.name.clone(),
+            op: kind(node),
+            required: required.into(),
+            input: input.clone(),
+            found,
+        });
+    }
+
+    fn check_output(&mut self) {
+        let out = &self.graph.output;
+        match self.defined.get(out.name.as_str()) {
+            Some(Defined {
+                producer: Some(_),
+                len,
+            }) => {
+                if let Some(len) = *len
+                    && len != out.numel()
+                {
+                    self.problems.push(ModelError::DeclaredShape {
+                        which: "output",
+                        tensor: out.name.clone(),
+                        declared: out.numel(),
+                        actual: len,
+                    });
+                }
+            }
+            _ => self.problems.push(ModelError::OutputNotProduced {
+                tensor: out.name.clone(),
+            }),
+        }
+    }
+}
+
+fn kind(node: &Node) -> String {
+    node.op.kind().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::tests::{MLP_JSON, mlp_tensors};
+
+    fn problems(json: &str, tensors: &BTreeMap<String, Tensor>) -> Vec<String> {
+        let g = Graph::from_json(json).unwrap();
+        match validate(&g, tensors) {
+            Ok(()) => vec![],
+            Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_mlp_is_valid() {
+        assert_eq!(problems(MLP_JSON, &mlp_tensors()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn dangling_input_names_the_node() {
+        let json = MLP_JSON.replace(r#""inputs": ["h1"]"#, r#""inputs": ["h2"]"#);
+        let p = problems(&json, &mlp_tensors());
+        assert_eq!(
+            p[0],
+            "node '/flatten' (reshape): input 'h2' is not the graph input and is not produced by an earlier node"
+        );
+        // The unknown length does not cascade into more errors downstream.
+        assert_eq!(p.len(), 1, "{p:?}");
+    }
+
+    #[test]
+    fn missing_and_misshapen_weights_are_all_reported() {
+        let mut t = mlp_tensors();
+        t.remove("fc1.bias");
+        t.insert(
+            "fc2.weight".into(),
+            Tensor::new("fc2.weight", vec![2, 4], vec![0; 8]).unwrap(),
+        );
+        let p = problems(MLP_JSON, &t);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(
+            p[0],
+            "node '/fc1/Gemm' (dense): constant tensor 'fc1.bias' is missing"
+        );
+        assert!(
+            p[1].starts_with(
+                "node '/fc2/Gemm' (dense): tensor 'fc2.weight' has shape [2, 4], expected [out, 3]"
+            ),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn weight_rank_and_bias_shape_are_checked() {
+        let mut t = mlp_tensors();
+        t.insert(
+            "fc1.weight".into(),
+            Tensor::new("fc1.weight", vec![12], vec![0; 12]).unwrap(),
+        );
+        let p = problems(MLP_JSON, &t);
+        assert!(
+            p[0].contains("tensor 'fc1.weight' has shape [12], expected [out, 4]"),
+            "{p:?}"
+        );
+        let mut t = mlp_tensors();
+        t.insert(
+            "fc1.bias".into(),
+            Tensor::new("fc1.bias", vec![1, 3], vec![0; 3]).unwrap(),
+        );
+        let p = problems(MLP_JSON, &t);
+        assert_eq!(
+            p,
+            vec!["node '/fc1/Gemm' (dense): tensor 'fc1.bias' has shape [1, 3], expected [3]"]
+        );
+    }
+
+    #[test]
+    fn weights_outside_i32_are_rejected() {
+        let mut t = mlp_tensors();
+        t.insert(
+            "fc2.weight".into(),
+            Tensor::new("fc2.weight", vec![2, 3], vec![0, 0, 0, 0, 1 << 31, 0]).unwrap(),
+        );
+        let p = problems(MLP_JSON, &t);
+        assert_eq!(
+            p,
+            vec![
+                "node '/fc2/Gemm' (dense): tensor 'fc2.weight' has value 2147483648 at flat index 4, outside the i32 range"
+            ]
+        );
+    }
+
+    #[test]
+    fn requant_parameters_are_range_checked() {
+        let json = MLP_JSON.replace(r#""mult": 3, "shift": 2"#, r#""mult": 0, "shift": 17"#);
+        let p = problems(&json, &mlp_tensors());
+        assert_eq!(
+            p,
+            vec![
+                "node '/fc1/Gemm:requant' (requant): shift 17 is outside 1..=16",
+                "node '/fc1/Gemm:requant' (requant): multiplier 0 is outside 1..=16777216",
+            ]
+        );
+    }
+
+    #[test]
+    fn relu_must_follow_a_requant() {
+        // Drop the requant: the relu now reads the dense accumulator.
+        let json = MLP_JSON.replace(
+            r#""inputs": ["fc1_q"], "output": "h1""#,
+            r#""inputs": ["fc1_acc"], "output": "h1""#,
+        );
+        let p = problems(&json, &mlp_tensors());
+        assert_eq!(
+            p,
+            vec![
+                "node '/relu' (relu): must directly follow a requant node, but its input 'fc1_acc' comes from node '/fc1/Gemm' (dense)"
+            ]
+        );
+    }
+
+    #[test]
+    fn requant_must_follow_a_dense() {
+        let json = MLP_JSON.replace(
+            r#""inputs": ["fc1_acc"], "output": "fc1_q""#,
+            r#""inputs": ["input"], "output": "fc1_q""#,
+        );
+        let p = problems(&json, &mlp_tensors());
+        assert_eq!(
+            p,
+            vec![
+                "node '/fc1/Gemm:requant' (requant): must directly follow a dense node, but its input 'input' comes from the graph input",
+                // The requant now carries the input's 4 values, so the reshape to 3 is wrong too.
+                "node '/flatten' (reshape): shape [1, 3] has 3 elements but the input 'h1' has 4",
+            ]
+        );
+    }
+
+    #[test]
+    fn reshape_must_keep_the_element_count() {
+        let json = MLP_JSON.replace(r#""shape": [1, 3]"#, r#""shape": [2, 2]"#);
+        let p = problems(&json, &mlp_tensors());
+        assert_eq!(
+            p[0],
+            "node '/flatten' (reshape): shape [2, 2] has 4 elements but the input 'h1' has 3"
+        );
+    }
+
+    #[test]
+    fn output_must_be_produced_with_its_declared_size() {
+        let json = MLP_JSON.replace(
+            r#""name": "logits", "shape": [1, 2]"#,
+            r#""name": "probs", "shape": [1, 2]"#,
+        );
+        assert_eq!(
+            problems(&json, &mlp_tensors()),
+            vec!["graph output 'probs' is not produced by any node"]
+        );
+        let json = MLP_JSON.replace(
+            r#""name": "logits", "shape": [1, 2]"#,
+            r#""name": "logits", "shape": [1, 5]"#,
+        );
+        assert_eq!(
+            problems(&json, &mlp_tensors()),
+            vec!["graph output 'logits' is declared with 5 elements but the graph has 2"]
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_arity_are_reported() {
+        let json = MLP_JSON
+            .replace(r#""name": "/flatten""#, r#""name": "/relu""#)
+            .replace(r#""output": "h1f""#, r#""output": "fc1_q""#)
+            .replace(r#""inputs": ["fc2_acc"]"#, r#""inputs": ["fc2_acc", "h1"]"#);
+        let p = problems(&json, &mlp_tensors());
+        assert!(
+            p.contains(&"node '/relu' (reshape): the node name is used twice".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"node '/relu' (reshape): output tensor 'fc1_q' is already defined earlier in the graph".into()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"node '/fc2/Gemm:requant' (requant): expected 1 input(s), got 2".into()),
+            "{p:?}"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! zkgrad-py: the native module `zkgrad._native`, the only place that imports pyo3.
+//!
+//! It converts numpy arrays to and from flat `i64` vectors, releases the GIL around the forward
+//! pass, proving and verifying, and maps every Rust error to a Python exception:
+//!
+//! | Rust                                                       | Python                      |
+//! |------------------------------------------------------------|-----------------------------|
+//! | `zkgrad_model::ModelError` (bad IR, input, value range)     | `ModelError` (a ValueError) |
+//! | core `ProofError` while decoding or verifying a proof       | `InvalidProof`              |
+//! | core `ProofError` other than a witness/circuit error in `prove` | `RuntimeError`          |
+//! | a non-integer array                                         | `TypeError`                 |
+//! | a panic anywhere below (a bug)                              | `RuntimeError`              |
+//!
+//! Nothing panics across the boundary: every call into the Rust crates runs under
+//! `catch_unwind`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use numpy::{
+    IntoPyArray, PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use zkgrad_core::ProofError;
+use zkgrad_core::proof::Proof;
+use zkgrad_model::{CompiledModel, Graph, Tensor};
+
+create_exception!(
+    zkgrad._native,
+    InvalidProof,
+    PyException,
+    "The proof is invalid: it does not decode, or the verifier rejected it."
+);
+create_exception!(
+    zkgrad._native,
+    ModelError,
+    PyValueError,
+    "Bad IR, bad input, or a value outside the provable range; the message names the node or tensor."
+);
+
+/// Maps a model error to Python: core errors that are not about the model are internal.
+fn model_err(e: zkgrad_model::ModelError) -> PyErr {
+    match e {
+        zkgrad_model::ModelError::Core(pe)
+            if !matches!(pe, ProofError::Witness { .. } | ProofError::Circuit(_)) =>
+        {
+            PyRuntimeError::new_err(format!("internal proof-system error: {pe}"))
+        }
+        e => ModelError::new_err(e.to_string()),
+    }
+}
+
+fn invalid_proof(e: ProofError) -> PyErr {
+    InvalidProof::new_err(e.to_string())
+}
+
+/// Runs `f`, turning a panic into a `RuntimeError` instead of letting it reach Python.
+fn guarded<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(PyRuntimeError::new_err(format!(
+            "zkgrad internal error (please report): {msg}"
+        )))
+    })
+}
+
+/// Reads any integer array-like as (shape, row-major i64 values); `TypeError` for other dtypes.
+fn int_array(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<(Vec<usize>, Vec<i64>)> {
+    let arr = if obj.is_instance_of::<PyUntypedArray>() {
+        obj.clone()
+    } else {
+        py.import("numpy")?.call_method1("asarray", (obj,))?
+    };
+    let untyped = arr.downcast::<PyUntypedArray>()?;
+    let shape = untyped.shape().to_vec();
+    if let Ok(a) = arr.downcast::<PyArrayDyn<i64>>() {
+        let values = a.readonly().as_array().iter().copied().collect();
+        return Ok((shape, values));
+    }
+    let dtype = untyped.dtype();
+    match dtype.kind() {
+        b'u' if dtype.itemsize() == 8 => {
+            let a = arr.downcast::<PyArrayDyn<u64>>()?;
+            let ro = a.readonly();
+            let values = ro
+                .as_array()
+                .iter()
+                .map(|&v| i64::try_from(v))
+                .collect::<Result<Vec<_>, _>>();
+            let values = values.map_err(|_| {
+                ModelError::new_err(format!("{what}: a uint64 value does not fit in int64"))
+            })?;
+            Ok((shape, values))
+        }
+        b'i' | b'u' => {
+            let cast = arr.call_method1("astype", ("int64",))?;
+            let a = cast.downcast::<PyArrayDyn<i64>>()?;
+            let values = a.readonly().as_array().iter().copied().collect();
+            Ok((shape, values))
+        }
+        _ => Err(PyTypeError::new_err(format!(
+            "{what} must be an integer array (quantise it first), got dtype {}",
+            dtype.str()?
+        ))),
+    }
+}
+
+fn flat_array<'py>(py: Python<'py>, values: Vec<i64>) -> Bound<'py, PyArray1<i64>> {
+    values.into_pyarray(py)
+}
+
+/// A compiled model: validated IR, integer tensors, lowered circuit and weight commitment.
+#[pyclass(module = "zkgrad._native", frozen)]
+struct NativeModel {
+    inner: CompiledModel,
+}
+
+#[pymethods]
+impl NativeModel {
+    /// Validates and lowers the IR, then commits to the weights under a fresh random seed.
+    #[staticmethod]
+    fn from_ir(py: Python<'_>, ir_json: &str, tensors: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let graph = Graph::from_json(ir_json).map_err(model_err)?;
+        let mut map = std::collections::BTreeMap::new();
+        for (k, v) in tensors.iter() {
+            let name: String = k
+                .extract()
+                .map_err(|_| PyTypeError::new_err("tensor names must be str"))?;
+            let (shape, data) = int_array(py, &v, &format!("tensor '{name}'"))?;
+            let t = Tensor::new(&name, shape, data).map_err(model_err)?;
+            map.insert(name, t);
+        }
+        let inner =
+            py.detach(|| guarded(|| CompiledModel::compile(graph, map).map_err(model_err)))?;
+        Ok(NativeModel { inner })
+    }
+
+    /// The integer forward pass: any shape with the right element count in, flat int64 out.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let (_, input) = int_array(py, x, "input")?;
+        let out = py.detach(|| guarded(|| self.inner.run(&input).map_err(model_err)))?;
+        Ok(flat_array(py, out))
+    }
+
+    /// The forward pass returning every IR tensor by name (graph order, input first), flat int64.
+    fn run_trace<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (_, input) = int_array(py, x, "input")?;
+        let trace = py.detach(|| guarded(|| self.inner.run_trace(&input).map_err(model_err)))?;
+        let dict = PyDict::new(py);
+        for (name, values) in trace {
+            dict.set_item(name, flat_array(py, values))?;
+        }
+        Ok(dict)
+    }
+
+    /// Proves one inference with the GIL released; `threads` sets a local thread-pool size.
+    #[pyo3(signature = (x, threads=None))]
+    fn prove<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (_, input) = int_array(py, x, "input")?;
+        if threads == Some(0) {
+            return Err(PyValueError::new_err("threads must be at least 1"));
+        }
+        let bytes = py.detach(|| {
+            guarded(|| {
+                let prove = || {
+                    self.inner
+                        .prove(&input)
+                        .map(|p| p.to_bytes())
+                        .map_err(model_err)
+                };
+                match threads {
+                    None => prove(),
+                    Some(n) => rayon::ThreadPoolBuilder::new()
+                        .num_threads(n)
+                        .build()
+                        .map_err(|e| {
+                            PyRuntimeError::new_err(format!("cannot start {n} threads: {e}"))
+                        })?
+                        .install(prove),
+                }
+            })
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Verifies a proof against this model's circuit and commitment; returns the verified output.
+    fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let out = py.detach(|| {
+            guarded(|| {
+                let p = Proof::from_bytes(proof).map_err(invalid_proof)?;
+                self.inner.verify(&p).map_err(invalid_proof)
+            })
+        })?;
+        Ok(flat_array(py, out))
+    }
+
+    /// The compiled model as versioned bytes (contains the weights and the secret seed).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guarded(|| Ok(self.inner.to_bytes()))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Reads bytes written by `to_bytes`; `ModelError` on anything else.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| CompiledModel::from_bytes(data).map_err(model_err)))?;
+        Ok(NativeModel { inner })
+    }
+
+    /// The IR as JSON, including `meta`.
+    fn ir_json(&self) -> String {
+        self.inner.graph().to_json()
+    }
+
+    /// Hex of the 32-byte weight-commitment digest: the model's public identity.
+    fn digest(&self) -> PyResult<String> {
+        let d = guarded(|| Ok(self.inner.commitment().digest()))?;
+        Ok(d.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Soundness of a proof for this model, in bits.
+    fn soundness_bits(&self) -> PyResult<f64> {
+        guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec())))
+    }
+
+    /// Number of weight and bias values in the IR.
+    fn num_params(&self) -> usize {
+        self.inner.num_params()
+    }
+
+    fn __repr__(&self) -> String {
+        let g = self.inner.graph();
+        format!(
+            "NativeModel(input={:?}, output={:?}, layers={}, params={})",
+            g.input.shape,
+            g.output.shape,
+            self.inner.spec().layers.len(),
+            self.inner.num_params()
+        )
+    }
+}
+
+/// Decodes a proof and returns its claimed (unverified) output.
+#[pyfunction]
+fn proof_output<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
+    Ok(flat_array(py, p.output))
+}
+
+/// Checks that the bytes decode as a proof and returns their length.
+#[pyfunction]
+fn proof_size(proof: &[u8]) -> PyResult<usize> {
+    guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
+    Ok(proof.len())
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("InvalidProof", py.get_type::<InvalidProof>())?;
+    m.add("ModelError", py.get_type::<ModelError>())?;
+    m.add_class::<NativeModel>()?;
+    m.add_function(wrap_pyfunction!(proof_output, m)?)?;
+    m.add_function(wrap_pyfunction!(proof_size, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,30 @@
+"""zkgrad: zero-knowledge proofs of ML inference, from an ONNX file.
+
+Example::
+
+    import numpy as np
+    import zkgrad
+
+    model = zkgrad.compile("mlp.onnx", calibration=np.load("samples.npy"))
+    proof = model.prove(np.load("x.npy"))
+    y = zkgrad.verify(model, proof)      # raises zkgrad.InvalidProof if the proof is bad
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from zkgrad.compiler import compile
+from zkgrad.errors import InvalidProof, ModelError, UnsupportedModelError
+from zkgrad.model import Model, Proof, verify
+
+__all__ = [
+    "InvalidProof",
+    "Model",
+    "ModelError",
+    "Proof",
+    "UnsupportedModelError",
+    "__version__",
+    "compile",
+    "verify",
+]

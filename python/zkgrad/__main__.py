@@ -1,0 +1,5 @@
+"""``python -m zkgrad`` runs the command line."""
+
+from zkgrad.cli import app
+
+app(prog_name="zkgrad")

@@ -1,0 +1,104 @@
+"""Type stub of ``zkgrad._native``, the Rust extension module (crates/zkgrad-py).
+
+Arrays going in may have any integer dtype and any shape (they are flattened row-major and cast
+to int64; a float, bool or object array raises ``TypeError``). Arrays coming out are flat int64.
+The GIL is released while the model runs, proves and verifies.
+
+Errors: ``ModelError`` for a bad IR, a bad input or a value outside the provable range (the
+message names the IR node and tensor); ``InvalidProof`` for proof bytes that do not decode or do
+not verify; ``RuntimeError`` for an internal error of the proof system (a bug worth reporting).
+"""
+
+from typing import final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["InvalidProof", "ModelError", "NativeModel", "proof_output", "proof_size"]
+
+class InvalidProof(Exception):
+    """The proof is invalid: it does not decode, or the verifier rejected it."""
+
+class ModelError(ValueError):
+    """Bad IR, bad input, or a value outside the provable range.
+
+    The message names the IR node and tensor (or the input) where the problem is.
+    """
+
+@final
+class NativeModel:
+    """A compiled model: validated IR, integer tensors, lowered circuit and weight commitment.
+
+    Example::
+
+        native = NativeModel.from_ir(ir_json, {"fc1.weight": w1, "fc1.bias": b1})
+        proof = native.prove(x)
+        assert (native.verify(proof) == native.run(x)).all()
+    """
+
+    @staticmethod
+    def from_ir(ir_json: str, tensors: dict[str, npt.NDArray[np.integer]]) -> NativeModel:
+        """Validate the IR (all problems reported at once), lower it, and commit to the weights.
+
+        ``tensors`` maps the tensor names the IR refers to (dense ``weight`` [out, in], ``bias``
+        [out]) to integer arrays within the int32 range. The commitment seed is fresh and random,
+        so two compilations of the same model have different digests.
+        Raises ``ModelError`` naming the node for any problem in the IR or its tensors.
+        """
+
+    def run(self, x: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """The integer forward pass: ``x`` of any shape with the input's element count.
+
+        Returns the flat int64 output. Raises ``ModelError`` for a wrong element count or a value
+        outside the provable range (naming the input, or the node and tensor where it happened).
+        """
+
+    def run_trace(self, x: npt.ArrayLike) -> dict[str, npt.NDArray[np.int64]]:
+        """Like :meth:`run`, but returns every IR tensor (input first, graph order), flat int64."""
+
+    def prove(self, x: npt.ArrayLike, threads: int | None = None) -> bytes:
+        """Prove one inference; returns the proof as versioned bytes.
+
+        ``threads`` runs the prover on a local pool of that many threads (default: the global
+        pool, one thread per core). Raises ``ModelError`` for a bad input, like :meth:`run`.
+        """
+
+    def verify(self, proof: bytes) -> npt.NDArray[np.int64]:
+        """Verify ``proof`` against this model's circuit and weight commitment.
+
+        Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
+        """
+
+    def to_bytes(self) -> bytes:
+        """The compiled model as versioned bytes (``ZKGM``). It holds the weights and the secret
+        commitment seed: it is the prover's file, not something to publish."""
+
+    @staticmethod
+    def from_bytes(data: bytes) -> NativeModel:
+        """Read bytes written by :meth:`to_bytes`; raises ``ModelError`` on anything else."""
+
+    def ir_json(self) -> str:
+        """The IR as compact JSON, including ``meta`` exactly as given to :meth:`from_ir`."""
+
+    def digest(self) -> str:
+        """Hex of the 32-byte weight-commitment digest: the model's public identity."""
+
+    def soundness_bits(self) -> float:
+        """Soundness of a proof for this model, in bits."""
+
+    def num_params(self) -> int:
+        """Number of weight and bias values in the IR (an absent bias counts nothing)."""
+
+    def __repr__(self) -> str: ...
+
+def proof_output(proof: bytes) -> npt.NDArray[np.int64]:
+    """Decode a proof and return its claimed output, without verifying it.
+
+    Raises ``InvalidProof`` if the bytes are not a proof.
+    """
+
+def proof_size(proof: bytes) -> int:
+    """Check that the bytes decode as a proof and return their length in bytes.
+
+    Raises ``InvalidProof`` if the bytes are not a proof.
+    """

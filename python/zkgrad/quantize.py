@@ -1,0 +1,200 @@
+"""Power-of-two fixed-point quantisation, the integer IR, and the error report.
+
+A tensor with ``scale_bits`` s holds ``round(x · 2^s)``. Per dense layer with
+input scale s_x, weight scale s_w and output scale s_y:
+
+* weights ``round(W · 2^s_w)``, with s_w the largest scale keeping ``|W| · 2^s_w ≤ 2^13``;
+* bias ``round(b · 2^(s_x + s_w))``, i.e. at the accumulator's scale;
+* ``requant`` with ``mult = 1`` and ``shift = s_x + s_w − s_y``, kept in 1..16 by
+  moving s_w (and, only if the accumulator bound |z|·2^(16−shift) < 2^62 or the
+  i32 range of weights and biases needs it, s_y).
+
+Activation scales come from calibration: the largest s with
+``max |value| · 2^s ≤ 2^14`` (2× headroom below the 16-bit activation range),
+capped at 12 bits. Without calibration every activation is assumed to satisfy
+``|x| ≤ 8``, which gives 11 bits. ReLU and reshape keep their input's scale.
+
+The integer semantics of each op live in Rust; this module only picks numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zkgrad.graph import Dense, FloatGraph, Relu, Reshape
+
+IR_VERSION = 1
+ACT_RANGE_BITS = 14
+MAX_ACT_BITS = 12
+MIN_ACT_BITS = -16
+DEFAULT_ACT_MAX = 8.0
+WEIGHT_RANGE_BITS = 13
+DEFAULT_WEIGHT_BITS = 12
+MIN_SHIFT, MAX_SHIFT = 1, 16
+ACT_BITS = 15  # activations lie in [-2^15, 2^15)
+ACC_LIMIT = 2**62
+CONST_MAX = 2**31 - 1  # weights and biases are i32 in the IR
+
+
+@dataclass
+class Quantized:
+    """An integer IR (JSON-ready dict) plus its integer constants."""
+
+    ir: dict[str, Any]
+    tensors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def scales(self) -> dict[str, int]:
+        """scale_bits of every activation tensor."""
+        return dict(self.ir["meta"]["scales"])
+
+    def ir_json(self) -> str:
+        """The IR as the JSON text the native module takes."""
+        return json.dumps(self.ir)
+
+
+def act_bits(max_abs: float | None) -> int:
+    """Scale for an activation whose largest magnitude is ``max_abs`` (None: the default)."""
+    value = DEFAULT_ACT_MAX if max_abs is None else float(max_abs)
+    if value <= 0.0 or not math.isfinite(value):
+        return MAX_ACT_BITS
+    bits = math.floor(ACT_RANGE_BITS - math.log2(value))
+    return max(MIN_ACT_BITS, min(MAX_ACT_BITS, bits))
+
+
+def _rint(values: np.ndarray, bits: int) -> np.ndarray:
+    scaled = np.rint(np.asarray(values, dtype=np.float64) * 2.0**bits)
+    return np.clip(scaled, -(2.0**62), 2.0**62).astype(np.int64)  # clipped values fail CONST_MAX
+
+
+def quantize_dense(op: Dense, s_x: int, s_y: int) -> tuple[np.ndarray, np.ndarray | None, int, int]:
+    """Quantise one dense layer: returns (weight_q, bias_q, shift, s_y)."""
+    w_max = float(np.max(np.abs(op.weight))) if op.weight.size else 0.0
+    if w_max > 0.0:
+        s_w = math.floor(WEIGHT_RANGE_BITS - math.log2(w_max))
+    else:
+        s_w = DEFAULT_WEIGHT_BITS
+    s_w = min(s_w, MAX_SHIFT + s_y - s_x)
+    s_w = max(s_w, MIN_SHIFT + s_y - s_x)
+    while True:
+        shift = s_x + s_w - s_y
+        weight = _rint(op.weight, s_w)
+        bias = None if op.bias is None else _rint(op.bias, s_x + s_w)
+        w_peak = int(np.max(np.abs(weight))) if weight.size else 0
+        b_peak = 0 if bias is None or not bias.size else int(np.max(np.abs(bias)))
+        rows = int(np.max(np.sum(np.abs(weight), axis=1))) if weight.size else 0
+        bound = rows * 2**ACT_BITS + b_peak
+        fits = max(w_peak, b_peak) <= CONST_MAX
+        if fits and bound * 2 ** (MAX_SHIFT - shift) < ACC_LIMIT:
+            return weight, bias, shift, s_y
+        s_w -= 1
+        if s_x + s_w - s_y < MIN_SHIFT:
+            s_y -= 1
+
+
+def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Quantized:
+    """Build the integer IR for ``graph``; ``max_abs`` holds calibrated magnitudes per tensor."""
+    limits = max_abs or {}
+    scales = {graph.input: act_bits(limits.get(graph.input))}
+    nodes: list[dict[str, Any]] = []
+    tensors: dict[str, np.ndarray] = {}
+    for op in graph.ops:
+        s_x = scales[op.input]
+        if isinstance(op, Dense):
+            weight, bias, shift, s_y = quantize_dense(op, s_x, act_bits(limits.get(op.output)))
+            acc = f"{op.output}:acc"
+            weight_key, bias_key = f"{op.name}.weight", f"{op.name}.bias"
+            tensors[weight_key] = weight
+            if bias is not None:
+                tensors[bias_key] = bias
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "dense",
+                    "inputs": [op.input],
+                    "output": acc,
+                    "weight": weight_key,
+                    "bias": None if bias is None else bias_key,
+                }
+            )
+            nodes.append(
+                {
+                    "name": f"{op.name}:requant",
+                    "op": "requant",
+                    "inputs": [acc],
+                    "output": op.output,
+                    "mult": 1,
+                    "shift": shift,
+                }
+            )
+            scales[op.output] = s_y
+        elif isinstance(op, Relu):
+            nodes.append({"name": op.name, "op": "relu", "inputs": [op.input], "output": op.output})
+            scales[op.output] = s_x
+        elif isinstance(op, Reshape):
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "reshape",
+                    "inputs": [op.input],
+                    "output": op.output,
+                    "shape": list(op.shape),
+                }
+            )
+            scales[op.output] = s_x
+    ir = {
+        "version": IR_VERSION,
+        "input": {
+            "name": graph.input,
+            "shape": list(graph.input_shape),
+            "scale_bits": scales[graph.input],
+        },
+        "output": {
+            "name": graph.output,
+            "shape": list(graph.output_shape),
+            "scale_bits": scales[graph.output],
+        },
+        "nodes": nodes,
+        "meta": {
+            "onnx": {
+                "input": graph.onnx_input,
+                "output": graph.onnx_output,
+                "input_shape": list(graph.input_shape),
+                "output_shape": list(graph.output_shape),
+            },
+            "scales": scales,
+        },
+    }
+    return Quantized(ir, tensors)
+
+
+def calibrated_max(values: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Largest magnitude of each float tensor over all calibration samples."""
+    return {name: float(np.max(np.abs(v))) for name, v in values.items()}
+
+
+def error_report(
+    reference: np.ndarray, quantized: np.ndarray, source: str, output: str
+) -> dict[str, Any]:
+    """Float (onnxruntime) vs dequantised integer outputs, both shaped [N, ...]."""
+    ref = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    got = np.asarray(quantized, dtype=np.float64).reshape(len(quantized), -1)
+    diff = np.abs(ref - got)
+    report: dict[str, Any] = {
+        "source": source,
+        "samples": int(ref.shape[0]),
+        "output": output,
+        "max_abs_error": round(float(diff.max()), 6),
+        "mean_abs_error": round(float(diff.mean()), 6),
+        "float_max_abs": round(float(np.abs(ref).max()), 6),
+    }
+    if ref.shape[1] > 1:
+        agree = np.argmax(ref, axis=1) == np.argmax(got, axis=1)
+        report["argmax_agreement"] = round(float(agree.mean()), 6)
+    return report
