@@ -8,33 +8,47 @@
 //!   point is reversed before it reaches WHIR.
 //! * **Padding.** WHIR needs a minimum size (the first fold and the query budget must fit, and the
 //!   hiding code needs slack rows for its randomness). [`Pcs::new`] picks the smallest
-//!   `padded_vars >= num_vars` that gives a valid configuration (at least [`PcsParams::min_num_vars`]).
-//!   The evaluation table is extended with zeros to `2^padded_vars` entries, i.e. new *high*
-//!   variables `x_num_vars .. x_{padded_vars-1}` are added and
-//!   `f'(x) = f(x_0..x_{n-1}) · Π_{i>=n} (1 - x_i)`. A point `z` of length `num_vars` is opened as
-//!   `z ‖ 0…0`, so `f'(z ‖ 0) = f(z)`. Callers never see the padding.
+//!   `padded_vars >= max(num_vars, PcsParams::min_num_vars)` that gives a valid configuration
+//!   (`min_num_vars = 8`; hiding mode pads small polynomials to 12–13 variables). The evaluation
+//!   table is extended with zeros to `2^padded_vars` entries, i.e. new *high* variables
+//!   `x_num_vars .. x_{padded_vars-1}` are added and `f'(x) = f(x_0..x_{n-1}) · Π_{i>=n} (1 - x_i)`.
+//!   A point `z` of length `num_vars` is opened as `z ‖ 0…0`, so `f'(z ‖ 0) = f(z)`. Callers never
+//!   see the padding; `num_vars = 0` (a constant) works the same way.
 //!
 //! # Transcript binding
 //!
 //! `commit` needs no transcript (the weights are committed at compile time): WHIR's commit wants
-//! a challenger, so a throw-away one is used and the Merkle root is kept. The *caller* absorbs
-//! [`Commitment::digest`] into its transcript before using the commitment. [`Pcs::open`] and
-//! [`Pcs::verify`] then, in the same order:
+//! a challenger, so a throw-away one is used and only the Merkle root is kept. The *caller*
+//! absorbs [`Commitment::digest`] into its transcript before using the commitment. [`Pcs::open`]
+//! and [`Pcs::verify`] then do, in the same order:
 //!
 //! 1. absorb the commitment digest (label `pcs.commitment`; the digest hashes a version tag, the
-//!    parameter description, `num_vars`, the hiding flag and the Merkle root),
-//! 2. absorb every opening point (label `pcs.points`),
-//! 3. hand the inner challenger to WHIR, which observes the claimed values (and, in hiding mode,
+//!    parameter description, `num_vars`, the hiding flag and the Merkle root), then
+//!    `num_vars` and the number of points (`pcs.shape`) and all points (`pcs.points`);
+//! 2. hand the inner challenger to WHIR, which observes every claimed value (and, in hiding mode,
 //!    the Merkle root and the points once more) before it samples its first challenge.
 //!
 //! So changing the commitment, a point, a value or any proof byte changes the challenges or fails
-//! a check.
+//! a check. The claimed values are not stored in the [`OpeningProof`]; the verifier gets them
+//! from the caller.
+//!
+//! # Parameters and soundness
+//!
+//! Default ([`PcsParams::default`]): 100-bit target under `p3-whir`'s **CapacityBound**
+//! assumption (the proximity-gap / list-decoding conjecture up to capacity for Reed–Solomon codes,
+//! as in the WHIR paper), challenges in the 128-bit extension `EF`, Blake3 as a random oracle,
+//! grinding budget 12 bits (every grinding phase asks for at most 12 bits, which `p3-whir` counts
+//! towards the 100), starting rate 1/2, folding 4 variables per round, and a per-round rate
+//! schedule chosen automatically (the largest rate increase that stays within the PoW budget).
+//! With a 128-bit challenge field the provable **JohnsonBound** regime does not fit: it needs
+//! more than 16 bits of folding PoW from about 2^22 evaluations on, and about twice the proof
+//! size; `PcsParams { assumption: JohnsonBound, .. }` is available for experiments.
 //!
 //! # Hiding (zero-knowledge) mode
 //!
 //! `hiding = true` uses `p3-whir`'s HVZK-WHIR ([`HidingWhirPcs`], eprint 2026/391): the first
 //! oracle is a randomised Reed–Solomon encoding, every sumcheck is masked, out-of-domain answers
-//! are padded, and the base case is one-time padded. On top of that the Merkle leaves are salted
+//! are padded, and the base case is one-time padded. On top of that every Merkle leaf is salted
 //! (`MerkleTreeHidingMmcs`, 2 Goldilocks salt elements = 128 bits per leaf), so unopened leaf
 //! digests reveal nothing either. All commit randomness (encoding randomness, salts) is derived
 //! from the caller's 32-byte seed with a seeded ChaCha-based `StdRng` (rand 0.10, pinned through
@@ -45,6 +59,15 @@
 //! transcript is Fiat–Shamir, so the verifier is honest by construction); only the opened values,
 //! the sizes and the parameters are revealed. Whoever knows the seed can strip the masks: keep it
 //! secret.
+//!
+//! **Caveat (hiding soundness).** The HVZK queries, OOD samples and PoW are sized by the same
+//! `p3-whir` rules as the plain mode, but `p3-security`'s own diagnostic for the HVZK base case
+//! (`ZkWhirConfig::hiding_base_case_security_report`) is *vacuous* over a 2^128 challenge field:
+//! its batching ("gamma") round multiplies the list sizes of the source code and of every mask
+//! code, which exceeds 2^128 for every configuration tried (CapacityBound and JohnsonBound). That
+//! diagnostic is explicitly not an end-to-end bound, but no certified figure exists for hiding
+//! mode at this field size; [`Pcs::soundness_bits`] reports the configured target in both modes.
+//! Hiding proofs are also ~2.4× larger (mask-code openings).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -330,6 +353,19 @@ impl ProverData {
     pub fn commitment(&self) -> &Commitment {
         &self.commitment
     }
+
+    /// A copy for another opening of the same commitment (e.g. the weights, once per proof),
+    /// without re-encoding. Only the non-hiding data can be copied (`p3-whir`'s hiding prover
+    /// data is not `Clone`); in hiding mode recompute it with `commit(evals, seed)` instead.
+    pub fn try_clone(&self) -> Option<ProverData> {
+        match &self.inner {
+            DataInner::Plain(d) => Some(ProverData {
+                commitment: self.commitment.clone(),
+                inner: DataInner::Plain(d.clone()),
+            }),
+            DataInner::Hiding { .. } => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ProverData {
@@ -438,6 +474,9 @@ impl std::fmt::Debug for Pcs {
 
 /// Largest supported number of variables (Goldilocks two-adicity and memory bound).
 pub const MAX_NUM_VARS: usize = 30;
+
+/// Largest number of points one opening may carry (enters [`Pcs::soundness_bits`]).
+pub const MAX_POINTS: usize = 1 << 20;
 
 impl Pcs {
     /// PCS for polynomials in `num_vars` variables (`0 ..= MAX_NUM_VARS`), default parameters.
@@ -562,17 +601,15 @@ impl Pcs {
 
     /// Soundness of one opening in bits, as configured.
     ///
-    /// Assumption: `p3-whir`'s round-by-round analysis with the **Johnson-bound** regime
-    /// (`SecurityAssumption::JohnsonBound`: list decoding up to the Johnson radius with the
-    /// proven proximity-gap bounds of BCIKS20 — no conjecture up to capacity), a 128-bit
-    /// challenge field, Blake3 modelled as a random oracle, and grinding counted at its nominal
-    /// bits. `p3-whir` sizes queries, out-of-domain samples and grinding so that every round
-    /// reaches `security_level`; the opening value is therefore
-    /// `min(security_level, field bits − log2(#points)) ` where the second term bounds the
-    /// batching of the opened points by powers of one challenge.
+    /// Assumption: `p3-whir`'s round-by-round analysis under its `CapacityBound` conjecture
+    /// (default parameters), a 2^128 challenge field, Blake3 as a random oracle, and grinding
+    /// counted at its nominal bits. `p3-whir` sizes queries, out-of-domain samples and grinding
+    /// so that every round reaches `security_level` (100); batching up to [`MAX_POINTS`] points
+    /// by powers of one challenge costs at most `log2(MAX_POINTS)` bits of the field, so the
+    /// value is `min(security_level, 128 − 20)`. In hiding mode this is the same configured
+    /// target, *not* a certified bound (see the module documentation).
     pub fn soundness_bits(&self) -> f64 {
-        // Batching up to 2^20 points by powers of alpha loses log2(points) bits of the field.
-        let batching = crate::field::EF_BITS - 20.0;
+        let batching = crate::field::EF_BITS - (MAX_POINTS as f64).log2();
         (self.params.security_level as f64).min(batching)
     }
 
@@ -662,6 +699,7 @@ impl Pcs {
         transcript: &mut Transcript,
     ) -> (Vec<EF>, OpeningProof) {
         assert!(!points.is_empty(), "pcs: open needs at least one point");
+        assert!(points.len() <= MAX_POINTS, "pcs: more than {MAX_POINTS} points");
         for p in points {
             assert_eq!(p.len(), self.num_vars, "pcs: point has {} coordinates, expected {}", p.len(), self.num_vars);
         }
@@ -732,8 +770,8 @@ impl Pcs {
         if commitment.params != self.params_hash {
             return reject("commitment was made with other PCS parameters".into());
         }
-        if points.is_empty() {
-            return reject("no opening points".into());
+        if points.is_empty() || points.len() > MAX_POINTS {
+            return reject(format!("{} opening points (allowed: 1 ..= {MAX_POINTS})", points.len()));
         }
         if points.len() != values.len() {
             return reject(format!("{} points but {} values", points.len(), values.len()));
