@@ -1,5 +1,5 @@
 //! Times commit, prove and verify for an MLP given as layer widths, e.g.
-//! `cargo run --release --example mlp_timing -- 784 128 10`.
+//! `cargo run --release --example mlp_timing -- 784 128 10` (table size: `ZKGRAD_TABLE_BITS`, default 16).
 
 use std::time::Instant;
 
@@ -21,16 +21,17 @@ fn main() {
     let mut layers = Vec::new();
     let mut ws = Vec::new();
     for (i, d) in dims.windows(2).enumerate() {
-        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: 16, relu: i + 2 < dims.len() });
+        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: 8, relu: i + 2 < dims.len() });
         ws.push(DenseWeights {
             weight: (0..d[0] * d[1]).map(|_| rnd(-127, 127)).collect(),
             bias: (0..d[1]).map(|_| rnd(-1000, 1000)).collect(),
         });
     }
     let params: usize = ws.iter().map(|w| w.weight.len() + w.bias.len()).sum();
-    let spec = CircuitSpec { input_len: dims[0], layers };
+    let table_bits = std::env::var("ZKGRAD_TABLE_BITS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let spec = CircuitSpec { input_len: dims[0], table_bits, layers };
     let w = Weights { layers: ws };
-    let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-1000, 1000)).collect();
+    let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-100, 100)).collect();
     let t = Instant::now();
     let mc = commit_model(&spec, &w, [1; 32]).unwrap();
     let commit_s = t.elapsed().as_secs_f64();

@@ -4,8 +4,10 @@
 //!   z = W·a + b                                  (exact integers, W is out_dim × in_dim)
 //!   q = floor((z·mult + 2^(shift−1)) / 2^shift)  (requantisation, round half up)
 //!   a' = relu(q) if `relu` else q
-//! Every activation (the input, each q and a') must lie in [−2^15, 2^15): that is what the
-//! range-check tables prove, and exceeding it is a witness error naming the block.
+//! With b = `table_bits` (8..=16, public), every activation (the input, each q and a') must lie
+//! in [−2^(b−1), 2^(b−1)) and every shift must be ≤ b: that is what the 2^b-entry lookup tables
+//! prove, and exceeding it is a witness error naming the block. Smaller b means smaller tables
+//! and proofs, larger b more precision.
 //!
 //! These functions are the single definition of the integer semantics: the model crate's
 //! executor and the prover's witness generator both call them.
@@ -14,14 +16,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ProofError, Result};
 
-/// Activations are signed integers of this many bits.
-pub const ACT_BITS: u32 = 16;
-/// Smallest allowed activation value.
-pub const ACT_MIN: i64 = -(1 << (ACT_BITS - 1));
-/// Largest allowed activation value.
-pub const ACT_MAX: i64 = (1 << (ACT_BITS - 1)) - 1;
-/// Largest requantisation shift (the remainder is range-checked in a 2^16 table).
-pub const MAX_SHIFT: u32 = 16;
+/// Largest table size (log2), hence largest activation width and requantisation shift.
+pub const MAX_TABLE_BITS: u32 = 16;
+/// Smallest table size (log2).
+pub const MIN_TABLE_BITS: u32 = 8;
+/// Largest requantisation shift for any table size.
+pub const MAX_SHIFT: u32 = MAX_TABLE_BITS;
+/// Default table size: 16-bit activations.
+pub const DEFAULT_TABLE_BITS: u32 = 16;
 /// Largest requantisation multiplier.
 pub const MAX_MULT: u64 = 1 << 24;
 /// Accumulator values must stay below this magnitude so field arithmetic equals integer arithmetic.
@@ -49,6 +51,8 @@ pub struct DenseSpec {
 pub struct CircuitSpec {
     /// Length of the input vector.
     pub input_len: usize,
+    /// log2 of the lookup tables: activations are signed `table_bits`-bit integers.
+    pub table_bits: u32,
     /// The dense blocks, in execution order.
     pub layers: Vec<DenseSpec>,
 }
@@ -94,9 +98,9 @@ pub fn relu_value(q: i64) -> i64 {
 }
 
 impl DenseSpec {
-    /// Multiplier scaled so the shift is always 16: z·m16 + 2^15 = q·2^16 + t.
-    pub fn mult16(&self) -> u64 {
-        self.mult << (MAX_SHIFT - self.shift)
+    /// Multiplier scaled so the shift is always b: z·m_b + 2^(b−1) = q·2^b + t.
+    pub fn mult_scaled(&self, bits: u32) -> u64 {
+        self.mult << (bits - self.shift)
     }
 }
 
@@ -109,6 +113,12 @@ impl CircuitSpec {
         if self.input_len == 0 {
             return Err(ProofError::Circuit("the input is empty".into()));
         }
+        if !(MIN_TABLE_BITS..=MAX_TABLE_BITS).contains(&self.table_bits) {
+            return Err(ProofError::Circuit(format!(
+                "table bits {} outside {MIN_TABLE_BITS}..={MAX_TABLE_BITS}",
+                self.table_bits
+            )));
+        }
         let mut prev = self.input_len;
         for l in &self.layers {
             let bad = |d: String| Err(ProofError::Circuit(format!("block '{}': {d}", l.name)));
@@ -118,8 +128,8 @@ impl CircuitSpec {
             if l.out_dim == 0 || l.in_dim == 0 {
                 return bad("empty dimension".into());
             }
-            if !(1..=MAX_SHIFT).contains(&l.shift) {
-                return bad(format!("shift {} outside 1..={MAX_SHIFT}", l.shift));
+            if !(1..=self.table_bits).contains(&l.shift) {
+                return bad(format!("shift {} outside 1..={} (the table bits)", l.shift, self.table_bits));
             }
             if l.mult == 0 || l.mult > MAX_MULT {
                 return bad(format!("multiplier {} outside 1..={MAX_MULT}", l.mult));
@@ -139,6 +149,11 @@ impl CircuitSpec {
         let bytes = bincode::serde::encode_to_vec(self, bincode::config::standard())
             .expect("a circuit spec always encodes");
         *blake3::hash(&bytes).as_bytes()
+    }
+
+    /// Half the table size: activations lie in [−offset, offset).
+    pub fn signed_offset(&self) -> i64 {
+        1 << (self.table_bits - 1)
     }
 
     /// Checks that the weights have the shapes the spec says.
@@ -167,12 +182,13 @@ impl CircuitSpec {
     }
 }
 
-fn check_range(name: &str, what: &str, v: &[i64]) -> Result<()> {
-    if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !(ACT_MIN..=ACT_MAX).contains(*x)) {
+fn check_range(name: &str, what: &str, v: &[i64], bits: u32) -> Result<()> {
+    let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
+    if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !(lo..=hi).contains(*x)) {
         return Err(ProofError::Witness {
             layer: name.to_string(),
             detail: format!(
-                "{what}[{i}] = {x} is outside the provable range [{ACT_MIN}, {ACT_MAX}]; \
+                "{what}[{i}] = {x} is outside the provable range [{lo}, {hi}] ({bits}-bit tables); \
                  recompile with calibration data that covers this input"
             ),
         });
@@ -180,12 +196,13 @@ fn check_range(name: &str, what: &str, v: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Runs one block on integer activations.
-pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Result<BlockTrace> {
+/// Runs one block on integer activations with `bits`-bit tables.
+pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64], bits: u32) -> Result<BlockTrace> {
+    let mb = l.mult_scaled(bits) as i128;
     let mut z = Vec::with_capacity(l.out_dim);
     for (row, &b) in w.weight.chunks_exact(l.in_dim).zip(&w.bias) {
         let acc: i128 = row.iter().zip(a).map(|(&x, &y)| x as i128 * y as i128).sum::<i128>() + b as i128;
-        if acc.abs() * l.mult16() as i128 >= ACC_LIMIT {
+        if acc.abs() * mb >= ACC_LIMIT {
             return Err(ProofError::Witness {
                 layer: l.name.clone(),
                 detail: format!("accumulator {acc} is too large for exact field arithmetic"),
@@ -194,12 +211,11 @@ pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Result<BlockTrac
         z.push(acc as i64);
     }
     let q: Vec<i64> = z.iter().map(|&v| requant_value(v, l.mult, l.shift)).collect();
-    check_range(&l.name, "requantised output", &q)?;
-    let m16 = l.mult16() as i128;
+    check_range(&l.name, "requantised output", &q, bits)?;
     let t = z
         .iter()
         .zip(&q)
-        .map(|(&zv, &qv)| (zv as i128 * m16 + (1 << 15) - ((qv as i128) << 16)) as i64)
+        .map(|(&zv, &qv)| (zv as i128 * mb + (1 << (bits - 1)) - ((qv as i128) << bits)) as i64)
         .collect();
     let a = if l.relu { q.iter().map(|&v| relu_value(v)).collect() } else { q.clone() };
     Ok(BlockTrace { z, q, t, a })
@@ -213,11 +229,11 @@ pub fn forward(spec: &CircuitSpec, w: &Weights, input: &[i64]) -> Result<Vec<Blo
             detail: format!("expected {} values, got {}", spec.input_len, input.len()),
         });
     }
-    check_range("input", "input", input)?;
+    check_range("input", "input", input, spec.table_bits)?;
     let mut traces: Vec<BlockTrace> = Vec::with_capacity(spec.layers.len());
     for (l, lw) in spec.layers.iter().zip(&w.layers) {
         let a = traces.last().map_or(input, |t| &t.a);
-        traces.push(run_block(l, lw, a)?);
+        traces.push(run_block(l, lw, a, spec.table_bits)?);
     }
     Ok(traces)
 }
@@ -237,11 +253,14 @@ mod tests {
     fn remainder_is_in_range() {
         let l = DenseSpec { name: "b".into(), in_dim: 2, out_dim: 2, mult: 5, shift: 7, relu: true };
         let w = DenseWeights { weight: vec![100, -7, 3, 9], bias: vec![11, -4000] };
-        let tr = run_block(&l, &w, &[50, -20]).unwrap();
-        for (&t, (&z, &q)) in tr.t.iter().zip(tr.z.iter().zip(&tr.q)) {
-            assert!((0..1 << 16).contains(&t));
-            assert_eq!(z as i128 * l.mult16() as i128 + (1 << 15), ((q as i128) << 16) + t as i128);
+        for bits in [12, 16] {
+            let tr = run_block(&l, &w, &[50, -20], bits).unwrap();
+            for (&t, (&z, &q)) in tr.t.iter().zip(tr.z.iter().zip(&tr.q)) {
+                assert!((0..1 << bits).contains(&t));
+                let lhs = z as i128 * l.mult_scaled(bits) as i128 + (1 << (bits - 1));
+                assert_eq!(lhs, ((q as i128) << bits) + t as i128);
+            }
+            assert!(tr.a.iter().all(|&v| v >= 0));
         }
-        assert!(tr.a.iter().all(|&v| v >= 0));
     }
 }

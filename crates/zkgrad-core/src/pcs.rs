@@ -40,9 +40,10 @@
 //! grinding budget 12 bits (every grinding phase asks for at most 12 bits, which `p3-whir` counts
 //! towards the 100), starting rate 1/2, folding 4 variables per round, and a per-round rate
 //! schedule chosen automatically (the largest rate increase that stays within the PoW budget).
-//! With a 128-bit challenge field the provable **JohnsonBound** regime does not fit: it needs
-//! more than 16 bits of folding PoW from about 2^22 evaluations on, and about twice the proof
-//! size; `PcsParams { assumption: JohnsonBound, .. }` is available for experiments.
+//! With a 128-bit challenge field the provable **JohnsonBound** regime does not fit: its
+//! folding PoW exceeds a 12-bit budget beyond 2^21 evaluations (a 16-bit one beyond 2^25), and
+//! its proofs are about twice as large; `PcsParams { assumption: JohnsonBound, .. }` is there for
+//! experiments. Supported sizes: `0 ..= MAX_NUM_VARS` (28) variables.
 //!
 //! # Hiding (zero-knowledge) mode
 //!
@@ -67,7 +68,7 @@
 //! code, which exceeds 2^128 for every configuration tried (CapacityBound and JohnsonBound). That
 //! diagnostic is explicitly not an end-to-end bound, but no certified figure exists for hiding
 //! mode at this field size; [`Pcs::soundness_bits`] reports the configured target in both modes.
-//! Hiding proofs are also ~2.4× larger (mask-code openings).
+//! Hiding proofs are also ~2.2–2.4× larger (mask-code openings).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -84,9 +85,8 @@ use p3_sumcheck::layout::{Layout, SuffixProver, Table};
 use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
 use p3_symmetric::{CryptographicHasher, MerkleCap, PseudoCompressionFunction};
 use p3_whir::{
-    FoldingFactor, HidingWhirPcs, HidingWhirProverData, ProtocolParameters,
-    SecurityAssumption, WhirConfig, WhirProof, WhirProver, WhirProverData, ZkParameters,
-    ZkWhirConfig, ZkWhirProof,
+    FoldingFactor, HidingWhirPcs, HidingWhirProverData, ProtocolParameters, SecurityAssumption, WhirConfig,
+    WhirProof, WhirProver, WhirProverData, ZkParameters, ZkWhirConfig, ZkWhirProof,
 };
 use rand_p3::SeedableRng;
 use rand_p3::rngs::StdRng;
@@ -101,14 +101,12 @@ use crate::transcript::{Challenger, Transcript};
 // ---------------------------------------------------------------------------------------------
 
 type Dft = Radix2DFTSmallBatch<F>;
-type LeafHash = LeafHasher;
-type NodeCompress = NodeHasher;
 /// Merkle tree of the non-hiding mode.
-type PlainMmcs = MerkleTreeMmcs<F, u8, LeafHash, NodeCompress, 2, 32>;
+type PlainMmcs = MerkleTreeMmcs<F, u8, LeafHasher, NodeHasher, 2, 32>;
 /// Goldilocks salt elements per Merkle leaf in hiding mode (2 × 64 bits).
 const SALT_ELEMS: usize = 2;
 /// Merkle tree of the hiding mode: every leaf is salted.
-type HidingMmcs = MerkleTreeHidingMmcs<F, u8, LeafHash, NodeCompress, StdRng, 2, 32, SALT_ELEMS>;
+type HidingMmcs = MerkleTreeHidingMmcs<F, u8, LeafHasher, NodeHasher, StdRng, 2, 32, SALT_ELEMS>;
 /// Stacked-layout prover used by plain WHIR (one table, one column here).
 type PlainLayout = SuffixProver<F, EF>;
 type PlainWhir = WhirProver<EF, F, Dft, PlainMmcs, Challenger, PlainLayout>;
@@ -121,13 +119,13 @@ const DIGEST_TAG: &[u8] = b"zkgrad.pcs.whir-goldilocks2-blake3.v1";
 /// Merkle leaf hash: keyed Blake3 over the canonical little-endian 8-byte encodings of the
 /// row's field elements. The key separates leaves from inner nodes.
 #[derive(Clone, Copy, Debug)]
-pub struct LeafHasher {
+struct LeafHasher {
     key: [u8; 32],
 }
 
 /// Merkle inner node: keyed Blake3 of the two 32-byte children (another key than leaves).
 #[derive(Clone, Copy, Debug)]
-pub struct NodeHasher {
+struct NodeHasher {
     key: [u8; 32],
 }
 
@@ -175,11 +173,11 @@ impl PseudoCompressionFunction<[u8; 32], 2> for NodeHasher {
 }
 
 fn plain_mmcs() -> PlainMmcs {
-    PlainMmcs::new(LeafHash::new(), NodeCompress::new(), 0)
+    PlainMmcs::new(LeafHasher::new(), NodeHasher::new(), 0)
 }
 
 fn hiding_mmcs(rng: StdRng) -> HidingMmcs {
-    HidingMmcs::new(LeafHash::new(), NodeCompress::new(), 0, rng)
+    HidingMmcs::new(LeafHasher::new(), NodeHasher::new(), 0, rng)
 }
 
 fn scratch_challenger() -> Challenger {
@@ -359,10 +357,9 @@ impl ProverData {
     /// data is not `Clone`); in hiding mode recompute it with `commit(evals, seed)` instead.
     pub fn try_clone(&self) -> Option<ProverData> {
         match &self.inner {
-            DataInner::Plain(d) => Some(ProverData {
-                commitment: self.commitment.clone(),
-                inner: DataInner::Plain(d.clone()),
-            }),
+            DataInner::Plain(d) => {
+                Some(ProverData { commitment: self.commitment.clone(), inner: DataInner::Plain(d.clone()) })
+            }
             DataInner::Hiding { .. } => None,
         }
     }
@@ -472,8 +469,9 @@ impl std::fmt::Debug for Pcs {
     }
 }
 
-/// Largest supported number of variables (Goldilocks two-adicity and memory bound).
-pub const MAX_NUM_VARS: usize = 30;
+/// Largest supported number of variables (with the default parameters the folding PoW of larger
+/// polynomials exceeds the 12-bit grinding budget; memory would be the next limit).
+pub const MAX_NUM_VARS: usize = 28;
 
 /// Largest number of points one opening may carry (enters [`Pcs::soundness_bits`]).
 pub const MAX_POINTS: usize = 1 << 20;
@@ -563,7 +561,12 @@ impl Pcs {
         let rounds: Vec<String> = whir
             .round_parameters
             .iter()
-            .map(|r| format!("{}q/rate 2^-{}/pow {}+{}", r.num_queries, r.log_inv_rate, r.pow_bits, r.folding_pow_bits))
+            .map(|r| {
+                format!(
+                    "{}q/rate 2^-{}/pow {}+{}",
+                    r.num_queries, r.log_inv_rate, r.pow_bits, r.folding_pow_bits
+                )
+            })
             .collect();
         let (final_q, final_pow) = match &self.engine {
             Engine::Plain(w) => (w.config.final_queries, w.config.final_pow_bits),
@@ -614,12 +617,7 @@ impl Pcs {
     }
 
     fn new_commitment(&self, root: [u8; 32]) -> Commitment {
-        Commitment {
-            num_vars: self.num_vars as u32,
-            hiding: self.hiding,
-            root,
-            params: self.params_hash,
-        }
+        Commitment { num_vars: self.num_vars as u32, hiding: self.hiding, root, params: self.params_hash }
     }
 
     /// Commits to `evals` (`2^num_vars` values, little-endian index convention).
@@ -701,7 +699,13 @@ impl Pcs {
         assert!(!points.is_empty(), "pcs: open needs at least one point");
         assert!(points.len() <= MAX_POINTS, "pcs: more than {MAX_POINTS} points");
         for p in points {
-            assert_eq!(p.len(), self.num_vars, "pcs: point has {} coordinates, expected {}", p.len(), self.num_vars);
+            assert_eq!(
+                p.len(),
+                self.num_vars,
+                "pcs: point has {} coordinates, expected {}",
+                p.len(),
+                self.num_vars
+            );
         }
         assert_eq!(data.commitment.num_vars as usize, self.num_vars, "pcs: prover data of another size");
         self.bind(&data.commitment, points, transcript);
@@ -723,7 +727,8 @@ impl Pcs {
                 // Opening randomness: secret seed + a fork of the transcript (not advanced).
                 let mut fork = transcript.challenger_mut().clone();
                 let nonce: [F; 4] = core::array::from_fn(|_| fork.sample());
-                let mut ctx: Vec<u8> = nonce.iter().flat_map(|x| x.as_canonical_u64().to_le_bytes()).collect();
+                let mut ctx: Vec<u8> =
+                    nonce.iter().flat_map(|x| x.as_canonical_u64().to_le_bytes()).collect();
                 ctx.extend_from_slice(&data.commitment.root);
                 let pcs = HidingWhir::new(
                     cfg.clone(),
@@ -733,12 +738,8 @@ impl Pcs {
                 );
                 // The hiding verifier observes the root itself; mirror it here.
                 transcript.challenger_mut().observe(data.commitment.cap());
-                let mut proof = MultilinearPcs::<EF, Challenger>::open(
-                    &pcs,
-                    d,
-                    whir_points,
-                    transcript.challenger_mut(),
-                );
+                let mut proof =
+                    MultilinearPcs::<EF, Challenger>::open(&pcs, d, whir_points, transcript.challenger_mut());
                 let values = std::mem::take(&mut proof.evals);
                 (values, OpeningProof { body: ProofBody::Hiding(proof) })
             }
@@ -845,10 +846,6 @@ impl Pcs {
                     && p.evals.is_empty()
             }
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(ProofError::Pcs("malformed proof: bad Merkle commitment shape".into()))
-        }
+        if ok { Ok(()) } else { Err(ProofError::Pcs("malformed proof: bad Merkle commitment shape".into())) }
     }
 }

@@ -16,7 +16,6 @@ use crate::mle::{eq_table, evaluate_base, evaluate_i64_padded, log2_ceil};
 use crate::pcs::Pcs;
 use crate::proof::{BlockProof, LookupProof, Proof};
 use crate::sumcheck;
-use crate::tables::SIGNED_OFFSET;
 use crate::transcript::Transcript;
 use crate::witness::{LookupValue, WitnessPlan};
 
@@ -52,10 +51,10 @@ pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], outp
 }
 
 /// The value looked up at entry `i` (folded with γ for pairs).
-fn lookup_entry(v: LookupValue, cols: &[Vec<F>], i: usize, gamma: EF) -> EF {
+fn lookup_entry(v: LookupValue, cols: &[Vec<F>], i: usize, gamma: EF, offset: i64) -> EF {
     match v {
         LookupValue::Plain(c) => EF::from(cols[c][i]),
-        LookupValue::Signed(c) => EF::from(cols[c][i] + F::from_u64(SIGNED_OFFSET as u64)),
+        LookupValue::Signed(c) => EF::from(cols[c][i] + F::from_u64(offset as u64)),
         LookupValue::Pair(q, a) => EF::from(cols[q][i]) + gamma * cols[a][i],
     }
 }
@@ -131,7 +130,7 @@ fn prove_inner(
     let mut lookups = Vec::new();
     for lk in &plan.lookups {
         let n = 1usize << lk.log_len;
-        let q: Vec<EF> = (0..n).into_par_iter().map(|i| alpha - lookup_entry(lk.value, &cols, i, gamma)).collect();
+        let q: Vec<EF> = (0..n).into_par_iter().map(|i| alpha - lookup_entry(lk.value, &cols, i, gamma, plan.signed_offset)).collect();
         let (tree, leaf) = logup::prove(vec![EF::ONE; n], q, &mut tr);
         let evals: Vec<EF> = lk.value.columns().iter().map(|&c| evaluate_base(&cols[c], &leaf.point)).collect();
         tr.absorb_ext("lookup-evals", &evals);
@@ -142,7 +141,7 @@ fn prove_inner(
     }
     for &(table, mcol) in &plan.tables {
         let p: Vec<EF> = cols[mcol].iter().map(|&m| -EF::from(m)).collect();
-        let q: Vec<EF> = table.entries(gamma).into_iter().map(|t| alpha - t).collect();
+        let q: Vec<EF> = table.entries(plan.table_bits, gamma).into_iter().map(|t| alpha - t).collect();
         let (tree, leaf) = logup::prove(p, q, &mut tr);
         let evals = vec![evaluate_base(&cols[mcol], &leaf.point)];
         tr.absorb_ext("lookup-evals", &evals);

@@ -1,49 +1,47 @@
 //! The fixed lookup tables and their multilinear extensions, which the verifier evaluates in
 //! O(16) field operations instead of reading 2^16 entries.
 //!
-//! - `Range16`: entry j is j, for j in [0, 2^16). Proves 0 ≤ v < 2^16 (remainders, and signed
-//!   16-bit activations shifted by 2^15).
-//! - `Relu16`: entry j is the pair (v, relu(v)) with v = j − 2^15, folded with a column challenge
-//!   γ as v + γ·relu(v). Its MLE is (Σ_i 2^i x_i − 2^15) + γ·x_15·Σ_{i<15} 2^i x_i.
+//! Tables have 2^b entries (b = the circuit's `table_bits`):
+//! - `Range`: entry j is j, for j in [0, 2^b). Proves 0 ≤ v < 2^b (remainders, and signed
+//!   b-bit activations shifted by 2^(b−1)).
+//! - `Relu`: entry j is the pair (v, relu(v)) with v = j − 2^(b−1), folded with a column challenge
+//!   γ as v + γ·relu(v). Its MLE is (Σ_i 2^i x_i − 2^(b−1)) + γ·x_(b−1)·Σ_{i<b−1} 2^i x_i.
 
 use p3_field::PrimeCharacteristicRing;
 use p3_maybe_rayon::prelude::*;
 
 use crate::field::EF;
 
-/// log2 of every table's size.
-pub const TABLE_BITS: usize = 16;
-/// Offset that maps a signed 16-bit value to its table index.
-pub const SIGNED_OFFSET: i64 = 1 << 15;
 
 /// The tables zkgrad proves lookups into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
-    /// 0..2^16.
-    Range16,
-    /// (v, relu v) for signed 16-bit v, folded with γ.
-    Relu16,
+    /// 0..2^b.
+    Range,
+    /// (v, relu v) for signed b-bit v, folded with γ.
+    Relu,
 }
 
 impl Table {
     /// Name used in transcripts and errors.
     pub fn name(self) -> &'static str {
         match self {
-            Table::Range16 => "range16",
-            Table::Relu16 => "relu16",
+            Table::Range => "range",
+            Table::Relu => "relu",
         }
     }
 
-    /// Table entries (folded with γ for pair tables).
-    pub fn entries(self, gamma: EF) -> Vec<EF> {
-        (0..1usize << TABLE_BITS)
+    /// Table entries of a 2^bits table (folded with γ for pair tables).
+    pub fn entries(self, bits: usize, gamma: EF) -> Vec<EF> {
+        let offset = 1i64 << (bits - 1);
+        (0..1usize << bits)
             .into_par_iter()
             .map(|j| {
                 let idx = EF::from_usize(j);
                 match self {
-                    Table::Range16 => idx,
-                    Table::Relu16 => {
-                        let v = j as i64 - SIGNED_OFFSET;
+                    Table::Range => idx,
+                    Table::Relu => {
+                        let v = j as i64 - offset;
                         EF::from(crate::field::from_i64(v)) + gamma * EF::from_u64(v.max(0) as u64)
                     }
                 }
@@ -51,17 +49,17 @@ impl Table {
             .collect()
     }
 
-    /// The table's MLE at a point of `TABLE_BITS` variables.
+    /// The table's MLE at a point (the table has 2^|point| entries).
     pub fn evaluate(self, point: &[EF], gamma: EF) -> EF {
-        debug_assert_eq!(point.len(), TABLE_BITS);
+        let bits = point.len();
         let weighted = |bits: usize| -> EF {
             point[..bits].iter().enumerate().map(|(i, &x)| x * EF::from_u64(1 << i)).sum()
         };
         match self {
-            Table::Range16 => weighted(TABLE_BITS),
-            Table::Relu16 => {
-                let v = weighted(TABLE_BITS) - EF::from_u64(SIGNED_OFFSET as u64);
-                v + gamma * point[TABLE_BITS - 1] * weighted(TABLE_BITS - 1)
+            Table::Range => weighted(bits),
+            Table::Relu => {
+                let v = weighted(bits) - EF::from_u64(1 << (bits - 1));
+                v + gamma * point[bits - 1] * weighted(bits - 1)
             }
         }
     }
@@ -75,9 +73,11 @@ mod tests {
     #[test]
     fn succinct_mle_matches_the_entries() {
         let gamma = EF::from_u64(12345);
-        let point: Vec<EF> = (0..TABLE_BITS).map(|i| EF::from_u64(3 + 5 * i as u64)).collect();
-        for t in [Table::Range16, Table::Relu16] {
-            assert_eq!(evaluate(&t.entries(gamma), &point), t.evaluate(&point, gamma));
+        for bits in [8usize, 12, 16] {
+            let point: Vec<EF> = (0..bits).map(|i| EF::from_u64(3 + 5 * i as u64)).collect();
+            for t in [Table::Range, Table::Relu] {
+                assert_eq!(evaluate(&t.entries(bits, gamma), &point), t.evaluate(&point, gamma));
+            }
         }
     }
 }

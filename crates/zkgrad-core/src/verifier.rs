@@ -14,7 +14,6 @@ use crate::pcs::Pcs;
 use crate::proof::Proof;
 use crate::prover::start_transcript;
 use crate::sumcheck;
-use crate::tables::{SIGNED_OFFSET, TABLE_BITS};
 use crate::witness::WitnessPlan;
 
 fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
@@ -47,7 +46,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         let cols = lk.value.columns();
         shape("lookup evaluations", cols.len(), lp.evals.len())?;
         tr.absorb_ext("lookup-evals", &lp.evals);
-        if leaf.p != EF::ONE || leaf.q != alpha - lk.value.combine(&lp.evals, gamma) {
+        if leaf.p != EF::ONE || leaf.q != alpha - lk.value.combine(&lp.evals, gamma, plan.signed_offset) {
             return Err(ProofError::Lookup(format!("{} lookup leaves do not match the committed columns", lk.table.name())));
         }
         for (&c, &v) in cols.iter().zip(&lp.evals) {
@@ -57,7 +56,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         balance[s] = add_fractions(balance[s], leaf.root);
     }
     for (s, (&(table, mcol), lp)) in plan.tables.iter().zip(&proof.lookups[plan.lookups.len()..]).enumerate() {
-        let leaf = logup::verify(TABLE_BITS, &lp.tree, &mut tr)?;
+        let leaf = logup::verify(plan.table_bits, &lp.tree, &mut tr)?;
         shape("multiplicity evaluations", 1, lp.evals.len())?;
         tr.absorb_ext("lookup-evals", &lp.evals);
         if leaf.p != -lp.evals[0] || leaf.q != alpha - table.evaluate(&leaf.point, gamma) {
@@ -78,15 +77,15 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     wit_claims.push((plan.layout.embed(last.a, &r_out), evaluate_i64_padded(&proof.output, &r_out)));
 
     // Dense blocks from the output back: z̃(r) from the requant relation, then the matmul sumcheck.
-    let two15 = EF::from_u64(SIGNED_OFFSET as u64);
-    let two16 = EF::from_u64(1 << 16);
+    let half = EF::from_u64(plan.signed_offset as u64);
+    let full = EF::from_u64(1 << plan.table_bits);
     for ((l, (layer, bc)), bp) in spec.layers.iter().zip(&plan.blocks).enumerate().rev().zip(&proof.blocks) {
         let r = tr.challenge_point("block-point", bc.log_out);
         tr.absorb_ext("block-qt", &bp.q_t);
         tr.absorb_ext("block-bias", &[bp.bias]);
         let [q, t] = bp.q_t;
-        let m16 = EF::from_u64(layer.mult16());
-        let z = (two16 * q + t - two15) * m16.inverse();
+        let mb = EF::from_u64(layer.mult_scaled(spec.table_bits));
+        let z = (full * q + t - half) * mb.inverse();
         let log_in = log2_ceil(layer.in_dim);
         let (claim_point, final_claim) = sumcheck::verify(z - bp.bias, log_in, 2, &bp.sumcheck, "dense-sc", &mut tr)?;
         let [w_eval, a_eval] = bp.w_a;
@@ -121,9 +120,9 @@ pub fn soundness_bits(spec: &CircuitSpec) -> f64 {
     let mut events = 0f64;
     let tree = |n: usize| (0..n).map(|k| 3.0 * k as f64 + 1.0).sum::<f64>() + (1u64 << n) as f64;
     for lk in &plan.lookups {
-        events += tree(lk.log_len) + (1u64 << TABLE_BITS) as f64;
+        events += tree(lk.log_len) + (1u64 << plan.table_bits) as f64;
     }
-    events += plan.tables.len() as f64 * tree(TABLE_BITS);
+    events += plan.tables.len() as f64 * tree(plan.table_bits);
     for (layer, bc) in spec.layers.iter().zip(&plan.blocks) {
         events += 2.0 * log2_ceil(layer.in_dim) as f64 + 2.0 * bc.log_out as f64;
     }

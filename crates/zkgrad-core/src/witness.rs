@@ -8,7 +8,7 @@ use crate::circuit::{BlockTrace, CircuitSpec};
 use crate::field::{EF, F};
 use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
-use crate::tables::{SIGNED_OFFSET, TABLE_BITS, Table};
+use crate::tables::Table;
 
 /// Column indices of one dense block.
 #[derive(Clone, Debug)]
@@ -28,7 +28,7 @@ pub struct BlockColumns {
 pub enum LookupValue {
     /// The column itself.
     Plain(usize),
-    /// The column plus 2^15 (signed 16-bit range).
+    /// The column plus 2^(b−1) (signed b-bit range).
     Signed(usize),
     /// q + γ·a (an (input, output) pair).
     Pair(usize, usize),
@@ -44,10 +44,10 @@ impl LookupValue {
     }
 
     /// The folded value from the column evaluations (same order as `columns`).
-    pub fn combine(self, evals: &[EF], gamma: EF) -> EF {
+    pub fn combine(self, evals: &[EF], gamma: EF, signed_offset: i64) -> EF {
         match self {
             LookupValue::Plain(_) => evals[0],
-            LookupValue::Signed(_) => evals[0] + EF::from_u64(SIGNED_OFFSET as u64),
+            LookupValue::Signed(_) => evals[0] + EF::from_u64(signed_offset as u64),
             LookupValue::Pair(..) => evals[0] + gamma * evals[1],
         }
     }
@@ -79,6 +79,10 @@ pub struct WitnessPlan {
     pub lookups: Vec<Lookup>,
     /// Tables in use with their multiplicity column, in proof order.
     pub tables: Vec<(Table, usize)>,
+    /// log2 of every table's size.
+    pub table_bits: usize,
+    /// Half the table size (maps signed values to table indices).
+    pub signed_offset: i64,
 }
 
 impl WitnessPlan {
@@ -91,26 +95,28 @@ impl WitnessPlan {
         };
         let log_in = log2_ceil(spec.input_len);
         let x = col(&mut logs, log_in);
-        let mut lookups = vec![Lookup { table: Table::Range16, value: LookupValue::Signed(x), log_len: log_in }];
+        let bits = spec.table_bits as usize;
+        let mut lookups = vec![Lookup { table: Table::Range, value: LookupValue::Signed(x), log_len: log_in }];
         let mut blocks = Vec::new();
         for l in &spec.layers {
             let log_out = log2_ceil(l.out_dim);
             let q = col(&mut logs, log_out);
             let t = col(&mut logs, log_out);
             let a = if l.relu { col(&mut logs, log_out) } else { q };
-            lookups.push(Lookup { table: Table::Range16, value: LookupValue::Plain(t), log_len: log_out });
+            lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(t), log_len: log_out });
             lookups.push(if l.relu {
-                Lookup { table: Table::Relu16, value: LookupValue::Pair(q, a), log_len: log_out }
+                Lookup { table: Table::Relu, value: LookupValue::Pair(q, a), log_len: log_out }
             } else {
-                Lookup { table: Table::Range16, value: LookupValue::Signed(q), log_len: log_out }
+                Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len: log_out }
             });
             blocks.push(BlockColumns { q, t, a, log_out });
         }
-        let mut tables = vec![(Table::Range16, col(&mut logs, TABLE_BITS))];
+        let mut tables = vec![(Table::Range, col(&mut logs, bits))];
         if spec.layers.iter().any(|l| l.relu) {
-            tables.push((Table::Relu16, col(&mut logs, TABLE_BITS)));
+            tables.push((Table::Relu, col(&mut logs, bits)));
         }
-        Self { layout: Layout::new(&logs), x, log_in, blocks, lookups, tables }
+        let signed_offset = spec.signed_offset();
+        Self { layout: Layout::new(&logs), x, log_in, blocks, lookups, tables, table_bits: bits, signed_offset }
     }
 
     /// Builds every column (padded) from the input and the forward-pass traces.
@@ -118,9 +124,9 @@ impl WitnessPlan {
         let mut cols: Vec<Vec<F>> = vec![Vec::new(); self.layout.columns.len()];
         cols[self.x] = padded_column(input, self.log_in, 0);
         for (b, tr) in self.blocks.iter().zip(traces) {
-            // Padding rows have z = 0, so q = 0, t = 2^15 and a = 0 keep every relation true.
+            // Padding rows have z = 0, so q = 0, t = 2^(b−1) and a = 0 keep every relation true.
             cols[b.q] = padded_column(&tr.q, b.log_out, 0);
-            cols[b.t] = padded_column(&tr.t, b.log_out, SIGNED_OFFSET);
+            cols[b.t] = padded_column(&tr.t, b.log_out, self.signed_offset);
             if b.a != b.q {
                 cols[b.a] = padded_column(&tr.a, b.log_out, 0);
             }
@@ -138,13 +144,13 @@ impl WitnessPlan {
 
     /// Counts how often each table entry is looked up (padding entries included).
     fn multiplicities(&self, table: Table, cols: &[Vec<F>]) -> Vec<F> {
-        let mut counts = vec![0u64; 1 << TABLE_BITS];
+        let mut counts = vec![0u64; 1 << self.table_bits];
         for lk in self.lookups.iter().filter(|l| l.table == table) {
             let idx = |c: usize, i: usize, off: i64| usize::try_from(crate::field::to_i64(cols[c][i]) + off).unwrap_or(usize::MAX);
             for i in 0..1usize << lk.log_len {
                 let j = match lk.value {
                     LookupValue::Plain(c) => idx(c, i, 0),
-                    LookupValue::Signed(c) | LookupValue::Pair(c, _) => idx(c, i, SIGNED_OFFSET),
+                    LookupValue::Signed(c) | LookupValue::Pair(c, _) => idx(c, i, self.signed_offset),
                 };
                 // Out-of-range values cannot come from `circuit::forward`; skipping them
                 // leaves the lookup unbalanced, so a bad witness fails verification.

@@ -37,13 +37,38 @@ fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec
         });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], layers }, Weights { layers: ws }, input)
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers }, Weights { layers: ws }, input)
 }
 
 const SEED: [u8; 32] = [7; 32];
 
 fn roundtrip(proof: &Proof) -> Proof {
     Proof::from_bytes(&proof.to_bytes()).expect("own proof decodes")
+}
+
+#[test]
+fn small_tables_prove_and_reject_out_of_range() {
+    let (mut spec, mut w, x) = mlp(&[12, 6, 3], false, 9);
+    spec.table_bits = 12;
+    for l in &mut spec.layers {
+        l.shift = 12;
+        l.mult = 1;
+    }
+    let x: Vec<i64> = x.iter().map(|v| v / 4).collect();
+    for lw in &mut w.layers {
+        lw.weight.iter_mut().for_each(|v| *v /= 8);
+    }
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    verify(&spec, &mc, &proof).unwrap();
+    // A 16-bit input value no longer fits a 12-bit table.
+    let mut big = x.clone();
+    big[0] = 3000;
+    assert!(prove(&spec, &w, SEED, &big).unwrap_err().to_string().contains("12-bit"));
+    // The same proof checked against a circuit with other table bits is rejected.
+    let mut other = spec.clone();
+    other.table_bits = 13;
+    assert!(verify(&other, &mc, &proof).is_err());
 }
 
 #[test]

@@ -70,7 +70,13 @@ fn open_random(num_vars: usize, num_points: usize, hiding: bool, seed: u64) -> O
     Opened { pcs, commitment, points, values, proof, evals, prover_transcript: t }
 }
 
-fn verify(o: &Opened, commitment: &Commitment, points: &[Vec<EF>], values: &[EF], proof: &OpeningProof) -> bool {
+fn verify(
+    o: &Opened,
+    commitment: &Commitment,
+    points: &[Vec<EF>],
+    values: &[EF],
+    proof: &OpeningProof,
+) -> bool {
     let mut t = transcript_for(commitment);
     o.pcs.verify(commitment, points, values, proof, &mut t).is_ok()
 }
@@ -326,4 +332,40 @@ fn pcs_timing() {
             );
         }
     }
+}
+
+#[test]
+fn pcs_configs_for_all_sizes() {
+    for hiding in [false, true] {
+        for num_vars in 0..=zkgrad_core::pcs::MAX_NUM_VARS {
+            let pcs = Pcs::try_new(num_vars, hiding).unwrap_or_else(|e| panic!("{num_vars} {hiding}: {e}"));
+            assert_eq!(pcs.num_vars(), num_vars);
+            assert!(pcs.padded_num_vars() >= num_vars);
+            assert!(pcs.soundness_bits() >= 100.0);
+        }
+        assert!(Pcs::try_new(zkgrad_core::pcs::MAX_NUM_VARS + 1, hiding).is_err());
+    }
+}
+
+#[test]
+fn pcs_prover_data_reuse() {
+    // Plain prover data can be copied to open the same commitment in several proofs.
+    let mut rng = StdRng::seed_from_u64(77);
+    let pcs = Pcs::new(9, false);
+    let evals = rand_evals(&mut rng, 9);
+    let (c, data) = pcs.commit(evals.clone(), [0; 32]);
+    for round in 0..2 {
+        let copy = data.try_clone().expect("plain data is clonable");
+        assert_eq!(copy.commitment(), &c);
+        let points = rand_points(&mut rng, 9, 2);
+        let mut t = transcript_for(&c);
+        t.absorb_u64s("proof", &[round]);
+        let (values, proof) = pcs.open(copy, &points, &mut t);
+        assert_eq!(values[1], mle_eval(&evals, &points[1]));
+        let mut t = transcript_for(&c);
+        t.absorb_u64s("proof", &[round]);
+        pcs.verify(&c, &points, &values, &proof, &mut t).unwrap();
+    }
+    let (_, hidden) = Pcs::new(9, true).commit(evals, [0; 32]);
+    assert!(hidden.try_clone().is_none());
 }

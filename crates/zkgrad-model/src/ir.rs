@@ -114,9 +114,16 @@ pub struct Graph {
     pub output: TensorInfo,
     /// Nodes in execution order.
     pub nodes: Vec<Node>,
+    /// Activation width in bits (the proof's lookup tables have 2^act_bits entries; 8..=16).
+    #[serde(default = "default_act_bits")]
+    pub act_bits: u32,
     /// Opaque metadata from the front end, returned unchanged.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub meta: Value,
+}
+
+fn default_act_bits() -> u32 {
+    zkgrad_core::circuit::DEFAULT_TABLE_BITS
 }
 
 /// An integer constant tensor (weights, biases), row-major.
@@ -168,6 +175,8 @@ struct RawGraph {
     input: TensorInfo,
     output: TensorInfo,
     nodes: Vec<RawNode>,
+    #[serde(default = "default_act_bits")]
+    act_bits: u32,
     #[serde(default)]
     meta: Value,
 }
@@ -223,6 +232,7 @@ impl Graph {
             input: raw.input,
             output: raw.output,
             nodes,
+            act_bits: raw.act_bits,
             meta: raw.meta,
         })
     }

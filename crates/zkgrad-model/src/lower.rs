@@ -62,6 +62,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
     let mut out = Lowered {
         spec: CircuitSpec {
             input_len: graph.input.numel(),
+            table_bits: graph.act_bits,
             layers: Vec::new(),
         },
         weights: Weights { layers: Vec::new() },

@@ -99,12 +99,14 @@ impl<'a> Validator<'a> {
                 out
             }
             Op::Requant { mult, shift } => {
-                if !(1..=MAX_SHIFT as i64).contains(shift) {
+                // The remainder is range-checked in the 2^act_bits table, so shift ≤ act_bits.
+                let max_shift = self.graph.act_bits.min(MAX_SHIFT) as i64;
+                if !(1..=max_shift).contains(shift) {
                     self.problems.push(ModelError::RequantShift {
                         node: node.name.clone(),
                         got: *shift,
                         min: 1,
-                        max: MAX_SHIFT as i64,
+                        max: max_shift,
                     });
                 }
                 if !(1..=MAX_MULT as i64).contains(mult) {
