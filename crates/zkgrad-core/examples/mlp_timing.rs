@@ -18,17 +18,17 @@ fn main() {
         s ^= s << 17;
         lo + (s % (hi - lo + 1) as u64) as i64
     };
+    let table_bits: u32 = std::env::var("ZKGRAD_TABLE_BITS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let mut layers = Vec::new();
     let mut ws = Vec::new();
     for (i, d) in dims.windows(2).enumerate() {
-        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: 8, relu: i + 2 < dims.len() });
+        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: table_bits, relu: i + 2 < dims.len() });
         ws.push(DenseWeights {
             weight: (0..d[0] * d[1]).map(|_| rnd(-127, 127)).collect(),
             bias: (0..d[1]).map(|_| rnd(-1000, 1000)).collect(),
         });
     }
     let params: usize = ws.iter().map(|w| w.weight.len() + w.bias.len()).sum();
-    let table_bits = std::env::var("ZKGRAD_TABLE_BITS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let spec = CircuitSpec { input_len: dims[0], table_bits, layers };
     let w = Weights { layers: ws };
     let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-100, 100)).collect();

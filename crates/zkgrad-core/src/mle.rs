@@ -38,7 +38,12 @@ pub fn eq_eval(a: &[EF], b: &[EF]) -> EF {
 
 /// Fixes variable 0 of a table to `r`, halving it.
 pub fn fold_low(values: &[EF], r: EF) -> Vec<EF> {
-    values.par_chunks(2).map(|p| p[0] + r * (p[1] - p[0])).collect()
+    let fold = |p: &[EF]| p[0] + r * (p[1] - p[0]);
+    if values.len() < 1 << 13 {
+        values.chunks(2).map(fold).collect()
+    } else {
+        values.par_chunks(2).map(fold).collect()
+    }
 }
 
 /// Evaluates the multilinear extension of base-field values at `point`.

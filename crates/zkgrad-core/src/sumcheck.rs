@@ -16,6 +16,9 @@ use crate::field::EF;
 use crate::mle::fold_low;
 use crate::transcript::Transcript;
 
+/// Below this many pairs per round the prover stays on one thread.
+const PARALLEL_THRESHOLD: usize = 1 << 12;
+
 /// The prover's messages: one round polynomial (values at 0..=degree) per variable.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct SumcheckProof {
@@ -47,27 +50,31 @@ where
     for _ in 0..n {
         let half = tables[0].len() / 2;
         // Per pair j: the tables restricted to the line x0 = t, for t = 0..=degree.
-        let evals = (0..half)
-            .into_par_iter()
-            .fold(
-                || (vec![EF::ZERO; degree + 1], vec![EF::ZERO; k], vec![EF::ZERO; k]),
-                |(mut acc, mut at, mut step), j| {
-                    for (i, t) in tables.iter().enumerate() {
-                        at[i] = t[2 * j];
-                        step[i] = t[2 * j + 1] - t[2 * j];
-                    }
-                    acc[0] += g(&at);
-                    for a in acc.iter_mut().skip(1) {
-                        for i in 0..k {
-                            at[i] += step[i];
-                        }
-                        *a += g(&at);
-                    }
-                    (acc, at, step)
-                },
-            )
-            .map(|(acc, _, _)| acc)
-            .reduce(|| vec![EF::ZERO; degree + 1], |a, b| a.iter().zip(&b).map(|(x, y)| *x + *y).collect());
+        let add_pair = |(mut acc, mut at, mut step): (Vec<EF>, Vec<EF>, Vec<EF>), j: usize| {
+            for (i, t) in tables.iter().enumerate() {
+                at[i] = t[2 * j];
+                step[i] = t[2 * j + 1] - t[2 * j];
+            }
+            acc[0] += g(&at);
+            for a in acc.iter_mut().skip(1) {
+                for i in 0..k {
+                    at[i] += step[i];
+                }
+                *a += g(&at);
+            }
+            (acc, at, step)
+        };
+        let init = || (vec![EF::ZERO; degree + 1], vec![EF::ZERO; k], vec![EF::ZERO; k]);
+        // Small rounds run on one thread: spreading them costs more than it saves.
+        let evals = if half < PARALLEL_THRESHOLD {
+            (0..half).fold(init(), add_pair).0
+        } else {
+            (0..half)
+                .into_par_iter()
+                .fold(init, add_pair)
+                .map(|(acc, _, _)| acc)
+                .reduce(|| vec![EF::ZERO; degree + 1], |a, b| a.iter().zip(&b).map(|(x, y)| *x + *y).collect())
+        };
         tr.absorb_ext(label, &evals);
         let r = tr.challenge("sumcheck-r");
         rounds.push(evals);

@@ -252,6 +252,11 @@ impl NativeModel {
         self.inner.num_params()
     }
 
+    /// The circuit's dense blocks: (name, in_dim, out_dim, relu) each, in execution order.
+    fn layers(&self) -> Vec<(String, usize, usize, bool)> {
+        layer_dims(self.inner.spec())
+    }
+
     fn __repr__(&self) -> String {
         let g = self.inner.graph();
         format!(
@@ -262,6 +267,13 @@ impl NativeModel {
             self.inner.num_params()
         )
     }
+}
+
+fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<(String, usize, usize, bool)> {
+    spec.layers
+        .iter()
+        .map(|l| (l.name.clone(), l.in_dim, l.out_dim, l.relu))
+        .collect()
 }
 
 /// Decodes a proof and returns its claimed (unverified) output.
