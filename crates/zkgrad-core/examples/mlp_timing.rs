@@ -46,6 +46,6 @@ fn main() {
         "dims {dims:?} params {params}: commit {commit_s:.3}s prove {prove_s:.3}s verify {:.1}ms proof {} bytes soundness {:.1} bits",
         verify_s * 1e3,
         bytes.len(),
-        soundness_bits(&spec)
+        soundness_bits(&spec, 1)
     );
 }

@@ -64,6 +64,15 @@ impl Layout {
     }
 }
 
+/// Lays out a batch: row n (features padded to 2^log_feat with `pad`) at offset n·2^log_feat,
+/// rows repeated from row 0 up to 2^log_batch. The batch index is the high variables, so a
+/// point is (feature point, batch point).
+pub fn batched_column(rows: &[&[i64]], log_feat: usize, log_batch: usize, pad: i64) -> Vec<F> {
+    (0..1usize << log_batch)
+        .flat_map(|n| padded_column(rows.get(n).unwrap_or(&rows[0]), log_feat, pad))
+        .collect()
+}
+
 /// Pads signed values to 2^k entries with `pad` and embeds them in the field.
 pub fn padded_column(values: &[i64], log_size: usize, pad: i64) -> Vec<F> {
     let mut out: Vec<F> = values.iter().map(|&v| crate::field::from_i64(v)).collect();

@@ -41,13 +41,24 @@ impl Stopwatch {
 /// Domain separator of the inference protocol.
 pub const DOMAIN: &[u8] = b"zkgrad/inference/v1";
 
-/// Starts the transcript both sides use: protocol, circuit, model commitment, public output.
-pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], output: &[i64]) -> Transcript {
+/// Starts the transcript both sides use: protocol, circuit, model commitment, batch size and
+/// public output.
+pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batch: usize, output: &[i64]) -> Transcript {
     let mut tr = Transcript::new(DOMAIN);
     tr.absorb_bytes("circuit", &spec.digest());
     tr.absorb_bytes("model-commitment", model_digest);
+    tr.absorb_u64s("batch", &[batch as u64]);
     tr.absorb_i64s("output", output);
     tr
+}
+
+/// Σ_n eq(r_n, n)·col[n·2^log_feat + ·]: a batched column folded at a batch point.
+pub(crate) fn fold_batch(col: &[F], log_feat: usize, eq_n: &[EF]) -> Vec<EF> {
+    let mut out = vec![EF::ZERO; 1 << log_feat];
+    for (row, &e) in col.chunks(1 << log_feat).zip(eq_n) {
+        out.iter_mut().zip(row).for_each(|(o, &v)| *o += e * v);
+    }
+    out
 }
 
 /// The value looked up at entry `i` (folded with γ for pairs).
@@ -84,34 +95,59 @@ pub type WitnessTamper<'a> = &'a dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>);
 
 /// Proves one inference; `seed` is the weight-commitment seed chosen at compile time.
 pub fn prove(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64]) -> Result<Proof> {
-    prove_inner(spec, w, seed, input, None)
+    prove_inner(spec, w, seed, &[input.to_vec()], None)
 }
 
-/// Like [`prove`], but lets a test play a cheating prover by editing the witness.
+/// Proves a batch of inferences in one proof (the batch is one more set of sumcheck variables).
+pub fn prove_batch(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>]) -> Result<Proof> {
+    prove_inner(spec, w, seed, inputs, None)
+}
+
+/// Like [`prove_batch`], but lets a test play a cheating prover by editing the witness.
 #[doc(hidden)]
-pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64], t: WitnessTamper) -> Result<Proof> {
-    prove_inner(spec, w, seed, input, Some(t))
+pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>], t: WitnessTamper) -> Result<Proof> {
+    prove_inner(spec, w, seed, inputs, Some(t))
+}
+
+/// Runs the forward pass of every batch item, naming the item in errors.
+fn forward_batch(spec: &CircuitSpec, w: &Weights, inputs: &[Vec<i64>]) -> Result<Vec<Vec<crate::circuit::BlockTrace>>> {
+    if inputs.is_empty() {
+        return Err(crate::ProofError::Witness { layer: "input".into(), detail: "the batch is empty".into() });
+    }
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(n, x)| {
+            forward(spec, w, x).map_err(|e| match e {
+                crate::ProofError::Witness { layer, detail } if inputs.len() > 1 => {
+                    crate::ProofError::Witness { layer, detail: format!("batch item {n}: {detail}") }
+                }
+                e => e,
+            })
+        })
+        .collect()
 }
 
 fn prove_inner(
     spec: &CircuitSpec,
     w: &Weights,
     seed: [u8; 32],
-    input: &[i64],
+    inputs: &[Vec<i64>],
     tamper: Option<WitnessTamper>,
 ) -> Result<Proof> {
     spec.validate()?;
     spec.check_weights(w)?;
     let mut sw = Stopwatch::new();
-    let traces = forward(spec, w, input)?;
+    let traces = forward_batch(spec, w, inputs)?;
     let (mc, weight_data) = commit_with_data(spec, w, seed)?;
     sw.lap("forward pass + weight commitment");
-    let output = traces.last().expect("validated: at least one layer").a.clone();
-    let mut tr = start_transcript(spec, &mc.digest(), &output);
+    let output: Vec<i64> = traces.iter().flat_map(|t| t.last().expect("validated: at least one layer").a.clone()).collect();
+    let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output);
 
     // Commit to the witness columns.
-    let plan = WitnessPlan::new(spec);
-    let mut cols = plan.columns(input, &traces);
+    let plan = WitnessPlan::new(spec, inputs.len());
+    let kb = plan.log_batch;
+    let mut cols = plan.columns(inputs, &traces);
     if let Some(t) = tamper {
         t(&plan, &mut cols);
     }
@@ -152,30 +188,30 @@ fn prove_inner(
     sw.lap("lookups");
     // The public output equals the last block's activations.
     let last = plan.blocks.last().expect("at least one block");
-    let r_out = tr.challenge_point("output-point", last.log_out);
-    debug_assert_eq!(evaluate_base(&cols[last.a], &r_out), evaluate_i64_padded(&output, &r_out));
+    let r_out = tr.challenge_point("output-point", last.log_out + kb);
     claim_col(&mut wit_claims, last.a, &r_out);
 
     // Dense blocks, from the output back to the input.
     let wlayout = weight_layout(spec);
     let mut blocks = Vec::with_capacity(spec.layers.len());
     for (l, ((layer, lw), bc)) in spec.layers.iter().zip(&w.layers).zip(&plan.blocks).enumerate().rev() {
-        let r = tr.challenge_point("block-point", bc.log_out);
+        let r = tr.challenge_point("block-point", bc.log_out + kb);
+        let (r_o, r_n) = r.split_at(bc.log_out);
         let q_t = [evaluate_base(&cols[bc.q], &r), evaluate_base(&cols[bc.t], &r)];
         tr.absorb_ext("block-qt", &q_t);
-        let bias = evaluate_i64_padded(&lw.bias, &r);
+        let bias = evaluate_i64_padded(&lw.bias, r_o);
         tr.absorb_ext("block-bias", &[bias]);
         let log_in = log2_ceil(layer.in_dim);
-        let (a_col, _) = if l == 0 { (plan.x, plan.log_in) } else { (plan.blocks[l - 1].a, log_in) };
-        let a_ext: Vec<EF> = cols[a_col].iter().map(|&v| EF::from(v)).collect();
-        let w_r = fold_rows(&lw.weight, layer.in_dim, &eq_table(&r), log_in);
-        let sc = sumcheck::prove(vec![w_r, a_ext], 2, |v| v[0] * v[1], "dense-sc", &mut tr);
+        let a_col = if l == 0 { plan.x } else { plan.blocks[l - 1].a };
+        let a_folded = fold_batch(&cols[a_col], log_in, &eq_table(r_n));
+        let w_r = fold_rows(&lw.weight, layer.in_dim, &eq_table(r_o), log_in);
+        let sc = sumcheck::prove(vec![w_r, a_folded], 2, |v| v[0] * v[1], "dense-sc", &mut tr);
         let w_a = [sc.finals[0], sc.finals[1]];
         tr.absorb_ext("block-wa", &w_a);
         let (wc, bcol) = weight_columns(l);
-        weight_claims.push(wlayout.embed(wc, &[sc.point.clone(), r.clone()].concat()));
-        weight_claims.push(wlayout.embed(bcol, &r));
-        claim_col(&mut wit_claims, a_col, &sc.point);
+        weight_claims.push(wlayout.embed(wc, &[sc.point.as_slice(), r_o].concat()));
+        weight_claims.push(wlayout.embed(bcol, r_o));
+        claim_col(&mut wit_claims, a_col, &[sc.point.as_slice(), r_n].concat());
         claim_col(&mut wit_claims, bc.q, &r);
         claim_col(&mut wit_claims, bc.t, &r);
         blocks.push(BlockProof { q_t, bias, sumcheck: sc.proof, w_a });

@@ -9,12 +9,16 @@ use crate::commit::{HIDING, ModelCommitment, weight_columns, weight_layout};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, EF_BITS};
 use crate::logup::{self, add_fractions, zero_fraction};
-use crate::mle::{evaluate_i64_padded, log2_ceil};
+use crate::layout::batched_column;
+use crate::mle::{evaluate_base, log2_ceil};
 use crate::pcs::Pcs;
 use crate::proof::Proof;
 use crate::prover::start_transcript;
 use crate::sumcheck;
 use crate::witness::WitnessPlan;
+
+/// Largest batch a proof may claim (bounds the verifier's work on hostile input).
+pub const MAX_BATCH: usize = 1 << 16;
 
 fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
     if expected == got { Ok(()) } else { Err(ProofError::Shape { what, expected, got }) }
@@ -23,13 +27,18 @@ fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
 /// Verifies a proof against the public circuit and model commitment; returns the verified output.
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
     spec.validate()?;
-    let plan = WitnessPlan::new(spec);
+    let out_len = spec.output_len();
+    let batch = proof.output.len() / out_len;
+    if batch == 0 || batch > MAX_BATCH || proof.output.len() % out_len != 0 {
+        return Err(ProofError::Shape { what: "output length (a multiple of the model output)", expected: out_len, got: proof.output.len() });
+    }
+    let plan = WitnessPlan::new(spec, batch);
+    let kb = plan.log_batch;
     let wlayout = weight_layout(spec);
     shape("weight polynomial variables", wlayout.num_vars, mc.num_vars)?;
-    shape("output length", spec.output_len(), proof.output.len())?;
     shape("lookups", plan.lookups.len() + plan.tables.len(), proof.lookups.len())?;
     shape("blocks", spec.layers.len(), proof.blocks.len())?;
-    let mut tr = start_transcript(spec, &mc.digest(), &proof.output);
+    let mut tr = start_transcript(spec, &mc.digest(), batch, &proof.output);
     tr.absorb_bytes("witness-commitment", &proof.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     let gamma = tr.challenge("lookup-gamma");
@@ -73,14 +82,17 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
 
     // The public output is the last block's committed activations.
     let last = plan.blocks.last().expect("validated: at least one block");
-    let r_out = tr.challenge_point("output-point", last.log_out);
-    wit_claims.push((plan.layout.embed(last.a, &r_out), evaluate_i64_padded(&proof.output, &r_out)));
+    let r_out = tr.challenge_point("output-point", last.log_out + kb);
+    let rows: Vec<&[i64]> = proof.output.chunks(out_len).collect();
+    let expected = evaluate_base(&batched_column(&rows, last.log_out, kb, 0), &r_out);
+    wit_claims.push((plan.layout.embed(last.a, &r_out), expected));
 
     // Dense blocks from the output back: z̃(r) from the requant relation, then the matmul sumcheck.
     let half = EF::from_u64(plan.signed_offset as u64);
     let full = EF::from_u64(1 << plan.table_bits);
     for ((l, (layer, bc)), bp) in spec.layers.iter().zip(&plan.blocks).enumerate().rev().zip(&proof.blocks) {
-        let r = tr.challenge_point("block-point", bc.log_out);
+        let r = tr.challenge_point("block-point", bc.log_out + kb);
+        let (r_o, r_n) = r.split_at(bc.log_out);
         tr.absorb_ext("block-qt", &bp.q_t);
         tr.absorb_ext("block-bias", &[bp.bias]);
         let [q, t] = bp.q_t;
@@ -95,9 +107,9 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         tr.absorb_ext("block-wa", &bp.w_a);
         let a_col = if l == 0 { plan.x } else { plan.blocks[l - 1].a };
         let (wc, bcol) = weight_columns(l);
-        weight_claims.push((wlayout.embed(wc, &[claim_point.clone(), r.clone()].concat()), w_eval));
-        weight_claims.push((wlayout.embed(bcol, &r), bp.bias));
-        wit_claims.push((plan.layout.embed(a_col, &claim_point), a_eval));
+        weight_claims.push((wlayout.embed(wc, &[claim_point.as_slice(), r_o].concat()), w_eval));
+        weight_claims.push((wlayout.embed(bcol, r_o), bp.bias));
+        wit_claims.push((plan.layout.embed(a_col, &[claim_point.as_slice(), r_n].concat()), a_eval));
         wit_claims.push((plan.layout.embed(bc.q, &r), q));
         wit_claims.push((plan.layout.embed(bc.t, &r), t));
     }
@@ -114,8 +126,8 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
 /// Soundness of a proof for this circuit, in bits: the weaker of the algebraic (Fiat–Shamir,
 /// union bound over every sumcheck round, LogUp denominator and random-point check) error and
 /// the PCS openings' security.
-pub fn soundness_bits(spec: &CircuitSpec) -> f64 {
-    let plan = WitnessPlan::new(spec);
+pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
+    let plan = WitnessPlan::new(spec, batch);
     // Each sumcheck round of degree d errs with probability ≤ d/|EF|.
     let mut events = 0f64;
     let tree = |n: usize| (0..n).map(|k| 3.0 * k as f64 + 1.0).sum::<f64>() + (1u64 << n) as f64;
@@ -124,7 +136,7 @@ pub fn soundness_bits(spec: &CircuitSpec) -> f64 {
     }
     events += plan.tables.len() as f64 * tree(plan.table_bits);
     for (layer, bc) in spec.layers.iter().zip(&plan.blocks) {
-        events += 2.0 * log2_ceil(layer.in_dim) as f64 + 2.0 * bc.log_out as f64;
+        events += 2.0 * log2_ceil(layer.in_dim) as f64 + 2.0 * (bc.log_out + plan.log_batch) as f64;
     }
     let algebraic = EF_BITS - events.log2();
     let pcs = Pcs::new(plan.layout.num_vars, HIDING)

@@ -6,7 +6,7 @@ use p3_field::PrimeCharacteristicRing;
 
 use crate::circuit::{BlockTrace, CircuitSpec};
 use crate::field::{EF, F};
-use crate::layout::{Layout, padded_column};
+use crate::layout::{Layout, batched_column};
 use crate::mle::log2_ceil;
 use crate::tables::Table;
 
@@ -73,6 +73,8 @@ pub struct WitnessPlan {
     pub x: usize,
     /// log2 of the padded input length.
     pub log_in: usize,
+    /// log2 of the padded batch size (the batch index is the high variables of every column).
+    pub log_batch: usize,
     /// One entry per dense block.
     pub blocks: Vec<BlockColumns>,
     /// Lookups in proof order.
@@ -86,49 +88,61 @@ pub struct WitnessPlan {
 }
 
 impl WitnessPlan {
-    /// Derives the plan from the public circuit.
-    pub fn new(spec: &CircuitSpec) -> Self {
+    /// Derives the plan from the public circuit and the batch size.
+    pub fn new(spec: &CircuitSpec, batch: usize) -> Self {
+        let log_batch = log2_ceil(batch);
         let mut logs = Vec::new();
         let col = |logs: &mut Vec<usize>, k: usize| {
-            logs.push(k);
+            logs.push(k + log_batch);
             logs.len() - 1
         };
         let log_in = log2_ceil(spec.input_len);
         let x = col(&mut logs, log_in);
         let bits = spec.table_bits as usize;
-        let mut lookups = vec![Lookup { table: Table::Range, value: LookupValue::Signed(x), log_len: log_in }];
+        let mut lookups = vec![Lookup { table: Table::Range, value: LookupValue::Signed(x), log_len: log_in + log_batch }];
         let mut blocks = Vec::new();
         for l in &spec.layers {
             let log_out = log2_ceil(l.out_dim);
+            let log_len = log_out + log_batch;
             let q = col(&mut logs, log_out);
             let t = col(&mut logs, log_out);
             let a = if l.relu { col(&mut logs, log_out) } else { q };
-            lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(t), log_len: log_out });
+            lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(t), log_len });
             lookups.push(if l.relu {
-                Lookup { table: Table::Relu, value: LookupValue::Pair(q, a), log_len: log_out }
+                Lookup { table: Table::Relu, value: LookupValue::Pair(q, a), log_len }
             } else {
-                Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len: log_out }
+                Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len }
             });
             blocks.push(BlockColumns { q, t, a, log_out });
         }
-        let mut tables = vec![(Table::Range, col(&mut logs, bits))];
+        // Table multiplicity columns do not grow with the batch.
+        let table_col = |logs: &mut Vec<usize>| {
+            logs.push(bits);
+            logs.len() - 1
+        };
+        let mut tables = vec![(Table::Range, table_col(&mut logs))];
         if spec.layers.iter().any(|l| l.relu) {
-            tables.push((Table::Relu, col(&mut logs, bits)));
+            tables.push((Table::Relu, table_col(&mut logs)));
         }
         let signed_offset = spec.signed_offset();
-        Self { layout: Layout::new(&logs), x, log_in, blocks, lookups, tables, table_bits: bits, signed_offset }
+        Self { layout: Layout::new(&logs), x, log_in, log_batch, blocks, lookups, tables, table_bits: bits, signed_offset }
     }
 
-    /// Builds every column (padded) from the input and the forward-pass traces.
-    pub fn columns(&self, input: &[i64], traces: &[BlockTrace]) -> Vec<Vec<F>> {
+    /// Builds every column (padded) from the inputs and their forward-pass traces
+    /// (`traces[n][l]` = block l of batch item n).
+    pub fn columns(&self, inputs: &[Vec<i64>], traces: &[Vec<BlockTrace>]) -> Vec<Vec<F>> {
         let mut cols: Vec<Vec<F>> = vec![Vec::new(); self.layout.columns.len()];
-        cols[self.x] = padded_column(input, self.log_in, 0);
-        for (b, tr) in self.blocks.iter().zip(traces) {
-            // Padding rows have z = 0, so q = 0, t = 2^(b−1) and a = 0 keep every relation true.
-            cols[b.q] = padded_column(&tr.q, b.log_out, 0);
-            cols[b.t] = padded_column(&tr.t, b.log_out, self.signed_offset);
+        let kb = self.log_batch;
+        let rows: Vec<&[i64]> = inputs.iter().map(|v| v.as_slice()).collect();
+        cols[self.x] = batched_column(&rows, self.log_in, kb, 0);
+        for (l, b) in self.blocks.iter().enumerate() {
+            let field = |f: fn(&BlockTrace) -> &Vec<i64>| traces.iter().map(|t| f(&t[l]).as_slice()).collect::<Vec<_>>();
+            // Padding rows have z = 0, so q = 0, t = 2^(b−1) and a = 0 keep every relation true;
+            // padding batch items repeat item 0.
+            cols[b.q] = batched_column(&field(|t| &t.q), b.log_out, kb, 0);
+            cols[b.t] = batched_column(&field(|t| &t.t), b.log_out, kb, self.signed_offset);
             if b.a != b.q {
-                cols[b.a] = padded_column(&tr.a, b.log_out, 0);
+                cols[b.a] = batched_column(&field(|t| &t.a), b.log_out, kb, 0);
             }
         }
         self.refresh_multiplicities(&mut cols);

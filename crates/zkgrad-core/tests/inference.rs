@@ -5,7 +5,7 @@ use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
 use zkgrad_core::commit::commit_model;
 use zkgrad_core::field::F;
 use zkgrad_core::proof::Proof;
-use zkgrad_core::prover::{prove, prove_tampered};
+use zkgrad_core::prover::{prove, prove_batch, prove_tampered};
 use zkgrad_core::verifier::{soundness_bits, verify};
 use zkgrad_core::witness::WitnessPlan;
 
@@ -79,14 +79,14 @@ fn mlp_proves_and_verifies() {
         let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
         let expect = zkgrad_core::circuit::forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
         assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
-        assert!(soundness_bits(&spec) >= 90.0, "soundness {}", soundness_bits(&spec));
+        assert!(soundness_bits(&spec, 1) >= 90.0, "soundness {}", soundness_bits(&spec, 1));
     }
 }
 
 fn assert_rejected_with(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) {
     let (spec, w, x) = mlp(&[12, 6, 3], false, 2);
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = prove_tampered(&spec, &w, SEED, &x, tamper).unwrap();
+    let proof = prove_tampered(&spec, &w, SEED, &[x.clone()], tamper).unwrap();
     assert!(verify(&spec, &mc, &roundtrip(&proof)).is_err(), "{what} was accepted");
 }
 
@@ -185,4 +185,52 @@ fn every_flipped_byte_is_rejected() {
         })
         .collect();
     assert!(accepted.is_empty(), "{} of {} flips accepted, first at {:?}", accepted.len(), bytes.len(), &accepted[..accepted.len().min(10)]);
+}
+
+fn batch_inputs(spec: &CircuitSpec, n: usize) -> Vec<Vec<i64>> {
+    let mut rng = Lcg(99);
+    (0..n).map(|_| (0..spec.input_len).map(|_| rng.next(-1000, 1000)).collect()).collect()
+}
+
+#[test]
+fn batch_proves_every_item() {
+    let (spec, w, _) = mlp(&[12, 6, 3], false, 10);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    for n in [1usize, 2, 5, 16] {
+        let xs = batch_inputs(&spec, n);
+        let proof = roundtrip(&prove_batch(&spec, &w, SEED, &xs).unwrap());
+        let expect: Vec<i64> = xs
+            .iter()
+            .flat_map(|x| zkgrad_core::circuit::forward(&spec, &w, x).unwrap().last().unwrap().a.clone())
+            .collect();
+        assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "batch {n}");
+    }
+}
+
+#[test]
+fn batch_with_one_wrong_item_output_is_rejected() {
+    let (spec, w, _) = mlp(&[12, 6, 3], false, 11);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let xs = batch_inputs(&spec, 5);
+    let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
+    for pos in [0, 7, 14] {
+        let mut bad = proof.clone();
+        bad.output[pos] += 1;
+        assert!(verify(&spec, &mc, &bad).is_err(), "output {pos} changed");
+    }
+    // Dropping the last item changes the claimed batch size.
+    let mut short = proof.clone();
+    short.output.truncate(12);
+    assert!(verify(&spec, &mc, &short).is_err());
+}
+
+#[test]
+fn batch_witness_tampering_in_a_later_item_is_rejected() {
+    let (spec, w, _) = mlp(&[12, 6, 3], false, 12);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let xs = batch_inputs(&spec, 3);
+    // Item 2's first hidden activation, at offset 2·2^3 in the batched column.
+    let tamper = |p: &WitnessPlan, c: &mut Vec<Vec<F>>| c[p.blocks[0].a][2 * 8] += F::ONE;
+    let proof = prove_tampered(&spec, &w, SEED, &xs, &tamper).unwrap();
+    assert!(verify(&spec, &mc, &proof).is_err());
 }

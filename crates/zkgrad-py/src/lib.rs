@@ -244,7 +244,7 @@ impl NativeModel {
 
     /// Soundness of a proof for this model, in bits.
     fn soundness_bits(&self) -> PyResult<f64> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec())))
+        guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec(), 1)))
     }
 
     /// Number of weight and bias values in the IR.
