@@ -234,3 +234,20 @@ fn batch_witness_tampering_in_a_later_item_is_rejected() {
     let proof = prove_tampered(&spec, &w, SEED, &xs, &tamper).unwrap();
     assert!(verify(&spec, &mc, &proof).is_err());
 }
+
+/// A proof written by an earlier build still verifies: a format or protocol change breaks this
+/// test on purpose. Regenerate with `ZKGRAD_WRITE_GOLDEN=1 cargo test --release golden`.
+#[test]
+fn golden_proof_still_verifies() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mlp_12_6_3_batch2.zkp");
+    let (spec, w, _) = mlp(&[12, 6, 3], false, 13);
+    let xs = batch_inputs(&spec, 2);
+    if std::env::var_os("ZKGRAD_WRITE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, prove_batch(&spec, &w, SEED, &xs).unwrap().to_bytes()).unwrap();
+    }
+    let bytes = std::fs::read(&path).expect("golden proof fixture");
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let out = verify(&spec, &mc, &Proof::from_bytes(&bytes).unwrap()).unwrap();
+    assert_eq!(out.len(), 6);
+}
