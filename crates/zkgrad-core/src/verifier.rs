@@ -29,7 +29,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     spec.validate()?;
     let out_len = spec.output_len();
     let batch = proof.output.len() / out_len;
-    if batch == 0 || batch > MAX_BATCH || proof.output.len() % out_len != 0 {
+    if batch == 0 || batch > MAX_BATCH || !proof.output.len().is_multiple_of(out_len) {
         return Err(ProofError::Shape { what: "output length (a multiple of the model output)", expected: out_len, got: proof.output.len() });
     }
     let plan = WitnessPlan::new(spec, batch);

@@ -132,8 +132,16 @@ impl CompiledModel {
     /// Proves one inference. The input is checked by the forward pass first, so a bad input is an
     /// error naming the IR node and tensor rather than a prover failure.
     pub fn prove(&self, input: &[i64]) -> Result<Proof> {
-        exec::run_blocks(&self.lowered, input)?;
-        zkgrad_core::prover::prove(&self.lowered.spec, &self.lowered.weights, self.seed, input)
+        self.prove_batch(&[input.to_vec()])
+    }
+
+    /// Proves a batch of inferences in one proof; the proof's output is the items' outputs, in
+    /// order, concatenated.
+    pub fn prove_batch(&self, inputs: &[Vec<i64>]) -> Result<Proof> {
+        for input in inputs {
+            exec::run_blocks(&self.lowered, input)?;
+        }
+        zkgrad_core::prover::prove_batch(&self.lowered.spec, &self.lowered.weights, self.seed, inputs)
             .map_err(|e| exec::name_error(&self.lowered, e))
     }
 
@@ -218,6 +226,16 @@ impl VerifyingKey {
     /// Verifies a proof; returns the verified output.
     pub fn verify(&self, proof: &Proof) -> zkgrad_core::Result<Vec<i64>> {
         zkgrad_core::verifier::verify(&self.spec, &self.commitment, proof)
+    }
+
+    /// The same key with the graph's opaque `meta` replaced by the JSON `meta_json` (so that a
+    /// published key carries only the metadata its owner chooses). The circuit and the
+    /// commitment, hence what the key accepts, are unchanged.
+    pub fn with_meta_json(mut self, meta_json: &str) -> Result<Self> {
+        self.graph.meta = serde_json::from_str(meta_json).map_err(|e| ModelError::Json {
+            detail: format!("meta: {e}"),
+        })?;
+        Ok(self)
     }
 
     /// Encodes the key as versioned bytes.
