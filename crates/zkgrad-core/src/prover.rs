@@ -219,8 +219,9 @@ fn prove_inner(
 
     sw.lap("dense blocks");
     let (_, witness_opening) = wit_pcs.open(wit_data, &wit_claims, &mut tr);
+    sw.lap("witness opening");
     let weight_pcs = Pcs::new(wlayout.num_vars, HIDING);
     let (_, weight_opening) = weight_pcs.open(weight_data, &weight_claims, &mut tr);
-    sw.lap("openings");
+    sw.lap("weight opening");
     Ok(Proof { output, witness_commitment, lookups, blocks, witness_opening, weight_opening })
 }
