@@ -46,3 +46,13 @@ lint: $(DEPS_STAMP)
 
 clean:
 	rm -rf $(VENV) demo-out
+
+# `make bench`: zkgrad vs EZKL on the same ONNX files (benches/README.md). EZKL lives only in
+# benches/.venv, never in the package's dependencies. BENCH_ARGS passes flags, e.g. --quick.
+BENCH_VENV := benches/.venv
+BENCH_ARGS ?=
+.PHONY: bench
+bench: setup
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r benches/requirements.txt
+	$(BENCH_VENV)/bin/python benches/run.py $(BENCH_ARGS)

@@ -106,3 +106,60 @@ def test_not_onnx(tmp_path: Path) -> None:
     path.write_text("this is not a protobuf\n")
     with pytest.raises(ModelError, match="not an ONNX model"):
         import_onnx(path)
+
+
+def _two_input_model(path: Path) -> Path:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((4, 3), dtype=np.float32), "w")
+    nodes = [
+        helper.make_node("Cast", ["x"], ["xf"], name="/cast", to=TensorProto.FLOAT),
+        helper.make_node("MatMul", ["xf", "w"], ["h"], name="/mm"),
+        helper.make_node("Mul", ["h", "y"], ["out"], name="/mul"),
+        helper.make_node("Cast", ["h"], ["hi"], name="/to_int", to=TensorProto.INT64),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "two_inputs",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4]),
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3]),
+        ],
+        [
+            helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 3]),
+            helper.make_tensor_value_info("hi", TensorProto.INT64, ["batch", 3]),
+        ],
+        [w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, str(path))
+    return path
+
+
+def test_graph_level_problems_and_nodes_are_reported_together(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedModelError) as info:
+        import_onnx(_two_input_model(tmp_path / "two.onnx"))
+    error = info.value
+    assert any("2 inputs ('x', 'y')" in p for p in error.problems)
+    assert any("2 outputs" in p for p in error.problems)
+    named = {(node.name, node.op_type) for node in error.nodes}
+    assert named == {("/mul", "Mul"), ("/to_int", "Cast")}
+    assert "only a Cast to float32" in str(error)
+    assert str(error).startswith("model is not supported: ")
+
+
+def test_a_model_without_dense_layers_is_unsupported(onnx_path: Callable[[str], Path]) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["y"], name="/flatten")],
+        "flat",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])],
+    )
+    path = onnx_path("mlp_784_128_10").parent / "flatten_only.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    with pytest.raises(UnsupportedModelError, match="no Gemm/MatMul layer"):
+        import_onnx(path)

@@ -8,6 +8,7 @@ Example::
     model = zkgrad.compile("mlp.onnx", calibration=np.load("samples.npy"))
     proof = model.prove(np.load("x.npy"))
     y = zkgrad.verify(model, proof)      # raises zkgrad.InvalidProof if the proof is bad
+    model.export_vk("model.vk")          # a verifier needs only this key and model.digest
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from zkgrad.compiler import compile
+from zkgrad.describe import Description, inspect
 from zkgrad.errors import InvalidProof, ModelError, UnsupportedModelError
-from zkgrad.model import Model, Proof, verify
+from zkgrad.model import Model, Proof, VerifyingKey, verify
 
 __all__ = [
+    "Description",
     "InvalidProof",
     "Model",
     "ModelError",
     "Proof",
     "UnsupportedModelError",
+    "VerifyingKey",
     "__version__",
     "compile",
+    "inspect",
     "verify",
 ]

@@ -14,7 +14,14 @@ from typing import final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["InvalidProof", "ModelError", "NativeModel", "proof_output", "proof_size"]
+__all__ = [
+    "InvalidProof",
+    "ModelError",
+    "NativeModel",
+    "NativeVerifyingKey",
+    "proof_output",
+    "proof_size",
+]
 
 class InvalidProof(Exception):
     """The proof is invalid: it does not decode, or the verifier rejected it."""
@@ -37,12 +44,16 @@ class NativeModel:
     """
 
     @staticmethod
-    def from_ir(ir_json: str, tensors: dict[str, npt.NDArray[np.integer]]) -> NativeModel:
+    def from_ir(
+        ir_json: str, tensors: dict[str, npt.NDArray[np.integer]], seed: bytes | None = None
+    ) -> NativeModel:
         """Validate the IR (all problems reported at once), lower it, and commit to the weights.
 
         ``tensors`` maps the tensor names the IR refers to (dense ``weight`` [out, in], ``bias``
         [out]) to integer arrays within the int32 range. The commitment seed is fresh and random,
-        so two compilations of the same model have different digests.
+        so two compilations of the same model have different digests; ``seed`` (32 bytes) fixes
+        it, for reproducible tests and fixtures only (a known seed makes the digest predictable
+        from the weights). A seed of another length raises ``ValueError``.
         Raises ``ModelError`` naming the node for any problem in the IR or its tensors.
         """
 
@@ -56,11 +67,15 @@ class NativeModel:
     def run_trace(self, x: npt.ArrayLike) -> dict[str, npt.NDArray[np.int64]]:
         """Like :meth:`run`, but returns every IR tensor (input first, graph order), flat int64."""
 
-    def prove(self, x: npt.ArrayLike, threads: int | None = None) -> bytes:
+    def prove(
+        self, x: npt.ArrayLike, threads: int | None = None, batch: int | None = None
+    ) -> bytes:
         """Prove one inference; returns the proof as versioned bytes.
 
-        ``threads`` runs the prover on a local pool of that many threads (default: the global
-        pool, one thread per core). Raises ``ModelError`` for a bad input, like :meth:`run`.
+        With ``batch=N``, ``x`` holds N inputs back to back and one proof covers all of them;
+        the proof's output is the N outputs concatenated. ``threads`` runs the prover on a local
+        pool of that many threads (default: the global pool, one thread per core). Raises
+        ``ModelError`` for a bad input, like :meth:`run`.
         """
 
     def verify(self, proof: bytes) -> npt.NDArray[np.int64]:
@@ -83,11 +98,68 @@ class NativeModel:
     def digest(self) -> str:
         """Hex of the 32-byte weight-commitment digest: the model's public identity."""
 
+    def circuit_digest(self) -> str:
+        """Hex of the circuit digest (architecture, shapes, requantisation, table size).
+
+        The weight digest does not cover the circuit; both are bound into every proof.
+        """
+
+    def verifying_key(self, meta_json: str | None = None) -> bytes:
+        """The public verifying key as versioned bytes (``ZKGV``): IR without tensor values,
+        circuit and weight commitment; no weights, no seed. ``meta_json`` (a JSON value)
+        replaces the IR's ``meta`` in the key; by default it is kept as is.
+        Raises ``ModelError`` if ``meta_json`` is not JSON."""
+
     def soundness_bits(self) -> float:
         """Soundness of a proof for this model, in bits."""
 
     def num_params(self) -> int:
         """Number of weight and bias values in the IR (an absent bias counts nothing)."""
+
+    def layers(self) -> list[tuple[str, int, int, bool]]:
+        """The circuit's dense blocks in execution order: ``(name, in_dim, out_dim, relu)``."""
+
+    def __repr__(self) -> str: ...
+
+@final
+class NativeVerifyingKey:
+    """The public part of a compiled model: enough to verify proofs, nothing to make them.
+
+    Example::
+
+        key = NativeVerifyingKey.from_bytes(native.verifying_key())
+        assert key.digest() == native.digest()
+        output = key.verify(native.prove(x))
+    """
+
+    @staticmethod
+    def from_bytes(data: bytes) -> NativeVerifyingKey:
+        """Read bytes written by :meth:`NativeModel.verifying_key`; raises ``ModelError`` on
+        anything else (including a model file)."""
+
+    def to_bytes(self) -> bytes:
+        """The key as versioned bytes (``ZKGV``)."""
+
+    def verify(self, proof: bytes) -> npt.NDArray[np.int64]:
+        """Verify ``proof`` against the key's circuit and weight commitment.
+
+        Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
+        """
+
+    def digest(self) -> str:
+        """Hex of the 32-byte weight-commitment digest (equal to the model's ``digest()``)."""
+
+    def circuit_digest(self) -> str:
+        """Hex of the circuit digest (equal to the model's ``circuit_digest()``)."""
+
+    def ir_json(self) -> str:
+        """The IR as compact JSON: node list with tensor names (no values) and ``meta``."""
+
+    def soundness_bits(self) -> float:
+        """Soundness of a proof for this circuit, in bits."""
+
+    def layers(self) -> list[tuple[str, int, int, bool]]:
+        """The circuit's dense blocks in execution order: ``(name, in_dim, out_dim, relu)``."""
 
     def __repr__(self) -> str: ...
 

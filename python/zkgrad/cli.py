@@ -16,14 +16,18 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 import zkgrad
+from zkgrad.describe import Description, describe
 from zkgrad.errors import InvalidProof
 from zkgrad.inputs import read_array
-from zkgrad.model import Model, Proof
+from zkgrad.model import Model, Proof, load_verifier
+from zkgrad.progress import Activity
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
+MAX_OUTPUT_ROWS = 16
 
 app = typer.Typer(
     add_completion=False,
@@ -79,6 +83,38 @@ def _show_report(report: dict[str, Any]) -> None:
     if "argmax_agreement" in report:
         line += f", argmax agreement {report['argmax_agreement'] * 100:.1f}%"
     console.print(line)
+    per_output = report.get("per_output")
+    if per_output:
+        maxes, means = per_output["max_abs_error"], per_output["mean_abs_error"]
+        if len(maxes) <= MAX_OUTPUT_ROWS:
+            table = _table("output", "max |Δ|", "mean |Δ|")
+            for index, (worst, mean) in enumerate(zip(maxes, means, strict=True)):
+                table.add_row(f"#{index}", f"{worst:.4g}", f"{mean:.4g}")
+            console.print(table)
+        else:
+            index = max(range(len(maxes)), key=maxes.__getitem__)
+            console.print(
+                f"per output: {len(maxes)} outputs, the worst is #{index} "
+                f"(max |Δ| {maxes[index]:.4g}, mean |Δ| {means[index]:.4g})"
+            )
+    layers = report.get("layers")
+    if layers:
+        table = _table("layer", "op", "max |Δ|", "mean |Δ|", "relative")
+        for layer in layers:
+            table.add_row(
+                escape(layer["node"]),
+                layer["op"],
+                f"{layer['max_abs_error']:.4g}",
+                f"{layer['mean_abs_error']:.4g}",
+                f"{layer['relative_error']:.3g}",
+            )
+        console.print(table)
+    worst = report.get("worst_layer")
+    if worst:
+        console.print(
+            f"most error added by: '{escape(worst['node'])}' ({worst['op']}, "
+            f"tensor '{escape(worst['tensor'])}'); per-layer attribution is a heuristic"
+        )
 
 
 @app.command("compile")
@@ -100,8 +136,8 @@ def compile_cmd(
     """Import, quantise and commit an ONNX model."""
     target = output or model.with_suffix(".zkg")
     with _handled():
-        with _timed("compile"):
-            compiled = zkgrad.compile(model, calibration)
+        with _timed("compile"), Activity(errors, "compiling") as activity:
+            compiled = zkgrad.compile(model, calibration, progress=activity.update)
         compiled.save(target)
     console.print(
         f"wrote {escape(str(target))}: {compiled.num_params} parameters, input "
@@ -129,7 +165,7 @@ def prove(
         with _timed("load"):
             loaded = Model.load(model)
             x = read_array(input)
-        with _timed("prove"):
+        with _timed("prove"), Activity(errors, "proving"):
             proof = loaded.prove(x, threads)
         proof.save(output)
     console.print(f"output: {_show(proof.output)}")
@@ -141,17 +177,169 @@ def prove(
 
 @app.command()
 def verify(
-    model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
+    model: Annotated[
+        Path,
+        typer.Argument(metavar="MODEL.zkg|KEY.vk", help="Compiled model or its verifying key."),
+    ],
     proof: Annotated[Path, typer.Argument(metavar="PROOF.zkp", help="Proof file (.zkp).")],
+    commitment: Annotated[
+        str | None,
+        typer.Option(
+            "--commitment", help="Model digest (hex) to pin: reject if the model's differs."
+        ),
+    ] = None,
 ) -> None:
-    """Verify PROOF against MODEL; exit 0 if valid, 1 if not."""
+    """Verify PROOF against MODEL or its key; exit 0 if valid, 1 if not."""
+    with _handled():
+        verifier = load_verifier(model)
+        data = Proof.load(proof, verifier)
+        with _timed("verify"):
+            output = zkgrad.verify(verifier, data, commitment)
+    console.print(f"[bold green]valid[/] proof for model {verifier.digest}")
+    console.print(f"verified output: {_show(output)}")
+
+
+@app.command()
+def commit(
+    model: Annotated[
+        Path,
+        typer.Argument(metavar="MODEL.zkg|KEY.vk", help="Compiled model or its verifying key."),
+    ],
+) -> None:
+    """Print the model digest (hex): the weight commitment a verifier pins."""
+    with _handled():
+        verifier = load_verifier(model)
+    console.print(verifier.digest)
+
+
+@app.command("export-vk")
+def export_vk(
+    model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Key file to write (default: MODEL with suffix .vk)."),
+    ] = None,
+) -> None:
+    """Write the public verifying key of MODEL: circuit and commitment, no weights."""
+    target = output or model.with_suffix(".vk")
+    with _handled():
+        key = Model.load(model).export_vk(target)
+    console.print(
+        f"wrote {escape(str(target))}: verifying key, {target.stat().st_size} bytes (no weights)"
+    )
+    console.print(f"model digest: {key.digest}")
+
+
+@app.command("report")
+def report_cmd(
+    model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also draw float vs quantised outputs and per-layer error."),
+    ] = None,
+) -> None:
+    """Show the accuracy report measured when MODEL was compiled."""
+    from zkgrad.report import plot as draw
+
     with _handled():
         loaded = Model.load(model)
-        data = Proof.load(proof, loaded)
-        with _timed("verify"):
-            output = loaded.verify(data)
-    console.print(f"[bold green]valid[/] proof for model {loaded.digest}")
-    console.print(f"verified output: {_show(output)}")
+        _show_report(loaded.report)
+        if plot is not None:
+            draw(loaded.report, plot)
+            console.print(f"wrote {escape(str(plot))}")
+
+
+@app.command("inspect")
+def inspect_cmd(
+    path: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="ONNX model, compiled model (.zkg) or key.")
+    ],
+) -> None:
+    """Describe a model: ops and support, parameters, shapes; for .zkg also scales and cost."""
+    with _handled():
+        info = describe(path)
+    _show_description(info)
+
+
+def _shape(shape: tuple[int | str, ...]) -> str:
+    return escape("[" + ", ".join(str(d) for d in shape) + "]")
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=None, padding=(0, 2, 0, 0))
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _show_description(info: Description) -> None:
+    kinds = {"onnx": "ONNX model", "model": "compiled zkgrad model", "key": "verifying key"}
+    head = f"{escape(str(info.path))}: {kinds[info.kind]}"
+    details = info.details
+    if info.kind == "onnx":
+        opsets = ", ".join(f"{k} {v}" for k, v in details["opsets"].items())
+        producer = f"{details['producer']}, " if details["producer"] else ""
+        head += f" ({escape(producer)}opset {escape(opsets)}), {details['nodes']} nodes"
+    elif "source" in details:
+        head += f" (from {escape(str(details['source']))}, zkgrad {details.get('zkgrad_version')})"
+    console.print(head)
+    ops = _table("op", "count", "zkgrad")
+    for row in info.ops:
+        style = "" if row.supported else "red"
+        ops.add_row(escape(row.op_type), str(row.count), escape(row.status), style=style)
+    console.print(ops)
+    if info.kind == "onnx":
+        console.print(
+            f"parameters: {info.params} (initializer elements; "
+            f"{details['constant_elements']} more in Constant nodes)"
+        )
+    elif info.kind == "model":
+        console.print(f"parameters: {info.params} (weights and biases)")
+    else:
+        console.print(f"parameters: {info.params} (weight and bias entries of the circuit)")
+    for label, tensors in (("input", info.inputs), ("output", info.outputs)):
+        for tensor in tensors:
+            scale = "" if tensor.scale_bits is None else f", {tensor.scale_bits} fractional bits"
+            console.print(
+                f"{label}: '{escape(tensor.name)}' {_shape(tensor.shape)} {tensor.dtype}{scale}"
+            )
+    if info.kind == "onnx":
+        if info.error is None:
+            layers = ", ".join(details["imported_layers"])
+            console.print(
+                f"supported: yes (imports as {layers}; "
+                f"{details['imported_params']} weights and biases)"
+            )
+        else:
+            console.print(f"supported: [red]no[/] ({escape(str(info.error))})")
+        return
+    _show_commitment(info)
+
+
+def _show_commitment(info: Description) -> None:
+    scales = _table("tensor", "kind", "fractional bits")
+    for name, bits in info.scales.items():
+        scales.add_row(escape(name), "activation", str(bits))
+    for name, bits in info.const_scales.items():
+        kind = "bias" if name.endswith(".bias") else "weight"
+        scales.add_row(escape(name), kind, str(bits))
+    console.print("scales (value = integer / 2^bits):")
+    console.print(scales)
+    console.print(f"activations: {info.details['act_bits']}-bit (lookup tables of that size)")
+    console.print(f"model digest: {info.digest}")
+    console.print(f"circuit digest: {info.circuit_digest}")
+    console.print(f"soundness: {info.soundness_bits:.1f} bits")
+    cost = info.cost
+    if cost is not None:
+        console.print(
+            f"proving cost (rough estimate from the circuit shape): {cost.blocks} dense blocks, "
+            f"{cost.multiply_adds} multiply-adds; {cost.weight_elements} weight elements "
+            f"committed at compile time; per proof {cost.witness_elements} committed witness "
+            f"elements and {cost.lookups} lookups into 2^{cost.table_bits}-entry tables"
+        )
+    report = info.details.get("report")
+    if report:
+        _show_report(report)
 
 
 @app.command()

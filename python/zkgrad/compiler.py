@@ -9,45 +9,59 @@ Example::
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zkgrad import __version__, _native
-from zkgrad.errors import ModelError
-from zkgrad.graph import Dense, FloatGraph
-from zkgrad.inputs import as_batch, quantize_input, read_array
+from zkgrad.inputs import as_batch, read_array
 from zkgrad.model import Model
 from zkgrad.onnx import import_onnx
-from zkgrad.quantize import (
-    DEFAULT_ACT_MAX,
-    Quantized,
-    calibrated_max,
-    error_report,
-    quantize,
-)
+from zkgrad.quantize import DEFAULT_ACT_MAX, Quantized, calibrated_max, quantize
 from zkgrad.reference import run_float
+from zkgrad.report import compared_tensors, measure
 
 SYNTHETIC_SAMPLES = 16
 
 Calibration = str | os.PathLike[str] | np.ndarray | list[Any] | None
+Progress = Callable[[str], None]
 
 
-def compile(path: str | os.PathLike[str], calibration: Calibration = None) -> Model:
+def _quiet(step: str) -> None:
+    del step
+
+
+def compile(
+    path: str | os.PathLike[str],
+    calibration: Calibration = None,
+    *,
+    progress: Progress | None = None,
+) -> Model:
     """Import, quantise and commit an ONNX model.
 
     ``calibration``: sample inputs (array ``[N, ...]`` or a ``.npy``/``.npz``/``.json``
     file) used to choose activation scales and to measure the accuracy lost. Without
     it, default scales are used (|activations| ≤ 8 assumed) and the report is
-    measured on standard-normal synthetic inputs.
+    measured on standard-normal synthetic inputs. ``progress`` is called with a short
+    description of each step as it starts.
     """
-    quantized = build(path, calibration)
+    report = progress or _quiet
+    quantized = build(path, calibration, progress=report)
+    report("committing to the weights")
     return Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
 
 
-def build(path: str | os.PathLike[str], calibration: Calibration = None) -> Quantized:
+def build(
+    path: str | os.PathLike[str],
+    calibration: Calibration = None,
+    *,
+    progress: Progress | None = None,
+) -> Quantized:
     """Everything :func:`compile` does except the final commitment: the IR and its tensors."""
+    report = progress or _quiet
+    report("importing the ONNX model")
     graph, onnx_model = import_onnx(path)
     if calibration is None:
         rng = np.random.default_rng(0)
@@ -60,11 +74,13 @@ def build(path: str | os.PathLike[str], calibration: Calibration = None) -> Quan
             data = calibration
         samples = as_batch(data, graph.input_shape, "calibration data")
         source = "calibration data"
-    names = [graph.input, *(op.output for op in graph.ops if isinstance(op, Dense))]
+    names = compared_tensors(graph)
+    report(f"running onnxruntime on {samples.shape[0]} samples")
     floats = run_float(onnx_model, samples, [*names, graph.onnx_output])
     limits = None
     if calibration is not None:
         limits = calibrated_max({name: floats[name] for name in names})
+    report("quantising")
     quantized = quantize(graph, limits)
     meta = quantized.ir["meta"]
     meta["zkgrad_version"] = __version__
@@ -73,28 +89,7 @@ def build(path: str | os.PathLike[str], calibration: Calibration = None) -> Quan
         "samples": int(samples.shape[0]) if calibration is not None else 0,
         "default_max_abs": None if calibration is not None else DEFAULT_ACT_MAX,
     }
+    report(f"measuring the accuracy on {samples.shape[0]} samples")
     draft = _native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors)
-    meta["report"] = _report(draft, graph, quantized, samples, floats[graph.onnx_output], source)
+    meta["report"] = measure(draft, graph, quantized.scales, samples, floats, source)
     return quantized
-
-
-def _report(
-    native: _native.NativeModel,
-    graph: FloatGraph,
-    quantized: Quantized,
-    samples: np.ndarray,
-    reference: np.ndarray,
-    source: str,
-) -> dict[str, Any]:
-    s_in = quantized.scales[graph.input]
-    s_out = quantized.scales[graph.output]
-    outputs = []
-    try:
-        for sample in samples:
-            x_q = quantize_input(sample, s_in, graph.input).reshape(-1)
-            outputs.append(np.asarray(native.run(x_q), dtype=np.float64) / 2.0**s_out)
-    except ModelError as exc:
-        if source == "calibration data":
-            raise
-        return {"source": source, "samples": 0, "error": str(exc)}
-    return error_report(reference, np.stack(outputs), source, graph.onnx_output)

@@ -27,14 +27,24 @@ class UnsupportedNode:
 
 
 class UnsupportedModelError(ModelError):
-    """The ONNX model uses operations zkgrad cannot prove yet.
+    """The ONNX model uses operations or a structure zkgrad cannot prove yet.
 
-    ``nodes`` lists every offending node, not just the first one found.
+    ``nodes`` lists every offending node, not just the first one found; ``problems`` lists the
+    graph-level reasons (several inputs or outputs, a non-float input, nothing to prove, ...).
+    The message names all of them, on one line.
     """
 
-    def __init__(self, nodes: list[UnsupportedNode]) -> None:
+    def __init__(self, nodes: list[UnsupportedNode], problems: list[str] | None = None) -> None:
         self.nodes = list(nodes)
-        count = len(self.nodes)
-        listed = ", ".join(str(node) for node in self.nodes)
-        noun = "node" if count == 1 else "nodes"
-        super().__init__(f"model has {count} unsupported {noun}: {listed}")
+        self.problems = list(problems or [])
+        parts = list(self.problems)
+        if self.nodes:
+            count = len(self.nodes)
+            listed = ", ".join(str(node) for node in self.nodes)
+            noun = "node" if count == 1 else "nodes"
+            parts.append(f"{count} unsupported {noun}: {listed}")
+        if self.problems:
+            message = "model is not supported: " + "; ".join(parts)
+        else:
+            message = f"model has {parts[0]}" if parts else "model is not supported"
+        super().__init__(message.replace("\n", " "))

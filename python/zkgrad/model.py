@@ -1,14 +1,18 @@
-"""``Model`` (a compiled, committed model) and ``Proof`` (proof bytes plus helpers).
+"""``Model`` (a compiled, committed model), ``VerifyingKey`` (its public part) and ``Proof``.
 
 A model file (``.zkg``) is ``NativeModel.to_bytes()``; the IR's ``meta`` carries
-the ONNX names, shapes, scales and the accuracy report. A proof file (``.zkp``)
-is the proof bytes as the prover wrote them.
+the ONNX names, shapes, scales and the accuracy report. It holds the weights and
+the commitment seed: it is the model owner's file. A verifying key (``.vk``) holds
+the circuit, the IR without tensor values and the weight commitment: anyone may
+have it. A proof file (``.zkp``) is the proof bytes as the prover wrote them.
 
 Example::
 
     model = zkgrad.compile("mlp.onnx", calibration="samples.npy")
     proof = model.prove(x)
-    y = zkgrad.verify(model, proof)
+    model.export_vk("mlp.vk")                       # publish this and model.digest
+    key = zkgrad.VerifyingKey.load("mlp.vk")
+    y = zkgrad.verify(key, proof, commitment=model.digest)
 """
 
 from __future__ import annotations
@@ -21,16 +25,21 @@ from typing import Any
 import numpy as np
 
 from zkgrad import _native
-from zkgrad.errors import ModelError
+from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import as_batch, as_single, quantize_input, to_float_array
 
+#: The ``meta`` entries a verifying key keeps: public by design (names, shapes, scales). The
+#: accuracy report, measured on possibly private calibration data, stays in the ``.zkg``.
+PUBLIC_META = ("onnx", "scales", "weight_scales", "source", "zkgrad_version")
+MODEL_MAGIC = b"ZKGM"
+KEY_MAGIC = b"ZKGV"
 
-class Model:
-    """A quantised model whose weights are committed; its ``digest`` is its public identity."""
 
-    def __init__(self, native: _native.NativeModel) -> None:
-        self._native = native
-        ir = json.loads(native.ir_json())
+class _Circuit:
+    """What a model and its verifying key share: the IR's public description."""
+
+    def __init__(self, ir_json: str) -> None:
+        ir = json.loads(ir_json)
         self._ir: dict[str, Any] = ir
         self.input_name: str = ir["input"]["name"]
         self.output_name: str = ir["output"]["name"]
@@ -41,19 +50,44 @@ class Model:
         self.meta: dict[str, Any] = dict(ir.get("meta") or {})
 
     @property
+    def ir(self) -> dict[str, Any]:
+        """The integer IR (without tensors) as a dict."""
+        return json.loads(json.dumps(self._ir))
+
+    def dequantize(self, y_q: np.ndarray) -> np.ndarray:
+        """Integer output -> float output with the model's output shape.
+
+        A batch proof's output (N times the output size) comes back as ``[N, ...]``.
+        """
+        values = np.asarray(y_q, dtype=np.float64) / 2.0**self.output_scale_bits
+        size = int(np.prod(self.output_shape))
+        if values.size != size and values.size % size == 0:
+            trailing = self.output_shape[1:] if self.output_shape[:1] == (1,) else self.output_shape
+            return values.reshape(values.size // size, *trailing)
+        return values.reshape(self.output_shape)
+
+
+class Model(_Circuit):
+    """A quantised model whose weights are committed; its ``digest`` is its public identity."""
+
+    def __init__(self, native: _native.NativeModel) -> None:
+        self._native = native
+        super().__init__(native.ir_json())
+
+    @property
     def native(self) -> _native.NativeModel:
         """The underlying native model."""
         return self._native
 
     @property
-    def ir(self) -> dict[str, Any]:
-        """The integer IR (without tensors) as a dict."""
-        return json.loads(json.dumps(self._ir))
+    def digest(self) -> str:
+        """Commitment to the weights (hex): the model's identity; pin it when verifying."""
+        return self._native.digest()
 
     @property
-    def digest(self) -> str:
-        """Commitment to architecture, scales and weights: pin this when verifying."""
-        return self._native.digest()
+    def circuit_digest(self) -> str:
+        """Digest of the public circuit (architecture, shapes, requantisation, table size)."""
+        return self._native.circuit_digest()
 
     @property
     def report(self) -> dict[str, Any]:
@@ -91,11 +125,6 @@ class Model:
         sample = as_single(x, self.input_shape)
         return quantize_input(sample, self.input_scale_bits, self.input_name).reshape(-1)
 
-    def dequantize(self, y_q: np.ndarray) -> np.ndarray:
-        """Integer output -> float output with the model's output shape."""
-        values = np.asarray(y_q, dtype=np.float64) / 2.0**self.output_scale_bits
-        return values.reshape(self.output_shape)
-
     def run_q(self, x: object) -> np.ndarray:
         """Integer output of the quantised model for one input (no proof)."""
         return np.asarray(self._native.run(self.quantize(x)), dtype=np.int64)
@@ -124,6 +153,21 @@ class Model:
         data = proof.data if isinstance(proof, Proof) else bytes(proof)
         return self.dequantize(self._native.verify(data))
 
+    def verifying_key(self) -> VerifyingKey:
+        """The public verifying key: circuit, IR without tensor values, weight commitment.
+
+        Its ``meta`` keeps only :data:`PUBLIC_META` (not the accuracy report).
+        """
+        meta = {key: self.meta[key] for key in PUBLIC_META if key in self.meta}
+        data = self._native.verifying_key(json.dumps(meta))
+        return VerifyingKey(_native.NativeVerifyingKey.from_bytes(data))
+
+    def export_vk(self, path: str | os.PathLike[str]) -> VerifyingKey:
+        """Write the verifying key (no weights, no seed) to ``path`` and return it."""
+        key = self.verifying_key()
+        key.save(path)
+        return key
+
     def __repr__(self) -> str:
         return (
             f"Model(input={list(self.input_shape)}, output={list(self.output_shape)}, "
@@ -138,10 +182,92 @@ def _is_single(array_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     )
 
 
-class Proof:
-    """Proof bytes, with the model they belong to when known (for dequantising)."""
+class VerifyingKey(_Circuit):
+    """A model's public part: verifies proofs for the model, cannot make them.
 
-    def __init__(self, data: bytes, model: Model | None = None) -> None:
+    Example::
+
+        key = zkgrad.VerifyingKey.load("mlp.vk")
+        y = zkgrad.verify(key, zkgrad.Proof.load("x.zkp", key), commitment=published_digest)
+    """
+
+    def __init__(self, native: _native.NativeVerifyingKey) -> None:
+        self._native = native
+        super().__init__(native.ir_json())
+
+    @property
+    def native(self) -> _native.NativeVerifyingKey:
+        """The underlying native key."""
+        return self._native
+
+    @property
+    def digest(self) -> str:
+        """The model's weight-commitment digest (hex), equal to ``Model.digest``."""
+        return self._native.digest()
+
+    @property
+    def circuit_digest(self) -> str:
+        """Digest of the public circuit, equal to ``Model.circuit_digest``."""
+        return self._native.circuit_digest()
+
+    @property
+    def soundness_bits(self) -> float:
+        """Soundness of proofs for this model, in bits."""
+        return self._native.soundness_bits()
+
+    def verify(self, proof: Proof | bytes) -> np.ndarray:
+        """Check ``proof`` against this key; returns the verified float output."""
+        data = proof.data if isinstance(proof, Proof) else bytes(proof)
+        return self.dequantize(self._native.verify(data))
+
+    def to_bytes(self) -> bytes:
+        """The key file's bytes (``ZKGV``)."""
+        return self._native.to_bytes()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the key file."""
+        Path(path).write_bytes(self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> VerifyingKey:
+        """Read a key file written by :meth:`save` or :meth:`Model.export_vk`."""
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"{file}: no such file")
+        try:
+            native = _native.NativeVerifyingKey.from_bytes(file.read_bytes())
+        except ValueError as exc:
+            raise ModelError(f"{file}: not a zkgrad verifying key ({exc})") from None
+        return cls(native)
+
+    def __repr__(self) -> str:
+        return (
+            f"VerifyingKey(input={list(self.input_shape)}, output={list(self.output_shape)}, "
+            f"digest={self.digest[:16]}…)"
+        )
+
+
+def load_verifier(path: str | os.PathLike[str]) -> Model | VerifyingKey:
+    """Read a model file or a verifying key, whichever ``path`` holds."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such file")
+    with file.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == KEY_MAGIC:
+        return VerifyingKey.load(file)
+    if magic == MODEL_MAGIC:
+        return Model.load(file)
+    raise ModelError(f"{file}: neither a zkgrad model (.zkg) nor a verifying key")
+
+
+Verifier = Model | VerifyingKey
+
+
+class Proof:
+    """Proof bytes, with the model or key they belong to when known (for dequantising)."""
+
+    def __init__(self, data: bytes, model: Verifier | None = None) -> None:
         self.data = bytes(data)
         self.model = model
 
@@ -149,7 +275,9 @@ class Proof:
     def output_q(self) -> np.ndarray:
         """The integer output the proof claims (not verified: use :func:`zkgrad.verify`)."""
         values = np.asarray(_native.proof_output(self.data), dtype=np.int64)
-        return values.reshape(self.model.output_shape) if self.model else values
+        if self.model is None or values.size != int(np.prod(self.model.output_shape)):
+            return values
+        return values.reshape(self.model.output_shape)
 
     @property
     def output(self) -> np.ndarray:
@@ -173,7 +301,7 @@ class Proof:
         Path(path).write_bytes(self.data)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], model: Model | None = None) -> Proof:
+    def load(cls, path: str | os.PathLike[str], model: Verifier | None = None) -> Proof:
         """Read a proof file."""
         file = Path(path)
         if not file.is_file():
@@ -184,6 +312,27 @@ class Proof:
         return f"Proof({len(self.data)} bytes)"
 
 
-def verify(model: Model, proof: Proof | bytes) -> np.ndarray:
-    """Verify ``proof`` for ``model``; returns the verified float output or raises InvalidProof."""
+def verify(
+    model: Model | VerifyingKey, proof: Proof | bytes, commitment: str | None = None
+) -> np.ndarray:
+    """Verify ``proof`` for a model or its verifying key; returns the verified float output.
+
+    ``commitment``: the model digest (hex) the verifier pins, e.g. one published by the model
+    owner; if the model's or key's digest differs, the proof is rejected. Raises
+    :class:`InvalidProof` for a rejected proof.
+    """
+    if commitment is not None:
+        pinned = normalize_digest(commitment)
+        if pinned != model.digest:
+            raise InvalidProof(
+                f"the model digest {model.digest} is not the pinned commitment {pinned}"
+            )
     return model.verify(proof)
+
+
+def normalize_digest(text: str) -> str:
+    """A digest given by a user: 64 hex digits, optionally with ``0x``; lower-cased."""
+    value = text.strip().lower().removeprefix("0x")
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ModelError(f"commitment {text!r} is not a digest (64 hex digits)")
+    return value

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,19 @@ from onnx.reference import ReferenceEvaluator
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.graph import Dense, FloatGraph, Op, Relu, Reshape, Shape
 
-#: ONNX op types the importer accepts (Add only as a constant bias after Gemm/MatMul).
-SUPPORTED_OPS = ("Gemm", "MatMul", "Add", "Relu", "Reshape", "Flatten", "Identity", "Dropout")
+#: ONNX op types the importer accepts (Add only as a constant bias after Gemm/MatMul, Cast only
+#: to float32, where it is a no-op on the float32 activations).
+SUPPORTED_OPS = (
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Relu",
+    "Reshape",
+    "Flatten",
+    "Identity",
+    "Dropout",
+    "Cast",
+)
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
     "RandomNormal",
@@ -36,6 +48,16 @@ _RANDOM_OPS = {
     "Multinomial",
     "Bernoulli",
 }
+
+
+def _is_no_op(node: onnx.NodeProto) -> bool:
+    """Identity, Dropout (inference) and Cast to float32 leave a float32 activation unchanged."""
+    if node.op_type in _PASS_THROUGH:
+        return True
+    if node.op_type == "Cast":
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        return attrs.get("to") == onnx.TensorProto.FLOAT
+    return False
 
 
 class _Skip(Exception):
@@ -65,52 +87,123 @@ def load(path: str | os.PathLike[str]) -> onnx.ModelProto:
     return model
 
 
-def fix_batch(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Return a copy with the batch dimension set to 1 and shapes re-inferred."""
+def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[str]]:
+    """Fix the batch dimension to 1 and re-infer shapes.
+
+    Returns the prepared copy, the name of the input zkgrad imports (the first one, or None if
+    the model has none) and the graph-level reasons the model cannot be imported (several inputs
+    or outputs, a non-float input, no static shape, a batch size other than 1).
+    """
     fixed = onnx.ModelProto()
     fixed.CopyFrom(model)
     graph = fixed.graph
     inits = {init.name for init in graph.initializer}
     inputs = [vi for vi in graph.input if vi.name not in inits]
-    if len(inputs) != 1 or len(graph.output) != 1:
-        raise ModelError(
-            f"model has {len(inputs)} inputs and {len(graph.output)} outputs; "
-            "zkgrad supports exactly one of each"
-        )
-    (inp,) = inputs
-    if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
-        got = onnx.TensorProto.DataType.Name(inp.type.tensor_type.elem_type)
-        raise ModelError(f"input '{inp.name}' has type {got}; zkgrad imports float32 models")
-    dims = inp.type.tensor_type.shape.dim
-    if not inp.type.tensor_type.HasField("shape") or len(dims) == 0:
-        raise ModelError(f"input '{inp.name}' has no static shape")
+    problems: list[str] = []
+    if not inputs:
+        problems.append("the model has no input")
+    elif len(inputs) > 1:
+        names = ", ".join(f"'{vi.name}'" for vi in inputs)
+        problems.append(f"the model has {len(inputs)} inputs ({names}); zkgrad supports one")
+    if len(graph.output) != 1:
+        names = ", ".join(f"'{vi.name}'" for vi in graph.output)
+        problems.append(f"the model has {len(graph.output)} outputs ({names}); zkgrad supports one")
+    for index, vi in enumerate(inputs):
+        problems.extend(_fix_input(vi, main=index == 0))
+    for vi in graph.output:
+        dims = vi.type.tensor_type.shape.dim
+        if len(dims) > 0 and not dims[0].HasField("dim_value"):
+            dims[0].Clear()
+            dims[0].dim_value = 1
+    del graph.value_info[:]
+    return _infer_shapes(fixed), (inputs[0].name if inputs else None), problems
+
+
+def _fix_input(vi: onnx.ValueInfoProto, main: bool) -> list[str]:
+    """Set a dynamic batch dimension to 1; for the main input, say what is not importable."""
+    tensor = vi.type.tensor_type
+    problems = []
+    if main and tensor.elem_type != onnx.TensorProto.FLOAT:
+        got = onnx.TensorProto.DataType.Name(tensor.elem_type)
+        problems.append(f"input '{vi.name}' has type {got}; zkgrad imports float32 models")
+    dims = tensor.shape.dim
+    if not tensor.HasField("shape") or len(dims) == 0:
+        return [*problems, f"input '{vi.name}' has no static shape"] if main else problems
     for i, dim in enumerate(dims):
         if dim.HasField("dim_value") and dim.dim_value > 0:
-            if i == 0 and dim.dim_value != 1 and len(dims) > 1:
-                raise ModelError(
-                    f"input '{inp.name}' has batch size {dim.dim_value}; export with batch 1 "
+            if main and i == 0 and dim.dim_value != 1 and len(dims) > 1:
+                problems.append(
+                    f"input '{vi.name}' has batch size {dim.dim_value}; export with batch 1 "
                     "or a dynamic batch dimension"
                 )
             continue
         if i != 0:
-            raise ModelError(f"input '{inp.name}' dimension {i} is not static")
+            if main:
+                problems.append(f"input '{vi.name}' dimension {i} is not static")
+            continue
         dim.Clear()
         dim.dim_value = 1
-    out_dims = graph.output[0].type.tensor_type.shape.dim
-    if len(out_dims) > 0 and not out_dims[0].HasField("dim_value"):
-        out_dims[0].Clear()
-        out_dims[0].dim_value = 1
-    del graph.value_info[:]
-    try:
-        return shape_inference.infer_shapes(fixed, strict_mode=False, data_prop=True)
-    except Exception as exc:
-        raise ModelError(f"shape inference failed: {exc}") from None
+    return problems
+
+
+def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Shape inference with constant propagation; less of it where that fails.
+
+    The importer tracks the shapes of the tensors it imports itself; inferred shapes are only
+    needed to fold ``Shape`` nodes, so a model whose inference fails is imported without them.
+    """
+    for data_prop in (True, False):
+        try:
+            return shape_inference.infer_shapes(model, strict_mode=False, data_prop=data_prop)
+        except Exception:  # onnx raises InferenceError, RuntimeError, ...
+            continue
+    return model
+
+
+@dataclass
+class Analysis:
+    """What import made of each node, and the float graph if the whole model is supported."""
+
+    model: onnx.ModelProto
+    #: One of :data:`NODE_STATUSES` per node of ``model.graph.node``.
+    status: list[str]
+    graph: FloatGraph | None
+    error: UnsupportedModelError | None
+
+
+#: imported: became part of the float graph; folded: computes a constant; removed: a no-op
+#: (Identity, Dropout, Relu of a Relu); unsupported: listed in the error; after-unsupported:
+#: a supported op that reads an unsupported node's output.
+NODE_STATUSES = ("imported", "folded", "removed", "unsupported", "after-unsupported")
+
+
+def analyse(path: str | os.PathLike[str]) -> Analysis:
+    """Load ``path`` and import it as far as possible: never raises for an unsupported model.
+
+    A missing or unreadable file is still a ``FileNotFoundError`` or :class:`ModelError`.
+    """
+    model, main, problems = prepare(load(path))
+    importer = _Importer(model, main)
+    graph = importer.run()
+    problems = [*problems, *importer.problems]
+    error = None
+    if importer.unsupported or problems:
+        error = UnsupportedModelError(importer.unsupported, problems)
+        graph = None
+    return Analysis(model, importer.status, graph, error)
 
 
 def import_onnx(path: str | os.PathLike[str]) -> tuple[FloatGraph, onnx.ModelProto]:
-    """Load ``path`` and return the float graph and the batch-1 ONNX model (the float reference)."""
-    model = fix_batch(load(path))
-    return _Importer(model).run(), model
+    """Load ``path`` and return the float graph and the batch-1 ONNX model (the float reference).
+
+    Raises one :class:`UnsupportedModelError` listing every unsupported node and every
+    graph-level reason (several inputs, a non-float input, ...).
+    """
+    result = analyse(path)
+    if result.error is not None:
+        raise result.error
+    assert result.graph is not None
+    return result.graph, result.model
 
 
 def _static_shape(vi: onnx.ValueInfoProto) -> Shape | None:
@@ -126,7 +219,7 @@ def _static_shape(vi: onnx.ValueInfoProto) -> Shape | None:
 class _Importer:
     """One pass over the nodes in topological order (ONNX requires that order)."""
 
-    def __init__(self, model: onnx.ModelProto) -> None:
+    def __init__(self, model: onnx.ModelProto, main_input: str | None) -> None:
         graph = model.graph
         self.opsets = {imp.domain or "": imp.version for imp in model.opset_import}
         self.consts = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
@@ -135,16 +228,20 @@ class _Importer:
             shape = _static_shape(vi)
             if shape is not None:
                 self.inferred[vi.name] = shape
-        inp = next(vi for vi in graph.input if vi.name not in self.consts)
-        self.input = inp.name
-        self.output = graph.output[0].name
-        self.shapes: dict[str, Shape] = {inp.name: self.inferred[inp.name]}
+        self.input = main_input or ""
+        self.other_inputs = {vi.name for vi in graph.input} - set(self.consts) - {self.input}
+        self.output = graph.output[0].name if graph.output else ""
+        self.shapes: dict[str, Shape] = {}
+        if main_input is not None and main_input in self.inferred:
+            self.shapes[main_input] = self.inferred[main_input]
         self.alias: dict[str, str] = {}
         self.producer: dict[str, Op] = {}
         self.consumer: dict[str, str] = {}
         self.ops: list[Op] = []
         self.broken: set[str] = set()
         self.unsupported: list[UnsupportedNode] = []
+        self.problems: list[str] = []
+        self.status: list[str] = []
         self.nodes = list(graph.node)
         self.uses = self._count_uses()
 
@@ -152,7 +249,7 @@ class _Importer:
         alias: dict[str, str] = {}
         uses: Counter[str] = Counter()
         for node in self.nodes:
-            if node.op_type in _PASS_THROUGH and node.input:
+            if _is_no_op(node) and node.input:
                 alias[node.output[0]] = alias.get(node.input[0], node.input[0])
             elif node.op_type != "Shape":
                 uses.update(alias.get(name, name) for name in node.input if name)
@@ -164,37 +261,49 @@ class _Importer:
             name = self.alias[name]
         return name
 
-    def run(self) -> FloatGraph:
+    def run(self) -> FloatGraph | None:
+        """Import every node; the float graph, or None if a node or the graph is unsupported."""
         for index, node in enumerate(self.nodes):
             name = node.name or f"{node.op_type}_{index}"
             try:
-                self._node(node, name)
+                self.status.append(self._node(node, name))
             except _Skip as skip:
-                self.unsupported.append(UnsupportedNode(name, node.op_type, skip.reason))
-                self.broken.update(node.output)
+                self._reject(node, name, skip.reason)
+            except Exception as exc:  # a node this importer does not understand is unsupported
+                self._reject(node, name, f"cannot import it ({type(exc).__name__}: {exc})")
         if self.unsupported:
-            raise UnsupportedModelError(self.unsupported)
+            return None
         return self._finish()
 
-    def _node(self, node: onnx.NodeProto, name: str) -> None:
+    def _reject(self, node: onnx.NodeProto, name: str, reason: str) -> None:
+        self.unsupported.append(UnsupportedNode(name, node.op_type, reason))
+        self.broken.update(node.output)
+        self.status.append("unsupported")
+
+    def _node(self, node: onnx.NodeProto, name: str) -> str:
+        """Import one node and return its status (see ``NODE_STATUSES``)."""
         op = node.op_type
         if node.domain not in ("", "ai.onnx"):
             raise _Skip(f"custom domain '{node.domain}'")
+        if not node.output:
+            raise _Skip("the node has no output")
         inputs = [self.resolve(i) if i else "" for i in node.input]
-        if op in _PASS_THROUGH:
+        if _is_no_op(node) and inputs and inputs[0] and inputs[0] not in self.consts:
             if len(node.output) > 1 and node.output[1] and self.uses[node.output[1]]:
                 raise _Skip("the dropout mask output is used")
             self.alias[node.output[0]] = inputs[0]
-            return
+            return "removed"
         if self._fold(node, inputs):
-            return
+            return "folded"
+        if op == "Cast":
+            raise _Skip("only a Cast to float32 is supported")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
         if handler is None:
             raise _Skip()
         if any(i in self.broken for i in inputs):
             self.broken.update(node.output)
-            return
-        handler(node, name, inputs)
+            return "after-unsupported"
+        return handler(node, name, inputs) or "imported"
 
     def _fold(self, node: onnx.NodeProto, inputs: list[str]) -> bool:
         """Evaluate a node whose inputs are all known constants; True if folded."""
@@ -225,6 +334,10 @@ class _Importer:
         return {**self.inferred, **self.shapes}
 
     def _activation(self, name: str, node_name: str) -> str:
+        if name in self.other_inputs:
+            raise _Skip(f"it reads a second model input, '{name}'")
+        if name == self.input and name not in self.shapes:
+            raise _Skip(f"the model input '{name}' has no static shape")
         if name not in self.shapes:
             raise _Skip(f"input '{name}' is neither the model input nor a supported op's output")
         if name in self.consumer:
@@ -304,14 +417,14 @@ class _Importer:
         self.producer[dense.output] = dense
         self.shapes[dense.output] = dense.out_shape
 
-    def _op_relu(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    def _op_relu(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> str | None:
         x = inputs[0]
         prev = self.producer.get(x)
         out = node.output[0]
         if isinstance(prev, Relu):  # relu(relu(x)) == relu(x)
             self._activation(x, name)
             self.alias[out] = x
-            return
+            return "removed"
         if isinstance(prev, Reshape) and isinstance(self.producer.get(prev.input), Dense):
             # relu commutes with reshape; the integer IR wants relu right after requant.
             self._activation(x, name)
@@ -326,10 +439,11 @@ class _Importer:
             prev.input, prev.output = pre, out
             self.producer[out] = prev
             self.shapes[out] = shape
-            return
+            return None
         if not isinstance(prev, Dense):
             raise _Skip("Relu must follow a Gemm/MatMul")
         self._emit(Relu(name, self._activation(x, name), out), self.shapes[x])
+        return None
 
     def _op_reshape(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
@@ -355,19 +469,28 @@ class _Importer:
         target = (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
         self._emit(Reshape(name, x, node.output[0], target), target)
 
-    def _finish(self) -> FloatGraph:
+    def _finish(self) -> FloatGraph | None:
+        """Check that the imported ops form one chain from input to output."""
         output = self.resolve(self.output)
-        if not self.ops:
-            raise ModelError("model has no Gemm/MatMul layer to prove")
+        if not any(isinstance(op, Dense) for op in self.ops):
+            self.problems.append("the model has no Gemm/MatMul layer to prove")
+            return None
         if output not in self.producer:
-            raise ModelError(f"model output '{self.output}' is not computed by supported ops")
+            self.problems.append(
+                f"the model output '{self.output}' is not computed by supported ops"
+            )
+            return None
         expected = self.input
         for op in self.ops:
             if op.input != expected:
-                raise ModelError(f"node '{op.name}' is not on the path from input to output")
+                self.problems.append(f"node '{op.name}' is not on the path from input to output")
+                return None
             expected = op.output
         if expected != output:
-            raise ModelError(f"model output '{self.output}' is not the last computed tensor")
+            self.problems.append(
+                f"the model output '{self.output}' is not the last computed tensor"
+            )
+            return None
         return FloatGraph(
             input=self.input,
             input_shape=self.shapes[self.input],

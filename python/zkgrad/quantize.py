@@ -1,4 +1,4 @@
-"""Power-of-two fixed-point quantisation, the integer IR, and the error report.
+"""Power-of-two fixed-point quantisation and the integer IR.
 
 A tensor with ``scale_bits`` s holds ``round(x · 2^s)``. Per dense layer with
 input scale s_x, weight scale s_w and output scale s_y:
@@ -104,6 +104,7 @@ def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Q
     scales = {graph.input: act_bits(limits.get(graph.input))}
     nodes: list[dict[str, Any]] = []
     tensors: dict[str, np.ndarray] = {}
+    const_scales: dict[str, int] = {}
     for op in graph.ops:
         s_x = scales[op.input]
         if isinstance(op, Dense):
@@ -111,8 +112,10 @@ def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Q
             acc = f"{op.output}:acc"
             weight_key, bias_key = f"{op.name}.weight", f"{op.name}.bias"
             tensors[weight_key] = weight
+            const_scales[weight_key] = shift + s_y - s_x
             if bias is not None:
                 tensors[bias_key] = bias
+                const_scales[bias_key] = shift + s_y
             nodes.append(
                 {
                     "name": op.name,
@@ -169,6 +172,7 @@ def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Q
                 "output_shape": list(graph.output_shape),
             },
             "scales": scales,
+            "weight_scales": const_scales,
         },
     }
     return Quantized(ir, tensors)
@@ -177,24 +181,3 @@ def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Q
 def calibrated_max(values: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Largest magnitude of each float tensor over all calibration samples."""
     return {name: float(np.max(np.abs(v))) for name, v in values.items()}
-
-
-def error_report(
-    reference: np.ndarray, quantized: np.ndarray, source: str, output: str
-) -> dict[str, Any]:
-    """Float (onnxruntime) vs dequantised integer outputs, both shaped [N, ...]."""
-    ref = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
-    got = np.asarray(quantized, dtype=np.float64).reshape(len(quantized), -1)
-    diff = np.abs(ref - got)
-    report: dict[str, Any] = {
-        "source": source,
-        "samples": int(ref.shape[0]),
-        "output": output,
-        "max_abs_error": round(float(diff.max()), 6),
-        "mean_abs_error": round(float(diff.mean()), 6),
-        "float_max_abs": round(float(np.abs(ref).max()), 6),
-    }
-    if ref.shape[1] > 1:
-        agree = np.argmax(ref, axis=1) == np.argmax(got, axis=1)
-        report["argmax_agreement"] = round(float(agree.mean()), 6)
-    return report

@@ -1,5 +1,7 @@
 //! The model commitment: all weights and biases packed into one multilinear polynomial and
-//! committed with the PCS once, at compile time. Its digest is the model's public identity.
+//! committed with the PCS once, at compile time. Its digest — over the circuit digest and the
+//! weight commitment — is the model's public identity: pinning it pins both the architecture
+//! and the weights.
 //!
 //! Packing: block l contributes W_l (index out·2^k_in + in, so the input index is the low
 //! variables) and b_l, each padded with zeros to a power of two.
@@ -23,13 +25,16 @@ pub struct ModelCommitment {
     pub pcs: Commitment,
     /// Variables of the packed weight polynomial.
     pub num_vars: usize,
+    /// Digest of the public circuit the weights belong to.
+    pub circuit: [u8; 32],
 }
 
 impl ModelCommitment {
     /// 32-byte digest: the model's public identity.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
-        h.update(b"zkgrad-model-commitment-v1");
+        h.update(b"zkgrad-model-commitment-v2");
+        h.update(&self.circuit);
         h.update(&(self.num_vars as u64).to_le_bytes());
         h.update(&self.pcs.digest());
         *h.finalize().as_bytes()
@@ -84,5 +89,5 @@ pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Resu
     let layout = weight_layout(spec);
     let pcs = Pcs::new(layout.num_vars, HIDING);
     let (c, data) = pcs.commit(pack_weights(spec, w), seed);
-    Ok((ModelCommitment { pcs: c, num_vars: layout.num_vars }, data))
+    Ok((ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() }, data))
 }

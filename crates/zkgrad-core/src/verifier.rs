@@ -35,6 +35,9 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     let plan = WitnessPlan::new(spec, batch);
     let kb = plan.log_batch;
     let wlayout = weight_layout(spec);
+    if mc.circuit != spec.digest() {
+        return Err(ProofError::Commitment);
+    }
     shape("weight polynomial variables", wlayout.num_vars, mc.num_vars)?;
     shape("lookups", plan.lookups.len() + plan.tables.len(), proof.lookups.len())?;
     shape("blocks", spec.layers.len(), proof.blocks.len())?;

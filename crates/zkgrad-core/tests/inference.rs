@@ -65,10 +65,15 @@ fn small_tables_prove_and_reject_out_of_range() {
     let mut big = x.clone();
     big[0] = 3000;
     assert!(prove(&spec, &w, SEED, &big).unwrap_err().to_string().contains("12-bit"));
-    // The same proof checked against a circuit with other table bits is rejected.
+    // The same proof checked against a circuit with other table bits is rejected, also when the
+    // model commitment is relabelled with that circuit's digest.
     let mut other = spec.clone();
     other.table_bits = 13;
     assert!(verify(&other, &mc, &proof).is_err());
+    let mut relabelled = mc.clone();
+    relabelled.circuit = other.digest();
+    assert!(verify(&other, &relabelled, &proof).is_err());
+    assert_ne!(relabelled.digest(), mc.digest());
 }
 
 #[test]

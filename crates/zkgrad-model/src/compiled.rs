@@ -141,8 +141,13 @@ impl CompiledModel {
         for input in inputs {
             exec::run_blocks(&self.lowered, input)?;
         }
-        zkgrad_core::prover::prove_batch(&self.lowered.spec, &self.lowered.weights, self.seed, inputs)
-            .map_err(|e| exec::name_error(&self.lowered, e))
+        zkgrad_core::prover::prove_batch(
+            &self.lowered.spec,
+            &self.lowered.weights,
+            self.seed,
+            inputs,
+        )
+        .map_err(|e| exec::name_error(&self.lowered, e))
     }
 
     /// Verifies a proof for this model; returns the verified output.

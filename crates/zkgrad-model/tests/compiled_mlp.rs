@@ -101,6 +101,24 @@ fn mlp_verifying_key_round_trips_and_has_no_weights() {
 }
 
 #[test]
+fn verifying_key_meta_can_be_replaced_without_changing_what_it_accepts() {
+    let m = compile(0);
+    let vk = m
+        .verifying_key()
+        .with_meta_json(r#"{"public": true}"#)
+        .unwrap();
+    assert_eq!(vk.graph().meta, serde_json::json!({"public": true}));
+    assert_eq!(vk.spec(), m.spec());
+    assert_eq!(vk.commitment(), m.commitment());
+    let proof = m.prove(&input()).unwrap();
+    assert_eq!(vk.verify(&proof).unwrap(), m.run(&input()).unwrap());
+    assert!(matches!(
+        m.verifying_key().with_meta_json("{not json"),
+        Err(ModelError::Json { .. })
+    ));
+}
+
+#[test]
 fn mlp_proof_verifies_to_the_executed_output() {
     let m = compile(0);
     let x = input();

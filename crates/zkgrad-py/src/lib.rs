@@ -26,7 +26,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use zkgrad_core::ProofError;
 use zkgrad_core::proof::Proof;
-use zkgrad_model::{CompiledModel, Graph, Tensor};
+use zkgrad_model::{CompiledModel, Graph, Tensor, VerifyingKey};
 
 create_exception!(
     zkgrad._native,
@@ -128,9 +128,22 @@ struct NativeModel {
 
 #[pymethods]
 impl NativeModel {
-    /// Validates and lowers the IR, then commits to the weights under a fresh random seed.
+    /// Validates and lowers the IR, then commits to the weights under a fresh random seed
+    /// (or `seed`, 32 bytes, for reproducible tests and fixtures).
     #[staticmethod]
-    fn from_ir(py: Python<'_>, ir_json: &str, tensors: &Bound<'_, PyDict>) -> PyResult<Self> {
+    #[pyo3(signature = (ir_json, tensors, seed=None))]
+    fn from_ir(
+        py: Python<'_>,
+        ir_json: &str,
+        tensors: &Bound<'_, PyDict>,
+        seed: Option<&[u8]>,
+    ) -> PyResult<Self> {
+        let seed: Option<[u8; 32]> = match seed {
+            None => None,
+            Some(bytes) => Some(bytes.try_into().map_err(|_| {
+                PyValueError::new_err(format!("seed must be 32 bytes, got {}", bytes.len()))
+            })?),
+        };
         let graph = Graph::from_json(ir_json).map_err(model_err)?;
         let mut map = std::collections::BTreeMap::new();
         for (k, v) in tensors.iter() {
@@ -141,8 +154,15 @@ impl NativeModel {
             let t = Tensor::new(&name, shape, data).map_err(model_err)?;
             map.insert(name, t);
         }
-        let inner =
-            py.detach(|| guarded(|| CompiledModel::compile(graph, map).map_err(model_err)))?;
+        let inner = py.detach(|| {
+            guarded(|| {
+                match seed {
+                    None => CompiledModel::compile(graph, map),
+                    Some(s) => CompiledModel::compile_with_seed(graph, map, s),
+                }
+                .map_err(model_err)
+            })
+        })?;
         Ok(NativeModel { inner })
     }
 
@@ -172,23 +192,33 @@ impl NativeModel {
         Ok(dict)
     }
 
-    /// Proves one inference with the GIL released; `threads` sets a local thread-pool size.
-    #[pyo3(signature = (x, threads=None))]
+    /// Proves one inference (or, with `batch=N`, N inferences whose inputs are concatenated in
+    /// `x`) with the GIL released; `threads` sets a local thread-pool size.
+    #[pyo3(signature = (x, threads=None, batch=None))]
     fn prove<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
         threads: Option<usize>,
+        batch: Option<usize>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (_, input) = int_array(py, x, "input")?;
         if threads == Some(0) {
             return Err(PyValueError::new_err("threads must be at least 1"));
         }
+        let n = batch.unwrap_or(1);
+        if n == 0 || input.is_empty() || input.len() % n != 0 {
+            return Err(ModelError::new_err(format!(
+                "input: {} values cannot be split into a batch of {n}",
+                input.len()
+            )));
+        }
+        let items: Vec<Vec<i64>> = input.chunks(input.len() / n).map(<[i64]>::to_vec).collect();
         let bytes = py.detach(|| {
             guarded(|| {
                 let prove = || {
                     self.inner
-                        .prove(&input)
+                        .prove_batch(&items)
                         .map(|p| p.to_bytes())
                         .map_err(model_err)
                 };
@@ -239,7 +269,31 @@ impl NativeModel {
     /// Hex of the 32-byte weight-commitment digest: the model's public identity.
     fn digest(&self) -> PyResult<String> {
         let d = guarded(|| Ok(self.inner.commitment().digest()))?;
-        Ok(d.iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hex(&d))
+    }
+
+    /// Hex of the circuit digest (architecture, shapes, requantisation, table size).
+    fn circuit_digest(&self) -> PyResult<String> {
+        Ok(hex(&guarded(|| Ok(self.inner.spec().digest()))?))
+    }
+
+    /// The public verifying key as versioned bytes (`ZKGV`): no weights, no seed. `meta_json`
+    /// replaces the IR's `meta` in the key (default: kept as is).
+    #[pyo3(signature = (meta_json=None))]
+    fn verifying_key<'py>(
+        &self,
+        py: Python<'py>,
+        meta_json: Option<&str>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guarded(|| {
+            let vk = self.inner.verifying_key();
+            let vk = match meta_json {
+                Some(text) => vk.with_meta_json(text).map_err(model_err)?,
+                None => vk,
+            };
+            Ok(vk.to_bytes())
+        })?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     /// Soundness of a proof for this model, in bits.
@@ -269,6 +323,78 @@ impl NativeModel {
     }
 }
 
+/// The public part of a compiled model: circuit, IR without weights, weight commitment.
+#[pyclass(module = "zkgrad._native", frozen)]
+struct NativeVerifyingKey {
+    inner: VerifyingKey,
+}
+
+#[pymethods]
+impl NativeVerifyingKey {
+    /// Reads bytes written by `NativeModel.verifying_key`; `ModelError` on anything else.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| VerifyingKey::from_bytes(data).map_err(model_err)))?;
+        Ok(NativeVerifyingKey { inner })
+    }
+
+    /// The key as versioned bytes.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guarded(|| Ok(self.inner.to_bytes()))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Verifies a proof against the key's circuit and weight commitment; returns the output.
+    fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let out = py.detach(|| {
+            guarded(|| {
+                let p = Proof::from_bytes(proof).map_err(invalid_proof)?;
+                self.inner.verify(&p).map_err(invalid_proof)
+            })
+        })?;
+        Ok(flat_array(py, out))
+    }
+
+    /// Hex of the 32-byte weight-commitment digest: the model's public identity.
+    fn digest(&self) -> PyResult<String> {
+        Ok(hex(&guarded(|| Ok(self.inner.commitment().digest()))?))
+    }
+
+    /// Hex of the circuit digest (architecture, shapes, requantisation, table size).
+    fn circuit_digest(&self) -> PyResult<String> {
+        Ok(hex(&guarded(|| Ok(self.inner.spec().digest()))?))
+    }
+
+    /// The IR as JSON (tensor names, no values), including `meta`.
+    fn ir_json(&self) -> String {
+        self.inner.graph().to_json()
+    }
+
+    /// Soundness of a proof for this circuit, in bits.
+    fn soundness_bits(&self) -> PyResult<f64> {
+        guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec(), 1)))
+    }
+
+    /// The circuit's dense blocks: (name, in_dim, out_dim, relu) each, in execution order.
+    fn layers(&self) -> Vec<(String, usize, usize, bool)> {
+        layer_dims(self.inner.spec())
+    }
+
+    fn __repr__(&self) -> String {
+        let g = self.inner.graph();
+        format!(
+            "NativeVerifyingKey(input={:?}, output={:?}, layers={})",
+            g.input.shape,
+            g.output.shape,
+            self.inner.spec().layers.len()
+        )
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<(String, usize, usize, bool)> {
     spec.layers
         .iter()
@@ -296,6 +422,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidProof", py.get_type::<InvalidProof>())?;
     m.add("ModelError", py.get_type::<ModelError>())?;
     m.add_class::<NativeModel>()?;
+    m.add_class::<NativeVerifyingKey>()?;
     m.add_function(wrap_pyfunction!(proof_output, m)?)?;
     m.add_function(wrap_pyfunction!(proof_size, m)?)?;
     Ok(())

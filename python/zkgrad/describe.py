@@ -1,0 +1,290 @@
+"""``zkgrad inspect``: what is in an ONNX file, a compiled model (``.zkg``) or a verifying key.
+
+For an ONNX file: the op types with their counts and whether zkgrad imports them, the parameter
+count and the input/output shapes. For a compiled model or a key, also the scale of every tensor,
+the commitment digest, the soundness in bits and a rough estimate of the proving cost.
+
+Example::
+
+    info = zkgrad.inspect("mlp.onnx")      # raises UnsupportedModelError for unsupported models
+    print(info.params, [(row.op_type, row.count, row.status) for row in info.ops])
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnx
+from onnx import numpy_helper
+
+from zkgrad import _native
+from zkgrad.errors import UnsupportedModelError
+from zkgrad.onnx import analyse
+
+DEFAULT_TABLE_BITS = 16
+MODEL_MAGIC = b"ZKGM"
+KEY_MAGIC = b"ZKGV"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A graph input or output: its shape (named or unknown dimensions as strings) and type."""
+
+    name: str
+    shape: tuple[int | str, ...]
+    dtype: str
+    scale_bits: int | None = None
+
+
+@dataclass(frozen=True)
+class OpRow:
+    """How many nodes of one op type the model has, and what import made of them."""
+
+    op_type: str
+    count: int
+    statuses: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def status(self) -> str:
+        """``supported``, ``unsupported``, ``folded``, ``removed``, or a mix with counts."""
+        names = {
+            "imported": "supported",
+            "folded": "folded (constant)",
+            "removed": "removed (no-op)",
+            "unsupported": "unsupported",
+            "after-unsupported": "after unsupported",
+        }
+        if len(self.statuses) == 1:
+            return names[self.statuses[0][0]]
+        return ", ".join(f"{names[name]} ×{count}" for name, count in self.statuses)
+
+    @property
+    def supported(self) -> bool:
+        """True unless some node of this type is unsupported."""
+        return all(name != "unsupported" for name, _ in self.statuses)
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A rough proving-cost estimate from the circuit's shape (not a measurement).
+
+    Committed columns are padded to powers of two and packed into one polynomial each, the way
+    the current proof system (proof format 1) lays them out: per proof the input, per dense block
+    the requantised output, its remainder and (with a ReLU) the activation, plus one multiplicity
+    column per lookup table; once, at compile time, each weight matrix and bias.
+    """
+
+    blocks: int
+    multiply_adds: int
+    weight_elements: int
+    witness_elements: int
+    lookups: int
+    table_bits: int
+
+
+@dataclass
+class Description:
+    """What ``zkgrad inspect`` reports about a file."""
+
+    path: Path
+    kind: str  # "onnx", "model" (.zkg) or "key" (verifying key)
+    ops: list[OpRow]
+    params: int
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    details: dict[str, Any] = field(default_factory=dict)
+    scales: dict[str, int] = field(default_factory=dict)
+    const_scales: dict[str, int] = field(default_factory=dict)
+    digest: str | None = None
+    circuit_digest: str | None = None
+    soundness_bits: float | None = None
+    cost: CostEstimate | None = None
+    error: UnsupportedModelError | None = None
+
+    @property
+    def supported(self) -> bool:
+        """Whether zkgrad can compile (or has compiled) this model."""
+        return self.error is None
+
+
+def inspect(path: str | os.PathLike[str]) -> Description:
+    """Describe an ONNX model, a compiled model (``.zkg``) or a verifying key.
+
+    The kind is read from the file's first bytes. For an ONNX model zkgrad cannot import, raises
+    one :class:`UnsupportedModelError` naming every unsupported node; its ``description``
+    attribute still holds the full description. A missing file is ``FileNotFoundError``, an
+    unreadable one :class:`ModelError`.
+    """
+    description = describe(path)
+    if description.error is not None:
+        error = description.error
+        error.description = description  # type: ignore[attr-defined]
+        raise error
+    return description
+
+
+def describe(path: str | os.PathLike[str]) -> Description:
+    """Like :func:`inspect`, but an unsupported model is described (``error`` set), not raised."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such file")
+    with file.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == MODEL_MAGIC:
+        return _describe_model(file)
+    if magic == KEY_MAGIC:
+        return _describe_key(file)
+    return _describe_onnx(file)
+
+
+def _describe_onnx(file: Path) -> Description:
+    result = analyse(file)
+    raw = onnx.load(str(file), load_external_data=False)
+    nodes = list(result.model.graph.node)
+    per_type: dict[str, Counter[str]] = {}
+    for node, status in zip(nodes, result.status, strict=True):
+        per_type.setdefault(node.op_type, Counter())[status] += 1
+    ops = [
+        OpRow(op, sum(counts.values()), tuple(sorted(counts.items())))
+        for op, counts in sorted(
+            per_type.items(), key=lambda item: (-sum(item[1].values()), item[0])
+        )
+    ]
+    inits = {init.name for init in raw.graph.initializer}
+    params = sum(int(numpy_helper.to_array(init).size) for init in raw.graph.initializer)
+    constants = sum(
+        int(numpy_helper.to_array(attr.t).size)
+        for node in raw.graph.node
+        if node.op_type == "Constant"
+        for attr in node.attribute
+        if attr.name == "value"
+    )
+    details: dict[str, Any] = {
+        "producer": " ".join(p for p in (raw.producer_name, raw.producer_version) if p),
+        "opsets": {imp.domain or "ai.onnx": imp.version for imp in raw.opset_import},
+        "nodes": len(nodes),
+        "constant_elements": constants,
+    }
+    if result.graph is not None:
+        details["imported_params"] = result.graph.num_params()
+        details["imported_layers"] = [type(op).__name__ for op in result.graph.ops]
+    return Description(
+        path=file,
+        kind="onnx",
+        ops=ops,
+        params=params,
+        inputs=[_onnx_tensor(vi) for vi in raw.graph.input if vi.name not in inits],
+        outputs=[_onnx_tensor(vi) for vi in raw.graph.output],
+        details=details,
+        error=result.error,
+    )
+
+
+def _onnx_tensor(vi: onnx.ValueInfoProto) -> TensorSpec:
+    tensor = vi.type.tensor_type
+    dims: list[int | str] = []
+    for dim in tensor.shape.dim:
+        if dim.HasField("dim_value"):
+            dims.append(int(dim.dim_value))
+        else:
+            dims.append(dim.dim_param or "?")
+    dtype = onnx.TensorProto.DataType.Name(tensor.elem_type) if tensor.elem_type else "?"
+    return TensorSpec(vi.name, tuple(dims), dtype.lower())
+
+
+def _describe_model(file: Path) -> Description:
+    from zkgrad.model import Model
+
+    model = Model.load(file)
+    native = model.native
+    return _describe_ir(file, "model", model.ir, native, native.num_params())
+
+
+def _describe_key(file: Path) -> Description:
+    from zkgrad.model import VerifyingKey
+
+    key = VerifyingKey.load(file)
+    params = sum(i * o + o for _, i, o, _ in key.native.layers())  # biases padded with zeros
+    return _describe_ir(file, "key", key.ir, key.native, params)
+
+
+def _describe_ir(
+    file: Path,
+    kind: str,
+    ir: dict[str, Any],
+    native: _native.NativeModel | _native.NativeVerifyingKey,
+    params: int,
+) -> Description:
+    meta = ir.get("meta") or {}
+    counts = Counter(node["op"] for node in ir["nodes"])
+    ops = [OpRow(op, n, (("imported", n),)) for op, n in sorted(counts.items())]
+    table_bits = int(ir.get("act_bits", DEFAULT_TABLE_BITS))
+    details = {
+        key: meta[key]
+        for key in ("source", "zkgrad_version", "calibration", "report")
+        if key in meta
+    }
+    details["act_bits"] = table_bits
+    return Description(
+        path=file,
+        kind=kind,
+        ops=ops,
+        params=params,
+        inputs=[_ir_tensor(ir["input"])],
+        outputs=[_ir_tensor(ir["output"])],
+        details=details,
+        scales=dict(meta.get("scales") or {}),
+        const_scales=dict(meta.get("weight_scales") or {}),
+        digest=native.digest(),
+        circuit_digest=native.circuit_digest(),
+        soundness_bits=native.soundness_bits(),
+        cost=estimate_cost(ir["input"]["shape"], native.layers(), table_bits),
+    )
+
+
+def _ir_tensor(info: dict[str, Any]) -> TensorSpec:
+    scale = info.get("scale_bits")
+    return TensorSpec(
+        info["name"],
+        tuple(int(d) for d in info["shape"]),
+        "int",
+        None if scale is None else int(scale),
+    )
+
+
+def _log2_ceil(n: int) -> int:
+    return max(0, (int(n) - 1).bit_length())
+
+
+def estimate_cost(
+    input_shape: list[int], layers: list[tuple[str, int, int, bool]], table_bits: int
+) -> CostEstimate:
+    """Estimate committed elements and lookups for a chain of dense blocks (see CostEstimate)."""
+    input_len = 1
+    for dim in input_shape:
+        input_len *= int(dim)
+    witness = [_log2_ceil(input_len)]
+    weights: list[int] = []
+    lookups = 1 << _log2_ceil(input_len)
+    for _, in_dim, out_dim, relu in layers:
+        k_in, k_out = _log2_ceil(in_dim), _log2_ceil(out_dim)
+        witness += [k_out] * (3 if relu else 2)
+        weights += [k_in + k_out, k_out]
+        lookups += 2 << k_out
+    witness += [table_bits] * (2 if any(relu for *_, relu in layers) else 1)
+
+    def packed(logs: list[int]) -> int:
+        return 1 << _log2_ceil(sum(1 << k for k in logs)) if logs else 0
+
+    return CostEstimate(
+        blocks=len(layers),
+        multiply_adds=sum(i * o for _, i, o, _ in layers),
+        weight_elements=packed(weights),
+        witness_elements=packed(witness),
+        lookups=lookups,
+        table_bits=table_bits,
+    )

@@ -1,0 +1,116 @@
+"""``zkgrad inspect``: ops, parameters and shapes of ONNX files; scales, digest, cost of .zkg."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import zkgrad
+from zkgrad import Model, UnsupportedModelError
+from zkgrad.cli import app
+from zkgrad.describe import describe, estimate_cost
+
+runner = CliRunner()
+Compiled = Callable[[str], tuple[Model, np.ndarray]]
+
+
+def test_onnx_mlp_is_described(onnx_path: Callable[[str], Path]) -> None:
+    info = zkgrad.inspect(onnx_path("mlp_784_128_10"))
+    assert info.kind == "onnx" and info.supported
+    assert [(row.op_type, row.count, row.status) for row in info.ops] == [
+        ("Gemm", 2, "supported"),
+        ("Relu", 1, "supported"),
+    ]
+    assert info.params == 784 * 128 + 128 + 128 * 10 + 10
+    assert [(t.name, t.shape, t.dtype) for t in info.inputs] == [("input", ("batch", 784), "float")]
+    assert [(t.name, t.shape) for t in info.outputs] == [("logits", ("batch", 10))]
+
+
+def test_folded_and_removed_nodes_are_labelled(onnx_path: Callable[[str], Path]) -> None:
+    rows = {row.op_type: row.status for row in zkgrad.inspect(onnx_path("dynamic_reshape")).ops}
+    assert rows["Shape"] == rows["Gather"] == rows["Concat"] == "folded (constant)"
+    assert rows["Reshape"] == "supported"
+    rows = {row.op_type: row.status for row in zkgrad.inspect(onnx_path("matmul_add")).ops}
+    assert rows["Identity"] == rows["Dropout"] == "removed (no-op)"
+
+
+def test_unsupported_onnx_raises_with_the_description(onnx_path: Callable[[str], Path]) -> None:
+    with pytest.raises(UnsupportedModelError) as info:
+        zkgrad.inspect(onnx_path("unsupported"))
+    description = info.value.description  # type: ignore[attr-defined]
+    rows = {row.op_type: row for row in description.ops}
+    assert not rows["Conv"].supported and rows["Conv"].status == "unsupported"
+    assert rows["Gemm"].status == "after unsupported"
+    assert describe(onnx_path("unsupported")).error is not None
+
+
+def test_compiled_model_shows_scales_digest_soundness_and_cost(
+    compiled: Compiled, tmp_path: Path
+) -> None:
+    model, _ = compiled("mlp_784_128_10")
+    model.save(tmp_path / "m.zkg")
+    info = zkgrad.inspect(tmp_path / "m.zkg")
+    assert info.kind == "model"
+    assert info.digest == model.digest
+    assert info.soundness_bits == pytest.approx(model.soundness_bits)
+    assert info.params == model.num_params
+    assert info.scales == model.ir["meta"]["scales"]
+    assert set(info.const_scales) == {
+        "/fc1/Gemm.weight",
+        "/fc1/Gemm.bias",
+        "/fc2/Gemm.weight",
+        "/fc2/Gemm.bias",
+    }
+    assert {(row.op_type, row.count) for row in info.ops} == {
+        ("dense", 2),
+        ("requant", 2),
+        ("relu", 1),
+    }
+    assert info.inputs[0].shape == (1, 784) and info.inputs[0].scale_bits is not None
+    cost = info.cost
+    assert cost is not None and cost.blocks == 2
+    assert cost.multiply_adds == 784 * 128 + 128 * 10
+    # Witness: input 1024 + 3·128 (q, t, relu) + 2·16 + two 2^16 tables = 132512 -> 2^18.
+    assert cost.witness_elements == 2**18
+    # Weights: 1024·128 + 128 + 128·16 + 16 = 133264 -> 2^18.
+    assert cost.weight_elements == 2**18
+    assert cost.lookups == 1024 + 2 * 128 + 2 * 16
+
+
+def test_cost_estimate_without_relu_has_one_table() -> None:
+    cost = estimate_cost([1, 3], [("fc", 3, 5, False)], 8)
+    # Witness: input 4 + q, t 8 each + one 2^8 table = 276 -> 512; weights 4·8 + 8 = 40 -> 64.
+    assert (cost.witness_elements, cost.weight_elements, cost.lookups) == (512, 64, 4 + 16)
+
+
+def test_cli_inspect_onnx_and_zkg(
+    onnx_path: Callable[[str], Path], compiled: Compiled, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["inspect", str(onnx_path("flatten_reshape"))])
+    assert result.exit_code == 0, result.output
+    assert "Gemm" in result.output and "supported: yes" in result.output
+    assert "[1, 1, 12, 12]" in result.output
+    result = runner.invoke(app, ["inspect", str(onnx_path("unsupported"))])
+    assert result.exit_code == 0, result.output
+    assert "supported: no" in result.output and "/conv/Conv" in result.output
+    model, _ = compiled("matmul_add")
+    model.save(tmp_path / "m.zkg")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "m.zkg")])
+    assert result.exit_code == 0, result.output
+    for text in ("model digest: " + model.digest, "soundness:", "rough estimate", "scales"):
+        assert text in result.output
+
+
+@pytest.mark.parametrize("content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk"])
+def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "model.bin"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
