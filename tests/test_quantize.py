@@ -17,14 +17,17 @@ from zkgrad.compiler import build
 from zkgrad.graph import Dense
 from zkgrad.onnx import import_onnx
 from zkgrad.quantize import (
-    ACT_RANGE_BITS,
     DEFAULT_ACT_MAX,
-    MAX_ACT_BITS,
+    DEFAULT_TABLE_BITS,
     act_bits,
     quantize,
     quantize_dense,
 )
 from zkgrad.reference import run_float
+
+# With the default 16-bit tables: 2x headroom below the range, scales capped 4 bits lower.
+ACT_RANGE_BITS = DEFAULT_TABLE_BITS - 2
+MAX_ACT_BITS = DEFAULT_TABLE_BITS - 4
 
 Compiled = Callable[[str], tuple[zkgrad.Model, np.ndarray]]
 

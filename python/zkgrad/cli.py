@@ -132,12 +132,21 @@ def compile_cmd(
             "--calibration", "-c", help="Sample inputs (.npy, .npz or .json) to choose scales."
         ),
     ] = None,
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="accuracy: 16-bit activations; size: 12-bit activations, smaller faster proofs.",
+        ),
+    ] = "accuracy",
 ) -> None:
     """Import, quantise and commit an ONNX model."""
     target = output or model.with_suffix(".zkg")
     with _handled():
         with _timed("compile"), Activity(errors, "compiling") as activity:
-            compiled = zkgrad.compile(model, calibration, progress=activity.update)
+            compiled = zkgrad.compile(
+                model, calibration, target=precision, progress=activity.update
+            )
         compiled.save(target)
     console.print(
         f"wrote {escape(str(target))}: {compiled.num_params} parameters, input "

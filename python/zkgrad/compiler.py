@@ -19,7 +19,7 @@ from zkgrad import __version__, _native
 from zkgrad.inputs import as_batch, read_array
 from zkgrad.model import Model
 from zkgrad.onnx import import_onnx
-from zkgrad.quantize import DEFAULT_ACT_MAX, Quantized, calibrated_max, quantize
+from zkgrad.quantize import DEFAULT_ACT_MAX, Quantized, calibrated_max, quantize, table_bits_for
 from zkgrad.reference import run_float
 from zkgrad.report import compared_tensors, measure
 
@@ -37,6 +37,7 @@ def compile(
     path: str | os.PathLike[str],
     calibration: Calibration = None,
     *,
+    target: str = "accuracy",
     progress: Progress | None = None,
 ) -> Model:
     """Import, quantise and commit an ONNX model.
@@ -44,11 +45,13 @@ def compile(
     ``calibration``: sample inputs (array ``[N, ...]`` or a ``.npy``/``.npz``/``.json``
     file) used to choose activation scales and to measure the accuracy lost. Without
     it, default scales are used (|activations| ≤ 8 assumed) and the report is
-    measured on standard-normal synthetic inputs. ``progress`` is called with a short
-    description of each step as it starts.
+    measured on standard-normal synthetic inputs. ``target``: ``"accuracy"`` (16-bit
+    activations) or ``"size"`` (12-bit activations: 16× smaller lookup tables, smaller and
+    faster proofs, more rounding error — the report shows how much). ``progress`` is called
+    with a short description of each step as it starts.
     """
     report = progress or _quiet
-    quantized = build(path, calibration, progress=report)
+    quantized = build(path, calibration, target=target, progress=report)
     report("committing to the weights")
     return Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
 
@@ -57,9 +60,11 @@ def build(
     path: str | os.PathLike[str],
     calibration: Calibration = None,
     *,
+    target: str = "accuracy",
     progress: Progress | None = None,
 ) -> Quantized:
     """Everything :func:`compile` does except the final commitment: the IR and its tensors."""
+    table_bits = table_bits_for(target)
     report = progress or _quiet
     report("importing the ONNX model")
     graph, onnx_model = import_onnx(path)
@@ -81,7 +86,7 @@ def build(
     if calibration is not None:
         limits = calibrated_max({name: floats[name] for name in names})
     report("quantising")
-    quantized = quantize(graph, limits)
+    quantized = quantize(graph, limits, table_bits)
     meta = quantized.ir["meta"]
     meta["zkgrad_version"] = __version__
     meta["source"] = Path(path).name

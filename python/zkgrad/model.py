@@ -144,8 +144,17 @@ class Model(_Circuit):
         return np.stack(outs).reshape(len(outs), *trailing)
 
     def prove(self, x: object, threads: int | None = None) -> Proof:
-        """Run the model on one input and prove the result."""
-        data = self._native.prove(self.quantize(x), threads)
+        """Run the model on one input, or on a batch ``[N, ...]``, and prove the result.
+
+        A batch is proved in one proof; its ``output`` is shaped ``[N, ...]``.
+        """
+        array = to_float_array(x)
+        batch = as_batch(array, self.input_shape)
+        if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
+            data = self._native.prove(self.quantize(batch[0]), threads)
+        else:
+            flat = np.concatenate([self.quantize(sample) for sample in batch])
+            data = self._native.prove(flat, threads, int(batch.shape[0]))
         return Proof(bytes(data), self)
 
     def verify(self, proof: Proof | bytes) -> np.ndarray:

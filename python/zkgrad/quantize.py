@@ -5,14 +5,16 @@ input scale s_x, weight scale s_w and output scale s_y:
 
 * weights ``round(W · 2^s_w)``, with s_w the largest scale keeping ``|W| · 2^s_w ≤ 2^13``;
 * bias ``round(b · 2^(s_x + s_w))``, i.e. at the accumulator's scale;
-* ``requant`` with ``mult = 1`` and ``shift = s_x + s_w − s_y``, kept in 1..16 by
-  moving s_w (and, only if the accumulator bound |z|·2^(16−shift) < 2^62 or the
+* ``requant`` with ``mult = 1`` and ``shift = s_x + s_w − s_y``, kept in 1..b by
+  moving s_w (and, only if the accumulator bound |z|·2^(b−shift) < 2^62 or the
   i32 range of weights and biases needs it, s_y).
 
-Activation scales come from calibration: the largest s with
-``max |value| · 2^s ≤ 2^14`` (2× headroom below the 16-bit activation range),
-capped at 12 bits. Without calibration every activation is assumed to satisfy
-``|x| ≤ 8``, which gives 11 bits. ReLU and reshape keep their input's scale.
+Activations are b-bit integers, b = ``table_bits`` (16 for ``target="accuracy"``,
+12 for ``target="size"``: the proof's lookup tables have 2^b entries). Activation
+scales come from calibration: the largest s with ``max |value| · 2^s ≤ 2^(b−2)``
+(2× headroom below the activation range), capped at b − 4 bits. Without calibration
+every activation is assumed to satisfy ``|x| ≤ 8``. ReLU and reshape keep their
+input's scale.
 
 The integer semantics of each op live in Rust; this module only picks numbers.
 """
@@ -30,14 +32,13 @@ import numpy as np
 from zkgrad.graph import Dense, FloatGraph, Relu, Reshape
 
 IR_VERSION = 1
-ACT_RANGE_BITS = 14
-MAX_ACT_BITS = 12
 MIN_ACT_BITS = -16
 DEFAULT_ACT_MAX = 8.0
 WEIGHT_RANGE_BITS = 13
 DEFAULT_WEIGHT_BITS = 12
-MIN_SHIFT, MAX_SHIFT = 1, 16
-ACT_BITS = 15  # activations lie in [-2^15, 2^15)
+MIN_SHIFT = 1
+TARGETS = {"accuracy": 16, "size": 12}  # table bits per --target
+DEFAULT_TABLE_BITS = TARGETS["accuracy"]
 ACC_LIMIT = 2**62
 CONST_MAX = 2**31 - 1  # weights and biases are i32 in the IR
 
@@ -59,13 +60,21 @@ class Quantized:
         return json.dumps(self.ir)
 
 
-def act_bits(max_abs: float | None) -> int:
+def table_bits_for(target: str) -> int:
+    """Table bits for a ``--target`` name; a clear error for an unknown one."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    return TARGETS[target]
+
+
+def act_bits(max_abs: float | None, table_bits: int = DEFAULT_TABLE_BITS) -> int:
     """Scale for an activation whose largest magnitude is ``max_abs`` (None: the default)."""
+    cap = table_bits - 4
     value = DEFAULT_ACT_MAX if max_abs is None else float(max_abs)
     if value <= 0.0 or not math.isfinite(value):
-        return MAX_ACT_BITS
-    bits = math.floor(ACT_RANGE_BITS - math.log2(value))
-    return max(MIN_ACT_BITS, min(MAX_ACT_BITS, bits))
+        return cap
+    bits = math.floor(table_bits - 2 - math.log2(value))
+    return max(MIN_ACT_BITS, min(cap, bits))
 
 
 def _rint(values: np.ndarray, bits: int) -> np.ndarray:
@@ -73,14 +82,17 @@ def _rint(values: np.ndarray, bits: int) -> np.ndarray:
     return np.clip(scaled, -(2.0**62), 2.0**62).astype(np.int64)  # clipped values fail CONST_MAX
 
 
-def quantize_dense(op: Dense, s_x: int, s_y: int) -> tuple[np.ndarray, np.ndarray | None, int, int]:
+def quantize_dense(
+    op: Dense, s_x: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+) -> tuple[np.ndarray, np.ndarray | None, int, int]:
     """Quantise one dense layer: returns (weight_q, bias_q, shift, s_y)."""
+    max_shift = table_bits
     w_max = float(np.max(np.abs(op.weight))) if op.weight.size else 0.0
     if w_max > 0.0:
         s_w = math.floor(WEIGHT_RANGE_BITS - math.log2(w_max))
     else:
         s_w = DEFAULT_WEIGHT_BITS
-    s_w = min(s_w, MAX_SHIFT + s_y - s_x)
+    s_w = min(s_w, max_shift + s_y - s_x)
     s_w = max(s_w, MIN_SHIFT + s_y - s_x)
     while True:
         shift = s_x + s_w - s_y
@@ -89,26 +101,31 @@ def quantize_dense(op: Dense, s_x: int, s_y: int) -> tuple[np.ndarray, np.ndarra
         w_peak = int(np.max(np.abs(weight))) if weight.size else 0
         b_peak = 0 if bias is None or not bias.size else int(np.max(np.abs(bias)))
         rows = int(np.max(np.sum(np.abs(weight), axis=1))) if weight.size else 0
-        bound = rows * 2**ACT_BITS + b_peak
+        bound = rows * 2 ** (table_bits - 1) + b_peak
         fits = max(w_peak, b_peak) <= CONST_MAX
-        if fits and bound * 2 ** (MAX_SHIFT - shift) < ACC_LIMIT:
+        if fits and bound * 2 ** (max_shift - shift) < ACC_LIMIT:
             return weight, bias, shift, s_y
         s_w -= 1
         if s_x + s_w - s_y < MIN_SHIFT:
             s_y -= 1
 
 
-def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Quantized:
+def quantize(
+    graph: FloatGraph,
+    max_abs: Mapping[str, float] | None = None,
+    table_bits: int = DEFAULT_TABLE_BITS,
+) -> Quantized:
     """Build the integer IR for ``graph``; ``max_abs`` holds calibrated magnitudes per tensor."""
     limits = max_abs or {}
-    scales = {graph.input: act_bits(limits.get(graph.input))}
+    scales = {graph.input: act_bits(limits.get(graph.input), table_bits)}
     nodes: list[dict[str, Any]] = []
     tensors: dict[str, np.ndarray] = {}
     const_scales: dict[str, int] = {}
     for op in graph.ops:
         s_x = scales[op.input]
         if isinstance(op, Dense):
-            weight, bias, shift, s_y = quantize_dense(op, s_x, act_bits(limits.get(op.output)))
+            s_out = act_bits(limits.get(op.output), table_bits)
+            weight, bias, shift, s_y = quantize_dense(op, s_x, s_out, table_bits)
             acc = f"{op.output}:acc"
             weight_key, bias_key = f"{op.name}.weight", f"{op.name}.bias"
             tensors[weight_key] = weight
@@ -164,6 +181,7 @@ def quantize(graph: FloatGraph, max_abs: Mapping[str, float] | None = None) -> Q
             "scale_bits": scales[graph.output],
         },
         "nodes": nodes,
+        "act_bits": table_bits,
         "meta": {
             "onnx": {
                 "input": graph.onnx_input,
