@@ -67,27 +67,63 @@ class _Circuit:
         return values.reshape(self.output_shape)
 
 
-class Model(_Circuit):
-    """A quantised model whose weights are committed; its ``digest`` is its public identity."""
+class _Verifier(_Circuit):
+    """What a model and its verifying key share: the digests and checking proofs."""
 
-    def __init__(self, native: _native.NativeModel) -> None:
+    _native: _native.NativeModel | _native.NativeVerifyingKey
+
+    def __init__(self, native: _native.NativeModel | _native.NativeVerifyingKey) -> None:
         self._native = native
         super().__init__(native.ir_json())
 
     @property
-    def native(self) -> _native.NativeModel:
-        """The underlying native model."""
-        return self._native
-
-    @property
     def digest(self) -> str:
-        """Commitment to the weights (hex): the model's identity; pin it when verifying."""
+        """The model's identity (hex): covers the circuit and the weight commitment; pin it."""
         return self._native.digest()
 
     @property
     def circuit_digest(self) -> str:
         """Digest of the public circuit (architecture, shapes, requantisation, table size)."""
         return self._native.circuit_digest()
+
+    @property
+    def soundness_bits(self) -> float:
+        """Soundness of proofs for this model, in bits."""
+        return self._native.soundness_bits()
+
+    def verify(self, proof: Proof | bytes) -> np.ndarray:
+        """Check ``proof``; returns the verified float output."""
+        data = proof.data if isinstance(proof, Proof) else bytes(proof)
+        return self.dequantize(self._native.verify(data))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the file (``.zkg`` for a model, ``.vk`` for a key)."""
+        Path(path).write_bytes(self._native.to_bytes())
+
+
+def _read_file(path: str | os.PathLike[str], what: str, parse: Any) -> Any:
+    """Parse a file with ``parse``, naming the file and what it should be on failure."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such file")
+    try:
+        return parse(file.read_bytes())
+    except ValueError as exc:
+        raise ModelError(f"{file}: not a zkgrad {what} ({exc})") from None
+
+
+class Model(_Verifier):
+    """A quantised model whose weights are committed; its ``digest`` is its public identity."""
+
+    _native: _native.NativeModel
+
+    def __init__(self, native: _native.NativeModel) -> None:
+        super().__init__(native)
+
+    @property
+    def native(self) -> _native.NativeModel:
+        """The underlying native model."""
+        return self._native
 
     @property
     def report(self) -> dict[str, Any]:
@@ -99,26 +135,10 @@ class Model(_Circuit):
         """Number of weights and biases."""
         return self._native.num_params()
 
-    @property
-    def soundness_bits(self) -> float:
-        """Soundness of proofs for this model, in bits."""
-        return self._native.soundness_bits()
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model file (``.zkg``)."""
-        Path(path).write_bytes(self._native.to_bytes())
-
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """Read a model file written by :meth:`save`."""
-        file = Path(path)
-        if not file.is_file():
-            raise FileNotFoundError(f"{file}: no such file")
-        try:
-            native = _native.NativeModel.from_bytes(file.read_bytes())
-        except ValueError as exc:
-            raise ModelError(f"{file}: not a zkgrad model file ({exc})") from None
-        return cls(native)
+        return cls(_read_file(path, "model file", _native.NativeModel.from_bytes))
 
     def quantize(self, x: object) -> np.ndarray:
         """One float input -> the int64 input the circuit takes (flat)."""
@@ -157,11 +177,6 @@ class Model(_Circuit):
             data = self._native.prove(flat, threads, int(batch.shape[0]))
         return Proof(bytes(data), self)
 
-    def verify(self, proof: Proof | bytes) -> np.ndarray:
-        """Check ``proof`` against this model; returns the verified float output."""
-        data = proof.data if isinstance(proof, Proof) else bytes(proof)
-        return self.dequantize(self._native.verify(data))
-
     def verifying_key(self) -> VerifyingKey:
         """The public verifying key: circuit, IR without tensor values, weight commitment.
 
@@ -191,7 +206,7 @@ def _is_single(array_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     )
 
 
-class VerifyingKey(_Circuit):
+class VerifyingKey(_Verifier):
     """A model's public part: verifies proofs for the model, cannot make them.
 
     Example::
@@ -200,54 +215,24 @@ class VerifyingKey(_Circuit):
         y = zkgrad.verify(key, zkgrad.Proof.load("x.zkp", key), commitment=published_digest)
     """
 
+    _native: _native.NativeVerifyingKey
+
     def __init__(self, native: _native.NativeVerifyingKey) -> None:
-        self._native = native
-        super().__init__(native.ir_json())
+        super().__init__(native)
 
     @property
     def native(self) -> _native.NativeVerifyingKey:
         """The underlying native key."""
         return self._native
 
-    @property
-    def digest(self) -> str:
-        """The model's weight-commitment digest (hex), equal to ``Model.digest``."""
-        return self._native.digest()
-
-    @property
-    def circuit_digest(self) -> str:
-        """Digest of the public circuit, equal to ``Model.circuit_digest``."""
-        return self._native.circuit_digest()
-
-    @property
-    def soundness_bits(self) -> float:
-        """Soundness of proofs for this model, in bits."""
-        return self._native.soundness_bits()
-
-    def verify(self, proof: Proof | bytes) -> np.ndarray:
-        """Check ``proof`` against this key; returns the verified float output."""
-        data = proof.data if isinstance(proof, Proof) else bytes(proof)
-        return self.dequantize(self._native.verify(data))
-
     def to_bytes(self) -> bytes:
         """The key file's bytes (``ZKGV``)."""
         return self._native.to_bytes()
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the key file."""
-        Path(path).write_bytes(self.to_bytes())
-
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VerifyingKey:
         """Read a key file written by :meth:`save` or :meth:`Model.export_vk`."""
-        file = Path(path)
-        if not file.is_file():
-            raise FileNotFoundError(f"{file}: no such file")
-        try:
-            native = _native.NativeVerifyingKey.from_bytes(file.read_bytes())
-        except ValueError as exc:
-            raise ModelError(f"{file}: not a zkgrad verifying key ({exc})") from None
-        return cls(native)
+        return cls(_read_file(path, "verifying key", _native.NativeVerifyingKey.from_bytes))
 
     def __repr__(self) -> str:
         return (
