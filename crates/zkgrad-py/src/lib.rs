@@ -42,6 +42,21 @@ create_exception!(
 );
 
 /// Maps a model error to Python: core errors that are not about the model are internal.
+/// Decodes and verifies proof bytes with the GIL released; any failure is `InvalidProof`.
+fn verify_bytes<'py>(
+    py: Python<'py>,
+    proof: &[u8],
+    check: impl Fn(&Proof) -> zkgrad_core::Result<Vec<i64>> + Send + Sync,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let out = py.detach(|| {
+        guarded(|| {
+            let p = Proof::from_bytes(proof).map_err(invalid_proof)?;
+            check(&p).map_err(invalid_proof)
+        })
+    })?;
+    Ok(flat_array(py, out))
+}
+
 fn model_err(e: zkgrad_model::ModelError) -> PyErr {
     match e {
         zkgrad_model::ModelError::Core(pe)
@@ -239,13 +254,7 @@ impl NativeModel {
 
     /// Verifies a proof against this model's circuit and commitment; returns the verified output.
     fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let out = py.detach(|| {
-            guarded(|| {
-                let p = Proof::from_bytes(proof).map_err(invalid_proof)?;
-                self.inner.verify(&p).map_err(invalid_proof)
-            })
-        })?;
-        Ok(flat_array(py, out))
+        verify_bytes(py, proof, |p| self.inner.verify(p))
     }
 
     /// The compiled model as versioned bytes (contains the weights and the secret seed).
@@ -346,13 +355,7 @@ impl NativeVerifyingKey {
 
     /// Verifies a proof against the key's circuit and weight commitment; returns the output.
     fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let out = py.detach(|| {
-            guarded(|| {
-                let p = Proof::from_bytes(proof).map_err(invalid_proof)?;
-                self.inner.verify(&p).map_err(invalid_proof)
-            })
-        })?;
-        Ok(flat_array(py, out))
+        verify_bytes(py, proof, |p| self.inner.verify(p))
     }
 
     /// Hex of the 32-byte weight-commitment digest: the model's public identity.
