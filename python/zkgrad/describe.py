@@ -23,11 +23,9 @@ from onnx import numpy_helper
 
 from zkgrad import _native
 from zkgrad.errors import UnsupportedModelError
+from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, file_magic
 from zkgrad.onnx import analyse
-
-DEFAULT_TABLE_BITS = 16
-MODEL_MAGIC = b"ZKGM"
-KEY_MAGIC = b"ZKGV"
+from zkgrad.quantize import DEFAULT_TABLE_BITS
 
 
 @dataclass(frozen=True)
@@ -130,10 +128,7 @@ def inspect(path: str | os.PathLike[str]) -> Description:
 def describe(path: str | os.PathLike[str]) -> Description:
     """Like :func:`inspect`, but an unsupported model is described (``error`` set), not raised."""
     file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{file}: no such file")
-    with file.open("rb") as handle:
-        magic = handle.read(4)
+    magic = file_magic(file)
     if magic == MODEL_MAGIC:
         return _describe_model(file)
     if magic == KEY_MAGIC:

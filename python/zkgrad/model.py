@@ -241,13 +241,19 @@ class VerifyingKey(_Verifier):
         )
 
 
-def load_verifier(path: str | os.PathLike[str]) -> Model | VerifyingKey:
-    """Read a model file or a verifying key, whichever ``path`` holds."""
+def file_magic(path: str | os.PathLike[str]) -> bytes:
+    """The first four bytes of a file (``FileNotFoundError`` if it is missing)."""
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"{file}: no such file")
     with file.open("rb") as handle:
-        magic = handle.read(4)
+        return handle.read(4)
+
+
+def load_verifier(path: str | os.PathLike[str]) -> Model | VerifyingKey:
+    """Read a model file or a verifying key, whichever ``path`` holds."""
+    file = Path(path)
+    magic = file_magic(file)
     if magic == KEY_MAGIC:
         return VerifyingKey.load(file)
     if magic == MODEL_MAGIC:
