@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
 use zkgrad_core::commit::commit_model;
 use zkgrad_core::prover::prove;
 use zkgrad_core::verifier::{soundness_bits, verify};
@@ -22,7 +22,7 @@ fn main() {
     let mut layers = Vec::new();
     let mut ws = Vec::new();
     for (i, d) in dims.windows(2).enumerate() {
-        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: table_bits, relu: i + 2 < dims.len() });
+        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: table_bits, relu: i + 2 < dims.len(), kind: LayerKind::Dense });
         ws.push(DenseWeights {
             weight: (0..d[0] * d[1]).map(|_| rnd(-127, 127)).collect(),
             bias: (0..d[1]).map(|_| rnd(-1000, 1000)).collect(),

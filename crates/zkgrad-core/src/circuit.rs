@@ -29,14 +29,16 @@ pub const MAX_MULT: u64 = 1 << 24;
 /// Accumulator values must stay below this magnitude so field arithmetic equals integer arithmetic.
 pub const ACC_LIMIT: i128 = 1 << 62;
 
-/// One dense block (public: shapes and scales, not the weights).
+/// One block (public: shapes and scales, not the weights). A dense or convolution block is
+/// `z = linear(a) + bias`, requantised, optionally followed by a ReLU; a max-pool block has no
+/// weights and no requantisation (`mult`, `shift`, `relu` must be 1, 1, false).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DenseSpec {
     /// Name used in error messages (the ONNX node it came from).
     pub name: String,
-    /// Input length.
+    /// Input length (all channels, unpadded).
     pub in_dim: usize,
-    /// Output length.
+    /// Output length (all channels, unpadded).
     pub out_dim: usize,
     /// Requantisation multiplier (≥ 1).
     pub mult: u64,
@@ -44,6 +46,137 @@ pub struct DenseSpec {
     pub shift: u32,
     /// Whether a ReLU follows the requantisation.
     pub relu: bool,
+    /// What the block computes.
+    pub kind: LayerKind,
+}
+
+/// The operation of a block.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LayerKind {
+    /// `z = W·a + b`, W row-major `out_dim × in_dim`.
+    #[default]
+    Dense,
+    /// 2-D convolution (NCHW, one group, no dilation); the weight is `[C_out, C_in, kh, kw]`
+    /// row-major, the bias has `C_out` entries.
+    Conv(ConvGeom),
+    /// 2-D max pooling without padding.
+    MaxPool(PoolGeom),
+}
+
+/// Geometry of a convolution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGeom {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Input height and width.
+    pub in_hw: [usize; 2],
+    /// Output channels.
+    pub out_channels: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Strides (height, width).
+    pub stride: [usize; 2],
+    /// Zero padding: top, left, bottom, right.
+    pub pads: [usize; 4],
+}
+
+/// Geometry of a max pooling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolGeom {
+    /// Channels (unchanged by pooling).
+    pub channels: usize,
+    /// Input height and width.
+    pub in_hw: [usize; 2],
+    /// Window height and width.
+    pub kernel: [usize; 2],
+    /// Strides (height, width).
+    pub stride: [usize; 2],
+}
+
+impl ConvGeom {
+    /// Output height and width.
+    pub fn out_hw(&self) -> [usize; 2] {
+        let o = |i: usize| (self.in_hw[i] + self.pads[i] + self.pads[i + 2]).saturating_sub(self.kernel[i]) / self.stride[i].max(1) + 1;
+        [o(0), o(1)]
+    }
+
+    /// Length of one kernel row of the weight matrix: C_in·kh·kw.
+    pub fn patch_len(&self) -> usize {
+        self.in_channels * self.kernel[0] * self.kernel[1]
+    }
+
+    /// The input index read by patch entry `c` (= (ic, kh, kw)) at output position `p`, if any
+    /// (None where the window covers the zero padding).
+    pub fn source(&self, c: usize, p: usize) -> Option<usize> {
+        let [kh, kw] = self.kernel;
+        let (ic, r) = (c / (kh * kw), c % (kh * kw));
+        let ow = self.out_hw()[1];
+        let (y, x) = ((p / ow) * self.stride[0] + r / kw, (p % ow) * self.stride[1] + r % kw);
+        let (y, x) = (y.checked_sub(self.pads[0])?, x.checked_sub(self.pads[1])?);
+        (y < self.in_hw[0] && x < self.in_hw[1]).then(|| (ic * self.in_hw[0] + y) * self.in_hw[1] + x)
+    }
+}
+
+impl PoolGeom {
+    /// Output height and width.
+    pub fn out_hw(&self) -> [usize; 2] {
+        let o = |i: usize| self.in_hw[i].saturating_sub(self.kernel[i]) / self.stride[i].max(1) + 1;
+        [o(0), o(1)]
+    }
+
+    /// Window size kh·kw.
+    pub fn window(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+
+    /// The input index of window element `u` for output `(channel, position p)`.
+    pub fn source(&self, channel: usize, u: usize, p: usize) -> usize {
+        let ow = self.out_hw()[1];
+        let y = (p / ow) * self.stride[0] + u / self.kernel[1];
+        let x = (p % ow) * self.stride[1] + u % self.kernel[1];
+        (channel * self.in_hw[0] + y) * self.in_hw[1] + x
+    }
+}
+
+/// How an activation vector is stored in a witness column: `channels` blocks of `len` values,
+/// block c at offset c·2^⌈log2 len⌉ (so a point splits into position and channel variables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActShape {
+    /// Number of channels (1 for a flat vector).
+    pub channels: usize,
+    /// Values per channel.
+    pub len: usize,
+}
+
+impl ActShape {
+    /// A flat vector.
+    pub fn flat(len: usize) -> Self {
+        Self { channels: 1, len }
+    }
+
+    /// log2 of the padded per-channel length.
+    pub fn log_len(&self) -> usize {
+        crate::mle::log2_ceil(self.len)
+    }
+
+    /// log2 of the padded column length (channels and positions).
+    pub fn log_size(&self) -> usize {
+        crate::mle::log2_ceil(self.channels) + self.log_len()
+    }
+
+    /// Column index of logical index `i` (= channel·len + position).
+    pub fn slot(&self, i: usize) -> usize {
+        ((i / self.len) << self.log_len()) + i % self.len
+    }
+
+    /// Places a logical vector in a column of 2^log_size entries filled with `pad`.
+    pub fn place(&self, values: &[i64], pad: i64) -> Vec<i64> {
+        let mut out = vec![pad; 1 << self.log_size()];
+        for (i, &v) in values.iter().enumerate() {
+            out[self.slot(i)] = v;
+        }
+        out
+    }
 }
 
 /// Public description of the whole computation.
@@ -102,6 +235,75 @@ impl DenseSpec {
     pub fn mult_scaled(&self, bits: u32) -> u64 {
         self.mult << (bits - self.shift)
     }
+
+    /// How the block's output is stored.
+    pub fn out_shape(&self) -> ActShape {
+        match &self.kind {
+            LayerKind::Dense => ActShape::flat(self.out_dim),
+            LayerKind::Conv(g) => ActShape { channels: g.out_channels, len: g.out_hw()[0] * g.out_hw()[1] },
+            LayerKind::MaxPool(g) => ActShape { channels: g.channels, len: g.out_hw()[0] * g.out_hw()[1] },
+        }
+    }
+
+    /// How the block wants its input stored (None: any layout of `in_dim` values).
+    pub fn in_shape(&self) -> Option<ActShape> {
+        match &self.kind {
+            LayerKind::Dense => None,
+            LayerKind::Conv(g) => Some(ActShape { channels: g.in_channels, len: g.in_hw[0] * g.in_hw[1] }),
+            LayerKind::MaxPool(g) => Some(ActShape { channels: g.channels, len: g.in_hw[0] * g.in_hw[1] }),
+        }
+    }
+
+    /// Rows and columns of the weight matrix (0×0 for pooling).
+    pub fn weight_dims(&self) -> (usize, usize) {
+        match &self.kind {
+            LayerKind::Dense => (self.out_dim, self.in_dim),
+            LayerKind::Conv(g) => (g.out_channels, g.patch_len()),
+            LayerKind::MaxPool(_) => (0, 0),
+        }
+    }
+
+    /// Whether the block has weights and a requantisation (everything but pooling).
+    pub fn is_linear(&self) -> bool {
+        !matches!(self.kind, LayerKind::MaxPool(_))
+    }
+
+    fn check_geometry(&self) -> std::result::Result<(), String> {
+        let pos = |v: &[usize]| v.iter().all(|&x| x > 0);
+        match &self.kind {
+            LayerKind::Dense => Ok(()),
+            LayerKind::Conv(g) => {
+                if !pos(&[g.in_channels, g.out_channels]) || !pos(&g.in_hw) || !pos(&g.kernel) || !pos(&g.stride) {
+                    return Err("convolution with an empty dimension, kernel or stride".into());
+                }
+                if (0..2).any(|i| g.kernel[i] > g.in_hw[i] + g.pads[i] + g.pads[i + 2]) {
+                    return Err(format!("kernel {:?} larger than the padded input {:?}", g.kernel, g.in_hw));
+                }
+                if self.in_dim != g.in_channels * g.in_hw[0] * g.in_hw[1] {
+                    return Err(format!("input length {} is not C·H·W of {:?}", self.in_dim, g));
+                }
+                if self.out_dim != self.out_shape().channels * self.out_shape().len {
+                    return Err(format!("output length {} does not match the convolution's {}", self.out_dim, self.out_shape().channels * self.out_shape().len));
+                }
+                Ok(())
+            }
+            LayerKind::MaxPool(g) => {
+                if !pos(&[g.channels]) || !pos(&g.in_hw) || !pos(&g.kernel) || !pos(&g.stride) {
+                    return Err("pooling with an empty dimension, window or stride".into());
+                }
+                if (0..2).any(|i| g.kernel[i] > g.in_hw[i]) {
+                    return Err(format!("window {:?} larger than the input {:?}", g.kernel, g.in_hw));
+                }
+                if self.in_dim != g.channels * g.in_hw[0] * g.in_hw[1] || self.out_dim != self.out_shape().channels * self.out_shape().len {
+                    return Err("pooling input or output length does not match its geometry".into());
+                }
+                if self.mult != 1 || self.shift != 1 || self.relu {
+                    return Err("a pooling block has mult 1, shift 1 and no ReLU".into());
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 impl CircuitSpec {
@@ -120,6 +322,7 @@ impl CircuitSpec {
             )));
         }
         let mut prev = self.input_len;
+        let mut prev_shape = self.input_shape();
         for l in &self.layers {
             let bad = |d: String| Err(ProofError::Circuit(format!("block '{}': {d}", l.name)));
             if l.in_dim != prev {
@@ -128,6 +331,19 @@ impl CircuitSpec {
             if l.out_dim == 0 || l.in_dim == 0 {
                 return bad("empty dimension".into());
             }
+            if let Err(d) = l.check_geometry() {
+                return bad(d);
+            }
+            if let Some(want) = l.in_shape() {
+                let same_slots = (0..l.in_dim).all(|i| want.slot(i) == prev_shape.slot(i));
+                if !same_slots {
+                    return bad(format!(
+                        "needs its input as {} channels of {} values; the previous block stores {} channels of {}",
+                        want.channels, want.len, prev_shape.channels, prev_shape.len
+                    ));
+                }
+            }
+            prev_shape = l.out_shape();
             if !(1..=self.table_bits).contains(&l.shift) {
                 return bad(format!("shift {} outside 1..={} (the table bits)", l.shift, self.table_bits));
             }
@@ -137,6 +353,16 @@ impl CircuitSpec {
             prev = l.out_dim;
         }
         Ok(())
+    }
+
+    /// How the input is stored: as the first block wants it.
+    pub fn input_shape(&self) -> ActShape {
+        self.layers.first().and_then(|l| l.in_shape()).unwrap_or(ActShape::flat(self.input_len))
+    }
+
+    /// How block l's input is stored.
+    pub fn layer_input_shape(&self, l: usize) -> ActShape {
+        if l == 0 { self.input_shape() } else { self.layers[l - 1].out_shape() }
     }
 
     /// Length of the output vector.
@@ -166,19 +392,25 @@ impl CircuitSpec {
             )));
         }
         for (l, lw) in self.layers.iter().zip(&w.layers) {
-            if lw.weight.len() != l.in_dim * l.out_dim || lw.bias.len() != l.out_dim {
+            let (rows, cols) = l.weight_dims();
+            if lw.weight.len() != rows * cols || lw.bias.len() != rows {
                 return Err(ProofError::Circuit(format!(
-                    "block '{}': weight has {} entries and bias {}, expected {}×{} and {}",
+                    "block '{}': weight has {} entries and bias {}, expected {rows}×{cols} and {rows}",
                     l.name,
                     lw.weight.len(),
                     lw.bias.len(),
-                    l.out_dim,
-                    l.in_dim,
-                    l.out_dim
                 )));
             }
         }
         Ok(())
+    }
+}
+
+/// Temporary guard while convolution and pooling blocks have no proof yet.
+pub fn require_dense(spec: &CircuitSpec) -> Result<()> {
+    match spec.layers.iter().find(|l| l.kind != LayerKind::Dense) {
+        Some(l) => Err(ProofError::Circuit(format!("block '{}': convolution and pooling blocks cannot be proved yet", l.name))),
+        None => Ok(()),
     }
 }
 
@@ -196,12 +428,49 @@ fn check_range(name: &str, what: &str, v: &[i64], bits: u32) -> Result<()> {
     Ok(())
 }
 
+/// The accumulator of a dense or convolution block (exact integers, before requantisation).
+fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
+    let dot = |row: &[i64], x: &mut dyn Iterator<Item = Option<usize>>| -> i128 {
+        row.iter().zip(x).filter_map(|(&k, i)| i.map(|i| k as i128 * a[i] as i128)).sum()
+    };
+    match &l.kind {
+        LayerKind::Dense => w
+            .weight
+            .chunks_exact(l.in_dim)
+            .zip(&w.bias)
+            .map(|(row, &b)| row.iter().zip(a).map(|(&x, &y)| x as i128 * y as i128).sum::<i128>() + b as i128)
+            .collect(),
+        LayerKind::Conv(g) => {
+            let positions = g.out_hw()[0] * g.out_hw()[1];
+            let mut z = Vec::with_capacity(l.out_dim);
+            for (row, &b) in w.weight.chunks_exact(g.patch_len()).zip(&w.bias) {
+                for p in 0..positions {
+                    z.push(dot(row, &mut (0..g.patch_len()).map(|c| g.source(c, p))) + b as i128);
+                }
+            }
+            z
+        }
+        LayerKind::MaxPool(_) => unreachable!("pooling has no accumulator"),
+    }
+}
+
+/// Runs a max-pooling block: q = a = the window maxima, no remainder.
+fn run_pool(g: &PoolGeom, a: &[i64]) -> BlockTrace {
+    let positions = g.out_hw()[0] * g.out_hw()[1];
+    let m: Vec<i64> = (0..g.channels)
+        .flat_map(|ch| (0..positions).map(move |p| (0..g.window()).map(|u| a[g.source(ch, u, p)]).max().unwrap_or(0)))
+        .collect();
+    BlockTrace { z: m.clone(), q: m.clone(), t: Vec::new(), a: m }
+}
+
 /// Runs one block on integer activations with `bits`-bit tables.
 pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64], bits: u32) -> Result<BlockTrace> {
+    if let LayerKind::MaxPool(g) = &l.kind {
+        return Ok(run_pool(g, a));
+    }
     let mb = l.mult_scaled(bits) as i128;
     let mut z = Vec::with_capacity(l.out_dim);
-    for (row, &b) in w.weight.chunks_exact(l.in_dim).zip(&w.bias) {
-        let acc: i128 = row.iter().zip(a).map(|(&x, &y)| x as i128 * y as i128).sum::<i128>() + b as i128;
+    for acc in accumulate(l, w, a) {
         if acc.abs() * mb >= ACC_LIMIT {
             return Err(ProofError::Witness {
                 layer: l.name.clone(),
@@ -251,7 +520,7 @@ mod tests {
 
     #[test]
     fn remainder_is_in_range() {
-        let l = DenseSpec { name: "b".into(), in_dim: 2, out_dim: 2, mult: 5, shift: 7, relu: true };
+        let l = DenseSpec { name: "b".into(), in_dim: 2, out_dim: 2, mult: 5, shift: 7, relu: true, kind: LayerKind::Dense };
         let w = DenseWeights { weight: vec![100, -7, 3, 9], bias: vec![11, -4000] };
         for bits in [12, 16] {
             let tr = run_block(&l, &w, &[50, -20], bits).unwrap();

@@ -136,6 +136,7 @@ fn prove_inner(
     tamper: Option<WitnessTamper>,
 ) -> Result<Proof> {
     spec.validate()?;
+    crate::circuit::require_dense(spec)?;
     spec.check_weights(w)?;
     let mut sw = Stopwatch::new();
     let traces = forward_batch(spec, w, inputs)?;

@@ -27,6 +27,7 @@ fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
 /// Verifies a proof against the public circuit and model commitment; returns the verified output.
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
     spec.validate()?;
+    crate::circuit::require_dense(spec)?;
     let out_len = spec.output_len();
     let batch = proof.output.len() / out_len;
     if batch == 0 || batch > MAX_BATCH || !proof.output.len().is_multiple_of(out_len) {

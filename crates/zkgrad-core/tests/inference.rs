@@ -1,7 +1,7 @@
 //! End-to-end inference proofs on small chains, with a cheating prover for every relation.
 
 use p3_field::PrimeCharacteristicRing;
-use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
 use zkgrad_core::commit::commit_model;
 use zkgrad_core::field::F;
 use zkgrad_core::proof::Proof;
@@ -30,6 +30,7 @@ fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec
             mult: 3,
             shift: 12,
             relu: !last || relu_last,
+            kind: LayerKind::Dense,
         });
         ws.push(DenseWeights {
             weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(),

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, Weights};
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
 
 use crate::error::{ModelError, Result};
 use crate::ir::{Graph, Node, Op, Tensor};
@@ -119,6 +119,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
                     mult: mult as u64,
                     shift: shift as u32,
                     relu: relu.is_some(),
+                    kind: LayerKind::Dense,
                 });
                 out.weights.layers.push(DenseWeights {
                     weight: w.data().to_vec(),
@@ -227,7 +228,8 @@ mod tests {
                     out_dim: 3,
                     mult: 3,
                     shift: 2,
-                    relu: true
+                    relu: true,
+                    kind: LayerKind::Dense,
                 },
                 DenseSpec {
                     name: "/fc2/Gemm".into(),
@@ -235,7 +237,8 @@ mod tests {
                     out_dim: 2,
                     mult: 1,
                     shift: 1,
-                    relu: false
+                    relu: false,
+                    kind: LayerKind::Dense,
                 },
             ]
         );
