@@ -136,12 +136,19 @@ def dynamic_reshape(path: Path) -> Path:
 
 
 def unsupported(path: Path) -> Path:
-    """Conv, Sigmoid and Softmax around a Gemm: three unsupported nodes."""
+    """A dilated Conv, Sigmoid and Softmax around a Gemm: three unsupported nodes."""
     rng = np.random.default_rng(5)
     kernel = rng.normal(0, 0.3, (2, 1, 3, 3)).astype(np.float32)
     w, b = _weights(6, (72, 4), (4,))
     nodes = [
-        helper.make_node("Conv", ["input", "kernel"], ["conv"], name="/conv/Conv"),
+        helper.make_node(
+            "Conv",
+            ["input", "kernel"],
+            ["conv"],
+            name="/conv/Conv",
+            dilations=[2, 2],
+            pads=[1, 1, 1, 1],
+        ),
         helper.make_node("Sigmoid", ["conv"], ["sig"], name="/act/Sigmoid"),
         helper.make_node("Flatten", ["sig"], ["flat"], name="/flatten"),
         helper.make_node("Gemm", ["flat", "w", "b"], ["fc"], name="/fc/Gemm"),

@@ -1,9 +1,11 @@
 """The float graph that ONNX import produces and quantisation consumes.
 
-Three op kinds, each with one activation input and one output tensor:
-``Dense`` (y = W·x + b, weight stored as [out, in]), ``Relu`` and ``Reshape``.
-Tensor names are the ONNX tensor names, so float intermediates from
-onnxruntime line up with them.
+Op kinds, each with one activation input and one output tensor: ``Dense``
+(y = W·x + b, weight stored as [out, in]), ``Conv`` (2-D, NCHW, one group, no
+dilation), ``AvgPool`` (a window mean, later lowered to a constant convolution),
+``MaxPool`` (no padding), ``Relu`` and ``Reshape``. Activations of the 2-D ops
+have shape [1, C, H, W]. Tensor names are the ONNX tensor names, so float
+intermediates from onnxruntime line up with them.
 """
 
 from __future__ import annotations
@@ -46,7 +48,61 @@ class Reshape:
     shape: Shape
 
 
-Op = Dense | Relu | Reshape
+@dataclass
+class Conv:
+    """y = conv2d(x, weight) + bias with ``weight`` of shape [C_out, C_in, kh, kw].
+
+    ``pads`` is (top, left, bottom, right) of zeros around the input, ``strides`` (h, w).
+    """
+
+    name: str
+    input: str
+    output: str
+    weight: np.ndarray
+    bias: np.ndarray | None
+    strides: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    in_shape: Shape
+    out_shape: Shape
+
+
+@dataclass
+class AvgPool:
+    """y = the sum over each kh × kw window of x (zero padded) divided by ``divisor``.
+
+    ``divisor`` is kh·kw (padding counted, ONNX ``count_include_pad=1`` or no padding).
+    """
+
+    name: str
+    input: str
+    output: str
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    in_shape: Shape
+    out_shape: Shape
+
+    @property
+    def divisor(self) -> int:
+        return self.kernel[0] * self.kernel[1]
+
+
+@dataclass
+class MaxPool:
+    """y = the maximum over each kh × kw window of x (no padding)."""
+
+    name: str
+    input: str
+    output: str
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    in_shape: Shape
+    out_shape: Shape
+
+
+Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape
+#: Ops with weights, followed by a requantisation in the integer IR (a ReLU may follow them).
+LINEAR_OPS = (Dense, Conv, AvgPool)
 
 
 @dataclass
@@ -69,6 +125,6 @@ class FloatGraph:
         """Number of weights and biases."""
         total = 0
         for op in self.ops:
-            if isinstance(op, Dense):
+            if isinstance(op, (Dense, Conv)):
                 total += op.weight.size + (0 if op.bias is None else op.bias.size)
         return total

@@ -3,8 +3,11 @@
 Steps: load and check the file, fix the batch dimension to 1, infer shapes,
 drop Identity/Dropout, fold every node whose inputs are constant (including
 ``Shape`` of a tensor whose shape is static), then turn the remaining nodes
-into :mod:`zkgrad.graph` ops. Every unsupported node is collected and reported
-in one :class:`~zkgrad.errors.UnsupportedModelError`.
+into :mod:`zkgrad.graph` ops: a BatchNormalization is folded into the Conv or
+Gemm/MatMul before it, a constant Add into that layer's bias, and a Relu moves
+before any Reshape/MaxPool between it and its layer (they commute), since the
+integer IR wants a ReLU right after a requantisation. Every unsupported node
+is collected and reported in one :class:`~zkgrad.errors.UnsupportedModelError`.
 
 Example::
 
@@ -24,13 +27,32 @@ from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
-from zkgrad.graph import Dense, FloatGraph, Op, Relu, Reshape, Shape
+from zkgrad.folding import fold_batchnorm
+from zkgrad.graph import (
+    LINEAR_OPS,
+    AvgPool,
+    Conv,
+    Dense,
+    FloatGraph,
+    MaxPool,
+    Op,
+    Relu,
+    Reshape,
+    Shape,
+)
+from zkgrad.onnx_cnn import conv_geometry, pool_geometry
 
-#: ONNX op types the importer accepts (Add only as a constant bias after Gemm/MatMul, Cast only
-#: to float32, where it is a no-op on the float32 activations).
+#: ONNX op types the importer accepts (Add only as a constant bias after Gemm/MatMul/Conv,
+#: BatchNormalization only right after one of those, Cast only to float32, where it is a no-op
+#: on the float32 activations).
 SUPPORTED_OPS = (
     "Gemm",
     "MatMul",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "BatchNormalization",
     "Add",
     "Relu",
     "Reshape",
@@ -58,6 +80,10 @@ def _is_no_op(node: onnx.NodeProto) -> bool:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         return attrs.get("to") == onnx.TensorProto.FLOAT
     return False
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, object]:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
 class _Skip(Exception):
@@ -309,7 +335,7 @@ class _Importer:
         """Evaluate a node whose inputs are all known constants; True if folded."""
         if node.op_type == "Shape" and inputs[0] in self._known_shapes():
             shape = np.array(self._known_shapes()[inputs[0]], dtype=np.int64)
-            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            attrs = _attrs(node)
             self.consts[node.output[0]] = shape[attrs.get("start", 0) : attrs.get("end", None)]
             return True
         present = [i for i in inputs if i]
@@ -359,7 +385,7 @@ class _Importer:
         self.shapes[op.output] = shape
 
     def _op_gemm(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        attrs = _attrs(node)
         if attrs.get("transA", 0):
             raise _Skip("transA=1 is not supported")
         a = self._activation(inputs[0], name)
@@ -399,56 +425,163 @@ class _Importer:
 
     def _op_add(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         acts = [i for i in inputs if i not in self.consts]
-        reason = "only a constant bias added right after Gemm/MatMul is supported"
+        reason = "only a constant bias added right after Gemm/MatMul/Conv is supported"
         if len(acts) != 1 or len(inputs) != 2:
             raise _Skip(reason)
         x = acts[0]
-        dense = self.producer.get(x)
-        if not isinstance(dense, Dense) or self.uses[x] != 1 or x == self.resolve(self.output):
-            raise _Skip(reason)
+        layer = self._sole_producer(x, (Dense, Conv), reason)
         const = inputs[1] if inputs[0] == x else inputs[0]
         value = self._const(const, "the bias")
-        if np.broadcast_shapes(value.shape, dense.out_shape) != dense.out_shape:
+        try:
+            grown = np.broadcast_shapes(value.shape, layer.out_shape) != layer.out_shape
+        except ValueError:
+            grown = True
+        if grown:
             raise _Skip(f"bias of shape {list(value.shape)} changes the output shape")
-        self._add_bias(dense, value)
-        self.producer.pop(dense.output)
-        self.shapes.pop(dense.output)
-        dense.output = node.output[0]
-        self.producer[dense.output] = dense
-        self.shapes[dense.output] = dense.out_shape
+        if isinstance(layer, Dense):
+            self._add_bias(layer, value)
+        else:
+            full = np.broadcast_to(value, layer.out_shape)
+            per_channel = full[0, :, 0, 0]
+            expanded = np.broadcast_to(per_channel[None, :, None, None], full.shape)
+            if not np.array_equal(full, expanded):
+                raise _Skip("only a per-channel bias can be added to a Conv")
+            layer.bias = per_channel if layer.bias is None else layer.bias + per_channel
+        self._rename_output(layer, node.output[0])
+
+    def _sole_producer(self, x: str, kinds: tuple[type, ...], reason: str) -> Dense | Conv:
+        """The layer of type ``kinds`` whose output ``x`` is read only by the current node."""
+        layer = self.producer.get(x)
+        if not isinstance(layer, kinds) or self.uses[x] != 1 or x == self.resolve(self.output):
+            raise _Skip(reason)
+        assert isinstance(layer, (Dense, Conv))
+        return layer
+
+    def _rename_output(self, op: Op, new: str) -> None:
+        """Make ``op`` write ``new`` (a node folded into it wrote that tensor)."""
+        self.producer.pop(op.output)
+        shape = self.shapes.pop(op.output)
+        if op.output in self.consumer:
+            self.consumer[new] = self.consumer.pop(op.output)
+        op.output = new
+        self.producer[new] = op
+        self.shapes[new] = shape
+
+    def _op_batchnormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        attrs = _attrs(node)
+        if attrs.get("training_mode", 0):
+            raise _Skip("training_mode=1 is not supported; export the model in eval mode")
+        if any(out and self.uses[out] for out in node.output[1:]):
+            raise _Skip("its running mean/variance outputs are used")
+        layer = self._sole_producer(
+            inputs[0],
+            (Dense, Conv),
+            "BatchNormalization is folded into a Conv or Gemm/MatMul(+Add) right before it, "
+            f"and '{inputs[0]}' is not the output of one (used only here)",
+        )
+        what = ("scale", "bias B", "mean", "variance")
+        gamma, beta, mean, var = (
+            self._const(i, f"the {w}") for i, w in zip(inputs[1:5], what, strict=True)
+        )
+        channels = layer.out_shape[1] if len(layer.out_shape) > 1 else -1
+        if channels != layer.weight.shape[0]:
+            raise _Skip(f"cannot fold over the channels of shape {list(layer.out_shape)}")
+        bias = layer.bias
+        if isinstance(layer, Dense) and bias is not None:
+            bias = bias.reshape(layer.weight.shape[0], -1)[:, 0]
+        try:
+            weight, bias = fold_batchnorm(
+                layer.weight, bias, gamma, beta, mean, var, float(attrs.get("epsilon", 1e-5))
+            )
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+        layer.weight, layer.bias = weight, bias
+        self._rename_output(layer, node.output[0])
+
+    def _op_conv(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        x = self._activation(inputs[0], name)
+        weight = self._const(inputs[1], "the convolution weight")
+        bias = None
+        if len(inputs) > 2 and inputs[2]:
+            bias = self._const(inputs[2], "the convolution bias").reshape(-1)
+            if bias.size != weight.shape[0]:
+                raise _Skip(f"bias of {bias.size} values for {weight.shape[0]} output channels")
+        try:
+            strides, pads, out_shape = conv_geometry(_attrs(node), self.shapes[x], weight.shape)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+        op = Conv(name, x, node.output[0], weight, bias, strides, pads, self.shapes[x], out_shape)
+        self._emit(op, out_shape)
+
+    def _op_maxpool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        if len(node.output) > 1 and node.output[1] and self.uses[node.output[1]]:
+            raise _Skip("its Indices output is used")
+        kernel, strides, _, out_shape = self._pool(node, name, inputs)
+        x = inputs[0]
+        op = MaxPool(name, x, node.output[0], kernel, strides, self.shapes[x], out_shape)
+        self._emit(op, out_shape)
+
+    def _op_averagepool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        kernel, strides, pads, out_shape = self._pool(node, name, inputs)
+        x = inputs[0]
+        op = AvgPool(name, x, node.output[0], kernel, strides, pads, self.shapes[x], out_shape)
+        self._emit(op, out_shape)
+
+    _op_globalaveragepool = _op_averagepool
+
+    def _pool(
+        self, node: onnx.NodeProto, name: str, inputs: list[str]
+    ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int], Shape]:
+        x = self._activation(inputs[0], name)
+        try:
+            return pool_geometry(node.op_type, _attrs(node), self.shapes[x])
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _op_relu(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> str | None:
         x = inputs[0]
-        prev = self.producer.get(x)
         out = node.output[0]
-        if isinstance(prev, Relu):  # relu(relu(x)) == relu(x)
-            self._activation(x, name)
+        chain: list[Reshape | MaxPool] = []  # ops between the layer and x, nearest to x first
+        layer = self.producer.get(x)
+        while isinstance(layer, (Reshape, MaxPool)):
+            chain.append(layer)
+            layer = self.producer.get(layer.input)
+        if isinstance(layer, Relu):  # relu(relu(x)) == relu(x), also through a reshape/pool
+            if x in self.consumer:
+                self._activation(x, name)  # raises: x already has a reader
             self.alias[out] = x
             return "removed"
-        if isinstance(prev, Reshape) and isinstance(self.producer.get(prev.input), Dense):
-            # relu commutes with reshape; the integer IR wants relu right after requant.
-            self._activation(x, name)
-            pre = f"{out}:pre_reshape"
-            relu = Relu(name, prev.input, pre)
-            self.ops.insert(self.ops.index(prev), relu)
-            self.producer[pre] = relu
-            self.shapes[pre] = self.shapes[prev.input]
-            self.consumer[pre] = prev.name
-            self.producer.pop(prev.output)
-            shape = self.shapes.pop(prev.output)
-            prev.input, prev.output = pre, out
-            self.producer[out] = prev
-            self.shapes[out] = shape
+        if not isinstance(layer, LINEAR_OPS):
+            raise _Skip(
+                "Relu must follow a Gemm/MatMul, Conv or AveragePool "
+                "(possibly with Reshape/Flatten/MaxPool between)"
+            )
+        self._activation(x, name)
+        if not chain:
+            self._emit(Relu(name, x, out), self.shapes[x])
             return None
-        if not isinstance(prev, Dense):
-            raise _Skip("Relu must follow a Gemm/MatMul")
-        self._emit(Relu(name, self._activation(x, name), out), self.shapes[x])
+        # relu commutes with reshape and max pooling; the integer IR wants it right after the
+        # requantisation, so it moves before the chain and the chain's last op writes ``out``.
+        first = chain[-1]
+        pre = f"{out}:pre_{type(first).__name__.lower()}"
+        relu = Relu(name, layer.output, pre)
+        self.ops.insert(self.ops.index(first), relu)
+        self.producer[pre] = relu
+        self.shapes[pre] = self.shapes[layer.output]
+        self.consumer[pre] = first.name
+        first.input = pre
+        self.consumer.pop(x)  # x (renamed ``out`` below) is read by the node after this one
+        for index in range(len(chain) - 1, -1, -1):
+            new = out if index == 0 else f"{chain[index].output}:relu"
+            self._rename_output(chain[index], new)
+            if index > 0:
+                chain[index - 1].input = new
         return None
 
     def _op_reshape(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
         target = [int(v) for v in self._const(inputs[1], "the target shape").reshape(-1)]
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        attrs = _attrs(node)
         shape = self.shapes[x]
         if not attrs.get("allowzero", 0):
             target = [shape[i] if v == 0 else v for i, v in enumerate(target)]
@@ -462,7 +595,7 @@ class _Importer:
 
     def _op_flatten(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        attrs = _attrs(node)
         shape = self.shapes[x]
         axis = int(attrs.get("axis", 1))
         axis = axis + len(shape) if axis < 0 else axis
@@ -472,8 +605,8 @@ class _Importer:
     def _finish(self) -> FloatGraph | None:
         """Check that the imported ops form one chain from input to output."""
         output = self.resolve(self.output)
-        if not any(isinstance(op, Dense) for op in self.ops):
-            self.problems.append("the model has no Gemm/MatMul layer to prove")
+        if not any(isinstance(op, (Dense, Conv)) for op in self.ops):
+            self.problems.append("the model has no Gemm/MatMul layer or convolution to prove")
             return None
         if output not in self.producer:
             self.problems.append(

@@ -9,6 +9,12 @@ input scale s_x, weight scale s_w and output scale s_y:
   moving s_w (and, only if the accumulator bound |z|·2^(b−shift) < 2^62 or the
   i32 range of weights and biases needs it, s_y).
 
+A convolution is quantised exactly like a dense layer whose rows are its
+[C_in·kh·kw] kernels. An average pooling becomes a convolution with weight 1 from
+each channel to itself (0 elsewhere, no bias: the window sum at scale s_x) and a
+requant whose ``mult / 2^shift`` approximates ``2^(s_y − s_x) / (kh·kw)``, with
+shift = b. Max pooling keeps its input's scale and has no requant.
+
 Activations are b-bit integers, b = ``table_bits`` (16 for ``target="accuracy"``,
 12 for ``target="size"``: the proof's lookup tables have 2^b entries). Activation
 scales come from calibration: the largest s with ``max |value| · 2^s ≤ 2^(b−2)``
@@ -29,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad.graph import Dense, FloatGraph, Relu, Reshape
+from zkgrad.graph import AvgPool, Conv, Dense, FloatGraph, MaxPool, Relu, Reshape
 
 IR_VERSION = 1
 MIN_ACT_BITS = -16
@@ -41,6 +47,7 @@ TARGETS = {"accuracy": 16, "size": 12}  # table bits per --target
 DEFAULT_TABLE_BITS = TARGETS["accuracy"]
 ACC_LIMIT = 2**62
 CONST_MAX = 2**31 - 1  # weights and biases are i32 in the IR
+MAX_MULT = 2**24  # the requant multiplier's range is 1..=MAX_MULT
 
 
 @dataclass
@@ -83,11 +90,23 @@ def _rint(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def quantize_dense(
-    op: Dense, s_x: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+    op: Dense | Conv, s_x: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
 ) -> tuple[np.ndarray, np.ndarray | None, int, int]:
-    """Quantise one dense layer: returns (weight_q, bias_q, shift, s_y)."""
+    """Quantise one dense or conv layer: returns (weight_q, bias_q, shift, s_y).
+
+    ``weight_q`` has the float weight's shape; a conv is treated as a dense layer whose rows
+    are its kernels (zero padding only lowers the accumulator bound used here).
+    """
+    rows = op.weight.reshape(op.weight.shape[0], -1)
+    weight, bias, shift, s_y = _quantize_rows(rows, op.bias, s_x, s_y, table_bits)
+    return weight.reshape(op.weight.shape), bias, shift, s_y
+
+
+def _quantize_rows(
+    matrix: np.ndarray, float_bias: np.ndarray | None, s_x: int, s_y: int, table_bits: int
+) -> tuple[np.ndarray, np.ndarray | None, int, int]:
     max_shift = table_bits
-    w_max = float(np.max(np.abs(op.weight))) if op.weight.size else 0.0
+    w_max = float(np.max(np.abs(matrix))) if matrix.size else 0.0
     if w_max > 0.0:
         s_w = math.floor(WEIGHT_RANGE_BITS - math.log2(w_max))
     else:
@@ -96,8 +115,8 @@ def quantize_dense(
     s_w = max(s_w, MIN_SHIFT + s_y - s_x)
     while True:
         shift = s_x + s_w - s_y
-        weight = _rint(op.weight, s_w)
-        bias = None if op.bias is None else _rint(op.bias, s_x + s_w)
+        weight = _rint(matrix, s_w)
+        bias = None if float_bias is None else _rint(float_bias, s_x + s_w)
         w_peak = int(np.max(np.abs(weight))) if weight.size else 0
         b_peak = 0 if bias is None or not bias.size else int(np.max(np.abs(bias)))
         rows = int(np.max(np.sum(np.abs(weight), axis=1))) if weight.size else 0
@@ -108,6 +127,39 @@ def quantize_dense(
         s_w -= 1
         if s_x + s_w - s_y < MIN_SHIFT:
             s_y -= 1
+
+
+def quantize_avgpool(
+    op: AvgPool, s_x: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+) -> tuple[np.ndarray, int, int, int]:
+    """Quantise an average pooling: returns (weight_q, mult, shift, s_y).
+
+    The weight [C, C, kh, kw] is 1 from each channel to itself; the requant's
+    ``mult / 2^shift`` approximates ``2^(s_y − s_x) / (kh·kw)``.
+    """
+    channels = op.in_shape[1]
+    weight = np.zeros((channels, channels, *op.kernel), dtype=np.int64)
+    weight[np.arange(channels), np.arange(channels)] = 1
+    shift = table_bits
+    while True:
+        mult = round(2.0 ** (shift + s_y - s_x) / op.divisor)
+        if mult > MAX_MULT:
+            s_y -= 1
+        elif mult < 1:
+            s_y += 1  # only for a huge window: at least the output is not always 0
+        else:
+            return weight, int(mult), shift, s_y
+
+
+def _requant(name: str, acc: str, output: str, mult: int, shift: int) -> dict[str, Any]:
+    return {
+        "name": f"{name}:requant",
+        "op": "requant",
+        "inputs": [acc],
+        "output": output,
+        "mult": mult,
+        "shift": shift,
+    }
 
 
 def quantize(
@@ -123,37 +175,49 @@ def quantize(
     const_scales: dict[str, int] = {}
     for op in graph.ops:
         s_x = scales[op.input]
-        if isinstance(op, Dense):
+        if isinstance(op, (Dense, Conv, AvgPool)):
             s_out = act_bits(limits.get(op.output), table_bits)
-            weight, bias, shift, s_y = quantize_dense(op, s_x, s_out, table_bits)
+            mult = 1
+            if isinstance(op, AvgPool):
+                weight, mult, shift, s_y = quantize_avgpool(op, s_x, s_out, table_bits)
+                bias = None
+                const_scales_w = 0
+            else:
+                weight, bias, shift, s_y = quantize_dense(op, s_x, s_out, table_bits)
+                const_scales_w = shift + s_y - s_x
             acc = f"{op.output}:acc"
             weight_key, bias_key = f"{op.name}.weight", f"{op.name}.bias"
             tensors[weight_key] = weight
-            const_scales[weight_key] = shift + s_y - s_x
+            const_scales[weight_key] = const_scales_w
             if bias is not None:
                 tensors[bias_key] = bias
-                const_scales[bias_key] = shift + s_y
+                const_scales[bias_key] = const_scales_w + s_x
+            node: dict[str, Any] = {
+                "name": op.name,
+                "op": "dense" if isinstance(op, Dense) else "conv",
+                "inputs": [op.input],
+                "output": acc,
+                "weight": weight_key,
+                "bias": None if bias is None else bias_key,
+            }
+            if not isinstance(op, Dense):
+                node["strides"] = list(op.strides)
+                node["pads"] = list(op.pads)
+            nodes.append(node)
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, MaxPool):
             nodes.append(
                 {
                     "name": op.name,
-                    "op": "dense",
+                    "op": "maxpool",
                     "inputs": [op.input],
-                    "output": acc,
-                    "weight": weight_key,
-                    "bias": None if bias is None else bias_key,
-                }
-            )
-            nodes.append(
-                {
-                    "name": f"{op.name}:requant",
-                    "op": "requant",
-                    "inputs": [acc],
                     "output": op.output,
-                    "mult": 1,
-                    "shift": shift,
+                    "kernel": list(op.kernel),
+                    "strides": list(op.strides),
                 }
             )
-            scales[op.output] = s_y
+            scales[op.output] = s_x
         elif isinstance(op, Relu):
             nodes.append({"name": op.name, "op": "relu", "inputs": [op.input], "output": op.output})
             scales[op.output] = s_x

@@ -1,0 +1,100 @@
+"""Small CNNs built with onnx.helper for the tests (random weights, fixed seeds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+
+
+def _save(
+    path: Path,
+    nodes: list[onnx.NodeProto],
+    inits: dict[str, np.ndarray],
+    in_shape: list[int | str],
+    out_shape: list[int | str],
+) -> Path:
+    graph = helper.make_graph(
+        nodes,
+        path.stem,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, out_shape)],
+        [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def _kernel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    fan_in = int(np.prod(shape[1:]))
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+
+
+def _batchnorm(rng: np.random.Generator, prefix: str, channels: int) -> dict[str, np.ndarray]:
+    return {
+        f"{prefix}.gamma": rng.uniform(0.5, 1.5, channels),
+        f"{prefix}.beta": rng.normal(0.0, 0.2, channels),
+        f"{prefix}.mean": rng.normal(0.0, 0.2, channels),
+        f"{prefix}.var": rng.uniform(0.5, 1.5, channels),
+    }
+
+
+def lenet(path: Path) -> Path:
+    """LeNet-style, input 1×1×12×12 with a dynamic batch.
+
+    Conv 4×1×3×3 (padded) + BatchNorm + Relu + MaxPool 2×2, Conv 8×4×3×3 + Relu +
+    AveragePool 2×2, Flatten, Gemm → 10.
+    """
+    rng = np.random.default_rng(11)
+    inits = {
+        "conv1.weight": _kernel(rng, (4, 1, 3, 3)),
+        "conv1.bias": rng.normal(0.0, 0.1, 4),
+        **_batchnorm(rng, "bn1", 4),
+        "conv2.weight": _kernel(rng, (8, 4, 3, 3)),
+        "conv2.bias": rng.normal(0.0, 0.1, 8),
+        "fc.weight": rng.normal(0.0, np.sqrt(1.0 / 32), (10, 32)),
+        "fc.bias": rng.normal(0.0, 0.1, 10),
+    }
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["input", "conv1.weight", "conv1.bias"],
+            ["c1"],
+            name="/conv1/Conv",
+            kernel_shape=[3, 3],
+            pads=[1, 1, 1, 1],
+        ),
+        helper.make_node(
+            "BatchNormalization",
+            ["c1", "bn1.gamma", "bn1.beta", "bn1.mean", "bn1.var"],
+            ["n1"],
+            name="/bn1/BatchNormalization",
+            epsilon=1e-5,
+        ),
+        helper.make_node("Relu", ["n1"], ["r1"], name="/relu1/Relu"),
+        helper.make_node(
+            "MaxPool", ["r1"], ["p1"], name="/pool1/MaxPool", kernel_shape=[2, 2], strides=[2, 2]
+        ),
+        helper.make_node("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"], name="/conv2/Conv"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="/relu2/Relu"),
+        helper.make_node(
+            "AveragePool",
+            ["r2"],
+            ["p2"],
+            name="/pool2/AveragePool",
+            kernel_shape=[2, 2],
+            strides=[2, 2],
+        ),
+        helper.make_node("Flatten", ["p2"], ["flat"], name="/flatten/Flatten"),
+        helper.make_node(
+            "Gemm", ["flat", "fc.weight", "fc.bias"], ["logits"], name="/fc/Gemm", transB=1
+        ),
+    ]
+    return _save(path, nodes, inits, ["N", 1, 12, 12], ["N", 10])
