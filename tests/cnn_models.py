@@ -11,13 +11,14 @@ from onnx import TensorProto, helper, numpy_helper
 OPSET = 17
 
 
-def _save(
+def save(
     path: Path,
     nodes: list[onnx.NodeProto],
     inits: dict[str, np.ndarray],
     in_shape: list[int | str],
     out_shape: list[int | str],
 ) -> Path:
+    """Check and write a graph from ``input`` to ``logits``."""
     graph = helper.make_graph(
         nodes,
         path.stem,
@@ -97,4 +98,50 @@ def lenet(path: Path) -> Path:
             "Gemm", ["flat", "fc.weight", "fc.bias"], ["logits"], name="/fc/Gemm", transB=1
         ),
     ]
-    return _save(path, nodes, inits, ["N", 1, 12, 12], ["N", 10])
+    return save(path, nodes, inits, ["N", 1, 12, 12], ["N", 10])
+
+
+def gap_cnn(path: Path) -> Path:
+    """PyTorch-style order and extras, input 1×1×12×12.
+
+    Conv 4×1×3×3 stride 2 (padded) with its bias as a separate Add, MaxPool 2×2 stride 1 and
+    then Relu, Conv 6×4×3×3 (padded) + BatchNorm + Relu, GlobalAveragePool, Flatten,
+    MatMul + Add → 10.
+    """
+    rng = np.random.default_rng(12)
+    inits = {
+        "conv1.weight": _kernel(rng, (4, 1, 3, 3)),
+        "conv1.bias": rng.normal(0.0, 0.1, (1, 4, 1, 1)),
+        "conv2.weight": _kernel(rng, (6, 4, 3, 3)),
+        **_batchnorm(rng, "bn2", 6),
+        "fc.weight": rng.normal(0.0, np.sqrt(1.0 / 6), (6, 10)),
+        "fc.bias": rng.normal(0.0, 0.1, 10),
+    }
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["input", "conv1.weight"],
+            ["c1"],
+            name="/conv1/Conv",
+            strides=[2, 2],
+            pads=[1, 1, 1, 1],
+        ),
+        helper.make_node("Add", ["c1", "conv1.bias"], ["b1"], name="/conv1/Add"),
+        helper.make_node("MaxPool", ["b1"], ["p1"], name="/pool1/MaxPool", kernel_shape=[2, 2]),
+        helper.make_node("Relu", ["p1"], ["r1"], name="/relu1/Relu"),
+        helper.make_node(
+            "Conv", ["r1", "conv2.weight"], ["c2"], name="/conv2/Conv", pads=[1, 1, 1, 1]
+        ),
+        helper.make_node(
+            "BatchNormalization",
+            ["c2", "bn2.gamma", "bn2.beta", "bn2.mean", "bn2.var"],
+            ["n2"],
+            name="/bn2/BatchNormalization",
+        ),
+        helper.make_node("Relu", ["n2"], ["r2"], name="/relu2/Relu"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="/gap/GlobalAveragePool"),
+        helper.make_node("Flatten", ["g"], ["flat"], name="/flatten/Flatten"),
+        helper.make_node("MatMul", ["flat", "fc.weight"], ["mm"], name="/fc/MatMul"),
+        helper.make_node("Add", ["mm", "fc.bias"], ["logits"], name="/fc/Add"),
+    ]
+    return save(path, nodes, inits, ["N", 1, 12, 12], ["N", 10])

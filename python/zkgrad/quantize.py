@@ -181,17 +181,17 @@ def quantize(
             if isinstance(op, AvgPool):
                 weight, mult, shift, s_y = quantize_avgpool(op, s_x, s_out, table_bits)
                 bias = None
-                const_scales_w = 0
+                s_w = 0
             else:
                 weight, bias, shift, s_y = quantize_dense(op, s_x, s_out, table_bits)
-                const_scales_w = shift + s_y - s_x
+                s_w = shift + s_y - s_x
             acc = f"{op.output}:acc"
             weight_key, bias_key = f"{op.name}.weight", f"{op.name}.bias"
             tensors[weight_key] = weight
-            const_scales[weight_key] = const_scales_w
+            const_scales[weight_key] = s_w
             if bias is not None:
                 tensors[bias_key] = bias
-                const_scales[bias_key] = const_scales_w + s_x
+                const_scales[bias_key] = s_w + s_x
             node: dict[str, Any] = {
                 "name": op.name,
                 "op": "dense" if isinstance(op, Dense) else "conv",
