@@ -19,6 +19,7 @@ from zkgrad.compiler import compile
 from zkgrad.describe import Description, inspect
 from zkgrad.errors import InvalidProof, ModelError, UnsupportedModelError
 from zkgrad.model import Model, Proof, VerifyingKey, verify
+from zkgrad.sklearn import from_sklearn
 
 __all__ = [
     "Description",
@@ -30,6 +31,7 @@ __all__ = [
     "VerifyingKey",
     "__version__",
     "compile",
+    "from_sklearn",
     "inspect",
     "verify",
 ]
