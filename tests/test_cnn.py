@@ -268,3 +268,25 @@ def test_unsupported_variant_names_the_node(case: str, tmp_path: Path) -> None:
     assert entry.name == node.name and entry.op_type == node.op_type
     assert reason in entry.reason
     assert node.name in str(info.value)
+
+
+def test_padded_average_pool_counting_the_padding_matches_onnxruntime(tmp_path: Path) -> None:
+    node = helper.make_node(
+        "AveragePool",
+        ["input"],
+        ["y"],
+        name="/pool/AveragePool",
+        kernel_shape=[3, 3],
+        strides=[2, 2],
+        pads=[1, 1, 1, 1],
+        count_include_pad=1,
+    )
+    path = _single_node_model(tmp_path / "avg.onnx", node, [1, 2, 7, 7], {})
+    graph, onnx_model = import_onnx(path)
+    q = quantize(graph, {"input": 1.0, "y": 1.0})
+    xs = np.random.default_rng(4).random((8, 1, 2, 7, 7))
+    expected = run_float(onnx_model, xs, ["y"])["y"]
+    for x, want in zip(xs, expected, strict=True):
+        x_q = quantize_input(x, q.scales["input"], "input")
+        got = int_reference.run_ir(q.ir, q.tensors, x_q)["y"] / 2.0 ** q.scales["y"]
+        np.testing.assert_allclose(got, want.reshape(-1), atol=2.0 ** -(q.scales["y"] - 1))
