@@ -113,7 +113,9 @@ impl CompiledModel {
             .nodes
             .iter()
             .map(|n| match &n.op {
-                Op::Dense { weight, bias } => len(weight) + bias.as_deref().map_or(0, len),
+                Op::Dense { weight, bias } | Op::Conv { weight, bias, .. } => {
+                    len(weight) + bias.as_deref().map_or(0, len)
+                }
                 _ => 0,
             })
             .sum()

@@ -20,7 +20,9 @@ pub enum ModelError {
     #[error("unsupported IR version {got} (this build reads version {expected})")]
     IrVersion { expected: u64, got: u64 },
     /// A node names an op this crate does not know.
-    #[error("node '{node}': unknown op '{op}' (known ops: dense, requant, relu, reshape)")]
+    #[error(
+        "node '{node}': unknown op '{op}' (known ops: dense, conv, maxpool, requant, relu, reshape)"
+    )]
     UnknownOp { node: String, op: String },
     /// A node's attributes are missing, ill-typed or unknown.
     #[error("node '{node}' ({op}): bad attributes: {detail}")]
@@ -104,6 +106,42 @@ pub enum ModelError {
         expected: usize,
         got: usize,
     },
+    /// A conv or maxpool input that is not an image.
+    #[error(
+        "node '{node}' ({op}): input '{input}' has shape {got:?}, expected [1, C, H, W] or [C, H, W]"
+    )]
+    ImageShape {
+        node: String,
+        op: String,
+        input: String,
+        got: Vec<usize>,
+    },
+    /// A conv or maxpool stride of zero.
+    #[error("node '{node}' ({op}): strides {got:?} must each be at least 1")]
+    Stride {
+        node: String,
+        op: String,
+        got: Vec<usize>,
+    },
+    /// A conv or maxpool window that is empty or larger than the (padded) input.
+    #[error(
+        "node '{node}' ({op}): kernel {kernel:?} does not fit the padded input {input:?} (each side must be 1..=the input's)"
+    )]
+    KernelSize {
+        node: String,
+        op: String,
+        kernel: Vec<usize>,
+        input: Vec<usize>,
+    },
+    /// A conv whose accumulator is not requantised by the very next node.
+    #[error(
+        "node '{node}' ({op}): must be followed directly by a requant node that reads its output '{tensor}'"
+    )]
+    MissingRequant {
+        node: String,
+        op: String,
+        tensor: String,
+    },
     /// A tensor shape has no elements.
     #[error("{place}: shape {shape:?} has no elements")]
     EmptyShape { place: String, shape: Vec<usize> },
@@ -123,7 +161,7 @@ pub enum ModelError {
         min: i64,
         max: i64,
     },
-    /// An op whose input comes from the wrong kind of node (the chain must be dense → requant → optional relu).
+    /// An op whose input comes from the wrong kind of node (the chain must be dense or conv → requant → optional relu).
     #[error(
         "node '{node}' ({op}): must directly follow a {required} node, but its input '{input}' comes from {found}"
     )]

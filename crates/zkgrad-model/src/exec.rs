@@ -13,7 +13,7 @@ use crate::lower::{Lowered, Source};
 /// Runs the model on a flattened integer input and returns the flattened output.
 pub fn run(model: &Lowered, input: &[i64]) -> Result<Vec<i64>> {
     let mut traces = run_blocks(model, input)?;
-    // A block's `a` is its output whether or not a ReLU follows the requant.
+    // A block's `a` is its output whether or not a ReLU follows the requant (a maxpool's maxima).
     Ok(traces.pop().map_or_else(|| input.to_vec(), |last| last.a))
 }
 
@@ -56,10 +56,10 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
     let block = model.spec.layers.iter().position(|l| l.name == layer);
     match block.map(|i| &model.blocks[i]) {
         // The core checks the accumulator first and names it in the detail; every other witness
-        // problem of a block is about the requantised output.
+        // problem of a block is about the requantised output (a maxpool raises none).
         Some(b) if detail.starts_with("accumulator") => ModelError::ValueRange {
-            node: b.dense.clone(),
-            op: "dense".into(),
+            node: b.node.clone(),
+            op: b.op.clone(),
             tensor: b.acc.clone(),
             detail,
         },

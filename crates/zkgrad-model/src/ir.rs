@@ -2,20 +2,25 @@
 //!
 //! A [`Graph`] is a list of [`Node`]s in execution order. Each node reads named tensors and writes
 //! one named tensor; integer constants (weights, biases) live outside the graph in a map of
-//! [`Tensor`]s, referred to by name. Every op works on the flattened vector of its input; shapes
-//! (with an optional leading batch dimension of 1) are carried for reshapes and for the user.
+//! [`Tensor`]s, referred to by name. Tensors are flattened row-major (NCHW for images, so a
+//! `dense` after a conv sees ONNX Flatten's order); shapes, with an optional leading batch
+//! dimension of 1, give conv and maxpool their geometry and are checked by the validator.
 //!
 //! The JSON layout:
 //! ```json
 //! {"version": 1,
-//!  "input":  {"name": "input",  "shape": [1, 784], "scale_bits": 8},
+//!  "input":  {"name": "input",  "shape": [1, 1, 28, 28], "scale_bits": 8},
 //!  "output": {"name": "logits", "shape": [1, 10],  "scale_bits": 8},
 //!  "nodes": [
-//!    {"name": "/fc1/Gemm", "op": "dense", "inputs": ["input"], "output": "acc",
-//!     "weight": "fc1.weight", "bias": "fc1.bias"},
-//!    {"name": "/fc1/Gemm:requant", "op": "requant", "inputs": ["acc"], "output": "q", "mult": 1, "shift": 9},
-//!    {"name": "/relu", "op": "relu", "inputs": ["q"], "output": "h"},
-//!    {"name": "/flatten", "op": "reshape", "inputs": ["h"], "output": "hf", "shape": [1, 128]}],
+//!    {"name": "/conv/Conv", "op": "conv", "inputs": ["input"], "output": "cacc",
+//!     "weight": "conv.weight", "bias": "conv.bias", "strides": [1, 1], "pads": [1, 1, 1, 1]},
+//!    {"name": "/conv/Conv:requant", "op": "requant", "inputs": ["cacc"], "output": "cq", "mult": 3, "shift": 9},
+//!    {"name": "/relu1", "op": "relu", "inputs": ["cq"], "output": "c"},
+//!    {"name": "/pool", "op": "maxpool", "inputs": ["c"], "output": "p", "kernel": [2, 2], "strides": [2, 2]},
+//!    {"name": "/flatten", "op": "reshape", "inputs": ["p"], "output": "pf", "shape": [1, 1568]},
+//!    {"name": "/fc/Gemm", "op": "dense", "inputs": ["pf"], "output": "acc",
+//!     "weight": "fc.weight", "bias": null},
+//!    {"name": "/fc/Gemm:requant", "op": "requant", "inputs": ["acc"], "output": "logits", "mult": 1, "shift": 9}],
 //!  "meta": {"anything": "kept as is"}}
 //! ```
 //! Parsing is strict (unknown keys are errors, so a misspelt attribute never goes unnoticed) and
@@ -61,6 +66,27 @@ pub enum Op {
         #[serde(default)]
         bias: Option<String>,
     },
+    /// 2-D convolution of an NCHW input (one group, no dilation): weight `[C_out, C_in, kh, kw]`
+    /// row-major, bias `[C_out]` (zeros when absent). Must be followed by a requant, like dense.
+    Conv {
+        /// Name of the weight tensor.
+        weight: String,
+        /// Name of the bias tensor, `null` for none.
+        #[serde(default)]
+        bias: Option<String>,
+        /// Strides (height, width), each ≥ 1.
+        strides: [usize; 2],
+        /// Zero padding: top, left, bottom, right.
+        pads: [usize; 4],
+    },
+    /// 2-D max pooling without padding; keeps the input's scale (no requant follows it).
+    #[serde(rename = "maxpool")]
+    MaxPool {
+        /// Window height and width.
+        kernel: [usize; 2],
+        /// Strides (height, width), each ≥ 1.
+        strides: [usize; 2],
+    },
     /// y = floor((x·mult + 2^(shift−1)) / 2^shift): rescales an accumulator to activation scale.
     Requant {
         /// Multiplier, 1..=2^24 (kept signed so that a bad value is a range error, not a type error).
@@ -82,6 +108,8 @@ impl Op {
     pub fn kind(&self) -> &'static str {
         match self {
             Op::Dense { .. } => "dense",
+            Op::Conv { .. } => "conv",
+            Op::MaxPool { .. } => "maxpool",
             Op::Requant { .. } => "requant",
             Op::Relu {} => "relu",
             Op::Reshape { .. } => "reshape",
@@ -196,7 +224,7 @@ struct VersionOnly {
     version: u64,
 }
 
-const KNOWN_OPS: [&str; 4] = ["dense", "requant", "relu", "reshape"];
+const KNOWN_OPS: [&str; 6] = ["dense", "conv", "maxpool", "requant", "relu", "reshape"];
 
 impl Graph {
     /// Parses the IR JSON. Reports a wrong version before anything else, then every unknown op

@@ -1,19 +1,21 @@
 //! Lowering: a validated IR graph becomes a zkgrad-core [`CircuitSpec`] and its [`Weights`].
 //!
-//! The proof system proves a chain of dense blocks, so the graph must be one chain of ops in
-//! which every `dense` is directly followed by its `requant` and optionally a `relu`: each such
-//! group is one [`DenseSpec`] named after the dense node. Reshapes are free (they relabel the
-//! flattened vector). Anything else is an error naming the node. The lowering also records, for
-//! every IR tensor, which vector of the forward pass holds its values (see [`Source`]), so the
-//! executor can report every named intermediate.
+//! The proof system proves a chain of blocks, so the graph must be one chain of ops in which
+//! every `dense` or `conv` is directly followed by its `requant` and optionally a `relu`: each
+//! such group is one [`DenseSpec`] named after the dense or conv node. A `maxpool` is a block on
+//! its own. Reshapes are free (they relabel the flattened vector). Anything else is an error
+//! naming the node. The lowering also records, for every IR tensor, which vector of the forward
+//! pass holds its values (see [`Source`]), so the executor can report every named intermediate.
 
 use std::collections::BTreeMap;
 
-use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
+use zkgrad_core::circuit::{
+    ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, LayerKind, PoolGeom, Weights,
+};
 
 use crate::error::{ModelError, Result};
-use crate::ir::{Graph, Node, Op, Tensor};
-use crate::validate::validate;
+use crate::ir::{Graph, Node, Op, Tensor, numel};
+use crate::validate::{image, shapes};
 
 /// Which vector of the core's forward pass holds an IR tensor's values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,20 +26,22 @@ pub enum Source {
     Acc(usize),
     /// The requantised values of block `l`.
     Requant(usize),
-    /// The output activations of block `l` (after the ReLU, if any).
+    /// The output activations of block `l` (after the ReLU, if any; the maxima of a maxpool).
     Act(usize),
 }
 
-/// The IR names behind one dense block, for error messages.
+/// The IR names behind one block, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockNames {
-    /// The dense node (also the block's name in the spec).
-    pub dense: String,
-    /// The tensor the dense node writes.
+    /// The dense, conv or maxpool node (also the block's name in the spec).
+    pub node: String,
+    /// Its op: "dense", "conv" or "maxpool".
+    pub op: String,
+    /// The tensor that node writes.
     pub acc: String,
-    /// The requant node.
+    /// The requant node (the maxpool node itself for a pooling block).
     pub requant: String,
-    /// The tensor the requant node writes.
+    /// The tensor the requant node writes (the maxpool's output for a pooling block).
     pub q: String,
 }
 
@@ -58,7 +62,7 @@ pub struct Lowered {
 
 /// Validates the graph, then lowers it to a circuit and weights.
 pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowered> {
-    validate(graph, tensors)?;
+    let shapes = shapes(graph, tensors)?;
     let mut out = Lowered {
         spec: CircuitSpec {
             input_len: graph.input.numel(),
@@ -70,88 +74,72 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         blocks: Vec::new(),
         tensors: vec![(graph.input.name.clone(), Source::Input)],
     };
-    let mut current = (
-        graph.input.name.as_str(),
-        Source::Input,
-        graph.input.numel(),
-    );
+    let mut current = (graph.input.name.as_str(), Source::Input);
     let nodes = &graph.nodes;
     let mut i = 0;
     while i < nodes.len() {
         let node = &nodes[i];
         expect_input(node, current.0)?;
+        let in_shape = &shapes[current.0];
         match &node.op {
             Op::Reshape { .. } => {
                 out.tensors.push((node.output.clone(), current.1));
                 current.0 = &node.output;
                 i += 1;
             }
-            Op::Dense { weight, bias } => {
-                let l = out.spec.layers.len();
-                let requant = nodes
-                    .get(i + 1)
-                    .filter(|n| matches!(n.op, Op::Requant { .. }));
-                let Some(requant) = requant else {
-                    return Err(unsupported(
-                        node,
-                        "a dense node must be followed directly by its requant".into(),
-                    ));
+            Op::Dense { .. } | Op::Conv { .. } => {
+                let (spec, weights) = linear_block(node, in_shape, tensors);
+                let (used, last) = push_linear(&mut out, &nodes[i..], spec, weights)?;
+                current = last;
+                i += used;
+            }
+            Op::MaxPool { kernel, strides } => {
+                let [channels, h, w] = image(in_shape).expect("validated: an image input");
+                let g = PoolGeom {
+                    channels,
+                    in_hw: [h, w],
+                    kernel: *kernel,
+                    stride: *strides,
                 };
-                expect_input(requant, &node.output)?;
-                let relu = nodes.get(i + 2).filter(|n| matches!(n.op, Op::Relu {}));
-                if let Some(r) = relu {
-                    expect_input(r, &requant.output)?;
-                }
-                let Op::Requant { mult, shift } = requant.op else {
-                    unreachable!("matched above")
-                };
-                let w = &tensors[weight];
-                let out_dim = w.shape()[0];
-                let bias = match bias {
-                    Some(b) => tensors[b].data().to_vec(),
-                    None => vec![0; out_dim],
-                };
-                out.spec.layers.push(DenseSpec {
+                let spec = DenseSpec {
                     name: node.name.clone(),
-                    in_dim: current.2,
-                    out_dim,
-                    // Validation checked 1..=2^24 and 1..=16, so these conversions are exact.
-                    mult: mult as u64,
-                    shift: shift as u32,
-                    relu: relu.is_some(),
-                    kind: LayerKind::Dense,
-                });
-                out.weights.layers.push(DenseWeights {
-                    weight: w.data().to_vec(),
-                    bias,
-                });
+                    in_dim: numel(in_shape),
+                    out_dim: channels * g.out_hw()[0] * g.out_hw()[1],
+                    mult: 1,
+                    shift: 1,
+                    relu: false,
+                    kind: LayerKind::MaxPool(g),
+                };
+                let l = push_block(
+                    &mut out,
+                    node,
+                    spec,
+                    DenseWeights {
+                        weight: Vec::new(),
+                        bias: Vec::new(),
+                    },
+                )?;
                 out.blocks.push(BlockNames {
-                    dense: node.name.clone(),
+                    node: node.name.clone(),
+                    op: "maxpool".into(),
                     acc: node.output.clone(),
-                    requant: requant.name.clone(),
-                    q: requant.output.clone(),
+                    requant: node.name.clone(),
+                    q: node.output.clone(),
                 });
-                out.tensors.push((node.output.clone(), Source::Acc(l)));
-                out.tensors
-                    .push((requant.output.clone(), Source::Requant(l)));
-                current = (&requant.output, Source::Act(l), out_dim);
-                i += 2;
-                if let Some(r) = relu {
-                    out.tensors.push((r.output.clone(), Source::Act(l)));
-                    current.0 = &r.output;
-                    i += 1;
-                }
+                out.tensors.push((node.output.clone(), Source::Act(l)));
+                current = (&node.output, Source::Act(l));
+                i += 1;
             }
             Op::Requant { .. } => {
                 return Err(unsupported(
                     node,
-                    "a requant must directly follow a dense node".into(),
+                    "a requant must directly follow a dense or conv node".into(),
                 ));
             }
             Op::Relu {} => {
                 return Err(unsupported(
                     node,
-                    "a relu must directly follow a dense node's requant".into(),
+                    "a relu must directly follow a dense or conv node's requant".into(),
                 ));
             }
         }
@@ -170,6 +158,135 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         .check_weights(&out.weights)
         .map_err(ModelError::Core)?;
     Ok(out)
+}
+
+/// The spec (requantisation still unset) and weights of a dense or conv node.
+fn linear_block(
+    node: &Node,
+    in_shape: &[usize],
+    tensors: &BTreeMap<String, Tensor>,
+) -> (DenseSpec, DenseWeights) {
+    let (Op::Dense { weight, bias } | Op::Conv { weight, bias, .. }) = &node.op else {
+        unreachable!("called for dense and conv nodes only")
+    };
+    let w = &tensors[weight];
+    let rows = w.shape()[0];
+    let bias = match bias {
+        Some(b) => tensors[b].data().to_vec(),
+        None => vec![0; rows],
+    };
+    let (out_dim, kind) = match &node.op {
+        Op::Conv { strides, pads, .. } => {
+            let [c, h, wd] = image(in_shape).expect("validated: an image input");
+            let g = ConvGeom {
+                in_channels: c,
+                in_hw: [h, wd],
+                out_channels: rows,
+                kernel: [w.shape()[2], w.shape()[3]],
+                stride: *strides,
+                pads: *pads,
+            };
+            (rows * g.out_hw()[0] * g.out_hw()[1], LayerKind::Conv(g))
+        }
+        _ => (rows, LayerKind::Dense),
+    };
+    let spec = DenseSpec {
+        name: node.name.clone(),
+        in_dim: numel(in_shape),
+        out_dim,
+        mult: 1,
+        shift: 1,
+        relu: false,
+        kind,
+    };
+    let weights = DenseWeights {
+        weight: w.data().to_vec(),
+        bias,
+    };
+    (spec, weights)
+}
+
+/// Adds the block that starts at `nodes[0]` (dense or conv), its requant and optional relu;
+/// returns how many nodes it used and the chain's new current tensor.
+fn push_linear<'g>(
+    out: &mut Lowered,
+    nodes: &'g [Node],
+    mut spec: DenseSpec,
+    weights: DenseWeights,
+) -> Result<(usize, (&'g str, Source))> {
+    let node = &nodes[0];
+    let requant = nodes.get(1).filter(|n| matches!(n.op, Op::Requant { .. }));
+    let Some(requant) = requant else {
+        return Err(unsupported(
+            node,
+            format!(
+                "a {} node must be followed directly by its requant",
+                node.op.kind()
+            ),
+        ));
+    };
+    expect_input(requant, &node.output)?;
+    let relu = nodes.get(2).filter(|n| matches!(n.op, Op::Relu {}));
+    if let Some(r) = relu {
+        expect_input(r, &requant.output)?;
+    }
+    let Op::Requant { mult, shift } = requant.op else {
+        unreachable!("matched above")
+    };
+    // Validation checked 1..=2^24 and 1..=16, so these conversions are exact.
+    spec.mult = mult as u64;
+    spec.shift = shift as u32;
+    spec.relu = relu.is_some();
+    let l = push_block(out, node, spec, weights)?;
+    out.blocks.push(BlockNames {
+        node: node.name.clone(),
+        op: node.op.kind().into(),
+        acc: node.output.clone(),
+        requant: requant.name.clone(),
+        q: requant.output.clone(),
+    });
+    out.tensors.push((node.output.clone(), Source::Acc(l)));
+    out.tensors
+        .push((requant.output.clone(), Source::Requant(l)));
+    Ok(match relu {
+        Some(r) => {
+            out.tensors.push((r.output.clone(), Source::Act(l)));
+            (3, (&r.output, Source::Act(l)))
+        }
+        None => (2, (&requant.output, Source::Act(l))),
+    })
+}
+
+/// Appends a block after checking that the previous block stores its output the way this one
+/// reads it (channel by channel); returns the block's index.
+fn push_block(
+    out: &mut Lowered,
+    node: &Node,
+    spec: DenseSpec,
+    weights: DenseWeights,
+) -> Result<usize> {
+    let prev = out
+        .spec
+        .layers
+        .last()
+        .map(|l| l.out_shape())
+        .unwrap_or(ActShape::flat(out.spec.input_len));
+    if let (Some(want), false) = (spec.in_shape(), out.spec.layers.is_empty()) {
+        let same = (0..spec.in_dim).all(|i| want.slot(i) == prev.slot(i));
+        if !same {
+            return Err(unsupported(
+                node,
+                format!(
+                    "it reads {} channel(s) of {} values, but the previous block stores {} channel(s) \
+                     of {}; regrouping channels between blocks is not supported",
+                    want.channels, want.len, prev.channels, prev.len
+                ),
+            ));
+        }
+    }
+    out.spec.layers.push(spec);
+    out.weights.layers.push(weights);
+    Ok(out.spec.layers.len() - 1)
 }
 
 /// The chain rule: every node reads exactly the tensor the previous op wrote.
@@ -263,6 +380,7 @@ mod tests {
             ]
         );
         assert_eq!(l.blocks[1].requant, "/fc2/Gemm:requant");
+        assert_eq!(l.blocks[1].op, "dense");
         assert_eq!(l.num_values(), 12 + 3 + 6 + 2);
     }
 

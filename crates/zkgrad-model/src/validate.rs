@@ -1,12 +1,13 @@
 //! The validator of a parsed IR graph and its constant tensors.
 //!
-//! One pass over the nodes in order, tracking the length of every tensor defined so far, that
+//! One pass over the nodes in order, tracking the shape of every tensor defined so far, that
 //! collects every problem it finds (rather than stopping at the first) into one
 //! [`ModelError::Invalid`]. What it checks: unique node and tensor names, inputs defined before
 //! use, each op's arity and attributes (requant multiplier and shift in the provable range),
 //! constant tensors present with the right shapes and within the i32 range, reshapes that keep
-//! the element count, the dense → requant → optional relu placement that the proof system needs, and
-//! that the graph output is produced with its declared size.
+//! the element count, conv and maxpool geometry (an image input, strides ≥ 1, a kernel that fits
+//! the padded input), the dense or conv → requant → optional relu placement that the proof system
+//! needs, and that the graph output is produced with its declared size.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -17,6 +18,14 @@ use crate::ir::{Graph, Node, Op, Tensor, numel};
 
 /// Checks the graph against its tensors; every problem found is in the returned error.
 pub fn validate(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
+    shapes(graph, tensors).map(|_| ())
+}
+
+/// Validates, then returns the shape of every tensor of the graph (the input included).
+pub(crate) fn shapes(
+    graph: &Graph,
+    tensors: &BTreeMap<String, Tensor>,
+) -> Result<HashMap<String, Vec<usize>>> {
     let mut v = Validator {
         graph,
         tensors,
@@ -24,13 +33,26 @@ pub fn validate(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<()>
         defined: HashMap::new(),
     };
     v.run();
-    ModelError::collect(v.problems)
+    ModelError::collect(v.problems)?;
+    Ok(v.defined
+        .into_iter()
+        .filter_map(|(name, d)| Some((name.to_string(), d.shape?)))
+        .collect())
 }
 
-/// Where a tensor comes from: its length (`None` once an earlier problem made it unknown) and the
+/// `[C, H, W]` of an image shape `[1, C, H, W]` or `[C, H, W]` without empty dimensions.
+pub(crate) fn image(shape: &[usize]) -> Option<[usize; 3]> {
+    let chw = match shape {
+        [1, c, h, w] | [c, h, w] => [*c, *h, *w],
+        _ => return None,
+    };
+    chw.iter().all(|&d| d > 0).then_some(chw)
+}
+
+/// Where a tensor comes from: its shape (`None` once an earlier problem made it unknown) and the
 /// index of the node that writes it (`None` for the graph input).
 struct Defined {
-    len: Option<usize>,
+    shape: Option<Vec<usize>>,
     producer: Option<usize>,
 }
 
@@ -55,7 +77,7 @@ impl<'a> Validator<'a> {
         self.defined.insert(
             &g.input.name,
             Defined {
-                len: Some(g.input.numel()),
+                shape: Some(g.input.shape.clone()),
                 producer: None,
             },
         );
@@ -67,7 +89,7 @@ impl<'a> Validator<'a> {
                     op: kind(node),
                 });
             }
-            let out_len = self.check_node(node);
+            let out_shape = self.check_node(i, node);
             if self.defined.contains_key(node.output.as_str()) {
                 self.problems.push(ModelError::DuplicateTensor {
                     node: node.name.clone(),
@@ -78,7 +100,7 @@ impl<'a> Validator<'a> {
                 self.defined.insert(
                     &node.output,
                     Defined {
-                        len: out_len,
+                        shape: out_shape,
                         producer: Some(i),
                     },
                 );
@@ -87,16 +109,42 @@ impl<'a> Validator<'a> {
         self.check_output();
     }
 
-    /// Checks one node; returns the length of its output when it is known.
-    fn check_node(&mut self, node: &'a Node) -> Option<usize> {
-        let in_len = self.input_len(node);
+    /// Checks node `i`; returns the shape of its output when it is known.
+    fn check_node(&mut self, i: usize, node: &'a Node) -> Option<Vec<usize>> {
+        let in_shape = self.input_shape(node);
+        let in_len = in_shape.as_deref().map(numel);
         match &node.op {
             Op::Dense { weight, bias } => {
                 let out = self.check_weight(node, weight, in_len);
                 if let (Some(b), Some(out)) = (bias, out) {
                     self.check_bias(node, b, out);
                 }
-                out
+                Some(vec![1, out?])
+            }
+            Op::Conv {
+                weight,
+                bias,
+                strides,
+                pads,
+            } => {
+                let chw = self.check_image(node, in_shape.as_deref());
+                let strides_ok = self.check_strides(node, strides);
+                self.check_requant_follows(i, node);
+                let [c_out, kh, kw] = self.check_conv_weight(node, weight, chw.map(|d| d[0]))?;
+                if let Some(b) = bias {
+                    self.check_bias(node, b, c_out);
+                }
+                let [_, h, w] = chw?;
+                let padded = [h + pads[0] + pads[2], w + pads[1] + pads[3]];
+                let [ho, wo] = self.check_window(node, [kh, kw], padded, *strides, strides_ok)?;
+                Some(vec![1, c_out, ho, wo])
+            }
+            Op::MaxPool { kernel, strides } => {
+                let chw = self.check_image(node, in_shape.as_deref());
+                let strides_ok = self.check_strides(node, strides);
+                let [c, h, w] = chw?;
+                let [ho, wo] = self.check_window(node, *kernel, [h, w], *strides, strides_ok)?;
+                Some(vec![1, c, ho, wo])
             }
             Op::Requant { mult, shift } => {
                 // The remainder is range-checked in the 2^act_bits table, so shift ≤ act_bits.
@@ -117,12 +165,12 @@ impl<'a> Validator<'a> {
                         max: MAX_MULT as i64,
                     });
                 }
-                self.check_placement(node, "dense");
-                in_len
+                self.check_placement(node, &["dense", "conv"]);
+                in_shape
             }
             Op::Relu {} => {
-                self.check_placement(node, "requant");
-                in_len
+                self.check_placement(node, &["requant"]);
+                in_shape
             }
             Op::Reshape { shape } => {
                 let n = numel(shape);
@@ -136,13 +184,13 @@ impl<'a> Validator<'a> {
                     }),
                     _ => {}
                 }
-                Some(n)
+                Some(shape.clone())
             }
         }
     }
 
-    /// Checks the arity (every op is unary) and that the input is defined; returns its length.
-    fn input_len(&mut self, node: &Node) -> Option<usize> {
+    /// Checks the arity (every op is unary) and that the input is defined; returns its shape.
+    fn input_shape(&mut self, node: &Node) -> Option<Vec<usize>> {
         if node.inputs.len() != 1 {
             self.problems.push(ModelError::Arity {
                 node: node.name.clone(),
@@ -153,7 +201,7 @@ impl<'a> Validator<'a> {
             return None;
         }
         match self.defined.get(node.inputs[0].as_str()) {
-            Some(d) => d.len,
+            Some(d) => d.shape.clone(),
             None => {
                 self.problems.push(ModelError::DanglingInput {
                     node: node.name.clone(),
@@ -185,6 +233,31 @@ impl<'a> Validator<'a> {
         Some(shape[0])
     }
 
+    /// Checks a conv weight `[C_out, C_in, kh, kw]`; returns `[C_out, kh, kw]` when usable.
+    fn check_conv_weight(
+        &mut self,
+        node: &Node,
+        name: &str,
+        c_in: Option<usize>,
+    ) -> Option<[usize; 3]> {
+        let t = self.constant(node, name)?;
+        let shape = t.shape();
+        let c_text = c_in.map_or("C_in".to_string(), |n| n.to_string());
+        let ok = shape.len() == 4 && shape[0] > 0 && c_in.is_none_or(|n| shape[1] == n);
+        if !ok {
+            self.problems.push(ModelError::TensorShape {
+                node: node.name.clone(),
+                op: kind(node),
+                tensor: name.into(),
+                expected: format!("[C_out, {c_text}, kh, kw] with C_out ≥ 1 (ONNX Conv layout)"),
+                got: shape.to_vec(),
+            });
+            return None;
+        }
+        self.check_i32(node, name, t);
+        Some([shape[0], shape[2], shape[3]])
+    }
+
     fn check_bias(&mut self, node: &Node, name: &str, out: usize) {
         let Some(t) = self.constant(node, name) else {
             return;
@@ -200,6 +273,69 @@ impl<'a> Validator<'a> {
             return;
         }
         self.check_i32(node, name, t);
+    }
+
+    /// The input of a conv or maxpool must be an image; returns `[C, H, W]`.
+    fn check_image(&mut self, node: &Node, shape: Option<&[usize]>) -> Option<[usize; 3]> {
+        let shape = shape?;
+        let chw = image(shape);
+        if chw.is_none() {
+            self.problems.push(ModelError::ImageShape {
+                node: node.name.clone(),
+                op: kind(node),
+                input: node.inputs[0].clone(),
+                got: shape.to_vec(),
+            });
+        }
+        chw
+    }
+
+    fn check_strides(&mut self, node: &Node, strides: &[usize; 2]) -> bool {
+        let ok = strides.iter().all(|&s| s > 0);
+        if !ok {
+            self.problems.push(ModelError::Stride {
+                node: node.name.clone(),
+                op: kind(node),
+                got: strides.to_vec(),
+            });
+        }
+        ok
+    }
+
+    /// Checks that the window fits the (padded) input; returns the output height and width.
+    fn check_window(
+        &mut self,
+        node: &Node,
+        kernel: [usize; 2],
+        input: [usize; 2],
+        strides: [usize; 2],
+        strides_ok: bool,
+    ) -> Option<[usize; 2]> {
+        if (0..2).any(|i| kernel[i] == 0 || kernel[i] > input[i]) {
+            self.problems.push(ModelError::KernelSize {
+                node: node.name.clone(),
+                op: kind(node),
+                kernel: kernel.to_vec(),
+                input: input.to_vec(),
+            });
+            return None;
+        }
+        strides_ok.then(|| [0, 1].map(|i| (input[i] - kernel[i]) / strides[i] + 1))
+    }
+
+    /// Node `i` (a conv) must be followed by a requant reading its accumulator.
+    fn check_requant_follows(&mut self, i: usize, node: &Node) {
+        let next = self.graph.nodes.get(i + 1);
+        let ok = next.is_some_and(|n| {
+            matches!(n.op, Op::Requant { .. }) && n.inputs.first() == Some(&node.output)
+        });
+        if !ok {
+            self.problems.push(ModelError::MissingRequant {
+                node: node.name.clone(),
+                op: kind(node),
+                tensor: node.output.clone(),
+            });
+        }
     }
 
     fn constant(&mut self, node: &Node, name: &str) -> Option<&'a Tensor> {
@@ -231,8 +367,8 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// The node's input must be written by a node of op `required`.
-    fn check_placement(&mut self, node: &Node, required: &str) {
+    /// The node's input must be written by a node of one of the ops `required`.
+    fn check_placement(&mut self, node: &Node, required: &[&str]) {
         let Some(input) = node.inputs.first() else {
             return;
         };
@@ -240,14 +376,14 @@ impl<'a> Validator<'a> {
             return;
         };
         let found = match d.producer.map(|i| &self.graph.nodes[i]) {
-            Some(p) if p.op.kind() == required => return,
+            Some(p) if required.contains(&p.op.kind()) => return,
             Some(p) => format!("node '{}' ({})", p.name, p.op.kind()),
             None => "the graph input".to_string(),
         };
         self.problems.push(ModelError::Placement {
             node: node.name.clone(),
             op: kind(node),
-            required: required.into(),
+            required: required.join(" or "),
             input: input.clone(),
             found,
         });
@@ -258,9 +394,9 @@ impl<'a> Validator<'a> {
         match self.defined.get(out.name.as_str()) {
             Some(Defined {
                 producer: Some(_),
-                len,
+                shape,
             }) => {
-                if let Some(len) = *len
+                if let Some(len) = shape.as_deref().map(numel)
                     && len != out.numel()
                 {
                     self.problems.push(ModelError::DeclaredShape {
@@ -413,7 +549,7 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "node '/fc1/Gemm:requant' (requant): must directly follow a dense node, but its input 'input' comes from the graph input",
+                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv node, but its input 'input' comes from the graph input",
                 // The requant now carries the input's 4 values, so the reshape to 3 is wrong too.
                 "node '/flatten' (reshape): shape [1, 3] has 3 elements but the input 'h1' has 4",
             ]
