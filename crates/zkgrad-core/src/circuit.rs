@@ -406,14 +406,6 @@ impl CircuitSpec {
     }
 }
 
-/// Temporary guard while convolution and pooling blocks have no proof yet.
-pub fn require_dense(spec: &CircuitSpec) -> Result<()> {
-    match spec.layers.iter().find(|l| l.kind != LayerKind::Dense) {
-        Some(l) => Err(ProofError::Circuit(format!("block '{}': convolution and pooling blocks cannot be proved yet", l.name))),
-        None => Ok(()),
-    }
-}
-
 fn check_range(name: &str, what: &str, v: &[i64], bits: u32) -> Result<()> {
     let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
     if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !(lo..=hi).contains(*x)) {

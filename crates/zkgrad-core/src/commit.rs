@@ -4,11 +4,12 @@
 //! and the weights.
 //!
 //! Packing: block l contributes W_l (index out·2^k_in + in, so the input index is the low
-//! variables) and b_l, each padded with zeros to a power of two.
+//! variables; a dense block's input index follows its input's stored layout) and b_l, each
+//! padded with zeros to a power of two. Pooling blocks contribute two empty 1-entry columns.
 
 use serde::{Deserialize, Serialize};
 
-use crate::circuit::{CircuitSpec, Weights};
+use crate::circuit::{CircuitSpec, LayerKind, Weights};
 use crate::error::Result;
 use crate::field::F;
 use crate::layout::{Layout, padded_column};
@@ -46,13 +47,22 @@ pub fn weight_columns(l: usize) -> (usize, usize) {
     (2 * l, 2 * l + 1)
 }
 
+/// log2 of the padded weight matrix's column and row counts for block l. A dense block's
+/// columns follow its input's stored layout (see [`crate::circuit::ActShape`]); pooling has none.
+pub fn weight_logs(spec: &CircuitSpec, l: usize) -> (usize, usize) {
+    let layer = &spec.layers[l];
+    let (rows, cols) = layer.weight_dims();
+    match layer.kind {
+        LayerKind::Dense => (spec.layer_input_shape(l).log_size(), log2_ceil(rows)),
+        _ => (log2_ceil(cols), log2_ceil(rows)),
+    }
+}
+
 /// The weight layout the verifier derives from the public circuit.
 pub fn weight_layout(spec: &CircuitSpec) -> Layout {
-    let logs: Vec<usize> = spec
-        .layers
-        .iter()
+    let logs: Vec<usize> = (0..spec.layers.len())
         .flat_map(|l| {
-            let (ki, ko) = (log2_ceil(l.in_dim), log2_ceil(l.out_dim));
+            let (ki, ko) = weight_logs(spec, l);
             [ki + ko, ko]
         })
         .collect();
@@ -63,12 +73,17 @@ pub fn weight_layout(spec: &CircuitSpec) -> Layout {
 pub fn pack_weights(spec: &CircuitSpec, w: &Weights) -> Vec<F> {
     let layout = weight_layout(spec);
     let mut cols = Vec::with_capacity(2 * spec.layers.len());
-    for (l, lw) in spec.layers.iter().zip(&w.layers) {
-        let (ki, ko) = (log2_ceil(l.in_dim), log2_ceil(l.out_dim));
+    for (l, (layer, lw)) in spec.layers.iter().zip(&w.layers).enumerate() {
+        let (ki, ko) = weight_logs(spec, l);
+        let (_, n_cols) = layer.weight_dims();
+        let shape = spec.layer_input_shape(l);
+        let slot = |i: usize| if layer.kind == LayerKind::Dense { shape.slot(i) } else { i };
         let mut wcol = vec![crate::field::from_i64(0); 1 << (ki + ko)];
-        for (o, row) in lw.weight.chunks_exact(l.in_dim).enumerate() {
-            for (i, &v) in row.iter().enumerate() {
-                wcol[(o << ki) + i] = crate::field::from_i64(v);
+        if n_cols > 0 {
+            for (o, row) in lw.weight.chunks_exact(n_cols).enumerate() {
+                for (i, &v) in row.iter().enumerate() {
+                    wcol[(o << ki) + slot(i)] = crate::field::from_i64(v);
+                }
             }
         }
         cols.push(wcol);

@@ -4,6 +4,7 @@
 //! (dense products, requantisation, lookups), proved with sumchecks, LogUp-GKR lookups and a
 //! multilinear polynomial commitment (WHIR over Goldilocks).
 
+mod block;
 pub mod circuit;
 pub mod commit;
 pub mod error;

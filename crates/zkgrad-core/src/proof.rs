@@ -12,21 +12,55 @@ use crate::sumcheck::SumcheckProof;
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
 /// Current format version.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
 const MAX_PROOF_BYTES: usize = 64 << 20;
 
-/// The messages proving one dense block.
+/// The requantisation and matrix-product messages of a dense or convolution block.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct BlockProof {
+pub struct LinearProof {
     /// q̃(r) and t̃(r) at the block's output point r.
     pub q_t: [EF; 2],
-    /// b̃(r).
+    /// b̃ at the output point's row (channel) variables.
     pub bias: EF,
-    /// Sumcheck for Σ_j W̃(r, j)·ã(j).
+    /// Sumcheck for Σ_j W̃(r, j)·x̃(j) (x = the input, or its patches for a convolution).
     pub sumcheck: SumcheckProof,
-    /// W̃(r, ρ) and ã(ρ) at the sumcheck point ρ.
+    /// W̃(r, ρ) and x̃(ρ) at the sumcheck point ρ.
     pub w_a: [EF; 2],
+}
+
+/// Reduces a claim on values gathered from the input (patches, pooling windows) to one claim
+/// on the input column: Σ_i M(i)·ã(i) with the public selector M.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct WiringProof {
+    /// The sumcheck over the input column's variables.
+    pub sumcheck: SumcheckProof,
+    /// ã at the sumcheck point.
+    pub input_eval: EF,
+}
+
+/// The messages proving one max-pooling block.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PoolProof {
+    /// Each gathered column g_u at the random link point.
+    pub gathered: Vec<EF>,
+    /// Links the gathered columns to the input.
+    pub wiring: WiringProof,
+    /// Sumcheck for Σ eq(τ, x)·Π_u (a(x) − g_u(x)) = 0 (some window element is the maximum).
+    pub product: SumcheckProof,
+    /// ã, then every g̃_u, at the product sumcheck's point.
+    pub evals: Vec<EF>,
+}
+
+/// The messages proving one block.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum BlockProof {
+    /// A dense block.
+    Dense(LinearProof),
+    /// A convolution: the product over patches, then the patches' link to the input.
+    Conv(LinearProof, WiringProof),
+    /// A max pooling.
+    Pool(PoolProof),
 }
 
 /// A lookup's fraction tree and the committed column values at its leaf point.
@@ -47,7 +81,7 @@ pub struct Proof {
     pub witness_commitment: Commitment,
     /// Witness lookups, then one per table (multiplicities), in plan order.
     pub lookups: Vec<LookupProof>,
-    /// Dense blocks from the last to the first.
+    /// Blocks from the last to the first.
     pub blocks: Vec<BlockProof>,
     /// Opening of the witness polynomial at every claimed point.
     pub witness_opening: OpeningProof,

@@ -7,15 +7,15 @@
 use p3_field::PrimeCharacteristicRing;
 use p3_maybe_rayon::prelude::*;
 
-use crate::circuit::{CircuitSpec, Weights, forward};
-use crate::commit::{HIDING, commit_with_data, weight_columns, weight_layout};
+use crate::block::{self, ProverCtx};
+use crate::circuit::{CircuitSpec, LayerKind, Weights, forward};
+use crate::commit::{HIDING, commit_with_data, weight_layout};
 use crate::error::Result;
-use crate::field::{EF, F, from_i64};
+use crate::field::{EF, F};
 use crate::logup;
-use crate::mle::{eq_table, evaluate_base, evaluate_i64_padded, log2_ceil};
+use crate::mle::evaluate_base;
 use crate::pcs::Pcs;
 use crate::proof::{BlockProof, LookupProof, Proof};
-use crate::sumcheck;
 use crate::transcript::Transcript;
 use crate::witness::{LookupValue, WitnessPlan};
 
@@ -52,42 +52,14 @@ pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batc
     tr
 }
 
-/// Σ_n eq(r_n, n)·col[n·2^log_feat + ·]: a batched column folded at a batch point.
-pub(crate) fn fold_batch(col: &[F], log_feat: usize, eq_n: &[EF]) -> Vec<EF> {
-    let mut out = vec![EF::ZERO; 1 << log_feat];
-    for (row, &e) in col.chunks(1 << log_feat).zip(eq_n) {
-        out.iter_mut().zip(row).for_each(|(o, &v)| *o += e * v);
-    }
-    out
-}
-
 /// The value looked up at entry `i` (folded with γ for pairs).
 fn lookup_entry(v: LookupValue, cols: &[Vec<F>], i: usize, gamma: EF, offset: i64) -> EF {
     match v {
         LookupValue::Plain(c) => EF::from(cols[c][i]),
         LookupValue::Signed(c) => EF::from(cols[c][i] + F::from_u64(offset as u64)),
         LookupValue::Pair(q, a) => EF::from(cols[q][i]) + gamma * cols[a][i],
+        LookupValue::Diff(a, g) => EF::from(cols[a][i] - cols[g][i]),
     }
-}
-
-/// Σ_o eq(r, o)·W[o][·], padded to 2^k_in: the weight row folded at the output point.
-fn fold_rows(weight: &[i64], in_dim: usize, eq_r: &[EF], log_in: usize) -> Vec<EF> {
-    let zero = || vec![EF::ZERO; 1 << log_in];
-    weight
-        .par_chunks(in_dim)
-        .zip(eq_r.par_iter())
-        .fold(zero, |mut acc, (row, &e)| {
-            for (a, &w) in acc.iter_mut().zip(row) {
-                if w != 0 {
-                    *a += e * from_i64(w);
-                }
-            }
-            acc
-        })
-        .reduce(zero, |mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += *y);
-            a
-        })
 }
 
 /// A hook that edits the witness columns before they are committed (tests of soundness only).
@@ -136,7 +108,6 @@ fn prove_inner(
     tamper: Option<WitnessTamper>,
 ) -> Result<Proof> {
     spec.validate()?;
-    crate::circuit::require_dense(spec)?;
     spec.check_weights(w)?;
     let mut sw = Stopwatch::new();
     let traces = forward_batch(spec, w, inputs)?;
@@ -148,7 +119,7 @@ fn prove_inner(
     // Commit to the witness columns.
     let plan = WitnessPlan::new(spec, inputs.len());
     let kb = plan.log_batch;
-    let mut cols = plan.columns(inputs, &traces);
+    let mut cols = plan.columns(spec, inputs, &traces);
     if let Some(t) = tamper {
         t(&plan, &mut cols);
     }
@@ -160,7 +131,6 @@ fn prove_inner(
     let gamma = tr.challenge("lookup-gamma");
 
     let mut wit_claims: Vec<Vec<EF>> = Vec::new();
-    let mut weight_claims: Vec<Vec<EF>> = Vec::new();
     let claim_col = |claims: &mut Vec<Vec<EF>>, c: usize, pt: &[EF]| claims.push(plan.layout.embed(c, pt));
 
     // Lookups: each witness column's fractions 1/(α − v), then each table's −m/(α − T).
@@ -187,38 +157,37 @@ fn prove_inner(
     }
 
     sw.lap("lookups");
+    let wlayout = weight_layout(spec);
+    let mut ctx = ProverCtx {
+        spec,
+        weights: w,
+        plan: &plan,
+        cols: &cols,
+        wlayout: &wlayout,
+        tr: &mut tr,
+        wit_points: wit_claims,
+        weight_points: Vec::new(),
+    };
     // The public output equals the last block's activations.
     let last = plan.blocks.last().expect("at least one block");
-    let r_out = tr.challenge_point("output-point", last.log_out + kb);
-    claim_col(&mut wit_claims, last.a, &r_out);
+    let r_out = ctx.tr.challenge_point("output-point", last.log_out + kb);
+    ctx.claim_col(last.a, &r_out);
 
-    // Dense blocks, from the output back to the input.
-    let wlayout = weight_layout(spec);
+    // Blocks, from the output back to the input.
     let mut blocks = Vec::with_capacity(spec.layers.len());
-    for (l, ((layer, lw), bc)) in spec.layers.iter().zip(&w.layers).zip(&plan.blocks).enumerate().rev() {
-        let r = tr.challenge_point("block-point", bc.log_out + kb);
-        let (r_o, r_n) = r.split_at(bc.log_out);
-        let q_t = [evaluate_base(&cols[bc.q], &r), evaluate_base(&cols[bc.t], &r)];
-        tr.absorb_ext("block-qt", &q_t);
-        let bias = evaluate_i64_padded(&lw.bias, r_o);
-        tr.absorb_ext("block-bias", &[bias]);
-        let log_in = log2_ceil(layer.in_dim);
-        let a_col = if l == 0 { plan.x } else { plan.blocks[l - 1].a };
-        let a_folded = fold_batch(&cols[a_col], log_in, &eq_table(r_n));
-        let w_r = fold_rows(&lw.weight, layer.in_dim, &eq_table(r_o), log_in);
-        let sc = sumcheck::prove(vec![w_r, a_folded], 2, |v| v[0] * v[1], "dense-sc", &mut tr);
-        let w_a = [sc.finals[0], sc.finals[1]];
-        tr.absorb_ext("block-wa", &w_a);
-        let (wc, bcol) = weight_columns(l);
-        weight_claims.push(wlayout.embed(wc, &[sc.point.as_slice(), r_o].concat()));
-        weight_claims.push(wlayout.embed(bcol, r_o));
-        claim_col(&mut wit_claims, a_col, &[sc.point.as_slice(), r_n].concat());
-        claim_col(&mut wit_claims, bc.q, &r);
-        claim_col(&mut wit_claims, bc.t, &r);
-        blocks.push(BlockProof { q_t, bias, sumcheck: sc.proof, w_a });
+    for l in (0..spec.layers.len()).rev() {
+        blocks.push(match spec.layers[l].kind {
+            LayerKind::Dense => BlockProof::Dense(block::dense::prove(&mut ctx, l)),
+            LayerKind::Conv(_) => {
+                let (lp, wp) = block::conv::prove(&mut ctx, l)?;
+                BlockProof::Conv(lp, wp)
+            }
+            LayerKind::MaxPool(_) => BlockProof::Pool(block::pool::prove(&mut ctx, l)?),
+        });
     }
+    let (wit_claims, weight_claims) = (ctx.wit_points, ctx.weight_points);
 
-    sw.lap("dense blocks");
+    sw.lap("blocks");
     let (_, witness_opening) = wit_pcs.open(wit_data, &wit_claims, &mut tr);
     sw.lap("witness opening");
     let weight_pcs = Pcs::new(wlayout.num_vars, HIDING);

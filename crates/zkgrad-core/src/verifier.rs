@@ -2,19 +2,19 @@
 //! every layer relation and both polynomial openings, and returns the verified output.
 //! It works from public data only and never panics on proof contents.
 
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::PrimeCharacteristicRing;
 
-use crate::circuit::CircuitSpec;
-use crate::commit::{HIDING, ModelCommitment, weight_columns, weight_layout};
+use crate::block::{self, VerifierCtx};
+use crate::circuit::{CircuitSpec, LayerKind};
+use crate::commit::{HIDING, ModelCommitment, weight_layout};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, EF_BITS};
 use crate::logup::{self, add_fractions, zero_fraction};
 use crate::layout::batched_column;
-use crate::mle::{evaluate_base, log2_ceil};
+use crate::mle::evaluate_base;
 use crate::pcs::Pcs;
-use crate::proof::Proof;
+use crate::proof::{BlockProof, Proof};
 use crate::prover::start_transcript;
-use crate::sumcheck;
 use crate::witness::WitnessPlan;
 
 /// Largest batch a proof may claim (bounds the verifier's work on hostile input).
@@ -27,7 +27,6 @@ fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
 /// Verifies a proof against the public circuit and model commitment; returns the verified output.
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
     spec.validate()?;
-    crate::circuit::require_dense(spec)?;
     let out_len = spec.output_len();
     let batch = proof.output.len() / out_len;
     if batch == 0 || batch > MAX_BATCH || !proof.output.len().is_multiple_of(out_len) {
@@ -48,7 +47,6 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     let gamma = tr.challenge("lookup-gamma");
 
     let mut wit_claims: Vec<(Vec<EF>, EF)> = Vec::new();
-    let mut weight_claims: Vec<(Vec<EF>, EF)> = Vec::new();
 
     // Lookups: every witness tree has numerators 1; each table tree has −m. Per table, the
     // fractions must sum to zero.
@@ -87,36 +85,23 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     // The public output is the last block's committed activations.
     let last = plan.blocks.last().expect("validated: at least one block");
     let r_out = tr.challenge_point("output-point", last.log_out + kb);
-    let rows: Vec<&[i64]> = proof.output.chunks(out_len).collect();
+    let out_shape = spec.layers.last().expect("validated").out_shape();
+    let rows: Vec<Vec<i64>> = proof.output.chunks(out_len).map(|r| out_shape.place(r, 0)).collect();
+    let rows: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
     let expected = evaluate_base(&batched_column(&rows, last.log_out, kb, 0), &r_out);
     wit_claims.push((plan.layout.embed(last.a, &r_out), expected));
 
-    // Dense blocks from the output back: z̃(r) from the requant relation, then the matmul sumcheck.
-    let half = EF::from_u64(plan.signed_offset as u64);
-    let full = EF::from_u64(1 << plan.table_bits);
-    for ((l, (layer, bc)), bp) in spec.layers.iter().zip(&plan.blocks).enumerate().rev().zip(&proof.blocks) {
-        let r = tr.challenge_point("block-point", bc.log_out + kb);
-        let (r_o, r_n) = r.split_at(bc.log_out);
-        tr.absorb_ext("block-qt", &bp.q_t);
-        tr.absorb_ext("block-bias", &[bp.bias]);
-        let [q, t] = bp.q_t;
-        let mb = EF::from_u64(layer.mult_scaled(spec.table_bits));
-        let z = (full * q + t - half) * mb.inverse();
-        let log_in = log2_ceil(layer.in_dim);
-        let (claim_point, final_claim) = sumcheck::verify(z - bp.bias, log_in, 2, &bp.sumcheck, "dense-sc", &mut tr)?;
-        let [w_eval, a_eval] = bp.w_a;
-        if w_eval * a_eval != final_claim {
-            return Err(ProofError::Layer(format!("block '{}': matmul sumcheck final check", layer.name)));
+    // Blocks from the output back.
+    let mut ctx = VerifierCtx { spec, plan: &plan, wlayout: &wlayout, tr: &mut tr, wit_claims, weight_claims: Vec::new() };
+    for (l, bp) in (0..spec.layers.len()).rev().zip(&proof.blocks) {
+        match (&spec.layers[l].kind, bp) {
+            (LayerKind::Dense, BlockProof::Dense(p)) => block::dense::verify(&mut ctx, l, p)?,
+            (LayerKind::Conv(_), BlockProof::Conv(lp, wp)) => block::conv::verify(&mut ctx, l, lp, wp)?,
+            (LayerKind::MaxPool(_), BlockProof::Pool(p)) => block::pool::verify(&mut ctx, l, p)?,
+            _ => return Err(ProofError::Layer(format!("block '{}': proof of the wrong kind", spec.layers[l].name))),
         }
-        tr.absorb_ext("block-wa", &bp.w_a);
-        let a_col = if l == 0 { plan.x } else { plan.blocks[l - 1].a };
-        let (wc, bcol) = weight_columns(l);
-        weight_claims.push((wlayout.embed(wc, &[claim_point.as_slice(), r_o].concat()), w_eval));
-        weight_claims.push((wlayout.embed(bcol, r_o), bp.bias));
-        wit_claims.push((plan.layout.embed(a_col, &[claim_point.as_slice(), r_n].concat()), a_eval));
-        wit_claims.push((plan.layout.embed(bc.q, &r), q));
-        wit_claims.push((plan.layout.embed(bc.t, &r), t));
     }
+    let (wit_claims, weight_claims) = (ctx.wit_claims, ctx.weight_claims);
 
     let open = |pcs: &Pcs, c, claims: &[(Vec<EF>, EF)], proof, tr: &mut _| {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.iter().cloned().unzip();
@@ -139,8 +124,20 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
         events += tree(lk.log_len) + (1u64 << plan.table_bits) as f64;
     }
     events += plan.tables.len() as f64 * tree(plan.table_bits);
-    for (layer, bc) in spec.layers.iter().zip(&plan.blocks) {
-        events += 2.0 * log2_ceil(layer.in_dim) as f64 + 2.0 * (bc.log_out + plan.log_batch) as f64;
+    for (l, (layer, bc)) in spec.layers.iter().zip(&plan.blocks).enumerate() {
+        let (k_in, k_out) = (crate::commit::weight_logs(spec, l).0 as f64, (bc.log_out + plan.log_batch) as f64);
+        let k_wire = spec.layer_input_shape(l).log_size() as f64;
+        events += match &layer.kind {
+            // Random output point, matrix-product sumcheck (degree 2).
+            LayerKind::Dense => 2.0 * k_in + 2.0 * k_out,
+            // ... plus the wiring sumcheck.
+            LayerKind::Conv(_) => 2.0 * k_in + 2.0 * k_out + 2.0 * k_wire,
+            // Link point with λ batching, wiring, product sumcheck of degree U+1.
+            LayerKind::MaxPool(g) => {
+                let u = g.window() as f64;
+                (u + 2.0 * k_wire) + (u + 1.0) * k_out + 2.0 * k_out
+            }
+        };
     }
     let algebraic = EF_BITS - events.log2();
     let pcs = Pcs::new(plan.layout.num_vars, HIDING)

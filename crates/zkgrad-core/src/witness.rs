@@ -4,22 +4,23 @@
 
 use p3_field::PrimeCharacteristicRing;
 
-use crate::circuit::{BlockTrace, CircuitSpec};
+use crate::circuit::{ActShape, BlockTrace, CircuitSpec, LayerKind};
 use crate::field::{EF, F};
 use crate::layout::{Layout, batched_column};
-use crate::mle::log2_ceil;
 use crate::tables::Table;
 
-/// Column indices of one dense block.
+/// Column indices of one block.
 #[derive(Clone, Debug)]
 pub struct BlockColumns {
-    /// Requantised values q.
+    /// Requantised values q (pooling: the maxima, = `a`).
     pub q: usize,
-    /// Scaled remainders t.
-    pub t: usize,
+    /// Scaled remainders t (none for pooling).
+    pub t: Option<usize>,
     /// Output activations (equal to `q` when there is no ReLU).
     pub a: usize,
-    /// log2 of the padded output length.
+    /// Pooling: the input value at each window element, one column per element.
+    pub gathered: Vec<usize>,
+    /// log2 of the padded output column (channels and positions, no batch).
     pub log_out: usize,
 }
 
@@ -32,6 +33,8 @@ pub enum LookupValue {
     Signed(usize),
     /// q + γ·a (an (input, output) pair).
     Pair(usize, usize),
+    /// a − g (a non-negative difference).
+    Diff(usize, usize),
 }
 
 impl LookupValue {
@@ -39,7 +42,7 @@ impl LookupValue {
     pub fn columns(self) -> Vec<usize> {
         match self {
             LookupValue::Plain(c) | LookupValue::Signed(c) => vec![c],
-            LookupValue::Pair(q, a) => vec![q, a],
+            LookupValue::Pair(q, a) | LookupValue::Diff(q, a) => vec![q, a],
         }
     }
 
@@ -49,6 +52,7 @@ impl LookupValue {
             LookupValue::Plain(_) => evals[0],
             LookupValue::Signed(_) => evals[0] + EF::from_u64(signed_offset as u64),
             LookupValue::Pair(..) => evals[0] + gamma * evals[1],
+            LookupValue::Diff(..) => evals[0] - evals[1],
         }
     }
 }
@@ -71,8 +75,10 @@ pub struct WitnessPlan {
     pub layout: Layout,
     /// Input column.
     pub x: usize,
-    /// log2 of the padded input length.
+    /// log2 of the padded input column.
     pub log_in: usize,
+    /// How the input is stored.
+    pub input_shape: ActShape,
     /// log2 of the padded batch size (the batch index is the high variables of every column).
     pub log_batch: usize,
     /// One entry per dense block.
@@ -90,20 +96,31 @@ pub struct WitnessPlan {
 impl WitnessPlan {
     /// Derives the plan from the public circuit and the batch size.
     pub fn new(spec: &CircuitSpec, batch: usize) -> Self {
-        let log_batch = log2_ceil(batch);
+        let log_batch = crate::mle::log2_ceil(batch);
         let mut logs = Vec::new();
         let col = |logs: &mut Vec<usize>, k: usize| {
             logs.push(k + log_batch);
             logs.len() - 1
         };
-        let log_in = log2_ceil(spec.input_len);
+        let input_shape = spec.input_shape();
+        let log_in = input_shape.log_size();
         let x = col(&mut logs, log_in);
         let bits = spec.table_bits as usize;
         let mut lookups = vec![Lookup { table: Table::Range, value: LookupValue::Signed(x), log_len: log_in + log_batch }];
         let mut blocks = Vec::new();
         for l in &spec.layers {
-            let log_out = log2_ceil(l.out_dim);
+            let log_out = l.out_shape().log_size();
             let log_len = log_out + log_batch;
+            if let LayerKind::MaxPool(g) = &l.kind {
+                // a − g_u ≥ 0 for every window element u (and, checked by a sumcheck, one is 0).
+                let a = col(&mut logs, log_out);
+                let gathered: Vec<usize> = (0..g.window()).map(|_| col(&mut logs, log_out)).collect();
+                for &gu in &gathered {
+                    lookups.push(Lookup { table: Table::Range, value: LookupValue::Diff(a, gu), log_len });
+                }
+                blocks.push(BlockColumns { q: a, t: None, a, gathered, log_out });
+                continue;
+            }
             let q = col(&mut logs, log_out);
             let t = col(&mut logs, log_out);
             let a = if l.relu { col(&mut logs, log_out) } else { q };
@@ -113,7 +130,7 @@ impl WitnessPlan {
             } else {
                 Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len }
             });
-            blocks.push(BlockColumns { q, t, a, log_out });
+            blocks.push(BlockColumns { q, t: Some(t), a, gathered: Vec::new(), log_out });
         }
         // Table multiplicity columns do not grow with the batch.
         let table_col = |logs: &mut Vec<usize>| {
@@ -125,24 +142,58 @@ impl WitnessPlan {
             tables.push((Table::Relu, table_col(&mut logs)));
         }
         let signed_offset = spec.signed_offset();
-        Self { layout: Layout::new(&logs), x, log_in, log_batch, blocks, lookups, tables, table_bits: bits, signed_offset }
+        Self {
+            layout: Layout::new(&logs),
+            x,
+            log_in,
+            input_shape,
+            log_batch,
+            blocks,
+            lookups,
+            tables,
+            table_bits: bits,
+            signed_offset,
+        }
     }
 
     /// Builds every column (padded) from the inputs and their forward-pass traces
     /// (`traces[n][l]` = block l of batch item n).
-    pub fn columns(&self, inputs: &[Vec<i64>], traces: &[Vec<BlockTrace>]) -> Vec<Vec<F>> {
+    pub fn columns(&self, spec: &CircuitSpec, inputs: &[Vec<i64>], traces: &[Vec<BlockTrace>]) -> Vec<Vec<F>> {
         let mut cols: Vec<Vec<F>> = vec![Vec::new(); self.layout.columns.len()];
         let kb = self.log_batch;
-        let rows: Vec<&[i64]> = inputs.iter().map(|v| v.as_slice()).collect();
-        cols[self.x] = batched_column(&rows, self.log_in, kb, 0);
-        for (l, b) in self.blocks.iter().enumerate() {
+        // Each batch item's vector placed in its column layout; padding batch items repeat item 0.
+        let shaped = |shape: ActShape, rows: Vec<&[i64]>, pad: i64| {
+            let placed: Vec<Vec<i64>> = rows.iter().map(|r| shape.place(r, pad)).collect();
+            let refs: Vec<&[i64]> = placed.iter().map(|v| v.as_slice()).collect();
+            batched_column(&refs, shape.log_size(), kb, pad)
+        };
+        cols[self.x] = shaped(self.input_shape, inputs.iter().map(|v| v.as_slice()).collect(), 0);
+        for (l, (b, layer)) in self.blocks.iter().zip(&spec.layers).enumerate() {
             let field = |f: fn(&BlockTrace) -> &Vec<i64>| traces.iter().map(|t| f(&t[l]).as_slice()).collect::<Vec<_>>();
-            // Padding rows have z = 0, so q = 0, t = 2^(b−1) and a = 0 keep every relation true;
-            // padding batch items repeat item 0.
-            cols[b.q] = batched_column(&field(|t| &t.q), b.log_out, kb, 0);
-            cols[b.t] = batched_column(&field(|t| &t.t), b.log_out, kb, self.signed_offset);
+            let out = layer.out_shape();
+            if let LayerKind::MaxPool(g) = &layer.kind {
+                cols[b.a] = shaped(out, field(|t| &t.a), 0);
+                let prev: Vec<&[i64]> = match l {
+                    0 => inputs.iter().map(|v| v.as_slice()).collect(),
+                    _ => traces.iter().map(|t| t[l - 1].a.as_slice()).collect(),
+                };
+                let positions = out.len;
+                for (u, &gu) in b.gathered.iter().enumerate() {
+                    let rows: Vec<Vec<i64>> = prev
+                        .iter()
+                        .map(|a| (0..g.channels).flat_map(|ch| (0..positions).map(move |p| a[g.source(ch, u, p)])).collect())
+                        .collect();
+                    cols[gu] = shaped(out, rows.iter().map(|v| v.as_slice()).collect(), 0);
+                }
+                continue;
+            }
+            // Padding rows have z = 0, so q = 0, t = 2^(b−1) and a = 0 keep every relation true.
+            cols[b.q] = shaped(out, field(|t| &t.q), 0);
+            if let Some(t) = b.t {
+                cols[t] = shaped(out, field(|t| &t.t), self.signed_offset);
+            }
             if b.a != b.q {
-                cols[b.a] = batched_column(&field(|t| &t.a), b.log_out, kb, 0);
+                cols[b.a] = shaped(out, field(|t| &t.a), 0);
             }
         }
         self.refresh_multiplicities(&mut cols);
@@ -165,6 +216,10 @@ impl WitnessPlan {
                 let j = match lk.value {
                     LookupValue::Plain(c) => idx(c, i, 0),
                     LookupValue::Signed(c) | LookupValue::Pair(c, _) => idx(c, i, self.signed_offset),
+                    LookupValue::Diff(a, g) => {
+                        let d = crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i]);
+                        usize::try_from(d).unwrap_or(usize::MAX)
+                    }
                 };
                 // Out-of-range values cannot come from `circuit::forward`; skipping them
                 // leaves the lookup unbalanced, so a bad witness fails verification.

@@ -98,7 +98,7 @@ fn assert_rejected_with(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &
 
 #[test]
 fn wrong_remainder_is_rejected() {
-    assert_rejected_with(&|p, c| c[p.blocks[0].t][1] += F::ONE, "remainder + 1");
+    assert_rejected_with(&|p, c| c[p.blocks[0].t.unwrap()][1] += F::ONE, "remainder + 1");
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn wrong_requant_value_with_consistent_remainder_is_rejected() {
         &|p, c| {
             let b = &p.blocks[0];
             c[b.q][0] += F::ONE;
-            c[b.t][0] -= F::from_u64(1 << 16);
+            c[b.t.unwrap()][0] -= F::from_u64(1 << 16);
             c[b.a][0] = c[b.q][0];
         },
         "shifted requant",
