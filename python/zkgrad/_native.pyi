@@ -116,8 +116,9 @@ class NativeModel:
     def num_params(self) -> int:
         """Number of weight and bias values in the IR (an absent bias counts nothing)."""
 
-    def layers(self) -> list[tuple[str, int, int, bool]]:
-        """The circuit's dense blocks in execution order: ``(name, in_dim, out_dim, relu)``."""
+    def layers(self) -> list[tuple[str, int, int, bool, str]]:
+        """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
+        kind one of ``"dense"``, ``"conv"``, ``"maxpool"``."""
 
     def __repr__(self) -> str: ...
 
@@ -158,8 +159,9 @@ class NativeVerifyingKey:
     def soundness_bits(self) -> float:
         """Soundness of a proof for this circuit, in bits."""
 
-    def layers(self) -> list[tuple[str, int, int, bool]]:
-        """The circuit's dense blocks in execution order: ``(name, in_dim, out_dim, relu)``."""
+    def layers(self) -> list[tuple[str, int, int, bool, str]]:
+        """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
+        kind one of ``"dense"``, ``"conv"``, ``"maxpool"``."""
 
     def __repr__(self) -> str: ...
 

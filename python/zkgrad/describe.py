@@ -203,7 +203,7 @@ def _describe_key(file: Path) -> Description:
     from zkgrad.model import VerifyingKey
 
     key = VerifyingKey.load(file)
-    params = sum(i * o + o for _, i, o, _ in key.native.layers())  # biases padded with zeros
+    params = sum(i * o + o for _, i, o, _, _ in key.native.layers())  # biases padded with zeros
     return _describe_ir(file, "key", key.ir, key.native, params)
 
 
@@ -237,7 +237,7 @@ def _describe_ir(
         digest=native.digest(),
         circuit_digest=native.circuit_digest(),
         soundness_bits=native.soundness_bits(),
-        cost=estimate_cost(ir["input"]["shape"], native.layers(), table_bits),
+        cost=estimate_cost(ir["input"]["shape"], [row[:4] for row in native.layers()], table_bits),
     )
 
 

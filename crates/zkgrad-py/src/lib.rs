@@ -315,8 +315,8 @@ impl NativeModel {
         self.inner.num_params()
     }
 
-    /// The circuit's dense blocks: (name, in_dim, out_dim, relu) each, in execution order.
-    fn layers(&self) -> Vec<(String, usize, usize, bool)> {
+    /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.
+    fn layers(&self) -> Vec<LayerRow> {
         layer_dims(self.inner.spec())
     }
 
@@ -378,8 +378,8 @@ impl NativeVerifyingKey {
         guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec(), 1)))
     }
 
-    /// The circuit's dense blocks: (name, in_dim, out_dim, relu) each, in execution order.
-    fn layers(&self) -> Vec<(String, usize, usize, bool)> {
+    /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.
+    fn layers(&self) -> Vec<LayerRow> {
         layer_dims(self.inner.spec())
     }
 
@@ -398,10 +398,21 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<(String, usize, usize, bool)> {
+/// One block as Python sees it: (name, in_dim, out_dim, relu, kind).
+type LayerRow = (String, usize, usize, bool, &'static str);
+
+fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
+    use zkgrad_core::circuit::LayerKind;
     spec.layers
         .iter()
-        .map(|l| (l.name.clone(), l.in_dim, l.out_dim, l.relu))
+        .map(|l| {
+            let kind = match l.kind {
+                LayerKind::Dense => "dense",
+                LayerKind::Conv(_) => "conv",
+                LayerKind::MaxPool(_) => "maxpool",
+            };
+            (l.name.clone(), l.in_dim, l.out_dim, l.relu, kind)
+        })
         .collect()
 }
 
