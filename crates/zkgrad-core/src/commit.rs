@@ -106,3 +106,28 @@ pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Resu
     let (c, data) = pcs.commit(pack_weights(spec, w), seed);
     Ok((ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() }, data))
 }
+
+/// The weight commitment together with the data that opens it: built once (the encoding is
+/// most of the cost of a commitment), then reused by every proof.
+pub struct CommittedWeights {
+    /// The public commitment.
+    pub commitment: ModelCommitment,
+    data: ProverData,
+}
+
+impl CommittedWeights {
+    /// Commits to the weights; deterministic given the seed.
+    pub fn new(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<Self> {
+        let (commitment, data) = commit_with_data(spec, w, seed)?;
+        Ok(Self { commitment, data })
+    }
+
+    /// Prover data for one more opening: a copy, or a fresh commitment where the data cannot be
+    /// copied (hiding mode).
+    pub fn data_for_opening(&self, spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<ProverData> {
+        match self.data.try_clone() {
+            Some(d) => Ok(d),
+            None => Ok(commit_with_data(spec, w, seed)?.1),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use p3_maybe_rayon::prelude::*;
 
 use crate::block::{self, ProverCtx};
 use crate::circuit::{CircuitSpec, LayerKind, Weights, forward};
-use crate::commit::{HIDING, commit_with_data, weight_layout};
+use crate::commit::{CommittedWeights, HIDING, commit_with_data, weight_layout};
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::logup;
@@ -67,18 +67,23 @@ pub type WitnessTamper<'a> = &'a dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>);
 
 /// Proves one inference; `seed` is the weight-commitment seed chosen at compile time.
 pub fn prove(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64]) -> Result<Proof> {
-    prove_inner(spec, w, seed, &[input.to_vec()], None)
+    prove_inner(spec, w, seed, &[input.to_vec()], None, None)
 }
 
 /// Proves a batch of inferences in one proof (the batch is one more set of sumcheck variables).
 pub fn prove_batch(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>]) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None)
+    prove_inner(spec, w, seed, inputs, None, None)
+}
+
+/// Like [`prove_batch`], reusing a weight commitment made once (see [`CommittedWeights`]).
+pub fn prove_committed(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], cw: &CommittedWeights, inputs: &[Vec<i64>]) -> Result<Proof> {
+    prove_inner(spec, w, seed, inputs, None, Some(cw))
 }
 
 /// Like [`prove_batch`], but lets a test play a cheating prover by editing the witness.
 #[doc(hidden)]
 pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>], t: WitnessTamper) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, Some(t))
+    prove_inner(spec, w, seed, inputs, Some(t), None)
 }
 
 /// Runs the forward pass of every batch item, naming the item in errors.
@@ -106,12 +111,19 @@ fn prove_inner(
     seed: [u8; 32],
     inputs: &[Vec<i64>],
     tamper: Option<WitnessTamper>,
+    cached: Option<&CommittedWeights>,
 ) -> Result<Proof> {
     spec.validate()?;
     spec.check_weights(w)?;
     let mut sw = Stopwatch::new();
     let traces = forward_batch(spec, w, inputs)?;
-    let (mc, weight_data) = commit_with_data(spec, w, seed)?;
+    let (mc, weight_data) = match cached {
+        Some(cw) if cw.commitment.circuit != spec.digest() => {
+            return Err(crate::ProofError::Circuit("the cached weight commitment belongs to another circuit".into()));
+        }
+        Some(cw) => (cw.commitment.clone(), cw.data_for_opening(spec, w, seed)?),
+        None => commit_with_data(spec, w, seed)?,
+    };
     sw.lap("forward pass + weight commitment");
     let output: Vec<i64> = traces.iter().flat_map(|t| t.last().expect("validated: at least one layer").a.clone()).collect();
     let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output);

@@ -2,10 +2,10 @@
 
 use p3_field::PrimeCharacteristicRing;
 use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
-use zkgrad_core::commit::commit_model;
+use zkgrad_core::commit::{CommittedWeights, commit_model};
 use zkgrad_core::field::F;
 use zkgrad_core::proof::Proof;
-use zkgrad_core::prover::{prove, prove_batch, prove_tampered};
+use zkgrad_core::prover::{prove, prove_batch, prove_committed, prove_tampered};
 use zkgrad_core::verifier::{soundness_bits, verify};
 use zkgrad_core::witness::WitnessPlan;
 
@@ -256,4 +256,17 @@ fn golden_proof_still_verifies() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let out = verify(&spec, &mc, &Proof::from_bytes(&bytes).unwrap()).unwrap();
     assert_eq!(out.len(), 6);
+}
+
+#[test]
+fn a_weight_commitment_made_once_serves_many_proofs() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 9);
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    assert_eq!(cw.commitment, commit_model(&spec, &w, SEED).unwrap());
+    for _ in 0..2 {
+        let proof = prove_committed(&spec, &w, SEED, &cw, &[x.clone()]).unwrap();
+        verify(&spec, &cw.commitment, &roundtrip(&proof)).unwrap();
+    }
+    let (other, ..) = mlp(&[12, 6, 4], false, 9);
+    assert!(prove_committed(&other, &w, SEED, &cw, &[x]).is_err());
 }
