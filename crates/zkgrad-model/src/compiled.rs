@@ -10,10 +10,11 @@
 //! text. Decoding never panics: garbage is a typed [`ModelError`].
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use zkgrad_core::circuit::CircuitSpec;
-use zkgrad_core::commit::{ModelCommitment, commit_model};
+use zkgrad_core::commit::{CommittedWeights, ModelCommitment};
 use zkgrad_core::proof::Proof;
 
 use crate::error::{ModelError, Result};
@@ -39,6 +40,18 @@ pub struct CompiledModel {
     lowered: Lowered,
     seed: [u8; 32],
     commitment: ModelCommitment,
+    weight_data: WeightCache,
+}
+
+/// The weight commitment's prover data: made at compile time (or by the first proof after
+/// loading) and shared by every proof, so proving never re-encodes the weights.
+#[derive(Clone, Default)]
+struct WeightCache(Arc<OnceLock<CommittedWeights>>);
+
+impl std::fmt::Debug for WeightCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "WeightCache(ready)" } else { "WeightCache(empty)" })
+    }
 }
 
 #[derive(Serialize)]
@@ -70,14 +83,18 @@ impl CompiledModel {
         seed: [u8; 32],
     ) -> Result<Self> {
         let lowered = lower(&graph, &tensors)?;
-        let commitment =
-            commit_model(&lowered.spec, &lowered.weights, seed).map_err(ModelError::Core)?;
+        let committed =
+            CommittedWeights::new(&lowered.spec, &lowered.weights, seed).map_err(ModelError::Core)?;
+        let commitment = committed.commitment.clone();
+        let weight_data = WeightCache::default();
+        let _ = weight_data.0.set(committed);
         Ok(CompiledModel {
             graph,
             tensors,
             lowered,
             seed,
             commitment,
+            weight_data,
         })
     }
 
@@ -143,13 +160,19 @@ impl CompiledModel {
         for input in inputs {
             exec::run_blocks(&self.lowered, input)?;
         }
-        zkgrad_core::prover::prove_batch(
-            &self.lowered.spec,
-            &self.lowered.weights,
-            self.seed,
-            inputs,
-        )
-        .map_err(|e| exec::name_error(&self.lowered, e))
+        let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
+        let committed = match self.weight_data.0.get() {
+            Some(c) => c,
+            None => {
+                let c = CommittedWeights::new(spec, weights, self.seed).map_err(ModelError::Core)?;
+                if c.commitment != self.commitment {
+                    return Err(ModelError::Core(zkgrad_core::ProofError::Commitment));
+                }
+                self.weight_data.0.get_or_init(|| c)
+            }
+        };
+        zkgrad_core::prover::prove_committed(spec, weights, self.seed, committed, inputs)
+            .map_err(|e| exec::name_error(&self.lowered, e))
     }
 
     /// Verifies a proof for this model; returns the verified output.
@@ -188,6 +211,7 @@ impl CompiledModel {
             lowered,
             seed: body.seed,
             commitment: body.commitment,
+            weight_data: WeightCache::default(),
         })
     }
 }
