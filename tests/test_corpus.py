@@ -27,6 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: Corpus models known to import; a change that drops one of them is a regression.
 KNOWN_SUPPORTED = {
+    "1l_conv",
+    "1l_downsample",
+    "3l_relu_conv_fc",
+    "4l_relu_conv_fc",
+    "variable_cnn",
     "1l_linear",
     "1l_mlp",
     "2l_relu_fc",
