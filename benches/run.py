@@ -73,7 +73,7 @@ GIB = 1024**3
 @dataclass
 class StepResult:
     step: str
-    status: str  # ok | failed | timeout | memory | unsupported | skipped
+    status: str  # ok | failed | timeout | memory | unsupported | skipped | not run
     seconds: float | None = None  # the library call, measured inside the step process
     wall: float | None = None  # the whole process
     maxrss_kib: int | None = None
@@ -232,6 +232,14 @@ def run_model(
         order = list(args.systems) if rep % 2 == 0 else list(reversed(args.systems))
         for system in order:
             if failed[system]:
+                continue
+            if f"{system}:{spec.name}" in args.skip:  # --skip: recorded as not run, never started
+                why = f"left out of this run with --skip {system}:{spec.name}"
+                record["runs"][system].append(
+                    [asdict(StepResult(STEPS[system][0], "not run", error=why))]
+                )
+                failed[system] = True
+                print(f"   rep {rep} {system:6s} not run ({why})", flush=True)
                 continue
             work = args.out / "work" / spec.name / system / f"rep{rep}"
             shutil.rmtree(work, ignore_errors=True)
@@ -472,6 +480,8 @@ def _status(s: dict[str, Any]) -> str:
     if not f:
         return f"ok ({s['reps_ok']}/{s['reps_run']} reps)"
     where = f"at `{f['step']}`"
+    if f["status"] == "not run":
+        return f"**not run** ({f['error']})"
     if f["status"] == "unsupported":
         return f"**unsupported** ({f['error']})"
     if f["status"] == "timeout":
@@ -623,6 +633,7 @@ def summary_table(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]
                 "unsupported": "unsupported",
                 "timeout": f"timeout at {f['step']}",
                 "memory": f"OOM at {f['step']}",
+                "not run": "not run",
             }.get(f["status"], f"failed at {f['step']}")
 
         prove_x = _ratio(e.get("prove"), z.get("prove"))
@@ -827,11 +838,13 @@ def plot(
                 label=f"{labels[system]}, LeNet CNN",
             )
         for p in pts:
+            cnn_label = p[2].startswith("cnn")  # above-left, clear of the MLP line's labels
             ax.annotate(
                 _fmt_s(p[1]),
                 (p[0], p[1]),
                 textcoords="offset points",
-                xytext=(6, -11),
+                xytext=(-8, 4) if cnn_label else (6, -11),
+                ha="right" if cnn_label else "left",
                 fontsize=8,
                 color=colours[system],
             )
@@ -853,7 +866,9 @@ def plot(
                     color=colours[system],
                 )
             else:
-                what = "unsupported" if f["status"] == "unsupported" else f"failed at {f['step']}"
+                what = {"unsupported": "unsupported", "not run": "not run"}.get(
+                    f["status"], f"failed at {f['step']}"
+                )
                 y = bottom * 1.5 ** (1 + bottom_row[system] + (2 if system == "ezkl" else 0))
                 bottom_row[system] += 1
                 ax.plot([r["params"]], [y], "X", color=colours[system], markersize=9)
@@ -899,6 +914,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--quick", action="store_true", help=f"only {','.join(QUICK_MODELS)}, one repetition"
     )
     parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="system:model pairs not to run, comma-separated, e.g. ezkl:mlp_18m (shown as not run)",
+    )
     parser.add_argument("--step-timeout", type=float, default=600.0, help="seconds per step")
     parser.add_argument(
         "--srs-timeout",
@@ -940,6 +960,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.systems = [s for s in args.systems.split(",") if s]
     if not set(args.systems) <= set(SYSTEMS) or not args.systems:
         parser.error(f"--systems: choose from {','.join(SYSTEMS)}")
+    args.skip = [p for p in args.skip.split(",") if p]
+    for p in args.skip:
+        system, _, model = p.partition(":")
+        if system not in SYSTEMS or model not in bench_models.SPECS:
+            parser.error(f"--skip: {p!r} is not system:model")
     args.mem_limit = int(args.mem_limit_gb * GIB)
     args.out = args.out.resolve()
     return args
@@ -947,7 +972,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _json_args(args: argparse.Namespace) -> dict[str, Any]:
     keep = ("reps", "big_reps", "step_timeout", "srs_timeout", "mem_limit", "systems", "models")
-    return {k: getattr(args, k) for k in keep}
+    out = {k: getattr(args, k) for k in keep}
+    out["skip"] = getattr(args, "skip", [])
+    return out
 
 
 def rerender(args: argparse.Namespace) -> None:
