@@ -165,6 +165,10 @@ class NativeVerifyingKey:
 
     def __repr__(self) -> str: ...
 
+def proof_input(proof: bytes) -> npt.NDArray[np.int64] | None:
+    """The input a proof states, or None when the circuit's input is private."""
+    ...
+
 def proof_output(proof: bytes) -> npt.NDArray[np.int64]:
     """Decode a proof and return its claimed output, without verifying it.
 

@@ -139,13 +139,24 @@ def compile_cmd(
             help="accuracy: 16-bit activations; size: 12-bit activations, smaller faster proofs.",
         ),
     ] = "accuracy",
+    input_visibility: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            help="private: the input stays hidden; public: every proof states its input.",
+        ),
+    ] = "private",
 ) -> None:
     """Import, quantise and commit an ONNX model."""
     target = output or model.with_suffix(".zkg")
     with _handled():
         with _timed("compile"), Activity(errors, "compiling") as activity:
             compiled = zkgrad.compile(
-                model, calibration, target=precision, progress=activity.update
+                model,
+                calibration,
+                target=precision,
+                progress=activity.update,
+                input_visibility=input_visibility,
             )
         compiled.save(target)
     console.print(
@@ -197,13 +208,21 @@ def verify(
             "--commitment", help="Model digest (hex) to pin: reject if the model's differs."
         ),
     ] = None,
+    expected_input: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="For a model with a public input: the input (.npy/.json) the proof must state.",
+        ),
+    ] = None,
 ) -> None:
     """Verify PROOF against MODEL or its key; exit 0 if valid, 1 if not."""
     with _handled():
         verifier = load_verifier(model)
         data = Proof.load(proof, verifier)
+        x = None if expected_input is None else read_array(expected_input)
         with _timed("verify"):
-            output = zkgrad.verify(verifier, data, commitment)
+            output = zkgrad.verify(verifier, data, commitment, input=x)
     console.print(f"[bold green]valid[/] proof for model {verifier.digest}")
     console.print(f"verified output: {_show(output)}")
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from zkgrad import __version__, _native
+from zkgrad.errors import ModelError
 from zkgrad.inputs import as_batch, read_array
 from zkgrad.model import Model
 from zkgrad.onnx import import_onnx
@@ -33,12 +34,17 @@ def _quiet(step: str) -> None:
     del step
 
 
+#: Who may see the model input: hidden in the witness, or stated in every proof.
+VISIBILITIES = ("private", "public")
+
+
 def compile(
     path: str | os.PathLike[str],
     calibration: Calibration = None,
     *,
     target: str = "accuracy",
     progress: Progress | None = None,
+    input_visibility: str = "private",
 ) -> Model:
     """Import, quantise and commit an ONNX model.
 
@@ -48,10 +54,19 @@ def compile(
     measured on standard-normal synthetic inputs. ``target``: ``"accuracy"`` (16-bit
     activations) or ``"size"`` (12-bit activations: 16× smaller lookup tables, smaller and
     faster proofs, more rounding error — the report shows how much). ``progress`` is called
-    with a short description of each step as it starts.
+    with a short description of each step as it starts. ``input_visibility``: ``"private"``
+    (default: the input stays hidden in the witness) or ``"public"`` (every proof states its
+    quantised input, bound by Fiat–Shamir, so a verifier can check which input was used).
     """
+    if input_visibility not in VISIBILITIES:
+        raise ModelError(
+            f"input visibility {input_visibility!r} is not one of {', '.join(VISIBILITIES)} "
+            "(a separately committed input is not supported yet)"
+        )
     report = progress or _quiet
     quantized = build(path, calibration, target=target, progress=report)
+    if input_visibility == "public":
+        quantized.ir["input"]["visibility"] = "public"
     report("committing to the weights")
     return Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
 

@@ -224,6 +224,7 @@ def _describe_ir(
         if key in meta
     }
     details["act_bits"] = table_bits
+    details["input visibility"] = ir["input"].get("visibility", "private")
     return Description(
         path=file,
         kind=kind,

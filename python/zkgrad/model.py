@@ -47,7 +47,14 @@ class _Circuit:
         self.output_shape: tuple[int, ...] = tuple(ir["output"]["shape"])
         self.input_scale_bits: int = int(ir["input"]["scale_bits"])
         self.output_scale_bits: int = int(ir["output"]["scale_bits"])
+        #: "private" (hidden in the witness) or "public" (stated in every proof).
+        self.input_visibility: str = ir["input"].get("visibility", "private")
         self.meta: dict[str, Any] = dict(ir.get("meta") or {})
+
+    def quantize(self, x: object) -> np.ndarray:
+        """One float input -> the int64 input the circuit takes (flat)."""
+        sample = as_single(x, self.input_shape)
+        return quantize_input(sample, self.input_scale_bits, self.input_name).reshape(-1)
 
     @property
     def ir(self) -> dict[str, Any]:
@@ -139,11 +146,6 @@ class Model(_Verifier):
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """Read a model file written by :meth:`save`."""
         return cls(_read_file(path, "model file", _native.NativeModel.from_bytes))
-
-    def quantize(self, x: object) -> np.ndarray:
-        """One float input -> the int64 input the circuit takes (flat)."""
-        sample = as_single(x, self.input_shape)
-        return quantize_input(sample, self.input_scale_bits, self.input_name).reshape(-1)
 
     def run_q(self, x: object) -> np.ndarray:
         """Integer output of the quantised model for one input (no proof)."""
@@ -280,6 +282,12 @@ class Proof:
         return values.reshape(self.model.output_shape)
 
     @property
+    def input_q(self) -> np.ndarray | None:
+        """The integer input the proof states, or None when the model keeps inputs private."""
+        values = _native.proof_input(self.data)
+        return None if values is None else np.asarray(values, dtype=np.int64)
+
+    @property
     def output(self) -> np.ndarray:
         """The claimed output, dequantised (needs the model)."""
         if self.model is None:
@@ -313,13 +321,18 @@ class Proof:
 
 
 def verify(
-    model: Model | VerifyingKey, proof: Proof | bytes, commitment: str | None = None
+    model: Model | VerifyingKey,
+    proof: Proof | bytes,
+    commitment: str | None = None,
+    input: object = None,
 ) -> np.ndarray:
     """Verify ``proof`` for a model or its verifying key; returns the verified float output.
 
     ``commitment``: the model digest (hex) the verifier pins, e.g. one published by the model
-    owner; if the model's or key's digest differs, the proof is rejected. Raises
-    :class:`InvalidProof` for a rejected proof.
+    owner; if the model's or key's digest differs, the proof is rejected. ``input``: for a model
+    compiled with a public input, the (float) input the verifier expects — one sample, or a
+    batch ``[N, ...]`` for a batch proof; the proof must state exactly its quantised values.
+    Raises :class:`InvalidProof` for a rejected proof.
     """
     if commitment is not None:
         pinned = normalize_digest(commitment)
@@ -327,7 +340,26 @@ def verify(
             raise InvalidProof(
                 f"the model digest {model.digest} is not the pinned commitment {pinned}"
             )
-    return model.verify(proof)
+    output = model.verify(proof)
+    if input is not None:
+        _check_stated_input(model, proof if isinstance(proof, Proof) else Proof(proof), input)
+    return output
+
+
+def _check_stated_input(model: Model | VerifyingKey, proof: Proof, x: object) -> None:
+    if model.input_visibility != "public":
+        raise ModelError(
+            "this model keeps its input private, so a proof cannot be checked against an input; "
+            "compile it with input_visibility='public' (CLI: --input public)"
+        )
+    stated = proof.input_q
+    samples = np.asarray(x, dtype=np.float64)
+    per_item = int(np.prod(model.input_shape))
+    if samples.size % per_item or stated is None:
+        raise InvalidProof("the proof does not state an input of this model's shape")
+    expected = np.concatenate([model.quantize(s) for s in samples.reshape(-1, per_item)])
+    if stated.shape != expected.shape or not np.array_equal(stated, expected):
+        raise InvalidProof("the proof is for another input than the one given")
 
 
 def normalize_digest(text: str) -> str:

@@ -186,8 +186,11 @@ pub struct CircuitSpec {
     pub input_len: usize,
     /// log2 of the lookup tables: activations are signed `table_bits`-bit integers.
     pub table_bits: u32,
-    /// The dense blocks, in execution order.
+    /// The blocks, in execution order.
     pub layers: Vec<DenseSpec>,
+    /// Whether the input is part of the public statement (carried in the proof and bound by
+    /// Fiat–Shamir) instead of hidden in the witness.
+    pub public_input: bool,
 }
 
 /// Private weights of one dense block.

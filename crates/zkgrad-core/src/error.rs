@@ -35,6 +35,9 @@ pub enum ProofError {
     /// The witness does not satisfy the circuit (prover side, names the place).
     #[error("witness invalid at {layer}: {detail}")]
     Witness { layer: String, detail: String },
+    /// The public input is missing, malformed, or not the one the witness was built from.
+    #[error("public input rejected: {0}")]
+    PublicInput(String),
     /// The circuit description itself is inconsistent.
     #[error("invalid circuit: {0}")]
     Circuit(String),

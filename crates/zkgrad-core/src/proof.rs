@@ -77,6 +77,8 @@ pub struct LookupProof {
 pub struct Proof {
     /// The claimed (public) output of the computation.
     pub output: Vec<i64>,
+    /// The input, when the circuit makes it public (batch items concatenated); None otherwise.
+    pub input: Option<Vec<i64>>,
     /// Commitment to this proof's witness columns.
     pub witness_commitment: Commitment,
     /// Witness lookups, then one per table (multiplicities), in plan order.

@@ -41,14 +41,17 @@ impl Stopwatch {
 /// Domain separator of the inference protocol.
 pub const DOMAIN: &[u8] = b"zkgrad/inference/v1";
 
-/// Starts the transcript both sides use: protocol, circuit, model commitment, batch size and
-/// public output.
-pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batch: usize, output: &[i64]) -> Transcript {
+/// Starts the transcript both sides use: protocol, circuit, model commitment, batch size,
+/// public output and, when public, the input.
+pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batch: usize, output: &[i64], input: Option<&[i64]>) -> Transcript {
     let mut tr = Transcript::new(DOMAIN);
     tr.absorb_bytes("circuit", &spec.digest());
     tr.absorb_bytes("model-commitment", model_digest);
     tr.absorb_u64s("batch", &[batch as u64]);
     tr.absorb_i64s("output", output);
+    if let Some(x) = input {
+        tr.absorb_i64s("public-input", x);
+    }
     tr
 }
 
@@ -126,7 +129,8 @@ fn prove_inner(
     };
     sw.lap("forward pass + weight commitment");
     let output: Vec<i64> = traces.iter().flat_map(|t| t.last().expect("validated: at least one layer").a.clone()).collect();
-    let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output);
+    let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
+    let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
 
     // Commit to the witness columns.
     let plan = WitnessPlan::new(spec, inputs.len());
@@ -205,5 +209,5 @@ fn prove_inner(
     let weight_pcs = Pcs::new(wlayout.num_vars, HIDING);
     let (_, weight_opening) = weight_pcs.open(weight_data, &weight_claims, &mut tr);
     sw.lap("weight opening");
-    Ok(Proof { output, witness_commitment, lookups, blocks, witness_opening, weight_opening })
+    Ok(Proof { output, input, witness_commitment, lookups, blocks, witness_opening, weight_opening })
 }

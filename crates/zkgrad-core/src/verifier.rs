@@ -8,7 +8,7 @@ use crate::block::{self, VerifierCtx};
 use crate::circuit::{CircuitSpec, LayerKind};
 use crate::commit::{HIDING, ModelCommitment, weight_layout};
 use crate::error::{ProofError, Result};
-use crate::field::{EF, EF_BITS};
+use crate::field::{EF, EF_BITS, F};
 use crate::logup::{self, add_fractions, zero_fraction};
 use crate::layout::batched_column;
 use crate::mle::evaluate_base;
@@ -41,7 +41,8 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     shape("weight polynomial variables", wlayout.num_vars, mc.num_vars)?;
     shape("lookups", plan.lookups.len() + plan.tables.len(), proof.lookups.len())?;
     shape("blocks", spec.layers.len(), proof.blocks.len())?;
-    let mut tr = start_transcript(spec, &mc.digest(), batch, &proof.output);
+    let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
+    let mut tr = start_transcript(spec, &mc.digest(), batch, &proof.output, proof.input.as_deref());
     tr.absorb_bytes("witness-commitment", &proof.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     let gamma = tr.challenge("lookup-gamma");
@@ -61,6 +62,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
             return Err(ProofError::Lookup(format!("{} lookup leaves do not match the committed columns", lk.table.name())));
         }
         for (&c, &v) in cols.iter().zip(&lp.evals) {
+            check_public_claim(&plan, public_x.as_deref(), c, &leaf.point, v)?;
             wit_claims.push((plan.layout.embed(c, &leaf.point), v));
         }
         let s = table_slot(lk.table);
@@ -92,7 +94,16 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     wit_claims.push((plan.layout.embed(last.a, &r_out), expected));
 
     // Blocks from the output back.
-    let mut ctx = VerifierCtx { spec, plan: &plan, wlayout: &wlayout, tr: &mut tr, wit_claims, weight_claims: Vec::new() };
+    let mut ctx = VerifierCtx {
+        spec,
+        plan: &plan,
+        wlayout: &wlayout,
+        tr: &mut tr,
+        wit_claims,
+        weight_claims: Vec::new(),
+        public_x: public_x.as_deref(),
+        public_mismatch: false,
+    };
     for (l, bp) in (0..spec.layers.len()).rev().zip(&proof.blocks) {
         match (&spec.layers[l].kind, bp) {
             (LayerKind::Dense, BlockProof::Dense(p)) => block::dense::verify(&mut ctx, l, p)?,
@@ -100,6 +111,9 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
             (LayerKind::MaxPool(_), BlockProof::Pool(p)) => block::pool::verify(&mut ctx, l, p)?,
             _ => return Err(ProofError::Layer(format!("block '{}': proof of the wrong kind", spec.layers[l].name))),
         }
+    }
+    if ctx.public_mismatch {
+        return Err(ProofError::PublicInput("the proof's input column is not the public input".into()));
     }
     let (wit_claims, weight_claims) = (ctx.wit_claims, ctx.weight_claims);
 
@@ -110,6 +124,34 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     open(&Pcs::new(plan.layout.num_vars, HIDING), &proof.witness_commitment, &wit_claims, &proof.witness_opening, &mut tr)?;
     open(&Pcs::new(wlayout.num_vars, HIDING), &mc.pcs, &weight_claims, &proof.weight_opening, &mut tr)?;
     Ok(proof.output.clone())
+}
+
+/// The input column the verifier expects when the input is public (None when it is private).
+fn public_input_column(spec: &CircuitSpec, plan: &WitnessPlan, batch: usize, input: Option<&[i64]>) -> Result<Option<Vec<F>>> {
+    let x = match (spec.public_input, input) {
+        (false, None) => return Ok(None),
+        (false, Some(_)) => return Err(ProofError::PublicInput("the circuit's input is private, yet the proof carries one".into())),
+        (true, None) => return Err(ProofError::PublicInput("the circuit's input is public and the proof carries none".into())),
+        (true, Some(x)) => x,
+    };
+    shape("public input length", batch * spec.input_len, x.len())?;
+    let half = plan.signed_offset;
+    if let Some(v) = x.iter().find(|&&v| !(-half..half).contains(&v)) {
+        return Err(ProofError::PublicInput(format!("value {v} outside the {}-bit range", plan.table_bits)));
+    }
+    let placed: Vec<Vec<i64>> = x.chunks(spec.input_len).map(|r| plan.input_shape.place(r, 0)).collect();
+    let rows: Vec<&[i64]> = placed.iter().map(|r| r.as_slice()).collect();
+    Ok(Some(batched_column(&rows, plan.log_in, plan.log_batch, 0)))
+}
+
+/// A claim on the input column must agree with the public input, when there is one.
+pub(crate) fn check_public_claim(plan: &WitnessPlan, public_x: Option<&[F]>, c: usize, local: &[EF], v: EF) -> Result<()> {
+    match public_x {
+        Some(x) if c == plan.x && evaluate_base(x, local) != v => {
+            Err(ProofError::PublicInput("the proof's input column is not the public input".into()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Soundness of a proof for this circuit, in bits: the weaker of the algebraic (Fiat–Shamir,

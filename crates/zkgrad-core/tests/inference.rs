@@ -38,7 +38,7 @@ fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec
         });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers }, Weights { layers: ws }, input)
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false }, Weights { layers: ws }, input)
 }
 
 const SEED: [u8; 32] = [7; 32];
@@ -269,4 +269,40 @@ fn a_weight_commitment_made_once_serves_many_proofs() {
     }
     let (other, ..) = mlp(&[12, 6, 4], false, 9);
     assert!(prove_committed(&other, &w, SEED, &cw, &[x]).is_err());
+}
+
+#[test]
+fn public_input_is_part_of_the_statement() {
+    let (mut spec, w, x) = mlp(&[12, 6, 3], false, 11);
+    spec.public_input = true;
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    assert_eq!(proof.input.as_deref(), Some(x.as_slice()));
+    verify(&spec, &mc, &proof).unwrap();
+
+    // Another input stated for the same proof.
+    let mut other = proof.clone();
+    other.input.as_mut().unwrap()[3] += 1;
+    assert!(verify(&spec, &mc, &other).is_err());
+    // No input at all.
+    let mut none = proof.clone();
+    none.input = None;
+    assert!(verify(&spec, &mc, &none).is_err());
+
+    // A witness built from another input, presented under the original public input.
+    let cheat = prove_tampered(&spec, &w, SEED, &[x.clone()], &|p, c| {
+        c[p.x][0] += F::ONE;
+        p.refresh_multiplicities(c);
+    })
+    .unwrap();
+    assert_eq!(cheat.input.as_deref(), Some(x.as_slice()));
+    assert!(verify(&spec, &mc, &roundtrip(&cheat)).is_err());
+
+    // A private-input circuit refuses a proof that states an input.
+    spec.public_input = false;
+    let mc_private = commit_model(&spec, &w, SEED).unwrap();
+    let mut stated = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    verify(&spec, &mc_private, &stated).unwrap();
+    stated.input = Some(x);
+    assert!(verify(&spec, &mc_private, &stated).is_err());
 }

@@ -191,6 +191,9 @@ pub enum ModelError {
     /// The graph output is not the tensor the chain of ops ends with.
     #[error("graph output '{output}' is not the end of the chain of ops, which ends at '{last}'")]
     ChainEnd { output: String, last: String },
+    /// The graph output is declared private (outputs are always public for now).
+    #[error("graph output '{tensor}' is declared private; outputs are public (the proof states them)")]
+    PrivateOutput { tensor: String },
     /// The graph is valid IR but cannot be lowered to the current proof system.
     #[error("node '{node}' ({op}) cannot be proved yet: {detail}")]
     Unsupported {

@@ -45,6 +45,19 @@ pub struct TensorInfo {
     /// Fixed-point scale: real value = integer / 2^scale_bits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_bits: Option<i32>,
+    /// Who sees the values: the input defaults to private, the output is always public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+}
+
+/// Whether a graph input or output is part of the public statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Hidden in the witness; only proved consistent.
+    Private,
+    /// Carried in the proof and bound by Fiat–Shamir.
+    Public,
 }
 
 impl TensorInfo {

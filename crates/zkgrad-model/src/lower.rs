@@ -68,6 +68,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             input_len: graph.input.numel(),
             table_bits: graph.act_bits,
             layers: Vec::new(),
+            public_input: graph.input.visibility == Some(crate::ir::Visibility::Public),
         },
         weights: Weights { layers: Vec::new() },
         input: graph.input.name.clone(),

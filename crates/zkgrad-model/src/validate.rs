@@ -66,6 +66,9 @@ struct Validator<'a> {
 impl<'a> Validator<'a> {
     fn run(&mut self) {
         let g = self.graph;
+        if g.output.visibility == Some(crate::ir::Visibility::Private) {
+            self.problems.push(ModelError::PrivateOutput { tensor: g.output.name.clone() });
+        }
         for (which, info) in [("input", &g.input), ("output", &g.output)] {
             if info.numel() == 0 {
                 self.problems.push(ModelError::EmptyShape {

@@ -423,6 +423,13 @@ fn proof_output<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArr
     Ok(flat_array(py, p.output))
 }
 
+/// The input a proof states (None when the circuit keeps its input private).
+#[pyfunction]
+fn proof_input<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Option<Bound<'py, PyArray1<i64>>>> {
+    let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
+    Ok(p.input.map(|x| flat_array(py, x)))
+}
+
 /// Checks that the bytes decode as a proof and returns their length.
 #[pyfunction]
 fn proof_size(proof: &[u8]) -> PyResult<usize> {
@@ -438,6 +445,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeModel>()?;
     m.add_class::<NativeVerifyingKey>()?;
     m.add_function(wrap_pyfunction!(proof_output, m)?)?;
+    m.add_function(wrap_pyfunction!(proof_input, m)?)?;
     m.add_function(wrap_pyfunction!(proof_size, m)?)?;
     Ok(())
 }

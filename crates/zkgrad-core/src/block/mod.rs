@@ -57,10 +57,17 @@ pub(crate) struct VerifierCtx<'a> {
     pub wit_claims: Vec<(Vec<EF>, EF)>,
     /// (point, value) claims on the weight polynomial.
     pub weight_claims: Vec<(Vec<EF>, EF)>,
+    /// The input column, when the input is public.
+    pub public_x: Option<&'a [F]>,
+    /// Set when a claim on the input column disagrees with the public input.
+    pub public_mismatch: bool,
 }
 
 impl VerifierCtx<'_> {
     pub fn claim_col(&mut self, c: usize, local: &[EF], value: EF) {
+        if crate::verifier::check_public_claim(self.plan, self.public_x, c, local, value).is_err() {
+            self.public_mismatch = true;
+        }
         self.wit_claims.push((self.plan.layout.embed(c, local), value));
     }
 
