@@ -6,13 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 from typer.testing import CliRunner
 
+import cnn_models
 import zkgrad
 from zkgrad import Model, UnsupportedModelError
 from zkgrad.cli import app
-from zkgrad.describe import describe, estimate_cost
+from zkgrad.describe import describe
 
 runner = CliRunner()
 Compiled = Callable[[str], tuple[Model, np.ndarray]]
@@ -81,10 +84,53 @@ def test_compiled_model_shows_scales_digest_soundness_and_cost(
     assert cost.lookups == 1024 + 2 * 128 + 2 * 16
 
 
-def test_cost_estimate_without_relu_has_one_table() -> None:
-    cost = estimate_cost([1, 3], [("fc", 3, 5, False)], 8)
-    # Witness: input 4 + q, t 8 each + one 2^8 table = 276 -> 512; weights 4·8 + 8 = 40 -> 64.
-    assert (cost.witness_elements, cost.weight_elements, cost.lookups) == (512, 64, 4 + 16)
+def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Path) -> None:
+    weight = np.random.default_rng(3).normal(0.0, 0.5, (3, 5)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["input", "w"], ["logits"], name="/fc/MatMul")],
+        "fc",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 5])],
+        [numpy_helper.from_array(weight, "w")],
+    )
+    model_proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model_proto.ir_version = 8
+    onnx.save(model_proto, str(tmp_path / "fc.onnx"))
+    model = zkgrad.compile(tmp_path / "fc.onnx", np.random.default_rng(1).random((8, 1, 3)))
+    model.save(tmp_path / "fc.zkg")
+    model.export_vk(tmp_path / "fc.vk")
+    for file in ("fc.zkg", "fc.vk"):
+        info = zkgrad.inspect(tmp_path / file)
+        assert info.params == 3 * 5  # no bias: the committed zeros are not parameters
+        cost = info.cost
+        assert cost is not None and cost.table_bits == 16
+        # Witness: input 4 + q, t 8 each + one 2^16 table = 65556 -> 2^17; weights 4·8 + 8 = 40.
+        assert (cost.witness_elements, cost.weight_elements) == (2**17, 64)
+        assert (cost.multiply_adds, cost.lookups) == (15, 4 + 8 + 8)
+
+
+def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> None:
+    path = cnn_models.lenet(tmp_path / "lenet.onnx")
+    model = zkgrad.compile(path, np.random.default_rng(1).random((16, 1, 1, 12, 12)))
+    model.save(tmp_path / "lenet.zkg")
+    model.export_vk(tmp_path / "lenet.vk")
+    # conv1 4×(1·3·3) + 4 (BatchNorm folded in), max pool none, conv2 8×(4·3·3) + 8, the
+    # average pool as a conv 8×(8·2·2) without bias, fc 10×32 + 10.
+    params = (4 * 9 + 4) + (8 * 36 + 8) + 8 * 32 + (10 * 32 + 10)
+    # Positions: conv1 12·12 (padded), conv2 4·4, average pool 2·2.
+    multiply_adds = 4 * 9 * 144 + 8 * 36 * 16 + 8 * 32 * 4 + 10 * 32
+    for file, kind in (("lenet.zkg", "model"), ("lenet.vk", "key")):
+        info = zkgrad.inspect(tmp_path / file)
+        assert info.kind == kind
+        assert info.params == params == model.num_params
+        cost = info.cost
+        assert cost is not None and cost.blocks == 5
+        assert cost.multiply_adds == multiply_adds
+        # Lookups: input 256 + per conv block 2 columns (t, q/relu), per max-pool window
+        # element one, all padded: conv1 4·256, pool1 4·64, conv2 8·16, pool2 8·4, fc 16.
+        lookups = 256 + 2 * 4 * 256 + 4 * 4 * 64 + 2 * 8 * 16 + 2 * 8 * 4 + 2 * 16
+        assert cost.lookups == lookups
+        assert cost.weight_elements == 2048 and cost.witness_elements == 2**18
 
 
 def test_cli_inspect_onnx_and_zkg(

@@ -120,6 +120,14 @@ class NativeModel:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
         kind one of ``"dense"``, ``"conv"``, ``"maxpool"``."""
 
+    def cost(self) -> dict[str, int]:
+        """The circuit's exact size for one proof: ``params`` (Σ rows·cols + rows over the
+        blocks' weight matrices and biases; a block whose IR node has no bias counts none),
+        ``multiply_adds`` (dense rows·cols, conv C_out·patch_len·positions, max-pool 0),
+        ``witness_elements`` (packed per-proof witness polynomial), ``weight_elements``
+        (packed weight polynomial, committed at compile time), ``lookups`` (Σ of the padded
+        lookup column lengths) and ``table_bits``."""
+
     def __repr__(self) -> str: ...
 
 @final
@@ -162,6 +170,14 @@ class NativeVerifyingKey:
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
         kind one of ``"dense"``, ``"conv"``, ``"maxpool"``."""
+
+    def cost(self) -> dict[str, int]:
+        """The circuit's exact size for one proof: ``params`` (Σ rows·cols + rows over the
+        blocks' weight matrices and biases; a block whose IR node has no bias counts none),
+        ``multiply_adds`` (dense rows·cols, conv C_out·patch_len·positions, max-pool 0),
+        ``witness_elements`` (packed per-proof witness polynomial), ``weight_elements``
+        (packed weight polynomial, committed at compile time), ``lookups`` (Σ of the padded
+        lookup column lengths) and ``table_bits``."""
 
     def __repr__(self) -> str: ...
 

@@ -68,12 +68,15 @@ class OpRow:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """A rough proving-cost estimate from the circuit's shape (not a measurement).
+    """The proving cost implied by the circuit's shape (exact sizes, not a measurement).
 
+    Computed by the native circuit (``cost()`` of the model or key): ``multiply_adds`` counts
+    dense rows·cols, convolution C_out·patch·positions and nothing for max pooling.
     Committed columns are padded to powers of two and packed into one polynomial each, the way
-    the current proof system (proof format 1) lays them out: per proof the input, per dense block
-    the requantised output, its remainder and (with a ReLU) the activation, plus one multiplicity
-    column per lookup table; once, at compile time, each weight matrix and bias.
+    the current proof system (proof format 1) lays them out: ``witness_elements`` per proof
+    (input, per block its output columns, one multiplicity column per lookup table);
+    ``weight_elements`` once, at compile time (each weight matrix and bias). ``lookups`` is
+    the number of looked-up values per proof, padded column lengths summed.
     """
 
     blocks: int
@@ -203,7 +206,8 @@ def _describe_key(file: Path) -> Description:
     from zkgrad.model import VerifyingKey
 
     key = VerifyingKey.load(file)
-    params = sum(i * o + o for _, i, o, _, _ in key.native.layers())  # biases padded with zeros
+    # The key has no weights: count the circuit's weight matrices and (zero-padded) biases.
+    params = int(key.native.cost()["params"])
     return _describe_ir(file, "key", key.ir, key.native, params)
 
 
@@ -238,7 +242,7 @@ def _describe_ir(
         digest=native.digest(),
         circuit_digest=native.circuit_digest(),
         soundness_bits=native.soundness_bits(),
-        cost=estimate_cost(ir["input"]["shape"], [row[:4] for row in native.layers()], table_bits),
+        cost=circuit_cost(native),
     )
 
 
@@ -252,35 +256,14 @@ def _ir_tensor(info: dict[str, Any]) -> TensorSpec:
     )
 
 
-def _log2_ceil(n: int) -> int:
-    return max(0, (int(n) - 1).bit_length())
-
-
-def estimate_cost(
-    input_shape: list[int], layers: list[tuple[str, int, int, bool]], table_bits: int
-) -> CostEstimate:
-    """Estimate committed elements and lookups for a chain of dense blocks (see CostEstimate)."""
-    input_len = 1
-    for dim in input_shape:
-        input_len *= int(dim)
-    witness = [_log2_ceil(input_len)]
-    weights: list[int] = []
-    lookups = 1 << _log2_ceil(input_len)
-    for _, in_dim, out_dim, relu in layers:
-        k_in, k_out = _log2_ceil(in_dim), _log2_ceil(out_dim)
-        witness += [k_out] * (3 if relu else 2)
-        weights += [k_in + k_out, k_out]
-        lookups += 2 << k_out
-    witness += [table_bits] * (2 if any(relu for *_, relu in layers) else 1)
-
-    def packed(logs: list[int]) -> int:
-        return 1 << _log2_ceil(sum(1 << k for k in logs)) if logs else 0
-
+def circuit_cost(native: _native.NativeModel | _native.NativeVerifyingKey) -> CostEstimate:
+    """The proving cost of a compiled model's or key's circuit (see :class:`CostEstimate`)."""
+    cost = native.cost()
     return CostEstimate(
-        blocks=len(layers),
-        multiply_adds=sum(i * o for _, i, o, _ in layers),
-        weight_elements=packed(weights),
-        witness_elements=packed(witness),
-        lookups=lookups,
-        table_bits=table_bits,
+        blocks=len(native.layers()),
+        multiply_adds=int(cost["multiply_adds"]),
+        weight_elements=int(cost["weight_elements"]),
+        witness_elements=int(cost["witness_elements"]),
+        lookups=int(cost["lookups"]),
+        table_bits=int(cost["table_bits"]),
     )

@@ -320,6 +320,12 @@ impl NativeModel {
         layer_dims(self.inner.spec())
     }
 
+    /// The circuit's size for one proof: `params`, `multiply_adds`, `witness_elements`,
+    /// `weight_elements`, `lookups` and `table_bits` (see `circuit_cost`).
+    fn cost<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        circuit_cost(py, self.inner.spec(), self.inner.graph())
+    }
+
     fn __repr__(&self) -> String {
         let g = self.inner.graph();
         format!(
@@ -383,6 +389,12 @@ impl NativeVerifyingKey {
         layer_dims(self.inner.spec())
     }
 
+    /// The circuit's size for one proof: `params`, `multiply_adds`, `witness_elements`,
+    /// `weight_elements`, `lookups` and `table_bits` (see `circuit_cost`).
+    fn cost<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        circuit_cost(py, self.inner.spec(), self.inner.graph())
+    }
+
     fn __repr__(&self) -> String {
         let g = self.inner.graph();
         format!(
@@ -414,6 +426,61 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
             (l.name.clone(), l.in_dim, l.out_dim, l.relu, kind)
         })
         .collect()
+}
+
+/// The exact size of the circuit for a single proof, as a dict:
+/// `params` (Σ rows·cols over the blocks' weight matrices, plus rows for each block whose IR
+/// node has a bias: a block without one commits zeros, which are not parameters),
+/// `multiply_adds` (dense rows·cols, conv C_out·patch_len·positions, max-pool 0),
+/// `witness_elements` (entries of the packed per-proof witness polynomial),
+/// `weight_elements` (entries of the packed weight polynomial committed at compile time),
+/// `lookups` (Σ 2^log_len over the lookups) and `table_bits`.
+fn circuit_cost<'py>(
+    py: Python<'py>,
+    spec: &zkgrad_core::circuit::CircuitSpec,
+    graph: &Graph,
+) -> PyResult<Bound<'py, PyDict>> {
+    use zkgrad_core::circuit::LayerKind;
+    use zkgrad_model::Op;
+    // Blocks are named after their IR node; one the IR does not name counts its bias.
+    let has_bias = |name: &str| {
+        graph
+            .nodes
+            .iter()
+            .find(|n| n.name == name)
+            .is_none_or(|n| match &n.op {
+                Op::Dense { bias, .. } | Op::Conv { bias, .. } => bias.is_some(),
+                _ => true,
+            })
+    };
+    let (params, multiply_adds, witness, weights, lookups) = guarded(|| {
+        let mut params = 0usize;
+        let mut multiply_adds = 0usize;
+        for l in &spec.layers {
+            let (rows, cols) = l.weight_dims();
+            params += rows * cols + if has_bias(&l.name) { rows } else { 0 };
+            multiply_adds += match &l.kind {
+                LayerKind::Dense => rows * cols,
+                LayerKind::Conv(g) => {
+                    let [oh, ow] = g.out_hw();
+                    g.out_channels * g.patch_len() * oh * ow
+                }
+                LayerKind::MaxPool(_) => 0,
+            };
+        }
+        let plan = zkgrad_core::witness::WitnessPlan::new(spec, 1);
+        let lookups: usize = plan.lookups.iter().map(|lk| 1usize << lk.log_len).sum();
+        let weights = zkgrad_core::commit::weight_layout(spec).len();
+        Ok((params, multiply_adds, plan.layout.len(), weights, lookups))
+    })?;
+    let dict = PyDict::new(py);
+    dict.set_item("params", params)?;
+    dict.set_item("multiply_adds", multiply_adds)?;
+    dict.set_item("witness_elements", witness)?;
+    dict.set_item("weight_elements", weights)?;
+    dict.set_item("lookups", lookups)?;
+    dict.set_item("table_bits", spec.table_bits)?;
+    Ok(dict)
 }
 
 /// Decodes a proof and returns its claimed (unverified) output.
