@@ -360,7 +360,7 @@ def _show_commitment(info: Description) -> None:
     cost = info.cost
     if cost is not None:
         console.print(
-            f"proving cost (rough estimate from the circuit shape): {cost.blocks} dense blocks, "
+            f"proving cost (rough estimate from the circuit shape): {cost.blocks} blocks, "
             f"{cost.multiply_adds} multiply-adds; {cost.weight_elements} weight elements "
             f"committed at compile time; per proof {cost.witness_elements} committed witness "
             f"elements and {cost.lookups} lookups into 2^{cost.table_bits}-entry tables"

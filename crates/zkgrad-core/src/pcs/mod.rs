@@ -70,24 +70,21 @@
 //! mode at this field size; [`Pcs::soundness_bits`] reports the configured target in both modes.
 //! Hiding proofs are also ~2.2–2.4× larger (mask-code openings).
 
+mod merkle;
+mod params;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use p3_blake3::Blake3;
 use p3_challenger::{CanObserve, CanSample};
 use p3_commit::MultilinearPcs;
-use p3_dft::Radix2DFTSmallBatch;
 use p3_field::{PrimeCharacteristicRing, PrimeField64};
 use p3_matrix::dense::RowMajorMatrix;
-use p3_merkle_tree::{MerkleTreeHidingMmcs, MerkleTreeMmcs};
 use p3_multilinear_util::point::Point;
 use p3_multilinear_util::poly::Poly;
-use p3_sumcheck::layout::{Layout, SuffixProver, Table};
+use p3_sumcheck::layout::{Layout, Table};
 use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
-use p3_symmetric::{CryptographicHasher, MerkleCap, PseudoCompressionFunction};
-use p3_whir::{
-    FoldingFactor, HidingWhirPcs, HidingWhirProverData, ProtocolParameters, SecurityAssumption, WhirConfig,
-    WhirProof, WhirProver, WhirProverData, ZkParameters, ZkWhirConfig, ZkWhirProof,
-};
+use p3_symmetric::MerkleCap;
+use p3_whir::{HidingWhirProverData, WhirConfig, WhirProof, WhirProverData, ZkParameters, ZkWhirConfig, ZkWhirProof};
 use rand_p3::SeedableRng;
 use rand_p3::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -96,208 +93,8 @@ use crate::error::ProofError;
 use crate::field::{EF, F};
 use crate::transcript::{Challenger, Transcript};
 
-// ---------------------------------------------------------------------------------------------
-// Concrete p3 types.
-// ---------------------------------------------------------------------------------------------
-
-type Dft = Radix2DFTSmallBatch<F>;
-/// Merkle tree of the non-hiding mode.
-type PlainMmcs = MerkleTreeMmcs<F, u8, LeafHasher, NodeHasher, 2, 32>;
-/// Goldilocks salt elements per Merkle leaf in hiding mode (2 × 64 bits).
-const SALT_ELEMS: usize = 2;
-/// Merkle tree of the hiding mode: every leaf is salted.
-type HidingMmcs = MerkleTreeHidingMmcs<F, u8, LeafHasher, NodeHasher, StdRng, 2, 32, SALT_ELEMS>;
-/// Stacked-layout prover used by plain WHIR (one table, one column here).
-type PlainLayout = SuffixProver<F, EF>;
-type PlainWhir = WhirProver<EF, F, Dft, PlainMmcs, Challenger, PlainLayout>;
-type HidingWhir = HidingWhirPcs<EF, F, Dft, HidingMmcs, Challenger, StdRng>;
-type Root = MerkleCap<F, [u8; 32]>;
-
-/// Version tag hashed into every commitment digest; bump it when parameters or encodings change.
-const DIGEST_TAG: &[u8] = b"zkgrad.pcs.whir-goldilocks2-blake3.v1";
-
-/// Merkle leaf hash: keyed Blake3 over the canonical little-endian 8-byte encodings of the
-/// row's field elements. The key separates leaves from inner nodes.
-#[derive(Clone, Copy, Debug)]
-struct LeafHasher {
-    key: [u8; 32],
-}
-
-/// Merkle inner node: keyed Blake3 of the two 32-byte children (another key than leaves).
-#[derive(Clone, Copy, Debug)]
-struct NodeHasher {
-    key: [u8; 32],
-}
-
-impl LeafHasher {
-    fn new() -> Self {
-        Self { key: blake3::derive_key("zkgrad pcs merkle leaf v1", b"") }
-    }
-}
-
-impl NodeHasher {
-    fn new() -> Self {
-        Self { key: blake3::derive_key("zkgrad pcs merkle node v1", b"") }
-    }
-}
-
-impl CryptographicHasher<F, [u8; 32]> for LeafHasher {
-    fn hash_iter<I>(&self, input: I) -> [u8; 32]
-    where
-        I: IntoIterator<Item = F>,
-    {
-        const BUF: usize = 512;
-        let mut h = blake3::Hasher::new_keyed(&self.key);
-        let mut buf = [0u8; BUF];
-        let mut len = 0;
-        for x in input {
-            buf[len..len + 8].copy_from_slice(&x.as_canonical_u64().to_le_bytes());
-            len += 8;
-            if len == BUF {
-                h.update(&buf);
-                len = 0;
-            }
-        }
-        h.update(&buf[..len]);
-        *h.finalize().as_bytes()
-    }
-}
-
-impl PseudoCompressionFunction<[u8; 32], 2> for NodeHasher {
-    fn compress(&self, input: [[u8; 32]; 2]) -> [u8; 32] {
-        let mut buf = [0u8; 64];
-        buf[..32].copy_from_slice(&input[0]);
-        buf[32..].copy_from_slice(&input[1]);
-        *blake3::keyed_hash(&self.key, &buf).as_bytes()
-    }
-}
-
-fn plain_mmcs() -> PlainMmcs {
-    PlainMmcs::new(LeafHasher::new(), NodeHasher::new(), 0)
-}
-
-fn hiding_mmcs(rng: StdRng) -> HidingMmcs {
-    HidingMmcs::new(LeafHasher::new(), NodeHasher::new(), 0, rng)
-}
-
-fn scratch_challenger() -> Challenger {
-    Challenger::from_hasher(Vec::new(), Blake3 {})
-}
-
-/// Derives a child RNG from the secret seed, a purpose label and extra context bytes.
-fn derive_rng(seed: &[u8; 32], label: &str, context: &[u8]) -> StdRng {
-    let mut h = blake3::Hasher::new_keyed(seed);
-    h.update(&(label.len() as u64).to_le_bytes());
-    h.update(label.as_bytes());
-    h.update(&(context.len() as u64).to_le_bytes());
-    h.update(context);
-    StdRng::from_seed(*h.finalize().as_bytes())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameters.
-// ---------------------------------------------------------------------------------------------
-
-/// Tunable WHIR parameters. [`PcsParams::default`] is what [`Pcs::new`] uses; other values are
-/// meant for benchmarking only (they change the commitment digest).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PcsParams {
-    /// Target security in bits, including `pow_bits` of grinding.
-    pub security_level: usize,
-    /// Grinding budget in bits (the largest PoW any phase may demand).
-    pub pow_bits: usize,
-    /// Proximity-gap / list-decoding assumption used to size the queries.
-    pub assumption: SecurityAssumption,
-    /// log2 of the inverse rate of the first Reed–Solomon codeword.
-    pub starting_log_inv_rate: usize,
-    /// Variables folded in the first WHIR round.
-    pub first_folding_factor: usize,
-    /// Variables folded in every later WHIR round.
-    pub folding_factor: usize,
-    /// Increase of the log inverse rate per WHIR round. `None` (default): automatic — the largest
-    /// step in `folding_factor − 1 ..= 1` whose configuration meets the target within the PoW
-    /// budget (a larger step means fewer queries in later rounds, i.e. smaller proofs, but more
-    /// folding PoW; large polynomials need the smaller steps).
-    pub rate_step: Option<usize>,
-    /// Smallest polynomial (in variables) handed to WHIR; smaller ones are zero-padded.
-    pub min_num_vars: usize,
-    /// HVZK sumcheck mask length (hiding mode only).
-    pub zk_ell: usize,
-    /// log2 inverse rate of the HVZK mask codes (hiding mode only).
-    pub zk_mask_log_inv_rate: usize,
-}
-
-impl Default for PcsParams {
-    fn default() -> Self {
-        Self {
-            security_level: 100,
-            pow_bits: 12,
-            assumption: SecurityAssumption::CapacityBound,
-            starting_log_inv_rate: 1,
-            first_folding_factor: 4,
-            folding_factor: 4,
-            rate_step: None,
-            min_num_vars: 8,
-            zk_ell: 8,
-            zk_mask_log_inv_rate: 5,
-        }
-    }
-}
-
-impl PcsParams {
-    fn folding(&self) -> FoldingFactor {
-        FoldingFactor::ConstantFromSecondRound(self.first_folding_factor, self.folding_factor)
-    }
-
-    /// Candidate rate steps, in order of preference.
-    fn rate_steps(&self) -> Vec<usize> {
-        match self.rate_step {
-            Some(step) => vec![step],
-            None => (1..self.folding_factor.max(2)).rev().collect(),
-        }
-    }
-
-    fn protocol(&self, num_vars: usize, step: usize) -> ProtocolParameters {
-        let folding = self.folding();
-        let round_log_inv_rates = match folding.compute_number_of_rounds(num_vars) {
-            Ok((rounds, _)) => (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect(),
-            Err(_) => Vec::new(),
-        };
-        ProtocolParameters {
-            starting_log_inv_rate: self.starting_log_inv_rate,
-            round_log_inv_rates,
-            folding_factor: folding,
-            soundness_type: self.assumption,
-            security_level: self.security_level,
-            pow_bits: self.pow_bits,
-        }
-    }
-
-    /// Canonical byte description, hashed into the commitment digest.
-    fn describe(&self) -> Vec<u8> {
-        let assumption = match self.assumption {
-            SecurityAssumption::UniqueDecoding => 0u64,
-            SecurityAssumption::JohnsonBound => 1,
-            SecurityAssumption::CapacityBound => 2,
-        };
-        [
-            self.security_level as u64,
-            self.pow_bits as u64,
-            assumption,
-            self.starting_log_inv_rate as u64,
-            self.first_folding_factor as u64,
-            self.folding_factor as u64,
-            self.rate_step.map_or(u64::MAX, |s| s as u64),
-            self.min_num_vars as u64,
-            self.zk_ell as u64,
-            self.zk_mask_log_inv_rate as u64,
-            SALT_ELEMS as u64,
-        ]
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect()
-    }
-}
+use merkle::*;
+pub use params::PcsParams;
 
 // ---------------------------------------------------------------------------------------------
 // Public types.

@@ -1,0 +1,111 @@
+//! WHIR parameters: what is tunable, the default (100 bits under CapacityBound), and how the
+//! per-round rates are chosen.
+
+use p3_whir::{FoldingFactor, ProtocolParameters, SecurityAssumption};
+
+use super::merkle::*;
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+// ---------------------------------------------------------------------------------------------
+
+/// Tunable WHIR parameters. [`PcsParams::default`] is what [`Pcs::new`] uses; other values are
+/// meant for benchmarking only (they change the commitment digest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PcsParams {
+    /// Target security in bits, including `pow_bits` of grinding.
+    pub security_level: usize,
+    /// Grinding budget in bits (the largest PoW any phase may demand).
+    pub pow_bits: usize,
+    /// Proximity-gap / list-decoding assumption used to size the queries.
+    pub assumption: SecurityAssumption,
+    /// log2 of the inverse rate of the first Reed–Solomon codeword.
+    pub starting_log_inv_rate: usize,
+    /// Variables folded in the first WHIR round.
+    pub first_folding_factor: usize,
+    /// Variables folded in every later WHIR round.
+    pub folding_factor: usize,
+    /// Increase of the log inverse rate per WHIR round. `None` (default): automatic — the largest
+    /// step in `folding_factor − 1 ..= 1` whose configuration meets the target within the PoW
+    /// budget (a larger step means fewer queries in later rounds, i.e. smaller proofs, but more
+    /// folding PoW; large polynomials need the smaller steps).
+    pub rate_step: Option<usize>,
+    /// Smallest polynomial (in variables) handed to WHIR; smaller ones are zero-padded.
+    pub min_num_vars: usize,
+    /// HVZK sumcheck mask length (hiding mode only).
+    pub zk_ell: usize,
+    /// log2 inverse rate of the HVZK mask codes (hiding mode only).
+    pub zk_mask_log_inv_rate: usize,
+}
+
+impl Default for PcsParams {
+    fn default() -> Self {
+        Self {
+            security_level: 100,
+            pow_bits: 12,
+            assumption: SecurityAssumption::CapacityBound,
+            starting_log_inv_rate: 1,
+            first_folding_factor: 4,
+            folding_factor: 4,
+            rate_step: None,
+            min_num_vars: 8,
+            zk_ell: 8,
+            zk_mask_log_inv_rate: 5,
+        }
+    }
+}
+
+impl PcsParams {
+    pub(super) fn folding(&self) -> FoldingFactor {
+        FoldingFactor::ConstantFromSecondRound(self.first_folding_factor, self.folding_factor)
+    }
+
+    /// Candidate rate steps, in order of preference.
+    pub(super) fn rate_steps(&self) -> Vec<usize> {
+        match self.rate_step {
+            Some(step) => vec![step],
+            None => (1..self.folding_factor.max(2)).rev().collect(),
+        }
+    }
+
+    pub(super) fn protocol(&self, num_vars: usize, step: usize) -> ProtocolParameters {
+        let folding = self.folding();
+        let round_log_inv_rates = match folding.compute_number_of_rounds(num_vars) {
+            Ok((rounds, _)) => (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect(),
+            Err(_) => Vec::new(),
+        };
+        ProtocolParameters {
+            starting_log_inv_rate: self.starting_log_inv_rate,
+            round_log_inv_rates,
+            folding_factor: folding,
+            soundness_type: self.assumption,
+            security_level: self.security_level,
+            pow_bits: self.pow_bits,
+        }
+    }
+
+    /// Canonical byte description, hashed into the commitment digest.
+    pub(super) fn describe(&self) -> Vec<u8> {
+        let assumption = match self.assumption {
+            SecurityAssumption::UniqueDecoding => 0u64,
+            SecurityAssumption::JohnsonBound => 1,
+            SecurityAssumption::CapacityBound => 2,
+        };
+        [
+            self.security_level as u64,
+            self.pow_bits as u64,
+            assumption,
+            self.starting_log_inv_rate as u64,
+            self.first_folding_factor as u64,
+            self.folding_factor as u64,
+            self.rate_step.map_or(u64::MAX, |s| s as u64),
+            self.min_num_vars as u64,
+            self.zk_ell as u64,
+            self.zk_mask_log_inv_rate as u64,
+            SALT_ELEMS as u64,
+        ]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
+    }
+}
+
