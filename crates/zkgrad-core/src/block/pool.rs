@@ -25,7 +25,7 @@ fn geometry(spec: &CircuitSpec, l: usize) -> Result<&PoolGeom> {
     }
 }
 
-/// The link point ρ split as (ρ, selector over the input, ρ_n), and λ's powers.
+/// The link point ρ, its batch part and the eq tables of its position and channel parts.
 struct Link {
     rho: Vec<EF>,
     rho_n: Vec<EF>,
@@ -88,8 +88,11 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &PoolProof) -> Result<(
     let bc = &ctx.plan.blocks[l];
     let (a, gathered_cols) = (bc.a, bc.gathered.clone());
     let log_len = bc.log_out + ctx.plan.log_batch;
-    if p.gathered.len() != g.window() || p.evals.len() != g.window() + 1 {
-        return Err(ProofError::Shape { what: "pooling evaluations", expected: g.window(), got: p.gathered.len() });
+    if p.gathered.len() != g.window() {
+        return Err(ProofError::Shape { what: "pooling window values", expected: g.window(), got: p.gathered.len() });
+    }
+    if p.evals.len() != g.window() + 1 {
+        return Err(ProofError::Shape { what: "pooling evaluations", expected: g.window() + 1, got: p.evals.len() });
     }
     let link = link_point(g, ctx.plan.log_batch, ctx.tr);
     ctx.tr.absorb_ext("pool-gathered", &p.gathered);
