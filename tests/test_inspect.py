@@ -77,11 +77,12 @@ def test_compiled_model_shows_scales_digest_soundness_and_cost(
     cost = info.cost
     assert cost is not None and cost.blocks == 2
     assert cost.multiply_adds == 784 * 128 + 128 * 10
-    # Witness: input 1024 + 3·128 (q, t, relu) + 2·16 + two 2^16 tables = 132512 -> 2^18.
-    assert cost.witness_elements == 2**18
+    # Witness: input 1024 + 3·128 (q, t, relu) + 2·16 + one 2^16 table = 66976 -> 2^17.
+    assert cost.witness_elements == 2**17
     # Weights: 1024·128 + 128 + 128·16 + 16 = 133264 -> 2^18.
     assert cost.weight_elements == 2**18
-    assert cost.lookups == 1024 + 2 * 128 + 2 * 16
+    # Input, then t, q, a and a − q of the ReLU block, then t and q of the last one.
+    assert cost.lookups == 1024 + 4 * 128 + 2 * 16
 
 
 def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Path) -> None:
@@ -126,11 +127,12 @@ def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> No
         cost = info.cost
         assert cost is not None and cost.blocks == 5
         assert cost.multiply_adds == multiply_adds
-        # Lookups: input 256 + per conv block 2 columns (t, q/relu), per max-pool window
-        # element one, all padded: conv1 4·256, pool1 4·64, conv2 8·16, pool2 8·4, fc 16.
-        lookups = 256 + 2 * 4 * 256 + 4 * 4 * 64 + 2 * 8 * 16 + 2 * 8 * 4 + 2 * 16
+        # Lookups: input 256 + per conv block 2 columns (t, q) and 2 more with a ReLU (a, a − q),
+        # per max-pool window element one, all padded: conv1 4·256, pool1 4·64, conv2 8·16,
+        # pool2 8·4, fc 16.
+        lookups = 256 + 4 * 4 * 256 + 4 * 4 * 64 + 4 * 8 * 16 + 2 * 8 * 4 + 2 * 16
         assert cost.lookups == lookups
-        assert cost.weight_elements == 2048 and cost.witness_elements == 2**18
+        assert cost.weight_elements == 2048 and cost.witness_elements == 2**17
 
 
 def test_cli_inspect_onnx_and_zkg(

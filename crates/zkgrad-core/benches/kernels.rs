@@ -24,7 +24,7 @@ fn kernels(c: &mut Criterion) {
             b.iter(|| sumcheck::prove(vec![f.clone(), g.clone()], 2, |v| v[0] * v[1], "b", &mut Transcript::new(b"b")))
         });
         let alpha = EF::from_u64(1 << 40);
-        let q: Vec<EF> = Table::Range.entries(log, EF::ZERO).into_iter().map(|t| alpha - t).collect();
+        let q: Vec<EF> = Table::Range.entries(log).into_iter().map(|t| alpha - t).collect();
         c.bench_function(&format!("logup tree 2^{log}"), |b| {
             b.iter(|| logup::prove(vec![EF::ONE; n], q.clone(), &mut Transcript::new(b"b")))
         });

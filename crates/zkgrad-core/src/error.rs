@@ -19,7 +19,7 @@ pub enum ProofError {
     Shape { what: &'static str, expected: usize, got: usize },
     /// A sumcheck round polynomial does not agree with the running claim.
     #[error("sumcheck failed in {0}")]
-    Sumcheck(&'static str),
+    Sumcheck(String),
     /// A final claim of a layer does not match.
     #[error("layer check failed: {0}")]
     Layer(String),

@@ -27,6 +27,18 @@ pub struct LinearProof {
     pub sumcheck: SumcheckProof,
     /// W̃(r, ρ) and x̃(ρ) at the sumcheck point ρ.
     pub w_a: [EF; 2],
+    /// For a block with a ReLU: a·(a − q) = 0 everywhere.
+    pub relu: Option<ReluProof>,
+}
+
+/// Sumcheck for Σ_x eq(τ, x)·a(x)·(a(x) − q(x)) = 0 and ã, q̃ at its point: with the range
+/// lookups a ≥ 0 and a − q ≥ 0 this makes a = relu(q).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ReluProof {
+    /// The zero-check sumcheck.
+    pub sumcheck: SumcheckProof,
+    /// ã and q̃ at the sumcheck point.
+    pub evals: [EF; 2],
 }
 
 /// Reduces a claim on values gathered from the input (patches, pooling windows) to one claim

@@ -55,12 +55,11 @@ pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batc
     tr
 }
 
-/// The value looked up at entry `i` (folded with γ for pairs).
-fn lookup_entry(v: LookupValue, cols: &[Vec<F>], i: usize, gamma: EF, offset: i64) -> EF {
+/// The value looked up at entry `i`.
+fn lookup_entry(v: LookupValue, cols: &[Vec<F>], i: usize, offset: i64) -> EF {
     match v {
         LookupValue::Plain(c) => EF::from(cols[c][i]),
         LookupValue::Signed(c) => EF::from(cols[c][i] + F::from_u64(offset as u64)),
-        LookupValue::Pair(q, a) => EF::from(cols[q][i]) + gamma * cols[a][i],
         LookupValue::Diff(a, g) => EF::from(cols[a][i] - cols[g][i]),
     }
 }
@@ -144,7 +143,6 @@ fn prove_inner(
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
     sw.lap("witness commitment");
     let alpha = tr.challenge("lookup-alpha");
-    let gamma = tr.challenge("lookup-gamma");
 
     let mut wit_claims: Vec<Vec<EF>> = Vec::new();
     let claim_col = |claims: &mut Vec<Vec<EF>>, c: usize, pt: &[EF]| claims.push(plan.layout.embed(c, pt));
@@ -153,7 +151,7 @@ fn prove_inner(
     let mut lookups = Vec::new();
     for lk in &plan.lookups {
         let n = 1usize << lk.log_len;
-        let q: Vec<EF> = (0..n).into_par_iter().map(|i| alpha - lookup_entry(lk.value, &cols, i, gamma, plan.signed_offset)).collect();
+        let q: Vec<EF> = (0..n).into_par_iter().map(|i| alpha - lookup_entry(lk.value, &cols, i, plan.signed_offset)).collect();
         let (tree, leaf) = logup::prove(vec![EF::ONE; n], q, &mut tr);
         let evals: Vec<EF> = lk.value.columns().iter().map(|&c| evaluate_base(&cols[c], &leaf.point)).collect();
         tr.absorb_ext("lookup-evals", &evals);
@@ -164,7 +162,7 @@ fn prove_inner(
     }
     for &(table, mcol) in &plan.tables {
         let p: Vec<EF> = cols[mcol].iter().map(|&m| -EF::from(m)).collect();
-        let q: Vec<EF> = table.entries(plan.table_bits, gamma).into_iter().map(|t| alpha - t).collect();
+        let q: Vec<EF> = table.entries(plan.table_bits).into_iter().map(|t| alpha - t).collect();
         let (tree, leaf) = logup::prove(p, q, &mut tr);
         let evals = vec![evaluate_base(&cols[mcol], &leaf.point)];
         tr.absorb_ext("lookup-evals", &evals);

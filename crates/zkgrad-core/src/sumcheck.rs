@@ -207,7 +207,7 @@ pub fn verify(
             return Err(ProofError::Shape { what: "sumcheck round degree", expected: degree + 1, got: evals.len() });
         }
         if evals[0] + evals[1] != claim {
-            return Err(ProofError::Sumcheck("round sum"));
+            return Err(ProofError::Sumcheck(format!("{label}, round sum")));
         }
         tr.absorb_ext(label, evals);
         let r = tr.challenge("sumcheck-r");
@@ -258,7 +258,7 @@ mod tests {
         let (point, fin) = verify(claim, 3, 2, &proof, "sc", &mut tv)?;
         assert_eq!(point, out.point);
         if evaluate(&f, &point) * evaluate(&h, &point) != fin {
-            return Err(ProofError::Sumcheck("final"));
+            return Err(ProofError::Sumcheck("final".into()));
         }
         Ok(())
     }

@@ -45,7 +45,6 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     let mut tr = start_transcript(spec, &mc.digest(), batch, &proof.output, proof.input.as_deref());
     tr.absorb_bytes("witness-commitment", &proof.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
-    let gamma = tr.challenge("lookup-gamma");
 
     let mut wit_claims: Vec<(Vec<EF>, EF)> = Vec::new();
 
@@ -58,7 +57,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         let cols = lk.value.columns();
         shape("lookup evaluations", cols.len(), lp.evals.len())?;
         tr.absorb_ext("lookup-evals", &lp.evals);
-        if leaf.p != EF::ONE || leaf.q != alpha - lk.value.combine(&lp.evals, gamma, plan.signed_offset) {
+        if leaf.p != EF::ONE || leaf.q != alpha - lk.value.combine(&lp.evals, plan.signed_offset) {
             return Err(ProofError::Lookup(format!("{} lookup leaves do not match the committed columns", lk.table.name())));
         }
         for (&c, &v) in cols.iter().zip(&lp.evals) {
@@ -72,7 +71,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         let leaf = logup::verify(plan.table_bits, &lp.tree, &mut tr)?;
         shape("multiplicity evaluations", 1, lp.evals.len())?;
         tr.absorb_ext("lookup-evals", &lp.evals);
-        if leaf.p != -lp.evals[0] || leaf.q != alpha - table.evaluate(&leaf.point, gamma) {
+        if leaf.p != -lp.evals[0] || leaf.q != alpha - table.evaluate(&leaf.point) {
             return Err(ProofError::Lookup(format!("{} table leaves do not match", table.name())));
         }
         wit_claims.push((plan.layout.embed(mcol, &leaf.point), lp.evals[0]));
@@ -169,11 +168,13 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     for (l, (layer, bc)) in spec.layers.iter().zip(&plan.blocks).enumerate() {
         let (k_in, k_out) = (crate::commit::weight_logs(spec, l).0 as f64, (bc.log_out + plan.log_batch) as f64);
         let k_wire = spec.layer_input_shape(l).log_size() as f64;
+        // The ReLU zero-check: a random τ and a degree-3 sumcheck.
+        let relu = if layer.relu { 4.0 * k_out } else { 0.0 };
         events += match &layer.kind {
             // Random output point, matrix-product sumcheck (degree 2).
-            LayerKind::Dense => 2.0 * k_in + 2.0 * k_out,
+            LayerKind::Dense => 2.0 * k_in + 2.0 * k_out + relu,
             // ... plus the wiring sumcheck.
-            LayerKind::Conv(_) => 2.0 * k_in + 2.0 * k_out + 2.0 * k_wire,
+            LayerKind::Conv(_) => 2.0 * k_in + 2.0 * k_out + 2.0 * k_wire + relu,
             // Link point with λ batching, wiring, product sumcheck of degree U+1.
             LayerKind::MaxPool(g) => {
                 let u = g.window() as f64;

@@ -31,8 +31,6 @@ pub enum LookupValue {
     Plain(usize),
     /// The column plus 2^(b−1) (signed b-bit range).
     Signed(usize),
-    /// q + γ·a (an (input, output) pair).
-    Pair(usize, usize),
     /// a − g (a non-negative difference).
     Diff(usize, usize),
 }
@@ -42,16 +40,15 @@ impl LookupValue {
     pub fn columns(self) -> Vec<usize> {
         match self {
             LookupValue::Plain(c) | LookupValue::Signed(c) => vec![c],
-            LookupValue::Pair(q, a) | LookupValue::Diff(q, a) => vec![q, a],
+            LookupValue::Diff(a, g) => vec![a, g],
         }
     }
 
     /// The folded value from the column evaluations (same order as `columns`).
-    pub fn combine(self, evals: &[EF], gamma: EF, signed_offset: i64) -> EF {
+    pub fn combine(self, evals: &[EF], signed_offset: i64) -> EF {
         match self {
             LookupValue::Plain(_) => evals[0],
             LookupValue::Signed(_) => evals[0] + EF::from_u64(signed_offset as u64),
-            LookupValue::Pair(..) => evals[0] + gamma * evals[1],
             LookupValue::Diff(..) => evals[0] - evals[1],
         }
     }
@@ -125,11 +122,12 @@ impl WitnessPlan {
             let t = col(&mut logs, log_out);
             let a = if l.relu { col(&mut logs, log_out) } else { q };
             lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(t), log_len });
-            lookups.push(if l.relu {
-                Lookup { table: Table::Relu, value: LookupValue::Pair(q, a), log_len }
-            } else {
-                Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len }
-            });
+            lookups.push(Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len });
+            if l.relu {
+                // a ≥ 0 and a − q ≥ 0; a·(a − q) = 0 is a sumcheck (`block/linear.rs`).
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(a), log_len });
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Diff(a, q), log_len });
+            }
             blocks.push(BlockColumns { q, t: Some(t), a, gathered: Vec::new(), log_out });
         }
         // Table multiplicity columns do not grow with the batch.
@@ -137,10 +135,7 @@ impl WitnessPlan {
             logs.push(bits);
             logs.len() - 1
         };
-        let mut tables = vec![(Table::Range, table_col(&mut logs))];
-        if spec.layers.iter().any(|l| l.relu) {
-            tables.push((Table::Relu, table_col(&mut logs)));
-        }
+        let tables = vec![(Table::Range, table_col(&mut logs))];
         let signed_offset = spec.signed_offset();
         Self {
             layout: Layout::new(&logs),
@@ -215,7 +210,7 @@ impl WitnessPlan {
             for i in 0..1usize << lk.log_len {
                 let j = match lk.value {
                     LookupValue::Plain(c) => idx(c, i, 0),
-                    LookupValue::Signed(c) | LookupValue::Pair(c, _) => idx(c, i, self.signed_offset),
+                    LookupValue::Signed(c) => idx(c, i, self.signed_offset),
                     LookupValue::Diff(a, g) => {
                         let d = crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i]);
                         usize::try_from(d).unwrap_or(usize::MAX)

@@ -306,3 +306,35 @@ fn public_input_is_part_of_the_statement() {
     stated.input = Some(x);
     assert!(verify(&spec, &mc_private, &stated).is_err());
 }
+
+/// a = q + 1 for a positive q passes both range checks (a ≥ 0, a − q ≥ 0): only the ReLU
+/// zero-check a·(a − q) = 0 catches it.
+#[test]
+fn relu_output_above_its_input_is_caught_by_the_zero_check() {
+    let (spec, w, x) = mlp(&[12, 6], true, 21);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let tamper = |p: &WitnessPlan, c: &mut Vec<Vec<F>>| {
+        let b = &p.blocks[0];
+        let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+        c[b.a][i] = c[b.q][i] + F::ONE;
+        p.refresh_multiplicities(c);
+    };
+    let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
+    let err = verify(&spec, &mc, &roundtrip(&proof)).unwrap_err();
+    assert!(err.to_string().contains("relu-sc"), "rejected for another reason: {err}");
+}
+
+/// relu(q) = 0 claimed for a positive q: the range check of a − q catches it.
+#[test]
+fn relu_zero_for_a_positive_input_is_rejected() {
+    let (spec, w, x) = mlp(&[12, 6], true, 22);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let tamper = |p: &WitnessPlan, c: &mut Vec<Vec<F>>| {
+        let b = &p.blocks[0];
+        let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+        c[b.a][i] = F::ZERO;
+        p.refresh_multiplicities(c);
+    };
+    let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
+    assert!(verify(&spec, &mc, &roundtrip(&proof)).is_err());
+}

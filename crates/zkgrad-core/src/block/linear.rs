@@ -3,7 +3,9 @@
 //! z·m_b + 2^(b−1) = q·2^b + t at a random point); a sumcheck then proves
 //! z̃(r) − b̃(rows)·β = Σ_j W̃(rows, j)·x̃(j), where `rows` are the output-row variables of r
 //! (output features, or output channels), β the bias's broadcast factor, and x the block's input
-//! (its patches for a convolution). It ends with one claim on W and one on x.
+//! (its patches for a convolution). It ends with one claim on W and one on x. A block with a
+//! ReLU then proves a = relu(q): the range lookups give a ≥ 0 and a − q ≥ 0 (`witness.rs`), and a
+//! zero-check sumcheck Σ eq(τ, x)·a·(a − q) = 0 gives a ∈ {0, q} at every x.
 
 use p3_field::{Field, PrimeCharacteristicRing};
 use p3_maybe_rayon::prelude::*;
@@ -13,8 +15,8 @@ use crate::circuit::ActShape;
 use crate::commit::{weight_columns, weight_logs};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, from_i64};
-use crate::mle::{eq_table, evaluate_base, evaluate_i64_padded};
-use crate::proof::LinearProof;
+use crate::mle::{eq_eval, eq_table, evaluate_base, evaluate_i64_padded};
+use crate::proof::{LinearProof, ReluProof};
 use crate::sumcheck;
 
 /// Where the block's output point splits.
@@ -68,10 +70,48 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize, pt: &OutputPoint, x_r: Vec<EF
     let (wc, bcol) = weight_columns(l);
     ctx.claim_weight(wc, &[sc.point.as_slice(), &pt.rows].concat());
     ctx.claim_weight(bcol, &pt.rows);
-    let q = bc.q;
+    let (q, a) = (bc.q, bc.a);
     ctx.claim_col(q, &pt.r);
     ctx.claim_col(t_col, &pt.r);
-    (LinearProof { q_t, bias, sumcheck: sc.proof, w_a }, sc.point, w_a[1])
+    let relu = ctx.spec.layers[l].relu.then(|| prove_relu(ctx, q, a, bc.log_out));
+    (LinearProof { q_t, bias, sumcheck: sc.proof, w_a, relu }, sc.point, w_a[1])
+}
+
+/// eq(τ, x)·a·(a − q): zero at every x exactly when a ∈ {0, q} everywhere.
+fn relu_summand(v: &[EF]) -> EF {
+    v[0] * v[1] * (v[1] - v[2])
+}
+
+fn prove_relu(ctx: &mut ProverCtx, q: usize, a: usize, log_out: usize) -> ReluProof {
+    let tau = ctx.tr.challenge_point("relu-tau", log_out + ctx.plan.log_batch);
+    let ef = |c: usize| ctx.cols[c].iter().map(|&v| EF::from(v)).collect::<Vec<EF>>();
+    let sc = sumcheck::prove(vec![eq_table(&tau), ef(a), ef(q)], 3, relu_summand, "relu-sc", ctx.tr);
+    let evals = [sc.finals[1], sc.finals[2]];
+    ctx.tr.absorb_ext("relu-evals", &evals);
+    ctx.claim_col(a, &sc.point);
+    ctx.claim_col(q, &sc.point);
+    ReluProof { sumcheck: sc.proof, evals }
+}
+
+fn verify_relu(ctx: &mut VerifierCtx, l: usize, p: Option<&ReluProof>) -> Result<()> {
+    let layer = &ctx.spec.layers[l];
+    let bc = &ctx.plan.blocks[l];
+    let p = match (layer.relu, p) {
+        (false, None) => return Ok(()),
+        (true, Some(p)) => p,
+        _ => return Err(ProofError::Layer(format!("block '{}': ReLU proof present where none is due, or missing", layer.name))),
+    };
+    let n = bc.log_out + ctx.plan.log_batch;
+    let tau = ctx.tr.challenge_point("relu-tau", n);
+    let (point, fin) = sumcheck::verify(EF::ZERO, n, 3, &p.sumcheck, "relu-sc", ctx.tr)?;
+    if relu_summand(&[eq_eval(&tau, &point), p.evals[0], p.evals[1]]) != fin {
+        return Err(ProofError::Layer(format!("block '{}': a ReLU output is neither 0 nor its input", layer.name)));
+    }
+    ctx.tr.absorb_ext("relu-evals", &p.evals);
+    let (q, a) = (bc.q, bc.a);
+    ctx.claim_col(a, &point, p.evals[0]);
+    ctx.claim_col(q, &point, p.evals[1]);
+    Ok(())
 }
 
 /// Mirrors [`prove`]; returns the sumcheck point and the claimed x̃ there.
@@ -99,5 +139,6 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, pt: &OutputPoint, p: &Line
     let qc = bc.q;
     ctx.claim_col(qc, &pt.r, q);
     ctx.claim_col(t_col, &pt.r, t);
+    verify_relu(ctx, l, p.relu.as_ref())?;
     Ok((point, x_eval))
 }
