@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+
+import models
 
 OPSET = 17
 
@@ -18,19 +20,9 @@ def save(
     in_shape: list[int | str],
     out_shape: list[int | str],
 ) -> Path:
-    """Check and write a graph from ``input`` to ``logits``."""
-    graph = helper.make_graph(
-        nodes,
-        path.stem,
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, out_shape)],
-        [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in inits.items()],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
+    """Check and write a graph from ``input`` to ``logits`` (float initializers as float32)."""
+    as32 = {k: np.asarray(v, dtype=np.float32) for k, v in inits.items()}
+    return models._save(path, nodes, as32, in_shape, out_shape)
 
 
 def _kernel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
