@@ -29,7 +29,7 @@ fn main() {
         });
     }
     let params: usize = ws.iter().map(|w| w.weight.len() + w.bias.len()).sum();
-    let spec = CircuitSpec { input_len: dims[0], table_bits, layers, public_input: false };
+    let spec = CircuitSpec { input_len: dims[0], table_bits, layers, public_input: false, zk: false };
     let w = Weights { layers: ws };
     let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-100, 100)).collect();
     let t = Instant::now();

@@ -159,9 +159,10 @@ impl ActShape {
         crate::mle::log2_ceil(self.len)
     }
 
-    /// log2 of the padded column length (channels and positions).
+    /// log2 of the padded column length (channels and positions); at least 1, so that every
+    /// column has a variable to carry its zero-knowledge mask (`zk/twin.rs`).
     pub fn log_size(&self) -> usize {
-        crate::mle::log2_ceil(self.channels) + self.log_len()
+        (crate::mle::log2_ceil(self.channels) + self.log_len()).max(1)
     }
 
     /// Column index of logical index `i` (= channel·len + position).
@@ -191,6 +192,9 @@ pub struct CircuitSpec {
     /// Whether the input is part of the public statement (carried in the proof and bound by
     /// Fiat–Shamir) instead of hidden in the witness.
     pub public_input: bool,
+    /// Whether proofs are zero-knowledge (`zk/`): hiding commitments, masked polynomials and
+    /// masked sumchecks. Off only for benchmarking.
+    pub zk: bool,
 }
 
 /// Private weights of one dense block.
@@ -336,6 +340,10 @@ impl CircuitSpec {
             }
             if let Err(d) = l.check_geometry() {
                 return bad(d);
+            }
+            let out = l.out_shape();
+            if !matches!(l.kind, LayerKind::Dense) && out.channels * out.len == 1 {
+                return bad("a convolution or pooling with a single output value is not supported".into());
             }
             if let Some(want) = l.in_shape() {
                 let same_slots = (0..l.in_dim).all(|i| want.slot(i) == prev_shape.slot(i));

@@ -16,7 +16,8 @@ use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
 
-/// Whether commitments are hiding (zero knowledge).
+/// Whether the plain (non-zero-knowledge) protocol's commitments are hiding. Zero-knowledge
+/// circuits (`CircuitSpec::zk`) always commit with hiding twin tables (`zk/twin.rs`).
 pub const HIDING: bool = false;
 
 /// Public commitment to a model's weights.
@@ -53,7 +54,7 @@ pub fn weight_logs(spec: &CircuitSpec, l: usize) -> (usize, usize) {
     let layer = &spec.layers[l];
     let (rows, cols) = layer.weight_dims();
     match layer.kind {
-        LayerKind::Dense => (spec.layer_input_shape(l).log_size(), log2_ceil(rows)),
+        LayerKind::Dense => (spec.layer_input_shape(l).log_size(), log2_ceil(rows).max(1)),
         _ => (log2_ceil(cols), log2_ceil(rows)),
     }
 }
@@ -71,7 +72,11 @@ pub fn weight_layout(spec: &CircuitSpec) -> Layout {
 
 /// Packs the weights into the committed table.
 pub fn pack_weights(spec: &CircuitSpec, w: &Weights) -> Vec<F> {
-    let layout = weight_layout(spec);
+    weight_layout(spec).pack(&weight_cols(spec, w))
+}
+
+/// The weight columns, each padded to its power-of-two size, in layout order.
+pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
     let mut cols = Vec::with_capacity(2 * spec.layers.len());
     for (l, (layer, lw)) in spec.layers.iter().zip(&w.layers).enumerate() {
         let (ki, ko) = weight_logs(spec, l);
@@ -89,7 +94,33 @@ pub fn pack_weights(spec: &CircuitSpec, w: &Weights) -> Vec<F> {
         cols.push(wcol);
         cols.push(padded_column(&lw.bias, ko, 0));
     }
-    layout.pack(&cols)
+    cols
+}
+
+/// A zero-knowledge model commitment: the hiding commitment to the twin table [W | R] with the
+/// mask R derived from the seed (so the owner can recompute it), and what opens it.
+pub struct WeightTwin {
+    pub commitment: ModelCommitment,
+    pub data: ProverData,
+    /// The weight columns.
+    pub cols: Vec<Vec<F>>,
+    /// Their masks R.
+    pub masks: Vec<Vec<F>>,
+}
+
+/// Builds the zero-knowledge weight commitment; deterministic given the seed.
+pub fn weight_twin(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<WeightTwin> {
+    use rand::SeedableRng;
+    spec.validate()?;
+    spec.check_weights(w)?;
+    let layout = weight_layout(spec);
+    let cols = weight_cols(spec, w);
+    let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad weight masks").as_bytes();
+    let mut rng = rand::rngs::StdRng::from_seed(mask_seed);
+    let (twin, masks) = crate::zk::twin::twin_table(layout.pack(&cols), &layout, &vec![true; cols.len()], &mut rng);
+    let (c, data) = Pcs::new(layout.num_vars + 1, true).commit(twin, seed);
+    let commitment = ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() };
+    Ok(WeightTwin { commitment, data, cols, masks })
 }
 
 /// Commits to the weights; deterministic given the seed.
@@ -99,6 +130,10 @@ pub fn commit_model(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<M
 
 /// Commits and keeps the prover data (the prover recomputes this from the weights and seed).
 pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
+    if spec.zk {
+        let t = weight_twin(spec, w, seed)?;
+        return Ok((t.commitment, t.data));
+    }
     spec.validate()?;
     spec.check_weights(w)?;
     let layout = weight_layout(spec);

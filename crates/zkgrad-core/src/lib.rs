@@ -20,5 +20,6 @@ pub mod tables;
 pub mod transcript;
 pub mod verifier;
 pub mod witness;
+pub mod zk;
 
 pub use error::{ProofError, Result};

@@ -12,7 +12,7 @@ use crate::sumcheck::SumcheckProof;
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
 /// Current format version.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
 const MAX_PROOF_BYTES: usize = 64 << 20;
 
@@ -84,13 +84,9 @@ pub struct LookupProof {
     pub evals: Vec<EF>,
 }
 
-/// A proof of one inference.
+/// The plain (not zero-knowledge) protocol's messages.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Proof {
-    /// The claimed (public) output of the computation.
-    pub output: Vec<i64>,
-    /// The input, when the circuit makes it public (batch items concatenated); None otherwise.
-    pub input: Option<Vec<i64>>,
+pub struct PlainProof {
     /// Commitment to this proof's witness columns.
     pub witness_commitment: Commitment,
     /// Witness lookups, then one per table (multiplicities), in plan order.
@@ -101,6 +97,26 @@ pub struct Proof {
     pub witness_opening: OpeningProof,
     /// Opening of the weight polynomial at every claimed point.
     pub weight_opening: OpeningProof,
+}
+
+/// Which protocol made the proof (the circuit says which one its verifier expects).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ProofBody {
+    /// The plain protocol (`prover.rs`), for circuits compiled without zero knowledge.
+    Plain(Box<PlainProof>),
+    /// The zero-knowledge protocol (`zk/`).
+    Zk(Box<crate::zk::proof::ZkProof>),
+}
+
+/// A proof of one inference (or a batch).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Proof {
+    /// The claimed (public) output of the computation.
+    pub output: Vec<i64>,
+    /// The input, when the circuit makes it public (batch items concatenated); None otherwise.
+    pub input: Option<Vec<i64>>,
+    /// The protocol's messages.
+    pub body: ProofBody,
 }
 
 impl Proof {

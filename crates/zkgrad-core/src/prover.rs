@@ -15,7 +15,7 @@ use crate::field::{EF, F};
 use crate::logup;
 use crate::mle::evaluate_base;
 use crate::pcs::Pcs;
-use crate::proof::{BlockProof, LookupProof, Proof};
+use crate::proof::{BlockProof, LookupProof, PlainProof, Proof, ProofBody};
 use crate::transcript::Transcript;
 use crate::witness::{LookupValue, WitnessPlan};
 
@@ -119,6 +119,17 @@ fn prove_inner(
     spec.check_weights(w)?;
     let mut sw = Stopwatch::new();
     let traces = forward_batch(spec, w, inputs)?;
+    if spec.zk {
+        let output: Vec<i64> = traces.iter().flat_map(|t| t.last().expect("validated: at least one layer").a.clone()).collect();
+        let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
+        let mc = match cached {
+            Some(cw) => cw.commitment.clone(),
+            None => crate::commit::commit_model(spec, w, seed)?,
+        };
+        let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
+        let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, tr)?;
+        return Ok(Proof { output, input, body });
+    }
     let (mc, weight_data) = match cached {
         Some(cw) if cw.commitment.circuit != spec.digest() => {
             return Err(crate::ProofError::Circuit("the cached weight commitment belongs to another circuit".into()));
@@ -207,5 +218,6 @@ fn prove_inner(
     let weight_pcs = Pcs::new(wlayout.num_vars, HIDING);
     let (_, weight_opening) = weight_pcs.open(weight_data, &weight_claims, &mut tr);
     sw.lap("weight opening");
-    Ok(Proof { output, input, witness_commitment, lookups, blocks, witness_opening, weight_opening })
+    let body = ProofBody::Plain(Box::new(PlainProof { witness_commitment, lookups, blocks, witness_opening, weight_opening }));
+    Ok(Proof { output, input, body })
 }

@@ -13,7 +13,7 @@ use crate::logup::{self, add_fractions, zero_fraction};
 use crate::layout::batched_column;
 use crate::mle::evaluate_base;
 use crate::pcs::Pcs;
-use crate::proof::{BlockProof, Proof};
+use crate::proof::{BlockProof, PlainProof, Proof, ProofBody};
 use crate::prover::start_transcript;
 use crate::witness::WitnessPlan;
 
@@ -33,16 +33,48 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         return Err(ProofError::Shape { what: "output length (a multiple of the model output)", expected: out_len, got: proof.output.len() });
     }
     let plan = WitnessPlan::new(spec, batch);
-    let kb = plan.log_batch;
     let wlayout = weight_layout(spec);
     if mc.circuit != spec.digest() {
         return Err(ProofError::Commitment);
     }
     shape("weight polynomial variables", wlayout.num_vars, mc.num_vars)?;
+    let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
+    let tr = start_transcript(spec, &mc.digest(), batch, &proof.output, proof.input.as_deref());
+    let output_value = |r: &[EF]| output_eval(spec, &plan, &proof.output, r);
+    let body = match (&proof.body, spec.zk) {
+        (ProofBody::Zk(z), true) => {
+            crate::zk::verifier::verify(spec, mc, &plan, z, output_value, public_x.as_deref(), tr)?;
+            return Ok(proof.output.clone());
+        }
+        (ProofBody::Plain(p), false) => p,
+        _ => return Err(ProofError::Malformed("the proof was made by the other protocol (zero-knowledge or not) than the circuit uses".into())),
+    };
+    verify_plain(spec, mc, &plan, body, output_value, public_x.as_deref(), tr)?;
+    Ok(proof.output.clone())
+}
+
+/// The public output's MLE at r (the last block's activation column as the verifier expects it).
+fn output_eval(spec: &CircuitSpec, plan: &WitnessPlan, output: &[i64], r: &[EF]) -> EF {
+    let last = plan.blocks.last().expect("validated: at least one block");
+    let out_shape = spec.layers.last().expect("validated").out_shape();
+    let rows: Vec<Vec<i64>> = output.chunks(spec.output_len()).map(|r| out_shape.place(r, 0)).collect();
+    let rows: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
+    evaluate_base(&batched_column(&rows, last.log_out, plan.log_batch, 0), r)
+}
+
+/// The plain protocol's checks after the statement.
+fn verify_plain(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    plan: &WitnessPlan,
+    proof: &PlainProof,
+    output_value: impl Fn(&[EF]) -> EF,
+    public_x: Option<&[F]>,
+    mut tr: crate::transcript::Transcript,
+) -> Result<()> {
+    let (plan, kb, wlayout) = (plan.clone(), plan.log_batch, weight_layout(spec));
     shape("lookups", plan.lookups.len() + plan.tables.len(), proof.lookups.len())?;
     shape("blocks", spec.layers.len(), proof.blocks.len())?;
-    let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
-    let mut tr = start_transcript(spec, &mc.digest(), batch, &proof.output, proof.input.as_deref());
     tr.absorb_bytes("witness-commitment", &proof.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
 
@@ -61,7 +93,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
             return Err(ProofError::Lookup(format!("{} lookup leaves do not match the committed columns", lk.table.name())));
         }
         for (&c, &v) in cols.iter().zip(&lp.evals) {
-            check_public_claim(&plan, public_x.as_deref(), c, &leaf.point, v)?;
+            check_public_claim(&plan, public_x, c, &leaf.point, v)?;
             wit_claims.push((plan.layout.embed(c, &leaf.point), v));
         }
         let s = table_slot(lk.table);
@@ -86,10 +118,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     // The public output is the last block's committed activations.
     let last = plan.blocks.last().expect("validated: at least one block");
     let r_out = tr.challenge_point("output-point", last.log_out + kb);
-    let out_shape = spec.layers.last().expect("validated").out_shape();
-    let rows: Vec<Vec<i64>> = proof.output.chunks(out_len).map(|r| out_shape.place(r, 0)).collect();
-    let rows: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
-    let expected = evaluate_base(&batched_column(&rows, last.log_out, kb, 0), &r_out);
+    let expected = output_value(&r_out);
     wit_claims.push((plan.layout.embed(last.a, &r_out), expected));
 
     // Blocks from the output back.
@@ -100,7 +129,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         tr: &mut tr,
         wit_claims,
         weight_claims: Vec::new(),
-        public_x: public_x.as_deref(),
+        public_x,
         public_mismatch: false,
     };
     for (l, bp) in (0..spec.layers.len()).rev().zip(&proof.blocks) {
@@ -121,8 +150,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
         pcs.verify(c, &points, &values, proof, tr)
     };
     open(&Pcs::new(plan.layout.num_vars, HIDING), &proof.witness_commitment, &wit_claims, &proof.witness_opening, &mut tr)?;
-    open(&Pcs::new(wlayout.num_vars, HIDING), &mc.pcs, &weight_claims, &proof.weight_opening, &mut tr)?;
-    Ok(proof.output.clone())
+    open(&Pcs::new(wlayout.num_vars, HIDING), &mc.pcs, &weight_claims, &proof.weight_opening, &mut tr)
 }
 
 /// The input column the verifier expects when the input is public (None when it is private).
@@ -157,6 +185,9 @@ pub(crate) fn check_public_claim(plan: &WitnessPlan, public_x: Option<&[F]>, c: 
 /// union bound over every sumcheck round, LogUp denominator and random-point check) error and
 /// the PCS openings' security.
 pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
+    if spec.zk {
+        return crate::zk::verifier::soundness_bits(spec, batch);
+    }
     let plan = WitnessPlan::new(spec, batch);
     // Each sumcheck round of degree d errs with probability ≤ d/|EF|.
     let mut events = 0f64;

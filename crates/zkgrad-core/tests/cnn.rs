@@ -56,7 +56,7 @@ fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
         ],
     };
     let input = rand_w(98, -1000, 1000);
-    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false }, weights, input)
+    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false, zk: false }, weights, input)
 }
 
 /// Plain NCHW convolution, written independently of the crate's index helpers.

@@ -158,9 +158,16 @@ pub struct Graph {
     /// Activation width in bits (the proof's lookup tables have 2^act_bits entries; 8..=16).
     #[serde(default = "default_act_bits")]
     pub act_bits: u32,
+    /// Whether proofs are zero-knowledge (default); off only for benchmarking.
+    #[serde(default = "default_zk")]
+    pub zk: bool,
     /// Opaque metadata from the front end, returned unchanged.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub meta: Value,
+}
+
+fn default_zk() -> bool {
+    true
 }
 
 fn default_act_bits() -> u32 {
@@ -218,6 +225,8 @@ struct RawGraph {
     nodes: Vec<RawNode>,
     #[serde(default = "default_act_bits")]
     act_bits: u32,
+    #[serde(default = "default_zk")]
+    zk: bool,
     #[serde(default)]
     meta: Value,
 }
@@ -274,6 +283,7 @@ impl Graph {
             output: raw.output,
             nodes,
             act_bits: raw.act_bits,
+            zk: raw.zk,
             meta: raw.meta,
         })
     }

@@ -69,6 +69,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             table_bits: graph.act_bits,
             layers: Vec::new(),
             public_input: graph.input.visibility == Some(crate::ir::Visibility::Public),
+            zk: graph.zk,
         },
         weights: Weights { layers: Vec::new() },
         input: graph.input.name.clone(),
@@ -82,6 +83,14 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         let node = &nodes[i];
         expect_input(node, current.0)?;
         let in_shape = &shapes[current.0];
+        if graph.zk && matches!(node.op, Op::Conv { .. } | Op::MaxPool { .. }) {
+            return Err(unsupported(
+                node,
+                "zero-knowledge proofs of convolution and pooling are not implemented yet; compile with \
+                 zk=False (CLI: --no-zk) to prove this model without zero knowledge"
+                    .into(),
+            ));
+        }
         match &node.op {
             Op::Reshape { .. } => {
                 out.tensors.push((node.output.clone(), current.1));

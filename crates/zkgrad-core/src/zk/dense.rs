@@ -1,0 +1,166 @@
+//! A dense block in zero knowledge: one sumcheck over the block's output variables (i, n) and
+//! then its input variables j, with the public claim 0:
+//!   Σ_{i,n,j} eq(τ, (i, n))·(D(i, n)/2^k − W(i, j)·x(j, n)) = 0,
+//!   D = (2^b·q + t − 2^(b−1))/m_b − bias  (the accumulator the requantisation implies),
+//! i.e. at every output entry the committed q, t match W·x + bias. The first phase binds (i, n)
+//! over the tables eq, D and Y = W·x; the second binds j over W(r_i, ·) and x(·, r_n). Nothing
+//! but masked evaluations at the final point is revealed: q̇, ṫ at (r_i, r_n), ḃ at r_i, Ẇ at
+//! (r_j, r_i) and ẋ at (r_j, r_n). A ReLU adds the zero-check Σ eq(τ', x)·a·(a − q) = 0 (with the
+//! range lookups a ≥ 0, a − q ≥ 0 this is a = relu(q)).
+
+use p3_field::{Field, PrimeCharacteristicRing};
+use p3_maybe_rayon::prelude::*;
+
+use super::prover::ProverCtx;
+use super::sumcheck::Table;
+use super::verifier::VerifierCtx;
+use crate::block::dense::fold_batch;
+use crate::commit::{weight_columns, weight_logs};
+use crate::error::{ProofError, Result};
+use crate::field::{EF, F};
+use crate::mle::{eq_eval, eq_table};
+use crate::zk::proof::ZkDenseProof;
+
+/// Sumcheck labels name the block, so a rejection says where it failed.
+fn label(spec: &crate::circuit::CircuitSpec, l: usize) -> String {
+    format!("zk-dense '{}'", spec.layers[l].name)
+}
+
+fn relu_label(spec: &crate::circuit::CircuitSpec, l: usize) -> String {
+    format!("zk-relu '{}'", spec.layers[l].name)
+}
+
+/// Round degrees: output variables (the first carries D's mask: eq·D = 1 + 3), then input
+/// variables (the first carries W's and x's masks: 3 + 3).
+pub(crate) fn schedule(n_out: usize, k_in: usize) -> Vec<usize> {
+    let first = |d0: usize, n: usize| (0..n).map(move |k| if k == 0 { d0 } else { 2 });
+    first(4, n_out).chain(first(6, k_in)).collect()
+}
+
+/// ReLU zero-check degrees: eq·a·(a − q), both masked (1 + 3 + 3), then 3.
+pub(crate) fn relu_schedule(n_out: usize) -> Vec<usize> {
+    (0..n_out).map(|k| if k == 0 { 7 } else { 3 }).collect()
+}
+
+/// The public constants of block l's requantisation: 2^b, 2^(b−1), 1/m_b.
+fn requant(ctx_spec: &crate::circuit::CircuitSpec, l: usize) -> (F, F, F) {
+    let bits = ctx_spec.table_bits;
+    let mb = F::from_u64(ctx_spec.layers[l].mult_scaled(bits));
+    (F::from_u64(1 << bits), F::from_u64(1 << (bits - 1)), mb.inverse())
+}
+
+fn lift(c: &[F]) -> Vec<EF> {
+    c.iter().map(|&x| EF::from(x)).collect()
+}
+
+/// Ṗ(z) = P̃(z) + z₀(1 − z₀)·R̃(z) for base-field P and R.
+fn masked_eval(p: &[F], r: &[F], z: &[EF]) -> EF {
+    crate::mle::evaluate_base(p, z) + z[0] * (EF::ONE - z[0]) * crate::mle::evaluate_base(r, z)
+}
+
+pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
+    let (spec, plan) = (ctx.spec, ctx.plan);
+    let bc = &plan.blocks[l];
+    let (n_o, kb) = (bc.log_out, plan.log_batch);
+    let (ki, _) = weight_logs(spec, l);
+    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
+    let x_col = ctx.input_col(l);
+    let (wc, bcol) = weight_columns(l);
+    let tau = ctx.tr.challenge_point("zk-dense-tau", n_o + kb);
+    let (full, half, mb_inv) = requant(spec, l);
+    let (q, t, b) = (&ctx.cols[bc.q], &ctx.cols[t_col], &ctx.wcols[bcol]);
+    let (rq, rt, rb) = (&ctx.wit_r[bc.q], &ctx.wit_r[t_col], &ctx.w_r[bcol]);
+    let rows = (1usize << n_o) - 1;
+    let d: Vec<EF> = (0..q.len()).map(|i| EF::from((full * q[i] + t[i] - half) * mb_inv - b[i & rows])).collect();
+    let dm: Vec<EF> = (0..q.len()).map(|i| EF::from((full * rq[i] + rt[i]) * mb_inv - rb[i & rows])).collect();
+    // Y(i, n) = Σ_j W(i, j)·x(j, n): the product the first phase compares D with.
+    let (w, x) = (&ctx.wcols[wc], &ctx.cols[x_col]);
+    let len_in = 1usize << ki;
+    let y: Vec<EF> = (0..q.len())
+        .into_par_iter()
+        .map(|idx| {
+            let (i, n) = (idx & rows, idx >> n_o);
+            let (wr, xr) = (&w[i * len_in..(i + 1) * len_in], &x[n * len_in..(n + 1) * len_in]);
+            EF::from(wr.iter().zip(xr).map(|(&a, &b)| a * b).sum::<F>())
+        })
+        .collect();
+    let mut sc = ctx.sumcheck(&label(spec, l));
+    let (r1, f1) = sc.phase(vec![Table::plain(eq_table(&tau)), Table::masked(d, dm), Table::plain(y)], |v| v[0] * (v[1] - v[2]), ctx.tr);
+    let (e, d_at) = (f1[0], f1[1]);
+    let (r_i, r_n) = r1.split_at(n_o);
+    let (eq_i, eq_n) = (eq_table(r_i), eq_table(r_n));
+    let w_tab = Table::masked(fold_batch(w, ki, &eq_i), fold_batch(&ctx.w_r[wc], ki, &eq_i));
+    let x_tab = Table::masked(fold_batch(x, ki, &eq_n), fold_batch(&ctx.wit_r[x_col], ki, &eq_n));
+    let kappa = e * d_at * EF::from_u64(1 << ki).inverse();
+    let (r_j, f2) = sc.phase(vec![w_tab, x_tab], |v| kappa - e * v[0] * v[1], ctx.tr);
+    let sumcheck = ctx.finish(sc)?;
+    let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
+    let bias = masked_eval(b, rb, r_i);
+    let (weight, input) = (f2[0], f2[1]);
+    ctx.tr.absorb_ext("zk-dense-evals", &[q_t[0], q_t[1], bias, weight, input]);
+    let x_point = [r_j.as_slice(), r_n].concat();
+    ctx.claims.wit.extend([(bc.q, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, x_point, input)]);
+    ctx.claims.weight.extend([(wc, [r_j.as_slice(), r_i].concat(), weight), (bcol, r_i.to_vec(), bias)]);
+    let relu = if spec.layers[l].relu { Some(prove_relu(ctx, l, n_o + kb)?) } else { None };
+    Ok(ZkDenseProof { sumcheck, q_t, bias, weight, input, relu })
+}
+
+fn prove_relu(ctx: &mut ProverCtx, l: usize, n: usize) -> Result<(super::sumcheck::ZkSumcheckProof, [EF; 2])> {
+    let (q, a) = (ctx.plan.blocks[l].q, ctx.plan.blocks[l].a);
+    let tau = ctx.tr.challenge_point("zk-relu-tau", n);
+    let tables = vec![
+        Table::plain(eq_table(&tau)),
+        Table::masked(lift(&ctx.cols[a]), lift(&ctx.wit_r[a])),
+        Table::masked(lift(&ctx.cols[q]), lift(&ctx.wit_r[q])),
+    ];
+    let mut sc = ctx.sumcheck(&relu_label(ctx.spec, l));
+    let (pt, f) = sc.phase(tables, relu_summand, ctx.tr);
+    let proof = ctx.finish(sc)?;
+    let evals = [f[1], f[2]];
+    ctx.tr.absorb_ext("zk-relu-evals", &evals);
+    ctx.claims.wit.extend([(a, pt.clone(), evals[0]), (q, pt, evals[1])]);
+    Ok((proof, evals))
+}
+
+fn relu_summand(v: &[EF]) -> EF {
+    v[0] * v[1] * (v[1] - v[2])
+}
+
+/// Mirrors [`prove`].
+pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Result<()> {
+    let (spec, plan) = (ctx.spec, ctx.plan);
+    let layer = &spec.layers[l];
+    let bc = &plan.blocks[l];
+    let (n_o, kb) = (bc.log_out, plan.log_batch);
+    let (ki, _) = weight_logs(spec, l);
+    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", layer.name)))?;
+    let x_col = ctx.input_col(l);
+    let (wc, bcol) = weight_columns(l);
+    let tau = ctx.tr.challenge_point("zk-dense-tau", n_o + kb);
+    let (point, expected) = ctx.sumcheck(&label(spec, l), EF::ZERO, &p.sumcheck)?;
+    let (r1, r_j) = point.split_at(n_o + kb);
+    let (r_i, r_n) = r1.split_at(n_o);
+    let (full, half, mb_inv) = requant(spec, l);
+    let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - p.bias;
+    let e = eq_eval(&tau, r1);
+    if e * d * EF::from_u64(1 << ki).inverse() - e * p.weight * p.input != expected {
+        return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match W·x + bias", layer.name)));
+    }
+    ctx.tr.absorb_ext("zk-dense-evals", &[p.q_t[0], p.q_t[1], p.bias, p.weight, p.input]);
+    ctx.claims.wit.extend([(bc.q, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_j, r_n].concat(), p.input)]);
+    ctx.claims.weight.extend([(wc, [r_j, r_i].concat(), p.weight), (bcol, r_i.to_vec(), p.bias)]);
+    match (layer.relu, &p.relu) {
+        (false, None) => Ok(()),
+        (true, Some((sc, evals))) => {
+            let tau = ctx.tr.challenge_point("zk-relu-tau", n_o + kb);
+            let (pt, expected) = ctx.sumcheck(&relu_label(spec, l), EF::ZERO, sc)?;
+            if relu_summand(&[eq_eval(&tau, &pt), evals[0], evals[1]]) != expected {
+                return Err(ProofError::Layer(format!("block '{}': a ReLU output is neither 0 nor its input", layer.name)));
+            }
+            ctx.tr.absorb_ext("zk-relu-evals", evals);
+            ctx.claims.wit.extend([(bc.a, pt.clone(), evals[0]), (bc.q, pt, evals[1])]);
+            Ok(())
+        }
+        _ => Err(ProofError::Layer(format!("block '{}': ReLU proof present where none is due, or missing", layer.name))),
+    }
+}

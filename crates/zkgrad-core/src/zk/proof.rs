@@ -1,0 +1,55 @@
+//! The messages of a zero-knowledge proof (`zk/`). Every value here is either public, a masked
+//! evaluation Ṗ(z) of a committed column (uniformly random on its own), a masked sumcheck message,
+//! or a mask value g_l(r_l).
+
+use serde::{Deserialize, Serialize};
+
+use crate::field::EF;
+use crate::pcs::{Commitment, OpeningProof};
+use crate::zk::sumcheck::ZkSumcheckProof;
+
+/// All lookups at once: committed inverses, one zero-claim sumcheck.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ZkLookupProof {
+    /// Σ over x of the zero-checks h·(α − v) = 1, ĥ·(α − T) = m, and Σh − Σĥ.
+    pub sumcheck: ZkSumcheckProof,
+    /// ḣ at the sumcheck point, one per lookup, then one per table.
+    pub inverses: Vec<EF>,
+    /// The looked-up columns at the sumcheck point (lookup order), then each multiplicity column.
+    pub values: Vec<EF>,
+}
+
+/// One dense block: Σ_{i,n,j} eq(τ, (i, n))·(D(i, n)/2^k − W(i, j)·x(j, n)) = 0 with
+/// D = (2^b·q + t − 2^(b−1))/m_b − bias, and the optional ReLU zero-check.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ZkDenseProof {
+    /// The sumcheck over the output variables, then the input variables.
+    pub sumcheck: ZkSumcheckProof,
+    /// q̇ and ṫ at the output part of the point.
+    pub q_t: [EF; 2],
+    /// ḃ at the row part of the point.
+    pub bias: EF,
+    /// Ẇ at (input part, row part).
+    pub weight: EF,
+    /// ẋ at (input part, batch part).
+    pub input: EF,
+    /// For a block with a ReLU: Σ eq(τ, x)·a·(a − q) = 0 and ȧ, q̇ at its point.
+    pub relu: Option<(ZkSumcheckProof, [EF; 2])>,
+}
+
+/// A zero-knowledge proof's body.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ZkProof {
+    /// Hiding commitment to the twin witness table [columns | masks].
+    pub witness_commitment: Commitment,
+    /// Hiding commitment to every sumcheck's masking polynomials.
+    pub mask_commitment: Commitment,
+    /// Hiding commitment to the twin table of LogUp inverses (made after α).
+    pub inverse_commitment: Commitment,
+    /// The lookup argument.
+    pub lookups: ZkLookupProof,
+    /// Blocks from the last to the first.
+    pub blocks: Vec<ZkDenseProof>,
+    /// Openings, in this order: witness, inverses, masks, weights.
+    pub openings: Vec<OpeningProof>,
+}

@@ -1,0 +1,132 @@
+//! The zero-knowledge prover. Transcript order (mirrored by `verifier.rs`): statement; witness
+//! and mask commitments; α; inverse commitment; the lookup sumcheck; the output point; each block
+//! from the last to the first; then the four openings (witness, inverses, masks, weights).
+
+use rand::{Rng, SeedableRng};
+
+use super::masks::MaskPlan;
+use super::proof::ZkProof;
+use super::sumcheck::{self as zksc, ZkSumcheckProof};
+use super::twin::{split_ext, twin_table};
+use super::verifier::{Claims, masked_columns, schedules};
+use super::{dense, lookup};
+use crate::circuit::{BlockTrace, CircuitSpec, Weights};
+use crate::commit::{WeightTwin, weight_twin};
+use crate::error::Result;
+use crate::field::{EF, F};
+use crate::mle::evaluate_base;
+use crate::pcs::Pcs;
+use crate::proof::ProofBody;
+use crate::prover::WitnessTamper;
+use crate::transcript::Transcript;
+use crate::witness::WitnessPlan;
+
+/// What the block steps read and where they leave their claims.
+pub(crate) struct ProverCtx<'a> {
+    pub spec: &'a CircuitSpec,
+    pub plan: &'a WitnessPlan,
+    pub cols: &'a [Vec<F>],
+    /// The witness columns' masks.
+    pub wit_r: &'a [Vec<F>],
+    /// The weight columns and their masks.
+    pub wcols: &'a [Vec<F>],
+    pub w_r: &'a [Vec<F>],
+    pub tr: &'a mut Transcript,
+    masks: std::vec::IntoIter<Vec<Vec<EF>>>,
+    mask_plan: &'a MaskPlan,
+    next: usize,
+    pub claims: Claims,
+}
+
+impl ProverCtx<'_> {
+    /// Starts the next sumcheck of the schedule with its committed masks.
+    pub fn sumcheck(&mut self, label: &str) -> zksc::Prover {
+        let masks = self.masks.next().expect("the schedule lists every sumcheck");
+        zksc::Prover::start(masks, self.mask_plan.schedules[self.next].clone(), label, self.tr)
+    }
+
+    /// Ends it and records the mask claims.
+    pub fn finish(&mut self, sc: zksc::Prover) -> Result<ZkSumcheckProof> {
+        let (proof, point) = sc.finish(self.tr);
+        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &proof.mask_evals)?);
+        self.next += 1;
+        Ok(proof)
+    }
+
+    pub fn input_col(&self, l: usize) -> usize {
+        if l == 0 { self.plan.x } else { self.plan.blocks[l - 1].a }
+    }
+}
+
+/// Proves a batch in zero knowledge; `traces` come from the forward pass, `tr` has the statement.
+pub(crate) fn prove(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    inputs: &[Vec<i64>],
+    traces: &[Vec<BlockTrace>],
+    tamper: Option<WitnessTamper>,
+    mut tr: Transcript,
+) -> Result<ProofBody> {
+    super::check_supported(spec)?;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let WeightTwin { commitment: _, data: weight_data, cols: wcols, masks: w_r } = weight_twin(spec, w, seed)?;
+    let plan = WitnessPlan::new(spec, inputs.len());
+    let mut cols = plan.columns(spec, inputs, traces);
+    if let Some(t) = tamper {
+        t(&plan, &mut cols);
+    }
+    let masked = masked_columns(spec, &plan);
+    let (twin, wit_r) = twin_table(plan.layout.pack(&cols), &plan.layout, &masked, &mut rng);
+    let wit_pcs = Pcs::new(plan.layout.num_vars + 1, true);
+    let (witness_commitment, wit_data) = wit_pcs.commit(twin, rng.random());
+    let mask_plan = MaskPlan::new(schedules(spec, &plan));
+    let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
+    let mask_pcs = Pcs::new(mask_plan.layout.num_vars, true);
+    let (mask_commitment, mask_data) = mask_pcs.commit(mask_plan.pack(&masks), rng.random());
+    tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
+    tr.absorb_bytes("mask-commitment", &mask_commitment.digest());
+    let alpha = tr.challenge("lookup-alpha");
+
+    let inv = lookup::inverses(&plan, &cols, alpha)?;
+    let inv_layout = lookup::inverse_layout(&plan);
+    let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
+    let (inv_twin, inv_r) = twin_table(inv_layout.pack(&inv_cols), &inv_layout, &vec![true; inv_cols.len()], &mut rng);
+    let inv_pcs = Pcs::new(inv_layout.num_vars + 1, true);
+    let (inverse_commitment, inv_data) = inv_pcs.commit(inv_twin, rng.random());
+    tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
+
+    let mut ctx = ProverCtx {
+        spec,
+        plan: &plan,
+        cols: &cols,
+        wit_r: &wit_r,
+        wcols: &wcols,
+        w_r: &w_r,
+        tr: &mut tr,
+        masks: masks.into_iter(),
+        mask_plan: &mask_plan,
+        next: 0,
+        claims: Claims::default(),
+    };
+    let lookups = lookup::prove(&mut ctx, alpha, &inv, &inv_r)?;
+    // The public output equals the last block's (unmasked) activations.
+    let last = plan.blocks.last().expect("at least one block");
+    let r_out = ctx.tr.challenge_point("output-point", last.log_out + plan.log_batch);
+    let out_value = evaluate_base(&cols[last.a], &r_out);
+    ctx.claims.wit.push((last.a, r_out, out_value));
+    let mut blocks = Vec::with_capacity(spec.layers.len());
+    for l in (0..spec.layers.len()).rev() {
+        blocks.push(dense::prove(&mut ctx, l)?);
+    }
+    let claims = std::mem::take(&mut ctx.claims);
+    let wl = crate::commit::weight_layout(spec);
+    let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
+    let mut openings = Vec::with_capacity(4);
+    openings.push(wit_pcs.open(wit_data, &points(Claims::twin(&claims.wit, &plan.layout, |c| masked[c])?), &mut tr).1);
+    openings.push(inv_pcs.open(inv_data, &points(Claims::twin(&claims.inv, &inv_layout, |_| true)?), &mut tr).1);
+    openings.push(mask_pcs.open(mask_data, &points(claims.mask), &mut tr).1);
+    let weight_pcs = Pcs::new(wl.num_vars + 1, true);
+    openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
+    Ok(ProofBody::Zk(Box::new(ZkProof { witness_commitment, mask_commitment, inverse_commitment, lookups, blocks, openings })))
+}

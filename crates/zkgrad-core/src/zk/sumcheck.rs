@@ -1,0 +1,314 @@
+//! Zero-knowledge sumcheck: Libra's masking polynomial (Xie et al., "Libra", CRYPTO 2019, §4)
+//! over tables that may carry a masked-polynomial correction in their first variable.
+//!
+//! Claim: Σ_{x ∈ {0,1}^n} f(x) = c. The prover holds one random univariate g_l per round (EF
+//! coefficients, committed in the mask commitment before the sumcheck starts; `zk/masks.rs`),
+//! G(x) = Σ_l g_l(x_l). It sends ΣG over the hypercube, the verifier draws ρ, and the rounds
+//! prove Σ (f + ρ·G) = c + ρ·ΣG. After the last round the prover reveals each g_l(r_l) (opened
+//! from the mask commitment), and the verifier is left with f(r). Every round message is
+//! f_l + ρ·(2^k·g_l + known terms) with a fresh random g_l of the round's degree, and the future
+//! masks' endpoint sums hide each partial sum of f: the view is simulated from f(r) alone.
+//!
+//! The variables come in phases (e.g. a dense block binds its output variables, then its input
+//! variables); each phase brings its own tables. A table may carry a mask table R for its phase's
+//! first variable: its polynomial is then P̃(x) + x₀(1 − x₀)·R̃(x), which agrees with P on the
+//! hypercube (`zk/twin.rs` says where these come from). That round has a higher degree; after
+//! it the table is multilinear again.
+
+use p3_field::{Field, PrimeCharacteristicRing};
+use p3_maybe_rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ProofError, Result};
+use crate::field::EF;
+use crate::sumcheck::interpolate_at;
+use crate::transcript::Transcript;
+
+/// One table of a phase: its values and, for a masked polynomial, the mask on variable 0.
+pub struct Table {
+    /// Values over the phase's remaining hypercube.
+    pub p: Vec<EF>,
+    /// R̃ such that the table's polynomial is P̃ + x₀(1 − x₀)·R̃.
+    pub mask: Option<Vec<EF>>,
+}
+
+impl Table {
+    /// A multilinear table.
+    pub fn plain(p: Vec<EF>) -> Self {
+        Self { p, mask: None }
+    }
+
+    /// A masked table.
+    pub fn masked(p: Vec<EF>, mask: Vec<EF>) -> Self {
+        Self { p, mask: Some(mask) }
+    }
+}
+
+/// The prover's messages.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ZkSumcheckProof {
+    /// ΣG over the hypercube.
+    pub mask_sum: EF,
+    /// Round l's polynomial at 0..=degree_l.
+    pub rounds: Vec<Vec<EF>>,
+    /// g_l(r_l) for every round (checked against the mask commitment).
+    pub mask_evals: Vec<EF>,
+}
+
+/// Evaluates a univariate with coefficients `c` (lowest first) at x.
+pub fn horner(c: &[EF], x: EF) -> EF {
+    c.iter().rev().fold(EF::ZERO, |acc, &a| acc * x + a)
+}
+
+/// Value at x of the line through (v0, v1), plus x(1 − x) times the line through (m0, m1).
+#[inline]
+fn masked_line(v0: EF, v1: EF, m: Option<(EF, EF)>, x: EF) -> EF {
+    let base = v0 + x * (v1 - v0);
+    match m {
+        Some((m0, m1)) => base + x * (EF::ONE - x) * (m0 + x * (m1 - m0)),
+        None => base,
+    }
+}
+
+/// Σ over pairs of s(tables on the line) at x = 0..=degree.
+fn round_values<S: Fn(&[EF]) -> EF + Sync>(tables: &[Table], degree: usize, s: &S) -> Vec<EF> {
+    let pairs = tables[0].p.len() / 2;
+    let xs: Vec<EF> = (0..=degree).map(EF::from_usize).collect();
+    let pair_sum = |j: usize, acc: &mut Vec<EF>, at: &mut Vec<EF>| {
+        for (t, &x) in xs.iter().enumerate() {
+            for (a, tb) in at.iter_mut().zip(tables) {
+                let m = tb.mask.as_ref().map(|m| (m[2 * j], m[2 * j + 1]));
+                *a = masked_line(tb.p[2 * j], tb.p[2 * j + 1], m, x);
+            }
+            acc[t] += s(at);
+        }
+    };
+    let k = tables.len();
+    (0..pairs)
+        .into_par_iter()
+        .fold(
+            || (vec![EF::ZERO; degree + 1], vec![EF::ZERO; k]),
+            |(mut acc, mut at), j| {
+                pair_sum(j, &mut acc, &mut at);
+                (acc, at)
+            },
+        )
+        .map(|(acc, _)| acc)
+        .reduce(
+            || vec![EF::ZERO; degree + 1],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
+/// Binds variable 0 of every table to r (the mask is folded in and dropped).
+fn fold(tables: &mut [Table], r: EF) {
+    for t in tables.iter_mut() {
+        let m = t.mask.take();
+        let half = t.p.len() / 2;
+        let p = &t.p;
+        let out: Vec<EF> = (0..half)
+            .into_par_iter()
+            .map(|j| masked_line(p[2 * j], p[2 * j + 1], m.as_ref().map(|m| (m[2 * j], m[2 * j + 1])), r))
+            .collect();
+        t.p = out;
+    }
+}
+
+/// The mask part of round l's message at x: Σ over the remaining variables of G(r_<l, x, ·).
+fn mask_round(g: &[EF], x: EF, past: EF, future: EF, remaining: usize) -> EF {
+    let scale = EF::from_u64(1 << remaining);
+    let fut = if remaining == 0 { EF::ZERO } else { EF::from_u64(1 << (remaining - 1)) * future };
+    scale * (past + horner(g, x)) + fut
+}
+
+/// The prover's state across phases.
+pub struct Prover {
+    label: String,
+    masks: Vec<Vec<EF>>,
+    degrees: Vec<usize>,
+    rho: EF,
+    /// Σ_{k<l} g_k(r_k).
+    past: EF,
+    /// future[l] = Σ_{k>l} (g_k(0) + g_k(1)).
+    future: Vec<EF>,
+    proof: ZkSumcheckProof,
+    point: Vec<EF>,
+}
+
+impl Prover {
+    /// Starts a sumcheck of `degrees.len()` rounds with one mask polynomial per round.
+    pub fn start(masks: Vec<Vec<EF>>, degrees: Vec<usize>, label: &str, tr: &mut Transcript) -> Self {
+        assert_eq!(masks.len(), degrees.len(), "one mask per round");
+        let n = degrees.len();
+        let ends: Vec<EF> = masks.iter().map(|g| horner(g, EF::ZERO) + horner(g, EF::ONE)).collect();
+        let mut future = vec![EF::ZERO; n];
+        for l in (0..n.saturating_sub(1)).rev() {
+            future[l] = future[l + 1] + ends[l + 1];
+        }
+        let total: EF = ends.iter().copied().sum();
+        let mask_sum = if n == 0 { EF::ZERO } else { EF::from_u64(1 << (n - 1)) * total };
+        tr.absorb_ext(&format!("{label}.mask-sum"), &[mask_sum]);
+        let rho = tr.challenge("zk-sumcheck-rho");
+        let proof = ZkSumcheckProof { mask_sum, rounds: Vec::with_capacity(n), mask_evals: Vec::with_capacity(n) };
+        Self { label: label.to_string(), masks, degrees, rho, past: EF::ZERO, future, proof, point: Vec::with_capacity(n) }
+    }
+
+    /// Runs the rounds of one phase over `tables` (all of one power-of-two length); returns the
+    /// phase's point and each table's value there.
+    pub fn phase<S: Fn(&[EF]) -> EF + Sync>(&mut self, mut tables: Vec<Table>, s: S, tr: &mut Transcript) -> (Vec<EF>, Vec<EF>) {
+        let len = tables[0].p.len();
+        assert!(len.is_power_of_two() && tables.iter().all(|t| t.p.len() == len && t.mask.as_ref().is_none_or(|m| m.len() == len)));
+        let vars = len.trailing_zeros() as usize;
+        let mut pt = Vec::with_capacity(vars);
+        for _ in 0..vars {
+            let l = self.point.len();
+            let n = self.degrees.len();
+            assert!(l < n, "more rounds than the schedule has");
+            let d = self.degrees[l];
+            let f = round_values(&tables, d, &s);
+            let g = &self.masks[l];
+            let h: Vec<EF> = f
+                .iter()
+                .enumerate()
+                .map(|(x, &fx)| fx + self.rho * mask_round(g, EF::from_usize(x), self.past, self.future[l], n - l - 1))
+                .collect();
+            tr.absorb_ext(&self.label, &h);
+            let r = tr.challenge("sumcheck-r");
+            self.past += horner(g, r);
+            self.proof.rounds.push(h);
+            self.point.push(r);
+            pt.push(r);
+            fold(&mut tables, r);
+        }
+        let finals = tables.iter().map(|t| t.p[0]).collect();
+        (pt, finals)
+    }
+
+    /// Ends the sumcheck: reveals every g_l(r_l); returns the proof and the whole point.
+    pub fn finish(mut self, tr: &mut Transcript) -> (ZkSumcheckProof, Vec<EF>) {
+        assert_eq!(self.point.len(), self.degrees.len(), "the phases did not cover every round");
+        self.proof.mask_evals = self.masks.iter().zip(&self.point).map(|(g, &r)| horner(g, r)).collect();
+        tr.absorb_ext(&format!("{}.mask-evals", self.label), &self.proof.mask_evals);
+        (self.proof, self.point)
+    }
+}
+
+/// Checks the rounds against `claim`; returns the point and the value f(point) must have.
+/// The caller checks each `mask_evals[l]` against the mask commitment.
+pub fn verify(claim: EF, degrees: &[usize], proof: &ZkSumcheckProof, label: &str, tr: &mut Transcript) -> Result<(Vec<EF>, EF)> {
+    let n = degrees.len();
+    if proof.rounds.len() != n || proof.mask_evals.len() != n {
+        return Err(ProofError::Shape { what: "zero-knowledge sumcheck rounds", expected: n, got: proof.rounds.len() });
+    }
+    tr.absorb_ext(&format!("{label}.mask-sum"), &[proof.mask_sum]);
+    let rho = tr.challenge("zk-sumcheck-rho");
+    let mut running = claim + rho * proof.mask_sum;
+    let mut point = Vec::with_capacity(n);
+    for (h, &d) in proof.rounds.iter().zip(degrees) {
+        if h.len() != d + 1 {
+            return Err(ProofError::Shape { what: "zero-knowledge sumcheck round degree", expected: d + 1, got: h.len() });
+        }
+        if h[0] + h[1] != running {
+            return Err(ProofError::Sumcheck(format!("{label}, round sum")));
+        }
+        tr.absorb_ext(label, h);
+        let r = tr.challenge("sumcheck-r");
+        running = interpolate_at(h, r);
+        point.push(r);
+    }
+    tr.absorb_ext(&format!("{label}.mask-evals"), &proof.mask_evals);
+    let g_sum: EF = proof.mask_evals.iter().copied().sum();
+    Ok((point, running - rho * g_sum))
+}
+
+/// Random mask polynomials for a schedule (degree_l + 1 coefficients each).
+pub fn random_masks(degrees: &[usize], rng: &mut impl rand::Rng) -> Vec<Vec<EF>> {
+    degrees.iter().map(|&d| (0..=d).map(|_| crate::zk::random_ef(rng)).collect()).collect()
+}
+
+/// 1/x, or an error naming what was not invertible (probability ~2^-128 for honest runs).
+pub fn invert(x: EF, what: &str) -> Result<EF> {
+    x.try_inverse().ok_or_else(|| ProofError::Sumcheck(format!("{what}: a challenge hit a zero denominator")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mle::evaluate;
+    use rand::SeedableRng;
+
+    fn rng() -> rand::rngs::StdRng {
+        rand::rngs::StdRng::seed_from_u64(7)
+    }
+
+    /// Proves Σ eq(τ,x)·a·b over 2^n with a and b masked, in two phases of the same tables'
+    /// variables (n1 then n − n1), and checks the final value against direct evaluation.
+    fn run(n: usize, tamper: bool) -> Result<()> {
+        let mut rng = rng();
+        let rv = |rng: &mut rand::rngs::StdRng, k: usize| (0..1 << k).map(|_| crate::zk::random_ef(rng)).collect::<Vec<EF>>();
+        let (a, b, ra, rb) = (rv(&mut rng, n), rv(&mut rng, n), rv(&mut rng, n), rv(&mut rng, n));
+        let claim: EF = a.iter().zip(&b).map(|(x, y)| *x * *y).sum();
+        let degrees: Vec<usize> = (0..n).map(|l| if l == 0 { 6 } else { 2 }).collect();
+        let masks = random_masks(&degrees, &mut rng);
+        let mut tp = Transcript::new(b"t");
+        let mut p = Prover::start(masks, degrees.clone(), "sc", &mut tp);
+        let (_, fin) = p.phase(vec![Table::masked(a.clone(), ra.clone()), Table::masked(b.clone(), rb.clone())], |v| v[0] * v[1], &mut tp);
+        let (mut proof, point) = p.finish(&mut tp);
+        if tamper {
+            proof.rounds[n - 1][1] += EF::ONE;
+        }
+        let (vpoint, expected) = verify(claim, &degrees, &proof, "sc", &mut Transcript::new(b"t"))?;
+        assert_eq!(vpoint, point);
+        // The masked polynomial at the point: P̃(r) + r0(1 − r0)·R̃(r).
+        let z = point[0] * (EF::ONE - point[0]);
+        let am = evaluate(&a, &point) + z * evaluate(&ra, &point);
+        let bm = evaluate(&b, &point) + z * evaluate(&rb, &point);
+        assert_eq!(fin, vec![am, bm]);
+        if am * bm != expected {
+            return Err(ProofError::Sumcheck("final".into()));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn masked_sumcheck_completes() {
+        for n in [1, 2, 5, 13] {
+            run(n, false).unwrap();
+        }
+    }
+
+    #[test]
+    fn tampered_round_is_rejected() {
+        assert!(run(4, true).is_err());
+    }
+
+    #[test]
+    fn wrong_claim_is_rejected() {
+        let mut rng = rng();
+        let a: Vec<EF> = (0..8).map(|_| crate::zk::random_ef(&mut rng)).collect();
+        let degrees = vec![1; 3];
+        let mut tp = Transcript::new(b"t");
+        let mut p = Prover::start(random_masks(&degrees, &mut rng), degrees.clone(), "sc", &mut tp);
+        p.phase(vec![Table::plain(a.clone())], |v| v[0], &mut tp);
+        let (proof, _) = p.finish(&mut tp);
+        let claim: EF = a.iter().copied().sum::<EF>() + EF::ONE;
+        assert!(verify(claim, &degrees, &proof, "sc", &mut Transcript::new(b"t")).is_err());
+    }
+
+    #[test]
+    fn two_runs_send_different_messages() {
+        let a: Vec<EF> = (0..8).map(|i| EF::from_u64(i)).collect();
+        let degrees = vec![1; 3];
+        let msgs = |seed| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let mut tp = Transcript::new(b"t");
+            let mut p = Prover::start(random_masks(&degrees, &mut rng), degrees.clone(), "sc", &mut tp);
+            p.phase(vec![Table::plain(a.clone())], |v| v[0], &mut tp);
+            p.finish(&mut tp).0
+        };
+        assert_ne!(msgs(1).rounds, msgs(2).rounds);
+    }
+}

@@ -1,0 +1,145 @@
+//! The zero-knowledge verifier: mirrors `prover.rs` step by step and never panics on proof bytes.
+
+use super::masks::MaskPlan;
+use super::proof::ZkProof;
+use super::sumcheck::{self as zksc, ZkSumcheckProof};
+use super::twin::twin_claim;
+use super::{dense, lookup};
+use crate::circuit::CircuitSpec;
+use crate::commit::{ModelCommitment, weight_layout};
+use crate::error::{ProofError, Result};
+use crate::field::{EF, EF_BITS, F};
+use crate::layout::Layout;
+use crate::pcs::Pcs;
+use crate::transcript::Transcript;
+use crate::witness::WitnessPlan;
+
+/// Claims on committed columns: (column, local point, value) per commitment, and mask claims
+/// already on the mask table.
+#[derive(Default)]
+pub(crate) struct Claims {
+    pub wit: Vec<(usize, Vec<EF>, EF)>,
+    pub inv: Vec<(usize, Vec<EF>, EF)>,
+    pub weight: Vec<(usize, Vec<EF>, EF)>,
+    pub mask: Vec<(Vec<EF>, EF)>,
+}
+
+impl Claims {
+    /// The twin-commitment claims for column claims on `layout`.
+    pub fn twin(list: &[(usize, Vec<EF>, EF)], layout: &Layout, masked: impl Fn(usize) -> bool) -> Result<Vec<(Vec<EF>, EF)>> {
+        list.iter().map(|(c, p, v)| twin_claim(&layout.embed(*c, p), *v, masked(*c))).collect()
+    }
+}
+
+/// Which witness columns carry masks: all but the public ones (the output; the input when public).
+pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool> {
+    let mut m = vec![true; plan.layout.columns.len()];
+    if spec.public_input {
+        m[plan.x] = false;
+    }
+    m[plan.blocks.last().expect("at least one block").a] = false;
+    m
+}
+
+/// Every zero-knowledge sumcheck of a proof, in order, as its round degrees.
+pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<Vec<usize>> {
+    let mut s = vec![lookup::schedule(plan)];
+    for l in (0..spec.layers.len()).rev() {
+        let n_out = plan.blocks[l].log_out + plan.log_batch;
+        s.push(dense::schedule(n_out, crate::commit::weight_logs(spec, l).0));
+        if spec.layers[l].relu {
+            s.push(dense::relu_schedule(n_out));
+        }
+    }
+    s
+}
+
+/// What the block steps read and the claims they collect.
+pub(crate) struct VerifierCtx<'a> {
+    pub spec: &'a CircuitSpec,
+    pub plan: &'a WitnessPlan,
+    pub tr: &'a mut Transcript,
+    mask_plan: &'a MaskPlan,
+    next: usize,
+    pub claims: Claims,
+}
+
+impl VerifierCtx<'_> {
+    /// Verifies the next sumcheck of the schedule; returns its point and the summand's value
+    /// there, and records the mask claims.
+    pub fn sumcheck(&mut self, label: &str, claim: EF, p: &ZkSumcheckProof) -> Result<(Vec<EF>, EF)> {
+        let degrees = self.mask_plan.schedules.get(self.next).ok_or_else(|| ProofError::Malformed("more sumchecks than the circuit has".into()))?;
+        let (point, expected) = zksc::verify(claim, degrees, p, label, self.tr)?;
+        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?);
+        self.next += 1;
+        Ok((point, expected))
+    }
+
+    pub fn input_col(&self, l: usize) -> usize {
+        if l == 0 { self.plan.x } else { self.plan.blocks[l - 1].a }
+    }
+}
+
+/// Verifies a zero-knowledge proof body; `tr` has absorbed the statement, `output` is the
+/// claimed output, `public_x` the input column when the input is public.
+pub(crate) fn verify(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    plan: &WitnessPlan,
+    p: &ZkProof,
+    output_value: impl Fn(&[EF]) -> EF,
+    public_x: Option<&[F]>,
+    mut tr: Transcript,
+) -> Result<()> {
+    super::check_supported(spec)?;
+    if p.blocks.len() != spec.layers.len() || p.openings.len() != 4 {
+        return Err(ProofError::Shape { what: "zero-knowledge blocks", expected: spec.layers.len(), got: p.blocks.len() });
+    }
+    let mask_plan = MaskPlan::new(schedules(spec, plan));
+    tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
+    tr.absorb_bytes("mask-commitment", &p.mask_commitment.digest());
+    let alpha = tr.challenge("lookup-alpha");
+    tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
+    let mut ctx = VerifierCtx { spec, plan, tr: &mut tr, mask_plan: &mask_plan, next: 0, claims: Claims::default() };
+    lookup::verify(&mut ctx, alpha, &p.lookups)?;
+    let last = plan.blocks.last().expect("validated: at least one block");
+    let r_out = ctx.tr.challenge_point("output-point", last.log_out + plan.log_batch);
+    let v = output_value(&r_out);
+    ctx.claims.wit.push((last.a, r_out, v));
+    for (l, bp) in (0..spec.layers.len()).rev().zip(&p.blocks) {
+        dense::verify(&mut ctx, l, bp)?;
+    }
+    let claims = std::mem::take(&mut ctx.claims);
+    for (c, z, v) in &claims.wit {
+        crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
+    }
+    let masked = masked_columns(spec, plan);
+    let wl = weight_layout(spec);
+    let open = |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
+        let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
+        pcs.verify(c, &points, &values, proof, tr)
+    };
+    let inv_layout = lookup::inverse_layout(plan);
+    let pcs = |n: usize| Pcs::try_new(n, true);
+    open(pcs(plan.layout.num_vars + 1)?, &p.witness_commitment, Claims::twin(&claims.wit, &plan.layout, |c| masked[c])?, &p.openings[0], &mut tr)?;
+    open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, Claims::twin(&claims.inv, &inv_layout, |_| true)?, &p.openings[1], &mut tr)?;
+    open(pcs(mask_plan.layout.num_vars)?, &p.mask_commitment, claims.mask, &p.openings[2], &mut tr)?;
+    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[3], &mut tr)?;
+    Ok(())
+}
+
+/// Soundness of a zero-knowledge proof, in bits: the algebraic error (every sumcheck round's
+/// degree, every zero-check's τ, LogUp's α over all looked-up entries) against |EF|, and the
+/// hiding PCS's configured security.
+pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
+    let plan = WitnessPlan::new(spec, batch);
+    let rounds: usize = schedules(spec, &plan).iter().flatten().sum();
+    let lookups: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum::<usize>() + (1 << plan.table_bits);
+    // Each zero-check's random point errs with probability ≤ (its variables)/|EF|.
+    let zero_checks = lookup::num_vars(&plan) + 2 * spec.layers.len() * (plan.log_batch + 16);
+    let events = (rounds + lookups + zero_checks) as f64;
+    let algebraic = EF_BITS - events.log2();
+    let wl = weight_layout(spec);
+    let pcs = Pcs::new(plan.layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
+    algebraic.min(pcs)
+}

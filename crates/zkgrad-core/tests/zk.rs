@@ -1,0 +1,317 @@
+//! The zero-knowledge protocol end to end: honest proofs verify, every cheating prover is
+//! rejected, and proofs reveal nothing recognisable (`docs/SECURITY.md`, "Zero knowledge").
+
+use p3_field::PrimeCharacteristicRing;
+use p3_field::PrimeField64;
+use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights, forward};
+use zkgrad_core::commit::{CommittedWeights, commit_model};
+use zkgrad_core::field::{F, from_i64};
+use zkgrad_core::proof::{Proof, ProofBody};
+use zkgrad_core::prover::{prove, prove_batch, prove_committed, prove_tampered};
+use zkgrad_core::verifier::{soundness_bits, verify};
+use zkgrad_core::witness::WitnessPlan;
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, lo: i64, hi: i64) -> i64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
+    }
+}
+
+fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    let mut rng = Lcg(seed);
+    let mut layers = Vec::new();
+    let mut ws = Vec::new();
+    for (i, d) in dims.windows(2).enumerate() {
+        let last = i + 2 == dims.len();
+        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 3, shift: 12, relu: !last || relu_last, kind: LayerKind::Dense });
+        ws.push(DenseWeights {
+            weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(),
+            bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect(),
+        });
+    }
+    let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, zk: true }, Weights { layers: ws }, input)
+}
+
+const SEED: [u8; 32] = [9; 32];
+
+fn roundtrip(proof: &Proof) -> Proof {
+    Proof::from_bytes(&proof.to_bytes()).expect("own proof decodes")
+}
+
+#[test]
+fn zk_mlps_prove_and_verify() {
+    for (dims, relu_last) in [(vec![5, 3], false), (vec![13, 7, 4], false), (vec![16, 9, 1], true), (vec![1, 1], true), (vec![2, 1], false)] {
+        let (spec, w, x) = mlp(&dims, relu_last, 1);
+        let mc = commit_model(&spec, &w, SEED).unwrap();
+        let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+        assert!(matches!(proof.body, ProofBody::Zk(_)));
+        let expect = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
+        assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
+        assert!(soundness_bits(&spec, 1) >= 90.0, "soundness {}", soundness_bits(&spec, 1));
+    }
+}
+
+#[test]
+fn zk_batch_and_cached_weights() {
+    let (spec, w, _) = mlp(&[10, 6, 3], false, 2);
+    let mut rng = Lcg(5);
+    let xs: Vec<Vec<i64>> = (0..5).map(|_| (0..10).map(|_| rng.next(-900, 900)).collect()).collect();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let proof = roundtrip(&prove_committed(&spec, &w, SEED, &cw, &xs).unwrap());
+    let out = verify(&spec, &cw.commitment, &proof).unwrap();
+    let expect: Vec<i64> = xs.iter().flat_map(|x| forward(&spec, &w, x).unwrap().last().unwrap().a.clone()).collect();
+    assert_eq!(out, expect);
+    let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
+    verify(&spec, &cw.commitment, &proof).unwrap();
+}
+
+/// A cheating prover edits the witness before committing; the verifier must reject, and the
+/// reason is printed (run with `--nocapture`).
+fn assert_rejected(dims: &[usize], relu_last: bool, tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) -> String {
+    let (spec, w, x) = mlp(dims, relu_last, 3);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = prove_tampered(&spec, &w, SEED, &[x], tamper).unwrap();
+    let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err(&format!("{what} was accepted"));
+    println!("{what}: {err}");
+    err.to_string()
+}
+
+#[test]
+fn wrong_remainder_is_rejected() {
+    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.blocks[0].t.unwrap()][1] += F::ONE, "remainder + 1");
+}
+
+#[test]
+fn wrong_requant_with_consistent_remainder_is_rejected() {
+    let e = assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| {
+            let b = &p.blocks[0];
+            c[b.q][0] += F::ONE;
+            c[b.t.unwrap()][0] -= F::from_u64(1 << 16);
+            c[b.a][0] = c[b.q][0];
+            p.refresh_multiplicities(c);
+        },
+        "shifted requant",
+    );
+    assert!(e.contains("lookup"), "{e}");
+}
+
+#[test]
+fn wrong_relu_output_is_rejected() {
+    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.blocks[0].a][2] += F::ONE, "relu output + 1");
+}
+
+#[test]
+fn wrong_input_is_rejected() {
+    let e = assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| {
+            c[p.x][0] += F::ONE;
+            p.refresh_multiplicities(c);
+        },
+        "input + 1",
+    );
+    assert!(e.contains("fc0"), "{e}");
+}
+
+#[test]
+fn wrong_multiplicity_is_rejected() {
+    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.tables[0].1][5] += F::ONE, "multiplicity + 1");
+}
+
+#[test]
+fn wrong_final_activation_is_rejected() {
+    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.blocks[1].a][0] += F::ONE, "last block output + 1");
+}
+
+#[test]
+fn out_of_range_value_is_rejected_by_the_lookup() {
+    let e = assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| {
+            c[p.blocks[0].t.unwrap()][0] += F::from_u64(1 << 16);
+            p.refresh_multiplicities(c);
+        },
+        "remainder outside the table",
+    );
+    assert!(e.contains("lookup"), "{e}");
+}
+
+#[test]
+fn relu_above_its_input_is_caught_by_the_zero_check() {
+    let e = assert_rejected(
+        &[12, 6],
+        true,
+        &|p, c| {
+            let b = &p.blocks[0];
+            let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+            c[b.a][i] = c[b.q][i] + F::ONE;
+            p.refresh_multiplicities(c);
+        },
+        "relu = q + 1",
+    );
+    assert!(e.contains("zk-relu 'fc0'") || e.contains("ReLU"), "{e}");
+}
+
+#[test]
+fn relu_zero_for_a_positive_input_is_rejected() {
+    assert_rejected(
+        &[12, 6],
+        true,
+        &|p, c| {
+            let b = &p.blocks[0];
+            let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+            c[b.a][i] = F::ZERO;
+            p.refresh_multiplicities(c);
+        },
+        "relu(q > 0) = 0",
+    );
+}
+
+#[test]
+fn wrong_output_and_other_weights_are_rejected() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 4);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let mut proof = prove(&spec, &w, SEED, &x).unwrap();
+    proof.output[1] += 1;
+    assert!(verify(&spec, &mc, &proof).is_err(), "changed output accepted");
+    for l in 0..2 {
+        let mut w2 = w.clone();
+        w2.layers[l].weight[4] += 1;
+        let proof = prove(&spec, &w2, SEED, &x).unwrap();
+        println!("weight of fc{l} + 1: {}", verify(&spec, &mc, &proof).unwrap_err());
+        let mut w3 = w.clone();
+        w3.layers[l].bias[0] -= 1;
+        assert!(verify(&spec, &mc, &prove(&spec, &w3, SEED, &x).unwrap()).is_err(), "bias of fc{l} - 1 accepted");
+    }
+    // Another model digest (same architecture, other weights) rejects an honest proof.
+    let mut w4 = w.clone();
+    w4.layers[0].weight[0] += 1;
+    let other = commit_model(&spec, &w4, SEED).unwrap();
+    assert!(verify(&spec, &other, &prove(&spec, &w, SEED, &x).unwrap()).is_err());
+}
+
+#[test]
+fn a_plain_proof_does_not_pass_as_zero_knowledge() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 4);
+    let mut plain = spec.clone();
+    plain.zk = false;
+    let proof = prove(&plain, &w, SEED, &x).unwrap();
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    assert!(verify(&spec, &mc, &proof).is_err());
+}
+
+#[test]
+fn flipped_proof_bytes_are_rejected() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 5);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    let step = (bytes.len() / 61).max(1);
+    for pos in (0..bytes.len()).step_by(step) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x01;
+        let ok = Proof::from_bytes(&b).map(|p| verify(&spec, &mc, &p).is_ok()).unwrap_or(false);
+        assert!(!ok, "flip at byte {pos} of {} accepted", bytes.len());
+    }
+}
+
+#[test]
+fn public_input_is_bound() {
+    let (mut spec, w, x) = mlp(&[12, 6, 3], false, 11);
+    spec.public_input = true;
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    verify(&spec, &mc, &proof).unwrap();
+    let mut other = proof.clone();
+    other.input.as_mut().unwrap()[3] += 1;
+    assert!(verify(&spec, &mc, &other).is_err(), "another stated input accepted");
+    let cheat = prove_tampered(&spec, &w, SEED, &[x.clone()], &|p, c| {
+        c[p.x][0] += F::ONE;
+        p.refresh_multiplicities(c);
+    })
+    .unwrap();
+    assert!(verify(&spec, &mc, &roundtrip(&cheat)).is_err(), "witness from another input accepted");
+}
+
+#[test]
+fn two_proofs_of_the_same_statement_differ() {
+    let (spec, w, x) = mlp(&[12, 6, 3], false, 6);
+    let (a, b) = (prove(&spec, &w, SEED, &x).unwrap(), prove(&spec, &w, SEED, &x).unwrap());
+    assert_eq!(a.output, b.output);
+    let (ZkBody(a), ZkBody(b)) = (ZkBody::of(&a), ZkBody::of(&b));
+    assert_ne!(a.witness_commitment, b.witness_commitment);
+    assert_ne!(a.lookups.values, b.lookups.values);
+    assert_ne!(a.blocks[0].q_t, b.blocks[0].q_t);
+    assert_ne!(a.blocks[1].weight, b.blocks[1].weight, "weight evaluations are masked per proof");
+}
+
+struct ZkBody<'a>(&'a zkgrad_core::zk::proof::ZkProof);
+impl<'a> ZkBody<'a> {
+    fn of(p: &'a Proof) -> Self {
+        match &p.body {
+            ProofBody::Zk(z) => ZkBody(z),
+            ProofBody::Plain(_) => panic!("not a zero-knowledge proof"),
+        }
+    }
+}
+
+/// Every encoding of a value the project uses: i64 little-endian, the field element's canonical
+/// u64 little-endian, and bincode's varint of either.
+fn encodings(v: i64) -> Vec<Vec<u8>> {
+    let cfg = bincode::config::standard();
+    let canon = from_i64(v).as_canonical_u64();
+    vec![
+        v.to_le_bytes().to_vec(),
+        canon.to_le_bytes().to_vec(),
+        bincode::encode_to_vec(v, cfg).unwrap(),
+        bincode::encode_to_vec(canon, cfg).unwrap(),
+    ]
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// How many of `values` appear in `bytes`: a value alone where its encoding is long enough
+/// (≥ 5 bytes) that random bytes will not contain it by chance, and otherwise as the encoding of
+/// it and its neighbour side by side (how a vector of them would be written).
+fn found(bytes: &[u8], values: &[i64]) -> usize {
+    let alone = |v: i64| encodings(v).iter().any(|e| e.len() >= 5 && contains(bytes, e));
+    let pair = |a: i64, b: i64| {
+        encodings(a).iter().zip(encodings(b)).any(|(ea, eb)| {
+            let joined = [ea.as_slice(), &eb].concat();
+            joined.len() >= 5 && contains(bytes, &joined)
+        })
+    };
+    (0..values.len())
+        .filter(|&i| alone(values[i]) || (i + 1 < values.len() && pair(values[i], values[i + 1])) || (i > 0 && pair(values[i - 1], values[i])))
+        .count()
+}
+
+#[test]
+fn no_private_value_appears_in_the_proof() {
+    // Values with long encodings (negative ones are large field elements).
+    let (mut spec, mut w, _) = mlp(&[24, 8, 3], false, 12);
+    let mut rng = Lcg(77);
+    let x: Vec<i64> = (0..24).map(|_| -rng.next(300, 1000)).collect();
+    for lw in &mut w.layers {
+        lw.weight.iter_mut().for_each(|v| *v = -(v.abs() + 1));
+    }
+    let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    assert_eq!(found(&bytes, &x), 0, "an input value appears in the proof");
+    let weights: Vec<i64> = w.layers.iter().flat_map(|l| l.weight.iter().chain(&l.bias).copied()).collect();
+    assert_eq!(found(&bytes, &weights), 0, "a weight appears in the proof");
+    let hidden: Vec<i64> = forward(&spec, &w, &x).unwrap()[0].q.clone();
+    assert_eq!(found(&bytes, &hidden), 0, "a hidden activation appears in the proof");
+    // The detector does find a value the proof carries: the input, once it is public.
+    spec.public_input = true;
+    let public = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    assert_eq!(found(&public, &x), x.len());
+}
