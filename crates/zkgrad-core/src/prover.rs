@@ -20,17 +20,17 @@ use crate::transcript::Transcript;
 use crate::witness::{LookupValue, WitnessPlan};
 
 /// Prints the time of each prover phase to stderr when `ZKGRAD_PROFILE` is set.
-struct Stopwatch {
+pub(crate) struct Stopwatch {
     on: bool,
     last: std::time::Instant,
 }
 
 impl Stopwatch {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { on: std::env::var_os("ZKGRAD_PROFILE").is_some(), last: std::time::Instant::now() }
     }
 
-    fn lap(&mut self, what: &str) {
+    pub(crate) fn lap(&mut self, what: &str) {
         if self.on {
             eprintln!("[zkgrad] {what}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
         }

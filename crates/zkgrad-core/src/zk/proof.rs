@@ -11,9 +11,9 @@ use crate::zk::sumcheck::ZkSumcheckProof;
 /// All lookups at once: committed inverses, one zero-claim sumcheck.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ZkLookupProof {
-    /// Σ over x of the zero-checks h·(α − v) = 1, ĥ·(α − T) = m, and Σh − Σĥ.
+    /// Σ over x of the zero-checks h·(α − v) = 1 and of Σh − Σ m/(α − T).
     pub sumcheck: ZkSumcheckProof,
-    /// ḣ at the sumcheck point, one per lookup, then one per table.
+    /// ḣ at the sumcheck point, one per lookup.
     pub inverses: Vec<EF>,
     /// The looked-up columns at the sumcheck point (lookup order), then each multiplicity column.
     pub values: Vec<EF>,

@@ -69,8 +69,10 @@ pub(crate) fn prove(
     mut tr: Transcript,
 ) -> Result<ProofBody> {
     super::check_supported(spec)?;
+    let mut sw = crate::prover::Stopwatch::new();
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let WeightTwin { commitment: _, data: weight_data, cols: wcols, masks: w_r } = weight_twin(spec, w, seed)?;
+    sw.lap("zk: weight commitment (recomputed: hiding data cannot be copied)");
     let plan = WitnessPlan::new(spec, inputs.len());
     let mut cols = plan.columns(spec, inputs, traces);
     if let Some(t) = tamper {
@@ -84,6 +86,7 @@ pub(crate) fn prove(
     let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
     let mask_pcs = Pcs::new(mask_plan.layout.num_vars, true);
     let (mask_commitment, mask_data) = mask_pcs.commit(mask_plan.pack(&masks), rng.random());
+    sw.lap("zk: witness and mask commitments");
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
     tr.absorb_bytes("mask-commitment", &mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
@@ -95,6 +98,7 @@ pub(crate) fn prove(
     let inv_pcs = Pcs::new(inv_layout.num_vars + 1, true);
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_twin, rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
+    sw.lap("zk: inverses and their commitment");
 
     let mut ctx = ProverCtx {
         spec,
@@ -110,6 +114,7 @@ pub(crate) fn prove(
         claims: Claims::default(),
     };
     let lookups = lookup::prove(&mut ctx, alpha, &inv, &inv_r)?;
+    sw.lap("zk: lookup sumcheck");
     // The public output equals the last block's (unmasked) activations.
     let last = plan.blocks.last().expect("at least one block");
     let r_out = ctx.tr.challenge_point("output-point", last.log_out + plan.log_batch);
@@ -120,13 +125,17 @@ pub(crate) fn prove(
         blocks.push(dense::prove(&mut ctx, l)?);
     }
     let claims = std::mem::take(&mut ctx.claims);
+    sw.lap("zk: blocks");
     let wl = crate::commit::weight_layout(spec);
     let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
     let mut openings = Vec::with_capacity(4);
     openings.push(wit_pcs.open(wit_data, &points(Claims::twin(&claims.wit, &plan.layout, |c| masked[c])?), &mut tr).1);
+    sw.lap("zk: witness opening");
     openings.push(inv_pcs.open(inv_data, &points(Claims::twin(&claims.inv, &inv_layout, |_| true)?), &mut tr).1);
     openings.push(mask_pcs.open(mask_data, &points(claims.mask), &mut tr).1);
+    sw.lap("zk: inverse and mask openings");
     let weight_pcs = Pcs::new(wl.num_vars + 1, true);
     openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
+    sw.lap("zk: weight opening");
     Ok(ProofBody::Zk(Box::new(ZkProof { witness_commitment, mask_commitment, inverse_commitment, lookups, blocks, openings })))
 }

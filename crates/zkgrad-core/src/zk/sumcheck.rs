@@ -44,6 +44,12 @@ impl Table {
     }
 }
 
+/// A group of tables with its own summand (see [`Prover::phase_groups`]).
+pub struct Group {
+    pub tables: Vec<Table>,
+    pub summand: Box<dyn Fn(&[EF]) -> EF + Sync>,
+}
+
 /// The prover's messages.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct ZkSumcheckProof {
@@ -71,36 +77,51 @@ fn masked_line(v0: EF, v1: EF, m: Option<(EF, EF)>, x: EF) -> EF {
 }
 
 /// Σ over pairs of s(tables on the line) at x = 0..=degree.
-fn round_values<S: Fn(&[EF]) -> EF + Sync>(tables: &[Table], degree: usize, s: &S) -> Vec<EF> {
+fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: usize, s: &S) -> Vec<EF> {
     let pairs = tables[0].p.len() / 2;
-    let xs: Vec<EF> = (0..=degree).map(EF::from_usize).collect();
-    let pair_sum = |j: usize, acc: &mut Vec<EF>, at: &mut Vec<EF>| {
-        for (t, &x) in xs.iter().enumerate() {
-            for (a, tb) in at.iter_mut().zip(tables) {
-                let m = tb.mask.as_ref().map(|m| (m[2 * j], m[2 * j + 1]));
-                *a = masked_line(tb.p[2 * j], tb.p[2 * j + 1], m, x);
-            }
-            acc[t] += s(at);
-        }
-    };
     let k = tables.len();
-    (0..pairs)
-        .into_par_iter()
-        .fold(
-            || (vec![EF::ZERO; degree + 1], vec![EF::ZERO; k]),
-            |(mut acc, mut at), j| {
-                pair_sum(j, &mut acc, &mut at);
-                (acc, at)
-            },
-        )
-        .map(|(acc, _)| acc)
-        .reduce(
-            || vec![EF::ZERO; degree + 1],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        )
+    let masked = tables.iter().any(|t| t.mask.is_some());
+    // x and x(1 − x) for x = 0..=degree.
+    let xs: Vec<(EF, EF)> = (0..=degree).map(|x| (EF::from_usize(x), EF::from_usize(x) * (EF::ONE - EF::from_usize(x)))).collect();
+    struct Scratch {
+        acc: Vec<EF>,
+        at: Vec<EF>,
+        step: Vec<EF>,
+        cur: Vec<EF>,
+    }
+    let new = || Scratch { acc: vec![EF::ZERO; degree + 1], at: vec![EF::ZERO; k], step: vec![EF::ZERO; k], cur: vec![EF::ZERO; k] };
+    let pair = |mut sc: Scratch, j: usize| {
+        for (i, t) in tables.iter().enumerate() {
+            sc.at[i] = t.p[2 * j];
+            sc.step[i] = t.p[2 * j + 1] - t.p[2 * j];
+        }
+        sc.acc[0] += s(&sc.at);
+        for (x, &(xv, xx)) in xs.iter().enumerate().skip(1) {
+            for (a, st) in sc.at.iter_mut().zip(&sc.step) {
+                *a += *st;
+            }
+            if masked {
+                for (i, t) in tables.iter().enumerate() {
+                    sc.cur[i] = match &t.mask {
+                        Some(m) => sc.at[i] + xx * (m[2 * j] + xv * (m[2 * j + 1] - m[2 * j])),
+                        None => sc.at[i],
+                    };
+                }
+                sc.acc[x] += s(&sc.cur);
+            } else {
+                sc.acc[x] += s(&sc.at);
+            }
+        }
+        sc
+    };
+    let add = |mut a: Vec<EF>, b: Vec<EF>| {
+        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        a
+    };
+    if pairs < 1 << 10 {
+        return (0..pairs).fold(new(), pair).acc;
+    }
+    (0..pairs).into_par_iter().fold(new, pair).map(|sc| sc.acc).reduce(|| vec![EF::ZERO; degree + 1], add)
 }
 
 /// Binds variable 0 of every table to r (the mask is folded in and dropped).
@@ -169,22 +190,72 @@ impl Prover {
             assert!(l < n, "more rounds than the schedule has");
             let d = self.degrees[l];
             let f = round_values(&tables, d, &s);
-            let g = &self.masks[l];
-            let h: Vec<EF> = f
-                .iter()
-                .enumerate()
-                .map(|(x, &fx)| fx + self.rho * mask_round(g, EF::from_usize(x), self.past, self.future[l], n - l - 1))
-                .collect();
-            tr.absorb_ext(&self.label, &h);
-            let r = tr.challenge("sumcheck-r");
-            self.past += horner(g, r);
-            self.proof.rounds.push(h);
-            self.point.push(r);
+            let r = self.send_round(f, tr);
             pt.push(r);
             fold(&mut tables, r);
         }
         let finals = tables.iter().map(|t| t.p[0]).collect();
         (pt, finals)
+    }
+
+    /// Like [`Prover::phase`] for a sum of independent groups over `vars` variables, each with
+    /// its own tables of 2^k ≤ 2^vars entries, zero-padded in the high variables (a group's
+    /// polynomial is its tables' times Π_{i ≥ k}(1 − x_i)). Work is proportional to each group's
+    /// own size. Returns the point and, per group, its padded tables' values there.
+    pub fn phase_groups(&mut self, mut groups: Vec<Group>, vars: usize, tr: &mut Transcript) -> (Vec<EF>, Vec<Vec<EF>>) {
+        assert!(groups.iter().all(|g| g.tables[0].p.len() <= 1 << vars));
+        let mut pt = Vec::with_capacity(vars);
+        for _ in 0..vars {
+            let l = self.point.len();
+            let n = self.degrees.len();
+            assert!(l < n, "more rounds than the schedule has");
+            let d = self.degrees[l];
+            let mut f = vec![EF::ZERO; d + 1];
+            for g in &groups {
+                let part = if g.tables[0].p.len() >= 2 {
+                    round_values(&g.tables, d, &g.summand)
+                } else {
+                    // Past the group's own variables: each table is the line from v to 0.
+                    (0..=d)
+                        .map(|x| {
+                            let one_minus = EF::ONE - EF::from_usize(x);
+                            let at: Vec<EF> = g.tables.iter().map(|t| t.p[0] * one_minus).collect();
+                            (g.summand)(&at)
+                        })
+                        .collect()
+                };
+                f.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+            }
+            let r = self.send_round(f, tr);
+            pt.push(r);
+            for g in &mut groups {
+                if g.tables[0].p.len() >= 2 {
+                    fold(&mut g.tables, r);
+                } else {
+                    g.tables.iter_mut().for_each(|t| t.p[0] *= EF::ONE - r);
+                }
+            }
+        }
+        let finals = groups.iter().map(|g| g.tables.iter().map(|t| t.p[0]).collect()).collect();
+        (pt, finals)
+    }
+
+    /// Adds the mask to round values f(0..=d), sends them, and returns the challenge.
+    fn send_round(&mut self, f: Vec<EF>, tr: &mut Transcript) -> EF {
+        let l = self.point.len();
+        let n = self.degrees.len();
+        let g = &self.masks[l];
+        let h: Vec<EF> = f
+            .iter()
+            .enumerate()
+            .map(|(x, &fx)| fx + self.rho * mask_round(g, EF::from_usize(x), self.past, self.future[l], n - l - 1))
+            .collect();
+        tr.absorb_ext(&self.label, &h);
+        let r = tr.challenge("sumcheck-r");
+        self.past += horner(g, r);
+        self.proof.rounds.push(h);
+        self.point.push(r);
+        r
     }
 
     /// Ends the sumcheck: reveals every g_l(r_l); returns the proof and the whole point.
