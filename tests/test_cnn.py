@@ -46,8 +46,11 @@ def _inputs(count: int, seed: int) -> np.ndarray:
 
 
 def _build(path: Path) -> Quantized:
-    """Import and quantise with calibration (and measure the report, natively)."""
-    return build(path, calibration=_inputs(CALIBRATION, 1))
+    """Import and quantise with calibration (and measure the report, natively).
+
+    Without zero knowledge: convolution and pooling have no zero-knowledge proof yet.
+    """
+    return build(path, calibration=_inputs(CALIBRATION, 1), zk=False)
 
 
 def _compile(path: Path) -> zkgrad.Model:
@@ -157,15 +160,30 @@ def test_native_run_matches_integer_reference(name: str, cnn_path: Callable[[str
 
 def test_lenet_proves_and_verifies(cnn_path: Callable[[str], Path]) -> None:
     model = _compile(cnn_path("lenet"))
+    assert not model.zk
     x = _inputs(1, 7)[0]
-    try:
-        proof = model.prove(x)
-    except zkgrad.ModelError as exc:
-        if "cannot be proved yet" in str(exc):
-            pytest.skip(f"the prover has no convolution/pooling blocks yet: {exc}")
-        raise
+    proof = model.prove(x)
     np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
     np.testing.assert_allclose(proof.output.reshape(-1), model.run(x).reshape(-1))
+
+
+def test_lenet_compiles_and_proves_without_zk_through_compile(
+    cnn_path: Callable[[str], Path],
+) -> None:
+    model = zkgrad.compile(cnn_path("gap_cnn"), _inputs(CALIBRATION, 1), zk=False)
+    assert not model.zk and model.ir["zk"] is False
+    proof = model.prove(_inputs(1, 8)[0])
+    np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
+
+
+def test_cnn_with_zero_knowledge_is_refused_naming_the_conv(
+    cnn_path: Callable[[str], Path],
+) -> None:
+    """Zero knowledge is the default and has no convolution/pooling proof yet: a clear error."""
+    with pytest.raises(zkgrad.ModelError, match="--no-zk") as info:
+        zkgrad.compile(cnn_path("lenet"), _inputs(4, 1))
+    assert "'/conv1/Conv'" in str(info.value)
+    assert "zero-knowledge" in str(info.value)
 
 
 def _single_node_model(
@@ -285,3 +303,27 @@ def test_padded_average_pool_counting_the_padding_matches_onnxruntime(tmp_path: 
         x_q = quantize_input(x, q.scales["input"], "input")
         got = int_reference.run_ir(q.ir, q.tensors, x_q)["y"] / 2.0 ** q.scales["y"]
         np.testing.assert_allclose(got, want.reshape(-1), atol=2.0 ** -(q.scales["y"] - 1))
+
+
+POOLS = {
+    "max": helper.make_node(
+        "MaxPool", ["input"], ["y"], name="/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2]
+    ),
+    "average": helper.make_node(
+        "AveragePool", ["input"], ["y"], name="/pool/AveragePool", kernel_shape=[2, 2]
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(POOLS))
+def test_pooling_needs_zk_off_and_then_proves(kind: str, tmp_path: Path) -> None:
+    """An average pool is imported as a convolution: both pools are refused under zk."""
+    node = POOLS[kind]
+    path = _single_node_model(tmp_path / f"{kind}.onnx", node, [1, 2, 6, 6], {})
+    samples = np.random.default_rng(3).random((4, 1, 2, 6, 6))
+    with pytest.raises(zkgrad.ModelError, match="--no-zk") as info:
+        zkgrad.compile(path, samples)
+    assert f"'{node.name}'" in str(info.value)
+    model = zkgrad.compile(path, samples, zk=False)
+    proof = model.prove(samples[0])
+    np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)

@@ -112,7 +112,8 @@ def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Pa
 
 def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
-    model = zkgrad.compile(path, np.random.default_rng(1).random((16, 1, 1, 12, 12)))
+    samples = np.random.default_rng(1).random((16, 1, 1, 12, 12))
+    model = zkgrad.compile(path, samples, zk=False)  # no zero-knowledge CNN proofs yet
     model.save(tmp_path / "lenet.zkg")
     model.export_vk(tmp_path / "lenet.vk")
     # conv1 4×(1·3·3) + 4 (BatchNorm folded in), max pool none, conv2 8×(4·3·3) + 8, the
@@ -141,10 +142,12 @@ def test_cli_inspect_onnx_and_zkg(
     result = runner.invoke(app, ["inspect", str(onnx_path("flatten_reshape"))])
     assert result.exit_code == 0, result.output
     assert "Gemm" in result.output and "supported: yes" in result.output
+    assert "zero knowledge" not in result.output
     assert "[1, 1, 12, 12]" in result.output
     result = runner.invoke(app, ["inspect", str(onnx_path("unsupported"))])
     assert result.exit_code == 0, result.output
     assert "supported: no" in result.output and "/conv/Conv" in result.output
+    assert "zero knowledge" not in result.output
     model, _ = compiled("matmul_add")
     model.save(tmp_path / "m.zkg")
     result = runner.invoke(app, ["inspect", str(tmp_path / "m.zkg")])
@@ -162,3 +165,12 @@ def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: byt
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+
+
+def test_cli_inspect_onnx_cnn_says_it_needs_no_zk(tmp_path: Path) -> None:
+    path = cnn_models.lenet(tmp_path / "lenet.onnx")
+    info = zkgrad.inspect(path)
+    assert info.supported and info.details["zk_supported"] is False
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "supported: yes" in result.output and "--no-zk" in result.output

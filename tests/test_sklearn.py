@@ -82,8 +82,17 @@ def test_linear_regression_is_a_gemm() -> None:
 def test_mlp_proof_verifies() -> None:
     estimator, x = _fit(MLPClassifier((8,), max_iter=300, random_state=0), 3)
     model = zkgrad.from_sklearn(estimator, x[:32])
+    assert model.zk
     proof = model.prove(x[0])
     assert int(np.argmax(zkgrad.verify(model, proof))) == int(estimator.predict(x[:1])[0])
+
+
+def test_zk_off_is_passed_through() -> None:
+    estimator, x = _fit(LogisticRegression(max_iter=300), 3)
+    model = zkgrad.from_sklearn(estimator, x[:32], zk=False)
+    assert not model.zk
+    proof = model.prove(x[1])
+    assert int(np.argmax(zkgrad.verify(model, proof))) == int(estimator.predict(x[1:2])[0])
 
 
 def test_unsupported_estimators_list_their_nodes() -> None:

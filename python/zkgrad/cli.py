@@ -146,6 +146,14 @@ def compile_cmd(
             help="private: the input stays hidden; public: every proof states its input.",
         ),
     ] = "private",
+    zk: Annotated[
+        bool,
+        typer.Option(
+            "--zk/--no-zk",
+            help="Zero knowledge (default). --no-zk is for benchmarking only: proofs then reveal "
+            "evaluations of private data; needed for CNNs for now.",
+        ),
+    ] = True,
 ) -> None:
     """Import, quantise and commit an ONNX model."""
     target = output or model.with_suffix(".zkg")
@@ -157,6 +165,7 @@ def compile_cmd(
                 target=precision,
                 progress=activity.update,
                 input_visibility=input_visibility,
+                zk=zk,
             )
         compiled.save(target)
     console.print(
@@ -164,6 +173,8 @@ def compile_cmd(
         f"{list(compiled.input_shape)}, output {list(compiled.output_shape)}"
     )
     console.print(f"model digest: {compiled.digest}")
+    if not compiled.zk:
+        console.print("zero knowledge: off (--no-zk: for benchmarking only)")
     _show_report(compiled.report)
 
 
@@ -338,6 +349,11 @@ def _show_description(info: Description) -> None:
                 f"supported: yes (imports as {layers}; "
                 f"{details['imported_params']} weights and biases)"
             )
+            if not details["zk_supported"]:
+                console.print(
+                    "zero knowledge: not yet for convolution and pooling; compile with --no-zk "
+                    "(proofs then reveal evaluations of private data)"
+                )
         else:
             console.print(f"supported: [red]no[/] ({escape(str(info.error))})")
         return
@@ -354,6 +370,13 @@ def _show_commitment(info: Description) -> None:
     console.print("scales (value = integer / 2^bits):")
     console.print(scales)
     console.print(f"activations: {info.details['act_bits']}-bit (lookup tables of that size)")
+    if info.details["zero knowledge"]:
+        console.print("zero knowledge: on")
+    else:
+        console.print(
+            "zero knowledge: [red]off[/] (compiled with --no-zk, for benchmarking: proofs reveal "
+            "evaluations of private data)"
+        )
     console.print(f"model digest: {info.digest}")
     console.print(f"circuit digest: {info.circuit_digest}")
     console.print(f"soundness: {info.soundness_bits:.1f} bits")

@@ -45,6 +45,7 @@ def compile(
     target: str = "accuracy",
     progress: Progress | None = None,
     input_visibility: str = "private",
+    zk: bool = True,
 ) -> Model:
     """Import, quantise and commit an ONNX model.
 
@@ -57,6 +58,11 @@ def compile(
     with a short description of each step as it starts. ``input_visibility``: ``"private"``
     (default: the input stays hidden in the witness) or ``"public"`` (every proof states its
     quantised input, bound by Fiat–Shamir, so a verifier can check which input was used).
+    ``zk``: zero knowledge, on by default; ``zk=False`` only for benchmarking: proofs then
+    reveal evaluations of private data (the input, the intermediate values and the weights).
+    Convolution and pooling cannot be proved with zero knowledge yet: a CNN compiled with
+    ``zk=True`` raises :class:`~zkgrad.ModelError` naming the node; compile it with
+    ``zk=False``.
     """
     if input_visibility not in VISIBILITIES:
         raise ModelError(
@@ -64,7 +70,7 @@ def compile(
             "(a separately committed input is not supported yet)"
         )
     report = progress or _quiet
-    quantized = build(path, calibration, target=target, progress=report)
+    quantized = build(path, calibration, target=target, progress=report, zk=zk)
     if input_visibility == "public":
         quantized.ir["input"]["visibility"] = "public"
     report("committing to the weights")
@@ -77,8 +83,13 @@ def build(
     *,
     target: str = "accuracy",
     progress: Progress | None = None,
+    zk: bool = True,
 ) -> Quantized:
-    """Everything :func:`compile` does except the final commitment: the IR and its tensors."""
+    """Everything :func:`compile` does except the final commitment: the IR and its tensors.
+
+    ``zk`` is stored in the IR (``ir["zk"]``); the native module refuses convolution and pooling
+    under ``zk=True``, here already, before the accuracy is measured.
+    """
     table_bits = table_bits_for(target)
     report = progress or _quiet
     report("importing the ONNX model")
@@ -102,6 +113,7 @@ def build(
         limits = calibrated_max({name: floats[name] for name in names})
     report("quantising")
     quantized = quantize(graph, limits, table_bits)
+    quantized.ir["zk"] = bool(zk)
     meta = quantized.ir["meta"]
     meta["zkgrad_version"] = __version__
     meta["source"] = Path(path).name

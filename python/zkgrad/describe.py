@@ -27,6 +27,9 @@ from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, file_magic
 from zkgrad.onnx import analyse
 from zkgrad.quantize import DEFAULT_TABLE_BITS
 
+#: Imported layers that cannot be proved with zero knowledge yet (an average pool is a conv).
+NO_ZK_LAYERS = {"Conv", "MaxPool", "AvgPool"}
+
 
 @dataclass(frozen=True)
 class TensorSpec:
@@ -170,6 +173,8 @@ def _describe_onnx(file: Path) -> Description:
     if result.graph is not None:
         details["imported_params"] = result.graph.num_params()
         details["imported_layers"] = [type(op).__name__ for op in result.graph.ops]
+        # Convolution and pooling have no zero-knowledge proof yet: such a model needs zk=False.
+        details["zk_supported"] = not set(details["imported_layers"]) & NO_ZK_LAYERS
     return Description(
         path=file,
         kind="onnx",
@@ -229,6 +234,7 @@ def _describe_ir(
     }
     details["act_bits"] = table_bits
     details["input visibility"] = ir["input"].get("visibility", "private")
+    details["zero knowledge"] = bool(ir.get("zk", True))
     return Description(
         path=file,
         kind=kind,

@@ -49,6 +49,8 @@ class _Circuit:
         self.output_scale_bits: int = int(ir["output"]["scale_bits"])
         #: "private" (hidden in the witness) or "public" (stated in every proof).
         self.input_visibility: str = ir["input"].get("visibility", "private")
+        #: Whether proofs are zero-knowledge (the default; off only for benchmarking).
+        self.zk: bool = bool(ir.get("zk", True))
         self.meta: dict[str, Any] = dict(ir.get("meta") or {})
 
     def quantize(self, x: object) -> np.ndarray:

@@ -49,12 +49,15 @@ def from_sklearn(
     *,
     target: str = "accuracy",
     progress: Callable[[str], None] | None = None,
+    zk: bool = True,
 ) -> Model:
     """Convert a fitted estimator with skl2onnx and compile it, ``sample`` as calibration data.
 
     ``sample``: input rows ``[N, features]``. Supported: ``MLPClassifier`` and ``MLPRegressor``
     with ReLU (or identity) hidden layers, ``LogisticRegression``, ``LinearRegression`` and
     linear models like them, optionally after a ``StandardScaler`` in a ``Pipeline``.
+    ``target``, ``progress`` and ``zk`` (zero knowledge, on by default; ``zk=False`` only for
+    benchmarking) are passed to :func:`zkgrad.compile`.
     """
     rows = np.asarray(sample, dtype=np.float32)
     if rows.ndim != 2 or rows.shape[0] == 0:
@@ -63,7 +66,7 @@ def from_sklearn(
     with tempfile.TemporaryDirectory(prefix="zkgrad-sklearn-") as folder:
         path = Path(folder) / f"{type(estimator).__name__}.onnx"
         onnx.save(model, str(path))
-        return compile(path, calibration=rows, target=target, progress=progress)
+        return compile(path, calibration=rows, target=target, progress=progress, zk=zk)
 
 
 def to_onnx(estimator: Any, sample: np.ndarray) -> onnx.ModelProto:
