@@ -4,8 +4,10 @@
     benches/.venv/bin/python benches/run.py --quick         # bc_mlp + mlp_small, 1 repetition
     benches/.venv/bin/python benches/run.py --models mlp_small,mlp_1m --reps 5
 
-For each model and repetition the two systems run one after the other (the order alternates
-between repetitions). Every step is its own process (zkgrad's under the package's
+For each model and repetition the systems run one after the other (the order alternates
+between repetitions): zkgrad (zero knowledge on; a model it cannot prove with zero knowledge yet,
+a CNN, is compiled with zk=False and marked), zkgrad with --no-zk (the cost of zero knowledge)
+and EZKL. Every step is its own process (zkgrad's under the package's
 virtualenv, EZKL's under benches/.venv), watched by this one: killed past ``--step-timeout``
 seconds or ``--mem-limit-gb`` of resident memory, and recorded as such. Peak RSS is the
 step process's own ``ru_maxrss`` (from ``os.wait4``). A system that fails on a model is not
@@ -38,14 +40,18 @@ sys.path.insert(0, str(HERE))
 
 import models as bench_models  # noqa: E402
 
-SYSTEMS = ("zkgrad", "ezkl")
+SYSTEMS = ("zkgrad", "zkgrad-nozk", "ezkl")
+LABELS = {"zkgrad": "zkgrad", "zkgrad-nozk": "zkgrad --no-zk", "ezkl": "EZKL"}
+NO_ZK_NOTE = "zk not supported yet: measured without zero knowledge"
 STEPS = {
     "zkgrad": ("compile", "prove", "verify"),
+    "zkgrad-nozk": ("compile", "prove", "verify"),
     "ezkl": ("settings", "calibrate", "compile", "srs", "keygen", "witness", "prove", "verify"),
 }
 # Which steps make up each reported phase.
 PHASES = {
     "zkgrad": {"setup": ("compile",), "prove": ("prove",), "verify": ("verify",)},
+    "zkgrad-nozk": {"setup": ("compile",), "prove": ("prove",), "verify": ("verify",)},
     "ezkl": {
         "setup": ("settings", "calibrate", "compile", "srs", "keygen"),
         "prove": ("witness", "prove"),
@@ -239,7 +245,7 @@ def run_model(
                     [asdict(StepResult(STEPS[system][0], "not run", error=why))]
                 )
                 failed[system] = True
-                print(f"   rep {rep} {system:6s} not run ({why})", flush=True)
+                print(f"   rep {rep} {system:11s} not run ({why})", flush=True)
                 continue
             work = args.out / "work" / spec.name / system / f"rep{rep}"
             shutil.rmtree(work, ignore_errors=True)
@@ -248,7 +254,7 @@ def run_model(
             env.pop("VIRTUAL_ENV", None)
             env["EZKL_REPO_PATH"] = str(args.out / "ezkl_home")  # EZKL's caches stay in here
             env["PYTHONDONTWRITEBYTECODE"] = "1"
-            if system == "zkgrad" and args.snapshot:
+            if system.startswith("zkgrad") and args.snapshot:
                 env["PYTHONPATH"] = str(args.snapshot)  # ahead of the editable install's .pth
             steps: list[StepResult] = []
             for step in STEPS[system]:
@@ -273,7 +279,7 @@ def run_model(
                 rss = f"{(res.maxrss_kib or 0) / 1024:.0f} MiB"
                 note = f"  {res.error}" if res.error else ""
                 print(
-                    f"   rep {rep} {system:6s} {step:9s} {res.status:11s} {secs:>14s} {rss:>9s}"
+                    f"   rep {rep} {system:11s} {step:9s} {res.status:11s} {secs:>14s} {rss:>9s}"
                     f"  (other load {res.other_cores or 0:.2f} cores){note}",
                     flush=True,
                 )
@@ -330,7 +336,10 @@ def summarise(record: dict[str, Any], system: str) -> dict[str, Any]:
     out["peak_rss_kib"] = max(v["maxrss_kib"] for v in out["steps"].values())
     last = good[-1]
     info = {s["step"]: s["info"] for s in last}
-    if system == "zkgrad":
+    if system.startswith("zkgrad"):
+        # Runs from before zero knowledge record no "zk": their proofs were not zero-knowledge.
+        out["zk"] = info["compile"].get("zk")
+        out["zk_fallback"] = info["compile"].get("zk_fallback")
         out["proof_bytes"] = info["prove"]["proof_bytes"]
         out["soundness_bits"] = info["prove"].get("soundness_bits")
         out["model_file_bytes"] = info["compile"].get("model_file_bytes")
@@ -491,13 +500,25 @@ def _status(s: dict[str, Any]) -> str:
     return f"**failed** {where}: {f['error']}"
 
 
-def model_table(record: dict[str, Any], z: dict[str, Any], e: dict[str, Any]) -> list[str]:
+def _no_zk(s: dict[str, Any]) -> bool:
+    """zkgrad ran this model without zero knowledge because it has no ZK proof for it yet."""
+    return s.get("zk") is False
+
+
+def model_table(
+    record: dict[str, Any],
+    z: dict[str, Any],
+    e: dict[str, Any],
+    n: dict[str, Any] | None = None,
+) -> list[str]:
+    """The per-model section: zkgrad (zk on) vs EZKL, then zk on vs ``--no-zk`` (``n``)."""
     inf = record["inference"]["seconds"]
+    zk_note = f" — **{NO_ZK_NOTE}**" if _no_zk(z) else ""
     lines = [
         f"### {record['name']}: {record['title']} — {record['params']:,} parameters",
         "",
         f"onnxruntime float32 inference (batch 1, median of {record['inference']['runs']}): "
-        f"**{_fmt_s(inf)}**. zkgrad: {_status(z)}. EZKL: {_status(e)}.",
+        f"**{_fmt_s(inf)}**. zkgrad: {_status(z)}{zk_note}. EZKL: {_status(e)}.",
         "",
         "| | zkgrad | EZKL | EZKL / zkgrad |",
         "|---|---:|---:|---:|",
@@ -592,7 +613,8 @@ def model_table(record: dict[str, Any], z: dict[str, Any], e: dict[str, Any]) ->
     if z.get("model_file_bytes"):
         extra_z.append(f"model file {_fmt_b(z['model_file_bytes'])}")
     if z.get("soundness_bits"):
-        extra_z.append(f"{z['soundness_bits']:.0f}-bit soundness, not zero-knowledge")
+        zk_text = "zero-knowledge" if z.get("zk") else "not zero-knowledge"
+        extra_z.append(f"{z['soundness_bits']:.0f}-bit soundness, {zk_text}")
     extra_e = []
     if e.get("logrows"):
         extra_e.append(f"logrows {e['logrows']}, {e['num_rows']:,} rows")
@@ -611,17 +633,59 @@ def model_table(record: dict[str, Any], z: dict[str, Any], e: dict[str, Any]) ->
             f"{load:.2f} cores",
         )
     lines.append("")
+    return lines + zk_cost_table(z, n or {})
+
+
+def zk_cost_table(z: dict[str, Any], n: dict[str, Any]) -> list[str]:
+    """zkgrad with zero knowledge (the default) against ``--no-zk`` on the same model."""
+    if not n.get("reps_run"):
+        return []
+    if "steps" not in n:
+        return [f"zkgrad --no-zk: {_status(n)}.", ""]
+    if not z.get("zk"):
+        why = (
+            "zkgrad itself ran this model without zero knowledge, not supported for it yet"
+            if _no_zk(z)
+            else "no zero-knowledge run to compare with"
+        )
+        return [
+            f"Cost of zero knowledge: not measured ({why}). zkgrad --no-zk: prove "
+            f"{_fmt_s(n.get('prove'))}, proof {_fmt_b(n.get('proof_bytes'))}.",
+            "",
+        ]
+    lines = [
+        "Cost of zero knowledge (zkgrad as above against `zkgrad compile --no-zk`, the same "
+        "model without zero knowledge):",
+        "",
+        "| | zkgrad (zero knowledge) | zkgrad --no-zk | zk / no-zk |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key, fmt in (
+        ("setup, median", "setup", _fmt_s),
+        ("**prove**, median", "prove", _fmt_s),
+        ("verify, median", "verify", _fmt_s),
+        ("proof size", "proof_bytes", _fmt_b),
+        ("peak RSS, prove", "prove_rss_kib", _fmt_mem),
+    ):
+        ratio = _ratio(z.get(key), n.get(key))
+        if key == "prove":
+            ratio = f"**{ratio}**"
+        lines.append(f"| {label} | {fmt(z.get(key))} | {fmt(n.get(key))} | {ratio} |")
+    lines.append("")
     return lines
 
 
 def summary_table(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "| model | params | float inference | zkgrad prove | EZKL prove | **prove ×** | "
-        "zkgrad verify | EZKL verify | verify × | setup × | proof size × | peak RSS × |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "zkgrad verify | EZKL verify | verify × | setup × | proof size × | peak RSS × | "
+        "zkgrad --no-zk prove | zk cost (zk / no-zk prove) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    marked = False
     for r in records:
         z, e = sums[r["name"]]["zkgrad"], sums[r["name"]]["ezkl"]
+        n = sums[r["name"]].get("zkgrad-nozk", {})
 
         def cell(s: dict[str, Any], key: str) -> str:
             if s.get(key) is not None:
@@ -638,20 +702,37 @@ def summary_table(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]
 
         prove_x = _ratio(e.get("prove"), z.get("prove"))
         verify_x = _ratio(e.get("verify"), z.get("verify"))
+        mark = ""
+        if _no_zk(z):
+            mark, marked = " †", True
+        zk_x = _ratio(z.get("prove"), n.get("prove")) if z.get("zk") else "–"
         lines.append(
-            f"| {r['name']} | {r['params']:,} | {_fmt_s(r['inference']['seconds'])} | "
-            f"{cell(z, 'prove')} | {cell(e, 'prove')} | **{prove_x}** | "
+            f"| {r['name']}{mark} | {r['params']:,} | {_fmt_s(r['inference']['seconds'])} | "
+            f"{cell(z, 'prove')}{mark} | {cell(e, 'prove')} | **{prove_x}** | "
             f"{cell(z, 'verify')} | {cell(e, 'verify')} | {verify_x} | "
             f"{_ratio(e.get('setup'), z.get('setup'))} | "
             f"{_ratio(e.get('proof_bytes'), z.get('proof_bytes'))} | "
-            f"{_ratio(e.get('peak_rss_kib'), z.get('peak_rss_kib'))} |"
+            f"{_ratio(e.get('peak_rss_kib'), z.get('peak_rss_kib'))} | "
+            f"{cell(n, 'prove') if n.get('reps_run') else '–'} | {zk_x} |"
         )
+    if marked:
+        lines += [
+            "",
+            f"† {NO_ZK_NOTE} (no zero-knowledge proof of convolution and pooling yet; "
+            "compiled with `zk=False`).",
+        ]
     return lines
+
+
+def _span(values: list[float]) -> str:
+    lo, hi = min(values), max(values)
+    return _ratio(lo, 1) if len(values) == 1 else f"{_ratio(lo, 1)}–{_ratio(hi, 1)}"
 
 
 def headline(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]) -> list[str]:
     """One generated paragraph: the ratio ranges and every model a system did not prove."""
-    both = [r for r in records if all(sums[r["name"]][s].get("prove") for s in SYSTEMS)]
+    pair = ("zkgrad", "ezkl")
+    both = [r for r in records if all(sums[r["name"]][s].get("prove") for s in pair)]
     out = []
     if both:
 
@@ -660,22 +741,38 @@ def headline(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]) -> 
             for r in both:
                 z, e = sums[r["name"]]["zkgrad"][key], sums[r["name"]]["ezkl"][key]
                 values.append(z / e if invert else e / z)
-            lo, hi = min(values), max(values)
-            return _ratio(lo, 1) if len(values) == 1 else f"{_ratio(lo, 1)}–{_ratio(hi, 1)}"
+            return _span(values)
 
+        unmasked = [r["name"] for r in both if _no_zk(sums[r["name"]]["zkgrad"])]
+        note = f" ({', '.join(unmasked)}: zkgrad without zero knowledge, †)" if unmasked else ""
         out.append(
             f"On the {len(both)} model(s) both systems proved "
-            f"({', '.join(r['name'] for r in both)}), zkgrad proves **{span('prove')} faster** "
+            f"({', '.join(r['name'] for r in both)}{note}), zkgrad proves "
+            f"**{span('prove')} faster** "
             f"than EZKL, verifies {span('verify')} faster, sets up {span('setup')} faster "
             f"(EZKL's SRS generation included) and needs {span('peak_rss_kib')} less peak "
             f"memory; EZKL's proofs are {span('proof_bytes', invert=True)} smaller."
         )
+    zk_pairs = [
+        (sums[r["name"]]["zkgrad"], sums[r["name"]].get("zkgrad-nozk", {}), r["name"])
+        for r in records
+    ]
+    zk_pairs = [(z, n, name) for z, n, name in zk_pairs if z.get("zk") and n.get("prove")]
+    if zk_pairs:
+        prove_cost = _span([z["prove"] / n["prove"] for z, n, _ in zk_pairs])
+        size_cost = _span([z["proof_bytes"] / n["proof_bytes"] for z, n, _ in zk_pairs])
+        out.append(
+            f"Zero knowledge (zkgrad's default) costs {prove_cost} in prove time and {size_cost} "
+            f"in proof size against `--no-zk` ({', '.join(name for _, _, name in zk_pairs)})."
+        )
     for r in records:
         for system in SYSTEMS:
-            f = sums[r["name"]][system].get("failure")
+            f = sums[r["name"]].get(system, {}).get("failure")
             if f and sums[r["name"]][system].get("prove") is None:
-                name = "zkgrad" if system == "zkgrad" else "EZKL"
-                out.append(f"{name} did not prove {r['name']}: {_status(sums[r['name']][system])}.")
+                out.append(
+                    f"{LABELS[system]} did not prove {r['name']}: "
+                    f"{_status(sums[r['name']][system])}."
+                )
     return [" ".join(out), ""] if out else []
 
 
@@ -699,6 +796,28 @@ def write_report(
         for s in run
         if s.get("other_cores") is not None
     ]
+    zk_models = [r["name"] for r in records if sums[r["name"]]["zkgrad"].get("zk")]
+    no_zk_models = [r["name"] for r in records if _no_zk(sums[r["name"]]["zkgrad"])]
+    if zk_models or no_zk_models:
+        zk_text = (
+            "zkgrad's proofs are **zero-knowledge by default** (`docs/SECURITY.md`), like EZKL's "
+            "(halo2, KZG on BN254); the zkgrad column is that default. Convolution and pooling "
+            "have no zero-knowledge proof yet, so "
+            + (
+                f"**{', '.join(no_zk_models)} {'was' if len(no_zk_models) == 1 else 'were'} "
+                "measured without zero knowledge** (`zk=False`, marked †). "
+                if no_zk_models
+                else "CNNs would be measured without zero knowledge (marked †). "
+            )
+            + "The `zkgrad --no-zk` runs (`zkgrad compile --no-zk`, for benchmarking only: such "
+            "proofs reveal evaluations of private data) measure the cost of zero knowledge."
+        )
+    else:
+        zk_text = (
+            "zkgrad's proofs are **not zero-knowledge yet** (`docs/SECURITY.md`: sumcheck "
+            "messages and column evaluations are unmasked), while EZKL's (halo2, KZG on BN254) "
+            "are."
+        )
     lines = [
         "# zkgrad vs EZKL",
         "",
@@ -706,9 +825,8 @@ def write_report(
         f"({(finished - started).total_seconds() / 60:.0f} min). Regenerate: `make bench` "
         "(see `README.md`). Raw per-step data: `benches/out/results.json`.",
         "",
-        "**Read first.** zkgrad's proofs are **not zero-knowledge yet** (`docs/SECURITY.md`: "
-        "sumcheck messages and column evaluations are unmasked), while EZKL's (halo2, KZG on "
-        "BN254) are. EZKL's defaults make the input and output public and the weights fixed in "
+        f"**Read first.** {zk_text} EZKL's defaults make the input and output public and the "
+        "weights fixed in "
         "the circuit; zkgrad keeps the input and weights private (behind a commitment) and makes "
         "the output public. zkgrad's proofs are bigger (hash-based PCS, ~100-bit soundness) and "
         "need no trusted setup; EZKL's SRS here is generated locally with `ezkl.gen_srs` "
@@ -733,7 +851,8 @@ def write_report(
         "",
     ]
     for r in records:
-        lines += model_table(r, sums[r["name"]]["zkgrad"], sums[r["name"]]["ezkl"])
+        per = sums[r["name"]]
+        lines += model_table(r, per["zkgrad"], per["ezkl"], per.get("zkgrad-nozk"))
     lines += [
         "## Conditions",
         "",
@@ -791,13 +910,13 @@ def plot(
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    colours = {"zkgrad": "tab:blue", "ezkl": "tab:red"}
-    labels = {"zkgrad": "zkgrad", "ezkl": "EZKL"}
+    colours = {"zkgrad": "tab:blue", "zkgrad-nozk": "tab:cyan", "ezkl": "tab:red"}
+    labels = LABELS
     times = [
         sums[r["name"]][s]["prove"]
         for r in records
         for s in SYSTEMS
-        if sums[r["name"]][s].get("prove") is not None
+        if sums[r["name"]].get(s, {}).get("prove") is not None
     ]
     bottom = min([*times, 1.0]) / 10
     ax.axhline(timeout, color="grey", ls="--", lw=1)
@@ -811,12 +930,14 @@ def plot(
         color="grey",
         ha="left",
     )
-    bottom_row = {"zkgrad": 0, "ezkl": 0}
+    bottom_row = dict.fromkeys(SYSTEMS, 0)
     for system in SYSTEMS:
         pts = sorted(
             (r["params"], sums[r["name"]][system]["prove"], r["name"])
             for r in records
-            if sums[r["name"]][system].get("prove") is not None
+            if sums[r["name"]].get(system, {}).get("prove") is not None
+            # a model zkgrad itself ran without zero knowledge: the --no-zk point would repeat it
+            and not (system == "zkgrad-nozk" and _no_zk(sums[r["name"]]["zkgrad"]))
         )
         mlp = [p for p in pts if not p[2].startswith("cnn")]
         if mlp:
@@ -829,13 +950,17 @@ def plot(
             )
         cnn = [p for p in pts if p[2].startswith("cnn")]
         if cnn:
+            no_zk = system == "zkgrad" and any(
+                _no_zk(sums[r["name"]]["zkgrad"]) for r in records if r["name"].startswith("cnn")
+            )
             ax.plot(
                 [p[0] for p in cnn],
                 [p[1] for p in cnn],
                 "s",
                 color=colours[system],
                 markersize=8,
-                label=f"{labels[system]}, LeNet CNN",
+                label=f"{labels[system]}, LeNet CNN"
+                + (" (without zero knowledge)" if no_zk else ""),
             )
         for p in pts:
             cnn_label = p[2].startswith("cnn")  # above-left, clear of the MLP line's labels
@@ -849,7 +974,7 @@ def plot(
                 color=colours[system],
             )
         for r in records:
-            summ = sums[r["name"]][system]
+            summ = sums[r["name"]].get(system, {})
             f = summ.get("failure")
             if not f or summ.get("prove") is not None:
                 continue
@@ -869,7 +994,7 @@ def plot(
                 what = {"unsupported": "unsupported", "not run": "not run"}.get(
                     f["status"], f"failed at {f['step']}"
                 )
-                y = bottom * 1.5 ** (1 + bottom_row[system] + (2 if system == "ezkl" else 0))
+                y = bottom * 1.5 ** (1 + bottom_row[system] + 2 * SYSTEMS.index(system))
                 bottom_row[system] += 1
                 ax.plot([r["params"]], [y], "X", color=colours[system], markersize=9)
                 ax.annotate(
@@ -1000,7 +1125,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.from_json:
         rerender(args)
         return
-    pythons = {"zkgrad": args.zkgrad_python, "ezkl": sys.executable}
+    pythons = {
+        "zkgrad": args.zkgrad_python,
+        "zkgrad-nozk": args.zkgrad_python,
+        "ezkl": sys.executable,
+    }
     if not Path(pythons["zkgrad"]).exists():
         sys.exit(f"{pythons['zkgrad']} not found: run `make setup` first")
     command = " ".join(

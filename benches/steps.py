@@ -2,7 +2,8 @@
 
     python steps.py SYSTEM STEP WORKDIR MODEL.onnx INPUTS.npy
 
-zkgrad steps run under the package's virtualenv (``../.venv/bin/python``), EZKL steps under
+zkgrad steps (systems ``zkgrad``, zero knowledge on, and ``zkgrad-nozk``, compiled with
+``zk=False``) run under the package's virtualenv (``../.venv/bin/python``), EZKL steps under
 ``benches/.venv/bin/python``. The step prints one JSON line prefixed with ``RESULT `` on
 stdout: ``seconds`` (perf_counter around the library call only, not the interpreter start or
 imports) plus step-specific facts. Any exception makes the process exit non-zero; its last
@@ -44,11 +45,21 @@ def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- zkgrad
 
 
-def zkgrad_compile(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
+def zkgrad_compile(work: Path, onnx_path: Path, samples: np.ndarray, zk: bool = True) -> None:
+    """``zkgrad.compile``; with ``zk`` (system ``zkgrad``) a model that cannot be proved with
+    zero knowledge yet (convolution, pooling) is compiled again with ``zk=False``, and
+    ``zk_fallback`` says why (the failed attempt is not timed)."""
     import zkgrad
 
+    fallback = None
     try:
-        model, seconds = _timed(zkgrad.compile, str(onnx_path), calibration=samples)
+        try:
+            model, seconds = _timed(zkgrad.compile, str(onnx_path), calibration=samples, zk=zk)
+        except zkgrad.ModelError as exc:
+            if not zk or isinstance(exc, zkgrad.UnsupportedModelError) or "--no-zk" not in str(exc):
+                raise
+            fallback = str(exc).splitlines()[0]
+            model, seconds = _timed(zkgrad.compile, str(onnx_path), calibration=samples, zk=False)
     except zkgrad.UnsupportedModelError as exc:
         _emit(unsupported=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise SystemExit(3) from None
@@ -61,7 +72,14 @@ def zkgrad_compile(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
         model_file_bytes=(work / "model.zkg").stat().st_size,
         digest=model.digest,
         module=zkgrad.__file__,
+        zk=model.zk,
+        zk_fallback=fallback,
     )
+
+
+def zkgrad_compile_no_zk(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
+    """``zkgrad.compile(..., zk=False)``: the non-zero-knowledge protocol, to measure ZK's cost."""
+    zkgrad_compile(work, onnx_path, samples, zk=False)
 
 
 def zkgrad_prove(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
@@ -231,6 +249,11 @@ def ezkl_verify(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
 
 STEPS = {
     "zkgrad": {"compile": zkgrad_compile, "prove": zkgrad_prove, "verify": zkgrad_verify},
+    "zkgrad-nozk": {
+        "compile": zkgrad_compile_no_zk,
+        "prove": zkgrad_prove,
+        "verify": zkgrad_verify,
+    },
     "ezkl": {
         "settings": ezkl_settings,
         "calibrate": ezkl_calibrate,
