@@ -65,6 +65,21 @@ pub struct Lookup {
     pub log_len: usize,
 }
 
+/// A value proved in [0, 2^(2h)) by two h-bit limbs, v = lo + 2^h·hi, each looked up in the
+/// h-bit range table (zero-knowledge plans with an even table width: a 2^(b/2) table and its
+/// multiplicity column instead of a 2^b one, which for MLPs is most of the witness otherwise).
+#[derive(Clone, Debug)]
+pub struct Decomposition {
+    /// The value (as a lookup value would be formed).
+    pub value: LookupValue,
+    /// Low limb column.
+    pub lo: usize,
+    /// High limb column.
+    pub hi: usize,
+    /// log2 of the number of entries.
+    pub log_len: usize,
+}
+
 /// The full witness plan.
 #[derive(Clone, Debug)]
 pub struct WitnessPlan {
@@ -82,6 +97,8 @@ pub struct WitnessPlan {
     pub blocks: Vec<BlockColumns>,
     /// Lookups in proof order.
     pub lookups: Vec<Lookup>,
+    /// Range checks split into limbs (empty outside zero-knowledge plans).
+    pub decompositions: Vec<Decomposition>,
     /// Tables in use with their multiplicity column, in proof order.
     pub tables: Vec<(Table, usize)>,
     /// log2 of every table's size.
@@ -130,6 +147,22 @@ impl WitnessPlan {
             }
             blocks.push(BlockColumns { q, t: Some(t), a, gathered: Vec::new(), log_out });
         }
+        // Zero-knowledge plans with an even width range-check through two half-width limbs.
+        let mut decompositions = Vec::new();
+        let bits = if spec.zk && bits % 2 == 0 {
+            let ranges = std::mem::take(&mut lookups);
+            for r in ranges {
+                logs.push(r.log_len);
+                logs.push(r.log_len);
+                let (lo, hi) = (logs.len() - 2, logs.len() - 1);
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(lo), log_len: r.log_len });
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(hi), log_len: r.log_len });
+                decompositions.push(Decomposition { value: r.value, lo, hi, log_len: r.log_len });
+            }
+            bits / 2
+        } else {
+            bits
+        };
         // Table multiplicity columns do not grow with the batch.
         let table_col = |logs: &mut Vec<usize>| {
             logs.push(bits);
@@ -145,6 +178,7 @@ impl WitnessPlan {
             log_batch,
             blocks,
             lookups,
+            decompositions,
             tables,
             table_bits: bits,
             signed_offset,
@@ -195,8 +229,23 @@ impl WitnessPlan {
         cols
     }
 
-    /// Recounts the multiplicity columns from the lookup columns.
+    /// Recomputes the limb columns from the values they split, then the multiplicity columns
+    /// from the lookup columns.
     pub fn refresh_multiplicities(&self, cols: &mut [Vec<F>]) {
+        let h = self.table_bits;
+        let offset = self.signed_offset;
+        for d in &self.decompositions {
+            let v: Vec<i64> = (0..1usize << d.log_len)
+                .map(|i| match d.value {
+                    LookupValue::Plain(c) => crate::field::to_i64(cols[c][i]),
+                    LookupValue::Signed(c) => crate::field::to_i64(cols[c][i]) + offset,
+                    LookupValue::Diff(a, g) => crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i]),
+                })
+                .collect();
+            // An out-of-range value gets limbs that fail their own lookups.
+            cols[d.lo] = v.iter().map(|&x| crate::field::from_i64(x.rem_euclid(1 << h))).collect();
+            cols[d.hi] = v.iter().map(|&x| crate::field::from_i64(x.div_euclid(1 << h))).collect();
+        }
         for &(table, mcol) in &self.tables {
             cols[mcol] = self.multiplicities(table, cols);
         }

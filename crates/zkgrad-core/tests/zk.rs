@@ -315,3 +315,31 @@ fn no_private_value_appears_in_the_proof() {
     let public = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
     assert_eq!(found(&public, &x), x.len());
 }
+
+/// Range checks go through two 8-bit limbs, v = lo + 2^8·hi: a limb that does not add up, and
+/// limbs that add up but leave their range, are both rejected.
+#[test]
+fn limb_tampering_is_rejected() {
+    let limb_split = |p: &WitnessPlan| p.decompositions.iter().find(|d| matches!(d.value, zkgrad_core::witness::LookupValue::Plain(_))).cloned().unwrap();
+    let e = assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| {
+            let d = limb_split(p);
+            c[d.lo][0] += F::ONE;
+        },
+        "low limb + 1",
+    );
+    assert!(e.contains("lookup"), "{e}");
+    let e = assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| {
+            let d = limb_split(p);
+            c[d.lo][1] += F::from_u64(256);
+            c[d.hi][1] -= F::ONE;
+        },
+        "limbs that add up, low limb out of range",
+    );
+    assert!(e.contains("lookup"), "{e}");
+}

@@ -9,6 +9,8 @@
 //! public (the verifier evaluates it in one pass over the table). The zero-checks force every
 //! h_l to be the inverse it claims to be; the rest, Σh = Σ m·w, is the LogUp identity
 //! Σ 1/(α − v) = Σ m/(α − T), which for a random α means every looked-up value is a table entry.
+//! Values split into limbs (`witness::Decomposition`) add the zero-checks
+//! Σ_x ν_d·E_d·(v_d − lo_d − 2^h·hi_d) = 0 to the same sum.
 
 use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use p3_maybe_rayon::prelude::*;
@@ -87,6 +89,18 @@ fn lookup_summand(kind: LookupValue, offset: EF, alpha: EF, mu: EF) -> impl Fn(&
     }
 }
 
+/// Decomposition d's group: tables [E, value columns…, lo, hi].
+fn split_summand(kind: LookupValue, offset: EF, limb: EF, nu: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
+    move |v: &[EF]| {
+        let (val, k) = match kind {
+            LookupValue::Plain(_) => (v[1], 2),
+            LookupValue::Signed(_) => (v[1] + offset, 2),
+            LookupValue::Diff(..) => (v[1] - v[2], 3),
+        };
+        nu * v[0] * (val - v[k] - limb * v[k + 1])
+    }
+}
+
 /// A table's group: tables [m, w].
 fn table_summand(v: &[EF]) -> EF {
     -(v[0] * v[1])
@@ -94,7 +108,7 @@ fn table_summand(v: &[EF]) -> EF {
 
 fn challenges(plan: &WitnessPlan, tr: &mut crate::transcript::Transcript) -> (Vec<EF>, Vec<EF>) {
     let tau = tr.challenge_point("zk-lookup-tau", num_vars(plan));
-    let mus = (0..plan.lookups.len()).map(|_| tr.challenge("zk-lookup-mu")).collect();
+    let mus = (0..plan.lookups.len() + plan.decompositions.len()).map(|_| tr.challenge("zk-lookup-mu")).collect();
     (tau, mus)
 }
 
@@ -118,7 +132,24 @@ fn add_claims(claims: &mut Claims, plan: &WitnessPlan, point: &[EF], inverses: &
         claims.wit.push((mcol, point[..plan.table_bits].to_vec(), values[vi]));
         vi += 1;
     }
+    for d in &plan.decompositions {
+        for c in split_columns(d) {
+            claims.wit.push((c, point[..d.log_len].to_vec(), values[vi]));
+            vi += 1;
+        }
+    }
     Ok(())
+}
+
+/// A decomposition's committed columns: the value's, then lo and hi.
+fn split_columns(d: &crate::witness::Decomposition) -> Vec<usize> {
+    let mut c = d.value.columns();
+    c.extend([d.lo, d.hi]);
+    c
+}
+
+fn limb_base(plan: &WitnessPlan) -> EF {
+    EF::from_u64(1 << plan.table_bits)
 }
 
 /// Proves every lookup; `inv_r` are the inverse commitment's mask columns.
@@ -139,6 +170,12 @@ pub(crate) fn prove(ctx: &mut ProverCtx, alpha: EF, inv: &[Vec<EF>], inv_r: &[Ve
         let tables = vec![column(mcol), Table::plain(table_weights(table, plan.table_bits, alpha)?)];
         groups.push(Group { tables, summand: Box::new(table_summand) });
     }
+    let nl = plan.lookups.len();
+    for (k, d) in plan.decompositions.iter().enumerate() {
+        let mut tables = vec![Table::plain(eq_table(&tau[..d.log_len]))];
+        tables.extend(split_columns(d).into_iter().map(column));
+        groups.push(Group { tables, summand: Box::new(split_summand(d.value, offset, limb_base(plan), mus[nl + k])) });
+    }
     let mut sc = ctx.sumcheck(LABEL);
     let (point, finals) = sc.phase_groups(groups, n, ctx.tr);
     let sumcheck = ctx.finish(sc)?;
@@ -149,8 +186,12 @@ pub(crate) fn prove(ctx: &mut ProverCtx, alpha: EF, inv: &[Vec<EF>], inv_r: &[Ve
         inverses.push(f[1] * s);
         values.extend(f[2..].iter().map(|&v| v * s));
     }
-    for f in &finals[plan.lookups.len()..] {
+    for f in &finals[nl..nl + plan.tables.len()] {
         values.push(f[0] * invert(pad_factor(&point, plan.table_bits), "lookup padding")?);
+    }
+    for (d, f) in plan.decompositions.iter().zip(&finals[nl + plan.tables.len()..]) {
+        let s = invert(pad_factor(&point, d.log_len), "lookup padding")?;
+        values.extend(f[1..].iter().map(|&v| v * s));
     }
     ctx.tr.absorb_ext("zk-lookup-inverses", &inverses);
     ctx.tr.absorb_ext("zk-lookup-values", &values);
@@ -163,7 +204,9 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
     let plan = ctx.plan;
     let (tau, mus) = challenges(plan, ctx.tr);
     let (point, expected) = ctx.sumcheck(LABEL, EF::ZERO, &p.sumcheck)?;
-    let n_values: usize = plan.lookups.iter().map(|l| l.value.columns().len()).sum::<usize>() + plan.tables.len();
+    let n_values: usize = plan.lookups.iter().map(|l| l.value.columns().len()).sum::<usize>()
+        + plan.tables.len()
+        + plan.decompositions.iter().map(|d| split_columns(d).len()).sum::<usize>();
     if p.inverses.len() != plan.lookups.len() || p.values.len() != n_values {
         return Err(ProofError::Shape { what: "lookup evaluations", expected: n_values, got: p.values.len() });
     }
@@ -184,6 +227,15 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
         let w = crate::mle::evaluate(&table_weights(table, bits, alpha)?, &point[..bits]);
         total += table_summand(&[p.values[vi] * s, w * s]);
         vi += 1;
+    }
+    let nl = plan.lookups.len();
+    for (k, d) in plan.decompositions.iter().enumerate() {
+        let s = pad_factor(&point, d.log_len);
+        let m = split_columns(d).len();
+        let mut v = vec![eq_eval(&tau[..d.log_len], &point[..d.log_len]) * s];
+        v.extend(p.values[vi..vi + m].iter().map(|&x| x * s));
+        vi += m;
+        total += split_summand(d.value, offset, limb_base(plan), mus[nl + k])(&v);
     }
     if total != expected {
         return Err(ProofError::Lookup("the lookup sumcheck's final check failed: a value is outside its table".into()));
