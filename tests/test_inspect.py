@@ -15,7 +15,7 @@ import cnn_models
 import zkgrad
 from zkgrad import Model, UnsupportedModelError
 from zkgrad.cli import app
-from zkgrad.describe import describe
+from zkgrad.describe import circuit_cost, describe
 
 runner = CliRunner()
 Compiled = Callable[[str], tuple[Model, np.ndarray]]
@@ -52,9 +52,9 @@ def test_unsupported_onnx_raises_with_the_description(onnx_path: Callable[[str],
 
 
 def test_compiled_model_shows_scales_digest_soundness_and_cost(
-    compiled: Compiled, tmp_path: Path
+    compiled: Compiled, onnx_path: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    model, _ = compiled("mlp_784_128_10")
+    model, samples = compiled("mlp_784_128_10")
     model.save(tmp_path / "m.zkg")
     info = zkgrad.inspect(tmp_path / "m.zkg")
     assert info.kind == "model"
@@ -77,6 +77,11 @@ def test_compiled_model_shows_scales_digest_soundness_and_cost(
     cost = info.cost
     assert cost is not None and cost.blocks == 2
     assert cost.multiply_adds == 784 * 128 + 128 * 10
+    # The exact sizes below are the plain protocol's (--no-zk). Zero knowledge (the default)
+    # lays the witness out differently (range checks split into limbs, masked columns); that
+    # layout is tested on the Rust side.
+    plain = zkgrad.compile(onnx_path("mlp_784_128_10"), samples, zk=False)
+    cost = circuit_cost(plain.native)
     # Witness: input 1024 + 3·128 (q, t, relu) + 2·16 + one 2^16 table = 66976 -> 2^17.
     assert cost.witness_elements == 2**17
     # Weights: 1024·128 + 128 + 128·16 + 16 = 133264 -> 2^18.
@@ -97,7 +102,9 @@ def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Pa
     model_proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model_proto.ir_version = 8
     onnx.save(model_proto, str(tmp_path / "fc.onnx"))
-    model = zkgrad.compile(tmp_path / "fc.onnx", np.random.default_rng(1).random((8, 1, 3)))
+    samples = np.random.default_rng(1).random((8, 1, 3))
+    # Exact sizes of the plain protocol (--no-zk): see the test above.
+    model = zkgrad.compile(tmp_path / "fc.onnx", samples, zk=False)
     model.save(tmp_path / "fc.zkg")
     model.export_vk(tmp_path / "fc.vk")
     for file in ("fc.zkg", "fc.vk"):
