@@ -24,23 +24,36 @@ use crate::field::EF;
 use crate::sumcheck::interpolate_at;
 use crate::transcript::Transcript;
 
-/// One table of a phase: its values and, for a masked polynomial, the mask on variable 0.
+/// One table of a phase: its values and, for a masked polynomial, the mask and its variable.
 pub struct Table {
     /// Values over the phase's remaining hypercube.
     pub p: Vec<EF>,
-    /// R̃ such that the table's polynomial is P̃ + x₀(1 − x₀)·R̃.
+    /// R̃ such that the table's polynomial is P̃ + x_v(1 − x_v)·R̃.
     pub mask: Option<Vec<EF>>,
+    /// v: the mask's variable, counted from the phase's next round.
+    pub mask_var: usize,
 }
 
 impl Table {
     /// A multilinear table.
     pub fn plain(p: Vec<EF>) -> Self {
-        Self { p, mask: None }
+        Self { p, mask: None, mask_var: 0 }
     }
 
-    /// A masked table.
+    /// A table masked in the phase's first variable.
     pub fn masked(p: Vec<EF>, mask: Vec<EF>) -> Self {
-        Self { p, mask: Some(mask) }
+        Self { p, mask: Some(mask), mask_var: 0 }
+    }
+
+    /// A table masked in the phase's variable v (until round v the mask vanishes on the
+    /// hypercube and is only folded along).
+    pub fn masked_at(p: Vec<EF>, mask: Vec<EF>, v: usize) -> Self {
+        Self { p, mask: Some(mask), mask_var: v }
+    }
+
+    /// The mask if it acts in this round.
+    fn live_mask(&self) -> Option<&Vec<EF>> {
+        self.mask.as_ref().filter(|_| self.mask_var == 0)
     }
 }
 
@@ -80,7 +93,7 @@ fn masked_line(v0: EF, v1: EF, m: Option<(EF, EF)>, x: EF) -> EF {
 fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: usize, s: &S) -> Vec<EF> {
     let pairs = tables[0].p.len() / 2;
     let k = tables.len();
-    let masked = tables.iter().any(|t| t.mask.is_some());
+    let masked = tables.iter().any(|t| t.live_mask().is_some());
     // x and x(1 − x) for x = 0..=degree.
     let xs: Vec<(EF, EF)> = (0..=degree).map(|x| (EF::from_usize(x), EF::from_usize(x) * (EF::ONE - EF::from_usize(x)))).collect();
     struct Scratch {
@@ -102,7 +115,7 @@ fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: us
             }
             if masked {
                 for (i, t) in tables.iter().enumerate() {
-                    sc.cur[i] = match &t.mask {
+                    sc.cur[i] = match t.live_mask() {
                         Some(m) => sc.at[i] + xx * (m[2 * j] + xv * (m[2 * j + 1] - m[2 * j])),
                         None => sc.at[i],
                     };
@@ -124,17 +137,21 @@ fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: us
     (0..pairs).into_par_iter().fold(new, pair).map(|sc| sc.acc).reduce(|| vec![EF::ZERO; degree + 1], add)
 }
 
-/// Binds variable 0 of every table to r (the mask is folded in and dropped).
+/// Binds variable 0 of every table to r (a live mask is folded in and dropped; a later one is
+/// folded on its own).
 fn fold(tables: &mut [Table], r: EF) {
+    let line = |v: &[EF], m: Option<&[EF]>| -> Vec<EF> {
+        (0..v.len() / 2).into_par_iter().map(|j| masked_line(v[2 * j], v[2 * j + 1], m.map(|m| (m[2 * j], m[2 * j + 1])), r)).collect()
+    };
     for t in tables.iter_mut() {
-        let m = t.mask.take();
-        let half = t.p.len() / 2;
-        let p = &t.p;
-        let out: Vec<EF> = (0..half)
-            .into_par_iter()
-            .map(|j| masked_line(p[2 * j], p[2 * j + 1], m.as_ref().map(|m| (m[2 * j], m[2 * j + 1])), r))
-            .collect();
-        t.p = out;
+        if t.mask.is_some() && t.mask_var > 0 {
+            t.p = line(&t.p, None);
+            t.mask = Some(line(t.mask.as_ref().expect("checked"), None));
+            t.mask_var -= 1;
+        } else {
+            let m = t.mask.take();
+            t.p = line(&t.p, m.as_deref());
+        }
     }
 }
 
@@ -182,6 +199,7 @@ impl Prover {
     pub fn phase<S: Fn(&[EF]) -> EF + Sync>(&mut self, mut tables: Vec<Table>, s: S, tr: &mut Transcript) -> (Vec<EF>, Vec<EF>) {
         let len = tables[0].p.len();
         assert!(len.is_power_of_two() && tables.iter().all(|t| t.p.len() == len && t.mask.as_ref().is_none_or(|m| m.len() == len)));
+        assert!(tables.iter().all(|t| t.mask.is_none() || 1usize << t.mask_var < len), "a mask variable outside the phase");
         let vars = len.trailing_zeros() as usize;
         let mut pt = Vec::with_capacity(vars);
         for _ in 0..vars {
@@ -349,6 +367,25 @@ mod tests {
         for n in [1, 2, 5, 13] {
             run(n, false).unwrap();
         }
+    }
+
+    /// A mask on a later variable: Σ a·b with b masked in variable 2 of 4.
+    #[test]
+    fn mask_on_a_later_variable() {
+        let mut rng = rng();
+        let rv = |rng: &mut rand::rngs::StdRng| (0..16).map(|_| crate::zk::random_ef(rng)).collect::<Vec<EF>>();
+        let (a, b, rb) = (rv(&mut rng), rv(&mut rng), rv(&mut rng));
+        let claim: EF = a.iter().zip(&b).map(|(x, y)| *x * *y).sum();
+        let degrees = vec![2, 2, 4, 2];
+        let mut tp = Transcript::new(b"t");
+        let mut p = Prover::start(random_masks(&degrees, &mut rng), degrees.clone(), "sc", &mut tp);
+        let (_, fin) = p.phase(vec![Table::plain(a.clone()), Table::masked_at(b.clone(), rb.clone(), 2)], |v| v[0] * v[1], &mut tp);
+        let (proof, point) = p.finish(&mut tp);
+        let (_, expected) = verify(claim, &degrees, &proof, "sc", &mut Transcript::new(b"t")).unwrap();
+        let z = point[2] * (EF::ONE - point[2]);
+        let bm = evaluate(&b, &point) + z * evaluate(&rb, &point);
+        assert_eq!(fin, vec![evaluate(&a, &point), bm]);
+        assert_eq!(fin[0] * fin[1], expected);
     }
 
     #[test]
