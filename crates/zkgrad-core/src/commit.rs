@@ -108,8 +108,8 @@ pub struct WeightTwin {
     pub masks: Vec<Vec<F>>,
 }
 
-/// Builds the zero-knowledge weight commitment; deterministic given the seed.
-pub fn weight_twin(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<WeightTwin> {
+/// The weight columns and their masks R; deterministic given the seed.
+pub fn weight_twin_tables(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(Vec<Vec<F>>, Vec<Vec<F>>)> {
     use rand::SeedableRng;
     spec.validate()?;
     spec.check_weights(w)?;
@@ -117,7 +117,15 @@ pub fn weight_twin(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<We
     let cols = weight_cols(spec, w);
     let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad weight masks").as_bytes();
     let mut rng = rand::rngs::StdRng::from_seed(mask_seed);
-    let (twin, masks) = crate::zk::twin::twin_table(layout.pack(&cols), &layout, &vec![true; cols.len()], &mut rng);
+    let masks = crate::zk::twin::column_masks(&layout, &vec![true; cols.len()], &mut rng);
+    Ok((cols, masks))
+}
+
+/// Builds the zero-knowledge weight commitment to the twin table [W | R].
+pub fn weight_twin(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<WeightTwin> {
+    let (cols, masks) = weight_twin_tables(spec, w, seed)?;
+    let layout = weight_layout(spec);
+    let twin = crate::zk::twin::twin_of(layout.pack(&cols), &layout, &masks);
     let (c, data) = Pcs::new(layout.num_vars + 1, true).commit(twin, seed);
     let commitment = ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() };
     Ok(WeightTwin { commitment, data, cols, masks })
@@ -143,24 +151,29 @@ pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Resu
 }
 
 /// The weight commitment together with the data that opens it: built once (the encoding is
-/// most of the cost of a commitment), then reused by every proof.
+/// most of the cost of a commitment), then reused by every proof. Hiding prover data cannot be
+/// copied (`p3-whir`'s type is not `Clone`): the first proof takes it, later ones recompute it.
 pub struct CommittedWeights {
     /// The public commitment.
     pub commitment: ModelCommitment,
-    data: ProverData,
+    data: std::sync::Mutex<Option<ProverData>>,
 }
 
 impl CommittedWeights {
     /// Commits to the weights; deterministic given the seed.
     pub fn new(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<Self> {
         let (commitment, data) = commit_with_data(spec, w, seed)?;
-        Ok(Self { commitment, data })
+        Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)) })
     }
 
-    /// Prover data for one more opening: a copy, or a fresh commitment where the data cannot be
-    /// copied (hiding mode).
+    /// Prover data for one more opening: a copy, the kept data (once, in hiding mode), or a
+    /// fresh commitment.
     pub fn data_for_opening(&self, spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<ProverData> {
-        match self.data.try_clone() {
+        let mut kept = self.data.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = kept.as_ref().and_then(|d| d.try_clone()) {
+            return Ok(d);
+        }
+        match kept.take() {
             Some(d) => Ok(d),
             None => Ok(commit_with_data(spec, w, seed)?.1),
         }

@@ -127,7 +127,7 @@ fn prove_inner(
             None => crate::commit::commit_model(spec, w, seed)?,
         };
         let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
-        let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, tr)?;
+        let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, cached, tr)?;
         return Ok(Proof { output, input, body });
     }
     let (mc, weight_data) = match cached {

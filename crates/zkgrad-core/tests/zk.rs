@@ -64,6 +64,9 @@ fn zk_batch_and_cached_weights() {
     let out = verify(&spec, &cw.commitment, &proof).unwrap();
     let expect: Vec<i64> = xs.iter().flat_map(|x| forward(&spec, &w, x).unwrap().last().unwrap().a.clone()).collect();
     assert_eq!(out, expect);
+    // The kept prover data served the first proof; the second recomputes it.
+    let again = prove_committed(&spec, &w, SEED, &cw, &xs[..2]).unwrap();
+    verify(&spec, &cw.commitment, &again).unwrap();
     let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
     verify(&spec, &cw.commitment, &proof).unwrap();
 }

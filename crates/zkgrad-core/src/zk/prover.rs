@@ -11,7 +11,7 @@ use super::twin::{split_ext, twin_table};
 use super::verifier::{Claims, masked_columns, schedules};
 use super::{dense, lookup};
 use crate::circuit::{BlockTrace, CircuitSpec, Weights};
-use crate::commit::{WeightTwin, weight_twin};
+use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::evaluate_base;
@@ -66,13 +66,23 @@ pub(crate) fn prove(
     inputs: &[Vec<i64>],
     traces: &[Vec<BlockTrace>],
     tamper: Option<WitnessTamper>,
+    cached: Option<&CommittedWeights>,
     mut tr: Transcript,
 ) -> Result<ProofBody> {
     super::check_supported(spec)?;
     let mut sw = crate::prover::Stopwatch::new();
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let WeightTwin { commitment: _, data: weight_data, cols: wcols, masks: w_r } = weight_twin(spec, w, seed)?;
-    sw.lap("zk: weight commitment (recomputed: hiding data cannot be copied)");
+    let (wcols, w_r, weight_data) = match cached {
+        Some(cw) => {
+            let (cols, masks) = weight_twin_tables(spec, w, seed)?;
+            (cols, masks, cw.data_for_opening(spec, w, seed)?)
+        }
+        None => {
+            let t = weight_twin(spec, w, seed)?;
+            (t.cols, t.masks, t.data)
+        }
+    };
+    sw.lap("zk: weight commitment data");
     let plan = WitnessPlan::new(spec, inputs.len());
     let mut cols = plan.columns(spec, inputs, traces);
     if let Some(t) = tamper {

@@ -54,17 +54,27 @@ pub fn ext_point(z: &[EF]) -> Result<(Vec<EF>, EF)> {
     Ok((p, inv))
 }
 
-/// The twin table [P | R] and R per column (zero where `masked[c]` is false).
-pub fn twin_table(packed: Vec<F>, layout: &Layout, masked: &[bool], rng: &mut impl rand::Rng) -> (Vec<F>, Vec<Vec<F>>) {
-    let r_cols: Vec<Vec<F>> = layout
+/// A uniformly random mask R per column (zero where `masked[c]` is false).
+pub fn column_masks(layout: &Layout, masked: &[bool], rng: &mut impl rand::Rng) -> Vec<Vec<F>> {
+    layout
         .columns
         .iter()
         .zip(masked)
         .map(|(&(_, k), &m)| if m { (0..1usize << k).map(|_| super::random_base(rng)).collect() } else { vec![F::ZERO; 1 << k] })
-        .collect();
+        .collect()
+}
+
+/// The twin table [P | R] of packed P.
+pub fn twin_of(packed: Vec<F>, layout: &Layout, masks: &[Vec<F>]) -> Vec<F> {
     let mut t = packed;
-    t.extend(layout.pack(&r_cols));
-    (t, r_cols)
+    t.extend(layout.pack(masks));
+    t
+}
+
+/// The twin table [P | R] and R per column (zero where `masked[c]` is false).
+pub fn twin_table(packed: Vec<F>, layout: &Layout, masked: &[bool], rng: &mut impl rand::Rng) -> (Vec<F>, Vec<Vec<F>>) {
+    let r_cols = column_masks(layout, masked, rng);
+    (twin_of(packed, layout, &r_cols), r_cols)
 }
 
 /// The twin-commitment claim for a claim `value` = Ṗ(point) (or P̃(point) when not masked) on
