@@ -1,5 +1,6 @@
-//! The mask commitment: Libra's per-round masking polynomials g_l of every zero-knowledge
-//! sumcheck in a proof, committed (hiding) before the first challenge.
+//! The mask columns: Libra's per-round masking polynomials g_l of every zero-knowledge sumcheck
+//! in a proof, committed (unmasked: they are random already) with the witness, before the first
+//! challenge.
 //!
 //! Round l of sumcheck s gets one column holding g_l's EF coefficients (lowest first, padded to
 //! 2^a), split into base-field halves (`twin::split_ext`). A univariate value is one opening of
@@ -10,7 +11,6 @@ use p3_field::PrimeCharacteristicRing;
 
 use crate::error::Result;
 use crate::field::{EF, F};
-use crate::layout::Layout;
 use crate::mle::log2_ceil;
 use crate::zk::sumcheck::invert;
 use crate::zk::twin::{ext_point, split_ext};
@@ -21,8 +21,8 @@ pub struct MaskPlan {
     pub schedules: Vec<Vec<usize>>,
     /// Column of sumcheck s's first round.
     first: Vec<usize>,
-    /// Packed layout of all mask columns.
-    pub layout: Layout,
+    /// log2 size of each mask column.
+    pub logs: Vec<usize>,
 }
 
 impl MaskPlan {
@@ -34,13 +34,12 @@ impl MaskPlan {
             first.push(logs.len());
             logs.extend(s.iter().map(|&d| log2_ceil(d + 1) + 1));
         }
-        let layout = Layout::new(&logs);
-        Self { schedules, first, layout }
+        Self { schedules, first, logs }
     }
 
-    /// The packed table of the given masks (`masks[s][l]` = coefficients of round l of sumcheck s).
-    pub fn pack(&self, masks: &[Vec<Vec<EF>>]) -> Vec<F> {
-        let mut cols = Vec::with_capacity(self.layout.columns.len());
+    /// The mask columns (`masks[s][l]` = coefficients of round l of sumcheck s).
+    pub fn columns(&self, masks: &[Vec<Vec<EF>>]) -> Vec<Vec<F>> {
+        let mut cols = Vec::with_capacity(self.logs.len());
         for s in masks {
             for g in s {
                 let size = 1usize << log2_ceil(g.len());
@@ -49,11 +48,11 @@ impl MaskPlan {
                 cols.push(split_ext(&c));
             }
         }
-        self.layout.pack(&cols)
+        cols
     }
 
-    /// The opening claims that check sumcheck s's revealed g_l(r_l).
-    pub fn claims(&self, s: usize, point: &[EF], evals: &[EF]) -> Result<Vec<(Vec<EF>, EF)>> {
+    /// The claims (mask column, local point, value) that check sumcheck s's revealed g_l(r_l).
+    pub fn claims(&self, s: usize, point: &[EF], evals: &[EF]) -> Result<Vec<(usize, Vec<EF>, EF)>> {
         let mut out = Vec::with_capacity(point.len());
         for (l, (&r, &v)) in point.iter().zip(evals).enumerate() {
             let d = self.schedules[s][l];
@@ -68,7 +67,7 @@ impl MaskPlan {
                 pow = pow.square();
             }
             let (local, factor) = ext_point(&u)?;
-            out.push((self.layout.embed(self.first[s] + l, &local), v * scale * factor));
+            out.push((self.first[s] + l, local, v * scale * factor));
         }
         Ok(out)
     }
@@ -87,12 +86,12 @@ mod tests {
         let schedules = vec![vec![7, 3, 3], vec![4, 2]];
         let plan = MaskPlan::new(schedules.clone());
         let masks: Vec<Vec<Vec<EF>>> = schedules.iter().map(|s| crate::zk::sumcheck::random_masks(s, &mut rng)).collect();
-        let table = plan.pack(&masks);
+        let cols = plan.columns(&masks);
         for (s, m) in masks.iter().enumerate() {
             let point: Vec<EF> = (0..m.len()).map(|_| crate::zk::random_ef(&mut rng)).collect();
             let evals: Vec<EF> = m.iter().zip(&point).map(|(g, &r)| horner(g, r)).collect();
-            for (p, v) in plan.claims(s, &point, &evals).unwrap() {
-                assert_eq!(evaluate_base(&table, &p), v);
+            for (c, p, v) in plan.claims(s, &point, &evals).unwrap() {
+                assert_eq!(evaluate_base(&cols[c], &p), v);
             }
         }
     }

@@ -40,16 +40,15 @@ pub struct ZkDenseProof {
 /// A zero-knowledge proof's body.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ZkProof {
-    /// Hiding commitment to the twin witness table [columns | masks].
+    /// Hiding commitment to the twin witness table [columns | masks], whose columns include
+    /// every sumcheck's masking polynomials.
     pub witness_commitment: Commitment,
-    /// Hiding commitment to every sumcheck's masking polynomials.
-    pub mask_commitment: Commitment,
     /// Hiding commitment to the twin table of LogUp inverses (made after α).
     pub inverse_commitment: Commitment,
     /// The lookup argument.
     pub lookups: ZkLookupProof,
     /// Blocks from the last to the first.
     pub blocks: Vec<ZkDenseProof>,
-    /// Openings, in this order: witness, inverses, masks, weights.
+    /// Openings, in this order: witness, inverses, weights.
     pub openings: Vec<OpeningProof>,
 }

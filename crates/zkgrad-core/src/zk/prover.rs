@@ -1,6 +1,7 @@
 //! The zero-knowledge prover. Transcript order (mirrored by `verifier.rs`): statement; witness
-//! and mask commitments; α; inverse commitment; the lookup sumcheck; the output point; each block
-//! from the last to the first; then the four openings (witness, inverses, masks, weights).
+//! commitment (columns and sumcheck masks); α; inverse commitment; the lookup sumcheck; the output
+//! point; each block from the last to the first; then the three openings (witness, inverses,
+//! weights).
 
 use rand::{Rng, SeedableRng};
 
@@ -8,7 +9,7 @@ use super::masks::MaskPlan;
 use super::proof::ZkProof;
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::twin::{split_ext, twin_table};
-use super::verifier::{Claims, masked_columns, schedules};
+use super::verifier::{Claims, masked_columns, schedules, witness_layout};
 use super::{dense, lookup};
 use crate::circuit::{BlockTrace, CircuitSpec, Weights};
 use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
@@ -48,7 +49,8 @@ impl ProverCtx<'_> {
     /// Ends it and records the mask claims.
     pub fn finish(&mut self, sc: zksc::Prover) -> Result<ZkSumcheckProof> {
         let (proof, point) = sc.finish(self.tr);
-        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &proof.mask_evals)?);
+        let base = self.plan.layout.columns.len();
+        self.claims.wit.extend(self.mask_plan.claims(self.next, &point, &proof.mask_evals)?.into_iter().map(|(c, z, v)| (base + c, z, v)));
         self.next += 1;
         Ok(proof)
     }
@@ -88,17 +90,17 @@ pub(crate) fn prove(
     if let Some(t) = tamper {
         t(&plan, &mut cols);
     }
-    let masked = masked_columns(spec, &plan);
-    let (twin, wit_r) = twin_table(plan.layout.pack(&cols), &plan.layout, &masked, &mut rng);
-    let wit_pcs = Pcs::new(plan.layout.num_vars + 1, true);
-    let (witness_commitment, wit_data) = wit_pcs.commit(twin, rng.random());
     let mask_plan = MaskPlan::new(schedules(spec, &plan));
     let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
-    let mask_pcs = Pcs::new(mask_plan.layout.num_vars, true);
-    let (mask_commitment, mask_data) = mask_pcs.commit(mask_plan.pack(&masks), rng.random());
-    sw.lap("zk: witness and mask commitments");
+    let masked = masked_columns(spec, &plan, &mask_plan);
+    let layout = witness_layout(&plan, &mask_plan);
+    let mut all_cols = cols.clone();
+    all_cols.extend(mask_plan.columns(&masks));
+    let (twin, wit_r) = twin_table(layout.pack(&all_cols), &layout, &masked, &mut rng);
+    let wit_pcs = Pcs::new(layout.num_vars + 1, true);
+    let (witness_commitment, wit_data) = wit_pcs.commit(twin, rng.random());
+    sw.lap("zk: witness commitment (with the sumcheck masks)");
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
-    tr.absorb_bytes("mask-commitment", &mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
 
     let inv = lookup::inverses(&plan, &cols, alpha)?;
@@ -139,13 +141,12 @@ pub(crate) fn prove(
     let wl = crate::commit::weight_layout(spec);
     let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
     let mut openings = Vec::with_capacity(4);
-    openings.push(wit_pcs.open(wit_data, &points(Claims::twin(&claims.wit, &plan.layout, |c| masked[c])?), &mut tr).1);
+    openings.push(wit_pcs.open(wit_data, &points(Claims::twin(&claims.wit, &layout, |c| masked[c])?), &mut tr).1);
     sw.lap("zk: witness opening");
     openings.push(inv_pcs.open(inv_data, &points(Claims::twin(&claims.inv, &inv_layout, |_| true)?), &mut tr).1);
-    openings.push(mask_pcs.open(mask_data, &points(claims.mask), &mut tr).1);
-    sw.lap("zk: inverse and mask openings");
+    sw.lap("zk: inverse opening");
     let weight_pcs = Pcs::new(wl.num_vars + 1, true);
     openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
     sw.lap("zk: weight opening");
-    Ok(ProofBody::Zk(Box::new(ZkProof { witness_commitment, mask_commitment, inverse_commitment, lookups, blocks, openings })))
+    Ok(ProofBody::Zk(Box::new(ZkProof { witness_commitment, inverse_commitment, lookups, blocks, openings })))
 }

@@ -14,14 +14,13 @@ use crate::pcs::Pcs;
 use crate::transcript::Transcript;
 use crate::witness::WitnessPlan;
 
-/// Claims on committed columns: (column, local point, value) per commitment, and mask claims
-/// already on the mask table.
+/// Claims on committed columns: (column, local point, value) per commitment (the witness
+/// commitment's columns are the plan's, then the mask columns).
 #[derive(Default)]
 pub(crate) struct Claims {
     pub wit: Vec<(usize, Vec<EF>, EF)>,
     pub inv: Vec<(usize, Vec<EF>, EF)>,
     pub weight: Vec<(usize, Vec<EF>, EF)>,
-    pub mask: Vec<(Vec<EF>, EF)>,
 }
 
 impl Claims {
@@ -31,9 +30,17 @@ impl Claims {
     }
 }
 
-/// Which witness columns carry masks: all but the public ones (the output; the input when public).
-pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool> {
+/// The witness commitment's layout: the plan's columns, then the mask columns.
+pub(crate) fn witness_layout(plan: &WitnessPlan, masks: &MaskPlan) -> Layout {
+    let logs: Vec<usize> = plan.layout.columns.iter().map(|&(_, k)| k).chain(masks.logs.iter().copied()).collect();
+    Layout::new(&logs)
+}
+
+/// Which witness-commitment columns carry twin masks: all but the public ones (the output; the
+/// input when public) and the mask columns (random already, opened as they are).
+pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan, masks: &MaskPlan) -> Vec<bool> {
     let mut m = vec![true; plan.layout.columns.len()];
+    m.extend(vec![false; masks.logs.len()]);
     if spec.public_input {
         m[plan.x] = false;
     }
@@ -70,7 +77,8 @@ impl VerifierCtx<'_> {
     pub fn sumcheck(&mut self, label: &str, claim: EF, p: &ZkSumcheckProof) -> Result<(Vec<EF>, EF)> {
         let degrees = self.mask_plan.schedules.get(self.next).ok_or_else(|| ProofError::Malformed("more sumchecks than the circuit has".into()))?;
         let (point, expected) = zksc::verify(claim, degrees, p, label, self.tr)?;
-        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?);
+        let base = self.plan.layout.columns.len();
+        self.claims.wit.extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?.into_iter().map(|(c, z, v)| (base + c, z, v)));
         self.next += 1;
         Ok((point, expected))
     }
@@ -92,12 +100,11 @@ pub(crate) fn verify(
     mut tr: Transcript,
 ) -> Result<()> {
     super::check_supported(spec)?;
-    if p.blocks.len() != spec.layers.len() || p.openings.len() != 4 {
+    if p.blocks.len() != spec.layers.len() || p.openings.len() != 3 {
         return Err(ProofError::Shape { what: "zero-knowledge blocks", expected: spec.layers.len(), got: p.blocks.len() });
     }
     let mask_plan = MaskPlan::new(schedules(spec, plan));
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
-    tr.absorb_bytes("mask-commitment", &p.mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
     let mut ctx = VerifierCtx { spec, plan, tr: &mut tr, mask_plan: &mask_plan, next: 0, claims: Claims::default() };
@@ -113,7 +120,8 @@ pub(crate) fn verify(
     for (c, z, v) in &claims.wit {
         crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
     }
-    let masked = masked_columns(spec, plan);
+    let masked = masked_columns(spec, plan, &mask_plan);
+    let layout = witness_layout(plan, &mask_plan);
     let wl = weight_layout(spec);
     let open = |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
@@ -121,10 +129,9 @@ pub(crate) fn verify(
     };
     let inv_layout = lookup::inverse_layout(plan);
     let pcs = |n: usize| Pcs::try_new(n, true);
-    open(pcs(plan.layout.num_vars + 1)?, &p.witness_commitment, Claims::twin(&claims.wit, &plan.layout, |c| masked[c])?, &p.openings[0], &mut tr)?;
+    open(pcs(layout.num_vars + 1)?, &p.witness_commitment, Claims::twin(&claims.wit, &layout, |c| masked[c])?, &p.openings[0], &mut tr)?;
     open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, Claims::twin(&claims.inv, &inv_layout, |_| true)?, &p.openings[1], &mut tr)?;
-    open(pcs(mask_plan.layout.num_vars)?, &p.mask_commitment, claims.mask, &p.openings[2], &mut tr)?;
-    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[3], &mut tr)?;
+    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[2], &mut tr)?;
     Ok(())
 }
 
@@ -140,6 +147,7 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     let events = (rounds + lookups + zero_checks) as f64;
     let algebraic = EF_BITS - events.log2();
     let wl = weight_layout(spec);
-    let pcs = Pcs::new(plan.layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
+    let layout = witness_layout(&plan, &MaskPlan::new(schedules(spec, &plan)));
+    let pcs = Pcs::new(layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
     algebraic.min(pcs)
 }
