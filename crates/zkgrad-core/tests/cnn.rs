@@ -1,5 +1,6 @@
 //! Convolution and max-pooling blocks: the integer semantics against a plain reference, proofs
-//! end to end, and a cheating prover for every new relation.
+//! end to end, and a cheating prover for every new relation — each under both protocols (plain
+//! and zero-knowledge).
 
 use p3_field::PrimeCharacteristicRing;
 use zkgrad_core::circuit::{CircuitSpec, ConvGeom, DenseSpec, DenseWeights, LayerKind, PoolGeom, Weights, forward};
@@ -36,6 +37,13 @@ fn block(name: &str, in_dim: usize, out_dim: usize, relu: bool, kind: LayerKind)
 /// 2×7×7 input → conv 3×2×3×3 (pad 1, stride 2) + ReLU → 3×4×4 → max-pool 2×2 stride 1 → 3×3×3
 /// → conv 2×3×2×2 (no pad) → 2×2×2 → dense 8 → 3.
 fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    cnn_in(seed, false)
+}
+
+/// Both protocols.
+const MODES: [bool; 2] = [false, true];
+
+fn cnn_in(seed: u64, zk: bool) -> (CircuitSpec, Weights, Vec<i64>) {
     let mut rng = Lcg(seed);
     let conv1 = ConvGeom { in_channels: 2, in_hw: [7, 7], out_channels: 3, kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] };
     let pool = PoolGeom { channels: 3, in_hw: [4, 4], kernel: [2, 2], stride: [1, 1] };
@@ -56,7 +64,7 @@ fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
         ],
     };
     let input = rand_w(98, -1000, 1000);
-    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false, zk: false }, weights, input)
+    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false, zk }, weights, input)
 }
 
 /// Plain NCHW convolution, written independently of the crate's index helpers.
@@ -114,31 +122,37 @@ fn roundtrip(p: &Proof) -> Proof {
 
 #[test]
 fn cnn_proves_and_verifies() {
-    let (spec, w, x) = cnn(2);
-    let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = prove(&spec, &w, SEED, &x).unwrap();
-    let expected = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
-    assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap(), expected);
+    for zk in MODES {
+        let (spec, w, x) = cnn_in(2, zk);
+        let mc = commit_model(&spec, &w, SEED).unwrap();
+        let proof = prove(&spec, &w, SEED, &x).unwrap();
+        let expected = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
+        assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap(), expected, "zk {zk}");
+    }
 }
 
 #[test]
 fn cnn_batch_proves_and_verifies() {
-    let (spec, w, _) = cnn(3);
-    let mc = commit_model(&spec, &w, SEED).unwrap();
-    let inputs: Vec<Vec<i64>> = (0..3).map(|i| cnn(10 + i).2).collect();
-    let proof = prove_batch(&spec, &w, SEED, &inputs).unwrap();
-    assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap().len(), 9);
+    for zk in MODES {
+        let (spec, w, _) = cnn_in(3, zk);
+        let mc = commit_model(&spec, &w, SEED).unwrap();
+        let inputs: Vec<Vec<i64>> = (0..3).map(|i| cnn(10 + i).2).collect();
+        let proof = prove_batch(&spec, &w, SEED, &inputs).unwrap();
+        assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap().len(), 9, "zk {zk}");
+    }
 }
 
 fn assert_rejected(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) {
-    let (spec, w, x) = cnn(4);
-    let mc = commit_model(&spec, &w, SEED).unwrap();
-    match prove_tampered(&spec, &w, SEED, &[x], tamper) {
-        Ok(proof) => {
-            let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err(what);
-            eprintln!("{what}: {err}");
+    for zk in MODES {
+        let (spec, w, x) = cnn_in(4, zk);
+        let mc = commit_model(&spec, &w, SEED).unwrap();
+        match prove_tampered(&spec, &w, SEED, &[x], tamper) {
+            Ok(proof) => {
+                let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err(&format!("{what} (zk {zk})"));
+                eprintln!("{what} (zk {zk}): {err}");
+            }
+            Err(e) => panic!("the cheating prover failed to produce a proof for '{what}' (zk {zk}): {e}"),
         }
-        Err(e) => panic!("the cheating prover failed to produce a proof for '{what}': {e}"),
     }
 }
 
@@ -219,14 +233,16 @@ fn convolution_requant_change_is_rejected() {
 
 #[test]
 fn flipped_bytes_are_rejected() {
-    let (spec, w, x) = cnn(5);
-    let mc = commit_model(&spec, &w, SEED).unwrap();
-    let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
-    for i in (6..bytes.len()).step_by(97) {
-        let mut b = bytes.clone();
-        b[i] ^= 0x40;
-        if let Ok(p) = Proof::from_bytes(&b) {
-            assert!(verify(&spec, &mc, &p).is_err(), "flip at byte {i} was accepted");
+    for zk in MODES {
+        let (spec, w, x) = cnn_in(5, zk);
+        let mc = commit_model(&spec, &w, SEED).unwrap();
+        let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+        for i in (6..bytes.len()).step_by(bytes.len() / 150) {
+            let mut b = bytes.clone();
+            b[i] ^= 0x40;
+            if let Ok(p) = Proof::from_bytes(&b) {
+                assert!(verify(&spec, &mc, &p).is_err(), "flip at byte {i} was accepted (zk {zk})");
+            }
         }
     }
 }

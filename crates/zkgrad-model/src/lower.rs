@@ -83,14 +83,6 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         let node = &nodes[i];
         expect_input(node, current.0)?;
         let in_shape = &shapes[current.0];
-        if graph.zk && matches!(node.op, Op::Conv { .. } | Op::MaxPool { .. }) {
-            return Err(unsupported(
-                node,
-                "zero-knowledge proofs of convolution and pooling are not implemented yet; compile with \
-                 zk=False (CLI: --no-zk) to prove this model without zero knowledge"
-                    .into(),
-            ));
-        }
         match &node.op {
             Op::Reshape { .. } => {
                 out.tensors.push((node.output.clone(), current.1));

@@ -22,7 +22,7 @@ use crate::mle::{eq_eval, eq_table};
 use crate::zk::proof::ZkDenseProof;
 
 /// Sumcheck labels name the block, so a rejection says where it failed.
-fn label(spec: &crate::circuit::CircuitSpec, l: usize) -> String {
+pub(crate) fn label(spec: &crate::circuit::CircuitSpec, l: usize) -> String {
     format!("zk-dense '{}'", spec.layers[l].name)
 }
 
@@ -43,18 +43,18 @@ pub(crate) fn relu_schedule(n_out: usize) -> Vec<usize> {
 }
 
 /// The public constants of block l's requantisation: 2^b, 2^(b−1), 1/m_b.
-fn requant(ctx_spec: &crate::circuit::CircuitSpec, l: usize) -> (F, F, F) {
+pub(crate) fn requant(ctx_spec: &crate::circuit::CircuitSpec, l: usize) -> (F, F, F) {
     let bits = ctx_spec.table_bits;
     let mb = F::from_u64(ctx_spec.layers[l].mult_scaled(bits));
     (F::from_u64(1 << bits), F::from_u64(1 << (bits - 1)), mb.inverse())
 }
 
-fn lift(c: &[F]) -> Vec<EF> {
+pub(crate) fn lift(c: &[F]) -> Vec<EF> {
     c.iter().map(|&x| EF::from(x)).collect()
 }
 
 /// Ṗ(z) = P̃(z) + z₀(1 − z₀)·R̃(z) for base-field P and R.
-fn masked_eval(p: &[F], r: &[F], z: &[EF]) -> EF {
+pub(crate) fn masked_eval(p: &[F], r: &[F], z: &[EF]) -> EF {
     crate::mle::evaluate_base(p, z) + z[0] * (EF::ONE - z[0]) * crate::mle::evaluate_base(r, z)
 }
 
@@ -105,7 +105,7 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     Ok(ZkDenseProof { sumcheck, q_t, bias, weight, input, relu })
 }
 
-fn prove_relu(ctx: &mut ProverCtx, l: usize, n: usize) -> Result<(super::sumcheck::ZkSumcheckProof, [EF; 2])> {
+pub(crate) fn prove_relu(ctx: &mut ProverCtx, l: usize, n: usize) -> Result<(super::sumcheck::ZkSumcheckProof, [EF; 2])> {
     let (q, a) = (ctx.plan.blocks[l].q, ctx.plan.blocks[l].a);
     let tau = ctx.tr.challenge_point("zk-relu-tau", n);
     let tables = vec![
@@ -149,11 +149,19 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     ctx.tr.absorb_ext("zk-dense-evals", &[p.q_t[0], p.q_t[1], p.bias, p.weight, p.input]);
     ctx.claims.wit.extend([(bc.q, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_j, r_n].concat(), p.input)]);
     ctx.claims.weight.extend([(wc, [r_j, r_i].concat(), p.weight), (bcol, r_i.to_vec(), p.bias)]);
-    match (layer.relu, &p.relu) {
+    verify_relu(ctx, l, &p.relu)
+}
+
+/// The ReLU zero-check of block l (dense or convolution), when it has one.
+pub(crate) fn verify_relu(ctx: &mut VerifierCtx, l: usize, relu: &Option<(super::sumcheck::ZkSumcheckProof, [EF; 2])>) -> Result<()> {
+    let layer = &ctx.spec.layers[l];
+    let bc = &ctx.plan.blocks[l];
+    let n = bc.log_out + ctx.plan.log_batch;
+    match (layer.relu, relu) {
         (false, None) => Ok(()),
         (true, Some((sc, evals))) => {
-            let tau = ctx.tr.challenge_point("zk-relu-tau", n_o + kb);
-            let (pt, expected) = ctx.sumcheck(&relu_label(spec, l), EF::ZERO, sc)?;
+            let tau = ctx.tr.challenge_point("zk-relu-tau", n);
+            let (pt, expected) = ctx.sumcheck(&relu_label(ctx.spec, l), EF::ZERO, sc)?;
             if relu_summand(&[eq_eval(&tau, &pt), evals[0], evals[1]]) != expected {
                 return Err(ProofError::Layer(format!("block '{}': a ReLU output is neither 0 nor its input", layer.name)));
             }

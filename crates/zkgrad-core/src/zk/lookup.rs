@@ -113,7 +113,7 @@ fn challenges(plan: &WitnessPlan, tr: &mut crate::transcript::Transcript) -> (Ve
 }
 
 /// Π_{k ≥ n} (1 − r_k): the zero-padding factor of a column with n variables.
-fn pad_factor(point: &[EF], n: usize) -> EF {
+pub(crate) fn pad_factor(point: &[EF], n: usize) -> EF {
     point[n..].iter().map(|&r| EF::ONE - r).product()
 }
 

@@ -10,12 +10,14 @@
 //!   sumcheck (`lookup.rs`); a dense block is one sumcheck over its output and input variables
 //!   with claim 0 (`dense.rs`), so no intermediate value is revealed.
 //!
-//! Supported blocks: dense (with ReLU). Convolution and pooling blocks are refused with a clear
-//! error until their wiring checks are restructured the same way.
+//! Convolution (`conv.rs`) and max pooling (`pool.rs`) read their inputs through public
+//! selectors inside the same kind of zero-claim sumchecks.
 
+pub(crate) mod conv;
 pub(crate) mod dense;
 pub(crate) mod lookup;
 pub(crate) mod masks;
+pub(crate) mod pool;
 pub mod proof;
 pub(crate) mod prover;
 pub mod sumcheck;
@@ -41,15 +43,11 @@ pub fn random_ef(rng: &mut impl rand::Rng) -> EF {
     EF::from_basis_coefficients_slice(&[random_base(rng), random_base(rng)]).expect("two coefficients")
 }
 
-/// Refuses circuits the zero-knowledge protocol does not cover yet, naming the block.
+/// Refuses circuits the zero-knowledge protocol does not cover, naming the block.
 pub fn check_supported(spec: &crate::circuit::CircuitSpec) -> crate::Result<()> {
-    for l in &spec.layers {
-        if !matches!(l.kind, crate::circuit::LayerKind::Dense) {
-            return Err(crate::ProofError::Circuit(format!(
-                "block '{}': zero-knowledge proofs of convolution and pooling blocks are not implemented yet; \
-                 compile with zero knowledge off (--no-zk / zk=False) to prove this model without it",
-                l.name
-            )));
+    for (l, layer) in spec.layers.iter().enumerate() {
+        if matches!(layer.kind, crate::circuit::LayerKind::Conv(_)) {
+            conv::check(spec, l)?;
         }
     }
     Ok(())

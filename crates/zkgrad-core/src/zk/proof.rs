@@ -19,7 +19,31 @@ pub struct ZkLookupProof {
     pub values: Vec<EF>,
 }
 
-/// One dense block: Σ_{i,n,j} eq(τ, (i, n))·(D(i, n)/2^k − W(i, j)·x(j, n)) = 0 with
+/// A max-pooling block: the link of the window values to the input, and the maximum check.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ZkPoolProof {
+    /// Σ eq(ρ, x)·Σ_u λ^u·g_u(x) − Σ M_λ(i; ρ)·eq(ρ_n, n)·a_in(i, n) = 0.
+    pub link: ZkSumcheckProof,
+    /// ġ_u at the link point.
+    pub gathered: Vec<EF>,
+    /// ȧ_in at the link point.
+    pub input: EF,
+    /// Σ eq(τ, x)·Π_u (a − g_u)(x) = 0.
+    pub product: ZkSumcheckProof,
+    /// ȧ, then every ġ_u, at the product's point.
+    pub evals: Vec<EF>,
+}
+
+/// One block's messages.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum ZkBlockProof {
+    /// A dense or convolution block.
+    Linear(ZkDenseProof),
+    /// A max pooling.
+    Pool(ZkPoolProof),
+}
+
+/// One dense or convolution block (`zk/dense.rs`, `zk/conv.rs`): Σ_{i,n,j} eq(τ, (i, n))·(D(i, n)/2^k − W(i, j)·x(j, n)) = 0 with
 /// D = (2^b·q + t − 2^(b−1))/m_b − bias, and the optional ReLU zero-check.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ZkDenseProof {
@@ -48,7 +72,7 @@ pub struct ZkProof {
     /// The lookup argument.
     pub lookups: ZkLookupProof,
     /// Blocks from the last to the first.
-    pub blocks: Vec<ZkDenseProof>,
+    pub blocks: Vec<ZkBlockProof>,
     /// Openings, in this order: witness, inverses, weights.
     pub openings: Vec<OpeningProof>,
 }

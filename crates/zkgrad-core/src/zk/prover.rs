@@ -6,12 +6,12 @@
 use rand::{Rng, SeedableRng};
 
 use super::masks::MaskPlan;
-use super::proof::ZkProof;
+use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::twin::{split_ext, twin_table};
 use super::verifier::{Claims, masked_columns, schedules, witness_layout};
-use super::{dense, lookup};
-use crate::circuit::{BlockTrace, CircuitSpec, Weights};
+use super::{conv, dense, lookup, pool};
+use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
 use crate::error::Result;
 use crate::field::{EF, F};
@@ -134,7 +134,11 @@ pub(crate) fn prove(
     ctx.claims.wit.push((last.a, r_out, out_value));
     let mut blocks = Vec::with_capacity(spec.layers.len());
     for l in (0..spec.layers.len()).rev() {
-        blocks.push(dense::prove(&mut ctx, l)?);
+        blocks.push(match spec.layers[l].kind {
+            LayerKind::Dense => ZkBlockProof::Linear(dense::prove(&mut ctx, l)?),
+            LayerKind::Conv(_) => ZkBlockProof::Linear(conv::prove(&mut ctx, l)?),
+            LayerKind::MaxPool(_) => ZkBlockProof::Pool(pool::prove(&mut ctx, l)?),
+        });
     }
     let claims = std::mem::take(&mut ctx.claims);
     sw.lap("zk: blocks");

@@ -1,11 +1,11 @@
 //! The zero-knowledge verifier: mirrors `prover.rs` step by step and never panics on proof bytes.
 
 use super::masks::MaskPlan;
-use super::proof::ZkProof;
+use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::twin::twin_claim;
-use super::{dense, lookup};
-use crate::circuit::CircuitSpec;
+use super::{conv, dense, lookup, pool};
+use crate::circuit::{CircuitSpec, LayerKind};
 use crate::commit::{ModelCommitment, weight_layout};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, EF_BITS, F};
@@ -53,7 +53,15 @@ pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<Vec<usize
     let mut s = vec![lookup::schedule(plan)];
     for l in (0..spec.layers.len()).rev() {
         let n_out = plan.blocks[l].log_out + plan.log_batch;
-        s.push(dense::schedule(n_out, crate::commit::weight_logs(spec, l).0));
+        let k_in = spec.layer_input_shape(l).log_size();
+        match &spec.layers[l].kind {
+            LayerKind::Dense => s.push(dense::schedule(n_out, crate::commit::weight_logs(spec, l).0)),
+            LayerKind::Conv(_) => s.push(conv::schedule(n_out, crate::commit::weight_logs(spec, l).0, k_in)),
+            LayerKind::MaxPool(g) => {
+                let (link, product) = pool::schedules(n_out, k_in + plan.log_batch, g.window());
+                s.extend([link, product]);
+            }
+        }
         if spec.layers[l].relu {
             s.push(dense::relu_schedule(n_out));
         }
@@ -114,7 +122,12 @@ pub(crate) fn verify(
     let v = output_value(&r_out);
     ctx.claims.wit.push((last.a, r_out, v));
     for (l, bp) in (0..spec.layers.len()).rev().zip(&p.blocks) {
-        dense::verify(&mut ctx, l, bp)?;
+        match (&spec.layers[l].kind, bp) {
+            (LayerKind::Dense, ZkBlockProof::Linear(b)) => dense::verify(&mut ctx, l, b)?,
+            (LayerKind::Conv(_), ZkBlockProof::Linear(b)) => conv::verify(&mut ctx, l, b)?,
+            (LayerKind::MaxPool(_), ZkBlockProof::Pool(b)) => pool::verify(&mut ctx, l, b)?,
+            _ => return Err(ProofError::Layer(format!("block '{}': proof of the wrong kind", spec.layers[l].name))),
+        }
     }
     let claims = std::mem::take(&mut ctx.claims);
     for (c, z, v) in &claims.wit {

@@ -1,0 +1,155 @@
+//! A convolution block in zero knowledge: one sumcheck with claim 0 over the output variables
+//! (p, oc, n), then the patch variables j, then the input variables i:
+//!   Σ eq(τ, (p, oc, n))·(D(p, oc, n)/2^(kj + ki) − K(oc, j)·M(i; j, p)·a(i, n)) = 0,
+//!   D = (2^b·q + t − 2^(b−1))/m_b − bias(oc)·[p real],
+//! where M(i; j, p) = [src(j, p) = i] is the public patch selector (`block/wiring.rs`): Σ_i M·a is
+//! the patch matrix, Σ_j K·(patches) the convolution. The first phase binds (p, oc, n) over
+//! eq, the requantised accumulator (masked in p₀), the bias (masked in oc₀, a later variable)
+//! and the convolution output Y; the second binds j over K(r_oc, ·) and the patches folded at
+//! (r_p, r_n); the third binds i over M(·; r_j, r_p) and a(·, r_n). Revealed: the masked q̇, ṫ
+//! at (r_p, r_oc, r_n), ḃ at r_oc, K̇ at (r_j, r_oc) and ȧ at (r_i, r_n); the verifier evaluates
+//! M itself. A ReLU adds the zero-check of `dense.rs`.
+
+use p3_field::{Field, PrimeCharacteristicRing};
+use p3_maybe_rayon::prelude::*;
+
+use super::dense::{masked_eval, prove_relu, requant, verify_relu};
+use super::prover::ProverCtx;
+use super::sumcheck::Table;
+use super::verifier::VerifierCtx;
+use crate::block::dense::fold_batch;
+use crate::block::wiring::{conv_selector, prefix_sum};
+use crate::circuit::{CircuitSpec, ConvGeom, LayerKind};
+use crate::commit::{weight_columns, weight_logs};
+use crate::error::{ProofError, Result};
+use crate::field::{EF, F};
+use crate::mle::{eq_eval, eq_table, evaluate, log2_ceil};
+use crate::zk::proof::ZkDenseProof;
+
+fn label(spec: &CircuitSpec, l: usize) -> String {
+    format!("zk-conv '{}'", spec.layers[l].name)
+}
+
+fn geometry(spec: &CircuitSpec, l: usize) -> Result<&ConvGeom> {
+    match &spec.layers[l].kind {
+        LayerKind::Conv(g) => Ok(g),
+        _ => Err(ProofError::Circuit(format!("block '{}' is not a convolution", spec.layers[l].name))),
+    }
+}
+
+/// (kp, koc, kj, ki): position, output-channel, patch and input variables.
+fn sizes(spec: &CircuitSpec, l: usize, g: &ConvGeom) -> (usize, usize, usize, usize) {
+    let kp = log2_ceil(g.out_hw()[0] * g.out_hw()[1]);
+    (kp, log2_ceil(g.out_channels), weight_logs(spec, l).0, spec.layer_input_shape(l).log_size())
+}
+
+/// Round degrees: the output phase carries two masks (q, t in p₀ and the bias in oc₀: eq·D is
+/// 1 + 3 in both rounds), the patch and input phases one each (3 + 1).
+pub(crate) fn schedule(n_out: usize, kj: usize, ki: usize) -> Vec<usize> {
+    let first = |n: usize| (0..n).map(|k| if k == 0 { 4 } else { 2 });
+    (0..n_out).map(|_| 4).chain(first(kj)).chain(first(ki)).collect()
+}
+
+/// Refuses convolutions whose kernel or bias column would have no variable to carry a mask.
+pub(crate) fn check(spec: &CircuitSpec, l: usize) -> Result<()> {
+    let g = geometry(spec, l)?;
+    if g.out_channels < 2 || g.patch_len() < 2 {
+        return Err(ProofError::Circuit(format!(
+            "block '{}': zero-knowledge convolutions need at least two output channels and two values per patch \
+             (compile with zero knowledge off to prove it)",
+            spec.layers[l].name
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
+    let (spec, plan) = (ctx.spec, ctx.plan);
+    let g = geometry(spec, l)?;
+    let bc = &plan.blocks[l];
+    let kb = plan.log_batch;
+    let (kp, koc, kj, ki) = sizes(spec, l, g);
+    let positions = g.out_hw()[0] * g.out_hw()[1];
+    let input = spec.layer_input_shape(l);
+    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
+    let x_col = ctx.input_col(l);
+    let (wc, bcol) = weight_columns(l);
+    let tau = ctx.tr.challenge_point("zk-conv-tau", kp + koc + kb);
+    let (full, half, mb_inv) = requant(spec, l);
+    let (q, t, b) = (&ctx.cols[bc.q], &ctx.cols[t_col], &ctx.wcols[bcol]);
+    let (rq, rt, rb) = (&ctx.wit_r[bc.q], &ctx.wit_r[t_col], &ctx.w_r[bcol]);
+    let real = |idx: usize| idx & ((1 << kp) - 1) < positions;
+    let oc = |idx: usize| (idx >> kp) & ((1 << koc) - 1);
+    let n = q.len();
+    let dqt: Vec<EF> = (0..n).map(|i| EF::from((full * q[i] + t[i] - half) * mb_inv)).collect();
+    let dqt_m: Vec<EF> = (0..n).map(|i| EF::from((full * rq[i] + rt[i]) * mb_inv)).collect();
+    let bias_at = |v: &[F], i: usize| if real(i) { EF::from(v[oc(i)]) } else { EF::ZERO };
+    let bb: Vec<EF> = (0..n).map(|i| bias_at(b, i)).collect();
+    let bb_m: Vec<EF> = (0..n).map(|i| bias_at(rb, i)).collect();
+    // The convolution output (for an honest prover, what q and t requantise).
+    let y: Vec<EF> = dqt.iter().zip(&bb).map(|(d, b)| *d - *b).collect();
+    let mut sc = ctx.sumcheck(&label(spec, l));
+    let tables = vec![Table::plain(eq_table(&tau)), Table::masked(dqt, dqt_m), Table::masked_at(bb, bb_m, kp), Table::plain(y)];
+    let (r1, f1) = sc.phase(tables, |v| v[0] * (v[1] - v[2] - v[3]), ctx.tr);
+    let (e, d_at) = (f1[0], f1[1] - f1[2]);
+    let (r_p, rest) = r1.split_at(kp);
+    let (r_oc, r_n) = rest.split_at(koc);
+    let (eq_p, eq_oc, eq_n) = (eq_table(r_p), eq_table(r_oc), eq_table(r_n));
+    // Phase 2: K(r_oc, j) and the patches folded at (r_p, r_n).
+    let (w, x) = (&ctx.wcols[wc], &ctx.cols[x_col]);
+    let a_r = fold_batch(x, ki, &eq_n);
+    let mut patches: Vec<EF> = (0..g.patch_len())
+        .into_par_iter()
+        .map(|j| (0..positions).filter_map(|p| g.source(j, p).map(|src| eq_p[p] * a_r[input.slot(src)])).sum())
+        .collect();
+    patches.resize(1 << kj, EF::ZERO);
+    let k_tab = Table::masked(fold_batch(w, kj, &eq_oc), fold_batch(&ctx.w_r[wc], kj, &eq_oc));
+    let kappa2 = e * d_at * EF::from_u64(1 << kj).inverse();
+    let (r_j, f2) = sc.phase(vec![k_tab, Table::plain(patches)], |v| kappa2 - e * v[0] * v[1], ctx.tr);
+    let kval = f2[0];
+    // Phase 3: the selector M(·; r_j, r_p) and a(·, r_n).
+    let sel = conv_selector(g, input, &eq_table(&r_j), &eq_p);
+    let a_tab = Table::masked(a_r, fold_batch(&ctx.wit_r[x_col], ki, &eq_n));
+    let kappa3 = e * d_at * EF::from_u64(1 << (kj + ki)).inverse();
+    let (r_i, f3) = sc.phase(vec![Table::plain(sel), a_tab], |v| kappa3 - e * kval * v[0] * v[1], ctx.tr);
+    let sumcheck = ctx.finish(sc)?;
+    let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
+    let bias = masked_eval(b, rb, r_oc);
+    let (weight, input_eval) = (kval, f3[1]);
+    ctx.tr.absorb_ext("zk-conv-evals", &[q_t[0], q_t[1], bias, weight, input_eval]);
+    ctx.claims.wit.extend([(bc.q, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, [r_i.as_slice(), r_n].concat(), input_eval)]);
+    ctx.claims.weight.extend([(wc, [r_j.as_slice(), r_oc].concat(), weight), (bcol, r_oc.to_vec(), bias)]);
+    let relu = if spec.layers[l].relu { Some(prove_relu(ctx, l, kp + koc + kb)?) } else { None };
+    Ok(ZkDenseProof { sumcheck, q_t, bias, weight, input: input_eval, relu })
+}
+
+/// Mirrors [`prove`].
+pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Result<()> {
+    let (spec, plan) = (ctx.spec, ctx.plan);
+    let g = geometry(spec, l)?;
+    let bc = &plan.blocks[l];
+    let kb = plan.log_batch;
+    let (kp, koc, kj, _) = sizes(spec, l, g);
+    let positions = g.out_hw()[0] * g.out_hw()[1];
+    let input = spec.layer_input_shape(l);
+    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
+    let x_col = ctx.input_col(l);
+    let (wc, bcol) = weight_columns(l);
+    let tau = ctx.tr.challenge_point("zk-conv-tau", kp + koc + kb);
+    let (point, expected) = ctx.sumcheck(&label(spec, l), EF::ZERO, &p.sumcheck)?;
+    let (r1, rest) = point.split_at(kp + koc + kb);
+    let (r_j, r_i) = rest.split_at(kj);
+    let (r_p, rest) = r1.split_at(kp);
+    let (r_oc, r_n) = rest.split_at(koc);
+    let (full, half, mb_inv) = requant(spec, l);
+    let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - p.bias * prefix_sum(r_p, positions);
+    let e = eq_eval(&tau, r1);
+    let sel = evaluate(&conv_selector(g, input, &eq_table(r_j), &eq_table(r_p)), r_i);
+    if e * d * EF::from_u64(1 << (kj + r_i.len())).inverse() - e * p.weight * sel * p.input != expected {
+        return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match the convolution", spec.layers[l].name)));
+    }
+    ctx.tr.absorb_ext("zk-conv-evals", &[p.q_t[0], p.q_t[1], p.bias, p.weight, p.input]);
+    ctx.claims.wit.extend([(bc.q, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_i, r_n].concat(), p.input)]);
+    ctx.claims.weight.extend([(wc, [r_j, r_oc].concat(), p.weight), (bcol, r_oc.to_vec(), p.bias)]);
+    verify_relu(ctx, l, &p.relu)
+}
