@@ -20,7 +20,7 @@ from rich.table import Table
 
 import zkgrad
 from zkgrad.describe import Description, describe
-from zkgrad.errors import InvalidProof
+from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import read_array
 from zkgrad.model import Model, Proof, load_verifier
 from zkgrad.progress import Activity
@@ -151,7 +151,8 @@ def compile_cmd(
         typer.Option(
             "--zk/--no-zk",
             help="Zero knowledge (default). --no-zk is for benchmarking only: proofs then reveal "
-            "evaluations of private data; needed for CNNs for now.",
+            "evaluations of private data; also needed for a convolution with a single output "
+            "channel or a single value per patch.",
         ),
     ] = True,
 ) -> None:
@@ -159,14 +160,19 @@ def compile_cmd(
     target = output or model.with_suffix(".zkg")
     with _handled():
         with _timed("compile"), Activity(errors, "compiling") as activity:
-            compiled = zkgrad.compile(
-                model,
-                calibration,
-                target=precision,
-                progress=activity.update,
-                input_visibility=input_visibility,
-                zk=zk,
-            )
+            try:
+                compiled = zkgrad.compile(
+                    model,
+                    calibration,
+                    target=precision,
+                    progress=activity.update,
+                    input_visibility=input_visibility,
+                    zk=zk,
+                )
+            except ModelError as exc:
+                if zk and "zero knowledge off" in str(exc):
+                    raise ModelError(f"{exc}; --no-zk turns it off") from None
+                raise
         compiled.save(target)
     console.print(
         f"wrote {escape(str(target))}: {compiled.num_params} parameters, input "
@@ -350,8 +356,10 @@ def _show_description(info: Description) -> None:
                 f"{details['imported_params']} weights and biases)"
             )
             if not details["zk_supported"]:
+                nodes = ", ".join(f"'{escape(name)}'" for name in details["zk_refused"])
                 console.print(
-                    "zero knowledge: not yet for convolution and pooling; compile with --no-zk "
+                    f"zero knowledge: not for {nodes} (a zero-knowledge convolution needs at "
+                    "least two output channels and two values per patch); compile with --no-zk "
                     "(proofs then reveal evaluations of private data)"
                 )
         else:

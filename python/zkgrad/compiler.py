@@ -60,9 +60,10 @@ def compile(
     quantised input, bound by Fiat–Shamir, so a verifier can check which input was used).
     ``zk``: zero knowledge, on by default; ``zk=False`` only for benchmarking: proofs then
     reveal evaluations of private data (the input, the intermediate values and the weights).
-    Convolution and pooling cannot be proved with zero knowledge yet: a CNN compiled with
-    ``zk=True`` raises :class:`~zkgrad.ModelError` naming the node; compile it with
-    ``zk=False``.
+    CNNs (convolution, max and average pooling) are proved with zero knowledge too, except a
+    convolution with a single output channel or a single value per patch (C_in·kh·kw < 2, or
+    an average pool over one channel): ``zk=True`` then raises :class:`~zkgrad.ModelError`
+    naming the node; such a model can only be compiled with ``zk=False``.
     """
     if input_visibility not in VISIBILITIES:
         raise ModelError(
@@ -87,8 +88,9 @@ def build(
 ) -> Quantized:
     """Everything :func:`compile` does except the final commitment: the IR and its tensors.
 
-    ``zk`` is stored in the IR (``ir["zk"]``); the native module refuses convolution and pooling
-    under ``zk=True``, here already, before the accuracy is measured.
+    ``zk`` is stored in the IR (``ir["zk"]``); under ``zk=True`` the native module refuses a
+    convolution zero knowledge cannot prove (fewer than two output channels or values per patch)
+    here already, naming the node, before the accuracy is measured.
     """
     table_bits = table_bits_for(target)
     report = progress or _quiet

@@ -23,12 +23,31 @@ from onnx import numpy_helper
 
 from zkgrad import _native
 from zkgrad.errors import UnsupportedModelError
+from zkgrad.graph import AvgPool, Conv, FloatGraph
 from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, file_magic
 from zkgrad.onnx import analyse
 from zkgrad.quantize import DEFAULT_TABLE_BITS
 
-#: Imported layers that cannot be proved with zero knowledge yet (an average pool is a conv).
-NO_ZK_LAYERS = {"Conv", "MaxPool", "AvgPool"}
+
+def zk_refused(graph: FloatGraph) -> list[str]:
+    """The nodes a zero-knowledge compile refuses (such a model needs ``zk=False``).
+
+    These are the convolutions with fewer than two output channels or fewer than two values per
+    patch (C_in·kh·kw). An average pool is proved as a convolution with as many output channels
+    as input channels, so one over a single channel is refused too.
+    """
+    names = []
+    for op in graph.ops:
+        if isinstance(op, Conv):
+            out_channels, patch = op.weight.shape[0], op.weight[0].size
+        elif isinstance(op, AvgPool):
+            out_channels = op.in_shape[1]
+            patch = out_channels * op.kernel[0] * op.kernel[1]
+        else:
+            continue
+        if out_channels < 2 or patch < 2:
+            names.append(op.name)
+    return names
 
 
 @dataclass(frozen=True)
@@ -173,8 +192,9 @@ def _describe_onnx(file: Path) -> Description:
     if result.graph is not None:
         details["imported_params"] = result.graph.num_params()
         details["imported_layers"] = [type(op).__name__ for op in result.graph.ops]
-        # Convolution and pooling have no zero-knowledge proof yet: such a model needs zk=False.
-        details["zk_supported"] = not set(details["imported_layers"]) & NO_ZK_LAYERS
+        # The nodes zero knowledge refuses (tiny convolutions); such a model needs zk=False.
+        details["zk_refused"] = zk_refused(result.graph)
+        details["zk_supported"] = not details["zk_refused"]
     return Description(
         path=file,
         kind="onnx",
