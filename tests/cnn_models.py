@@ -137,3 +137,18 @@ def gap_cnn(path: Path) -> Path:
         helper.make_node("Add", ["mm", "fc.bias"], ["logits"], name="/fc/Add"),
     ]
     return save(path, nodes, inits, ["N", 1, 12, 12], ["N", 10])
+
+
+def one_channel_conv(path: Path) -> Path:
+    """Conv 1×2×3×3 (one output channel, '/one/Conv'), Flatten, MatMul → 2; input 1×2×6×6.
+
+    Zero knowledge refuses it: a zero-knowledge convolution needs two output channels.
+    """
+    rng = np.random.default_rng(13)
+    inits = {"one.weight": _kernel(rng, (1, 2, 3, 3)), "fc.weight": rng.normal(0.0, 0.5, (16, 2))}
+    nodes = [
+        helper.make_node("Conv", ["input", "one.weight"], ["c"], name="/one/Conv"),
+        helper.make_node("Flatten", ["c"], ["flat"], name="/flatten/Flatten"),
+        helper.make_node("MatMul", ["flat", "fc.weight"], ["logits"], name="/fc/MatMul"),
+    ]
+    return save(path, nodes, inits, ["N", 2, 6, 6], ["N", 2])

@@ -45,16 +45,13 @@ def _inputs(count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((count, 1, 1, 12, 12))
 
 
-def _build(path: Path) -> Quantized:
-    """Import and quantise with calibration (and measure the report, natively).
-
-    Without zero knowledge: convolution and pooling have no zero-knowledge proof yet.
-    """
-    return build(path, calibration=_inputs(CALIBRATION, 1), zk=False)
+def _build(path: Path, zk: bool = True) -> Quantized:
+    """Import and quantise with calibration (and measure the report, natively)."""
+    return build(path, calibration=_inputs(CALIBRATION, 1), zk=zk)
 
 
-def _compile(path: Path) -> zkgrad.Model:
-    quantized = _build(path)
+def _compile(path: Path, zk: bool = True) -> zkgrad.Model:
+    quantized = _build(path, zk)
     return zkgrad.Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
 
 
@@ -158,9 +155,11 @@ def test_native_run_matches_integer_reference(name: str, cnn_path: Callable[[str
             np.testing.assert_array_equal(np.asarray(trace[tensor]), values, err_msg=tensor)
 
 
-def test_lenet_proves_and_verifies(cnn_path: Callable[[str], Path]) -> None:
-    model = _compile(cnn_path("lenet"))
-    assert not model.zk
+@pytest.mark.parametrize("zk", [True, False])
+def test_lenet_proves_and_verifies(zk: bool, cnn_path: Callable[[str], Path]) -> None:
+    """Both protocols: zero knowledge (the default) and the plain one."""
+    model = _compile(cnn_path("lenet"), zk)
+    assert model.zk is zk
     x = _inputs(1, 7)[0]
     proof = model.prove(x)
     np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
@@ -176,14 +175,46 @@ def test_lenet_compiles_and_proves_without_zk_through_compile(
     np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
 
 
-def test_cnn_with_zero_knowledge_is_refused_naming_the_conv(
+def test_cnn_compiles_with_zero_knowledge_by_default_and_tampering_is_rejected(
     cnn_path: Callable[[str], Path],
 ) -> None:
-    """Zero knowledge is the default and has no convolution/pooling proof yet: a clear error."""
-    with pytest.raises(zkgrad.ModelError, match="--no-zk") as info:
-        zkgrad.compile(cnn_path("lenet"), _inputs(4, 1))
-    assert "'/conv1/Conv'" in str(info.value)
-    assert "zero-knowledge" in str(info.value)
+    """Zero knowledge (the default) proves CNNs; a changed proof, or one of another model or of
+    the plain protocol, does not verify."""
+    model = zkgrad.compile(cnn_path("gap_cnn"), _inputs(CALIBRATION, 1))
+    assert model.zk is True and model.ir["zk"] is True
+    x = _inputs(1, 8)[0]
+    proof = model.prove(x)
+    np.testing.assert_array_equal(zkgrad.verify(model, proof), model.run(x))
+    data = proof.data
+    for position in (len(data) // 3, len(data) // 2, len(data) - 1):
+        flipped = bytearray(data)
+        flipped[position] ^= 0x01
+        with pytest.raises(zkgrad.InvalidProof):
+            zkgrad.verify(model, bytes(flipped))
+    with pytest.raises(zkgrad.InvalidProof):
+        zkgrad.verify(_compile(cnn_path("lenet")), proof)
+    plain = zkgrad.compile(cnn_path("gap_cnn"), _inputs(CALIBRATION, 1), zk=False)
+    with pytest.raises(zkgrad.InvalidProof):
+        zkgrad.verify(plain, proof)
+    with pytest.raises(zkgrad.InvalidProof):
+        zkgrad.verify(model, plain.prove(x))
+
+
+def test_conv_with_one_output_channel_is_refused_under_zk_only(tmp_path: Path) -> None:
+    """The one convolution zero knowledge cannot prove: a clear error naming the node."""
+    path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
+    samples = np.random.default_rng(3).random((4, 1, 2, 6, 6))
+    with pytest.raises(zkgrad.ModelError) as info:
+        zkgrad.compile(path, samples)
+    message = str(info.value)
+    assert "'/one/Conv'" in message
+    assert (
+        "zero-knowledge convolutions need at least two output channels and two values per patch "
+        "(compile with zero knowledge off to prove it)" in message
+    )
+    model = zkgrad.compile(path, samples, zk=False)
+    proof = model.prove(samples[0])
+    np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
 
 
 def _single_node_model(
@@ -315,15 +346,30 @@ POOLS = {
 }
 
 
+@pytest.mark.parametrize("zk", [True, False])
 @pytest.mark.parametrize("kind", sorted(POOLS))
-def test_pooling_needs_zk_off_and_then_proves(kind: str, tmp_path: Path) -> None:
-    """An average pool is imported as a convolution: both pools are refused under zk."""
+def test_pooling_proves_under_both_protocols(kind: str, zk: bool, tmp_path: Path) -> None:
+    """An average pool is imported as a convolution (two channels: zero knowledge proves it)."""
     node = POOLS[kind]
     path = _single_node_model(tmp_path / f"{kind}.onnx", node, [1, 2, 6, 6], {})
     samples = np.random.default_rng(3).random((4, 1, 2, 6, 6))
-    with pytest.raises(zkgrad.ModelError, match="--no-zk") as info:
-        zkgrad.compile(path, samples)
-    assert f"'{node.name}'" in str(info.value)
-    model = zkgrad.compile(path, samples, zk=False)
+    model = zkgrad.compile(path, samples, zk=zk)
+    assert model.zk is zk
     proof = model.prove(samples[0])
     np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
+    np.testing.assert_array_equal(proof.output, model.run(samples[0]))
+
+
+def test_average_pool_over_one_channel_is_refused_under_zk(tmp_path: Path) -> None:
+    """Proved as a convolution with one output channel: refused with zero knowledge on."""
+    node = POOLS["average"]
+    path = _single_node_model(tmp_path / "avg1.onnx", node, [1, 1, 6, 6], {})
+    samples = np.random.default_rng(3).random((4, 1, 1, 6, 6))
+    with pytest.raises(zkgrad.ModelError, match="at least two output channels") as info:
+        zkgrad.compile(path, samples)
+    assert f"'{node.name}'" in str(info.value)
+    assert zkgrad.inspect(path).details["zk_refused"] == [node.name]
+    model = zkgrad.compile(path, samples, zk=False)
+    np.testing.assert_array_equal(
+        zkgrad.verify(model, model.prove(samples[0])), model.run(samples[0])
+    )

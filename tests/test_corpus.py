@@ -41,9 +41,15 @@ KNOWN_SUPPORTED = {
     "quantize_dequantize",
     "sklearn_mlp",
 }
-#: The supported models with convolution or pooling. These have no zero-knowledge proof yet: a
-#: default (zk) compile is refused, so they are proved with zk=False; the others with zk on.
-NEEDS_NO_ZK = {"1l_conv", "1l_downsample", "3l_relu_conv_fc", "4l_relu_conv_fc", "variable_cnn"}
+#: Supported models whose convolution has a single output channel (a 1×1 conv of 3 channels to
+#: 1): zero knowledge refuses that, so a default (zk) compile is refused naming the conv and they
+#: are proved with zk=False. The others, the CNNs 3l_relu_conv_fc, 4l_relu_conv_fc and
+#: variable_cnn included, are proved with zero knowledge.
+NEEDS_NO_ZK = {"1l_conv", "1l_downsample"}
+ZK_CONV_REFUSAL = (
+    "zero-knowledge convolutions need at least two output channels and two values per patch "
+    "(compile with zero knowledge off to prove it)"
+)
 
 
 def corpus_dir() -> Path | None:
@@ -154,9 +160,12 @@ def test_supported_corpus_model_proves_its_input(name: str) -> None:
     folder = CORPUS / name
     x = np.asarray(json.loads((folder / "input.json").read_text())["input_data"][0])
     zk = name not in NEEDS_NO_ZK
+    # inspect's rule for what zero knowledge refuses agrees with the compile.
+    assert zkgrad.inspect(folder / "network.onnx").details["zk_supported"] is zk
     if not zk:
-        with pytest.raises(zkgrad.ModelError, match="--no-zk"):
+        with pytest.raises(zkgrad.ModelError) as info:
             zkgrad.compile(folder / "network.onnx")
+        assert ZK_CONV_REFUSAL in str(info.value) and "'/layer/Conv'" in str(info.value)
     model = zkgrad.compile(folder / "network.onnx", zk=zk)
     assert model.zk is zk
     proof = model.prove(x)

@@ -120,7 +120,8 @@ def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Pa
 def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
     samples = np.random.default_rng(1).random((16, 1, 1, 12, 12))
-    model = zkgrad.compile(path, samples, zk=False)  # no zero-knowledge CNN proofs yet
+    # Exact sizes of the plain protocol (--no-zk): zero knowledge plans range checks differently.
+    model = zkgrad.compile(path, samples, zk=False)
     model.save(tmp_path / "lenet.zkg")
     model.export_vk(tmp_path / "lenet.vk")
     # conv1 4×(1·3·3) + 4 (BatchNorm folded in), max pool none, conv2 8×(4·3·3) + 8, the
@@ -174,10 +175,23 @@ def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: byt
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
 
 
-def test_cli_inspect_onnx_cnn_says_it_needs_no_zk(tmp_path: Path) -> None:
+def test_cli_inspect_onnx_cnn_supports_zero_knowledge(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
     info = zkgrad.inspect(path)
+    assert info.supported and info.details["zk_supported"] is True
+    assert info.details["zk_refused"] == []
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "supported: yes" in result.output
+    assert "zero knowledge" not in result.output and "--no-zk" not in result.output
+
+
+def test_cli_inspect_onnx_one_channel_conv_says_it_needs_no_zk(tmp_path: Path) -> None:
+    path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
+    info = zkgrad.inspect(path)
     assert info.supported and info.details["zk_supported"] is False
+    assert info.details["zk_refused"] == ["/one/Conv"]
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
     assert "supported: yes" in result.output and "--no-zk" in result.output
+    assert "'/one/Conv'" in result.output and "two output channels" in result.output

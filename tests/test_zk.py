@@ -104,12 +104,31 @@ def test_ir_without_a_zk_field_is_zero_knowledge(onnx_path: Callable[[str], Path
     assert model.zk is True and model.ir["zk"] is True
 
 
-def test_cli_compile_of_a_cnn_without_no_zk_says_how(tmp_path: Path) -> None:
+def test_cli_cnn_compiles_proves_and_verifies_with_zero_knowledge(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
-    result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "l.zkg")])
-    assert result.exit_code == 2, result.output
-    assert "--no-zk" in result.output and "/conv1/Conv" in result.output
-    assert not (tmp_path / "l.zkg").exists()
-    result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "l.zkg"), "--no-zk"])
+    rng = np.random.default_rng(0)
+    (tmp_path / "x.json").write_text(json.dumps({"input_data": [rng.random(144).tolist()]}))
+    zkg, zkp = tmp_path / "l.zkg", tmp_path / "p.zkp"
+    result = runner.invoke(app, ["compile", str(path), "-o", str(zkg)])
     assert result.exit_code == 0, result.output
-    assert Model.load(tmp_path / "l.zkg").zk is False
+    assert "zero knowledge: off" not in result.output
+    assert Model.load(zkg).zk is True
+    result = runner.invoke(app, ["prove", str(zkg), str(tmp_path / "x.json"), "-o", str(zkp)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(zkg), str(zkp)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["inspect", str(zkg)])
+    assert result.exit_code == 0 and "zero knowledge: on" in result.output, result.output
+
+
+def test_cli_compile_of_a_one_channel_conv_says_how(tmp_path: Path) -> None:
+    """The one refusal left: a convolution with a single output channel, named, with --no-zk."""
+    path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
+    result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "o.zkg")])
+    assert result.exit_code == 2, result.output
+    assert "/one/Conv" in result.output and "two output channels" in result.output
+    assert "--no-zk" in result.output
+    assert not (tmp_path / "o.zkg").exists()
+    result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "o.zkg"), "--no-zk"])
+    assert result.exit_code == 0, result.output
+    assert Model.load(tmp_path / "o.zkg").zk is False
