@@ -5,13 +5,13 @@
     benches/.venv/bin/python benches/run.py --models mlp_small,mlp_1m --reps 5
 
 For each model and repetition the systems run one after the other (the order alternates
-between repetitions): zkgrad (zero knowledge on; a model it cannot prove with zero knowledge yet,
-a CNN, is compiled with zk=False and marked), zkgrad with --no-zk (the cost of zero knowledge)
-and EZKL. Every step is its own process (zkgrad's under the package's
-virtualenv, EZKL's under benches/.venv), watched by this one: killed past ``--step-timeout``
-seconds or ``--mem-limit-gb`` of resident memory, and recorded as such. Peak RSS is the
-step process's own ``ru_maxrss`` (from ``os.wait4``). A system that fails on a model is not
-retried on later repetitions of that model.
+between repetitions): zkgrad (zero knowledge on, CNNs included; as a safety net a model zero
+knowledge refuses, a convolution with a single output channel or value per patch, is compiled
+with zk=False and marked), zkgrad with --no-zk (the cost of zero knowledge) and EZKL. Every
+step is its own process (zkgrad's under the package's virtualenv, EZKL's under benches/.venv),
+watched by this one: killed past ``--step-timeout`` seconds or ``--mem-limit-gb`` of resident
+memory, and recorded as such. Peak RSS is the step process's own ``ru_maxrss`` (from
+``os.wait4``). A system that fails on a model is not retried on later repetitions of that model.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import models as bench_models  # noqa: E402
 
 SYSTEMS = ("zkgrad", "zkgrad-nozk", "ezkl")
 LABELS = {"zkgrad": "zkgrad", "zkgrad-nozk": "zkgrad --no-zk", "ezkl": "EZKL"}
-NO_ZK_NOTE = "zk not supported yet: measured without zero knowledge"
+NO_ZK_NOTE = "zero knowledge refused: measured without zero knowledge"
 STEPS = {
     "zkgrad": ("compile", "prove", "verify"),
     "zkgrad-nozk": ("compile", "prove", "verify"),
@@ -513,7 +513,10 @@ def model_table(
 ) -> list[str]:
     """The per-model section: zkgrad (zk on) vs EZKL, then zk on vs ``--no-zk`` (``n``)."""
     inf = record["inference"]["seconds"]
-    zk_note = f" — **{NO_ZK_NOTE}**" if _no_zk(z) else ""
+    zk_note = ""
+    if _no_zk(z):
+        why = f" ({z['zk_fallback']})" if z.get("zk_fallback") else ""
+        zk_note = f" — **{NO_ZK_NOTE}**{why}"
     lines = [
         f"### {record['name']}: {record['title']} — {record['params']:,} parameters",
         "",
@@ -718,8 +721,7 @@ def summary_table(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]
     if marked:
         lines += [
             "",
-            f"† {NO_ZK_NOTE} (no zero-knowledge proof of convolution and pooling yet; "
-            "compiled with `zk=False`).",
+            f"† {NO_ZK_NOTE} (compiled with `zk=False`; the model's section gives the refusal).",
         ]
     return lines
 
@@ -801,13 +803,14 @@ def write_report(
     if zk_models or no_zk_models:
         zk_text = (
             "zkgrad's proofs are **zero-knowledge by default** (`docs/SECURITY.md`), like EZKL's "
-            "(halo2, KZG on BN254); the zkgrad column is that default. Convolution and pooling "
-            "have no zero-knowledge proof yet, so "
+            "(halo2, KZG on BN254); the zkgrad column is that default, CNNs included. "
             + (
-                f"**{', '.join(no_zk_models)} {'was' if len(no_zk_models) == 1 else 'were'} "
-                "measured without zero knowledge** (`zk=False`, marked †). "
+                f"Zero knowledge refused {', '.join(no_zk_models)} (see "
+                f"{'its section' if len(no_zk_models) == 1 else 'their sections'}), so "
+                f"**{'it was' if len(no_zk_models) == 1 else 'they were'} measured without zero "
+                "knowledge** (`zk=False`, marked †). "
                 if no_zk_models
-                else "CNNs would be measured without zero knowledge (marked †). "
+                else ""
             )
             + "The `zkgrad --no-zk` runs (`zkgrad compile --no-zk`, for benchmarking only: such "
             "proofs reveal evaluations of private data) measure the cost of zero knowledge."
