@@ -33,7 +33,7 @@ fn main() {
     let w = Weights { layers: ws };
     let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-100, 100)).collect();
     for zk in [false, true] {
-        let spec = CircuitSpec { input_len: dims[0], table_bits, layers: layers.clone(), public_input: false, zk };
+        let spec = CircuitSpec { input_len: dims[0], table_bits, layers: layers.clone(), public_input: false, committed_input: false, zk };
         let t = Instant::now();
         let mc = commit_model(&spec, &w, [1; 32]).unwrap();
         let commit_s = t.elapsed().as_secs_f64();

@@ -69,23 +69,36 @@ pub type WitnessTamper<'a> = &'a dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>);
 
 /// Proves one inference; `seed` is the weight-commitment seed chosen at compile time.
 pub fn prove(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64]) -> Result<Proof> {
-    prove_inner(spec, w, seed, &[input.to_vec()], None, None)
+    prove_inner(spec, w, seed, &[input.to_vec()], None, None, None)
+}
+
+/// Proves a batch whose input is committed (`CircuitSpec::committed_input`): `input_seed` fixes
+/// the input commitment (see [`crate::zk::input::commit_input`]); `cached` as in [`prove_committed`].
+pub fn prove_with_committed_input(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    cached: Option<&CommittedWeights>,
+    inputs: &[Vec<i64>],
+    input_seed: [u8; 32],
+) -> Result<Proof> {
+    prove_inner(spec, w, seed, inputs, None, cached, Some(input_seed))
 }
 
 /// Proves a batch of inferences in one proof (the batch is one more set of sumcheck variables).
 pub fn prove_batch(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>]) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, None)
+    prove_inner(spec, w, seed, inputs, None, None, None)
 }
 
 /// Like [`prove_batch`], reusing a weight commitment made once (see [`CommittedWeights`]).
 pub fn prove_committed(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], cw: &CommittedWeights, inputs: &[Vec<i64>]) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, Some(cw))
+    prove_inner(spec, w, seed, inputs, None, Some(cw), None)
 }
 
 /// Like [`prove_batch`], but lets a test play a cheating prover by editing the witness.
 #[doc(hidden)]
 pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>], t: WitnessTamper) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, Some(t), None)
+    prove_inner(spec, w, seed, inputs, Some(t), None, None)
 }
 
 /// Runs the forward pass of every batch item, naming the item in errors.
@@ -114,6 +127,7 @@ fn prove_inner(
     inputs: &[Vec<i64>],
     tamper: Option<WitnessTamper>,
     cached: Option<&CommittedWeights>,
+    input_seed: Option<[u8; 32]>,
 ) -> Result<Proof> {
     spec.validate()?;
     spec.check_weights(w)?;
@@ -127,7 +141,7 @@ fn prove_inner(
             None => crate::commit::commit_model(spec, w, seed)?,
         };
         let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
-        let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, cached, tr)?;
+        let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, cached, input_seed, tr)?;
         return Ok(Proof { output, input, body });
     }
     let (mc, weight_data) = match cached {

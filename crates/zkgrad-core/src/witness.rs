@@ -196,7 +196,7 @@ impl WitnessPlan {
             let refs: Vec<&[i64]> = placed.iter().map(|v| v.as_slice()).collect();
             batched_column(&refs, shape.log_size(), kb, pad)
         };
-        cols[self.x] = shaped(self.input_shape, inputs.iter().map(|v| v.as_slice()).collect(), 0);
+        cols[self.x] = self.input_column(inputs);
         for (l, (b, layer)) in self.blocks.iter().zip(&spec.layers).enumerate() {
             let field = |f: fn(&BlockTrace) -> &Vec<i64>| traces.iter().map(|t| f(&t[l]).as_slice()).collect::<Vec<_>>();
             let out = layer.out_shape();
@@ -227,6 +227,14 @@ impl WitnessPlan {
         }
         self.refresh_multiplicities(&mut cols);
         cols
+    }
+
+    /// The input column: each batch item placed in the input's layout, padding items repeating
+    /// item 0.
+    pub fn input_column(&self, inputs: &[Vec<i64>]) -> Vec<F> {
+        let placed: Vec<Vec<i64>> = inputs.iter().map(|r| self.input_shape.place(r, 0)).collect();
+        let refs: Vec<&[i64]> = placed.iter().map(|v| v.as_slice()).collect();
+        batched_column(&refs, self.log_in, self.log_batch, 0)
     }
 
     /// Recomputes the limb columns from the values they split, then the multiplicity columns

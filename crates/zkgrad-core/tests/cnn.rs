@@ -64,7 +64,7 @@ fn cnn_in(seed: u64, zk: bool) -> (CircuitSpec, Weights, Vec<i64>) {
         ],
     };
     let input = rand_w(98, -1000, 1000);
-    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false, zk }, weights, input)
+    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false, committed_input: false, zk }, weights, input)
 }
 
 /// Plain NCHW convolution, written independently of the crate's index helpers.

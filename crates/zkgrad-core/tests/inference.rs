@@ -38,7 +38,7 @@ fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec
         });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, zk: false }, Weights { layers: ws }, input)
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false, zk: false }, Weights { layers: ws }, input)
 }
 
 const SEED: [u8; 32] = [7; 32];

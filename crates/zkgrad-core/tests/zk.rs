@@ -32,7 +32,7 @@ fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec
         });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, zk: true }, Weights { layers: ws }, input)
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false, zk: true }, Weights { layers: ws }, input)
 }
 
 const SEED: [u8; 32] = [9; 32];
@@ -349,4 +349,61 @@ fn limb_tampering_is_rejected() {
         "limbs that add up, low limb out of range",
     );
     assert!(e.contains("lookup"), "{e}");
+}
+
+/// Every 11th byte of a zero-knowledge proof, flipped, is rejected without a panic (slow:
+/// `cargo test --release -p zkgrad-core --test zk dense_flips -- --ignored`).
+#[test]
+#[ignore]
+fn dense_flips_of_a_zk_proof_are_rejected() {
+    let (spec, w, x) = mlp(&[6, 4, 2], false, 8);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    let accepted: Vec<usize> = (0..bytes.len())
+        .step_by(11)
+        .filter(|&pos| {
+            let mut b = bytes.clone();
+            b[pos] ^= 0x80;
+            Proof::from_bytes(&b).map(|p| verify(&spec, &mc, &p).is_ok()).unwrap_or(false)
+        })
+        .collect();
+    assert!(accepted.is_empty(), "{} of {} flips accepted, first at {:?}", accepted.len(), bytes.len(), &accepted[..accepted.len().min(10)]);
+}
+
+/// A committed input: the proof carries the input's commitment (deterministic given the inputs
+/// and the owner's seed), and every claim on the input is opened against it.
+#[test]
+fn committed_input_links_proofs_to_one_hidden_input() {
+    use zkgrad_core::prover::prove_with_committed_input;
+    use zkgrad_core::zk::input::commit_input;
+    let (mut spec, w, x) = mlp(&[12, 6, 3], false, 14);
+    spec.committed_input = true;
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let input_seed = [42u8; 32];
+    let xs = vec![x.clone()];
+    let expected = commit_input(&spec, &xs, input_seed).unwrap().digest();
+    let digest = |p: &Proof| ZkBody::of(p).0.input_commitment.as_ref().map(|c| c.digest());
+    let a = roundtrip(&prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap());
+    verify(&spec, &mc, &a).unwrap();
+    assert_eq!(digest(&a), Some(expected), "the proof carries the input's commitment");
+    // The same input and seed: the same commitment, though the proofs differ.
+    let b = prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap();
+    verify(&spec, &mc, &b).unwrap();
+    assert_eq!(digest(&b), Some(expected));
+    // Another input under the same seed: another commitment.
+    let mut x2 = x.clone();
+    x2[0] += 1;
+    let c = prove_with_committed_input(&spec, &w, SEED, None, &[x2.clone()], input_seed).unwrap();
+    verify(&spec, &mc, &c).unwrap();
+    assert_ne!(digest(&c), Some(expected));
+    // A proof about x2 presented with x's commitment is rejected.
+    let mut swapped = c.clone();
+    if let ProofBody::Zk(z) = &mut swapped.body {
+        z.input_commitment = ZkBody::of(&a).0.input_commitment.clone();
+    }
+    assert!(verify(&spec, &mc, &swapped).is_err(), "a proof under another input's commitment was accepted");
+    // No seed, or a committed input without zero knowledge: clear errors.
+    assert!(prove(&spec, &w, SEED, &x).unwrap_err().to_string().contains("seed"));
+    spec.zk = false;
+    assert!(commit_model(&spec, &w, SEED).is_err());
 }

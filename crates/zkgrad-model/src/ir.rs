@@ -58,6 +58,9 @@ pub enum Visibility {
     Private,
     /// Carried in the proof and bound by Fiat–Shamir.
     Public,
+    /// Hidden, and proved against a separate commitment whose digest the proof carries (inputs
+    /// only; zero-knowledge models only).
+    Committed,
 }
 
 impl TensorInfo {

@@ -69,6 +69,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             table_bits: graph.act_bits,
             layers: Vec::new(),
             public_input: graph.input.visibility == Some(crate::ir::Visibility::Public),
+            committed_input: graph.input.visibility == Some(crate::ir::Visibility::Committed),
             zk: graph.zk,
         },
         weights: Weights { layers: Vec::new() },

@@ -15,6 +15,7 @@
 
 pub(crate) mod conv;
 pub(crate) mod dense;
+pub mod input;
 pub(crate) mod lookup;
 pub(crate) mod masks;
 pub(crate) mod pool;

@@ -64,6 +64,8 @@ pub struct ZkDenseProof {
 /// A zero-knowledge proof's body.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ZkProof {
+    /// The input commitment, when the circuit's input is committed (part of the statement).
+    pub input_commitment: Option<Commitment>,
     /// Hiding commitment to the twin witness table [columns | masks], whose columns include
     /// every sumcheck's masking polynomials.
     pub witness_commitment: Commitment,
@@ -73,6 +75,6 @@ pub struct ZkProof {
     pub lookups: ZkLookupProof,
     /// Blocks from the last to the first.
     pub blocks: Vec<ZkBlockProof>,
-    /// Openings, in this order: witness, inverses, weights.
+    /// Openings, in this order: witness, inverses, weights, and the input commitment's.
     pub openings: Vec<OpeningProof>,
 }

@@ -9,8 +9,8 @@ use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::twin::{split_ext, twin_table};
-use super::verifier::{Claims, masked_columns, schedules, witness_layout};
-use super::{conv, dense, lookup, pool};
+use super::verifier::{Claims, masked_columns, schedules, take_input_claims, witness_layout};
+use super::{conv, dense, input, lookup, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
 use crate::error::Result;
@@ -69,6 +69,7 @@ pub(crate) fn prove(
     traces: &[Vec<BlockTrace>],
     tamper: Option<WitnessTamper>,
     cached: Option<&CommittedWeights>,
+    input_seed: Option<[u8; 32]>,
     mut tr: Transcript,
 ) -> Result<ProofBody> {
     super::check_supported(spec)?;
@@ -96,7 +97,18 @@ pub(crate) fn prove(
     let layout = witness_layout(&plan, &mask_plan);
     let mut all_cols = cols.clone();
     all_cols.extend(mask_plan.columns(&masks));
-    let (twin, wit_r) = twin_table(layout.pack(&all_cols), &layout, &masked, &mut rng);
+    let (twin, mut wit_r) = twin_table(layout.pack(&all_cols), &layout, &masked, &mut rng);
+    // A committed input: its own commitment (before the witness's), and its masks in the tables.
+    let input_commitment = match (spec.committed_input, input_seed) {
+        (true, Some(seed)) => {
+            let (c, data, r) = input::commit(&plan, &cols[plan.x], seed);
+            tr.absorb_bytes("input-commitment", &c.digest());
+            wit_r[plan.x] = r;
+            Some((c, data))
+        }
+        (true, None) => return Err(crate::ProofError::Circuit("the circuit's input is committed: give the input's commitment seed".into())),
+        (false, _) => None,
+    };
     let wit_pcs = Pcs::new(layout.num_vars + 1, true);
     let (witness_commitment, wit_data) = wit_pcs.commit(twin, rng.random());
     sw.lap("zk: witness commitment (with the sumcheck masks)");
@@ -140,8 +152,9 @@ pub(crate) fn prove(
             LayerKind::MaxPool(_) => ZkBlockProof::Pool(pool::prove(&mut ctx, l)?),
         });
     }
-    let claims = std::mem::take(&mut ctx.claims);
+    let mut claims = std::mem::take(&mut ctx.claims);
     sw.lap("zk: blocks");
+    let input_claims = take_input_claims(&mut claims, &plan, input_commitment.is_some());
     let wl = crate::commit::weight_layout(spec);
     let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
     let mut openings = Vec::with_capacity(4);
@@ -152,5 +165,13 @@ pub(crate) fn prove(
     let weight_pcs = Pcs::new(wl.num_vars + 1, true);
     openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
     sw.lap("zk: weight opening");
-    Ok(ProofBody::Zk(Box::new(ZkProof { witness_commitment, inverse_commitment, lookups, blocks, openings })))
+    let input_commitment = match input_commitment {
+        Some((c, data)) => {
+            let ilayout = input::layout(&plan);
+            openings.push(Pcs::new(ilayout.num_vars + 1, true).open(data, &points(Claims::twin(&input_claims, &ilayout, |_| true)?), &mut tr).1);
+            Some(c)
+        }
+        None => None,
+    };
+    Ok(ProofBody::Zk(Box::new(ZkProof { input_commitment, witness_commitment, inverse_commitment, lookups, blocks, openings })))
 }

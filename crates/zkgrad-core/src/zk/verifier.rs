@@ -36,6 +36,16 @@ pub(crate) fn witness_layout(plan: &WitnessPlan, masks: &MaskPlan) -> Layout {
     Layout::new(&logs)
 }
 
+/// Moves the claims on the input column to the input commitment's (column 0), when committed.
+pub(crate) fn take_input_claims(claims: &mut Claims, plan: &WitnessPlan, committed: bool) -> Vec<(usize, Vec<EF>, EF)> {
+    if !committed {
+        return Vec::new();
+    }
+    let (input, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut claims.wit).into_iter().partition(|(c, _, _)| *c == plan.x);
+    claims.wit = rest;
+    input.into_iter().map(|(_, z, v)| (0, z, v)).collect()
+}
+
 /// Which witness-commitment columns carry twin masks: all but the public ones (the output; the
 /// input when public) and the mask columns (random already, opened as they are).
 pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan, masks: &MaskPlan) -> Vec<bool> {
@@ -108,8 +118,12 @@ pub(crate) fn verify(
     mut tr: Transcript,
 ) -> Result<()> {
     super::check_supported(spec)?;
-    if p.blocks.len() != spec.layers.len() || p.openings.len() != 3 {
-        return Err(ProofError::Shape { what: "zero-knowledge blocks", expected: spec.layers.len(), got: p.blocks.len() });
+    let openings = 3 + usize::from(spec.committed_input);
+    if p.blocks.len() != spec.layers.len() || p.openings.len() != openings || p.input_commitment.is_some() != spec.committed_input {
+        return Err(ProofError::Shape { what: "zero-knowledge blocks and openings", expected: spec.layers.len(), got: p.blocks.len() });
+    }
+    if let Some(c) = &p.input_commitment {
+        tr.absorb_bytes("input-commitment", &c.digest());
     }
     let mask_plan = MaskPlan::new(schedules(spec, plan));
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
@@ -129,7 +143,8 @@ pub(crate) fn verify(
             _ => return Err(ProofError::Layer(format!("block '{}': proof of the wrong kind", spec.layers[l].name))),
         }
     }
-    let claims = std::mem::take(&mut ctx.claims);
+    let mut claims = std::mem::take(&mut ctx.claims);
+    let input_claims = take_input_claims(&mut claims, plan, spec.committed_input);
     for (c, z, v) in &claims.wit {
         crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
     }
@@ -145,6 +160,10 @@ pub(crate) fn verify(
     open(pcs(layout.num_vars + 1)?, &p.witness_commitment, Claims::twin(&claims.wit, &layout, |c| masked[c])?, &p.openings[0], &mut tr)?;
     open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, Claims::twin(&claims.inv, &inv_layout, |_| true)?, &p.openings[1], &mut tr)?;
     open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[2], &mut tr)?;
+    if let Some(c) = &p.input_commitment {
+        let ilayout = super::input::layout(plan);
+        open(pcs(ilayout.num_vars + 1)?, c, Claims::twin(&input_claims, &ilayout, |_| true)?, &p.openings[3], &mut tr)?;
+    }
     Ok(())
 }
 
