@@ -157,6 +157,12 @@ impl CompiledModel {
     /// Proves a batch of inferences in one proof; the proof's output is the items' outputs, in
     /// order, concatenated.
     pub fn prove_batch(&self, inputs: &[Vec<i64>]) -> Result<Proof> {
+        self.prove_batch_with(inputs, None)
+    }
+
+    /// Like [`CompiledModel::prove_batch`]; `input_seed` fixes the input commitment of a model
+    /// whose input is committed (and is required there).
+    pub fn prove_batch_with(&self, inputs: &[Vec<i64>], input_seed: Option<[u8; 32]>) -> Result<Proof> {
         for input in inputs {
             exec::run_blocks(&self.lowered, input)?;
         }
@@ -171,8 +177,18 @@ impl CompiledModel {
                 self.weight_data.0.get_or_init(|| c)
             }
         };
-        zkgrad_core::prover::prove_committed(spec, weights, self.seed, committed, inputs)
-            .map_err(|e| exec::name_error(&self.lowered, e))
+        let proof = match input_seed {
+            Some(s) => zkgrad_core::prover::prove_with_committed_input(spec, weights, self.seed, Some(committed), inputs, s),
+            None => zkgrad_core::prover::prove_committed(spec, weights, self.seed, committed, inputs),
+        };
+        proof.map_err(|e| exec::name_error(&self.lowered, e))
+    }
+
+    /// The digest of the input commitment a proof of `inputs` with `input_seed` carries.
+    pub fn commit_input(&self, inputs: &[Vec<i64>], input_seed: [u8; 32]) -> Result<[u8; 32]> {
+        zkgrad_core::zk::input::commit_input(&self.lowered.spec, inputs, input_seed)
+            .map(|c| c.digest())
+            .map_err(ModelError::Core)
     }
 
     /// Verifies a proof for this model; returns the verified output.

@@ -208,16 +208,19 @@ impl NativeModel {
     }
 
     /// Proves one inference (or, with `batch=N`, N inferences whose inputs are concatenated in
-    /// `x`) with the GIL released; `threads` sets a local thread-pool size.
-    #[pyo3(signature = (x, threads=None, batch=None))]
+    /// `x`) with the GIL released; `threads` sets a local thread-pool size; `input_seed` (32
+    /// bytes) fixes the input commitment of a model whose input is committed.
+    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None))]
     fn prove<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
         threads: Option<usize>,
         batch: Option<usize>,
+        input_seed: Option<&[u8]>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (_, input) = int_array(py, x, "input")?;
+        let input_seed = input_seed.map(seed32).transpose()?;
         if threads == Some(0) {
             return Err(PyValueError::new_err("threads must be at least 1"));
         }
@@ -233,7 +236,7 @@ impl NativeModel {
             guarded(|| {
                 let prove = || {
                     self.inner
-                        .prove_batch(&items)
+                        .prove_batch_with(&items, input_seed)
                         .map(|p| p.to_bytes())
                         .map_err(model_err)
                 };
@@ -255,6 +258,27 @@ impl NativeModel {
     /// Verifies a proof against this model's circuit and commitment; returns the verified output.
     fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
         verify_bytes(py, proof, |p| self.inner.verify(p))
+    }
+
+    /// The 32-byte digest of the input commitment that proofs of `x` (a batch of `batch` items)
+    /// with `input_seed` carry.
+    #[pyo3(signature = (x, input_seed, batch=None))]
+    fn commit_input<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        input_seed: &[u8],
+        batch: Option<usize>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (_, input) = int_array(py, x, "input")?;
+        let seed = seed32(input_seed)?;
+        let n = batch.unwrap_or(1);
+        if n == 0 || input.is_empty() || input.len() % n != 0 {
+            return Err(ModelError::new_err(format!("input: {} values cannot be split into a batch of {n}", input.len())));
+        }
+        let items: Vec<Vec<i64>> = input.chunks(input.len() / n).map(<[i64]>::to_vec).collect();
+        let digest = py.detach(|| guarded(|| self.inner.commit_input(&items, seed).map_err(model_err)))?;
+        Ok(PyBytes::new(py, &digest))
     }
 
     /// The compiled model as versioned bytes (contains the weights and the secret seed).
@@ -497,6 +521,21 @@ fn proof_input<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Option<Bound<'py,
     Ok(p.input.map(|x| flat_array(py, x)))
 }
 
+/// A 32-byte seed from Python bytes.
+fn seed32(b: &[u8]) -> PyResult<[u8; 32]> {
+    b.try_into().map_err(|_| PyValueError::new_err(format!("input_seed: expected 32 bytes, got {}", b.len())))
+}
+
+/// The digest of the input commitment a proof carries (None unless the input is committed).
+#[pyfunction]
+fn proof_input_commitment<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
+    Ok(match &p.body {
+        zkgrad_core::proof::ProofBody::Zk(z) => z.input_commitment.as_ref().map(|c| PyBytes::new(py, &c.digest())),
+        zkgrad_core::proof::ProofBody::Plain(_) => None,
+    })
+}
+
 /// Checks that the bytes decode as a proof and returns their length.
 #[pyfunction]
 fn proof_size(proof: &[u8]) -> PyResult<usize> {
@@ -513,6 +552,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeVerifyingKey>()?;
     m.add_function(wrap_pyfunction!(proof_output, m)?)?;
     m.add_function(wrap_pyfunction!(proof_input, m)?)?;
+    m.add_function(wrap_pyfunction!(proof_input_commitment, m)?)?;
     m.add_function(wrap_pyfunction!(proof_size, m)?)?;
     Ok(())
 }
