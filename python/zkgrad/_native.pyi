@@ -19,6 +19,8 @@ __all__ = [
     "ModelError",
     "NativeModel",
     "NativeVerifyingKey",
+    "proof_input",
+    "proof_input_commitment",
     "proof_output",
     "proof_size",
 ]
@@ -68,14 +70,29 @@ class NativeModel:
         """Like :meth:`run`, but returns every IR tensor (input first, graph order), flat int64."""
 
     def prove(
-        self, x: npt.ArrayLike, threads: int | None = None, batch: int | None = None
+        self,
+        x: npt.ArrayLike,
+        threads: int | None = None,
+        batch: int | None = None,
+        input_seed: bytes | None = None,
     ) -> bytes:
         """Prove one inference; returns the proof as versioned bytes.
 
         With ``batch=N``, ``x`` holds N inputs back to back and one proof covers all of them;
         the proof's output is the N outputs concatenated. ``threads`` runs the prover on a local
-        pool of that many threads (default: the global pool, one thread per core). Raises
-        ``ModelError`` for a bad input, like :meth:`run`.
+        pool of that many threads (default: the global pool, one thread per core).
+        ``input_seed`` (32 bytes, the data owner's secret) is required when the IR's input is
+        ``"committed"``: the input commitment (mask and PCS randomness) is derived from it, so
+        the same inputs and seed give the same digest (:func:`proof_input_commitment`); it is
+        ignored otherwise. Raises ``ModelError`` for a bad input, like :meth:`run`, or for a
+        committed input without a seed; ``ValueError`` for a seed of another length.
+        """
+
+    def commit_input(self, x: npt.ArrayLike, input_seed: bytes, batch: int | None = None) -> bytes:
+        """The 32-byte digest of the input commitment that a proof of ``x`` (``batch`` inputs
+        back to back, as in :meth:`prove`) with ``input_seed`` carries, computed without
+        proving. Raises ``ModelError`` for a bad input, ``ValueError`` for a seed that is not
+        32 bytes.
         """
 
     def verify(self, proof: bytes) -> npt.NDArray[np.int64]:
@@ -182,8 +199,17 @@ class NativeVerifyingKey:
     def __repr__(self) -> str: ...
 
 def proof_input(proof: bytes) -> npt.NDArray[np.int64] | None:
-    """The input a proof states, or None when the circuit's input is private."""
-    ...
+    """The input a proof states, or None when the circuit's input is not public.
+
+    Raises ``InvalidProof`` if the bytes are not a proof.
+    """
+
+def proof_input_commitment(proof: bytes) -> bytes | None:
+    """The 32-byte digest of the input commitment a proof carries (not verified), or None
+    unless the circuit's input is committed.
+
+    Raises ``InvalidProof`` if the bytes are not a proof.
+    """
 
 def proof_output(proof: bytes) -> npt.NDArray[np.int64]:
     """Decode a proof and return its claimed output, without verifying it.
