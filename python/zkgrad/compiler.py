@@ -34,8 +34,9 @@ def _quiet(step: str) -> None:
     del step
 
 
-#: Who may see the model input: hidden in the witness, or stated in every proof.
-VISIBILITIES = ("private", "public")
+#: Who may see the model input: hidden in the witness, stated in every proof, or hidden behind
+#: a commitment whose digest every proof states (deterministic given the owner's input seed).
+VISIBILITIES = ("private", "public", "committed")
 
 
 def compile(
@@ -57,7 +58,12 @@ def compile(
     faster proofs, more rounding error — the report shows how much). ``progress`` is called
     with a short description of each step as it starts. ``input_visibility``: ``"private"``
     (default: the input stays hidden in the witness) or ``"public"`` (every proof states its
-    quantised input, bound by Fiat–Shamir, so a verifier can check which input was used).
+    quantised input, bound by Fiat–Shamir, so a verifier can check which input was used) or
+    ``"committed"`` (the input stays hidden, and every proof carries a commitment to it whose
+    digest is part of the statement; the commitment is derived from the input and a secret
+    32-byte ``input_seed`` the data owner passes to :meth:`~zkgrad.Model.prove`, so two proofs
+    of the same input with the same seed carry the same ``proof.input_commitment``; needs
+    ``zk=True``).
     ``zk``: zero knowledge, on by default; ``zk=False`` only for benchmarking: proofs then
     reveal evaluations of private data (the input, the intermediate values and the weights).
     CNNs (convolution, max and average pooling) are proved with zero knowledge too, except a
@@ -67,13 +73,17 @@ def compile(
     """
     if input_visibility not in VISIBILITIES:
         raise ModelError(
-            f"input visibility {input_visibility!r} is not one of {', '.join(VISIBILITIES)} "
-            "(a separately committed input is not supported yet)"
+            f"input visibility {input_visibility!r} is not one of {', '.join(VISIBILITIES)}"
+        )
+    if input_visibility == "committed" and not zk:
+        raise ModelError(
+            "a committed input needs zero knowledge: without it the proof would reveal "
+            "evaluations of the input; compile with zk=True (CLI: drop --no-zk)"
         )
     report = progress or _quiet
     quantized = build(path, calibration, target=target, progress=report, zk=zk)
-    if input_visibility == "public":
-        quantized.ir["input"]["visibility"] = "public"
+    if input_visibility != "private":
+        quantized.ir["input"]["visibility"] = input_visibility
     report("committing to the weights")
     return Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
 

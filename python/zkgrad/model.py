@@ -13,6 +13,13 @@ Example::
     model.export_vk("mlp.vk")                       # publish this and model.digest
     key = zkgrad.VerifyingKey.load("mlp.vk")
     y = zkgrad.verify(key, proof, commitment=model.digest)
+
+A model compiled with ``input_visibility="committed"`` proves with the data owner's secret
+32-byte ``input_seed``; every proof then carries the digest of a commitment to its input
+(``proof.input_commitment``), the same for the same input and seed::
+
+    digest = model.commit_input(x, seed)             # without proving
+    zkgrad.verify(key, model.prove(x, input_seed=seed), input_commitment=digest)
 """
 
 from __future__ import annotations
@@ -47,7 +54,8 @@ class _Circuit:
         self.output_shape: tuple[int, ...] = tuple(ir["output"]["shape"])
         self.input_scale_bits: int = int(ir["input"]["scale_bits"])
         self.output_scale_bits: int = int(ir["output"]["scale_bits"])
-        #: "private" (hidden in the witness) or "public" (stated in every proof).
+        #: "private" (hidden in the witness), "public" (stated in every proof) or "committed"
+        #: (hidden; every proof carries the digest of a commitment to it).
         self.input_visibility: str = ir["input"].get("visibility", "private")
         #: Whether proofs are zero-knowledge (the default; off only for benchmarking).
         self.zk: bool = bool(ir.get("zk", True))
@@ -167,19 +175,61 @@ class Model(_Verifier):
         trailing = self.output_shape[1:] if self.output_shape[:1] == (1,) else self.output_shape
         return np.stack(outs).reshape(len(outs), *trailing)
 
-    def prove(self, x: object, threads: int | None = None) -> Proof:
+    def prove(
+        self, x: object, threads: int | None = None, input_seed: bytes | str | None = None
+    ) -> Proof:
         """Run the model on one input, or on a batch ``[N, ...]``, and prove the result.
 
-        A batch is proved in one proof; its ``output`` is shaped ``[N, ...]``.
+        A batch is proved in one proof; its ``output`` is shaped ``[N, ...]``. ``input_seed``:
+        required when the model's input is committed (and refused otherwise) — the data owner's
+        secret 32 bytes (or 64 hex digits), e.g. ``secrets.token_bytes(32)``, kept to make
+        later proofs of the same input carry the same ``proof.input_commitment``.
         """
+        seed = self._input_seed(input_seed)
+        flat, count = self._quantized_inputs(x)
+        data = self._native.prove(flat, threads, count, seed)
+        return Proof(bytes(data), self)
+
+    def commit_input(self, x: object, input_seed: bytes | str, batch: int | None = None) -> str:
+        """The input commitment (hex digest) that a proof of ``x`` with ``input_seed`` carries.
+
+        ``x`` is one input or a batch ``[N, ...]``, as for :meth:`prove`; ``batch``, when
+        given, is the number of inputs ``x`` must hold. Computed without proving; only for a
+        model whose input is committed.
+        """
+        seed = self._input_seed(input_seed)
+        if seed is None:
+            raise ModelError("commit_input needs the input_seed the proofs are made with")
+        flat, count = self._quantized_inputs(x)
+        if batch is not None and batch != count:
+            raise ModelError(f"input holds {count} samples, not the batch of {batch} given")
+        return bytes(self._native.commit_input(flat, seed, count)).hex()
+
+    def _input_seed(self, input_seed: bytes | str | None) -> bytes | None:
+        if self.input_visibility != "committed":
+            if input_seed is not None:
+                raise ModelError(
+                    f"input_seed is only for a model whose input is committed; this model's "
+                    f"input is {self.input_visibility} (compile with "
+                    "input_visibility='committed', CLI: --input committed)"
+                )
+            return None
+        if input_seed is None:
+            raise ModelError(
+                "this model's input is committed: pass input_seed, the data owner's secret 32 "
+                "bytes (e.g. secrets.token_bytes(32)), the same for every proof that must carry "
+                "the same input commitment (CLI: --input-seed)"
+            )
+        return parse_input_seed(input_seed)
+
+    def _quantized_inputs(self, x: object) -> tuple[np.ndarray, int | None]:
+        """One input or a batch -> (flat int64 inputs, the batch size or None for one input)."""
         array = to_float_array(x)
         batch = as_batch(array, self.input_shape)
         if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
-            data = self._native.prove(self.quantize(batch[0]), threads)
-        else:
-            flat = np.concatenate([self.quantize(sample) for sample in batch])
-            data = self._native.prove(flat, threads, int(batch.shape[0]))
-        return Proof(bytes(data), self)
+            return self.quantize(batch[0]), None
+        flat = np.concatenate([self.quantize(sample) for sample in batch])
+        return flat, int(batch.shape[0])
 
     def verifying_key(self) -> VerifyingKey:
         """The public verifying key: circuit, IR without tensor values, weight commitment.
@@ -290,6 +340,14 @@ class Proof:
         return None if values is None else np.asarray(values, dtype=np.int64)
 
     @property
+    def input_commitment(self) -> str | None:
+        """Hex digest of the input commitment the proof carries (not verified: use
+        :func:`zkgrad.verify` with ``input_commitment=``), or None unless the input is
+        committed."""
+        digest = _native.proof_input_commitment(self.data)
+        return None if digest is None else bytes(digest).hex()
+
+    @property
     def output(self) -> np.ndarray:
         """The claimed output, dequantised (needs the model)."""
         if self.model is None:
@@ -327,6 +385,7 @@ def verify(
     proof: Proof | bytes,
     commitment: str | None = None,
     input: object = None,
+    input_commitment: str | None = None,
 ) -> np.ndarray:
     """Verify ``proof`` for a model or its verifying key; returns the verified float output.
 
@@ -334,6 +393,9 @@ def verify(
     owner; if the model's or key's digest differs, the proof is rejected. ``input``: for a model
     compiled with a public input, the (float) input the verifier expects — one sample, or a
     batch ``[N, ...]`` for a batch proof; the proof must state exactly its quantised values.
+    ``input_commitment``: for a model compiled with a committed input, the input commitment
+    (hex digest) the verifier pins, e.g. from an earlier proof or published by the data owner;
+    the proof must carry exactly it (so it is about the same hidden input).
     Raises :class:`InvalidProof` for a rejected proof.
     """
     if commitment is not None:
@@ -342,13 +404,35 @@ def verify(
             raise InvalidProof(
                 f"the model digest {model.digest} is not the pinned commitment {pinned}"
             )
+    pinned_input = None
+    if input_commitment is not None:
+        if model.input_visibility != "committed":
+            raise ModelError(
+                f"this model's input is {model.input_visibility}, not committed, so a proof "
+                "carries no input commitment to pin; compile it with "
+                "input_visibility='committed' (CLI: --input committed)"
+            )
+        pinned_input = normalize_digest(input_commitment, "input commitment")
     output = model.verify(proof)
     if input is not None:
         _check_stated_input(model, proof if isinstance(proof, Proof) else Proof(proof), input)
+    if pinned_input is not None:
+        carried = (proof if isinstance(proof, Proof) else Proof(proof)).input_commitment
+        if carried != pinned_input:
+            raise InvalidProof(
+                f"the proof's input commitment {carried} is not the pinned input commitment "
+                f"{pinned_input}"
+            )
     return output
 
 
 def _check_stated_input(model: Model | VerifyingKey, proof: Proof, x: object) -> None:
+    if model.input_visibility == "committed":
+        raise ModelError(
+            "this model's input is committed, not public, so a proof cannot be checked against "
+            "an input; pin its input commitment instead (input_commitment=, CLI: "
+            "--input-commitment)"
+        )
     if model.input_visibility != "public":
         raise ModelError(
             "this model keeps its input private, so a proof cannot be checked against an input; "
@@ -364,9 +448,24 @@ def _check_stated_input(model: Model | VerifyingKey, proof: Proof, x: object) ->
         raise InvalidProof("the proof is for another input than the one given")
 
 
-def normalize_digest(text: str) -> str:
+def normalize_digest(text: str, what: str = "commitment") -> str:
     """A digest given by a user: 64 hex digits, optionally with ``0x``; lower-cased."""
     value = text.strip().lower().removeprefix("0x")
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise ModelError(f"commitment {text!r} is not a digest (64 hex digits)")
+        raise ModelError(f"{what} {text!r} is not a digest (64 hex digits)")
+    return value
+
+
+def parse_input_seed(seed: bytes | str) -> bytes:
+    """An input seed given by a user: 32 bytes, or 64 hex digits (optionally with ``0x``)."""
+    if isinstance(seed, str):
+        value = seed.strip().lower().removeprefix("0x")
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ModelError("input_seed: expected 32 bytes or 64 hex digits")
+        return bytes.fromhex(value)
+    if not isinstance(seed, (bytes, bytearray, memoryview)):
+        raise ModelError(f"input_seed: expected 32 bytes, got {type(seed).__name__}")
+    value = bytes(seed)
+    if len(value) != 32:
+        raise ModelError(f"input_seed: expected 32 bytes, got {len(value)}")
     return value
