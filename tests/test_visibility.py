@@ -48,8 +48,8 @@ def test_a_private_input_is_not_in_the_proof(onnx_path: Callable[[str], Path]) -
 
 
 def test_unknown_visibility_is_a_clear_error(onnx_path: Callable[[str], Path]) -> None:
-    with pytest.raises(ModelError, match="committed"):
-        zkgrad.compile(onnx_path("matmul_add"), input_visibility="committed")
+    with pytest.raises(ModelError, match="private, public, committed"):
+        zkgrad.compile(onnx_path("matmul_add"), input_visibility="secret")
 
 
 def test_cli_public_input_round_trip(tmp_path: Path, onnx_path: Callable[[str], Path]) -> None:
@@ -75,4 +75,4 @@ def test_cli_public_input_round_trip(tmp_path: Path, onnx_path: Callable[[str], 
     )
     assert bad.exit_code == 1, bad.output
     described = runner.invoke(app, ["inspect", str(model)])
-    assert "public" in described.output
+    assert "input visibility: public" in described.output

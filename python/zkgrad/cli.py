@@ -1,4 +1,4 @@
-"""The ``zkgrad`` command line: compile, prove, verify, demo.
+"""The ``zkgrad`` command line: compile, prove, verify, commit-input, demo.
 
 Exit codes: 0 success (for ``verify``: the proof is valid), 1 invalid proof,
 2 bad usage, missing or unreadable files, or bad input.
@@ -22,7 +22,7 @@ import zkgrad
 from zkgrad.describe import Description, describe
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import read_array
-from zkgrad.model import Model, Proof, load_verifier
+from zkgrad.model import Model, Proof, load_verifier, parse_input_seed
 from zkgrad.progress import Activity
 
 EXIT_INVALID = 1
@@ -143,7 +143,9 @@ def compile_cmd(
         str,
         typer.Option(
             "--input",
-            help="private: the input stays hidden; public: every proof states its input.",
+            help="private: the input stays hidden; public: every proof states its input; "
+            "committed: the input stays hidden and every proof carries a commitment to it "
+            "(prove with --input-seed; needs zero knowledge).",
         ),
     ] = "private",
     zk: Annotated[
@@ -179,9 +181,49 @@ def compile_cmd(
         f"{list(compiled.input_shape)}, output {list(compiled.output_shape)}"
     )
     console.print(f"model digest: {compiled.digest}")
+    if compiled.input_visibility == "committed":
+        console.print("input: committed (prove with --input-seed)")
     if not compiled.zk:
         console.print("zero knowledge: off (--no-zk: for benchmarking only)")
     _show_report(compiled.report)
+
+
+INPUT_SEED_HELP = (
+    "For a model with a committed input: the data owner's secret 32-byte seed, as 64 hex digits "
+    "or a FILE holding them (or 32 raw bytes); prefer a file, e.g. `openssl rand -hex 32 > "
+    "input.seed`, and keep it: the same input and seed give the same input commitment."
+)
+
+
+def _input_seed(value: str | None) -> bytes | None:
+    return None if value is None else _read_input_seed(value)
+
+
+def _read_input_seed(value: str) -> bytes:
+    """``--input-seed``: 64 hex digits, or a file holding them or 32 raw bytes."""
+    text = value.strip().lower().removeprefix("0x")
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        return bytes.fromhex(text)
+    file = Path(value)
+    if not file.is_file():
+        raise ModelError(f"--input-seed: {value!r} is neither 64 hex digits nor a file")
+    data = file.read_bytes()
+    if len(data) == 32:
+        return data
+    try:
+        return parse_input_seed(data.decode("ascii"))
+    except (UnicodeDecodeError, ModelError):
+        raise ModelError(
+            f"{file}: not an input seed (64 hex digits or 32 raw bytes expected)"
+        ) from None
+
+
+def _need_input_seed(model: Path, loaded: Model, seed: bytes | None) -> None:
+    if loaded.input_visibility == "committed" and seed is None:
+        raise ModelError(
+            f"{model}: the model's input is committed: give --input-seed HEX|FILE (the data "
+            "owner's secret 32-byte seed)"
+        )
 
 
 @app.command()
@@ -196,20 +238,44 @@ def prove(
     threads: Annotated[
         int | None, typer.Option(help="Prover threads (default: all cores).")
     ] = None,
+    input_seed: Annotated[
+        str | None, typer.Option("--input-seed", metavar="HEX|FILE", help=INPUT_SEED_HELP)
+    ] = None,
 ) -> None:
     """Run the model on INPUT and prove the result."""
     with _handled():
         with _timed("load"):
             loaded = Model.load(model)
+            seed = _input_seed(input_seed)
+            _need_input_seed(model, loaded, seed)
             x = read_array(input)
         with _timed("prove"), Activity(errors, "proving"):
-            proof = loaded.prove(x, threads)
+            proof = loaded.prove(x, threads, input_seed=seed)
         proof.save(output)
     console.print(f"output: {_show(proof.output)}")
     console.print(
         f"wrote {escape(str(output))}: proof size {proof.size} bytes, "
         f"soundness {loaded.soundness_bits:.1f} bits"
     )
+    if proof.input_commitment is not None:
+        console.print(f"input commitment: {proof.input_commitment}")
+
+
+@app.command("commit-input")
+def commit_input(
+    model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
+    input: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Input: .npy, JSON list, or EZKL input.json.")
+    ],
+    input_seed: Annotated[
+        str, typer.Option("--input-seed", metavar="HEX|FILE", help=INPUT_SEED_HELP)
+    ],
+) -> None:
+    """Print the input commitment (hex) that proofs of INPUT with the seed will carry."""
+    with _handled():
+        loaded = Model.load(model)
+        digest = loaded.commit_input(read_array(input), _read_input_seed(input_seed))
+    console.print(digest)
 
 
 @app.command()
@@ -232,6 +298,15 @@ def verify(
             help="For a model with a public input: the input (.npy/.json) the proof must state.",
         ),
     ] = None,
+    input_commitment: Annotated[
+        str | None,
+        typer.Option(
+            "--input-commitment",
+            metavar="HEX",
+            help="For a model with a committed input: the input commitment (hex) to pin: "
+            "reject if the proof carries another.",
+        ),
+    ] = None,
 ) -> None:
     """Verify PROOF against MODEL or its key; exit 0 if valid, 1 if not."""
     with _handled():
@@ -239,8 +314,12 @@ def verify(
         data = Proof.load(proof, verifier)
         x = None if expected_input is None else read_array(expected_input)
         with _timed("verify"):
-            output = zkgrad.verify(verifier, data, commitment, input=x)
+            output = zkgrad.verify(
+                verifier, data, commitment, input=x, input_commitment=input_commitment
+            )
     console.print(f"[bold green]valid[/] proof for model {verifier.digest}")
+    if data.input_commitment is not None:
+        console.print(f"input commitment: {data.input_commitment}")
     console.print(f"verified output: {_show(output)}")
 
 
@@ -368,6 +447,13 @@ def _show_description(info: Description) -> None:
     _show_commitment(info)
 
 
+INPUT_VISIBILITY_NOTES = {
+    "private": "hidden",
+    "public": "stated in every proof",
+    "committed": "hidden; every proof carries a commitment to it",
+}
+
+
 def _show_commitment(info: Description) -> None:
     scales = _table("tensor", "kind", "fractional bits")
     for name, bits in info.scales.items():
@@ -378,6 +464,8 @@ def _show_commitment(info: Description) -> None:
     console.print("scales (value = integer / 2^bits):")
     console.print(scales)
     console.print(f"activations: {info.details['act_bits']}-bit (lookup tables of that size)")
+    visibility = info.details["input visibility"]
+    console.print(f"input visibility: {visibility} ({INPUT_VISIBILITY_NOTES.get(visibility, '?')})")
     if info.details["zero knowledge"]:
         console.print("zero knowledge: on")
     else:
