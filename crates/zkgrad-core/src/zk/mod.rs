@@ -18,6 +18,7 @@ pub(crate) mod dense;
 pub mod input;
 pub(crate) mod lookup;
 pub(crate) mod masks;
+pub(crate) mod open;
 pub(crate) mod pool;
 pub mod proof;
 pub(crate) mod prover;

@@ -66,15 +66,20 @@ pub struct ZkDenseProof {
 pub struct ZkProof {
     /// The input commitment, when the circuit's input is committed (part of the statement).
     pub input_commitment: Option<Commitment>,
-    /// Hiding commitment to the twin witness table [columns | masks], whose columns include
-    /// every sumcheck's masking polynomials.
+    /// Hiding commitment to the twin witness table [columns | masks].
     pub witness_commitment: Commitment,
+    /// Hiding commitment to every sumcheck's masking polynomials.
+    pub mask_commitment: Commitment,
     /// Hiding commitment to the twin table of LogUp inverses (made after α).
     pub inverse_commitment: Commitment,
     /// The lookup argument.
     pub lookups: ZkLookupProof,
     /// Blocks from the last to the first.
     pub blocks: Vec<ZkBlockProof>,
-    /// Openings, in this order: witness, inverses, weights, and the input commitment's.
+    /// The witness claims batched into one point (`open.rs`), and the twin table's value there.
+    pub witness_batch: (ZkSumcheckProof, EF),
+    /// The same for the inverse commitment.
+    pub inverse_batch: (ZkSumcheckProof, EF),
+    /// Openings, in this order: witness, inverses, masks, weights, and the input commitment's.
     pub openings: Vec<OpeningProof>,
 }

@@ -9,8 +9,8 @@ use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::twin::{split_ext, twin_table};
-use super::verifier::{Claims, masked_columns, schedules, take_input_claims, witness_layout};
-use super::{conv, dense, input, lookup, pool};
+use super::verifier::{Claims, column_claims, masked_columns, schedules, take_input_claims};
+use super::{conv, dense, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
 use crate::error::Result;
@@ -49,8 +49,7 @@ impl ProverCtx<'_> {
     /// Ends it and records the mask claims.
     pub fn finish(&mut self, sc: zksc::Prover) -> Result<ZkSumcheckProof> {
         let (proof, point) = sc.finish(self.tr);
-        let base = self.plan.layout.columns.len();
-        self.claims.wit.extend(self.mask_plan.claims(self.next, &point, &proof.mask_evals)?.into_iter().map(|(c, z, v)| (base + c, z, v)));
+        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &proof.mask_evals)?);
         self.next += 1;
         Ok(proof)
     }
@@ -91,13 +90,15 @@ pub(crate) fn prove(
     if let Some(t) = tamper {
         t(&plan, &mut cols);
     }
+    let masked = masked_columns(spec, &plan);
+    let (twin, mut wit_r) = twin_table(plan.layout.pack(&cols), &plan.layout, &masked, &mut rng);
+    let wit_pcs = Pcs::new(plan.layout.num_vars + 1, true);
+    let (witness_commitment, wit_data) = wit_pcs.commit(twin.clone(), rng.random());
     let mask_plan = MaskPlan::new(schedules(spec, &plan));
     let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
-    let masked = masked_columns(spec, &plan, &mask_plan);
-    let layout = witness_layout(&plan, &mask_plan);
-    let mut all_cols = cols.clone();
-    all_cols.extend(mask_plan.columns(&masks));
-    let (twin, mut wit_r) = twin_table(layout.pack(&all_cols), &layout, &masked, &mut rng);
+    let mask_pcs = Pcs::new(mask_plan.layout.num_vars, true);
+    let (mask_commitment, mask_data) = mask_pcs.commit(mask_plan.layout.pack(&mask_plan.columns(&masks)), rng.random());
+    sw.lap("zk: witness and mask commitments");
     // A committed input: its own commitment (before the witness's), and its masks in the tables.
     let input_commitment = match (spec.committed_input, input_seed) {
         (true, Some(seed)) => {
@@ -109,10 +110,8 @@ pub(crate) fn prove(
         (true, None) => return Err(crate::ProofError::Circuit("the circuit's input is committed: give the input's commitment seed".into())),
         (false, _) => None,
     };
-    let wit_pcs = Pcs::new(layout.num_vars + 1, true);
-    let (witness_commitment, wit_data) = wit_pcs.commit(twin, rng.random());
-    sw.lap("zk: witness commitment (with the sumcheck masks)");
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
+    tr.absorb_bytes("mask-commitment", &mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
 
     let inv = lookup::inverses(&plan, &cols, alpha)?;
@@ -120,7 +119,7 @@ pub(crate) fn prove(
     let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
     let (inv_twin, inv_r) = twin_table(inv_layout.pack(&inv_cols), &inv_layout, &vec![true; inv_cols.len()], &mut rng);
     let inv_pcs = Pcs::new(inv_layout.num_vars + 1, true);
-    let (inverse_commitment, inv_data) = inv_pcs.commit(inv_twin, rng.random());
+    let (inverse_commitment, inv_data) = inv_pcs.commit(inv_twin.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
     sw.lap("zk: inverses and their commitment");
 
@@ -155,13 +154,23 @@ pub(crate) fn prove(
     let mut claims = std::mem::take(&mut ctx.claims);
     sw.lap("zk: blocks");
     let input_claims = take_input_claims(&mut claims, &plan, input_commitment.is_some());
+    if std::env::var_os("ZKGRAD_PROFILE").is_some() {
+        eprintln!("[zkgrad] zk: {} witness, {} inverse, {} weight claims", claims.wit.len(), claims.inv.len(), claims.weight.len());
+    }
+    // Many claims on the witness and inverse tables: batched into one point each.
+    let wit_claims = column_claims(&claims.wit, |c| masked[c]);
+    let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &plan.layout, &twin, &wit_claims)?;
+    let inv_claims = column_claims(&claims.inv, |_| true);
+    let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_twin, &inv_claims)?;
+    let mask_points: Vec<Vec<EF>> = claims.mask.into_iter().chain(std::mem::take(&mut ctx.claims.mask)).map(|(c, z, _)| mask_plan.layout.embed(c, &z)).collect();
+    sw.lap("zk: batching the witness and inverse claims");
     let wl = crate::commit::weight_layout(spec);
     let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
-    let mut openings = Vec::with_capacity(4);
-    openings.push(wit_pcs.open(wit_data, &points(Claims::twin(&claims.wit, &layout, |c| masked[c])?), &mut tr).1);
-    sw.lap("zk: witness opening");
-    openings.push(inv_pcs.open(inv_data, &points(Claims::twin(&claims.inv, &inv_layout, |_| true)?), &mut tr).1);
-    sw.lap("zk: inverse opening");
+    let mut openings = Vec::with_capacity(5);
+    openings.push(wit_pcs.open(wit_data, &[rho_w], &mut tr).1);
+    openings.push(inv_pcs.open(inv_data, &[rho_i], &mut tr).1);
+    openings.push(mask_pcs.open(mask_data, &mask_points, &mut tr).1);
+    sw.lap("zk: witness, inverse and mask openings");
     let weight_pcs = Pcs::new(wl.num_vars + 1, true);
     openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
     sw.lap("zk: weight opening");
@@ -173,5 +182,16 @@ pub(crate) fn prove(
         }
         None => None,
     };
-    Ok(ProofBody::Zk(Box::new(ZkProof { input_commitment, witness_commitment, inverse_commitment, lookups, blocks, openings })))
+    let (witness_batch, inverse_batch) = ((wb, t_w), (ib, t_i));
+    Ok(ProofBody::Zk(Box::new(ZkProof {
+        input_commitment,
+        witness_commitment,
+        mask_commitment,
+        inverse_commitment,
+        lookups,
+        blocks,
+        witness_batch,
+        inverse_batch,
+        openings,
+    })))
 }

@@ -21,6 +21,8 @@ pub(crate) struct Claims {
     pub wit: Vec<(usize, Vec<EF>, EF)>,
     pub inv: Vec<(usize, Vec<EF>, EF)>,
     pub weight: Vec<(usize, Vec<EF>, EF)>,
+    /// On the mask commitment's columns (opened as they are: no twin).
+    pub mask: Vec<(usize, Vec<EF>, EF)>,
 }
 
 impl Claims {
@@ -30,10 +32,9 @@ impl Claims {
     }
 }
 
-/// The witness commitment's layout: the plan's columns, then the mask columns.
-pub(crate) fn witness_layout(plan: &WitnessPlan, masks: &MaskPlan) -> Layout {
-    let logs: Vec<usize> = plan.layout.columns.iter().map(|&(_, k)| k).chain(masks.logs.iter().copied()).collect();
-    Layout::new(&logs)
+/// The batched-opening claims of a twin commitment.
+pub(crate) fn column_claims(list: &[(usize, Vec<EF>, EF)], masked: impl Fn(usize) -> bool) -> Vec<super::open::ColumnClaim> {
+    list.iter().map(|(c, z, v)| (*c, z.clone(), *v, masked(*c))).collect()
 }
 
 /// Moves the claims on the input column to the input commitment's (column 0), when committed.
@@ -46,11 +47,10 @@ pub(crate) fn take_input_claims(claims: &mut Claims, plan: &WitnessPlan, committ
     input.into_iter().map(|(_, z, v)| (0, z, v)).collect()
 }
 
-/// Which witness-commitment columns carry twin masks: all but the public ones (the output; the
-/// input when public) and the mask columns (random already, opened as they are).
-pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan, masks: &MaskPlan) -> Vec<bool> {
+/// Which witness columns carry twin masks: all but the public ones (the output; the input when
+/// public).
+pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool> {
     let mut m = vec![true; plan.layout.columns.len()];
-    m.extend(vec![false; masks.logs.len()]);
     if spec.public_input {
         m[plan.x] = false;
     }
@@ -76,6 +76,8 @@ pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<Vec<usize
             s.push(dense::relu_schedule(n_out));
         }
     }
+    s.push(super::open::schedule(&plan.layout));
+    s.push(super::open::schedule(&lookup::inverse_layout(plan)));
     s
 }
 
@@ -95,8 +97,7 @@ impl VerifierCtx<'_> {
     pub fn sumcheck(&mut self, label: &str, claim: EF, p: &ZkSumcheckProof) -> Result<(Vec<EF>, EF)> {
         let degrees = self.mask_plan.schedules.get(self.next).ok_or_else(|| ProofError::Malformed("more sumchecks than the circuit has".into()))?;
         let (point, expected) = zksc::verify(claim, degrees, p, label, self.tr)?;
-        let base = self.plan.layout.columns.len();
-        self.claims.wit.extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?.into_iter().map(|(c, z, v)| (base + c, z, v)));
+        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?);
         self.next += 1;
         Ok((point, expected))
     }
@@ -118,7 +119,7 @@ pub(crate) fn verify(
     mut tr: Transcript,
 ) -> Result<()> {
     super::check_supported(spec)?;
-    let openings = 3 + usize::from(spec.committed_input);
+    let openings = 4 + usize::from(spec.committed_input);
     if p.blocks.len() != spec.layers.len() || p.openings.len() != openings || p.input_commitment.is_some() != spec.committed_input {
         return Err(ProofError::Shape { what: "zero-knowledge blocks and openings", expected: spec.layers.len(), got: p.blocks.len() });
     }
@@ -127,6 +128,7 @@ pub(crate) fn verify(
     }
     let mask_plan = MaskPlan::new(schedules(spec, plan));
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
+    tr.absorb_bytes("mask-commitment", &p.mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
     let mut ctx = VerifierCtx { spec, plan, tr: &mut tr, mask_plan: &mask_plan, next: 0, claims: Claims::default() };
@@ -148,21 +150,27 @@ pub(crate) fn verify(
     for (c, z, v) in &claims.wit {
         crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
     }
-    let masked = masked_columns(spec, plan, &mask_plan);
-    let layout = witness_layout(plan, &mask_plan);
+    let masked = masked_columns(spec, plan);
+    let inv_layout = lookup::inverse_layout(plan);
+    let wit_claims = column_claims(&claims.wit, |c| masked[c]);
+    let rho_w = super::open::verify(&mut ctx, "zk-open-witness", &plan.layout, &wit_claims, &p.witness_batch.0, p.witness_batch.1)?;
+    let inv_claims = column_claims(&claims.inv, |_| true);
+    let rho_i = super::open::verify(&mut ctx, "zk-open-inverses", &inv_layout, &inv_claims, &p.inverse_batch.0, p.inverse_batch.1)?;
+    let mask_claims: Vec<(Vec<EF>, EF)> =
+        claims.mask.into_iter().chain(std::mem::take(&mut ctx.claims.mask)).map(|(c, z, v)| (mask_plan.layout.embed(c, &z), v)).collect();
     let wl = weight_layout(spec);
     let open = |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
         pcs.verify(c, &points, &values, proof, tr)
     };
-    let inv_layout = lookup::inverse_layout(plan);
     let pcs = |n: usize| Pcs::try_new(n, true);
-    open(pcs(layout.num_vars + 1)?, &p.witness_commitment, Claims::twin(&claims.wit, &layout, |c| masked[c])?, &p.openings[0], &mut tr)?;
-    open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, Claims::twin(&claims.inv, &inv_layout, |_| true)?, &p.openings[1], &mut tr)?;
-    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[2], &mut tr)?;
+    open(pcs(plan.layout.num_vars + 1)?, &p.witness_commitment, vec![(rho_w, p.witness_batch.1)], &p.openings[0], &mut tr)?;
+    open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, vec![(rho_i, p.inverse_batch.1)], &p.openings[1], &mut tr)?;
+    open(pcs(mask_plan.layout.num_vars)?, &p.mask_commitment, mask_claims, &p.openings[2], &mut tr)?;
+    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[3], &mut tr)?;
     if let Some(c) = &p.input_commitment {
         let ilayout = super::input::layout(plan);
-        open(pcs(ilayout.num_vars + 1)?, c, Claims::twin(&input_claims, &ilayout, |_| true)?, &p.openings[3], &mut tr)?;
+        open(pcs(ilayout.num_vars + 1)?, c, Claims::twin(&input_claims, &ilayout, |_| true)?, &p.openings[4], &mut tr)?;
     }
     Ok(())
 }
@@ -179,7 +187,6 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     let events = (rounds + lookups + zero_checks) as f64;
     let algebraic = EF_BITS - events.log2();
     let wl = weight_layout(spec);
-    let layout = witness_layout(&plan, &MaskPlan::new(schedules(spec, &plan)));
-    let pcs = Pcs::new(layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
+    let pcs = Pcs::new(plan.layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
     algebraic.min(pcs)
 }
