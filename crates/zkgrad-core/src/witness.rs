@@ -66,8 +66,9 @@ pub struct Lookup {
 }
 
 /// A value proved in [0, 2^(2h)) by two h-bit limbs, v = lo + 2^h·hi, each looked up in the
-/// h-bit range table (zero-knowledge plans with an even table width: a 2^(b/2) table and its
-/// multiplicity column instead of a 2^b one, which for MLPs is most of the witness otherwise).
+/// h-bit range table (zero-knowledge plans with an even table width whose lookups are small next
+/// to the table, as in MLPs: a 2^(b/2) table and its multiplicity column instead of a 2^b one,
+/// which would otherwise be most of the witness).
 #[derive(Clone, Debug)]
 pub struct Decomposition {
     /// The value (as a lookup value would be formed).
@@ -149,7 +150,10 @@ impl WitnessPlan {
         }
         // Zero-knowledge plans with an even width range-check through two half-width limbs.
         let mut decompositions = Vec::new();
-        let bits = if spec.zk && bits % 2 == 0 {
+        // Limbs pay off while the lookups are small next to the table: each range check then
+        // costs two limb columns and two inverse columns instead of a share of a 2^b table.
+        let looked_up: usize = lookups.iter().map(|l| 1usize << l.log_len).sum();
+        let bits = if spec.zk && bits % 2 == 0 && 4 * looked_up < 1 << bits {
             let ranges = std::mem::take(&mut lookups);
             for r in ranges {
                 logs.push(r.log_len);
