@@ -13,13 +13,8 @@ use zkgrad_core::witness::WitnessPlan;
 
 const SEED: [u8; 32] = [3; 32];
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, lo: i64, hi: i64) -> i64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
-    }
-}
+mod common;
+use common::Lcg;
 
 fn block(name: &str, in_dim: usize, out_dim: usize, relu: bool, kind: LayerKind) -> DenseSpec {
     let linear = !matches!(kind, LayerKind::MaxPool(_));

@@ -1,7 +1,7 @@
 //! End-to-end inference proofs on small chains, with a cheating prover for every relation.
 
 use p3_field::PrimeCharacteristicRing;
-use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
+use zkgrad_core::circuit::{CircuitSpec, Weights};
 use zkgrad_core::commit::{CommittedWeights, commit_model};
 use zkgrad_core::field::F;
 use zkgrad_core::proof::Proof;
@@ -9,36 +9,11 @@ use zkgrad_core::prover::{prove, prove_batch, prove_committed, prove_tampered};
 use zkgrad_core::verifier::{soundness_bits, verify};
 use zkgrad_core::witness::WitnessPlan;
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, lo: i64, hi: i64) -> i64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
-    }
-}
+mod common;
+use common::Lcg;
 
 fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
-    let mut rng = Lcg(seed);
-    let mut layers = Vec::new();
-    let mut ws = Vec::new();
-    for (i, d) in dims.windows(2).enumerate() {
-        let last = i + 2 == dims.len();
-        layers.push(DenseSpec {
-            name: format!("fc{i}"),
-            in_dim: d[0],
-            out_dim: d[1],
-            mult: 3,
-            shift: 12,
-            relu: !last || relu_last,
-            kind: LayerKind::Dense,
-        });
-        ws.push(DenseWeights {
-            weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(),
-            bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect(),
-        });
-    }
-    let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false, zk: false }, Weights { layers: ws }, input)
+    common::mlp(dims, relu_last, seed, false)
 }
 
 const SEED: [u8; 32] = [7; 32];

@@ -80,6 +80,6 @@ impl VerifierCtx<'_> {
     }
 }
 
-fn input_col(plan: &WitnessPlan, l: usize) -> usize {
+pub(crate) fn input_col(plan: &WitnessPlan, l: usize) -> usize {
     if l == 0 { plan.x } else { plan.blocks[l - 1].a }
 }

@@ -19,7 +19,8 @@ use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
 use crate::block::dense::fold_batch;
 use crate::block::wiring::{conv_selector, prefix_sum};
-use crate::circuit::{CircuitSpec, ConvGeom, LayerKind};
+use crate::circuit::{ActShape, CircuitSpec, ConvGeom, LayerKind};
+use crate::witness::WitnessPlan;
 use crate::commit::{weight_columns, weight_logs};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
@@ -37,10 +38,44 @@ fn geometry(spec: &CircuitSpec, l: usize) -> Result<&ConvGeom> {
     }
 }
 
-/// (kp, koc, kj, ki): position, output-channel, patch and input variables.
-fn sizes(spec: &CircuitSpec, l: usize, g: &ConvGeom) -> (usize, usize, usize, usize) {
-    let kp = log2_ceil(g.out_hw()[0] * g.out_hw()[1]);
-    (kp, log2_ceil(g.out_channels), weight_logs(spec, l).0, spec.layer_input_shape(l).log_size())
+/// What prover and verifier both derive for block l from the public circuit.
+struct Setup<'a> {
+    g: &'a ConvGeom,
+    /// Position, output-channel, batch and patch variables.
+    kp: usize,
+    koc: usize,
+    kb: usize,
+    kj: usize,
+    positions: usize,
+    input: ActShape,
+    q_col: usize,
+    t_col: usize,
+    x_col: usize,
+    /// The kernel's and the bias's weight columns.
+    wc: usize,
+    bcol: usize,
+}
+
+fn setup<'a>(spec: &'a CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<Setup<'a>> {
+    let g = geometry(spec, l)?;
+    let bc = &plan.blocks[l];
+    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
+    let (wc, bcol) = weight_columns(l);
+    let positions = g.out_hw()[0] * g.out_hw()[1];
+    Ok(Setup {
+        g,
+        kp: log2_ceil(positions),
+        koc: log2_ceil(g.out_channels),
+        kb: plan.log_batch,
+        kj: weight_logs(spec, l).0,
+        positions,
+        input: spec.layer_input_shape(l),
+        q_col: bc.q,
+        t_col,
+        x_col: crate::block::input_col(plan, l),
+        wc,
+        bcol,
+    })
 }
 
 /// Round degrees: the output phase carries two masks (q, t in p₀ and the bias in oc₀: eq·D is
@@ -64,20 +99,13 @@ pub(crate) fn check(spec: &CircuitSpec, l: usize) -> Result<()> {
 }
 
 pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
-    let (spec, plan) = (ctx.spec, ctx.plan);
-    let g = geometry(spec, l)?;
-    let bc = &plan.blocks[l];
-    let kb = plan.log_batch;
-    let (kp, koc, kj, ki) = sizes(spec, l, g);
-    let positions = g.out_hw()[0] * g.out_hw()[1];
-    let input = spec.layer_input_shape(l);
-    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
-    let x_col = ctx.input_col(l);
-    let (wc, bcol) = weight_columns(l);
+    let spec = ctx.spec;
+    let Setup { g, kp, koc, kb, kj, positions, input, q_col, t_col, x_col, wc, bcol } = setup(spec, ctx.plan, l)?;
+    let ki = input.log_size();
     let tau = ctx.tr.challenge_point("zk-conv-tau", kp + koc + kb);
     let (full, half, mb_inv) = requant(spec, l);
-    let (q, t, b) = (&ctx.cols[bc.q], &ctx.cols[t_col], &ctx.wcols[bcol]);
-    let (rq, rt, rb) = (&ctx.wit_r[bc.q], &ctx.wit_r[t_col], &ctx.w_r[bcol]);
+    let (q, t, b) = (&ctx.cols[q_col], &ctx.cols[t_col], &ctx.wcols[bcol]);
+    let (rq, rt, rb) = (&ctx.wit_r[q_col], &ctx.wit_r[t_col], &ctx.w_r[bcol]);
     let real = |idx: usize| idx & ((1 << kp) - 1) < positions;
     let oc = |idx: usize| (idx >> kp) & ((1 << koc) - 1);
     let n = q.len();
@@ -117,7 +145,7 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let bias = masked_eval(b, rb, r_oc);
     let (weight, input_eval) = (kval, f3[1]);
     ctx.tr.absorb_ext("zk-conv-evals", &[q_t[0], q_t[1], bias, weight, input_eval]);
-    ctx.claims.wit.extend([(bc.q, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, [r_i.as_slice(), r_n].concat(), input_eval)]);
+    ctx.claims.wit.extend([(q_col, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, [r_i.as_slice(), r_n].concat(), input_eval)]);
     ctx.claims.weight.extend([(wc, [r_j.as_slice(), r_oc].concat(), weight), (bcol, r_oc.to_vec(), bias)]);
     let relu = if spec.layers[l].relu { Some(prove_relu(ctx, l, kp + koc + kb)?) } else { None };
     Ok(ZkDenseProof { sumcheck, q_t, bias, weight, input: input_eval, relu })
@@ -125,16 +153,8 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
 
 /// Mirrors [`prove`].
 pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Result<()> {
-    let (spec, plan) = (ctx.spec, ctx.plan);
-    let g = geometry(spec, l)?;
-    let bc = &plan.blocks[l];
-    let kb = plan.log_batch;
-    let (kp, koc, kj, _) = sizes(spec, l, g);
-    let positions = g.out_hw()[0] * g.out_hw()[1];
-    let input = spec.layer_input_shape(l);
-    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
-    let x_col = ctx.input_col(l);
-    let (wc, bcol) = weight_columns(l);
+    let spec = ctx.spec;
+    let Setup { g, kp, koc, kb, kj, positions, input, q_col, t_col, x_col, wc, bcol } = setup(spec, ctx.plan, l)?;
     let tau = ctx.tr.challenge_point("zk-conv-tau", kp + koc + kb);
     let (point, expected) = ctx.sumcheck(&label(spec, l), EF::ZERO, &p.sumcheck)?;
     let (r1, rest) = point.split_at(kp + koc + kb);
@@ -149,7 +169,7 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
         return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match the convolution", spec.layers[l].name)));
     }
     ctx.tr.absorb_ext("zk-conv-evals", &[p.q_t[0], p.q_t[1], p.bias, p.weight, p.input]);
-    ctx.claims.wit.extend([(bc.q, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_i, r_n].concat(), p.input)]);
+    ctx.claims.wit.extend([(q_col, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_i, r_n].concat(), p.input)]);
     ctx.claims.weight.extend([(wc, [r_j, r_oc].concat(), p.weight), (bcol, r_oc.to_vec(), p.bias)]);
     verify_relu(ctx, l, &p.relu)
 }

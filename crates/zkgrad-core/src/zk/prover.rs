@@ -55,7 +55,7 @@ impl ProverCtx<'_> {
     }
 
     pub fn input_col(&self, l: usize) -> usize {
-        if l == 0 { self.plan.x } else { self.plan.blocks[l - 1].a }
+        crate::block::input_col(self.plan, l)
     }
 }
 

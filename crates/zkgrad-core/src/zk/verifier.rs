@@ -103,7 +103,7 @@ impl VerifierCtx<'_> {
     }
 
     pub fn input_col(&self, l: usize) -> usize {
-        if l == 0 { self.plan.x } else { self.plan.blocks[l - 1].a }
+        crate::block::input_col(self.plan, l)
     }
 }
 
