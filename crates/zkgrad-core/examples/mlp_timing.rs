@@ -41,6 +41,9 @@ fn main() {
         let proof = prove(&spec, &w, [1; 32], &x).unwrap();
         let prove_s = t.elapsed().as_secs_f64();
         let bytes = proof.to_bytes();
+        if std::env::var_os("ZKGRAD_PROFILE").is_some() {
+            print_sizes(&proof);
+        }
         let t = Instant::now();
         verify(&spec, &mc, &proof).unwrap();
         let verify_s = t.elapsed().as_secs_f64();
@@ -50,5 +53,36 @@ fn main() {
             bytes.len(),
             soundness_bits(&spec, 1)
         );
+    }
+}
+
+/// Encoded size of each part of a proof (where the bytes go).
+fn print_sizes(proof: &zkgrad_core::proof::Proof) {
+    let len = |v: &dyn erased::Encode| v.len();
+    match &proof.body {
+        zkgrad_core::proof::ProofBody::Zk(z) => {
+            let names = ["witness", "inverses", "masks", "weights", "input"];
+            for (name, o) in names.iter().zip(&z.openings) {
+                println!("  opening {name}: {} bytes", o.size_bytes());
+                for (part, n) in o.size_breakdown() {
+                    println!("    {part}: {n}");
+                }
+            }
+            println!("  lookups: {} bytes, blocks: {} bytes", len(&z.lookups), len(&z.blocks));
+        }
+        zkgrad_core::proof::ProofBody::Plain(p) => {
+            println!("  openings: witness {} weights {} bytes", p.witness_opening.size_bytes(), p.weight_opening.size_bytes());
+        }
+    }
+}
+
+mod erased {
+    pub trait Encode {
+        fn len(&self) -> usize;
+    }
+    impl<T: serde::Serialize> Encode for T {
+        fn len(&self) -> usize {
+            bincode::serde::encode_to_vec(self, bincode::config::standard()).map_or(0, |v| v.len())
+        }
     }
 }

@@ -1,7 +1,6 @@
 //! The concrete p3 types behind the PCS: Blake3 Merkle hashing (leaf and node hashers), the
 //! plain and hiding Merkle trees, and the seeded randomness the hiding mode uses.
 
-use p3_blake3::Blake3;
 use p3_dft::Radix2DFTSmallBatch;
 use p3_field::PrimeField64;
 use p3_merkle_tree::{MerkleTreeHidingMmcs, MerkleTreeMmcs};
@@ -98,7 +97,7 @@ pub(super) fn hiding_mmcs(rng: StdRng) -> HidingMmcs {
 }
 
 pub(super) fn scratch_challenger() -> Challenger {
-    Challenger::from_hasher(Vec::new(), Blake3 {})
+    crate::transcript::new_challenger()
 }
 
 /// Derives a child RNG from the secret seed, a purpose label and extra context bytes.

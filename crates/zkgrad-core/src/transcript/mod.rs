@@ -4,15 +4,23 @@
 //! The prover and the verifier drive the same object with the same calls in the same order; the
 //! PCS receives the inner challenger so that its own messages are bound too.
 
-use p3_blake3::Blake3;
-use p3_challenger::{CanObserve, CanSample, HashChallenger, SerializingChallenger64};
+mod chain;
+
+use p3_challenger::{CanObserve, CanSample, SerializingChallenger64};
 use p3_field::{BasedVectorSpace, PrimeField64};
 use p3_symmetric::Hash;
 
 use crate::field::{EF, F};
 
+pub use chain::Blake3Chain;
+
 /// The p3 challenger type every component shares.
-pub type Challenger = SerializingChallenger64<F, HashChallenger<u8, Blake3, 32>>;
+pub type Challenger = SerializingChallenger64<F, Blake3Chain>;
+
+/// A fresh challenger with no state.
+pub fn new_challenger() -> Challenger {
+    SerializingChallenger64::new(Blake3Chain::new())
+}
 
 /// Labelled Fiat–Shamir transcript.
 #[derive(Clone, Debug)]
@@ -23,7 +31,7 @@ pub struct Transcript {
 impl Transcript {
     /// Starts a transcript with a domain separator (protocol name and version).
     pub fn new(domain: &[u8]) -> Self {
-        let mut t = Self { ch: Challenger::from_hasher(Vec::new(), Blake3 {}) };
+        let mut t = Self { ch: new_challenger() };
         t.absorb_bytes("domain", domain);
         t
     }

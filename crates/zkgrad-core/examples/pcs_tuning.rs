@@ -1,0 +1,77 @@
+//! WHIR parameter sweep for one opening (tuning aid): commit, open, verify times and proof size.
+//! `cargo run --release -p zkgrad-core --example pcs_tuning -- <num_vars> [hiding 0|1]`
+use std::time::Instant;
+
+use p3_field::PrimeCharacteristicRing;
+use zkgrad_core::field::{EF, F};
+use zkgrad_core::pcs::{Pcs, PcsParams};
+use zkgrad_core::transcript::Transcript;
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let nv = args.first().copied().unwrap_or(12);
+    let hiding = args.get(1).copied().unwrap_or(1) == 1;
+    let base = PcsParams::default();
+    let mut variants: Vec<(String, PcsParams)> = vec![("default".into(), base.clone())];
+    for r in [2, 3, 4] {
+        variants.push((format!("rate {r}"), PcsParams { starting_log_inv_rate: r, ..base.clone() }));
+    }
+    for f in [5, 6] {
+        variants.push((format!("fold {f}"), PcsParams { first_folding_factor: f, folding_factor: f, ..base.clone() }));
+        variants.push((format!("fold {f} rate 3"), PcsParams { first_folding_factor: f, folding_factor: f, starting_log_inv_rate: 3, ..base.clone() }));
+    }
+    for m in [4, 6, 7, 8] {
+        variants.push((format!("mask rate {m}"), PcsParams { zk_mask_log_inv_rate: m, ..base.clone() }));
+    }
+    for e in [3, 4, 6] {
+        variants.push((format!("ell {e}"), PcsParams { zk_ell: e, ..base.clone() }));
+    }
+    variants.push(("pow 16".into(), PcsParams { pow_bits: 16, ..base.clone() }));
+    variants.push(("pow 16 rate 3".into(), PcsParams { pow_bits: 16, starting_log_inv_rate: 3, ..base.clone() }));
+    let evals: Vec<F> = (0..1u64 << nv).map(|i| F::from_u64(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20)).collect();
+    let point: Vec<EF> = (0..nv as u64).map(|i| EF::from_u64(i * 7 + 3)).collect();
+    if std::env::var_os("TUNE_GRID").is_some() {
+        variants.clear();
+        for f in 4..=10 {
+            for r in 2..=5 {
+                variants.push((format!("f{f} r{r}"), PcsParams { first_folding_factor: f, folding_factor: f, starting_log_inv_rate: r, ..base.clone() }));
+            }
+        }
+    }
+    let only = std::env::var("TUNE_ONLY").ok();
+    for (name, p) in variants {
+        if only.as_ref().is_some_and(|o| o != &name) {
+            continue;
+        }
+        let pcs = match Pcs::with_params(nv, hiding, p) {
+            Ok(p) => p,
+            Err(e) => {
+                println!("{name:16} invalid: {e}");
+                continue;
+            }
+        };
+        let reps: usize = std::env::var("TUNE_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+        let (mut tc, mut to, mut tv, mut size) = (f64::MAX, f64::MAX, f64::MAX, 0);
+        for _ in 0..reps {
+            let t = Instant::now();
+            let (c, d) = pcs.commit(evals.clone(), [7; 32]);
+            tc = tc.min(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let (vals, proof) = pcs.open(d, std::slice::from_ref(&point), &mut Transcript::new(b"t"));
+            to = to.min(t.elapsed().as_secs_f64());
+            size = proof.size_bytes();
+            let t = Instant::now();
+            pcs.verify(&c, std::slice::from_ref(&point), &vals, &proof, &mut Transcript::new(b"t")).expect("verifies");
+            tv = tv.min(t.elapsed().as_secs_f64());
+        }
+        if std::env::var_os("TUNE_PARTS").is_some() {
+            let d = pcs.commit(evals.clone(), [7; 32]).1;
+            let (_, proof) = pcs.open(d, std::slice::from_ref(&point), &mut Transcript::new(b"t"));
+            println!("{:?}", proof.size_breakdown());
+        }
+        println!(
+            "{name:16} commit {:7.1} ms open {:7.1} ms verify {:5.1} ms size {:6.1} KiB | {}",
+            tc * 1e3, to * 1e3, tv * 1e3, size as f64 / 1024.0, pcs.config_summary()
+        );
+    }
+}
