@@ -38,6 +38,10 @@ fn main() {
             }
         }
     }
+    if let Ok(fr) = std::env::var("TUNE_GRID2") {
+        let v: Vec<usize> = fr.split_whitespace().map(|x| x.parse().expect("fold rate")).collect();
+        variants = vec![(format!("f{} r{}", v[0], v[1]), PcsParams { first_folding_factor: v[0], folding_factor: v[0], starting_log_inv_rate: v[1], ..base.clone() })];
+    }
     let only = std::env::var("TUNE_ONLY").ok();
     for (name, p) in variants {
         if only.as_ref().is_some_and(|o| o != &name) {

@@ -40,6 +40,8 @@
 //! grinding budget 12 bits (every grinding phase asks for at most 12 bits, which `p3-whir` counts
 //! towards the 100), starting rate 1/2, folding 4 variables per round, and a per-round rate
 //! schedule chosen automatically (the largest rate increase that stays within the PoW budget).
+//! Small hiding tables (≤ 14 variables) instead fold all but 6 variables at once at starting
+//! rate 1/16 or 1/32 ([`PcsParams::for_size`]): same 100-bit target, no second WHIR round.
 //! With a 128-bit challenge field the provable **JohnsonBound** regime does not fit: its
 //! folding PoW exceeds a 12-bit budget beyond 2^21 evaluations (a 16-bit one beyond 2^25), and
 //! its proofs are about twice as large; `PcsParams { assumption: JohnsonBound, .. }` is there for
@@ -274,7 +276,8 @@ pub const MAX_NUM_VARS: usize = 28;
 pub const MAX_POINTS: usize = 1 << 20;
 
 impl Pcs {
-    /// PCS for polynomials in `num_vars` variables (`0 ..= MAX_NUM_VARS`), default parameters.
+    /// PCS for polynomials in `num_vars` variables (`0 ..= MAX_NUM_VARS`), with the parameters
+    /// proofs use ([`PcsParams::for_size`]).
     ///
     /// # Panics
     /// If `num_vars > MAX_NUM_VARS` (use [`Pcs::try_new`] to get an error instead).
@@ -284,7 +287,7 @@ impl Pcs {
 
     /// Like [`Pcs::new`] but returns an error for unsupported sizes.
     pub fn try_new(num_vars: usize, hiding: bool) -> Result<Self, ProofError> {
-        Self::with_params(num_vars, hiding, PcsParams::default())
+        Self::with_params(num_vars, hiding, PcsParams::for_size(num_vars, hiding))
     }
 
     /// PCS with explicit parameters (benchmarking; the default is what proofs use).

@@ -156,6 +156,13 @@ pub(crate) fn prove(
     let input_claims = take_input_claims(&mut claims, &plan, input_commitment.is_some());
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         eprintln!("[zkgrad] zk: {} witness, {} inverse, {} weight claims", claims.wit.len(), claims.inv.len(), claims.weight.len());
+        eprintln!(
+            "[zkgrad] zk: table variables: witness twin {}, inverse twin {}, masks {}, weight twin {}",
+            plan.layout.num_vars + 1,
+            inv_layout.num_vars + 1,
+            mask_plan.layout.num_vars,
+            crate::commit::weight_layout(spec).num_vars + 1
+        );
     }
     // Many claims on the witness and inverse tables: batched into one point each.
     let wit_claims = column_claims(&claims.wit, |c| masked[c]);
