@@ -2,6 +2,10 @@
 //! `cargo run --release --example mlp_timing -- 784 128 10` (table size: `ZKGRAD_TABLE_BITS`, default 16),
 //! with zero knowledge on and off; `ZKGRAD_PROFILE=1` prints each prover phase.
 
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};

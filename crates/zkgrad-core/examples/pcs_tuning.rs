@@ -1,5 +1,9 @@
 //! WHIR parameter sweep for one opening (tuning aid): commit, open, verify times and proof size.
 //! `cargo run --release -p zkgrad-core --example pcs_tuning -- <num_vars> [hiding 0|1]`
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use p3_field::PrimeCharacteristicRing;
@@ -29,7 +33,8 @@ fn main() {
     variants.push(("pow 16".into(), PcsParams { pow_bits: 16, ..base.clone() }));
     variants.push(("pow 16 rate 3".into(), PcsParams { pow_bits: 16, starting_log_inv_rate: 3, ..base.clone() }));
     let evals: Vec<F> = (0..1u64 << nv).map(|i| F::from_u64(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20)).collect();
-    let point: Vec<EF> = (0..nv as u64).map(|i| EF::from_u64(i * 7 + 3)).collect();
+    let n_points: u64 = std::env::var("TUNE_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let points: Vec<Vec<EF>> = (0..n_points).map(|k| (0..nv as u64).map(|i| EF::from_u64(i * 7 + 3 + 1000 * k)).collect()).collect();
     if std::env::var_os("TUNE_GRID").is_some() {
         variants.clear();
         for f in 4..=10 {
@@ -61,16 +66,16 @@ fn main() {
             let (c, d) = pcs.commit(evals.clone(), [7; 32]);
             tc = tc.min(t.elapsed().as_secs_f64());
             let t = Instant::now();
-            let (vals, proof) = pcs.open(d, std::slice::from_ref(&point), &mut Transcript::new(b"t"));
+            let (vals, proof) = pcs.open(d, &points, &mut Transcript::new(b"t"));
             to = to.min(t.elapsed().as_secs_f64());
             size = proof.size_bytes();
             let t = Instant::now();
-            pcs.verify(&c, std::slice::from_ref(&point), &vals, &proof, &mut Transcript::new(b"t")).expect("verifies");
+            pcs.verify(&c, &points, &vals, &proof, &mut Transcript::new(b"t")).expect("verifies");
             tv = tv.min(t.elapsed().as_secs_f64());
         }
         if std::env::var_os("TUNE_PARTS").is_some() {
             let d = pcs.commit(evals.clone(), [7; 32]).1;
-            let (_, proof) = pcs.open(d, std::slice::from_ref(&point), &mut Transcript::new(b"t"));
+            let (_, proof) = pcs.open(d, &points, &mut Transcript::new(b"t"));
             println!("{:?}", proof.size_breakdown());
         }
         println!(

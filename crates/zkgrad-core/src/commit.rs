@@ -6,6 +6,8 @@
 //! Packing: block l contributes W_l (index out·2^k_in + in, so the input index is the low
 //! variables; a dense block's input index follows its input's stored layout) and b_l, each
 //! padded with zeros to a power of two. Pooling blocks contribute two empty 1-entry columns.
+//! Zero-knowledge circuits store W_l as aligned power-of-two pieces of its input slots when the
+//! inputs do not fill a power of two ([`WeightColumns`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -43,9 +45,66 @@ impl ModelCommitment {
     }
 }
 
-/// Column indices of block l's weight and bias in the weight layout.
-pub fn weight_columns(l: usize) -> (usize, usize) {
-    (2 * l, 2 * l + 1)
+/// One aligned power-of-two block of a weight matrix's input slots: slots `offset ..
+/// offset + 2^log` of every row, stored as its own column (slot low variables, row high).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WeightPiece {
+    /// Column index in the weight layout.
+    pub col: usize,
+    /// log2 of the slots the piece covers.
+    pub log: usize,
+    /// First slot it covers (a multiple of 2^log).
+    pub offset: usize,
+}
+
+/// Where block l's weights live in the weight layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightColumns {
+    /// The kernel's pieces, largest first; together they cover every slot an input occupies.
+    pub pieces: Vec<WeightPiece>,
+    /// The bias column.
+    pub bias: usize,
+}
+
+/// Block l's kernel pieces as (log, offset). A zero-knowledge circuit does not commit the padding
+/// of a matrix whose inputs fill a prefix of its slots that is not a power of two: 784 inputs are
+/// pieces of 512, 256 and 16 slots instead of 1024 (the hiding twin table doubles whatever is
+/// committed, so this halves the weight table of an MNIST MLP). The prefix is rounded up to an
+/// even length so every piece has a slot variable to carry its mask. Plain circuits keep one
+/// piece; pooling has one empty piece.
+fn piece_shapes(spec: &CircuitSpec, l: usize) -> Vec<(usize, usize)> {
+    let layer = &spec.layers[l];
+    let (ki, _) = weight_logs(spec, l);
+    let (_, n_cols) = layer.weight_dims();
+    let used = match layer.kind {
+        LayerKind::Dense if n_cols > 0 => spec.layer_input_shape(l).slot(n_cols - 1) + 1,
+        _ => n_cols,
+    };
+    let used = used + used % 2;
+    if !spec.zk || used == 0 || used >= 1 << ki {
+        return vec![(ki, 0)];
+    }
+    let mut offset = 0;
+    (1..ki)
+        .rev()
+        .filter(|&b| used & (1 << b) != 0)
+        .map(|b| {
+            offset += 1 << b;
+            (b, offset - (1 << b))
+        })
+        .collect()
+}
+
+/// Block l's kernel and bias columns in the weight layout (blocks in order, each its pieces
+/// then its bias).
+pub fn weight_columns(spec: &CircuitSpec, l: usize) -> WeightColumns {
+    let first: usize = (0..l).map(|k| piece_shapes(spec, k).len() + 1).sum();
+    let pieces: Vec<WeightPiece> = piece_shapes(spec, l)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (log, offset))| WeightPiece { col: first + i, log, offset })
+        .collect();
+    WeightColumns { bias: first + pieces.len(), pieces }
 }
 
 /// log2 of the padded weight matrix's column and row counts for block l. A dense block's
@@ -63,8 +122,10 @@ pub fn weight_logs(spec: &CircuitSpec, l: usize) -> (usize, usize) {
 pub fn weight_layout(spec: &CircuitSpec) -> Layout {
     let logs: Vec<usize> = (0..spec.layers.len())
         .flat_map(|l| {
-            let (ki, ko) = weight_logs(spec, l);
-            [ki + ko, ko]
+            let (_, ko) = weight_logs(spec, l);
+            let mut logs: Vec<usize> = piece_shapes(spec, l).into_iter().map(|(log, _)| log + ko).collect();
+            logs.push(ko);
+            logs
         })
         .collect();
     Layout::new(&logs)
@@ -79,19 +140,22 @@ pub fn pack_weights(spec: &CircuitSpec, w: &Weights) -> Vec<F> {
 pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
     let mut cols = Vec::with_capacity(2 * spec.layers.len());
     for (l, (layer, lw)) in spec.layers.iter().zip(&w.layers).enumerate() {
-        let (ki, ko) = weight_logs(spec, l);
+        let (_, ko) = weight_logs(spec, l);
         let (_, n_cols) = layer.weight_dims();
         let shape = spec.layer_input_shape(l);
         let slot = |i: usize| if layer.kind == LayerKind::Dense { shape.slot(i) } else { i };
-        let mut wcol = vec![crate::field::from_i64(0); 1 << (ki + ko)];
+        let pieces = weight_columns(spec, l).pieces;
+        let mut wcols: Vec<Vec<F>> = pieces.iter().map(|p| vec![crate::field::from_i64(0); 1 << (p.log + ko)]).collect();
         if n_cols > 0 {
             for (o, row) in lw.weight.chunks_exact(n_cols).enumerate() {
                 for (i, &v) in row.iter().enumerate() {
-                    wcol[(o << ki) + slot(i)] = crate::field::from_i64(v);
+                    let s = slot(i);
+                    let k = pieces.iter().position(|p| s < p.offset + (1 << p.log)).expect("the pieces cover every used slot");
+                    wcols[k][(o << pieces[k].log) + s - pieces[k].offset] = crate::field::from_i64(v);
                 }
             }
         }
-        cols.push(wcol);
+        cols.extend(wcols);
         cols.push(padded_column(&lw.bias, ko, 0));
     }
     cols

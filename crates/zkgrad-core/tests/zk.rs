@@ -239,7 +239,7 @@ fn two_proofs_of_the_same_statement_differ() {
         _ => panic!("a dense block"),
     };
     assert_ne!(linear(a, 0).q_t, linear(b, 0).q_t);
-    assert_ne!(linear(a, 1).weight, linear(b, 1).weight, "weight evaluations are masked per proof");
+    assert_ne!(linear(a, 1).weights, linear(b, 1).weights, "weight evaluations are masked per proof");
 }
 
 struct ZkBody<'a>(&'a zkgrad_core::zk::proof::ZkProof);
@@ -389,4 +389,43 @@ fn committed_input_links_proofs_to_one_hidden_input() {
     assert!(prove(&spec, &w, SEED, &x).unwrap_err().to_string().contains("seed"));
     spec.zk = false;
     assert!(commit_model(&spec, &w, SEED).is_err());
+}
+
+/// A 13-input layer is stored as kernel pieces of 8, 4 and 2 slots (`commit::weight_columns`):
+/// each piece's masked value is in the proof; changing one, dropping one or adding one is
+/// rejected with an error (never a panic).
+#[test]
+fn kernel_pieces_are_each_bound() {
+    let (spec, w, x) = mlp(&[13, 7, 4], false, 8);
+    let pieces = zkgrad_core::commit::weight_columns(&spec, 0).pieces;
+    assert_eq!(pieces.iter().map(|p| (p.log, p.offset)).collect::<Vec<_>>(), vec![(3, 0), (2, 8), (1, 12)]);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    verify(&spec, &mc, &proof).unwrap();
+    let edits: [(&str, &dyn Fn(&mut Vec<zkgrad_core::field::EF>)); 3] = [
+        ("a piece changed", &|v| v[1] += zkgrad_core::field::EF::ONE),
+        ("a piece dropped", &|v| {
+            v.pop();
+        }),
+        ("a piece added", &|v| v.push(zkgrad_core::field::EF::ONE)),
+    ];
+    for (what, edit) in edits {
+        let mut cheat = proof.clone();
+        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+        let b = z.blocks.len() - 1;
+        let zkgrad_core::zk::proof::ZkBlockProof::Linear(first) = &mut z.blocks[b] else { panic!("a dense block") };
+        edit(&mut first.weights);
+        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
+        println!("{what}: {err}");
+    }
+    // Weights changed in the last piece only (input 12), proved with the honest commitment (its
+    // digest in the transcript, its data opened): the piece's claim fails the weight opening.
+    for o in [0, 6] {
+        let mut bad = w.clone();
+        bad.layers[0].weight[o * 13 + 12] += 1;
+        let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+        let cheat = prove_committed(&spec, &bad, SEED, &cw, std::slice::from_ref(&x)).unwrap();
+        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err("a weight in the last piece changed");
+        println!("weight of input 12, row {o}, changed: {err}");
+    }
 }

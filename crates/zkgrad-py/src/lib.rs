@@ -16,6 +16,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+/// The prover allocates and frees tables of many megabytes per proof; mimalloc keeps that memory
+/// instead of handing it back to the kernel and faulting it in again page by page.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use numpy::{
     IntoPyArray, PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
     PyUntypedArrayMethods,

@@ -67,7 +67,9 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize, pt: &OutputPoint, x_r: Vec<EF
     let sc = sumcheck::prove(vec![w_r, x_r], 2, |v| v[0] * v[1], "dense-sc", ctx.tr);
     let w_a = [sc.finals[0], sc.finals[1]];
     ctx.tr.absorb_ext("block-wa", &w_a);
-    let (wc, bcol) = weight_columns(l);
+    // Plain circuits keep every kernel whole: one piece.
+    let wcols = weight_columns(ctx.spec, l);
+    let (wc, bcol) = (wcols.pieces[0].col, wcols.bias);
     ctx.claim_weight(wc, &[sc.point.as_slice(), &pt.rows].concat());
     ctx.claim_weight(bcol, &pt.rows);
     let (q, a) = (bc.q, bc.a);
@@ -133,7 +135,9 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, pt: &OutputPoint, p: &Line
         return Err(ProofError::Layer(format!("block '{}': matmul sumcheck final check", layer.name)));
     }
     ctx.tr.absorb_ext("block-wa", &p.w_a);
-    let (wc, bcol) = weight_columns(l);
+    // Plain circuits keep every kernel whole: one piece.
+    let wcols = weight_columns(ctx.spec, l);
+    let (wc, bcol) = (wcols.pieces[0].col, wcols.bias);
     ctx.claim_weight(wc, &[point.as_slice(), &pt.rows].concat(), w_eval);
     ctx.claim_weight(bcol, &pt.rows, p.bias);
     let qc = bc.q;

@@ -21,7 +21,8 @@ use crate::block::dense::fold_batch;
 use crate::block::wiring::{conv_selector, prefix_sum};
 use crate::circuit::{ActShape, CircuitSpec, ConvGeom, LayerKind};
 use crate::witness::WitnessPlan;
-use crate::commit::{weight_columns, weight_logs};
+use crate::commit::{WeightColumns, weight_columns, weight_logs};
+use crate::zk::weights;
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
 use crate::mle::{eq_eval, eq_table, evaluate, log2_ceil};
@@ -52,15 +53,14 @@ struct Setup<'a> {
     t_col: usize,
     x_col: usize,
     /// The kernel's and the bias's weight columns.
-    wc: usize,
-    bcol: usize,
+    wcols: WeightColumns,
 }
 
 fn setup<'a>(spec: &'a CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<Setup<'a>> {
     let g = geometry(spec, l)?;
     let bc = &plan.blocks[l];
     let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
-    let (wc, bcol) = weight_columns(l);
+    let wcols = weight_columns(spec, l);
     let positions = g.out_hw()[0] * g.out_hw()[1];
     Ok(Setup {
         g,
@@ -73,8 +73,7 @@ fn setup<'a>(spec: &'a CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<Setu
         q_col: bc.q,
         t_col,
         x_col: crate::block::input_col(plan, l),
-        wc,
-        bcol,
+        wcols,
     })
 }
 
@@ -100,7 +99,8 @@ pub(crate) fn check(spec: &CircuitSpec, l: usize) -> Result<()> {
 
 pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let spec = ctx.spec;
-    let Setup { g, kp, koc, kb, kj, positions, input, q_col, t_col, x_col, wc, bcol } = setup(spec, ctx.plan, l)?;
+    let Setup { g, kp, koc, kb, kj, positions, input, q_col, t_col, x_col, wcols } = setup(spec, ctx.plan, l)?;
+    let bcol = wcols.bias;
     let ki = input.log_size();
     let tau = ctx.tr.challenge_point("zk-conv-tau", kp + koc + kb);
     let (full, half, mb_inv) = requant(spec, l);
@@ -124,14 +124,15 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let (r_oc, r_n) = rest.split_at(koc);
     let (eq_p, eq_oc, eq_n) = (eq_table(r_p), eq_table(r_oc), eq_table(r_n));
     // Phase 2: K(r_oc, j) and the patches folded at (r_p, r_n).
-    let (w, x) = (&ctx.wcols[wc], &ctx.cols[x_col]);
+    let (w, w_r) = (weights::whole(&wcols, ctx.wcols, kj, koc), weights::whole(&wcols, ctx.w_r, kj, koc));
+    let x = &ctx.cols[x_col];
     let a_r = fold_batch(x, ki, &eq_n);
     let mut patches: Vec<EF> = (0..g.patch_len())
         .into_par_iter()
         .map(|j| (0..positions).filter_map(|p| g.source(j, p).map(|src| eq_p[p] * a_r[input.slot(src)])).sum())
         .collect();
     patches.resize(1 << kj, EF::ZERO);
-    let k_tab = Table::masked(fold_batch(w, kj, &eq_oc), fold_batch(&ctx.w_r[wc], kj, &eq_oc));
+    let k_tab = Table::masked(fold_batch(&w, kj, &eq_oc), fold_batch(&w_r, kj, &eq_oc));
     let kappa2 = e * d_at * EF::from_u64(1 << kj).inverse();
     let (r_j, f2) = sc.phase(vec![k_tab, Table::plain(patches)], |v| kappa2 - e * v[0] * v[1], ctx.tr);
     let kval = f2[0];
@@ -143,18 +144,21 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let sumcheck = ctx.finish(sc)?;
     let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
     let bias = masked_eval(b, rb, r_oc);
-    let (weight, input_eval) = (kval, f3[1]);
-    ctx.tr.absorb_ext("zk-conv-evals", &[q_t[0], q_t[1], bias, weight, input_eval]);
+    let input_eval = f3[1];
+    let weights = weights::piece_values(&wcols, ctx.wcols, ctx.w_r, &r_j, r_oc);
+    debug_assert_eq!(weights::combine(&wcols, &r_j, &weights, "")?, kval);
+    ctx.tr.absorb_ext("zk-conv-evals", &[&[q_t[0], q_t[1], bias, input_eval][..], &weights].concat());
     ctx.claims.wit.extend([(q_col, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, [r_i.as_slice(), r_n].concat(), input_eval)]);
-    ctx.claims.weight.extend([(wc, [r_j.as_slice(), r_oc].concat(), weight), (bcol, r_oc.to_vec(), bias)]);
+    ctx.claims.weight.extend(weights::claims(&wcols, &r_j, r_oc, &weights));
+    ctx.claims.weight.push((bcol, r_oc.to_vec(), bias));
     let relu = if spec.layers[l].relu { Some(prove_relu(ctx, l, kp + koc + kb)?) } else { None };
-    Ok(ZkDenseProof { sumcheck, q_t, bias, weight, input: input_eval, relu })
+    Ok(ZkDenseProof { sumcheck, q_t, bias, weights, input: input_eval, relu })
 }
 
 /// Mirrors [`prove`].
 pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Result<()> {
     let spec = ctx.spec;
-    let Setup { g, kp, koc, kb, kj, positions, input, q_col, t_col, x_col, wc, bcol } = setup(spec, ctx.plan, l)?;
+    let Setup { g, kp, koc, kb, kj, positions, input, q_col, t_col, x_col, wcols } = setup(spec, ctx.plan, l)?;
     let tau = ctx.tr.challenge_point("zk-conv-tau", kp + koc + kb);
     let (point, expected) = ctx.sumcheck(&label(spec, l), EF::ZERO, &p.sumcheck)?;
     let (r1, rest) = point.split_at(kp + koc + kb);
@@ -165,11 +169,13 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - p.bias * prefix_sum(r_p, positions);
     let e = eq_eval(&tau, r1);
     let sel = evaluate(&conv_selector(g, input, &eq_table(r_j), &eq_table(r_p)), r_i);
-    if e * d * EF::from_u64(1 << (kj + r_i.len())).inverse() - e * p.weight * sel * p.input != expected {
+    let weight = weights::combine(&wcols, r_j, &p.weights, &spec.layers[l].name)?;
+    if e * d * EF::from_u64(1 << (kj + r_i.len())).inverse() - e * weight * sel * p.input != expected {
         return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match the convolution", spec.layers[l].name)));
     }
-    ctx.tr.absorb_ext("zk-conv-evals", &[p.q_t[0], p.q_t[1], p.bias, p.weight, p.input]);
+    ctx.tr.absorb_ext("zk-conv-evals", &[&[p.q_t[0], p.q_t[1], p.bias, p.input][..], &p.weights].concat());
     ctx.claims.wit.extend([(q_col, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_i, r_n].concat(), p.input)]);
-    ctx.claims.weight.extend([(wc, [r_j, r_oc].concat(), p.weight), (bcol, r_oc.to_vec(), p.bias)]);
+    ctx.claims.weight.extend(weights::claims(&wcols, r_j, r_oc, &p.weights));
+    ctx.claims.weight.push((wcols.bias, r_oc.to_vec(), p.bias));
     verify_relu(ctx, l, &p.relu)
 }

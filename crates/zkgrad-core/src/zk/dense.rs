@@ -16,6 +16,7 @@ use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
 use crate::block::dense::fold_batch;
 use crate::commit::{weight_columns, weight_logs};
+use crate::zk::weights;
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
 use crate::mle::{eq_eval, eq_table};
@@ -62,10 +63,11 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let (spec, plan) = (ctx.spec, ctx.plan);
     let bc = &plan.blocks[l];
     let (n_o, kb) = (bc.log_out, plan.log_batch);
-    let (ki, _) = weight_logs(spec, l);
+    let (ki, ko) = weight_logs(spec, l);
     let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
     let x_col = ctx.input_col(l);
-    let (wc, bcol) = weight_columns(l);
+    let wcols = weight_columns(spec, l);
+    let bcol = wcols.bias;
     let tau = ctx.tr.challenge_point("zk-dense-tau", n_o + kb);
     let (full, half, mb_inv) = requant(spec, l);
     let (q, t, b) = (&ctx.cols[bc.q], &ctx.cols[t_col], &ctx.wcols[bcol]);
@@ -74,7 +76,8 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let d: Vec<EF> = (0..q.len()).map(|i| EF::from((full * q[i] + t[i] - half) * mb_inv - b[i & rows])).collect();
     let dm: Vec<EF> = (0..q.len()).map(|i| EF::from((full * rq[i] + rt[i]) * mb_inv - rb[i & rows])).collect();
     // Y(i, n) = Σ_j W(i, j)·x(j, n): the product the first phase compares D with.
-    let (w, x) = (&ctx.wcols[wc], &ctx.cols[x_col]);
+    let (w, w_r) = (weights::whole(&wcols, ctx.wcols, ki, ko), weights::whole(&wcols, ctx.w_r, ki, ko));
+    let x = &ctx.cols[x_col];
     let len_in = 1usize << ki;
     let y: Vec<EF> = (0..q.len())
         .into_par_iter()
@@ -89,20 +92,23 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let (e, d_at) = (f1[0], f1[1]);
     let (r_i, r_n) = r1.split_at(n_o);
     let (eq_i, eq_n) = (eq_table(r_i), eq_table(r_n));
-    let w_tab = Table::masked(fold_batch(w, ki, &eq_i), fold_batch(&ctx.w_r[wc], ki, &eq_i));
+    let w_tab = Table::masked(fold_batch(&w, ki, &eq_i), fold_batch(&w_r, ki, &eq_i));
     let x_tab = Table::masked(fold_batch(x, ki, &eq_n), fold_batch(&ctx.wit_r[x_col], ki, &eq_n));
     let kappa = e * d_at * EF::from_u64(1 << ki).inverse();
     let (r_j, f2) = sc.phase(vec![w_tab, x_tab], |v| kappa - e * v[0] * v[1], ctx.tr);
     let sumcheck = ctx.finish(sc)?;
     let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
     let bias = masked_eval(b, rb, r_i);
-    let (weight, input) = (f2[0], f2[1]);
-    ctx.tr.absorb_ext("zk-dense-evals", &[q_t[0], q_t[1], bias, weight, input]);
+    let input = f2[1];
+    let weights = weights::piece_values(&wcols, ctx.wcols, ctx.w_r, &r_j, r_i);
+    debug_assert_eq!(weights::combine(&wcols, &r_j, &weights, "")?, f2[0]);
+    ctx.tr.absorb_ext("zk-dense-evals", &[&[q_t[0], q_t[1], bias, input][..], &weights].concat());
     let x_point = [r_j.as_slice(), r_n].concat();
     ctx.claims.wit.extend([(bc.q, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, x_point, input)]);
-    ctx.claims.weight.extend([(wc, [r_j.as_slice(), r_i].concat(), weight), (bcol, r_i.to_vec(), bias)]);
+    ctx.claims.weight.extend(weights::claims(&wcols, &r_j, r_i, &weights));
+    ctx.claims.weight.push((bcol, r_i.to_vec(), bias));
     let relu = if spec.layers[l].relu { Some(prove_relu(ctx, l, n_o + kb)?) } else { None };
-    Ok(ZkDenseProof { sumcheck, q_t, bias, weight, input, relu })
+    Ok(ZkDenseProof { sumcheck, q_t, bias, weights, input, relu })
 }
 
 pub(crate) fn prove_relu(ctx: &mut ProverCtx, l: usize, n: usize) -> Result<(super::sumcheck::ZkSumcheckProof, [EF; 2])> {
@@ -135,7 +141,7 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     let (ki, _) = weight_logs(spec, l);
     let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", layer.name)))?;
     let x_col = ctx.input_col(l);
-    let (wc, bcol) = weight_columns(l);
+    let wcols = weight_columns(spec, l);
     let tau = ctx.tr.challenge_point("zk-dense-tau", n_o + kb);
     let (point, expected) = ctx.sumcheck(&label(spec, l), EF::ZERO, &p.sumcheck)?;
     let (r1, r_j) = point.split_at(n_o + kb);
@@ -143,12 +149,14 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     let (full, half, mb_inv) = requant(spec, l);
     let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - p.bias;
     let e = eq_eval(&tau, r1);
-    if e * d * EF::from_u64(1 << ki).inverse() - e * p.weight * p.input != expected {
+    let weight = weights::combine(&wcols, r_j, &p.weights, &layer.name)?;
+    if e * d * EF::from_u64(1 << ki).inverse() - e * weight * p.input != expected {
         return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match W·x + bias", layer.name)));
     }
-    ctx.tr.absorb_ext("zk-dense-evals", &[p.q_t[0], p.q_t[1], p.bias, p.weight, p.input]);
+    ctx.tr.absorb_ext("zk-dense-evals", &[&[p.q_t[0], p.q_t[1], p.bias, p.input][..], &p.weights].concat());
     ctx.claims.wit.extend([(bc.q, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_j, r_n].concat(), p.input)]);
-    ctx.claims.weight.extend([(wc, [r_j, r_i].concat(), p.weight), (bcol, r_i.to_vec(), p.bias)]);
+    ctx.claims.weight.extend(weights::claims(&wcols, r_j, r_i, &p.weights));
+    ctx.claims.weight.push((wcols.bias, r_i.to_vec(), p.bias));
     verify_relu(ctx, l, &p.relu)
 }
 

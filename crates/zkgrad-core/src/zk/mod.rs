@@ -25,6 +25,7 @@ pub(crate) mod prover;
 pub mod sumcheck;
 pub mod twin;
 pub(crate) mod verifier;
+pub(crate) mod weights;
 
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField64};
 

@@ -53,8 +53,8 @@ pub struct ZkDenseProof {
     pub q_t: [EF; 2],
     /// ḃ at the row part of the point.
     pub bias: EF,
-    /// Ẇ at (input part, row part).
-    pub weight: EF,
+    /// Ẇ_p at (input part, row part) for each piece p of the kernel (`zk/weights.rs`).
+    pub weights: Vec<EF>,
     /// ẋ at (input part, batch part).
     pub input: EF,
     /// For a block with a ReLU: Σ eq(τ, x)·a·(a − q) = 0 and ȧ, q̇ at its point.
