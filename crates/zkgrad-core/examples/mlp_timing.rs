@@ -65,7 +65,7 @@ fn print_sizes(proof: &zkgrad_core::proof::Proof) {
     let len = |v: &dyn erased::Encode| v.len();
     match &proof.body {
         zkgrad_core::proof::ProofBody::Zk(z) => {
-            let names = ["witness", "inverses", "masks", "weights", "input"];
+            let names = ["witness", "inverses", "weights", "input"];
             for (name, o) in names.iter().zip(&z.openings) {
                 println!("  opening {name}: {} bytes", o.size_bytes());
                 for (part, n) in o.size_breakdown() {

@@ -429,3 +429,28 @@ fn kernel_pieces_are_each_bound() {
         println!("weight of input 12, row {o}, changed: {err}");
     }
 }
+
+/// Sumcheck mask values live in the witness table: those of every sumcheck but the witness
+/// batching are batched with the witness claims, the witness batching's own are direct points of
+/// the witness opening. A wrong value of any kind is rejected (here by the sumcheck's own final
+/// check, which the value enters; the byte-flip test covers the rest).
+#[test]
+fn mask_values_are_bound_to_the_witness_table() {
+    let (spec, w, x) = mlp(&[13, 7, 4], false, 9);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    verify(&spec, &mc, &proof).unwrap();
+    type Edit = fn(&mut zkgrad_core::zk::proof::ZkProof);
+    let edits: [(&str, Edit); 3] = [
+        ("a lookup mask value", |z| z.lookups.sumcheck.mask_evals[2] += zkgrad_core::field::EF::ONE),
+        ("an inverse batching mask value", |z| z.inverse_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
+        ("a witness batching mask value", |z| z.witness_batch.0.mask_evals[1] += zkgrad_core::field::EF::ONE),
+    ];
+    for (what, edit) in edits {
+        let mut cheat = proof.clone();
+        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+        edit(z);
+        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
+        println!("{what}: {err}");
+    }
+}

@@ -13,9 +13,9 @@ use crate::layout::Layout;
 use crate::mle::{eq_eval, eq_table};
 use crate::transcript::Transcript;
 
-/// Round degrees of the batching sumcheck over a twin of `layout` (T·W).
-pub(crate) fn schedule(layout: &Layout) -> Vec<usize> {
-    vec![2; layout.num_vars + 1]
+/// Round degrees of the batching sumcheck over the twin of a `num_vars`-variable layout (T·W).
+pub(crate) fn schedule(num_vars: usize) -> Vec<usize> {
+    vec![2; num_vars + 1]
 }
 
 /// A column claim on a twin commitment: (column, local point, value, whether masked).

@@ -66,10 +66,9 @@ pub struct ZkDenseProof {
 pub struct ZkProof {
     /// The input commitment, when the circuit's input is committed (part of the statement).
     pub input_commitment: Option<Commitment>,
-    /// Hiding commitment to the twin witness table [columns | masks].
+    /// Hiding commitment to the twin witness table [columns | masks]; its columns are the
+    /// witness's, then every sumcheck's masking polynomials.
     pub witness_commitment: Commitment,
-    /// Hiding commitment to every sumcheck's masking polynomials.
-    pub mask_commitment: Commitment,
     /// Hiding commitment to the twin table of LogUp inverses (made after α).
     pub inverse_commitment: Commitment,
     /// The lookup argument.
@@ -80,6 +79,7 @@ pub struct ZkProof {
     pub witness_batch: (ZkSumcheckProof, EF),
     /// The same for the inverse commitment.
     pub inverse_batch: (ZkSumcheckProof, EF),
-    /// Openings, in this order: witness, inverses, masks, weights, and the input commitment's.
+    /// Openings, in this order: witness (the batched point, then the witness batching's own
+    /// mask values), inverses, weights, and the input commitment's.
     pub openings: Vec<OpeningProof>,
 }

@@ -1,7 +1,7 @@
 //! The zero-knowledge prover. Transcript order (mirrored by `verifier.rs`): statement; witness
 //! commitment (columns and sumcheck masks); α; inverse commitment; the lookup sumcheck; the output
-//! point; each block from the last to the first; then the three openings (witness, inverses,
-//! weights).
+//! point; each block from the last to the first; the inverse, then the witness batching; then
+//! the openings (witness, inverses, weights, and a committed input's).
 
 use rand::{Rng, SeedableRng};
 
@@ -9,7 +9,7 @@ use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::twin::{split_ext, twin_table};
-use super::verifier::{Claims, column_claims, masked_columns, schedules, take_input_claims};
+use super::verifier::{Claims, WitnessTable, column_claims, take_input_claims};
 use super::{conv, dense, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
@@ -90,15 +90,17 @@ pub(crate) fn prove(
     if let Some(t) = tamper {
         t(&plan, &mut cols);
     }
-    let masked = masked_columns(spec, &plan);
-    let (twin, mut wit_r) = twin_table(plan.layout.pack(&cols), &plan.layout, &masked, &mut rng);
-    let wit_pcs = Pcs::new(plan.layout.num_vars + 1, true);
-    let (witness_commitment, wit_data) = wit_pcs.commit(twin.clone(), rng.random());
-    let mask_plan = MaskPlan::new(schedules(spec, &plan));
+    // One table for the witness columns and every sumcheck's masks (`WitnessTable`).
+    let table = WitnessTable::new(spec, &plan);
+    let mask_plan = &table.mask_plan;
     let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
-    let mask_pcs = Pcs::new(mask_plan.layout.num_vars, true);
-    let (mask_commitment, mask_data) = mask_pcs.commit(mask_plan.layout.pack(&mask_plan.columns(&masks)), rng.random());
-    sw.lap("zk: witness and mask commitments");
+    let mut table_cols = cols.clone();
+    table_cols.extend(mask_plan.columns(&masks));
+    let (twin, mut wit_r) = twin_table(table.layout.pack(&table_cols), &table.layout, &table.masked, &mut rng);
+    drop(table_cols);
+    let wit_pcs = Pcs::new(table.layout.num_vars + 1, true);
+    let (witness_commitment, wit_data) = wit_pcs.commit(twin.clone(), rng.random());
+    sw.lap("zk: witness and mask commitment");
     // A committed input: its own commitment (before the witness's), and its masks in the tables.
     let input_commitment = match (spec.committed_input, input_seed) {
         (true, Some(seed)) => {
@@ -111,7 +113,6 @@ pub(crate) fn prove(
         (false, _) => None,
     };
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
-    tr.absorb_bytes("mask-commitment", &mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
 
     let inv = lookup::inverses(&plan, &cols, alpha)?;
@@ -132,7 +133,7 @@ pub(crate) fn prove(
         w_r: &w_r,
         tr: &mut tr,
         masks: masks.into_iter(),
-        mask_plan: &mask_plan,
+        mask_plan,
         next: 0,
         claims: Claims::default(),
     };
@@ -157,27 +158,32 @@ pub(crate) fn prove(
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         eprintln!("[zkgrad] zk: {} witness, {} inverse, {} weight claims", claims.wit.len(), claims.inv.len(), claims.weight.len());
         eprintln!(
-            "[zkgrad] zk: table variables: witness twin {}, inverse twin {}, masks {}, weight twin {}",
-            plan.layout.num_vars + 1,
-            inv_layout.num_vars + 1,
+            "[zkgrad] zk: table variables: witness twin {} (masks {}), inverse twin {}, weight twin {}",
+            table.layout.num_vars + 1,
             mask_plan.layout.num_vars,
+            inv_layout.num_vars + 1,
             crate::commit::weight_layout(spec).num_vars + 1
         );
     }
-    // Many claims on the witness and inverse tables: batched into one point each.
-    let wit_claims = column_claims(&claims.wit, |c| masked[c]);
-    let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &plan.layout, &twin, &wit_claims)?;
+    // Many claims on the witness and inverse tables: batched into one point each; the witness
+    // batching comes last, as it also takes every mask claim but its own.
     let inv_claims = column_claims(&claims.inv, |_| true);
     let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_twin, &inv_claims)?;
-    let mask_points: Vec<Vec<EF>> = claims.mask.into_iter().chain(std::mem::take(&mut ctx.claims.mask)).map(|(c, z, _)| mask_plan.layout.embed(c, &z)).collect();
+    let mut wit_list = claims.wit;
+    wit_list.extend(table.mask_claims(claims.mask));
+    wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
+    let wit_claims = column_claims(&wit_list, |c| table.masked[c]);
+    let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &table.layout, &twin, &wit_claims)?;
+    let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
     sw.lap("zk: batching the witness and inverse claims");
     let wl = crate::commit::weight_layout(spec);
     let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
-    let mut openings = Vec::with_capacity(5);
-    openings.push(wit_pcs.open(wit_data, &[rho_w], &mut tr).1);
+    let mut wit_points = vec![rho_w];
+    wit_points.extend(points(Claims::twin(&own_masks, &table.layout, |_| false)?));
+    let mut openings = Vec::with_capacity(4);
+    openings.push(wit_pcs.open(wit_data, &wit_points, &mut tr).1);
     openings.push(inv_pcs.open(inv_data, &[rho_i], &mut tr).1);
-    openings.push(mask_pcs.open(mask_data, &mask_points, &mut tr).1);
-    sw.lap("zk: witness, inverse and mask openings");
+    sw.lap("zk: witness and inverse openings");
     let weight_pcs = Pcs::new(wl.num_vars + 1, true);
     openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
     sw.lap("zk: weight opening");
@@ -193,7 +199,6 @@ pub(crate) fn prove(
     Ok(ProofBody::Zk(Box::new(ZkProof {
         input_commitment,
         witness_commitment,
-        mask_commitment,
         inverse_commitment,
         lookups,
         blocks,

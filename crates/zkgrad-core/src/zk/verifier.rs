@@ -14,15 +14,51 @@ use crate::pcs::Pcs;
 use crate::transcript::Transcript;
 use crate::witness::WitnessPlan;
 
-/// Claims on committed columns: (column, local point, value) per commitment (the witness
-/// commitment's columns are the plan's, then the mask columns).
+/// Claims on committed columns: (column, local point, value) per commitment.
 #[derive(Default)]
 pub(crate) struct Claims {
     pub wit: Vec<(usize, Vec<EF>, EF)>,
     pub inv: Vec<(usize, Vec<EF>, EF)>,
     pub weight: Vec<(usize, Vec<EF>, EF)>,
-    /// On the mask commitment's columns (opened as they are: no twin).
+    /// On the sumcheck masks (`MaskPlan` column indices; they live in the witness table).
     pub mask: Vec<(usize, Vec<EF>, EF)>,
+}
+
+/// The witness commitment's table: the plan's columns, then every sumcheck's mask columns (the
+/// masks are drawn before any challenge, so they share the witness's commitment and opening).
+pub(crate) struct WitnessTable {
+    /// The mask layout, one column per round of every sumcheck.
+    pub mask_plan: MaskPlan,
+    /// Plan columns (indices as in the plan), then mask columns (from `mask_first`).
+    pub layout: Layout,
+    /// Which columns carry twin masks (mask columns do not: only their claimed values are shown).
+    pub masked: Vec<bool>,
+    pub mask_first: usize,
+}
+
+impl WitnessTable {
+    /// The table for `plan`. The witness's batching sumcheck has a round per variable of this very
+    /// table, and its masks are columns of it: grow the variable count until it is a fixed point.
+    pub fn new(spec: &CircuitSpec, plan: &WitnessPlan) -> Self {
+        let mask_first = plan.layout.columns.len();
+        let mut masked = masked_columns(spec, plan);
+        let plan_logs = plan.layout.columns.iter().map(|&(_, k)| k);
+        let mut vars = plan.layout.num_vars;
+        loop {
+            let mask_plan = MaskPlan::new(schedules(spec, plan, vars));
+            let layout = Layout::new(&plan_logs.clone().chain(mask_plan.logs.iter().copied()).collect::<Vec<_>>());
+            if layout.num_vars <= vars {
+                masked.resize(layout.columns.len(), false);
+                return Self { mask_plan, layout, masked, mask_first };
+            }
+            vars = layout.num_vars;
+        }
+    }
+
+    /// Mask claims as claims on the witness table's columns.
+    pub fn mask_claims(&self, list: Vec<(usize, Vec<EF>, EF)>) -> Vec<(usize, Vec<EF>, EF)> {
+        list.into_iter().map(|(c, z, v)| (self.mask_first + c, z, v)).collect()
+    }
 }
 
 impl Claims {
@@ -58,8 +94,9 @@ pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool
     m
 }
 
-/// Every zero-knowledge sumcheck of a proof, in order, as its round degrees.
-pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<Vec<usize>> {
+/// Every zero-knowledge sumcheck of a proof, in order, as its round degrees; `witness_vars` is
+/// the witness table's variable count ([`WitnessTable`]).
+pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan, witness_vars: usize) -> Vec<Vec<usize>> {
     let mut s = vec![lookup::schedule(plan)];
     for l in (0..spec.layers.len()).rev() {
         let n_out = plan.blocks[l].log_out + plan.log_batch;
@@ -76,8 +113,8 @@ pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<Vec<usize
             s.push(dense::relu_schedule(n_out));
         }
     }
-    s.push(super::open::schedule(&plan.layout));
-    s.push(super::open::schedule(&lookup::inverse_layout(plan)));
+    s.push(super::open::schedule(lookup::inverse_layout(plan).num_vars));
+    s.push(super::open::schedule(witness_vars));
     s
 }
 
@@ -119,19 +156,18 @@ pub(crate) fn verify(
     mut tr: Transcript,
 ) -> Result<()> {
     super::check_supported(spec)?;
-    let openings = 4 + usize::from(spec.committed_input);
+    let openings = 3 + usize::from(spec.committed_input);
     if p.blocks.len() != spec.layers.len() || p.openings.len() != openings || p.input_commitment.is_some() != spec.committed_input {
         return Err(ProofError::Shape { what: "zero-knowledge blocks and openings", expected: spec.layers.len(), got: p.blocks.len() });
     }
     if let Some(c) = &p.input_commitment {
         tr.absorb_bytes("input-commitment", &c.digest());
     }
-    let mask_plan = MaskPlan::new(schedules(spec, plan));
+    let table = WitnessTable::new(spec, plan);
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
-    tr.absorb_bytes("mask-commitment", &p.mask_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
-    let mut ctx = VerifierCtx { spec, plan, tr: &mut tr, mask_plan: &mask_plan, next: 0, claims: Claims::default() };
+    let mut ctx = VerifierCtx { spec, plan, tr: &mut tr, mask_plan: &table.mask_plan, next: 0, claims: Claims::default() };
     lookup::verify(&mut ctx, alpha, &p.lookups)?;
     let last = plan.blocks.last().expect("validated: at least one block");
     let r_out = ctx.tr.challenge_point("output-point", last.log_out + plan.log_batch);
@@ -150,27 +186,30 @@ pub(crate) fn verify(
     for (c, z, v) in &claims.wit {
         crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
     }
-    let masked = masked_columns(spec, plan);
     let inv_layout = lookup::inverse_layout(plan);
-    let wit_claims = column_claims(&claims.wit, |c| masked[c]);
-    let rho_w = super::open::verify(&mut ctx, "zk-open-witness", &plan.layout, &wit_claims, &p.witness_batch.0, p.witness_batch.1)?;
     let inv_claims = column_claims(&claims.inv, |_| true);
     let rho_i = super::open::verify(&mut ctx, "zk-open-inverses", &inv_layout, &inv_claims, &p.inverse_batch.0, p.inverse_batch.1)?;
-    let mask_claims: Vec<(Vec<EF>, EF)> =
-        claims.mask.into_iter().chain(std::mem::take(&mut ctx.claims.mask)).map(|(c, z, v)| (mask_plan.layout.embed(c, &z), v)).collect();
+    let mut wit_list = claims.wit;
+    wit_list.extend(table.mask_claims(claims.mask));
+    wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
+    let wit_claims = column_claims(&wit_list, |c| table.masked[c]);
+    let rho_w = super::open::verify(&mut ctx, "zk-open-witness", &table.layout, &wit_claims, &p.witness_batch.0, p.witness_batch.1)?;
+    // The witness batching's own mask values: direct points of the same opening.
+    let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
+    let mut wit_points = vec![(rho_w, p.witness_batch.1)];
+    wit_points.extend(Claims::twin(&own_masks, &table.layout, |_| false)?);
     let wl = weight_layout(spec);
     let open = |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
         pcs.verify(c, &points, &values, proof, tr)
     };
     let pcs = |n: usize| Pcs::try_new(n, true);
-    open(pcs(plan.layout.num_vars + 1)?, &p.witness_commitment, vec![(rho_w, p.witness_batch.1)], &p.openings[0], &mut tr)?;
+    open(pcs(table.layout.num_vars + 1)?, &p.witness_commitment, wit_points, &p.openings[0], &mut tr)?;
     open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, vec![(rho_i, p.inverse_batch.1)], &p.openings[1], &mut tr)?;
-    open(pcs(mask_plan.layout.num_vars)?, &p.mask_commitment, mask_claims, &p.openings[2], &mut tr)?;
-    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[3], &mut tr)?;
+    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[2], &mut tr)?;
     if let Some(c) = &p.input_commitment {
         let ilayout = super::input::layout(plan);
-        open(pcs(ilayout.num_vars + 1)?, c, Claims::twin(&input_claims, &ilayout, |_| true)?, &p.openings[4], &mut tr)?;
+        open(pcs(ilayout.num_vars + 1)?, c, Claims::twin(&input_claims, &ilayout, |_| true)?, &p.openings[3], &mut tr)?;
     }
     Ok(())
 }
@@ -180,13 +219,14 @@ pub(crate) fn verify(
 /// hiding PCS's configured security.
 pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     let plan = WitnessPlan::new(spec, batch);
-    let rounds: usize = schedules(spec, &plan).iter().flatten().sum();
+    let table = WitnessTable::new(spec, &plan);
+    let rounds: usize = table.mask_plan.schedules.iter().flatten().sum();
     let lookups: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum::<usize>() + (1 << plan.table_bits);
     // Each zero-check's random point errs with probability ≤ (its variables)/|EF|.
     let zero_checks = lookup::num_vars(&plan) + 2 * spec.layers.len() * (plan.log_batch + 16);
     let events = (rounds + lookups + zero_checks) as f64;
     let algebraic = EF_BITS - events.log2();
     let wl = weight_layout(spec);
-    let pcs = Pcs::new(plan.layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
+    let pcs = Pcs::new(table.layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
     algebraic.min(pcs)
 }
