@@ -1,6 +1,7 @@
 //! Times commit, prove and verify for an MLP given as layer widths, e.g.
 //! `cargo run --release --example mlp_timing -- 784 128 10` (table size: `ZKGRAD_TABLE_BITS`, default 16),
-//! with zero knowledge on and off; `ZKGRAD_PROFILE=1` prints each prover phase.
+//! with zero knowledge on and off (`ZKGRAD_ONLY_ZK=1`: on only); `ZKGRAD_PROFILE=1` prints each
+//! prover phase and the proof's size by part.
 
 
 #[global_allocator]
@@ -36,7 +37,11 @@ fn main() {
     let params: usize = ws.iter().map(|w| w.weight.len() + w.bias.len()).sum();
     let w = Weights { layers: ws };
     let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-100, 100)).collect();
+    let only_zk = std::env::var_os("ZKGRAD_ONLY_ZK").is_some();
     for zk in [false, true] {
+        if only_zk && !zk {
+            continue;
+        }
         let spec = CircuitSpec { input_len: dims[0], table_bits, layers: layers.clone(), public_input: false, committed_input: false, zk };
         let t = Instant::now();
         let mc = commit_model(&spec, &w, [1; 32]).unwrap();

@@ -45,7 +45,8 @@ fn main() {
     }
     if let Ok(fr) = std::env::var("TUNE_GRID2") {
         let v: Vec<usize> = fr.split_whitespace().map(|x| x.parse().expect("fold rate")).collect();
-        variants = vec![(format!("f{} r{}", v[0], v[1]), PcsParams { first_folding_factor: v[0], folding_factor: v[0], starting_log_inv_rate: v[1], ..base.clone() })];
+        let pow = v.get(2).copied().unwrap_or(base.pow_bits);
+        variants = vec![(format!("f{} r{} pow{pow}", v[0], v[1]), PcsParams { first_folding_factor: v[0], folding_factor: v[0], starting_log_inv_rate: v[1], pow_bits: pow, ..base.clone() })];
     }
     let only = std::env::var("TUNE_ONLY").ok();
     for (name, p) in variants {
