@@ -60,6 +60,10 @@ fn main() {
                 continue;
             }
         };
+        if std::env::var_os("TUNE_SUMMARY").is_some() {
+            println!("{name:16} {}", pcs.config_summary());
+            continue;
+        }
         let reps: usize = std::env::var("TUNE_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
         let (mut tc, mut to, mut tv, mut size) = (f64::MAX, f64::MAX, f64::MAX, 0);
         for _ in 0..reps {
