@@ -24,6 +24,9 @@ use crate::field::EF;
 use crate::sumcheck::interpolate_at;
 use crate::transcript::Transcript;
 
+
+/// Tables shorter than this are processed on the calling thread.
+const PAR_MIN: usize = 1 << 12;
 /// One table of a phase: its values and, for a masked polynomial, the mask and its variable.
 pub struct Table {
     /// Values over the phase's remaining hypercube.
@@ -131,7 +134,7 @@ fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: us
         a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         a
     };
-    if pairs < 1 << 10 {
+    if 2 * pairs < PAR_MIN {
         return (0..pairs).fold(new(), pair).acc;
     }
     (0..pairs).into_par_iter().fold(new, pair).map(|sc| sc.acc).reduce(|| vec![EF::ZERO; degree + 1], add)
@@ -141,7 +144,13 @@ fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: us
 /// folded on its own).
 fn fold(tables: &mut [Table], r: EF) {
     let line = |v: &[EF], m: Option<&[EF]>| -> Vec<EF> {
-        (0..v.len() / 2).into_par_iter().map(|j| masked_line(v[2 * j], v[2 * j + 1], m.map(|m| (m[2 * j], m[2 * j + 1])), r)).collect()
+        let at = |j: usize| masked_line(v[2 * j], v[2 * j + 1], m.map(|m| (m[2 * j], m[2 * j + 1])), r);
+        // Small tables (most of a proof's: every lookup group, every late round) fold in place:
+        // handing them to the thread pool cost more than the arithmetic.
+        if v.len() < PAR_MIN {
+            return (0..v.len() / 2).map(at).collect();
+        }
+        (0..v.len() / 2).into_par_iter().map(at).collect()
     };
     for t in tables.iter_mut() {
         if t.mask.is_some() && t.mask_var > 0 {
