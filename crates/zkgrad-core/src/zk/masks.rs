@@ -1,7 +1,6 @@
-//! The mask commitment: Libra's per-round masking polynomials g_l of every zero-knowledge
-//! sumcheck in a proof, in one small hiding commitment made before the first challenge (opened
-//! directly at all its points: it is small, and the batched openings of `open.rs` need masks of
-//! their own).
+//! The sumcheck masks: Libra's per-round masking polynomials g_l of every zero-knowledge
+//! sumcheck in a proof, drawn before the first challenge and stored as extra columns of the
+//! witness table (`zk::verifier::WitnessTable`), so they share its hiding commitment and opening.
 //!
 //! Round l of sumcheck s gets one column holding g_l's EF coefficients (lowest first, padded to
 //! 2^a), split into base-field halves (`twin::split_ext`). A univariate value is one opening of
@@ -24,8 +23,6 @@ pub struct MaskPlan {
     first: Vec<usize>,
     /// log2 size of each mask column.
     pub logs: Vec<usize>,
-    /// Packed layout of the mask columns.
-    pub layout: crate::layout::Layout,
 }
 
 impl MaskPlan {
@@ -37,8 +34,7 @@ impl MaskPlan {
             first.push(logs.len());
             logs.extend(s.iter().map(|&d| log2_ceil(d + 1) + 1));
         }
-        let layout = crate::layout::Layout::new(&logs);
-        Self { schedules, first, logs, layout }
+        Self { schedules, first, logs }
     }
 
     /// The mask columns (`masks[s][l]` = coefficients of round l of sumcheck s).

@@ -158,11 +158,11 @@ pub(crate) fn prove(
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         eprintln!("[zkgrad] zk: {} witness, {} inverse, {} weight claims", claims.wit.len(), claims.inv.len(), claims.weight.len());
         eprintln!(
-            "[zkgrad] zk: table variables: witness twin {} (columns fill {} of 2^{}; masks {}), inverse twin {}, weight twin {}",
+            "[zkgrad] zk: table variables: witness twin {} (columns fill {} of 2^{}; masks {} entries), inverse twin {}, weight twin {}",
             table.layout.num_vars + 1,
             table.layout.columns.iter().map(|&(_, k)| 1usize << k).sum::<usize>(),
             table.layout.num_vars,
-            mask_plan.layout.num_vars,
+            mask_plan.logs.iter().map(|&k| 1usize << k).sum::<usize>(),
             inv_layout.num_vars + 1,
             crate::commit::weight_layout(spec).num_vars + 1
         );
