@@ -2,10 +2,10 @@
 //! over tables that may carry a masked-polynomial correction in their first variable.
 //!
 //! Claim: Σ_{x ∈ {0,1}^n} f(x) = c. The prover holds one random univariate g_l per round (EF
-//! coefficients, committed in the mask commitment before the sumcheck starts; `zk/masks.rs`),
+//! coefficients, committed with the witness table before the sumcheck starts; `zk/masks.rs`),
 //! G(x) = Σ_l g_l(x_l). It sends ΣG over the hypercube, the verifier draws ρ, and the rounds
 //! prove Σ (f + ρ·G) = c + ρ·ΣG. After the last round the prover reveals each g_l(r_l) (opened
-//! from the mask commitment), and the verifier is left with f(r). Every round message is
+//! from the witness commitment), and the verifier is left with f(r). Every round message is
 //! f_l + ρ·(2^k·g_l + known terms) with a fresh random g_l of the round's degree, and the future
 //! masks' endpoint sums hide each partial sum of f: the view is simulated from f(r) alone.
 //!
@@ -73,7 +73,7 @@ pub struct ZkSumcheckProof {
     pub mask_sum: EF,
     /// Round l's polynomial at 0..=degree_l.
     pub rounds: Vec<Vec<EF>>,
-    /// g_l(r_l) for every round (checked against the mask commitment).
+    /// g_l(r_l) for every round (checked against the witness commitment, where the masks live).
     pub mask_evals: Vec<EF>,
 }
 
@@ -295,7 +295,7 @@ impl Prover {
 }
 
 /// Checks the rounds against `claim`; returns the point and the value f(point) must have.
-/// The caller checks each `mask_evals[l]` against the mask commitment.
+/// The caller checks each `mask_evals[l]` against the commitment that holds the masks.
 pub fn verify(claim: EF, degrees: &[usize], proof: &ZkSumcheckProof, label: &str, tr: &mut Transcript) -> Result<(Vec<EF>, EF)> {
     let n = degrees.len();
     if proof.rounds.len() != n || proof.mask_evals.len() != n {
