@@ -29,3 +29,24 @@ pub fn mlp(dims: &[usize], relu_last: bool, seed: u64, zk: bool) -> (CircuitSpec
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
     (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false, zk }, Weights { layers: ws }, input)
 }
+
+/// Flips the top bit of every `step`-th byte of a proof's encoding and asserts that none of the
+/// results decodes to a proof that verifies (a decoding error or a rejection both count).
+pub fn assert_flips_rejected(
+    spec: &CircuitSpec,
+    mc: &zkgrad_core::commit::ModelCommitment,
+    proof: &zkgrad_core::proof::Proof,
+    step: usize,
+) {
+    use zkgrad_core::proof::Proof;
+    let bytes = proof.to_bytes();
+    let accepted: Vec<usize> = (0..bytes.len())
+        .step_by(step)
+        .filter(|&pos| {
+            let mut b = bytes.clone();
+            b[pos] ^= 0x80;
+            Proof::from_bytes(&b).map(|p| zkgrad_core::verifier::verify(spec, mc, &p).is_ok()).unwrap_or(false)
+        })
+        .collect();
+    assert!(accepted.is_empty(), "{} of {} flips accepted, first at {:?}", accepted.len(), bytes.len(), &accepted[..accepted.len().min(10)]);
+}
