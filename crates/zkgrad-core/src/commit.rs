@@ -17,9 +17,10 @@ use crate::field::F;
 use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
+use crate::zk::masked::{ColumnMask, MaskedLayout};
 
 /// Whether the plain (non-zero-knowledge) protocol's commitments are hiding. Zero-knowledge
-/// circuits (`CircuitSpec::zk`) always commit with hiding twin tables (`zk/twin.rs`).
+/// circuits (`CircuitSpec::zk`) always commit with hiding, to masked tables (`zk/masked.rs`).
 pub const HIDING: bool = false;
 
 /// Public commitment to a model's weights.
@@ -68,8 +69,8 @@ pub struct WeightColumns {
 
 /// Block l's kernel pieces as (log, offset). A zero-knowledge circuit does not commit the padding
 /// of a matrix whose inputs fill a prefix of its slots that is not a power of two: 784 inputs are
-/// pieces of 512, 256 and 16 slots instead of 1024 (the hiding twin table doubles whatever is
-/// committed, so this halves the weight table of an MNIST MLP). The prefix is rounded up to an
+/// pieces of 512, 256 and 16 slots instead of 1024 (the committed table is a power of two: this
+/// keeps an MNIST MLP's weight table at 2^17). The prefix is rounded up to an
 /// even length so every piece has a slot variable to carry its mask. Plain circuits keep one
 /// piece; pooling has one empty piece.
 fn piece_shapes(spec: &CircuitSpec, l: usize) -> Vec<(usize, usize)> {
@@ -161,38 +162,51 @@ pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
     cols
 }
 
-/// A zero-knowledge model commitment: the hiding commitment to the twin table [W | R] with the
-/// mask R derived from the seed (so the owner can recompute it), and what opens it.
-pub struct WeightTwin {
-    pub commitment: ModelCommitment,
-    pub data: ProverData,
-    /// The weight columns.
-    pub cols: Vec<Vec<F>>,
-    /// Their masks R.
-    pub masks: Vec<Vec<F>>,
+/// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`).
+pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
+    let logs: Vec<usize> = weight_layout(spec).columns.iter().map(|&(_, k)| k).collect();
+    MaskedLayout::new(&logs, &vec![true; logs.len()])
 }
 
-/// The weight columns and their masks R; deterministic given the seed.
-pub fn weight_twin_tables(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(Vec<Vec<F>>, Vec<Vec<F>>)> {
+/// The zero-knowledge weight table's parts; deterministic given the seed.
+pub struct WeightTables {
+    pub layout: MaskedLayout,
+    /// The weight columns.
+    pub cols: Vec<Vec<F>>,
+    /// Their masks, drawn from the seed.
+    pub masks: Vec<ColumnMask>,
+}
+
+impl WeightTables {
+    /// The committed table.
+    pub fn table(&self) -> Vec<F> {
+        self.layout.table(&self.cols, &self.masks)
+    }
+
+    /// Each column's mask R on its whole hypercube.
+    pub fn expanded_masks(&self) -> Vec<Vec<F>> {
+        self.masks.iter().enumerate().map(|(c, m)| self.layout.expand(c, m)).collect()
+    }
+}
+
+/// The weight columns and their masks; deterministic given the seed.
+pub fn weight_tables(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<WeightTables> {
     use rand::SeedableRng;
     spec.validate()?;
     spec.check_weights(w)?;
-    let layout = weight_layout(spec);
-    let cols = weight_cols(spec, w);
+    let layout = weight_masked_layout(spec);
     let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad weight masks").as_bytes();
-    let mut rng = rand::rngs::StdRng::from_seed(mask_seed);
-    let masks = crate::zk::twin::column_masks(&layout, &vec![true; cols.len()], &mut rng);
-    Ok((cols, masks))
+    let masks = layout.draw(&mut rand::rngs::StdRng::from_seed(mask_seed));
+    Ok(WeightTables { layout, cols: weight_cols(spec, w), masks })
 }
 
-/// Builds the zero-knowledge weight commitment to the twin table [W | R].
-pub fn weight_twin(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<WeightTwin> {
-    let (cols, masks) = weight_twin_tables(spec, w, seed)?;
-    let layout = weight_layout(spec);
-    let twin = crate::zk::twin::twin_of(layout.pack(&cols), &layout, &masks);
-    let (c, data) = Pcs::new(layout.num_vars + 1, true).commit(twin, seed);
-    let commitment = ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() };
-    Ok(WeightTwin { commitment, data, cols, masks })
+/// A zero-knowledge model commitment: the hiding commitment to the masked weight table (the
+/// masks derived from the seed, so the owner can recompute it), and what opens it.
+pub fn zk_commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
+    let tables = weight_tables(spec, w, seed)?;
+    let (c, data) = Pcs::new(tables.layout.num_vars(), true).commit(tables.table(), seed);
+    let commitment = ModelCommitment { pcs: c, num_vars: weight_layout(spec).num_vars, circuit: spec.digest() };
+    Ok((commitment, data))
 }
 
 /// Commits to the weights; deterministic given the seed.
@@ -203,8 +217,7 @@ pub fn commit_model(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<M
 /// Commits and keeps the prover data (the prover recomputes this from the weights and seed).
 pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
     if spec.zk {
-        let t = weight_twin(spec, w, seed)?;
-        return Ok((t.commitment, t.data));
+        return zk_commit_with_data(spec, w, seed);
     }
     spec.validate()?;
     spec.check_weights(w)?;

@@ -12,7 +12,7 @@ use crate::sumcheck::SumcheckProof;
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
 /// Current format version.
-pub const VERSION: u16 = 4;
+pub const VERSION: u16 = 5;
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
 const MAX_PROOF_BYTES: usize = 64 << 20;
 

@@ -17,11 +17,10 @@ use p3_maybe_rayon::prelude::*;
 
 use super::prover::ProverCtx;
 use super::sumcheck::{Group, Table, invert};
-use super::twin::{ext_point, join_ext};
+use super::masked::{MaskedLayout, ext_point, join_ext};
 use super::verifier::{Claims, VerifierCtx};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
-use crate::layout::Layout;
 use crate::mle::{eq_eval, eq_table};
 use crate::witness::{LookupValue, WitnessPlan};
 use crate::zk::proof::ZkLookupProof;
@@ -38,10 +37,10 @@ pub(crate) fn schedule(plan: &WitnessPlan) -> Vec<usize> {
     (0..num_vars(plan)).map(|l| if l == 0 { 7 } else { 3 }).collect()
 }
 
-/// The inverse commitment's layout: one split (EF) column per lookup.
-pub(crate) fn inverse_layout(plan: &WitnessPlan) -> Layout {
+/// The inverse commitment's table: one split (EF) column per lookup, each masked.
+pub(crate) fn inverse_layout(plan: &WitnessPlan) -> MaskedLayout {
     let logs: Vec<usize> = plan.lookups.iter().map(|l| l.log_len + 1).collect();
-    Layout::new(&logs)
+    MaskedLayout::new(&logs, &vec![true; logs.len()])
 }
 
 fn value_at(v: LookupValue, cols: &[Vec<F>], i: usize, offset: F) -> F {

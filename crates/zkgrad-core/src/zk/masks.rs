@@ -3,7 +3,7 @@
 //! witness table (`zk::verifier::WitnessTable`), so they share its hiding commitment and opening.
 //!
 //! Round l of sumcheck s gets one column holding g_l's EF coefficients (lowest first, padded to
-//! 2^a), split into base-field halves (`twin::split_ext`). A univariate value is one opening of
+//! 2^a), split into base-field halves (`masked::split_ext`). A univariate value is one opening of
 //! that column: with u_b = r^(2^b)/(1 + r^(2^b)), the eq-weight of coefficient t at u is
 //! Π_b(1 − u_b)·r^t, so g(r) = c̃(u)/Π_b(1 − u_b).
 
@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::log2_ceil;
 use crate::zk::sumcheck::invert;
-use crate::zk::twin::{ext_point, split_ext};
+use crate::zk::masked::{ext_point, split_ext};
 
 /// Where each round's mask lives.
 pub struct MaskPlan {

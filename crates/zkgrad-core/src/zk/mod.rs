@@ -2,8 +2,9 @@
 //! `prover.rs`/`verifier.rs`, restructured so that nothing the verifier sees is an evaluation of
 //! an unmasked private polynomial (`docs/SECURITY.md`, "Zero knowledge"):
 //!
-//! - every private committed column is a masked polynomial, opened through a twin commitment
-//!   (`twin.rs`), and every commitment is hiding (HVZK-WHIR, salted Merkle leaves);
+//! - every private committed column is a masked polynomial whose small random mask lives in the
+//!   same committed table (`masked.rs`), and every commitment is hiding (HVZK-WHIR, salted
+//!   Merkle leaves);
 //! - every sumcheck is masked with Libra's masking polynomial (`sumcheck.rs`), whose per-round
 //!   pieces live in a separate hiding commitment (`masks.rs`);
 //! - every check starts from a public claim: lookups use committed inverses and one zero-claim
@@ -16,6 +17,7 @@
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub mod input;
+pub mod masked;
 pub(crate) mod lookup;
 pub(crate) mod masks;
 pub(crate) mod open;
@@ -23,7 +25,6 @@ pub(crate) mod pool;
 pub mod proof;
 pub(crate) mod prover;
 pub mod sumcheck;
-pub mod twin;
 pub(crate) mod verifier;
 pub(crate) mod weights;
 

@@ -1,77 +1,54 @@
-//! One WHIR point per twin commitment, however many claims: the claims v_i = T(p_i) are batched
-//! with a random γ into Σ_x T(x)·W(x) = Σ_i γ^i·v_i, W = Σ_i γ^i·eq(p_i, ·), proved by a masked
-//! sumcheck (`sumcheck.rs`), which leaves one claim T(ρ). WHIR's cost grows with every opened
-//! point times the whole table; building W here costs only each claim's own column (a claim on
-//! column c is zero outside c's sub-cube of both twin halves).
+//! One WHIR point per committed table, however many claims: the claims v_i on columns of a
+//! masked table T (`masked.rs`) are each a linear functional ⟨T, W_i⟩; with a random γ they batch
+//! into Σ_x T(x)·W(x) = Σ_i γ^i·v_i, W = Σ_i γ^i·W_i, proved by a masked sumcheck
+//! (`sumcheck.rs`), which leaves one claim T(ρ). WHIR's cost grows with every opened point times
+//! the whole table, and a masked value is not a single point of T; building W here costs only each
+//! claim's own column and mask.
 
 use p3_field::PrimeCharacteristicRing;
 
+use super::masked::MaskedLayout;
 use super::sumcheck::{Table, ZkSumcheckProof};
 use crate::error::Result;
 use crate::field::{EF, F};
-use crate::layout::Layout;
-use crate::mle::{eq_eval, eq_table};
 use crate::transcript::Transcript;
 
-/// Round degrees of the batching sumcheck over the twin of a `num_vars`-variable layout (T·W).
+/// Round degrees of the batching sumcheck over a `num_vars`-variable table (T·W).
 pub(crate) fn schedule(num_vars: usize) -> Vec<usize> {
-    vec![2; num_vars + 1]
+    vec![2; num_vars]
 }
 
-/// A column claim on a twin commitment: (column, local point, value, whether masked).
-pub(crate) type ColumnClaim = (usize, Vec<EF>, EF, bool);
+/// A claim on a column of a masked table: (column, local point, value).
+pub(crate) type ColumnClaim = (usize, Vec<EF>, EF);
 
-/// β on the top (twin) variable and the value on the twin table, as `twin::twin_claim`.
-fn twin_weight(z0: EF, masked: bool) -> Result<(EF, EF)> {
-    if !masked {
-        return Ok((EF::ZERO, EF::ONE));
-    }
-    let zeta = z0 * (EF::ONE - z0);
-    let inv = super::sumcheck::invert(EF::ONE + zeta, "masked opening")?;
-    Ok((zeta * inv, inv))
-}
-
-/// γ, and the batched claim Σ γ^i·v_i on the twin table.
-fn batch(claims: &[ColumnClaim], tr: &mut Transcript, label: &str) -> Result<(Vec<EF>, EF)> {
+/// γ's powers, and the batched claim Σ γ^i·v_i.
+fn batch(claims: &[ColumnClaim], tr: &mut Transcript, label: &str) -> (Vec<EF>, EF) {
     let gamma = tr.challenge(&format!("{label}.gamma"));
     let mut powers = Vec::with_capacity(claims.len());
     let mut g = EF::ONE;
     let mut total = EF::ZERO;
-    for (_, z, v, masked) in claims {
-        let (_, scale) = twin_weight(z[0], *masked)?;
-        total += g * *v * scale;
+    for (_, _, v) in claims {
+        total += g * *v;
         powers.push(g);
         g *= gamma;
     }
-    Ok((powers, total))
+    (powers, total)
 }
 
-/// W over the twin of `layout`.
-fn weights(layout: &Layout, claims: &[ColumnClaim], powers: &[EF]) -> Result<Vec<EF>> {
-    let half = layout.len();
-    let mut w = vec![EF::ZERO; 2 * half];
-    for ((c, z, _, masked), &g) in claims.iter().zip(powers) {
-        let (beta, _) = twin_weight(z[0], *masked)?;
-        let (off, _) = layout.columns[*c];
-        for (j, e) in eq_table(z).into_iter().enumerate() {
-            w[off + j] += g * (EF::ONE - beta) * e;
-            w[half + off + j] += g * beta * e;
-        }
-    }
-    Ok(w)
-}
-
-/// Proves the claims on the twin table `twin`; returns the proof messages, ρ and T(ρ).
+/// Proves the claims on the committed `table` of `layout`; returns the proof messages, ρ and T(ρ).
 pub(crate) fn prove(
     ctx: &mut super::prover::ProverCtx,
     label: &str,
-    layout: &Layout,
-    twin: &[F],
+    layout: &MaskedLayout,
+    table: &[F],
     claims: &[ColumnClaim],
 ) -> Result<(ZkSumcheckProof, Vec<EF>, EF)> {
-    let (powers, _) = batch(claims, ctx.tr, label)?;
-    let w = weights(layout, claims, &powers)?;
-    let t: Vec<EF> = twin.iter().map(|&x| EF::from(x)).collect();
+    let (powers, _) = batch(claims, ctx.tr, label);
+    let mut w = vec![EF::ZERO; table.len()];
+    for ((c, z, _), &g) in claims.iter().zip(&powers) {
+        layout.add_weights(&layout.terms(*c, z), g, &mut w);
+    }
+    let t: Vec<EF> = table.iter().map(|&x| EF::from(x)).collect();
     let mut sc = ctx.sumcheck(label);
     let (rho, finals) = sc.phase(vec![Table::plain(t), Table::plain(w)], |v| v[0] * v[1], ctx.tr);
     let proof = ctx.finish(sc)?;
@@ -83,20 +60,14 @@ pub(crate) fn prove(
 pub(crate) fn verify(
     ctx: &mut super::verifier::VerifierCtx,
     label: &str,
-    layout: &Layout,
+    layout: &MaskedLayout,
     claims: &[ColumnClaim],
     proof: &ZkSumcheckProof,
     value: EF,
 ) -> Result<Vec<EF>> {
-    let (powers, total) = batch(claims, ctx.tr, label)?;
+    let (powers, total) = batch(claims, ctx.tr, label);
     let (rho, expected) = ctx.sumcheck(label, total, proof)?;
-    let mut w = EF::ZERO;
-    for ((c, z, _, masked), &g) in claims.iter().zip(&powers) {
-        let (beta, _) = twin_weight(z[0], *masked)?;
-        let point = layout.embed(*c, z);
-        let top = rho[layout.num_vars];
-        w += g * eq_eval(&point, &rho[..layout.num_vars]) * (beta * top + (EF::ONE - beta) * (EF::ONE - top));
-    }
+    let w: EF = claims.iter().zip(&powers).map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho)).sum();
     if value * w != expected {
         return Err(crate::ProofError::Pcs(format!("{label}: the batched openings do not match")));
     }

@@ -66,19 +66,23 @@ pub struct ZkDenseProof {
 pub struct ZkProof {
     /// The input commitment, when the circuit's input is committed (part of the statement).
     pub input_commitment: Option<Commitment>,
-    /// Hiding commitment to the twin witness table [columns | masks]; its columns are the
-    /// witness's, then every sumcheck's masking polynomials.
+    /// Hiding commitment to the witness table: the witness's columns, every sumcheck's masking
+    /// polynomials, and the columns' masks (`masked.rs`).
     pub witness_commitment: Commitment,
-    /// Hiding commitment to the twin table of LogUp inverses (made after α).
+    /// Hiding commitment to the masked table of LogUp inverses (made after α).
     pub inverse_commitment: Commitment,
     /// The lookup argument.
     pub lookups: ZkLookupProof,
     /// Blocks from the last to the first.
     pub blocks: Vec<ZkBlockProof>,
-    /// The witness claims batched into one point (`open.rs`), and the twin table's value there.
+    /// The witness claims batched into one point (`open.rs`), and the table's value there.
     pub witness_batch: (ZkSumcheckProof, EF),
     /// The same for the inverse commitment.
     pub inverse_batch: (ZkSumcheckProof, EF),
+    /// The same for the weight commitment.
+    pub weight_batch: (ZkSumcheckProof, EF),
+    /// The same for the input commitment, when the input is committed.
+    pub input_batch: Option<(ZkSumcheckProof, EF)>,
     /// Openings, in this order: witness (the batched point, then the witness batching's own
     /// mask values), inverses, weights, and the input commitment's.
     pub openings: Vec<OpeningProof>,

@@ -1,18 +1,18 @@
 //! The zero-knowledge prover. Transcript order (mirrored by `verifier.rs`): statement; witness
 //! commitment (columns and sumcheck masks); α; inverse commitment; the lookup sumcheck; the output
-//! point; each block from the last to the first; the inverse, then the witness batching; then
-//! the openings (witness, inverses, weights, and a committed input's).
+//! point; each block from the last to the first; the inverse, weight, (committed input's) and
+//! witness batchings; then the openings (witness, inverses, weights, and a committed input's).
 
 use rand::{Rng, SeedableRng};
 
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
-use super::twin::{split_ext, twin_table};
-use super::verifier::{Claims, WitnessTable, column_claims, take_input_claims};
+use super::masked::split_ext;
+use super::verifier::{Claims, WitnessTable, take_input_claims};
 use super::{conv, dense, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
-use crate::commit::{CommittedWeights, weight_twin, weight_twin_tables};
+use crate::commit::{CommittedWeights, weight_tables};
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::evaluate_base;
@@ -74,16 +74,14 @@ pub(crate) fn prove(
     super::check_supported(spec)?;
     let mut sw = crate::prover::Stopwatch::new();
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let (wcols, w_r, weight_data) = match cached {
-        Some(cw) => {
-            let (cols, masks) = weight_twin_tables(spec, w, seed)?;
-            (cols, masks, cw.data_for_opening(spec, w, seed)?)
-        }
-        None => {
-            let t = weight_twin(spec, w, seed)?;
-            (t.cols, t.masks, t.data)
-        }
+    let weights = weight_tables(spec, w, seed)?;
+    let weight_table = weights.table();
+    let weight_data = match cached {
+        Some(cw) => cw.data_for_opening(spec, w, seed)?,
+        None => Pcs::new(weights.layout.num_vars(), true).commit(weight_table.clone(), seed).1,
     };
+    let w_r = weights.expanded_masks();
+    let wcols = &weights.cols;
     sw.lap("zk: weight commitment data");
     let plan = WitnessPlan::new(spec, inputs.len());
     let mut cols = plan.columns(spec, inputs, traces);
@@ -96,18 +94,20 @@ pub(crate) fn prove(
     let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
     let mut table_cols = cols.clone();
     table_cols.extend(mask_plan.columns(&masks));
-    let (twin, mut wit_r) = twin_table(table.layout.pack(&table_cols), &table.layout, &table.masked, &mut rng);
+    let col_masks = table.layout.draw(&mut rng);
+    let wit_table = table.layout.table(&table_cols, &col_masks);
     drop(table_cols);
-    let wit_pcs = Pcs::new(table.layout.num_vars + 1, true);
-    let (witness_commitment, wit_data) = wit_pcs.commit(twin.clone(), rng.random());
+    let mut wit_r: Vec<Vec<F>> = (0..cols.len()).map(|c| table.layout.expand(c, &col_masks[c])).collect();
+    let wit_pcs = Pcs::new(table.layout.num_vars(), true);
+    let (witness_commitment, wit_data) = wit_pcs.commit(wit_table.clone(), rng.random());
     sw.lap("zk: witness and mask commitment");
     // A committed input: its own commitment (before the witness's), and its masks in the tables.
-    let input_commitment = match (spec.committed_input, input_seed) {
+    let committed_input = match (spec.committed_input, input_seed) {
         (true, Some(seed)) => {
-            let (c, data, r) = input::commit(&plan, &cols[plan.x], seed);
-            tr.absorb_bytes("input-commitment", &c.digest());
-            wit_r[plan.x] = r;
-            Some((c, data))
+            let ci = input::commit(&plan, &cols[plan.x], seed);
+            tr.absorb_bytes("input-commitment", &ci.commitment.digest());
+            wit_r[plan.x] = ci.mask.clone();
+            Some(ci)
         }
         (true, None) => return Err(crate::ProofError::Circuit("the circuit's input is committed: give the input's commitment seed".into())),
         (false, _) => None,
@@ -118,9 +118,11 @@ pub(crate) fn prove(
     let inv = lookup::inverses(&plan, &cols, alpha)?;
     let inv_layout = lookup::inverse_layout(&plan);
     let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
-    let (inv_twin, inv_r) = twin_table(inv_layout.pack(&inv_cols), &inv_layout, &vec![true; inv_cols.len()], &mut rng);
-    let inv_pcs = Pcs::new(inv_layout.num_vars + 1, true);
-    let (inverse_commitment, inv_data) = inv_pcs.commit(inv_twin.clone(), rng.random());
+    let inv_masks = inv_layout.draw(&mut rng);
+    let inv_table = inv_layout.table(&inv_cols, &inv_masks);
+    let inv_r: Vec<Vec<F>> = inv_masks.iter().enumerate().map(|(c, m)| inv_layout.expand(c, m)).collect();
+    let inv_pcs = Pcs::new(inv_layout.num_vars(), true);
+    let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
     sw.lap("zk: inverses and their commitment");
 
@@ -129,7 +131,7 @@ pub(crate) fn prove(
         plan: &plan,
         cols: &cols,
         wit_r: &wit_r,
-        wcols: &wcols,
+        wcols,
         w_r: &w_r,
         tr: &mut tr,
         masks: masks.into_iter(),
@@ -154,50 +156,55 @@ pub(crate) fn prove(
     }
     let mut claims = std::mem::take(&mut ctx.claims);
     sw.lap("zk: blocks");
-    let input_claims = take_input_claims(&mut claims, &plan, input_commitment.is_some());
+    let input_claims = take_input_claims(&mut claims, &plan, committed_input.is_some());
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         eprintln!("[zkgrad] zk: {} witness, {} inverse, {} weight claims", claims.wit.len(), claims.inv.len(), claims.weight.len());
         eprintln!(
-            "[zkgrad] zk: table variables: witness twin {} (columns fill {} of 2^{}; masks {} entries), inverse twin {}, weight twin {}",
-            table.layout.num_vars + 1,
-            table.layout.columns.iter().map(|&(_, k)| 1usize << k).sum::<usize>(),
-            table.layout.num_vars,
+            "[zkgrad] zk: table variables: witness {} (columns, sumcheck masks and column masks fill {} of 2^{}; sumcheck masks {} entries), inverses {}, weights {}",
+            table.layout.num_vars(),
+            table.layout.layout.columns.iter().map(|&(_, k)| 1usize << k).sum::<usize>(),
+            table.layout.num_vars(),
             mask_plan.logs.iter().map(|&k| 1usize << k).sum::<usize>(),
-            inv_layout.num_vars + 1,
-            crate::commit::weight_layout(spec).num_vars + 1
+            inv_layout.num_vars(),
+            weights.layout.num_vars()
         );
     }
-    // Many claims on the witness and inverse tables: batched into one point each; the witness
-    // batching comes last, as it also takes every mask claim but its own.
-    let inv_claims = column_claims(&claims.inv, |_| true);
-    let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_twin, &inv_claims)?;
+    // Many claims on each table: batched into one point each. The witness batching comes last,
+    // as it also takes every mask claim but its own.
+    let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_table, &claims.inv)?;
+    let (wtb, rho_wt, t_wt) = open::prove(&mut ctx, "zk-open-weights", &weights.layout, &weight_table, &claims.weight)?;
+    drop(weight_table);
+    let input_batch = match &committed_input {
+        Some(ci) => Some(open::prove(&mut ctx, "zk-open-input", &input::layout(&plan), &ci.table, &input_claims)?),
+        None => None,
+    };
     let mut wit_list = claims.wit;
     wit_list.extend(table.mask_claims(claims.mask));
     wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
-    let wit_claims = column_claims(&wit_list, |c| table.masked[c]);
-    let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &table.layout, &twin, &wit_claims)?;
+    let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &table.layout, &wit_table, &wit_list)?;
     let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
-    sw.lap("zk: batching the witness and inverse claims");
-    let wl = crate::commit::weight_layout(spec);
-    let points = |c: Vec<(Vec<EF>, EF)>| c.into_iter().map(|(p, _)| p).collect::<Vec<_>>();
+    sw.lap("zk: batching the claims");
     let mut wit_points = vec![rho_w];
-    wit_points.extend(points(Claims::twin(&own_masks, &table.layout, |_| false)?));
+    wit_points.extend(own_masks.iter().map(|(c, z, _)| table.layout.point(*c, z).expect("mask columns are unmasked")));
     let mut openings = Vec::with_capacity(4);
     openings.push(wit_pcs.open(wit_data, &wit_points, &mut tr).1);
     openings.push(inv_pcs.open(inv_data, &[rho_i], &mut tr).1);
     sw.lap("zk: witness and inverse openings");
-    let weight_pcs = Pcs::new(wl.num_vars + 1, true);
-    openings.push(weight_pcs.open(weight_data, &points(Claims::twin(&claims.weight, &wl, |_| true)?), &mut tr).1);
+    openings.push(Pcs::new(weights.layout.num_vars(), true).open(weight_data, &[rho_wt], &mut tr).1);
     sw.lap("zk: weight opening");
-    let input_commitment = match input_commitment {
-        Some((c, data)) => {
-            let ilayout = input::layout(&plan);
-            openings.push(Pcs::new(ilayout.num_vars + 1, true).open(data, &points(Claims::twin(&input_claims, &ilayout, |_| true)?), &mut tr).1);
-            Some(c)
+    let (input_commitment, input_batch) = match (committed_input, input_batch) {
+        (Some(ci), Some((proof, rho, value))) => {
+            openings.push(Pcs::new(input::layout(&plan).num_vars(), true).open(ci.data, &[rho], &mut tr).1);
+            (Some(ci.commitment), Some((proof, value)))
         }
-        None => None,
+        _ => (None, None),
     };
-    let (witness_batch, inverse_batch) = ((wb, t_w), (ib, t_i));
+    if std::env::var_os("ZKGRAD_PROFILE").is_some() {
+        for (name, o) in ["witness", "inverses", "weights", "input"].iter().zip(&openings) {
+            eprintln!("[zkgrad] zk: opening {name}: {} bytes {:?}", o.size_bytes(), o.size_breakdown());
+        }
+    }
+    let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));
     Ok(ProofBody::Zk(Box::new(ZkProof {
         input_commitment,
         witness_commitment,
@@ -206,6 +213,8 @@ pub(crate) fn prove(
         blocks,
         witness_batch,
         inverse_batch,
+        weight_batch,
+        input_batch,
         openings,
     })))
 }

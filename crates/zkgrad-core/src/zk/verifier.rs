@@ -3,13 +3,12 @@
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
-use super::twin::twin_claim;
+use super::masked::MaskedLayout;
 use super::{conv, dense, lookup, pool};
 use crate::circuit::{CircuitSpec, LayerKind};
-use crate::commit::{ModelCommitment, weight_layout};
+use crate::commit::{ModelCommitment, weight_masked_layout};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, EF_BITS, F};
-use crate::layout::Layout;
 use crate::pcs::Pcs;
 use crate::transcript::Transcript;
 use crate::witness::WitnessPlan;
@@ -29,10 +28,9 @@ pub(crate) struct Claims {
 pub(crate) struct WitnessTable {
     /// The mask layout, one column per round of every sumcheck.
     pub mask_plan: MaskPlan,
-    /// Plan columns (indices as in the plan), then mask columns (from `mask_first`).
-    pub layout: Layout,
-    /// Which columns carry twin masks (mask columns do not: only their claimed values are shown).
-    pub masked: Vec<bool>,
+    /// Plan columns (indices as in the plan), then mask columns (from `mask_first`), then the
+    /// columns' masks. The sumcheck mask columns carry no mask: only their claimed values are shown.
+    pub layout: MaskedLayout,
     pub mask_first: usize,
 }
 
@@ -41,17 +39,18 @@ impl WitnessTable {
     /// table, and its masks are columns of it: grow the variable count until it is a fixed point.
     pub fn new(spec: &CircuitSpec, plan: &WitnessPlan) -> Self {
         let mask_first = plan.layout.columns.len();
-        let mut masked = masked_columns(spec, plan);
         let plan_logs = plan.layout.columns.iter().map(|&(_, k)| k);
         let mut vars = plan.layout.num_vars;
         loop {
             let mask_plan = MaskPlan::new(schedules(spec, plan, vars));
-            let layout = Layout::new(&plan_logs.clone().chain(mask_plan.logs.iter().copied()).collect::<Vec<_>>());
-            if layout.num_vars <= vars {
-                masked.resize(layout.columns.len(), false);
-                return Self { mask_plan, layout, masked, mask_first };
+            let logs: Vec<usize> = plan_logs.clone().chain(mask_plan.logs.iter().copied()).collect();
+            let mut masked = masked_columns(spec, plan);
+            masked.resize(logs.len(), false);
+            let layout = MaskedLayout::new(&logs, &masked);
+            if layout.num_vars() <= vars {
+                return Self { mask_plan, layout, mask_first };
             }
-            vars = layout.num_vars;
+            vars = layout.num_vars();
         }
     }
 
@@ -59,18 +58,6 @@ impl WitnessTable {
     pub fn mask_claims(&self, list: Vec<(usize, Vec<EF>, EF)>) -> Vec<(usize, Vec<EF>, EF)> {
         list.into_iter().map(|(c, z, v)| (self.mask_first + c, z, v)).collect()
     }
-}
-
-impl Claims {
-    /// The twin-commitment claims for column claims on `layout`.
-    pub fn twin(list: &[(usize, Vec<EF>, EF)], layout: &Layout, masked: impl Fn(usize) -> bool) -> Result<Vec<(Vec<EF>, EF)>> {
-        list.iter().map(|(c, p, v)| twin_claim(&layout.embed(*c, p), *v, masked(*c))).collect()
-    }
-}
-
-/// The batched-opening claims of a twin commitment.
-pub(crate) fn column_claims(list: &[(usize, Vec<EF>, EF)], masked: impl Fn(usize) -> bool) -> Vec<super::open::ColumnClaim> {
-    list.iter().map(|(c, z, v)| (*c, z.clone(), *v, masked(*c))).collect()
 }
 
 /// Moves the claims on the input column to the input commitment's (column 0), when committed.
@@ -83,7 +70,7 @@ pub(crate) fn take_input_claims(claims: &mut Claims, plan: &WitnessPlan, committ
     input.into_iter().map(|(_, z, v)| (0, z, v)).collect()
 }
 
-/// Which witness columns carry twin masks: all but the public ones (the output; the input when
+/// Which witness columns carry masks: all but the public ones (the output; the input when
 /// public).
 pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool> {
     let mut m = vec![true; plan.layout.columns.len()];
@@ -113,7 +100,11 @@ pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan, witness_vars: us
             s.push(dense::relu_schedule(n_out));
         }
     }
-    s.push(super::open::schedule(lookup::inverse_layout(plan).num_vars));
+    s.push(super::open::schedule(lookup::inverse_layout(plan).num_vars()));
+    s.push(super::open::schedule(weight_masked_layout(spec).num_vars()));
+    if spec.committed_input {
+        s.push(super::open::schedule(super::input::layout(plan).num_vars()));
+    }
     s.push(super::open::schedule(witness_vars));
     s
 }
@@ -187,29 +178,35 @@ pub(crate) fn verify(
         crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
     }
     let inv_layout = lookup::inverse_layout(plan);
-    let inv_claims = column_claims(&claims.inv, |_| true);
-    let rho_i = super::open::verify(&mut ctx, "zk-open-inverses", &inv_layout, &inv_claims, &p.inverse_batch.0, p.inverse_batch.1)?;
+    let rho_i = super::open::verify(&mut ctx, "zk-open-inverses", &inv_layout, &claims.inv, &p.inverse_batch.0, p.inverse_batch.1)?;
+    let wl = weight_masked_layout(spec);
+    let rho_wt = super::open::verify(&mut ctx, "zk-open-weights", &wl, &claims.weight, &p.weight_batch.0, p.weight_batch.1)?;
+    let ilayout = super::input::layout(plan);
+    let input_rho = match &p.input_batch {
+        Some((proof, value)) if spec.committed_input => Some((super::open::verify(&mut ctx, "zk-open-input", &ilayout, &input_claims, proof, *value)?, *value)),
+        None if !spec.committed_input => None,
+        _ => return Err(ProofError::Malformed("the input batching does not match the circuit's input commitment".into())),
+    };
     let mut wit_list = claims.wit;
     wit_list.extend(table.mask_claims(claims.mask));
     wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
-    let wit_claims = column_claims(&wit_list, |c| table.masked[c]);
-    let rho_w = super::open::verify(&mut ctx, "zk-open-witness", &table.layout, &wit_claims, &p.witness_batch.0, p.witness_batch.1)?;
+    let rho_w = super::open::verify(&mut ctx, "zk-open-witness", &table.layout, &wit_list, &p.witness_batch.0, p.witness_batch.1)?;
     // The witness batching's own mask values: direct points of the same opening.
-    let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
     let mut wit_points = vec![(rho_w, p.witness_batch.1)];
-    wit_points.extend(Claims::twin(&own_masks, &table.layout, |_| false)?);
-    let wl = weight_layout(spec);
+    for (c, z, v) in table.mask_claims(std::mem::take(&mut ctx.claims.mask)) {
+        let point = table.layout.point(c, &z).ok_or_else(|| ProofError::Malformed("a sumcheck mask column is masked".into()))?;
+        wit_points.push((point, v));
+    }
     let open = |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
         pcs.verify(c, &points, &values, proof, tr)
     };
     let pcs = |n: usize| Pcs::try_new(n, true);
-    open(pcs(table.layout.num_vars + 1)?, &p.witness_commitment, wit_points, &p.openings[0], &mut tr)?;
-    open(pcs(inv_layout.num_vars + 1)?, &p.inverse_commitment, vec![(rho_i, p.inverse_batch.1)], &p.openings[1], &mut tr)?;
-    open(pcs(wl.num_vars + 1)?, &mc.pcs, Claims::twin(&claims.weight, &wl, |_| true)?, &p.openings[2], &mut tr)?;
-    if let Some(c) = &p.input_commitment {
-        let ilayout = super::input::layout(plan);
-        open(pcs(ilayout.num_vars + 1)?, c, Claims::twin(&input_claims, &ilayout, |_| true)?, &p.openings[3], &mut tr)?;
+    open(pcs(table.layout.num_vars())?, &p.witness_commitment, wit_points, &p.openings[0], &mut tr)?;
+    open(pcs(inv_layout.num_vars())?, &p.inverse_commitment, vec![(rho_i, p.inverse_batch.1)], &p.openings[1], &mut tr)?;
+    open(pcs(wl.num_vars())?, &mc.pcs, vec![(rho_wt, p.weight_batch.1)], &p.openings[2], &mut tr)?;
+    if let (Some(c), Some((rho, value))) = (&p.input_commitment, input_rho) {
+        open(pcs(ilayout.num_vars())?, c, vec![(rho, value)], &p.openings[3], &mut tr)?;
     }
     Ok(())
 }
@@ -226,7 +223,7 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     let zero_checks = lookup::num_vars(&plan) + 2 * spec.layers.len() * (plan.log_batch + 16);
     let events = (rounds + lookups + zero_checks) as f64;
     let algebraic = EF_BITS - events.log2();
-    let wl = weight_layout(spec);
-    let pcs = Pcs::new(table.layout.num_vars + 1, true).soundness_bits().min(Pcs::new(wl.num_vars + 1, true).soundness_bits());
+    let wl = weight_masked_layout(spec);
+    let pcs = Pcs::new(table.layout.num_vars(), true).soundness_bits().min(Pcs::new(wl.num_vars(), true).soundness_bits());
     algebraic.min(pcs)
 }
