@@ -20,11 +20,17 @@ pub fn eq_table(point: &[EF]) -> Vec<EF> {
     // Process the highest variable first so that variable 0 ends up on index bit 0.
     for &r in point.iter().rev() {
         let mut next = vec![EF::ZERO; table.len() * 2];
-        next.par_chunks_mut(2).zip(table.par_iter()).for_each(|(pair, &v)| {
+        let split = |(pair, &v): (&mut [EF], &EF)| {
             let hi = v * r;
             pair[0] = v - hi;
             pair[1] = hi;
-        });
+        };
+        // Small tables (most claims' points) are cheaper on the calling thread.
+        if table.len() < 1 << 11 {
+            next.chunks_mut(2).zip(table.iter()).for_each(split);
+        } else {
+            next.par_chunks_mut(2).zip(table.par_iter()).for_each(split);
+        }
         table = next;
     }
     table

@@ -58,6 +58,8 @@ impl Default for PcsParams {
 const ONE_FOLD_MAX_VARS: usize = 14;
 /// Variables left to WHIR's final message in the one-fold schedule.
 const ONE_FOLD_FINAL_VARS: usize = 6;
+/// Hiding tables up to this many variables (above [`ONE_FOLD_MAX_VARS`]) start at rate 1/8.
+const LOW_RATE_MAX_VARS: usize = 17;
 
 impl PcsParams {
     /// The parameters proofs use for a polynomial in `num_vars` variables.
@@ -67,10 +69,14 @@ impl PcsParams {
     /// variables, where the queried leaves are largest): WHIR then has no further round (no
     /// second oracle, no second set of HVZK masks). Measured against the general schedule at
     /// 8–14 variables: 3–4× faster to open, 1.1–2.5× smaller
-    /// (`cargo run --release -p zkgrad-core --example pcs_tuning -- <vars>`). Larger hiding
-    /// tables fold 5 variables per round (6 at 18 variables): against 4, at 16–24 variables
-    /// (six points, two cores) commit and open took 0.5–0.9× the time, with proofs 0.9–1.15× the
-    /// size. Non-hiding tables use [`PcsParams::default`].
+    /// (`cargo run --release -p zkgrad-core --example pcs_tuning -- <vars>`). Tables of 15–17
+    /// variables (the witness, inverse and weight tables of a LeNet-sized model) fold 6
+    /// variables at starting rate 1/8: at 17 variables and one point, 85 KiB per opening against
+    /// 131–133 KiB at rate 1/2 (fold 5 or 6), for 21 ms of commit and 36 ms of opening against
+    /// 4–5 and 19–30 ms; at 15 variables as fast as fold 5 at rate 1/2 and 14% smaller. Larger
+    /// hiding tables fold 5 variables per round (6 at 18 variables): against 4, at 16–24
+    /// variables (six points, two cores) commit and open took 0.5–0.9× the time, with proofs
+    /// 0.9–1.15× the size. Non-hiding tables use [`PcsParams::default`].
     pub fn for_size(num_vars: usize, hiding: bool) -> Self {
         let base = Self::default();
         if !hiding {
@@ -80,6 +86,9 @@ impl PcsParams {
             let first = num_vars.saturating_sub(ONE_FOLD_FINAL_VARS).max(base.folding_factor);
             let rate = if num_vars == ONE_FOLD_MAX_VARS { 5 } else { 4 };
             return Self { starting_log_inv_rate: rate, first_folding_factor: first, ..base };
+        }
+        if num_vars <= LOW_RATE_MAX_VARS {
+            return Self { first_folding_factor: 6, folding_factor: 6, starting_log_inv_rate: 3, ..base };
         }
         let fold = if num_vars == 18 { 6 } else { 5 };
         Self { first_folding_factor: fold, folding_factor: fold, ..base }

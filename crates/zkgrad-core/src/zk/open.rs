@@ -8,7 +8,7 @@
 use p3_field::PrimeCharacteristicRing;
 
 use super::masked::MaskedLayout;
-use super::sumcheck::{Table, ZkSumcheckProof};
+use super::sumcheck::ZkSumcheckProof;
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::transcript::Transcript;
@@ -48,12 +48,11 @@ pub(crate) fn prove(
     for ((c, z, _), &g) in claims.iter().zip(&powers) {
         layout.add_weights(&layout.terms(*c, z), g, &mut w);
     }
-    let t: Vec<EF> = table.iter().map(|&x| EF::from(x)).collect();
     let mut sc = ctx.sumcheck(label);
-    let (rho, finals) = sc.phase(vec![Table::plain(t), Table::plain(w)], |v| v[0] * v[1], ctx.tr);
+    let (rho, value) = sc.inner_product(table, w, ctx.tr);
     let proof = ctx.finish(sc)?;
-    ctx.tr.absorb_ext(&format!("{label}.value"), &[finals[0]]);
-    Ok((proof, rho, finals[0]))
+    ctx.tr.absorb_ext(&format!("{label}.value"), &[value]);
+    Ok((proof, rho, value))
 }
 
 /// Checks the batching sumcheck; returns ρ (the caller opens T(ρ) = `value`).

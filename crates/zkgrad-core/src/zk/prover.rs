@@ -172,7 +172,9 @@ pub(crate) fn prove(
     // Many claims on each table: batched into one point each. The witness batching comes last,
     // as it also takes every mask claim but its own.
     let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_table, &claims.inv)?;
+    sw.lap("zk: inverse batching");
     let (wtb, rho_wt, t_wt) = open::prove(&mut ctx, "zk-open-weights", &weights.layout, &weight_table, &claims.weight)?;
+    sw.lap("zk: weight batching");
     drop(weight_table);
     let input_batch = match &committed_input {
         Some(ci) => Some(open::prove(&mut ctx, "zk-open-input", &input::layout(&plan), &ci.table, &input_claims)?),
@@ -183,7 +185,7 @@ pub(crate) fn prove(
     wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
     let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &table.layout, &wit_table, &wit_list)?;
     let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
-    sw.lap("zk: batching the claims");
+    sw.lap("zk: witness batching");
     let mut wit_points = vec![rho_w];
     wit_points.extend(own_masks.iter().map(|(c, z, _)| table.layout.point(*c, z).expect("mask columns are unmasked")));
     let mut openings = Vec::with_capacity(4);

@@ -12,7 +12,7 @@
 //! The variables come in phases (e.g. a dense block binds its output variables, then its input
 //! variables); each phase brings its own tables. A table may carry a mask table R for its phase's
 //! first variable: its polynomial is then P̃(x) + x₀(1 − x₀)·R̃(x), which agrees with P on the
-//! hypercube (`zk/twin.rs` says where these come from). That round has a higher degree; after
+//! hypercube (`zk/masked.rs` says where these come from). That round has a higher degree; after
 //! it the table is multilinear again.
 
 use p3_field::{Field, PrimeCharacteristicRing};
@@ -20,7 +20,7 @@ use p3_maybe_rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ProofError, Result};
-use crate::field::EF;
+use crate::field::{EF, F};
 use crate::sumcheck::interpolate_at;
 use crate::transcript::Transcript;
 
@@ -140,6 +140,25 @@ fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: us
     (0..pairs).into_par_iter().fold(new, pair).map(|sc| sc.acc).reduce(|| vec![EF::ZERO; degree + 1], add)
 }
 
+/// Σ_j f(j) over `pairs` pairs, on the calling thread when small.
+fn pair_sums(pairs: usize, f: impl Fn(usize) -> [EF; 3] + Sync) -> Vec<EF> {
+    let add = |a: [EF; 3], b: [EF; 3]| [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+    let total = if 2 * pairs < PAR_MIN {
+        (0..pairs).map(&f).fold([EF::ZERO; 3], add)
+    } else {
+        (0..pairs).into_par_iter().map(&f).reduce(|| [EF::ZERO; 3], add)
+    };
+    total.to_vec()
+}
+
+/// (f(j))_j over `pairs` pairs, on the calling thread when small.
+fn pair_map(pairs: usize, f: impl Fn(usize) -> EF + Sync + Send) -> Vec<EF> {
+    if 2 * pairs < PAR_MIN {
+        return (0..pairs).map(f).collect();
+    }
+    (0..pairs).into_par_iter().map(f).collect()
+}
+
 /// Binds variable 0 of every table to r (a live mask is folded in and dropped; a later one is
 /// folded on its own).
 fn fold(tables: &mut [Table], r: EF) {
@@ -223,6 +242,41 @@ impl Prover {
         }
         let finals = tables.iter().map(|t| t.p[0]).collect();
         (pt, finals)
+    }
+
+    /// Runs every round of Σ_x T(x)·W(x) (degree 2 per round; the batching of openings,
+    /// `open.rs`) with T in the base field: the first round reads T without lifting it to EF,
+    /// and no round builds per-entry scratch. Returns the point and T's value there.
+    pub fn inner_product(&mut self, t: &[F], mut w: Vec<EF>, tr: &mut Transcript) -> (Vec<EF>, EF) {
+        assert!(t.len().is_power_of_two() && t.len() == w.len());
+        let vars = t.len().trailing_zeros() as usize;
+        if vars == 0 {
+            return (Vec::new(), EF::from(t[0]));
+        }
+        let two = F::TWO;
+        let r = self.send_round(
+            pair_sums(t.len() / 2, |j| {
+                let (t0, t1, w0, w1) = (t[2 * j], t[2 * j + 1], w[2 * j], w[2 * j + 1]);
+                [w0 * t0, w1 * t1, (w1.double() - w0) * (t1 * two - t0)]
+            }),
+            tr,
+        );
+        let mut pt = vec![r];
+        let mut te: Vec<EF> = pair_map(t.len() / 2, |j| EF::from(t[2 * j]) + r * (t[2 * j + 1] - t[2 * j]));
+        w = pair_map(w.len() / 2, |j| w[2 * j] + r * (w[2 * j + 1] - w[2 * j]));
+        for _ in 1..vars {
+            let r = self.send_round(
+                pair_sums(te.len() / 2, |j| {
+                    let (t0, t1, w0, w1) = (te[2 * j], te[2 * j + 1], w[2 * j], w[2 * j + 1]);
+                    [w0 * t0, w1 * t1, (w1.double() - w0) * (t1.double() - t0)]
+                }),
+                tr,
+            );
+            pt.push(r);
+            te = pair_map(te.len() / 2, |j| te[2 * j] + r * (te[2 * j + 1] - te[2 * j]));
+            w = pair_map(w.len() / 2, |j| w[2 * j] + r * (w[2 * j + 1] - w[2 * j]));
+        }
+        (pt, te[0])
     }
 
     /// Like [`Prover::phase`] for a sum of independent groups over `vars` variables, each with
