@@ -160,7 +160,7 @@ impl ActShape {
     }
 
     /// log2 of the padded column length (channels and positions); at least 1, so that every
-    /// column has a variable to carry its zero-knowledge mask (`zk/twin.rs`).
+    /// column has a variable to carry its zero-knowledge mask (`zk/masked.rs`).
     pub fn log_size(&self) -> usize {
         (crate::mle::log2_ceil(self.channels) + self.log_len()).max(1)
     }
