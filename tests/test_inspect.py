@@ -164,7 +164,7 @@ def test_cli_inspect_onnx_and_zkg(
         assert text in result.output
 
 
-@pytest.mark.parametrize("content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk"])
+@pytest.mark.parametrize("content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk", b"ZKGM\x02\x00junk"])
 def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: bytes | None) -> None:
     path = tmp_path / "model.bin"
     if content is not None:

@@ -1,6 +1,6 @@
 //! WHIR parameter sweep for one opening (tuning aid): commit, open, verify times and proof size.
 //! `cargo run --release -p zkgrad-core --example pcs_tuning -- <num_vars> [hiding 0|1]`
-//! (`TUNE_GRID2="fold rate [pow [mask_rate [ell]]]"`: one configuration; `TUNE_PARTS`: size by part)
+//! (`TUNE_GRID2="fold rate [pow [mask_rate [ell [rate_step]]]]"`: one configuration; `TUNE_PARTS`: size by part)
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -49,8 +49,9 @@ fn main() {
         let pow = v.get(2).copied().unwrap_or(base.pow_bits);
         let mask_rate = v.get(3).copied().unwrap_or(base.zk_mask_log_inv_rate);
         let ell = v.get(4).copied().unwrap_or(base.zk_ell);
-        let name = format!("f{} r{} pow{pow} m{mask_rate} l{ell}", v[0], v[1]);
-        let p = PcsParams { first_folding_factor: v[0], folding_factor: v[0], starting_log_inv_rate: v[1], pow_bits: pow, zk_mask_log_inv_rate: mask_rate, zk_ell: ell, ..base.clone() };
+        let rate_step = v.get(5).copied();
+        let name = format!("f{} r{} pow{pow} m{mask_rate} l{ell} step {rate_step:?}", v[0], v[1]);
+        let p = PcsParams { first_folding_factor: v[0], folding_factor: v[0], starting_log_inv_rate: v[1], pow_bits: pow, zk_mask_log_inv_rate: mask_rate, zk_ell: ell, rate_step, ..base.clone() };
         variants = vec![(name, p)];
     }
     let only = std::env::var("TUNE_ONLY").ok();

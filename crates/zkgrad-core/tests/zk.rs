@@ -432,9 +432,10 @@ fn mask_values_are_bound_to_the_witness_table() {
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     verify(&spec, &mc, &proof).unwrap();
     type Edit = fn(&mut zkgrad_core::zk::proof::ZkProof);
-    let edits: [(&str, Edit); 3] = [
+    let edits: [(&str, Edit); 4] = [
         ("a lookup mask value", |z| z.lookups.sumcheck.mask_evals[2] += zkgrad_core::field::EF::ONE),
         ("an inverse batching mask value", |z| z.inverse_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
+        ("a weight batching mask value", |z| z.weight_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
         ("a witness batching mask value", |z| z.witness_batch.0.mask_evals[1] += zkgrad_core::field::EF::ONE),
     ];
     for (what, edit) in edits {
@@ -444,4 +445,49 @@ fn mask_values_are_bound_to_the_witness_table() {
         let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
         println!("{what}: {err}");
     }
+}
+
+/// Every table is opened at one point through its batching sumcheck (`zk/open.rs`): a changed
+/// batched value or round message of any of them — witness, inverses, weights, committed input —
+/// is rejected, and so is an input batching the circuit does not have (or a missing one).
+#[test]
+fn batched_openings_are_bound() {
+    use zkgrad_core::field::EF;
+    use zkgrad_core::prover::prove_with_committed_input;
+    use zkgrad_core::zk::proof::ZkProof;
+    let (mut spec, w, x) = mlp(&[13, 7, 4], false, 10);
+    spec.committed_input = true;
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), [5; 32]).unwrap();
+    verify(&spec, &mc, &proof).unwrap();
+    type Edit = fn(&mut ZkProof);
+    let edits: [(&str, Edit); 10] = [
+        ("the witness table's value", |z| z.witness_batch.1 += EF::ONE),
+        ("the inverse table's value", |z| z.inverse_batch.1 += EF::ONE),
+        ("the weight table's value", |z| z.weight_batch.1 += EF::ONE),
+        ("the input table's value", |z| z.input_batch.as_mut().expect("committed input").1 += EF::ONE),
+        ("a witness batching round", |z| z.witness_batch.0.rounds[0][1] += EF::ONE),
+        ("an inverse batching round", |z| z.inverse_batch.0.rounds[2][0] += EF::ONE),
+        ("a weight batching round", |z| z.weight_batch.0.rounds[1][2] += EF::ONE),
+        ("an input batching round", |z| z.input_batch.as_mut().expect("committed input").0.rounds[0][0] += EF::ONE),
+        ("the input batching dropped", |z| z.input_batch = None),
+        ("the weight batching's mask sum", |z| z.weight_batch.0.mask_sum += EF::ONE),
+    ];
+    for (what, edit) in edits {
+        let mut cheat = proof.clone();
+        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+        edit(z);
+        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
+        println!("{what}: {err}");
+    }
+    // An input batching where the input is not committed.
+    spec.committed_input = false;
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let plain = prove(&spec, &w, SEED, &x).unwrap();
+    verify(&spec, &mc, &plain).unwrap();
+    let mut cheat = plain.clone();
+    let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+    z.input_batch = Some(z.weight_batch.clone());
+    let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err("an input batching without a committed input");
+    println!("extra input batching: {err}");
 }

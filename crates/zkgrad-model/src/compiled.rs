@@ -26,8 +26,10 @@ use crate::lower::{Lowered, lower};
 pub const MODEL_MAGIC: [u8; 4] = *b"ZKGM";
 /// Magic bytes of a verifying-key file.
 pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
-/// Format version of both files.
-pub const FORMAT_VERSION: u16 = 1;
+/// Format version of both files; raised whenever the weight commitment scheme changes (version 2:
+/// the zero-knowledge masks moved into the committed table), since a model's stored commitment
+/// and a key's are only valid for the scheme that made them.
+pub const FORMAT_VERSION: u16 = 2;
 
 const MODEL_WHAT: &str = "compiled model";
 const KEY_WHAT: &str = "verifying key";
@@ -172,7 +174,7 @@ impl CompiledModel {
             None => {
                 let c = CommittedWeights::new(spec, weights, self.seed).map_err(ModelError::Core)?;
                 if c.commitment != self.commitment {
-                    return Err(ModelError::Core(zkgrad_core::ProofError::Commitment));
+                    return Err(ModelError::StaleCommitment);
                 }
                 self.weight_data.0.get_or_init(|| c)
             }
@@ -383,15 +385,16 @@ mod tests {
                 what: "compiled model"
             }
         );
-        let e = CompiledModel::from_bytes(b"ZKGM\x02\x00rest").unwrap_err();
+        let e = CompiledModel::from_bytes(b"ZKGM\x01\x00rest").unwrap_err();
         assert_eq!(
             e,
             ModelError::FormatVersion {
                 what: "compiled model",
-                expected: 1,
-                got: 2
+                expected: 2,
+                got: 1
             }
         );
+        assert!(e.to_string().contains("compile the model again"), "{e}");
         let e = VerifyingKey::from_bytes(b"ZKGM\x01\x00").unwrap_err();
         assert_eq!(
             e,
@@ -405,7 +408,7 @@ mod tests {
             b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
             &[0x80; 64],
         ] {
-            let bytes = [&b"ZKGM\x01\x00"[..], body].concat();
+            let bytes = [&b"ZKGM\x02\x00"[..], body].concat();
             let e = CompiledModel::from_bytes(&bytes).unwrap_err();
             assert!(
                 matches!(
@@ -423,7 +426,7 @@ mod tests {
     #[test]
     fn a_huge_length_prefix_does_not_allocate() {
         // String length 2^64 − 1 encoded as bincode varint (0xFF marker + u64).
-        let bytes = [&b"ZKGM\x01\x00\xff"[..], &[0xff; 8]].concat();
+        let bytes = [&b"ZKGM\x02\x00\xff"[..], &[0xff; 8]].concat();
         assert!(matches!(
             CompiledModel::from_bytes(&bytes),
             Err(ModelError::Malformed { .. })

@@ -226,7 +226,7 @@ pub enum ModelError {
     #[error("not a zkgrad {what} file (bad magic bytes)")]
     BadMagic { what: &'static str },
     /// A compiled-model file from an incompatible format version.
-    #[error("unsupported {what} format version {got} (this build reads version {expected})")]
+    #[error("unsupported {what} format version {got} (this build reads version {expected}): compile the model again with this zkgrad")]
     FormatVersion {
         what: &'static str,
         expected: u16,
@@ -235,6 +235,10 @@ pub enum ModelError {
     /// A compiled-model file whose body cannot be decoded.
     #[error("malformed {what} file: {detail}")]
     Malformed { what: &'static str, detail: String },
+    /// The weight commitment a model file stores is not the one this build computes from its
+    /// weights and seed: the file was compiled by another zkgrad build, or edited.
+    #[error("the model file's weight commitment does not match the one this zkgrad computes from its weights (compiled by another zkgrad version, or edited): compile the model again")]
+    StaleCommitment,
     /// An error of the proof system that is not about the model's values (should not happen for a
     /// validated model; reported rather than hidden).
     #[error("proof system error: {0}")]

@@ -71,9 +71,11 @@ impl PcsParams {
     /// 8–14 variables: 3–4× faster to open, 1.1–2.5× smaller
     /// (`cargo run --release -p zkgrad-core --example pcs_tuning -- <vars>`). Tables of 15–17
     /// variables (the witness, inverse and weight tables of a LeNet-sized model) fold 6
-    /// variables at starting rate 1/8: at 17 variables and one point, 85 KiB per opening against
-    /// 131–133 KiB at rate 1/2 (fold 5 or 6), for 21 ms of commit and 36 ms of opening against
-    /// 4–5 and 19–30 ms; at 15 variables as fast as fold 5 at rate 1/2 and 14% smaller. Larger
+    /// variables at starting rate 1/8, the second oracle at 1/128 (a rate step of 4; the automatic
+    /// step 5 gives 1/256 and 3% smaller proofs for 1.5× the opening time): at 17 variables and
+    /// one point, 87 KiB per opening against 131–133 KiB at rate 1/2 (fold 5 or 6), for 17 ms of
+    /// commit and 24 ms of opening against 4–5 and 19–30 ms; at 15 variables as fast as fold 5
+    /// at rate 1/2 and 11% smaller. Larger
     /// hiding tables fold 5 variables per round (6 at 18 variables): against 4, at 16–24
     /// variables (six points, two cores) commit and open took 0.5–0.9× the time, with proofs
     /// 0.9–1.15× the size. Non-hiding tables use [`PcsParams::default`].
@@ -88,7 +90,7 @@ impl PcsParams {
             return Self { starting_log_inv_rate: rate, first_folding_factor: first, ..base };
         }
         if num_vars <= LOW_RATE_MAX_VARS {
-            return Self { first_folding_factor: 6, folding_factor: 6, starting_log_inv_rate: 3, ..base };
+            return Self { first_folding_factor: 6, folding_factor: 6, starting_log_inv_rate: 3, rate_step: Some(4), ..base };
         }
         let fold = if num_vars == 18 { 6 } else { 5 };
         Self { first_folding_factor: fold, folding_factor: fold, ..base }
