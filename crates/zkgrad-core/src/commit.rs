@@ -165,7 +165,9 @@ pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
 /// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`).
 pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
     let logs: Vec<usize> = weight_layout(spec).columns.iter().map(|&(_, k)| k).collect();
-    MaskedLayout::new(&logs, &vec![true; logs.len()])
+    // A pooling block's empty kernel and bias (no variables, never claimed) carry no mask.
+    let masked: Vec<bool> = logs.iter().map(|&k| k > 0).collect();
+    MaskedLayout::new(&logs, &masked)
 }
 
 /// The zero-knowledge weight table's parts; deterministic given the seed.

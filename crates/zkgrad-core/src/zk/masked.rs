@@ -12,7 +12,8 @@
 //! is one linear functional of it, eq(c's point) + ζ·eq(A's point) + Σ_j ζ·z[m + j]·[B_j]
 //! with ζ = z₀(1 − z₀) ([`MaskedLayout::terms`]); a batching sumcheck (`open.rs`) turns any
 //! number of them into one opening. m is as large as fits in the power-of-two table the
-//! columns alone need (so the masks usually cost nothing), at least [`MIN_MASK_VARS`].
+//! columns need (so the masks usually cost nothing; a table the columns fill grows by one
+//! variable, and its masks are then up to full size), at least [`MIN_MASK_VARS`].
 //! Columns whose values are public (the output, a public input, the sumcheck mask columns) have
 //! no mask and are plain points of the table.
 //!
@@ -101,17 +102,23 @@ pub struct MaskedLayout {
 
 impl MaskedLayout {
     /// The table for columns of the given log2 sizes; `masked[c]` says which carry a mask (every
-    /// masked column needs at least one variable, for its z₀).
+    /// masked column needs at least one variable, for its z₀). The masks are as large as fit
+    /// (m at most 20) in the smallest table that holds the columns and masks with m = 4.
     pub fn new(logs: &[usize], masked: &[bool]) -> Self {
-        let bare = Layout::new(logs).num_vars;
         let widest = logs.iter().zip(masked).filter(|&(_, &m)| m).map(|(&k, _)| k).max().unwrap_or(0);
-        let mut m = widest.clamp(MIN_MASK_VARS, MAX_MASK_VARS);
+        let largest = widest.clamp(MIN_MASK_VARS, MAX_MASK_VARS);
+        // The smallest table size that holds the columns with some masks, then the largest masks
+        // that fit in it (a table the columns fill must grow anyway: the masks then take up to
+        // as much room as the columns).
+        let mut vars = Layout::new(logs).num_vars;
         loop {
-            let candidate = Self::with_mask_vars(logs, masked, m);
-            if candidate.layout.num_vars <= bare || m == MIN_MASK_VARS {
-                return candidate;
+            for m in (MIN_MASK_VARS..=largest).rev() {
+                let candidate = Self::with_mask_vars(logs, masked, m);
+                if candidate.layout.num_vars <= vars {
+                    return candidate;
+                }
             }
-            m -= 1;
+            vars += 1;
         }
     }
 
@@ -238,17 +245,17 @@ impl MaskedLayout {
     }
 }
 
-/// Ṗ at a point from P and R tables (tests and the prover's own checks).
-pub fn masked_eval(p: &[EF], r: &[EF], point: &[EF]) -> EF {
-    let z = point[0] * (EF::ONE - point[0]);
-    crate::mle::evaluate(p, point) + z * crate::mle::evaluate(r, point)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mle::{evaluate, evaluate_base};
     use rand::SeedableRng;
+
+    /// Ṗ at a point from P and R tables.
+    fn masked_eval(p: &[EF], r: &[EF], point: &[EF]) -> EF {
+        let z = point[0] * (EF::ONE - point[0]);
+        evaluate(p, point) + z * evaluate(r, point)
+    }
 
     fn point(k: usize, seed: u64) -> Vec<EF> {
         (0..k).map(|i| EF::from_u64(11 + 3 * i as u64 + seed) * omega() + EF::from_u64(5 + seed)).collect()
@@ -293,10 +300,12 @@ mod tests {
         // 2^9 + 2^8 + 4 entries leave room in 2^10: the masks take it.
         let ml = MaskedLayout::new(&[9, 8, 2], &[true, true, true]);
         assert_eq!(ml.num_vars(), 10);
-        // A full table gets the smallest masks (16 + 6 entries per column) and one more variable.
+        // A full table grows by one variable, and its masks take the new room: full-size masks.
         let full = MaskedLayout::new(&[10, 10], &[true, true]);
         assert_eq!(full.num_vars(), 12);
-        assert_eq!(full.slots[0].unwrap().m, MIN_MASK_VARS);
+        assert_eq!(full.slots[0].unwrap().m, 10);
+        // A single full column (a committed input) likewise gets a mask of its own size.
+        assert_eq!(MaskedLayout::new(&[9], &[true]).slots[0].unwrap().m, 9);
     }
 
     #[test]

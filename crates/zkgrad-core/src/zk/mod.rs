@@ -6,7 +6,7 @@
 //!   same committed table (`masked.rs`), and every commitment is hiding (HVZK-WHIR, salted
 //!   Merkle leaves);
 //! - every sumcheck is masked with Libra's masking polynomial (`sumcheck.rs`), whose per-round
-//!   pieces live in a separate hiding commitment (`masks.rs`);
+//!   pieces are columns of the witness table (`masks.rs`);
 //! - every check starts from a public claim: lookups use committed inverses and one zero-claim
 //!   sumcheck (`lookup.rs`); a dense block is one sumcheck over its output and input variables
 //!   with claim 0 (`dense.rs`), so no intermediate value is revealed.

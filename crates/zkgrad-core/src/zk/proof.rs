@@ -1,6 +1,7 @@
 //! The messages of a zero-knowledge proof (`zk/`). Every value here is either public, a masked
 //! evaluation Ṗ(z) of a committed column (uniformly random on its own), a masked sumcheck message,
-//! or a mask value g_l(r_l).
+//! a mask value g_l(r_l), or a committed table's value T(ρ) at its batching point (which the
+//! columns' masks in the table randomise).
 
 use serde::{Deserialize, Serialize};
 

@@ -148,8 +148,14 @@ pub(crate) fn verify(
 ) -> Result<()> {
     super::check_supported(spec)?;
     let openings = 3 + usize::from(spec.committed_input);
-    if p.blocks.len() != spec.layers.len() || p.openings.len() != openings || p.input_commitment.is_some() != spec.committed_input {
-        return Err(ProofError::Shape { what: "zero-knowledge blocks and openings", expected: spec.layers.len(), got: p.blocks.len() });
+    if p.blocks.len() != spec.layers.len() {
+        return Err(ProofError::Shape { what: "zero-knowledge blocks", expected: spec.layers.len(), got: p.blocks.len() });
+    }
+    if p.openings.len() != openings {
+        return Err(ProofError::Shape { what: "zero-knowledge openings", expected: openings, got: p.openings.len() });
+    }
+    if p.input_commitment.is_some() != spec.committed_input {
+        return Err(ProofError::Malformed("the input commitment does not match the circuit's input visibility".into()));
     }
     if let Some(c) = &p.input_commitment {
         tr.absorb_bytes("input-commitment", &c.digest());
