@@ -421,6 +421,20 @@ fn kernel_pieces_are_each_bound() {
     }
 }
 
+/// An edit of a zero-knowledge proof body.
+type ZkEdit = fn(&mut zkgrad_core::zk::proof::ZkProof);
+
+/// Each edit of `proof`'s body, after an encoding round trip, is rejected by the verifier.
+fn assert_edits_rejected(spec: &CircuitSpec, mc: &zkgrad_core::commit::ModelCommitment, proof: &Proof, edits: &[(&str, ZkEdit)]) {
+    for (what, edit) in edits {
+        let mut cheat = proof.clone();
+        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+        edit(z);
+        let err = verify(spec, mc, &roundtrip(&cheat)).expect_err(what);
+        println!("{what}: {err}");
+    }
+}
+
 /// Sumcheck mask values live in the witness table: those of every sumcheck but the witness
 /// batching are batched with the witness claims, the witness batching's own are direct points of
 /// the witness opening. A wrong value of any kind is rejected (here by the sumcheck's own final
@@ -431,20 +445,13 @@ fn mask_values_are_bound_to_the_witness_table() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     verify(&spec, &mc, &proof).unwrap();
-    type Edit = fn(&mut zkgrad_core::zk::proof::ZkProof);
-    let edits: [(&str, Edit); 4] = [
+    let edits: [(&str, ZkEdit); 4] = [
         ("a lookup mask value", |z| z.lookups.sumcheck.mask_evals[2] += zkgrad_core::field::EF::ONE),
         ("an inverse batching mask value", |z| z.inverse_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
         ("a weight batching mask value", |z| z.weight_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
         ("a witness batching mask value", |z| z.witness_batch.0.mask_evals[1] += zkgrad_core::field::EF::ONE),
     ];
-    for (what, edit) in edits {
-        let mut cheat = proof.clone();
-        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
-        edit(z);
-        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
-        println!("{what}: {err}");
-    }
+    assert_edits_rejected(&spec, &mc, &proof, &edits);
 }
 
 /// Every table is opened at one point through its batching sumcheck (`zk/open.rs`): a changed
@@ -454,14 +461,12 @@ fn mask_values_are_bound_to_the_witness_table() {
 fn batched_openings_are_bound() {
     use zkgrad_core::field::EF;
     use zkgrad_core::prover::prove_with_committed_input;
-    use zkgrad_core::zk::proof::ZkProof;
     let (mut spec, w, x) = mlp(&[13, 7, 4], false, 10);
     spec.committed_input = true;
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), [5; 32]).unwrap();
     verify(&spec, &mc, &proof).unwrap();
-    type Edit = fn(&mut ZkProof);
-    let edits: [(&str, Edit); 10] = [
+    let edits: [(&str, ZkEdit); 10] = [
         ("the witness table's value", |z| z.witness_batch.1 += EF::ONE),
         ("the inverse table's value", |z| z.inverse_batch.1 += EF::ONE),
         ("the weight table's value", |z| z.weight_batch.1 += EF::ONE),
@@ -473,13 +478,7 @@ fn batched_openings_are_bound() {
         ("the input batching dropped", |z| z.input_batch = None),
         ("the weight batching's mask sum", |z| z.weight_batch.0.mask_sum += EF::ONE),
     ];
-    for (what, edit) in edits {
-        let mut cheat = proof.clone();
-        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
-        edit(z);
-        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
-        println!("{what}: {err}");
-    }
+    assert_edits_rejected(&spec, &mc, &proof, &edits);
     // An input batching where the input is not committed.
     spec.committed_input = false;
     let mc = commit_model(&spec, &w, SEED).unwrap();
