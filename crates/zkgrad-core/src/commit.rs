@@ -187,7 +187,7 @@ impl WeightTables {
 
     /// Each column's mask R on its whole hypercube.
     pub fn expanded_masks(&self) -> Vec<Vec<F>> {
-        self.masks.iter().enumerate().map(|(c, m)| self.layout.expand(c, m)).collect()
+        self.layout.expand_all(&self.masks)
     }
 }
 

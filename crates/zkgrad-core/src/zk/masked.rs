@@ -197,6 +197,11 @@ impl MaskedLayout {
             .collect()
     }
 
+    /// Every column's R on its whole hypercube.
+    pub fn expand_all(&self, masks: &[ColumnMask]) -> Vec<Vec<F>> {
+        masks.iter().enumerate().map(|(c, m)| self.expand(c, m)).collect()
+    }
+
     /// The value at `z` of column `c` (masked: Ṗ(z)) as a functional of the table.
     pub fn terms(&self, c: usize, z: &[EF]) -> Vec<Term> {
         let mut out = vec![Term::Point { col: c, point: z.to_vec(), weight: EF::ONE }];

@@ -97,7 +97,7 @@ pub(crate) fn prove(
     let col_masks = table.layout.draw(&mut rng);
     let wit_table = table.layout.table(&table_cols, &col_masks);
     drop(table_cols);
-    let mut wit_r: Vec<Vec<F>> = (0..cols.len()).map(|c| table.layout.expand(c, &col_masks[c])).collect();
+    let mut wit_r = table.layout.expand_all(&col_masks[..cols.len()]);
     let wit_pcs = Pcs::new(table.layout.num_vars(), true);
     let (witness_commitment, wit_data) = wit_pcs.commit(wit_table.clone(), rng.random());
     sw.lap("zk: witness and mask commitment");
@@ -120,7 +120,7 @@ pub(crate) fn prove(
     let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
     let inv_masks = inv_layout.draw(&mut rng);
     let inv_table = inv_layout.table(&inv_cols, &inv_masks);
-    let inv_r: Vec<Vec<F>> = inv_masks.iter().enumerate().map(|(c, m)| inv_layout.expand(c, m)).collect();
+    let inv_r = inv_layout.expand_all(&inv_masks);
     let inv_pcs = Pcs::new(inv_layout.num_vars(), true);
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
