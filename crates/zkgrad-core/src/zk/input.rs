@@ -30,10 +30,9 @@ pub(crate) struct CommittedInput {
 pub(crate) fn commit(plan: &WitnessPlan, x: &[F], seed: [u8; 32]) -> CommittedInput {
     let layout = layout(plan);
     let mut rng = rand::rngs::StdRng::from_seed(*blake3::keyed_hash(&seed, b"zkgrad input masks").as_bytes());
-    let masks = layout.draw(&mut rng);
-    let table = layout.table(&[x.to_vec()], &masks);
+    let (table, mut masks) = layout.masked_table(&[x.to_vec()], &mut rng);
     let (commitment, data) = Pcs::new(layout.num_vars(), true).commit(table.clone(), seed);
-    CommittedInput { commitment, data, table, mask: layout.expand(0, &masks[0]) }
+    CommittedInput { commitment, data, table, mask: masks.swap_remove(0) }
 }
 
 /// The commitment a proof of these inputs with this seed will carry (its `digest()` is what a

@@ -197,6 +197,12 @@ impl MaskedLayout {
             .collect()
     }
 
+    /// Fresh masks from `rng`: the committed table, and every column's R on its whole hypercube.
+    pub fn masked_table(&self, cols: &[Vec<F>], rng: &mut impl rand::Rng) -> (Vec<F>, Vec<Vec<F>>) {
+        let masks = self.draw(rng);
+        (self.table(cols, &masks), self.expand_all(&masks))
+    }
+
     /// Every column's R on its whole hypercube.
     pub fn expand_all(&self, masks: &[ColumnMask]) -> Vec<Vec<F>> {
         masks.iter().enumerate().map(|(c, m)| self.expand(c, m)).collect()

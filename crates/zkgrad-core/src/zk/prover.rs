@@ -78,7 +78,7 @@ pub(crate) fn prove(
     let weight_table = weights.table();
     let weight_data = match cached {
         Some(cw) => cw.data_for_opening(spec, w, seed)?,
-        None => Pcs::new(weights.layout.num_vars(), true).commit(weight_table.clone(), seed).1,
+        None => crate::commit::zk_commit_with_data(spec, w, seed)?.1,
     };
     let w_r = weights.expanded_masks();
     let wcols = &weights.cols;
@@ -94,10 +94,8 @@ pub(crate) fn prove(
     let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
     let mut table_cols = cols.clone();
     table_cols.extend(mask_plan.columns(&masks));
-    let col_masks = table.layout.draw(&mut rng);
-    let wit_table = table.layout.table(&table_cols, &col_masks);
+    let (wit_table, mut wit_r) = table.layout.masked_table(&table_cols, &mut rng);
     drop(table_cols);
-    let mut wit_r = table.layout.expand_all(&col_masks[..cols.len()]);
     let wit_pcs = Pcs::new(table.layout.num_vars(), true);
     let (witness_commitment, wit_data) = wit_pcs.commit(wit_table.clone(), rng.random());
     sw.lap("zk: witness and mask commitment");
@@ -118,9 +116,7 @@ pub(crate) fn prove(
     let inv = lookup::inverses(&plan, &cols, alpha)?;
     let inv_layout = lookup::inverse_layout(&plan);
     let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
-    let inv_masks = inv_layout.draw(&mut rng);
-    let inv_table = inv_layout.table(&inv_cols, &inv_masks);
-    let inv_r = inv_layout.expand_all(&inv_masks);
+    let (inv_table, inv_r) = inv_layout.masked_table(&inv_cols, &mut rng);
     let inv_pcs = Pcs::new(inv_layout.num_vars(), true);
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
