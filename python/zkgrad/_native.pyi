@@ -133,6 +133,10 @@ class NativeModel:
     def num_params(self) -> int:
         """Number of weight and bias values in the IR (an absent bias counts nothing)."""
 
+    def zk_budget(self) -> tuple[int, int]:
+        """Proofs one weight commitment may serve with the weights hidden, and one committed
+        single-sample input (0 when the input is not committed)."""
+
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
         kind one of ``"dense"``, ``"conv"``, ``"maxpool"``."""

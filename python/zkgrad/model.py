@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from zkgrad import _native
+from zkgrad.budget import ProofLedger
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import as_batch, as_single, quantize_input, to_float_array
 
@@ -134,8 +135,10 @@ class Model(_Verifier):
 
     _native: _native.NativeModel
 
-    def __init__(self, native: _native.NativeModel) -> None:
+    def __init__(self, native: _native.NativeModel, ledger: ProofLedger | None = None) -> None:
         super().__init__(native)
+        # Proofs made per commitment (`budget.py`): beside the model file once saved or loaded.
+        self._ledger = ledger or ProofLedger()
 
     @property
     def native(self) -> _native.NativeModel:
@@ -155,7 +158,7 @@ class Model(_Verifier):
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """Read a model file written by :meth:`save`."""
-        return cls(_read_file(path, "model file", _native.NativeModel.from_bytes))
+        return cls(_read_file(path, "model file", _native.NativeModel.from_bytes), ProofLedger.beside(path))
 
     def run_q(self, x: object) -> np.ndarray:
         """Integer output of the quantised model for one input (no proof)."""
@@ -187,8 +190,29 @@ class Model(_Verifier):
         """
         seed = self._input_seed(input_seed)
         flat, count = self._quantized_inputs(x)
+        weight_budget, input_budget = self._native.zk_budget()
+        # Count the proof against every commitment it opens again; refuse past the budget.
+        self._ledger.spend(self.digest, weight_budget, "the model's weight commitment")
+        if seed is not None:
+            input_digest = bytes(self._native.commit_input(flat, seed, count)).hex()
+            self._ledger.spend(input_digest, max(input_budget, 1), "the input commitment")
         data = self._native.prove(flat, threads, count, seed)
         return Proof(bytes(data), self)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model file; its proof ledger moves beside it (``<path>.ledger``)."""
+        super().save(path)
+        self._ledger = self._ledger.moved_beside(path)
+
+    @property
+    def zk_budget(self) -> int:
+        """Proofs the weight commitment may serve with the weights hidden (``docs/SECURITY.md``)."""
+        return int(self._native.zk_budget()[0])
+
+    @property
+    def proofs_made(self) -> int:
+        """Proofs recorded in this model's ledger for its weight commitment."""
+        return self._ledger.count(self.digest)
 
     def commit_input(self, x: object, input_seed: bytes | str, batch: int | None = None) -> str:
         """The input commitment (hex digest) that a proof of ``x`` with ``input_seed`` carries.

@@ -148,6 +148,13 @@ pub struct ActShape {
     pub len: usize,
 }
 
+/// Fewest variables of an activation column. A column of k variables has a mask space of
+/// dimension 2^k (`zk/masked.rs`), and a proof reveals up to three distinct values of one
+/// activation column plus its table's batching value (`zk/budget.rs` checks it per proof): one
+/// variable (a mask of dimension 2, as flat width-1 and width-2 columns had) let them be solved
+/// for from a single proof; two give dimension 4.
+pub const MIN_COLUMN_VARS: usize = 2;
+
 impl ActShape {
     /// A flat vector.
     pub fn flat(len: usize) -> Self {
@@ -159,10 +166,10 @@ impl ActShape {
         crate::mle::log2_ceil(self.len)
     }
 
-    /// log2 of the padded column length (channels and positions); at least 1, so that every
-    /// column has a variable to carry its zero-knowledge mask (`zk/masked.rs`).
+    /// log2 of the padded column length (channels and positions); at least [`MIN_COLUMN_VARS`],
+    /// so that every column's zero-knowledge mask has room for the values a proof reveals on it.
     pub fn log_size(&self) -> usize {
-        (crate::mle::log2_ceil(self.channels) + self.log_len()).max(1)
+        (crate::mle::log2_ceil(self.channels) + self.log_len()).max(MIN_COLUMN_VARS)
     }
 
     /// Column index of logical index `i` (= channel·len + position).

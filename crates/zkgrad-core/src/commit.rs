@@ -114,7 +114,8 @@ pub fn weight_logs(spec: &CircuitSpec, l: usize) -> (usize, usize) {
     let layer = &spec.layers[l];
     let (rows, cols) = layer.weight_dims();
     match layer.kind {
-        LayerKind::Dense => (spec.layer_input_shape(l).log_size(), log2_ceil(rows).max(1)),
+        // Rows as the block's output column (at least `MIN_COLUMN_VARS` variables).
+        LayerKind::Dense => (spec.layer_input_shape(l).log_size(), layer.out_shape().log_size().max(log2_ceil(rows))),
         _ => (log2_ceil(cols), log2_ceil(rows)),
     }
 }

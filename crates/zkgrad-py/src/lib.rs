@@ -344,6 +344,15 @@ impl NativeModel {
         self.inner.num_params()
     }
 
+    /// Proofs one weight commitment may serve with the weights hidden, and one committed input
+    /// of a single sample (0 when the input is not committed): `zk/budget.rs`.
+    fn zk_budget(&self) -> PyResult<(usize, usize)> {
+        guarded(|| {
+            let spec = self.inner.spec();
+            Ok((zkgrad_core::zk::budget::weight_openings_budget(spec), zkgrad_core::zk::budget::input_openings_budget(spec, 1)))
+        })
+    }
+
     /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.
     fn layers(&self) -> Vec<LayerRow> {
         layer_dims(self.inner.spec())

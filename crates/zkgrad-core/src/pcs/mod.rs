@@ -392,6 +392,20 @@ impl Pcs {
         s
     }
 
+    /// What one opening reveals of the committed (first) codeword, against the randomness that
+    /// hides it, in hiding mode: `(spot checks per opening, randomness coefficients per limb)`.
+    /// HVZK-WHIR's budget rule: an opening is simulatable while the leaves opened on the oracle,
+    /// over all openings ever made of it, number at most its randomness (`zk/budget.rs`).
+    pub fn first_oracle_exposure(&self) -> Option<(usize, usize)> {
+        match &self.engine {
+            Engine::Plain(_) => None,
+            Engine::Hiding(c) => {
+                let queries = c.inner.round_parameters.first().map_or(c.final_queries, |r| r.num_queries);
+                Some((queries, c.oracle_randomness.first().copied().unwrap_or(0)))
+            }
+        }
+    }
+
     /// Whether this PCS is in hiding (zero-knowledge) mode.
     pub fn hiding(&self) -> bool {
         self.hiding

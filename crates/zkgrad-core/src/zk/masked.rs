@@ -151,6 +151,12 @@ impl MaskedLayout {
         self.layout.columns[c].1
     }
 
+    /// Dimension of column `c`'s mask space V (2^m + k − m; 0 for an unmasked column): how many
+    /// independent linear functionals of the column the masks can hide (`zk/budget.rs`).
+    pub fn mask_dim(&self, c: usize) -> usize {
+        self.slots[c].map_or(0, |s| (1usize << s.m) + self.col_vars(c) - s.m)
+    }
+
     /// Uniformly random masks for the masked columns (empty for the others).
     pub fn draw(&self, rng: &mut impl rand::Rng) -> Vec<ColumnMask> {
         let random = |n: usize, rng: &mut _| (0..n).map(|_| super::random_base(rng)).collect();

@@ -14,6 +14,7 @@
 //! Convolution (`conv.rs`) and max pooling (`pool.rs`) read their inputs through public
 //! selectors inside the same kind of zero-claim sumchecks.
 
+pub mod budget;
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub mod input;

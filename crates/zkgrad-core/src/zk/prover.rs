@@ -167,6 +167,12 @@ pub(crate) fn prove(
     }
     // Many claims on each table: batched into one point each. The witness batching comes last,
     // as it also takes every mask claim but its own.
+    // Nothing is revealed on a column whose masks cannot hide it (`budget.rs`).
+    super::budget::check_claims(&inv_layout, &claims.inv, "inverse")?;
+    super::budget::check_claims(&weights.layout, &claims.weight, "weight")?;
+    if committed_input.is_some() {
+        super::budget::check_claims(&input::layout(&plan), &input_claims, "committed input")?;
+    }
     let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_table, &claims.inv)?;
     sw.lap("zk: inverse batching");
     let (wtb, rho_wt, t_wt) = open::prove(&mut ctx, "zk-open-weights", &weights.layout, &weight_table, &claims.weight)?;
@@ -179,6 +185,18 @@ pub(crate) fn prove(
     let mut wit_list = claims.wit;
     wit_list.extend(table.mask_claims(claims.mask));
     wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
+    super::budget::check_claims(&table.layout, &wit_list, "witness")?;
+    if std::env::var_os("ZKGRAD_PROFILE").is_some() {
+        let counts = |l: &super::masked::MaskedLayout, c: &[(usize, Vec<EF>, EF)]| {
+            super::budget::distinct_claims(l, c).iter().enumerate().filter(|&(i, _)| l.masked[i]).map(|(i, &n)| (n, l.mask_dim(i))).max().unwrap_or((0, 0))
+        };
+        eprintln!(
+            "[zkgrad] zk: most claims on a masked column (claims, mask dim): witness {:?}, inverses {:?}, weights {:?}",
+            counts(&table.layout, &wit_list),
+            counts(&inv_layout, &claims.inv),
+            counts(&weights.layout, &claims.weight)
+        );
+    }
     let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &table.layout, &wit_table, &wit_list)?;
     let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
     sw.lap("zk: witness batching");

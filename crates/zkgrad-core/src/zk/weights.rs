@@ -16,7 +16,10 @@ use super::dense::masked_eval;
 /// The whole matrix (2^ki slots × 2^ko rows, slot low) rebuilt from the pieces of `table`
 /// (the weight columns, or their masks R).
 pub(crate) fn whole(cols: &WeightColumns, table: &[Vec<F>], ki: usize, ko: usize) -> Vec<F> {
-    if let [p] = cols.pieces.as_slice() {
+    // One piece that covers every slot is the matrix itself (a single narrower piece is not).
+    if let [p] = cols.pieces.as_slice()
+        && p.log == ki
+    {
         return table[p.col].clone();
     }
     let mut out = vec![F::ZERO; 1 << (ki + ko)];

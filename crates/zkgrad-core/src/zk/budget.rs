@@ -1,0 +1,207 @@
+//! What a proof reveals about each private column, against the mask dimensions that hide it.
+//!
+//! Every value the verifier sees is an affine function of (private values, masks). A masked
+//! column P with mask space V (`masked.rs`) is opened at c distinct points per proof, each
+//! revealing P̃(z) + ζ(z)·R(z), and its table's batching reveals one more functional T(ρ) that
+//! involves R. The revealed values are independent of P when the functionals restricted to the
+//! masks are linearly independent, which needs at least c + 1 ≤ dim V; with dim V ≥ c + 2 there
+//! is one spare dimension. [`check_claims`] enforces that for every masked column of a table
+//! before any of its values are revealed: a violation is an error, never a leak.
+//!
+//! The committed codeword is hidden by HVZK-WHIR's encoding randomness: `p3-whir` sizes it to
+//! the spot checks of ONE opening (its budget rule: every opening is simulatable while the leaves
+//! ever opened on the oracle number at most its randomness per limb). A table committed once and
+//! opened by several proofs (the weights, a committed input) therefore has a budget of
+//! [`openings_budget`] proofs before its leaves over-determine the randomness.
+
+use std::collections::HashMap;
+
+use crate::error::{ProofError, Result};
+use crate::field::EF;
+use crate::pcs::Pcs;
+
+use super::masked::MaskedLayout;
+
+/// Distinct claim points per column of `layout` in `claims` (col, point, value).
+pub fn distinct_claims(layout: &MaskedLayout, claims: &[(usize, Vec<EF>, EF)]) -> Vec<usize> {
+    let mut seen: HashMap<usize, Vec<&[EF]>> = HashMap::new();
+    for (c, z, _) in claims {
+        let points = seen.entry(*c).or_default();
+        if !points.contains(&z.as_slice()) {
+            points.push(z);
+        }
+    }
+    (0..layout.masked.len()).map(|c| seen.get(&c).map_or(0, Vec::len)).collect()
+}
+
+/// Refuses to reveal claims on a masked column whose mask space cannot hide them: the c distinct
+/// claims and the batching value need c + 1 ≤ dim V (`what` names the table).
+pub fn check_claims(layout: &MaskedLayout, claims: &[(usize, Vec<EF>, EF)], what: &str) -> Result<()> {
+    for (c, &n) in distinct_claims(layout, claims).iter().enumerate() {
+        if !layout.masked[c] || n == 0 {
+            continue;
+        }
+        let dim = layout.mask_dim(c);
+        if n + 1 > dim {
+            return Err(ProofError::Circuit(format!(
+                "column {c} of the {what} table would reveal {n} values and a batching value through a mask space of dimension {dim}: zero knowledge cannot hold, so no proof is made"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How many openings of one hiding commitment stay simulatable (HVZK-WHIR's budget rule:
+/// the randomness per limb over the spot checks one opening makes; 1 with `p3-whir`'s sizing).
+pub fn openings_budget(pcs: &Pcs) -> usize {
+    match pcs.first_oracle_exposure() {
+        Some((queries, randomness)) if queries > 0 => randomness / queries,
+        _ => 0,
+    }
+}
+
+/// Proofs one weight commitment of `spec` may serve with the weights hidden.
+pub fn weight_openings_budget(spec: &crate::circuit::CircuitSpec) -> usize {
+    openings_budget(&Pcs::new(crate::commit::weight_masked_layout(spec).num_vars(), true))
+}
+
+/// Proofs one committed input (batch of `batch`) may serve with the input hidden (0 when the
+/// circuit's input is not committed).
+pub fn input_openings_budget(spec: &crate::circuit::CircuitSpec, batch: usize) -> usize {
+    if !spec.committed_input {
+        return 0;
+    }
+    let plan = crate::witness::WitnessPlan::new(spec, batch.max(1));
+    openings_budget(&Pcs::new(super::input::layout(&plan).num_vars(), true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p3_field::PrimeCharacteristicRing;
+
+    fn pt(v: u64, k: usize) -> Vec<EF> {
+        (0..k).map(|i| EF::from_u64(v + i as u64)).collect()
+    }
+
+    #[test]
+    fn claims_are_counted_per_distinct_point() {
+        let layout = MaskedLayout::new(&[6, 2], &[true, true]);
+        let claims = vec![(0, pt(1, 6), EF::ONE), (0, pt(1, 6), EF::TWO), (0, pt(5, 6), EF::ONE), (1, pt(9, 2), EF::ONE)];
+        assert_eq!(distinct_claims(&layout, &claims), vec![2, 1]);
+    }
+
+    /// The planner check at column widths 1, 2 and 3 (log sizes 0..=2 → one variable at least):
+    /// a column's mask space must exceed the claims on it by one.
+    #[test]
+    fn narrow_columns_are_refused_when_their_claims_exceed_the_masks() {
+        for k in 1..=3usize {
+            let layout = MaskedLayout::new(&[k, 8], &[true, true]);
+            let dim = layout.mask_dim(0);
+            let claims: Vec<_> = (0..dim as u64).map(|i| (0, pt(10 * i + 3, k), EF::ONE)).collect();
+            assert!(check_claims(&layout, &claims[..dim - 1], "test").is_ok(), "width 2^{k}: {} claims, dim {dim}", dim - 1);
+            let err = check_claims(&layout, &claims, "test").unwrap_err().to_string();
+            assert!(err.contains("zero knowledge cannot hold"), "{err}");
+        }
+    }
+
+    #[test]
+    fn one_opening_per_commitment_with_p3_whir_sizing() {
+        for nv in [8, 12, 17, 20] {
+            assert_eq!(openings_budget(&Pcs::new(nv, true)), 1, "{nv} variables");
+        }
+    }
+}
+
+/// The rank test: what K proofs reveal on one masked column, written as linear functionals of
+/// the committed table, must be covered by the masks — the revealed values are independent of
+/// the private values exactly when the functionals restricted to the mask entries have the same
+/// rank as the functionals themselves.
+#[cfg(test)]
+mod rank_test {
+    use p3_field::{Field, PrimeCharacteristicRing};
+
+    use super::*;
+    use crate::mle::eq_table;
+
+    /// Rank of a matrix over EF (Gaussian elimination).
+    fn rank(mut rows: Vec<Vec<EF>>) -> usize {
+        let width = rows.first().map_or(0, Vec::len);
+        let mut r = 0;
+        for col in 0..width {
+            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else { continue };
+            rows.swap(r, p);
+            let inv = rows[r][col].inverse();
+            let pivot: Vec<EF> = rows[r].iter().map(|&x| x * inv).collect();
+            for (i, row) in rows.iter_mut().enumerate() {
+                if i != r && row[col] != EF::ZERO {
+                    let f = row[col];
+                    row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
+                }
+            }
+            rows[r] = pivot;
+            r += 1;
+        }
+        r
+    }
+
+    fn random_point(k: usize, rng: &mut impl rand::Rng) -> Vec<EF> {
+        (0..k).map(|_| crate::zk::random_ef(rng)).collect()
+    }
+
+    /// Rows of the functionals K proofs reveal on column 0 (`claims` masked values each, plus
+    /// the batching value T(ρ)), split into (whole table, mask entries only).
+    fn revealed(layout: &MaskedLayout, proofs: usize, claims: usize, seed: u64) -> (Vec<Vec<EF>>, Vec<Vec<EF>>) {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let k = layout.layout.columns[0].1;
+        let mut full = Vec::new();
+        for _ in 0..proofs {
+            for _ in 0..claims {
+                let mut w = vec![EF::ZERO; layout.layout.len()];
+                layout.add_weights(&layout.terms(0, &random_point(k, &mut rng)), EF::ONE, &mut w);
+                full.push(w);
+            }
+            full.push(eq_table(&random_point(layout.num_vars(), &mut rng)));
+        }
+        // Split the table's entries: the mask columns A and B (after the caller's columns) are
+        // uniformly random; the caller's columns are private; unused room is zero and known.
+        let callers = layout.masked.len();
+        let mut kind = vec![0u8; layout.layout.len()]; // 0 unused, 1 private, 2 mask
+        for (i, &(o, kk)) in layout.layout.columns.iter().enumerate() {
+            kind[o..o + (1 << kk)].fill(if i < callers { 1 } else { 2 });
+        }
+        let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> { w.iter().zip(&kind).filter(|(_, k)| want.contains(k)).map(|(&x, _)| x).collect() };
+        let masks = full.iter().map(|w| keep(w, &[2])).collect();
+        let full = full.iter().map(|w| keep(w, &[1, 2])).collect();
+        (full, masks)
+    }
+
+    fn hidden(layout: &MaskedLayout, proofs: usize, claims: usize) -> bool {
+        let (full, masks) = revealed(layout, proofs, claims, 7 + proofs as u64);
+        rank(masks) == rank(full)
+    }
+
+    #[test]
+    fn three_claims_on_a_narrow_column_are_hidden_for_one_proof() {
+        // The narrowest activation column (MIN_COLUMN_VARS = 2): four mask dimensions.
+        let layout = MaskedLayout::new(&[crate::circuit::MIN_COLUMN_VARS], &[true]);
+        assert!(hidden(&layout, 1, 3));
+        // One variable (what width-1 and width-2 columns had before): three claims leak.
+        let narrow = MaskedLayout::new(&[1, 6], &[true, false]);
+        assert!(!hidden(&narrow, 1, 3), "a 2-dimensional mask cannot hide three claims");
+    }
+
+    #[test]
+    fn a_reused_column_is_hidden_up_to_its_budget_and_not_beyond() {
+        // A 2^6-entry column with the room of a 2^7 table: its mask space has some dimension d;
+        // proofs of c claims each stay hidden while K·(c + 1) ≤ d, and leak one past it.
+        let layout = MaskedLayout::new(&[6], &[true]);
+        let d = layout.mask_dim(0);
+        let c = 2;
+        let budget = d / (c + 1);
+        assert!(budget >= 1);
+        assert!(hidden(&layout, budget, c), "K = {budget} within dim {d}");
+        assert!(!hidden(&layout, budget + 1, c), "K = {} beyond dim {d}", budget + 1);
+    }
+}

@@ -1,0 +1,131 @@
+"""How many proofs one commitment may serve before zero knowledge stops holding, and a ledger
+that enforces it.
+
+A hiding commitment (the model's weights, a committed input) is one fixed codeword, and every
+proof opens it again: each opening reveals spot-checked leaves, and p3-whir's HVZK-WHIR sizes the
+codeword's randomness for ONE opening (``docs/SECURITY.md``, "How many proofs"). So the prover
+counts the proofs made with each commitment, in a ledger beside the model file
+(``model.zkg.ledger``; in memory for a model that was never saved or loaded), and refuses the
+proof that would go past the budget — unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a
+warning (benchmarks, tests, and anyone who accepts that the weights leak).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import warnings
+from pathlib import Path
+
+from zkgrad.errors import ModelError
+
+__all__ = ["ProofLedger", "ZeroKnowledgeBudgetError", "ZeroKnowledgeBudgetWarning", "policy"]
+
+POLICY_VARIABLE = "ZKGRAD_ZK_BUDGET"
+
+
+class ZeroKnowledgeBudgetError(ModelError):
+    """A proof would open a commitment more often than its zero-knowledge budget allows."""
+
+
+class ZeroKnowledgeBudgetWarning(UserWarning):
+    """A proof went past a commitment's zero-knowledge budget (``ZKGRAD_ZK_BUDGET=warn``)."""
+
+
+def policy() -> str:
+    """``enforce`` (the default: refuse the proof) or ``warn`` (prove, and warn)."""
+    value = os.environ.get(POLICY_VARIABLE, "enforce").strip().lower()
+    if value not in ("enforce", "warn"):
+        raise ModelError(f"{POLICY_VARIABLE} must be 'enforce' or 'warn', not {value!r}")
+    return value
+
+
+class ProofLedger:
+    """Proofs made per commitment digest: in a JSON file beside the model file, or in memory."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._counts: dict[str, int] = {}
+
+    @classmethod
+    def beside(cls, model_path: str | os.PathLike[str]) -> ProofLedger:
+        """The ledger of the model file ``model_path`` (``<model_path>.ledger``)."""
+        return cls(Path(f"{os.fspath(model_path)}.ledger"))
+
+    def moved_beside(self, model_path: str | os.PathLike[str]) -> ProofLedger:
+        """The ledger of ``model_path``, with the proofs counted here added to it."""
+        target = ProofLedger.beside(model_path)
+        if target.path == self.path:
+            return self
+        counts = dict(self._counts) if self.path is None else self._read_all()
+        if counts:
+            with open(target.path, "a+", encoding="utf-8") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                handle.seek(0)
+                merged = target._read(handle.read() or "{}")
+                for digest, used in counts.items():
+                    merged[digest] = int(merged.get(digest, 0)) + int(used)
+                handle.seek(0)
+                handle.truncate()
+                handle.write(json.dumps(merged, indent=1, sort_keys=True))
+        return target
+
+    def _read_all(self) -> dict[str, int]:
+        if self.path is None or not self.path.exists():
+            return {}
+        return self._read(self.path.read_text() or "{}")
+
+    def count(self, digest: str) -> int:
+        """Proofs recorded so far for ``digest``."""
+        if self.path is None:
+            return self._counts.get(digest, 0)
+        if not self.path.exists():
+            return 0
+        return int(self._read(self.path.read_text() or "{}").get(digest, 0))
+
+    def spend(self, digest: str, budget: int, what: str) -> None:
+        """Record one more proof for ``digest``; refuse (or warn) past ``budget``.
+
+        ``what`` names the commitment in the message ("the model's weight commitment").
+        """
+        if self.path is None:
+            used = self._counts.get(digest, 0)
+            self._check(used, budget, what, digest)
+            self._counts[digest] = used + 1
+            return
+        # One writer at a time: two processes proving with one model file count both proofs.
+        with open(self.path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            counts = self._read(handle.read() or "{}")
+            used = int(counts.get(digest, 0))
+            self._check(used, budget, what, digest)
+            counts[digest] = used + 1
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(counts, indent=1, sort_keys=True))
+
+    def _read(self, text: str) -> dict[str, int]:
+        try:
+            counts = json.loads(text)
+        except json.JSONDecodeError:
+            raise ModelError(f"{self.path}: the proof ledger is not valid JSON") from None
+        if not isinstance(counts, dict):
+            raise ModelError(f"{self.path}: the proof ledger is not a JSON object")
+        return counts
+
+    def _check(self, used: int, budget: int, what: str, digest: str) -> None:
+        if used < budget:
+            return
+        noun = "proof" if budget == 1 else "proofs"
+        message = (
+            f"{what} {digest[:16]}… has served {used} {noun}, its whole zero-knowledge budget of "
+            f"{budget} {noun} (HVZK-WHIR hides {budget} opening{'s' if budget != 1 else ''} of a "
+            "commitment), so another proof would reveal more of what it hides; compile the model "
+            f"again for a fresh commitment, or set {POLICY_VARIABLE}=warn to accept the leak "
+            "(docs/SECURITY.md)"
+        )
+        if policy() == "enforce":
+            raise ZeroKnowledgeBudgetError(message)
+        warnings.warn(message, ZeroKnowledgeBudgetWarning, stacklevel=4)

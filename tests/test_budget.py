@@ -1,0 +1,79 @@
+"""The zero-knowledge budget: a commitment serves as many proofs as its randomness hides, and the
+prover refuses the next one (or warns, when asked to go on)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zkgrad
+from zkgrad.budget import ProofLedger, ZeroKnowledgeBudgetError, ZeroKnowledgeBudgetWarning
+
+
+@pytest.fixture()
+def enforce(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "enforce")
+
+
+def test_the_budget_is_one_proof_per_weight_commitment(compiled) -> None:
+    model, _ = compiled("matmul_add")
+    assert model.zk_budget == 1
+
+
+def test_a_proof_past_the_budget_is_refused(compiled, enforce, tmp_path: Path) -> None:
+    path = tmp_path / "m.zkg"
+    zkgrad.Model(compiled("matmul_add")[0].native).save(path)
+    model = zkgrad.Model.load(path)
+    x = compiled("matmul_add")[1][0]
+    proof = model.prove(x)
+    assert zkgrad.verify(model, proof) is not None
+    assert model.proofs_made == 1
+    with pytest.raises(ZeroKnowledgeBudgetError, match="whole zero-knowledge budget of 1 proof"):
+        model.prove(x)
+    # The ledger is beside the file: another process (or a reload) sees the spent budget.
+    with pytest.raises(ZeroKnowledgeBudgetError):
+        zkgrad.Model.load(path).prove(x)
+    assert (tmp_path / "m.zkg.ledger").exists()
+
+
+def test_the_cli_refuses_the_second_proof(compiled, enforce, tmp_path: Path) -> None:
+    path = tmp_path / "m.zkg"
+    model, samples = compiled("matmul_add")
+    zkgrad.Model(model.native).save(path)
+    x = tmp_path / "x.npy"
+    np.save(x, samples[0])
+    cli = [sys.executable, "-m", "zkgrad.cli", "prove", str(path), str(x)]
+    first = subprocess.run([*cli, "-o", str(tmp_path / "a.zkp")], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([*cli, "-o", str(tmp_path / "b.zkp")], capture_output=True, text=True)
+    assert second.returncode != 0
+    assert "zero-knowledge budget" in second.stderr + second.stdout
+    assert "Traceback" not in second.stderr
+
+
+def test_warn_proves_past_the_budget_with_a_warning(compiled, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "warn")
+    model = zkgrad.Model(compiled("matmul_add")[0].native)
+    x = compiled("matmul_add")[1][0]
+    model.prove(x)
+    with pytest.warns(ZeroKnowledgeBudgetWarning, match="budget"):
+        model.prove(x)
+
+
+def test_a_ledger_carries_its_counts_to_the_saved_file(tmp_path: Path, enforce) -> None:
+    memory = ProofLedger()
+    memory.spend("ab" * 32, 1, "the test commitment")
+    on_disk = memory.moved_beside(tmp_path / "m.zkg")
+    assert on_disk.count("ab" * 32) == 1
+    with pytest.raises(ZeroKnowledgeBudgetError):
+        on_disk.spend("ab" * 32, 1, "the test commitment")
+
+
+def test_a_bad_policy_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "sometimes")
+    with pytest.raises(zkgrad.ModelError, match="ZKGRAD_ZK_BUDGET must be"):
+        ProofLedger().spend("cd" * 32, 0, "the test commitment")
