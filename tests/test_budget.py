@@ -55,7 +55,9 @@ def test_the_cli_refuses_the_second_proof(compiled, enforce, tmp_path: Path) -> 
     assert "Traceback" not in second.stderr
 
 
-def test_warn_proves_past_the_budget_with_a_warning(compiled, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warn_proves_past_the_budget_with_a_warning(
+    compiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "warn")
     model = zkgrad.Model(compiled("matmul_add")[0].native)
     x = compiled("matmul_add")[1][0]

@@ -118,14 +118,22 @@ class ProofLedger:
     def _check(self, used: int, budget: int, what: str, digest: str) -> None:
         if used < budget:
             return
-        noun = "proof" if budget == 1 else "proofs"
-        message = (
-            f"{what} {digest[:16]}… has served {used} {noun}, its whole zero-knowledge budget of "
-            f"{budget} {noun} (HVZK-WHIR hides {budget} opening{'s' if budget != 1 else ''} of a "
-            "commitment), so another proof would reveal more of what it hides; compile the model "
-            f"again for a fresh commitment, or set {POLICY_VARIABLE}=warn to accept the leak "
-            "(docs/SECURITY.md)"
-        )
+
+        def proofs(n: int) -> str:
+            return f"{n} proof" if n == 1 else f"{n} proofs"
+
+        served = f"{what} {digest[:16]}… has served {proofs(used)}"
         if policy() == "enforce":
-            raise ZeroKnowledgeBudgetError(message)
-        warnings.warn(message, ZeroKnowledgeBudgetWarning, stacklevel=4)
+            raise ZeroKnowledgeBudgetError(
+                f"{served}, its whole zero-knowledge budget of {proofs(budget)} (HVZK-WHIR hides "
+                f"{budget} opening{'' if budget == 1 else 's'} of one commitment), so no further "
+                "proof is made: it would reveal more of what the commitment hides; compile the "
+                f"model again for a fresh commitment, or set {POLICY_VARIABLE}=warn to accept the "
+                "leak (docs/SECURITY.md)"
+            )
+        warnings.warn(
+            f"{served}, past its zero-knowledge budget of {proofs(budget)}: this proof reveals "
+            f"more of what the commitment hides ({POLICY_VARIABLE}=warn; docs/SECURITY.md)",
+            ZeroKnowledgeBudgetWarning,
+            stacklevel=4,
+        )

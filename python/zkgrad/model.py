@@ -158,7 +158,9 @@ class Model(_Verifier):
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """Read a model file written by :meth:`save`."""
-        return cls(_read_file(path, "model file", _native.NativeModel.from_bytes), ProofLedger.beside(path))
+        return cls(
+            _read_file(path, "model file", _native.NativeModel.from_bytes), ProofLedger.beside(path)
+        )
 
     def run_q(self, x: object) -> np.ndarray:
         """Integer output of the quantised model for one input (no proof)."""
