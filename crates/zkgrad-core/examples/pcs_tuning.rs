@@ -16,7 +16,13 @@ fn main() {
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
     let nv = args.first().copied().unwrap_or(12);
     let hiding = args.get(1).copied().unwrap_or(1) == 1;
-    let base = PcsParams::default();
+    let mut base = PcsParams::default();
+    if let Ok(a) = std::env::var("TUNE_ASSUME") {
+        base.assumption = a.parse().expect("JohnsonBound | UniqueDecoding | CapacityBound");
+    }
+    if let Ok(s) = std::env::var("TUNE_LEVEL") {
+        base.security_level = s.parse().expect("bits");
+    }
     let mut variants: Vec<(String, PcsParams)> = vec![("default".into(), base.clone())];
     for r in [2, 3, 4] {
         variants.push((format!("rate {r}"), PcsParams { starting_log_inv_rate: r, ..base.clone() }));

@@ -311,7 +311,7 @@ impl Pcs {
                         mask_log_inv_rate: params.zk_mask_log_inv_rate,
                     };
                     match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, protocol, zk) {
-                        Ok(cfg) => Engine::Hiding(cfg),
+                        Ok(cfg) => Engine::Hiding(params::with_ud_masks(cfg, &params)),
                         Err(e) => {
                             last_err = e.to_string();
                             continue;
@@ -402,18 +402,19 @@ impl Pcs {
         &self.params
     }
 
-    /// Soundness of one opening in bits, as configured.
-    ///
-    /// Assumption: `p3-whir`'s round-by-round analysis under its `CapacityBound` conjecture
-    /// (default parameters), a 2^128 challenge field, Blake3 as a random oracle, and grinding
-    /// counted at its nominal bits. `p3-whir` sizes queries, out-of-domain samples and grinding
-    /// so that every round reaches `security_level` (100); batching up to [`MAX_POINTS`] points
-    /// by powers of one challenge costs at most `log2(MAX_POINTS)` bits of the field, so the
-    /// value is `min(security_level, 128 − 20)`. In hiding mode this is the same configured
-    /// target, *not* a certified bound (see the module documentation).
-    pub fn soundness_bits(&self) -> f64 {
-        let batching = crate::field::EF_BITS - (MAX_POINTS as f64).log2();
-        (self.params.security_level as f64).min(batching)
+    /// Soundness of one opening of `points` points, in bits: the weakest of its round-by-round
+    /// components under the Johnson bound ([`crate::security::whir_components`]).
+    pub fn soundness_bits(&self, points: usize) -> f64 {
+        self.soundness_components("WHIR", points).iter().map(|c| c.bits).fold(f64::INFINITY, f64::min)
+    }
+
+    /// The round-by-round soundness components of one opening of `points` points (Johnson
+    /// bound, grinding included), each named `"{label}: <phase>"`.
+    pub fn soundness_components(&self, label: &str, points: usize) -> Vec<crate::security::Component> {
+        match &self.engine {
+            Engine::Plain(w) => crate::security::whir_components(label, &w.config, None, points),
+            Engine::Hiding(c) => crate::security::whir_components(label, &c.inner, Some(c), points),
+        }
     }
 
     fn new_commitment(&self, root: [u8; 32]) -> Commitment {

@@ -41,8 +41,8 @@ impl Default for PcsParams {
     fn default() -> Self {
         Self {
             security_level: 100,
-            pow_bits: 12,
-            assumption: SecurityAssumption::CapacityBound,
+            pow_bits: 16,
+            assumption: SecurityAssumption::JohnsonBound,
             starting_log_inv_rate: 1,
             first_folding_factor: 4,
             folding_factor: 4,
@@ -150,3 +150,29 @@ impl PcsParams {
     }
 }
 
+
+/// Re-sizes the HVZK mask codes' spot checks for their unique-decoding radius (list size 1),
+/// which keeps the base case's product of candidate lists small enough for a provable bound
+/// (see [`crate::security`], "Hiding mode"). `p3-whir` sizes them for the configured regime's
+/// radius; here the count is the one [`crate::security::ud_mask_queries`] gives against the
+/// base case's shared grinding, raised to the PoW budget (cheap at ≤ 20 bits, and it saves
+/// about one spot check per bit). The masks' randomness length equals the spot-check count
+/// (so every opened mask position stays simulatable), and the mask code shapes follow.
+pub(super) fn with_ud_masks(
+    mut cfg: p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    params: &PcsParams,
+) -> p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger> {
+    use p3_whir::pcs::zk::MaskCodeShape;
+    cfg.final_pow_bits = cfg.final_pow_bits.max(params.pow_bits);
+    let rounds = cfg.n_rounds();
+    let q = crate::security::ud_mask_queries(cfg.security_level, params.zk_mask_log_inv_rate, cfg.final_pow_bits, rounds);
+    cfg.mask_queries = q;
+    cfg.sumcheck_mask = MaskCodeShape::new(params.zk_ell, q, params.zk_mask_log_inv_rate);
+    cfg.switch_masks = (0..rounds)
+        .map(|j| {
+            let len = cfg.oracle_randomness[j] + cfg.inner.round_parameters[j].ood_samples;
+            MaskCodeShape::new(len, q, params.zk_mask_log_inv_rate)
+        })
+        .collect();
+    cfg
+}
