@@ -74,9 +74,18 @@ impl Component {
 pub enum Regime {
     /// Unique decoding, `δ = (1 − ρ)/2`, list size 1.
     Unique,
-    /// Johnson bound, `δ = 1 − √ρ − η` with `η = √ρ/20` (provable).
-    Johnson,
+    /// Johnson bound (provable), `δ = 1 − √ρ − η` with `η = √ρ/(2m)`, `m ≥ 3`: list size
+    /// `1/(2η√ρ) = m/ρ`, and BCSS25's proximity parameter is this `m`. `p3-whir`'s
+    /// `JohnsonBound` is `m = 10` ([`JOHNSON`]); a smaller `m` trades a slightly smaller radius
+    /// for shorter lists and a smaller proximity-gap error.
+    Johnson {
+        /// The proximity parameter m.
+        m: u32,
+    },
 }
+
+/// `p3-whir`'s Johnson-bound regime: `η = √ρ/20`.
+pub const JOHNSON: Regime = Regime::Johnson { m: 10 };
 
 /// The soundness of a whole proof: every component and the weakest.
 #[derive(Clone, Debug)]
@@ -142,16 +151,16 @@ impl Regime {
         let rho = (-(r as f64)).exp2();
         match self {
             Regime::Unique => ((1.0 + rho) / 2.0).log2(),
-            // 1 − δ = √ρ + η = √ρ·(21/20).
-            Regime::Johnson => (21.0f64 / 20.0).log2() - r as f64 / 2.0,
+            // 1 − δ = √ρ + η = √ρ·(1 + 1/(2m)).
+            Regime::Johnson { m } => (1.0 + 0.5 / m as f64).log2() - r as f64 / 2.0,
         }
     }
 
-    /// `log2` of the list size at the regime's radius (`1/(2η√ρ) = 10/ρ` for Johnson).
+    /// `log2` of the list size at the regime's radius (`1/(2η√ρ) = m/ρ` for Johnson).
     pub fn list_bits(self, r: usize) -> f64 {
         match self {
             Regime::Unique => 0.0,
-            Regime::Johnson => r as f64 + 10f64.log2(),
+            Regime::Johnson { m } => r as f64 + (m as f64).log2(),
         }
     }
 
@@ -162,18 +171,18 @@ impl Regime {
 
     /// Mutual-correlated-agreement error, in bits, of combining `functions` words of the RS
     /// code with `2^log_degree` coefficients at log inverse rate `r` by powers of a random
-    /// challenge. Unique decoding: `(k − 1)·n/|EF|`. Johnson: BCSS25 Thm 1.5 with
-    /// `m = max(⌈√ρ/(2η)⌉, 3) = 10`: `a = (2(m+½)⁵ + 3(m+½)γρ)/(3ρ^{3/2})·n + (m+½)/√ρ`
-    /// exceptional challenges (γ < 1 bounded by 1), times `k − 1`.
+    /// challenge. Unique decoding: `(k − 1)·n/|EF|`. Johnson: BCSS25 Thm 1.5 with proximity
+    /// parameter `m`: `a = (2(m+½)⁵ + 3(m+½)γρ)/(3ρ^{3/2})·n + (m+½)/√ρ` exceptional
+    /// challenges (γ < 1 bounded by 1), times `k − 1`.
     pub fn prox_gap_bits(self, log_degree: usize, r: usize, functions: usize) -> f64 {
         let n = ((log_degree + r) as f64).exp2();
         let k1 = functions.saturating_sub(1).max(1) as f64;
         match self {
             Regime::Unique => over_field(k1 * n),
-            Regime::Johnson => {
+            Regime::Johnson { m } => {
                 let rho = (-(r as f64)).exp2();
-                let m = 10.5f64;
-                let a = (2.0 * m.powi(5) + 3.0 * m * rho) / (3.0 * rho.powf(1.5)) * n + m / rho.sqrt();
+                let mh = m as f64 + 0.5;
+                let a = (2.0 * mh.powi(5) + 3.0 * mh * rho) / (3.0 * rho.powf(1.5)) * n + mh / rho.sqrt();
                 over_field(k1 * a)
             }
         }
@@ -213,7 +222,7 @@ pub fn whir_components(
     zk: Option<&ZkWhirConfig<EF, F, Challenger>>,
     points: usize,
 ) -> Vec<Component> {
-    let j = Regime::Johnson;
+    let j = JOHNSON;
     let mut out = Vec::new();
     let mut push = |phase: String, bits: f64| out.push(Component::new(format!("{label}: {phase}"), bits));
     // Batching the points' claims by powers of one challenge: degree points − 1.
@@ -262,13 +271,15 @@ pub fn ud_mask_queries(target: usize, mask_rate: usize, shared_pow: usize, round
     (need / -Regime::Unique.log_one_minus_delta(mask_rate)).ceil().max(1.0) as usize
 }
 
-/// Johnson-bound list size of the source code's old/fresh pair (interleaving 2): the better
-/// of `L²` and Lemma 3.13 of eprint 2026/391 (`binom(b + r, r)·L^r`), as `p3-security` does.
-fn paired_list_bits(log_inv_rate: usize) -> f64 {
-    let j = Regime::Johnson;
-    let base = j.list_bits(log_inv_rate);
+/// List size of the source code's old/fresh pair (interleaving 2) in `regime`: the better of
+/// `L²` and Lemma 3.13 of eprint 2026/391 (`binom(b + r, r)·L^r`), as `p3-security` does.
+fn paired_list_bits(regime: Regime, log_inv_rate: usize) -> f64 {
+    let base = regime.list_bits(log_inv_rate);
+    if regime == Regime::Unique {
+        return 0.0;
+    }
     let rho = (-(log_inv_rate as f64)).exp2();
-    let one_minus_delta = j.log_one_minus_delta(log_inv_rate).exp2();
+    let one_minus_delta = regime.log_one_minus_delta(log_inv_rate).exp2();
     let (delta, gap) = (1.0 - one_minus_delta, one_minus_delta - rho);
     let b = (delta / gap).ceil();
     let r = ((1.0 - rho) / gap).log2().ceil();
@@ -276,39 +287,104 @@ fn paired_list_bits(log_inv_rate: usize) -> f64 {
     (2.0 * base).min(log_binom + r * base)
 }
 
-/// The HVZK-WHIR base case (eprint 2026/391, Construction 7.2) with the source code at the
-/// Johnson radius and every mask code at its unique-decoding radius: the query round (the
-/// weakest far branch plus the shared grind) and the γ round (the codes' MCA errors plus the
-/// product of candidate lists, times the combination's degree, over |EF|).
+/// The geometry of the HVZK base case that the analysis needs.
+#[derive(Clone, Debug)]
+pub struct BaseCase {
+    /// Terminal (source) message length (coefficients).
+    pub message: usize,
+    /// Source randomness length (= its spot-check count).
+    pub queries: usize,
+    /// Source codeword length.
+    pub domain: usize,
+    /// Grinding before the spot checks (shared by source and masks).
+    pub pow_bits: usize,
+    /// Each mask group: (message + randomness length, codeword length, width).
+    pub masks: Vec<(usize, usize, usize)>,
+    /// Spot checks per mask group.
+    pub mask_queries: usize,
+}
+
+impl BaseCase {
+    /// The geometry of `zk`'s base case.
+    pub fn of(zk: &ZkWhirConfig<EF, F, Challenger>) -> Self {
+        let fin = zk.final_round_config();
+        let masks = zk
+            .mask_groups()
+            .iter()
+            .map(|g| (g.shape.message_len + g.shape.randomness_len, g.shape.domain_size, g.width))
+            .collect();
+        Self {
+            message: 1usize << fin.num_variables,
+            queries: zk.final_queries,
+            domain: fin.domain_size >> fin.folding_factor,
+            pow_bits: zk.final_pow_bits,
+            masks,
+            mask_queries: zk.mask_queries,
+        }
+    }
+
+    /// The source code's analysis log inverse rate (its dyadic envelope's), 0 if none.
+    fn source_rate(&self) -> (usize, usize) {
+        let log_deg = (self.message + self.queries).next_power_of_two().ilog2() as usize;
+        (log_deg, (self.domain.ilog2() as usize).saturating_sub(log_deg))
+    }
+
+    /// Query-round and γ-round bits with the source analysed in `source` and every mask code at
+    /// its unique-decoding radius.
+    pub fn bits(&self, source: Regime) -> (f64, f64) {
+        let u = Regime::Unique;
+        let (log_deg, rate) = self.source_rate();
+        if rate == 0 {
+            return (0.0, 0.0);
+        }
+        let mut query = source.query_bits(rate, self.queries.min(self.domain));
+        let mut mca_err = (-source.prox_gap_bits(log_deg, rate, 2)).exp2();
+        let mut lanes = 2usize;
+        for &(dim, domain, width) in &self.masks {
+            let log_deg = dim.next_power_of_two().ilog2() as usize;
+            let r = (domain.ilog2() as usize).saturating_sub(log_deg);
+            if r == 0 {
+                return (0.0, 0.0);
+            }
+            query = query.min(u.query_bits(r, self.mask_queries.min(domain)));
+            // An interleaved group of `width` words: the conservative factor `width`.
+            mca_err += width as f64 * (-u.prox_gap_bits(log_deg, r, 2)).exp2();
+            lanes += 2 * width;
+        }
+        // The combination is a polynomial of degree < lanes in γ over each tuple of candidates.
+        let list_err = (paired_list_bits(source, rate) + (lanes as f64).log2() - field_bits()).exp2();
+        (query + self.pow_bits as f64, -(mca_err + list_err).log2())
+    }
+
+    /// The best analysis: the source at the Johnson radius for the `m` in 3..=10 that gives the
+    /// most bits, or at its unique-decoding radius if that is better. Returns the regime and
+    /// (query, γ) bits.
+    pub fn best(&self) -> (Regime, (f64, f64)) {
+        let mut best = (Regime::Unique, self.bits(Regime::Unique));
+        for m in 3..=10 {
+            let r = Regime::Johnson { m };
+            let b = self.bits(r);
+            if b.0.min(b.1) > best.1.0.min(best.1.1) {
+                best = (r, b);
+            }
+        }
+        best
+    }
+}
+
+/// The HVZK-WHIR base case (eprint 2026/391, Construction 7.2) with every mask code at its
+/// unique-decoding radius and the source at the best provable radius ([`BaseCase::best`]):
+/// the query round (the weakest far branch plus the shared grind) and the γ round (the codes'
+/// MCA errors plus the product of candidate lists, times the combination's degree, over |EF|).
 pub fn hiding_base_case(zk: &ZkWhirConfig<EF, F, Challenger>) -> Vec<Component> {
-    let (j, u) = (Regime::Johnson, Regime::Unique);
-    let fin = zk.final_round_config();
-    let message = 1usize << fin.num_variables;
-    let domain = fin.domain_size >> fin.folding_factor;
-    // The randomized source code: message + randomness coefficients, analysed at its dyadic
-    // envelope's rate.
-    let src_dim = (message + zk.oracle_randomness[zk.n_rounds()]).next_power_of_two();
-    let src_log_deg = src_dim.ilog2() as usize;
-    let src_rate = (domain.ilog2() as usize).saturating_sub(src_log_deg);
-    let mut query = j.query_bits(src_rate, zk.final_queries.min(domain));
-    let mut mca_err = (-j.prox_gap_bits(src_log_deg, src_rate, 2)).exp2();
-    let mut lanes = 2usize;
-    for g in zk.mask_groups() {
-        let dim = (g.shape.message_len + g.shape.randomness_len).next_power_of_two();
-        let log_deg = dim.ilog2() as usize;
-        let rate = (g.shape.domain_size.ilog2() as usize).saturating_sub(log_deg);
-        query = query.min(u.query_bits(rate, zk.mask_queries.min(g.shape.domain_size)));
-        // Interleaved group of `width` words: the conservative factor `width`.
-        mca_err += g.width as f64 * (-u.prox_gap_bits(log_deg, rate, 2)).exp2();
-        lanes += 2 * g.width;
-    }
-    if src_rate == 0 {
-        return vec![Component::new("HVZK base case: source code has no redundancy", 0.0)];
-    }
-    let list_err = (paired_list_bits(src_rate) + (lanes as f64).log2() - field_bits()).exp2();
+    let (regime, (query, gamma)) = BaseCase::of(zk).best();
+    let at = match regime {
+        Regime::Unique => "unique decoding".to_string(),
+        Regime::Johnson { m } => format!("Johnson m = {m}"),
+    };
     vec![
-        Component::new("HVZK base case queries", query + zk.final_pow_bits as f64),
-        Component::new("HVZK base case combination", -(mca_err + list_err).log2()),
+        Component::new(format!("HVZK base case queries ({at})"), query),
+        Component::new(format!("HVZK base case combination ({at})"), gamma),
     ]
 }
 
@@ -401,7 +477,7 @@ mod tests {
 
     #[test]
     fn johnson_terms_match_the_definitions() {
-        let j = Regime::Johnson;
+        let j = JOHNSON;
         // ρ = 1/4: √ρ = 1/2, η = 1/40, list 1/(2η√ρ) = 40.
         assert!((j.list_bits(2) - 40f64.log2()).abs() < 1e-9);
         assert!((j.log_one_minus_delta(2) - (0.5f64 + 0.025).log2()).abs() < 1e-9);
@@ -432,13 +508,13 @@ mod tests {
         }
         // Round 0's queries: the same count p3-security asks for, the same bits.
         let rp = &cfg.round_parameters[0];
-        let ours = Regime::Johnson.query_bits(2, rp.num_queries);
+        let ours = JOHNSON.query_bits(2, rp.num_queries);
         let theirs = SecurityAssumption::JohnsonBound.queries_error(2, rp.num_queries);
         assert!((ours - theirs).abs() < 1e-9);
         assert_eq!(rp.num_queries, SecurityAssumption::JohnsonBound.queries(80, 2));
         // And the first fold's grinding closes the same gap p3-security computes.
         let p3_fold = SecurityAssumption::JohnsonBound.prox_gaps_error(20, 2, 128, 2);
-        assert!((Regime::Johnson.prox_gap_bits(20, 2, 2) - p3_fold).abs() < 1e-3);
+        assert!((JOHNSON.prox_gap_bits(20, 2, 2) - p3_fold).abs() < 1e-3);
     }
 
     #[test]

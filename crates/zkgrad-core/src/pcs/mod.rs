@@ -311,7 +311,15 @@ impl Pcs {
                         mask_log_inv_rate: params.zk_mask_log_inv_rate,
                     };
                     match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, protocol, zk) {
-                        Ok(cfg) => Engine::Hiding(params::with_ud_masks(cfg, &params)),
+                        // The provable base-case sizing; the conjectured regime keeps p3-whir's.
+                        Ok(cfg) if params.assumption == p3_whir::SecurityAssumption::CapacityBound => Engine::Hiding(cfg),
+                        Ok(cfg) => match params::with_ud_masks(cfg, &params) {
+                            Ok(cfg) => Engine::Hiding(cfg),
+                            Err(e) => {
+                                last_err = e;
+                                continue;
+                            }
+                        },
                         Err(e) => {
                             last_err = e.to_string();
                             continue;

@@ -151,17 +151,24 @@ impl PcsParams {
 }
 
 
-/// Re-sizes the HVZK mask codes' spot checks for their unique-decoding radius (list size 1),
-/// which keeps the base case's product of candidate lists small enough for a provable bound
-/// (see [`crate::security`], "Hiding mode"). `p3-whir` sizes them for the configured regime's
-/// radius; here the count is the one [`crate::security::ud_mask_queries`] gives against the
-/// base case's shared grinding, raised to the PoW budget (cheap at ≤ 20 bits, and it saves
-/// about one spot check per bit). The masks' randomness length equals the spot-check count
-/// (so every opened mask position stays simulatable), and the mask code shapes follow.
+/// Re-sizes the HVZK base case for a provable bound (see [`crate::security`], "Hiding mode").
+///
+/// * The shared grinding before the base case's spot checks is raised to the PoW budget
+///   (cheap at ≤ 20 bits; each bit saves spot checks).
+/// * Every mask code is analysed at its unique-decoding radius (list size 1, so the product of
+///   candidate lists stays small), with the spot-check count that radius needs
+///   ([`crate::security::ud_mask_queries`]); `p3-whir` sizes them for the Johnson radius.
+/// * The source (last oracle) gets the fewest spot checks for which the best provable analysis
+///   ([`crate::security::BaseCase::best`]) reaches the target in both the query and the γ round.
+///
+/// Each code's randomness length equals its spot-check count (so every opened position stays
+/// simulatable), so the mask shapes and the last oracle's randomness follow. Fails if the last
+/// oracle has no room for that randomness.
 pub(super) fn with_ud_masks(
     mut cfg: p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
     params: &PcsParams,
-) -> p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger> {
+) -> Result<p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>, String> {
+    use crate::security::BaseCase;
     use p3_whir::pcs::zk::MaskCodeShape;
     cfg.final_pow_bits = cfg.final_pow_bits.max(params.pow_bits);
     let rounds = cfg.n_rounds();
@@ -174,5 +181,24 @@ pub(super) fn with_ud_masks(
             MaskCodeShape::new(len, q, params.zk_mask_log_inv_rate)
         })
         .collect();
-    cfg
+    // The last oracle's message rows and codeword height bound its randomness.
+    let (rows, height) = if rounds == 0 {
+        let rows = 1usize << (cfg.num_variables - cfg.round_folding_factor(0));
+        (rows, rows << cfg.starting_log_inv_rate)
+    } else {
+        let prev = &cfg.inner.round_parameters[rounds - 1];
+        let rows = 1usize << (prev.num_variables - cfg.round_folding_factor(rounds));
+        (rows, rows * cfg.inv_rate(rounds - 1))
+    };
+    let target = cfg.security_level as f64;
+    let mut base = BaseCase::of(&cfg);
+    let found = (1..=height - rows).find(|&t| {
+        base.queries = t;
+        let (_, (query, gamma)) = base.best();
+        query >= target && gamma >= target
+    });
+    let t = found.ok_or_else(|| format!("the HVZK base case cannot reach {target} bits within the last oracle's slack"))?;
+    cfg.final_queries = t;
+    cfg.oracle_randomness[rounds] = t;
+    Ok(cfg)
 }
