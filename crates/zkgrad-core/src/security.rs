@@ -213,16 +213,17 @@ fn min2(a: f64, b: f64) -> f64 {
     a.min(b)
 }
 
-/// The round-by-round components of one WHIR opening (Johnson bound), named after `label`.
+/// The round-by-round components of one WHIR opening analysed in regime `j` (every oracle at
+/// the same Johnson radius), named after `label`.
 /// `points` is the number of opened points (batched by powers of one challenge). In hiding
 /// mode `zk` is the HVZK configuration (its `inner` is `whir`).
 pub fn whir_components(
     label: &str,
+    j: Regime,
     whir: &WhirConfig<EF, F, Challenger>,
     zk: Option<&ZkWhirConfig<EF, F, Challenger>>,
     points: usize,
 ) -> Vec<Component> {
-    let j = JOHNSON;
     let mut out = Vec::new();
     let mut push = |phase: String, bits: f64| out.push(Component::new(format!("{label}: {phase}"), bits));
     // Batching the points' claims by powers of one challenge: degree points − 1.
@@ -502,7 +503,7 @@ mod tests {
             pow_bits: 20,
         };
         let cfg = WhirConfig::<EF, F, Challenger>::new(20, params).expect("valid");
-        let comps = whir_components("t", &cfg, None, 1);
+        let comps = whir_components("t", JOHNSON, &cfg, None, 1);
         for c in &comps {
             assert!(c.bits > 99.99, "{} has {} bits", c.name, c.bits);
         }

@@ -327,7 +327,15 @@ impl Pcs {
                     }
                 } else {
                     match WhirConfig::<EF, F, Challenger>::new(padded_vars, protocol) {
-                        Ok(cfg) => Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs())),
+                        Ok(mut cfg) => {
+                            if params.provable() {
+                                if let Err(e) = params::provable_rounds(&mut cfg, &params) {
+                                    last_err = e;
+                                    continue;
+                                }
+                            }
+                            Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs()))
+                        }
                         Err(e) => {
                             last_err = e.to_string();
                             continue;
@@ -420,8 +428,8 @@ impl Pcs {
     /// bound, grinding included), each named `"{label}: <phase>"`.
     pub fn soundness_components(&self, label: &str, points: usize) -> Vec<crate::security::Component> {
         match &self.engine {
-            Engine::Plain(w) => crate::security::whir_components(label, &w.config, None, points),
-            Engine::Hiding(c) => crate::security::whir_components(label, &c.inner, Some(c), points),
+            Engine::Plain(w) => crate::security::whir_components(label, self.params.regime(), &w.config, None, points),
+            Engine::Hiding(c) => crate::security::whir_components(label, self.params.regime(), &c.inner, Some(c), points),
         }
     }
 

@@ -35,13 +35,18 @@ pub struct PcsParams {
     pub zk_ell: usize,
     /// log2 inverse rate of the HVZK mask codes (hiding mode only).
     pub zk_mask_log_inv_rate: usize,
+    /// Johnson-bound proximity parameter m (η = √ρ/(2m), m ≥ 3) every oracle is analysed at
+    /// ([`crate::security::Regime`]); `p3-whir`'s own JohnsonBound is m = 10. A small m gives
+    /// shorter lists and a smaller proximity-gap error (less folding grinding) for a slightly
+    /// smaller radius (a few more queries).
+    pub johnson_m: u32,
 }
 
 impl Default for PcsParams {
     fn default() -> Self {
         Self {
             security_level: 100,
-            pow_bits: 16,
+            pow_bits: 12,
             assumption: SecurityAssumption::JohnsonBound,
             starting_log_inv_rate: 1,
             first_folding_factor: 4,
@@ -50,6 +55,7 @@ impl Default for PcsParams {
             min_num_vars: 8,
             zk_ell: 8,
             zk_mask_log_inv_rate: 5,
+            johnson_m: 3,
         }
     }
 }
@@ -120,8 +126,21 @@ impl PcsParams {
             folding_factor: folding,
             soundness_type: self.assumption,
             security_level: self.security_level,
-            pow_bits: self.pow_bits,
+            // Under the Johnson bound every count and grinding level is re-derived by
+            // [`provable_rounds`]; p3-whir's own (m = 10) sizing only lays out the rounds, so its
+            // grinding budget must not reject a layout ours accepts.
+            pow_bits: if self.provable() { P3_LAYOUT_POW } else { self.pow_bits },
         }
+    }
+
+    /// Whether the parameters are the provable (Johnson-bound) ones zkgrad re-derives.
+    pub fn provable(&self) -> bool {
+        self.assumption == SecurityAssumption::JohnsonBound
+    }
+
+    /// The regime the analysis uses.
+    pub fn regime(&self) -> crate::security::Regime {
+        crate::security::Regime::Johnson { m: self.johnson_m.max(3) }
     }
 
     /// Canonical byte description, hashed into the commitment digest.
@@ -142,6 +161,7 @@ impl PcsParams {
             self.min_num_vars as u64,
             self.zk_ell as u64,
             self.zk_mask_log_inv_rate as u64,
+            u64::from(self.johnson_m),
             SALT_ELEMS as u64,
         ]
         .iter()
@@ -170,8 +190,17 @@ pub(super) fn with_ud_masks(
 ) -> Result<p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>, String> {
     use crate::security::BaseCase;
     use p3_whir::pcs::zk::MaskCodeShape;
-    cfg.final_pow_bits = cfg.final_pow_bits.max(params.pow_bits);
+    provable_rounds(&mut cfg.inner, params)?;
+    cfg.final_pow_bits = params.pow_bits;
     let rounds = cfg.n_rounds();
+    // Oracle i < rounds is opened by round i's spot checks: its randomness covers them.
+    for i in 0..rounds {
+        cfg.oracle_randomness[i] = cfg.inner.round_parameters[i].num_queries;
+        let (rows, height) = oracle_rows(&cfg, i);
+        if cfg.oracle_randomness[i] > height - rows {
+            return Err(format!("oracle {i} has no room for {} randomness rows", cfg.oracle_randomness[i]));
+        }
+    }
     let q = crate::security::ud_mask_queries(cfg.security_level, params.zk_mask_log_inv_rate, cfg.final_pow_bits, rounds);
     cfg.mask_queries = q;
     cfg.sumcheck_mask = MaskCodeShape::new(params.zk_ell, q, params.zk_mask_log_inv_rate);
@@ -182,14 +211,7 @@ pub(super) fn with_ud_masks(
         })
         .collect();
     // The last oracle's message rows and codeword height bound its randomness.
-    let (rows, height) = if rounds == 0 {
-        let rows = 1usize << (cfg.num_variables - cfg.round_folding_factor(0));
-        (rows, rows << cfg.starting_log_inv_rate)
-    } else {
-        let prev = &cfg.inner.round_parameters[rounds - 1];
-        let rows = 1usize << (prev.num_variables - cfg.round_folding_factor(rounds));
-        (rows, rows * cfg.inv_rate(rounds - 1))
-    };
+    let (rows, height) = oracle_rows(&cfg, rounds);
     let target = cfg.security_level as f64;
     let mut base = BaseCase::of(&cfg);
     let found = (1..=height - rows).find(|&t| {
@@ -201,4 +223,75 @@ pub(super) fn with_ud_masks(
     cfg.final_queries = t;
     cfg.oracle_randomness[rounds] = t;
     Ok(cfg)
+}
+
+/// Grinding budget handed to p3-whir when zkgrad re-derives the rounds itself.
+const P3_LAYOUT_POW: usize = 60;
+
+/// Grinding that lifts `bits` to `target` (whole bits, rounded up).
+fn pow_for(target: f64, bits: f64) -> usize {
+    (target - bits).max(0.0).ceil() as usize
+}
+
+/// Spot checks at log inverse rate `rate` that reach `target` with `pow` bits of grinding.
+fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: usize) -> usize {
+    ((target - pow as f64) / -regime.log_one_minus_delta(rate)).ceil().max(1.0) as usize
+}
+
+/// Re-derives every count and grinding level of a WHIR layout under the Johnson bound at the
+/// parameters' proximity parameter m (the analysis of [`crate::security::whir_components`]):
+/// out-of-domain samples, spot checks (with `pow_bits` of grinding before each query phase) and
+/// folding grinding. Fails if a phase would need more grinding than `pow_bits`.
+pub(super) fn provable_rounds(
+    whir: &mut p3_whir::WhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    params: &PcsParams,
+) -> Result<(), String> {
+    let regime = params.regime();
+    let target = params.security_level as f64;
+    let budget = params.pow_bits;
+    let ood = |log_deg: usize, rate: usize| (1..64).find(|&s| regime.ood_bits(log_deg, rate, s) >= target).unwrap_or(64);
+    let fold_pow = |log_deg: usize, rate: usize| {
+        pow_for(target, regime.prox_gap_bits(log_deg, rate, 2).min(regime.fold_sumcheck_bits(rate)))
+    };
+    let mut nv = whir.num_variables;
+    let mut rate = whir.params.starting_log_inv_rate;
+    whir.commitment_ood_samples = ood(nv, rate);
+    whir.starting_folding_pow_bits = fold_pow(nv, rate);
+    nv -= whir.folding_schedule[0];
+    for i in 0..whir.round_parameters.len() {
+        let next = whir.round_parameters[i].log_inv_rate;
+        let s = ood(nv, next);
+        let q = queries_for(regime, target, budget, rate);
+        let shift = regime.query_bits(rate, q).min(regime.combination_bits(next, s, q));
+        let rp = &mut whir.round_parameters[i];
+        rp.ood_samples = s;
+        rp.num_queries = q;
+        rp.pow_bits = pow_for(target, shift);
+        rp.folding_pow_bits = fold_pow(nv, next);
+        nv -= whir.folding_schedule[i + 1];
+        rate = next;
+    }
+    whir.final_queries = queries_for(regime, target, budget, rate);
+    whir.final_pow_bits = pow_for(target, regime.query_bits(rate, whir.final_queries));
+    whir.final_folding_pow_bits = pow_for(target, crate::security::sumcheck_bits(1, 2));
+    let worst = whir.max_pow_bits();
+    if worst > budget {
+        return Err(format!("a phase needs {worst} bits of grinding, over the {budget}-bit budget"));
+    }
+    Ok(())
+}
+
+/// Message rows and codeword height of HVZK oracle `round` (as `p3-whir`'s slack check).
+fn oracle_rows(
+    cfg: &p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    round: usize,
+) -> (usize, usize) {
+    if round == 0 {
+        let rows = 1usize << (cfg.num_variables - cfg.round_folding_factor(0));
+        (rows, rows << cfg.starting_log_inv_rate)
+    } else {
+        let prev = &cfg.inner.round_parameters[round - 1];
+        let rows = 1usize << (prev.num_variables - cfg.round_folding_factor(round));
+        (rows, rows * cfg.inv_rate(round - 1))
+    }
 }
