@@ -530,4 +530,17 @@ mod tests {
         let r = SoundnessReport { components: vec![Component::new("a", 120.0), Component::new("b", 101.7)] };
         assert_eq!(r.line(), "soundness: 101 bits, provable (Johnson bound); weakest: b");
     }
+
+    /// Every table size the prover uses, hiding or not, reaches 100 provable bits.
+    #[test]
+    fn every_table_size_reaches_100_bits() {
+        for hiding in [true, false] {
+            for n in 0..=crate::pcs::MAX_NUM_VARS {
+                let pcs = crate::pcs::Pcs::try_new(n, hiding).unwrap_or_else(|e| panic!("{n} vars: {e}"));
+                let comps = pcs.soundness_components("t", crate::pcs::MAX_POINTS);
+                let weakest = comps.iter().min_by(|a, b| a.bits.total_cmp(&b.bits)).unwrap();
+                assert!(weakest.bits >= 100.0, "{n} vars, hiding {hiding}: {} at {}", weakest.name, weakest.bits);
+            }
+        }
+    }
 }
