@@ -500,7 +500,7 @@ mod tests {
             folding_factor: FoldingFactor::Constant(4),
             soundness_type: SecurityAssumption::JohnsonBound,
             security_level: 100,
-            pow_bits: 20,
+            pow_bits: 30,
         };
         let cfg = WhirConfig::<EF, F, Challenger>::new(20, params).expect("valid");
         let comps = whir_components("t", JOHNSON, &cfg, None, 1);
@@ -512,7 +512,7 @@ mod tests {
         let ours = JOHNSON.query_bits(2, rp.num_queries);
         let theirs = SecurityAssumption::JohnsonBound.queries_error(2, rp.num_queries);
         assert!((ours - theirs).abs() < 1e-9);
-        assert_eq!(rp.num_queries, SecurityAssumption::JohnsonBound.queries(80, 2));
+        assert_eq!(rp.num_queries, SecurityAssumption::JohnsonBound.queries(70, 2));
         // And the first fold's grinding closes the same gap p3-security computes.
         let p3_fold = SecurityAssumption::JohnsonBound.prox_gaps_error(20, 2, 128, 2);
         assert!((JOHNSON.prox_gap_bits(20, 2, 2) - p3_fold).abs() < 1e-3);
