@@ -438,6 +438,10 @@ pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<
         with_mask.push(1);
         out.push(Component::new(name, sumcheck_bits_of(&with_mask)));
     }
+    // Challenges are sampled uniformly (rejection sampling of base-field elements, masked bits
+    // of a power-of-two domain for query indices), so the transform adds no sampling bias; what
+    // it relies on beyond the random oracle is Blake3's collision resistance (Merkle binding).
+    out.push(Component::new("Fiat–Shamir: Blake3 Merkle binding (collisions)", 128.0));
     let looked_up: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum();
     out.push(Component::new("LogUp challenge α", logup_bits(looked_up, plan.tables.len() << plan.table_bits)));
     out.push(Component::new("LogUp zero-check point τ", point_bits(crate::zk::lookup::num_vars(&plan))));
