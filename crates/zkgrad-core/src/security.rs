@@ -42,6 +42,11 @@
 //! for the interleaving), and the γ round keeps ~100+ bits ([`hiding_base_case`]). The mask
 //! codes' far branch costs about one bit per spot check (UD radius ≈ 1/2), which is what the
 //! extra mask queries pay for.
+//!
+//! The HVZK rounds before the base case (masked folding sumchecks, code switching with padded
+//! OOD answers) are counted with the plain WHIR round errors at the same radii, as `p3-whir`
+//! sizes them: the masks enter those rounds linearly, committed before the challenges, and the
+//! codes they live in are checked in the base case above.
 
 use p3_whir::{WhirConfig, ZkWhirConfig};
 
