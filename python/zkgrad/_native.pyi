@@ -127,8 +127,12 @@ class NativeModel:
         replaces the IR's ``meta`` in the key; by default it is kept as is.
         Raises ``ModelError`` if ``meta_json`` is not JSON."""
 
-    def soundness_bits(self) -> float:
-        """Soundness of a proof for this model, in bits."""
+    def soundness_bits(self, batch: int = 1) -> float:
+        """Provable soundness (Johnson bound) of a proof of ``batch`` inputs for this model,
+        in whole bits: its weakest component."""
+
+    def soundness_line(self, batch: int = 1) -> str:
+        """``soundness: N bits, provable (Johnson bound); weakest: <component>``."""
 
     def num_params(self) -> int:
         """Number of weight and bias values in the IR (an absent bias counts nothing)."""
@@ -185,8 +189,12 @@ class NativeVerifyingKey:
     def ir_json(self) -> str:
         """The IR as compact JSON: node list with tensor names (no values) and ``meta``."""
 
-    def soundness_bits(self) -> float:
-        """Soundness of a proof for this circuit, in bits."""
+    def soundness_bits(self, batch: int = 1) -> float:
+        """Provable soundness (Johnson bound) of a proof of ``batch`` inputs for this circuit,
+        in whole bits: its weakest component."""
+
+    def soundness_line(self, batch: int = 1) -> str:
+        """``soundness: N bits, provable (Johnson bound); weakest: <component>``."""
 
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,

@@ -181,6 +181,7 @@ def compile_cmd(
         f"{list(compiled.input_shape)}, output {list(compiled.output_shape)}"
     )
     console.print(f"model digest: {compiled.digest}")
+    console.print(escape(compiled.soundness_line()), highlight=False, soft_wrap=True)
     if compiled.input_visibility == "committed":
         console.print("input: committed (prove with --input-seed)")
     if not compiled.zk:
@@ -241,6 +242,9 @@ def prove(
     input_seed: Annotated[
         str | None, typer.Option("--input-seed", metavar="HEX|FILE", help=INPUT_SEED_HELP)
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print the soundness and its weakest part.")
+    ] = False,
 ) -> None:
     """Run the model on INPUT and prove the result."""
     with _handled():
@@ -255,8 +259,10 @@ def prove(
     console.print(f"output: {_show(proof.output)}")
     console.print(
         f"wrote {escape(str(output))}: proof size {proof.size} bytes, "
-        f"soundness {loaded.soundness_bits:.1f} bits"
+        f"soundness {proof.soundness_bits:.0f} bits"
     )
+    if verbose and proof.soundness_line is not None:
+        console.print(escape(proof.soundness_line), highlight=False, soft_wrap=True)
     if proof.input_commitment is not None:
         console.print(f"input commitment: {proof.input_commitment}")
 
@@ -475,7 +481,8 @@ def _show_commitment(info: Description) -> None:
         )
     console.print(f"model digest: {info.digest}")
     console.print(f"circuit digest: {info.circuit_digest}")
-    console.print(f"soundness: {info.soundness_bits:.1f} bits")
+    if info.soundness_line is not None:
+        console.print(escape(info.soundness_line), highlight=False, soft_wrap=True)
     cost = info.cost
     if cost is not None:
         console.print(

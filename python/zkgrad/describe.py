@@ -125,6 +125,8 @@ class Description:
     digest: str | None = None
     circuit_digest: str | None = None
     soundness_bits: float | None = None
+    #: ``soundness: N bits, provable (Johnson bound); weakest: <component>``.
+    soundness_line: str | None = None
     cost: CostEstimate | None = None
     error: UnsupportedModelError | None = None
 
@@ -267,7 +269,8 @@ def _describe_ir(
         const_scales=dict(meta.get("weight_scales") or {}),
         digest=native.digest(),
         circuit_digest=native.circuit_digest(),
-        soundness_bits=native.soundness_bits(),
+        soundness_bits=native.soundness_bits(1),
+        soundness_line=native.soundness_line(1),
         cost=circuit_cost(native),
     )
 

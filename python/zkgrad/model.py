@@ -106,8 +106,14 @@ class _Verifier(_Circuit):
 
     @property
     def soundness_bits(self) -> float:
-        """Soundness of proofs for this model, in bits."""
-        return self._native.soundness_bits()
+        """Provable soundness of a one-input proof for this model, in whole bits: the weakest
+        component (sumcheck, LogUp, WHIR opening under the Johnson bound) of the proof."""
+        return self._native.soundness_bits(1)
+
+    def soundness_line(self, batch: int = 1) -> str:
+        """``soundness: N bits, provable (Johnson bound); weakest: <component>`` for a proof
+        of ``batch`` inputs."""
+        return self._native.soundness_line(batch)
 
     def verify(self, proof: Proof | bytes) -> np.ndarray:
         """Check ``proof``; returns the verified float output."""
@@ -386,9 +392,28 @@ class Proof:
         return int(_native.proof_size(self.data))
 
     @property
+    def batch(self) -> int | None:
+        """How many inputs the proof covers (needs the model), or None without one."""
+        if self.model is None:
+            return None
+        size = int(np.prod(self.model.output_shape))
+        return max(1, int(np.asarray(_native.proof_output(self.data)).size) // max(size, 1))
+
+    @property
     def soundness_bits(self) -> float | None:
-        """Soundness in bits (from the model), or None without one."""
-        return self.model.soundness_bits if self.model else None
+        """Provable soundness of this proof in whole bits (Johnson bound; computed from the
+        model's circuit at the proof's batch size), or None without the model."""
+        if self.model is None:
+            return None
+        return self.model._native.soundness_bits(self.batch or 1)
+
+    @property
+    def soundness_line(self) -> str | None:
+        """``soundness: N bits, provable (Johnson bound); weakest: <component>``, or None
+        without the model."""
+        if self.model is None:
+            return None
+        return self.model.soundness_line(self.batch or 1)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the proof file (``.zkp``)."""

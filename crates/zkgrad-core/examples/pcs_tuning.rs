@@ -16,8 +16,15 @@ fn main() {
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
     let nv = args.first().copied().unwrap_or(12);
     let hiding = args.get(1).copied().unwrap_or(1) == 1;
-    let base = PcsParams::default();
-    let mut variants: Vec<(String, PcsParams)> = vec![("default".into(), base.clone())];
+    let mut base = PcsParams::default();
+    if let Ok(a) = std::env::var("TUNE_ASSUME") {
+        base.assumption = a.parse().expect("JohnsonBound | UniqueDecoding | CapacityBound");
+    }
+    if let Ok(s) = std::env::var("TUNE_LEVEL") {
+        base.security_level = s.parse().expect("bits");
+    }
+    let mut variants: Vec<(String, PcsParams)> =
+        vec![("for_size".into(), PcsParams::for_size(nv, hiding)), ("default".into(), base.clone())];
     for r in [2, 3, 4] {
         variants.push((format!("rate {r}"), PcsParams { starting_log_inv_rate: r, ..base.clone() }));
     }
@@ -66,8 +73,16 @@ fn main() {
                 continue;
             }
         };
+        let comps = pcs.soundness_components("WHIR", 1);
+        let weakest = comps.iter().min_by(|a, b| a.bits.total_cmp(&b.bits)).expect("components");
+        let sound = format!("{:.1} bits (weakest: {})", weakest.bits, weakest.name);
         if std::env::var_os("TUNE_SUMMARY").is_some() {
-            println!("{name:16} {}", pcs.config_summary());
+            println!("{name:16} {sound} | {}", pcs.config_summary());
+            if std::env::var_os("TUNE_COMPONENTS").is_some() {
+                for c in &comps {
+                    println!("    {:7.2} {}", c.bits, c.name);
+                }
+            }
             continue;
         }
         let reps: usize = std::env::var("TUNE_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
@@ -90,7 +105,7 @@ fn main() {
             println!("{:?}", proof.size_breakdown());
         }
         println!(
-            "{name:16} commit {:7.1} ms open {:7.1} ms verify {:5.1} ms size {:6.1} KiB | {}",
+            "{name:16} commit {:7.1} ms open {:7.1} ms verify {:5.1} ms size {:6.1} KiB | {sound} | {}",
             tc * 1e3, to * 1e3, tv * 1e3, size as f64 / 1024.0, pcs.config_summary()
         );
     }

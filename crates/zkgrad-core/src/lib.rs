@@ -15,6 +15,7 @@ pub mod mle;
 pub mod pcs;
 pub mod proof;
 pub mod prover;
+pub mod security;
 pub mod sumcheck;
 pub mod tables;
 pub mod transcript;

@@ -1,5 +1,7 @@
 //! The proof object and its versioned byte encoding: magic `ZKGP`, a little-endian u16 format
-//! version, then the bincode (serde) body. Decoding is bounded and never panics.
+//! version, the security header (target bits as a little-endian u16, the proximity assumption,
+//! the grinding budget in bits: [`SecurityHeader`]), then the bincode (serde) body. Decoding is
+//! bounded and never panics.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +14,87 @@ use crate::sumcheck::SumcheckProof;
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
 /// Current format version.
-pub const VERSION: u16 = 5;
+pub const VERSION: u16 = 6;
+/// Bytes before the body: magic, version, security header.
+const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES;
+
+/// The security parameters a proof was made with, recorded in its header. The verifier accepts
+/// a proof only if they are those its key demands ([`SecurityHeader::check_against`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecurityHeader {
+    /// Target soundness in bits every WHIR phase is sized for (grinding included).
+    pub target_bits: u16,
+    /// Proximity assumption: 1 = Johnson bound (provable); 0 = unique decoding; 2 = capacity
+    /// bound (conjectured, never accepted).
+    pub assumption: u8,
+    /// Grinding budget in bits.
+    pub pow_bits: u8,
+}
+
+impl SecurityHeader {
+    const BYTES: usize = 4;
+
+    /// The parameters this build proves and verifies with ([`crate::pcs::PcsParams::default`]).
+    pub fn current() -> Self {
+        let p = crate::pcs::PcsParams::default();
+        let assumption = match p.assumption {
+            p3_whir::SecurityAssumption::UniqueDecoding => 0,
+            p3_whir::SecurityAssumption::JohnsonBound => 1,
+            p3_whir::SecurityAssumption::CapacityBound => 2,
+        };
+        Self { target_bits: p.security_level as u16, assumption, pow_bits: p.pow_bits as u8 }
+    }
+
+    fn assumption_name(a: u8) -> &'static str {
+        match a {
+            0 => "unique decoding",
+            1 => "Johnson bound",
+            2 => "capacity bound (conjectured)",
+            _ => "unknown",
+        }
+    }
+
+    /// Rejects a proof whose header is not what the key `demand`s: fewer target bits, another
+    /// proximity assumption, or another grinding budget.
+    pub fn check_against(&self, demand: &SecurityHeader) -> Result<()> {
+        let bad = |msg: String| Err(ProofError::Malformed(msg));
+        if self.target_bits < demand.target_bits {
+            return bad(format!(
+                "the proof claims {}-bit soundness but the key demands {} bits",
+                self.target_bits, demand.target_bits
+            ));
+        }
+        if self.assumption != demand.assumption {
+            return bad(format!(
+                "the proof's parameters assume the {} but the key demands the {}",
+                Self::assumption_name(self.assumption),
+                Self::assumption_name(demand.assumption)
+            ));
+        }
+        if *self != *demand {
+            return bad(format!(
+                "the proof's security parameters ({} bits, {}-bit grinding) differ from the key's ({} bits, {}-bit grinding)",
+                self.target_bits, self.pow_bits, demand.target_bits, demand.pow_bits
+            ));
+        }
+        Ok(())
+    }
+
+    fn encode(&self) -> [u8; Self::BYTES] {
+        let t = self.target_bits.to_le_bytes();
+        [t[0], t[1], self.assumption, self.pow_bits]
+    }
+
+    fn decode(b: &[u8]) -> Self {
+        Self { target_bits: u16::from_le_bytes([b[0], b[1]]), assumption: b[2], pow_bits: b[3] }
+    }
+}
+
+impl Default for SecurityHeader {
+    fn default() -> Self {
+        Self::current()
+    }
+}
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
 const MAX_PROOF_BYTES: usize = 64 << 20;
 
@@ -117,6 +199,9 @@ pub struct Proof {
     pub input: Option<Vec<i64>>,
     /// The protocol's messages.
     pub body: ProofBody,
+    /// The security parameters from the header (not part of the bincode body).
+    #[serde(skip)]
+    pub security: SecurityHeader,
 }
 
 impl Proof {
@@ -124,6 +209,7 @@ impl Proof {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&self.security.encode());
         let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("proofs always encode");
         out.extend(body);
         out
@@ -138,12 +224,17 @@ impl Proof {
         if version != VERSION {
             return Err(ProofError::BadVersion { expected: VERSION, got: version });
         }
-        let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
-        let (proof, used): (Proof, usize) =
-            bincode::serde::decode_from_slice(&b[6..], cfg).map_err(|e| ProofError::Malformed(e.to_string()))?;
-        if used != b.len() - 6 {
-            return Err(ProofError::Malformed(format!("{} trailing bytes", b.len() - 6 - used)));
+        if b.len() < HEADER_BYTES {
+            return Err(ProofError::Malformed("the proof ends inside its header".into()));
         }
+        let security = SecurityHeader::decode(&b[6..HEADER_BYTES]);
+        let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
+        let (mut proof, used): (Proof, usize) = bincode::serde::decode_from_slice(&b[HEADER_BYTES..], cfg)
+            .map_err(|e| ProofError::Malformed(e.to_string()))?;
+        if used != b.len() - HEADER_BYTES {
+            return Err(ProofError::Malformed(format!("{} trailing bytes", b.len() - HEADER_BYTES - used)));
+        }
+        proof.security = security;
         Ok(proof)
     }
 }

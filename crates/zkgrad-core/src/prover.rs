@@ -142,7 +142,7 @@ fn prove_inner(
         };
         let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
         let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, cached, input_seed, tr)?;
-        return Ok(Proof { output, input, body });
+        return Ok(Proof { output, input, body, security: crate::proof::SecurityHeader::current() });
     }
     let (mc, weight_data) = match cached {
         Some(cw) if cw.commitment.circuit != spec.digest() => {
@@ -233,5 +233,5 @@ fn prove_inner(
     let (_, weight_opening) = weight_pcs.open(weight_data, &weight_claims, &mut tr);
     sw.lap("weight opening");
     let body = ProofBody::Plain(Box::new(PlainProof { witness_commitment, lookups, blocks, witness_opening, weight_opening }));
-    Ok(Proof { output, input, body })
+    Ok(Proof { output, input, body, security: crate::proof::SecurityHeader::current() })
 }

@@ -27,6 +27,7 @@ fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
 /// Verifies a proof against the public circuit and model commitment; returns the verified output.
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
     spec.validate()?;
+    proof.security.check_against(&crate::proof::SecurityHeader::current())?;
     let out_len = spec.output_len();
     let batch = proof.output.len() / out_len;
     if batch == 0 || batch > MAX_BATCH || !proof.output.len().is_multiple_of(out_len) {
@@ -184,6 +185,11 @@ pub(crate) fn check_public_claim(plan: &WitnessPlan, public_x: Option<&[F]>, c: 
 /// Soundness of a proof for this circuit, in bits: the weaker of the algebraic (Fiat–Shamir,
 /// union bound over every sumcheck round, LogUp denominator and random-point check) error and
 /// the PCS openings' security.
+/// Every component's soundness for a zero-knowledge circuit ([`crate::security::proof_report`]).
+pub fn soundness_report(spec: &CircuitSpec, batch: usize) -> Result<crate::security::SoundnessReport> {
+    crate::security::proof_report(spec, batch)
+}
+
 pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     if spec.zk {
         return crate::zk::verifier::soundness_bits(spec, batch);
@@ -215,7 +221,7 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     }
     let algebraic = EF_BITS - events.log2();
     let pcs = Pcs::new(plan.layout.num_vars, HIDING)
-        .soundness_bits()
-        .min(Pcs::new(weight_layout(spec).num_vars, HIDING).soundness_bits());
+        .soundness_bits(crate::pcs::MAX_POINTS)
+        .min(Pcs::new(weight_layout(spec).num_vars, HIDING).soundness_bits(crate::pcs::MAX_POINTS));
     algebraic.min(pcs)
 }

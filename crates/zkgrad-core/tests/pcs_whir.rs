@@ -294,7 +294,7 @@ fn pcs_commitment_serde_round_trip() {
     let bytes = bincode::serde::encode_to_vec(&c, cfg).unwrap();
     let back: Commitment = bincode::serde::decode_from_slice(&bytes, cfg).unwrap().0;
     assert_eq!(back, c);
-    assert!(pcs.soundness_bits() >= 100.0);
+    assert!(pcs.soundness_bits(1) >= 100.0);
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn pcs_timing() {
                 open,
                 verify,
                 proof.size_bytes(),
-                pcs.soundness_bits()
+                pcs.soundness_bits(1)
             );
         }
     }
@@ -341,7 +341,7 @@ fn pcs_configs_for_all_sizes() {
             let pcs = Pcs::try_new(num_vars, hiding).unwrap_or_else(|e| panic!("{num_vars} {hiding}: {e}"));
             assert_eq!(pcs.num_vars(), num_vars);
             assert!(pcs.padded_num_vars() >= num_vars);
-            assert!(pcs.soundness_bits() >= 100.0);
+            assert!(pcs.soundness_bits(1) >= 100.0);
         }
         assert!(Pcs::try_new(zkgrad_core::pcs::MAX_NUM_VARS + 1, hiding).is_err());
     }

@@ -334,9 +334,16 @@ impl NativeModel {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Soundness of a proof for this model, in bits.
-    fn soundness_bits(&self) -> PyResult<f64> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec(), 1)))
+    /// Soundness of a proof of `batch` inputs for this model, in bits (provable: Johnson bound).
+    #[pyo3(signature = (batch=1))]
+    fn soundness_bits(&self, batch: usize) -> PyResult<f64> {
+        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.bits().floor()))
+    }
+
+    /// `soundness: N bits, provable (Johnson bound); weakest: <component>` for `batch` inputs.
+    #[pyo3(signature = (batch=1))]
+    fn soundness_line(&self, batch: usize) -> PyResult<String> {
+        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.line()))
     }
 
     /// Number of weight and bias values in the IR.
@@ -417,9 +424,16 @@ impl NativeVerifyingKey {
         self.inner.graph().to_json()
     }
 
-    /// Soundness of a proof for this circuit, in bits.
-    fn soundness_bits(&self) -> PyResult<f64> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_bits(self.inner.spec(), 1)))
+    /// Soundness of a proof of `batch` inputs for this circuit, in bits (provable: Johnson bound).
+    #[pyo3(signature = (batch=1))]
+    fn soundness_bits(&self, batch: usize) -> PyResult<f64> {
+        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.bits().floor()))
+    }
+
+    /// `soundness: N bits, provable (Johnson bound); weakest: <component>` for `batch` inputs.
+    #[pyo3(signature = (batch=1))]
+    fn soundness_line(&self, batch: usize) -> PyResult<String> {
+        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.line()))
     }
 
     /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.

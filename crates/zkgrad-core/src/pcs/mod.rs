@@ -34,18 +34,22 @@
 //!
 //! # Parameters and soundness
 //!
-//! Default ([`PcsParams::default`]): 100-bit target under `p3-whir`'s **CapacityBound**
-//! assumption (the proximity-gap / list-decoding conjecture up to capacity for Reed–Solomon codes,
-//! as in the WHIR paper), challenges in the 128-bit extension `EF`, Blake3 as a random oracle,
-//! grinding budget 12 bits (every grinding phase asks for at most 12 bits, which `p3-whir` counts
-//! towards the 100), starting rate 1/2, folding 4 variables per round, and a per-round rate
-//! schedule chosen automatically (the largest rate increase that stays within the PoW budget).
-//! Small hiding tables (≤ 14 variables) instead fold all but 6 variables at once at starting
-//! rate 1/16 or 1/32 ([`PcsParams::for_size`]): same 100-bit target, no second WHIR round.
-//! With a 128-bit challenge field the provable **JohnsonBound** regime does not fit: its
-//! folding PoW exceeds a 12-bit budget beyond 2^21 evaluations (a 16-bit one beyond 2^25), and
-//! its proofs are about twice as large; `PcsParams { assumption: JohnsonBound, .. }` is there for
-//! experiments. Supported sizes: `0 ..= MAX_NUM_VARS` (28) variables.
+//! Default ([`PcsParams::default`], per size [`PcsParams::for_size`]): 100 **provable** bits
+//! under the Johnson bound. `p3-whir` lays out the rounds (folding schedule, per-round rates);
+//! zkgrad then re-derives every count and grinding level itself ([`params`]'s
+//! `provable_rounds`, the analysis of [`crate::security::whir_components`]): every oracle is
+//! analysed at the Johnson radius `δ = 1 − √ρ − η` with `η = √ρ/6` (proximity parameter m = 3:
+//! list size `3/ρ`, and the mutual-correlated-agreement error of Ben-Sasson–Carmon–Haböck–
+//! Kopparty–Saraf, eprint 2025/2055, Thm 1.5, with all its terms), challenges in the 128-bit
+//! extension `EF`, Blake3 as a random oracle, 12 bits of grinding before each query phase and
+//! at most 12 for each folding round (16 for the first fold of 2^24+ tables). No conjecture
+//! about list decoding up to capacity is used (it is refuted in general, ePrint 2025/2046).
+//! Small tables (≤ 14 variables) fold all but 6 variables at once at rate 1/32; larger ones
+//! fold 5 (6 at 17) variables per round from rate 1/4. Every size `0 ..= MAX_NUM_VARS` (28)
+//! reaches 100 bits in both modes (unit test `security::tests::every_table_size_reaches_100_bits`).
+//! `PcsParams { assumption: CapacityBound, .. }` keeps `p3-whir`'s own conjectured sizing for
+//! comparisons only; proofs never use it (the proof header records the assumption and the
+//! verifier rejects any other).
 //!
 //! # Hiding (zero-knowledge) mode
 //!
@@ -63,14 +67,15 @@
 //! the sizes and the parameters are revealed. Whoever knows the seed can strip the masks: keep it
 //! secret.
 //!
-//! **Caveat (hiding soundness).** The HVZK queries, OOD samples and PoW are sized by the same
-//! `p3-whir` rules as the plain mode, but `p3-security`'s own diagnostic for the HVZK base case
-//! (`ZkWhirConfig::hiding_base_case_security_report`) is *vacuous* over a 2^128 challenge field:
-//! its batching ("gamma") round multiplies the list sizes of the source code and of every mask
-//! code, which exceeds 2^128 for every configuration tried (CapacityBound and JohnsonBound). That
-//! diagnostic is explicitly not an end-to-end bound, but no certified figure exists for hiding
-//! mode at this field size; [`Pcs::soundness_bits`] reports the configured target in both modes.
-//! Hiding proofs are also ~2.2–2.4× larger (mask-code openings).
+//! **Hiding soundness.** `p3-security`'s diagnostic for the HVZK base case
+//! (`ZkWhirConfig::hiding_base_case_security_report`) is vacuous over a 2^128 challenge field
+//! when every code is analysed at a Johnson radius: its batching (γ) round multiplies the list
+//! sizes of the source code and of every mask code. zkgrad instead analyses every mask code at
+//! its unique-decoding radius (list size 1) and sizes the mask spot checks for it, and gives
+//! the source the fewest spot checks for which the best provable analysis reaches the target
+//! in both the query and the γ round (`params::with_ud_masks`, [`crate::security::BaseCase`]).
+//! The price: HVZK openings are ~2.5× larger than under the old (conjectured) parameters,
+//! mostly mask-code spot checks.
 
 mod merkle;
 mod params;
@@ -268,8 +273,8 @@ impl std::fmt::Debug for Pcs {
     }
 }
 
-/// Largest supported number of variables (with the default parameters the folding PoW of larger
-/// polynomials exceeds the 12-bit grinding budget; memory would be the next limit).
+/// Largest supported number of variables (larger tables need more first-fold grinding than
+/// allowed; memory would be the next limit).
 pub const MAX_NUM_VARS: usize = 28;
 
 /// Largest number of points one opening may carry (enters [`Pcs::soundness_bits`]).
@@ -311,7 +316,15 @@ impl Pcs {
                         mask_log_inv_rate: params.zk_mask_log_inv_rate,
                     };
                     match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, protocol, zk) {
-                        Ok(cfg) => Engine::Hiding(cfg),
+                        // The provable base-case sizing; the conjectured regime keeps p3-whir's.
+                        Ok(cfg) if params.assumption == p3_whir::SecurityAssumption::CapacityBound => Engine::Hiding(cfg),
+                        Ok(cfg) => match params::with_ud_masks(cfg, &params) {
+                            Ok(cfg) => Engine::Hiding(cfg),
+                            Err(e) => {
+                                last_err = e;
+                                continue;
+                            }
+                        },
                         Err(e) => {
                             last_err = e.to_string();
                             continue;
@@ -319,7 +332,15 @@ impl Pcs {
                     }
                 } else {
                     match WhirConfig::<EF, F, Challenger>::new(padded_vars, protocol) {
-                        Ok(cfg) => Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs())),
+                        Ok(mut cfg) => {
+                            if params.provable() {
+                                if let Err(e) = params::provable_rounds(&mut cfg, &params) {
+                                    last_err = e;
+                                    continue;
+                                }
+                            }
+                            Engine::Plain(PlainWhir::new(cfg, Dft::default(), plain_mmcs()))
+                        }
                         Err(e) => {
                             last_err = e.to_string();
                             continue;
@@ -416,18 +437,19 @@ impl Pcs {
         &self.params
     }
 
-    /// Soundness of one opening in bits, as configured.
-    ///
-    /// Assumption: `p3-whir`'s round-by-round analysis under its `CapacityBound` conjecture
-    /// (default parameters), a 2^128 challenge field, Blake3 as a random oracle, and grinding
-    /// counted at its nominal bits. `p3-whir` sizes queries, out-of-domain samples and grinding
-    /// so that every round reaches `security_level` (100); batching up to [`MAX_POINTS`] points
-    /// by powers of one challenge costs at most `log2(MAX_POINTS)` bits of the field, so the
-    /// value is `min(security_level, 128 − 20)`. In hiding mode this is the same configured
-    /// target, *not* a certified bound (see the module documentation).
-    pub fn soundness_bits(&self) -> f64 {
-        let batching = crate::field::EF_BITS - (MAX_POINTS as f64).log2();
-        (self.params.security_level as f64).min(batching)
+    /// Soundness of one opening of `points` points, in bits: the weakest of its round-by-round
+    /// components under the Johnson bound ([`crate::security::whir_components`]).
+    pub fn soundness_bits(&self, points: usize) -> f64 {
+        self.soundness_components("WHIR", points).iter().map(|c| c.bits).fold(f64::INFINITY, f64::min)
+    }
+
+    /// The round-by-round soundness components of one opening of `points` points (Johnson
+    /// bound, grinding included), each named `"{label}: <phase>"`.
+    pub fn soundness_components(&self, label: &str, points: usize) -> Vec<crate::security::Component> {
+        match &self.engine {
+            Engine::Plain(w) => crate::security::whir_components(label, self.params.regime(), &w.config, None, points),
+            Engine::Hiding(c) => crate::security::whir_components(label, self.params.regime(), &c.inner, Some(c), points),
+        }
     }
 
     fn new_commitment(&self, root: [u8; 32]) -> Commitment {

@@ -35,6 +35,11 @@ pub struct PcsParams {
     pub zk_ell: usize,
     /// log2 inverse rate of the HVZK mask codes (hiding mode only).
     pub zk_mask_log_inv_rate: usize,
+    /// Johnson-bound proximity parameter m (η = √ρ/(2m), m ≥ 3) every oracle is analysed at
+    /// ([`crate::security::Regime`]); `p3-whir`'s own JohnsonBound is m = 10. A small m gives
+    /// shorter lists and a smaller proximity-gap error (less folding grinding) for a slightly
+    /// smaller radius (a few more queries).
+    pub johnson_m: u32,
 }
 
 impl Default for PcsParams {
@@ -42,14 +47,15 @@ impl Default for PcsParams {
         Self {
             security_level: 100,
             pow_bits: 12,
-            assumption: SecurityAssumption::CapacityBound,
+            assumption: SecurityAssumption::JohnsonBound,
             starting_log_inv_rate: 1,
             first_folding_factor: 4,
             folding_factor: 4,
             rate_step: None,
             min_num_vars: 8,
             zk_ell: 8,
-            zk_mask_log_inv_rate: 5,
+            zk_mask_log_inv_rate: 3,
+            johnson_m: 3,
         }
     }
 }
@@ -58,42 +64,39 @@ impl Default for PcsParams {
 const ONE_FOLD_MAX_VARS: usize = 14;
 /// Variables left to WHIR's final message in the one-fold schedule.
 const ONE_FOLD_FINAL_VARS: usize = 6;
-/// Hiding tables up to this many variables (above [`ONE_FOLD_MAX_VARS`]) start at rate 1/8.
-const LOW_RATE_MAX_VARS: usize = 17;
+/// Grinding allowed for the first fold beyond `pow_bits` (tables of 2^24 and more evaluations at
+/// rate 1/4 need it: BCSS25's error grows with the codeword length).
+pub(super) const MAX_FOLD_POW: usize = 16;
 
 impl PcsParams {
-    /// The parameters proofs use for a polynomial in `num_vars` variables.
+    /// The parameters proofs use for a polynomial in `num_vars` variables: 100 provable bits
+    /// under the Johnson bound (m = 3), 12 bits of grinding before each query phase.
     ///
-    /// Small hiding tables (≤ 14 variables: the witness, inverse, mask and input tables of most
-    /// models) fold all but 6 variables in the first step, at starting rate 1/16 (1/32 at 14
-    /// variables, where the queried leaves are largest): WHIR then has no further round (no
-    /// second oracle, no second set of HVZK masks). Measured against the general schedule at
-    /// 8–14 variables: 3–4× faster to open, 1.1–2.5× smaller
-    /// (`cargo run --release -p zkgrad-core --example pcs_tuning -- <vars>`). Tables of 15–17
-    /// variables (the witness, inverse and weight tables of a LeNet-sized model) fold 6
-    /// variables at starting rate 1/8, the second oracle at 1/128 (a rate step of 4; the automatic
-    /// step 5 gives 1/256 and 3% smaller proofs for 1.5× the opening time): at 17 variables and
-    /// one point, 87 KiB per opening against 131–133 KiB at rate 1/2 (fold 5 or 6), for 17 ms of
-    /// commit and 24 ms of opening against 4–5 and 19–30 ms; at 15 variables as fast as fold 5
-    /// at rate 1/2 and 11% smaller. Larger
-    /// hiding tables fold 5 variables per round (6 at 18 variables): against 4, at 16–24
-    /// variables (six points, two cores) commit and open took 0.5–0.9× the time, with proofs
-    /// 0.9–1.15× the size. Non-hiding tables use [`PcsParams::default`].
+    /// Measured with `cargo run --release -p zkgrad-core --example pcs_tuning -- <vars>` (grid
+    /// of fold 4–10 × starting rate 2^-2..2^-5, hiding, one point, two shared cores):
+    /// * ≤ 14 variables (the witness, inverse, mask and input tables of most models): fold all
+    ///   but 6 variables at once at rate 1/32, so WHIR has no second round (no second oracle,
+    ///   no second set of HVZK masks): 74 KiB at 10 variables, 103 KiB at 12, 184 KiB at 14,
+    ///   against 75–260 KiB for the other one-fold or multi-round schedules.
+    /// * 15 and more: fold 5 variables per round at rate 1/4 (rate 1/2 needs ~300 queries per
+    ///   round at the Johnson radius; 1/8 and lower cost 2–4× the commit time for ≤ 15% less
+    ///   proof): at 16 variables 241 KiB (fold 6 at 1/32: 261 KiB), at 18 372 KiB (fold 6 at
+    ///   1/16: 333 KiB for 3× the commit), at 20 429 KiB (fold 5 at 1/8: 358 KiB, 2× commit).
+    ///   At 17 variables fold 6 (two rounds instead of three, so fewer mask codes): 276 KiB
+    ///   against 333 KiB.
+    /// * HVZK mask codes at rate 1/8 (their spot checks are sized at the unique-decoding radius,
+    ///   ~0.83 bits each): 10% smaller than 1/32 at 17 variables, 2% at 14.
+    ///
+    /// Non-hiding tables use the same schedules.
     pub fn for_size(num_vars: usize, hiding: bool) -> Self {
+        let _ = hiding;
         let base = Self::default();
-        if !hiding {
-            return base;
-        }
         if num_vars <= ONE_FOLD_MAX_VARS {
             let first = num_vars.saturating_sub(ONE_FOLD_FINAL_VARS).max(base.folding_factor);
-            let rate = if num_vars == ONE_FOLD_MAX_VARS { 5 } else { 4 };
-            return Self { starting_log_inv_rate: rate, first_folding_factor: first, ..base };
+            return Self { starting_log_inv_rate: 5, first_folding_factor: first, ..base };
         }
-        if num_vars <= LOW_RATE_MAX_VARS {
-            return Self { first_folding_factor: 6, folding_factor: 6, starting_log_inv_rate: 3, rate_step: Some(4), ..base };
-        }
-        let fold = if num_vars == 18 { 6 } else { 5 };
-        Self { first_folding_factor: fold, folding_factor: fold, ..base }
+        let fold = if num_vars == 17 { 6 } else { 5 };
+        Self { first_folding_factor: fold, folding_factor: fold, starting_log_inv_rate: 2, ..base }
     }
 
     pub(super) fn folding(&self) -> FoldingFactor {
@@ -120,8 +123,21 @@ impl PcsParams {
             folding_factor: folding,
             soundness_type: self.assumption,
             security_level: self.security_level,
-            pow_bits: self.pow_bits,
+            // Under the Johnson bound every count and grinding level is re-derived by
+            // [`provable_rounds`]; p3-whir's own (m = 10) sizing only lays out the rounds, so its
+            // grinding budget must not reject a layout ours accepts.
+            pow_bits: if self.provable() { P3_LAYOUT_POW } else { self.pow_bits },
         }
+    }
+
+    /// Whether the parameters are the provable (Johnson-bound) ones zkgrad re-derives.
+    pub fn provable(&self) -> bool {
+        self.assumption == SecurityAssumption::JohnsonBound
+    }
+
+    /// The regime the analysis uses.
+    pub fn regime(&self) -> crate::security::Regime {
+        crate::security::Regime::Johnson { m: self.johnson_m.max(3) }
     }
 
     /// Canonical byte description, hashed into the commitment digest.
@@ -142,6 +158,7 @@ impl PcsParams {
             self.min_num_vars as u64,
             self.zk_ell as u64,
             self.zk_mask_log_inv_rate as u64,
+            u64::from(self.johnson_m),
             SALT_ELEMS as u64,
         ]
         .iter()
@@ -150,3 +167,134 @@ impl PcsParams {
     }
 }
 
+
+/// Re-sizes the HVZK base case for a provable bound (see [`crate::security`], "Hiding mode").
+///
+/// * The shared grinding before the base case's spot checks is raised to the PoW budget
+///   (cheap at ≤ 20 bits; each bit saves spot checks).
+/// * Every mask code is analysed at its unique-decoding radius (list size 1, so the product of
+///   candidate lists stays small), with the spot-check count that radius needs
+///   ([`crate::security::ud_mask_queries`]); `p3-whir` sizes them for the Johnson radius.
+/// * The source (last oracle) gets the fewest spot checks for which the best provable analysis
+///   ([`crate::security::BaseCase::best`]) reaches the target in both the query and the γ round.
+///
+/// Each code's randomness length equals its spot-check count (so every opened position stays
+/// simulatable), so the mask shapes and the last oracle's randomness follow. Fails if the last
+/// oracle has no room for that randomness.
+pub(super) fn with_ud_masks(
+    mut cfg: p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    params: &PcsParams,
+) -> Result<p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>, String> {
+    use crate::security::BaseCase;
+    use p3_whir::pcs::zk::MaskCodeShape;
+    provable_rounds(&mut cfg.inner, params)?;
+    cfg.final_pow_bits = params.pow_bits;
+    let rounds = cfg.n_rounds();
+    // Oracle i < rounds is opened by round i's spot checks: its randomness covers them.
+    for i in 0..rounds {
+        cfg.oracle_randomness[i] = cfg.inner.round_parameters[i].num_queries;
+        let (rows, height) = oracle_rows(&cfg, i);
+        if cfg.oracle_randomness[i] > height - rows {
+            return Err(format!("oracle {i} has no room for {} randomness rows", cfg.oracle_randomness[i]));
+        }
+    }
+    let q = crate::security::ud_mask_queries(cfg.security_level, params.zk_mask_log_inv_rate, cfg.final_pow_bits, rounds);
+    cfg.mask_queries = q;
+    cfg.sumcheck_mask = MaskCodeShape::new(params.zk_ell, q, params.zk_mask_log_inv_rate);
+    cfg.switch_masks = (0..rounds)
+        .map(|j| {
+            let len = cfg.oracle_randomness[j] + cfg.inner.round_parameters[j].ood_samples;
+            MaskCodeShape::new(len, q, params.zk_mask_log_inv_rate)
+        })
+        .collect();
+    // The last oracle's message rows and codeword height bound its randomness.
+    let (rows, height) = oracle_rows(&cfg, rounds);
+    let target = cfg.security_level as f64;
+    let mut base = BaseCase::of(&cfg);
+    let found = (1..=height - rows).find(|&t| {
+        base.queries = t;
+        let (_, (query, gamma)) = base.best();
+        query >= target && gamma >= target
+    });
+    let t = found.ok_or_else(|| format!("the HVZK base case cannot reach {target} bits within the last oracle's slack"))?;
+    cfg.final_queries = t;
+    cfg.oracle_randomness[rounds] = t;
+    Ok(cfg)
+}
+
+/// Grinding budget handed to p3-whir when zkgrad re-derives the rounds itself.
+const P3_LAYOUT_POW: usize = 60;
+
+/// Grinding that lifts `bits` to `target` (whole bits, rounded up).
+fn pow_for(target: f64, bits: f64) -> usize {
+    (target - bits).max(0.0).ceil() as usize
+}
+
+/// Spot checks at log inverse rate `rate` that reach `target` with `pow` bits of grinding.
+fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: usize) -> usize {
+    ((target - pow as f64) / -regime.log_one_minus_delta(rate)).ceil().max(1.0) as usize
+}
+
+/// Re-derives every count and grinding level of a WHIR layout under the Johnson bound at the
+/// parameters' proximity parameter m (the analysis of [`crate::security::whir_components`]):
+/// out-of-domain samples, spot checks (with `pow_bits` of grinding before each query phase) and
+/// folding grinding. Fails if a phase would need more grinding than `pow_bits`.
+pub(super) fn provable_rounds(
+    whir: &mut p3_whir::WhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    params: &PcsParams,
+) -> Result<(), String> {
+    let regime = params.regime();
+    let target = params.security_level as f64;
+    let budget = params.pow_bits;
+    let ood = |log_deg: usize, rate: usize| (1..64).find(|&s| regime.ood_bits(log_deg, rate, s) >= target).unwrap_or(64);
+    let fold_pow = |log_deg: usize, rate: usize| {
+        pow_for(target, regime.prox_gap_bits(log_deg, rate, 2).min(regime.fold_sumcheck_bits(rate)))
+    };
+    let mut nv = whir.num_variables;
+    let mut rate = whir.params.starting_log_inv_rate;
+    whir.commitment_ood_samples = ood(nv, rate);
+    whir.starting_folding_pow_bits = fold_pow(nv, rate);
+    nv -= whir.folding_schedule[0];
+    for i in 0..whir.round_parameters.len() {
+        let next = whir.round_parameters[i].log_inv_rate;
+        let s = ood(nv, next);
+        let q = queries_for(regime, target, budget, rate);
+        let shift = regime.query_bits(rate, q).min(regime.combination_bits(next, s, q));
+        let rp = &mut whir.round_parameters[i];
+        rp.ood_samples = s;
+        rp.num_queries = q;
+        rp.pow_bits = pow_for(target, shift);
+        rp.folding_pow_bits = fold_pow(nv, next);
+        nv -= whir.folding_schedule[i + 1];
+        rate = next;
+    }
+    whir.final_queries = queries_for(regime, target, budget, rate);
+    whir.final_pow_bits = pow_for(target, regime.query_bits(rate, whir.final_queries));
+    whir.final_folding_pow_bits = pow_for(target, crate::security::sumcheck_bits(1, 2));
+    // Grinding costs ~1 µs per try (2^16 tries ≈ 80 ms): every phase stays within the budget
+    // except the first fold of the largest tables, which may grind up to MAX_FOLD_POW.
+    let later = whir.round_parameters.iter().map(|r| r.pow_bits.max(r.folding_pow_bits));
+    let worst = later.chain([whir.final_pow_bits, whir.final_folding_pow_bits]).max().unwrap_or(0);
+    if worst > budget || whir.starting_folding_pow_bits > budget.max(MAX_FOLD_POW) {
+        return Err(format!(
+            "a phase needs {} bits of grinding, over the {budget}-bit budget ({MAX_FOLD_POW} for the first fold)",
+            worst.max(whir.starting_folding_pow_bits)
+        ));
+    }
+    Ok(())
+}
+
+/// Message rows and codeword height of HVZK oracle `round` (as `p3-whir`'s slack check).
+fn oracle_rows(
+    cfg: &p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    round: usize,
+) -> (usize, usize) {
+    if round == 0 {
+        let rows = 1usize << (cfg.num_variables - cfg.round_folding_factor(0));
+        (rows, rows << cfg.starting_log_inv_rate)
+    } else {
+        let prev = &cfg.inner.round_parameters[round - 1];
+        let rows = 1usize << (prev.num_variables - cfg.round_folding_factor(round));
+        (rows, rows * cfg.inv_rate(round - 1))
+    }
+}

@@ -8,7 +8,7 @@ use super::{conv, dense, lookup, pool};
 use crate::circuit::{CircuitSpec, LayerKind};
 use crate::commit::{ModelCommitment, weight_masked_layout};
 use crate::error::{ProofError, Result};
-use crate::field::{EF, EF_BITS, F};
+use crate::field::{EF, F};
 use crate::pcs::Pcs;
 use crate::transcript::Transcript;
 use crate::witness::WitnessPlan;
@@ -217,19 +217,8 @@ pub(crate) fn verify(
     Ok(())
 }
 
-/// Soundness of a zero-knowledge proof, in bits: the algebraic error (every sumcheck round's
-/// degree, every zero-check's τ, LogUp's α over all looked-up entries) against |EF|, and the
-/// hiding PCS's configured security.
+/// Soundness of a zero-knowledge proof, in bits: the weakest component of
+/// [`crate::security::proof_report`] (0 if the circuit has no valid parameters).
 pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
-    let plan = WitnessPlan::new(spec, batch);
-    let table = WitnessTable::new(spec, &plan);
-    let rounds: usize = table.mask_plan.schedules.iter().flatten().sum();
-    let lookups: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum::<usize>() + (1 << plan.table_bits);
-    // Each zero-check's random point errs with probability ≤ (its variables)/|EF|.
-    let zero_checks = lookup::num_vars(&plan) + 2 * spec.layers.len() * (plan.log_batch + 16);
-    let events = (rounds + lookups + zero_checks) as f64;
-    let algebraic = EF_BITS - events.log2();
-    let wl = weight_masked_layout(spec);
-    let pcs = Pcs::new(table.layout.num_vars(), true).soundness_bits().min(Pcs::new(wl.num_vars(), true).soundness_bits());
-    algebraic.min(pcs)
+    crate::security::proof_report(spec, batch).map_or(0.0, |r| r.bits())
 }
