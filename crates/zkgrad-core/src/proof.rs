@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::budget::{Budget, De, SliceReader};
+
 use crate::error::{ProofError, Result};
 use crate::field::EF;
 use crate::logup::TreeProof;
@@ -14,7 +16,7 @@ pub const MAGIC: &[u8; 4] = b"ZKGP";
 /// Current format version.
 pub const VERSION: u16 = 5;
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
-const MAX_PROOF_BYTES: usize = 64 << 20;
+pub const MAX_PROOF_BYTES: usize = 64 << 20;
 
 /// The requantisation and matrix-product messages of a dense or convolution block.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -129,21 +131,55 @@ impl Proof {
         out
     }
 
-    /// Decodes versioned bytes; every malformed input is a typed error.
+    /// Decodes versioned bytes; every malformed input is a typed error. Decoding takes memory
+    /// proportional to the byte count (`bounds::budget`), whatever sizes the bytes declare.
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < 6 || &b[..4] != MAGIC {
-            return Err(ProofError::BadMagic);
-        }
-        let version = u16::from_le_bytes([b[4], b[5]]);
-        if version != VERSION {
-            return Err(ProofError::BadVersion { expected: VERSION, got: version });
-        }
-        let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
-        let (proof, used): (Proof, usize) =
-            bincode::serde::decode_from_slice(&b[6..], cfg).map_err(|e| ProofError::Malformed(e.to_string()))?;
-        if used != b.len() - 6 {
-            return Err(ProofError::Malformed(format!("{} trailing bytes", b.len() - 6 - used)));
-        }
-        Ok(proof)
+        decode(b, false).map(|(proof, _)| proof)
     }
+}
+
+/// Memory a decoded proof may take: this many bytes per encoded byte, plus [`DECODE_BASE`]. An
+/// honest proof takes about twice its encoding (field elements are ~9 bytes either way; small
+/// vectors cost their 24-byte headers); the budget charges every element twice its size.
+const DECODE_PER_BYTE: usize = 4;
+/// The budget's fixed part (small proofs' vector headers).
+const DECODE_BASE: usize = 1 << 16;
+
+/// Decodes a proof under the memory budget; with `record`, also returns the offset of every
+/// length field (`bounds::length_fields`).
+pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    if b.len() < 6 || &b[..4] != MAGIC {
+        return Err(ProofError::BadMagic);
+    }
+    let version = u16::from_le_bytes([b[4], b[5]]);
+    if version != VERSION {
+        return Err(ProofError::BadVersion { expected: VERSION, got: version });
+    }
+    let body = &b[6..];
+    if body.len() > MAX_PROOF_BYTES {
+        return Err(ProofError::Malformed(format!("the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})", b.len())));
+    }
+    let pos = Rc::new(Cell::new(0));
+    let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, pos.clone(), record);
+    let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
+    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(SliceReader { data: body, pos: pos.clone() }, cfg);
+    let proof = Proof::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
+    if pos.get() != body.len() {
+        return Err(ProofError::Malformed(format!("{} bytes follow the proof", body.len() - pos.get())));
+    }
+    Ok((proof, budget.lengths().into_iter().map(|o| o + 6).collect()))
+}
+
+/// One sentence for a decoding failure.
+fn decode_error(e: bincode::error::DecodeError) -> ProofError {
+    use bincode::error::DecodeError as D;
+    ProofError::Malformed(match e {
+        D::UnexpectedEnd { .. } => "the proof ends early (truncated bytes)".into(),
+        D::LimitExceeded => "the proof declares more data than any proof may hold".into(),
+        D::OtherString(s) => s,
+        D::UnexpectedVariant { type_name, found, .. } => format!("the proof bytes hold an unknown {type_name} variant {found}"),
+        e => format!("the proof bytes do not decode ({e})"),
+    })
 }
