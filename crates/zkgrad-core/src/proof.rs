@@ -138,10 +138,11 @@ impl Proof {
     }
 }
 
-/// Memory a decoded proof may take: this many bytes per encoded byte, plus [`DECODE_BASE`]. An
-/// honest proof takes about twice its encoding (field elements are ~9 bytes either way; small
-/// vectors cost their 24-byte headers); the budget charges every element twice its size.
-const DECODE_PER_BYTE: usize = 4;
+/// Memory a decoded proof may take: this many bytes per encoded byte, plus [`DECODE_BASE`].
+/// Every sequence is charged its length times its element size (`bounds::budget`). An honest
+/// proof takes at most 8 bytes per byte: its densest parts are the statement's small integers
+/// (8 bytes each, at least 1 encoded); field elements take 16 bytes for ~18 encoded.
+const DECODE_PER_BYTE: usize = 8;
 /// The budget's fixed part (small proofs' vector headers).
 const DECODE_BASE: usize = 1 << 16;
 
@@ -162,7 +163,7 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
         return Err(ProofError::Malformed(format!("the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})", b.len())));
     }
     let pos = Rc::new(Cell::new(0));
-    let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, pos.clone(), record);
+    let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, body, pos.clone(), record);
     let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
     let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(SliceReader { data: body, pos: pos.clone() }, cfg);
     let proof = Proof::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;

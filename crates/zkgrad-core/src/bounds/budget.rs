@@ -1,16 +1,22 @@
 //! Decoding under an allocation budget.
 //!
 //! bincode's byte limit bounds how many bytes are *read*, not how much memory the decoded value
-//! takes: an element that costs one byte on the wire (an empty `Vec`, a small varint) can take
-//! 24 bytes or more in memory, and serde reserves up to 1 MiB for every sequence from its
-//! declared length before a single element is read. This wrapper around any serde
-//! `Deserializer` closes both gaps: every element of a variable-length sequence (or map) is
-//! charged twice its in-memory size (a growing `Vec` holds at most twice its length) *before*
-//! it is decoded, and serde is never told a declared length, so nothing is reserved from one.
-//! Decoding stops with an error as soon as the budget is spent. Fixed-size parts (structs,
-//! tuples, arrays such as a 32-byte digest) are not charged: their size is the type's, not the
-//! proof's. It also records where each length field starts, so tests and the fuzzer can set
-//! every declared size of a valid proof to its maximum.
+//! takes: an element that costs one byte on the wire (a small varint, an empty `Vec`) can take
+//! 8 or 24 bytes in memory, and serde reserves up to 1 MiB for a sequence from its declared
+//! length before a single element is read. This wrapper around bincode's serde `Deserializer`
+//! closes both gaps, for every variable-length sequence (and byte string and map):
+//!
+//! - the declared length is read ahead and refused if it exceeds the bytes left (every element
+//!   of a proof's sequences takes at least one byte), before serde sees it;
+//! - serde is told the declared length only as far as the budget can pay for 16-byte elements,
+//!   so what it reserves is bounded by the budget;
+//! - the whole sequence, length × element size, is charged when its element type is first
+//!   known (its first element), before that element is decoded; a sequence that does not fit
+//!   the budget ends the decoding with an error.
+//!
+//! Fixed-size parts (structs, tuples, arrays such as a 32-byte digest) are not charged: their
+//! size is the type's, not the proof's. The wrapper also records where each length field
+//! starts, so tests and the fuzzer can set every declared size of a valid proof to its maximum.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -19,18 +25,20 @@ use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 
-/// The memory a decoding may still take, the reader's position, and (when recording) the
-/// offsets of the length fields read so far.
-pub(crate) struct Budget {
+/// The memory a decoding may still take, the bytes and the reader's position, and (when
+/// recording) the offsets of the length fields read so far.
+pub(crate) struct Budget<'d> {
     left: Cell<usize>,
+    data: &'d [u8],
     pos: Rc<Cell<usize>>,
     lengths: RefCell<Option<Vec<usize>>>,
 }
 
-impl Budget {
-    /// A budget of `bytes`; `pos` is the reader's byte position (see [`SliceReader`]).
-    pub fn new(bytes: usize, pos: Rc<Cell<usize>>, record: bool) -> Self {
-        Self { left: Cell::new(bytes), pos, lengths: RefCell::new(record.then(Vec::new)) }
+impl<'d> Budget<'d> {
+    /// A budget of `bytes` for decoding `data`; `pos` is the reader's position in it
+    /// ([`SliceReader`]).
+    pub fn new(bytes: usize, data: &'d [u8], pos: Rc<Cell<usize>>, record: bool) -> Self {
+        Self { left: Cell::new(bytes), data, pos, lengths: RefCell::new(record.then(Vec::new)) }
     }
 
     /// The recorded length-field offsets (empty unless recording).
@@ -48,10 +56,27 @@ impl Budget {
         }
     }
 
-    fn record_length(&self) {
+    /// Reads ahead the length field at the reader's position (bincode's varint: a byte below
+    /// 251, or a tag 251/252/253 and a u16/u32/u64) and refuses one larger than the bytes that
+    /// follow it. A malformed field is left to bincode to report.
+    fn declared_length<E: de::Error>(&self) -> Result<Option<usize>, E> {
+        let at = self.pos.get();
         if let Some(v) = self.lengths.borrow_mut().as_mut() {
-            v.push(self.pos.get());
+            v.push(at);
         }
+        let rest = &self.data[at.min(self.data.len())..];
+        let (len, width): (u64, usize) = match rest.first() {
+            Some(&b) if b < 251 => (u64::from(b), 1),
+            Some(251) if rest.len() >= 3 => (u64::from(u16::from_le_bytes([rest[1], rest[2]])), 3),
+            Some(252) if rest.len() >= 5 => (u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]])), 5),
+            Some(253) if rest.len() >= 9 => (u64::from_le_bytes(rest[1..9].try_into().expect("8 bytes")), 9),
+            _ => return Ok(None),
+        };
+        let left = (rest.len() - width) as u64;
+        if len > left {
+            return Err(E::custom(format!("the proof declares {len} entries where only {left} bytes follow")));
+        }
+        Ok(Some(len as usize))
     }
 }
 
@@ -75,47 +100,49 @@ impl bincode::de::read::Reader for SliceReader<'_> {
 }
 
 /// The budgeted deserializer.
-pub(crate) struct De<'b, D> {
+pub(crate) struct De<'b, 'd, D> {
     pub inner: D,
-    pub budget: &'b Budget,
+    pub budget: &'b Budget<'d>,
 }
 
-struct Wrap<'b, V> {
+struct Wrap<'b, 'd, V> {
     inner: V,
-    budget: &'b Budget,
-    /// Whether the sequence or map this visitor may receive has a proof-declared length.
-    declared: bool,
+    budget: &'b Budget<'d>,
+    /// The proof-declared length of the sequence or map this visitor may receive.
+    declared: Option<usize>,
 }
 
-struct Seq<'b, A> {
+struct Seq<'b, 'd, A> {
     inner: A,
-    budget: &'b Budget,
-    declared: bool,
+    budget: &'b Budget<'d>,
+    declared: Option<usize>,
+    /// Whether the sequence has been paid for (at its first element).
+    paid: bool,
 }
 
-struct Map<'b, A> {
+struct Map<'b, 'd, A> {
     inner: A,
-    budget: &'b Budget,
+    budget: &'b Budget<'d>,
 }
 
-struct Enum<'b, A> {
+struct Enum<'b, 'd, A> {
     inner: A,
-    budget: &'b Budget,
+    budget: &'b Budget<'d>,
 }
 
-struct Seed<'b, S> {
+struct Seed<'b, 'd, S> {
     inner: S,
-    budget: &'b Budget,
+    budget: &'b Budget<'d>,
 }
 
-fn wrap<V>(inner: V, budget: &Budget, declared: bool) -> Wrap<'_, V> {
+fn wrap<'b, 'd, V>(inner: V, budget: &'b Budget<'d>, declared: Option<usize>) -> Wrap<'b, 'd, V> {
     Wrap { inner, budget, declared }
 }
 
 macro_rules! forward_plain {
     ($($method:ident),* $(,)?) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.inner.$method(wrap(visitor, self.budget, false))
+            self.inner.$method(wrap(visitor, self.budget, None))
         })*
     };
 }
@@ -123,13 +150,13 @@ macro_rules! forward_plain {
 macro_rules! forward_length_prefixed {
     ($($method:ident),* $(,)?) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.budget.record_length();
-            self.inner.$method(wrap(visitor, self.budget, true))
+            let declared = self.budget.declared_length()?;
+            self.inner.$method(wrap(visitor, self.budget, declared))
         })*
     };
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for De<'_, D> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for De<'_, '_, D> {
     type Error = D::Error;
 
     forward_plain!(
@@ -141,27 +168,27 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for De<'_, D> {
     forward_length_prefixed!(deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf, deserialize_seq, deserialize_map);
 
     fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_unit_struct(name, wrap(visitor, self.budget, false))
+        self.inner.deserialize_unit_struct(name, wrap(visitor, self.budget, None))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_newtype_struct(name, wrap(visitor, self.budget, false))
+        self.inner.deserialize_newtype_struct(name, wrap(visitor, self.budget, None))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple(len, wrap(visitor, self.budget, false))
+        self.inner.deserialize_tuple(len, wrap(visitor, self.budget, None))
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(self, name: &'static str, len: usize, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple_struct(name, len, wrap(visitor, self.budget, false))
+        self.inner.deserialize_tuple_struct(name, len, wrap(visitor, self.budget, None))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_struct(name, fields, wrap(visitor, self.budget, false))
+        self.inner.deserialize_struct(name, fields, wrap(visitor, self.budget, None))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_enum(name, variants, wrap(visitor, self.budget, false))
+        self.inner.deserialize_enum(name, variants, wrap(visitor, self.budget, None))
     }
 
     fn is_human_readable(&self) -> bool {
@@ -177,7 +204,7 @@ macro_rules! visit_plain {
     };
 }
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -219,7 +246,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_seq(Seq { inner: seq, budget: self.budget, declared: self.declared })
+        self.inner.visit_seq(Seq { inner: seq, budget: self.budget, declared: self.declared, paid: false })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -231,23 +258,29 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
     }
 }
 
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, A> {
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, '_, A> {
     type Error = A::Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
-        if self.declared {
-            self.budget.charge(2 * size_of::<T::Value>())?;
+        if let (Some(n), false) = (self.declared, self.paid) {
+            self.budget.charge(n.saturating_mul(size_of::<T::Value>()))?;
+            self.paid = true;
         }
         self.inner.next_element_seed(Seed { inner: seed, budget: self.budget })
     }
 
     fn size_hint(&self) -> Option<usize> {
-        // A declared length is the proof's word: never let serde reserve memory from it.
-        if self.declared { None } else { self.inner.size_hint() }
+        // What serde reserves from this stays within the budget (for elements up to 16 bytes;
+        // serde caps larger ones at 1 MiB), and the sequence is charged in full at its first
+        // element anyway.
+        match self.declared {
+            Some(n) => Some(n.min(self.budget.left.get() / 16)),
+            None => self.inner.size_hint(),
+        }
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, '_, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
@@ -265,9 +298,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, A> {
     }
 }
 
-impl<'b, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'b, A> {
+impl<'b, 'd, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'b, 'd, A> {
     type Error = A::Error;
-    type Variant = Enum<'b, A::Variant>;
+    type Variant = Enum<'b, 'd, A::Variant>;
 
     fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self::Variant), A::Error> {
         let budget = self.budget;
@@ -276,7 +309,7 @@ impl<'b, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'b, A> {
     }
 }
 
-impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Enum<'_, A> {
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Enum<'_, '_, A> {
     type Error = A::Error;
 
     fn unit_variant(self) -> Result<(), A::Error> {
@@ -288,15 +321,15 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Enum<'_, A> {
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.inner.tuple_variant(len, wrap(visitor, self.budget, false))
+        self.inner.tuple_variant(len, wrap(visitor, self.budget, None))
     }
 
     fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, A::Error> {
-        self.inner.struct_variant(fields, wrap(visitor, self.budget, false))
+        self.inner.struct_variant(fields, wrap(visitor, self.budget, None))
     }
 }
 
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, '_, S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {

@@ -221,3 +221,50 @@ pub(crate) fn output_eval(spec: &CircuitSpec, plan: &WitnessPlan, output: &[i64]
 pub fn length_fields(bytes: &[u8]) -> Result<Vec<usize>> {
     crate::proof::decode(bytes, true).map(|(_, offsets)| offsets)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::batched_column;
+    use crate::mle::evaluate_base;
+    use rand::SeedableRng;
+
+    /// The streaming evaluation equals the built column's, for batches that fill their power
+    /// of two and batches that do not.
+    #[test]
+    fn output_eval_matches_the_batched_column() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut spec = crate::circuit::CircuitSpec {
+            input_len: 5,
+            table_bits: 16,
+            layers: vec![crate::circuit::DenseSpec { name: "fc".into(), in_dim: 5, out_dim: 3, mult: 3, shift: 12, relu: false, kind: crate::circuit::LayerKind::Dense }],
+            public_input: false,
+            committed_input: false,
+            zk: true,
+        };
+        for batch in [1, 2, 3, 5, 8] {
+            let plan = WitnessPlan::new(&spec, batch);
+            let output: Vec<i64> = (0..batch * spec.output_len()).map(|i| (i as i64 * 7919) % 601 - 300).collect();
+            let last = plan.blocks.last().unwrap();
+            let shape = spec.layers.last().unwrap().out_shape();
+            let rows: Vec<Vec<i64>> = output.chunks(spec.output_len()).map(|r| shape.place(r, 0)).collect();
+            let rows: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
+            let column = batched_column(&rows, last.log_out, plan.log_batch, 0);
+            let r: Vec<EF> = (0..last.log_out + plan.log_batch).map(|_| crate::zk::random_ef(&mut rng)).collect();
+            assert_eq!(output_eval(&spec, &plan, &output, &r), evaluate_base(&column, &r), "batch {batch}");
+        }
+        spec.layers[0].out_dim = 1;
+        assert!(max_batch(&spec) >= 1);
+    }
+
+    /// Lengths that exceed the bytes that follow them are refused while decoding, and the
+    /// message says so.
+    #[test]
+    fn a_declared_length_beyond_the_bytes_is_refused() {
+        let mut bytes = crate::proof::MAGIC.to_vec();
+        bytes.extend_from_slice(&crate::proof::VERSION.to_le_bytes());
+        bytes.extend_from_slice(&[253, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]);
+        let err = Proof::from_bytes(&bytes).map(|_| ()).unwrap_err();
+        assert!(err.to_string().contains("only 3 bytes follow"), "{err}");
+    }
+}
