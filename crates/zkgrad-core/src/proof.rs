@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bounds::budget::{Budget, De, SliceReader};
+use crate::bounds::budget::{Budget, De, SliceReader, read_i64s, read_option_tag};
 
 use crate::error::{ProofError, Result};
 use crate::field::EF;
@@ -144,7 +144,7 @@ impl Proof {
 /// (8 bytes each, at least 1 encoded); field elements take 16 bytes for ~18 encoded.
 const DECODE_PER_BYTE: usize = 8;
 /// The budget's fixed part (small proofs' vector headers).
-const DECODE_BASE: usize = 1 << 16;
+const DECODE_BASE: usize = 1 << 12;
 
 /// Decodes a proof under the memory budget; with `record`, also returns the offset of every
 /// length field (`bounds::length_fields`).
@@ -166,7 +166,11 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
     let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, body, pos.clone(), record);
     let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
     let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(SliceReader { data: body, pos: pos.clone() }, cfg);
-    let proof = Proof::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
+    // The statement's integer vectors by hand (exact reservations), the body through serde.
+    let output = read_i64s(&budget)?;
+    let input = if read_option_tag(&budget)? { Some(read_i64s(&budget)?) } else { None };
+    let messages = ProofBody::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
+    let proof = Proof { output, input, body: messages };
     if pos.get() != body.len() {
         return Err(ProofError::Malformed(format!("{} bytes follow the proof", body.len() - pos.get())));
     }

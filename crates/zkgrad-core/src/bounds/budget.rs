@@ -8,11 +8,15 @@
 //!
 //! - the declared length is read ahead and refused if it exceeds the bytes left (every element
 //!   of a proof's sequences takes at least one byte), before serde sees it;
-//! - serde is told the declared length only as far as the budget can pay for 16-byte elements,
-//!   so what it reserves is bounded by the budget;
-//! - the whole sequence, length × element size, is charged when its element type is first
-//!   known (its first element), before that element is decoded; a sequence that does not fit
-//!   the budget ends the decoding with an error.
+//! - serde reserves from the declared length only when the budget can pay for it at the
+//!   largest element size a proof's sequences have ([`MAX_ELEMENT`]); the sequence is then
+//!   charged length × element size at its first element (when the element type is known).
+//!   Otherwise serde reserves at most what the budget holds and grows the vector by doubling,
+//!   and the sequence is charged three times that (a doubling vector's peak while it moves);
+//! - a sequence that does not fit the budget ends the decoding with an error.
+//!
+//! The statement's integer vectors (output, input) are decoded by [`read_i64s`]: their elements
+//! are 8 bytes and may take one byte each, so they are reserved exactly and charged 8 per entry.
 //!
 //! Fixed-size parts (structs, tuples, arrays such as a 32-byte digest) are not charged: their
 //! size is the type's, not the proof's. The wrapper also records where each length field
@@ -23,7 +27,12 @@ use std::fmt;
 use std::mem::size_of;
 use std::rc::Rc;
 
+use crate::error::{ProofError, Result as ProofResult};
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
+
+/// The largest element of any variable-length sequence in a proof, in bytes (a unit test
+/// decodes proofs and checks every sequence's element against it).
+pub(crate) const MAX_ELEMENT: usize = 512;
 
 /// The memory a decoding may still take, the bytes and the reader's position, and (when
 /// recording) the offsets of the length fields read so far.
@@ -32,13 +41,15 @@ pub(crate) struct Budget<'d> {
     data: &'d [u8],
     pos: Rc<Cell<usize>>,
     lengths: RefCell<Option<Vec<usize>>>,
+    /// The largest sequence element met (tests compare it with [`MAX_ELEMENT`]).
+    pub widest: Cell<usize>,
 }
 
 impl<'d> Budget<'d> {
     /// A budget of `bytes` for decoding `data`; `pos` is the reader's position in it
     /// ([`SliceReader`]).
     pub fn new(bytes: usize, data: &'d [u8], pos: Rc<Cell<usize>>, record: bool) -> Self {
-        Self { left: Cell::new(bytes), data, pos, lengths: RefCell::new(record.then(Vec::new)) }
+        Self { left: Cell::new(bytes), data, pos, lengths: RefCell::new(record.then(Vec::new)), widest: Cell::new(0) }
     }
 
     /// The recorded length-field offsets (empty unless recording).
@@ -54,6 +65,28 @@ impl<'d> Budget<'d> {
             }
             None => Err(E::custom("the proof declares more data than its size allows")),
         }
+    }
+
+    /// Whether a sequence of `n` elements is reserved in full (see the module documentation).
+    fn exact(&self, n: usize) -> bool {
+        n.saturating_mul(MAX_ELEMENT) <= self.left.get()
+    }
+
+    /// Reads the varint at the reader's position (bincode's: a byte below 251, or a tag
+    /// 251/252/253 and a u16/u32/u64 little-endian), advancing past it.
+    fn varint(&self) -> ProofResult<u64> {
+        let at = self.pos.get();
+        let rest = self.data.get(at..).unwrap_or_default();
+        let (v, width) = match rest.first() {
+            Some(&b) if b < 251 => (u64::from(b), 1),
+            Some(251) if rest.len() >= 3 => (u64::from(u16::from_le_bytes([rest[1], rest[2]])), 3),
+            Some(252) if rest.len() >= 5 => (u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]])), 5),
+            Some(253) if rest.len() >= 9 => (u64::from_le_bytes(rest[1..9].try_into().expect("8 bytes")), 9),
+            None | Some(251..=253) => return Err(ProofError::Malformed("the proof ends early (truncated bytes)".into())),
+            Some(b) => return Err(ProofError::Malformed(format!("the proof holds an invalid integer tag {b}"))),
+        };
+        self.pos.set(at + width);
+        Ok(v)
     }
 
     /// Reads ahead the length field at the reader's position (bincode's varint: a byte below
@@ -77,6 +110,34 @@ impl<'d> Budget<'d> {
             return Err(E::custom(format!("the proof declares {len} entries where only {left} bytes follow")));
         }
         Ok(Some(len as usize))
+    }
+}
+
+/// Reads a statement vector of i64 (bincode: a varint length, then zigzag varints), reserved
+/// exactly after its length is checked against the bytes left and charged to the budget.
+pub(crate) fn read_i64s(budget: &Budget) -> ProofResult<Vec<i64>> {
+    let n = budget.declared_length::<bincode::error::DecodeError>().map_err(|e| ProofError::Malformed(e.to_string()))?;
+    // A malformed length field (n = None) is reported by the read that follows.
+    let len = budget.varint()?;
+    let n = n.unwrap_or(len as usize);
+    budget.charge::<bincode::error::DecodeError>(n * size_of::<i64>()).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let z = budget.varint()?;
+        out.push(((z >> 1) as i64) ^ -((z & 1) as i64));
+    }
+    Ok(out)
+}
+
+/// Reads bincode's Option tag (0 or 1).
+pub(crate) fn read_option_tag(budget: &Budget) -> ProofResult<bool> {
+    let at = budget.pos.get();
+    let tag = *budget.data.get(at).ok_or_else(|| ProofError::Malformed("the proof ends early (truncated bytes)".into()))?;
+    budget.pos.set(at + 1);
+    match tag {
+        0 => Ok(false),
+        1 => Ok(true),
+        t => Err(ProofError::Malformed(format!("the proof holds an invalid option tag {t}"))),
     }
 }
 
@@ -116,6 +177,8 @@ struct Seq<'b, 'd, A> {
     inner: A,
     budget: &'b Budget<'d>,
     declared: Option<usize>,
+    /// Whether the declared length is reserved in full (decided before serde asks).
+    exact: bool,
     /// Whether the sequence has been paid for (at its first element).
     paid: bool,
 }
@@ -246,7 +309,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_seq(Seq { inner: seq, budget: self.budget, declared: self.declared, paid: false })
+        self.inner.visit_seq(Seq { inner: seq, budget: self.budget, declared: self.declared, exact: self.declared.is_some_and(|n| self.budget.exact(n)), paid: false })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -263,18 +326,22 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, '_, A> {
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
         if let (Some(n), false) = (self.declared, self.paid) {
-            self.budget.charge(n.saturating_mul(size_of::<T::Value>()))?;
+            let size = size_of::<T::Value>();
+            self.budget.widest.set(self.budget.widest.get().max(size));
+            // Reserved in full: n × size. Grown by doubling: up to 3 × n × size while it moves.
+            let factor = if self.exact { 1 } else { 3 };
+            self.budget.charge(n.saturating_mul(size).saturating_mul(factor))?;
             self.paid = true;
         }
         self.inner.next_element_seed(Seed { inner: seed, budget: self.budget })
     }
 
     fn size_hint(&self) -> Option<usize> {
-        // What serde reserves from this stays within the budget (for elements up to 16 bytes;
-        // serde caps larger ones at 1 MiB), and the sequence is charged in full at its first
-        // element anyway.
+        // serde reserves hint × element size: at most the budget's worth of MAX_ELEMENT-byte
+        // elements, so never more than the budget holds.
         match self.declared {
-            Some(n) => Some(n.min(self.budget.left.get() / 16)),
+            Some(n) if self.exact => Some(n),
+            Some(_) => Some(self.budget.left.get() / MAX_ELEMENT),
             None => self.inner.size_hint(),
         }
     }

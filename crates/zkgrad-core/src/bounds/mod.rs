@@ -257,6 +257,40 @@ mod tests {
         assert!(max_batch(&spec) >= 1);
     }
 
+    /// Every sequence of a zero-knowledge proof (a batch, a committed input) has elements no
+    /// larger than `budget::MAX_ELEMENT`, which the decoder's reservations rely on.
+    #[test]
+    fn proof_sequences_stay_within_the_largest_element() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let mut spec = crate::circuit::CircuitSpec {
+            input_len: 5,
+            table_bits: 16,
+            layers: vec![crate::circuit::DenseSpec { name: "fc".into(), in_dim: 5, out_dim: 3, mult: 3, shift: 12, relu: true, kind: crate::circuit::LayerKind::Dense }],
+            public_input: false,
+            committed_input: true,
+            zk: true,
+        };
+        let w = crate::circuit::Weights { layers: vec![crate::circuit::DenseWeights { weight: vec![3; 15], bias: vec![1; 3] }] };
+        let x = vec![vec![5i64, -4, 3, 2, 1], vec![1, 2, 3, 4, 5]];
+        let committed = crate::prover::prove_with_committed_input(&spec, &w, [1; 32], None, &x, [2; 32]).unwrap();
+        spec.committed_input = false;
+        let plain = crate::prover::prove_batch(&spec, &w, [1; 32], &x).unwrap();
+        for proof in [committed, plain] {
+            let bytes = proof.to_bytes();
+            let body = &bytes[6..];
+            let pos = Rc::new(Cell::new(0));
+            let budget = budget::Budget::new(usize::MAX, body, pos.clone(), false);
+            budget::read_i64s(&budget).unwrap();
+            assert!(!budget::read_option_tag(&budget).unwrap());
+            let mut dec = bincode::serde::OwnedSerdeDecoder::from_reader(budget::SliceReader { data: body, pos }, bincode::config::standard());
+            <crate::proof::ProofBody as serde::Deserialize>::deserialize(budget::De { inner: dec.as_deserializer(), budget: &budget }).unwrap();
+            let widest = budget.widest.get();
+            assert!(widest > 0 && widest <= budget::MAX_ELEMENT, "widest element {widest} bytes");
+            println!("widest sequence element: {widest} bytes");
+        }
+    }
+
     /// Lengths that exceed the bytes that follow them are refused while decoding, and the
     /// message says so.
     #[test]
