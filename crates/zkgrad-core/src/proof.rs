@@ -178,7 +178,7 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
 }
 
 /// One sentence for a decoding failure.
-fn decode_error(e: bincode::error::DecodeError) -> ProofError {
+pub(crate) fn decode_error(e: bincode::error::DecodeError) -> ProofError {
     use bincode::error::DecodeError as D;
     ProofError::Malformed(match e {
         D::UnexpectedEnd { .. } => "the proof ends early (truncated bytes)".into(),

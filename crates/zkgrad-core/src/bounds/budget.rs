@@ -116,11 +116,11 @@ impl<'d> Budget<'d> {
 /// Reads a statement vector of i64 (bincode: a varint length, then zigzag varints), reserved
 /// exactly after its length is checked against the bytes left and charged to the budget.
 pub(crate) fn read_i64s(budget: &Budget) -> ProofResult<Vec<i64>> {
-    let n = budget.declared_length::<bincode::error::DecodeError>().map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let n = budget.declared_length::<bincode::error::DecodeError>().map_err(crate::proof::decode_error)?;
     // A malformed length field (n = None) is reported by the read that follows.
     let len = budget.varint()?;
     let n = n.unwrap_or(len as usize);
-    budget.charge::<bincode::error::DecodeError>(n * size_of::<i64>()).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    budget.charge::<bincode::error::DecodeError>(n * size_of::<i64>()).map_err(crate::proof::decode_error)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let z = budget.varint()?;
