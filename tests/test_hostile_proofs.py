@@ -41,7 +41,8 @@ for path in sys.argv[2:]:
         message = None
     except zkgrad.InvalidProof as exc:
         message = str(exc)
-    results[path] = {"seconds": time.perf_counter() - start, "message": message, "rss_mib": rss_mib()}
+    seconds = time.perf_counter() - start
+    results[path] = {"seconds": seconds, "message": message, "rss_mib": rss_mib()}
 print(json.dumps({"results": results, "rss_mib": rss_mib()}))
 """
 
