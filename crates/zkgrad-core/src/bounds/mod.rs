@@ -35,9 +35,10 @@ use crate::zk::verifier::WitnessTable;
 /// Largest batch any proof may claim (a 2^16-item batch is far beyond what a prover commits).
 pub const MAX_BATCH: usize = 1 << 16;
 
-/// An upper bound on one WHIR opening's encoding. Measured hiding openings under the default
-/// parameters are 20–90 KiB from 8 to 22 variables; the bound leaves room for the larger
-/// tables (up to [`MAX_NUM_VARS`]) and for retuned parameters.
+/// An upper bound on one WHIR opening's encoding. Hiding openings of today's models are tens
+/// of KiB (a whole 784-128-10 MLP proof, three openings included, is ~230 KB); the bound leaves
+/// room for tables up to [`MAX_NUM_VARS`] variables and for retuned parameters (`pcs/params.rs`).
+/// It only loosens the byte bound: decoding and the PCS verifier check the opening itself.
 pub const MAX_OPENING_BYTES: usize = 4 << 20;
 
 /// The largest encoding of a u64 (bincode's varint: a tag byte and 8 bytes).
