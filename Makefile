@@ -56,3 +56,13 @@ bench: setup
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r benches/requirements.txt
 	$(BENCH_VENV)/bin/python benches/run.py $(BENCH_ARGS)
+
+# `make fuzz`: the verifier under a million mutated proofs (crates/zkgrad-fuzz; not part of
+# `make test`). FUZZ_EXECS executions over FUZZ_JOBS processes; findings go to target/fuzz-findings.
+FUZZ_EXECS ?= 1000000
+FUZZ_JOBS ?= 2
+FUZZ_SEED ?= 1
+.PHONY: fuzz
+fuzz:
+	cargo build --release -p zkgrad-fuzz
+	target/release/zkgrad-fuzz --execs $(FUZZ_EXECS) --jobs $(FUZZ_JOBS) --seed $(FUZZ_SEED) --out target/fuzz-findings

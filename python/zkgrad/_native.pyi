@@ -21,6 +21,7 @@ __all__ = [
     "NativeVerifyingKey",
     "proof_input",
     "proof_input_commitment",
+    "proof_length_fields",
     "proof_output",
     "proof_size",
 ]
@@ -101,6 +102,10 @@ class NativeModel:
         Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
         """
 
+    def max_proof_bytes(self) -> int:
+        """The most bytes an honest proof for this circuit can take (at the largest batch its
+        tables can commit); longer bytes are refused before decoding."""
+
     def to_bytes(self) -> bytes:
         """The compiled model as versioned bytes (``ZKGM``). It holds the weights and the secret
         commitment seed: it is the prover's file, not something to publish."""
@@ -180,6 +185,10 @@ class NativeVerifyingKey:
         Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
         """
 
+    def max_proof_bytes(self) -> int:
+        """The most bytes an honest proof for this circuit can take (at the largest batch its
+        tables can commit); longer bytes are refused before decoding."""
+
     def digest(self) -> str:
         """Hex of the 32-byte weight-commitment digest (equal to the model's ``digest()``)."""
 
@@ -231,6 +240,13 @@ def proof_output(proof: bytes) -> npt.NDArray[np.int64]:
 
 def proof_size(proof: bytes) -> int:
     """Check that the bytes decode as a proof and return their length in bytes.
+
+    Raises ``InvalidProof`` if the bytes are not a proof.
+    """
+
+def proof_length_fields(proof: bytes) -> list[int]:
+    """Offsets of every length field in a proof's bytes (robustness tests set each to its
+    maximum).
 
     Raises ``InvalidProof`` if the bytes are not a proof.
     """

@@ -41,6 +41,8 @@ from zkgrad.inputs import as_batch, as_single, quantize_input, to_float_array
 PUBLIC_META = ("onnx", "scales", "weight_scales", "source", "zkgrad_version")
 MODEL_MAGIC = b"ZKGM"
 KEY_MAGIC = b"ZKGV"
+# The most bytes any proof may take (crates/zkgrad-core proof::MAX_PROOF_BYTES and the header).
+MAX_PROOF_BYTES = (64 << 20) + 6
 
 
 class _Circuit:
@@ -114,6 +116,11 @@ class _Verifier(_Circuit):
         """``soundness: N bits, provable (Johnson bound); weakest: <component>`` for a proof
         of ``batch`` inputs."""
         return self._native.soundness_line(batch)
+
+    @property
+    def max_proof_bytes(self) -> int:
+        """The most bytes an honest proof for this model can take."""
+        return self._native.max_proof_bytes()
 
     def verify(self, proof: Proof | bytes) -> np.ndarray:
         """Check ``proof``; returns the verified float output."""
@@ -421,10 +428,17 @@ class Proof:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], model: Verifier | None = None) -> Proof:
-        """Read a proof file."""
+        """Read a proof file. A file larger than any proof for ``model`` can be (or than any
+        proof at all, without a model) raises :class:`InvalidProof` before it is read."""
         file = Path(path)
         if not file.is_file():
             raise FileNotFoundError(f"{file}: no such file")
+        limit = model.max_proof_bytes if model is not None else MAX_PROOF_BYTES
+        size = file.stat().st_size
+        if size > limit:
+            raise InvalidProof(
+                f"{file} is {size} bytes, more than a proof for this model can take ({limit} bytes)"
+            )
         return cls(file.read_bytes(), model)
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@
 //! multilinear polynomial commitment (WHIR over Goldilocks).
 
 mod block;
+pub mod bounds;
 pub mod circuit;
 pub mod commit;
 pub mod error;

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::budget::{Budget, De, SliceReader, read_i64s, read_option_tag};
+
 use crate::error::{ProofError, Result};
 use crate::field::EF;
 use crate::logup::TreeProof;
@@ -96,7 +98,7 @@ impl Default for SecurityHeader {
     }
 }
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
-const MAX_PROOF_BYTES: usize = 64 << 20;
+pub const MAX_PROOF_BYTES: usize = 64 << 20;
 
 /// The requantisation and matrix-product messages of a dense or convolution block.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -215,26 +217,64 @@ impl Proof {
         out
     }
 
-    /// Decodes versioned bytes; every malformed input is a typed error.
+    /// Decodes versioned bytes; every malformed input is a typed error. Decoding takes memory
+    /// proportional to the byte count (`bounds::budget`), whatever sizes the bytes declare.
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < 6 || &b[..4] != MAGIC {
-            return Err(ProofError::BadMagic);
-        }
-        let version = u16::from_le_bytes([b[4], b[5]]);
-        if version != VERSION {
-            return Err(ProofError::BadVersion { expected: VERSION, got: version });
-        }
-        if b.len() < HEADER_BYTES {
-            return Err(ProofError::Malformed("the proof ends inside its header".into()));
-        }
-        let security = SecurityHeader::decode(&b[6..HEADER_BYTES]);
-        let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
-        let (mut proof, used): (Proof, usize) = bincode::serde::decode_from_slice(&b[HEADER_BYTES..], cfg)
-            .map_err(|e| ProofError::Malformed(e.to_string()))?;
-        if used != b.len() - HEADER_BYTES {
-            return Err(ProofError::Malformed(format!("{} trailing bytes", b.len() - HEADER_BYTES - used)));
-        }
-        proof.security = security;
-        Ok(proof)
+        decode(b, false).map(|(proof, _)| proof)
     }
+}
+
+/// Memory a decoded proof may take: this many bytes per encoded byte, plus [`DECODE_BASE`].
+/// Every sequence is charged its length times its element size (`bounds::budget`). An honest
+/// proof takes at most 8 bytes per byte: its densest parts are the statement's small integers
+/// (8 bytes each, at least 1 encoded); field elements take 16 bytes for ~18 encoded.
+const DECODE_PER_BYTE: usize = 8;
+/// The budget's fixed part (small proofs' vector headers).
+const DECODE_BASE: usize = 1 << 12;
+
+/// Decodes a proof under the memory budget; with `record`, also returns the offset of every
+/// length field (`bounds::length_fields`).
+pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    if b.len() < 6 || &b[..4] != MAGIC {
+        return Err(ProofError::BadMagic);
+    }
+    let version = u16::from_le_bytes([b[4], b[5]]);
+    if version != VERSION {
+        return Err(ProofError::BadVersion { expected: VERSION, got: version });
+    }
+    if b.len() < HEADER_BYTES {
+        return Err(ProofError::Malformed("the proof ends inside its header".into()));
+    }
+    let security = SecurityHeader::decode(&b[6..HEADER_BYTES]);
+    let body = &b[HEADER_BYTES..];
+    if body.len() > MAX_PROOF_BYTES {
+        return Err(ProofError::Malformed(format!("the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})", b.len())));
+    }
+    let pos = Rc::new(Cell::new(0));
+    let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, body, pos.clone(), record);
+    let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
+    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(SliceReader { data: body, pos: pos.clone() }, cfg);
+    // The statement's integer vectors by hand (exact reservations), the body through serde.
+    let output = read_i64s(&budget)?;
+    let input = if read_option_tag(&budget)? { Some(read_i64s(&budget)?) } else { None };
+    let messages = ProofBody::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
+    let proof = Proof { output, input, body: messages, security };
+    if pos.get() != body.len() {
+        return Err(ProofError::Malformed(format!("{} bytes follow the proof", body.len() - pos.get())));
+    }
+    Ok((proof, budget.lengths().into_iter().map(|o| o + HEADER_BYTES).collect()))
+}
+
+/// One sentence for a decoding failure.
+pub(crate) fn decode_error(e: bincode::error::DecodeError) -> ProofError {
+    use bincode::error::DecodeError as D;
+    ProofError::Malformed(match e {
+        D::UnexpectedEnd { .. } => "the proof ends early (truncated bytes)".into(),
+        D::LimitExceeded => "the proof declares more data than any proof may hold".into(),
+        D::OtherString(s) => s,
+        D::UnexpectedVariant { type_name, found, .. } => format!("the proof bytes hold an unknown {type_name} variant {found}"),
+        e => format!("the proof bytes do not decode ({e})"),
+    })
 }

@@ -28,11 +28,8 @@ fn shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
     spec.validate()?;
     proof.security.check_against(&crate::proof::SecurityHeader::current())?;
-    let out_len = spec.output_len();
-    let batch = proof.output.len() / out_len;
-    if batch == 0 || batch > MAX_BATCH || !proof.output.len().is_multiple_of(out_len) {
-        return Err(ProofError::Shape { what: "output length (a multiple of the model output)", expected: out_len, got: proof.output.len() });
-    }
+    // Every size the proof declares is bounded by the circuit before anything is built from it.
+    let batch = crate::bounds::check_statement(spec, proof)?;
     let plan = WitnessPlan::new(spec, batch);
     let wlayout = weight_layout(spec);
     if mc.circuit != spec.digest() {
@@ -41,7 +38,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     shape("weight polynomial variables", wlayout.num_vars, mc.num_vars)?;
     let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
     let tr = start_transcript(spec, &mc.digest(), batch, &proof.output, proof.input.as_deref());
-    let output_value = |r: &[EF]| output_eval(spec, &plan, &proof.output, r);
+    let output_value = |r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, r);
     let body = match (&proof.body, spec.zk) {
         (ProofBody::Zk(z), true) => {
             crate::zk::verifier::verify(spec, mc, &plan, z, output_value, public_x.as_deref(), tr)?;
@@ -52,15 +49,6 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     };
     verify_plain(spec, mc, &plan, body, output_value, public_x.as_deref(), tr)?;
     Ok(proof.output.clone())
-}
-
-/// The public output's MLE at r (the last block's activation column as the verifier expects it).
-fn output_eval(spec: &CircuitSpec, plan: &WitnessPlan, output: &[i64], r: &[EF]) -> EF {
-    let last = plan.blocks.last().expect("validated: at least one block");
-    let out_shape = spec.layers.last().expect("validated").out_shape();
-    let rows: Vec<Vec<i64>> = output.chunks(spec.output_len()).map(|r| out_shape.place(r, 0)).collect();
-    let rows: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
-    evaluate_base(&batched_column(&rows, last.log_out, plan.log_batch, 0), r)
 }
 
 /// The plain protocol's checks after the statement.

@@ -48,13 +48,22 @@ create_exception!(
 
 /// Maps a model error to Python: core errors that are not about the model are internal.
 /// Decodes and verifies proof bytes with the GIL released; any failure is `InvalidProof`.
+/// Bytes longer than any proof for `spec` can be are refused before decoding.
 fn verify_bytes<'py>(
     py: Python<'py>,
     proof: &[u8],
+    spec: &zkgrad_core::circuit::CircuitSpec,
     check: impl Fn(&Proof) -> zkgrad_core::Result<Vec<i64>> + Send + Sync,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let out = py.detach(|| {
         guarded(|| {
+            let limit = zkgrad_core::bounds::max_proof_bytes(spec);
+            if proof.len() > limit {
+                return Err(InvalidProof::new_err(format!(
+                    "the proof is {} bytes, more than a proof for this model can take ({limit} bytes)",
+                    proof.len()
+                )));
+            }
             let p = Proof::from_bytes(proof).map_err(invalid_proof)?;
             check(&p).map_err(invalid_proof)
         })
@@ -262,7 +271,13 @@ impl NativeModel {
 
     /// Verifies a proof against this model's circuit and commitment; returns the verified output.
     fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        verify_bytes(py, proof, |p| self.inner.verify(p))
+        verify_bytes(py, proof, self.inner.spec(), |p| self.inner.verify(p))
+    }
+
+    /// The most bytes an honest proof for this circuit can take (a file over it is refused
+    /// unread).
+    fn max_proof_bytes(&self) -> usize {
+        zkgrad_core::bounds::max_proof_bytes(self.inner.spec())
     }
 
     /// The 32-byte digest of the input commitment that proofs of `x` (a batch of `batch` items)
@@ -406,7 +421,13 @@ impl NativeVerifyingKey {
 
     /// Verifies a proof against the key's circuit and weight commitment; returns the output.
     fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        verify_bytes(py, proof, |p| self.inner.verify(p))
+        verify_bytes(py, proof, self.inner.spec(), |p| self.inner.verify(p))
+    }
+
+    /// The most bytes an honest proof for this circuit can take (a file over it is refused
+    /// unread).
+    fn max_proof_bytes(&self) -> usize {
+        zkgrad_core::bounds::max_proof_bytes(self.inner.spec())
     }
 
     /// Hex of the 32-byte weight-commitment digest: the model's public identity.
@@ -571,6 +592,12 @@ fn proof_size(proof: &[u8]) -> PyResult<usize> {
     Ok(proof.len())
 }
 
+/// Offsets of every length field in a proof's bytes (robustness tests set them to their maximum).
+#[pyfunction]
+fn proof_length_fields(proof: &[u8]) -> PyResult<Vec<usize>> {
+    guarded(|| zkgrad_core::bounds::length_fields(proof).map_err(invalid_proof))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -582,5 +609,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(proof_input, m)?)?;
     m.add_function(wrap_pyfunction!(proof_input_commitment, m)?)?;
     m.add_function(wrap_pyfunction!(proof_size, m)?)?;
+    m.add_function(wrap_pyfunction!(proof_length_fields, m)?)?;
     Ok(())
 }

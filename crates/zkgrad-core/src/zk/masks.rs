@@ -68,6 +68,25 @@ impl MaskPlan {
             }
             let (local, factor) = ext_point(&u)?;
             out.push((self.first[s] + l, local, v * scale * factor));
+            out.extend(self.degree_claims(s, l)?);
+        }
+        Ok(out)
+    }
+
+    /// The claims that bound round l of sumcheck s's mask to its degree d_l: the column has
+    /// 2^a ≥ d_l + 1 coefficient slots, and each slot past d_l must hold zero. Without them a
+    /// prover could commit a mask of degree up to 2^a − 1, beyond the d_l + 1 values per round
+    /// the verifier interpolates (Libra's analysis assumes deg g_l ≤ d_l). An honest mask's
+    /// zero slots reveal nothing.
+    fn degree_claims(&self, s: usize, l: usize) -> Result<Vec<(usize, Vec<EF>, EF)>> {
+        let d = self.schedules[s][l];
+        let a = log2_ceil(d + 1);
+        let mut out = Vec::new();
+        for t in d + 1..1usize << a {
+            let bits: Vec<EF> = (0..a).map(|b| if (t >> b) & 1 == 1 { EF::ONE } else { EF::ZERO }).collect();
+            // (c₀(t) + ω·c₁(t))/(1 + ω) = 0 holds iff both base-field halves of c_t are zero.
+            let (local, _) = ext_point(&bits)?;
+            out.push((self.first[s] + l, local, EF::ZERO));
         }
         Ok(out)
     }
@@ -93,6 +112,32 @@ mod tests {
             for (c, p, v) in plan.claims(s, &point, &evals).unwrap() {
                 assert_eq!(evaluate_base(&cols[c], &p), v);
             }
+        }
+    }
+
+    /// A mask of degree 3 in a degree-2 round fits the column (4 slots) and its value g(r) is an
+    /// honest opening of it, so the value claim alone passes; the degree claim (slot 3 is zero)
+    /// does not.
+    #[test]
+    fn a_mask_above_its_round_degree_fails_its_degree_claim() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+        let plan = MaskPlan::new(vec![vec![2]]);
+        let mut g = crate::zk::sumcheck::random_masks(&[2], &mut rng).remove(0);
+        g.push(crate::zk::random_ef(&mut rng));
+        let cols = plan.columns(&[vec![g.clone()]]);
+        assert_eq!(cols[0].len(), 1 << plan.logs[0], "the high coefficient fits the column");
+        let r = crate::zk::random_ef(&mut rng);
+        let claims = plan.claims(0, &[r], &[horner(&g, r)]).unwrap();
+        assert_eq!(claims.len(), 2, "a value claim and one degree claim");
+        let (c, p, v) = &claims[0];
+        assert_eq!(evaluate_base(&cols[*c], p), *v, "the value claim holds");
+        let (c, p, v) = &claims[1];
+        assert_ne!(evaluate_base(&cols[*c], p), *v, "the degree claim fails");
+        // An honest mask passes both.
+        let honest = crate::zk::sumcheck::random_masks(&[2], &mut rng);
+        let cols = plan.columns(&[honest.clone()]);
+        for (c, p, v) in plan.claims(0, &[r], &[horner(&honest[0], r)]).unwrap() {
+            assert_eq!(evaluate_base(&cols[c], &p), v);
         }
     }
 }

@@ -161,6 +161,7 @@ pub(crate) fn verify(
         tr.absorb_bytes("input-commitment", &c.digest());
     }
     let table = WitnessTable::new(spec, plan);
+    crate::bounds::check_zk_shapes(spec, &table, p)?;
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
