@@ -164,7 +164,9 @@ def test_cli_inspect_onnx_and_zkg(
         assert text in result.output
 
 
-@pytest.mark.parametrize("content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk", b"ZKGM\x02\x00junk"])
+@pytest.mark.parametrize(
+    "content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk", b"ZKGM\x02\x00junk"]
+)
 def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: bytes | None) -> None:
     path = tmp_path / "model.bin"
     if content is not None:
@@ -175,23 +177,24 @@ def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: byt
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
 
 
-def test_cli_inspect_onnx_cnn_supports_zero_knowledge(tmp_path: Path) -> None:
+def test_cli_inspect_onnx_cnn_is_supported(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
     info = zkgrad.inspect(path)
-    assert info.supported and info.details["zk_supported"] is True
-    assert info.details["zk_refused"] == []
+    assert info.supported and info.error is None
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
     assert "supported: yes" in result.output
     assert "zero knowledge" not in result.output and "--no-zk" not in result.output
 
 
-def test_cli_inspect_onnx_one_channel_conv_says_it_needs_no_zk(tmp_path: Path) -> None:
+def test_cli_inspect_onnx_one_channel_conv_says_it_is_not_supported_yet(tmp_path: Path) -> None:
+    """The compile refuses a convolution with one output channel (its bias column has no variable
+    for a mask, and zero knowledge is always on): inspect says so beforehand, naming the node."""
     path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
-    info = zkgrad.inspect(path)
-    assert info.supported and info.details["zk_supported"] is False
-    assert info.details["zk_refused"] == ["/one/Conv"]
+    with pytest.raises(zkgrad.UnsupportedModelError) as refused:
+        zkgrad.inspect(path)
+    assert [(node.name, node.op_type) for node in refused.value.nodes] == [("/one/Conv", "Conv")]
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
-    assert "supported: yes" in result.output and "--no-zk" in result.output
-    assert "'/one/Conv'" in result.output and "two output channels" in result.output
+    assert "supported: no" in result.output and "--no-zk" not in result.output
+    assert "'/one/Conv'" in result.output and "single output channel" in result.output
