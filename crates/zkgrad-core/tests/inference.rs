@@ -2,7 +2,7 @@
 //! (the protocol's own edits of proof bodies are in `zk.rs`).
 
 use p3_field::PrimeCharacteristicRing;
-use zkgrad_core::circuit::{CircuitSpec, Weights};
+use zkgrad_core::circuit::CircuitSpec;
 use zkgrad_core::commit::{CommittedWeights, commit_model};
 use zkgrad_core::field::F;
 use zkgrad_core::proof::Proof;

@@ -3,7 +3,7 @@
 
 use p3_field::PrimeCharacteristicRing;
 use p3_field::PrimeField64;
-use zkgrad_core::circuit::{CircuitSpec, Weights, forward};
+use zkgrad_core::circuit::{CircuitSpec, forward};
 use zkgrad_core::commit::{CommittedWeights, commit_model};
 use zkgrad_core::field::{F, from_i64};
 use zkgrad_core::proof::Proof;
