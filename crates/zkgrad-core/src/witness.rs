@@ -93,7 +93,8 @@ pub struct WitnessPlan {
     pub blocks: Vec<BlockColumns>,
     /// Lookups in proof order.
     pub lookups: Vec<Lookup>,
-    /// Range checks split into limbs (empty outside zero-knowledge plans).
+    /// Range checks split into limbs (empty when the width is odd or the lookups are large next
+    /// to the table).
     pub decompositions: Vec<Decomposition>,
     /// Tables in use with their multiplicity column, in proof order.
     pub tables: Vec<(Table, usize)>,
