@@ -5,9 +5,7 @@
     benches/.venv/bin/python benches/run.py --models mlp_small,mlp_1m --reps 5
 
 For each model and repetition the systems run one after the other (the order alternates
-between repetitions): zkgrad (zero knowledge on, CNNs included; as a safety net a model zero
-knowledge refuses, a convolution with a single output channel or value per patch, is compiled
-with zk=False and marked), zkgrad with --no-zk (the cost of zero knowledge) and EZKL. Every
+between repetitions): zkgrad (zero knowledge is always on, CNNs included) and EZKL. Every
 step is its own process (zkgrad's under the package's virtualenv, EZKL's under benches/.venv),
 watched by this one: killed past ``--step-timeout`` seconds or ``--mem-limit-gb`` of resident
 memory, and recorded as such. Peak RSS is the step process's own ``ru_maxrss`` (from
@@ -40,18 +38,15 @@ sys.path.insert(0, str(HERE))
 
 import models as bench_models  # noqa: E402
 
-SYSTEMS = ("zkgrad", "zkgrad-nozk", "ezkl")
-LABELS = {"zkgrad": "zkgrad", "zkgrad-nozk": "zkgrad --no-zk", "ezkl": "EZKL"}
-NO_ZK_NOTE = "zero knowledge refused: measured without zero knowledge"
+SYSTEMS = ("zkgrad", "ezkl")
+LABELS = {"zkgrad": "zkgrad", "ezkl": "EZKL"}
 STEPS = {
     "zkgrad": ("compile", "prove", "verify"),
-    "zkgrad-nozk": ("compile", "prove", "verify"),
     "ezkl": ("settings", "calibrate", "compile", "srs", "keygen", "witness", "prove", "verify"),
 }
 # Which steps make up each reported phase.
 PHASES = {
     "zkgrad": {"setup": ("compile",), "prove": ("prove",), "verify": ("verify",)},
-    "zkgrad-nozk": {"setup": ("compile",), "prove": ("prove",), "verify": ("verify",)},
     "ezkl": {
         "setup": ("settings", "calibrate", "compile", "srs", "keygen"),
         "prove": ("witness", "prove"),
@@ -339,7 +334,6 @@ def summarise(record: dict[str, Any], system: str) -> dict[str, Any]:
     if system.startswith("zkgrad"):
         # Runs from before zero knowledge record no "zk": their proofs were not zero-knowledge.
         out["zk"] = info["compile"].get("zk")
-        out["zk_fallback"] = info["compile"].get("zk_fallback")
         out["proof_bytes"] = info["prove"]["proof_bytes"]
         out["soundness_bits"] = info["prove"].get("soundness_bits")
         out["model_file_bytes"] = info["compile"].get("model_file_bytes")
@@ -500,28 +494,14 @@ def _status(s: dict[str, Any]) -> str:
     return f"**failed** {where}: {f['error']}"
 
 
-def _no_zk(s: dict[str, Any]) -> bool:
-    """zkgrad ran this model without zero knowledge because it has no ZK proof for it yet."""
-    return s.get("zk") is False
-
-
-def model_table(
-    record: dict[str, Any],
-    z: dict[str, Any],
-    e: dict[str, Any],
-    n: dict[str, Any] | None = None,
-) -> list[str]:
-    """The per-model section: zkgrad (zk on) vs EZKL, then zk on vs ``--no-zk`` (``n``)."""
+def model_table(record: dict[str, Any], z: dict[str, Any], e: dict[str, Any]) -> list[str]:
+    """The per-model section: zkgrad vs EZKL."""
     inf = record["inference"]["seconds"]
-    zk_note = ""
-    if _no_zk(z):
-        why = f" ({z['zk_fallback']})" if z.get("zk_fallback") else ""
-        zk_note = f" — **{NO_ZK_NOTE}**{why}"
     lines = [
         f"### {record['name']}: {record['title']} — {record['params']:,} parameters",
         "",
         f"onnxruntime float32 inference (batch 1, median of {record['inference']['runs']}): "
-        f"**{_fmt_s(inf)}**. zkgrad: {_status(z)}{zk_note}. EZKL: {_status(e)}.",
+        f"**{_fmt_s(inf)}**. zkgrad: {_status(z)}. EZKL: {_status(e)}.",
         "",
         "| | zkgrad | EZKL | EZKL / zkgrad |",
         "|---|---:|---:|---:|",
@@ -636,59 +616,17 @@ def model_table(
             f"{load:.2f} cores",
         )
     lines.append("")
-    return lines + zk_cost_table(z, n or {})
-
-
-def zk_cost_table(z: dict[str, Any], n: dict[str, Any]) -> list[str]:
-    """zkgrad with zero knowledge (the default) against ``--no-zk`` on the same model."""
-    if not n.get("reps_run"):
-        return []
-    if "steps" not in n:
-        return [f"zkgrad --no-zk: {_status(n)}.", ""]
-    if not z.get("zk"):
-        why = (
-            "zkgrad itself ran this model without zero knowledge, not supported for it yet"
-            if _no_zk(z)
-            else "no zero-knowledge run to compare with"
-        )
-        return [
-            f"Cost of zero knowledge: not measured ({why}). zkgrad --no-zk: prove "
-            f"{_fmt_s(n.get('prove'))}, proof {_fmt_b(n.get('proof_bytes'))}.",
-            "",
-        ]
-    lines = [
-        "Cost of zero knowledge (zkgrad as above against `zkgrad compile --no-zk`, the same "
-        "model without zero knowledge):",
-        "",
-        "| | zkgrad (zero knowledge) | zkgrad --no-zk | zk / no-zk |",
-        "|---|---:|---:|---:|",
-    ]
-    for label, key, fmt in (
-        ("setup, median", "setup", _fmt_s),
-        ("**prove**, median", "prove", _fmt_s),
-        ("verify, median", "verify", _fmt_s),
-        ("proof size", "proof_bytes", _fmt_b),
-        ("peak RSS, prove", "prove_rss_kib", _fmt_mem),
-    ):
-        ratio = _ratio(z.get(key), n.get(key))
-        if key == "prove":
-            ratio = f"**{ratio}**"
-        lines.append(f"| {label} | {fmt(z.get(key))} | {fmt(n.get(key))} | {ratio} |")
-    lines.append("")
     return lines
 
 
 def summary_table(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "| model | params | float inference | zkgrad prove | EZKL prove | **prove ×** | "
-        "zkgrad verify | EZKL verify | verify × | setup × | proof size × | peak RSS × | "
-        "zkgrad --no-zk prove | zk cost (zk / no-zk prove) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "zkgrad verify | EZKL verify | verify × | setup × | proof size × | peak RSS × |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    marked = False
     for r in records:
         z, e = sums[r["name"]]["zkgrad"], sums[r["name"]]["ezkl"]
-        n = sums[r["name"]].get("zkgrad-nozk", {})
 
         def cell(s: dict[str, Any], key: str) -> str:
             if s.get(key) is not None:
@@ -705,24 +643,14 @@ def summary_table(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]
 
         prove_x = _ratio(e.get("prove"), z.get("prove"))
         verify_x = _ratio(e.get("verify"), z.get("verify"))
-        mark = ""
-        if _no_zk(z):
-            mark, marked = " †", True
-        zk_x = _ratio(z.get("prove"), n.get("prove")) if z.get("zk") else "–"
         lines.append(
-            f"| {r['name']}{mark} | {r['params']:,} | {_fmt_s(r['inference']['seconds'])} | "
-            f"{cell(z, 'prove')}{mark} | {cell(e, 'prove')} | **{prove_x}** | "
+            f"| {r['name']} | {r['params']:,} | {_fmt_s(r['inference']['seconds'])} | "
+            f"{cell(z, 'prove')} | {cell(e, 'prove')} | **{prove_x}** | "
             f"{cell(z, 'verify')} | {cell(e, 'verify')} | {verify_x} | "
             f"{_ratio(e.get('setup'), z.get('setup'))} | "
             f"{_ratio(e.get('proof_bytes'), z.get('proof_bytes'))} | "
-            f"{_ratio(e.get('peak_rss_kib'), z.get('peak_rss_kib'))} | "
-            f"{cell(n, 'prove') if n.get('reps_run') else '–'} | {zk_x} |"
+            f"{_ratio(e.get('peak_rss_kib'), z.get('peak_rss_kib'))} |"
         )
-    if marked:
-        lines += [
-            "",
-            f"† {NO_ZK_NOTE} (compiled with `zk=False`; the model's section gives the refusal).",
-        ]
     return lines
 
 
@@ -745,27 +673,13 @@ def headline(records: list[dict[str, Any]], sums: dict[str, dict[str, Any]]) -> 
                 values.append(z / e if invert else e / z)
             return _span(values)
 
-        unmasked = [r["name"] for r in both if _no_zk(sums[r["name"]]["zkgrad"])]
-        note = f" ({', '.join(unmasked)}: zkgrad without zero knowledge, †)" if unmasked else ""
         out.append(
             f"On the {len(both)} model(s) both systems proved "
-            f"({', '.join(r['name'] for r in both)}{note}), zkgrad proves "
+            f"({', '.join(r['name'] for r in both)}), zkgrad proves "
             f"**{span('prove')} faster** "
             f"than EZKL, verifies {span('verify')} faster, sets up {span('setup')} faster "
             f"(EZKL's SRS generation included) and needs {span('peak_rss_kib')} less peak "
             f"memory; EZKL's proofs are {span('proof_bytes', invert=True)} smaller."
-        )
-    zk_pairs = [
-        (sums[r["name"]]["zkgrad"], sums[r["name"]].get("zkgrad-nozk", {}), r["name"])
-        for r in records
-    ]
-    zk_pairs = [(z, n, name) for z, n, name in zk_pairs if z.get("zk") and n.get("prove")]
-    if zk_pairs:
-        prove_cost = _span([z["prove"] / n["prove"] for z, n, _ in zk_pairs])
-        size_cost = _span([z["proof_bytes"] / n["proof_bytes"] for z, n, _ in zk_pairs])
-        out.append(
-            f"Zero knowledge (zkgrad's default) costs {prove_cost} in prove time and {size_cost} "
-            f"in proof size against `--no-zk` ({', '.join(name for _, _, name in zk_pairs)})."
         )
     for r in records:
         for system in SYSTEMS:
@@ -799,21 +713,10 @@ def write_report(
         if s.get("other_cores") is not None
     ]
     zk_models = [r["name"] for r in records if sums[r["name"]]["zkgrad"].get("zk")]
-    no_zk_models = [r["name"] for r in records if _no_zk(sums[r["name"]]["zkgrad"])]
-    if zk_models or no_zk_models:
+    if zk_models:
         zk_text = (
-            "zkgrad's proofs are **zero-knowledge by default** (`docs/SECURITY.md`), like EZKL's "
-            "(halo2, KZG on BN254); the zkgrad column is that default, CNNs included. "
-            + (
-                f"Zero knowledge refused {', '.join(no_zk_models)} (see "
-                f"{'its section' if len(no_zk_models) == 1 else 'their sections'}), so "
-                f"**{'it was' if len(no_zk_models) == 1 else 'they were'} measured without zero "
-                "knowledge** (`zk=False`, marked †). "
-                if no_zk_models
-                else ""
-            )
-            + "The `zkgrad --no-zk` runs (`zkgrad compile --no-zk`, for benchmarking only: such "
-            "proofs reveal evaluations of private data) measure the cost of zero knowledge."
+            "zkgrad's proofs are **always zero-knowledge** (`docs/SECURITY.md`), like EZKL's "
+            "(halo2, KZG on BN254), CNNs included."
         )
     else:
         zk_text = (
@@ -855,7 +758,7 @@ def write_report(
     ]
     for r in records:
         per = sums[r["name"]]
-        lines += model_table(r, per["zkgrad"], per["ezkl"], per.get("zkgrad-nozk"))
+        lines += model_table(r, per["zkgrad"], per["ezkl"])
     lines += [
         "## Conditions",
         "",
@@ -913,7 +816,7 @@ def plot(
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    colours = {"zkgrad": "tab:blue", "zkgrad-nozk": "tab:cyan", "ezkl": "tab:red"}
+    colours = {"zkgrad": "tab:blue", "ezkl": "tab:red"}
     labels = LABELS
     times = [
         sums[r["name"]][s]["prove"]
@@ -939,8 +842,6 @@ def plot(
             (r["params"], sums[r["name"]][system]["prove"], r["name"])
             for r in records
             if sums[r["name"]].get(system, {}).get("prove") is not None
-            # a model zkgrad itself ran without zero knowledge: the --no-zk point would repeat it
-            and not (system == "zkgrad-nozk" and _no_zk(sums[r["name"]]["zkgrad"]))
         )
         mlp = [p for p in pts if not p[2].startswith("cnn")]
         if mlp:
@@ -953,17 +854,13 @@ def plot(
             )
         cnn = [p for p in pts if p[2].startswith("cnn")]
         if cnn:
-            no_zk = system == "zkgrad" and any(
-                _no_zk(sums[r["name"]]["zkgrad"]) for r in records if r["name"].startswith("cnn")
-            )
             ax.plot(
                 [p[0] for p in cnn],
                 [p[1] for p in cnn],
                 "s",
                 color=colours[system],
                 markersize=8,
-                label=f"{labels[system]}, LeNet CNN"
-                + (" (without zero knowledge)" if no_zk else ""),
+                label=f"{labels[system]}, LeNet CNN",
             )
         for p in pts:
             cnn_label = p[2].startswith("cnn")  # above-left, clear of the MLP line's labels
@@ -1130,7 +1027,6 @@ def main(argv: list[str] | None = None) -> None:
         return
     pythons = {
         "zkgrad": args.zkgrad_python,
-        "zkgrad-nozk": args.zkgrad_python,
         "ezkl": sys.executable,
     }
     if not Path(pythons["zkgrad"]).exists():

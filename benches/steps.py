@@ -2,8 +2,8 @@
 
     python steps.py SYSTEM STEP WORKDIR MODEL.onnx INPUTS.npy
 
-zkgrad steps (systems ``zkgrad``, zero knowledge on, and ``zkgrad-nozk``, compiled with
-``zk=False``) run under the package's virtualenv (``../.venv/bin/python``), EZKL steps under
+zkgrad steps (system ``zkgrad``: zero knowledge is always on) run under the package's
+virtualenv (``../.venv/bin/python``), EZKL steps under
 ``benches/.venv/bin/python``. The step prints one JSON line prefixed with ``RESULT `` on
 stdout: ``seconds`` (perf_counter around the library call only, not the interpreter start or
 imports) plus step-specific facts. Any exception makes the process exit non-zero; its last
@@ -45,24 +45,12 @@ def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- zkgrad
 
 
-def zkgrad_compile(work: Path, onnx_path: Path, samples: np.ndarray, zk: bool = True) -> None:
-    """``zkgrad.compile``; with ``zk`` (system ``zkgrad``) a model zero knowledge refuses (a
-    safety net: only a convolution with a single output channel or a single value per patch,
-    none of the benchmark models; CNNs such as cnn_lenet are proved with zero knowledge) is
-    compiled again with ``zk=False``, and ``zk_fallback`` says why (the failed attempt is not
-    timed)."""
+def zkgrad_compile(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
+    """``zkgrad.compile`` (zero knowledge is always on)."""
     import zkgrad
 
-    fallback = None
     try:
-        try:
-            model, seconds = _timed(zkgrad.compile, str(onnx_path), calibration=samples, zk=zk)
-        except zkgrad.ModelError as exc:
-            refused = "zero knowledge off" in str(exc) or "--no-zk" in str(exc)
-            if not zk or isinstance(exc, zkgrad.UnsupportedModelError) or not refused:
-                raise
-            fallback = str(exc).splitlines()[0]
-            model, seconds = _timed(zkgrad.compile, str(onnx_path), calibration=samples, zk=False)
+        model, seconds = _timed(zkgrad.compile, str(onnx_path), calibration=samples)
     except zkgrad.UnsupportedModelError as exc:
         _emit(unsupported=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise SystemExit(3) from None
@@ -76,13 +64,7 @@ def zkgrad_compile(work: Path, onnx_path: Path, samples: np.ndarray, zk: bool = 
         digest=model.digest,
         module=zkgrad.__file__,
         zk=model.zk,
-        zk_fallback=fallback,
     )
-
-
-def zkgrad_compile_no_zk(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
-    """``zkgrad.compile(..., zk=False)``: the non-zero-knowledge protocol, to measure ZK's cost."""
-    zkgrad_compile(work, onnx_path, samples, zk=False)
 
 
 def zkgrad_prove(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
@@ -252,11 +234,6 @@ def ezkl_verify(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
 
 STEPS = {
     "zkgrad": {"compile": zkgrad_compile, "prove": zkgrad_prove, "verify": zkgrad_verify},
-    "zkgrad-nozk": {
-        "compile": zkgrad_compile_no_zk,
-        "prove": zkgrad_prove,
-        "verify": zkgrad_verify,
-    },
     "ezkl": {
         "settings": ezkl_settings,
         "calibrate": ezkl_calibrate,

@@ -45,13 +45,13 @@ def _inputs(count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((count, 1, 1, 12, 12))
 
 
-def _build(path: Path, zk: bool = True) -> Quantized:
+def _build(path: Path) -> Quantized:
     """Import and quantise with calibration (and measure the report, natively)."""
-    return build(path, calibration=_inputs(CALIBRATION, 1), zk=zk)
+    return build(path, calibration=_inputs(CALIBRATION, 1))
 
 
-def _compile(path: Path, zk: bool = True) -> zkgrad.Model:
-    quantized = _build(path, zk)
+def _compile(path: Path) -> zkgrad.Model:
+    quantized = _build(path)
     return zkgrad.Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
 
 
@@ -155,33 +155,21 @@ def test_native_run_matches_integer_reference(name: str, cnn_path: Callable[[str
             np.testing.assert_array_equal(np.asarray(trace[tensor]), values, err_msg=tensor)
 
 
-@pytest.mark.parametrize("zk", [True, False])
-def test_lenet_proves_and_verifies(zk: bool, cnn_path: Callable[[str], Path]) -> None:
-    """Both protocols: zero knowledge (the default) and the plain one."""
-    model = _compile(cnn_path("lenet"), zk)
-    assert model.zk is zk
+def test_lenet_proves_and_verifies(cnn_path: Callable[[str], Path]) -> None:
+    model = _compile(cnn_path("lenet"))
     x = _inputs(1, 7)[0]
     proof = model.prove(x)
     np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
     np.testing.assert_allclose(proof.output.reshape(-1), model.run(x).reshape(-1))
 
 
-def test_lenet_compiles_and_proves_without_zk_through_compile(
-    cnn_path: Callable[[str], Path],
-) -> None:
-    model = zkgrad.compile(cnn_path("gap_cnn"), _inputs(CALIBRATION, 1), zk=False)
-    assert not model.zk and model.ir["zk"] is False
-    proof = model.prove(_inputs(1, 8)[0])
-    np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
-
-
 def test_cnn_compiles_with_zero_knowledge_by_default_and_tampering_is_rejected(
     cnn_path: Callable[[str], Path],
 ) -> None:
-    """Zero knowledge (the default) proves CNNs; a changed proof, or one of another model or of
-    the plain protocol, does not verify."""
+    """Zero knowledge (always on) proves CNNs; a changed proof, or one of another model, does not
+    verify."""
     model = zkgrad.compile(cnn_path("gap_cnn"), _inputs(CALIBRATION, 1))
-    assert model.zk is True and model.ir["zk"] is True
+    assert model.zk is True
     x = _inputs(1, 8)[0]
     proof = model.prove(x)
     np.testing.assert_array_equal(zkgrad.verify(model, proof), model.run(x))
@@ -193,15 +181,11 @@ def test_cnn_compiles_with_zero_knowledge_by_default_and_tampering_is_rejected(
             zkgrad.verify(model, bytes(flipped))
     with pytest.raises(zkgrad.InvalidProof):
         zkgrad.verify(_compile(cnn_path("lenet")), proof)
-    plain = zkgrad.compile(cnn_path("gap_cnn"), _inputs(CALIBRATION, 1), zk=False)
-    with pytest.raises(zkgrad.InvalidProof):
-        zkgrad.verify(plain, proof)
-    with pytest.raises(zkgrad.InvalidProof):
-        zkgrad.verify(model, plain.prove(x))
 
 
-def test_conv_with_one_output_channel_is_refused_under_zk_only(tmp_path: Path) -> None:
-    """The one convolution zero knowledge cannot prove: a clear error naming the node."""
+def test_conv_with_one_output_channel_is_refused(tmp_path: Path) -> None:
+    """The one convolution the protocol cannot prove yet: a clear error naming the node, from
+    compile and from inspect."""
     path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
     samples = np.random.default_rng(3).random((4, 1, 2, 6, 6))
     with pytest.raises(zkgrad.ModelError) as info:
@@ -209,12 +193,12 @@ def test_conv_with_one_output_channel_is_refused_under_zk_only(tmp_path: Path) -
     message = str(info.value)
     assert "'/one/Conv'" in message
     assert (
-        "zero-knowledge convolutions need at least two output channels and two values per patch "
-        "(compile with zero knowledge off to prove it)" in message
+        "a convolution with a single output channel or a single value per patch is not supported "
+        "yet (its kernel or bias column has no variable to carry a zero-knowledge mask)" in message
     )
-    model = zkgrad.compile(path, samples, zk=False)
-    proof = model.prove(samples[0])
-    np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
+    with pytest.raises(zkgrad.UnsupportedModelError, match="single output channel") as refused:
+        zkgrad.inspect(path)
+    assert [node.name for node in refused.value.nodes] == ["/one/Conv"]
 
 
 def _single_node_model(
@@ -346,30 +330,26 @@ POOLS = {
 }
 
 
-@pytest.mark.parametrize("zk", [True, False])
 @pytest.mark.parametrize("kind", sorted(POOLS))
-def test_pooling_proves_under_both_protocols(kind: str, zk: bool, tmp_path: Path) -> None:
+def test_pooling_proves(kind: str, tmp_path: Path) -> None:
     """An average pool is imported as a convolution (two channels: zero knowledge proves it)."""
     node = POOLS[kind]
     path = _single_node_model(tmp_path / f"{kind}.onnx", node, [1, 2, 6, 6], {})
     samples = np.random.default_rng(3).random((4, 1, 2, 6, 6))
-    model = zkgrad.compile(path, samples, zk=zk)
-    assert model.zk is zk
+    model = zkgrad.compile(path, samples)
     proof = model.prove(samples[0])
     np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
     np.testing.assert_array_equal(proof.output, model.run(samples[0]))
 
 
-def test_average_pool_over_one_channel_is_refused_under_zk(tmp_path: Path) -> None:
-    """Proved as a convolution with one output channel: refused with zero knowledge on."""
+def test_average_pool_over_one_channel_is_refused(tmp_path: Path) -> None:
+    """Proved as a convolution with one output channel: refused, naming the node."""
     node = POOLS["average"]
     path = _single_node_model(tmp_path / "avg1.onnx", node, [1, 1, 6, 6], {})
     samples = np.random.default_rng(3).random((4, 1, 1, 6, 6))
-    with pytest.raises(zkgrad.ModelError, match="at least two output channels") as info:
+    with pytest.raises(zkgrad.ModelError, match="single output channel") as info:
         zkgrad.compile(path, samples)
     assert f"'{node.name}'" in str(info.value)
-    assert zkgrad.inspect(path).details["zk_refused"] == [node.name]
-    model = zkgrad.compile(path, samples, zk=False)
-    np.testing.assert_array_equal(
-        zkgrad.verify(model, model.prove(samples[0])), model.run(samples[0])
-    )
+    with pytest.raises(zkgrad.UnsupportedModelError) as refused:
+        zkgrad.inspect(path)
+    assert [n.name for n in refused.value.nodes] == [node.name]

@@ -103,8 +103,10 @@ def test_seed_errors_are_clear(
         zkgrad.verify(committed, committed.prove(x, input_seed=SEED), input_commitment="ab")
 
 
-def test_a_committed_input_needs_zero_knowledge(onnx_path: Callable[[str], Path]) -> None:
-    with pytest.raises(ModelError, match="zero knowledge"):
+def test_a_committed_input_without_zero_knowledge_is_refused(
+    onnx_path: Callable[[str], Path],
+) -> None:
+    with pytest.raises(ModelError, match="zero knowledge is always on"):
         zkgrad.compile(onnx_path("matmul_add"), input_visibility="committed", zk=False)
 
 

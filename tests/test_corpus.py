@@ -27,8 +27,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: Corpus models known to import; a change that drops one of them is a regression.
 KNOWN_SUPPORTED = {
-    "1l_conv",
-    "1l_downsample",
     "3l_relu_conv_fc",
     "4l_relu_conv_fc",
     "variable_cnn",
@@ -41,14 +39,14 @@ KNOWN_SUPPORTED = {
     "quantize_dequantize",
     "sklearn_mlp",
 }
-#: Supported models whose convolution has a single output channel (a 1×1 conv of 3 channels to
-#: 1): zero knowledge refuses that, so a default (zk) compile is refused naming the conv and they
-#: are proved with zk=False. The others, the CNNs 3l_relu_conv_fc, 4l_relu_conv_fc and
-#: variable_cnn included, are proved with zero knowledge.
-NEEDS_NO_ZK = {"1l_conv", "1l_downsample"}
-ZK_CONV_REFUSAL = (
-    "zero-knowledge convolutions need at least two output channels and two values per patch "
-    "(compile with zero knowledge off to prove it)"
+#: Models that import but whose convolution has a single output channel (a 1×1 conv of 3
+#: channels to 1): its bias column has no variable to carry a zero-knowledge mask, and zero
+#: knowledge is always on, so inspect and compile refuse them naming the conv (until narrow
+#: columns get masks of their own). The CNNs 3l_relu_conv_fc, 4l_relu_conv_fc and variable_cnn
+#: are proved.
+REFUSED_NARROW_CONV = {"1l_conv", "1l_downsample"}
+NARROW_CONV_REFUSAL = (
+    "a convolution with a single output channel or a single value per patch is not supported yet"
 )
 
 
@@ -159,15 +157,7 @@ def test_supported_corpus_model_proves_its_input(name: str) -> None:
     assert CORPUS is not None
     folder = CORPUS / name
     x = np.asarray(json.loads((folder / "input.json").read_text())["input_data"][0])
-    zk = name not in NEEDS_NO_ZK
-    # inspect's rule for what zero knowledge refuses agrees with the compile.
-    assert zkgrad.inspect(folder / "network.onnx").details["zk_supported"] is zk
-    if not zk:
-        with pytest.raises(zkgrad.ModelError) as info:
-            zkgrad.compile(folder / "network.onnx")
-        assert ZK_CONV_REFUSAL in str(info.value) and "'/layer/Conv'" in str(info.value)
-    model = zkgrad.compile(folder / "network.onnx", zk=zk)
-    assert model.zk is zk
+    model = zkgrad.compile(folder / "network.onnx")
     proof = model.prove(x)
     verified = zkgrad.verify(model, proof)
     graph, onnx_model = zkgrad.onnx.import_onnx(folder / "network.onnx")
@@ -175,3 +165,18 @@ def test_supported_corpus_model_proves_its_input(name: str) -> None:
     expected = run_float(onnx_model, sample, [graph.onnx_output])[graph.onnx_output][0]
     scale = max(1.0, float(np.max(np.abs(expected))))
     assert float(np.max(np.abs(verified.reshape(-1) - expected.reshape(-1)))) < 0.02 * scale
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", sorted(REFUSED_NARROW_CONV))
+def test_narrow_convolution_corpus_model_is_refused_by_name(name: str) -> None:
+    """inspect's rule for the narrow convolutions agrees with the compile's refusal."""
+    assert CORPUS is not None
+    path = CORPUS / name / "network.onnx"
+    with pytest.raises(UnsupportedModelError) as refused:
+        zkgrad.inspect(path)
+    assert [(node.name, node.op_type) for node in refused.value.nodes] == [("/layer/Conv", "Conv")]
+    assert NARROW_CONV_REFUSAL in str(refused.value)
+    with pytest.raises(zkgrad.ModelError) as info:
+        zkgrad.compile(path)
+    assert NARROW_CONV_REFUSAL in str(info.value) and "'/layer/Conv'" in str(info.value)

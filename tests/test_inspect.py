@@ -77,17 +77,20 @@ def test_compiled_model_shows_scales_digest_soundness_and_cost(
     cost = info.cost
     assert cost is not None and cost.blocks == 2
     assert cost.multiply_adds == 784 * 128 + 128 * 10
-    # The exact sizes below are the plain protocol's (--no-zk). Zero knowledge (the default)
-    # lays the witness out differently (range checks split into limbs, masked columns); that
-    # layout is tested on the Rust side.
-    plain = zkgrad.compile(onnx_path("mlp_784_128_10"), samples, zk=False)
-    cost = circuit_cost(plain.native)
-    # Witness: input 1024 + 3·128 (q, t, relu) + 2·16 + one 2^16 table = 66976 -> 2^17.
-    assert cost.witness_elements == 2**17
-    # Weights: 1024·128 + 128 + 128·16 + 16 = 133264 -> 2^18.
-    assert cost.weight_elements == 2**18
-    # Input, then t, q, a and a − q of the ReLU block, then t and q of the last one.
-    assert cost.lookups == 1024 + 4 * 128 + 2 * 16
+    # The witness plan's columns (the masks the protocol adds to each table are not counted).
+    model = zkgrad.compile(onnx_path("mlp_784_128_10"), samples)
+    cost = circuit_cost(model.native)
+    # Range checks: the input, then t, q, a and a − q of the ReLU block, then t and q of the
+    # last one; looked up through two 8-bit limbs each (they are few next to the 2^16 table).
+    checked = 1024 + 4 * 128 + 2 * 16
+    # Witness: input 1024 + 3·128 (q, t, relu) + 2·16, two limb columns per range check and one
+    # 2^8 multiplicity column = 4832 -> 2^13.
+    assert 1024 + 3 * 128 + 2 * 16 + 2 * checked + 2**8 == 4832
+    assert cost.witness_elements == 2**13
+    # Weights: the 784 inputs as kernel pieces of 512, 256 and 16 slots, ·128 rows, + 128 bias,
+    # then 128·16 + 16 = 102544 -> 2^17.
+    assert cost.weight_elements == 2**17
+    assert cost.lookups == 2 * checked
 
 
 def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Path) -> None:
@@ -103,8 +106,7 @@ def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Pa
     model_proto.ir_version = 8
     onnx.save(model_proto, str(tmp_path / "fc.onnx"))
     samples = np.random.default_rng(1).random((8, 1, 3))
-    # Exact sizes of the plain protocol (--no-zk): see the test above.
-    model = zkgrad.compile(tmp_path / "fc.onnx", samples, zk=False)
+    model = zkgrad.compile(tmp_path / "fc.onnx", samples)
     model.save(tmp_path / "fc.zkg")
     model.export_vk(tmp_path / "fc.vk")
     for file in ("fc.zkg", "fc.vk"):
@@ -112,16 +114,16 @@ def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Pa
         assert info.params == 3 * 5  # no bias: the committed zeros are not parameters
         cost = info.cost
         assert cost is not None and cost.table_bits == 16
-        # Witness: input 4 + q, t 8 each + one 2^16 table = 65556 -> 2^17; weights 4·8 + 8 = 40.
-        assert (cost.witness_elements, cost.weight_elements) == (2**17, 64)
-        assert (cost.multiply_adds, cost.lookups) == (15, 4 + 8 + 8)
+        # Witness: input 4 + q, t 8 each, two 8-bit limbs per range check (2·20) and a 2^8
+        # multiplicity column = 316 -> 2^9; weights 4·8 + 8 = 40 -> 64.
+        assert (cost.witness_elements, cost.weight_elements) == (2**9, 64)
+        assert (cost.multiply_adds, cost.lookups) == (15, 2 * (4 + 8 + 8))
 
 
 def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
     samples = np.random.default_rng(1).random((16, 1, 1, 12, 12))
-    # Exact sizes of the plain protocol (--no-zk): zero knowledge plans range checks differently.
-    model = zkgrad.compile(path, samples, zk=False)
+    model = zkgrad.compile(path, samples)
     model.save(tmp_path / "lenet.zkg")
     model.export_vk(tmp_path / "lenet.vk")
     # conv1 4×(1·3·3) + 4 (BatchNorm folded in), max pool none, conv2 8×(4·3·3) + 8, the
@@ -136,12 +138,17 @@ def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> No
         cost = info.cost
         assert cost is not None and cost.blocks == 5
         assert cost.multiply_adds == multiply_adds
-        # Lookups: input 256 + per conv block 2 columns (t, q) and 2 more with a ReLU (a, a − q),
-        # per max-pool window element one, all padded: conv1 4·256, pool1 4·64, conv2 8·16,
-        # pool2 8·4, fc 16.
-        lookups = 256 + 4 * 4 * 256 + 4 * 4 * 64 + 4 * 8 * 16 + 2 * 8 * 4 + 2 * 16
-        assert cost.lookups == lookups
-        assert cost.weight_elements == 2048 and cost.witness_elements == 2**17
+        # Range checks: input 256 + per conv block 2 columns (t, q) and 2 more with a ReLU (a,
+        # a − q), per max-pool window element one, all padded: conv1 4·256, pool1 4·64, conv2
+        # 8·16, pool2 8·4, fc 16; each looked up through two 8-bit limbs.
+        checked = 256 + 4 * 4 * 256 + 4 * 4 * 64 + 4 * 8 * 16 + 2 * 8 * 4 + 2 * 16
+        assert cost.lookups == 2 * checked
+        # Witness: the columns (input 256, conv1 3·1024, pool1 5·256, conv2 3·128, pool2 2·32,
+        # fc 2·16 = 5088), two limb columns per range check and a 2^8 multiplicity column =
+        # 17312 -> 2^15. Weights: conv1 32 + 8 + 4 (its 9-slot kernel as pieces of 8 and 2),
+        # pool1 1 + 1, conv2 256 + 32 + 8, pool2 256 + 8, fc 512 + 16 = 1134 -> 2^11.
+        assert 5088 + 2 * checked + 2**8 == 17312
+        assert cost.weight_elements == 2048 and cost.witness_elements == 2**15
 
 
 def test_cli_inspect_onnx_and_zkg(
@@ -164,7 +171,9 @@ def test_cli_inspect_onnx_and_zkg(
         assert text in result.output
 
 
-@pytest.mark.parametrize("content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk", b"ZKGM\x02\x00junk"])
+@pytest.mark.parametrize(
+    "content", [None, b"", b"not a model at all", b"ZKGM\x01\x00junk", b"ZKGM\x02\x00junk"]
+)
 def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: bytes | None) -> None:
     path = tmp_path / "model.bin"
     if content is not None:
@@ -175,23 +184,24 @@ def test_cli_inspect_bad_file_exits_2_with_one_line(tmp_path: Path, content: byt
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
 
 
-def test_cli_inspect_onnx_cnn_supports_zero_knowledge(tmp_path: Path) -> None:
+def test_cli_inspect_onnx_cnn_is_supported(tmp_path: Path) -> None:
     path = cnn_models.lenet(tmp_path / "lenet.onnx")
     info = zkgrad.inspect(path)
-    assert info.supported and info.details["zk_supported"] is True
-    assert info.details["zk_refused"] == []
+    assert info.supported and info.error is None
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
     assert "supported: yes" in result.output
     assert "zero knowledge" not in result.output and "--no-zk" not in result.output
 
 
-def test_cli_inspect_onnx_one_channel_conv_says_it_needs_no_zk(tmp_path: Path) -> None:
+def test_cli_inspect_onnx_one_channel_conv_says_it_is_not_supported_yet(tmp_path: Path) -> None:
+    """The compile refuses a convolution with one output channel (its bias column has no variable
+    for a mask, and zero knowledge is always on): inspect says so beforehand, naming the node."""
     path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
-    info = zkgrad.inspect(path)
-    assert info.supported and info.details["zk_supported"] is False
-    assert info.details["zk_refused"] == ["/one/Conv"]
+    with pytest.raises(zkgrad.UnsupportedModelError) as refused:
+        zkgrad.inspect(path)
+    assert [(node.name, node.op_type) for node in refused.value.nodes] == [("/one/Conv", "Conv")]
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
-    assert "supported: yes" in result.output and "--no-zk" in result.output
-    assert "'/one/Conv'" in result.output and "two output channels" in result.output
+    assert "supported: no" in result.output and "--no-zk" not in result.output
+    assert "'/one/Conv'" in result.output and "single output channel" in result.output

@@ -87,12 +87,13 @@ def test_mlp_proof_verifies() -> None:
     assert int(np.argmax(zkgrad.verify(model, proof))) == int(estimator.predict(x[:1])[0])
 
 
-def test_zk_off_is_passed_through() -> None:
+def test_zk_off_is_refused_with_one_clear_error() -> None:
     estimator, x = _fit(LogisticRegression(max_iter=300), 3)
-    model = zkgrad.from_sklearn(estimator, x[:32], zk=False)
-    assert not model.zk
-    proof = model.prove(x[1])
-    assert int(np.argmax(zkgrad.verify(model, proof))) == int(estimator.predict(x[1:2])[0])
+    with pytest.raises(
+        zkgrad.ModelError,
+        match=r"^zero knowledge is always on since proof format 6; zk=False was removed$",
+    ):
+        zkgrad.from_sklearn(estimator, x[:32], zk=False)
 
 
 def test_unsupported_estimators_list_their_nodes() -> None:

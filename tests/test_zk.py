@@ -1,4 +1,5 @@
-"""Zero knowledge: on by default; ``zk=False`` / ``--no-zk`` (benchmarking only) turns it off."""
+"""Zero knowledge is always on (proof format 6): ``zk=False`` / ``--no-zk`` are refused with
+one clear error, and what needed them (a narrow convolution) is refused by name."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 import cnn_models
-import models
 import zkgrad
-from zkgrad import InvalidProof, Model, Proof, VerifyingKey, _native
+from zkgrad import Model, Proof, VerifyingKey, _native
 from zkgrad.cli import app
 from zkgrad.compiler import build
+
+NO_ZK = "zero knowledge is always on since proof format 6"
 
 runner = CliRunner()
 Compiled = Callable[[str], tuple[Model, np.ndarray]]
@@ -23,7 +25,7 @@ Compiled = Callable[[str], tuple[Model, np.ndarray]]
 
 def test_default_compile_is_zero_knowledge_and_proves(compiled: Compiled, tmp_path: Path) -> None:
     model, samples = compiled("mlp_784_128_10")
-    assert model.zk is True and model.ir["zk"] is True
+    assert model.zk is True and "zk" not in model.ir
     proof = model.prove(samples[0])
     np.testing.assert_array_equal(zkgrad.verify(model, proof), model.run(samples[0]))
     model.save(tmp_path / "m.zkg")
@@ -49,59 +51,39 @@ def test_zk_proof_verifies_from_an_exported_key(compiled: Compiled, tmp_path: Pa
     assert result.exit_code == 0 and "zero knowledge: on" in result.output, result.output
 
 
-def test_cli_no_zk_compile_proves_verifies_and_inspect_says_off(
+def test_no_zk_is_refused_with_one_clear_error(
     onnx_path: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    rng = np.random.default_rng(0)
-    np.save(tmp_path / "cal.npy", rng.random((8, 1, 64)))
-    (tmp_path / "x.json").write_text(json.dumps({"input_data": [rng.random(64).tolist()]}))
-    zkg, zkp, vk = tmp_path / "m.zkg", tmp_path / "p.zkp", tmp_path / "m.vk"
-    args = [
-        "compile",
-        str(onnx_path("matmul_add")),
-        "-o",
-        str(zkg),
-        "-c",
-        str(tmp_path / "cal.npy"),
-    ]
-    result = runner.invoke(app, [*args, "--no-zk"])
-    assert result.exit_code == 0, result.output
-    assert "zero knowledge: off" in result.output
-    assert Model.load(zkg).zk is False
-    result = runner.invoke(app, ["prove", str(zkg), str(tmp_path / "x.json"), "-o", str(zkp)])
-    assert result.exit_code == 0, result.output
-    assert runner.invoke(app, ["export-vk", str(zkg), "-o", str(vk)]).exit_code == 0
-    for verifier in (zkg, vk):
-        result = runner.invoke(app, ["verify", str(verifier), str(zkp)])
-        assert result.exit_code == 0, result.output
-        result = runner.invoke(app, ["inspect", str(verifier)])
-        assert result.exit_code == 0, result.output
-        assert "zero knowledge: off" in result.output
-    assert VerifyingKey.load(vk).zk is False
-
-
-def test_a_proof_of_the_other_protocol_is_rejected(onnx_path: Callable[[str], Path]) -> None:
-    """The same weights and seed with zk on and off: each rejects the other's proofs."""
+    """``zk=False`` (Python) and ``--no-zk`` (CLI) were removed: a one-sentence error, no file."""
     path = onnx_path("matmul_add")
-    samples = models.sample_inputs((1, 64), 8, seed=1)
-    pair = {}
-    for zk in (True, False):
-        quantized = build(path, calibration=samples, zk=zk)
-        native = _native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors, seed=b"s" * 32)
-        pair[zk] = Model(native)
-    assert pair[True].circuit_digest != pair[False].circuit_digest
-    for zk in (True, False):
-        proof = pair[zk].prove(samples[0])
-        zkgrad.verify(pair[zk], proof)
-        with pytest.raises(InvalidProof):
-            zkgrad.verify(pair[not zk], proof)
+    with pytest.raises(zkgrad.ModelError, match=f"^{NO_ZK}; zk=False was removed$"):
+        zkgrad.compile(path, zk=False)
+    zkg = tmp_path / "m.zkg"
+    result = runner.invoke(app, ["compile", str(path), "-o", str(zkg), "--no-zk"])
+    assert result.exit_code == 2, result.output
+    assert f"{NO_ZK}; --no-zk was removed" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not zkg.exists()
+    assert "--no-zk" not in runner.invoke(app, ["compile", "--help"]).output
 
 
-def test_ir_without_a_zk_field_is_zero_knowledge(onnx_path: Callable[[str], Path]) -> None:
-    quantized = build(onnx_path("matmul_add"), zk=False)
-    del quantized.ir["zk"]
+def test_model_zk_is_a_read_only_true(compiled: Compiled) -> None:
+    model, _ = compiled("matmul_add")
+    assert model.zk is True
+    with pytest.raises(AttributeError):
+        model.zk = False  # type: ignore[misc]
+
+
+def test_ir_zk_field_true_is_accepted_and_false_refused(onnx_path: Callable[[str], Path]) -> None:
+    """IRs from front ends before proof format 6 carry ``"zk"``: true passes, false is refused."""
+    quantized = build(onnx_path("matmul_add"))
+    assert "zk" not in quantized.ir
+    quantized.ir["zk"] = True
     model = Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
-    assert model.zk is True and model.ir["zk"] is True
+    assert model.zk is True
+    quantized.ir["zk"] = False
+    with pytest.raises(zkgrad.ModelError, match=NO_ZK):
+        _native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors)
 
 
 def test_cli_cnn_compiles_proves_and_verifies_with_zero_knowledge(tmp_path: Path) -> None:
@@ -121,14 +103,12 @@ def test_cli_cnn_compiles_proves_and_verifies_with_zero_knowledge(tmp_path: Path
     assert result.exit_code == 0 and "zero knowledge: on" in result.output, result.output
 
 
-def test_cli_compile_of_a_one_channel_conv_says_how(tmp_path: Path) -> None:
-    """The one refusal left: a convolution with a single output channel, named, with --no-zk."""
+def test_cli_compile_of_a_one_channel_conv_is_refused_by_name(tmp_path: Path) -> None:
+    """The one refusal left: a convolution with a single output channel, named (until narrow
+    columns get masks of their own); --no-zk is no way around it any more."""
     path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
     result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "o.zkg")])
     assert result.exit_code == 2, result.output
-    assert "/one/Conv" in result.output and "two output channels" in result.output
-    assert "--no-zk" in result.output
+    assert "/one/Conv" in result.output and "single output channel" in result.output
+    assert "--no-zk" not in result.output and "zero knowledge off" not in result.output
     assert not (tmp_path / "o.zkg").exists()
-    result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "o.zkg"), "--no-zk"])
-    assert result.exit_code == 0, result.output
-    assert Model.load(tmp_path / "o.zkg").zk is False

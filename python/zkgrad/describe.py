@@ -22,15 +22,21 @@ import onnx
 from onnx import numpy_helper
 
 from zkgrad import _native
-from zkgrad.errors import UnsupportedModelError
+from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.graph import AvgPool, Conv, FloatGraph
 from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, file_magic
 from zkgrad.onnx import analyse
 from zkgrad.quantize import DEFAULT_TABLE_BITS
 
+#: Why :func:`narrow_convolutions` are refused (the native module's compile error says the same).
+NARROW_REASON = (
+    "a convolution with a single output channel or a single value per patch is not supported yet"
+)
 
-def zk_refused(graph: FloatGraph) -> list[str]:
-    """The nodes a zero-knowledge compile refuses (such a model needs ``zk=False``).
+
+def narrow_convolutions(graph: FloatGraph) -> list[str]:
+    """The nodes a compile refuses for now: their kernel or bias column has no variable to carry
+    a zero-knowledge mask (and zero knowledge is always on).
 
     These are the convolutions with fewer than two output channels or fewer than two values per
     patch (C_in·kh·kw). An average pool is proved as a convolution with as many output channels
@@ -191,12 +197,15 @@ def _describe_onnx(file: Path) -> Description:
         "nodes": len(nodes),
         "constant_elements": constants,
     }
+    error = result.error
     if result.graph is not None:
         details["imported_params"] = result.graph.num_params()
         details["imported_layers"] = [type(op).__name__ for op in result.graph.ops]
-        # The nodes zero knowledge refuses (tiny convolutions); such a model needs zk=False.
-        details["zk_refused"] = zk_refused(result.graph)
-        details["zk_supported"] = not details["zk_refused"]
+        narrow = narrow_convolutions(result.graph)
+        if narrow and error is None:
+            op_types = {node.name: node.op_type for node in nodes}
+            refused = [UnsupportedNode(n, op_types.get(n, "Conv"), NARROW_REASON) for n in narrow]
+            error = UnsupportedModelError(refused)
     return Description(
         path=file,
         kind="onnx",
@@ -205,7 +214,7 @@ def _describe_onnx(file: Path) -> Description:
         inputs=[_onnx_tensor(vi) for vi in raw.graph.input if vi.name not in inits],
         outputs=[_onnx_tensor(vi) for vi in raw.graph.output],
         details=details,
-        error=result.error,
+        error=error,
     )
 
 
@@ -256,7 +265,7 @@ def _describe_ir(
     }
     details["act_bits"] = table_bits
     details["input visibility"] = ir["input"].get("visibility", "private")
-    details["zero knowledge"] = bool(ir.get("zk", True))
+    details["zero knowledge"] = True
     return Description(
         path=file,
         kind=kind,

@@ -60,9 +60,12 @@ class _Circuit:
         #: "private" (hidden in the witness), "public" (stated in every proof) or "committed"
         #: (hidden; every proof carries the digest of a commitment to it).
         self.input_visibility: str = ir["input"].get("visibility", "private")
-        #: Whether proofs are zero-knowledge (the default; off only for benchmarking).
-        self.zk: bool = bool(ir.get("zk", True))
         self.meta: dict[str, Any] = dict(ir.get("meta") or {})
+
+    @property
+    def zk(self) -> bool:
+        """Always True: proofs are zero-knowledge (proof format 6 has no other mode)."""
+        return True
 
     def quantize(self, x: object) -> np.ndarray:
         """One float input -> the int64 input the circuit takes (flat)."""

@@ -34,7 +34,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from zkgrad.compiler import compile
+from zkgrad.compiler import check_zk, compile
 from zkgrad.errors import ModelError
 from zkgrad.model import Model
 
@@ -56,9 +56,11 @@ def from_sklearn(
     ``sample``: input rows ``[N, features]``. Supported: ``MLPClassifier`` and ``MLPRegressor``
     with ReLU (or identity) hidden layers, ``LogisticRegression``, ``LinearRegression`` and
     linear models like them, optionally after a ``StandardScaler`` in a ``Pipeline``.
-    ``target``, ``progress`` and ``zk`` (zero knowledge, on by default; ``zk=False`` only for
-    benchmarking) are passed to :func:`zkgrad.compile`.
+    ``target`` and ``progress`` are passed to :func:`zkgrad.compile`. Proofs are always
+    zero-knowledge: ``zk=False`` raises :class:`~zkgrad.ModelError` (the argument is kept only
+    so that old callers get that clear error).
     """
+    check_zk(zk)
     rows = np.asarray(sample, dtype=np.float32)
     if rows.ndim != 2 or rows.shape[0] == 0:
         raise ModelError(f"sample must be a non-empty [N, features] array, got {list(rows.shape)}")
@@ -66,7 +68,7 @@ def from_sklearn(
     with tempfile.TemporaryDirectory(prefix="zkgrad-sklearn-") as folder:
         path = Path(folder) / f"{type(estimator).__name__}.onnx"
         onnx.save(model, str(path))
-        return compile(path, calibration=rows, target=target, progress=progress, zk=zk)
+        return compile(path, calibration=rows, target=target, progress=progress)
 
 
 def to_onnx(estimator: Any, sample: np.ndarray) -> onnx.ModelProto:

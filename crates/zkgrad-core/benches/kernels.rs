@@ -5,9 +5,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use p3_field::PrimeCharacteristicRing;
 use zkgrad_core::field::{EF, F};
 use zkgrad_core::pcs::Pcs;
-use zkgrad_core::tables::Table;
 use zkgrad_core::transcript::Transcript;
-use zkgrad_core::{logup, sumcheck};
 
 const LOG: usize = 16;
 
@@ -16,24 +14,6 @@ fn values(n: usize, salt: u64) -> Vec<F> {
 }
 
 fn kernels(c: &mut Criterion) {
-    for log in [12, LOG] {
-        let n = 1 << log;
-        let f: Vec<EF> = values(n, 1).into_iter().map(EF::from).collect();
-        let g: Vec<EF> = values(n, 2).into_iter().map(EF::from).collect();
-        c.bench_function(&format!("sumcheck product 2^{log}"), |b| {
-            b.iter(|| sumcheck::prove(vec![f.clone(), g.clone()], 2, |v| v[0] * v[1], "b", &mut Transcript::new(b"b")))
-        });
-        let alpha = EF::from_u64(1 << 40);
-        let q: Vec<EF> = Table::Range.entries(log).into_iter().map(|t| alpha - t).collect();
-        c.bench_function(&format!("logup tree 2^{log}"), |b| {
-            b.iter(|| logup::prove(vec![EF::ONE; n], q.clone(), &mut Transcript::new(b"b")))
-        });
-        // A table-side tree: numerators −m, mostly zero (few distinct values are looked up).
-        let m: Vec<EF> = (0..n).map(|i| if i % 16 == 0 { -EF::from_u64(i as u64 % 9 + 1) } else { EF::ZERO }).collect();
-        c.bench_function(&format!("logup table tree 2^{log}"), |b| {
-            b.iter(|| logup::prove(m.clone(), q.clone(), &mut Transcript::new(b"b")))
-        });
-    }
     let n = 1 << LOG;
     let pcs = Pcs::new(LOG, false);
     let evals = values(n, 3);

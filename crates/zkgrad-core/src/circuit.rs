@@ -200,12 +200,9 @@ pub struct CircuitSpec {
     /// Fiat–Shamir) instead of hidden in the witness.
     pub public_input: bool,
     /// Whether the input is *committed*: hidden, and proved against a separate commitment whose
-    /// digest the proof carries (so two proofs can be shown to use the same input). Needs `zk`
-    /// and a private input.
+    /// digest the proof carries (so two proofs can be shown to use the same input). Needs a
+    /// private input.
     pub committed_input: bool,
-    /// Whether proofs are zero-knowledge (`zk/`): hiding commitments, masked polynomials and
-    /// masked sumchecks. Off only for benchmarking.
-    pub zk: bool,
 }
 
 /// Private weights of one dense block.
@@ -333,8 +330,8 @@ impl CircuitSpec {
         if self.input_len == 0 {
             return Err(ProofError::Circuit("the input is empty".into()));
         }
-        if self.committed_input && (self.public_input || !self.zk) {
-            return Err(ProofError::Circuit("a committed input must be private and needs zero knowledge".into()));
+        if self.committed_input && self.public_input {
+            return Err(ProofError::Circuit("a committed input must be private".into()));
         }
         if !(MIN_TABLE_BITS..=MAX_TABLE_BITS).contains(&self.table_bits) {
             return Err(ProofError::Circuit(format!(

@@ -6,8 +6,9 @@
 //! Packing: block l contributes W_l (index out·2^k_in + in, so the input index is the low
 //! variables; a dense block's input index follows its input's stored layout) and b_l, each
 //! padded with zeros to a power of two. Pooling blocks contribute two empty 1-entry columns.
-//! Zero-knowledge circuits store W_l as aligned power-of-two pieces of its input slots when the
-//! inputs do not fill a power of two ([`WeightColumns`]).
+//! W_l is stored as aligned power-of-two pieces of its input slots when the inputs do not fill a
+//! power of two ([`WeightColumns`]). The committed table holds every column with its mask
+//! (`zk/masked.rs`), committed with hiding.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +19,6 @@ use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
 use crate::zk::masked::{ColumnMask, MaskedLayout};
-
-/// Whether the plain (non-zero-knowledge) protocol's commitments are hiding. Zero-knowledge
-/// circuits (`CircuitSpec::zk`) always commit with hiding, to masked tables (`zk/masked.rs`).
-pub const HIDING: bool = false;
 
 /// Public commitment to a model's weights.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -67,12 +64,11 @@ pub struct WeightColumns {
     pub bias: usize,
 }
 
-/// Block l's kernel pieces as (log, offset). A zero-knowledge circuit does not commit the padding
+/// Block l's kernel pieces as (log, offset). The table does not commit the padding
 /// of a matrix whose inputs fill a prefix of its slots that is not a power of two: 784 inputs are
 /// pieces of 512, 256 and 16 slots instead of 1024 (the committed table is a power of two: this
 /// keeps an MNIST MLP's weight table at 2^17). The prefix is rounded up to an
-/// even length so every piece has a slot variable to carry its mask. Plain circuits keep one
-/// piece; pooling has one empty piece.
+/// even length so every piece has a slot variable to carry its mask. Pooling has one empty piece.
 fn piece_shapes(spec: &CircuitSpec, l: usize) -> Vec<(usize, usize)> {
     let layer = &spec.layers[l];
     let (ki, _) = weight_logs(spec, l);
@@ -82,7 +78,7 @@ fn piece_shapes(spec: &CircuitSpec, l: usize) -> Vec<(usize, usize)> {
         _ => n_cols,
     };
     let used = used + used % 2;
-    if !spec.zk || used == 0 || used >= 1 << ki {
+    if used == 0 || used >= 1 << ki {
         return vec![(ki, 0)];
     }
     let mut offset = 0;
@@ -131,11 +127,6 @@ pub fn weight_layout(spec: &CircuitSpec) -> Layout {
         })
         .collect();
     Layout::new(&logs)
-}
-
-/// Packs the weights into the committed table.
-pub fn pack_weights(spec: &CircuitSpec, w: &Weights) -> Vec<F> {
-    weight_layout(spec).pack(&weight_cols(spec, w))
 }
 
 /// The weight columns, each padded to its power-of-two size, in layout order.
@@ -219,15 +210,7 @@ pub fn commit_model(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<M
 
 /// Commits and keeps the prover data (the prover recomputes this from the weights and seed).
 pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
-    if spec.zk {
-        return zk_commit_with_data(spec, w, seed);
-    }
-    spec.validate()?;
-    spec.check_weights(w)?;
-    let layout = weight_layout(spec);
-    let pcs = Pcs::new(layout.num_vars, HIDING);
-    let (c, data) = pcs.commit(pack_weights(spec, w), seed);
-    Ok((ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() }, data))
+    zk_commit_with_data(spec, w, seed)
 }
 
 /// The weight commitment together with the data that opens it: built once (the encoding is

@@ -1,8 +1,10 @@
 //! zkgrad-core: a sumcheck/GKR proof system for quantised tensor computations.
 //!
 //! It knows nothing about ML or ONNX: a [`circuit::CircuitSpec`] is a chain of integer layers
-//! (dense products, requantisation, lookups), proved with sumchecks, LogUp-GKR lookups and a
-//! multilinear polynomial commitment (WHIR over Goldilocks).
+//! (dense products, convolutions, pooling, requantisation, ReLU), proved by one protocol with
+//! zero knowledge built in (`zk/`): masked sumchecks, lookups with committed inverses and hiding
+//! multilinear commitments (WHIR over Goldilocks). [`prover`] and [`verifier`] are its entry
+//! points.
 
 mod block;
 pub mod bounds;
@@ -11,13 +13,12 @@ pub mod commit;
 pub mod error;
 pub mod field;
 pub mod layout;
-pub mod logup;
 pub mod mle;
 pub mod pcs;
 pub mod proof;
 pub mod prover;
 pub mod security;
-pub mod sumcheck;
+mod statement;
 pub mod tables;
 pub mod transcript;
 pub mod verifier;

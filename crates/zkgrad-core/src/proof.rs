@@ -8,17 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::bounds::budget::{Budget, De, SliceReader, read_i64s, read_option_tag};
 
 use crate::error::{ProofError, Result};
-use crate::field::EF;
-use crate::logup::TreeProof;
-use crate::pcs::{Commitment, OpeningProof};
-use crate::sumcheck::SumcheckProof;
+use crate::zk::proof::ZkProof;
 
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
-/// Current format version.
+/// Current format version (6: one protocol, zero knowledge always on — the body is the
+/// zero-knowledge protocol's messages — and the security header).
 pub const VERSION: u16 = 6;
 /// Bytes before the body: magic, version, security header.
-const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES;
+pub(crate) const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES;
 
 /// The security parameters a proof was made with, recorded in its header. The verifier accepts
 /// a proof only if they are those its key demands ([`SecurityHeader::check_against`]).
@@ -82,7 +80,7 @@ impl SecurityHeader {
         Ok(())
     }
 
-    fn encode(&self) -> [u8; Self::BYTES] {
+    pub(crate) fn encode(&self) -> [u8; Self::BYTES] {
         let t = self.target_bits.to_le_bytes();
         [t[0], t[1], self.assumption, self.pow_bits]
     }
@@ -100,98 +98,6 @@ impl Default for SecurityHeader {
 /// Decoding refuses bodies larger than this (bounds allocations on hostile input).
 pub const MAX_PROOF_BYTES: usize = 64 << 20;
 
-/// The requantisation and matrix-product messages of a dense or convolution block.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct LinearProof {
-    /// q̃(r) and t̃(r) at the block's output point r.
-    pub q_t: [EF; 2],
-    /// b̃ at the output point's row (channel) variables.
-    pub bias: EF,
-    /// Sumcheck for Σ_j W̃(r, j)·x̃(j) (x = the input, or its patches for a convolution).
-    pub sumcheck: SumcheckProof,
-    /// W̃(r, ρ) and x̃(ρ) at the sumcheck point ρ.
-    pub w_a: [EF; 2],
-    /// For a block with a ReLU: a·(a − q) = 0 everywhere.
-    pub relu: Option<ReluProof>,
-}
-
-/// Sumcheck for Σ_x eq(τ, x)·a(x)·(a(x) − q(x)) = 0 and ã, q̃ at its point: with the range
-/// lookups a ≥ 0 and a − q ≥ 0 this makes a = relu(q).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ReluProof {
-    /// The zero-check sumcheck.
-    pub sumcheck: SumcheckProof,
-    /// ã and q̃ at the sumcheck point.
-    pub evals: [EF; 2],
-}
-
-/// Reduces a claim on values gathered from the input (patches, pooling windows) to one claim
-/// on the input column: Σ_i M(i)·ã(i) with the public selector M.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct WiringProof {
-    /// The sumcheck over the input column's variables.
-    pub sumcheck: SumcheckProof,
-    /// ã at the sumcheck point.
-    pub input_eval: EF,
-}
-
-/// The messages proving one max-pooling block.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PoolProof {
-    /// Each gathered column g_u at the random link point.
-    pub gathered: Vec<EF>,
-    /// Links the gathered columns to the input.
-    pub wiring: WiringProof,
-    /// Sumcheck for Σ eq(τ, x)·Π_u (a(x) − g_u(x)) = 0 (some window element is the maximum).
-    pub product: SumcheckProof,
-    /// ã, then every g̃_u, at the product sumcheck's point.
-    pub evals: Vec<EF>,
-}
-
-/// The messages proving one block.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub enum BlockProof {
-    /// A dense block.
-    Dense(LinearProof),
-    /// A convolution: the product over patches, then the patches' link to the input.
-    Conv(LinearProof, WiringProof),
-    /// A max pooling.
-    Pool(PoolProof),
-}
-
-/// A lookup's fraction tree and the committed column values at its leaf point.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct LookupProof {
-    /// The fraction-sum tree.
-    pub tree: TreeProof,
-    /// Column evaluations at the leaf point (one, or two for pair lookups).
-    pub evals: Vec<EF>,
-}
-
-/// The plain (not zero-knowledge) protocol's messages.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PlainProof {
-    /// Commitment to this proof's witness columns.
-    pub witness_commitment: Commitment,
-    /// Witness lookups, then one per table (multiplicities), in plan order.
-    pub lookups: Vec<LookupProof>,
-    /// Blocks from the last to the first.
-    pub blocks: Vec<BlockProof>,
-    /// Opening of the witness polynomial at every claimed point.
-    pub witness_opening: OpeningProof,
-    /// Opening of the weight polynomial at every claimed point.
-    pub weight_opening: OpeningProof,
-}
-
-/// Which protocol made the proof (the circuit says which one its verifier expects).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum ProofBody {
-    /// The plain protocol (`prover.rs`), for circuits compiled without zero knowledge.
-    Plain(Box<PlainProof>),
-    /// The zero-knowledge protocol (`zk/`).
-    Zk(Box<crate::zk::proof::ZkProof>),
-}
-
 /// A proof of one inference (or a batch).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Proof {
@@ -199,8 +105,8 @@ pub struct Proof {
     pub output: Vec<i64>,
     /// The input, when the circuit makes it public (batch items concatenated); None otherwise.
     pub input: Option<Vec<i64>>,
-    /// The protocol's messages.
-    pub body: ProofBody,
+    /// The protocol's messages (`zk/proof.rs`).
+    pub body: ZkProof,
     /// The security parameters from the header (not part of the bincode body).
     #[serde(skip)]
     pub security: SecurityHeader,
@@ -259,7 +165,7 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
     // The statement's integer vectors by hand (exact reservations), the body through serde.
     let output = read_i64s(&budget)?;
     let input = if read_option_tag(&budget)? { Some(read_i64s(&budget)?) } else { None };
-    let messages = ProofBody::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
+    let messages = ZkProof::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
     let proof = Proof { output, input, body: messages, security };
     if pos.get() != body.len() {
         return Err(ProofError::Malformed(format!("{} bytes follow the proof", body.len() - pos.get())));

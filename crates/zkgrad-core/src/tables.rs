@@ -6,7 +6,7 @@
 //!   signed b-bit activations shifted by 2^(b−1)). Its MLE is Σ_i 2^i x_i.
 //!
 //! (ReLU needs no table of its own: a = relu(q) is a ≥ 0, a − q ≥ 0 and a·(a − q) = 0, see
-//! `block/linear.rs`.)
+//! `zk/dense.rs`.)
 
 use p3_field::PrimeCharacteristicRing;
 use p3_maybe_rayon::prelude::*;

@@ -5,7 +5,7 @@
 use p3_field::PrimeCharacteristicRing;
 
 use crate::circuit::{ActShape, BlockTrace, CircuitSpec, LayerKind};
-use crate::field::{EF, F};
+use crate::field::F;
 use crate::layout::{Layout, batched_column};
 use crate::tables::Table;
 
@@ -28,7 +28,7 @@ pub struct BlockColumns {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LookupValue {
     /// The column itself.
-    Plain(usize),
+    Column(usize),
     /// The column plus 2^(b−1) (signed b-bit range).
     Signed(usize),
     /// a − g (a non-negative difference).
@@ -39,17 +39,8 @@ impl LookupValue {
     /// Columns whose evaluations the verifier needs at the leaf point.
     pub fn columns(self) -> Vec<usize> {
         match self {
-            LookupValue::Plain(c) | LookupValue::Signed(c) => vec![c],
+            LookupValue::Column(c) | LookupValue::Signed(c) => vec![c],
             LookupValue::Diff(a, g) => vec![a, g],
-        }
-    }
-
-    /// The folded value from the column evaluations (same order as `columns`).
-    pub fn combine(self, evals: &[EF], signed_offset: i64) -> EF {
-        match self {
-            LookupValue::Plain(_) => evals[0],
-            LookupValue::Signed(_) => evals[0] + EF::from_u64(signed_offset as u64),
-            LookupValue::Diff(..) => evals[0] - evals[1],
         }
     }
 }
@@ -81,6 +72,10 @@ pub struct Decomposition {
     pub log_len: usize,
 }
 
+/// A hook that edits the witness columns before they are committed (tests of soundness only:
+/// it plays a cheating prover).
+pub type WitnessTamper<'a> = &'a dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>);
+
 /// The full witness plan.
 #[derive(Clone, Debug)]
 pub struct WitnessPlan {
@@ -98,7 +93,8 @@ pub struct WitnessPlan {
     pub blocks: Vec<BlockColumns>,
     /// Lookups in proof order.
     pub lookups: Vec<Lookup>,
-    /// Range checks split into limbs (empty outside zero-knowledge plans).
+    /// Range checks split into limbs (empty when the width is odd or the lookups are large next
+    /// to the table).
     pub decompositions: Vec<Decomposition>,
     /// Tables in use with their multiplicity column, in proof order.
     pub tables: Vec<(Table, usize)>,
@@ -139,28 +135,28 @@ impl WitnessPlan {
             let q = col(&mut logs, log_out);
             let t = col(&mut logs, log_out);
             let a = if l.relu { col(&mut logs, log_out) } else { q };
-            lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(t), log_len });
+            lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(t), log_len });
             lookups.push(Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len });
             if l.relu {
-                // a ≥ 0 and a − q ≥ 0; a·(a − q) = 0 is a sumcheck (`block/linear.rs`).
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(a), log_len });
+                // a ≥ 0 and a − q ≥ 0; a·(a − q) = 0 is a sumcheck (`zk/dense.rs`).
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(a), log_len });
                 lookups.push(Lookup { table: Table::Range, value: LookupValue::Diff(a, q), log_len });
             }
             blocks.push(BlockColumns { q, t: Some(t), a, gathered: Vec::new(), log_out });
         }
-        // Zero-knowledge plans with an even width range-check through two half-width limbs.
+        // Plans with an even width range-check through two half-width limbs.
         let mut decompositions = Vec::new();
         // Limbs pay off while the lookups are small next to the table: each range check then
         // costs two limb columns and two inverse columns instead of a share of a 2^b table.
         let looked_up: usize = lookups.iter().map(|l| 1usize << l.log_len).sum();
-        let bits = if spec.zk && bits % 2 == 0 && 4 * looked_up < 1 << bits {
+        let bits = if bits % 2 == 0 && 4 * looked_up < 1 << bits {
             let ranges = std::mem::take(&mut lookups);
             for r in ranges {
                 logs.push(r.log_len);
                 logs.push(r.log_len);
                 let (lo, hi) = (logs.len() - 2, logs.len() - 1);
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(lo), log_len: r.log_len });
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Plain(hi), log_len: r.log_len });
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(lo), log_len: r.log_len });
+                lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(hi), log_len: r.log_len });
                 decompositions.push(Decomposition { value: r.value, lo, hi, log_len: r.log_len });
             }
             bits / 2
@@ -249,7 +245,7 @@ impl WitnessPlan {
         for d in &self.decompositions {
             let v: Vec<i64> = (0..1usize << d.log_len)
                 .map(|i| match d.value {
-                    LookupValue::Plain(c) => crate::field::to_i64(cols[c][i]),
+                    LookupValue::Column(c) => crate::field::to_i64(cols[c][i]),
                     LookupValue::Signed(c) => crate::field::to_i64(cols[c][i]) + offset,
                     LookupValue::Diff(a, g) => crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i]),
                 })
@@ -270,7 +266,7 @@ impl WitnessPlan {
             let idx = |c: usize, i: usize, off: i64| usize::try_from(crate::field::to_i64(cols[c][i]) + off).unwrap_or(usize::MAX);
             for i in 0..1usize << lk.log_len {
                 let j = match lk.value {
-                    LookupValue::Plain(c) => idx(c, i, 0),
+                    LookupValue::Column(c) => idx(c, i, 0),
                     LookupValue::Signed(c) => idx(c, i, self.signed_offset),
                     LookupValue::Diff(a, g) => {
                         let d = crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i]);

@@ -349,7 +349,7 @@ fn pcs_configs_for_all_sizes() {
 
 #[test]
 fn pcs_prover_data_reuse() {
-    // Plain prover data can be copied to open the same commitment in several proofs.
+    // Non-hiding prover data can be copied to open the same commitment in several proofs.
     let mut rng = StdRng::seed_from_u64(77);
     let pcs = Pcs::new(9, false);
     let evals = rand_evals(&mut rng, 9);

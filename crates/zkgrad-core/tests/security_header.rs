@@ -23,7 +23,7 @@ fn with_header(bytes: &[u8], h: SecurityHeader) -> Vec<u8> {
 
 #[test]
 fn header_below_the_keys_level_is_rejected() {
-    let (spec, w, x) = common::mlp(&[6, 4, 3], false, 1, true);
+    let (spec, w, x) = common::mlp(&[6, 4, 3], false, 1);
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
     let honest = Proof::from_bytes(&bytes).unwrap();
@@ -51,7 +51,7 @@ fn header_below_the_keys_level_is_rejected() {
 
 #[test]
 fn proof_report_reaches_100_provable_bits() {
-    let (spec, _, _) = common::mlp(&[13, 7, 4], false, 2, true);
+    let (spec, _, _) = common::mlp(&[13, 7, 4], false, 2);
     for batch in [1, 4] {
         let report = soundness_report(&spec, batch).unwrap();
         assert!(report.bits() >= 100.0, "{}", report.line());

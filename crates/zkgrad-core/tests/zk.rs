@@ -3,10 +3,10 @@
 
 use p3_field::PrimeCharacteristicRing;
 use p3_field::PrimeField64;
-use zkgrad_core::circuit::{CircuitSpec, Weights, forward};
+use zkgrad_core::circuit::{CircuitSpec, forward};
 use zkgrad_core::commit::{CommittedWeights, commit_model};
 use zkgrad_core::field::{F, from_i64};
-use zkgrad_core::proof::{Proof, ProofBody};
+use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::{prove, prove_batch, prove_committed, prove_tampered};
 use zkgrad_core::verifier::{soundness_bits, verify};
 use zkgrad_core::witness::WitnessPlan;
@@ -14,9 +14,7 @@ use zkgrad_core::witness::WitnessPlan;
 mod common;
 use common::Lcg;
 
-fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
-    common::mlp(dims, relu_last, seed, true)
-}
+use common::mlp;
 
 const SEED: [u8; 32] = [9; 32];
 
@@ -30,7 +28,6 @@ fn zk_mlps_prove_and_verify() {
         let (spec, w, x) = mlp(&dims, relu_last, 1);
         let mc = commit_model(&spec, &w, SEED).unwrap();
         let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
-        assert!(matches!(proof.body, ProofBody::Zk(_)));
         let expect = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
         assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
         assert!(soundness_bits(&spec, 1) >= 90.0, "soundness {}", soundness_bits(&spec, 1));
@@ -184,14 +181,15 @@ fn wrong_output_and_other_weights_are_rejected() {
     assert!(verify(&spec, &other, &prove(&spec, &w, SEED, &x).unwrap()).is_err());
 }
 
+/// A proof of an earlier format (5: two protocols, the body tagged with which one made it) is
+/// refused by its version before anything else is read.
 #[test]
-fn a_plain_proof_does_not_pass_as_zero_knowledge() {
+fn a_proof_of_an_earlier_format_is_refused() {
     let (spec, w, x) = mlp(&[12, 6, 3], false, 4);
-    let mut plain = spec.clone();
-    plain.zk = false;
-    let proof = prove(&plain, &w, SEED, &x).unwrap();
-    let mc = commit_model(&spec, &w, SEED).unwrap();
-    assert!(verify(&spec, &mc, &proof).is_err());
+    let mut bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    bytes[4..6].copy_from_slice(&5u16.to_le_bytes());
+    let err = Proof::from_bytes(&bytes).unwrap_err();
+    assert!(matches!(err, zkgrad_core::ProofError::BadVersion { expected: 6, got: 5 }), "{err}");
 }
 
 #[test]
@@ -231,7 +229,7 @@ fn two_proofs_of_the_same_statement_differ() {
     let (spec, w, x) = mlp(&[12, 6, 3], false, 6);
     let (a, b) = (prove(&spec, &w, SEED, &x).unwrap(), prove(&spec, &w, SEED, &x).unwrap());
     assert_eq!(a.output, b.output);
-    let (ZkBody(a), ZkBody(b)) = (ZkBody::of(&a), ZkBody::of(&b));
+    let (a, b) = (&a.body, &b.body);
     assert_ne!(a.witness_commitment, b.witness_commitment);
     assert_ne!(a.lookups.values, b.lookups.values);
     let linear = |p: &zkgrad_core::zk::proof::ZkProof, i: usize| match &p.blocks[i] {
@@ -240,16 +238,6 @@ fn two_proofs_of_the_same_statement_differ() {
     };
     assert_ne!(linear(a, 0).q_t, linear(b, 0).q_t);
     assert_ne!(linear(a, 1).weights, linear(b, 1).weights, "weight evaluations are masked per proof");
-}
-
-struct ZkBody<'a>(&'a zkgrad_core::zk::proof::ZkProof);
-impl<'a> ZkBody<'a> {
-    fn of(p: &'a Proof) -> Self {
-        match &p.body {
-            ProofBody::Zk(z) => ZkBody(z),
-            ProofBody::Plain(_) => panic!("not a zero-knowledge proof"),
-        }
-    }
 }
 
 /// Every encoding of a value the project uses: i64 little-endian, the field element's canonical
@@ -310,7 +298,7 @@ fn no_private_value_appears_in_the_proof() {
 /// limbs that add up but leave their range, are both rejected.
 #[test]
 fn limb_tampering_is_rejected() {
-    let limb_split = |p: &WitnessPlan| p.decompositions.iter().find(|d| matches!(d.value, zkgrad_core::witness::LookupValue::Plain(_))).cloned().unwrap();
+    let limb_split = |p: &WitnessPlan| p.decompositions.iter().find(|d| matches!(d.value, zkgrad_core::witness::LookupValue::Column(_))).cloned().unwrap();
     let e = assert_rejected(
         &[12, 6, 3],
         false,
@@ -356,7 +344,7 @@ fn committed_input_links_proofs_to_one_hidden_input() {
     let input_seed = [42u8; 32];
     let xs = vec![x.clone()];
     let expected = commit_input(&spec, &xs, input_seed).unwrap().digest();
-    let digest = |p: &Proof| ZkBody::of(p).0.input_commitment.as_ref().map(|c| c.digest());
+    let digest = |p: &Proof| p.body.input_commitment.as_ref().map(|c| c.digest());
     let a = roundtrip(&prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap());
     verify(&spec, &mc, &a).unwrap();
     assert_eq!(digest(&a), Some(expected), "the proof carries the input's commitment");
@@ -372,14 +360,12 @@ fn committed_input_links_proofs_to_one_hidden_input() {
     assert_ne!(digest(&c), Some(expected));
     // A proof about x2 presented with x's commitment is rejected.
     let mut swapped = c.clone();
-    if let ProofBody::Zk(z) = &mut swapped.body {
-        z.input_commitment = ZkBody::of(&a).0.input_commitment.clone();
-    }
+    swapped.body.input_commitment = a.body.input_commitment.clone();
     assert!(verify(&spec, &mc, &swapped).is_err(), "a proof under another input's commitment was accepted");
-    // No seed, or a committed input without zero knowledge: clear errors.
+    // No seed, or an input both committed and public: clear errors.
     assert!(prove(&spec, &w, SEED, &x).unwrap_err().to_string().contains("seed"));
-    spec.zk = false;
-    assert!(commit_model(&spec, &w, SEED).is_err());
+    spec.public_input = true;
+    assert!(commit_model(&spec, &w, SEED).unwrap_err().to_string().contains("committed input must be private"));
 }
 
 /// A 13-input layer is stored as kernel pieces of 8, 4 and 2 slots (`commit::weight_columns`):
@@ -402,7 +388,7 @@ fn kernel_pieces_are_each_bound() {
     ];
     for (what, edit) in edits {
         let mut cheat = proof.clone();
-        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+        let z = &mut cheat.body;
         let b = z.blocks.len() - 1;
         let zkgrad_core::zk::proof::ZkBlockProof::Linear(first) = &mut z.blocks[b] else { panic!("a dense block") };
         edit(&mut first.weights);
@@ -428,8 +414,7 @@ type ZkEdit = fn(&mut zkgrad_core::zk::proof::ZkProof);
 fn assert_edits_rejected(spec: &CircuitSpec, mc: &zkgrad_core::commit::ModelCommitment, proof: &Proof, edits: &[(&str, ZkEdit)]) {
     for (what, edit) in edits {
         let mut cheat = proof.clone();
-        let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
-        edit(z);
+        edit(&mut cheat.body);
         let err = verify(spec, mc, &roundtrip(&cheat)).expect_err(what);
         println!("{what}: {err}");
     }
@@ -485,7 +470,7 @@ fn batched_openings_are_bound() {
     let plain = prove(&spec, &w, SEED, &x).unwrap();
     verify(&spec, &mc, &plain).unwrap();
     let mut cheat = plain.clone();
-    let ProofBody::Zk(z) = &mut cheat.body else { panic!("a zero-knowledge proof") };
+    let z = &mut cheat.body;
     z.input_batch = Some(z.weight_batch.clone());
     let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err("an input batching without a committed input");
     println!("extra input batching: {err}");

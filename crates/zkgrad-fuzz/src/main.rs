@@ -87,7 +87,7 @@ fn mlp(dims: &[usize], committed_input: bool) -> (CircuitSpec, Weights, Vec<i64>
         ws.push(DenseWeights { weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(), bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect() });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input, zk: true }, Weights { layers: ws }, input)
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input }, Weights { layers: ws }, input)
 }
 
 /// One target: a circuit, its commitment, and valid proofs to mutate.

@@ -26,10 +26,11 @@ use crate::lower::{Lowered, lower};
 pub const MODEL_MAGIC: [u8; 4] = *b"ZKGM";
 /// Magic bytes of a verifying-key file.
 pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
-/// Format version of both files; raised whenever the weight commitment scheme changes (version 2:
-/// the zero-knowledge masks moved into the committed table), since a model's stored commitment
-/// and a key's are only valid for the scheme that made them.
-pub const FORMAT_VERSION: u16 = 2;
+/// Format version of both files; raised whenever the weight commitment scheme or the circuit's
+/// encoding changes (version 2: the zero-knowledge masks moved into the committed table; version
+/// 3: the circuit lost its `zk` flag, so its digest, which the commitment names, changed), since
+/// a model's stored commitment and a key's are only valid for the scheme that made them.
+pub const FORMAT_VERSION: u16 = 3;
 
 const MODEL_WHAT: &str = "compiled model";
 const KEY_WHAT: &str = "verifying key";
@@ -390,7 +391,7 @@ mod tests {
             e,
             ModelError::FormatVersion {
                 what: "compiled model",
-                expected: 2,
+                expected: FORMAT_VERSION,
                 got: 1
             }
         );
@@ -408,7 +409,7 @@ mod tests {
             b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
             &[0x80; 64],
         ] {
-            let bytes = [&b"ZKGM\x02\x00"[..], body].concat();
+            let bytes = [&MODEL_MAGIC[..], &FORMAT_VERSION.to_le_bytes(), body].concat();
             let e = CompiledModel::from_bytes(&bytes).unwrap_err();
             assert!(
                 matches!(
@@ -426,7 +427,7 @@ mod tests {
     #[test]
     fn a_huge_length_prefix_does_not_allocate() {
         // String length 2^64 − 1 encoded as bincode varint (0xFF marker + u64).
-        let bytes = [&b"ZKGM\x02\x00\xff"[..], &[0xff; 8]].concat();
+        let bytes = [&MODEL_MAGIC[..], &FORMAT_VERSION.to_le_bytes(), &[0xff; 9]].concat();
         assert!(matches!(
             CompiledModel::from_bytes(&bytes),
             Err(ModelError::Malformed { .. })

@@ -161,16 +161,9 @@ pub struct Graph {
     /// Activation width in bits (the proof's lookup tables have 2^act_bits entries; 8..=16).
     #[serde(default = "default_act_bits")]
     pub act_bits: u32,
-    /// Whether proofs are zero-knowledge (default); off only for benchmarking.
-    #[serde(default = "default_zk")]
-    pub zk: bool,
     /// Opaque metadata from the front end, returned unchanged.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub meta: Value,
-}
-
-fn default_zk() -> bool {
-    true
 }
 
 fn default_act_bits() -> u32 {
@@ -228,8 +221,10 @@ struct RawGraph {
     nodes: Vec<RawNode>,
     #[serde(default = "default_act_bits")]
     act_bits: u32,
-    #[serde(default = "default_zk")]
-    zk: bool,
+    /// Written by front ends before proof format 6; only `true` is accepted (zero knowledge
+    /// is always on).
+    #[serde(default)]
+    zk: Option<bool>,
     #[serde(default)]
     meta: Value,
 }
@@ -266,6 +261,11 @@ impl Graph {
             });
         }
         let raw: RawGraph = serde_json::from_str(text).map_err(json_err)?;
+        if raw.zk == Some(false) {
+            return Err(ModelError::Json {
+                detail: "\"zk\": false is no longer accepted: zero knowledge is always on since proof format 6".into(),
+            });
+        }
         let mut problems = Vec::new();
         let mut nodes = Vec::with_capacity(raw.nodes.len());
         for n in raw.nodes {
@@ -286,7 +286,6 @@ impl Graph {
             output: raw.output,
             nodes,
             act_bits: raw.act_bits,
-            zk: raw.zk,
             meta: raw.meta,
         })
     }

@@ -70,7 +70,6 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             layers: Vec::new(),
             public_input: graph.input.visibility == Some(crate::ir::Visibility::Public),
             committed_input: graph.input.visibility == Some(crate::ir::Visibility::Committed),
-            zk: graph.zk,
         },
         weights: Weights { layers: Vec::new() },
         input: graph.input.name.clone(),
@@ -160,16 +159,14 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
     out.spec
         .check_weights(&out.weights)
         .map_err(ModelError::Core)?;
-    if out.spec.zk {
-        // Refused at compile time, naming the node, rather than at the first proof.
-        zkgrad_core::zk::check_supported(&out.spec).map_err(|e| {
-            let block = out.blocks.iter().zip(&out.spec.layers).find(|(_, l)| e.to_string().contains(&format!("'{}'", l.name)));
-            match block.and_then(|(b, _)| graph.nodes.iter().find(|n| n.name == b.node)) {
-                Some(node) => unsupported(node, e.to_string()),
-                None => ModelError::Core(e),
-            }
-        })?;
-    }
+    // Refused at compile time, naming the node, rather than at the first proof.
+    zkgrad_core::zk::check_supported(&out.spec).map_err(|e| {
+        let block = out.blocks.iter().zip(&out.spec.layers).find(|(_, l)| e.to_string().contains(&format!("'{}'", l.name)));
+        match block.and_then(|(b, _)| graph.nodes.iter().find(|n| n.name == b.node)) {
+            Some(node) => unsupported(node, e.to_string()),
+            None => ModelError::Core(e),
+        }
+    })?;
     Ok(out)
 }
 

@@ -12,7 +12,7 @@ use zkgrad_model::{Graph, ModelError, Op, Tensor, lower, validate};
 /// `pooled` is the element count after the pool, which depends on the conv's strides and pads.
 fn cnn_json(strides: [usize; 2], pads: [usize; 4], pooled: usize) -> String {
     format!(
-        r#"{{"version": 1, "zk": false,
+        r#"{{"version": 1,
       "input":  {{"name": "image", "shape": [1, 1, 6, 6], "scale_bits": 4}},
       "output": {{"name": "logits", "shape": [1, 3], "scale_bits": 4}},
       "nodes": [
@@ -142,6 +142,17 @@ fn cnn_parses_and_round_trips() {
         "{text}"
     );
     assert_eq!(Graph::from_json(&text).unwrap(), g);
+}
+
+/// IRs written before proof format 6 may say `"zk": true` (accepted: zero knowledge is always
+/// on); `"zk": false` is refused with one clear message.
+#[test]
+fn an_ir_without_zero_knowledge_is_refused() {
+    let on = default_json().replacen(r#""version": 1,"#, r#""version": 1, "zk": true,"#, 1);
+    assert_eq!(graph(&on), graph(&default_json()));
+    let off = default_json().replacen(r#""version": 1,"#, r#""version": 1, "zk": false,"#, 1);
+    let e = Graph::from_json(&off).unwrap_err().to_string();
+    assert!(e.contains("zero knowledge is always on since proof format 6"), "{e}");
 }
 
 #[test]
@@ -422,7 +433,7 @@ fn shapes_flow_to_the_reshape_and_the_output() {
 fn regrouping_a_dense_output_into_channels_is_unsupported() {
     // dense → 18 values, reshaped to 2 channels of 3×3 for a maxpool: the dense block stores one
     // flat vector, the pool reads channel by channel.
-    let json = r#"{"version": 1, "zk": false, "input": {"name": "x", "shape": [1, 4]}, "output": {"name": "p", "shape": [1, 2, 2, 2]},
+    let json = r#"{"version": 1, "input": {"name": "x", "shape": [1, 4]}, "output": {"name": "p", "shape": [1, 2, 2, 2]},
       "nodes": [
         {"name": "/fc", "op": "dense", "inputs": ["x"], "output": "a", "weight": "w"},
         {"name": "/fc:requant", "op": "requant", "inputs": ["a"], "output": "q", "mult": 1, "shift": 1},

@@ -579,10 +579,7 @@ fn seed32(b: &[u8]) -> PyResult<[u8; 32]> {
 #[pyfunction]
 fn proof_input_commitment<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Option<Bound<'py, PyBytes>>> {
     let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
-    Ok(match &p.body {
-        zkgrad_core::proof::ProofBody::Zk(z) => z.input_commitment.as_ref().map(|c| PyBytes::new(py, &c.digest())),
-        zkgrad_core::proof::ProofBody::Plain(_) => None,
-    })
+    Ok(p.body.input_commitment.as_ref().map(|c| PyBytes::new(py, &c.digest())))
 }
 
 /// Checks that the bytes decode as a proof and returns their length.

@@ -1,19 +1,16 @@
-//! Values gathered from the input by a fixed index map (convolution patches, pooling windows).
+//! The public selectors of values gathered from the input by a fixed index map (convolution
+//! patches, pooling windows).
 //!
 //! A gathered tensor G(e) = a(src(e)) (0 where src(e) is padding) has, at a point ρ,
 //! G̃(ρ) = Σ_e eq(ρ, e)·a(src(e)) = Σ_i M(i)·a(i) with the public selector
-//! M(i) = Σ_{e: src(e) = i} eq(ρ, e). A sumcheck over the input column's variables reduces the
-//! claim to ã(σ) at a random σ; the verifier builds M itself (O(#entries)) and checks M̃(σ)·ã(σ).
+//! M(i) = Σ_{e: src(e) = i} eq(ρ, e). The protocol's sumchecks (`zk/conv.rs`, `zk/pool.rs`)
+//! reduce such a claim to the input column; the verifier builds M itself (O(#entries)).
 
 use p3_field::PrimeCharacteristicRing;
 
 use crate::circuit::{ActShape, ConvGeom, PoolGeom};
-use crate::error::{ProofError, Result};
 use crate::field::EF;
-use crate::mle::{evaluate, eq_table};
-use crate::proof::WiringProof;
-use crate::sumcheck;
-use crate::transcript::Transcript;
+use crate::mle::eq_table;
 
 /// M for convolution patches: entry (c, p) of the patch matrix at the point (σ_c, r_p), given
 /// as the eq tables of those two points.
@@ -43,26 +40,6 @@ pub(crate) fn pool_selector(g: &PoolGeom, input: ActShape, lambdas: &[EF], eq_p:
         }
     }
     m
-}
-
-/// Proves Σ_i M(i)·a(i) = claim; returns the proof and the point σ.
-pub(crate) fn prove(selector: Vec<EF>, input: Vec<EF>, tr: &mut Transcript) -> (WiringProof, Vec<EF>) {
-    let sc = sumcheck::prove(vec![selector, input], 2, |v| v[0] * v[1], "wiring-sc", tr);
-    let input_eval = sc.finals[1];
-    tr.absorb_ext("wiring-eval", &[input_eval]);
-    (WiringProof { sumcheck: sc.proof, input_eval }, sc.point)
-}
-
-/// Checks the wiring sumcheck against the verifier's own selector; returns σ (the caller
-/// claims ã(σ) = `proof.input_eval`).
-pub(crate) fn verify(claim: EF, selector: &[EF], proof: &WiringProof, what: &str, tr: &mut Transcript) -> Result<Vec<EF>> {
-    let n = selector.len().trailing_zeros() as usize;
-    let (point, fin) = sumcheck::verify(claim, n, 2, &proof.sumcheck, "wiring-sc", tr)?;
-    if evaluate(selector, &point) * proof.input_eval != fin {
-        return Err(ProofError::Layer(format!("block '{what}': the gathered values do not match the input")));
-    }
-    tr.absorb_ext("wiring-eval", &[proof.input_eval]);
-    Ok(point)
 }
 
 /// Σ_{p < n} eq(r, p): how often a per-channel bias is added at the point r over positions.

@@ -49,9 +49,6 @@ const EF_BYTES: usize = 2 * VARINT;
 /// The widest committed table a proof for `spec` at `batch` needs, in variables.
 fn table_vars(spec: &CircuitSpec, batch: usize) -> usize {
     let plan = WitnessPlan::new(spec, batch);
-    if !spec.zk {
-        return plan.layout.num_vars;
-    }
     let mut vars = WitnessTable::new(spec, &plan).layout.num_vars();
     vars = vars.max(crate::zk::lookup::inverse_layout(&plan).num_vars());
     if spec.committed_input {
@@ -96,12 +93,10 @@ pub fn max_proof_bytes(spec: &CircuitSpec) -> usize {
     let statement = 64 + VARINT * values;
     let mut efs = 0usize;
     let mut vecs = 0usize;
-    if spec.zk {
-        for s in &WitnessTable::new(spec, &plan).mask_plan.schedules {
-            // mask_sum, the rounds (d + 1 values each, one length each), the mask values.
-            efs += 1 + s.iter().map(|&d| d + 1).sum::<usize>() + s.len();
-            vecs += 2 + s.len();
-        }
+    for s in &WitnessTable::new(spec, &plan).mask_plan.schedules {
+        // mask_sum, the rounds (d + 1 values each, one length each), the mask values.
+        efs += 1 + s.iter().map(|&d| d + 1).sum::<usize>() + s.len();
+        vecs += 2 + s.len();
     }
     // Lookups: an inverse and up to two values per lookup, a multiplicity per table; per block:
     // at most 8 fixed values, every weight piece and pooling window value (bounded by 64 +
@@ -241,7 +236,6 @@ mod tests {
             layers: vec![crate::circuit::DenseSpec { name: "fc".into(), in_dim: 5, out_dim: 3, mult: 3, shift: 12, relu: false, kind: crate::circuit::LayerKind::Dense }],
             public_input: false,
             committed_input: false,
-            zk: true,
         };
         for batch in [1, 2, 3, 5, 8] {
             let plan = WitnessPlan::new(&spec, batch);
@@ -270,7 +264,6 @@ mod tests {
             layers: vec![crate::circuit::DenseSpec { name: "fc".into(), in_dim: 5, out_dim: 3, mult: 3, shift: 12, relu: true, kind: crate::circuit::LayerKind::Dense }],
             public_input: false,
             committed_input: true,
-            zk: true,
         };
         let w = crate::circuit::Weights { layers: vec![crate::circuit::DenseWeights { weight: vec![3; 15], bias: vec![1; 3] }] };
         let x = vec![vec![5i64, -4, 3, 2, 1], vec![1, 2, 3, 4, 5]];
@@ -279,13 +272,13 @@ mod tests {
         let plain = crate::prover::prove_batch(&spec, &w, [1; 32], &x).unwrap();
         for proof in [committed, plain] {
             let bytes = proof.to_bytes();
-            let body = &bytes[6..];
+            let body = &bytes[crate::proof::HEADER_BYTES..];
             let pos = Rc::new(Cell::new(0));
             let budget = budget::Budget::new(usize::MAX, body, pos.clone(), false);
             budget::read_i64s(&budget).unwrap();
             assert!(!budget::read_option_tag(&budget).unwrap());
             let mut dec = bincode::serde::OwnedSerdeDecoder::from_reader(budget::SliceReader { data: body, pos }, bincode::config::standard());
-            <crate::proof::ProofBody as serde::Deserialize>::deserialize(budget::De { inner: dec.as_deserializer(), budget: &budget }).unwrap();
+            <crate::zk::proof::ZkProof as serde::Deserialize>::deserialize(budget::De { inner: dec.as_deserializer(), budget: &budget }).unwrap();
             let widest = budget.widest.get();
             assert!(widest > 0 && widest <= budget::MAX_ELEMENT, "widest element {widest} bytes");
             println!("widest sequence element: {widest} bytes");
@@ -298,6 +291,7 @@ mod tests {
     fn a_declared_length_beyond_the_bytes_is_refused() {
         let mut bytes = crate::proof::MAGIC.to_vec();
         bytes.extend_from_slice(&crate::proof::VERSION.to_le_bytes());
+        bytes.extend_from_slice(&crate::proof::SecurityHeader::current().encode());
         bytes.extend_from_slice(&[253, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]);
         let err = Proof::from_bytes(&bytes).map(|_| ()).unwrap_err();
         assert!(err.to_string().contains("only 3 bytes follow"), "{err}");

@@ -17,7 +17,7 @@ use super::dense::{masked_eval, prove_relu, requant, verify_relu};
 use super::prover::ProverCtx;
 use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
-use crate::block::dense::fold_batch;
+use crate::block::fold_batch;
 use crate::block::wiring::{conv_selector, prefix_sum};
 use crate::circuit::{ActShape, CircuitSpec, ConvGeom, LayerKind};
 use crate::witness::WitnessPlan;
@@ -89,8 +89,8 @@ pub(crate) fn check(spec: &CircuitSpec, l: usize) -> Result<()> {
     let g = geometry(spec, l)?;
     if g.out_channels < 2 || g.patch_len() < 2 {
         return Err(ProofError::Circuit(format!(
-            "block '{}': zero-knowledge convolutions need at least two output channels and two values per patch \
-             (compile with zero knowledge off to prove it)",
+            "block '{}': a convolution with a single output channel or a single value per patch is not supported yet \
+             (its kernel or bias column has no variable to carry a zero-knowledge mask)",
             spec.layers[l].name
         )));
     }

@@ -14,7 +14,7 @@ use p3_maybe_rayon::prelude::*;
 use super::prover::ProverCtx;
 use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
-use crate::block::dense::fold_batch;
+use crate::block::fold_batch;
 use crate::commit::{weight_columns, weight_logs};
 use crate::zk::weights;
 use crate::error::{ProofError, Result};

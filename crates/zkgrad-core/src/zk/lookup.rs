@@ -45,7 +45,7 @@ pub(crate) fn inverse_layout(plan: &WitnessPlan) -> MaskedLayout {
 
 fn value_at(v: LookupValue, cols: &[Vec<F>], i: usize, offset: F) -> F {
     match v {
-        LookupValue::Plain(c) => cols[c][i],
+        LookupValue::Column(c) => cols[c][i],
         LookupValue::Signed(c) => cols[c][i] + offset,
         LookupValue::Diff(a, g) => cols[a][i] - cols[g][i],
     }
@@ -80,7 +80,7 @@ fn table_weights(table: crate::tables::Table, bits: usize, alpha: EF) -> Result<
 fn lookup_summand(kind: LookupValue, offset: EF, alpha: EF, mu: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
     move |v: &[EF]| {
         let val = match kind {
-            LookupValue::Plain(_) => v[2],
+            LookupValue::Column(_) => v[2],
             LookupValue::Signed(_) => v[2] + offset,
             LookupValue::Diff(..) => v[2] - v[3],
         };
@@ -92,7 +92,7 @@ fn lookup_summand(kind: LookupValue, offset: EF, alpha: EF, mu: EF) -> impl Fn(&
 fn split_summand(kind: LookupValue, offset: EF, limb: EF, nu: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
     move |v: &[EF]| {
         let (val, k) = match kind {
-            LookupValue::Plain(_) => (v[1], 2),
+            LookupValue::Column(_) => (v[1], 2),
             LookupValue::Signed(_) => (v[1] + offset, 2),
             LookupValue::Diff(..) => (v[1] - v[2], 3),
         };

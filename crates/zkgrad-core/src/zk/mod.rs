@@ -1,6 +1,7 @@
-//! The zero-knowledge protocol (`CircuitSpec::zk`): the same statement as the plain protocol in
-//! `prover.rs`/`verifier.rs`, restructured so that nothing the verifier sees is an evaluation of
-//! an unmasked private polynomial (`docs/SECURITY.md`, "Zero knowledge"):
+//! The protocol, zero knowledge built in: it proves the statement that `crate::prover` and
+//! `crate::verifier` fix (`statement.rs`: circuit, model commitment, output, public input) so
+//! that nothing the verifier sees is an evaluation of an unmasked private polynomial
+//! (`docs/SECURITY.md`, "Zero knowledge"):
 //!
 //! - every private committed column is a masked polynomial whose small random mask lives in the
 //!   same committed table (`masked.rs`), and every commitment is hiding (HVZK-WHIR, salted
@@ -48,7 +49,7 @@ pub fn random_ef(rng: &mut impl rand::Rng) -> EF {
     EF::from_basis_coefficients_slice(&[random_base(rng), random_base(rng)]).expect("two coefficients")
 }
 
-/// Refuses circuits the zero-knowledge protocol does not cover, naming the block.
+/// Refuses circuits the protocol does not cover, naming the block.
 pub fn check_supported(spec: &crate::circuit::CircuitSpec) -> crate::Result<()> {
     for (l, layer) in spec.layers.iter().enumerate() {
         if matches!(layer.kind, crate::circuit::LayerKind::Conv(_)) {

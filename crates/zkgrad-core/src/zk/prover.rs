@@ -1,4 +1,4 @@
-//! The zero-knowledge prover. Transcript order (mirrored by `verifier.rs`): statement; witness
+//! The prover. Transcript order (mirrored by `verifier.rs`): statement (`crate::statement`); witness
 //! commitment (columns and sumcheck masks); α; inverse commitment; the lookup sumcheck; the output
 //! point; each block from the last to the first; the inverse, weight, (committed input's) and
 //! witness batchings; then the openings (witness, inverses, weights, and a committed input's).
@@ -12,15 +12,32 @@ use super::masked::split_ext;
 use super::verifier::{Claims, WitnessTable, take_input_claims};
 use super::{conv, dense, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
-use crate::commit::{CommittedWeights, weight_tables};
+use crate::commit::weight_tables;
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::evaluate_base;
-use crate::pcs::Pcs;
-use crate::proof::ProofBody;
-use crate::prover::WitnessTamper;
+use crate::pcs::{Pcs, ProverData};
 use crate::transcript::Transcript;
-use crate::witness::WitnessPlan;
+use crate::witness::{WitnessPlan, WitnessTamper};
+
+/// Prints the time of each prover phase to stderr when `ZKGRAD_PROFILE` is set.
+pub(crate) struct Stopwatch {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Stopwatch {
+    pub(crate) fn new() -> Self {
+        Self { on: std::env::var_os("ZKGRAD_PROFILE").is_some(), last: std::time::Instant::now() }
+    }
+
+    pub(crate) fn lap(&mut self, what: &str) {
+        if self.on {
+            eprintln!("[zkgrad] {what}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+        }
+        self.last = std::time::Instant::now();
+    }
+}
 
 /// What the block steps read and where they leave their claims.
 pub(crate) struct ProverCtx<'a> {
@@ -59,7 +76,8 @@ impl ProverCtx<'_> {
     }
 }
 
-/// Proves a batch in zero knowledge; `traces` come from the forward pass, `tr` has the statement.
+/// Proves a batch in zero knowledge; `traces` come from the forward pass, `weight_data` opens
+/// the model commitment the statement names, `tr` has the statement.
 pub(crate) fn prove(
     spec: &CircuitSpec,
     w: &Weights,
@@ -67,22 +85,18 @@ pub(crate) fn prove(
     inputs: &[Vec<i64>],
     traces: &[Vec<BlockTrace>],
     tamper: Option<WitnessTamper>,
-    cached: Option<&CommittedWeights>,
+    weight_data: ProverData,
     input_seed: Option<[u8; 32]>,
     mut tr: Transcript,
-) -> Result<ProofBody> {
+) -> Result<ZkProof> {
     super::check_supported(spec)?;
-    let mut sw = crate::prover::Stopwatch::new();
+    let mut sw = Stopwatch::new();
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let weights = weight_tables(spec, w, seed)?;
     let weight_table = weights.table();
-    let weight_data = match cached {
-        Some(cw) => cw.data_for_opening(spec, w, seed)?,
-        None => crate::commit::zk_commit_with_data(spec, w, seed)?.1,
-    };
     let w_r = weights.expanded_masks();
     let wcols = &weights.cols;
-    sw.lap("zk: weight commitment data");
+    sw.lap("zk: weight table and masks");
     let plan = WitnessPlan::new(spec, inputs.len());
     let mut cols = plan.columns(spec, inputs, traces);
     if let Some(t) = tamper {
@@ -221,7 +235,7 @@ pub(crate) fn prove(
         }
     }
     let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));
-    Ok(ProofBody::Zk(Box::new(ZkProof {
+    Ok(ZkProof {
         input_commitment,
         witness_commitment,
         inverse_commitment,
@@ -232,5 +246,5 @@ pub(crate) fn prove(
         weight_batch,
         input_batch,
         openings,
-    })))
+    })
 }

@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
-use crate::sumcheck::interpolate_at;
 use crate::transcript::Transcript;
 
 
@@ -384,6 +383,26 @@ pub fn random_masks(degrees: &[usize], rng: &mut impl rand::Rng) -> Vec<Vec<EF>>
 /// 1/x, or an error naming what was not invertible (probability ~2^-128 for honest runs).
 pub fn invert(x: EF, what: &str) -> Result<EF> {
     x.try_inverse().ok_or_else(|| ProofError::Sumcheck(format!("{what}: a challenge hit a zero denominator")))
+}
+
+/// Evaluates the polynomial with values `evals[t]` at t = 0..d at the point `x` (Lagrange).
+pub(crate) fn interpolate_at(evals: &[EF], x: EF) -> EF {
+    let d = evals.len();
+    let mut total = EF::ZERO;
+    for (i, &yi) in evals.iter().enumerate() {
+        let xi = EF::from_usize(i);
+        let mut num = EF::ONE;
+        let mut den = EF::ONE;
+        for j in 0..d {
+            if j != i {
+                let xj = EF::from_usize(j);
+                num *= x - xj;
+                den *= xi - xj;
+            }
+        }
+        total += yi * num * den.inverse();
+    }
+    total
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The zero-knowledge verifier: mirrors `prover.rs` step by step and never panics on proof bytes.
+//! The verifier: mirrors `prover.rs` step by step and never panics on proof bytes.
 
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
@@ -182,7 +182,7 @@ pub(crate) fn verify(
     let mut claims = std::mem::take(&mut ctx.claims);
     let input_claims = take_input_claims(&mut claims, plan, spec.committed_input);
     for (c, z, v) in &claims.wit {
-        crate::verifier::check_public_claim(plan, public_x, *c, z, *v)?;
+        crate::statement::check_public_claim(plan, public_x, *c, z, *v)?;
     }
     let inv_layout = lookup::inverse_layout(plan);
     let rho_i = super::open::verify(&mut ctx, "zk-open-inverses", &inv_layout, &claims.inv, &p.inverse_batch.0, p.inverse_batch.1)?;

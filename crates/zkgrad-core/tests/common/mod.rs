@@ -13,8 +13,8 @@ impl Lcg {
     }
 }
 
-/// An MLP with the given widths, random weights and an input, under either protocol.
-pub fn mlp(dims: &[usize], relu_last: bool, seed: u64, zk: bool) -> (CircuitSpec, Weights, Vec<i64>) {
+/// An MLP with the given widths, random weights and an input.
+pub fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
     let mut rng = Lcg(seed);
     let mut layers = Vec::new();
     let mut ws = Vec::new();
@@ -27,7 +27,7 @@ pub fn mlp(dims: &[usize], relu_last: bool, seed: u64, zk: bool) -> (CircuitSpec
         });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false, zk }, Weights { layers: ws }, input)
+    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false }, Weights { layers: ws }, input)
 }
 
 /// Flips the top bit of every `step`-th byte of a proof's encoding and asserts that none of the
