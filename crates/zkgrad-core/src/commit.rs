@@ -229,20 +229,50 @@ pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Resu
     Ok((ModelCommitment { pcs: c, num_vars: layout.num_vars, circuit: spec.digest() }, data))
 }
 
+/// A hook that edits the weight columns before they are committed (tests of soundness only: a
+/// dishonest model owner).
+pub type WeightTamper<'a> = &'a dyn Fn(&CircuitSpec, &mut Vec<Vec<F>>);
+
 /// The weight commitment together with the data that opens it: built once (the encoding is
 /// most of the cost of a commitment), then reused by every proof. Hiding prover data cannot be
-/// copied (`p3-whir`'s type is not `Clone`): the first proof takes it, later ones recompute it.
+/// copied (`p3-whir`'s type is not `Clone`): the first proof takes it, later ones recompute it
+/// from the kept tables.
 pub struct CommittedWeights {
     /// The public commitment.
     pub commitment: ModelCommitment,
     data: std::sync::Mutex<Option<ProverData>>,
+    /// The zero-knowledge weight table (columns and masks) the commitment holds.
+    tables: Option<WeightTables>,
+    seed: [u8; 32],
 }
 
 impl CommittedWeights {
     /// Commits to the weights; deterministic given the seed.
     pub fn new(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<Self> {
-        let (commitment, data) = commit_with_data(spec, w, seed)?;
-        Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)) })
+        if !spec.zk {
+            let (commitment, data) = commit_with_data(spec, w, seed)?;
+            return Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)), tables: None, seed });
+        }
+        Self::from_tables(spec, weight_tables(spec, w, seed)?, seed)
+    }
+
+    /// Commits to a weight table whose columns a dishonest owner edited (soundness tests only).
+    #[doc(hidden)]
+    pub fn tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], tamper: WeightTamper) -> Result<Self> {
+        let mut tables = weight_tables(spec, w, seed)?;
+        tamper(spec, &mut tables.cols);
+        Self::from_tables(spec, tables, seed)
+    }
+
+    fn from_tables(spec: &CircuitSpec, tables: WeightTables, seed: [u8; 32]) -> Result<Self> {
+        let (c, data) = Pcs::new(tables.layout.num_vars(), true).commit(tables.table(), seed);
+        let commitment = ModelCommitment { pcs: c, num_vars: weight_layout(spec).num_vars, circuit: spec.digest() };
+        Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)), tables: Some(tables), seed })
+    }
+
+    /// The zero-knowledge weight table behind the commitment (None for plain circuits).
+    pub fn tables(&self) -> Option<&WeightTables> {
+        self.tables.as_ref()
     }
 
     /// Prover data for one more opening: a copy, the kept data (once, in hiding mode), or a
@@ -252,9 +282,10 @@ impl CommittedWeights {
         if let Some(d) = kept.as_ref().and_then(|d| d.try_clone()) {
             return Ok(d);
         }
-        match kept.take() {
-            Some(d) => Ok(d),
-            None => Ok(commit_with_data(spec, w, seed)?.1),
+        match (kept.take(), &self.tables) {
+            (Some(d), _) => Ok(d),
+            (None, Some(t)) => Ok(Pcs::new(t.layout.num_vars(), true).commit(t.table(), self.seed).1),
+            (None, None) => Ok(commit_with_data(spec, w, seed)?.1),
         }
     }
 }

@@ -101,6 +101,25 @@ pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &
     prove_inner(spec, w, seed, inputs, Some(t), None, None)
 }
 
+/// A dishonest prover (soundness tests only): proves the given forward-pass traces (not
+/// recomputed from `w`; the public output is their last activations) against the cached, possibly
+/// tampered, weight commitment `cw`, editing the witness with `t` before it is committed.
+#[doc(hidden)]
+pub fn prove_from_traces(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    cw: &CommittedWeights,
+    inputs: &[Vec<i64>],
+    traces: &[Vec<crate::circuit::BlockTrace>],
+    t: WitnessTamper,
+) -> Result<Proof> {
+    let output: Vec<i64> = traces.iter().flat_map(|t| t.last().map(|b| b.a.clone()).unwrap_or_default()).collect();
+    let tr = start_transcript(spec, &cw.commitment.digest(), inputs.len(), &output, None);
+    let body = crate::zk::prover::prove(spec, w, seed, inputs, traces, Some(t), Some(cw), None, tr)?;
+    Ok(Proof { output, input: None, body })
+}
+
 /// Runs the forward pass of every batch item, naming the item in errors.
 fn forward_batch(spec: &CircuitSpec, w: &Weights, inputs: &[Vec<i64>]) -> Result<Vec<Vec<crate::circuit::BlockTrace>>> {
     if inputs.is_empty() {

@@ -74,7 +74,15 @@ pub(crate) fn prove(
     super::check_supported(spec)?;
     let mut sw = crate::prover::Stopwatch::new();
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let weights = weight_tables(spec, w, seed)?;
+    // The kept table of a cached commitment (it is what the commitment holds), or a fresh one.
+    let fresh;
+    let weights = match cached.and_then(|c| c.tables()) {
+        Some(t) => t,
+        None => {
+            fresh = weight_tables(spec, w, seed)?;
+            &fresh
+        }
+    };
     let weight_table = weights.table();
     let weight_data = match cached {
         Some(cw) => cw.data_for_opening(spec, w, seed)?,
