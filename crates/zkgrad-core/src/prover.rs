@@ -157,7 +157,7 @@ fn prove_inner(
         let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
         let mc = match cached {
             Some(cw) => cw.commitment.clone(),
-            None => crate::commit::commit_model(spec, w, seed)?,
+            None => crate::commit::zk_commit_with_data(spec, w, seed)?.0,
         };
         let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
         let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, cached, input_seed, tr)?;

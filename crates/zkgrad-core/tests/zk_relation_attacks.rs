@@ -68,7 +68,7 @@ fn hidden_neuron_attack(seed: u64, cheat: bool) -> (bool, String, bool) {
         plan.refresh_multiplicities(cols);
     };
     let (cw, traces) = if cheat {
-        (CommittedWeights::tampered(&spec432, &w432, SEED, &padding).unwrap(), cut_traces(&t442))
+        (CommittedWeights::tampered(&spec432, &w432, SEED, &padding, None).unwrap(), cut_traces(&t442))
     } else {
         (CommittedWeights::new(&spec432, &w432, SEED).unwrap(), t432)
     };
