@@ -38,9 +38,10 @@ pub struct ModelCommitment {
     /// Zero knowledge: the range certificate for `range_bits`, made when the weights were
     /// committed (not part of the digest: it is checked against it).
     pub range: Option<crate::zk::range::RangeCertificate>,
-    /// Set once the certificate has been checked (verifying keys check it once, not per proof).
+    /// The digest (circuit, weight commitment, bits) whose certificate has been checked, so a
+    /// verifying key checks it once, not per proof; an edited copy has another digest.
     #[serde(skip)]
-    checked: std::sync::OnceLock<()>,
+    checked: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl PartialEq for ModelCommitment {
@@ -79,12 +80,13 @@ impl ModelCommitment {
         if self.circuit != spec.digest() {
             return Err(crate::ProofError::Circuit("the model commitment belongs to another circuit".into()));
         }
-        if self.checked.get().is_some() {
+        let digest = self.digest();
+        if self.checked.get() == Some(&digest) {
             return Ok(());
         }
         let cert = self.range.as_ref().ok_or_else(|| crate::ProofError::Malformed("the model commitment has no weight range certificate".into()))?;
         crate::zk::range::verify(spec, &self.pcs, &self.range_bits, cert)?;
-        let _ = self.checked.set(());
+        let _ = self.checked.set(digest);
         Ok(())
     }
 }

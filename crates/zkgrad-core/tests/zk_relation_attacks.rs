@@ -6,6 +6,7 @@
 
 use zkgrad_core::circuit::{BlockTrace, CircuitSpec, DenseWeights, Weights, forward};
 use zkgrad_core::commit::{CommittedWeights, weight_columns};
+use p3_field::PrimeField64;
 use zkgrad_core::field::{F, from_i64};
 use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::prove_from_traces;
@@ -99,4 +100,75 @@ fn a_neuron_hidden_in_the_weight_padding_is_rejected() {
     assert!(!ok, "the 4-4-2 network in a 4-3-2 commitment was accepted");
     println!("hidden neuron: {err}");
     assert!(err.contains("fc0") || err.contains("fc1"), "rejected for another reason: {err}");
+}
+
+/// A one-block network [2 → 2] whose weight W[0][0] is, to a dishonest owner, the field element
+/// 1/2 = (p + 1)/2 (as an integer, 2^63 − 2^31 + 1): on the input (2k, x₁) its accumulator is
+/// k + W[0][1]·x₁ + b in the field, while the integer accumulator is ≈ 2^63·k — it wraps. The
+/// witness is the honest trace of W[0][0] = 1 on (k, x₁), which satisfies every field relation.
+/// `cheat = false` proves that honest network (W[0][0] = 1 on (k, x₁)) through the same path.
+fn wrap_attack(cheat: bool) -> std::result::Result<Vec<i64>, String> {
+    let (spec, mut w, _) = common::mlp(&[2, 2], false, 5, true);
+    w.layers[0].weight[0] = 1;
+    let (k, x1) = (700, -300);
+    let traces = forward(&spec, &w, &[k, x1]).unwrap();
+    let half = ((zkgrad_core::field::F::ORDER_U64 + 1) / 2) as i64;
+    let (cw, input) = if cheat {
+        let set_half = |spec: &CircuitSpec, cols: &mut Vec<Vec<F>>| cols[weight_columns(spec, 0).pieces[0].col][0] = from_i64(half);
+        // The honest bit widths choice refuses a 63-bit weight; the dishonest owner claims 16.
+        let cw = CommittedWeights::tampered(&spec, &w, SEED, &set_half, Some(vec![16, 32])).unwrap();
+        (cw, vec![2 * k, x1])
+    } else {
+        (CommittedWeights::tampered(&spec, &w, SEED, &|_, _| {}, None).unwrap(), vec![k, x1])
+    };
+    let proof = prove_from_traces(&spec, &w, SEED, &cw, &[input], &[traces], &|_, _| {}).unwrap();
+    verify(&spec, &cw.commitment, &roundtrip(&proof)).map_err(|e| e.to_string())
+}
+
+#[test]
+fn honest_weights_pass_the_range_certificate() {
+    let (spec, w, _) = common::mlp(&[2, 2], false, 5, true);
+    let out = wrap_attack(false).expect("honest proof verifies");
+    let mut w1 = w.clone();
+    w1.layers[0].weight[0] = 1;
+    assert_eq!(out, forward(&spec, &w1, &[700, -300]).unwrap()[0].a);
+}
+
+/// Audit finding 5: committed weights whose accumulators wrap around the field are rejected —
+/// by the weight range certificate the verifier checks before the proof.
+#[test]
+fn a_weight_that_wraps_the_accumulator_is_rejected() {
+    let err = wrap_attack(true).expect_err("a wrapping weight was accepted");
+    println!("wrapping weight: {err}");
+    assert!(err.contains("range certificate"), "rejected for another reason: {err}");
+}
+
+/// A weight just outside its declared width (2^15 in a 16-bit column) is rejected too, and so
+/// is a certificate presented for other bits.
+#[test]
+fn a_weight_outside_its_declared_width_is_rejected() {
+    let (spec, w, _) = common::mlp(&[3, 2], false, 6, true);
+    let big = |spec: &CircuitSpec, cols: &mut Vec<Vec<F>>| cols[weight_columns(spec, 0).pieces[0].col][1] = from_i64(1 << 15);
+    let cw = CommittedWeights::tampered(&spec, &w, SEED, &big, Some(vec![16, 32])).unwrap();
+    let err = cw.commitment.check_range(&spec).expect_err("2^15 in a 16-bit column was accepted");
+    assert!(err.to_string().contains("range certificate"), "{err}");
+    let honest = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    honest.commitment.check_range(&spec).unwrap();
+    let mut other = honest.commitment.clone();
+    assert_eq!(other.range_bits, vec![16, 16]);
+    other.range_bits = vec![32, 32];
+    assert!(other.check_range(&spec).is_err(), "a certificate checked against other bits");
+}
+
+/// Bit widths whose worst case could wrap are refused when the model is committed, naming the
+/// block.
+#[test]
+fn a_model_that_could_wrap_is_refused_at_commit_time() {
+    let (mut spec, mut w, _) = common::mlp(&[600, 2], false, 7, true);
+    spec.layers[0].mult = 1 << 24;
+    spec.layers[0].shift = 16;
+    w.layers[0].weight[0] = 1 << 20;
+    let err = zkgrad_core::commit::commit_model(&spec, &w, SEED).expect_err("a model that could wrap was committed");
+    println!("{err}");
+    assert!(err.to_string().contains("fc0") && err.to_string().contains("wrap"), "{err}");
 }

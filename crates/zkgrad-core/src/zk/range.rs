@@ -412,8 +412,16 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
     Ok(RangeCertificate { limb_commitment, inverse_commitment, lookup, inverses, values, batches, openings })
 }
 
-/// Checks a certificate for the weight commitment `weights` with per-column `bits`.
+/// Checks a certificate for the weight commitment `weights` with per-column `bits`; every
+/// failure names the certificate.
 pub fn verify(spec: &CircuitSpec, weights: &Commitment, bits: &[u8], cert: &RangeCertificate) -> Result<()> {
+    verify_inner(spec, weights, bits, cert).map_err(|e| match e {
+        e @ ProofError::Circuit(_) => e,
+        e => ProofError::Lookup(format!("the weight range certificate fails ({e})")),
+    })
+}
+
+fn verify_inner(spec: &CircuitSpec, weights: &Commitment, bits: &[u8], cert: &RangeCertificate) -> Result<()> {
     let wl = crate::commit::weight_masked_layout(spec);
     check_bits(spec, bits)?;
     let plan = Plan::new(&wl, bits)?;
