@@ -27,9 +27,10 @@ pub const MODEL_MAGIC: [u8; 4] = *b"ZKGM";
 /// Magic bytes of a verifying-key file.
 pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
 /// Format version of both files; raised whenever the weight commitment scheme changes (version 2:
-/// the zero-knowledge masks moved into the committed table), since a model's stored commitment
-/// and a key's are only valid for the scheme that made them.
-pub const FORMAT_VERSION: u16 = 2;
+/// the zero-knowledge masks moved into the committed table; version 3: the commitment carries the
+/// weight range bits and certificate), since a model's stored commitment and a key's are only
+/// valid for the scheme that made them.
+pub const FORMAT_VERSION: u16 = 3;
 
 const MODEL_WHAT: &str = "compiled model";
 const KEY_WHAT: &str = "verifying key";
