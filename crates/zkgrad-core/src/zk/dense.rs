@@ -20,6 +20,26 @@
 //! wrap-around) forces q = 0, t = 2^(b−1) and a = 0: every activation column's padding is
 //! zero. Unused input slots of x (a private or committed input's padding, which only its
 //! range lookup constrains) are never read either.
+//!
+//! Padding of the other committed tables (audited with this change):
+//! - witness columns q, t, a: padding rows forced as above (dense S_r; conv S_r, its [p real]
+//!   bias factor and M, which give padding positions Y = 0; pooling's link sumcheck gives padding
+//!   g_u = 0, so a = 0); limbs lo, hi: zero-checked against their value on every entry, padding
+//!   included; multiplicities: the table has exactly 2^h entries, no padding;
+//! - the input column: public — every claim is checked against the stated input's zero-padded
+//!   MLE; private or committed (`zk/input.rs`) — padding is free but never read (S_c, M, M_λ
+//!   read occupied slots only); batch items past the batch repeat item 0 for the honest prover,
+//!   and a dishonest choice there only changes padding outputs, which the verifier fills itself;
+//! - LogUp inverses: each column has exactly its lookup's entries, and every entry, padding
+//!   included, is zero-checked h·(α − v) = 1;
+//! - sumcheck mask columns (`masks.rs`): a round's 2^a coefficient slots may hold more than
+//!   degree + 1 nonzero coefficients; free but harmless — g_l is committed before ρ, so
+//!   Σ(f + ρ·G) = c + ρ·ΣG still forces Σf = c, and a higher-degree g_l (at most 2^a − 1 < 2d + 1)
+//!   at most doubles that round's Schwartz–Zippel error (audit note 8);
+//! - table entries outside every column and mask (layout holes, `layout.rs`): no claim gives
+//!   them weight;
+//! - the weight range certificate's limb table (`range.rs`): limbs cover whole weight columns,
+//!   padding included (so padding entries are in range too).
 
 use p3_field::{Field, PrimeCharacteristicRing};
 use p3_maybe_rayon::prelude::*;
