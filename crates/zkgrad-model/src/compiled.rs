@@ -391,7 +391,7 @@ mod tests {
             e,
             ModelError::FormatVersion {
                 what: "compiled model",
-                expected: 2,
+                expected: FORMAT_VERSION,
                 got: 1
             }
         );
@@ -409,7 +409,7 @@ mod tests {
             b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
             &[0x80; 64],
         ] {
-            let bytes = [&b"ZKGM\x02\x00"[..], body].concat();
+            let bytes = [&b"ZKGM"[..], &FORMAT_VERSION.to_le_bytes(), body].concat();
             let e = CompiledModel::from_bytes(&bytes).unwrap_err();
             assert!(
                 matches!(
@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn a_huge_length_prefix_does_not_allocate() {
         // String length 2^64 − 1 encoded as bincode varint (0xFF marker + u64).
-        let bytes = [&b"ZKGM\x02\x00\xff"[..], &[0xff; 8]].concat();
+        let bytes = [&b"ZKGM"[..], &FORMAT_VERSION.to_le_bytes(), &[0xff; 9]].concat();
         assert!(matches!(
             CompiledModel::from_bytes(&bytes),
             Err(ModelError::Malformed { .. })
