@@ -428,6 +428,42 @@ impl CircuitSpec {
     }
 }
 
+/// The fan-in of a block's accumulator: the most products one output sums (0 for pooling).
+pub fn fan_in(l: &DenseSpec) -> usize {
+    match &l.kind {
+        LayerKind::Dense => l.in_dim,
+        LayerKind::Conv(g) => g.patch_len(),
+        LayerKind::MaxPool(_) => 0,
+    }
+}
+
+/// Refuses a block whose accumulator could wrap around the field for *some* weights within the
+/// certified bit widths (`zk::range`): |W| ≤ 2^(w_bits−1), |bias| ≤ 2^(bias_bits−1), every input
+/// |x| ≤ 2^(b−1), so |z| ≤ Z = fan-in·2^(w_bits−1)·2^(b−1) + 2^(bias_bits−1), and Z·m_b must stay
+/// below [`ACC_LIMIT`] = 2^62 (then z·m_b − (2^b·q + t − 2^(b−1)) < 2^62 + 2^32 < p in magnitude).
+pub fn check_accumulator_bound(spec: &CircuitSpec, l: usize, w_bits: u32, bias_bits: u32) -> Result<()> {
+    let layer = &spec.layers[l];
+    let (fan, b) = (fan_in(layer) as u128, spec.table_bits);
+    if fan == 0 {
+        return Ok(());
+    }
+    let pow = |e: u32| 1u128.checked_shl(e.saturating_sub(1)).unwrap_or(u128::MAX);
+    let z = fan.saturating_mul(pow(w_bits)).saturating_mul(pow(b)).saturating_add(pow(bias_bits));
+    let bound = z.saturating_mul(layer.mult_scaled(b) as u128);
+    if bound >= ACC_LIMIT as u128 {
+        return Err(ProofError::Circuit(format!(
+            "block '{}': with fan-in {fan}, {w_bits}-bit weights, {bias_bits}-bit biases, {b}-bit inputs and multiplier \
+             {}·2^{}, an accumulator could reach 2^{:.1} ≥ 2^62 and wrap around the field; quantise the weights \
+             to fewer bits or lower the multiplier",
+            layer.name,
+            layer.mult,
+            b - layer.shift,
+            (bound as f64).log2()
+        )));
+    }
+    Ok(())
+}
+
 fn check_range(name: &str, what: &str, v: &[i64], bits: u32) -> Result<()> {
     let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
     if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !(lo..=hi).contains(*x)) {

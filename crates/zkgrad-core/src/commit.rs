@@ -21,7 +21,7 @@ use crate::pcs::{Commitment, Pcs, ProverData};
 use crate::zk::masked::{ColumnMask, MaskedLayout};
 
 /// Public commitment to a model's weights.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelCommitment {
     /// The PCS commitment to the packed weight polynomial.
     pub pcs: Commitment,
@@ -29,9 +29,32 @@ pub struct ModelCommitment {
     pub num_vars: usize,
     /// Digest of the public circuit the weights belong to.
     pub circuit: [u8; 32],
+    /// Zero knowledge: each weight column's certified signed bit width (0: an empty column), what
+    /// the verifier relies on to rule out wrap-around (`zk::range`); part of the digest.
+    pub range_bits: Vec<u8>,
+    /// Zero knowledge: the range certificate for `range_bits`, made when the weights were
+    /// committed (not part of the digest: it is checked against it).
+    pub range: Option<crate::zk::range::RangeCertificate>,
+    /// The digest (circuit, weight commitment, bits) whose certificate has been checked, so a
+    /// verifying key checks it once, not per proof; an edited copy has another digest.
+    #[serde(skip)]
+    checked: std::sync::OnceLock<[u8; 32]>,
+}
+
+/// Two commitments are equal when their identities (what the digest covers) are: the range
+/// certificate is a proof about that identity, and two valid certificates are interchangeable.
+impl PartialEq for ModelCommitment {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.pcs, self.num_vars, self.circuit, &self.range_bits) == (&other.pcs, other.num_vars, other.circuit, &other.range_bits)
+            && self.range.is_some() == other.range.is_some()
+    }
 }
 
 impl ModelCommitment {
+    fn new(pcs: Commitment, num_vars: usize, circuit: [u8; 32], range_bits: Vec<u8>, range: Option<crate::zk::range::RangeCertificate>) -> Self {
+        Self { pcs, num_vars, circuit, range_bits, range, checked: std::sync::OnceLock::new() }
+    }
+
     /// 32-byte digest: the model's public identity.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
@@ -39,7 +62,27 @@ impl ModelCommitment {
         h.update(&self.circuit);
         h.update(&(self.num_vars as u64).to_le_bytes());
         h.update(&self.pcs.digest());
+        if !self.range_bits.is_empty() {
+            h.update(b"range-bits");
+            h.update(&self.range_bits);
+        }
         *h.finalize().as_bytes()
+    }
+
+    /// Zero knowledge: checks (once per commitment) that the range certificate proves every
+    /// committed weight within `range_bits`, and that those bits rule out wrap-around.
+    pub fn check_range(&self, spec: &CircuitSpec) -> Result<()> {
+        if self.circuit != spec.digest() {
+            return Err(crate::ProofError::Circuit("the model commitment belongs to another circuit".into()));
+        }
+        let digest = self.digest();
+        if self.checked.get() == Some(&digest) {
+            return Ok(());
+        }
+        let cert = self.range.as_ref().ok_or_else(|| crate::ProofError::Malformed("the model commitment has no weight range certificate".into()))?;
+        crate::zk::range::verify(spec, &self.pcs, &self.range_bits, cert)?;
+        let _ = self.checked.set(digest);
+        Ok(())
     }
 }
 
@@ -194,13 +237,20 @@ pub fn weight_tables(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<
     Ok(WeightTables { layout, cols: weight_cols(spec, w), masks })
 }
 
-/// A zero-knowledge model commitment: the hiding commitment to the masked weight table (the
-/// masks derived from the seed, so the owner can recompute it), and what opens it.
+/// A zero-knowledge model commitment without its range certificate (the same digest: what a
+/// prover needs for its transcript), and what opens it.
 pub fn zk_commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
     let tables = weight_tables(spec, w, seed)?;
+    let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
+    zk_commit_tables(spec, &tables, seed, bits, false)
+}
+
+/// Commits to a zero-knowledge weight table (masks derived from the seed, so the owner can
+/// recompute it) with its range bits; `certify` adds the range certificate.
+fn zk_commit_tables(spec: &CircuitSpec, tables: &WeightTables, seed: [u8; 32], bits: Vec<u8>, certify: bool) -> Result<(ModelCommitment, ProverData)> {
     let (c, data) = Pcs::new(tables.layout.num_vars(), true).commit(tables.table(), seed);
-    let commitment = ModelCommitment { pcs: c, num_vars: weight_layout(spec).num_vars, circuit: spec.digest() };
-    Ok((commitment, data))
+    let range = if certify { Some(crate::zk::range::prove(spec, tables, &c, &bits, seed)?) } else { None };
+    Ok((ModelCommitment::new(c, weight_layout(spec).num_vars, spec.digest(), bits, range), data))
 }
 
 /// Commits to the weights; deterministic given the seed.
@@ -210,23 +260,55 @@ pub fn commit_model(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<M
 
 /// Commits and keeps the prover data (the prover recomputes this from the weights and seed).
 pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
-    zk_commit_with_data(spec, w, seed)
+    let tables = weight_tables(spec, w, seed)?;
+    let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
+    zk_commit_tables(spec, &tables, seed, bits, true)
 }
+
+/// A hook that edits the weight columns before they are committed (tests of soundness only: a
+/// dishonest model owner).
+pub type WeightTamper<'a> = &'a dyn Fn(&CircuitSpec, &mut Vec<Vec<F>>);
 
 /// The weight commitment together with the data that opens it: built once (the encoding is
 /// most of the cost of a commitment), then reused by every proof. Hiding prover data cannot be
-/// copied (`p3-whir`'s type is not `Clone`): the first proof takes it, later ones recompute it.
+/// copied (`p3-whir`'s type is not `Clone`): the first proof takes it, later ones recompute it
+/// from the kept tables.
 pub struct CommittedWeights {
     /// The public commitment.
     pub commitment: ModelCommitment,
     data: std::sync::Mutex<Option<ProverData>>,
+    /// The zero-knowledge weight table (columns and masks) the commitment holds.
+    tables: Option<WeightTables>,
+    seed: [u8; 32],
 }
 
 impl CommittedWeights {
     /// Commits to the weights; deterministic given the seed.
     pub fn new(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<Self> {
-        let (commitment, data) = commit_with_data(spec, w, seed)?;
-        Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)) })
+        Self::from_tables(spec, weight_tables(spec, w, seed)?, seed, None)
+    }
+
+    /// Commits to a weight table whose columns a dishonest owner edited, certified for `bits`
+    /// (default: what the edited values need) — soundness tests only.
+    #[doc(hidden)]
+    pub fn tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], tamper: WeightTamper, bits: Option<Vec<u8>>) -> Result<Self> {
+        let mut tables = weight_tables(spec, w, seed)?;
+        tamper(spec, &mut tables.cols);
+        Self::from_tables(spec, tables, seed, bits)
+    }
+
+    fn from_tables(spec: &CircuitSpec, tables: WeightTables, seed: [u8; 32], bits: Option<Vec<u8>>) -> Result<Self> {
+        let bits = match bits {
+            Some(b) => b,
+            None => crate::zk::range::choose_bits(spec, &tables.cols)?,
+        };
+        let (commitment, data) = zk_commit_tables(spec, &tables, seed, bits, true)?;
+        Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)), tables: Some(tables), seed })
+    }
+
+    /// The zero-knowledge weight table behind the commitment (None for plain circuits).
+    pub fn tables(&self) -> Option<&WeightTables> {
+        self.tables.as_ref()
     }
 
     /// Prover data for one more opening: a copy, the kept data (once, in hiding mode), or a
@@ -236,9 +318,10 @@ impl CommittedWeights {
         if let Some(d) = kept.as_ref().and_then(|d| d.try_clone()) {
             return Ok(d);
         }
-        match kept.take() {
-            Some(d) => Ok(d),
-            None => Ok(commit_with_data(spec, w, seed)?.1),
+        match (kept.take(), &self.tables) {
+            (Some(d), _) => Ok(d),
+            (None, Some(t)) => Ok(Pcs::new(t.layout.num_vars(), true).commit(t.table(), self.seed).1),
+            (None, None) => Ok(commit_with_data(spec, w, seed)?.1),
         }
     }
 }

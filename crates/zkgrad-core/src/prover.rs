@@ -46,6 +46,26 @@ pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &
     prove_inner(spec, w, seed, inputs, Some(t), None, None)
 }
 
+/// A dishonest prover (soundness tests only): proves the given forward-pass traces (not
+/// recomputed from `w`; the public output is their last activations) against the cached, possibly
+/// tampered, weight commitment `cw`, editing the witness with `t` before it is committed.
+#[doc(hidden)]
+pub fn prove_from_traces(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    cw: &CommittedWeights,
+    inputs: &[Vec<i64>],
+    traces: &[Vec<crate::circuit::BlockTrace>],
+    t: WitnessTamper,
+) -> Result<Proof> {
+    let output: Vec<i64> = traces.iter().flat_map(|t| t.last().map(|b| b.a.clone()).unwrap_or_default()).collect();
+    let tr = start_transcript(spec, &cw.commitment.digest(), inputs.len(), &output, None);
+    let weight_data = cw.data_for_opening(spec, w, seed)?;
+    let body = crate::zk::prover::prove(spec, w, seed, inputs, traces, Some(t), weight_data, cw.tables(), None, tr)?;
+    Ok(Proof { output, input: None, body, security: crate::proof::SecurityHeader::current() })
+}
+
 /// Runs the forward pass of every batch item, naming the item in errors.
 fn forward_batch(spec: &CircuitSpec, w: &Weights, inputs: &[Vec<i64>]) -> Result<Vec<Vec<BlockTrace>>> {
     if inputs.is_empty() {
@@ -91,6 +111,6 @@ fn prove_inner(
     let output: Vec<i64> = traces.iter().flat_map(|t| t.last().expect("validated: at least one layer").a.clone()).collect();
     let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
     let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
-    let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, weight_data, input_seed, tr)?;
+    let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, weight_data, cached.and_then(|c| c.tables()), input_seed, tr)?;
     Ok(Proof { output, input, body, security: crate::proof::SecurityHeader::current() })
 }

@@ -28,8 +28,9 @@ pub const MODEL_MAGIC: [u8; 4] = *b"ZKGM";
 pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
 /// Format version of both files; raised whenever the weight commitment scheme or the circuit's
 /// encoding changes (version 2: the zero-knowledge masks moved into the committed table; version
-/// 3: the circuit lost its `zk` flag, so its digest, which the commitment names, changed), since
-/// a model's stored commitment and a key's are only valid for the scheme that made them.
+/// 3: the circuit lost its `zk` flag, so its digest, which the commitment names, changed, and the
+/// commitment carries the weight range bits and certificate), since a model's stored commitment
+/// and a key's are only valid for the scheme that made them.
 pub const FORMAT_VERSION: u16 = 3;
 
 const MODEL_WHAT: &str = "compiled model";

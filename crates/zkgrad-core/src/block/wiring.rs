@@ -10,7 +10,6 @@ use p3_field::PrimeCharacteristicRing;
 
 use crate::circuit::{ActShape, ConvGeom, PoolGeom};
 use crate::field::EF;
-use crate::mle::eq_table;
 
 /// M for convolution patches: entry (c, p) of the patch matrix at the point (σ_c, r_p), given
 /// as the eq tables of those two points.
@@ -40,9 +39,4 @@ pub(crate) fn pool_selector(g: &PoolGeom, input: ActShape, lambdas: &[EF], eq_p:
         }
     }
     m
-}
-
-/// Σ_{p < n} eq(r, p): how often a per-channel bias is added at the point r over positions.
-pub(crate) fn prefix_sum(r: &[EF], n: usize) -> EF {
-    eq_table(r).iter().take(n).copied().sum()
 }

@@ -9,16 +9,22 @@
 //! (r_p, r_n); the third binds i over M(·; r_j, r_p) and a(·, r_n). Revealed: the masked q̇, ṫ
 //! at (r_p, r_oc, r_n), ḃ at r_oc, K̇ at (r_j, r_oc) and ȧ at (r_i, r_n); the verifier evaluates
 //! M itself. A ReLU adds the zero-check of `dense.rs`.
+//!
+//! Padding: K and the bias are read through the public row selector S_r(oc) = [oc < C_out]
+//! (`dense::prefix_eval`), so padding output channels of the weight table never reach an
+//! accumulator, and a padding channel's q, t are forced to 0, 2^(b−1) (see `dense.rs`); padding
+//! patch slots (j ≥ C_in·kh·kw), padding positions and the input's padding slots are never read,
+//! because M(i; j, p) is zero unless j is a real patch entry, p a real position and i a real input.
 
 use p3_field::{Field, PrimeCharacteristicRing};
 use p3_maybe_rayon::prelude::*;
 
-use super::dense::{masked_eval, prove_relu, requant, verify_relu};
+use super::dense::{masked_eval, prefix_eval, prove_relu, requant, verify_relu};
 use super::prover::ProverCtx;
 use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
 use crate::block::fold_batch;
-use crate::block::wiring::{conv_selector, prefix_sum};
+use crate::block::wiring::conv_selector;
 use crate::circuit::{ActShape, CircuitSpec, ConvGeom, LayerKind};
 use crate::witness::WitnessPlan;
 use crate::commit::{WeightColumns, weight_columns, weight_logs};
@@ -77,11 +83,11 @@ fn setup<'a>(spec: &'a CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<Setu
     })
 }
 
-/// Round degrees: the output phase carries two masks (q, t in p₀ and the bias in oc₀: eq·D is
-/// 1 + 3 in both rounds), the patch and input phases one each (3 + 1).
+/// Round degrees: the output phase carries two masks (q, t in p₀: eq·Q is 1 + 3; the bias in
+/// oc₀: eq·S_r·bias is 1 + 1 + 3), the patch and input phases one each (3 + 1).
 pub(crate) fn schedule(n_out: usize, kj: usize, ki: usize) -> Vec<usize> {
     let first = |n: usize| (0..n).map(|k| if k == 0 { 4 } else { 2 });
-    (0..n_out).map(|_| 4).chain(first(kj)).chain(first(ki)).collect()
+    (0..n_out).map(|_| 5).chain(first(kj)).chain(first(ki)).collect()
 }
 
 /// Refuses convolutions whose kernel or bias column would have no variable to carry a mask.
@@ -114,12 +120,22 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let bias_at = |v: &[F], i: usize| if real(i) { EF::from(v[oc(i)]) } else { EF::ZERO };
     let bb: Vec<EF> = (0..n).map(|i| bias_at(b, i)).collect();
     let bb_m: Vec<EF> = (0..n).map(|i| bias_at(rb, i)).collect();
-    // The convolution output (for an honest prover, what q and t requantise).
-    let y: Vec<EF> = dqt.iter().zip(&bb).map(|(d, b)| *d - *b).collect();
+    let s_row: Vec<EF> = (0..n).map(|i| if oc(i) < g.out_channels { EF::ONE } else { EF::ZERO }).collect();
+    // The convolution output K·patches (for an honest prover, what q and t requantise; zero in
+    // padding channels). S_r multiplies it as a separate table (the MLE of a product in oc is
+    // not the product of the MLEs).
+    let y: Vec<EF> = (0..n).map(|i| s_row[i] * (dqt[i] - bb[i])).collect();
     let mut sc = ctx.sumcheck(&label(spec, l));
-    let tables = vec![Table::plain(eq_table(&tau)), Table::masked(dqt, dqt_m), Table::masked_at(bb, bb_m, kp), Table::plain(y)];
-    let (r1, f1) = sc.phase(tables, |v| v[0] * (v[1] - v[2] - v[3]), ctx.tr);
-    let (e, d_at) = (f1[0], f1[1] - f1[2]);
+    let tables = vec![
+        Table::plain(eq_table(&tau)),
+        Table::masked(dqt, dqt_m),
+        Table::masked_at(bb, bb_m, kp),
+        Table::plain(y),
+        Table::plain(s_row),
+    ];
+    let (r1, f1) = sc.phase(tables, |v| v[0] * (v[1] - v[4] * (v[2] + v[3])), ctx.tr);
+    let s_at = f1[4];
+    let (e, d_at) = (f1[0], f1[1] - s_at * f1[2]);
     let (r_p, rest) = r1.split_at(kp);
     let (r_oc, r_n) = rest.split_at(koc);
     let (eq_p, eq_oc, eq_n) = (eq_table(r_p), eq_table(r_oc), eq_table(r_n));
@@ -134,13 +150,14 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     patches.resize(1 << kj, EF::ZERO);
     let k_tab = Table::masked(fold_batch(&w, kj, &eq_oc), fold_batch(&w_r, kj, &eq_oc));
     let kappa2 = e * d_at * EF::from_u64(1 << kj).inverse();
-    let (r_j, f2) = sc.phase(vec![k_tab, Table::plain(patches)], |v| kappa2 - e * v[0] * v[1], ctx.tr);
+    let es = e * s_at;
+    let (r_j, f2) = sc.phase(vec![k_tab, Table::plain(patches)], |v| kappa2 - es * v[0] * v[1], ctx.tr);
     let kval = f2[0];
     // Phase 3: the selector M(·; r_j, r_p) and a(·, r_n).
     let sel = conv_selector(g, input, &eq_table(&r_j), &eq_p);
     let a_tab = Table::masked(a_r, fold_batch(&ctx.wit_r[x_col], ki, &eq_n));
     let kappa3 = e * d_at * EF::from_u64(1 << (kj + ki)).inverse();
-    let (r_i, f3) = sc.phase(vec![Table::plain(sel), a_tab], |v| kappa3 - e * kval * v[0] * v[1], ctx.tr);
+    let (r_i, f3) = sc.phase(vec![Table::plain(sel), a_tab], |v| kappa3 - es * kval * v[0] * v[1], ctx.tr);
     let sumcheck = ctx.finish(sc)?;
     let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
     let bias = masked_eval(b, rb, r_oc);
@@ -166,11 +183,12 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     let (r_p, rest) = r1.split_at(kp);
     let (r_oc, r_n) = rest.split_at(koc);
     let (full, half, mb_inv) = requant(spec, l);
-    let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - p.bias * prefix_sum(r_p, positions);
-    let e = eq_eval(&tau, r1);
+    let s_row = prefix_eval(r_oc, g.out_channels);
+    let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - s_row * p.bias * prefix_eval(r_p, positions);
+    let es = eq_eval(&tau, r1) * s_row;
     let sel = evaluate(&conv_selector(g, input, &eq_table(r_j), &eq_table(r_p)), r_i);
     let weight = weights::combine(&wcols, r_j, &p.weights, &spec.layers[l].name)?;
-    if e * d * EF::from_u64(1 << (kj + r_i.len())).inverse() - e * weight * sel * p.input != expected {
+    if eq_eval(&tau, r1) * d * EF::from_u64(1 << (kj + r_i.len())).inverse() - es * weight * sel * p.input != expected {
         return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match the convolution", spec.layers[l].name)));
     }
     ctx.tr.absorb_ext("zk-conv-evals", &[&[p.q_t[0], p.q_t[1], p.bias, p.input][..], &p.weights].concat());

@@ -25,6 +25,7 @@ pub(crate) mod masks;
 pub(crate) mod open;
 pub(crate) mod pool;
 pub mod proof;
+pub mod range;
 pub(crate) mod prover;
 pub mod sumcheck;
 pub(crate) mod verifier;

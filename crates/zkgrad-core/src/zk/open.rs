@@ -55,6 +55,49 @@ pub(crate) fn prove(
     Ok((proof, rho, value))
 }
 
+/// [`prove`] outside an inference proof (the weight range certificate, `range.rs`): `start`
+/// begins the sumcheck with its masks; returns the messages, ρ and T(ρ).
+pub(crate) fn prove_with(
+    tr: &mut Transcript,
+    label: &str,
+    layout: &MaskedLayout,
+    table: &[F],
+    claims: &[ColumnClaim],
+    start: impl FnOnce(&mut Transcript) -> super::sumcheck::Prover,
+) -> (ZkSumcheckProof, Vec<EF>, EF) {
+    let (powers, _) = batch(claims, tr, label);
+    let mut w = vec![EF::ZERO; table.len()];
+    for ((c, z, _), &g) in claims.iter().zip(&powers) {
+        layout.add_weights(&layout.terms(*c, z), g, &mut w);
+    }
+    let mut sc = start(tr);
+    let (rho, value) = sc.inner_product(table, w, tr);
+    let (proof, _) = sc.finish(tr);
+    tr.absorb_ext(&format!("{label}.value"), &[value]);
+    (proof, rho, value)
+}
+
+/// [`verify`] outside an inference proof, with the sumcheck's round degrees; returns ρ (the
+/// caller checks the mask values and opens T(ρ) = `value`).
+pub(crate) fn verify_with(
+    degrees: &[usize],
+    tr: &mut Transcript,
+    label: &str,
+    layout: &MaskedLayout,
+    claims: &[ColumnClaim],
+    proof: &ZkSumcheckProof,
+    value: EF,
+) -> Result<Vec<EF>> {
+    let (powers, total) = batch(claims, tr, label);
+    let (rho, expected) = super::sumcheck::verify(total, degrees, proof, label, tr)?;
+    let w: EF = claims.iter().zip(&powers).map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho)).sum();
+    if value * w != expected {
+        return Err(crate::ProofError::Pcs(format!("{label}: the batched openings do not match")));
+    }
+    tr.absorb_ext(&format!("{label}.value"), &[value]);
+    Ok(rho)
+}
+
 /// Checks the batching sumcheck; returns ρ (the caller opens T(ρ) = `value`).
 pub(crate) fn verify(
     ctx: &mut super::verifier::VerifierCtx,

@@ -12,7 +12,7 @@ use super::masked::split_ext;
 use super::verifier::{Claims, WitnessTable, take_input_claims};
 use super::{conv, dense, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
-use crate::commit::weight_tables;
+use crate::commit::{WeightTables, weight_tables};
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::evaluate_base;
@@ -86,13 +86,22 @@ pub(crate) fn prove(
     traces: &[Vec<BlockTrace>],
     tamper: Option<WitnessTamper>,
     weight_data: ProverData,
+    kept_tables: Option<&WeightTables>,
     input_seed: Option<[u8; 32]>,
     mut tr: Transcript,
 ) -> Result<ZkProof> {
     super::check_supported(spec)?;
     let mut sw = Stopwatch::new();
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let weights = weight_tables(spec, w, seed)?;
+    // The kept table of a cached commitment (it is what the commitment holds), or a fresh one.
+    let fresh;
+    let weights = match kept_tables {
+        Some(t) => t,
+        None => {
+            fresh = weight_tables(spec, w, seed)?;
+            &fresh
+        }
+    };
     let weight_table = weights.table();
     let w_r = weights.expanded_masks();
     let wcols = &weights.cols;

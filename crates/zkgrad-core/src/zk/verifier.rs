@@ -147,6 +147,7 @@ pub(crate) fn verify(
     mut tr: Transcript,
 ) -> Result<()> {
     super::check_supported(spec)?;
+    mc.check_range(spec)?;
     let openings = 3 + usize::from(spec.committed_input);
     if p.blocks.len() != spec.layers.len() {
         return Err(ProofError::Shape { what: "zero-knowledge blocks", expected: spec.layers.len(), got: p.blocks.len() });
