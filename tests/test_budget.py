@@ -79,3 +79,15 @@ def test_a_bad_policy_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "sometimes")
     with pytest.raises(zkgrad.ModelError, match="ZKGRAD_ZK_BUDGET must be"):
         ProofLedger().spend("cd" * 32, 0, "the test commitment")
+
+
+def test_inspect_states_the_budget(compiled, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from zkgrad.cli import app
+
+    path = tmp_path / "m.zkg"
+    zkgrad.Model(compiled("matmul_add")[0].native).save(path)
+    result = CliRunner().invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "hides the weights for 1 proof" in " ".join(result.output.split())

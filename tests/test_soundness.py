@@ -55,8 +55,14 @@ def test_compile_and_prove_verbose_print_the_line(
     model = tmp_path / "m.zkg"
     result = runner.invoke(
         app,
-        ["compile", str(onnx_path("matmul_add")), "-o", str(model), "--calibration",
-         str(tmp_path / "calibration.npy")],
+        [
+            "compile",
+            str(onnx_path("matmul_add")),
+            "-o",
+            str(model),
+            "--calibration",
+            str(tmp_path / "calibration.npy"),
+        ],
     )
     assert result.exit_code == 0, result.output
     compiled_bits, _ = _bits(result.output)
@@ -66,6 +72,8 @@ def test_compile_and_prove_verbose_print_the_line(
     )
     assert result.exit_code == 0, result.output
     assert _bits(result.output)[0] == compiled_bits
-    result = runner.invoke(app, ["prove", str(model), str(tmp_path / "x.npy"), "-o", str(tmp_path / "q.zkp")])
+    result = runner.invoke(
+        app, ["prove", str(model), str(tmp_path / "x.npy"), "-o", str(tmp_path / "q.zkp")]
+    )
     assert result.exit_code == 0, result.output
     assert LINE.search(result.output) is None

@@ -205,6 +205,10 @@ class NativeVerifyingKey:
     def soundness_line(self, batch: int = 1) -> str:
         """``soundness: N bits, provable (Johnson bound); weakest: <component>``."""
 
+    def zk_budget(self) -> tuple[int, int]:
+        """Proofs one weight commitment may serve with the weights hidden, and one committed
+        single-sample input (0 when the input is not committed)."""
+
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
         kind one of ``"dense"``, ``"conv"``, ``"maxpool"``."""

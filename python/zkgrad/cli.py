@@ -455,7 +455,14 @@ def _show_commitment(info: Description) -> None:
     console.print(f"activations: {info.details['act_bits']}-bit (lookup tables of that size)")
     visibility = info.details["input visibility"]
     console.print(f"input visibility: {visibility} ({INPUT_VISIBILITY_NOTES.get(visibility, '?')})")
-    console.print("zero knowledge: on")
+    if info.zk_budget is None:
+        console.print("zero knowledge: on")
+    else:
+        noun = "proof" if info.zk_budget == 1 else "proofs"
+        console.print(
+            f"zero knowledge: on; the weight commitment hides the weights for {info.zk_budget} "
+            f"{noun} (the prover's ledger refuses more: docs/SECURITY.md)"
+        )
     console.print(f"model digest: {info.digest}")
     console.print(f"circuit digest: {info.circuit_digest}")
     if info.soundness_line is not None:

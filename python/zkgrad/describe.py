@@ -133,6 +133,8 @@ class Description:
     soundness_bits: float | None = None
     #: ``soundness: N bits, provable (Johnson bound); weakest: <component>``.
     soundness_line: str | None = None
+    #: Proofs one weight commitment serves with the weights hidden (``docs/SECURITY.md``).
+    zk_budget: int | None = None
     cost: CostEstimate | None = None
     error: UnsupportedModelError | None = None
 
@@ -280,6 +282,7 @@ def _describe_ir(
         circuit_digest=native.circuit_digest(),
         soundness_bits=native.soundness_bits(1),
         soundness_line=native.soundness_line(1),
+        zk_budget=native.zk_budget()[0],
         cost=circuit_cost(native),
     )
 

@@ -297,6 +297,20 @@ impl CommittedWeights {
         Self::from_tables(spec, tables, seed, bits)
     }
 
+    /// Recomputes the prover's side of a stored commitment (a model file's) without proving a
+    /// new range certificate: the table is committed again and its identity compared with
+    /// `stored`, whose certificate is kept. None when the weights or seed do not give `stored`.
+    pub fn reopen(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], stored: &ModelCommitment) -> Result<Option<Self>> {
+        if stored.range.is_none() {
+            return Ok(None);
+        }
+        let tables = weight_tables(spec, w, seed)?;
+        let (identity, data) = zk_commit_tables(spec, &tables, seed, stored.range_bits.clone(), false)?;
+        let same = (&identity.pcs, identity.num_vars, identity.circuit, &identity.range_bits)
+            == (&stored.pcs, stored.num_vars, stored.circuit, &stored.range_bits);
+        Ok(same.then(|| Self { commitment: stored.clone(), data: std::sync::Mutex::new(Some(data)), tables: Some(tables), seed }))
+    }
+
     fn from_tables(spec: &CircuitSpec, tables: WeightTables, seed: [u8; 32], bits: Option<Vec<u8>>) -> Result<Self> {
         let bits = match bits {
             Some(b) => b,

@@ -174,10 +174,10 @@ impl CompiledModel {
         let committed = match self.weight_data.0.get() {
             Some(c) => c,
             None => {
-                let c = CommittedWeights::new(spec, weights, self.seed).map_err(ModelError::Core)?;
-                if c.commitment != self.commitment {
-                    return Err(ModelError::StaleCommitment);
-                }
+                // The stored commitment's certificate is kept: only the table is committed again.
+                let c = CommittedWeights::reopen(spec, weights, self.seed, &self.commitment)
+                    .map_err(ModelError::Core)?
+                    .ok_or(ModelError::StaleCommitment)?;
                 self.weight_data.0.get_or_init(|| c)
             }
         };

@@ -457,6 +457,15 @@ impl NativeVerifyingKey {
         guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.line()))
     }
 
+    /// Proofs one weight commitment may serve with the weights hidden, and one committed
+    /// single-sample input (0 when the input is not committed): `zk/budget.rs`.
+    fn zk_budget(&self) -> PyResult<(usize, usize)> {
+        guarded(|| {
+            let spec = self.inner.spec();
+            Ok((zkgrad_core::zk::budget::weight_openings_budget(spec), zkgrad_core::zk::budget::input_openings_budget(spec, 1)))
+        })
+    }
+
     /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.
     fn layers(&self) -> Vec<LayerRow> {
         layer_dims(self.inner.spec())
