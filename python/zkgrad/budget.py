@@ -95,7 +95,14 @@ class ProofLedger:
             self._counts[digest] = used + 1
             return
         # One writer at a time: two processes proving with one model file count both proofs.
-        with open(self.path, "a+", encoding="utf-8") as handle:
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")  # closed by the with below
+        except OSError as exc:
+            raise ModelError(
+                f"{self.path}: cannot write the proof ledger beside the model file "
+                f"({exc.strerror}); copy the model somewhere writable"
+            ) from None
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             counts = self._read(handle.read() or "{}")
