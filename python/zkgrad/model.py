@@ -211,11 +211,12 @@ class Model(_Verifier):
         weight_budget, input_budget = self._native.zk_budget()
         # Count the proof against every commitment it opens again; refuse past the budget.
         self._ledger.spend(self.digest, weight_budget, "the model's weight commitment")
-        if seed is not None:
-            input_digest = bytes(self._native.commit_input(flat, seed, count)).hex()
+        proof = Proof(bytes(self._native.prove(flat, threads, count, seed)), self)
+        input_digest = proof.input_commitment
+        if input_digest is not None:
+            # Known once proved (the proof carries it); a proof past the budget is not returned.
             self._ledger.spend(input_digest, max(input_budget, 1), "the input commitment")
-        data = self._native.prove(flat, threads, count, seed)
-        return Proof(bytes(data), self)
+        return proof
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model file; its proof ledger moves beside it (``<path>.ledger``)."""

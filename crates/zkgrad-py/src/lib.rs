@@ -155,6 +155,12 @@ struct NativeModel {
     inner: CompiledModel,
 }
 
+/// Proofs one weight commitment serves with the weights hidden, and one committed single-sample
+/// input (0 when the input is not committed).
+fn zk_budget_of(spec: &zkgrad_core::circuit::CircuitSpec) -> (usize, usize) {
+    (zkgrad_core::zk::budget::weight_openings_budget(spec), zkgrad_core::zk::budget::input_openings_budget(spec, 1))
+}
+
 #[pymethods]
 impl NativeModel {
     /// Validates and lowers the IR, then commits to the weights under a fresh random seed
@@ -369,10 +375,7 @@ impl NativeModel {
     /// Proofs one weight commitment may serve with the weights hidden, and one committed input
     /// of a single sample (0 when the input is not committed): `zk/budget.rs`.
     fn zk_budget(&self) -> PyResult<(usize, usize)> {
-        guarded(|| {
-            let spec = self.inner.spec();
-            Ok((zkgrad_core::zk::budget::weight_openings_budget(spec), zkgrad_core::zk::budget::input_openings_budget(spec, 1)))
-        })
+        guarded(|| Ok(zk_budget_of(self.inner.spec())))
     }
 
     /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.
@@ -460,10 +463,7 @@ impl NativeVerifyingKey {
     /// Proofs one weight commitment may serve with the weights hidden, and one committed
     /// single-sample input (0 when the input is not committed): `zk/budget.rs`.
     fn zk_budget(&self) -> PyResult<(usize, usize)> {
-        guarded(|| {
-            let spec = self.inner.spec();
-            Ok((zkgrad_core::zk::budget::weight_openings_budget(spec), zkgrad_core::zk::budget::input_openings_budget(spec, 1)))
-        })
+        guarded(|| Ok(zk_budget_of(self.inner.spec())))
     }
 
     /// The circuit's blocks: (name, in_dim, out_dim, relu, kind) each, in execution order.

@@ -90,7 +90,14 @@ pub(crate) fn verify_with(
 ) -> Result<Vec<EF>> {
     let (powers, total) = batch(claims, tr, label);
     let (rho, expected) = super::sumcheck::verify(total, degrees, proof, label, tr)?;
-    let w: EF = claims.iter().zip(&powers).map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho)).sum();
+    finish_check(tr, label, layout, claims, &powers, rho, value, expected)
+}
+
+/// The batching sumcheck's last check — T(ρ) times the claims' batched weights at ρ equals the
+/// sumcheck's final value — then T(ρ) into the transcript; returns ρ.
+#[allow(clippy::too_many_arguments)]
+fn finish_check(tr: &mut Transcript, label: &str, layout: &MaskedLayout, claims: &[ColumnClaim], powers: &[EF], rho: Vec<EF>, value: EF, expected: EF) -> Result<Vec<EF>> {
+    let w: EF = claims.iter().zip(powers).map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho)).sum();
     if value * w != expected {
         return Err(crate::ProofError::Pcs(format!("{label}: the batched openings do not match")));
     }
@@ -109,10 +116,5 @@ pub(crate) fn verify(
 ) -> Result<Vec<EF>> {
     let (powers, total) = batch(claims, ctx.tr, label);
     let (rho, expected) = ctx.sumcheck(label, total, proof)?;
-    let w: EF = claims.iter().zip(&powers).map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho)).sum();
-    if value * w != expected {
-        return Err(crate::ProofError::Pcs(format!("{label}: the batched openings do not match")));
-    }
-    ctx.tr.absorb_ext(&format!("{label}.value"), &[value]);
-    Ok(rho)
+    finish_check(ctx.tr, label, layout, claims, &powers, rho, value, expected)
 }
