@@ -3,12 +3,13 @@
 Example::
 
     model = zkgrad.compile("mlp.onnx", calibration=np.random.rand(16, 784))
-    print(model.report["argmax_agreement"])
+    print(model.report)                  # float-vs-quantised error, per layer
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from zkgrad import __version__, _native
-from zkgrad.errors import ModelError
+from zkgrad.errors import ModelError, QuantizationWarning
 from zkgrad.inputs import as_batch, read_array
-from zkgrad.model import Model
+from zkgrad.model import Model, parse_seed
 from zkgrad.onnx import import_onnx
 from zkgrad.quantize import DEFAULT_ACT_MAX, Quantized, calibrated_max, quantize, table_bits_for
 from zkgrad.reference import run_float
@@ -57,6 +58,7 @@ def compile(
     progress: Progress | None = None,
     input_visibility: str = "private",
     zk: bool = True,
+    seed: bytes | str | None = None,
 ) -> Model:
     """Import, quantise and commit an ONNX model.
 
@@ -78,18 +80,36 @@ def compile(
     pooling) are proved too, except a convolution with a single output channel or a single
     value per patch (C_in·kh·kw < 2, or an average pool over one channel), which raises
     :class:`~zkgrad.ModelError` naming the node.
+
+    **Why the digest changes on every compile.** The weight commitment is hiding: it is
+    blinded with random masks drawn from a secret seed at compile time (kept in the ``.zkg``),
+    so the published digest reveals nothing about the weights. The masks must be secret and
+    fresh, so by default every compile draws a new seed and the same ONNX file gets a new
+    digest. ``seed`` (32 bytes, or 64 hex digits) fixes it for a reproducible build: the same
+    file, calibration data, ``target`` and ``seed`` give the same digest. Keep such a seed as
+    secret as the weights (whoever knows it can test a guess of the weights against the
+    digest) and never reuse a well-known one for a model you publish.
+
+    A relative output error above :data:`zkgrad.report.RELATIVE_ERROR_WARNING` is reported
+    with a :class:`~zkgrad.QuantizationWarning` naming the layer that adds the most of it (the
+    same text is kept in ``model.report.warning``).
     """
     check_zk(zk)
     if input_visibility not in VISIBILITIES:
         raise ModelError(
             f"input visibility {input_visibility!r} is not one of {', '.join(VISIBILITIES)}"
         )
+    commitment_seed = None if seed is None else parse_seed(seed, "seed")
     report = progress or _quiet
     quantized = build(path, calibration, target=target, progress=report)
     if input_visibility != "private":
         quantized.ir["input"]["visibility"] = input_visibility
+    warning = quantized.ir["meta"]["report"].get("warning")
+    if warning:
+        warnings.warn(warning, QuantizationWarning, stacklevel=2)
     report("committing to the weights")
-    return Model(_native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors))
+    native = _native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors, commitment_seed)
+    return Model(native)
 
 
 def build(
@@ -114,7 +134,7 @@ def build(
         source = "synthetic N(0,1) inputs; no calibration data"
     else:
         if isinstance(calibration, (str, os.PathLike)):
-            data: object = read_array(calibration)
+            data: object = read_array(calibration, graph.onnx_input)
         else:
             data = calibration
         samples = as_batch(data, graph.input_shape, "calibration data")
@@ -136,5 +156,5 @@ def build(
     }
     report(f"measuring the accuracy on {samples.shape[0]} samples")
     draft = _native.NativeModel.from_ir(quantized.ir_json(), quantized.tensors)
-    meta["report"] = measure(draft, graph, quantized.scales, samples, floats, source)
+    meta["report"] = measure(draft, graph, quantized.scales, samples, floats, source, table_bits)
     return quantized

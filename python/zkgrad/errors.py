@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from zkgrad._native import InvalidProof, ModelError
 
-__all__ = ["InvalidProof", "ModelError", "UnsupportedModelError", "UnsupportedNode"]
+__all__ = [
+    "InvalidProof",
+    "ModelError",
+    "QuantizationWarning",
+    "UnsupportedModelError",
+    "UnsupportedNode",
+]
 
 
 @dataclass(frozen=True)
@@ -48,3 +54,14 @@ class UnsupportedModelError(ModelError):
         else:
             message = f"model has {parts[0]}" if parts else "model is not supported"
         super().__init__(message.replace("\n", " "))
+
+
+class QuantizationWarning(UserWarning):
+    """The compiled model's output is further from the float model than a threshold.
+
+    Raised as a warning by :func:`zkgrad.compile` (and :func:`zkgrad.from_sklearn`) when the
+    accuracy report's relative output error exceeds
+    :data:`zkgrad.report.RELATIVE_ERROR_WARNING`; the message names the layer that adds the
+    most error, and the same text is kept in ``model.report.warning``. Silence it with
+    ``warnings.simplefilter("ignore", zkgrad.QuantizationWarning)``.
+    """

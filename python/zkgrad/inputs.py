@@ -19,11 +19,14 @@ from zkgrad.errors import ModelError
 ACT_MIN, ACT_MAX = -32768, 32767
 
 
-def read_array(path: str | os.PathLike[str]) -> np.ndarray:
-    """Load numbers from ``.npy``, ``.npz`` (first array), or ``.json``.
+def read_array(path: str | os.PathLike[str], input_name: str | None = None) -> np.ndarray:
+    """Load numbers from ``.npy``, ``.npz`` or ``.json``.
 
-    JSON may be a (nested) list or EZKL's ``{"input_data": [[...]]}``, whose
-    first entry is the flattened model input.
+    JSON may be a (nested) list or EZKL's ``{"input_data": [[...]]}``, whose one entry is the
+    flattened model input. An ``.npz`` may hold one array, or several of which the one named
+    ``input_name`` (the model's input name) is read. zkgrad models have one input, so a file
+    holding several inputs without one of that name is refused, naming what it holds: taking
+    the first one would silently prove something the user did not mean.
     """
     file = Path(path)
     if not file.is_file():
@@ -34,13 +37,11 @@ def read_array(path: str | os.PathLike[str]) -> np.ndarray:
             data = np.load(file, allow_pickle=False)
         elif suffix == ".npz":
             with np.load(file, allow_pickle=False) as archive:
-                data = archive[archive.files[0]]
+                data = archive[_pick_array(file, archive.files, input_name)]
         else:
             data = json.loads(file.read_text())
             if isinstance(data, dict):
-                if "input_data" not in data:
-                    raise ModelError(f"{file}: JSON object without an 'input_data' entry")
-                data = data["input_data"][0]
+                data = _ezkl_input(file, data, input_name)
     except (ValueError, OSError, IndexError, KeyError) as exc:
         if isinstance(exc, ModelError):
             raise
@@ -48,10 +49,58 @@ def read_array(path: str | os.PathLike[str]) -> np.ndarray:
     return to_float_array(data, str(file))
 
 
+def _pick_array(file: Path, names: list[str], input_name: str | None) -> str:
+    """The one array of an ``.npz`` to read: the only one, or the one named like the input."""
+    if len(names) == 1:
+        return names[0]
+    if input_name is not None and input_name in names:
+        return input_name
+    if not names:
+        raise ModelError(f"{file}: the archive holds no array")
+    wanted = f"an array named '{input_name}'" if input_name else "exactly one array"
+    raise ModelError(
+        f"{file} holds {len(names)} arrays ({', '.join(repr(n) for n in names)}) but the model "
+        f"has one input: save only its array, or {wanted}"
+    )
+
+
+def _ezkl_input(file: Path, data: dict[str, object], input_name: str | None) -> object:
+    """The one entry of EZKL's ``{"input_data": [...]}``; several entries are several inputs."""
+    if "input_data" not in data:
+        raise ModelError(f"{file}: JSON object without an 'input_data' entry")
+    entries = data["input_data"]
+    if not isinstance(entries, list) or not entries:
+        raise ModelError(f"{file}: 'input_data' must be a non-empty list of model inputs")
+    if len(entries) > 1:
+        which = f" ('{input_name}')" if input_name else ""
+        raise ModelError(
+            f"{file}: 'input_data' holds {len(entries)} inputs but the model has one input"
+            f"{which}: keep only its entry"
+        )
+    return entries[0]
+
+
 def to_float_array(data: object, what: str = "input") -> np.ndarray:
-    """Convert to a finite float64 array, or raise a clear error."""
+    """Convert to a finite float64 array, or raise a clear error naming ``what``.
+
+    Refused: ``None``, strings, and complex numbers (casting would silently drop the
+    imaginary part), besides non-numbers, empty arrays, NaN and infinities.
+    """
+    if data is None:
+        raise ModelError(f"{what}: no data given (None); expected an array of numbers")
     try:
-        array = np.asarray(data, dtype=np.float64)
+        raw = np.asarray(data)
+    except (TypeError, ValueError):
+        raise ModelError(f"{what}: not a numeric array") from None
+    if raw.dtype.kind == "c" or (raw.dtype == object and _has_complex(raw)):
+        raise ModelError(
+            f"{what}: complex values are not supported (the model takes real numbers; pass "
+            "the real part explicitly if that is what is meant)"
+        )
+    if raw.dtype.kind in "USV":
+        raise ModelError(f"{what}: not a numeric array (it holds text or raw bytes)")
+    try:
+        array = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
         raise ModelError(f"{what}: not a numeric array") from None
     if array.size == 0:
@@ -59,6 +108,10 @@ def to_float_array(data: object, what: str = "input") -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ModelError(f"{what}: contains NaN or infinite values")
     return array
+
+
+def _has_complex(array: np.ndarray) -> bool:
+    return any(isinstance(value, complex) for value in array.reshape(-1))
 
 
 def as_batch(data: object, shape: Sequence[int], what: str = "input") -> np.ndarray:

@@ -35,12 +35,14 @@ from zkgrad import _native
 from zkgrad.budget import ProofLedger
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import as_batch, as_single, quantize_input, to_float_array
+from zkgrad.report import CompileReport
 
 #: The ``meta`` entries a verifying key keeps: public by design (names, shapes, scales). The
 #: accuracy report, measured on possibly private calibration data, stays in the ``.zkg``.
 PUBLIC_META = ("onnx", "scales", "weight_scales", "source", "zkgrad_version")
 MODEL_MAGIC = b"ZKGM"
 KEY_MAGIC = b"ZKGV"
+PROOF_MAGIC = b"ZKGP"
 # The most bytes any proof may take (crates/zkgrad-core proof::MAX_PROOF_BYTES and the header).
 MAX_PROOF_BYTES = (64 << 20) + 6
 
@@ -67,9 +69,13 @@ class _Circuit:
         """Always True: proofs are zero-knowledge (proof format 6 has no other mode)."""
         return True
 
+    @property
+    def _input_label(self) -> str:
+        return f"input '{self.input_name}'"
+
     def quantize(self, x: object) -> np.ndarray:
         """One float input -> the int64 input the circuit takes (flat)."""
-        sample = as_single(x, self.input_shape)
+        sample = as_single(x, self.input_shape, self._input_label)
         return quantize_input(sample, self.input_scale_bits, self.input_name).reshape(-1)
 
     @property
@@ -162,9 +168,15 @@ class Model(_Verifier):
         return self._native
 
     @property
-    def report(self) -> dict[str, Any]:
-        """Float-vs-quantised error report made at compile time."""
-        return dict(self.meta.get("report") or {})
+    def report(self) -> CompileReport:
+        """Float-vs-quantised error report made at compile time; ``print`` it for a table.
+
+        A :class:`~zkgrad.report.CompileReport`: the stored dict, with the measurements as
+        attributes (``relative_error``, ``layers``, ``worst_layer``, ``warning``, ...).
+        """
+        return CompileReport(
+            self.meta.get("report") or {}, model_name=self.meta.get("source"), digest=self.digest
+        )
 
     @property
     def num_params(self) -> int:
@@ -188,8 +200,8 @@ class Model(_Verifier):
         ``x`` is one input (output shaped like ``output_shape``) or a batch
         ``[N, ...]`` (output ``[N, *output_shape[1:]]`` for a batch-1 model).
         """
-        array = to_float_array(x)
-        batch = as_batch(array, self.input_shape)
+        array = to_float_array(x, self._input_label)
+        batch = as_batch(array, self.input_shape, self._input_label)
         outs = [self.dequantize(self.run_q(sample)) for sample in batch]
         if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
             return outs[0]
@@ -267,8 +279,8 @@ class Model(_Verifier):
 
     def _quantized_inputs(self, x: object) -> tuple[np.ndarray, int | None]:
         """One input or a batch -> (flat int64 inputs, the batch size or None for one input)."""
-        array = to_float_array(x)
-        batch = as_batch(array, self.input_shape)
+        array = to_float_array(x, self._input_label)
+        batch = as_batch(array, self.input_shape, self._input_label)
         if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
             return self.quantize(batch[0]), None
         flat = np.concatenate([self.quantize(sample) for sample in batch])
@@ -432,8 +444,14 @@ class Proof:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], model: Verifier | None = None) -> Proof:
-        """Read a proof file. A file larger than any proof for ``model`` can be (or than any
-        proof at all, without a model) raises :class:`InvalidProof` before it is read."""
+        """Read a proof file and check that it decodes as a proof of this zkgrad version.
+
+        Raises :class:`InvalidProof` in one sentence naming the file for anything else: a file
+        larger than any proof for ``model`` can be (or than any proof at all, without a model;
+        checked before it is read), one without the proof magic ``ZKGP`` (a model, a key,
+        garbage), another proof format version, or bytes that do not decode. Whether the proof
+        is *valid* is for :func:`verify` to say.
+        """
         file = Path(path)
         if not file.is_file():
             raise FileNotFoundError(f"{file}: no such file")
@@ -443,20 +461,71 @@ class Proof:
             raise InvalidProof(
                 f"{file} is {size} bytes, more than a proof for this model can take ({limit} bytes)"
             )
-        return cls(file.read_bytes(), model)
+        data = file.read_bytes()
+        magic = data[: len(PROOF_MAGIC)]
+        if magic != PROOF_MAGIC:
+            raise InvalidProof(_not_a_proof(file, magic))
+        try:
+            # Decodes the header (format version, security parameters) and the body.
+            _native.proof_size(data)
+        except InvalidProof as exc:
+            raise InvalidProof(f"{file}: {exc}") from None
+        return cls(data, model)
 
     def __repr__(self) -> str:
         return f"Proof({len(self.data)} bytes)"
 
 
+def _not_a_proof(file: Path, magic: bytes) -> str:
+    """One sentence for a file that does not start with the proof magic, saying what it is."""
+    if not magic:
+        return f"{file} is empty, not a zkgrad proof"
+    if magic == MODEL_MAGIC:
+        return f"{file} is a zkgrad model file, not a proof"
+    if magic == KEY_MAGIC:
+        return f"{file} is a zkgrad verifying key, not a proof"
+    return (
+        f"{file} is not a zkgrad proof (a proof starts with {PROOF_MAGIC.decode()}; this file "
+        f"starts with {magic!r})"
+    )
+
+
+def _as_verifier(model: object) -> Model | VerifyingKey:
+    if isinstance(model, (Model, VerifyingKey)):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return load_verifier(model)
+    raise TypeError(
+        "zkgrad.verify takes a Model, a VerifyingKey or the path of a .zkg or .vk file as its "
+        f"first argument, not {type(model).__name__}"
+    )
+
+
+def _as_proof(proof: object, model: Model | VerifyingKey) -> Proof:
+    if isinstance(proof, Proof):
+        return proof
+    if isinstance(proof, (bytes, bytearray, memoryview)):
+        return Proof(bytes(proof), model)
+    if isinstance(proof, (str, os.PathLike)):
+        return Proof.load(proof, model)
+    raise TypeError(
+        "zkgrad.verify takes a Proof, proof bytes or the path of a .zkp file as its second "
+        f"argument, not {type(proof).__name__}"
+    )
+
+
 def verify(
-    model: Model | VerifyingKey,
-    proof: Proof | bytes,
+    model: Model | VerifyingKey | str | os.PathLike[str],
+    proof: Proof | bytes | str | os.PathLike[str],
     commitment: str | None = None,
     input: object = None,
     input_commitment: str | None = None,
 ) -> np.ndarray:
     """Verify ``proof`` for a model or its verifying key; returns the verified float output.
+
+    ``model`` may be a :class:`Model`, a :class:`VerifyingKey` or the path of a ``.zkg`` or
+    ``.vk`` file; ``proof`` a :class:`Proof`, proof bytes or the path of a ``.zkp`` file, e.g.
+    ``zkgrad.verify("mlp.vk", "x.zkp", commitment=published_digest)``.
 
     ``commitment``: the model digest (hex) the verifier pins, e.g. one published by the model
     owner; if the model's or key's digest differs, the proof is rejected. ``input``: for a model
@@ -467,6 +536,8 @@ def verify(
     the proof must carry exactly it (so it is about the same hidden input).
     Raises :class:`InvalidProof` for a rejected proof.
     """
+    model = _as_verifier(model)
+    proof = _as_proof(proof, model)
     if commitment is not None:
         pinned = normalize_digest(commitment)
         if pinned != model.digest:
@@ -484,9 +555,9 @@ def verify(
         pinned_input = normalize_digest(input_commitment, "input commitment")
     output = model.verify(proof)
     if input is not None:
-        _check_stated_input(model, proof if isinstance(proof, Proof) else Proof(proof), input)
+        _check_stated_input(model, proof, input)
     if pinned_input is not None:
-        carried = (proof if isinstance(proof, Proof) else Proof(proof)).input_commitment
+        carried = proof.input_commitment
         if carried != pinned_input:
             raise InvalidProof(
                 f"the proof's input commitment {carried} is not the pinned input commitment "
@@ -527,14 +598,19 @@ def normalize_digest(text: str, what: str = "commitment") -> str:
 
 def parse_input_seed(seed: bytes | str) -> bytes:
     """An input seed given by a user: 32 bytes, or 64 hex digits (optionally with ``0x``)."""
+    return parse_seed(seed, "input_seed")
+
+
+def parse_seed(seed: bytes | str, what: str) -> bytes:
+    """A 32-byte seed given by a user (``what`` names it): bytes, or 64 hex digits."""
     if isinstance(seed, str):
         value = seed.strip().lower().removeprefix("0x")
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-            raise ModelError("input_seed: expected 32 bytes or 64 hex digits")
+            raise ModelError(f"{what}: expected 32 bytes or 64 hex digits")
         return bytes.fromhex(value)
     if not isinstance(seed, (bytes, bytearray, memoryview)):
-        raise ModelError(f"input_seed: expected 32 bytes, got {type(seed).__name__}")
+        raise ModelError(f"{what}: expected 32 bytes, got {type(seed).__name__}")
     value = bytes(seed)
     if len(value) != 32:
-        raise ModelError(f"input_seed: expected 32 bytes, got {len(value)}")
+        raise ModelError(f"{what}: expected 32 bytes, got {len(value)}")
     return value

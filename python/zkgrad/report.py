@@ -12,11 +12,15 @@ module compares them:
 
 The report is a JSON-ready dict stored in the model's ``meta``, with a capped sample of (float,
 quantised) output pairs so that :func:`plot` can draw it later from the ``.zkg`` alone.
+``model.report`` wraps it in a :class:`CompileReport` (still a dict) that prints as a table.
+When the relative output error exceeds :data:`RELATIVE_ERROR_WARNING`, compiling warns
+(:class:`~zkgrad.errors.QuantizationWarning`) and the report keeps the text as ``warning``.
 
 Example::
 
     model = zkgrad.compile("mlp.onnx", calibration=samples)
-    print(model.report["worst_layer"])
+    print(model.report)                       # a table: output error, per-layer error, worst layer
+    model.report.worst_layer.node             # the layer that adds the most relative error
     zkgrad.report.plot(model.report, "error.png")
 """
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,12 @@ MAX_POINTS = 2000
 #: Per-output statistics are kept for at most this many output elements.
 MAX_OUTPUTS = 1024
 _DIGITS = 6
+#: Compiling warns when the output's relative error (mean |Δ| / mean |float|) exceeds this.
+#: The test models stay below 0.8 % even with 12-bit activations (``target="size"``).
+RELATIVE_ERROR_WARNING = 0.02
+#: Input elements whose mean magnitudes differ by more than this factor share one fixed-point
+#: scale badly: the small ones keep only a few bits (the hint for a folded StandardScaler).
+INPUT_SPREAD_HINT = 2.0**8
 
 
 def _r(value: float) -> float:
@@ -57,12 +68,15 @@ def measure(
     samples: np.ndarray,
     floats: Mapping[str, np.ndarray],
     source: str,
+    table_bits: int | None = None,
 ) -> dict[str, Any]:
     """Run every sample through ``native`` and compare with the float tensors ``floats``.
 
     ``floats`` maps ONNX tensor names (at least :func:`compared_tensors` and
     ``graph.onnx_output``) to arrays ``[N, ...]``. A sample that leaves the provable range is
     an error for calibration data and turns the report into ``{"error": ...}`` otherwise.
+    A relative output error above :data:`RELATIVE_ERROR_WARNING` adds ``warning``
+    (:func:`accuracy_warning`; ``table_bits`` is the activation width, for its hint).
     """
     names = [name for name in compared_tensors(graph) if name in floats and name in scales]
     traces: dict[str, list[np.ndarray]] = {name: [] for name in names}
@@ -86,7 +100,56 @@ def measure(
         report["worst_layer"] = {key: worst[key] for key in ("node", "op", "tensor")}
     reference = np.asarray(floats[graph.onnx_output], dtype=np.float64)
     report["points"] = _points(reference, dequantised[graph.output])
+    warning = accuracy_warning(report, samples, table_bits)
+    if warning is not None:
+        report["warning"] = warning
     return report
+
+
+def accuracy_warning(
+    report: Mapping[str, Any], samples: np.ndarray | None = None, table_bits: int | None = None
+) -> str | None:
+    """One sentence when the relative output error exceeds :data:`RELATIVE_ERROR_WARNING`.
+
+    It names the layer that adds the most relative error and, where the data shows a likely
+    cause, what to do: input elements of very different magnitudes (e.g. raw features with a
+    StandardScaler folded into the first layer) share one fixed-point scale, so the small ones
+    lose their bits; 12-bit activations (``target="size"``); no calibration data.
+    """
+    relative = float(report.get("relative_error", 0.0))
+    if relative <= RELATIVE_ERROR_WARNING:
+        return None
+    text = (
+        f"the quantised model's output is off by {relative:.1%} of its magnitude "
+        f"(mean |Δ| / mean |float| on {report.get('samples')} samples of "
+        f"{report.get('source')}), above the {RELATIVE_ERROR_WARNING:.0%} warning threshold"
+    )
+    worst = report.get("worst_layer")
+    if worst:
+        text += (
+            f"; most of it is added by layer '{worst['node']}' ({worst['op']}, tensor "
+            f"'{worst['tensor']}')"
+        )
+    return text + _hint(report, samples, table_bits)
+
+
+def _hint(report: Mapping[str, Any], samples: np.ndarray | None, table_bits: int | None) -> str:
+    if samples is not None and samples.shape[0] > 0:
+        flat = np.abs(np.asarray(samples, dtype=np.float64).reshape(samples.shape[0], -1))
+        magnitudes = flat.mean(axis=0)
+        magnitudes = magnitudes[magnitudes > 0]
+        if magnitudes.size > 1 and magnitudes.max() > INPUT_SPREAD_HINT * magnitudes.min():
+            return (
+                f": the input's elements range in mean magnitude from {magnitudes.min():.3g} "
+                f"to {magnitudes.max():.3g} but share one fixed-point scale, so the small ones "
+                "keep few bits; standardise the input before the model (do not fold the "
+                "scaler into it)"
+            )
+    if table_bits is not None and table_bits < 16:
+        return f": {table_bits}-bit activations (target='size'); target='accuracy' uses 16"
+    if str(report.get("source", "")).startswith("synthetic"):
+        return ": the scales were guessed without calibration data; pass calibration samples"
+    return ""
 
 
 def error_report(
@@ -103,6 +166,7 @@ def error_report(
         "max_abs_error": _r(diff.max()),
         "mean_abs_error": _r(diff.mean()),
         "float_max_abs": _r(np.abs(ref).max()),
+        "relative_error": _r(_relative(diff, ref)),
     }
     if ref.shape[1] > 1:
         agree = np.argmax(ref, axis=1) == np.argmax(got, axis=1)
@@ -130,7 +194,7 @@ def _layers(
         ref = np.asarray(floats[name], dtype=np.float64).reshape(got.shape)
         diff = np.abs(got - ref)
         scale = float(np.abs(ref).mean())
-        relative = float(diff.mean()) / scale if scale > 0 else 0.0
+        relative = _relative(diff, ref)
         op = producers.get(name)
         layers.append(
             {
@@ -148,53 +212,287 @@ def _layers(
     return layers
 
 
+def _relative(diff: np.ndarray, reference: np.ndarray) -> float:
+    """mean |Δ| / mean |float| (0 for an all-zero reference)."""
+    scale = float(np.abs(reference).mean())
+    return float(diff.mean()) / scale if scale > 0 else 0.0
+
+
 def _points(reference: np.ndarray, quantised: np.ndarray) -> dict[str, list[float]]:
     ref = reference.reshape(len(reference), -1).reshape(-1)[:MAX_POINTS]
     got = quantised.reshape(len(quantised), -1).reshape(-1)[:MAX_POINTS]
     return {"float": [_r(v) for v in ref], "quantized": [_r(v) for v in got]}
 
 
-def plot(report: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Draw float vs quantised outputs and the per-layer error to an image file (PNG, SVG...).
+@dataclass(frozen=True)
+class LayerError:
+    """One row of the per-layer report: the error of one activation against onnxruntime."""
 
-    Raises :class:`ModelError` if the report has no measurements (e.g. a model compiled by an
-    older zkgrad, or one whose synthetic inputs left the provable range).
+    tensor: str
+    node: str
+    op: str
+    max_abs_error: float
+    mean_abs_error: float
+    float_mean_abs: float
+    relative_error: float
+    added_relative_error: float
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> LayerError:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+class CompileReport(dict[str, Any]):
+    """The accuracy report of a compiled model (``model.report``): prints as a table.
+
+    It is the JSON-ready dict stored in the model (so ``report["layers"]`` still works and
+    ``json.dumps(report)`` writes it), with the measurements as attributes too:
+    ``relative_error``, ``max_abs_error``, ``layers`` (:class:`LayerError` rows),
+    ``worst_layer``, ``output_errors`` (signed quantised − float over the stored outputs),
+    ``warning``, and the ``model_name`` and ``digest`` it belongs to.
     """
+
+    def __init__(
+        self, data: Mapping[str, Any], model_name: str | None = None, digest: str | None = None
+    ) -> None:
+        super().__init__(data)
+        self.model_name = model_name
+        self.digest = digest
+
+    @property
+    def measured(self) -> bool:
+        """False when nothing was measured (see ``error``)."""
+        return "max_abs_error" in self
+
+    @property
+    def error(self) -> str | None:
+        """Why nothing was measured (synthetic inputs out of range), or None."""
+        return self.get("error")
+
+    @property
+    def source(self) -> str:
+        return str(self.get("source", ""))
+
+    @property
+    def samples(self) -> int:
+        return int(self.get("samples", 0))
+
+    @property
+    def max_abs_error(self) -> float | None:
+        return self.get("max_abs_error")
+
+    @property
+    def mean_abs_error(self) -> float | None:
+        return self.get("mean_abs_error")
+
+    @property
+    def argmax_agreement(self) -> float | None:
+        return self.get("argmax_agreement")
+
+    @property
+    def relative_error(self) -> float | None:
+        """The output's mean |Δ| / mean |float| (from its layer row in older reports)."""
+        if "relative_error" in self:
+            return float(self["relative_error"])
+        layers = self.layers
+        return layers[-1].relative_error if layers else None
+
+    @property
+    def layers(self) -> list[LayerError]:
+        return [LayerError.from_dict(row) for row in self.get("layers") or []]
+
+    @property
+    def worst_layer(self) -> LayerError | None:
+        """The layer that adds the most relative error over the one before it (a heuristic)."""
+        worst = self.get("worst_layer")
+        if not worst:
+            return None
+        return next((row for row in self.layers if row.tensor == worst["tensor"]), None)
+
+    @property
+    def output_errors(self) -> np.ndarray:
+        """Quantised − float for the stored outputs (at most :data:`MAX_POINTS` values)."""
+        points = self.get("points") or {"float": [], "quantized": []}
+        return np.asarray(points["quantized"], dtype=np.float64) - np.asarray(
+            points["float"], dtype=np.float64
+        )
+
+    @property
+    def warning(self) -> str | None:
+        return self.get("warning")
+
+    def __str__(self) -> str:
+        title = "accuracy report" + (f" of {self.model_name}" if self.model_name else "")
+        if self.digest:
+            title += f" (digest {self.digest[:16]}…)"
+        if not self.measured:
+            return f"{title}: not measured ({self.error or 'no report'})"
+        lines = [f"{title}: {self.samples} samples of {self.source}"]
+        output = (
+            f"output '{self.get('output', '?')}': relative error {_pct(self.relative_error)}, "
+            f"max |Δ| {self.max_abs_error:.4g}, mean |Δ| {self.mean_abs_error:.4g} "
+            f"(float outputs up to {self.get('float_max_abs', 0.0):.4g})"
+        )
+        if self.argmax_agreement is not None:
+            output += f", argmax agreement {self.argmax_agreement:.1%}"
+        lines.append(output)
+        lines.extend(self._output_lines())
+        lines.extend(self._layer_table())
+        worst = self.worst_layer
+        if worst is not None:
+            lines.append(
+                f"worst layer: '{worst.node}' ({worst.op}, tensor '{worst.tensor}') adds "
+                f"{_pct(worst.added_relative_error, signed=True)} relative error "
+                "(attribution is a heuristic)"
+            )
+        if self.warning:
+            lines.append(f"warning: {self.warning}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _output_lines(self) -> list[str]:
+        per_output = self.get("per_output") or {}
+        maxes = list(per_output.get("max_abs_error") or [])
+        if len(maxes) < 2:
+            return []
+        index = max(range(len(maxes)), key=maxes.__getitem__)
+        return [f"worst output element: #{index} of {len(maxes)}, max |Δ| {maxes[index]:.4g}"]
+
+    def _layer_table(self) -> list[str]:
+        layers = self.layers
+        if not layers:
+            return []
+        worst = self.worst_layer
+        header = ("layer", "op", "max |Δ|", "mean |Δ|", "relative", "added")
+        rows = [
+            (
+                ("* " if row == worst else "  ") + _short(row.node, 40),
+                row.op,
+                f"{row.max_abs_error:.4g}",
+                f"{row.mean_abs_error:.4g}",
+                _pct(row.relative_error),
+                _pct(row.added_relative_error, signed=True),
+            )
+            for row in layers
+        ]
+        widths = [
+            max(len(r[i]) for r in [("  " + header[0], *header[1:]), *rows]) for i in range(6)
+        ]
+
+        def line(cells: tuple[str, ...]) -> str:
+            left = [cells[0].ljust(widths[0]), cells[1].ljust(widths[1])]
+            right = [cell.rjust(width) for cell, width in zip(cells[2:], widths[2:], strict=True)]
+            return "  ".join(left + right).rstrip()
+
+        return [line(("  " + header[0], *header[1:])), *(line(row) for row in rows)]
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "?"
+    return f"{value * 100:+.3g} %" if signed else f"{value * 100:.3g} %"
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """What :func:`plot` draws, computed from a report alone (so it can be tested).
+
+    Left: per layer, the relative error it adds (bars; negative when a layer lowers it, e.g. a
+    ReLU zeroing noisy negatives) and the relative error after it (markers), in percent on a
+    linear axis; the highlighted bar is the tallest, the report's worst layer. Right: the
+    distribution of the signed output error, quantised − float.
+    """
+
+    title: str
+    layer_labels: list[str]
+    added_percent: list[float]
+    relative_percent: list[float]
+    highlighted: int | None
+    output_errors: np.ndarray
+    output_summary: str
+
+
+def plot_data(
+    report: Mapping[str, Any], model_name: str | None = None, digest: str | None = None
+) -> PlotData:
+    """The data of the plot (see :class:`PlotData`); raises :class:`ModelError` without it."""
     if "points" not in report or "layers" not in report:
         raise ModelError("the model's accuracy report has no measurements to plot")
+    wrapped = report if isinstance(report, CompileReport) else CompileReport(report)
+    name = model_name or wrapped.model_name
+    digest = digest or wrapped.digest
+    layers = wrapped.layers
+    added = [row.added_relative_error * 100 for row in layers]
+    highlighted = int(np.argmax(added)) if added else None
+    title = "quantisation error" + (f" of {name}" if name else "")
+    if digest:
+        title += f", model digest {digest[:16]}…"
+    errors = wrapped.output_errors
+    summary = (
+        f"{errors.size} output values from {wrapped.samples} samples: "
+        f"mean |Δ| {wrapped.mean_abs_error:.3g}, max |Δ| {wrapped.max_abs_error:.3g}, "
+        f"relative {_pct(wrapped.relative_error)}"
+    )
+    return PlotData(
+        title=title,
+        layer_labels=[_short(row.node) for row in layers],
+        added_percent=added,
+        relative_percent=[row.relative_error * 100 for row in layers],
+        highlighted=highlighted,
+        output_errors=errors,
+        output_summary=summary,
+    )
+
+
+#: Bar colours: the highlighted (worst) layer and the others.
+WORST_COLOUR, LAYER_COLOUR = "tab:red", "tab:blue"
+
+
+def figure(data: PlotData) -> Any:
+    """A matplotlib ``Figure`` of :class:`PlotData` (``plot`` saves it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
-    from matplotlib.ticker import NullFormatter
 
-    layers = report["layers"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
-    ref = np.asarray(report["points"]["float"])
-    got = np.asarray(report["points"]["quantized"])
-    left.scatter(ref, got, s=8, alpha=0.6, label="outputs")
-    if ref.size:
-        low, high = float(min(ref.min(), got.min())), float(max(ref.max(), got.max()))
-        left.plot([low, high], [low, high], color="grey", linewidth=1, label="y = x")
-    left.set_xlabel("float output (onnxruntime)")
-    left.set_ylabel("quantised output (zkgrad)")
-    left.set_title(
-        f"outputs on {report['samples']} samples: max |Δ| {report['max_abs_error']:.3g}, "
-        f"mean |Δ| {report['mean_abs_error']:.3g}"
-    )
-    left.legend()
-    worst = (report.get("worst_layer") or {}).get("tensor")
-    labels = [_short(layer["node"]) for layer in layers]
-    values = [max(layer["relative_error"], 1e-12) for layer in layers]
-    colours = ["tab:red" if layer["tensor"] == worst else "tab:blue" for layer in layers]
-    positions = np.arange(len(layers))
-    right.barh(positions, values, color=colours)
-    right.set_yticks(positions, labels)
-    right.invert_yaxis()
-    right.set_xscale("log")
-    right.xaxis.set_minor_formatter(NullFormatter())
-    right.set_xlabel("relative error (mean |Δ| / mean |float|), log scale")
-    right.set_title("per-layer error (red: adds the most)")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
+    fig.suptitle(data.title)
+    positions = np.arange(len(data.layer_labels))
+    colours = [WORST_COLOUR if i == data.highlighted else LAYER_COLOUR for i in positions]
+    left.barh(positions, data.added_percent, color=colours, label="added by the layer")
+    left.scatter(data.relative_percent, positions, color="black", zorder=3, label="after the layer")
+    left.axvline(0.0, color="grey", linewidth=0.8)
+    left.set_yticks(positions, data.layer_labels)
+    left.invert_yaxis()
+    left.set_xlabel("relative error, % (mean |Δ| / mean |float|)")
+    left.set_title("per-layer relative error (red: the layer that adds the most)")
+    left.legend(loc="lower right")
+    errors = data.output_errors
+    right.hist(errors, bins=min(50, max(10, errors.size // 20)), color=LAYER_COLOUR)
+    right.axvline(0.0, color="grey", linewidth=0.8)
+    right.set_xlabel("output error: quantised − float")
+    right.set_ylabel("output values")
+    right.set_title(data.output_summary)
+    return fig
+
+
+def plot(
+    report: Mapping[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    model_name: str | None = None,
+    digest: str | None = None,
+) -> Path:
+    """Draw the per-layer relative error and the output error distribution to an image file.
+
+    The title names the model and its digest (taken from a :class:`CompileReport`, or given).
+    Raises :class:`ModelError` if the report has no measurements (e.g. a model compiled by an
+    older zkgrad, or one whose synthetic inputs left the provable range).
+    """
+    fig = figure(plot_data(report, model_name, digest))
+    from matplotlib import pyplot as plt
+
     target = Path(path)
     fig.savefig(target, dpi=100)
     plt.close(fig)
