@@ -67,3 +67,47 @@ def test_quantize_input_rounds_and_checks_range() -> None:
     np.testing.assert_array_equal(q, [2, -2, 5, 0])
     with pytest.raises(ModelError, match=r"input 'x'.*out of range"):
         quantize_input(np.array([9.0]), 12, "x")
+
+
+def test_ezkl_json_with_two_inputs_is_refused_naming_the_file(tmp_path: Path) -> None:
+    file = tmp_path / "input.json"
+    file.write_text(json.dumps({"input_data": [[0.1] * 6, [0.2] * 6]}))
+    with pytest.raises(ModelError, match=r"input\.json: 'input_data' holds 2 inputs") as info:
+        read_array(file, "x")
+    assert "the model has one input ('x')" in str(info.value)
+
+
+def test_npz_with_several_arrays_is_refused_listing_them(tmp_path: Path) -> None:
+    file = tmp_path / "data.npz"
+    np.savez(file, features=np.zeros(6), labels=np.ones(6))
+    with pytest.raises(ModelError, match=r"data\.npz holds 2 arrays \('features', 'labels'\)"):
+        read_array(file)
+    with pytest.raises(ModelError, match="an array named 'x'"):
+        read_array(file, "x")
+
+
+def test_npz_array_named_like_the_input_is_taken(tmp_path: Path) -> None:
+    file = tmp_path / "data.npz"
+    np.savez(file, labels=np.ones(6), x=np.arange(6.0))
+    np.testing.assert_array_equal(read_array(file, "x"), np.arange(6.0))
+
+
+@pytest.mark.parametrize(
+    "value", [np.array([1 + 2j, 3]), [0.5, 1j], np.zeros(6, dtype=np.complex64)]
+)
+def test_complex_input_is_refused_not_truncated(value: object) -> None:
+    with pytest.raises(ModelError, match=r"^input 'x': complex values are not supported"):
+        as_batch(value, SHAPE, "input 'x'")
+
+
+def test_complex_npy_file_is_refused_naming_the_file(tmp_path: Path) -> None:
+    np.save(tmp_path / "c.npy", np.full(SHAPE, 1 + 1j))
+    with pytest.raises(ModelError, match=r"c\.npy: complex values"):
+        read_array(tmp_path / "c.npy")
+
+
+def test_none_and_text_are_not_numbers() -> None:
+    with pytest.raises(ModelError, match=r"^input: no data given \(None\)"):
+        as_batch(None, SHAPE)
+    with pytest.raises(ModelError, match="not a numeric array"):
+        as_batch(["0.5"] * 6, SHAPE)

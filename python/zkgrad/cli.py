@@ -154,6 +154,15 @@ def compile_cmd(
         # Hidden: kept only so that --no-zk gets a clear error instead of "no such option".
         typer.Option("--zk/--no-zk", hidden=True),
     ] = True,
+    seed: Annotated[
+        str | None,
+        typer.Option(
+            "--seed",
+            metavar="HEX",
+            help="Commitment seed (64 hex digits) for a reproducible model digest; default: "
+            "fresh randomness. Keep it as secret as the weights.",
+        ),
+    ] = None,
 ) -> None:
     """Import, quantise and commit an ONNX model (proofs are always zero-knowledge)."""
     target = output or model.with_suffix(".zkg")
@@ -166,6 +175,7 @@ def compile_cmd(
                 target=precision,
                 progress=activity.update,
                 input_visibility=input_visibility,
+                seed=seed,
             )
         compiled.save(target)
     console.print(

@@ -35,7 +35,8 @@ import onnx
 from onnx import helper, numpy_helper
 
 from zkgrad.compiler import check_zk, compile
-from zkgrad.errors import ModelError
+from zkgrad.errors import ModelError, UnsupportedModelError
+from zkgrad.inputs import to_float_array
 from zkgrad.model import Model
 
 #: ONNX opset (default domain) the conversion targets.
@@ -50,25 +51,52 @@ def from_sklearn(
     target: str = "accuracy",
     progress: Callable[[str], None] | None = None,
     zk: bool = True,
+    seed: bytes | str | None = None,
 ) -> Model:
     """Convert a fitted estimator with skl2onnx and compile it, ``sample`` as calibration data.
 
     ``sample``: input rows ``[N, features]``. Supported: ``MLPClassifier`` and ``MLPRegressor``
     with ReLU (or identity) hidden layers, ``LogisticRegression``, ``LinearRegression`` and
     linear models like them, optionally after a ``StandardScaler`` in a ``Pipeline``.
-    ``target`` and ``progress`` are passed to :func:`zkgrad.compile`. Proofs are always
-    zero-knowledge: ``zk=False`` raises :class:`~zkgrad.ModelError` (the argument is kept only
-    so that old callers get that clear error).
+    ``target``, ``progress`` and ``seed`` are passed to :func:`zkgrad.compile`. Proofs are
+    always zero-knowledge: ``zk=False`` raises :class:`~zkgrad.ModelError` (the argument is
+    kept only so that old callers get that clear error). An estimator that is not fitted, or a
+    ``sample`` whose width is not the one it was fitted on, raises :class:`~zkgrad.ModelError`.
     """
     check_zk(zk)
-    rows = np.asarray(sample, dtype=np.float32)
-    if rows.ndim != 2 or rows.shape[0] == 0:
-        raise ModelError(f"sample must be a non-empty [N, features] array, got {list(rows.shape)}")
+    rows = to_float_array(sample, "sample").astype(np.float32)
+    if rows.ndim != 2:
+        raise ModelError(f"sample must be an [N, features] array, got shape {list(rows.shape)}")
+    check_fitted(estimator, rows.shape[1])
     model = to_onnx(estimator, rows)
     with tempfile.TemporaryDirectory(prefix="zkgrad-sklearn-") as folder:
         path = Path(folder) / f"{type(estimator).__name__}.onnx"
         onnx.save(model, str(path))
-        return compile(path, calibration=rows, target=target, progress=progress)
+        return compile(path, calibration=rows, target=target, progress=progress, seed=seed)
+
+
+def check_fitted(estimator: Any, features: int) -> None:
+    """A fitted scikit-learn estimator (or pipeline) taking rows of ``features`` values."""
+    name = type(estimator).__name__
+    if not hasattr(estimator, "fit"):
+        raise TypeError(
+            f"from_sklearn takes a fitted scikit-learn estimator or Pipeline, not {name}"
+        )
+    try:
+        from sklearn.exceptions import NotFittedError
+        from sklearn.utils.validation import check_is_fitted
+    except ImportError as exc:
+        raise _missing_extra(exc) from None
+
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise ModelError(f"the {name} is not fitted: call its fit(X, y) first") from None
+    expected = getattr(estimator, "n_features_in_", None)
+    if expected is not None and int(expected) != features:
+        raise ModelError(
+            f"sample has {features} features per row, but the {name} was fitted on {expected}"
+        )
 
 
 def to_onnx(estimator: Any, sample: np.ndarray) -> onnx.ModelProto:
@@ -77,19 +105,29 @@ def to_onnx(estimator: Any, sample: np.ndarray) -> onnx.ModelProto:
         import skl2onnx
         from sklearn.base import is_classifier
     except ImportError as exc:
-        raise ImportError(
-            f"zkgrad.from_sklearn needs scikit-learn and skl2onnx ({exc.name} is missing): "
-            "pip install 'zkgrad[sklearn]'"
-        ) from None
+        raise _missing_extra(exc) from None
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     options = {id(final): {"zipmap": False}} if is_classifier(final) else None
-    converted = skl2onnx.to_onnx(
-        estimator,
-        np.asarray(sample[:1], dtype=np.float32),
-        options=options,
-        target_opset={"": TARGET_OPSET, _ML: 3},
-    )
+    try:
+        converted = skl2onnx.to_onnx(
+            estimator,
+            np.asarray(sample[:1], dtype=np.float32),
+            options=options,
+            target_opset={"": TARGET_OPSET, _ML: 3},
+        )
+    except RuntimeError as exc:  # skl2onnx's own errors (no converter, shape mismatch, ...)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnsupportedModelError(
+            [], [f"skl2onnx cannot convert the {type(estimator).__name__} ({reason})"]
+        ) from None
     return clean(converted)
+
+
+def _missing_extra(exc: ImportError) -> ImportError:
+    return ImportError(
+        f"zkgrad.from_sklearn needs scikit-learn and skl2onnx ({exc.name} is missing): "
+        "pip install 'zkgrad[sklearn]'"
+    )
 
 
 def clean(model: onnx.ModelProto) -> onnx.ModelProto:
