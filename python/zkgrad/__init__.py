@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 from zkgrad.compiler import compile
 from zkgrad.describe import Description, inspect
-from zkgrad.errors import InvalidProof, ModelError, UnsupportedModelError
+from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning, UnsupportedModelError
 from zkgrad.model import Model, Proof, VerifyingKey, verify
 from zkgrad.sklearn import from_sklearn
 
@@ -27,6 +27,7 @@ __all__ = [
     "Model",
     "ModelError",
     "Proof",
+    "QuantizationWarning",
     "UnsupportedModelError",
     "VerifyingKey",
     "__version__",
