@@ -14,6 +14,7 @@ from zkgrad.sklearn import to_onnx
 sklearn = pytest.importorskip("sklearn")
 pytest.importorskip("skl2onnx")
 
+from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
@@ -105,3 +106,64 @@ def test_unsupported_estimators_list_their_nodes() -> None:
     with pytest.raises(zkgrad.UnsupportedModelError) as info:
         zkgrad.from_sklearn(tree, x[:16])
     assert "TreeEnsembleClassifier" in {node.op_type for node in info.value.nodes}
+
+
+def test_unfitted_estimator_is_one_clear_error() -> None:
+    x, _ = _data(3)
+    for estimator, name in [
+        (MLPClassifier((8,)), "MLPClassifier"),
+        (make_pipeline(StandardScaler(), LogisticRegression()), "Pipeline"),
+    ]:
+        with pytest.raises(zkgrad.ModelError) as info:
+            zkgrad.from_sklearn(estimator, x[:16])
+        assert str(info.value) == f"the {name} is not fitted: call its fit(X, y) first"
+
+
+def test_sample_of_the_wrong_width_is_one_clear_error() -> None:
+    estimator, x = _fit(LogisticRegression(max_iter=300), 3)
+    with pytest.raises(zkgrad.ModelError) as info:
+        zkgrad.from_sklearn(estimator, x[:16, :4])
+    assert not isinstance(info.value, zkgrad.UnsupportedModelError)
+    assert str(info.value) == (
+        f"sample has 4 features per row, but the LogisticRegression was fitted on {FEATURES}"
+    )
+
+
+def test_sample_must_be_real_rows_and_estimator_an_estimator() -> None:
+    estimator, x = _fit(LogisticRegression(max_iter=300), 3)
+    with pytest.raises(zkgrad.ModelError, match=r"^sample: complex values are not supported"):
+        zkgrad.from_sklearn(estimator, x[:16] + 1j)
+    with pytest.raises(TypeError, match="takes a fitted scikit-learn estimator or Pipeline, not"):
+        zkgrad.from_sklearn(x, x[:16])
+
+
+def test_folded_scaler_over_features_of_different_magnitudes_warns() -> None:
+    x, y = _data(3)
+    x = (x * np.logspace(-3, 3, FEATURES)).astype(np.float32)  # raw features, very unequal
+    estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y)
+    with pytest.warns(zkgrad.QuantizationWarning, match="standardise the input") as caught:
+        model = zkgrad.from_sklearn(estimator, x[:64])
+    message = str(caught[0].message)
+    assert "layer 'LinearClassifier' (Dense" in message  # the Gemm the scaler was folded into
+    assert model.report.warning == message
+
+
+class _Handmade(ClassifierMixin, BaseEstimator):
+    """A fitted estimator skl2onnx has no converter for."""
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _Handmade:
+        self.n_features_in_ = x.shape[1]
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return (x[:, 0] > 0).astype(int)
+
+
+def test_estimator_without_a_converter_is_unsupported_not_a_runtime_error() -> None:
+    x, y = _data(2)
+    with pytest.raises(zkgrad.UnsupportedModelError) as info:
+        zkgrad.from_sklearn(_Handmade().fit(x, y), x[:8])
+    assert str(info.value).startswith(
+        "model is not supported: skl2onnx cannot convert the _Handmade"
+    )

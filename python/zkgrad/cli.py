@@ -365,7 +365,10 @@ def report_cmd(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Also draw float vs quantised outputs and per-layer error."),
+        typer.Option(
+            "--plot",
+            help="Also draw the per-layer relative error and the output error distribution.",
+        ),
     ] = None,
 ) -> None:
     """Show the accuracy report measured when MODEL was compiled."""

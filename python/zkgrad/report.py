@@ -334,7 +334,7 @@ class CompileReport(dict[str, Any]):
             f"(float outputs up to {self.get('float_max_abs', 0.0):.4g})"
         )
         if self.argmax_agreement is not None:
-            output += f", argmax agreement {self.argmax_agreement:.1%}"
+            output += f", argmax agreement {self.argmax_agreement * 100:.1f} %"
         lines.append(output)
         lines.extend(self._output_lines())
         lines.extend(self._layer_table())
@@ -430,9 +430,9 @@ def plot_data(
         title += f", model digest {digest[:16]}…"
     errors = wrapped.output_errors
     summary = (
-        f"{errors.size} output values from {wrapped.samples} samples: "
-        f"mean |Δ| {wrapped.mean_abs_error:.3g}, max |Δ| {wrapped.max_abs_error:.3g}, "
-        f"relative {_pct(wrapped.relative_error)}"
+        f"{errors.size} values, {wrapped.samples} samples: mean |Δ| "
+        f"{wrapped.mean_abs_error:.3g}, max |Δ| {wrapped.max_abs_error:.3g}, relative "
+        f"{_pct(wrapped.relative_error)}"
     )
     return PlotData(
         title=title,
@@ -466,14 +466,14 @@ def figure(data: PlotData) -> Any:
     left.set_yticks(positions, data.layer_labels)
     left.invert_yaxis()
     left.set_xlabel("relative error, % (mean |Δ| / mean |float|)")
-    left.set_title("per-layer relative error (red: the layer that adds the most)")
-    left.legend(loc="lower right")
+    left.set_title("per-layer relative error\n(red: the layer that adds the most)")
+    left.legend(loc="best")
     errors = data.output_errors
     right.hist(errors, bins=min(50, max(10, errors.size // 20)), color=LAYER_COLOUR)
     right.axvline(0.0, color="grey", linewidth=0.8)
     right.set_xlabel("output error: quantised − float")
     right.set_ylabel("output values")
-    right.set_title(data.output_summary)
+    right.set_title(f"distribution of the output error\n{data.output_summary}", fontsize="medium")
     return fig
 
 
