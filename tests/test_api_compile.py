@@ -49,13 +49,14 @@ def test_a_bad_seed_is_one_clear_error(onnx_path: Callable[[str], Path], seed: o
         zkgrad.compile(onnx_path("matmul_add"), seed=seed)  # type: ignore[arg-type]
 
 
-def _cli_digest(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "zkgrad", "compile", *args],
-        capture_output=True,
-        text=True,
-        check=False,
+def _zkgrad(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "zkgrad", *args], capture_output=True, text=True, check=False
     )
+
+
+def _cli_digest(*args: str) -> str:
+    done = _zkgrad("compile", *args)
     assert done.returncode == 0, done.stderr
     found = re.search(r"model digest: ([0-9a-f]{64})", done.stdout)
     assert found, done.stdout
@@ -88,3 +89,11 @@ def test_npz_calibration_is_read_by_the_input_name(
     np.savez(tmp_path / "unnamed.npz", a=calibration, b=calibration)
     with pytest.raises(zkgrad.ModelError, match=r"unnamed\.npz holds 2 arrays \('a', 'b'\)"):
         zkgrad.compile(path, tmp_path / "unnamed.npz")
+
+
+def test_cli_bad_seed_is_a_usage_error(onnx_path: Callable[[str], Path], tmp_path: Path) -> None:
+    target = tmp_path / "m.zkg"
+    done = _zkgrad("compile", str(onnx_path("matmul_add")), "-o", str(target), "--seed", "not-hex")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: seed: expected 32 bytes or 64 hex digits"
+    assert not target.exists()
