@@ -3,6 +3,8 @@ kept in the report; a well-quantised model compiles without it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -69,3 +71,17 @@ def test_threshold_is_applied_to_the_output_relative_error() -> None:
     report["worst_layer"] = {"node": "fc9", "op": "Dense", "tensor": "t"}
     text = accuracy_warning(report, table_bits=12)
     assert text is not None and "'fc9' (Dense, tensor 't')" in text and "target='size'" in text
+
+
+def test_cli_compile_prints_the_warning_as_one_line(tmp_path: Path) -> None:
+    np.save(tmp_path / "cal.npy", np.random.default_rng(6).random((32, FEATURES)) * MAGNITUDES)
+    onnx_file = _folded_scaler(tmp_path / "m.onnx")
+    args = [str(onnx_file), "-c", str(tmp_path / "cal.npy"), "-o", str(tmp_path / "m.zkg")]
+    for command in (["compile", *args], ["report", str(tmp_path / "m.zkg")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "zkgrad", *command], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("warning: the quantised model's output")
+        assert "layer '/scaled/Gemm'" in lines[0]

@@ -7,6 +7,7 @@ Exit codes: 0 success (for ``verify``: the proof is valid), 1 invalid proof,
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from rich.table import Table
 import zkgrad
 from zkgrad.compiler import check_zk
 from zkgrad.describe import Description, describe
-from zkgrad.errors import InvalidProof, ModelError
+from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning
 from zkgrad.inputs import read_array
 from zkgrad.model import Model, Proof, load_verifier, parse_input_seed
 from zkgrad.progress import Activity
@@ -116,6 +117,8 @@ def _show_report(report: dict[str, Any]) -> None:
             f"most error added by: '{escape(worst['node'])}' ({worst['op']}, "
             f"tensor '{escape(worst['tensor'])}'); per-layer attribution is a heuristic"
         )
+    if report.get("warning"):  # a QuantizationWarning at compile time, kept in the report
+        errors.print(f"[bold yellow]warning:[/] {escape(report['warning'])}")
 
 
 @app.command("compile")
@@ -168,7 +171,13 @@ def compile_cmd(
     target = output or model.with_suffix(".zkg")
     with _handled():
         check_zk(zk, "--no-zk")
-        with _timed("compile"), Activity(errors, "compiling") as activity:
+        with (
+            _timed("compile"),
+            Activity(errors, "compiling") as activity,
+            warnings.catch_warnings(),
+        ):
+            # Printed with the report below, as one line instead of Python's warning format.
+            warnings.simplefilter("ignore", QuantizationWarning)
             compiled = zkgrad.compile(
                 model,
                 calibration,

@@ -142,8 +142,9 @@ def _hint(report: Mapping[str, Any], samples: np.ndarray | None, table_bits: int
             return (
                 f": the input's elements range in mean magnitude from {magnitudes.min():.3g} "
                 f"to {magnitudes.max():.3g} but share one fixed-point scale, so the small ones "
-                "keep few bits; standardise the input before the model (do not fold the "
-                "scaler into it)"
+                "keep few bits; standardise the input before the model instead of inside it "
+                "(scikit-learn: apply the StandardScaler yourself and convert only the "
+                "estimator after it)"
             )
     if table_bits is not None and table_bits < 16:
         return f": {table_bits}-bit activations (target='size'); target='accuracy' uses 16"
