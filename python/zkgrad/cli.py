@@ -179,7 +179,9 @@ def _regular_file(path: Path, what: str) -> Path:
     if stat.S_ISDIR(mode):
         raise UsageError(f"{path} is a directory, not {what}")
     if not stat.S_ISREG(mode):
-        kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        kind = "a device"
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket"
         raise UsageError(f"{path} is {kind}, not {what} (a regular file is needed)")
     if not os.access(path, os.R_OK):
         raise UsageError(f"{path}: permission denied, cannot read {what}")
