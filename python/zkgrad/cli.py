@@ -284,7 +284,7 @@ def _show_report(report: dict[str, Any]) -> None:
         )
 
 
-@app.command("compile")
+@app.command("compile", epilog=EXIT_CODES_HELP)
 def compile_cmd(
     model: Annotated[Path, typer.Argument(metavar="MODEL.onnx", help="ONNX model file.")],
     output: Annotated[
@@ -389,7 +389,7 @@ def _need_input_seed(model: Path, loaded: Model, seed: bytes | None) -> None:
         )
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def prove(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     input: Annotated[
@@ -458,7 +458,7 @@ def _prove_in_stages(
     return model.prove(x, threads, input_seed=seed)
 
 
-@app.command("commit-input")
+@app.command("commit-input", epilog=EXIT_CODES_HELP)
 def commit_input(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     input: Annotated[
@@ -476,7 +476,7 @@ def commit_input(
     console.print(digest)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def verify(
     model: Annotated[
         Path,
@@ -538,7 +538,7 @@ def verify(
     )
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def commit(
     model: Annotated[
         Path,
@@ -558,7 +558,7 @@ def commit(
     )
 
 
-@app.command("export-vk")
+@app.command("export-vk", epilog=EXIT_CODES_HELP)
 def export_vk(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     output: Annotated[
@@ -576,7 +576,7 @@ def export_vk(
     console.print(f"model digest: {key.digest}")
 
 
-@app.command("report")
+@app.command("report", epilog=EXIT_CODES_HELP)
 def report_cmd(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     plot: Annotated[
@@ -605,7 +605,7 @@ def report_cmd(
     )
 
 
-@app.command("inspect")
+@app.command("inspect", epilog=EXIT_CODES_HELP)
 def inspect_cmd(
     path: Annotated[
         Path, typer.Argument(metavar="MODEL", help="ONNX model, compiled model (.zkg) or key.")
@@ -761,7 +761,7 @@ def _show_commitment(info: Description) -> None:
         _show_report(report)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def demo(
     record: Annotated[int, typer.Option(help="Which bundled record to prove.")] = 0,
     out: Annotated[
