@@ -454,7 +454,7 @@ def _prove_in_stages(
     """
     activity.stage("checking the input")
     count = as_batch(x, model.input_shape).shape[0]  # a bad shape fails here, named
-    activity.stage(f"proving {count} inputs in one proof" if count > 1 else "proving 1 input")
+    activity.stage(f"{count} inputs in one proof" if count > 1 else "1 input")
     return model.prove(x, threads, input_seed=seed)
 
 

@@ -104,6 +104,7 @@ class Activity:
             self._task = self._progress.add_task(
                 self.text, total=self.total, completed=self.done or 0
             )
+            self._progress.refresh()  # every stage drawn at least once, however short
 
     def _show(self) -> None:
         with self._lock:
@@ -123,7 +124,9 @@ class Activity:
 
     def __enter__(self) -> Activity:
         self._start = time.monotonic()
-        if self.console.is_terminal:
+        if self.console.is_terminal and self.delay <= 0:
+            self._show()
+        elif self.console.is_terminal:
             self._timer = threading.Timer(self.delay, self._show)
             self._timer.daemon = True
             self._timer.start()
