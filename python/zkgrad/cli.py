@@ -25,16 +25,17 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 import zkgrad
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import as_batch, read_array
 from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, Model, Proof, load_verifier, parse_input_seed
-from zkgrad.progress import Activity
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from zkgrad.describe import Description
+    from zkgrad.progress import Activity
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
@@ -331,6 +332,8 @@ def compile_cmd(
         _regular_file(model, "an ONNX model")
         if calibration is not None:
             _regular_file(calibration, "calibration samples")
+        from zkgrad.progress import Activity
+
         with out.timed("compile"), Activity(errors, "compiling") as activity:
             compiled = zkgrad.compile(
                 model,
@@ -418,6 +421,8 @@ def prove(
             seed = _input_seed(input_seed)
             _need_input_seed(model, loaded, seed)
             x = read_array(_regular_file(input, "an input"))
+        from zkgrad.progress import Activity  # rich.progress: only for the commands that show it
+
         with out.timed("prove"), Activity(errors, "proving") as activity:
             proof = _prove_in_stages(loaded, x, threads, seed, activity)
             activity.stage("writing the proof")
@@ -667,6 +672,8 @@ def _shape(shape: tuple[int | str, ...]) -> str:
 
 
 def _table(*columns: str) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, padding=(0, 2, 0, 0))
     for column in columns:
         table.add_column(column, overflow="fold")
