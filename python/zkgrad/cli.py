@@ -129,7 +129,7 @@ def _write_json(body: dict[str, Any]) -> None:
 
 
 def _jsonable(value: object) -> object:
-    """Values ``json`` does not know: numpy numbers and arrays, paths, tuples."""
+    """Values ``json`` does not know: numpy numbers and arrays, paths, sets."""
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
