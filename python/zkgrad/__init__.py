@@ -13,13 +13,41 @@ Example::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from zkgrad.compiler import compile
-from zkgrad.describe import Description, inspect
 from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning, UnsupportedModelError
 from zkgrad.model import Model, Proof, VerifyingKey, verify
-from zkgrad.sklearn import from_sklearn
+
+if TYPE_CHECKING:
+    from zkgrad.compiler import compile
+    from zkgrad.describe import Description, inspect
+    from zkgrad.sklearn import from_sklearn
+
+# Names whose modules import onnx (1-2 s): loaded on first use, so that verifying a proof
+# (which never needs onnx) starts fast.
+_LAZY = {
+    "compile": "zkgrad.compiler",
+    "Description": "zkgrad.describe",
+    "inspect": "zkgrad.describe",
+    "from_sklearn": "zkgrad.sklearn",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zkgrad' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Description",

@@ -1,70 +1,237 @@
 """The ``zkgrad`` command line: compile, prove, verify, commit-input, demo.
 
-Exit codes: 0 success (for ``verify``: the proof is valid), 1 invalid proof,
-2 bad usage, missing or unreadable files, or bad input.
+Exit codes (docs/CLI.md): 0 success (for ``verify``: the proof is valid), 1 invalid proof,
+2 bad usage, missing or unreadable files, or bad input. ``--json`` (inspect, prove, verify,
+commit, report) prints one JSON object on stdout instead of text, errors included.
+
+Only what every command needs is imported here: the ONNX importer (``onnx`` takes 1-2 s to
+import) is loaded by the commands that read ONNX files, so that ``verify`` starts fast.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import stat
+import sys
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 import zkgrad
-from zkgrad.compiler import check_zk
-from zkgrad.describe import Description, describe
 from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning
-from zkgrad.inputs import read_array
-from zkgrad.model import Model, Proof, load_verifier, parse_input_seed
-from zkgrad.progress import Activity
+from zkgrad.inputs import as_batch, read_array
+from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, Model, Proof, load_verifier, parse_input_seed
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from zkgrad.describe import Description
+    from zkgrad.progress import Activity
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
 MAX_OUTPUT_ROWS = 16
+#: The first bytes of every proof (crates/zkgrad-core/src/proof.rs, MAGIC).
+PROOF_MAGIC = b"ZKGP"
+#: ``--threads`` above this is surely a typo (and would ask the OS for that many threads).
+MAX_THREADS = 1024
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success (verify: the proof is valid), 1 invalid proof, "
+    "2 bad usage, missing or unreadable file, or bad input."
+)
+JSON_HELP = "Print one JSON object on stdout instead of text (keys: docs/CLI.md)."
+
+
+class UsageError(ValueError):
+    """A mistake in how the command was called (wrong file, swapped arguments): exit code 2."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"zkgrad {zkgrad.__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Zero-knowledge proofs of ML inference for ONNX models.",
+    epilog=EXIT_CODES_HELP,
 )
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Zero-knowledge proofs of ML inference for ONNX models."""
+
+
+class Output:
+    """Where a command's results go: lines of text, or (``--json``) one JSON object on stdout."""
+
+    def __init__(self, as_json: bool = False, **on_error: Any) -> None:
+        self.as_json = as_json
+        #: Fields the JSON object of a failure carries too (``verify``: ``valid: false``).
+        self.on_error = on_error
+        self.seconds: dict[str, float] = {}
+
+    def print(self, text: str) -> None:
+        """A line for people; dropped under ``--json``."""
+        if not self.as_json:
+            console.print(text)
+
+    def emit(self, **fields: Any) -> None:
+        """The JSON object of a success (nothing without ``--json``)."""
+        if self.as_json:
+            body = {"ok": True, **fields}
+            if self.seconds:
+                body["seconds"] = self.seconds
+            _write_json(body)
+
+    def fail(self, code: int, message: str) -> None:
+        if self.as_json:
+            _write_json({"ok": False, **self.on_error, "exit_code": code, "error": message})
+
+    @contextmanager
+    def timed(self, label: str) -> Iterator[None]:
+        """Time the block; print ``label: time`` (kept as ``seconds[label]`` under ``--json``)."""
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.seconds[label] = round(elapsed, 6)
+        self.print(
+            f"{label}: {elapsed:.3f} s" if elapsed >= 0.1 else f"{label}: {elapsed * 1e3:.1f} ms"
+        )
+
+
+def _write_json(body: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(body, default=_jsonable) + "\n")
+    sys.stdout.flush()
+
+
+def _jsonable(value: object) -> object:
+    """Values ``json`` does not know: numpy numbers and arrays, paths, sets."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 @contextmanager
-def _handled() -> Iterator[None]:
+def _handled(out: Output | None = None) -> Iterator[None]:
     """Turn expected failures into a one-line message and an exit code."""
+    out = out or Output()
     try:
         yield
     except InvalidProof as exc:
-        errors.print(f"[bold red]invalid proof:[/] {escape(str(exc))}")
-        raise typer.Exit(EXIT_INVALID) from None
-    except (ValueError, OSError) as exc:  # ModelError is a ValueError
-        errors.print(f"[bold red]error:[/] {escape(str(exc) or type(exc).__name__)}")
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(out, EXIT_INVALID, "invalid proof", str(exc))
+    except (ValueError, OSError) as exc:  # ModelError and UsageError are ValueErrors
+        _fail(out, EXIT_ERROR, "error", _os_message(exc) if isinstance(exc, OSError) else str(exc))
     except RuntimeError as exc:  # a prover failure that is not the input's fault
-        errors.print(f"[bold red]internal error:[/] {escape(str(exc) or type(exc).__name__)}")
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(out, EXIT_ERROR, "internal error", str(exc))
 
 
-@contextmanager
-def _timed(label: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    elapsed = time.perf_counter() - start
-    console.print(
-        f"{label}: {elapsed:.3f} s" if elapsed >= 0.1 else f"{label}: {elapsed * 1e3:.1f} ms"
-    )
+def _fail(out: Output, code: int, label: str, message: str) -> None:
+    message = message or label
+    errors.print(f"[bold red]{label}:[/] {escape(message)}")
+    out.fail(code, message if label == "error" else f"{label}: {message}")
+    raise typer.Exit(code) from None
+
+
+def _os_message(exc: OSError) -> str:
+    """``[Errno 21] Is a directory: 'x'`` -> ``x: is a directory`` (one sentence, no errno)."""
+    if exc.filename is None or exc.strerror is None:
+        return str(exc) or type(exc).__name__
+    return f"{exc.filename}: {exc.strerror[:1].lower()}{exc.strerror[1:]}"
+
+
+def _regular_file(path: Path, what: str) -> Path:
+    """``path`` if it is a readable regular file; else say what it is instead of ``what``."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it as {what} ({_os_message(exc)})") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a directory, not {what}")
+    if not stat.S_ISREG(mode):
+        kind = "a device"
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket"
+        raise UsageError(f"{path} is {kind}, not {what} (a regular file is needed)")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{path}: permission denied, cannot read {what}")
+    return path
+
+
+def _magic(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(4)
+
+
+def _model_file(path: Path) -> Path:
+    """``path`` if it may be a compiled model; a key or a proof is named as what it is."""
+    magic = _magic(_regular_file(path, "a zkgrad model file"))
+    if magic == KEY_MAGIC:
+        raise UsageError(f"{path} is a verifying key; this command needs the model file (.zkg)")
+    if magic == PROOF_MAGIC:
+        raise UsageError(f"{path} is a proof, not a zkgrad model file (.zkg)")
+    return path
+
+
+def _check_verify_files(model: Path, proof: Path) -> None:
+    """Refuse a proof where the model goes and the other way round (exit 2 either way)."""
+    model_magic = _magic(_regular_file(model, "a model or verifying key"))
+    proof_magic = _magic(_regular_file(proof, "a proof"))
+    keys = {MODEL_MAGIC: "a zkgrad model file", KEY_MAGIC: "a verifying key"}
+    if model_magic == PROOF_MAGIC and proof_magic in keys:
+        raise UsageError(
+            f"arguments swapped: {model} is a proof and {proof} is {keys[proof_magic]}; "
+            "give the model or key first: zkgrad verify MODEL.zkg|KEY.vk PROOF.zkp"
+        )
+    if proof_magic in keys:
+        raise UsageError(f"{proof} is {keys[proof_magic]}, not a proof")
+    if model_magic == PROOF_MAGIC:
+        raise UsageError(f"{model} is a proof, not a model or verifying key")
+
+
+def _check_threads(threads: int | None) -> None:
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise UsageError(
+            f"--threads must be a whole number from 1 to {MAX_THREADS} (this machine has "
+            f"{os.cpu_count()} cores), not {threads}"
+        )
+
+
+def _report_of(model: Model) -> dict[str, Any]:
+    """The accuracy report stored at compile time, as the JSON-ready dict in the model file."""
+    return dict(model.meta.get("report") or {})
 
 
 def _show(values: np.ndarray) -> str:
@@ -121,7 +288,7 @@ def _show_report(report: dict[str, Any]) -> None:
         errors.print(f"[bold yellow]warning:[/] {escape(report['warning'])}")
 
 
-@app.command("compile")
+@app.command("compile", epilog=EXIT_CODES_HELP)
 def compile_cmd(
     model: Annotated[Path, typer.Argument(metavar="MODEL.onnx", help="ONNX model file.")],
     output: Annotated[
@@ -168,11 +335,19 @@ def compile_cmd(
     ] = None,
 ) -> None:
     """Import, quantise and commit an ONNX model (proofs are always zero-knowledge)."""
+    from zkgrad.compiler import check_zk  # imports onnx: only here, not for every command
+
     target = output or model.with_suffix(".zkg")
+    out = Output()
     with _handled():
         check_zk(zk, "--no-zk")
+        _regular_file(model, "an ONNX model")
+        if calibration is not None:
+            _regular_file(calibration, "calibration samples")
+        from zkgrad.progress import Activity
+
         with (
-            _timed("compile"),
+            out.timed("compile"),
             Activity(errors, "compiling") as activity,
             warnings.catch_warnings(),
         ):
@@ -195,7 +370,7 @@ def compile_cmd(
     console.print(escape(compiled.soundness_line()), highlight=False, soft_wrap=True)
     if compiled.input_visibility == "committed":
         console.print("input: committed (prove with --input-seed)")
-    _show_report(compiled.report)
+    _show_report(_report_of(compiled))
 
 
 INPUT_SEED_HELP = (
@@ -236,7 +411,7 @@ def _need_input_seed(model: Path, loaded: Model, seed: bytes | None) -> None:
         )
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def prove(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     input: Annotated[
@@ -254,29 +429,60 @@ def prove(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also print the soundness and its weakest part.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Run the model on INPUT and prove the result."""
-    with _handled():
-        with _timed("load"):
-            loaded = Model.load(model)
+    """Run the model on INPUT (one input or a batch [N, ...]) and prove the result."""
+    out = Output(as_json)
+    with _handled(out):
+        _check_threads(threads)
+        with out.timed("load"):
+            loaded = Model.load(_model_file(model))
             seed = _input_seed(input_seed)
             _need_input_seed(model, loaded, seed)
-            x = read_array(input)
-        with _timed("prove"), Activity(errors, "proving"):
-            proof = loaded.prove(x, threads, input_seed=seed)
-        proof.save(output)
-    console.print(f"output: {_show(proof.output)}")
-    console.print(
+            x = read_array(_regular_file(input, "an input"))
+        from zkgrad.progress import Activity  # rich.progress: only for the commands that show it
+
+        with out.timed("prove"), Activity(errors, "proving") as activity:
+            proof = _prove_in_stages(loaded, x, threads, seed, activity)
+            activity.stage("writing the proof")
+            proof.save(output)
+    out.print(f"output: {_show(proof.output)}")
+    out.print(
         f"wrote {escape(str(output))}: proof size {proof.size} bytes, "
         f"soundness {proof.soundness_bits:.0f} bits"
     )
     if verbose and proof.soundness_line is not None:
-        console.print(escape(proof.soundness_line), highlight=False, soft_wrap=True)
+        out.print(escape(proof.soundness_line))
     if proof.input_commitment is not None:
-        console.print(f"input commitment: {proof.input_commitment}")
+        out.print(f"input commitment: {proof.input_commitment}")
+    out.emit(
+        proof=str(output),
+        proof_bytes=proof.size,
+        batch=proof.batch,
+        output=proof.output,
+        soundness_bits=proof.soundness_bits,
+        soundness_line=proof.soundness_line,
+        model_digest=loaded.digest,
+        input_commitment=proof.input_commitment,
+    )
 
 
-@app.command("commit-input")
+def _prove_in_stages(
+    model: Model, x: np.ndarray, threads: int | None, seed: bytes | None, activity: Activity
+) -> Proof:
+    """Prove, saying on the status line which stage runs.
+
+    The native prover reports no stages of its own (witness, commitments, sumchecks,
+    openings): while it runs, the line names the stage Python knows (how many inputs the one
+    proof covers), the bar pulses and the elapsed time moves.
+    """
+    activity.stage("checking the input")
+    count = as_batch(x, model.input_shape).shape[0]  # a bad shape fails here, named
+    activity.stage(f"{count} inputs in one proof" if count > 1 else "1 input")
+    return model.prove(x, threads, input_seed=seed)
+
+
+@app.command("commit-input", epilog=EXIT_CODES_HELP)
 def commit_input(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     input: Annotated[
@@ -288,12 +494,13 @@ def commit_input(
 ) -> None:
     """Print the input commitment (hex) that proofs of INPUT with the seed will carry."""
     with _handled():
-        loaded = Model.load(model)
-        digest = loaded.commit_input(read_array(input), _read_input_seed(input_seed))
+        loaded = Model.load(_model_file(model))
+        x = read_array(_regular_file(input, "an input"))
+        digest = loaded.commit_input(x, _read_input_seed(input_seed))
     console.print(digest)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def verify(
     model: Annotated[
         Path,
@@ -322,36 +529,60 @@ def verify(
             "reject if the proof carries another.",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Verify PROOF against MODEL or its key; exit 0 if valid, 1 if not."""
-    with _handled():
+    """Verify PROOF against MODEL or its key; exit 0 if valid, 1 if not, 2 for a usage error.
+
+    A proof file larger than the largest proof the key allows is invalid (exit 1) and is
+    refused before it is read.
+    """
+    out = Output(as_json, valid=False)
+    with _handled(out):
+        _check_verify_files(model, proof)
         verifier = load_verifier(model)
-        data = Proof.load(proof, verifier)
-        x = None if expected_input is None else read_array(expected_input)
-        with _timed("verify"):
+        data = Proof.load(proof, verifier)  # checks the size against the key's bound first
+        x = None
+        if expected_input is not None:
+            x = read_array(_regular_file(expected_input, "an input"))
+        with out.timed("verify"):
             output = zkgrad.verify(
                 verifier, data, commitment, input=x, input_commitment=input_commitment
             )
-    console.print(f"[bold green]valid[/] proof for model {verifier.digest}")
+    out.print(f"[bold green]valid[/] proof for model {verifier.digest}")
     if data.input_commitment is not None:
-        console.print(f"input commitment: {data.input_commitment}")
-    console.print(f"verified output: {_show(output)}")
+        out.print(f"input commitment: {data.input_commitment}")
+    out.print(f"verified output: {_show(output)}")
+    out.emit(
+        valid=True,
+        model_digest=verifier.digest,
+        circuit_digest=verifier.circuit_digest,
+        batch=data.batch,
+        output=output,
+        input_commitment=data.input_commitment,
+    )
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def commit(
     model: Annotated[
         Path,
         typer.Argument(metavar="MODEL.zkg|KEY.vk", help="Compiled model or its verifying key."),
     ],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Print the model digest (hex): the weight commitment a verifier pins."""
-    with _handled():
-        verifier = load_verifier(model)
-    console.print(verifier.digest)
+    out = Output(as_json)
+    with _handled(out):
+        verifier = load_verifier(_regular_file(model, "a model or verifying key"))
+    out.print(verifier.digest)
+    out.emit(
+        kind="model" if isinstance(verifier, Model) else "key",
+        model_digest=verifier.digest,
+        circuit_digest=verifier.circuit_digest,
+    )
 
 
-@app.command("export-vk")
+@app.command("export-vk", epilog=EXIT_CODES_HELP)
 def export_vk(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     output: Annotated[
@@ -362,14 +593,14 @@ def export_vk(
     """Write the public verifying key of MODEL: circuit and commitment, no weights."""
     target = output or model.with_suffix(".vk")
     with _handled():
-        key = Model.load(model).export_vk(target)
+        key = Model.load(_model_file(model)).export_vk(target)
     console.print(
         f"wrote {escape(str(target))}: verifying key, {target.stat().st_size} bytes (no weights)"
     )
     console.print(f"model digest: {key.digest}")
 
 
-@app.command("report")
+@app.command("report", epilog=EXIT_CODES_HELP)
 def report_cmd(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
     plot: Annotated[
@@ -379,28 +610,83 @@ def report_cmd(
             help="Also draw the per-layer relative error and the output error distribution.",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Show the accuracy report measured when MODEL was compiled."""
-    from zkgrad.report import plot as draw
-
-    with _handled():
-        loaded = Model.load(model)
-        _show_report(loaded.report)
+    out = Output(as_json)
+    with _handled(out):
+        loaded = Model.load(_model_file(model))
+        report = _report_of(loaded)
+        if not as_json:
+            _show_report(report)
         if plot is not None:
-            draw(loaded.report, plot)
-            console.print(f"wrote {escape(str(plot))}")
+            from zkgrad.report import plot as draw  # matplotlib: only when asked for
+
+            draw(report, plot)
+            out.print(f"wrote {escape(str(plot))}")
+    out.emit(
+        model=str(model),
+        model_digest=loaded.digest,
+        report=report,
+        plot=None if plot is None else str(plot),
+    )
 
 
-@app.command("inspect")
+@app.command("inspect", epilog=EXIT_CODES_HELP)
 def inspect_cmd(
     path: Annotated[
         Path, typer.Argument(metavar="MODEL", help="ONNX model, compiled model (.zkg) or key.")
     ],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Describe a model: ops and support, parameters, shapes; for .zkg also scales and cost."""
-    with _handled():
+    out = Output(as_json)
+    with _handled(out):
+        _regular_file(path, "a model")
+        if _magic(path) == PROOF_MAGIC:
+            raise UsageError(f"{path} is a proof, not an ONNX model, zkgrad model or key")
+        from zkgrad.describe import describe  # imports onnx
+
         info = describe(path)
-    _show_description(info)
+    if as_json:
+        out.emit(**_description_fields(info))
+    else:
+        _show_description(info)
+
+
+def _description_fields(info: Description) -> dict[str, Any]:
+    """``inspect --json``: the description as plain JSON values (docs/CLI.md)."""
+    return {
+        "path": str(info.path),
+        "kind": info.kind,
+        "supported": info.supported,
+        "error": None if info.error is None else str(info.error),
+        "params": info.params,
+        "ops": [
+            {"op_type": r.op_type, "count": r.count, "status": r.status, "supported": r.supported}
+            for r in info.ops
+        ],
+        "inputs": [_tensor_fields(t) for t in info.inputs],
+        "outputs": [_tensor_fields(t) for t in info.outputs],
+        "scales": info.scales,
+        "const_scales": info.const_scales,
+        "model_digest": info.digest,
+        "circuit_digest": info.circuit_digest,
+        "soundness_bits": info.soundness_bits,
+        "soundness_line": info.soundness_line,
+        "zk_budget": info.zk_budget,
+        "cost": None if info.cost is None else dataclasses.asdict(info.cost),
+        "details": info.details,
+    }
+
+
+def _tensor_fields(tensor: Any) -> dict[str, Any]:
+    return {
+        "name": tensor.name,
+        "shape": list(tensor.shape),
+        "dtype": tensor.dtype,
+        "scale_bits": tensor.scale_bits,
+    }
 
 
 def _shape(shape: tuple[int | str, ...]) -> str:
@@ -408,6 +694,8 @@ def _shape(shape: tuple[int | str, ...]) -> str:
 
 
 def _table(*columns: str) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, padding=(0, 2, 0, 0))
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -502,7 +790,7 @@ def _show_commitment(info: Description) -> None:
         _show_report(report)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def demo(
     record: Annotated[int, typer.Option(help="Which bundled record to prove.")] = 0,
     out: Annotated[
