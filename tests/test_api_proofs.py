@@ -98,3 +98,10 @@ def test_complex_input_to_prove_is_refused(compiled: Compiled) -> None:
     model, samples = compiled("matmul_add")
     with pytest.raises(zkgrad.ModelError, match=rf"^input '{model.input_name}': complex values"):
         model.prove(samples[0] + 0.5j)
+
+
+@pytest.mark.parametrize("threads", [-1, 0, 2**64, 1.5, True])
+def test_prove_refuses_a_thread_count_out_of_range(compiled: Compiled, threads: object) -> None:
+    model, samples = compiled("matmul_add")
+    with pytest.raises(zkgrad.ModelError, match="threads must be a whole number"):
+        model.prove(samples[0], threads=threads)  # type: ignore[arg-type]

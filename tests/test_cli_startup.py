@@ -76,6 +76,8 @@ def test_verify_loads_no_onnx(demo_dir: Path, source: str) -> None:
         (["prove", "{d}/model.zkg", "{d}/input.json", "-o", "{d}/again.zkp"], 0),
         (["export-vk", "{d}/model.zkg", "-o", "{d}/again.vk"], 0),
         (["--version"], 0),
+        (["inspect", "{d}/model.vk"], 0),
+        (["inspect", "{d}/model.zkg"], 0),
         (["verify", "{d}/proof.zkp", "{d}/model.vk"], 2),
     ],
 )

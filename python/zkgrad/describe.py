@@ -18,14 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import onnx
-from onnx import numpy_helper
-
 from zkgrad import _native
 from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.graph import AvgPool, Conv, FloatGraph
 from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, file_magic
-from zkgrad.onnx import analyse
 from zkgrad.quantize import DEFAULT_TABLE_BITS
 
 #: Why :func:`narrow_convolutions` are refused (the native module's compile error says the same).
@@ -172,6 +168,12 @@ def describe(path: str | os.PathLike[str]) -> Description:
 
 
 def _describe_onnx(file: Path) -> Description:
+    # onnx is imported here, not at the top: inspecting a .zkg or .vk never needs it (1-2 s).
+    import onnx
+    from onnx import numpy_helper
+
+    from zkgrad.onnx import analyse
+
     result = analyse(file)
     raw = onnx.load(str(file), load_external_data=False)
     nodes = list(result.model.graph.node)
@@ -220,7 +222,7 @@ def _describe_onnx(file: Path) -> Description:
     )
 
 
-def _onnx_tensor(vi: onnx.ValueInfoProto) -> TensorSpec:
+def _onnx_tensor(vi: Any) -> TensorSpec:  # an onnx.ValueInfoProto
     tensor = vi.type.tensor_type
     dims: list[int | str] = []
     for dim in tensor.shape.dim:
@@ -228,6 +230,8 @@ def _onnx_tensor(vi: onnx.ValueInfoProto) -> TensorSpec:
             dims.append(int(dim.dim_value))
         else:
             dims.append(dim.dim_param or "?")
+    import onnx
+
     dtype = onnx.TensorProto.DataType.Name(tensor.elem_type) if tensor.elem_type else "?"
     return TensorSpec(vi.name, tuple(dims), dtype.lower())
 

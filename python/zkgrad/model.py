@@ -218,6 +218,10 @@ class Model(_Verifier):
         secret 32 bytes (or 64 hex digits), e.g. ``secrets.token_bytes(32)``, kept to make
         later proofs of the same input carry the same ``proof.input_commitment``.
         """
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024
+        ):
+            raise ModelError(f"threads must be a whole number from 1 to 1024, not {threads!r}")
         seed = self._input_seed(input_seed)
         flat, count = self._quantized_inputs(x)
         weight_budget, input_budget = self._native.zk_budget()
