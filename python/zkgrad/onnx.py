@@ -42,25 +42,42 @@ from zkgrad.graph import (
 )
 from zkgrad.onnx_cnn import conv_geometry, pool_geometry
 
-#: ONNX op types the importer accepts (Add only as a constant bias after Gemm/MatMul/Conv,
-#: BatchNormalization only right after one of those, Cast only to float32, where it is a no-op
-#: on the float32 activations).
-SUPPORTED_OPS = (
-    "Gemm",
-    "MatMul",
-    "Conv",
-    "MaxPool",
-    "AveragePool",
-    "GlobalAveragePool",
-    "BatchNormalization",
-    "Add",
-    "Relu",
-    "Reshape",
-    "Flatten",
-    "Identity",
-    "Dropout",
-    "Cast",
-)
+#: ONNX op types the importer accepts, each with the conditions under which it imports one (its
+#: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
+#: reason is named). The README's list of supported operations is generated from this table by
+#: ``scripts/supported_ops.py``, and a test keeps the two equal.
+SUPPORTED_OPS: dict[str, str] = {
+    "Gemm": "any `alpha`, `beta` and `transB`; `transA` 0; constant weight and bias",
+    "MatMul": "a constant weight matrix as the second operand",
+    "Conv": (
+        "2-D, `group` 1, no dilation, explicit `pads` or `auto_pad` `NOTSET`/`VALID`, any "
+        "strides; constant weight and bias"
+    ),
+    "MaxPool": (
+        "2-D, no padding, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); "
+        "the `Indices` output unused"
+    ),
+    "AveragePool": (
+        "2-D, no dilation, no padding or padding with `count_include_pad=1`; becomes a constant "
+        "convolution and a requantisation by about 1/(kh·kw)"
+    ),
+    "GlobalAveragePool": "becomes a constant convolution and a requantisation by about 1/(H·W)",
+    "BatchNormalization": (
+        "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it"
+    ),
+    "Add": (
+        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel)"
+    ),
+    "Relu": (
+        "after a `Gemm`/`MatMul`, `Conv` or average pool, possibly with `Reshape`/`Flatten`/"
+        "`MaxPool` between (it commutes with them); a `Relu` of a `Relu` is removed"
+    ),
+    "Reshape": "a constant target shape (after constant folding)",
+    "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
+    "Identity": "removed",
+    "Dropout": "inference only (removed); its mask output unused",
+    "Cast": "to float32 only (removed)",
+}
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
     "RandomNormal",
