@@ -166,9 +166,9 @@ def adapted(case: NodeCase) -> NodeCase | None:
     graph = model.graph
     changed = False
     for vi, value in list(zip(graph.input, case.inputs, strict=False))[1:]:
-        if not isinstance(value, np.ndarray):
+        if not isinstance(value, (np.ndarray, np.generic)):
             return None  # a sequence or optional input cannot become an initializer
-        graph.initializer.append(numpy_helper.from_array(value, vi.name))
+        graph.initializer.append(numpy_helper.from_array(np.asarray(value), vi.name))
         changed = True
     kept = graph.input[0] if graph.input else None
     if kept is not None:
@@ -384,7 +384,8 @@ def markdown(outcomes: Sequence[Outcome], ops: Sequence[str], source: str, secon
         "",
         "## Per op",
         "",
-        "As given / adapted (— where no test of the op changes when adapted).",
+        "Each cell: as given / adapted. The adapted counts cover only the tests that change when "
+        "adapted (— where none of the op's tests does); `tests` counts all of them.",
         "",
         "| op | tests | passed | failed | unsupported | error |",
         "|---|---:|---:|---:|---:|---:|",
