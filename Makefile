@@ -66,3 +66,11 @@ FUZZ_SEED ?= 1
 fuzz:
 	cargo build --release -p zkgrad-fuzz
 	target/release/zkgrad-fuzz --execs $(FUZZ_EXECS) --jobs $(FUZZ_JOBS) --seed $(FUZZ_SEED) --out target/fuzz-findings
+
+# `make conformance`: ONNX's own node tests of every op the importer claims, through compile ->
+# prove -> verify (benches/conformance.py; not part of `make test`). Writes benches/CONFORMANCE.md.
+# CONFORMANCE_ARGS passes flags, e.g. --ops Gemm,MatMul or --timeout 60.
+CONFORMANCE_ARGS ?=
+.PHONY: conformance
+conformance: setup
+	ZKGRAD_ZK_BUDGET=warn $(BIN)/python benches/conformance.py $(CONFORMANCE_ARGS)
