@@ -135,12 +135,14 @@ def test_long_unsupported_message_wraps_between_names_and_keeps_reasons_whole() 
     reasons = ["grouped convolution (group=4) is not supported", "weight of rank 3; only 2-D"]
     convs = [UnsupportedNode(f"/conv{i}", "Conv", reasons[i % 2]) for i in range(5)]
     problem = "the model has 2 inputs ('x', 'y'); zkgrad supports one"
-    message = str(UnsupportedModelError([*convs, *sigmoids], [problem]))
+    error = UnsupportedModelError([*convs, *sigmoids], [problem])
+    message = str(error)
     lines = message.splitlines()
     assert lines[0] == (
         "model is not supported: 65 unsupported nodes (Sigmoid ×60, Conv ×5), 1 graph-level problem"
     )
     assert lines[1] == f"  {problem}"
+    assert error.summary == lines[0]
     assert all(len(line) <= MESSAGE_WIDTH for line in lines)
     for node in sigmoids:
         assert message.count(f"'{node.name}'") == 1
@@ -229,3 +231,16 @@ def test_a_model_without_dense_layers_is_unsupported(onnx_path: Callable[[str], 
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(UnsupportedModelError, match="no Gemm/MatMul layer"):
         import_onnx(path)
+
+
+def test_summary_of_many_op_types_wraps_in_the_message_but_not_in_summary() -> None:
+    from zkgrad.errors import MESSAGE_WIDTH, UnsupportedNode
+
+    kinds = [f"CustomOperation{i}" for i in range(12)]
+    error = UnsupportedModelError([UnsupportedNode(f"/n{i}", op) for i, op in enumerate(kinds)])
+    expected = f"model is not supported: 12 unsupported nodes ({', '.join(kinds)})"
+    assert error.summary == expected
+    lines = str(error).splitlines()
+    assert all(len(line) <= MESSAGE_WIDTH for line in lines)
+    assert len(lines) > 12 + 1  # the first sentence took more than one line
+    assert str(error).replace("\n  ", " ").startswith(expected)

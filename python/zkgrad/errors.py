@@ -40,6 +40,7 @@ class UnsupportedModelError(ModelError):
     The message is one summary sentence, then one line per graph-level problem and the nodes
     grouped by op type (most nodes first), each node with the reason it is refused; lists of
     node names are wrapped at :data:`MESSAGE_WIDTH` characters, a reason is never split.
+    ``summary`` is the first sentence on one line (for a table cell or a log line).
 
     Example message::
 
@@ -51,6 +52,8 @@ class UnsupportedModelError(ModelError):
     def __init__(self, nodes: list[UnsupportedNode], problems: list[str] | None = None) -> None:
         self.nodes = list(nodes)
         self.problems = list(problems or [])
+        head, kinds, tail = _summary(self.nodes, self.problems)
+        self.summary = head + ", ".join(kinds) + tail
         super().__init__(unsupported_message(self.nodes, self.problems))
 
 
@@ -61,26 +64,36 @@ MESSAGE_WIDTH = 100
 def unsupported_message(nodes: list[UnsupportedNode], problems: list[str]) -> str:
     """The text of an :class:`UnsupportedModelError` (see its docstring for the layout)."""
     problems = [" ".join(p.split()) for p in problems]
-    if not nodes:
-        if len(problems) <= 1:
-            return "model is not supported" + "".join(f": {p}" for p in problems)
-        lines = [f"model is not supported: {len(problems)} problems"]
-        return "\n".join([*lines, *(f"  {p}" for p in problems)])
+    if not nodes and len(problems) <= 1:
+        return _summary(nodes, problems)[0]
+    lines = _wrapped(*_summary(nodes, problems), indent="  ")
+    lines.extend(f"  {p}" for p in problems)
+    for op, group in _by_op(nodes):
+        lines.extend(_op_lines(op, group))
+    return "\n".join(lines)
+
+
+def _by_op(nodes: list[UnsupportedNode]) -> list[tuple[str, list[UnsupportedNode]]]:
+    """The nodes grouped by op type, most nodes first (ties keep the model's order)."""
     by_op: dict[str, list[UnsupportedNode]] = {}
     for node in nodes:
         by_op.setdefault(node.op_type, []).append(node)
-    ops = sorted(by_op.items(), key=lambda item: -len(item[1]))  # stable: ties keep model order
-    kinds = [f"{op} ×{len(group)}" if len(group) > 1 else op for op, group in ops]
+    return sorted(by_op.items(), key=lambda item: -len(item[1]))
+
+
+def _summary(nodes: list[UnsupportedNode], problems: list[str]) -> tuple[str, list[str], str]:
+    """The first sentence as (head, op kinds, tail), for :func:`_wrapped` or one line."""
+    if not nodes:
+        if len(problems) == 1:
+            return f"model is not supported: {' '.join(problems[0].split())}", [], ""
+        count = f": {len(problems)} graph-level problems" if problems else ""
+        return f"model is not supported{count}", [], ""
+    kinds = [f"{op} ×{len(group)}" if len(group) > 1 else op for op, group in _by_op(nodes)]
     noun = "node" if len(nodes) == 1 else "nodes"
-    head = f"model is not supported: {len(nodes)} unsupported {noun} ("
     tail = ")"
     if problems:
         tail += f", {len(problems)} graph-level problem" + ("s" if len(problems) > 1 else "")
-    lines = _wrapped(head, kinds, tail, indent="  ")
-    lines.extend(f"  {p}" for p in problems)
-    for op, group in ops:
-        lines.extend(_op_lines(op, group))
-    return "\n".join(lines)
+    return f"model is not supported: {len(nodes)} unsupported {noun} (", kinds, tail
 
 
 def _op_lines(op: str, group: list[UnsupportedNode]) -> list[str]:
