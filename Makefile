@@ -66,3 +66,13 @@ FUZZ_SEED ?= 1
 fuzz:
 	cargo build --release -p zkgrad-fuzz
 	target/release/zkgrad-fuzz --execs $(FUZZ_EXECS) --jobs $(FUZZ_JOBS) --seed $(FUZZ_SEED) --out target/fuzz-findings
+
+# `make corpus`: every model of EZKL's example corpus through compile → prove → verify
+# (benches/corpus.py; not part of `make test`). Writes benches/CORPUS.md and benches/corpus.json.
+# CORPUS_DIR defaults to ../shared/corpus/ezkl_examples; CORPUS_ARGS passes flags, e.g.
+# --models 1l_mlp,1l_conv or --timeout 300.
+CORPUS_DIR ?=
+CORPUS_ARGS ?=
+.PHONY: corpus
+corpus: setup
+	$(BIN)/python benches/corpus.py $(if $(CORPUS_DIR),--corpus $(CORPUS_DIR)) $(CORPUS_ARGS)

@@ -105,6 +105,13 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.3g} %"
 
 
+def _relative(record: dict[str, Any]) -> str:
+    """The max relative error, or why there is none (an all-zero float output)."""
+    if record.get("float_max_abs") == 0:
+        return f"— (float output is 0; max \\|Δ\\| {record['max_abs_error']:.3g})"
+    return _pct(record.get("max_relative_error"))
+
+
 def blocking_table(records: list[dict[str, Any]]) -> list[str]:
     """Op types (and graph-level problems) by how many models they keep from importing."""
     blocked = [r for r in records if r.get("blockers")]
@@ -124,6 +131,19 @@ def blocking_table(records: list[dict[str, Any]]) -> list[str]:
     for kind, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         shown = ", ".join(examples[kind][:4]) + (", …" if len(examples[kind]) > 4 else "")
         lines.append(f"| {_cell(kind)} | {count} | {alone[kind]} | {shown} |")
+    return lines
+
+
+def refusal_table(records: list[dict[str, Any]]) -> list[str]:
+    """Why nodes of an op type were refused (attribute, placement), by how many models."""
+    models: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        for op, reason in record.get("refusals", []):
+            models.setdefault((op, reason), []).append(record["model"])
+    lines = ["| op | refused because | models | e.g. |", "|---|---|---:|---|"]
+    for (op, reason), names in sorted(models.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+        lines.append(f"| {op} | {_cell(reason)} | {len(names)} | {shown} |")
     return lines
 
 
@@ -171,6 +191,11 @@ def report(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         *blocking_table(records),
         "",
+        "Of those, the nodes refused for a reason (an attribute, an operand that is not a "
+        "constant, their place in the graph) rather than for having no import rule at all:",
+        "",
+        *refusal_table(records),
+        "",
         "## Per model",
         "",
         "| model | kind | reached | prove | proof | max rel. error | report | error |",
@@ -186,7 +211,7 @@ def report(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             error = ("no input.json: synthetic input. " + error).strip()
         out.append(
             f"| {r['model']} | {_cell(kind)} | {outcome(r)} | {prove} | {size} | "
-            f"{_pct(r.get('max_relative_error'))} | {_pct(r.get('predicted_relative_error'))} | "
+            f"{_relative(r)} | {_pct(r.get('predicted_relative_error'))} | "
             f"{_cell(error)} |"
         )
     return "\n".join(out) + "\n"

@@ -108,11 +108,13 @@ def run(folder: Path, record: Record) -> None:
         blockers.update(problem_kind(problem) for problem in exc.problems)
         record.fail(
             # the summary names the op types; the graph-level problems follow, one sentence each
-            error=" ".join([exc.summary, *(f"{p[:1].upper()}{p[1:]}." for p in exc.problems)])
-            if exc.nodes
-            else exc.summary,
+            error=exc.summary
+            if len(exc.problems) + bool(exc.nodes) == 1
+            else " ".join([exc.summary + ".", *(f"{p[:1].upper()}{p[1:]}." for p in exc.problems)]),
             message=str(exc),
             blockers=sorted(blockers),
+            # supported op types refused for an attribute or their place in the graph
+            refusals=sorted({(node.op_type, node.reason) for node in exc.nodes if node.reason}),
             unsupported_nodes=len(exc.nodes),
         )
         return
@@ -148,6 +150,7 @@ def run(folder: Path, record: Record) -> None:
         "verify",
         verify_s=verify_s,
         max_abs_error=float(diff.max()),
+        float_max_abs=scale,
         # max |verified - float| over the largest |float| output: one number per model that
         # does not blow up on outputs near zero
         max_relative_error=float(diff.max()) / scale if scale > 0 else float(diff.max()),

@@ -243,4 +243,4 @@ def test_summary_of_many_op_types_wraps_in_the_message_but_not_in_summary() -> N
     lines = str(error).splitlines()
     assert all(len(line) <= MESSAGE_WIDTH for line in lines)
     assert len(lines) > 12 + 1  # the first sentence took more than one line
-    assert str(error).replace("\n  ", " ").startswith(expected)
+    assert str(error).replace("\n    ", " ").startswith(expected)

@@ -66,7 +66,8 @@ def unsupported_message(nodes: list[UnsupportedNode], problems: list[str]) -> st
     problems = [" ".join(p.split()) for p in problems]
     if not nodes and len(problems) <= 1:
         return _summary(nodes, problems)[0]
-    lines = _wrapped(*_summary(nodes, problems), indent="  ")
+    # the first sentence's own continuation lines sit deeper than the op-type lines below it
+    lines = _wrapped(*_summary(nodes, problems), indent="    ")
     lines.extend(f"  {p}" for p in problems)
     for op, group in _by_op(nodes):
         lines.extend(_op_lines(op, group))
