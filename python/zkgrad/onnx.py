@@ -327,7 +327,9 @@ class _Importer:
         if self._fold(node, inputs):
             return "folded"
         if op == "Cast":
-            raise _Skip("only a Cast to float32 is supported")
+            to = _attrs(node).get("to")
+            target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
+            raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
         if handler is None:
             raise _Skip()
@@ -369,8 +371,8 @@ class _Importer:
                     raise _Skip("its running mean/variance outputs are used")
             elif op == "Add" and sum(i not in self.consts for i in inputs) != 1:
                 raise _Skip(
-                    "adding two activations (a skip or residual connection) is not supported; "
-                    "only a constant bias added right after Gemm/MatMul/Conv is"
+                    "adding two activations (a skip or residual connection) is not supported "
+                    "yet; Add imports only as a constant bias right after Gemm/MatMul/Conv"
                 )
             elif op == "Reshape":
                 self._const(inputs[1], "the target shape")
