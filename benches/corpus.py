@@ -155,7 +155,7 @@ def report(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     verified = stages["verified"]
     imported = sum("import" in r["passed"] for r in records)
     compiled = sum("compile" in r["passed"] for r in records)
-    manifest = meta.get("manifest", {})
+    kinds = meta.get("kinds", {})
     out = [
         "# Corpus: EZKL's example models through compile → prove → verify",
         "",
@@ -203,7 +203,7 @@ def report(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     order = {"verified": 0, "failed at verify": 1, "failed at prove": 2, "failed at compile": 3}
     for r in sorted(records, key=lambda r: (order.get(outcome(r), 4), r["model"])):
-        kind = manifest.get(r["model"], {}).get("kind", "")
+        kind = kinds.get(r["model"], "")
         prove = f"{r['prove_s']:.2f} s" if "prove_s" in r else ""
         size = f"{r['proof_bytes'] / 1024:.1f} KiB" if "proof_bytes" in r else ""
         error = r.get("error", "")
@@ -228,6 +228,7 @@ def _meta(args: argparse.Namespace, corpus: Path) -> dict[str, Any]:
         check=False,
     ).stdout.strip()
     manifest_file = corpus / "MANIFEST.json"
+    manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
     shown = os.path.relpath(corpus, REPO) if corpus.is_absolute() else str(corpus)
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -238,7 +239,7 @@ def _meta(args: argparse.Namespace, corpus: Path) -> dict[str, Any]:
         "corpus": shown,
         "timeout": args.timeout,
         "memory_gib": args.memory_gib,
-        "manifest": json.loads(manifest_file.read_text()) if manifest_file.is_file() else {},
+        "kinds": {name: entry.get("kind", "") for name, entry in manifest.items()},
     }
 
 

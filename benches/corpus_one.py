@@ -111,7 +111,6 @@ def run(folder: Path, record: Record) -> None:
             error=exc.summary
             if len(exc.problems) + bool(exc.nodes) == 1
             else " ".join([exc.summary + ".", *(f"{p[:1].upper()}{p[1:]}." for p in exc.problems)]),
-            message=str(exc),
             blockers=sorted(blockers),
             # supported op types refused for an attribute or their place in the graph
             refusals=sorted({(node.op_type, node.reason) for node in exc.nodes if node.reason}),
