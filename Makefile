@@ -74,3 +74,13 @@ CONFORMANCE_ARGS ?=
 .PHONY: conformance
 conformance: setup
 	ZKGRAD_ZK_BUDGET=warn $(BIN)/python benches/conformance.py $(CONFORMANCE_ARGS)
+
+# `make corpus`: every model of EZKL's example corpus through compile → prove → verify
+# (benches/corpus.py; not part of `make test`). Writes benches/CORPUS.md and benches/corpus.json.
+# CORPUS_DIR defaults to ../shared/corpus/ezkl_examples; CORPUS_ARGS passes flags, e.g.
+# --models 1l_mlp,1l_conv or --timeout 300.
+CORPUS_DIR ?=
+CORPUS_ARGS ?=
+.PHONY: corpus
+corpus: setup
+	$(BIN)/python benches/corpus.py $(if $(CORPUS_DIR),--corpus $(CORPUS_DIR)) $(CORPUS_ARGS)

@@ -158,6 +158,33 @@ def unsupported(path: Path) -> Path:
     return _save(path, nodes, inits, [1, 1, 8, 8], [1, 4])
 
 
+def many_unsupported(path: Path) -> Path:
+    """Seven unsupported nodes of six op types, five of them behind the first one: two Sigmoids,
+    a Mul and a Tanh (no import rule), a dilated Conv, a padded MaxPool and a Gemm with
+    transA=1 (supported op types whose attributes are not)."""
+    rng = np.random.default_rng(8)
+    k1 = rng.normal(0, 0.3, (2, 1, 3, 3)).astype(np.float32)
+    k2 = rng.normal(0, 0.3, (2, 2, 3, 3)).astype(np.float32)
+    w = rng.normal(0, 0.3, (1, 4)).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["input", "k1"], ["c1"], name="/conv1/Conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["c1"], ["s1"], name="/act1/Sigmoid"),
+        helper.make_node(
+            "Conv", ["s1", "k2"], ["c2"], name="/conv2/Conv", dilations=[2, 2], pads=[2, 2, 2, 2]
+        ),
+        helper.make_node("Mul", ["c2", "c2"], ["m"], name="/square/Mul"),
+        helper.make_node(
+            "MaxPool", ["m"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], pads=[1, 1, 1, 1]
+        ),
+        helper.make_node("Sigmoid", ["p"], ["s2"], name="/act2/Sigmoid"),
+        helper.make_node("Flatten", ["s2"], ["flat"], name="/flatten"),
+        helper.make_node("Gemm", ["flat", "w"], ["fc"], name="/fc/Gemm", transA=1),
+        helper.make_node("Tanh", ["fc"], ["logits"], name="/out/Tanh"),
+    ]
+    inits = {"k1": k1, "k2": k2, "w": w}
+    return _save(path, nodes, inits, [1, 1, 8, 8], [162, 4])
+
+
 def residual_add(path: Path) -> Path:
     """An Add of two activations (a residual connection), plus an unnamed Tanh."""
     w, b = _weights(7, (16, 8), (8,))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import models
 from zkgrad.cli import app
 
 runner = CliRunner()
@@ -119,6 +120,22 @@ def test_unsupported_model_lists_every_node(onnx_path: Callable[[str], Path]) ->
     assert result.exit_code == 2
     for name in ("/conv/Conv", "/act/Sigmoid", "/softmax/Softmax"):
         assert name in result.output
+
+
+def test_cli_lists_every_unsupported_node_grouped(tmp_path: Path) -> None:
+    path = models.many_unsupported(tmp_path / "many.onnx")
+    done = subprocess.run(
+        [sys.executable, "-m", "zkgrad", "compile", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("error: model is not supported: 7 unsupported nodes (Sigmoid ×2")
+    assert "  Sigmoid ×2: '/act1/Sigmoid', '/act2/Sigmoid'" in lines
+    assert "  Gemm ×1: '/fc/Gemm': transA=1 is not supported" in lines
+    assert "Traceback" not in done.stderr
 
 
 def test_bad_usage_exits_2() -> None:

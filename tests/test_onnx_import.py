@@ -83,8 +83,76 @@ def test_unsupported_ops_are_all_listed(onnx_path: Callable[[str], Path]) -> Non
     message = str(info.value)
     for name in ("/conv/Conv", "/act/Sigmoid", "/softmax/Softmax"):
         assert name in message
-    assert "\n" not in message
     assert isinstance(info.value, ModelError)
+
+
+#: What :func:`models.many_unsupported` must be refused for: (name, op type, reason fragment).
+MANY_UNSUPPORTED = [
+    ("/act1/Sigmoid", "Sigmoid", ""),
+    ("/conv2/Conv", "Conv", "dilated convolution (dilations=[2, 2]) is not supported"),
+    ("/square/Mul", "Mul", ""),
+    ("/pool/MaxPool", "MaxPool", "padded max pooling (pads=[1, 1, 1, 1]) is not supported"),
+    ("/act2/Sigmoid", "Sigmoid", ""),
+    ("/fc/Gemm", "Gemm", "transA=1 is not supported"),
+    ("/out/Tanh", "Tanh", ""),
+]
+
+
+def test_nodes_behind_an_unsupported_node_are_listed_with_their_own_reason(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(UnsupportedModelError) as info:
+        import_onnx(models.many_unsupported(tmp_path / "many.onnx"))
+    nodes = info.value.nodes
+    assert [(node.name, node.op_type) for node in nodes] == [
+        (name, op) for name, op, _ in MANY_UNSUPPORTED
+    ]
+    for node, (_, _, reason) in zip(nodes, MANY_UNSUPPORTED, strict=True):
+        assert reason in node.reason
+
+
+def test_unsupported_message_is_grouped_by_op_type_and_wrapped(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedModelError) as info:
+        import_onnx(models.many_unsupported(tmp_path / "many.onnx"))
+    lines = str(info.value).splitlines()
+    assert lines[0] == (
+        "model is not supported: 7 unsupported nodes (Sigmoid ×2, Conv, Mul, MaxPool, Gemm, Tanh)"
+    )
+    assert lines[1:] == [
+        "  Sigmoid ×2: '/act1/Sigmoid', '/act2/Sigmoid'",
+        "  Conv ×1: '/conv2/Conv': dilated convolution (dilations=[2, 2]) is not supported",
+        "  Mul ×1: '/square/Mul'",
+        "  MaxPool ×1: '/pool/MaxPool': padded max pooling (pads=[1, 1, 1, 1]) is not supported",
+        "  Gemm ×1: '/fc/Gemm': transA=1 is not supported",
+        "  Tanh ×1: '/out/Tanh'",
+    ]
+
+
+def test_long_unsupported_message_wraps_between_names_and_keeps_reasons_whole() -> None:
+    from zkgrad.errors import MESSAGE_WIDTH, UnsupportedNode
+
+    sigmoids = [UnsupportedNode(f"/block{i}/mlp/Sigmoid", "Sigmoid") for i in range(60)]
+    reasons = ["grouped convolution (group=4) is not supported", "weight of rank 3; only 2-D"]
+    convs = [UnsupportedNode(f"/conv{i}", "Conv", reasons[i % 2]) for i in range(5)]
+    problem = "the model has 2 inputs ('x', 'y'); zkgrad supports one"
+    error = UnsupportedModelError([*convs, *sigmoids], [problem])
+    message = str(error)
+    lines = message.splitlines()
+    assert lines[0] == (
+        "model is not supported: 65 unsupported nodes (Sigmoid ×60, Conv ×5), 1 graph-level problem"
+    )
+    assert lines[1] == f"  {problem}"
+    assert error.summary == lines[0]
+    assert all(len(line) <= MESSAGE_WIDTH for line in lines)
+    for node in sigmoids:
+        assert message.count(f"'{node.name}'") == 1
+    assert "  Conv ×5:" in lines
+    assert f"    '/conv0', '/conv2', '/conv4': {reasons[0]}" in lines
+    assert f"    '/conv1', '/conv3': {reasons[1]}" in lines
+    # the Sigmoid group comes first (more nodes) and its continuation lines are indented
+    sigmoid_lines = lines[2 : lines.index("  Conv ×5:")]
+    assert sigmoid_lines[0].startswith("  Sigmoid ×60: '/block0/mlp/Sigmoid',")
+    assert all(line.startswith("      '/block") for line in sigmoid_lines[1:])
 
 
 def test_residual_add_and_unnamed_node_are_reported(tmp_path: Path) -> None:
@@ -163,3 +231,16 @@ def test_a_model_without_dense_layers_is_unsupported(onnx_path: Callable[[str], 
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(UnsupportedModelError, match="no Gemm/MatMul layer"):
         import_onnx(path)
+
+
+def test_summary_of_many_op_types_wraps_in_the_message_but_not_in_summary() -> None:
+    from zkgrad.errors import MESSAGE_WIDTH, UnsupportedNode
+
+    kinds = [f"CustomOperation{i}" for i in range(12)]
+    error = UnsupportedModelError([UnsupportedNode(f"/n{i}", op) for i, op in enumerate(kinds)])
+    expected = f"model is not supported: 12 unsupported nodes ({', '.join(kinds)})"
+    assert error.summary == expected
+    lines = str(error).splitlines()
+    assert all(len(line) <= MESSAGE_WIDTH for line in lines)
+    assert len(lines) > 12 + 1  # the first sentence took more than one line
+    assert str(error).replace("\n    ", " ").startswith(expected)

@@ -741,7 +741,8 @@ def _show_description(info: Description) -> None:
                 f"{details['imported_params']} weights and biases)"
             )
         else:
-            console.print(f"supported: [red]no[/] ({escape(str(info.error))})")
+            # the error spans several lines (one per op type), so it is not put in parentheses
+            console.print(f"supported: [red]no[/]: {escape(str(info.error))}")
         return
     _show_commitment(info)
 

@@ -40,7 +40,12 @@ from zkgrad.graph import (
     Reshape,
     Shape,
 )
-from zkgrad.onnx_cnn import conv_geometry, pool_geometry
+from zkgrad.onnx_cnn import (
+    check_conv_attributes,
+    check_pool_attributes,
+    conv_geometry,
+    pool_geometry,
+)
 
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
@@ -339,14 +344,57 @@ class _Importer:
         if self._fold(node, inputs):
             return "folded"
         if op == "Cast":
-            raise _Skip("only a Cast to float32 is supported")
+            to = _attrs(node).get("to")
+            target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
+            raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
         if handler is None:
             raise _Skip()
+        self._check_alone(node, inputs)
         if any(i in self.broken for i in inputs):
             self.broken.update(node.output)
             return "after-unsupported"
         return handler(node, name, inputs) or "imported"
+
+    def _check_alone(self, node: onnx.NodeProto, inputs: list[str]) -> None:
+        """Refuse what rules a supported op type out whatever its input: an attribute, an
+        operand that must be a constant, an output that must be unused.
+
+        These checks run before the node's input is looked at, so a node behind an unsupported
+        one is listed with its own reason too (its place in the chain is judged only once
+        every node before it imports).
+        """
+        op = node.op_type
+        attrs = _attrs(node)
+        try:
+            if op == "Gemm":
+                if attrs.get("transA", 0):
+                    raise _Skip("transA=1 is not supported")
+                self._const(inputs[1], "the weight (input B)")
+            elif op == "MatMul":
+                b = self._const(inputs[1], "the second MatMul operand (the weight)")
+                if b.ndim != 2:
+                    raise _Skip(f"weight of rank {b.ndim}; expected a matrix")
+            elif op == "Conv":
+                check_conv_attributes(attrs, self._const(inputs[1], "the convolution weight").shape)
+            elif op in ("MaxPool", "AveragePool"):
+                check_pool_attributes(op, attrs)
+                if op == "MaxPool" and len(node.output) > 1 and self.uses[node.output[1]]:
+                    raise _Skip("its Indices output is used")
+            elif op == "BatchNormalization":
+                if attrs.get("training_mode", 0):
+                    raise _Skip("training_mode=1 is not supported; export the model in eval mode")
+                if any(out and self.uses[out] for out in node.output[1:]):
+                    raise _Skip("its running mean/variance outputs are used")
+            elif op == "Add" and sum(i not in self.consts for i in inputs) != 1:
+                raise _Skip(
+                    "adding two activations (a skip or residual connection) is not supported "
+                    "yet; Add imports only as a constant bias right after Gemm/MatMul/Conv"
+                )
+            elif op == "Reshape":
+                self._const(inputs[1], "the target shape")
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _fold(self, node: onnx.NodeProto, inputs: list[str]) -> bool:
         """Evaluate a node whose inputs are all known constants; True if folded."""
@@ -403,8 +451,6 @@ class _Importer:
 
     def _op_gemm(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         attrs = _attrs(node)
-        if attrs.get("transA", 0):
-            raise _Skip("transA=1 is not supported")
         a = self._activation(inputs[0], name)
         b = self._const(inputs[1], "the weight (input B)")
         weight = float(attrs.get("alpha", 1.0)) * (b if attrs.get("transB", 0) else b.T)
@@ -415,8 +461,6 @@ class _Importer:
 
     def _op_matmul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         b = self._const(inputs[1], "the second MatMul operand (the weight)")
-        if b.ndim != 2:
-            raise _Skip(f"weight of rank {b.ndim}; expected a matrix")
         self._dense(name, self._activation(inputs[0], name), node.output[0], b.T)
 
     def _dense(self, name: str, x: str, out: str, weight: np.ndarray) -> None:
@@ -486,10 +530,6 @@ class _Importer:
 
     def _op_batchnormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         attrs = _attrs(node)
-        if attrs.get("training_mode", 0):
-            raise _Skip("training_mode=1 is not supported; export the model in eval mode")
-        if any(out and self.uses[out] for out in node.output[1:]):
-            raise _Skip("its running mean/variance outputs are used")
         layer = self._sole_producer(
             inputs[0],
             (Dense, Conv),
@@ -531,8 +571,6 @@ class _Importer:
         self._emit(op, out_shape)
 
     def _op_maxpool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        if len(node.output) > 1 and node.output[1] and self.uses[node.output[1]]:
-            raise _Skip("its Indices output is used")
         kernel, strides, _, out_shape = self._pool(node, name, inputs)
         x = inputs[0]
         op = MaxPool(name, x, node.output[0], kernel, strides, self.shapes[x], out_shape)

@@ -70,15 +70,25 @@ def _out_hw(hw: Pair, kernel: Pair, strides: Pair, pads: Pads, ceil_mode: bool) 
     return (out[0], out[1])
 
 
-def conv_geometry(
-    attrs: Mapping[str, Any], in_shape: Shape, weight_shape: Shape
-) -> tuple[Pair, Pads, Shape]:
-    """(strides, pads, output shape) of a ``Conv`` with a [C_out, C_in, kh, kw] weight."""
+def check_conv_attributes(attrs: Mapping[str, Any], weight_shape: Shape) -> None:
+    """The checks of :func:`conv_geometry` that need no input shape (group, dilation, rank,
+    padding, strides): the importer runs them on a Conv even behind an unsupported node."""
     if int(attrs.get("group", 1)) != 1:
         raise ValueError(f"grouped convolution (group={attrs['group']}) is not supported")
     _no_dilation(attrs, "convolution")
     if len(weight_shape) != 4:
         raise ValueError(f"weight of rank {len(weight_shape)}; only 2-D convolution")
+    strides = _pair(attrs.get("strides"), 1, "strides")
+    if min(strides) < 1:
+        raise ValueError(f"strides {list(strides)} must be positive")
+    _pads(attrs)
+
+
+def conv_geometry(
+    attrs: Mapping[str, Any], in_shape: Shape, weight_shape: Shape
+) -> tuple[Pair, Pads, Shape]:
+    """(strides, pads, output shape) of a ``Conv`` with a [C_out, C_in, kh, kw] weight."""
+    check_conv_attributes(attrs, weight_shape)
     channels, height, width = _image(in_shape)
     c_out, c_in, kh, kw = (int(d) for d in weight_shape)
     if c_in != channels:
@@ -87,8 +97,6 @@ def conv_geometry(
     if "kernel_shape" in attrs and kernel != (kh, kw):
         raise ValueError(f"kernel_shape {list(kernel)} differs from the weight's {[kh, kw]}")
     strides = _pair(attrs.get("strides"), 1, "strides")
-    if min(strides) < 1:
-        raise ValueError(f"strides {list(strides)} must be positive")
     pads = _pads(attrs)
     oh, ow = _out_hw((height, width), (kh, kw), strides, pads, ceil_mode=False)
     return strides, pads, (1, c_out, oh, ow)
@@ -104,6 +112,18 @@ def pool_geometry(
     channels, height, width = _image(in_shape)
     if op_type == "GlobalAveragePool":
         return (height, width), (1, 1), (0, 0, 0, 0), (1, channels, 1, 1)
+    kernel, strides, pads = check_pool_attributes(op_type, attrs)
+    ceil_mode = bool(int(attrs.get("ceil_mode", 0)))
+    oh, ow = _out_hw((height, width), kernel, strides, pads, ceil_mode)
+    return kernel, strides, pads, (1, channels, oh, ow)
+
+
+def check_pool_attributes(op_type: str, attrs: Mapping[str, Any]) -> tuple[Pair, Pair, Pads]:
+    """(kernel, strides, pads) of a ``MaxPool`` or ``AveragePool`` after the checks of
+    :func:`pool_geometry` that need no input shape (the importer runs them on a pool even
+    behind an unsupported node)."""
+    if op_type == "GlobalAveragePool":
+        return (0, 0), (1, 1), (0, 0, 0, 0)
     if "kernel_shape" not in attrs:
         raise ValueError("kernel_shape is missing")
     kernel = _pair(attrs["kernel_shape"], 0, "kernel_shape")
@@ -119,6 +139,4 @@ def pool_geometry(
             f"padding (pads={list(pads)}) with count_include_pad=0 divides border windows by "
             "fewer elements; export with count_include_pad=1 or without padding"
         )
-    ceil_mode = bool(int(attrs.get("ceil_mode", 0)))
-    oh, ow = _out_hw((height, width), kernel, strides, pads, ceil_mode)
-    return kernel, strides, pads, (1, channels, oh, ow)
+    return kernel, strides, pads
