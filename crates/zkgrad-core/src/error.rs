@@ -16,7 +16,11 @@ pub enum ProofError {
     Malformed(String),
     /// The proof's shape does not match the circuit (wrong number of rounds, layers, ...).
     #[error("proof shape mismatch in {what}: expected {expected}, got {got}")]
-    Shape { what: &'static str, expected: usize, got: usize },
+    Shape {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     /// A sumcheck round polynomial does not agree with the running claim.
     #[error("sumcheck failed in {0}")]
     Sumcheck(String),

@@ -42,7 +42,11 @@ impl SecurityHeader {
             p3_whir::SecurityAssumption::JohnsonBound => 1,
             p3_whir::SecurityAssumption::CapacityBound => 2,
         };
-        Self { target_bits: p.security_level as u16, assumption, pow_bits: p.pow_bits as u8 }
+        Self {
+            target_bits: p.security_level as u16,
+            assumption,
+            pow_bits: p.pow_bits as u8,
+        }
     }
 
     fn assumption_name(a: u8) -> &'static str {
@@ -86,7 +90,11 @@ impl SecurityHeader {
     }
 
     fn decode(b: &[u8]) -> Self {
-        Self { target_bits: u16::from_le_bytes([b[0], b[1]]), assumption: b[2], pow_bits: b[3] }
+        Self {
+            target_bits: u16::from_le_bytes([b[0], b[1]]),
+            assumption: b[2],
+            pow_bits: b[3],
+        }
     }
 }
 
@@ -118,7 +126,8 @@ impl Proof {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.security.encode());
-        let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("proofs always encode");
+        let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .expect("proofs always encode");
         out.extend(body);
         out
     }
@@ -148,29 +157,71 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
     }
     let version = u16::from_le_bytes([b[4], b[5]]);
     if version != VERSION {
-        return Err(ProofError::BadVersion { expected: VERSION, got: version });
+        return Err(ProofError::BadVersion {
+            expected: VERSION,
+            got: version,
+        });
     }
     if b.len() < HEADER_BYTES {
-        return Err(ProofError::Malformed("the proof ends inside its header".into()));
+        return Err(ProofError::Malformed(
+            "the proof ends inside its header".into(),
+        ));
     }
     let security = SecurityHeader::decode(&b[6..HEADER_BYTES]);
     let body = &b[HEADER_BYTES..];
     if body.len() > MAX_PROOF_BYTES {
-        return Err(ProofError::Malformed(format!("the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})", b.len())));
+        return Err(ProofError::Malformed(format!(
+            "the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})",
+            b.len()
+        )));
     }
     let pos = Rc::new(Cell::new(0));
-    let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, body, pos.clone(), record);
+    let budget = Budget::new(
+        DECODE_PER_BYTE * body.len() + DECODE_BASE,
+        body,
+        pos.clone(),
+        record,
+    );
     let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
-    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(SliceReader { data: body, pos: pos.clone() }, cfg);
+    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(
+        SliceReader {
+            data: body,
+            pos: pos.clone(),
+        },
+        cfg,
+    );
     // The statement's integer vectors by hand (exact reservations), the body through serde.
     let output = read_i64s(&budget)?;
-    let input = if read_option_tag(&budget)? { Some(read_i64s(&budget)?) } else { None };
-    let messages = ZkProof::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
-    let proof = Proof { output, input, body: messages, security };
+    let input = if read_option_tag(&budget)? {
+        Some(read_i64s(&budget)?)
+    } else {
+        None
+    };
+    let messages = ZkProof::deserialize(De {
+        inner: decoder.as_deserializer(),
+        budget: &budget,
+    })
+    .map_err(decode_error)?;
+    let proof = Proof {
+        output,
+        input,
+        body: messages,
+        security,
+    };
     if pos.get() != body.len() {
-        return Err(ProofError::Malformed(format!("{} bytes follow the proof", body.len() - pos.get())));
+        return Err(ProofError::Malformed(format!(
+            "{} bytes follow the proof",
+            body.len() - pos.get()
+        )));
     }
-    Ok((proof, budget.lengths().into_iter().map(|o| o + HEADER_BYTES).collect()))
+    Ok((
+        proof,
+        budget
+            .lengths()
+            .into_iter()
+            .map(|o| o + HEADER_BYTES)
+            .collect(),
+    ))
 }
 
 /// One sentence for a decoding failure.
@@ -180,7 +231,9 @@ pub(crate) fn decode_error(e: bincode::error::DecodeError) -> ProofError {
         D::UnexpectedEnd { .. } => "the proof ends early (truncated bytes)".into(),
         D::LimitExceeded => "the proof declares more data than any proof may hold".into(),
         D::OtherString(s) => s,
-        D::UnexpectedVariant { type_name, found, .. } => format!("the proof bytes hold an unknown {type_name} variant {found}"),
+        D::UnexpectedVariant {
+            type_name, found, ..
+        } => format!("the proof bytes hold an unknown {type_name} variant {found}"),
         e => format!("the proof bytes do not decode ({e})"),
     })
 }

@@ -70,7 +70,10 @@ pub struct Component {
 impl Component {
     /// A named component.
     pub fn new(name: impl Into<String>, bits: f64) -> Self {
-        Self { name: name.into(), bits }
+        Self {
+            name: name.into(),
+            bits,
+        }
     }
 }
 
@@ -102,7 +105,9 @@ pub struct SoundnessReport {
 impl SoundnessReport {
     /// The weakest component (the one the figure is the bits of).
     pub fn weakest(&self) -> Option<&Component> {
-        self.components.iter().min_by(|a, b| a.bits.total_cmp(&b.bits))
+        self.components
+            .iter()
+            .min_by(|a, b| a.bits.total_cmp(&b.bits))
     }
 
     /// The soundness in bits: the minimum over components (round-by-round).
@@ -113,7 +118,10 @@ impl SoundnessReport {
     /// The line the command-line tools print.
     pub fn line(&self) -> String {
         let weakest = self.weakest().map_or("none", |c| c.name.as_str());
-        format!("soundness: {} bits, provable (Johnson bound); weakest: {weakest}", self.bits().floor())
+        format!(
+            "soundness: {} bits, provable (Johnson bound); weakest: {weakest}",
+            self.bits().floor()
+        )
     }
 }
 
@@ -187,7 +195,8 @@ impl Regime {
             Regime::Johnson { m } => {
                 let rho = (-(r as f64)).exp2();
                 let mh = m as f64 + 0.5;
-                let a = (2.0 * mh.powi(5) + 3.0 * mh * rho) / (3.0 * rho.powf(1.5)) * n + mh / rho.sqrt();
+                let a = (2.0 * mh.powi(5) + 3.0 * mh * rho) / (3.0 * rho.powf(1.5)) * n
+                    + mh / rho.sqrt();
                 over_field(k1 * a)
             }
         }
@@ -230,22 +239,35 @@ pub fn whir_components(
     points: usize,
 ) -> Vec<Component> {
     let mut out = Vec::new();
-    let mut push = |phase: String, bits: f64| out.push(Component::new(format!("{label}: {phase}"), bits));
+    let mut push =
+        |phase: String, bits: f64| out.push(Component::new(format!("{label}: {phase}"), bits));
     // Batching the points' claims by powers of one challenge: degree points − 1.
     push("point batching".into(), point_bits(points.max(2) - 1));
     let mut nv = whir.num_variables;
     let mut rate = whir.starting_log_inv_rate;
     if zk.is_none() && whir.commitment_ood_samples > 0 {
-        push("commitment OOD".into(), j.ood_bits(nv, rate, whir.commitment_ood_samples));
+        push(
+            "commitment OOD".into(),
+            j.ood_bits(nv, rate, whir.commitment_ood_samples),
+        );
     }
     // Round 0's fold: one sumcheck round per folded variable, each against the first code.
     let fold0 = min2(j.prox_gap_bits(nv, rate, 2), j.fold_sumcheck_bits(rate));
-    push("fold 0".into(), fold0 + whir.starting_folding_pow_bits as f64);
+    push(
+        "fold 0".into(),
+        fold0 + whir.starting_folding_pow_bits as f64,
+    );
     nv -= whir.folding_schedule[0];
     for (i, rp) in whir.round_parameters.iter().enumerate() {
         let next = rp.log_inv_rate;
-        push(format!("round {i} OOD"), j.ood_bits(nv, next, rp.ood_samples));
-        let shift = min2(j.query_bits(rate, rp.num_queries), j.combination_bits(next, rp.ood_samples, rp.num_queries));
+        push(
+            format!("round {i} OOD"),
+            j.ood_bits(nv, next, rp.ood_samples),
+        );
+        let shift = min2(
+            j.query_bits(rate, rp.num_queries),
+            j.combination_bits(next, rp.ood_samples, rp.num_queries),
+        );
         push(format!("round {i} queries"), shift + rp.pow_bits as f64);
         let fold = min2(j.prox_gap_bits(nv, next, 2), j.fold_sumcheck_bits(next));
         push(format!("fold {}", i + 1), fold + rp.folding_pow_bits as f64);
@@ -254,9 +276,15 @@ pub fn whir_components(
     }
     match zk {
         None => {
-            push("final queries".into(), j.query_bits(rate, whir.final_queries) + whir.final_pow_bits as f64);
+            push(
+                "final queries".into(),
+                j.query_bits(rate, whir.final_queries) + whir.final_pow_bits as f64,
+            );
             if whir.final_sumcheck_rounds > 0 {
-                push("final sumcheck".into(), sumcheck_bits(1, 2) + whir.final_folding_pow_bits as f64);
+                push(
+                    "final sumcheck".into(),
+                    sumcheck_bits(1, 2) + whir.final_folding_pow_bits as f64,
+                );
             }
         }
         Some(zk) => {
@@ -274,7 +302,9 @@ pub fn whir_components(
 pub fn ud_mask_queries(target: usize, mask_rate: usize, shared_pow: usize, rounds: usize) -> usize {
     let union = ((2 * rounds + 2) as f64).log2().ceil();
     let need = target as f64 + union - shared_pow as f64;
-    (need / -Regime::Unique.log_one_minus_delta(mask_rate)).ceil().max(1.0) as usize
+    (need / -Regime::Unique.log_one_minus_delta(mask_rate))
+        .ceil()
+        .max(1.0) as usize
 }
 
 /// List size of the source code's old/fresh pair (interleaving 2) in `regime`: the better of
@@ -289,7 +319,9 @@ fn paired_list_bits(regime: Regime, log_inv_rate: usize) -> f64 {
     let (delta, gap) = (1.0 - one_minus_delta, one_minus_delta - rho);
     let b = (delta / gap).ceil();
     let r = ((1.0 - rho) / gap).log2().ceil();
-    let log_binom: f64 = (1..=r as usize).map(|i| (b + i as f64).log2() - (i as f64).log2()).sum();
+    let log_binom: f64 = (1..=r as usize)
+        .map(|i| (b + i as f64).log2() - (i as f64).log2())
+        .sum();
     (2.0 * base).min(log_binom + r * base)
 }
 
@@ -317,7 +349,13 @@ impl BaseCase {
         let masks = zk
             .mask_groups()
             .iter()
-            .map(|g| (g.shape.message_len + g.shape.randomness_len, g.shape.domain_size, g.width))
+            .map(|g| {
+                (
+                    g.shape.message_len + g.shape.randomness_len,
+                    g.shape.domain_size,
+                    g.width,
+                )
+            })
             .collect();
         Self {
             message: 1usize << fin.num_variables,
@@ -332,7 +370,10 @@ impl BaseCase {
     /// The source code's analysis log inverse rate (its dyadic envelope's), 0 if none.
     fn source_rate(&self) -> (usize, usize) {
         let log_deg = (self.message + self.queries).next_power_of_two().ilog2() as usize;
-        (log_deg, (self.domain.ilog2() as usize).saturating_sub(log_deg))
+        (
+            log_deg,
+            (self.domain.ilog2() as usize).saturating_sub(log_deg),
+        )
     }
 
     /// Query-round and γ-round bits with the source analysed in `source` and every mask code at
@@ -358,7 +399,8 @@ impl BaseCase {
             lanes += 2 * width;
         }
         // The combination is a polynomial of degree < lanes in γ over each tuple of candidates.
-        let list_err = (paired_list_bits(source, rate) + (lanes as f64).log2() - field_bits()).exp2();
+        let list_err =
+            (paired_list_bits(source, rate) + (lanes as f64).log2() - field_bits()).exp2();
         (query + self.pow_bits as f64, -(mca_err + list_err).log2())
     }
 
@@ -428,7 +470,10 @@ fn sumcheck_names(spec: &crate::circuit::CircuitSpec) -> Vec<String> {
 /// (its round degrees, plus Libra's mask challenge), LogUp (α over every looked-up entry and
 /// table entry, the zero-check point τ, the batching coefficients μ), each block's random
 /// points, and each WHIR opening (witness, inverses, weights, committed input).
-pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<SoundnessReport, crate::ProofError> {
+pub fn proof_report(
+    spec: &crate::circuit::CircuitSpec,
+    batch: usize,
+) -> Result<SoundnessReport, crate::ProofError> {
     use crate::pcs::{MAX_POINTS, Pcs};
     use crate::witness::WitnessPlan;
     use crate::zk::verifier::WitnessTable;
@@ -438,7 +483,11 @@ pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<
     let names = sumcheck_names(spec);
     let schedules = &table.mask_plan.schedules;
     for (i, degrees) in schedules.iter().enumerate() {
-        let name = if names.len() == schedules.len() { names[i].clone() } else { format!("sumcheck {i}") };
+        let name = if names.len() == schedules.len() {
+            names[i].clone()
+        } else {
+            format!("sumcheck {i}")
+        };
         let mut with_mask = degrees.clone();
         with_mask.push(1);
         out.push(Component::new(name, sumcheck_bits_of(&with_mask)));
@@ -446,20 +495,35 @@ pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<
     // Challenges are sampled uniformly (rejection sampling of base-field elements, masked bits
     // of a power-of-two domain for query indices), so the transform adds no sampling bias; what
     // it relies on beyond the random oracle is Blake3's collision resistance (Merkle binding).
-    out.push(Component::new("Fiat–Shamir: Blake3 Merkle binding (collisions)", 128.0));
+    out.push(Component::new(
+        "Fiat–Shamir: Blake3 Merkle binding (collisions)",
+        128.0,
+    ));
     let looked_up: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum();
-    out.push(Component::new("LogUp challenge α", logup_bits(looked_up, plan.tables.len() << plan.table_bits)));
-    out.push(Component::new("LogUp zero-check point τ", point_bits(crate::zk::lookup::num_vars(&plan))));
+    out.push(Component::new(
+        "LogUp challenge α",
+        logup_bits(looked_up, plan.tables.len() << plan.table_bits),
+    ));
+    out.push(Component::new(
+        "LogUp zero-check point τ",
+        point_bits(crate::zk::lookup::num_vars(&plan)),
+    ));
     out.push(Component::new("LogUp batching μ", point_bits(1)));
     for (l, bc) in plan.blocks.iter().enumerate() {
         let vars = bc.log_out + plan.log_batch + spec.layer_input_shape(l).log_size();
-        out.push(Component::new(format!("layer {l} random points"), point_bits(2 * vars)));
+        out.push(Component::new(
+            format!("layer {l} random points"),
+            point_bits(2 * vars),
+        ));
     }
     let mut open = |label: &str, vars: usize| -> Result<(), crate::ProofError> {
         out.extend(Pcs::try_new(vars, true)?.soundness_components(label, MAX_POINTS));
         Ok(())
     };
-    open(&format!("WHIR witness (2^{})", table.layout.num_vars()), table.layout.num_vars())?;
+    open(
+        &format!("WHIR witness (2^{})", table.layout.num_vars()),
+        table.layout.num_vars(),
+    )?;
     let inv = crate::zk::lookup::inverse_layout(&plan).num_vars();
     open(&format!("WHIR inverses (2^{inv})"), inv)?;
     let w = crate::commit::weight_masked_layout(spec).num_vars();
@@ -481,7 +545,10 @@ mod tests {
         let fb = field_bits();
         assert!(fb < 128.0 && fb > 127.9999);
         assert!((sumcheck_bits(16, 2) - (fb - 5.0)).abs() < 1e-9);
-        assert!((logup_bits(1 << 20, 1 << 16) - (fb - ((1u64 << 20) as f64 + 65536.0).log2())).abs() < 1e-9);
+        assert!(
+            (logup_bits(1 << 20, 1 << 16) - (fb - ((1u64 << 20) as f64 + 65536.0).log2())).abs()
+                < 1e-9
+        );
         assert!((sumcheck_bits_of(&[7, 3, 3, 3]) - (fb - 4.0)).abs() < 1e-9);
     }
 
@@ -494,7 +561,10 @@ mod tests {
         // The full BCSS25 bound is slightly weaker than its dominant term alone.
         let dominant = field_bits() - (22.0 + (2.0 * 10.5f64.powi(5) / 3.0).log2() + 3.0);
         let full = j.prox_gap_bits(20, 2, 2);
-        assert!(full < dominant && dominant - full < 1e-3, "{full} vs {dominant}");
+        assert!(
+            full < dominant && dominant - full < 1e-3,
+            "{full} vs {dominant}"
+        );
         assert!((Regime::Unique.log_one_minus_delta(1) - 0.75f64.log2()).abs() < 1e-12);
     }
 
@@ -521,7 +591,10 @@ mod tests {
         let ours = JOHNSON.query_bits(2, rp.num_queries);
         let theirs = SecurityAssumption::JohnsonBound.queries_error(2, rp.num_queries);
         assert!((ours - theirs).abs() < 1e-9);
-        assert_eq!(rp.num_queries, SecurityAssumption::JohnsonBound.queries(70, 2));
+        assert_eq!(
+            rp.num_queries,
+            SecurityAssumption::JohnsonBound.queries(70, 2)
+        );
         // And the first fold's grinding closes the same gap p3-security computes.
         let p3_fold = SecurityAssumption::JohnsonBound.prox_gaps_error(20, 2, 128, 2);
         assert!((JOHNSON.prox_gap_bits(20, 2, 2) - p3_fold).abs() < 1e-3);
@@ -536,8 +609,13 @@ mod tests {
 
     #[test]
     fn report_names_the_weakest() {
-        let r = SoundnessReport { components: vec![Component::new("a", 120.0), Component::new("b", 101.7)] };
-        assert_eq!(r.line(), "soundness: 101 bits, provable (Johnson bound); weakest: b");
+        let r = SoundnessReport {
+            components: vec![Component::new("a", 120.0), Component::new("b", 101.7)],
+        };
+        assert_eq!(
+            r.line(),
+            "soundness: 101 bits, provable (Johnson bound); weakest: b"
+        );
     }
 
     /// Every table size the prover uses, hiding or not, reaches 100 provable bits.
@@ -545,10 +623,19 @@ mod tests {
     fn every_table_size_reaches_100_bits() {
         for hiding in [true, false] {
             for n in 0..=crate::pcs::MAX_NUM_VARS {
-                let pcs = crate::pcs::Pcs::try_new(n, hiding).unwrap_or_else(|e| panic!("{n} vars: {e}"));
+                let pcs =
+                    crate::pcs::Pcs::try_new(n, hiding).unwrap_or_else(|e| panic!("{n} vars: {e}"));
                 let comps = pcs.soundness_components("t", crate::pcs::MAX_POINTS);
-                let weakest = comps.iter().min_by(|a, b| a.bits.total_cmp(&b.bits)).unwrap();
-                assert!(weakest.bits >= 100.0, "{n} vars, hiding {hiding}: {} at {}", weakest.name, weakest.bits);
+                let weakest = comps
+                    .iter()
+                    .min_by(|a, b| a.bits.total_cmp(&b.bits))
+                    .unwrap();
+                assert!(
+                    weakest.bits >= 100.0,
+                    "{n} vars, hiding {hiding}: {} at {}",
+                    weakest.name,
+                    weakest.bits
+                );
             }
         }
     }

@@ -92,11 +92,22 @@ impl PcsParams {
         let _ = hiding;
         let base = Self::default();
         if num_vars <= ONE_FOLD_MAX_VARS {
-            let first = num_vars.saturating_sub(ONE_FOLD_FINAL_VARS).max(base.folding_factor);
-            return Self { starting_log_inv_rate: 5, first_folding_factor: first, ..base };
+            let first = num_vars
+                .saturating_sub(ONE_FOLD_FINAL_VARS)
+                .max(base.folding_factor);
+            return Self {
+                starting_log_inv_rate: 5,
+                first_folding_factor: first,
+                ..base
+            };
         }
         let fold = if num_vars == 17 { 6 } else { 5 };
-        Self { first_folding_factor: fold, folding_factor: fold, starting_log_inv_rate: 2, ..base }
+        Self {
+            first_folding_factor: fold,
+            folding_factor: fold,
+            starting_log_inv_rate: 2,
+            ..base
+        }
     }
 
     pub(super) fn folding(&self) -> FoldingFactor {
@@ -114,7 +125,9 @@ impl PcsParams {
     pub(super) fn protocol(&self, num_vars: usize, step: usize) -> ProtocolParameters {
         let folding = self.folding();
         let round_log_inv_rates = match folding.compute_number_of_rounds(num_vars) {
-            Ok((rounds, _)) => (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect(),
+            Ok((rounds, _)) => (1..=rounds)
+                .map(|i| self.starting_log_inv_rate + i * step)
+                .collect(),
             Err(_) => Vec::new(),
         };
         ProtocolParameters {
@@ -126,7 +139,11 @@ impl PcsParams {
             // Under the Johnson bound every count and grinding level is re-derived by
             // [`provable_rounds`]; p3-whir's own (m = 10) sizing only lays out the rounds, so its
             // grinding budget must not reject a layout ours accepts.
-            pow_bits: if self.provable() { P3_LAYOUT_POW } else { self.pow_bits },
+            pow_bits: if self.provable() {
+                P3_LAYOUT_POW
+            } else {
+                self.pow_bits
+            },
         }
     }
 
@@ -137,7 +154,9 @@ impl PcsParams {
 
     /// The regime the analysis uses.
     pub fn regime(&self) -> crate::security::Regime {
-        crate::security::Regime::Johnson { m: self.johnson_m.max(3) }
+        crate::security::Regime::Johnson {
+            m: self.johnson_m.max(3),
+        }
     }
 
     /// Canonical byte description, hashed into the commitment digest.
@@ -167,7 +186,6 @@ impl PcsParams {
     }
 }
 
-
 /// Re-sizes the HVZK base case for a provable bound (see [`crate::security`], "Hiding mode").
 ///
 /// * The shared grinding before the base case's spot checks is raised to the PoW budget
@@ -182,9 +200,16 @@ impl PcsParams {
 /// simulatable), so the mask shapes and the last oracle's randomness follow. Fails if the last
 /// oracle has no room for that randomness.
 pub(super) fn with_ud_masks(
-    mut cfg: p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    mut cfg: p3_whir::ZkWhirConfig<
+        crate::field::EF,
+        crate::field::F,
+        crate::transcript::Challenger,
+    >,
     params: &PcsParams,
-) -> Result<p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>, String> {
+) -> Result<
+    p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    String,
+> {
     use crate::security::BaseCase;
     use p3_whir::pcs::zk::MaskCodeShape;
     provable_rounds(&mut cfg.inner, params)?;
@@ -195,10 +220,18 @@ pub(super) fn with_ud_masks(
         cfg.oracle_randomness[i] = cfg.inner.round_parameters[i].num_queries;
         let (rows, height) = oracle_rows(&cfg, i);
         if cfg.oracle_randomness[i] > height - rows {
-            return Err(format!("oracle {i} has no room for {} randomness rows", cfg.oracle_randomness[i]));
+            return Err(format!(
+                "oracle {i} has no room for {} randomness rows",
+                cfg.oracle_randomness[i]
+            ));
         }
     }
-    let q = crate::security::ud_mask_queries(cfg.security_level, params.zk_mask_log_inv_rate, cfg.final_pow_bits, rounds);
+    let q = crate::security::ud_mask_queries(
+        cfg.security_level,
+        params.zk_mask_log_inv_rate,
+        cfg.final_pow_bits,
+        rounds,
+    );
     cfg.mask_queries = q;
     cfg.sumcheck_mask = MaskCodeShape::new(params.zk_ell, q, params.zk_mask_log_inv_rate);
     cfg.switch_masks = (0..rounds)
@@ -216,7 +249,9 @@ pub(super) fn with_ud_masks(
         let (_, (query, gamma)) = base.best();
         query >= target && gamma >= target
     });
-    let t = found.ok_or_else(|| format!("the HVZK base case cannot reach {target} bits within the last oracle's slack"))?;
+    let t = found.ok_or_else(|| {
+        format!("the HVZK base case cannot reach {target} bits within the last oracle's slack")
+    })?;
     cfg.final_queries = t;
     cfg.oracle_randomness[rounds] = t;
     Ok(cfg)
@@ -232,7 +267,9 @@ fn pow_for(target: f64, bits: f64) -> usize {
 
 /// Spot checks at log inverse rate `rate` that reach `target` with `pow` bits of grinding.
 fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: usize) -> usize {
-    ((target - pow as f64) / -regime.log_one_minus_delta(rate)).ceil().max(1.0) as usize
+    ((target - pow as f64) / -regime.log_one_minus_delta(rate))
+        .ceil()
+        .max(1.0) as usize
 }
 
 /// Re-derives every count and grinding level of a WHIR layout under the Johnson bound at the
@@ -240,15 +277,28 @@ fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: u
 /// out-of-domain samples, spot checks (with `pow_bits` of grinding before each query phase) and
 /// folding grinding. Fails if a phase would need more grinding than `pow_bits`.
 pub(super) fn provable_rounds(
-    whir: &mut p3_whir::WhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    whir: &mut p3_whir::WhirConfig<
+        crate::field::EF,
+        crate::field::F,
+        crate::transcript::Challenger,
+    >,
     params: &PcsParams,
 ) -> Result<(), String> {
     let regime = params.regime();
     let target = params.security_level as f64;
     let budget = params.pow_bits;
-    let ood = |log_deg: usize, rate: usize| (1..64).find(|&s| regime.ood_bits(log_deg, rate, s) >= target).unwrap_or(64);
+    let ood = |log_deg: usize, rate: usize| {
+        (1..64)
+            .find(|&s| regime.ood_bits(log_deg, rate, s) >= target)
+            .unwrap_or(64)
+    };
     let fold_pow = |log_deg: usize, rate: usize| {
-        pow_for(target, regime.prox_gap_bits(log_deg, rate, 2).min(regime.fold_sumcheck_bits(rate)))
+        pow_for(
+            target,
+            regime
+                .prox_gap_bits(log_deg, rate, 2)
+                .min(regime.fold_sumcheck_bits(rate)),
+        )
     };
     let mut nv = whir.num_variables;
     let mut rate = whir.params.starting_log_inv_rate;
@@ -259,7 +309,9 @@ pub(super) fn provable_rounds(
         let next = whir.round_parameters[i].log_inv_rate;
         let s = ood(nv, next);
         let q = queries_for(regime, target, budget, rate);
-        let shift = regime.query_bits(rate, q).min(regime.combination_bits(next, s, q));
+        let shift = regime
+            .query_bits(rate, q)
+            .min(regime.combination_bits(next, s, q));
         let rp = &mut whir.round_parameters[i];
         rp.ood_samples = s;
         rp.num_queries = q;
@@ -273,8 +325,14 @@ pub(super) fn provable_rounds(
     whir.final_folding_pow_bits = pow_for(target, crate::security::sumcheck_bits(1, 2));
     // Grinding costs ~1 µs per try (2^16 tries ≈ 80 ms): every phase stays within the budget
     // except the first fold of the largest tables, which may grind up to MAX_FOLD_POW.
-    let later = whir.round_parameters.iter().map(|r| r.pow_bits.max(r.folding_pow_bits));
-    let worst = later.chain([whir.final_pow_bits, whir.final_folding_pow_bits]).max().unwrap_or(0);
+    let later = whir
+        .round_parameters
+        .iter()
+        .map(|r| r.pow_bits.max(r.folding_pow_bits));
+    let worst = later
+        .chain([whir.final_pow_bits, whir.final_folding_pow_bits])
+        .max()
+        .unwrap_or(0);
     if worst > budget || whir.starting_folding_pow_bits > budget.max(MAX_FOLD_POW) {
         return Err(format!(
             "a phase needs {} bits of grinding, over the {budget}-bit budget ({MAX_FOLD_POW} for the first fold)",

@@ -31,12 +31,18 @@ pub fn distinct_claims(layout: &MaskedLayout, claims: &[(usize, Vec<EF>, EF)]) -
             points.push(z);
         }
     }
-    (0..layout.masked.len()).map(|c| seen.get(&c).map_or(0, Vec::len)).collect()
+    (0..layout.masked.len())
+        .map(|c| seen.get(&c).map_or(0, Vec::len))
+        .collect()
 }
 
 /// Refuses to reveal claims on a masked column whose mask space cannot hide them: the c distinct
 /// claims and the batching value need c + 1 ≤ dim V (`what` names the table).
-pub fn check_claims(layout: &MaskedLayout, claims: &[(usize, Vec<EF>, EF)], what: &str) -> Result<()> {
+pub fn check_claims(
+    layout: &MaskedLayout,
+    claims: &[(usize, Vec<EF>, EF)],
+    what: &str,
+) -> Result<()> {
     for (c, &n) in distinct_claims(layout, claims).iter().enumerate() {
         if !layout.masked[c] || n == 0 {
             continue;
@@ -62,7 +68,10 @@ pub fn openings_budget(pcs: &Pcs) -> usize {
 
 /// Proofs one weight commitment of `spec` may serve with the weights hidden.
 pub fn weight_openings_budget(spec: &crate::circuit::CircuitSpec) -> usize {
-    openings_budget(&Pcs::new(crate::commit::weight_masked_layout(spec).num_vars(), true))
+    openings_budget(&Pcs::new(
+        crate::commit::weight_masked_layout(spec).num_vars(),
+        true,
+    ))
 }
 
 /// Proofs one committed input (batch of `batch`) may serve with the input hidden (0 when the
@@ -87,7 +96,12 @@ mod tests {
     #[test]
     fn claims_are_counted_per_distinct_point() {
         let layout = MaskedLayout::new(&[6, 2], &[true, true]);
-        let claims = vec![(0, pt(1, 6), EF::ONE), (0, pt(1, 6), EF::TWO), (0, pt(5, 6), EF::ONE), (1, pt(9, 2), EF::ONE)];
+        let claims = vec![
+            (0, pt(1, 6), EF::ONE),
+            (0, pt(1, 6), EF::TWO),
+            (0, pt(5, 6), EF::ONE),
+            (1, pt(9, 2), EF::ONE),
+        ];
         assert_eq!(distinct_claims(&layout, &claims), vec![2, 1]);
     }
 
@@ -98,9 +112,17 @@ mod tests {
         for k in 1..=3usize {
             let layout = MaskedLayout::new(&[k, 8], &[true, true]);
             let dim = layout.mask_dim(0);
-            let claims: Vec<_> = (0..dim as u64).map(|i| (0, pt(10 * i + 3, k), EF::ONE)).collect();
-            assert!(check_claims(&layout, &claims[..dim - 1], "test").is_ok(), "width 2^{k}: {} claims, dim {dim}", dim - 1);
-            let err = check_claims(&layout, &claims, "test").unwrap_err().to_string();
+            let claims: Vec<_> = (0..dim as u64)
+                .map(|i| (0, pt(10 * i + 3, k), EF::ONE))
+                .collect();
+            assert!(
+                check_claims(&layout, &claims[..dim - 1], "test").is_ok(),
+                "width 2^{k}: {} claims, dim {dim}",
+                dim - 1
+            );
+            let err = check_claims(&layout, &claims, "test")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("zero knowledge cannot hold"), "{err}");
         }
     }
@@ -129,7 +151,9 @@ mod rank_test {
         let width = rows.first().map_or(0, Vec::len);
         let mut r = 0;
         for col in 0..width {
-            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else { continue };
+            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else {
+                continue;
+            };
             rows.swap(r, p);
             let inv = rows[r][col].inverse();
             let pivot: Vec<EF> = rows[r].iter().map(|&x| x * inv).collect();
@@ -151,7 +175,12 @@ mod rank_test {
 
     /// Rows of the functionals K proofs reveal on column 0 (`claims` masked values each, plus
     /// the batching value T(ρ)), split into (whole table, mask entries only).
-    fn revealed(layout: &MaskedLayout, proofs: usize, claims: usize, seed: u64) -> (Vec<Vec<EF>>, Vec<Vec<EF>>) {
+    fn revealed(
+        layout: &MaskedLayout,
+        proofs: usize,
+        claims: usize,
+        seed: u64,
+    ) -> (Vec<Vec<EF>>, Vec<Vec<EF>>) {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let k = layout.layout.columns[0].1;
@@ -159,7 +188,11 @@ mod rank_test {
         for _ in 0..proofs {
             for _ in 0..claims {
                 let mut w = vec![EF::ZERO; layout.layout.len()];
-                layout.add_weights(&layout.terms(0, &random_point(k, &mut rng)), EF::ONE, &mut w);
+                layout.add_weights(
+                    &layout.terms(0, &random_point(k, &mut rng)),
+                    EF::ONE,
+                    &mut w,
+                );
                 full.push(w);
             }
             full.push(eq_table(&random_point(layout.num_vars(), &mut rng)));
@@ -171,7 +204,13 @@ mod rank_test {
         for (i, &(o, kk)) in layout.layout.columns.iter().enumerate() {
             kind[o..o + (1 << kk)].fill(if i < callers { 1 } else { 2 });
         }
-        let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> { w.iter().zip(&kind).filter(|(_, k)| want.contains(k)).map(|(&x, _)| x).collect() };
+        let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> {
+            w.iter()
+                .zip(&kind)
+                .filter(|(_, k)| want.contains(k))
+                .map(|(&x, _)| x)
+                .collect()
+        };
         let masks = full.iter().map(|w| keep(w, &[2])).collect();
         let full = full.iter().map(|w| keep(w, &[1, 2])).collect();
         (full, masks)
@@ -189,7 +228,10 @@ mod rank_test {
         assert!(hidden(&layout, 1, 3));
         // One variable (what width-1 and width-2 columns had before): three claims leak.
         let narrow = MaskedLayout::new(&[1, 6], &[true, false]);
-        assert!(!hidden(&narrow, 1, 3), "a 2-dimensional mask cannot hide three claims");
+        assert!(
+            !hidden(&narrow, 1, 3),
+            "a 2-dimensional mask cannot hide three claims"
+        );
     }
 
     #[test]
@@ -202,6 +244,10 @@ mod rank_test {
         let budget = d / (c + 1);
         assert!(budget >= 1);
         assert!(hidden(&layout, budget, c), "K = {budget} within dim {d}");
-        assert!(!hidden(&layout, budget + 1, c), "K = {} beyond dim {d}", budget + 1);
+        assert!(
+            !hidden(&layout, budget + 1, c),
+            "K = {} beyond dim {d}",
+            budget + 1
+        );
     }
 }
