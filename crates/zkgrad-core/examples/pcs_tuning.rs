@@ -1,6 +1,7 @@
 //! WHIR parameter sweep for one opening (tuning aid): commit, open, verify times and proof size.
 //! `cargo run --release -p zkgrad-core --example pcs_tuning -- <num_vars> [hiding 0|1]`
-//! (`TUNE_GRID2="fold rate [pow [mask_rate [ell [rate_step]]]]"`: one configuration; `TUNE_PARTS`: size by part)
+//! (`TUNE_GRID2="fold rate [pow [mask_rate [ell [rate_step]]]]"`: one configuration; `TUNE_PARTS`: size by part;
+//! `TUNE_OPENINGS=B`: hide B openings of the commitment)
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -28,8 +29,19 @@ fn main() {
     if let Ok(s) = std::env::var("TUNE_LEVEL") {
         base.security_level = s.parse().expect("bits");
     }
+    let openings: usize = std::env::var("TUNE_OPENINGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    base.openings = openings;
     let mut variants: Vec<(String, PcsParams)> = vec![
-        ("for_size".into(), PcsParams::for_size(nv, hiding)),
+        (
+            "for_size".into(),
+            PcsParams {
+                openings,
+                ..PcsParams::for_size(nv, hiding)
+            },
+        ),
         ("default".into(), base.clone()),
     ];
     for r in [2, 3, 4] {

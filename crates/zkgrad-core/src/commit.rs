@@ -255,6 +255,16 @@ pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
     MaskedLayout::new(&logs, &masked)
 }
 
+/// The PCS of `spec`'s weight table: its randomness hides the openings of the range certificate
+/// and of the proofs the column masks allow ([`crate::zk::budget::weight_openings`]).
+pub fn weight_pcs(spec: &CircuitSpec) -> Result<Pcs> {
+    let layout = weight_masked_layout(spec);
+    Pcs::for_reused(
+        layout.num_vars(),
+        crate::zk::budget::weight_openings(&layout),
+    )
+}
+
 /// The zero-knowledge weight table's parts; deterministic given the seed.
 pub struct WeightTables {
     pub layout: MaskedLayout,
@@ -312,7 +322,7 @@ fn zk_commit_tables(
     bits: Vec<u8>,
     certify: bool,
 ) -> Result<(ModelCommitment, ProverData)> {
-    let (c, data) = Pcs::new(tables.layout.num_vars(), true).commit(tables.table(), seed);
+    let (c, data) = weight_pcs(spec)?.commit(tables.table(), seed);
     let range = if certify {
         Some(crate::zk::range::prove(spec, tables, &c, &bits, seed)?)
     } else {
@@ -450,9 +460,7 @@ impl CommittedWeights {
         }
         match (kept.take(), &self.tables) {
             (Some(d), _) => Ok(d),
-            (None, Some(t)) => Ok(Pcs::new(t.layout.num_vars(), true)
-                .commit(t.table(), self.seed)
-                .1),
+            (None, Some(t)) => Ok(weight_pcs(spec)?.commit(t.table(), self.seed).1),
             (None, None) => Ok(commit_with_data(spec, w, seed)?.1),
         }
     }

@@ -36,6 +36,10 @@ pub enum ProofError {
     /// The proof was made for other weights than the commitment the verifier expects.
     #[error("model commitment mismatch")]
     Commitment,
+
+    /// The proof's header names another model than the key's (checked before any cryptography).
+    #[error("this proof is for model {proof}…, not {key}… (the model this key verifies)")]
+    WrongModel { proof: String, key: String },
     /// The witness does not satisfy the circuit (prover side, names the place).
     #[error("witness invalid at {layer}: {detail}")]
     Witness { layer: String, detail: String },

@@ -1,7 +1,11 @@
 //! The proof object and its versioned byte encoding: magic `ZKGP`, a little-endian u16 format
 //! version, the security header (target bits as a little-endian u16, the proximity assumption,
-//! the grinding budget in bits: [`SecurityHeader`]), then the bincode (serde) body. Decoding is
-//! bounded and never panics.
+//! the grinding budget in bits: [`SecurityHeader`]), the 32-byte digest of the model commitment
+//! the proof is for, then the bincode (serde) body. Decoding is bounded and never panics.
+//!
+//! The model digest in the header is a label, not a binding: the transcript absorbs the key's
+//! own digest, so a proof whose header names the key's model but was made for another fails the
+//! cryptography. The label lets the verifier say "this proof is for model X, not Y" before it.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,11 +16,11 @@ use crate::zk::proof::ZkProof;
 
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
-/// Current format version (6: one protocol, zero knowledge always on — the body is the
-/// zero-knowledge protocol's messages — and the security header).
-pub const VERSION: u16 = 6;
-/// Bytes before the body: magic, version, security header.
-pub(crate) const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES;
+/// Current format version (7: the model digest in the header; 6: one protocol, zero knowledge
+/// always on, and the security header).
+pub const VERSION: u16 = 7;
+/// Bytes before the body: magic, version, security header, model digest.
+pub(crate) const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES + 32;
 
 /// The security parameters a proof was made with, recorded in its header. The verifier accepts
 /// a proof only if they are those its key demands ([`SecurityHeader::check_against`]).
@@ -118,6 +122,9 @@ pub struct Proof {
     /// The security parameters from the header (not part of the bincode body).
     #[serde(skip)]
     pub security: SecurityHeader,
+    /// The digest of the model commitment the proof is for, from the header.
+    #[serde(skip)]
+    pub model: [u8; 32],
 }
 
 impl Proof {
@@ -126,6 +133,7 @@ impl Proof {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.security.encode());
+        out.extend_from_slice(&self.model);
         let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
             .expect("proofs always encode");
         out.extend(body);
@@ -167,7 +175,10 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
             "the proof ends inside its header".into(),
         ));
     }
-    let security = SecurityHeader::decode(&b[6..HEADER_BYTES]);
+    let security = SecurityHeader::decode(&b[6..6 + SecurityHeader::BYTES]);
+    let model: [u8; 32] = b[6 + SecurityHeader::BYTES..HEADER_BYTES]
+        .try_into()
+        .expect("32 header bytes");
     let body = &b[HEADER_BYTES..];
     if body.len() > MAX_PROOF_BYTES {
         return Err(ProofError::Malformed(format!(
@@ -207,6 +218,7 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
         input,
         body: messages,
         security,
+        model,
     };
     if pos.get() != body.len() {
         return Err(ProofError::Malformed(format!(
@@ -226,14 +238,28 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
 
 /// One sentence for a decoding failure.
 pub(crate) fn decode_error(e: bincode::error::DecodeError) -> ProofError {
+    ProofError::Malformed(decode_error_sentence(&e, "proof"))
+}
+
+/// One sentence (never `Debug` text) for a bincode decoding failure of a `what` (proof, model,
+/// verifying key).
+pub fn decode_error_sentence(e: &bincode::error::DecodeError, what: &str) -> String {
     use bincode::error::DecodeError as D;
-    ProofError::Malformed(match e {
-        D::UnexpectedEnd { .. } => "the proof ends early (truncated bytes)".into(),
-        D::LimitExceeded => "the proof declares more data than any proof may hold".into(),
-        D::OtherString(s) => s,
+    match e {
+        D::UnexpectedEnd { .. } => format!("the {what} ends early (truncated bytes)"),
+        D::LimitExceeded => format!("the {what} declares more data than any {what} may hold"),
+        D::OtherString(s) => s.clone(),
         D::UnexpectedVariant {
             type_name, found, ..
-        } => format!("the proof bytes hold an unknown {type_name} variant {found}"),
-        e => format!("the proof bytes do not decode ({e})"),
-    })
+        } => format!("the {what} bytes hold an unknown {type_name} variant {found}"),
+        D::Utf8 { .. } => format!("the {what} holds text that is not UTF-8"),
+        D::InvalidBooleanValue(v) => {
+            format!("the {what} holds {v} where a boolean (0 or 1) belongs")
+        }
+        D::InvalidCharEncoding(_) => format!("the {what} holds an invalid character"),
+        D::OutsideUsizeRange(v) => {
+            format!("the {what} declares a size {v} beyond this machine's range")
+        }
+        _ => format!("the {what} bytes do not decode as a zkgrad {what} of this version"),
+    }
 }

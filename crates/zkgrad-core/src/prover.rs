@@ -99,6 +99,7 @@ pub fn prove_from_traces(
         input: None,
         body,
         security: crate::proof::SecurityHeader::current(),
+        model: cw.commitment.digest(),
     })
 }
 
@@ -179,5 +180,6 @@ fn prove_inner(
         input,
         body,
         security: crate::proof::SecurityHeader::current(),
+        model: mc.digest(),
     })
 }

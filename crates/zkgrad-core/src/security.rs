@@ -159,13 +159,14 @@ pub fn logup_bits(lookups: usize, table: usize) -> f64 {
 // ---------------------------------------------------------------------------------------------
 
 impl Regime {
-    /// `log2(1 − δ)` at log inverse rate `r`.
-    pub fn log_one_minus_delta(self, r: usize) -> f64 {
-        let rho = (-(r as f64)).exp2();
+    /// `log2(1 − δ)` at log inverse rate `r` (a real number: a randomized code's rate
+    /// `(M + t)/H` is rarely a power of two).
+    pub fn log_one_minus_delta(self, r: f64) -> f64 {
+        let rho = (-r).exp2();
         match self {
             Regime::Unique => ((1.0 + rho) / 2.0).log2(),
             // 1 − δ = √ρ + η = √ρ·(1 + 1/(2m)).
-            Regime::Johnson { m } => (1.0 + 0.5 / m as f64).log2() - r as f64 / 2.0,
+            Regime::Johnson { m } => (1.0 + 0.5 / m as f64).log2() - r / 2.0,
         }
     }
 
@@ -178,7 +179,7 @@ impl Regime {
     }
 
     /// Bits from `queries` spot checks at log inverse rate `r` (far branch: `(1 − δ)^t`).
-    pub fn query_bits(self, r: usize, queries: usize) -> f64 {
+    pub fn query_bits(self, r: f64, queries: usize) -> f64 {
         -(queries as f64) * self.log_one_minus_delta(r)
     }
 
@@ -223,6 +224,32 @@ impl Regime {
     }
 }
 
+/// Message rows `M` and codeword height `H` (per limb) of HVZK oracle `round` (oracle 0 is the
+/// commitment, oracle `n_rounds` the base case's source), as `p3-whir` lays them out.
+pub fn oracle_geometry(zk: &ZkWhirConfig<EF, F, Challenger>, round: usize) -> (usize, usize) {
+    if round == 0 {
+        let rows = 1usize << (zk.num_variables - zk.round_folding_factor(0));
+        (rows, rows << zk.starting_log_inv_rate)
+    } else {
+        let prev = &zk.inner.round_parameters[round - 1];
+        let rows = 1usize << (prev.num_variables - zk.round_folding_factor(round));
+        (rows, rows * zk.inv_rate(round - 1))
+    }
+}
+
+/// Log inverse rate of a randomized Reed–Solomon code: `M` message rows and `t` randomness rows
+/// per limb in a codeword of height `H` form a code of dimension `M + t`, rate `(M + t)/H`.
+/// Every proximity claim about the oracle is about that code, not the plain one of rate `M/H`.
+pub fn randomized_rate(rows: usize, randomness: usize, height: usize) -> f64 {
+    (height as f64).log2() - ((rows + randomness) as f64).log2()
+}
+
+/// [`randomized_rate`] of HVZK oracle `round` with its configured randomness.
+pub fn randomized_log_inv_rate(zk: &ZkWhirConfig<EF, F, Challenger>, round: usize) -> f64 {
+    let (rows, height) = oracle_geometry(zk, round);
+    randomized_rate(rows, zk.oracle_randomness[round], height)
+}
+
 fn min2(a: f64, b: f64) -> f64 {
     a.min(b)
 }
@@ -264,8 +291,14 @@ pub fn whir_components(
             format!("round {i} OOD"),
             j.ood_bits(nv, next, rp.ood_samples),
         );
+        // Round i's spot checks test oracle i; in hiding mode its code holds t_i randomness rows
+        // beside the message, so its rate (and radius) is that of the randomized code.
+        let queried = match zk {
+            Some(zk) => randomized_log_inv_rate(zk, i),
+            None => rate as f64,
+        };
         let shift = min2(
-            j.query_bits(rate, rp.num_queries),
+            j.query_bits(queried, rp.num_queries),
             j.combination_bits(next, rp.ood_samples, rp.num_queries),
         );
         push(format!("round {i} queries"), shift + rp.pow_bits as f64);
@@ -278,7 +311,7 @@ pub fn whir_components(
         None => {
             push(
                 "final queries".into(),
-                j.query_bits(rate, whir.final_queries) + whir.final_pow_bits as f64,
+                j.query_bits(rate as f64, whir.final_queries) + whir.final_pow_bits as f64,
             );
             if whir.final_sumcheck_rounds > 0 {
                 push(
@@ -302,7 +335,7 @@ pub fn whir_components(
 pub fn ud_mask_queries(target: usize, mask_rate: usize, shared_pow: usize, rounds: usize) -> usize {
     let union = ((2 * rounds + 2) as f64).log2().ceil();
     let need = target as f64 + union - shared_pow as f64;
-    (need / -Regime::Unique.log_one_minus_delta(mask_rate))
+    (need / -Regime::Unique.log_one_minus_delta(mask_rate as f64))
         .ceil()
         .max(1.0) as usize
 }
@@ -315,7 +348,7 @@ fn paired_list_bits(regime: Regime, log_inv_rate: usize) -> f64 {
         return 0.0;
     }
     let rho = (-(log_inv_rate as f64)).exp2();
-    let one_minus_delta = regime.log_one_minus_delta(log_inv_rate).exp2();
+    let one_minus_delta = regime.log_one_minus_delta(log_inv_rate as f64).exp2();
     let (delta, gap) = (1.0 - one_minus_delta, one_minus_delta - rho);
     let b = (delta / gap).ceil();
     let r = ((1.0 - rho) / gap).log2().ceil();
@@ -330,8 +363,11 @@ fn paired_list_bits(regime: Regime, log_inv_rate: usize) -> f64 {
 pub struct BaseCase {
     /// Terminal (source) message length (coefficients).
     pub message: usize,
-    /// Source randomness length (= its spot-check count).
+    /// Source spot checks.
     pub queries: usize,
+    /// Source randomness per limb (the spot checks of every opening it must hide: `queries`
+    /// for one opening, `B·queries` for a commitment opened `B` times).
+    pub randomness: usize,
     /// Source codeword length.
     pub domain: usize,
     /// Grinding before the spot checks (shared by source and masks).
@@ -360,6 +396,7 @@ impl BaseCase {
         Self {
             message: 1usize << fin.num_variables,
             queries: zk.final_queries,
+            randomness: zk.oracle_randomness[zk.n_rounds()],
             domain: fin.domain_size >> fin.folding_factor,
             pow_bits: zk.final_pow_bits,
             masks,
@@ -369,7 +406,7 @@ impl BaseCase {
 
     /// The source code's analysis log inverse rate (its dyadic envelope's), 0 if none.
     fn source_rate(&self) -> (usize, usize) {
-        let log_deg = (self.message + self.queries).next_power_of_two().ilog2() as usize;
+        let log_deg = (self.message + self.randomness).next_power_of_two().ilog2() as usize;
         (
             log_deg,
             (self.domain.ilog2() as usize).saturating_sub(log_deg),
@@ -384,7 +421,7 @@ impl BaseCase {
         if rate == 0 {
             return (0.0, 0.0);
         }
-        let mut query = source.query_bits(rate, self.queries.min(self.domain));
+        let mut query = source.query_bits(rate as f64, self.queries.min(self.domain));
         let mut mca_err = (-source.prox_gap_bits(log_deg, rate, 2)).exp2();
         let mut lanes = 2usize;
         for &(dim, domain, width) in &self.masks {
@@ -393,7 +430,7 @@ impl BaseCase {
             if r == 0 {
                 return (0.0, 0.0);
             }
-            query = query.min(u.query_bits(r, self.mask_queries.min(domain)));
+            query = query.min(u.query_bits(r as f64, self.mask_queries.min(domain)));
             // An interleaved group of `width` words: the conservative factor `width`.
             mca_err += width as f64 * (-u.prox_gap_bits(log_deg, r, 2)).exp2();
             lanes += 2 * width;
@@ -516,21 +553,25 @@ pub fn proof_report(
             point_bits(2 * vars),
         ));
     }
-    let mut open = |label: &str, vars: usize| -> Result<(), crate::ProofError> {
-        out.extend(Pcs::try_new(vars, true)?.soundness_components(label, MAX_POINTS));
-        Ok(())
-    };
+    let mut open =
+        |label: &str, pcs: Result<Pcs, crate::ProofError>| -> Result<(), crate::ProofError> {
+            out.extend(pcs?.soundness_components(label, MAX_POINTS));
+            Ok(())
+        };
     open(
         &format!("WHIR witness (2^{})", table.layout.num_vars()),
-        table.layout.num_vars(),
+        Pcs::try_new(table.layout.num_vars(), true),
     )?;
     let inv = crate::zk::lookup::inverse_layout(&plan).num_vars();
-    open(&format!("WHIR inverses (2^{inv})"), inv)?;
+    open(&format!("WHIR inverses (2^{inv})"), Pcs::try_new(inv, true))?;
     let w = crate::commit::weight_masked_layout(spec).num_vars();
-    open(&format!("WHIR weights (2^{w})"), w)?;
+    open(
+        &format!("WHIR weights (2^{w})"),
+        crate::commit::weight_pcs(spec),
+    )?;
     if spec.committed_input {
         let i = crate::zk::input::layout(&plan).num_vars();
-        open(&format!("WHIR input (2^{i})"), i)?;
+        open(&format!("WHIR input (2^{i})"), Pcs::try_new(i, true))?;
     }
     Ok(SoundnessReport { components: out })
 }
@@ -557,7 +598,7 @@ mod tests {
         let j = JOHNSON;
         // ρ = 1/4: √ρ = 1/2, η = 1/40, list 1/(2η√ρ) = 40.
         assert!((j.list_bits(2) - 40f64.log2()).abs() < 1e-9);
-        assert!((j.log_one_minus_delta(2) - (0.5f64 + 0.025).log2()).abs() < 1e-9);
+        assert!((j.log_one_minus_delta(2.0) - (0.5f64 + 0.025).log2()).abs() < 1e-9);
         // The full BCSS25 bound is slightly weaker than its dominant term alone.
         let dominant = field_bits() - (22.0 + (2.0 * 10.5f64.powi(5) / 3.0).log2() + 3.0);
         let full = j.prox_gap_bits(20, 2, 2);
@@ -565,7 +606,7 @@ mod tests {
             full < dominant && dominant - full < 1e-3,
             "{full} vs {dominant}"
         );
-        assert!((Regime::Unique.log_one_minus_delta(1) - 0.75f64.log2()).abs() < 1e-12);
+        assert!((Regime::Unique.log_one_minus_delta(1.0) - 0.75f64.log2()).abs() < 1e-12);
     }
 
     /// A `p3-whir` configuration at 100 bits under its JohnsonBound: every phase this module
@@ -588,7 +629,7 @@ mod tests {
         }
         // Round 0's queries: the same count p3-security asks for, the same bits.
         let rp = &cfg.round_parameters[0];
-        let ours = JOHNSON.query_bits(2, rp.num_queries);
+        let ours = JOHNSON.query_bits(2.0, rp.num_queries);
         let theirs = SecurityAssumption::JohnsonBound.queries_error(2, rp.num_queries);
         assert!((ours - theirs).abs() < 1e-9);
         assert_eq!(
@@ -603,7 +644,7 @@ mod tests {
     #[test]
     fn ud_mask_queries_reach_the_target() {
         let q = ud_mask_queries(100, 5, 20, 1);
-        let bits = Regime::Unique.query_bits(5, q) + 20.0;
+        let bits = Regime::Unique.query_bits(5.0, q) + 20.0;
         assert!(bits >= 102.0 && bits < 103.5, "{bits}");
     }
 

@@ -20,6 +20,20 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     proof
         .security
         .check_against(&crate::proof::SecurityHeader::current())?;
+    // Before any cryptography: a proof for another model gets a sentence that says so.
+    let digest = mc.digest();
+    if proof.model != digest {
+        let short = |d: &[u8; 32]| {
+            d[..6]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        return Err(ProofError::WrongModel {
+            proof: short(&proof.model),
+            key: short(&digest),
+        });
+    }
     // Every size the proof declares is bounded by the circuit before anything is built from it.
     let batch = crate::bounds::check_statement(spec, proof)?;
     if mc.circuit != spec.digest() {
@@ -35,13 +49,7 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     }
     let plan = WitnessPlan::new(spec, batch);
     let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
-    let tr = start_transcript(
-        spec,
-        &mc.digest(),
-        batch,
-        &proof.output,
-        proof.input.as_deref(),
-    );
+    let tr = start_transcript(spec, &digest, batch, &proof.output, proof.input.as_deref());
     let output_value = |r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, r);
     crate::zk::verifier::verify(
         spec,

@@ -231,23 +231,36 @@ fn wrong_output_and_other_weights_are_rejected() {
     let mut w4 = w.clone();
     w4.layers[0].weight[0] += 1;
     let other = commit_model(&spec, &w4, SEED).unwrap();
-    assert!(verify(&spec, &other, &prove(&spec, &w, SEED, &x).unwrap()).is_err());
+    let honest = prove(&spec, &w, SEED, &x).unwrap();
+    let err = verify(&spec, &other, &honest).unwrap_err().to_string();
+    assert!(
+        err.starts_with("this proof is for model ") && err.contains(", not "),
+        "{err}"
+    );
+    // A header relabelled to the other model still fails: the transcript binds the key's digest.
+    let mut relabelled = honest.clone();
+    relabelled.model = other.digest();
+    let err = verify(&spec, &other, &roundtrip(&relabelled)).unwrap_err();
+    assert!(
+        !matches!(err, zkgrad_core::ProofError::WrongModel { .. }),
+        "{err}"
+    );
 }
 
-/// A proof of an earlier format (5: two protocols, the body tagged with which one made it) is
-/// refused by its version before anything else is read.
+/// A proof of an earlier format (6: no model digest in the header) is refused by its version
+/// before anything else is read.
 #[test]
 fn a_proof_of_an_earlier_format_is_refused() {
     let (spec, w, x) = mlp(&[12, 6, 3], false, 4);
     let mut bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
-    bytes[4..6].copy_from_slice(&5u16.to_le_bytes());
+    bytes[4..6].copy_from_slice(&6u16.to_le_bytes());
     let err = Proof::from_bytes(&bytes).unwrap_err();
     assert!(
         matches!(
             err,
             zkgrad_core::ProofError::BadVersion {
-                expected: 6,
-                got: 5
+                expected: 7,
+                got: 6
             }
         ),
         "{err}"

@@ -372,7 +372,7 @@ fn decode<T: for<'de> Deserialize<'de>>(
         bincode::serde::decode_from_slice::<T, _>(body, bincode::config::standard()).map_err(
             |e| ModelError::Malformed {
                 what,
-                detail: e.to_string(),
+                detail: zkgrad_core::proof::decode_error_sentence(&e, what),
             },
         )?;
     if read != body.len() {
@@ -439,7 +439,20 @@ mod tests {
                 ),
                 "{e}"
             );
+            // A sentence, never bincode's Debug text (`UnexpectedEnd { additional: 1 }`).
+            let text = e.to_string();
+            assert!(
+                !text.contains('{') && !text.contains("Unexpected"),
+                "{text}"
+            );
         }
+        let e =
+            CompiledModel::from_bytes(&[&MODEL_MAGIC[..], &FORMAT_VERSION.to_le_bytes()].concat())
+                .unwrap_err();
+        assert!(
+            e.to_string().contains("ends early (truncated bytes)"),
+            "{e}"
+        );
     }
 
     #[test]

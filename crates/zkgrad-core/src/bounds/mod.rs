@@ -382,6 +382,7 @@ mod tests {
         let mut bytes = crate::proof::MAGIC.to_vec();
         bytes.extend_from_slice(&crate::proof::VERSION.to_le_bytes());
         bytes.extend_from_slice(&crate::proof::SecurityHeader::current().encode());
+        bytes.extend_from_slice(&[0; 32]); // the model digest
         bytes.extend_from_slice(&[253, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]);
         let err = Proof::from_bytes(&bytes).map(|_| ()).unwrap_err();
         assert!(err.to_string().contains("only 3 bytes follow"), "{err}");

@@ -315,6 +315,9 @@ impl std::fmt::Debug for Pcs {
 /// allowed; memory would be the next limit).
 pub const MAX_NUM_VARS: usize = 28;
 
+/// How far [`Pcs::for_reused`] may lower the starting rate (2^-8 below the default's).
+const MAX_EXTRA_RATE: usize = 8;
+
 /// Largest number of points one opening may carry (enters [`Pcs::soundness_bits`]).
 pub const MAX_POINTS: usize = 1 << 20;
 
@@ -331,6 +334,33 @@ impl Pcs {
     /// Like [`Pcs::new`] but returns an error for unsupported sizes.
     pub fn try_new(num_vars: usize, hiding: bool) -> Result<Self, ProofError> {
         Self::with_params(num_vars, hiding, PcsParams::for_size(num_vars, hiding))
+    }
+
+    /// PCS for a table committed once and opened `openings` times (the weights): the first
+    /// oracle carries randomness for that many openings ([`PcsParams::openings`]). The starting
+    /// rate is lowered, one step at a time, until the randomness fits without padding the
+    /// table to more variables (padding would cost every opening; a lower rate costs the
+    /// commitment, made once).
+    pub fn for_reused(num_vars: usize, openings: usize) -> Result<Self, ProofError> {
+        let base = PcsParams::for_size(num_vars, true);
+        if openings <= 1 {
+            return Self::with_params(num_vars, true, base);
+        }
+        let unpadded = Self::try_new(num_vars, true)?.padded_vars;
+        let mut last = None;
+        for extra in 0..=MAX_EXTRA_RATE {
+            let params = PcsParams {
+                openings,
+                starting_log_inv_rate: base.starting_log_inv_rate + extra,
+                ..base.clone()
+            };
+            match Self::with_params(num_vars, true, params) {
+                Ok(pcs) if pcs.padded_vars == unpadded => return Ok(pcs),
+                Ok(pcs) => last = Some(pcs),
+                Err(_) => {}
+            }
+        }
+        last.ok_or_else(|| ProofError::Pcs(format!("no valid WHIR configuration hides {openings} openings of a table of {num_vars} variables")))
     }
 
     /// PCS with explicit parameters (benchmarking; the default is what proofs use).
@@ -456,7 +486,10 @@ impl Pcs {
             final_pow,
         );
         if let Engine::Hiding(c) = &self.engine {
-            s += &format!(", mask queries {}", c.mask_queries);
+            s += &format!(
+                ", mask queries {}, randomness {:?}",
+                c.mask_queries, c.oracle_randomness
+            );
         }
         s
     }

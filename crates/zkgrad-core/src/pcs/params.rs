@@ -40,6 +40,11 @@ pub struct PcsParams {
     /// shorter lists and a smaller proximity-gap error (less folding grinding) for a slightly
     /// smaller radius (a few more queries).
     pub johnson_m: u32,
+    /// Openings the commitment must stay zero-knowledge for (hiding mode): the first oracle gets
+    /// `openings ×` its spot checks of randomness per limb (HVZK-WHIR's budget rule), and its
+    /// queries are sized for the lower rate that randomness leaves. 1 for a table committed and
+    /// opened in the same proof.
+    pub openings: usize,
 }
 
 impl Default for PcsParams {
@@ -56,6 +61,7 @@ impl Default for PcsParams {
             zk_ell: 8,
             zk_mask_log_inv_rate: 3,
             johnson_m: 3,
+            openings: 1,
         }
     }
 }
@@ -179,6 +185,7 @@ impl PcsParams {
             self.zk_mask_log_inv_rate as u64,
             u64::from(self.johnson_m),
             SALT_ELEMS as u64,
+            self.openings as u64,
         ]
         .iter()
         .flat_map(|v| v.to_le_bytes())
@@ -196,9 +203,16 @@ impl PcsParams {
 /// * The source (last oracle) gets the fewest spot checks for which the best provable analysis
 ///   ([`crate::security::BaseCase::best`]) reaches the target in both the query and the γ round.
 ///
-/// Each code's randomness length equals its spot-check count (so every opened position stays
-/// simulatable), so the mask shapes and the last oracle's randomness follow. Fails if the last
-/// oracle has no room for that randomness.
+/// * Every oracle's spot checks are sized for its **randomized** code: M message rows and t
+///   randomness rows per limb in a codeword of height H are a Reed–Solomon code of rate
+///   (M + t)/H, not M/H. `p3-whir` re-sizes only the base case for this; an oracle analysed at
+///   M/H would claim a radius its code does not have (at 17 variables, ~5 bits short in round 0
+///   and more in round 1, where t is comparable to M).
+///
+/// Each code's randomness length is its spot-check count times the openings it must hide
+/// ([`PcsParams::openings`] for the first oracle, 1 for the fresh ones), so every opened
+/// position stays simulatable; the mask shapes and the last oracle's randomness follow. Fails
+/// if an oracle has no room for that randomness.
 pub(super) fn with_ud_masks(
     mut cfg: p3_whir::ZkWhirConfig<
         crate::field::EF,
@@ -210,21 +224,54 @@ pub(super) fn with_ud_masks(
     p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
     String,
 > {
-    use crate::security::BaseCase;
+    use crate::security::{BaseCase, oracle_geometry, randomized_rate};
     use p3_whir::pcs::zk::MaskCodeShape;
     provable_rounds(&mut cfg.inner, params)?;
     cfg.final_pow_bits = params.pow_bits;
     let rounds = cfg.n_rounds();
-    // Oracle i < rounds is opened by round i's spot checks: its randomness covers them.
+    let regime = params.regime();
+    let target = params.security_level as f64;
+    // Oracle 0 is the commitment, opened `openings` times; every later oracle is fresh.
+    let openings_of = |i: usize| if i == 0 { params.openings.max(1) } else { 1 };
+    // Oracle i < rounds is opened by round i's spot checks: its randomness covers them, and the
+    // spot checks are sized for the randomized code's rate (M + t)/H — a fixed point, since t
+    // grows with the spot checks.
     for i in 0..rounds {
-        cfg.oracle_randomness[i] = cfg.inner.round_parameters[i].num_queries;
-        let (rows, height) = oracle_rows(&cfg, i);
-        if cfg.oracle_randomness[i] > height - rows {
+        let (rows, height) = oracle_geometry(&cfg, i);
+        let b = openings_of(i);
+        let mut q = cfg.inner.round_parameters[i].num_queries;
+        loop {
+            let t = b * q;
+            if rows + t > height {
+                return Err(format!(
+                    "oracle {i} has no room for {t} randomness rows ({rows} message rows, height {height})"
+                ));
+            }
+            let need = queries_for(
+                regime,
+                target,
+                params.pow_bits,
+                randomized_rate(rows, t, height),
+            );
+            if need <= q {
+                break;
+            }
+            q = need;
+        }
+        let rp = &mut cfg.inner.round_parameters[i];
+        let next_rate = rp.log_inv_rate;
+        let shift = regime
+            .query_bits(randomized_rate(rows, b * q, height), q)
+            .min(regime.combination_bits(next_rate, rp.ood_samples, q));
+        rp.num_queries = q;
+        rp.pow_bits = pow_for(target, shift);
+        if rp.pow_bits > params.pow_bits {
             return Err(format!(
-                "oracle {i} has no room for {} randomness rows",
-                cfg.oracle_randomness[i]
+                "round {i} needs {} bits of grinding, over the {}-bit budget",
+                rp.pow_bits, params.pow_bits
             ));
         }
+        cfg.oracle_randomness[i] = b * q;
     }
     let q = crate::security::ud_mask_queries(
         cfg.security_level,
@@ -241,11 +288,12 @@ pub(super) fn with_ud_masks(
         })
         .collect();
     // The last oracle's message rows and codeword height bound its randomness.
-    let (rows, height) = oracle_rows(&cfg, rounds);
-    let target = cfg.security_level as f64;
+    let (rows, height) = oracle_geometry(&cfg, rounds);
+    let b = openings_of(rounds);
     let mut base = BaseCase::of(&cfg);
-    let found = (1..=height - rows).find(|&t| {
+    let found = (1..=(height - rows) / b).find(|&t| {
         base.queries = t;
+        base.randomness = b * t;
         let (_, (query, gamma)) = base.best();
         query >= target && gamma >= target
     });
@@ -253,7 +301,7 @@ pub(super) fn with_ud_masks(
         format!("the HVZK base case cannot reach {target} bits within the last oracle's slack")
     })?;
     cfg.final_queries = t;
-    cfg.oracle_randomness[rounds] = t;
+    cfg.oracle_randomness[rounds] = b * t;
     Ok(cfg)
 }
 
@@ -266,7 +314,7 @@ fn pow_for(target: f64, bits: f64) -> usize {
 }
 
 /// Spot checks at log inverse rate `rate` that reach `target` with `pow` bits of grinding.
-fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: usize) -> usize {
+fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: f64) -> usize {
     ((target - pow as f64) / -regime.log_one_minus_delta(rate))
         .ceil()
         .max(1.0) as usize
@@ -308,9 +356,9 @@ pub(super) fn provable_rounds(
     for i in 0..whir.round_parameters.len() {
         let next = whir.round_parameters[i].log_inv_rate;
         let s = ood(nv, next);
-        let q = queries_for(regime, target, budget, rate);
+        let q = queries_for(regime, target, budget, rate as f64);
         let shift = regime
-            .query_bits(rate, q)
+            .query_bits(rate as f64, q)
             .min(regime.combination_bits(next, s, q));
         let rp = &mut whir.round_parameters[i];
         rp.ood_samples = s;
@@ -320,8 +368,8 @@ pub(super) fn provable_rounds(
         nv -= whir.folding_schedule[i + 1];
         rate = next;
     }
-    whir.final_queries = queries_for(regime, target, budget, rate);
-    whir.final_pow_bits = pow_for(target, regime.query_bits(rate, whir.final_queries));
+    whir.final_queries = queries_for(regime, target, budget, rate as f64);
+    whir.final_pow_bits = pow_for(target, regime.query_bits(rate as f64, whir.final_queries));
     whir.final_folding_pow_bits = pow_for(target, crate::security::sumcheck_bits(1, 2));
     // Grinding costs ~1 µs per try (2^16 tries ≈ 80 ms): every phase stays within the budget
     // except the first fold of the largest tables, which may grind up to MAX_FOLD_POW.
@@ -340,19 +388,4 @@ pub(super) fn provable_rounds(
         ));
     }
     Ok(())
-}
-
-/// Message rows and codeword height of HVZK oracle `round` (as `p3-whir`'s slack check).
-fn oracle_rows(
-    cfg: &p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
-    round: usize,
-) -> (usize, usize) {
-    if round == 0 {
-        let rows = 1usize << (cfg.num_variables - cfg.round_folding_factor(0));
-        (rows, rows << cfg.starting_log_inv_rate)
-    } else {
-        let prev = &cfg.inner.round_parameters[round - 1];
-        let rows = 1usize << (prev.num_variables - cfg.round_folding_factor(round));
-        (rows, rows * cfg.inv_rate(round - 1))
-    }
 }

@@ -303,7 +303,7 @@ pub(crate) fn prove(
     openings.push(inv_pcs.open(inv_data, &[rho_i], &mut tr).1);
     sw.lap("zk: witness and inverse openings");
     openings.push(
-        Pcs::new(weights.layout.num_vars(), true)
+        crate::commit::weight_pcs(spec)?
             .open(weight_data, &[rho_wt], &mut tr)
             .1,
     );

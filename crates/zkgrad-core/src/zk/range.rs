@@ -563,14 +563,11 @@ pub fn prove(
             .point(plan.mask_first + c, z)
             .expect("mask columns are unmasked")
     }));
-    let weight_data = Pcs::new(tables.layout.num_vars(), true)
-        .commit(weight_table, seed)
-        .1;
+    let weight_pcs = crate::commit::weight_pcs(spec)?;
+    let weight_data = weight_pcs.commit(weight_table, seed).1;
     let openings = vec![
         inv_pcs.open(inv_data, &[rhos[0].clone()], &mut tr).1,
-        Pcs::new(tables.layout.num_vars(), true)
-            .open(weight_data, &[rhos[1].clone()], &mut tr)
-            .1,
+        weight_pcs.open(weight_data, &[rhos[1].clone()], &mut tr).1,
         limb_pcs.open(limb_data, &limb_points, &mut tr).1,
     ];
     Ok(RangeCertificate {
@@ -727,31 +724,32 @@ fn verify_inner(
             .ok_or_else(|| ProofError::Malformed("a range mask column is masked".into()))?;
         limb_points.push((p, v));
     }
-    let open = |n: usize,
+    let open = |pcs: Pcs,
                 c: &Commitment,
                 pts: Vec<(Vec<EF>, EF)>,
                 proof: &OpeningProof,
                 tr: &mut Transcript|
      -> Result<()> {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = pts.into_iter().unzip();
-        Pcs::try_new(n, true)?.verify(c, &points, &values, proof, tr)
+        pcs.verify(c, &points, &values, proof, tr)
     };
+    let pcs = |n: usize| Pcs::try_new(n, true);
     open(
-        plan.inverse_layout.num_vars(),
+        pcs(plan.inverse_layout.num_vars())?,
         &cert.inverse_commitment,
         vec![(rhos[0].clone(), cert.batches[0].1)],
         &cert.openings[0],
         &mut tr,
     )?;
     open(
-        wl.num_vars(),
+        crate::commit::weight_pcs(spec)?,
         weights,
         vec![(rhos[1].clone(), cert.batches[1].1)],
         &cert.openings[1],
         &mut tr,
     )?;
     open(
-        plan.limb_layout.num_vars(),
+        pcs(plan.limb_layout.num_vars())?,
         &cert.limb_commitment,
         limb_points,
         &cert.openings[2],

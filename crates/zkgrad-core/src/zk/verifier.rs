@@ -326,7 +326,7 @@ pub(crate) fn verify(
         &mut tr,
     )?;
     open(
-        pcs(wl.num_vars())?,
+        crate::commit::weight_pcs(spec)?,
         &mc.pcs,
         vec![(rho_wt, p.weight_batch.1)],
         &p.openings[2],
