@@ -347,20 +347,19 @@ impl Pcs {
             return Self::with_params(num_vars, true, base);
         }
         let unpadded = Self::try_new(num_vars, true)?.padded_vars;
-        let mut last = None;
         for extra in 0..=MAX_EXTRA_RATE {
             let params = PcsParams {
                 openings,
                 starting_log_inv_rate: base.starting_log_inv_rate + extra,
                 ..base.clone()
             };
-            match Self::with_params(num_vars, true, params) {
-                Ok(pcs) if pcs.padded_vars == unpadded => return Ok(pcs),
-                Ok(pcs) => last = Some(pcs),
-                Err(_) => {}
+            if let Ok(pcs) = Self::with_params_in(num_vars, true, params, unpadded..=unpadded) {
+                return Ok(pcs);
             }
         }
-        last.ok_or_else(|| ProofError::Pcs(format!("no valid WHIR configuration hides {openings} openings of a table of {num_vars} variables")))
+        Err(ProofError::Pcs(format!(
+            "no valid WHIR configuration hides {openings} openings of a table of {num_vars} variables"
+        )))
     }
 
     /// PCS with explicit parameters (benchmarking; the default is what proofs use).
@@ -369,19 +368,35 @@ impl Pcs {
         hiding: bool,
         params: PcsParams,
     ) -> Result<Self, ProofError> {
+        let start = num_vars
+            .max(params.min_num_vars)
+            .max(params.first_folding_factor);
+        // The smallest padded size that yields a valid configuration. Larger sizes only ever add
+        // slack, so a few steps suffice for sane parameters.
+        Self::with_params_in(
+            num_vars,
+            hiding,
+            params,
+            start..=(start + 12).min(MAX_NUM_VARS + 8),
+        )
+    }
+
+    /// [`Pcs::with_params`] trying the given padded sizes, smallest first; for each, the
+    /// largest rate step that gives a valid configuration.
+    fn with_params_in(
+        num_vars: usize,
+        hiding: bool,
+        params: PcsParams,
+        padded_sizes: std::ops::RangeInclusive<usize>,
+    ) -> Result<Self, ProofError> {
         if num_vars > MAX_NUM_VARS {
             return Err(ProofError::Pcs(format!(
                 "polynomial with {num_vars} variables exceeds the supported maximum {MAX_NUM_VARS}"
             )));
         }
         let params_hash = *blake3::hash(&params.describe()).as_bytes();
-        let start = num_vars
-            .max(params.min_num_vars)
-            .max(params.first_folding_factor);
         let mut last_err = String::new();
-        // The smallest padded size that yields a valid configuration, and for it the largest
-        // rate step. Larger sizes only ever add slack, so a few steps suffice for sane parameters.
-        for padded_vars in start..=(start + 12).min(MAX_NUM_VARS + 8) {
+        for padded_vars in padded_sizes {
             for step in params.rate_steps() {
                 let protocol = params.protocol(padded_vars, step);
                 let engine = if hiding {
