@@ -105,3 +105,26 @@ def test_prove_refuses_a_thread_count_out_of_range(compiled: Compiled, threads: 
     model, samples = compiled("matmul_add")
     with pytest.raises(zkgrad.ModelError, match="threads must be a whole number"):
         model.prove(samples[0], threads=threads)  # type: ignore[arg-type]
+
+
+def test_prove_reports_the_provers_stages_in_order(compiled: Compiled) -> None:
+    model, samples = compiled("matmul_add")
+    seen: list[tuple[str, int, int]] = []
+    proof = model.prove(samples[0], progress=lambda *stage: seen.append(stage))
+    assert seen == [
+        ("witness", 0, 4),
+        ("commitments", 1, 4),
+        ("sumchecks", 2, 4),
+        ("openings", 3, 4),
+    ]
+    assert zkgrad.verify(model, proof) is not None
+
+
+def test_a_failing_progress_callback_does_not_stop_the_proof(compiled: Compiled) -> None:
+    model, samples = compiled("matmul_add")
+
+    def broken(stage: str, done: int, total: int) -> None:
+        raise RuntimeError("the user's callback fails")
+
+    proof = model.prove(samples[0], threads=2, progress=broken)
+    assert zkgrad.verify(model, proof) is not None

@@ -119,8 +119,10 @@ def test_prove_of_a_batch_shows_its_stages_on_a_terminal(tmp_path: Path) -> None
         seen = _read_all(leader)
         assert child.wait() == 0
     os.close(leader)
-    for stage in ("checking the input", "32 inputs in one proof", "writing the proof"):
-        assert f"proving: {stage}" in seen
+    native = [f"32 inputs in one proof: {s}" for s in ("witness", "commitments", "sumchecks")]
+    for stage in ("checking the input", *native, "writing the proof"):
+        assert f"proving: {stage}" in seen, stage
+    assert "32 inputs in one proof: openings 3/4" in seen
 
 
 def _read_all(fd: int) -> str:

@@ -9,6 +9,7 @@ message names the IR node and tensor); ``InvalidProof`` for proof bytes that do 
 not verify; ``RuntimeError`` for an internal error of the proof system (a bug worth reporting).
 """
 
+from collections.abc import Callable
 from typing import final
 
 import numpy as np
@@ -76,8 +77,12 @@ class NativeModel:
         threads: int | None = None,
         batch: int | None = None,
         input_seed: bytes | None = None,
+        progress: Callable[[str, int, int], object] | None = None,
     ) -> bytes:
         """Prove one inference; returns the proof as versioned bytes.
+
+        ``progress`` is called with (stage, stages done, stage count) as each stage starts:
+        ``witness``, ``commitments``, ``sumchecks``, ``openings`` (its exceptions are ignored).
 
         With ``batch=N``, ``x`` holds N inputs back to back and one proof covers all of them;
         the proof's output is the N outputs concatenated. ``threads`` runs the prover on a local

@@ -470,16 +470,17 @@ def prove(
 def _prove_in_stages(
     model: Model, x: np.ndarray, threads: int | None, seed: bytes | None, activity: Activity
 ) -> Proof:
-    """Prove, saying on the status line which stage runs.
-
-    The native prover reports no stages of its own (witness, commitments, sumchecks,
-    openings): while it runs, the line names the stage Python knows (how many inputs the one
-    proof covers), the bar pulses and the elapsed time moves.
-    """
+    """Prove, saying on the status line which stage runs: the native prover reports its four
+    stages (witness, commitments, sumchecks, openings) as each starts, and the bar moves one
+    step per stage; the line also says how many inputs the one proof covers."""
     activity.stage("checking the input")
     count = as_batch(x, model.input_shape).shape[0]  # a bad shape fails here, named
-    activity.stage(f"{count} inputs in one proof" if count > 1 else "1 input")
-    return model.prove(x, threads, input_seed=seed)
+    covers = f"{count} inputs in one proof" if count > 1 else "1 input"
+
+    def report(stage: str, done: int, total: int) -> None:
+        activity.stage(f"{covers}: {stage}", done, total)
+
+    return model.prove(x, threads, input_seed=seed, progress=report)
 
 
 @app.command("commit-input", epilog=EXIT_CODES_HELP)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -209,9 +210,16 @@ class Model(_Verifier):
         return np.stack(outs).reshape(len(outs), *trailing)
 
     def prove(
-        self, x: object, threads: int | None = None, input_seed: bytes | str | None = None
+        self,
+        x: object,
+        threads: int | None = None,
+        input_seed: bytes | str | None = None,
+        progress: Callable[[str, int, int], object] | None = None,
     ) -> Proof:
         """Run the model on one input, or on a batch ``[N, ...]``, and prove the result.
+
+        ``progress``: called with (stage, stages done, stage count) as each of the prover's
+        stages starts (witness, commitments, sumchecks, openings).
 
         A batch is proved in one proof; its ``output`` is shaped ``[N, ...]``. ``input_seed``:
         required when the model's input is committed (and refused otherwise) — the data owner's
@@ -227,7 +235,7 @@ class Model(_Verifier):
         weight_budget, input_budget = self._native.zk_budget()
         # Count the proof against every commitment it opens again; refuse past the budget.
         self._ledger.spend(self.digest, weight_budget, "the model's weight commitment")
-        proof = Proof(bytes(self._native.prove(flat, threads, count, seed)), self)
+        proof = Proof(bytes(self._native.prove(flat, threads, count, seed, progress)), self)
         input_digest = proof.input_commitment
         if input_digest is not None:
             # Known once proved (the proof carries it); a proof past the budget is not returned.

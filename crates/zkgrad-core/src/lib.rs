@@ -15,6 +15,7 @@ pub mod field;
 pub mod layout;
 pub mod mle;
 pub mod pcs;
+pub mod progress;
 pub mod proof;
 pub mod prover;
 pub mod security;

@@ -142,9 +142,11 @@ fn prove_inner(
     spec.validate()?;
     crate::zk::check_supported(spec)?;
     spec.check_weights(w)?;
+    crate::progress::report(crate::progress::Stage::Witness);
     let mut sw = Stopwatch::new();
     let traces = forward_batch(spec, w, inputs)?;
     sw.lap("forward pass");
+    crate::progress::report(crate::progress::Stage::Commitments);
     // The weight commitment and the data that opens it: kept from compile time, or made here
     // (once: the protocol opens the same data).
     let (mc, weight_data) = match cached {

@@ -232,8 +232,11 @@ impl NativeModel {
 
     /// Proves one inference (or, with `batch=N`, N inferences whose inputs are concatenated in
     /// `x`) with the GIL released; `threads` sets a local thread-pool size; `input_seed` (32
-    /// bytes) fixes the input commitment of a model whose input is committed.
-    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None))]
+    /// bytes) fixes the input commitment of a model whose input is committed; `progress`, a
+    /// callable, is called with (stage, stages done, stage count) as each stage starts (its
+    /// exceptions are ignored: progress never stops a proof).
+    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
     fn prove<'py>(
         &self,
         py: Python<'py>,
@@ -241,6 +244,7 @@ impl NativeModel {
         threads: Option<usize>,
         batch: Option<usize>,
         input_seed: Option<&[u8]>,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (_, input) = int_array(py, x, "input")?;
         let input_seed = input_seed.map(seed32).transpose()?;
@@ -258,10 +262,24 @@ impl NativeModel {
         let bytes = py.detach(|| {
             guarded(|| {
                 let prove = || {
-                    self.inner
-                        .prove_batch_with(&items, input_seed)
-                        .map(|p| p.to_bytes())
-                        .map_err(model_err)
+                    let run = || {
+                        self.inner
+                            .prove_batch_with(&items, input_seed)
+                            .map(|p| p.to_bytes())
+                            .map_err(model_err)
+                    };
+                    match &progress {
+                        None => run(),
+                        Some(callback) => {
+                            let callback = Python::attach(|py| callback.clone_ref(py));
+                            let sink = move |stage: &str, done: usize, total: usize| {
+                                Python::attach(|py| {
+                                    let _ = callback.call1(py, (stage, done, total));
+                                });
+                            };
+                            zkgrad_core::progress::with_sink(sink, run)
+                        }
+                    }
                 };
                 match threads {
                     None => prove(),

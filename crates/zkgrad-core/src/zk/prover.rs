@@ -183,6 +183,7 @@ pub(crate) fn prove(
         next: 0,
         claims: Claims::default(),
     };
+    crate::progress::report(crate::progress::Stage::Sumchecks);
     let lookups = lookup::prove(&mut ctx, alpha, &inv, &inv_r)?;
     sw.lap("zk: lookup sumcheck");
     // The public output equals the last block's (unmasked) activations.
@@ -291,6 +292,7 @@ pub(crate) fn prove(
     )?;
     let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
     sw.lap("zk: witness batching");
+    crate::progress::report(crate::progress::Stage::Openings);
     let mut wit_points = vec![rho_w];
     wit_points.extend(own_masks.iter().map(|(c, z, _)| {
         table
