@@ -244,3 +244,20 @@ def test_summary_of_many_op_types_wraps_in_the_message_but_not_in_summary() -> N
     assert all(len(line) <= MESSAGE_WIDTH for line in lines)
     assert len(lines) > 12 + 1  # the first sentence took more than one line
     assert str(error).replace("\n    ", " ").startswith(expected)
+
+
+def test_a_sequence_input_is_named_as_such(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("SequenceAt", ["x", "i"], ["y"], name="/at")],
+        "seq",
+        [helper.make_tensor_sequence_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+        [helper.make_tensor("i", TensorProto.INT64, [], [0])],
+    )
+    path = tmp_path / "seq.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    with pytest.raises(UnsupportedModelError, match="input 'x' is a sequence, not a tensor"):
+        import_onnx(path)

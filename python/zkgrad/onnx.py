@@ -171,7 +171,11 @@ def _fix_input(vi: onnx.ValueInfoProto, main: bool) -> list[str]:
     """Set a dynamic batch dimension to 1; for the main input, say what is not importable."""
     tensor = vi.type.tensor_type
     problems = []
-    if main and tensor.elem_type != onnx.TensorProto.FLOAT:
+    if main and not vi.type.HasField("tensor_type"):
+        # A sequence, optional, map or sparse input: there is no tensor type to name.
+        kind = vi.type.WhichOneof("value") or "untyped"
+        problems.append(f"input '{vi.name}' is a {kind.removesuffix('_type')}, not a tensor")
+    elif main and tensor.elem_type != onnx.TensorProto.FLOAT:
         got = onnx.TensorProto.DataType.Name(tensor.elem_type)
         problems.append(f"input '{vi.name}' has type {got}; zkgrad imports float32 models")
     dims = tensor.shape.dim

@@ -166,8 +166,20 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             .iter()
             .zip(&out.spec.layers)
             .find(|(_, l)| e.to_string().contains(&format!("'{}'", l.name)));
-        match block.and_then(|(b, _)| graph.nodes.iter().find(|n| n.name == b.node)) {
-            Some(node) => unsupported(node, e.to_string()),
+        match block.and_then(|(b, l)| Some((graph.nodes.iter().find(|n| n.name == b.node)?, l))) {
+            // The node is named already: keep the reason, not the core's "invalid circuit:
+            // block '…':" wording.
+            Some((node, layer)) => {
+                let text = match &e {
+                    zkgrad_core::ProofError::Circuit(m) => m.clone(),
+                    e => e.to_string(),
+                };
+                let prefix = format!("block '{}': ", layer.name);
+                unsupported(
+                    node,
+                    text.strip_prefix(&prefix).unwrap_or(&text).to_string(),
+                )
+            }
             None => ModelError::Core(e),
         }
     })?;
