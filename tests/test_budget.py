@@ -19,9 +19,18 @@ def enforce(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "enforce")
 
 
-def test_the_budget_is_one_proof_per_weight_commitment(compiled) -> None:
+def test_the_budget_is_what_the_narrowest_column_mask_hides(compiled) -> None:
+    # matmul_add has 5 outputs: its bias column has 2^3 entries, so its mask has 8 dimensions
+    # and hides 8 openings of the weight table (one value each); the weight commitment's
+    # randomness is sized for 8 openings; the range certificate made at compile time is one.
     model, _ = compiled("matmul_add")
-    assert model.zk_budget == 1
+    assert model.zk_budget == 7
+
+
+def _spend_all_but_one(path: Path, model: zkgrad.Model) -> None:
+    ledger = ProofLedger.beside(path)
+    for _ in range(model.zk_budget - 1):
+        ledger.spend(model.digest, model.zk_budget, "the test commitment")
 
 
 def test_a_proof_past_the_budget_is_refused(compiled, enforce, tmp_path: Path) -> None:
@@ -29,10 +38,11 @@ def test_a_proof_past_the_budget_is_refused(compiled, enforce, tmp_path: Path) -
     zkgrad.Model(compiled("matmul_add")[0].native).save(path)
     model = zkgrad.Model.load(path)
     x = compiled("matmul_add")[1][0]
+    _spend_all_but_one(path, model)
     proof = model.prove(x)
     assert zkgrad.verify(model, proof) is not None
-    assert model.proofs_made == 1
-    with pytest.raises(ZeroKnowledgeBudgetError, match="whole zero-knowledge budget of 1 proof"):
+    assert model.proofs_made == model.zk_budget
+    with pytest.raises(ZeroKnowledgeBudgetError, match="whole zero-knowledge budget of 7 proofs"):
         model.prove(x)
     # The ledger is beside the file: another process (or a reload) sees the spent budget.
     with pytest.raises(ZeroKnowledgeBudgetError):
@@ -40,10 +50,11 @@ def test_a_proof_past_the_budget_is_refused(compiled, enforce, tmp_path: Path) -
     assert (tmp_path / "m.zkg.ledger").exists()
 
 
-def test_the_cli_refuses_the_second_proof(compiled, enforce, tmp_path: Path) -> None:
+def test_the_cli_refuses_the_proof_past_the_budget(compiled, enforce, tmp_path: Path) -> None:
     path = tmp_path / "m.zkg"
     model, samples = compiled("matmul_add")
     zkgrad.Model(model.native).save(path)
+    _spend_all_but_one(path, model)
     x = tmp_path / "x.npy"
     np.save(x, samples[0])
     cli = [sys.executable, "-m", "zkgrad.cli", "prove", str(path), str(x)]
@@ -61,7 +72,8 @@ def test_warn_proves_past_the_budget_with_a_warning(
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "warn")
     model = zkgrad.Model(compiled("matmul_add")[0].native)
     x = compiled("matmul_add")[1][0]
-    model.prove(x)
+    for _ in range(model.zk_budget):
+        model.prove(x)
     with pytest.warns(ZeroKnowledgeBudgetWarning, match="budget"):
         model.prove(x)
 
@@ -90,4 +102,4 @@ def test_inspect_states_the_budget(compiled, tmp_path: Path) -> None:
     zkgrad.Model(compiled("matmul_add")[0].native).save(path)
     result = CliRunner().invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
-    assert "hides the weights for 1 proof" in " ".join(result.output.split())
+    assert "hides the weights for 7 proofs" in " ".join(result.output.split())

@@ -4,6 +4,10 @@ use zkgrad_core::pcs::Pcs;
 fn main() {
     for nv in 4..=26 {
         let pcs = Pcs::new(nv, true);
-        println!("{nv:2} vars: {:?}  {}", pcs.first_oracle_exposure(), pcs.config_summary());
+        println!(
+            "{nv:2} vars: {:?}  {}",
+            pcs.first_oracle_exposure(),
+            pcs.config_summary()
+        );
     }
 }

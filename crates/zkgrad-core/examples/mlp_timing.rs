@@ -3,7 +3,6 @@
 //! `ZKGRAD_PROFILE=1` prints each prover phase and the proof's size by part. The prove time
 //! includes the weight commitment (`prove` makes it); `prove_committed` reuses one made before.
 
-
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -15,8 +14,15 @@ use zkgrad_core::prover::{prove, prove_committed};
 use zkgrad_core::verifier::{soundness_bits, verify};
 
 fn main() {
-    let dims: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("layer widths")).collect();
-    let dims = if dims.len() >= 2 { dims } else { vec![784, 128, 10] };
+    let dims: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("layer widths"))
+        .collect();
+    let dims = if dims.len() >= 2 {
+        dims
+    } else {
+        vec![784, 128, 10]
+    };
     let mut s = 0x2545F4914F6CDD1Du64;
     let mut rnd = |lo: i64, hi: i64| {
         s ^= s << 13;
@@ -24,11 +30,22 @@ fn main() {
         s ^= s << 17;
         lo + (s % (hi - lo + 1) as u64) as i64
     };
-    let table_bits: u32 = std::env::var("ZKGRAD_TABLE_BITS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let table_bits: u32 = std::env::var("ZKGRAD_TABLE_BITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
     let mut layers = Vec::new();
     let mut ws = Vec::new();
     for (i, d) in dims.windows(2).enumerate() {
-        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 1, shift: table_bits, relu: i + 2 < dims.len(), kind: LayerKind::Dense });
+        layers.push(DenseSpec {
+            name: format!("fc{i}"),
+            in_dim: d[0],
+            out_dim: d[1],
+            mult: 1,
+            shift: table_bits,
+            relu: i + 2 < dims.len(),
+            kind: LayerKind::Dense,
+        });
         ws.push(DenseWeights {
             weight: (0..d[0] * d[1]).map(|_| rnd(-127, 127)).collect(),
             bias: (0..d[1]).map(|_| rnd(-1000, 1000)).collect(),
@@ -37,7 +54,13 @@ fn main() {
     let params: usize = ws.iter().map(|w| w.weight.len() + w.bias.len()).sum();
     let w = Weights { layers: ws };
     let x: Vec<i64> = (0..dims[0]).map(|_| rnd(-100, 100)).collect();
-    let spec = CircuitSpec { input_len: dims[0], table_bits, layers, public_input: false, committed_input: false };
+    let spec = CircuitSpec {
+        input_len: dims[0],
+        table_bits,
+        layers,
+        public_input: false,
+        committed_input: false,
+    };
     let t = Instant::now();
     let mc = commit_model(&spec, &w, [1; 32]).unwrap();
     let commit_s = t.elapsed().as_secs_f64();
@@ -77,7 +100,11 @@ fn print_sizes(proof: &zkgrad_core::proof::Proof) {
             println!("    {part}: {n}");
         }
     }
-    println!("  lookups: {} bytes, blocks: {} bytes", len(&z.lookups), len(&z.blocks));
+    println!(
+        "  lookups: {} bytes, blocks: {} bytes",
+        len(&z.lookups),
+        len(&z.blocks)
+    );
 }
 
 mod erased {

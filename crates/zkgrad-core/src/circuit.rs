@@ -96,7 +96,11 @@ pub struct PoolGeom {
 impl ConvGeom {
     /// Output height and width.
     pub fn out_hw(&self) -> [usize; 2] {
-        let o = |i: usize| (self.in_hw[i] + self.pads[i] + self.pads[i + 2]).saturating_sub(self.kernel[i]) / self.stride[i].max(1) + 1;
+        let o = |i: usize| {
+            (self.in_hw[i] + self.pads[i] + self.pads[i + 2]).saturating_sub(self.kernel[i])
+                / self.stride[i].max(1)
+                + 1
+        };
         [o(0), o(1)]
     }
 
@@ -111,9 +115,13 @@ impl ConvGeom {
         let [kh, kw] = self.kernel;
         let (ic, r) = (c / (kh * kw), c % (kh * kw));
         let ow = self.out_hw()[1];
-        let (y, x) = ((p / ow) * self.stride[0] + r / kw, (p % ow) * self.stride[1] + r % kw);
+        let (y, x) = (
+            (p / ow) * self.stride[0] + r / kw,
+            (p % ow) * self.stride[1] + r % kw,
+        );
         let (y, x) = (y.checked_sub(self.pads[0])?, x.checked_sub(self.pads[1])?);
-        (y < self.in_hw[0] && x < self.in_hw[1]).then(|| (ic * self.in_hw[0] + y) * self.in_hw[1] + x)
+        (y < self.in_hw[0] && x < self.in_hw[1])
+            .then(|| (ic * self.in_hw[0] + y) * self.in_hw[1] + x)
     }
 }
 
@@ -255,8 +263,14 @@ impl DenseSpec {
     pub fn out_shape(&self) -> ActShape {
         match &self.kind {
             LayerKind::Dense => ActShape::flat(self.out_dim),
-            LayerKind::Conv(g) => ActShape { channels: g.out_channels, len: g.out_hw()[0] * g.out_hw()[1] },
-            LayerKind::MaxPool(g) => ActShape { channels: g.channels, len: g.out_hw()[0] * g.out_hw()[1] },
+            LayerKind::Conv(g) => ActShape {
+                channels: g.out_channels,
+                len: g.out_hw()[0] * g.out_hw()[1],
+            },
+            LayerKind::MaxPool(g) => ActShape {
+                channels: g.channels,
+                len: g.out_hw()[0] * g.out_hw()[1],
+            },
         }
     }
 
@@ -264,8 +278,14 @@ impl DenseSpec {
     pub fn in_shape(&self) -> Option<ActShape> {
         match &self.kind {
             LayerKind::Dense => None,
-            LayerKind::Conv(g) => Some(ActShape { channels: g.in_channels, len: g.in_hw[0] * g.in_hw[1] }),
-            LayerKind::MaxPool(g) => Some(ActShape { channels: g.channels, len: g.in_hw[0] * g.in_hw[1] }),
+            LayerKind::Conv(g) => Some(ActShape {
+                channels: g.in_channels,
+                len: g.in_hw[0] * g.in_hw[1],
+            }),
+            LayerKind::MaxPool(g) => Some(ActShape {
+                channels: g.channels,
+                len: g.in_hw[0] * g.in_hw[1],
+            }),
         }
     }
 
@@ -288,17 +308,31 @@ impl DenseSpec {
         match &self.kind {
             LayerKind::Dense => Ok(()),
             LayerKind::Conv(g) => {
-                if !pos(&[g.in_channels, g.out_channels]) || !pos(&g.in_hw) || !pos(&g.kernel) || !pos(&g.stride) {
+                if !pos(&[g.in_channels, g.out_channels])
+                    || !pos(&g.in_hw)
+                    || !pos(&g.kernel)
+                    || !pos(&g.stride)
+                {
                     return Err("convolution with an empty dimension, kernel or stride".into());
                 }
                 if (0..2).any(|i| g.kernel[i] > g.in_hw[i] + g.pads[i] + g.pads[i + 2]) {
-                    return Err(format!("kernel {:?} larger than the padded input {:?}", g.kernel, g.in_hw));
+                    return Err(format!(
+                        "kernel {:?} larger than the padded input {:?}",
+                        g.kernel, g.in_hw
+                    ));
                 }
                 if self.in_dim != g.in_channels * g.in_hw[0] * g.in_hw[1] {
-                    return Err(format!("input length {} is not C·H·W of {:?}", self.in_dim, g));
+                    return Err(format!(
+                        "input length {} is not C·H·W of {:?}",
+                        self.in_dim, g
+                    ));
                 }
                 if self.out_dim != self.out_shape().channels * self.out_shape().len {
-                    return Err(format!("output length {} does not match the convolution's {}", self.out_dim, self.out_shape().channels * self.out_shape().len));
+                    return Err(format!(
+                        "output length {} does not match the convolution's {}",
+                        self.out_dim,
+                        self.out_shape().channels * self.out_shape().len
+                    ));
                 }
                 Ok(())
             }
@@ -307,9 +341,14 @@ impl DenseSpec {
                     return Err("pooling with an empty dimension, window or stride".into());
                 }
                 if (0..2).any(|i| g.kernel[i] > g.in_hw[i]) {
-                    return Err(format!("window {:?} larger than the input {:?}", g.kernel, g.in_hw));
+                    return Err(format!(
+                        "window {:?} larger than the input {:?}",
+                        g.kernel, g.in_hw
+                    ));
                 }
-                if self.in_dim != g.channels * g.in_hw[0] * g.in_hw[1] || self.out_dim != self.out_shape().channels * self.out_shape().len {
+                if self.in_dim != g.channels * g.in_hw[0] * g.in_hw[1]
+                    || self.out_dim != self.out_shape().channels * self.out_shape().len
+                {
                     return Err("pooling input or output length does not match its geometry".into());
                 }
                 if self.mult != 1 || self.shift != 1 || self.relu {
@@ -331,7 +370,9 @@ impl CircuitSpec {
             return Err(ProofError::Circuit("the input is empty".into()));
         }
         if self.committed_input && self.public_input {
-            return Err(ProofError::Circuit("a committed input must be private".into()));
+            return Err(ProofError::Circuit(
+                "a committed input must be private".into(),
+            ));
         }
         if !(MIN_TABLE_BITS..=MAX_TABLE_BITS).contains(&self.table_bits) {
             return Err(ProofError::Circuit(format!(
@@ -344,7 +385,10 @@ impl CircuitSpec {
         for l in &self.layers {
             let bad = |d: String| Err(ProofError::Circuit(format!("block '{}': {d}", l.name)));
             if l.in_dim != prev {
-                return bad(format!("input length {} does not match the previous output {prev}", l.in_dim));
+                return bad(format!(
+                    "input length {} does not match the previous output {prev}",
+                    l.in_dim
+                ));
             }
             if l.out_dim == 0 || l.in_dim == 0 {
                 return bad("empty dimension".into());
@@ -354,7 +398,9 @@ impl CircuitSpec {
             }
             let out = l.out_shape();
             if !matches!(l.kind, LayerKind::Dense) && out.channels * out.len == 1 {
-                return bad("a convolution or pooling with a single output value is not supported".into());
+                return bad(
+                    "a convolution or pooling with a single output value is not supported".into(),
+                );
             }
             if let Some(want) = l.in_shape() {
                 let same_slots = (0..l.in_dim).all(|i| want.slot(i) == prev_shape.slot(i));
@@ -367,7 +413,10 @@ impl CircuitSpec {
             }
             prev_shape = l.out_shape();
             if !(1..=self.table_bits).contains(&l.shift) {
-                return bad(format!("shift {} outside 1..={} (the table bits)", l.shift, self.table_bits));
+                return bad(format!(
+                    "shift {} outside 1..={} (the table bits)",
+                    l.shift, self.table_bits
+                ));
             }
             if l.mult == 0 || l.mult > MAX_MULT {
                 return bad(format!("multiplier {} outside 1..={MAX_MULT}", l.mult));
@@ -379,12 +428,19 @@ impl CircuitSpec {
 
     /// How the input is stored: as the first block wants it.
     pub fn input_shape(&self) -> ActShape {
-        self.layers.first().and_then(|l| l.in_shape()).unwrap_or(ActShape::flat(self.input_len))
+        self.layers
+            .first()
+            .and_then(|l| l.in_shape())
+            .unwrap_or(ActShape::flat(self.input_len))
     }
 
     /// How block l's input is stored.
     pub fn layer_input_shape(&self, l: usize) -> ActShape {
-        if l == 0 { self.input_shape() } else { self.layers[l - 1].out_shape() }
+        if l == 0 {
+            self.input_shape()
+        } else {
+            self.layers[l - 1].out_shape()
+        }
     }
 
     /// Length of the output vector.
@@ -441,14 +497,22 @@ pub fn fan_in(l: &DenseSpec) -> usize {
 /// certified bit widths (`zk::range`): |W| ≤ 2^(w_bits−1), |bias| ≤ 2^(bias_bits−1), every input
 /// |x| ≤ 2^(b−1), so |z| ≤ Z = fan-in·2^(w_bits−1)·2^(b−1) + 2^(bias_bits−1), and Z·m_b must stay
 /// below [`ACC_LIMIT`] = 2^62 (then z·m_b − (2^b·q + t − 2^(b−1)) < 2^62 + 2^32 < p in magnitude).
-pub fn check_accumulator_bound(spec: &CircuitSpec, l: usize, w_bits: u32, bias_bits: u32) -> Result<()> {
+pub fn check_accumulator_bound(
+    spec: &CircuitSpec,
+    l: usize,
+    w_bits: u32,
+    bias_bits: u32,
+) -> Result<()> {
     let layer = &spec.layers[l];
     let (fan, b) = (fan_in(layer) as u128, spec.table_bits);
     if fan == 0 {
         return Ok(());
     }
     let pow = |e: u32| 1u128.checked_shl(e.saturating_sub(1)).unwrap_or(u128::MAX);
-    let z = fan.saturating_mul(pow(w_bits)).saturating_mul(pow(b)).saturating_add(pow(bias_bits));
+    let z = fan
+        .saturating_mul(pow(w_bits))
+        .saturating_mul(pow(b))
+        .saturating_add(pow(bias_bits));
     let bound = z.saturating_mul(layer.mult_scaled(b) as u128);
     if bound >= ACC_LIMIT as u128 {
         return Err(ProofError::Circuit(format!(
@@ -481,14 +545,23 @@ fn check_range(name: &str, what: &str, v: &[i64], bits: u32) -> Result<()> {
 /// The accumulator of a dense or convolution block (exact integers, before requantisation).
 fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
     let dot = |row: &[i64], x: &mut dyn Iterator<Item = Option<usize>>| -> i128 {
-        row.iter().zip(x).filter_map(|(&k, i)| i.map(|i| k as i128 * a[i] as i128)).sum()
+        row.iter()
+            .zip(x)
+            .filter_map(|(&k, i)| i.map(|i| k as i128 * a[i] as i128))
+            .sum()
     };
     match &l.kind {
         LayerKind::Dense => w
             .weight
             .chunks_exact(l.in_dim)
             .zip(&w.bias)
-            .map(|(row, &b)| row.iter().zip(a).map(|(&x, &y)| x as i128 * y as i128).sum::<i128>() + b as i128)
+            .map(|(row, &b)| {
+                row.iter()
+                    .zip(a)
+                    .map(|(&x, &y)| x as i128 * y as i128)
+                    .sum::<i128>()
+                    + b as i128
+            })
             .collect(),
         LayerKind::Conv(g) => {
             let positions = g.out_hw()[0] * g.out_hw()[1];
@@ -508,9 +581,21 @@ fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
 fn run_pool(g: &PoolGeom, a: &[i64]) -> BlockTrace {
     let positions = g.out_hw()[0] * g.out_hw()[1];
     let m: Vec<i64> = (0..g.channels)
-        .flat_map(|ch| (0..positions).map(move |p| (0..g.window()).map(|u| a[g.source(ch, u, p)]).max().unwrap_or(0)))
+        .flat_map(|ch| {
+            (0..positions).map(move |p| {
+                (0..g.window())
+                    .map(|u| a[g.source(ch, u, p)])
+                    .max()
+                    .unwrap_or(0)
+            })
+        })
         .collect();
-    BlockTrace { z: m.clone(), q: m.clone(), t: Vec::new(), a: m }
+    BlockTrace {
+        z: m.clone(),
+        q: m.clone(),
+        t: Vec::new(),
+        a: m,
+    }
 }
 
 /// Runs one block on integer activations with `bits`-bit tables.
@@ -529,14 +614,21 @@ pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64], bits: u32) -> Resul
         }
         z.push(acc as i64);
     }
-    let q: Vec<i64> = z.iter().map(|&v| requant_value(v, l.mult, l.shift)).collect();
+    let q: Vec<i64> = z
+        .iter()
+        .map(|&v| requant_value(v, l.mult, l.shift))
+        .collect();
     check_range(&l.name, "requantised output", &q, bits)?;
     let t = z
         .iter()
         .zip(&q)
         .map(|(&zv, &qv)| (zv as i128 * mb + (1 << (bits - 1)) - ((qv as i128) << bits)) as i64)
         .collect();
-    let a = if l.relu { q.iter().map(|&v| relu_value(v)).collect() } else { q.clone() };
+    let a = if l.relu {
+        q.iter().map(|&v| relu_value(v)).collect()
+    } else {
+        q.clone()
+    };
     Ok(BlockTrace { z, q, t, a })
 }
 
@@ -570,8 +662,19 @@ mod tests {
 
     #[test]
     fn remainder_is_in_range() {
-        let l = DenseSpec { name: "b".into(), in_dim: 2, out_dim: 2, mult: 5, shift: 7, relu: true, kind: LayerKind::Dense };
-        let w = DenseWeights { weight: vec![100, -7, 3, 9], bias: vec![11, -4000] };
+        let l = DenseSpec {
+            name: "b".into(),
+            in_dim: 2,
+            out_dim: 2,
+            mult: 5,
+            shift: 7,
+            relu: true,
+            kind: LayerKind::Dense,
+        };
+        let w = DenseWeights {
+            weight: vec![100, -7, 3, 9],
+            bias: vec![11, -4000],
+        };
         for bits in [12, 16] {
             let tr = run_block(&l, &w, &[50, -20], bits).unwrap();
             for (&t, (&z, &q)) in tr.t.iter().zip(tr.z.iter().zip(&tr.q)) {

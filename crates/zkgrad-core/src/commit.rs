@@ -45,14 +45,28 @@ pub struct ModelCommitment {
 /// certificate is a proof about that identity, and two valid certificates are interchangeable.
 impl PartialEq for ModelCommitment {
     fn eq(&self, other: &Self) -> bool {
-        (&self.pcs, self.num_vars, self.circuit, &self.range_bits) == (&other.pcs, other.num_vars, other.circuit, &other.range_bits)
+        (&self.pcs, self.num_vars, self.circuit, &self.range_bits)
+            == (&other.pcs, other.num_vars, other.circuit, &other.range_bits)
             && self.range.is_some() == other.range.is_some()
     }
 }
 
 impl ModelCommitment {
-    fn new(pcs: Commitment, num_vars: usize, circuit: [u8; 32], range_bits: Vec<u8>, range: Option<crate::zk::range::RangeCertificate>) -> Self {
-        Self { pcs, num_vars, circuit, range_bits, range, checked: std::sync::OnceLock::new() }
+    fn new(
+        pcs: Commitment,
+        num_vars: usize,
+        circuit: [u8; 32],
+        range_bits: Vec<u8>,
+        range: Option<crate::zk::range::RangeCertificate>,
+    ) -> Self {
+        Self {
+            pcs,
+            num_vars,
+            circuit,
+            range_bits,
+            range,
+            checked: std::sync::OnceLock::new(),
+        }
     }
 
     /// 32-byte digest: the model's public identity.
@@ -73,13 +87,19 @@ impl ModelCommitment {
     /// committed weight within `range_bits`, and that those bits rule out wrap-around.
     pub fn check_range(&self, spec: &CircuitSpec) -> Result<()> {
         if self.circuit != spec.digest() {
-            return Err(crate::ProofError::Circuit("the model commitment belongs to another circuit".into()));
+            return Err(crate::ProofError::Circuit(
+                "the model commitment belongs to another circuit".into(),
+            ));
         }
         let digest = self.digest();
         if self.checked.get() == Some(&digest) {
             return Ok(());
         }
-        let cert = self.range.as_ref().ok_or_else(|| crate::ProofError::Malformed("the model commitment has no weight range certificate".into()))?;
+        let cert = self.range.as_ref().ok_or_else(|| {
+            crate::ProofError::Malformed(
+                "the model commitment has no weight range certificate".into(),
+            )
+        })?;
         crate::zk::range::verify(spec, &self.pcs, &self.range_bits, cert)?;
         let _ = self.checked.set(digest);
         Ok(())
@@ -142,9 +162,16 @@ pub fn weight_columns(spec: &CircuitSpec, l: usize) -> WeightColumns {
     let pieces: Vec<WeightPiece> = piece_shapes(spec, l)
         .into_iter()
         .enumerate()
-        .map(|(i, (log, offset))| WeightPiece { col: first + i, log, offset })
+        .map(|(i, (log, offset))| WeightPiece {
+            col: first + i,
+            log,
+            offset,
+        })
         .collect();
-    WeightColumns { bias: first + pieces.len(), pieces }
+    WeightColumns {
+        bias: first + pieces.len(),
+        pieces,
+    }
 }
 
 /// log2 of the padded weight matrix's column and row counts for block l. A dense block's
@@ -154,7 +181,10 @@ pub fn weight_logs(spec: &CircuitSpec, l: usize) -> (usize, usize) {
     let (rows, cols) = layer.weight_dims();
     match layer.kind {
         // Rows as the block's output column (at least `MIN_COLUMN_VARS` variables).
-        LayerKind::Dense => (spec.layer_input_shape(l).log_size(), layer.out_shape().log_size().max(log2_ceil(rows))),
+        LayerKind::Dense => (
+            spec.layer_input_shape(l).log_size(),
+            layer.out_shape().log_size().max(log2_ceil(rows)),
+        ),
         _ => (log2_ceil(cols), log2_ceil(rows)),
     }
 }
@@ -164,7 +194,10 @@ pub fn weight_layout(spec: &CircuitSpec) -> Layout {
     let logs: Vec<usize> = (0..spec.layers.len())
         .flat_map(|l| {
             let (_, ko) = weight_logs(spec, l);
-            let mut logs: Vec<usize> = piece_shapes(spec, l).into_iter().map(|(log, _)| log + ko).collect();
+            let mut logs: Vec<usize> = piece_shapes(spec, l)
+                .into_iter()
+                .map(|(log, _)| log + ko)
+                .collect();
             logs.push(ko);
             logs
         })
@@ -179,15 +212,28 @@ pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
         let (_, ko) = weight_logs(spec, l);
         let (_, n_cols) = layer.weight_dims();
         let shape = spec.layer_input_shape(l);
-        let slot = |i: usize| if layer.kind == LayerKind::Dense { shape.slot(i) } else { i };
+        let slot = |i: usize| {
+            if layer.kind == LayerKind::Dense {
+                shape.slot(i)
+            } else {
+                i
+            }
+        };
         let pieces = weight_columns(spec, l).pieces;
-        let mut wcols: Vec<Vec<F>> = pieces.iter().map(|p| vec![crate::field::from_i64(0); 1 << (p.log + ko)]).collect();
+        let mut wcols: Vec<Vec<F>> = pieces
+            .iter()
+            .map(|p| vec![crate::field::from_i64(0); 1 << (p.log + ko)])
+            .collect();
         if n_cols > 0 {
             for (o, row) in lw.weight.chunks_exact(n_cols).enumerate() {
                 for (i, &v) in row.iter().enumerate() {
                     let s = slot(i);
-                    let k = pieces.iter().position(|p| s < p.offset + (1 << p.log)).expect("the pieces cover every used slot");
-                    wcols[k][(o << pieces[k].log) + s - pieces[k].offset] = crate::field::from_i64(v);
+                    let k = pieces
+                        .iter()
+                        .position(|p| s < p.offset + (1 << p.log))
+                        .expect("the pieces cover every used slot");
+                    wcols[k][(o << pieces[k].log) + s - pieces[k].offset] =
+                        crate::field::from_i64(v);
                 }
             }
         }
@@ -199,10 +245,24 @@ pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
 
 /// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`).
 pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
-    let logs: Vec<usize> = weight_layout(spec).columns.iter().map(|&(_, k)| k).collect();
+    let logs: Vec<usize> = weight_layout(spec)
+        .columns
+        .iter()
+        .map(|&(_, k)| k)
+        .collect();
     // A pooling block's empty kernel and bias (no variables, never claimed) carry no mask.
     let masked: Vec<bool> = logs.iter().map(|&k| k > 0).collect();
     MaskedLayout::new(&logs, &masked)
+}
+
+/// The PCS of `spec`'s weight table: its randomness hides the openings of the range certificate
+/// and of the proofs the column masks allow ([`crate::zk::budget::weight_openings`]).
+pub fn weight_pcs(spec: &CircuitSpec) -> Result<Pcs> {
+    let layout = weight_masked_layout(spec);
+    Pcs::for_reused(
+        layout.num_vars(),
+        crate::zk::budget::weight_openings(&layout),
+    )
 }
 
 /// The zero-knowledge weight table's parts; deterministic given the seed.
@@ -234,12 +294,20 @@ pub fn weight_tables(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<
     let layout = weight_masked_layout(spec);
     let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad weight masks").as_bytes();
     let masks = layout.draw(&mut rand::rngs::StdRng::from_seed(mask_seed));
-    Ok(WeightTables { layout, cols: weight_cols(spec, w), masks })
+    Ok(WeightTables {
+        layout,
+        cols: weight_cols(spec, w),
+        masks,
+    })
 }
 
 /// A zero-knowledge model commitment without its range certificate (the same digest: what a
 /// prover needs for its transcript), and what opens it.
-pub fn zk_commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
+pub fn zk_commit_with_data(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+) -> Result<(ModelCommitment, ProverData)> {
     let tables = weight_tables(spec, w, seed)?;
     let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
     zk_commit_tables(spec, &tables, seed, bits, false)
@@ -247,10 +315,23 @@ pub fn zk_commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> R
 
 /// Commits to a zero-knowledge weight table (masks derived from the seed, so the owner can
 /// recompute it) with its range bits; `certify` adds the range certificate.
-fn zk_commit_tables(spec: &CircuitSpec, tables: &WeightTables, seed: [u8; 32], bits: Vec<u8>, certify: bool) -> Result<(ModelCommitment, ProverData)> {
-    let (c, data) = Pcs::new(tables.layout.num_vars(), true).commit(tables.table(), seed);
-    let range = if certify { Some(crate::zk::range::prove(spec, tables, &c, &bits, seed)?) } else { None };
-    Ok((ModelCommitment::new(c, weight_layout(spec).num_vars, spec.digest(), bits, range), data))
+fn zk_commit_tables(
+    spec: &CircuitSpec,
+    tables: &WeightTables,
+    seed: [u8; 32],
+    bits: Vec<u8>,
+    certify: bool,
+) -> Result<(ModelCommitment, ProverData)> {
+    let (c, data) = weight_pcs(spec)?.commit(tables.table(), seed);
+    let range = if certify {
+        Some(crate::zk::range::prove(spec, tables, &c, &bits, seed)?)
+    } else {
+        None
+    };
+    Ok((
+        ModelCommitment::new(c, weight_layout(spec).num_vars, spec.digest(), bits, range),
+        data,
+    ))
 }
 
 /// Commits to the weights; deterministic given the seed.
@@ -259,7 +340,11 @@ pub fn commit_model(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<M
 }
 
 /// Commits and keeps the prover data (the prover recomputes this from the weights and seed).
-pub fn commit_with_data(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<(ModelCommitment, ProverData)> {
+pub fn commit_with_data(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+) -> Result<(ModelCommitment, ProverData)> {
     let tables = weight_tables(spec, w, seed)?;
     let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
     zk_commit_tables(spec, &tables, seed, bits, true)
@@ -291,7 +376,13 @@ impl CommittedWeights {
     /// Commits to a weight table whose columns a dishonest owner edited, certified for `bits`
     /// (default: what the edited values need) — soundness tests only.
     #[doc(hidden)]
-    pub fn tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], tamper: WeightTamper, bits: Option<Vec<u8>>) -> Result<Self> {
+    pub fn tampered(
+        spec: &CircuitSpec,
+        w: &Weights,
+        seed: [u8; 32],
+        tamper: WeightTamper,
+        bits: Option<Vec<u8>>,
+    ) -> Result<Self> {
         let mut tables = weight_tables(spec, w, seed)?;
         tamper(spec, &mut tables.cols);
         Self::from_tables(spec, tables, seed, bits)
@@ -300,24 +391,54 @@ impl CommittedWeights {
     /// Recomputes the prover's side of a stored commitment (a model file's) without proving a
     /// new range certificate: the table is committed again and its identity compared with
     /// `stored`, whose certificate is kept. None when the weights or seed do not give `stored`.
-    pub fn reopen(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], stored: &ModelCommitment) -> Result<Option<Self>> {
+    pub fn reopen(
+        spec: &CircuitSpec,
+        w: &Weights,
+        seed: [u8; 32],
+        stored: &ModelCommitment,
+    ) -> Result<Option<Self>> {
         if stored.range.is_none() {
             return Ok(None);
         }
         let tables = weight_tables(spec, w, seed)?;
-        let (identity, data) = zk_commit_tables(spec, &tables, seed, stored.range_bits.clone(), false)?;
-        let same = (&identity.pcs, identity.num_vars, identity.circuit, &identity.range_bits)
-            == (&stored.pcs, stored.num_vars, stored.circuit, &stored.range_bits);
-        Ok(same.then(|| Self { commitment: stored.clone(), data: std::sync::Mutex::new(Some(data)), tables: Some(tables), seed }))
+        let (identity, data) =
+            zk_commit_tables(spec, &tables, seed, stored.range_bits.clone(), false)?;
+        let same = (
+            &identity.pcs,
+            identity.num_vars,
+            identity.circuit,
+            &identity.range_bits,
+        ) == (
+            &stored.pcs,
+            stored.num_vars,
+            stored.circuit,
+            &stored.range_bits,
+        );
+        Ok(same.then(|| Self {
+            commitment: stored.clone(),
+            data: std::sync::Mutex::new(Some(data)),
+            tables: Some(tables),
+            seed,
+        }))
     }
 
-    fn from_tables(spec: &CircuitSpec, tables: WeightTables, seed: [u8; 32], bits: Option<Vec<u8>>) -> Result<Self> {
+    fn from_tables(
+        spec: &CircuitSpec,
+        tables: WeightTables,
+        seed: [u8; 32],
+        bits: Option<Vec<u8>>,
+    ) -> Result<Self> {
         let bits = match bits {
             Some(b) => b,
             None => crate::zk::range::choose_bits(spec, &tables.cols)?,
         };
         let (commitment, data) = zk_commit_tables(spec, &tables, seed, bits, true)?;
-        Ok(Self { commitment, data: std::sync::Mutex::new(Some(data)), tables: Some(tables), seed })
+        Ok(Self {
+            commitment,
+            data: std::sync::Mutex::new(Some(data)),
+            tables: Some(tables),
+            seed,
+        })
     }
 
     /// The zero-knowledge weight table behind the commitment (None for plain circuits).
@@ -327,14 +448,19 @@ impl CommittedWeights {
 
     /// Prover data for one more opening: a copy, the kept data (once, in hiding mode), or a
     /// fresh commitment.
-    pub fn data_for_opening(&self, spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<ProverData> {
+    pub fn data_for_opening(
+        &self,
+        spec: &CircuitSpec,
+        w: &Weights,
+        seed: [u8; 32],
+    ) -> Result<ProverData> {
         let mut kept = self.data.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = kept.as_ref().and_then(|d| d.try_clone()) {
             return Ok(d);
         }
         match (kept.take(), &self.tables) {
             (Some(d), _) => Ok(d),
-            (None, Some(t)) => Ok(Pcs::new(t.layout.num_vars(), true).commit(t.table(), self.seed).1),
+            (None, Some(t)) => Ok(weight_pcs(spec)?.commit(t.table(), self.seed).1),
             (None, None) => Ok(commit_with_data(spec, w, seed)?.1),
         }
     }

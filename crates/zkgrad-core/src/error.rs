@@ -16,7 +16,11 @@ pub enum ProofError {
     Malformed(String),
     /// The proof's shape does not match the circuit (wrong number of rounds, layers, ...).
     #[error("proof shape mismatch in {what}: expected {expected}, got {got}")]
-    Shape { what: &'static str, expected: usize, got: usize },
+    Shape {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     /// A sumcheck round polynomial does not agree with the running claim.
     #[error("sumcheck failed in {0}")]
     Sumcheck(String),
@@ -32,6 +36,10 @@ pub enum ProofError {
     /// The proof was made for other weights than the commitment the verifier expects.
     #[error("model commitment mismatch")]
     Commitment,
+
+    /// The proof's header names another model than the key's (checked before any cryptography).
+    #[error("this proof is for model {proof}…, not {key}… (the model this key verifies)")]
+    WrongModel { proof: String, key: String },
     /// The witness does not satisfy the circuit (prover side, names the place).
     #[error("witness invalid at {layer}: {detail}")]
     Witness { layer: String, detail: String },

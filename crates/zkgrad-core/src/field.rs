@@ -47,7 +47,17 @@ mod tests {
 
     #[test]
     fn signed_round_trip() {
-        for v in [0i64, 1, -1, 127, -128, 1 << 40, -(1 << 40), i64::MAX / 2, -(i64::MAX / 2)] {
+        for v in [
+            0i64,
+            1,
+            -1,
+            127,
+            -128,
+            1 << 40,
+            -(1 << 40),
+            i64::MAX / 2,
+            -(i64::MAX / 2),
+        ] {
             assert_eq!(to_i64(from_i64(v)), v);
         }
     }

@@ -92,14 +92,21 @@ mod tests {
             .columns
             .iter()
             .enumerate()
-            .map(|(c, &(_, k))| (0..1 << k).map(|i| F::from_u64((c * 100 + i) as u64)).collect())
+            .map(|(c, &(_, k))| {
+                (0..1 << k)
+                    .map(|i| F::from_u64((c * 100 + i) as u64))
+                    .collect()
+            })
             .collect();
         let packed = layout.pack(&cols);
         for (c, col) in cols.iter().enumerate() {
             let k = layout.columns[c].1;
             let r: Vec<EF> = (0..k).map(|i| EF::from_u64(7 + i as u64)).collect();
             let packed_ef: Vec<EF> = packed.iter().map(|&x| EF::from(x)).collect();
-            assert_eq!(evaluate(&packed_ef, &layout.embed(c, &r)), evaluate_base(col, &r));
+            assert_eq!(
+                evaluate(&packed_ef, &layout.embed(c, &r)),
+                evaluate_base(col, &r)
+            );
         }
     }
 }

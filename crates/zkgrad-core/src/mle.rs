@@ -11,7 +11,11 @@ use crate::field::{EF, F};
 
 /// Number of variables of the smallest hypercube holding `len` values (0 for len ≤ 1).
 pub fn log2_ceil(len: usize) -> usize {
-    if len <= 1 { 0 } else { (usize::BITS - (len - 1).leading_zeros()) as usize }
+    if len <= 1 {
+        0
+    } else {
+        (usize::BITS - (len - 1).leading_zeros()) as usize
+    }
 }
 
 /// eq(point, x) for every x in the hypercube, as a table of 2^n entries.
@@ -39,7 +43,10 @@ pub fn eq_table(point: &[EF]) -> Vec<EF> {
 /// eq(a, b) = Π (a_i b_i + (1 − a_i)(1 − b_i)).
 pub fn eq_eval(a: &[EF], b: &[EF]) -> EF {
     debug_assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(&x, &y)| x * y + (EF::ONE - x) * (EF::ONE - y)).product()
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| x * y + (EF::ONE - x) * (EF::ONE - y))
+        .product()
 }
 
 /// Fixes variable 0 of a table to `r`, halving it.
@@ -54,19 +61,30 @@ pub fn fold_low(values: &[EF], r: EF) -> Vec<EF> {
 
 /// Evaluates the multilinear extension of base-field values at `point`.
 pub fn evaluate_base(values: &[F], point: &[EF]) -> EF {
-    assert_eq!(values.len(), 1 << point.len(), "table size must be 2^(number of variables)");
+    assert_eq!(
+        values.len(),
+        1 << point.len(),
+        "table size must be 2^(number of variables)"
+    );
     if point.is_empty() {
         return EF::from(values[0]);
     }
     // The first fold lifts base values into the extension.
     let r = point[0];
-    let first: Vec<EF> = values.par_chunks(2).map(|p| r * (p[1] - p[0]) + p[0]).collect();
+    let first: Vec<EF> = values
+        .par_chunks(2)
+        .map(|p| r * (p[1] - p[0]) + p[0])
+        .collect();
     evaluate(&first, &point[1..])
 }
 
 /// Evaluates the multilinear extension of extension-field values at `point`.
 pub fn evaluate(values: &[EF], point: &[EF]) -> EF {
-    assert_eq!(values.len(), 1 << point.len(), "table size must be 2^(number of variables)");
+    assert_eq!(
+        values.len(),
+        1 << point.len(),
+        "table size must be 2^(number of variables)"
+    );
     let mut cur = values.to_vec();
     for &r in point {
         cur = fold_low(&cur, r);
@@ -86,7 +104,15 @@ pub fn evaluate_i64_padded(values: &[i64], point: &[EF]) -> EF {
 
 /// Embeds a point's coordinates as field elements of the given bits (little-endian).
 pub fn bits_as_point(value: usize, n: usize) -> Vec<EF> {
-    (0..n).map(|i| if (value >> i) & 1 == 1 { EF::ONE } else { EF::ZERO }).collect()
+    (0..n)
+        .map(|i| {
+            if (value >> i) & 1 == 1 {
+                EF::ONE
+            } else {
+                EF::ZERO
+            }
+        })
+        .collect()
 }
 
 /// Inverts a nonzero extension element.
@@ -112,7 +138,10 @@ mod tests {
         // At a boolean point the MLE returns the table entry (little-endian bits).
         let vals: Vec<F> = (0..8).map(|i| F::from_u64(10 + i)).collect();
         for i in 0..8 {
-            assert_eq!(evaluate_base(&vals, &bits_as_point(i, 3)), EF::from(vals[i]));
+            assert_eq!(
+                evaluate_base(&vals, &bits_as_point(i, 3)),
+                EF::from(vals[i])
+            );
         }
     }
 

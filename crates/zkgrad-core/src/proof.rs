@@ -1,7 +1,11 @@
 //! The proof object and its versioned byte encoding: magic `ZKGP`, a little-endian u16 format
 //! version, the security header (target bits as a little-endian u16, the proximity assumption,
-//! the grinding budget in bits: [`SecurityHeader`]), then the bincode (serde) body. Decoding is
-//! bounded and never panics.
+//! the grinding budget in bits: [`SecurityHeader`]), the 32-byte digest of the model commitment
+//! the proof is for, then the bincode (serde) body. Decoding is bounded and never panics.
+//!
+//! The model digest in the header is a label, not a binding: the transcript absorbs the key's
+//! own digest, so a proof whose header names the key's model but was made for another fails the
+//! cryptography. The label lets the verifier say "this proof is for model X, not Y" before it.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,11 +16,11 @@ use crate::zk::proof::ZkProof;
 
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
-/// Current format version (6: one protocol, zero knowledge always on — the body is the
-/// zero-knowledge protocol's messages — and the security header).
-pub const VERSION: u16 = 6;
-/// Bytes before the body: magic, version, security header.
-pub(crate) const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES;
+/// Current format version (7: the model digest in the header; 6: one protocol, zero knowledge
+/// always on, and the security header).
+pub const VERSION: u16 = 7;
+/// Bytes before the body: magic, version, security header, model digest.
+pub(crate) const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES + 32;
 
 /// The security parameters a proof was made with, recorded in its header. The verifier accepts
 /// a proof only if they are those its key demands ([`SecurityHeader::check_against`]).
@@ -42,7 +46,11 @@ impl SecurityHeader {
             p3_whir::SecurityAssumption::JohnsonBound => 1,
             p3_whir::SecurityAssumption::CapacityBound => 2,
         };
-        Self { target_bits: p.security_level as u16, assumption, pow_bits: p.pow_bits as u8 }
+        Self {
+            target_bits: p.security_level as u16,
+            assumption,
+            pow_bits: p.pow_bits as u8,
+        }
     }
 
     fn assumption_name(a: u8) -> &'static str {
@@ -86,7 +94,11 @@ impl SecurityHeader {
     }
 
     fn decode(b: &[u8]) -> Self {
-        Self { target_bits: u16::from_le_bytes([b[0], b[1]]), assumption: b[2], pow_bits: b[3] }
+        Self {
+            target_bits: u16::from_le_bytes([b[0], b[1]]),
+            assumption: b[2],
+            pow_bits: b[3],
+        }
     }
 }
 
@@ -110,6 +122,9 @@ pub struct Proof {
     /// The security parameters from the header (not part of the bincode body).
     #[serde(skip)]
     pub security: SecurityHeader,
+    /// The digest of the model commitment the proof is for, from the header.
+    #[serde(skip)]
+    pub model: [u8; 32],
 }
 
 impl Proof {
@@ -118,7 +133,9 @@ impl Proof {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.security.encode());
-        let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).expect("proofs always encode");
+        out.extend_from_slice(&self.model);
+        let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .expect("proofs always encode");
         out.extend(body);
         out
     }
@@ -148,39 +165,101 @@ pub(crate) fn decode(b: &[u8], record: bool) -> Result<(Proof, Vec<usize>)> {
     }
     let version = u16::from_le_bytes([b[4], b[5]]);
     if version != VERSION {
-        return Err(ProofError::BadVersion { expected: VERSION, got: version });
+        return Err(ProofError::BadVersion {
+            expected: VERSION,
+            got: version,
+        });
     }
     if b.len() < HEADER_BYTES {
-        return Err(ProofError::Malformed("the proof ends inside its header".into()));
+        return Err(ProofError::Malformed(
+            "the proof ends inside its header".into(),
+        ));
     }
-    let security = SecurityHeader::decode(&b[6..HEADER_BYTES]);
+    let security = SecurityHeader::decode(&b[6..6 + SecurityHeader::BYTES]);
+    let model: [u8; 32] = b[6 + SecurityHeader::BYTES..HEADER_BYTES]
+        .try_into()
+        .expect("32 header bytes");
     let body = &b[HEADER_BYTES..];
     if body.len() > MAX_PROOF_BYTES {
-        return Err(ProofError::Malformed(format!("the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})", b.len())));
+        return Err(ProofError::Malformed(format!(
+            "the proof is {} bytes, more than any proof may take ({MAX_PROOF_BYTES})",
+            b.len()
+        )));
     }
     let pos = Rc::new(Cell::new(0));
-    let budget = Budget::new(DECODE_PER_BYTE * body.len() + DECODE_BASE, body, pos.clone(), record);
+    let budget = Budget::new(
+        DECODE_PER_BYTE * body.len() + DECODE_BASE,
+        body,
+        pos.clone(),
+        record,
+    );
     let cfg = bincode::config::standard().with_limit::<MAX_PROOF_BYTES>();
-    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(SliceReader { data: body, pos: pos.clone() }, cfg);
+    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(
+        SliceReader {
+            data: body,
+            pos: pos.clone(),
+        },
+        cfg,
+    );
     // The statement's integer vectors by hand (exact reservations), the body through serde.
     let output = read_i64s(&budget)?;
-    let input = if read_option_tag(&budget)? { Some(read_i64s(&budget)?) } else { None };
-    let messages = ZkProof::deserialize(De { inner: decoder.as_deserializer(), budget: &budget }).map_err(decode_error)?;
-    let proof = Proof { output, input, body: messages, security };
+    let input = if read_option_tag(&budget)? {
+        Some(read_i64s(&budget)?)
+    } else {
+        None
+    };
+    let messages = ZkProof::deserialize(De {
+        inner: decoder.as_deserializer(),
+        budget: &budget,
+    })
+    .map_err(decode_error)?;
+    let proof = Proof {
+        output,
+        input,
+        body: messages,
+        security,
+        model,
+    };
     if pos.get() != body.len() {
-        return Err(ProofError::Malformed(format!("{} bytes follow the proof", body.len() - pos.get())));
+        return Err(ProofError::Malformed(format!(
+            "{} bytes follow the proof",
+            body.len() - pos.get()
+        )));
     }
-    Ok((proof, budget.lengths().into_iter().map(|o| o + HEADER_BYTES).collect()))
+    Ok((
+        proof,
+        budget
+            .lengths()
+            .into_iter()
+            .map(|o| o + HEADER_BYTES)
+            .collect(),
+    ))
 }
 
 /// One sentence for a decoding failure.
 pub(crate) fn decode_error(e: bincode::error::DecodeError) -> ProofError {
+    ProofError::Malformed(decode_error_sentence(&e, "proof"))
+}
+
+/// One sentence (never `Debug` text) for a bincode decoding failure of a `what` (proof, model,
+/// verifying key).
+pub fn decode_error_sentence(e: &bincode::error::DecodeError, what: &str) -> String {
     use bincode::error::DecodeError as D;
-    ProofError::Malformed(match e {
-        D::UnexpectedEnd { .. } => "the proof ends early (truncated bytes)".into(),
-        D::LimitExceeded => "the proof declares more data than any proof may hold".into(),
-        D::OtherString(s) => s,
-        D::UnexpectedVariant { type_name, found, .. } => format!("the proof bytes hold an unknown {type_name} variant {found}"),
-        e => format!("the proof bytes do not decode ({e})"),
-    })
+    match e {
+        D::UnexpectedEnd { .. } => format!("the {what} ends early (truncated bytes)"),
+        D::LimitExceeded => format!("the {what} declares more data than any {what} may hold"),
+        D::OtherString(s) => s.clone(),
+        D::UnexpectedVariant {
+            type_name, found, ..
+        } => format!("the {what} bytes hold an unknown {type_name} variant {found}"),
+        D::Utf8 { .. } => format!("the {what} holds text that is not UTF-8"),
+        D::InvalidBooleanValue(v) => {
+            format!("the {what} holds {v} where a boolean (0 or 1) belongs")
+        }
+        D::InvalidCharEncoding(_) => format!("the {what} holds an invalid character"),
+        D::OutsideUsizeRange(v) => {
+            format!("the {what} declares a size {v} beyond this machine's range")
+        }
+        _ => format!("the {what} bytes do not decode as a zkgrad {what} of this version"),
+    }
 }

@@ -31,18 +31,35 @@ pub fn prove_with_committed_input(
 }
 
 /// Proves a batch of inferences in one proof (the batch is one more set of sumcheck variables).
-pub fn prove_batch(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>]) -> Result<Proof> {
+pub fn prove_batch(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    inputs: &[Vec<i64>],
+) -> Result<Proof> {
     prove_inner(spec, w, seed, inputs, None, None, None)
 }
 
 /// Like [`prove_batch`], reusing a weight commitment made once (see [`CommittedWeights`]).
-pub fn prove_committed(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], cw: &CommittedWeights, inputs: &[Vec<i64>]) -> Result<Proof> {
+pub fn prove_committed(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    cw: &CommittedWeights,
+    inputs: &[Vec<i64>],
+) -> Result<Proof> {
     prove_inner(spec, w, seed, inputs, None, Some(cw), None)
 }
 
 /// Like [`prove_batch`], but lets a test play a cheating prover by editing the witness.
 #[doc(hidden)]
-pub fn prove_tampered(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], inputs: &[Vec<i64>], t: WitnessTamper) -> Result<Proof> {
+pub fn prove_tampered(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    inputs: &[Vec<i64>],
+    t: WitnessTamper,
+) -> Result<Proof> {
     prove_inner(spec, w, seed, inputs, Some(t), None, None)
 }
 
@@ -59,24 +76,54 @@ pub fn prove_from_traces(
     traces: &[Vec<crate::circuit::BlockTrace>],
     t: WitnessTamper,
 ) -> Result<Proof> {
-    let output: Vec<i64> = traces.iter().flat_map(|t| t.last().map(|b| b.a.clone()).unwrap_or_default()).collect();
+    let output: Vec<i64> = traces
+        .iter()
+        .flat_map(|t| t.last().map(|b| b.a.clone()).unwrap_or_default())
+        .collect();
     let tr = start_transcript(spec, &cw.commitment.digest(), inputs.len(), &output, None);
     let weight_data = cw.data_for_opening(spec, w, seed)?;
-    let body = crate::zk::prover::prove(spec, w, seed, inputs, traces, Some(t), weight_data, cw.tables(), None, tr)?;
-    Ok(Proof { output, input: None, body, security: crate::proof::SecurityHeader::current() })
+    let body = crate::zk::prover::prove(
+        spec,
+        w,
+        seed,
+        inputs,
+        traces,
+        Some(t),
+        weight_data,
+        cw.tables(),
+        None,
+        tr,
+    )?;
+    Ok(Proof {
+        output,
+        input: None,
+        body,
+        security: crate::proof::SecurityHeader::current(),
+        model: cw.commitment.digest(),
+    })
 }
 
 /// Runs the forward pass of every batch item, naming the item in errors.
-fn forward_batch(spec: &CircuitSpec, w: &Weights, inputs: &[Vec<i64>]) -> Result<Vec<Vec<BlockTrace>>> {
+fn forward_batch(
+    spec: &CircuitSpec,
+    w: &Weights,
+    inputs: &[Vec<i64>],
+) -> Result<Vec<Vec<BlockTrace>>> {
     if inputs.is_empty() {
-        return Err(ProofError::Witness { layer: "input".into(), detail: "the batch is empty".into() });
+        return Err(ProofError::Witness {
+            layer: "input".into(),
+            detail: "the batch is empty".into(),
+        });
     }
     inputs
         .iter()
         .enumerate()
         .map(|(n, x)| {
             forward(spec, w, x).map_err(|e| match e {
-                ProofError::Witness { layer, detail } if inputs.len() > 1 => ProofError::Witness { layer, detail: format!("batch item {n}: {detail}") },
+                ProofError::Witness { layer, detail } if inputs.len() > 1 => ProofError::Witness {
+                    layer,
+                    detail: format!("batch item {n}: {detail}"),
+                },
                 e => e,
             })
         })
@@ -102,15 +149,37 @@ fn prove_inner(
     // (once: the protocol opens the same data).
     let (mc, weight_data) = match cached {
         Some(cw) if cw.commitment.circuit != spec.digest() => {
-            return Err(ProofError::Circuit("the cached weight commitment belongs to another circuit".into()));
+            return Err(ProofError::Circuit(
+                "the cached weight commitment belongs to another circuit".into(),
+            ));
         }
         Some(cw) => (cw.commitment.clone(), cw.data_for_opening(spec, w, seed)?),
         None => zk_commit_with_data(spec, w, seed)?,
     };
     sw.lap("weight commitment data");
-    let output: Vec<i64> = traces.iter().flat_map(|t| t.last().expect("validated: at least one layer").a.clone()).collect();
+    let output: Vec<i64> = traces
+        .iter()
+        .flat_map(|t| t.last().expect("validated: at least one layer").a.clone())
+        .collect();
     let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
     let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
-    let body = crate::zk::prover::prove(spec, w, seed, inputs, &traces, tamper, weight_data, cached.and_then(|c| c.tables()), input_seed, tr)?;
-    Ok(Proof { output, input, body, security: crate::proof::SecurityHeader::current() })
+    let body = crate::zk::prover::prove(
+        spec,
+        w,
+        seed,
+        inputs,
+        &traces,
+        tamper,
+        weight_data,
+        cached.and_then(|c| c.tables()),
+        input_seed,
+        tr,
+    )?;
+    Ok(Proof {
+        output,
+        input,
+        body,
+        security: crate::proof::SecurityHeader::current(),
+        model: mc.digest(),
+    })
 }

@@ -70,7 +70,10 @@ pub struct Component {
 impl Component {
     /// A named component.
     pub fn new(name: impl Into<String>, bits: f64) -> Self {
-        Self { name: name.into(), bits }
+        Self {
+            name: name.into(),
+            bits,
+        }
     }
 }
 
@@ -102,7 +105,9 @@ pub struct SoundnessReport {
 impl SoundnessReport {
     /// The weakest component (the one the figure is the bits of).
     pub fn weakest(&self) -> Option<&Component> {
-        self.components.iter().min_by(|a, b| a.bits.total_cmp(&b.bits))
+        self.components
+            .iter()
+            .min_by(|a, b| a.bits.total_cmp(&b.bits))
     }
 
     /// The soundness in bits: the minimum over components (round-by-round).
@@ -113,7 +118,10 @@ impl SoundnessReport {
     /// The line the command-line tools print.
     pub fn line(&self) -> String {
         let weakest = self.weakest().map_or("none", |c| c.name.as_str());
-        format!("soundness: {} bits, provable (Johnson bound); weakest: {weakest}", self.bits().floor())
+        format!(
+            "soundness: {} bits, provable (Johnson bound); weakest: {weakest}",
+            self.bits().floor()
+        )
     }
 }
 
@@ -151,13 +159,14 @@ pub fn logup_bits(lookups: usize, table: usize) -> f64 {
 // ---------------------------------------------------------------------------------------------
 
 impl Regime {
-    /// `log2(1 − δ)` at log inverse rate `r`.
-    pub fn log_one_minus_delta(self, r: usize) -> f64 {
-        let rho = (-(r as f64)).exp2();
+    /// `log2(1 − δ)` at log inverse rate `r` (a real number: a randomized code's rate
+    /// `(M + t)/H` is rarely a power of two).
+    pub fn log_one_minus_delta(self, r: f64) -> f64 {
+        let rho = (-r).exp2();
         match self {
             Regime::Unique => ((1.0 + rho) / 2.0).log2(),
             // 1 − δ = √ρ + η = √ρ·(1 + 1/(2m)).
-            Regime::Johnson { m } => (1.0 + 0.5 / m as f64).log2() - r as f64 / 2.0,
+            Regime::Johnson { m } => (1.0 + 0.5 / m as f64).log2() - r / 2.0,
         }
     }
 
@@ -170,7 +179,7 @@ impl Regime {
     }
 
     /// Bits from `queries` spot checks at log inverse rate `r` (far branch: `(1 − δ)^t`).
-    pub fn query_bits(self, r: usize, queries: usize) -> f64 {
+    pub fn query_bits(self, r: f64, queries: usize) -> f64 {
         -(queries as f64) * self.log_one_minus_delta(r)
     }
 
@@ -187,7 +196,8 @@ impl Regime {
             Regime::Johnson { m } => {
                 let rho = (-(r as f64)).exp2();
                 let mh = m as f64 + 0.5;
-                let a = (2.0 * mh.powi(5) + 3.0 * mh * rho) / (3.0 * rho.powf(1.5)) * n + mh / rho.sqrt();
+                let a = (2.0 * mh.powi(5) + 3.0 * mh * rho) / (3.0 * rho.powf(1.5)) * n
+                    + mh / rho.sqrt();
                 over_field(k1 * a)
             }
         }
@@ -214,6 +224,32 @@ impl Regime {
     }
 }
 
+/// Message rows `M` and codeword height `H` (per limb) of HVZK oracle `round` (oracle 0 is the
+/// commitment, oracle `n_rounds` the base case's source), as `p3-whir` lays them out.
+pub fn oracle_geometry(zk: &ZkWhirConfig<EF, F, Challenger>, round: usize) -> (usize, usize) {
+    if round == 0 {
+        let rows = 1usize << (zk.num_variables - zk.round_folding_factor(0));
+        (rows, rows << zk.starting_log_inv_rate)
+    } else {
+        let prev = &zk.inner.round_parameters[round - 1];
+        let rows = 1usize << (prev.num_variables - zk.round_folding_factor(round));
+        (rows, rows * zk.inv_rate(round - 1))
+    }
+}
+
+/// Log inverse rate of a randomized Reed–Solomon code: `M` message rows and `t` randomness rows
+/// per limb in a codeword of height `H` form a code of dimension `M + t`, rate `(M + t)/H`.
+/// Every proximity claim about the oracle is about that code, not the plain one of rate `M/H`.
+pub fn randomized_rate(rows: usize, randomness: usize, height: usize) -> f64 {
+    (height as f64).log2() - ((rows + randomness) as f64).log2()
+}
+
+/// [`randomized_rate`] of HVZK oracle `round` with its configured randomness.
+pub fn randomized_log_inv_rate(zk: &ZkWhirConfig<EF, F, Challenger>, round: usize) -> f64 {
+    let (rows, height) = oracle_geometry(zk, round);
+    randomized_rate(rows, zk.oracle_randomness[round], height)
+}
+
 fn min2(a: f64, b: f64) -> f64 {
     a.min(b)
 }
@@ -230,22 +266,41 @@ pub fn whir_components(
     points: usize,
 ) -> Vec<Component> {
     let mut out = Vec::new();
-    let mut push = |phase: String, bits: f64| out.push(Component::new(format!("{label}: {phase}"), bits));
+    let mut push =
+        |phase: String, bits: f64| out.push(Component::new(format!("{label}: {phase}"), bits));
     // Batching the points' claims by powers of one challenge: degree points − 1.
     push("point batching".into(), point_bits(points.max(2) - 1));
     let mut nv = whir.num_variables;
     let mut rate = whir.starting_log_inv_rate;
     if zk.is_none() && whir.commitment_ood_samples > 0 {
-        push("commitment OOD".into(), j.ood_bits(nv, rate, whir.commitment_ood_samples));
+        push(
+            "commitment OOD".into(),
+            j.ood_bits(nv, rate, whir.commitment_ood_samples),
+        );
     }
     // Round 0's fold: one sumcheck round per folded variable, each against the first code.
     let fold0 = min2(j.prox_gap_bits(nv, rate, 2), j.fold_sumcheck_bits(rate));
-    push("fold 0".into(), fold0 + whir.starting_folding_pow_bits as f64);
+    push(
+        "fold 0".into(),
+        fold0 + whir.starting_folding_pow_bits as f64,
+    );
     nv -= whir.folding_schedule[0];
     for (i, rp) in whir.round_parameters.iter().enumerate() {
         let next = rp.log_inv_rate;
-        push(format!("round {i} OOD"), j.ood_bits(nv, next, rp.ood_samples));
-        let shift = min2(j.query_bits(rate, rp.num_queries), j.combination_bits(next, rp.ood_samples, rp.num_queries));
+        push(
+            format!("round {i} OOD"),
+            j.ood_bits(nv, next, rp.ood_samples),
+        );
+        // Round i's spot checks test oracle i; in hiding mode its code holds t_i randomness rows
+        // beside the message, so its rate (and radius) is that of the randomized code.
+        let queried = match zk {
+            Some(zk) => randomized_log_inv_rate(zk, i),
+            None => rate as f64,
+        };
+        let shift = min2(
+            j.query_bits(queried, rp.num_queries),
+            j.combination_bits(next, rp.ood_samples, rp.num_queries),
+        );
         push(format!("round {i} queries"), shift + rp.pow_bits as f64);
         let fold = min2(j.prox_gap_bits(nv, next, 2), j.fold_sumcheck_bits(next));
         push(format!("fold {}", i + 1), fold + rp.folding_pow_bits as f64);
@@ -254,9 +309,15 @@ pub fn whir_components(
     }
     match zk {
         None => {
-            push("final queries".into(), j.query_bits(rate, whir.final_queries) + whir.final_pow_bits as f64);
+            push(
+                "final queries".into(),
+                j.query_bits(rate as f64, whir.final_queries) + whir.final_pow_bits as f64,
+            );
             if whir.final_sumcheck_rounds > 0 {
-                push("final sumcheck".into(), sumcheck_bits(1, 2) + whir.final_folding_pow_bits as f64);
+                push(
+                    "final sumcheck".into(),
+                    sumcheck_bits(1, 2) + whir.final_folding_pow_bits as f64,
+                );
             }
         }
         Some(zk) => {
@@ -274,7 +335,9 @@ pub fn whir_components(
 pub fn ud_mask_queries(target: usize, mask_rate: usize, shared_pow: usize, rounds: usize) -> usize {
     let union = ((2 * rounds + 2) as f64).log2().ceil();
     let need = target as f64 + union - shared_pow as f64;
-    (need / -Regime::Unique.log_one_minus_delta(mask_rate)).ceil().max(1.0) as usize
+    (need / -Regime::Unique.log_one_minus_delta(mask_rate as f64))
+        .ceil()
+        .max(1.0) as usize
 }
 
 /// List size of the source code's old/fresh pair (interleaving 2) in `regime`: the better of
@@ -285,11 +348,13 @@ fn paired_list_bits(regime: Regime, log_inv_rate: usize) -> f64 {
         return 0.0;
     }
     let rho = (-(log_inv_rate as f64)).exp2();
-    let one_minus_delta = regime.log_one_minus_delta(log_inv_rate).exp2();
+    let one_minus_delta = regime.log_one_minus_delta(log_inv_rate as f64).exp2();
     let (delta, gap) = (1.0 - one_minus_delta, one_minus_delta - rho);
     let b = (delta / gap).ceil();
     let r = ((1.0 - rho) / gap).log2().ceil();
-    let log_binom: f64 = (1..=r as usize).map(|i| (b + i as f64).log2() - (i as f64).log2()).sum();
+    let log_binom: f64 = (1..=r as usize)
+        .map(|i| (b + i as f64).log2() - (i as f64).log2())
+        .sum();
     (2.0 * base).min(log_binom + r * base)
 }
 
@@ -298,8 +363,11 @@ fn paired_list_bits(regime: Regime, log_inv_rate: usize) -> f64 {
 pub struct BaseCase {
     /// Terminal (source) message length (coefficients).
     pub message: usize,
-    /// Source randomness length (= its spot-check count).
+    /// Source spot checks.
     pub queries: usize,
+    /// Source randomness per limb (the spot checks of every opening it must hide: `queries`
+    /// for one opening, `B·queries` for a commitment opened `B` times).
+    pub randomness: usize,
     /// Source codeword length.
     pub domain: usize,
     /// Grinding before the spot checks (shared by source and masks).
@@ -317,11 +385,18 @@ impl BaseCase {
         let masks = zk
             .mask_groups()
             .iter()
-            .map(|g| (g.shape.message_len + g.shape.randomness_len, g.shape.domain_size, g.width))
+            .map(|g| {
+                (
+                    g.shape.message_len + g.shape.randomness_len,
+                    g.shape.domain_size,
+                    g.width,
+                )
+            })
             .collect();
         Self {
             message: 1usize << fin.num_variables,
             queries: zk.final_queries,
+            randomness: zk.oracle_randomness[zk.n_rounds()],
             domain: fin.domain_size >> fin.folding_factor,
             pow_bits: zk.final_pow_bits,
             masks,
@@ -331,8 +406,11 @@ impl BaseCase {
 
     /// The source code's analysis log inverse rate (its dyadic envelope's), 0 if none.
     fn source_rate(&self) -> (usize, usize) {
-        let log_deg = (self.message + self.queries).next_power_of_two().ilog2() as usize;
-        (log_deg, (self.domain.ilog2() as usize).saturating_sub(log_deg))
+        let log_deg = (self.message + self.randomness).next_power_of_two().ilog2() as usize;
+        (
+            log_deg,
+            (self.domain.ilog2() as usize).saturating_sub(log_deg),
+        )
     }
 
     /// Query-round and γ-round bits with the source analysed in `source` and every mask code at
@@ -343,7 +421,7 @@ impl BaseCase {
         if rate == 0 {
             return (0.0, 0.0);
         }
-        let mut query = source.query_bits(rate, self.queries.min(self.domain));
+        let mut query = source.query_bits(rate as f64, self.queries.min(self.domain));
         let mut mca_err = (-source.prox_gap_bits(log_deg, rate, 2)).exp2();
         let mut lanes = 2usize;
         for &(dim, domain, width) in &self.masks {
@@ -352,13 +430,14 @@ impl BaseCase {
             if r == 0 {
                 return (0.0, 0.0);
             }
-            query = query.min(u.query_bits(r, self.mask_queries.min(domain)));
+            query = query.min(u.query_bits(r as f64, self.mask_queries.min(domain)));
             // An interleaved group of `width` words: the conservative factor `width`.
             mca_err += width as f64 * (-u.prox_gap_bits(log_deg, r, 2)).exp2();
             lanes += 2 * width;
         }
         // The combination is a polynomial of degree < lanes in γ over each tuple of candidates.
-        let list_err = (paired_list_bits(source, rate) + (lanes as f64).log2() - field_bits()).exp2();
+        let list_err =
+            (paired_list_bits(source, rate) + (lanes as f64).log2() - field_bits()).exp2();
         (query + self.pow_bits as f64, -(mca_err + list_err).log2())
     }
 
@@ -428,7 +507,10 @@ fn sumcheck_names(spec: &crate::circuit::CircuitSpec) -> Vec<String> {
 /// (its round degrees, plus Libra's mask challenge), LogUp (α over every looked-up entry and
 /// table entry, the zero-check point τ, the batching coefficients μ), each block's random
 /// points, and each WHIR opening (witness, inverses, weights, committed input).
-pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<SoundnessReport, crate::ProofError> {
+pub fn proof_report(
+    spec: &crate::circuit::CircuitSpec,
+    batch: usize,
+) -> Result<SoundnessReport, crate::ProofError> {
     use crate::pcs::{MAX_POINTS, Pcs};
     use crate::witness::WitnessPlan;
     use crate::zk::verifier::WitnessTable;
@@ -438,7 +520,11 @@ pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<
     let names = sumcheck_names(spec);
     let schedules = &table.mask_plan.schedules;
     for (i, degrees) in schedules.iter().enumerate() {
-        let name = if names.len() == schedules.len() { names[i].clone() } else { format!("sumcheck {i}") };
+        let name = if names.len() == schedules.len() {
+            names[i].clone()
+        } else {
+            format!("sumcheck {i}")
+        };
         let mut with_mask = degrees.clone();
         with_mask.push(1);
         out.push(Component::new(name, sumcheck_bits_of(&with_mask)));
@@ -446,27 +532,46 @@ pub fn proof_report(spec: &crate::circuit::CircuitSpec, batch: usize) -> Result<
     // Challenges are sampled uniformly (rejection sampling of base-field elements, masked bits
     // of a power-of-two domain for query indices), so the transform adds no sampling bias; what
     // it relies on beyond the random oracle is Blake3's collision resistance (Merkle binding).
-    out.push(Component::new("Fiat–Shamir: Blake3 Merkle binding (collisions)", 128.0));
+    out.push(Component::new(
+        "Fiat–Shamir: Blake3 Merkle binding (collisions)",
+        128.0,
+    ));
     let looked_up: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum();
-    out.push(Component::new("LogUp challenge α", logup_bits(looked_up, plan.tables.len() << plan.table_bits)));
-    out.push(Component::new("LogUp zero-check point τ", point_bits(crate::zk::lookup::num_vars(&plan))));
+    out.push(Component::new(
+        "LogUp challenge α",
+        logup_bits(looked_up, plan.tables.len() << plan.table_bits),
+    ));
+    out.push(Component::new(
+        "LogUp zero-check point τ",
+        point_bits(crate::zk::lookup::num_vars(&plan)),
+    ));
     out.push(Component::new("LogUp batching μ", point_bits(1)));
     for (l, bc) in plan.blocks.iter().enumerate() {
         let vars = bc.log_out + plan.log_batch + spec.layer_input_shape(l).log_size();
-        out.push(Component::new(format!("layer {l} random points"), point_bits(2 * vars)));
+        out.push(Component::new(
+            format!("layer {l} random points"),
+            point_bits(2 * vars),
+        ));
     }
-    let mut open = |label: &str, vars: usize| -> Result<(), crate::ProofError> {
-        out.extend(Pcs::try_new(vars, true)?.soundness_components(label, MAX_POINTS));
-        Ok(())
-    };
-    open(&format!("WHIR witness (2^{})", table.layout.num_vars()), table.layout.num_vars())?;
+    let mut open =
+        |label: &str, pcs: Result<Pcs, crate::ProofError>| -> Result<(), crate::ProofError> {
+            out.extend(pcs?.soundness_components(label, MAX_POINTS));
+            Ok(())
+        };
+    open(
+        &format!("WHIR witness (2^{})", table.layout.num_vars()),
+        Pcs::try_new(table.layout.num_vars(), true),
+    )?;
     let inv = crate::zk::lookup::inverse_layout(&plan).num_vars();
-    open(&format!("WHIR inverses (2^{inv})"), inv)?;
+    open(&format!("WHIR inverses (2^{inv})"), Pcs::try_new(inv, true))?;
     let w = crate::commit::weight_masked_layout(spec).num_vars();
-    open(&format!("WHIR weights (2^{w})"), w)?;
+    open(
+        &format!("WHIR weights (2^{w})"),
+        crate::commit::weight_pcs(spec),
+    )?;
     if spec.committed_input {
         let i = crate::zk::input::layout(&plan).num_vars();
-        open(&format!("WHIR input (2^{i})"), i)?;
+        open(&format!("WHIR input (2^{i})"), Pcs::try_new(i, true))?;
     }
     Ok(SoundnessReport { components: out })
 }
@@ -481,7 +586,10 @@ mod tests {
         let fb = field_bits();
         assert!(fb < 128.0 && fb > 127.9999);
         assert!((sumcheck_bits(16, 2) - (fb - 5.0)).abs() < 1e-9);
-        assert!((logup_bits(1 << 20, 1 << 16) - (fb - ((1u64 << 20) as f64 + 65536.0).log2())).abs() < 1e-9);
+        assert!(
+            (logup_bits(1 << 20, 1 << 16) - (fb - ((1u64 << 20) as f64 + 65536.0).log2())).abs()
+                < 1e-9
+        );
         assert!((sumcheck_bits_of(&[7, 3, 3, 3]) - (fb - 4.0)).abs() < 1e-9);
     }
 
@@ -490,12 +598,15 @@ mod tests {
         let j = JOHNSON;
         // ρ = 1/4: √ρ = 1/2, η = 1/40, list 1/(2η√ρ) = 40.
         assert!((j.list_bits(2) - 40f64.log2()).abs() < 1e-9);
-        assert!((j.log_one_minus_delta(2) - (0.5f64 + 0.025).log2()).abs() < 1e-9);
+        assert!((j.log_one_minus_delta(2.0) - (0.5f64 + 0.025).log2()).abs() < 1e-9);
         // The full BCSS25 bound is slightly weaker than its dominant term alone.
         let dominant = field_bits() - (22.0 + (2.0 * 10.5f64.powi(5) / 3.0).log2() + 3.0);
         let full = j.prox_gap_bits(20, 2, 2);
-        assert!(full < dominant && dominant - full < 1e-3, "{full} vs {dominant}");
-        assert!((Regime::Unique.log_one_minus_delta(1) - 0.75f64.log2()).abs() < 1e-12);
+        assert!(
+            full < dominant && dominant - full < 1e-3,
+            "{full} vs {dominant}"
+        );
+        assert!((Regime::Unique.log_one_minus_delta(1.0) - 0.75f64.log2()).abs() < 1e-12);
     }
 
     /// A `p3-whir` configuration at 100 bits under its JohnsonBound: every phase this module
@@ -518,10 +629,13 @@ mod tests {
         }
         // Round 0's queries: the same count p3-security asks for, the same bits.
         let rp = &cfg.round_parameters[0];
-        let ours = JOHNSON.query_bits(2, rp.num_queries);
+        let ours = JOHNSON.query_bits(2.0, rp.num_queries);
         let theirs = SecurityAssumption::JohnsonBound.queries_error(2, rp.num_queries);
         assert!((ours - theirs).abs() < 1e-9);
-        assert_eq!(rp.num_queries, SecurityAssumption::JohnsonBound.queries(70, 2));
+        assert_eq!(
+            rp.num_queries,
+            SecurityAssumption::JohnsonBound.queries(70, 2)
+        );
         // And the first fold's grinding closes the same gap p3-security computes.
         let p3_fold = SecurityAssumption::JohnsonBound.prox_gaps_error(20, 2, 128, 2);
         assert!((JOHNSON.prox_gap_bits(20, 2, 2) - p3_fold).abs() < 1e-3);
@@ -530,14 +644,19 @@ mod tests {
     #[test]
     fn ud_mask_queries_reach_the_target() {
         let q = ud_mask_queries(100, 5, 20, 1);
-        let bits = Regime::Unique.query_bits(5, q) + 20.0;
+        let bits = Regime::Unique.query_bits(5.0, q) + 20.0;
         assert!(bits >= 102.0 && bits < 103.5, "{bits}");
     }
 
     #[test]
     fn report_names_the_weakest() {
-        let r = SoundnessReport { components: vec![Component::new("a", 120.0), Component::new("b", 101.7)] };
-        assert_eq!(r.line(), "soundness: 101 bits, provable (Johnson bound); weakest: b");
+        let r = SoundnessReport {
+            components: vec![Component::new("a", 120.0), Component::new("b", 101.7)],
+        };
+        assert_eq!(
+            r.line(),
+            "soundness: 101 bits, provable (Johnson bound); weakest: b"
+        );
     }
 
     /// Every table size the prover uses, hiding or not, reaches 100 provable bits.
@@ -545,10 +664,19 @@ mod tests {
     fn every_table_size_reaches_100_bits() {
         for hiding in [true, false] {
             for n in 0..=crate::pcs::MAX_NUM_VARS {
-                let pcs = crate::pcs::Pcs::try_new(n, hiding).unwrap_or_else(|e| panic!("{n} vars: {e}"));
+                let pcs =
+                    crate::pcs::Pcs::try_new(n, hiding).unwrap_or_else(|e| panic!("{n} vars: {e}"));
                 let comps = pcs.soundness_components("t", crate::pcs::MAX_POINTS);
-                let weakest = comps.iter().min_by(|a, b| a.bits.total_cmp(&b.bits)).unwrap();
-                assert!(weakest.bits >= 100.0, "{n} vars, hiding {hiding}: {} at {}", weakest.name, weakest.bits);
+                let weakest = comps
+                    .iter()
+                    .min_by(|a, b| a.bits.total_cmp(&b.bits))
+                    .unwrap();
+                assert!(
+                    weakest.bits >= 100.0,
+                    "{n} vars, hiding {hiding}: {} at {}",
+                    weakest.name,
+                    weakest.bits
+                );
             }
         }
     }

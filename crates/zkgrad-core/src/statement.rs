@@ -20,7 +20,13 @@ pub const MAX_BATCH: usize = 1 << 16;
 
 /// Starts the transcript both sides use: protocol, circuit, model commitment, batch size,
 /// public output and, when public, the input.
-pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batch: usize, output: &[i64], input: Option<&[i64]>) -> Transcript {
+pub(crate) fn start_transcript(
+    spec: &CircuitSpec,
+    model_digest: &[u8; 32],
+    batch: usize,
+    output: &[i64],
+    input: Option<&[i64]>,
+) -> Transcript {
     let mut tr = Transcript::new(DOMAIN);
     tr.absorb_bytes("circuit", &spec.digest());
     tr.absorb_bytes("model-commitment", model_digest);
@@ -33,31 +39,60 @@ pub(crate) fn start_transcript(spec: &CircuitSpec, model_digest: &[u8; 32], batc
 }
 
 /// The input column the verifier expects when the input is public (None when it is private).
-pub(crate) fn public_input_column(spec: &CircuitSpec, plan: &WitnessPlan, batch: usize, input: Option<&[i64]>) -> Result<Option<Vec<F>>> {
+pub(crate) fn public_input_column(
+    spec: &CircuitSpec,
+    plan: &WitnessPlan,
+    batch: usize,
+    input: Option<&[i64]>,
+) -> Result<Option<Vec<F>>> {
     let x = match (spec.public_input, input) {
         (false, None) => return Ok(None),
-        (false, Some(_)) => return Err(ProofError::PublicInput("the circuit's input is private, yet the proof carries one".into())),
-        (true, None) => return Err(ProofError::PublicInput("the circuit's input is public and the proof carries none".into())),
+        (false, Some(_)) => {
+            return Err(ProofError::PublicInput(
+                "the circuit's input is private, yet the proof carries one".into(),
+            ));
+        }
+        (true, None) => {
+            return Err(ProofError::PublicInput(
+                "the circuit's input is public and the proof carries none".into(),
+            ));
+        }
         (true, Some(x)) => x,
     };
     if x.len() != batch * spec.input_len {
-        return Err(ProofError::Shape { what: "public input length", expected: batch * spec.input_len, got: x.len() });
+        return Err(ProofError::Shape {
+            what: "public input length",
+            expected: batch * spec.input_len,
+            got: x.len(),
+        });
     }
     let half = plan.signed_offset;
     if let Some(v) = x.iter().find(|&&v| !(-half..half).contains(&v)) {
-        return Err(ProofError::PublicInput(format!("value {v} outside the {}-bit range", plan.table_bits)));
+        return Err(ProofError::PublicInput(format!(
+            "value {v} outside the {}-bit range",
+            plan.table_bits
+        )));
     }
-    let placed: Vec<Vec<i64>> = x.chunks(spec.input_len).map(|r| plan.input_shape.place(r, 0)).collect();
+    let placed: Vec<Vec<i64>> = x
+        .chunks(spec.input_len)
+        .map(|r| plan.input_shape.place(r, 0))
+        .collect();
     let rows: Vec<&[i64]> = placed.iter().map(|r| r.as_slice()).collect();
     Ok(Some(batched_column(&rows, plan.log_in, plan.log_batch, 0)))
 }
 
 /// A claim on the input column must agree with the public input, when there is one.
-pub(crate) fn check_public_claim(plan: &WitnessPlan, public_x: Option<&[F]>, c: usize, local: &[EF], v: EF) -> Result<()> {
+pub(crate) fn check_public_claim(
+    plan: &WitnessPlan,
+    public_x: Option<&[F]>,
+    c: usize,
+    local: &[EF],
+    v: EF,
+) -> Result<()> {
     match public_x {
-        Some(x) if c == plan.x && evaluate_base(x, local) != v => {
-            Err(ProofError::PublicInput("the proof's input column is not the public input".into()))
-        }
+        Some(x) if c == plan.x && evaluate_base(x, local) != v => Err(ProofError::PublicInput(
+            "the proof's input column is not the public input".into(),
+        )),
         _ => Ok(()),
     }
 }

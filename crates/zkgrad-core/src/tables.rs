@@ -41,7 +41,11 @@ impl Table {
     /// The table's MLE at a point (the table has 2^|point| entries).
     pub fn evaluate(self, point: &[EF]) -> EF {
         match self {
-            Table::Range => point.iter().enumerate().map(|(i, &x)| x * EF::from_u64(1 << i)).sum(),
+            Table::Range => point
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| x * EF::from_u64(1 << i))
+                .sum(),
         }
     }
 }
@@ -55,7 +59,10 @@ mod tests {
     fn succinct_mle_matches_the_entries() {
         for bits in [8usize, 12, 16] {
             let point: Vec<EF> = (0..bits).map(|i| EF::from_u64(3 + 5 * i as u64)).collect();
-            assert_eq!(evaluate(&Table::Range.entries(bits), &point), Table::Range.evaluate(&point));
+            assert_eq!(
+                evaluate(&Table::Range.entries(bits), &point),
+                Table::Range.evaluate(&point)
+            );
         }
     }
 }

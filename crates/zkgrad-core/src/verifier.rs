@@ -17,7 +17,23 @@ pub use crate::zk::verifier::soundness_bits;
 /// Verifies a proof against the public circuit and model commitment; returns the verified output.
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
     spec.validate()?;
-    proof.security.check_against(&crate::proof::SecurityHeader::current())?;
+    proof
+        .security
+        .check_against(&crate::proof::SecurityHeader::current())?;
+    // Before any cryptography: a proof for another model gets a sentence that says so.
+    let digest = mc.digest();
+    if proof.model != digest {
+        let short = |d: &[u8; 32]| {
+            d[..6]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        return Err(ProofError::WrongModel {
+            proof: short(&proof.model),
+            key: short(&digest),
+        });
+    }
     // Every size the proof declares is bounded by the circuit before anything is built from it.
     let batch = crate::bounds::check_statement(spec, proof)?;
     if mc.circuit != spec.digest() {
@@ -25,17 +41,32 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
     }
     let weight_vars = weight_layout(spec).num_vars;
     if mc.num_vars != weight_vars {
-        return Err(ProofError::Shape { what: "weight polynomial variables", expected: weight_vars, got: mc.num_vars });
+        return Err(ProofError::Shape {
+            what: "weight polynomial variables",
+            expected: weight_vars,
+            got: mc.num_vars,
+        });
     }
     let plan = WitnessPlan::new(spec, batch);
     let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
-    let tr = start_transcript(spec, &mc.digest(), batch, &proof.output, proof.input.as_deref());
+    let tr = start_transcript(spec, &digest, batch, &proof.output, proof.input.as_deref());
     let output_value = |r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, r);
-    crate::zk::verifier::verify(spec, mc, &plan, &proof.body, output_value, public_x.as_deref(), tr)?;
+    crate::zk::verifier::verify(
+        spec,
+        mc,
+        &plan,
+        &proof.body,
+        output_value,
+        public_x.as_deref(),
+        tr,
+    )?;
     Ok(proof.output.clone())
 }
 
 /// Every component's soundness for a circuit and batch ([`crate::security::proof_report`]).
-pub fn soundness_report(spec: &CircuitSpec, batch: usize) -> Result<crate::security::SoundnessReport> {
+pub fn soundness_report(
+    spec: &CircuitSpec,
+    batch: usize,
+) -> Result<crate::security::SoundnessReport> {
     crate::security::proof_report(spec, batch)
 }

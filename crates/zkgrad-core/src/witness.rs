@@ -117,7 +117,11 @@ impl WitnessPlan {
         let log_in = input_shape.log_size();
         let x = col(&mut logs, log_in);
         let bits = spec.table_bits as usize;
-        let mut lookups = vec![Lookup { table: Table::Range, value: LookupValue::Signed(x), log_len: log_in + log_batch }];
+        let mut lookups = vec![Lookup {
+            table: Table::Range,
+            value: LookupValue::Signed(x),
+            log_len: log_in + log_batch,
+        }];
         let mut blocks = Vec::new();
         for l in &spec.layers {
             let log_out = l.out_shape().log_size();
@@ -125,24 +129,57 @@ impl WitnessPlan {
             if let LayerKind::MaxPool(g) = &l.kind {
                 // a − g_u ≥ 0 for every window element u (and, checked by a sumcheck, one is 0).
                 let a = col(&mut logs, log_out);
-                let gathered: Vec<usize> = (0..g.window()).map(|_| col(&mut logs, log_out)).collect();
+                let gathered: Vec<usize> =
+                    (0..g.window()).map(|_| col(&mut logs, log_out)).collect();
                 for &gu in &gathered {
-                    lookups.push(Lookup { table: Table::Range, value: LookupValue::Diff(a, gu), log_len });
+                    lookups.push(Lookup {
+                        table: Table::Range,
+                        value: LookupValue::Diff(a, gu),
+                        log_len,
+                    });
                 }
-                blocks.push(BlockColumns { q: a, t: None, a, gathered, log_out });
+                blocks.push(BlockColumns {
+                    q: a,
+                    t: None,
+                    a,
+                    gathered,
+                    log_out,
+                });
                 continue;
             }
             let q = col(&mut logs, log_out);
             let t = col(&mut logs, log_out);
             let a = if l.relu { col(&mut logs, log_out) } else { q };
-            lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(t), log_len });
-            lookups.push(Lookup { table: Table::Range, value: LookupValue::Signed(q), log_len });
+            lookups.push(Lookup {
+                table: Table::Range,
+                value: LookupValue::Column(t),
+                log_len,
+            });
+            lookups.push(Lookup {
+                table: Table::Range,
+                value: LookupValue::Signed(q),
+                log_len,
+            });
             if l.relu {
                 // a ≥ 0 and a − q ≥ 0; a·(a − q) = 0 is a sumcheck (`zk/dense.rs`).
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(a), log_len });
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Diff(a, q), log_len });
+                lookups.push(Lookup {
+                    table: Table::Range,
+                    value: LookupValue::Column(a),
+                    log_len,
+                });
+                lookups.push(Lookup {
+                    table: Table::Range,
+                    value: LookupValue::Diff(a, q),
+                    log_len,
+                });
             }
-            blocks.push(BlockColumns { q, t: Some(t), a, gathered: Vec::new(), log_out });
+            blocks.push(BlockColumns {
+                q,
+                t: Some(t),
+                a,
+                gathered: Vec::new(),
+                log_out,
+            });
         }
         // Plans with an even width range-check through two half-width limbs.
         let mut decompositions = Vec::new();
@@ -155,9 +192,22 @@ impl WitnessPlan {
                 logs.push(r.log_len);
                 logs.push(r.log_len);
                 let (lo, hi) = (logs.len() - 2, logs.len() - 1);
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(lo), log_len: r.log_len });
-                lookups.push(Lookup { table: Table::Range, value: LookupValue::Column(hi), log_len: r.log_len });
-                decompositions.push(Decomposition { value: r.value, lo, hi, log_len: r.log_len });
+                lookups.push(Lookup {
+                    table: Table::Range,
+                    value: LookupValue::Column(lo),
+                    log_len: r.log_len,
+                });
+                lookups.push(Lookup {
+                    table: Table::Range,
+                    value: LookupValue::Column(hi),
+                    log_len: r.log_len,
+                });
+                decompositions.push(Decomposition {
+                    value: r.value,
+                    lo,
+                    hi,
+                    log_len: r.log_len,
+                });
             }
             bits / 2
         } else {
@@ -187,7 +237,12 @@ impl WitnessPlan {
 
     /// Builds every column (padded) from the inputs and their forward-pass traces
     /// (`traces[n][l]` = block l of batch item n).
-    pub fn columns(&self, spec: &CircuitSpec, inputs: &[Vec<i64>], traces: &[Vec<BlockTrace>]) -> Vec<Vec<F>> {
+    pub fn columns(
+        &self,
+        spec: &CircuitSpec,
+        inputs: &[Vec<i64>],
+        traces: &[Vec<BlockTrace>],
+    ) -> Vec<Vec<F>> {
         let mut cols: Vec<Vec<F>> = vec![Vec::new(); self.layout.columns.len()];
         let kb = self.log_batch;
         // Each batch item's vector placed in its column layout; padding batch items repeat item 0.
@@ -198,7 +253,12 @@ impl WitnessPlan {
         };
         cols[self.x] = self.input_column(inputs);
         for (l, (b, layer)) in self.blocks.iter().zip(&spec.layers).enumerate() {
-            let field = |f: fn(&BlockTrace) -> &Vec<i64>| traces.iter().map(|t| f(&t[l]).as_slice()).collect::<Vec<_>>();
+            let field = |f: fn(&BlockTrace) -> &Vec<i64>| {
+                traces
+                    .iter()
+                    .map(|t| f(&t[l]).as_slice())
+                    .collect::<Vec<_>>()
+            };
             let out = layer.out_shape();
             if let LayerKind::MaxPool(g) = &layer.kind {
                 cols[b.a] = shaped(out, field(|t| &t.a), 0);
@@ -210,7 +270,11 @@ impl WitnessPlan {
                 for (u, &gu) in b.gathered.iter().enumerate() {
                     let rows: Vec<Vec<i64>> = prev
                         .iter()
-                        .map(|a| (0..g.channels).flat_map(|ch| (0..positions).map(move |p| a[g.source(ch, u, p)])).collect())
+                        .map(|a| {
+                            (0..g.channels)
+                                .flat_map(|ch| (0..positions).map(move |p| a[g.source(ch, u, p)]))
+                                .collect()
+                        })
                         .collect();
                     cols[gu] = shaped(out, rows.iter().map(|v| v.as_slice()).collect(), 0);
                 }
@@ -232,7 +296,10 @@ impl WitnessPlan {
     /// The input column: each batch item placed in the input's layout, padding items repeating
     /// item 0.
     pub fn input_column(&self, inputs: &[Vec<i64>]) -> Vec<F> {
-        let placed: Vec<Vec<i64>> = inputs.iter().map(|r| self.input_shape.place(r, 0)).collect();
+        let placed: Vec<Vec<i64>> = inputs
+            .iter()
+            .map(|r| self.input_shape.place(r, 0))
+            .collect();
         let refs: Vec<&[i64]> = placed.iter().map(|v| v.as_slice()).collect();
         batched_column(&refs, self.log_in, self.log_batch, 0)
     }
@@ -247,12 +314,20 @@ impl WitnessPlan {
                 .map(|i| match d.value {
                     LookupValue::Column(c) => crate::field::to_i64(cols[c][i]),
                     LookupValue::Signed(c) => crate::field::to_i64(cols[c][i]) + offset,
-                    LookupValue::Diff(a, g) => crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i]),
+                    LookupValue::Diff(a, g) => {
+                        crate::field::to_i64(cols[a][i]) - crate::field::to_i64(cols[g][i])
+                    }
                 })
                 .collect();
             // An out-of-range value gets limbs that fail their own lookups.
-            cols[d.lo] = v.iter().map(|&x| crate::field::from_i64(x.rem_euclid(1 << h))).collect();
-            cols[d.hi] = v.iter().map(|&x| crate::field::from_i64(x.div_euclid(1 << h))).collect();
+            cols[d.lo] = v
+                .iter()
+                .map(|&x| crate::field::from_i64(x.rem_euclid(1 << h)))
+                .collect();
+            cols[d.hi] = v
+                .iter()
+                .map(|&x| crate::field::from_i64(x.div_euclid(1 << h)))
+                .collect();
         }
         for &(table, mcol) in &self.tables {
             cols[mcol] = self.multiplicities(table, cols);
@@ -263,7 +338,9 @@ impl WitnessPlan {
     fn multiplicities(&self, table: Table, cols: &[Vec<F>]) -> Vec<F> {
         let mut counts = vec![0u64; 1 << self.table_bits];
         for lk in self.lookups.iter().filter(|l| l.table == table) {
-            let idx = |c: usize, i: usize, off: i64| usize::try_from(crate::field::to_i64(cols[c][i]) + off).unwrap_or(usize::MAX);
+            let idx = |c: usize, i: usize, off: i64| {
+                usize::try_from(crate::field::to_i64(cols[c][i]) + off).unwrap_or(usize::MAX)
+            };
             for i in 0..1usize << lk.log_len {
                 let j = match lk.value {
                     LookupValue::Column(c) => idx(c, i, 0),

@@ -2,7 +2,9 @@
 //! loop by loop, proofs end to end, and a cheating prover for every new relation.
 
 use p3_field::PrimeCharacteristicRing;
-use zkgrad_core::circuit::{CircuitSpec, ConvGeom, DenseSpec, DenseWeights, LayerKind, PoolGeom, Weights, forward};
+use zkgrad_core::circuit::{
+    CircuitSpec, ConvGeom, DenseSpec, DenseWeights, LayerKind, PoolGeom, Weights, forward,
+};
 use zkgrad_core::commit::commit_model;
 use zkgrad_core::field::F;
 use zkgrad_core::proof::Proof;
@@ -32,9 +34,28 @@ fn block(name: &str, in_dim: usize, out_dim: usize, relu: bool, kind: LayerKind)
 /// → conv 2×3×2×2 (no pad) → 2×2×2 → dense 8 → 3.
 fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
     let mut rng = Lcg(seed);
-    let conv1 = ConvGeom { in_channels: 2, in_hw: [7, 7], out_channels: 3, kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] };
-    let pool = PoolGeom { channels: 3, in_hw: [4, 4], kernel: [2, 2], stride: [1, 1] };
-    let conv2 = ConvGeom { in_channels: 3, in_hw: [3, 3], out_channels: 2, kernel: [2, 2], stride: [1, 1], pads: [0; 4] };
+    let conv1 = ConvGeom {
+        in_channels: 2,
+        in_hw: [7, 7],
+        out_channels: 3,
+        kernel: [3, 3],
+        stride: [2, 2],
+        pads: [1, 1, 1, 1],
+    };
+    let pool = PoolGeom {
+        channels: 3,
+        in_hw: [4, 4],
+        kernel: [2, 2],
+        stride: [1, 1],
+    };
+    let conv2 = ConvGeom {
+        in_channels: 3,
+        in_hw: [3, 3],
+        out_channels: 2,
+        kernel: [2, 2],
+        stride: [1, 1],
+        pads: [0; 4],
+    };
     let layers = vec![
         block("conv1", 98, 48, true, LayerKind::Conv(conv1)),
         block("pool", 48, 27, false, LayerKind::MaxPool(pool)),
@@ -44,20 +65,45 @@ fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
     let mut rand_w = |n: usize, lo, hi| (0..n).map(|_| rng.next(lo, hi)).collect::<Vec<i64>>();
     let weights = Weights {
         layers: vec![
-            DenseWeights { weight: rand_w(3 * 18, -300, 300), bias: rand_w(3, -3000, 3000) },
-            DenseWeights { weight: vec![], bias: vec![] },
-            DenseWeights { weight: rand_w(2 * 12, -300, 300), bias: rand_w(2, -3000, 3000) },
-            DenseWeights { weight: rand_w(3 * 8, -300, 300), bias: rand_w(3, -3000, 3000) },
+            DenseWeights {
+                weight: rand_w(3 * 18, -300, 300),
+                bias: rand_w(3, -3000, 3000),
+            },
+            DenseWeights {
+                weight: vec![],
+                bias: vec![],
+            },
+            DenseWeights {
+                weight: rand_w(2 * 12, -300, 300),
+                bias: rand_w(2, -3000, 3000),
+            },
+            DenseWeights {
+                weight: rand_w(3 * 8, -300, 300),
+                bias: rand_w(3, -3000, 3000),
+            },
         ],
     };
     let input = rand_w(98, -1000, 1000);
-    (CircuitSpec { input_len: 98, table_bits: 16, layers, public_input: false, committed_input: false }, weights, input)
+    (
+        CircuitSpec {
+            input_len: 98,
+            table_bits: 16,
+            layers,
+            public_input: false,
+            committed_input: false,
+        },
+        weights,
+        input,
+    )
 }
 
 /// NCHW convolution, written independently of the crate's index helpers.
 fn reference_conv(g: &ConvGeom, k: &[i64], b: &[i64], a: &[i64]) -> Vec<i64> {
     let [h, w] = g.in_hw;
-    let (oh, ow) = ((h + g.pads[0] + g.pads[2] - g.kernel[0]) / g.stride[0] + 1, (w + g.pads[1] + g.pads[3] - g.kernel[1]) / g.stride[1] + 1);
+    let (oh, ow) = (
+        (h + g.pads[0] + g.pads[2] - g.kernel[0]) / g.stride[0] + 1,
+        (w + g.pads[1] + g.pads[3] - g.kernel[1]) / g.stride[1] + 1,
+    );
     let mut out = Vec::new();
     for oc in 0..g.out_channels {
         for oy in 0..oh {
@@ -69,7 +115,9 @@ fn reference_conv(g: &ConvGeom, k: &[i64], b: &[i64], a: &[i64]) -> Vec<i64> {
                             let y = (oy * g.stride[0] + ky) as i64 - g.pads[0] as i64;
                             let x = (ox * g.stride[1] + kx) as i64 - g.pads[1] as i64;
                             if y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w {
-                                let kidx = ((oc * g.in_channels + ic) * g.kernel[0] + ky) * g.kernel[1] + kx;
+                                let kidx = ((oc * g.in_channels + ic) * g.kernel[0] + ky)
+                                    * g.kernel[1]
+                                    + kx;
                                 acc += k[kidx] * a[(ic * h + y as usize) * w + x as usize];
                             }
                         }
@@ -86,21 +134,37 @@ fn reference_conv(g: &ConvGeom, k: &[i64], b: &[i64], a: &[i64]) -> Vec<i64> {
 fn integer_semantics_match_a_reference_loop() {
     let (spec, w, x) = cnn(1);
     let traces = forward(&spec, &w, &x).unwrap();
-    let LayerKind::Conv(g1) = &spec.layers[0].kind else { unreachable!() };
-    assert_eq!(traces[0].z, reference_conv(g1, &w.layers[0].weight, &w.layers[0].bias, &x));
+    let LayerKind::Conv(g1) = &spec.layers[0].kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        traces[0].z,
+        reference_conv(g1, &w.layers[0].weight, &w.layers[0].bias, &x)
+    );
     // Max pooling 2×2 stride 1 over 3×4×4.
     let a = &traces[0].a;
     let mut pooled = Vec::new();
     for c in 0..3 {
         for y in 0..3 {
             for x in 0..3 {
-                pooled.push([(0, 0), (0, 1), (1, 0), (1, 1)].iter().map(|(dy, dx)| a[c * 16 + (y + dy) * 4 + x + dx]).max().unwrap());
+                pooled.push(
+                    [(0, 0), (0, 1), (1, 0), (1, 1)]
+                        .iter()
+                        .map(|(dy, dx)| a[c * 16 + (y + dy) * 4 + x + dx])
+                        .max()
+                        .unwrap(),
+                );
             }
         }
     }
     assert_eq!(traces[1].a, pooled);
-    let LayerKind::Conv(g2) = &spec.layers[2].kind else { unreachable!() };
-    assert_eq!(traces[2].z, reference_conv(g2, &w.layers[2].weight, &w.layers[2].bias, &pooled));
+    let LayerKind::Conv(g2) = &spec.layers[2].kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        traces[2].z,
+        reference_conv(g2, &w.layers[2].weight, &w.layers[2].bias, &pooled)
+    );
 }
 
 fn roundtrip(p: &Proof) -> Proof {
@@ -152,7 +216,12 @@ fn pooled_value_below_the_maximum_is_rejected() {
         &|p, c| {
             let b = &p.blocks[1];
             let s = pool_slot(p, c);
-            let smaller = b.gathered.iter().map(|&g| c[g][s]).find(|&v| v != c[b.a][s]).unwrap();
+            let smaller = b
+                .gathered
+                .iter()
+                .map(|&g| c[g][s])
+                .find(|&v| v != c[b.a][s])
+                .unwrap();
             c[b.a][s] = smaller;
             p.refresh_multiplicities(c);
         },
@@ -221,7 +290,10 @@ fn flipped_bytes_are_rejected() {
         let mut b = bytes.clone();
         b[i] ^= 0x40;
         if let Ok(p) = Proof::from_bytes(&b) {
-            assert!(verify(&spec, &mc, &p).is_err(), "flip at byte {i} was accepted");
+            assert!(
+                verify(&spec, &mc, &p).is_err(),
+                "flip at byte {i} was accepted"
+            );
         }
     }
 }
@@ -240,14 +312,57 @@ fn dense_flips_of_a_cnn_proof_are_rejected() {
 /// narrow columns get masks of their own), never proved without zero knowledge.
 #[test]
 fn narrow_convolutions_are_refused_by_name() {
-    let one_channel = ConvGeom { in_channels: 2, in_hw: [4, 4], out_channels: 1, kernel: [2, 2], stride: [1, 1], pads: [0; 4] };
-    let one_value = ConvGeom { in_channels: 1, in_hw: [4, 4], out_channels: 2, kernel: [1, 1], stride: [1, 1], pads: [0; 4] };
-    for (g, what) in [(one_channel, "one output channel"), (one_value, "one value per patch")] {
-        let (in_dim, out_dim) = (g.in_channels * 16, g.out_channels * g.out_hw()[0] * g.out_hw()[1]);
-        let layers = vec![block("narrow", in_dim, out_dim, false, LayerKind::Conv(g.clone()))];
-        let spec = CircuitSpec { input_len: in_dim, table_bits: 16, layers, public_input: false, committed_input: false };
-        let w = Weights { layers: vec![DenseWeights { weight: vec![1; g.out_channels * g.patch_len()], bias: vec![0; g.out_channels] }] };
-        let err = prove(&spec, &w, SEED, &vec![1; in_dim]).expect_err(what).to_string();
-        assert!(err.contains("'narrow'") && err.contains("single output channel or a single value per patch"), "{what}: {err}");
+    let one_channel = ConvGeom {
+        in_channels: 2,
+        in_hw: [4, 4],
+        out_channels: 1,
+        kernel: [2, 2],
+        stride: [1, 1],
+        pads: [0; 4],
+    };
+    let one_value = ConvGeom {
+        in_channels: 1,
+        in_hw: [4, 4],
+        out_channels: 2,
+        kernel: [1, 1],
+        stride: [1, 1],
+        pads: [0; 4],
+    };
+    for (g, what) in [
+        (one_channel, "one output channel"),
+        (one_value, "one value per patch"),
+    ] {
+        let (in_dim, out_dim) = (
+            g.in_channels * 16,
+            g.out_channels * g.out_hw()[0] * g.out_hw()[1],
+        );
+        let layers = vec![block(
+            "narrow",
+            in_dim,
+            out_dim,
+            false,
+            LayerKind::Conv(g.clone()),
+        )];
+        let spec = CircuitSpec {
+            input_len: in_dim,
+            table_bits: 16,
+            layers,
+            public_input: false,
+            committed_input: false,
+        };
+        let w = Weights {
+            layers: vec![DenseWeights {
+                weight: vec![1; g.out_channels * g.patch_len()],
+                bias: vec![0; g.out_channels],
+            }],
+        };
+        let err = prove(&spec, &w, SEED, &vec![1; in_dim])
+            .expect_err(what)
+            .to_string();
+        assert!(
+            err.contains("'narrow'")
+                && err.contains("single output channel or a single value per patch"),
+            "{what}: {err}"
+        );
     }
 }

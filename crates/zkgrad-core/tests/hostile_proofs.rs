@@ -20,7 +20,9 @@ const FAST: Duration = Duration::from_secs(1);
 fn model() -> (CircuitSpec, ModelCommitment, Vec<u8>) {
     let (spec, w, x) = common::mlp(&[6, 4, 3], false, 21);
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = zkgrad_core::prover::prove(&spec, &w, SEED, &x).unwrap().to_bytes();
+    let proof = zkgrad_core::prover::prove(&spec, &w, SEED, &x)
+        .unwrap()
+        .to_bytes();
     (spec, mc, proof)
 }
 
@@ -28,19 +30,30 @@ fn model() -> (CircuitSpec, ModelCommitment, Vec<u8>) {
 /// verify.
 fn check(spec: &CircuitSpec, mc: &ModelCommitment, bytes: &[u8]) -> Result<Vec<i64>> {
     if bytes.len() > max_proof_bytes(spec) {
-        return Err(ProofError::Malformed(format!("{} bytes, more than a proof for this circuit can take", bytes.len())));
+        return Err(ProofError::Malformed(format!(
+            "{} bytes, more than a proof for this circuit can take",
+            bytes.len()
+        )));
     }
     verify(spec, mc, &Proof::from_bytes(bytes)?)
 }
 
 /// Rejected, within a second, with a one-sentence message.
-fn assert_rejected_fast(spec: &CircuitSpec, mc: &ModelCommitment, bytes: &[u8], what: &str) -> String {
+fn assert_rejected_fast(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    bytes: &[u8],
+    what: &str,
+) -> String {
     let start = Instant::now();
     let err = check(spec, mc, bytes).expect_err(what);
     let took = start.elapsed();
     assert!(took < FAST, "{what}: took {took:?}");
     let msg = err.to_string();
-    assert!(!msg.is_empty() && !msg.contains('\n'), "{what}: message {msg:?}");
+    assert!(
+        !msg.is_empty() && !msg.contains('\n'),
+        "{what}: message {msg:?}"
+    );
     msg
 }
 
@@ -62,22 +75,42 @@ fn honest_proofs_fit_the_key_bound() {
     let (spec, mc, proof) = model();
     assert_eq!(check(&spec, &mc, &proof).unwrap().len(), spec.output_len());
     let limit = max_proof_bytes(&spec);
-    assert!(proof.len() < limit && limit < 64 << 20, "proof {} bytes, bound {limit}", proof.len());
-    assert!(max_batch(&spec) >= 1 << 10, "max batch {}", max_batch(&spec));
+    assert!(
+        proof.len() < limit && limit < 64 << 20,
+        "proof {} bytes, bound {limit}",
+        proof.len()
+    );
+    assert!(
+        max_batch(&spec) >= 1 << 10,
+        "max batch {}",
+        max_batch(&spec)
+    );
 }
 
 #[test]
 fn a_64_mib_random_file_is_rejected_quickly() {
     let (spec, mc, _) = model();
     let mut bytes = random_bytes(64 << 20, 0x9E37_79B9_7F4A_7C15);
-    println!("random: {}", assert_rejected_fast(&spec, &mc, &bytes, "64 MiB of random bytes"));
+    println!(
+        "random: {}",
+        assert_rejected_fast(&spec, &mc, &bytes, "64 MiB of random bytes")
+    );
     // With a valid header, and decoded without the key's size check: still a fast error.
     bytes[..4].copy_from_slice(MAGIC);
     bytes[4..6].copy_from_slice(&VERSION.to_le_bytes());
-    println!("with header: {}", assert_rejected_fast(&spec, &mc, &bytes, "64 MiB with a header"));
+    println!(
+        "with header: {}",
+        assert_rejected_fast(&spec, &mc, &bytes, "64 MiB with a header")
+    );
     let start = Instant::now();
-    let err = Proof::from_bytes(&bytes[..(64 << 20) - 6]).map(|_| ()).expect_err("random body");
-    assert!(start.elapsed() < FAST, "decoding took {:?}", start.elapsed());
+    let err = Proof::from_bytes(&bytes[..(64 << 20) - 6])
+        .map(|_| ())
+        .expect_err("random body");
+    assert!(
+        start.elapsed() < FAST,
+        "decoding took {:?}",
+        start.elapsed()
+    );
     println!("decoded without the key: {err}");
 }
 
@@ -88,10 +121,16 @@ fn truncated_proofs_are_rejected_quickly() {
     for end in (0..proof.len()).step_by(step) {
         let msg = assert_rejected_fast(&spec, &mc, &proof[..end], "a truncated proof");
         if end > 6 {
-            assert!(msg.contains("ends early") || msg.contains("malformed"), "truncated at {end}: {msg}");
+            assert!(
+                msg.contains("ends early") || msg.contains("malformed"),
+                "truncated at {end}: {msg}"
+            );
         }
     }
-    println!("truncated: {}", check(&spec, &mc, &proof[..proof.len() - 1]).unwrap_err());
+    println!(
+        "truncated: {}",
+        check(&spec, &mc, &proof[..proof.len() - 1]).unwrap_err()
+    );
 }
 
 /// bincode's encoding of u64::MAX as a length: tag 253, then 8 bytes.
@@ -121,7 +160,10 @@ fn every_size_field_at_its_maximum_is_rejected_quickly() {
     let offsets = length_fields(&proof).unwrap();
     assert!(offsets.len() > 50, "{} length fields", offsets.len());
     let huge = max_length();
-    for (what, with) in [("u64::MAX", huge.clone()), ("2^32 - 1", [&[252u8][..], &u32::MAX.to_le_bytes()].concat())] {
+    for (what, with) in [
+        ("u64::MAX", huge.clone()),
+        ("2^32 - 1", [&[252u8][..], &u32::MAX.to_le_bytes()].concat()),
+    ] {
         // Each length field on its own.
         for &off in &offsets {
             assert_rejected_fast(&spec, &mc, &set_length(&proof, off, &with), what);
@@ -132,7 +174,10 @@ fn every_size_field_at_its_maximum_is_rejected_quickly() {
     for &off in offsets.iter().rev() {
         all = set_length(&all, off, &huge);
     }
-    println!("all at the maximum: {}", assert_rejected_fast(&spec, &mc, &all, "every length at its maximum"));
+    println!(
+        "all at the maximum: {}",
+        assert_rejected_fast(&spec, &mc, &all, "every length at its maximum")
+    );
 }
 
 #[test]
@@ -160,8 +205,12 @@ fn a_round_or_mask_list_of_the_wrong_length_is_rejected() {
     let (spec, mc, proof) = model();
     let p = Proof::from_bytes(&proof).unwrap();
     let edits: [(&str, fn(&mut zkgrad_core::zk::proof::ZkProof)); 3] = [
-        ("a round of higher degree", |z| z.lookups.sumcheck.rounds[0].push(Default::default())),
-        ("an extra mask value", |z| z.weight_batch.0.mask_evals.push(Default::default())),
+        ("a round of higher degree", |z| {
+            z.lookups.sumcheck.rounds[0].push(Default::default())
+        }),
+        ("an extra mask value", |z| {
+            z.weight_batch.0.mask_evals.push(Default::default())
+        }),
         ("a missing round", |z| {
             z.witness_batch.0.rounds.pop();
         }),

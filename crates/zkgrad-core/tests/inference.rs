@@ -39,7 +39,12 @@ fn small_tables_prove_and_reject_out_of_range() {
     // A 16-bit input value no longer fits a 12-bit table.
     let mut big = x.clone();
     big[0] = 3000;
-    assert!(prove(&spec, &w, SEED, &big).unwrap_err().to_string().contains("12-bit"));
+    assert!(
+        prove(&spec, &w, SEED, &big)
+            .unwrap_err()
+            .to_string()
+            .contains("12-bit")
+    );
     // The same proof checked against a circuit with other table bits is rejected, also when the
     // model commitment is relabelled with that circuit's digest.
     let mut other = spec.clone();
@@ -53,13 +58,27 @@ fn small_tables_prove_and_reject_out_of_range() {
 
 #[test]
 fn mlp_proves_and_verifies() {
-    for (dims, relu_last) in [(vec![5, 3], false), (vec![13, 7, 4], false), (vec![16, 9, 1], true), (vec![1, 1], true)] {
+    for (dims, relu_last) in [
+        (vec![5, 3], false),
+        (vec![13, 7, 4], false),
+        (vec![16, 9, 1], true),
+        (vec![1, 1], true),
+    ] {
         let (spec, w, x) = mlp(&dims, relu_last, 1);
         let mc = commit_model(&spec, &w, SEED).unwrap();
         let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
-        let expect = zkgrad_core::circuit::forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
+        let expect = zkgrad_core::circuit::forward(&spec, &w, &x)
+            .unwrap()
+            .last()
+            .unwrap()
+            .a
+            .clone();
         assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
-        assert!(soundness_bits(&spec, 1) >= 90.0, "soundness {}", soundness_bits(&spec, 1));
+        assert!(
+            soundness_bits(&spec, 1) >= 90.0,
+            "soundness {}",
+            soundness_bits(&spec, 1)
+        );
     }
 }
 
@@ -67,12 +86,18 @@ fn assert_rejected_with(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &
     let (spec, w, x) = mlp(&[12, 6, 3], false, 2);
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove_tampered(&spec, &w, SEED, &[x.clone()], tamper).unwrap();
-    assert!(verify(&spec, &mc, &roundtrip(&proof)).is_err(), "{what} was accepted");
+    assert!(
+        verify(&spec, &mc, &roundtrip(&proof)).is_err(),
+        "{what} was accepted"
+    );
 }
 
 #[test]
 fn wrong_remainder_is_rejected() {
-    assert_rejected_with(&|p, c| c[p.blocks[0].t.unwrap()][1] += F::ONE, "remainder + 1");
+    assert_rejected_with(
+        &|p, c| c[p.blocks[0].t.unwrap()][1] += F::ONE,
+        "remainder + 1",
+    );
 }
 
 #[test]
@@ -106,7 +131,10 @@ fn wrong_multiplicity_is_rejected() {
 
 #[test]
 fn wrong_final_activation_is_rejected() {
-    assert_rejected_with(&|p, c| c[p.blocks[1].a][0] += F::ONE, "last block output + 1");
+    assert_rejected_with(
+        &|p, c| c[p.blocks[1].a][0] += F::ONE,
+        "last block output + 1",
+    );
 }
 
 #[test]
@@ -137,7 +165,9 @@ fn flipped_proof_bytes_are_rejected() {
     for pos in (0..bytes.len()).step_by(step) {
         let mut b = bytes.clone();
         b[pos] ^= 0x01;
-        let ok = Proof::from_bytes(&b).map(|p| verify(&spec, &mc, &p).is_ok()).unwrap_or(false);
+        let ok = Proof::from_bytes(&b)
+            .map(|p| verify(&spec, &mc, &p).is_ok())
+            .unwrap_or(false);
         assert!(!ok, "flip at byte {pos} of {} accepted", bytes.len());
     }
 }
@@ -161,7 +191,9 @@ fn every_flipped_byte_is_rejected() {
 
 fn batch_inputs(spec: &CircuitSpec, n: usize) -> Vec<Vec<i64>> {
     let mut rng = Lcg(99);
-    (0..n).map(|_| (0..spec.input_len).map(|_| rng.next(-1000, 1000)).collect()).collect()
+    (0..n)
+        .map(|_| (0..spec.input_len).map(|_| rng.next(-1000, 1000)).collect())
+        .collect()
 }
 
 #[test]
@@ -173,7 +205,14 @@ fn batch_proves_every_item() {
         let proof = roundtrip(&prove_batch(&spec, &w, SEED, &xs).unwrap());
         let expect: Vec<i64> = xs
             .iter()
-            .flat_map(|x| zkgrad_core::circuit::forward(&spec, &w, x).unwrap().last().unwrap().a.clone())
+            .flat_map(|x| {
+                zkgrad_core::circuit::forward(&spec, &w, x)
+                    .unwrap()
+                    .last()
+                    .unwrap()
+                    .a
+                    .clone()
+            })
             .collect();
         assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "batch {n}");
     }
@@ -211,7 +250,8 @@ fn batch_witness_tampering_in_a_later_item_is_rejected() {
 /// test on purpose. Regenerate with `ZKGRAD_WRITE_GOLDEN=1 cargo test --release golden`.
 #[test]
 fn golden_proof_still_verifies() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mlp_12_6_3_batch2.zkp");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/mlp_12_6_3_batch2.zkp");
     let (spec, w, _) = mlp(&[12, 6, 3], false, 13);
     let xs = batch_inputs(&spec, 2);
     if std::env::var_os("ZKGRAD_WRITE_GOLDEN").is_some() {
@@ -281,13 +321,20 @@ fn relu_output_above_its_input_is_caught_by_the_zero_check() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let tamper = |p: &WitnessPlan, c: &mut Vec<Vec<F>>| {
         let b = &p.blocks[0];
-        let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+        let i = (0..6)
+            .find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0)
+            .expect("a positive pre-activation");
         c[b.a][i] = c[b.q][i] + F::ONE;
         p.refresh_multiplicities(c);
     };
     let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
-    let err = verify(&spec, &mc, &roundtrip(&proof)).unwrap_err().to_string();
-    assert!(err.contains("zk-relu 'fc0'") || err.contains("ReLU"), "rejected for another reason: {err}");
+    let err = verify(&spec, &mc, &roundtrip(&proof))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("zk-relu 'fc0'") || err.contains("ReLU"),
+        "rejected for another reason: {err}"
+    );
 }
 
 /// relu(q) = 0 claimed for a positive q: the range check of a − q catches it.
@@ -297,7 +344,9 @@ fn relu_zero_for_a_positive_input_is_rejected() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let tamper = |p: &WitnessPlan, c: &mut Vec<Vec<F>>| {
         let b = &p.blocks[0];
-        let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+        let i = (0..6)
+            .find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0)
+            .expect("a positive pre-activation");
         c[b.a][i] = F::ZERO;
         p.refresh_multiplicities(c);
     };

@@ -27,7 +27,9 @@ fn rand_evals(rng: &mut StdRng, num_vars: usize) -> Vec<F> {
 }
 
 fn rand_points(rng: &mut StdRng, num_vars: usize, n: usize) -> Vec<Vec<EF>> {
-    (0..n).map(|_| (0..num_vars).map(|_| rand_ef(rng)).collect()).collect()
+    (0..n)
+        .map(|_| (0..num_vars).map(|_| rand_ef(rng)).collect())
+        .collect()
 }
 
 /// Direct multilinear evaluation, little-endian: bit i of the index is variable i (`point[i]`).
@@ -67,7 +69,15 @@ fn open_random(num_vars: usize, num_points: usize, hiding: bool, seed: u64) -> O
     let points = rand_points(&mut rng, num_vars, num_points);
     let mut t = transcript_for(&commitment);
     let (values, proof) = pcs.open(data, &points, &mut t);
-    Opened { pcs, commitment, points, values, proof, evals, prover_transcript: t }
+    Opened {
+        pcs,
+        commitment,
+        points,
+        values,
+        proof,
+        evals,
+        prover_transcript: t,
+    }
 }
 
 fn verify(
@@ -78,21 +88,41 @@ fn verify(
     proof: &OpeningProof,
 ) -> bool {
     let mut t = transcript_for(commitment);
-    o.pcs.verify(commitment, points, values, proof, &mut t).is_ok()
+    o.pcs
+        .verify(commitment, points, values, proof, &mut t)
+        .is_ok()
 }
 
 fn round_trip(num_vars: usize, num_points: usize, hiding: bool) {
-    let o = open_random(num_vars, num_points, hiding, 7 + num_vars as u64 * 10 + num_points as u64);
+    let o = open_random(
+        num_vars,
+        num_points,
+        hiding,
+        7 + num_vars as u64 * 10 + num_points as u64,
+    );
     assert_eq!(o.values.len(), num_points);
     for (p, v) in o.points.iter().zip(&o.values) {
-        assert_eq!(*v, mle_eval(&o.evals, p), "value mismatch at num_vars={num_vars}");
+        assert_eq!(
+            *v,
+            mle_eval(&o.evals, p),
+            "value mismatch at num_vars={num_vars}"
+        );
     }
-    assert!(verify(&o, &o.commitment, &o.points, &o.values, &o.proof), "honest proof rejected");
+    assert!(
+        verify(&o, &o.commitment, &o.points, &o.values, &o.proof),
+        "honest proof rejected"
+    );
     // Prover and verifier transcripts end in the same state.
     let mut tv = transcript_for(&o.commitment);
-    o.pcs.verify(&o.commitment, &o.points, &o.values, &o.proof, &mut tv).unwrap();
+    o.pcs
+        .verify(&o.commitment, &o.points, &o.values, &o.proof, &mut tv)
+        .unwrap();
     let mut tp = o.prover_transcript.clone();
-    assert_eq!(tp.challenge("after"), tv.challenge("after"), "transcripts diverge after the PCS");
+    assert_eq!(
+        tp.challenge("after"),
+        tv.challenge("after"),
+        "transcripts diverge after the PCS"
+    );
 }
 
 #[test]
@@ -134,7 +164,11 @@ fn pcs_hypercube_points_match_evals() {
         let idx = [1usize, 6, 19];
         let points: Vec<Vec<EF>> = idx
             .iter()
-            .map(|&i| (0..num_vars).map(|b| if (i >> b) & 1 == 1 { EF::ONE } else { EF::ZERO }).collect())
+            .map(|&i| {
+                (0..num_vars)
+                    .map(|b| if (i >> b) & 1 == 1 { EF::ONE } else { EF::ZERO })
+                    .collect()
+            })
             .collect();
         let mut t = transcript_for(&c);
         let (values, proof) = pcs.open(d, &points, &mut t);
@@ -154,20 +188,38 @@ fn rejections(hiding: bool) {
     for i in 0..3 {
         let mut values = o.values.clone();
         values[i] += EF::ONE;
-        assert!(!verify(&o, &o.commitment, &o.points, &values, &o.proof), "wrong value {i} accepted");
+        assert!(
+            !verify(&o, &o.commitment, &o.points, &values, &o.proof),
+            "wrong value {i} accepted"
+        );
     }
     // Wrong point.
     for i in 0..3 {
         let mut points = o.points.clone();
         points[i][4] += EF::ONE;
-        assert!(!verify(&o, &o.commitment, &points, &o.values, &o.proof), "wrong point {i} accepted");
+        assert!(
+            !verify(&o, &o.commitment, &points, &o.values, &o.proof),
+            "wrong point {i} accepted"
+        );
     }
     // Swapped points / fewer values.
     let mut points = o.points.clone();
     points.swap(0, 1);
     assert!(!verify(&o, &o.commitment, &points, &o.values, &o.proof));
-    assert!(!verify(&o, &o.commitment, &o.points[..2], &o.values[..2], &o.proof));
-    assert!(!verify(&o, &o.commitment, &o.points, &o.values[..2], &o.proof));
+    assert!(!verify(
+        &o,
+        &o.commitment,
+        &o.points[..2],
+        &o.values[..2],
+        &o.proof
+    ));
+    assert!(!verify(
+        &o,
+        &o.commitment,
+        &o.points,
+        &o.values[..2],
+        &o.proof
+    ));
     assert!(!verify(&o, &o.commitment, &[], &[], &o.proof));
     let short: Vec<Vec<EF>> = o.points.iter().map(|p| p[..9].to_vec()).collect();
     assert!(!verify(&o, &o.commitment, &short, &o.values, &o.proof));
@@ -176,7 +228,10 @@ fn rejections(hiding: bool) {
     let mut rng = StdRng::seed_from_u64(555);
     let (other, _) = o.pcs.commit(rand_evals(&mut rng, 10), [9; 32]);
     assert_ne!(other, o.commitment);
-    assert!(!verify(&o, &other, &o.points, &o.values, &o.proof), "other commitment accepted");
+    assert!(
+        !verify(&o, &other, &o.points, &o.values, &o.proof),
+        "other commitment accepted"
+    );
     // Wrong commitment: root byte flipped, mode flipped, size changed.
     let mut c = o.commitment.clone();
     c.root[3] ^= 1;
@@ -191,13 +246,29 @@ fn rejections(hiding: bool) {
     // Different transcript prefix.
     let mut t = Transcript::new(b"other-domain");
     t.absorb_bytes("commitment", &o.commitment.digest());
-    assert!(o.pcs.verify(&o.commitment, &o.points, &o.values, &o.proof, &mut t).is_err());
+    assert!(
+        o.pcs
+            .verify(&o.commitment, &o.points, &o.values, &o.proof, &mut t)
+            .is_err()
+    );
 
     // Proof of the other mode / other size.
     let other_mode = open_random(10, 3, !hiding, 1234);
-    assert!(!verify(&o, &o.commitment, &o.points, &o.values, &other_mode.proof));
+    assert!(!verify(
+        &o,
+        &o.commitment,
+        &o.points,
+        &o.values,
+        &other_mode.proof
+    ));
     let other_size = open_random(11, 3, hiding, 1234);
-    assert!(!verify(&o, &o.commitment, &o.points, &o.values, &other_size.proof));
+    assert!(!verify(
+        &o,
+        &o.commitment,
+        &o.points,
+        &o.values,
+        &other_size.proof
+    ));
 }
 
 #[test]
@@ -215,7 +286,10 @@ fn byte_flips(hiding: bool, num_vars: usize) {
     let cfg = bincode::config::standard();
     let bytes = bincode::serde::encode_to_vec(&o.proof, cfg).unwrap();
     let decoded: OpeningProof = bincode::serde::decode_from_slice(&bytes, cfg).unwrap().0;
-    assert!(verify(&o, &o.commitment, &o.points, &o.values, &decoded), "re-decoded proof rejected");
+    assert!(
+        verify(&o, &o.commitment, &o.points, &o.values, &decoded),
+        "re-decoded proof rejected"
+    );
 
     let n = bytes.len();
     // Every byte for small proofs would be slow; take ~300 positions spread over the proof,
@@ -241,7 +315,9 @@ fn byte_flips(hiding: bool, num_vars: usize) {
     }
     // Truncations and garbage never verify.
     for cut in [0, 1, n / 2, n - 1] {
-        if let Ok((proof, _)) = bincode::serde::decode_from_slice::<OpeningProof, _>(&bytes[..cut], cfg) {
+        if let Ok((proof, _)) =
+            bincode::serde::decode_from_slice::<OpeningProof, _>(&bytes[..cut], cfg)
+        {
             assert!(!verify(&o, &o.commitment, &o.points, &o.values, &proof));
         }
     }
@@ -275,7 +351,10 @@ fn pcs_commit_is_deterministic() {
         assert_eq!(c1.digest(), c2.digest());
         let (c3, _) = pcs.commit(evals.clone(), [6; 32]);
         if hiding {
-            assert_ne!(c1.root, c3.root, "hiding commitment must depend on the seed");
+            assert_ne!(
+                c1.root, c3.root,
+                "hiding commitment must depend on the seed"
+            );
         } else {
             assert_eq!(c1, c3, "plain commitment ignores the seed");
         }
@@ -338,7 +417,8 @@ fn pcs_timing() {
 fn pcs_configs_for_all_sizes() {
     for hiding in [false, true] {
         for num_vars in 0..=zkgrad_core::pcs::MAX_NUM_VARS {
-            let pcs = Pcs::try_new(num_vars, hiding).unwrap_or_else(|e| panic!("{num_vars} {hiding}: {e}"));
+            let pcs = Pcs::try_new(num_vars, hiding)
+                .unwrap_or_else(|e| panic!("{num_vars} {hiding}: {e}"));
             assert_eq!(pcs.num_vars(), num_vars);
             assert!(pcs.padded_num_vars() >= num_vars);
             assert!(pcs.soundness_bits(1) >= 100.0);

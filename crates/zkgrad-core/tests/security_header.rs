@@ -31,17 +31,29 @@ fn header_below_the_keys_level_is_rejected() {
     verify(&spec, &mc, &honest).expect("the honest proof verifies");
 
     let demand = SecurityHeader::current();
-    let weak = SecurityHeader { target_bits: demand.target_bits - 20, ..demand };
+    let weak = SecurityHeader {
+        target_bits: demand.target_bits - 20,
+        ..demand
+    };
     let proof = Proof::from_bytes(&with_header(&bytes, weak)).expect("decodes");
     let err = verify(&spec, &mc, &proof).unwrap_err().to_string();
-    assert!(err.contains("claims 80-bit soundness but the key demands 100 bits"), "{err}");
+    assert!(
+        err.contains("claims 80-bit soundness but the key demands 100 bits"),
+        "{err}"
+    );
 
-    let conjectured = SecurityHeader { assumption: 2, ..demand };
+    let conjectured = SecurityHeader {
+        assumption: 2,
+        ..demand
+    };
     let proof = Proof::from_bytes(&with_header(&bytes, conjectured)).unwrap();
     let err = verify(&spec, &mc, &proof).unwrap_err().to_string();
     assert!(err.contains("capacity bound (conjectured)"), "{err}");
 
-    let less_grinding = SecurityHeader { pow_bits: demand.pow_bits - 1, ..demand };
+    let less_grinding = SecurityHeader {
+        pow_bits: demand.pow_bits - 1,
+        ..demand
+    };
     let proof = Proof::from_bytes(&with_header(&bytes, less_grinding)).unwrap();
     assert!(verify(&spec, &mc, &proof).is_err());
 
@@ -55,8 +67,22 @@ fn proof_report_reaches_100_provable_bits() {
     for batch in [1, 4] {
         let report = soundness_report(&spec, batch).unwrap();
         assert!(report.bits() >= 100.0, "{}", report.line());
-        assert!(report.line().starts_with("soundness: 1"), "{}", report.line());
-        assert!(report.components.iter().any(|c| c.name.starts_with("WHIR weights")));
-        assert!(report.components.iter().any(|c| c.name == "LogUp challenge α"));
+        assert!(
+            report.line().starts_with("soundness: 1"),
+            "{}",
+            report.line()
+        );
+        assert!(
+            report
+                .components
+                .iter()
+                .any(|c| c.name.starts_with("WHIR weights"))
+        );
+        assert!(
+            report
+                .components
+                .iter()
+                .any(|c| c.name == "LogUp challenge α")
+        );
     }
 }

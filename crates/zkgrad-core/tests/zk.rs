@@ -24,13 +24,23 @@ fn roundtrip(proof: &Proof) -> Proof {
 
 #[test]
 fn zk_mlps_prove_and_verify() {
-    for (dims, relu_last) in [(vec![5, 3], false), (vec![13, 7, 4], false), (vec![16, 9, 1], true), (vec![1, 1], true), (vec![2, 1], false)] {
+    for (dims, relu_last) in [
+        (vec![5, 3], false),
+        (vec![13, 7, 4], false),
+        (vec![16, 9, 1], true),
+        (vec![1, 1], true),
+        (vec![2, 1], false),
+    ] {
         let (spec, w, x) = mlp(&dims, relu_last, 1);
         let mc = commit_model(&spec, &w, SEED).unwrap();
         let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
         let expect = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
         assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
-        assert!(soundness_bits(&spec, 1) >= 90.0, "soundness {}", soundness_bits(&spec, 1));
+        assert!(
+            soundness_bits(&spec, 1) >= 90.0,
+            "soundness {}",
+            soundness_bits(&spec, 1)
+        );
     }
 }
 
@@ -38,11 +48,16 @@ fn zk_mlps_prove_and_verify() {
 fn zk_batch_and_cached_weights() {
     let (spec, w, _) = mlp(&[10, 6, 3], false, 2);
     let mut rng = Lcg(5);
-    let xs: Vec<Vec<i64>> = (0..5).map(|_| (0..10).map(|_| rng.next(-900, 900)).collect()).collect();
+    let xs: Vec<Vec<i64>> = (0..5)
+        .map(|_| (0..10).map(|_| rng.next(-900, 900)).collect())
+        .collect();
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
     let proof = roundtrip(&prove_committed(&spec, &w, SEED, &cw, &xs).unwrap());
     let out = verify(&spec, &cw.commitment, &proof).unwrap();
-    let expect: Vec<i64> = xs.iter().flat_map(|x| forward(&spec, &w, x).unwrap().last().unwrap().a.clone()).collect();
+    let expect: Vec<i64> = xs
+        .iter()
+        .flat_map(|x| forward(&spec, &w, x).unwrap().last().unwrap().a.clone())
+        .collect();
     assert_eq!(out, expect);
     // The kept prover data served the first proof; the second recomputes it.
     let again = prove_committed(&spec, &w, SEED, &cw, &xs[..2]).unwrap();
@@ -53,7 +68,12 @@ fn zk_batch_and_cached_weights() {
 
 /// A cheating prover edits the witness before committing; the verifier must reject, and the
 /// reason is printed (run with `--nocapture`).
-fn assert_rejected(dims: &[usize], relu_last: bool, tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) -> String {
+fn assert_rejected(
+    dims: &[usize],
+    relu_last: bool,
+    tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>),
+    what: &str,
+) -> String {
     let (spec, w, x) = mlp(dims, relu_last, 3);
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove_tampered(&spec, &w, SEED, &[x], tamper).unwrap();
@@ -64,7 +84,12 @@ fn assert_rejected(dims: &[usize], relu_last: bool, tamper: &dyn Fn(&WitnessPlan
 
 #[test]
 fn wrong_remainder_is_rejected() {
-    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.blocks[0].t.unwrap()][1] += F::ONE, "remainder + 1");
+    assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| c[p.blocks[0].t.unwrap()][1] += F::ONE,
+        "remainder + 1",
+    );
 }
 
 #[test]
@@ -86,7 +111,12 @@ fn wrong_requant_with_consistent_remainder_is_rejected() {
 
 #[test]
 fn wrong_relu_output_is_rejected() {
-    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.blocks[0].a][2] += F::ONE, "relu output + 1");
+    assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| c[p.blocks[0].a][2] += F::ONE,
+        "relu output + 1",
+    );
 }
 
 #[test]
@@ -105,12 +135,22 @@ fn wrong_input_is_rejected() {
 
 #[test]
 fn wrong_multiplicity_is_rejected() {
-    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.tables[0].1][5] += F::ONE, "multiplicity + 1");
+    assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| c[p.tables[0].1][5] += F::ONE,
+        "multiplicity + 1",
+    );
 }
 
 #[test]
 fn wrong_final_activation_is_rejected() {
-    assert_rejected(&[12, 6, 3], false, &|p, c| c[p.blocks[1].a][0] += F::ONE, "last block output + 1");
+    assert_rejected(
+        &[12, 6, 3],
+        false,
+        &|p, c| c[p.blocks[1].a][0] += F::ONE,
+        "last block output + 1",
+    );
 }
 
 #[test]
@@ -134,7 +174,9 @@ fn relu_above_its_input_is_caught_by_the_zero_check() {
         true,
         &|p, c| {
             let b = &p.blocks[0];
-            let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+            let i = (0..6)
+                .find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0)
+                .expect("a positive pre-activation");
             c[b.a][i] = c[b.q][i] + F::ONE;
             p.refresh_multiplicities(c);
         },
@@ -150,7 +192,9 @@ fn relu_zero_for_a_positive_input_is_rejected() {
         true,
         &|p, c| {
             let b = &p.blocks[0];
-            let i = (0..6).find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0).expect("a positive pre-activation");
+            let i = (0..6)
+                .find(|&i| zkgrad_core::field::to_i64(c[b.q][i]) > 0)
+                .expect("a positive pre-activation");
             c[b.a][i] = F::ZERO;
             p.refresh_multiplicities(c);
         },
@@ -164,32 +208,63 @@ fn wrong_output_and_other_weights_are_rejected() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let mut proof = prove(&spec, &w, SEED, &x).unwrap();
     proof.output[1] += 1;
-    assert!(verify(&spec, &mc, &proof).is_err(), "changed output accepted");
+    assert!(
+        verify(&spec, &mc, &proof).is_err(),
+        "changed output accepted"
+    );
     for l in 0..2 {
         let mut w2 = w.clone();
         w2.layers[l].weight[4] += 1;
         let proof = prove(&spec, &w2, SEED, &x).unwrap();
-        println!("weight of fc{l} + 1: {}", verify(&spec, &mc, &proof).unwrap_err());
+        println!(
+            "weight of fc{l} + 1: {}",
+            verify(&spec, &mc, &proof).unwrap_err()
+        );
         let mut w3 = w.clone();
         w3.layers[l].bias[0] -= 1;
-        assert!(verify(&spec, &mc, &prove(&spec, &w3, SEED, &x).unwrap()).is_err(), "bias of fc{l} - 1 accepted");
+        assert!(
+            verify(&spec, &mc, &prove(&spec, &w3, SEED, &x).unwrap()).is_err(),
+            "bias of fc{l} - 1 accepted"
+        );
     }
     // Another model digest (same architecture, other weights) rejects an honest proof.
     let mut w4 = w.clone();
     w4.layers[0].weight[0] += 1;
     let other = commit_model(&spec, &w4, SEED).unwrap();
-    assert!(verify(&spec, &other, &prove(&spec, &w, SEED, &x).unwrap()).is_err());
+    let honest = prove(&spec, &w, SEED, &x).unwrap();
+    let err = verify(&spec, &other, &honest).unwrap_err().to_string();
+    assert!(
+        err.starts_with("this proof is for model ") && err.contains(", not "),
+        "{err}"
+    );
+    // A header relabelled to the other model still fails: the transcript binds the key's digest.
+    let mut relabelled = honest.clone();
+    relabelled.model = other.digest();
+    let err = verify(&spec, &other, &roundtrip(&relabelled)).unwrap_err();
+    assert!(
+        !matches!(err, zkgrad_core::ProofError::WrongModel { .. }),
+        "{err}"
+    );
 }
 
-/// A proof of an earlier format (5: two protocols, the body tagged with which one made it) is
-/// refused by its version before anything else is read.
+/// A proof of an earlier format (6: no model digest in the header) is refused by its version
+/// before anything else is read.
 #[test]
 fn a_proof_of_an_earlier_format_is_refused() {
     let (spec, w, x) = mlp(&[12, 6, 3], false, 4);
     let mut bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
-    bytes[4..6].copy_from_slice(&5u16.to_le_bytes());
+    bytes[4..6].copy_from_slice(&6u16.to_le_bytes());
     let err = Proof::from_bytes(&bytes).unwrap_err();
-    assert!(matches!(err, zkgrad_core::ProofError::BadVersion { expected: 6, got: 5 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            zkgrad_core::ProofError::BadVersion {
+                expected: 7,
+                got: 6
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -201,7 +276,9 @@ fn flipped_proof_bytes_are_rejected() {
     for pos in (0..bytes.len()).step_by(step) {
         let mut b = bytes.clone();
         b[pos] ^= 0x01;
-        let ok = Proof::from_bytes(&b).map(|p| verify(&spec, &mc, &p).is_ok()).unwrap_or(false);
+        let ok = Proof::from_bytes(&b)
+            .map(|p| verify(&spec, &mc, &p).is_ok())
+            .unwrap_or(false);
         assert!(!ok, "flip at byte {pos} of {} accepted", bytes.len());
     }
 }
@@ -215,19 +292,28 @@ fn public_input_is_bound() {
     verify(&spec, &mc, &proof).unwrap();
     let mut other = proof.clone();
     other.input.as_mut().unwrap()[3] += 1;
-    assert!(verify(&spec, &mc, &other).is_err(), "another stated input accepted");
+    assert!(
+        verify(&spec, &mc, &other).is_err(),
+        "another stated input accepted"
+    );
     let cheat = prove_tampered(&spec, &w, SEED, &[x.clone()], &|p, c| {
         c[p.x][0] += F::ONE;
         p.refresh_multiplicities(c);
     })
     .unwrap();
-    assert!(verify(&spec, &mc, &roundtrip(&cheat)).is_err(), "witness from another input accepted");
+    assert!(
+        verify(&spec, &mc, &roundtrip(&cheat)).is_err(),
+        "witness from another input accepted"
+    );
 }
 
 #[test]
 fn two_proofs_of_the_same_statement_differ() {
     let (spec, w, x) = mlp(&[12, 6, 3], false, 6);
-    let (a, b) = (prove(&spec, &w, SEED, &x).unwrap(), prove(&spec, &w, SEED, &x).unwrap());
+    let (a, b) = (
+        prove(&spec, &w, SEED, &x).unwrap(),
+        prove(&spec, &w, SEED, &x).unwrap(),
+    );
     assert_eq!(a.output, b.output);
     let (a, b) = (&a.body, &b.body);
     assert_ne!(a.witness_commitment, b.witness_commitment);
@@ -237,7 +323,11 @@ fn two_proofs_of_the_same_statement_differ() {
         _ => panic!("a dense block"),
     };
     assert_ne!(linear(a, 0).q_t, linear(b, 0).q_t);
-    assert_ne!(linear(a, 1).weights, linear(b, 1).weights, "weight evaluations are masked per proof");
+    assert_ne!(
+        linear(a, 1).weights,
+        linear(b, 1).weights,
+        "weight evaluations are masked per proof"
+    );
 }
 
 /// Every encoding of a value the project uses: i64 little-endian, the field element's canonical
@@ -261,7 +351,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// (≥ 5 bytes) that random bytes will not contain it by chance, and otherwise as the encoding of
 /// it and its neighbour side by side (how a vector of them would be written).
 fn found(bytes: &[u8], values: &[i64]) -> usize {
-    let alone = |v: i64| encodings(v).iter().any(|e| e.len() >= 5 && contains(bytes, e));
+    let alone = |v: i64| {
+        encodings(v)
+            .iter()
+            .any(|e| e.len() >= 5 && contains(bytes, e))
+    };
     let pair = |a: i64, b: i64| {
         encodings(a).iter().zip(encodings(b)).any(|(ea, eb)| {
             let joined = [ea.as_slice(), &eb].concat();
@@ -269,7 +363,11 @@ fn found(bytes: &[u8], values: &[i64]) -> usize {
         })
     };
     (0..values.len())
-        .filter(|&i| alone(values[i]) || (i + 1 < values.len() && pair(values[i], values[i + 1])) || (i > 0 && pair(values[i - 1], values[i])))
+        .filter(|&i| {
+            alone(values[i])
+                || (i + 1 < values.len() && pair(values[i], values[i + 1]))
+                || (i > 0 && pair(values[i - 1], values[i]))
+        })
         .count()
 }
 
@@ -284,10 +382,18 @@ fn no_private_value_appears_in_the_proof() {
     }
     let bytes = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
     assert_eq!(found(&bytes, &x), 0, "an input value appears in the proof");
-    let weights: Vec<i64> = w.layers.iter().flat_map(|l| l.weight.iter().chain(&l.bias).copied()).collect();
+    let weights: Vec<i64> = w
+        .layers
+        .iter()
+        .flat_map(|l| l.weight.iter().chain(&l.bias).copied())
+        .collect();
     assert_eq!(found(&bytes, &weights), 0, "a weight appears in the proof");
     let hidden: Vec<i64> = forward(&spec, &w, &x).unwrap()[0].q.clone();
-    assert_eq!(found(&bytes, &hidden), 0, "a hidden activation appears in the proof");
+    assert_eq!(
+        found(&bytes, &hidden),
+        0,
+        "a hidden activation appears in the proof"
+    );
     // The detector does find a value the proof carries: the input, once it is public.
     spec.public_input = true;
     let public = prove(&spec, &w, SEED, &x).unwrap().to_bytes();
@@ -298,7 +404,13 @@ fn no_private_value_appears_in_the_proof() {
 /// limbs that add up but leave their range, are both rejected.
 #[test]
 fn limb_tampering_is_rejected() {
-    let limb_split = |p: &WitnessPlan| p.decompositions.iter().find(|d| matches!(d.value, zkgrad_core::witness::LookupValue::Column(_))).cloned().unwrap();
+    let limb_split = |p: &WitnessPlan| {
+        p.decompositions
+            .iter()
+            .find(|d| matches!(d.value, zkgrad_core::witness::LookupValue::Column(_)))
+            .cloned()
+            .unwrap()
+    };
     let e = assert_rejected(
         &[12, 6, 3],
         false,
@@ -347,7 +459,11 @@ fn committed_input_links_proofs_to_one_hidden_input() {
     let digest = |p: &Proof| p.body.input_commitment.as_ref().map(|c| c.digest());
     let a = roundtrip(&prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap());
     verify(&spec, &mc, &a).unwrap();
-    assert_eq!(digest(&a), Some(expected), "the proof carries the input's commitment");
+    assert_eq!(
+        digest(&a),
+        Some(expected),
+        "the proof carries the input's commitment"
+    );
     // The same input and seed: the same commitment, though the proofs differ.
     let b = prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap();
     verify(&spec, &mc, &b).unwrap();
@@ -361,11 +477,24 @@ fn committed_input_links_proofs_to_one_hidden_input() {
     // A proof about x2 presented with x's commitment is rejected.
     let mut swapped = c.clone();
     swapped.body.input_commitment = a.body.input_commitment.clone();
-    assert!(verify(&spec, &mc, &swapped).is_err(), "a proof under another input's commitment was accepted");
+    assert!(
+        verify(&spec, &mc, &swapped).is_err(),
+        "a proof under another input's commitment was accepted"
+    );
     // No seed, or an input both committed and public: clear errors.
-    assert!(prove(&spec, &w, SEED, &x).unwrap_err().to_string().contains("seed"));
+    assert!(
+        prove(&spec, &w, SEED, &x)
+            .unwrap_err()
+            .to_string()
+            .contains("seed")
+    );
     spec.public_input = true;
-    assert!(commit_model(&spec, &w, SEED).unwrap_err().to_string().contains("committed input must be private"));
+    assert!(
+        commit_model(&spec, &w, SEED)
+            .unwrap_err()
+            .to_string()
+            .contains("committed input must be private")
+    );
 }
 
 /// A 13-input layer is stored as kernel pieces of 8, 4 and 2 slots (`commit::weight_columns`):
@@ -375,7 +504,10 @@ fn committed_input_links_proofs_to_one_hidden_input() {
 fn kernel_pieces_are_each_bound() {
     let (spec, w, x) = mlp(&[13, 7, 4], false, 8);
     let pieces = zkgrad_core::commit::weight_columns(&spec, 0).pieces;
-    assert_eq!(pieces.iter().map(|p| (p.log, p.offset)).collect::<Vec<_>>(), vec![(3, 0), (2, 8), (1, 12)]);
+    assert_eq!(
+        pieces.iter().map(|p| (p.log, p.offset)).collect::<Vec<_>>(),
+        vec![(3, 0), (2, 8), (1, 12)]
+    );
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     verify(&spec, &mc, &proof).unwrap();
@@ -390,7 +522,9 @@ fn kernel_pieces_are_each_bound() {
         let mut cheat = proof.clone();
         let z = &mut cheat.body;
         let b = z.blocks.len() - 1;
-        let zkgrad_core::zk::proof::ZkBlockProof::Linear(first) = &mut z.blocks[b] else { panic!("a dense block") };
+        let zkgrad_core::zk::proof::ZkBlockProof::Linear(first) = &mut z.blocks[b] else {
+            panic!("a dense block")
+        };
         edit(&mut first.weights);
         let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
         println!("{what}: {err}");
@@ -402,7 +536,8 @@ fn kernel_pieces_are_each_bound() {
         bad.layers[0].weight[o * 13 + 12] += 1;
         let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
         let cheat = prove_committed(&spec, &bad, SEED, &cw, std::slice::from_ref(&x)).unwrap();
-        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err("a weight in the last piece changed");
+        let err =
+            verify(&spec, &mc, &roundtrip(&cheat)).expect_err("a weight in the last piece changed");
         println!("weight of input 12, row {o}, changed: {err}");
     }
 }
@@ -411,7 +546,12 @@ fn kernel_pieces_are_each_bound() {
 type ZkEdit = fn(&mut zkgrad_core::zk::proof::ZkProof);
 
 /// Each edit of `proof`'s body, after an encoding round trip, is rejected by the verifier.
-fn assert_edits_rejected(spec: &CircuitSpec, mc: &zkgrad_core::commit::ModelCommitment, proof: &Proof, edits: &[(&str, ZkEdit)]) {
+fn assert_edits_rejected(
+    spec: &CircuitSpec,
+    mc: &zkgrad_core::commit::ModelCommitment,
+    proof: &Proof,
+    edits: &[(&str, ZkEdit)],
+) {
     for (what, edit) in edits {
         let mut cheat = proof.clone();
         edit(&mut cheat.body);
@@ -431,10 +571,18 @@ fn mask_values_are_bound_to_the_witness_table() {
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     verify(&spec, &mc, &proof).unwrap();
     let edits: [(&str, ZkEdit); 4] = [
-        ("a lookup mask value", |z| z.lookups.sumcheck.mask_evals[2] += zkgrad_core::field::EF::ONE),
-        ("an inverse batching mask value", |z| z.inverse_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
-        ("a weight batching mask value", |z| z.weight_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE),
-        ("a witness batching mask value", |z| z.witness_batch.0.mask_evals[1] += zkgrad_core::field::EF::ONE),
+        ("a lookup mask value", |z| {
+            z.lookups.sumcheck.mask_evals[2] += zkgrad_core::field::EF::ONE
+        }),
+        ("an inverse batching mask value", |z| {
+            z.inverse_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE
+        }),
+        ("a weight batching mask value", |z| {
+            z.weight_batch.0.mask_evals[0] += zkgrad_core::field::EF::ONE
+        }),
+        ("a witness batching mask value", |z| {
+            z.witness_batch.0.mask_evals[1] += zkgrad_core::field::EF::ONE
+        }),
     ];
     assert_edits_rejected(&spec, &mc, &proof, &edits);
 }
@@ -449,19 +597,37 @@ fn batched_openings_are_bound() {
     let (mut spec, w, x) = mlp(&[13, 7, 4], false, 10);
     spec.committed_input = true;
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), [5; 32]).unwrap();
+    let proof =
+        prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), [5; 32])
+            .unwrap();
     verify(&spec, &mc, &proof).unwrap();
     let edits: [(&str, ZkEdit); 10] = [
-        ("the witness table's value", |z| z.witness_batch.1 += EF::ONE),
-        ("the inverse table's value", |z| z.inverse_batch.1 += EF::ONE),
+        ("the witness table's value", |z| {
+            z.witness_batch.1 += EF::ONE
+        }),
+        ("the inverse table's value", |z| {
+            z.inverse_batch.1 += EF::ONE
+        }),
         ("the weight table's value", |z| z.weight_batch.1 += EF::ONE),
-        ("the input table's value", |z| z.input_batch.as_mut().expect("committed input").1 += EF::ONE),
-        ("a witness batching round", |z| z.witness_batch.0.rounds[0][1] += EF::ONE),
-        ("an inverse batching round", |z| z.inverse_batch.0.rounds[2][0] += EF::ONE),
-        ("a weight batching round", |z| z.weight_batch.0.rounds[1][2] += EF::ONE),
-        ("an input batching round", |z| z.input_batch.as_mut().expect("committed input").0.rounds[0][0] += EF::ONE),
+        ("the input table's value", |z| {
+            z.input_batch.as_mut().expect("committed input").1 += EF::ONE
+        }),
+        ("a witness batching round", |z| {
+            z.witness_batch.0.rounds[0][1] += EF::ONE
+        }),
+        ("an inverse batching round", |z| {
+            z.inverse_batch.0.rounds[2][0] += EF::ONE
+        }),
+        ("a weight batching round", |z| {
+            z.weight_batch.0.rounds[1][2] += EF::ONE
+        }),
+        ("an input batching round", |z| {
+            z.input_batch.as_mut().expect("committed input").0.rounds[0][0] += EF::ONE
+        }),
         ("the input batching dropped", |z| z.input_batch = None),
-        ("the weight batching's mask sum", |z| z.weight_batch.0.mask_sum += EF::ONE),
+        ("the weight batching's mask sum", |z| {
+            z.weight_batch.0.mask_sum += EF::ONE
+        }),
     ];
     assert_edits_rejected(&spec, &mc, &proof, &edits);
     // An input batching where the input is not committed.
@@ -472,6 +638,7 @@ fn batched_openings_are_bound() {
     let mut cheat = plain.clone();
     let z = &mut cheat.body;
     z.input_batch = Some(z.weight_batch.clone());
-    let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err("an input batching without a committed input");
+    let err = verify(&spec, &mc, &roundtrip(&cheat))
+        .expect_err("an input batching without a committed input");
     println!("extra input batching: {err}");
 }

@@ -4,9 +4,9 @@
 //! that goes through the same dishonest-prover entry points and verifies, so a rejection is the
 //! relation's doing, not the harness's.
 
+use p3_field::PrimeField64;
 use zkgrad_core::circuit::{BlockTrace, CircuitSpec, DenseWeights, Weights, forward};
 use zkgrad_core::commit::{CommittedWeights, weight_columns};
-use p3_field::PrimeField64;
 use zkgrad_core::field::{F, from_i64};
 use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::prove_from_traces;
@@ -26,15 +26,26 @@ fn drop_neuron(w: &Weights) -> Weights {
     let (l0, l1) = (&w.layers[0], &w.layers[1]);
     Weights {
         layers: vec![
-            DenseWeights { weight: l0.weight[..12].to_vec(), bias: l0.bias[..3].to_vec() },
-            DenseWeights { weight: l1.weight.chunks(4).flat_map(|r| r[..3].to_vec()).collect(), bias: l1.bias.clone() },
+            DenseWeights {
+                weight: l0.weight[..12].to_vec(),
+                bias: l0.bias[..3].to_vec(),
+            },
+            DenseWeights {
+                weight: l1.weight.chunks(4).flat_map(|r| r[..3].to_vec()).collect(),
+                bias: l1.bias.clone(),
+            },
         ],
     }
 }
 
 /// The 4-4-2 network's traces cut to the 4-3-2 shapes (neuron 3's values go in the padding).
 fn cut_traces(t: &[BlockTrace]) -> Vec<BlockTrace> {
-    let cut = |b: &BlockTrace| BlockTrace { z: b.z[..3].to_vec(), q: b.q[..3].to_vec(), t: b.t[..3].to_vec(), a: b.a[..3].to_vec() };
+    let cut = |b: &BlockTrace| BlockTrace {
+        z: b.z[..3].to_vec(),
+        q: b.q[..3].to_vec(),
+        t: b.t[..3].to_vec(),
+        a: b.a[..3].to_vec(),
+    };
     vec![cut(&t[0]), t[1].clone()]
 }
 
@@ -69,7 +80,10 @@ fn hidden_neuron_attack(seed: u64, cheat: bool) -> (bool, String, bool) {
         plan.refresh_multiplicities(cols);
     };
     let (cw, traces) = if cheat {
-        (CommittedWeights::tampered(&spec432, &w432, SEED, &padding, None).unwrap(), cut_traces(&t442))
+        (
+            CommittedWeights::tampered(&spec432, &w432, SEED, &padding, None).unwrap(),
+            cut_traces(&t442),
+        )
     } else {
         (CommittedWeights::new(&spec432, &w432, SEED).unwrap(), t432)
     };
@@ -94,12 +108,17 @@ fn honest_432_network_verifies_through_the_dishonest_entry_points() {
 #[test]
 fn a_neuron_hidden_in_the_weight_padding_is_rejected() {
     // A seed whose hidden neuron changes the output, so the attack claims a false output.
-    let seed = (1..40).find(|&s| hidden_neuron_attack(s, false).2).expect("some network's fourth neuron matters");
+    let seed = (1..40)
+        .find(|&s| hidden_neuron_attack(s, false).2)
+        .expect("some network's fourth neuron matters");
     let (ok, err, differs) = hidden_neuron_attack(seed, true);
     assert!(differs);
     assert!(!ok, "the 4-4-2 network in a 4-3-2 commitment was accepted");
     println!("hidden neuron: {err}");
-    assert!(err.contains("fc0") || err.contains("fc1"), "rejected for another reason: {err}");
+    assert!(
+        err.contains("fc0") || err.contains("fc1"),
+        "rejected for another reason: {err}"
+    );
 }
 
 /// A one-block network [2 → 2] whose weight W[0][0] is, to a dishonest owner, the field element
@@ -114,12 +133,18 @@ fn wrap_attack(cheat: bool) -> std::result::Result<Vec<i64>, String> {
     let traces = forward(&spec, &w, &[k, x1]).unwrap();
     let half = ((zkgrad_core::field::F::ORDER_U64 + 1) / 2) as i64;
     let (cw, input) = if cheat {
-        let set_half = |spec: &CircuitSpec, cols: &mut Vec<Vec<F>>| cols[weight_columns(spec, 0).pieces[0].col][0] = from_i64(half);
+        let set_half = |spec: &CircuitSpec, cols: &mut Vec<Vec<F>>| {
+            cols[weight_columns(spec, 0).pieces[0].col][0] = from_i64(half)
+        };
         // The honest bit widths choice refuses a 63-bit weight; the dishonest owner claims 16.
-        let cw = CommittedWeights::tampered(&spec, &w, SEED, &set_half, Some(vec![16, 32])).unwrap();
+        let cw =
+            CommittedWeights::tampered(&spec, &w, SEED, &set_half, Some(vec![16, 32])).unwrap();
         (cw, vec![2 * k, x1])
     } else {
-        (CommittedWeights::tampered(&spec, &w, SEED, &|_, _| {}, None).unwrap(), vec![k, x1])
+        (
+            CommittedWeights::tampered(&spec, &w, SEED, &|_, _| {}, None).unwrap(),
+            vec![k, x1],
+        )
     };
     let proof = prove_from_traces(&spec, &w, SEED, &cw, &[input], &[traces], &|_, _| {}).unwrap();
     verify(&spec, &cw.commitment, &roundtrip(&proof)).map_err(|e| e.to_string())
@@ -140,7 +165,10 @@ fn honest_weights_pass_the_range_certificate() {
 fn a_weight_that_wraps_the_accumulator_is_rejected() {
     let err = wrap_attack(true).expect_err("a wrapping weight was accepted");
     println!("wrapping weight: {err}");
-    assert!(err.contains("range certificate"), "rejected for another reason: {err}");
+    assert!(
+        err.contains("range certificate"),
+        "rejected for another reason: {err}"
+    );
 }
 
 /// A weight just outside its declared width (2^15 in a 16-bit column) is rejected too, and so
@@ -148,16 +176,24 @@ fn a_weight_that_wraps_the_accumulator_is_rejected() {
 #[test]
 fn a_weight_outside_its_declared_width_is_rejected() {
     let (spec, w, _) = common::mlp(&[3, 2], false, 6);
-    let big = |spec: &CircuitSpec, cols: &mut Vec<Vec<F>>| cols[weight_columns(spec, 0).pieces[0].col][1] = from_i64(1 << 15);
+    let big = |spec: &CircuitSpec, cols: &mut Vec<Vec<F>>| {
+        cols[weight_columns(spec, 0).pieces[0].col][1] = from_i64(1 << 15)
+    };
     let cw = CommittedWeights::tampered(&spec, &w, SEED, &big, Some(vec![16, 32])).unwrap();
-    let err = cw.commitment.check_range(&spec).expect_err("2^15 in a 16-bit column was accepted");
+    let err = cw
+        .commitment
+        .check_range(&spec)
+        .expect_err("2^15 in a 16-bit column was accepted");
     assert!(err.to_string().contains("range certificate"), "{err}");
     let honest = CommittedWeights::new(&spec, &w, SEED).unwrap();
     honest.commitment.check_range(&spec).unwrap();
     let mut other = honest.commitment.clone();
     assert_eq!(other.range_bits, vec![16, 16]);
     other.range_bits = vec![32, 32];
-    assert!(other.check_range(&spec).is_err(), "a certificate checked against other bits");
+    assert!(
+        other.check_range(&spec).is_err(),
+        "a certificate checked against other bits"
+    );
 }
 
 /// Bit widths whose worst case could wrap are refused when the model is committed, naming the
@@ -168,7 +204,11 @@ fn a_model_that_could_wrap_is_refused_at_commit_time() {
     spec.layers[0].mult = 1 << 24;
     spec.layers[0].shift = 16;
     w.layers[0].weight[0] = 1 << 20;
-    let err = zkgrad_core::commit::commit_model(&spec, &w, SEED).expect_err("a model that could wrap was committed");
+    let err = zkgrad_core::commit::commit_model(&spec, &w, SEED)
+        .expect_err("a model that could wrap was committed");
     println!("{err}");
-    assert!(err.to_string().contains("fc0") && err.to_string().contains("wrap"), "{err}");
+    assert!(
+        err.to_string().contains("fc0") && err.to_string().contains("wrap"),
+        "{err}"
+    );
 }

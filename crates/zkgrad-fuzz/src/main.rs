@@ -71,7 +71,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, lo: i64, hi: i64) -> i64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
     }
 }
@@ -83,11 +86,32 @@ fn mlp(dims: &[usize], committed_input: bool) -> (CircuitSpec, Weights, Vec<i64>
     let mut ws = Vec::new();
     for (i, d) in dims.windows(2).enumerate() {
         let last = i + 2 == dims.len();
-        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 3, shift: 12, relu: !last, kind: LayerKind::Dense });
-        ws.push(DenseWeights { weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(), bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect() });
+        layers.push(DenseSpec {
+            name: format!("fc{i}"),
+            in_dim: d[0],
+            out_dim: d[1],
+            mult: 3,
+            shift: 12,
+            relu: !last,
+            kind: LayerKind::Dense,
+        });
+        ws.push(DenseWeights {
+            weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(),
+            bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect(),
+        });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input }, Weights { layers: ws }, input)
+    (
+        CircuitSpec {
+            input_len: dims[0],
+            table_bits: 16,
+            layers,
+            public_input: false,
+            committed_input,
+        },
+        Weights { layers: ws },
+        input,
+    )
 }
 
 /// One target: a circuit, its commitment, and valid proofs to mutate.
@@ -105,21 +129,41 @@ fn targets() -> Vec<Target> {
     // A two-layer MLP, proofs of one item and of a batch of three.
     let (spec, w, x) = mlp(&[6, 4, 3], false);
     let mc = commit_model(&spec, &w, seed).expect("commit");
-    let p1 = zkgrad_core::prover::prove(&spec, &w, seed, &x).expect("prove").to_bytes();
+    let p1 = zkgrad_core::prover::prove(&spec, &w, seed, &x)
+        .expect("prove")
+        .to_bytes();
     let xs: Vec<Vec<i64>> = (0..3).map(|k| x.iter().map(|v| v + k).collect()).collect();
-    let p3 = zkgrad_core::prover::prove_batch(&spec, &w, seed, &xs).expect("prove batch").to_bytes();
-    out.push(Target { spec, mc, seeds: vec![p1, p3], lengths: Vec::new() });
+    let p3 = zkgrad_core::prover::prove_batch(&spec, &w, seed, &xs)
+        .expect("prove batch")
+        .to_bytes();
+    out.push(Target {
+        spec,
+        mc,
+        seeds: vec![p1, p3],
+        lengths: Vec::new(),
+    });
     // A committed input: a fourth commitment and opening.
     let (spec, w, x) = mlp(&[5, 2], true);
     let mc = commit_model(&spec, &w, seed).expect("commit");
-    let p = zkgrad_core::prover::prove_with_committed_input(&spec, &w, seed, None, &[x], [7; 32]).expect("prove").to_bytes();
-    out.push(Target { spec, mc, seeds: vec![p], lengths: Vec::new() });
+    let p = zkgrad_core::prover::prove_with_committed_input(&spec, &w, seed, None, &[x], [7; 32])
+        .expect("prove")
+        .to_bytes();
+    out.push(Target {
+        spec,
+        mc,
+        seeds: vec![p],
+        lengths: Vec::new(),
+    });
     for t in &mut out {
         for s in &t.seeds {
             let p = Proof::from_bytes(s).expect("a valid proof decodes");
             zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).expect("a valid proof verifies");
         }
-        t.lengths = t.seeds.iter().map(|s| zkgrad_core::bounds::length_fields(s).expect("decodes")).collect();
+        t.lengths = t
+            .seeds
+            .iter()
+            .map(|s| zkgrad_core::bounds::length_fields(s).expect("decodes"))
+            .collect();
     }
     out
 }
@@ -165,7 +209,8 @@ fn mutate(t: &Target, rng: &mut StdRng) -> Vec<u8> {
             // A byte set to an interesting value.
             2 => {
                 let i = rng.random_range(0..n);
-                let v = [0u8, 1, 0x7F, 0x80, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xFF][rng.random_range(0..10)];
+                let v = [0u8, 1, 0x7F, 0x80, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xFF]
+                    [rng.random_range(0..10)];
                 if let Some(x) = b.get_mut(i) {
                     *x = v;
                 }
@@ -186,7 +231,16 @@ fn mutate(t: &Target, rng: &mut StdRng) -> Vec<u8> {
             5 | 6 => {
                 if let Some(&off) = lengths.get(rng.random_range(0..lengths.len().max(1))) {
                     if off < b.len() {
-                        let v = [u64::MAX, u64::MAX / 2, u32::MAX as u64, 1 << 16, 1 << 20, 1 << 30, 251, 0][rng.random_range(0..8)];
+                        let v = [
+                            u64::MAX,
+                            u64::MAX / 2,
+                            u32::MAX as u64,
+                            1 << 16,
+                            1 << 20,
+                            1 << 30,
+                            251,
+                            0,
+                        ][rng.random_range(0..8)];
                         let old = varint_len(&b[off..]).min(b.len() - off);
                         b.splice(off..off + old, varint(v));
                     }
@@ -249,7 +303,9 @@ fn save(out: &str, what: &str, bytes: &[u8]) -> String {
 
 /// A short content hash for file names (FNV-1a; not for security).
 fn blake3_like(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf29ce484222325u64, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x100000001b3))
+    b.iter().fold(0xcbf29ce484222325u64, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn worker(execs: u64, seed: u64, out: &str) -> Totals {
@@ -265,7 +321,10 @@ fn worker(execs: u64, seed: u64, out: &str) -> Totals {
             let now = origin.elapsed().as_millis() as u64;
             if start != 0 && now.saturating_sub(start) > TIME_LIMIT.as_millis() as u64 {
                 let input = CURRENT.lock().map(|b| b.clone()).unwrap_or_default();
-                eprintln!("HANG: an execution ran over {TIME_LIMIT:?}: {}", save(&out_dir, "hang", &input));
+                eprintln!(
+                    "HANG: an execution ran over {TIME_LIMIT:?}: {}",
+                    save(&out_dir, "hang", &input)
+                );
                 std::process::exit(3);
             }
         }
@@ -283,7 +342,10 @@ fn worker(execs: u64, seed: u64, out: &str) -> Totals {
         let started = Instant::now();
         EXEC_START_MS.store(origin.elapsed().as_millis().max(1) as u64, Relaxed);
         let result = std::panic::catch_unwind(|| match Proof::from_bytes(&input) {
-            Ok(p) => (true, zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).is_ok()),
+            Ok(p) => (
+                true,
+                zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).is_ok(),
+            ),
             Err(_) => (false, false),
         });
         EXEC_START_MS.store(0, Relaxed);
@@ -309,13 +371,20 @@ fn worker(execs: u64, seed: u64, out: &str) -> Totals {
                 if accepted && !t.seeds.contains(&input) {
                     tot.accepted += 1;
                     tot.findings += 1;
-                    eprintln!("ACCEPTED a mutated proof: {}", save(out, "accepted", &input));
+                    eprintln!(
+                        "ACCEPTED a mutated proof: {}",
+                        save(out, "accepted", &input)
+                    );
                 }
             }
         }
         if peak > ALLOC_FACTOR * input.len().max(1) && peak > ALLOC_FACTOR * 4096 {
             tot.findings += 1;
-            eprintln!("ALLOCATION {peak} bytes for a {}-byte input: {}", input.len(), save(out, "alloc", &input));
+            eprintln!(
+                "ALLOCATION {peak} bytes for a {}-byte input: {}",
+                input.len(),
+                save(out, "alloc", &input)
+            );
         }
         if us > TIME_LIMIT.as_micros() as u64 {
             tot.findings += 1;
@@ -326,7 +395,9 @@ fn worker(execs: u64, seed: u64, out: &str) -> Totals {
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() {
@@ -348,11 +419,15 @@ fn main() {
                 let base = LIVE.load(Relaxed);
                 PEAK.store(base, Relaxed);
                 let started = Instant::now();
-                let ok = Proof::from_bytes(s).map(|p| zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).is_ok());
+                let ok = Proof::from_bytes(s)
+                    .map(|p| zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).is_ok());
                 let peak = PEAK.load(Relaxed) - base;
                 println!(
                     "valid proof: {} bytes, verified {:?} in {} µs, peak allocation {peak} bytes ({:.2}x)",
-                    s.len(), ok, started.elapsed().as_micros(), peak as f64 / s.len() as f64
+                    s.len(),
+                    ok,
+                    started.elapsed().as_micros(),
+                    peak as f64 / s.len() as f64
                 );
             }
         }
@@ -364,8 +439,16 @@ fn main() {
         let t = worker(execs, seed.wrapping_mul(1000).wrapping_add(k), &out);
         println!(
             "worker {k}: execs {} decoded {} accepted {} findings {} max_exec_us {} max_alloc_bytes {} max_alloc_ratio {:.2} max_alloc_ratio_4k {:.2} panics_in_pcs {} secs {:.1}",
-            t.execs, t.decoded, t.accepted, t.findings, t.max_exec_us, t.max_alloc_bytes, t.max_alloc_ratio, t.max_alloc_ratio_4k,
-            PANICS_SEEN.load(Relaxed), started.elapsed().as_secs_f64()
+            t.execs,
+            t.decoded,
+            t.accepted,
+            t.findings,
+            t.max_exec_us,
+            t.max_alloc_bytes,
+            t.max_alloc_ratio,
+            t.max_alloc_ratio_4k,
+            PANICS_SEEN.load(Relaxed),
+            started.elapsed().as_secs_f64()
         );
         std::process::exit(if t.findings == 0 { 0 } else { 1 });
     }
@@ -376,21 +459,42 @@ fn main() {
     let children: Vec<_> = (0..jobs)
         .map(|k| {
             std::process::Command::new(&exe)
-                .args(["--worker", &k.to_string(), "--execs", &per.to_string(), "--seed", &seed.to_string(), "--out", &out])
+                .args([
+                    "--worker",
+                    &k.to_string(),
+                    "--execs",
+                    &per.to_string(),
+                    "--seed",
+                    &seed.to_string(),
+                    "--out",
+                    &out,
+                ])
                 .stdout(std::process::Stdio::piped())
                 .spawn()
                 .expect("start a worker")
         })
         .collect();
     let mut ok = true;
-    let (mut total, mut max_us, mut max_alloc, mut max_ratio, mut max_ratio_4k, mut findings, mut pcs_panics) = (0u64, 0u64, 0u64, 0f64, 0f64, 0u64, 0u64);
+    let (
+        mut total,
+        mut max_us,
+        mut max_alloc,
+        mut max_ratio,
+        mut max_ratio_4k,
+        mut findings,
+        mut pcs_panics,
+    ) = (0u64, 0u64, 0u64, 0f64, 0f64, 0u64, 0u64);
     for c in children {
         let o = c.wait_with_output().expect("worker output");
         let line = String::from_utf8_lossy(&o.stdout).to_string();
         print!("{line}");
         ok &= o.status.success();
         let field = |name: &str| -> f64 {
-            line.split_whitespace().skip_while(|w| *w != name).nth(1).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            line.split_whitespace()
+                .skip_while(|w| *w != name)
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
         };
         total += field("execs") as u64;
         max_us = max_us.max(field("max_exec_us") as u64);

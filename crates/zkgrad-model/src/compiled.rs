@@ -54,7 +54,11 @@ struct WeightCache(Arc<OnceLock<CommittedWeights>>);
 
 impl std::fmt::Debug for WeightCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.get().is_some() { "WeightCache(ready)" } else { "WeightCache(empty)" })
+        f.write_str(if self.0.get().is_some() {
+            "WeightCache(ready)"
+        } else {
+            "WeightCache(empty)"
+        })
     }
 }
 
@@ -87,8 +91,8 @@ impl CompiledModel {
         seed: [u8; 32],
     ) -> Result<Self> {
         let lowered = lower(&graph, &tensors)?;
-        let committed =
-            CommittedWeights::new(&lowered.spec, &lowered.weights, seed).map_err(ModelError::Core)?;
+        let committed = CommittedWeights::new(&lowered.spec, &lowered.weights, seed)
+            .map_err(ModelError::Core)?;
         let commitment = committed.commitment.clone();
         let weight_data = WeightCache::default();
         let _ = weight_data.0.set(committed);
@@ -166,7 +170,11 @@ impl CompiledModel {
 
     /// Like [`CompiledModel::prove_batch`]; `input_seed` fixes the input commitment of a model
     /// whose input is committed (and is required there).
-    pub fn prove_batch_with(&self, inputs: &[Vec<i64>], input_seed: Option<[u8; 32]>) -> Result<Proof> {
+    pub fn prove_batch_with(
+        &self,
+        inputs: &[Vec<i64>],
+        input_seed: Option<[u8; 32]>,
+    ) -> Result<Proof> {
         for input in inputs {
             exec::run_blocks(&self.lowered, input)?;
         }
@@ -182,8 +190,17 @@ impl CompiledModel {
             }
         };
         let proof = match input_seed {
-            Some(s) => zkgrad_core::prover::prove_with_committed_input(spec, weights, self.seed, Some(committed), inputs, s),
-            None => zkgrad_core::prover::prove_committed(spec, weights, self.seed, committed, inputs),
+            Some(s) => zkgrad_core::prover::prove_with_committed_input(
+                spec,
+                weights,
+                self.seed,
+                Some(committed),
+                inputs,
+                s,
+            ),
+            None => {
+                zkgrad_core::prover::prove_committed(spec, weights, self.seed, committed, inputs)
+            }
         };
         proof.map_err(|e| exec::name_error(&self.lowered, e))
     }
@@ -355,7 +372,7 @@ fn decode<T: for<'de> Deserialize<'de>>(
         bincode::serde::decode_from_slice::<T, _>(body, bincode::config::standard()).map_err(
             |e| ModelError::Malformed {
                 what,
-                detail: e.to_string(),
+                detail: zkgrad_core::proof::decode_error_sentence(&e, what),
             },
         )?;
     if read != body.len() {
@@ -422,7 +439,20 @@ mod tests {
                 ),
                 "{e}"
             );
+            // A sentence, never bincode's Debug text (`UnexpectedEnd { additional: 1 }`).
+            let text = e.to_string();
+            assert!(
+                !text.contains('{') && !text.contains("Unexpected"),
+                "{text}"
+            );
         }
+        let e =
+            CompiledModel::from_bytes(&[&MODEL_MAGIC[..], &FORMAT_VERSION.to_le_bytes()].concat())
+                .unwrap_err();
+        assert!(
+            e.to_string().contains("ends early (truncated bytes)"),
+            "{e}"
+        );
     }
 
     #[test]

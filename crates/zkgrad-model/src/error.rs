@@ -192,7 +192,9 @@ pub enum ModelError {
     #[error("graph output '{output}' is not the end of the chain of ops, which ends at '{last}'")]
     ChainEnd { output: String, last: String },
     /// The graph output is declared private (outputs are always public for now).
-    #[error("graph output '{tensor}' is declared private; outputs are public (the proof states them)")]
+    #[error(
+        "graph output '{tensor}' is declared private; outputs are public (the proof states them)"
+    )]
     PrivateOutput { tensor: String },
     /// The graph is valid IR but cannot be lowered to the current proof system.
     #[error("node '{node}' ({op}) cannot be proved yet: {detail}")]
@@ -226,7 +228,9 @@ pub enum ModelError {
     #[error("not a zkgrad {what} file (bad magic bytes)")]
     BadMagic { what: &'static str },
     /// A compiled-model file from an incompatible format version.
-    #[error("unsupported {what} format version {got} (this build reads version {expected}): compile the model again with this zkgrad")]
+    #[error(
+        "unsupported {what} format version {got} (this build reads version {expected}): compile the model again with this zkgrad"
+    )]
     FormatVersion {
         what: &'static str,
         expected: u16,
@@ -237,7 +241,9 @@ pub enum ModelError {
     Malformed { what: &'static str, detail: String },
     /// The weight commitment a model file stores is not the one this build computes from its
     /// weights and seed: the file was compiled by another zkgrad build, or edited.
-    #[error("the model file's weight commitment does not match the one this zkgrad computes from its weights (compiled by another zkgrad version, or edited): compile the model again")]
+    #[error(
+        "the model file's weight commitment does not match the one this zkgrad computes from its weights (compiled by another zkgrad version, or edited): compile the model again"
+    )]
     StaleCommitment,
     /// An error of the proof system that is not about the model's values (should not happen for a
     /// validated model; reported rather than hidden).

@@ -161,7 +161,11 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         .map_err(ModelError::Core)?;
     // Refused at compile time, naming the node, rather than at the first proof.
     zkgrad_core::zk::check_supported(&out.spec).map_err(|e| {
-        let block = out.blocks.iter().zip(&out.spec.layers).find(|(_, l)| e.to_string().contains(&format!("'{}'", l.name)));
+        let block = out
+            .blocks
+            .iter()
+            .zip(&out.spec.layers)
+            .find(|(_, l)| e.to_string().contains(&format!("'{}'", l.name)));
         match block.and_then(|(b, _)| graph.nodes.iter().find(|n| n.name == b.node)) {
             Some(node) => unsupported(node, e.to_string()),
             None => ModelError::Core(e),

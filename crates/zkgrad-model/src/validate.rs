@@ -66,8 +66,13 @@ struct Validator<'a> {
 impl<'a> Validator<'a> {
     fn run(&mut self) {
         let g = self.graph;
-        if matches!(g.output.visibility, Some(crate::ir::Visibility::Private | crate::ir::Visibility::Committed)) {
-            self.problems.push(ModelError::PrivateOutput { tensor: g.output.name.clone() });
+        if matches!(
+            g.output.visibility,
+            Some(crate::ir::Visibility::Private | crate::ir::Visibility::Committed)
+        ) {
+            self.problems.push(ModelError::PrivateOutput {
+                tensor: g.output.name.clone(),
+            });
         }
         for (which, info) in [("input", &g.input), ("output", &g.output)] {
             if info.numel() == 0 {

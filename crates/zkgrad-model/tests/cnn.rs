@@ -152,7 +152,10 @@ fn an_ir_without_zero_knowledge_is_refused() {
     assert_eq!(graph(&on), graph(&default_json()));
     let off = default_json().replacen(r#""version": 1,"#, r#""version": 1, "zk": false,"#, 1);
     let e = Graph::from_json(&off).unwrap_err().to_string();
-    assert!(e.contains("zero knowledge is always on since proof format 6"), "{e}");
+    assert!(
+        e.contains("zero knowledge is always on since proof format 6"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -68,7 +68,14 @@ fn mlp_commitment_is_deterministic_given_the_seed() {
 fn mlp_compiled_model_round_trips_through_bytes() {
     let m = compile(0);
     let bytes = m.to_bytes();
-    assert_eq!(&bytes[..6], [&b"ZKGM"[..], &zkgrad_model::compiled::FORMAT_VERSION.to_le_bytes()].concat());
+    assert_eq!(
+        &bytes[..6],
+        [
+            &b"ZKGM"[..],
+            &zkgrad_model::compiled::FORMAT_VERSION.to_le_bytes()
+        ]
+        .concat()
+    );
     let back = CompiledModel::from_bytes(&bytes).unwrap();
     assert_eq!(back.graph(), m.graph());
     assert_eq!(back.tensors(), m.tensors());

@@ -158,7 +158,10 @@ struct NativeModel {
 /// Proofs one weight commitment serves with the weights hidden, and one committed single-sample
 /// input (0 when the input is not committed).
 fn zk_budget_of(spec: &zkgrad_core::circuit::CircuitSpec) -> (usize, usize) {
-    (zkgrad_core::zk::budget::weight_openings_budget(spec), zkgrad_core::zk::budget::input_openings_budget(spec, 1))
+    (
+        zkgrad_core::zk::budget::weight_openings_budget(spec),
+        zkgrad_core::zk::budget::input_openings_budget(spec, 1),
+    )
 }
 
 #[pymethods]
@@ -300,10 +303,14 @@ impl NativeModel {
         let seed = seed32(input_seed)?;
         let n = batch.unwrap_or(1);
         if n == 0 || input.is_empty() || input.len() % n != 0 {
-            return Err(ModelError::new_err(format!("input: {} values cannot be split into a batch of {n}", input.len())));
+            return Err(ModelError::new_err(format!(
+                "input: {} values cannot be split into a batch of {n}",
+                input.len()
+            )));
         }
         let items: Vec<Vec<i64>> = input.chunks(input.len() / n).map(<[i64]>::to_vec).collect();
-        let digest = py.detach(|| guarded(|| self.inner.commit_input(&items, seed).map_err(model_err)))?;
+        let digest =
+            py.detach(|| guarded(|| self.inner.commit_input(&items, seed).map_err(model_err)))?;
         Ok(PyBytes::new(py, &digest))
     }
 
@@ -358,13 +365,26 @@ impl NativeModel {
     /// Soundness of a proof of `batch` inputs for this model, in bits (provable: Johnson bound).
     #[pyo3(signature = (batch=1))]
     fn soundness_bits(&self, batch: usize) -> PyResult<f64> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.bits().floor()))
+        guarded(|| {
+            Ok(
+                zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1))
+                    .map_err(|e| ModelError::new_err(e.to_string()))?
+                    .bits()
+                    .floor(),
+            )
+        })
     }
 
     /// `soundness: N bits, provable (Johnson bound); weakest: <component>` for `batch` inputs.
     #[pyo3(signature = (batch=1))]
     fn soundness_line(&self, batch: usize) -> PyResult<String> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.line()))
+        guarded(|| {
+            Ok(
+                zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1))
+                    .map_err(|e| ModelError::new_err(e.to_string()))?
+                    .line(),
+            )
+        })
     }
 
     /// Number of weight and bias values in the IR.
@@ -451,13 +471,26 @@ impl NativeVerifyingKey {
     /// Soundness of a proof of `batch` inputs for this circuit, in bits (provable: Johnson bound).
     #[pyo3(signature = (batch=1))]
     fn soundness_bits(&self, batch: usize) -> PyResult<f64> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.bits().floor()))
+        guarded(|| {
+            Ok(
+                zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1))
+                    .map_err(|e| ModelError::new_err(e.to_string()))?
+                    .bits()
+                    .floor(),
+            )
+        })
     }
 
     /// `soundness: N bits, provable (Johnson bound); weakest: <component>` for `batch` inputs.
     #[pyo3(signature = (batch=1))]
     fn soundness_line(&self, batch: usize) -> PyResult<String> {
-        guarded(|| Ok(zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1)).map_err(|e| ModelError::new_err(e.to_string()))?.line()))
+        guarded(|| {
+            Ok(
+                zkgrad_core::verifier::soundness_report(self.inner.spec(), batch.max(1))
+                    .map_err(|e| ModelError::new_err(e.to_string()))?
+                    .line(),
+            )
+        })
     }
 
     /// Proofs one weight commitment may serve with the weights hidden, and one committed
@@ -581,14 +614,22 @@ fn proof_input<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Option<Bound<'py,
 
 /// A 32-byte seed from Python bytes.
 fn seed32(b: &[u8]) -> PyResult<[u8; 32]> {
-    b.try_into().map_err(|_| PyValueError::new_err(format!("input_seed: expected 32 bytes, got {}", b.len())))
+    b.try_into().map_err(|_| {
+        PyValueError::new_err(format!("input_seed: expected 32 bytes, got {}", b.len()))
+    })
 }
 
 /// The digest of the input commitment a proof carries (None unless the input is committed).
 #[pyfunction]
-fn proof_input_commitment<'py>(py: Python<'py>, proof: &[u8]) -> PyResult<Option<Bound<'py, PyBytes>>> {
+fn proof_input_commitment<'py>(
+    py: Python<'py>,
+    proof: &[u8],
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
     let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
-    Ok(p.body.input_commitment.as_ref().map(|c| PyBytes::new(py, &c.digest())))
+    Ok(p.body
+        .input_commitment
+        .as_ref()
+        .map(|c| PyBytes::new(py, &c.digest())))
 }
 
 /// Checks that the bytes decode as a proof and returns their length.

@@ -27,7 +27,13 @@ pub(crate) fn conv_selector(g: &ConvGeom, input: ActShape, eq_c: &[EF], eq_p: &[
 }
 
 /// M for pooling windows: Σ_u λ_u · (window element u at the point (ρ_p, ρ_ch)).
-pub(crate) fn pool_selector(g: &PoolGeom, input: ActShape, lambdas: &[EF], eq_p: &[EF], eq_ch: &[EF]) -> Vec<EF> {
+pub(crate) fn pool_selector(
+    g: &PoolGeom,
+    input: ActShape,
+    lambdas: &[EF],
+    eq_p: &[EF],
+    eq_ch: &[EF],
+) -> Vec<EF> {
     let mut m = vec![EF::ZERO; 1 << input.log_size()];
     let positions = g.out_hw()[0] * g.out_hw()[1];
     for (u, &lu) in lambdas.iter().enumerate() {

@@ -28,7 +28,9 @@ use std::mem::size_of;
 use std::rc::Rc;
 
 use crate::error::{ProofError, Result as ProofResult};
-use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
 
 /// The largest element of any variable-length sequence in a proof, in bytes (a unit test
 /// decodes proofs and checks every sequence's element against it).
@@ -49,7 +51,13 @@ impl<'d> Budget<'d> {
     /// A budget of `bytes` for decoding `data`; `pos` is the reader's position in it
     /// ([`SliceReader`]).
     pub fn new(bytes: usize, data: &'d [u8], pos: Rc<Cell<usize>>, record: bool) -> Self {
-        Self { left: Cell::new(bytes), data, pos, lengths: RefCell::new(record.then(Vec::new)), widest: Cell::new(0) }
+        Self {
+            left: Cell::new(bytes),
+            data,
+            pos,
+            lengths: RefCell::new(record.then(Vec::new)),
+            widest: Cell::new(0),
+        }
     }
 
     /// The recorded length-field offsets (empty unless recording).
@@ -63,7 +71,9 @@ impl<'d> Budget<'d> {
                 self.left.set(left);
                 Ok(())
             }
-            None => Err(E::custom("the proof declares more data than its size allows")),
+            None => Err(E::custom(
+                "the proof declares more data than its size allows",
+            )),
         }
     }
 
@@ -80,10 +90,24 @@ impl<'d> Budget<'d> {
         let (v, width) = match rest.first() {
             Some(&b) if b < 251 => (u64::from(b), 1),
             Some(251) if rest.len() >= 3 => (u64::from(u16::from_le_bytes([rest[1], rest[2]])), 3),
-            Some(252) if rest.len() >= 5 => (u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]])), 5),
-            Some(253) if rest.len() >= 9 => (u64::from_le_bytes(rest[1..9].try_into().expect("8 bytes")), 9),
-            None | Some(251..=253) => return Err(ProofError::Malformed("the proof ends early (truncated bytes)".into())),
-            Some(b) => return Err(ProofError::Malformed(format!("the proof holds an invalid integer tag {b}"))),
+            Some(252) if rest.len() >= 5 => (
+                u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]])),
+                5,
+            ),
+            Some(253) if rest.len() >= 9 => (
+                u64::from_le_bytes(rest[1..9].try_into().expect("8 bytes")),
+                9,
+            ),
+            None | Some(251..=253) => {
+                return Err(ProofError::Malformed(
+                    "the proof ends early (truncated bytes)".into(),
+                ));
+            }
+            Some(b) => {
+                return Err(ProofError::Malformed(format!(
+                    "the proof holds an invalid integer tag {b}"
+                )));
+            }
         };
         self.pos.set(at + width);
         Ok(v)
@@ -101,13 +125,21 @@ impl<'d> Budget<'d> {
         let (len, width): (u64, usize) = match rest.first() {
             Some(&b) if b < 251 => (u64::from(b), 1),
             Some(251) if rest.len() >= 3 => (u64::from(u16::from_le_bytes([rest[1], rest[2]])), 3),
-            Some(252) if rest.len() >= 5 => (u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]])), 5),
-            Some(253) if rest.len() >= 9 => (u64::from_le_bytes(rest[1..9].try_into().expect("8 bytes")), 9),
+            Some(252) if rest.len() >= 5 => (
+                u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]])),
+                5,
+            ),
+            Some(253) if rest.len() >= 9 => (
+                u64::from_le_bytes(rest[1..9].try_into().expect("8 bytes")),
+                9,
+            ),
             _ => return Ok(None),
         };
         let left = (rest.len() - width) as u64;
         if len > left {
-            return Err(E::custom(format!("the proof declares {len} entries where only {left} bytes follow")));
+            return Err(E::custom(format!(
+                "the proof declares {len} entries where only {left} bytes follow"
+            )));
         }
         Ok(Some(len as usize))
     }
@@ -116,11 +148,15 @@ impl<'d> Budget<'d> {
 /// Reads a statement vector of i64 (bincode: a varint length, then zigzag varints), reserved
 /// exactly after its length is checked against the bytes left and charged to the budget.
 pub(crate) fn read_i64s(budget: &Budget) -> ProofResult<Vec<i64>> {
-    let n = budget.declared_length::<bincode::error::DecodeError>().map_err(crate::proof::decode_error)?;
+    let n = budget
+        .declared_length::<bincode::error::DecodeError>()
+        .map_err(crate::proof::decode_error)?;
     // A malformed length field (n = None) is reported by the read that follows.
     let len = budget.varint()?;
     let n = n.unwrap_or(len as usize);
-    budget.charge::<bincode::error::DecodeError>(n * size_of::<i64>()).map_err(crate::proof::decode_error)?;
+    budget
+        .charge::<bincode::error::DecodeError>(n * size_of::<i64>())
+        .map_err(crate::proof::decode_error)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let z = budget.varint()?;
@@ -132,12 +168,17 @@ pub(crate) fn read_i64s(budget: &Budget) -> ProofResult<Vec<i64>> {
 /// Reads bincode's Option tag (0 or 1).
 pub(crate) fn read_option_tag(budget: &Budget) -> ProofResult<bool> {
     let at = budget.pos.get();
-    let tag = *budget.data.get(at).ok_or_else(|| ProofError::Malformed("the proof ends early (truncated bytes)".into()))?;
+    let tag = *budget
+        .data
+        .get(at)
+        .ok_or_else(|| ProofError::Malformed("the proof ends early (truncated bytes)".into()))?;
     budget.pos.set(at + 1);
     match tag {
         0 => Ok(false),
         1 => Ok(true),
-        t => Err(ProofError::Malformed(format!("the proof holds an invalid option tag {t}"))),
+        t => Err(ProofError::Malformed(format!(
+            "the proof holds an invalid option tag {t}"
+        ))),
     }
 }
 
@@ -152,7 +193,9 @@ impl bincode::de::read::Reader for SliceReader<'_> {
         let start = self.pos.get();
         let rest = self.data.len() - start;
         if out.len() > rest {
-            return Err(bincode::error::DecodeError::UnexpectedEnd { additional: out.len() - rest });
+            return Err(bincode::error::DecodeError::UnexpectedEnd {
+                additional: out.len() - rest,
+            });
         }
         out.copy_from_slice(&self.data[start..start + out.len()]);
         self.pos.set(start + out.len());
@@ -199,7 +242,11 @@ struct Seed<'b, 'd, S> {
 }
 
 fn wrap<'b, 'd, V>(inner: V, budget: &'b Budget<'d>, declared: Option<usize>) -> Wrap<'b, 'd, V> {
-    Wrap { inner, budget, declared }
+    Wrap {
+        inner,
+        budget,
+        declared,
+    }
 }
 
 macro_rules! forward_plain {
@@ -223,35 +270,90 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for De<'_, '_, D> {
     type Error = D::Error;
 
     forward_plain!(
-        deserialize_any, deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64,
-        deserialize_i128, deserialize_u8, deserialize_u16, deserialize_u32, deserialize_u64, deserialize_u128,
-        deserialize_f32, deserialize_f64, deserialize_char, deserialize_option, deserialize_unit,
-        deserialize_identifier, deserialize_ignored_any,
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_i128,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_u128,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_identifier,
+        deserialize_ignored_any,
     );
-    forward_length_prefixed!(deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf, deserialize_seq, deserialize_map);
+    forward_length_prefixed!(
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_seq,
+        deserialize_map
+    );
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_unit_struct(name, wrap(visitor, self.budget, None))
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner
+            .deserialize_unit_struct(name, wrap(visitor, self.budget, None))
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_newtype_struct(name, wrap(visitor, self.budget, None))
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner
+            .deserialize_newtype_struct(name, wrap(visitor, self.budget, None))
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple(len, wrap(visitor, self.budget, None))
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner
+            .deserialize_tuple(len, wrap(visitor, self.budget, None))
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, name: &'static str, len: usize, visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple_struct(name, len, wrap(visitor, self.budget, None))
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner
+            .deserialize_tuple_struct(name, len, wrap(visitor, self.budget, None))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_struct(name, fields, wrap(visitor, self.budget, None))
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner
+            .deserialize_struct(name, fields, wrap(visitor, self.budget, None))
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_enum(name, variants, wrap(visitor, self.budget, None))
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner
+            .deserialize_enum(name, variants, wrap(visitor, self.budget, None))
     }
 
     fn is_human_readable(&self) -> bool {
@@ -301,39 +403,64 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, '_, V> {
     }
 
     fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
-        self.inner.visit_some(De { inner: d, budget: self.budget })
+        self.inner.visit_some(De {
+            inner: d,
+            budget: self.budget,
+        })
     }
 
     fn visit_newtype_struct<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
-        self.inner.visit_newtype_struct(De { inner: d, budget: self.budget })
+        self.inner.visit_newtype_struct(De {
+            inner: d,
+            budget: self.budget,
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_seq(Seq { inner: seq, budget: self.budget, declared: self.declared, exact: self.declared.is_some_and(|n| self.budget.exact(n)), paid: false })
+        self.inner.visit_seq(Seq {
+            inner: seq,
+            budget: self.budget,
+            declared: self.declared,
+            exact: self.declared.is_some_and(|n| self.budget.exact(n)),
+            paid: false,
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_map(Map { inner: map, budget: self.budget })
+        self.inner.visit_map(Map {
+            inner: map,
+            budget: self.budget,
+        })
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_enum(Enum { inner: data, budget: self.budget })
+        self.inner.visit_enum(Enum {
+            inner: data,
+            budget: self.budget,
+        })
     }
 }
 
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, '_, A> {
     type Error = A::Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
         if let (Some(n), false) = (self.declared, self.paid) {
             let size = size_of::<T::Value>();
             self.budget.widest.set(self.budget.widest.get().max(size));
             // Reserved in full: n × size. Grown by doubling: up to 3 × n × size while it moves.
             let factor = if self.exact { 1 } else { 3 };
-            self.budget.charge(n.saturating_mul(size).saturating_mul(factor))?;
+            self.budget
+                .charge(n.saturating_mul(size).saturating_mul(factor))?;
             self.paid = true;
         }
-        self.inner.next_element_seed(Seed { inner: seed, budget: self.budget })
+        self.inner.next_element_seed(Seed {
+            inner: seed,
+            budget: self.budget,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -350,14 +477,23 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, '_, A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, '_, A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         self.budget.charge(2 * size_of::<K::Value>())?;
-        self.inner.next_key_seed(Seed { inner: seed, budget: self.budget })
+        self.inner.next_key_seed(Seed {
+            inner: seed,
+            budget: self.budget,
+        })
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         self.budget.charge(2 * size_of::<V::Value>())?;
-        self.inner.next_value_seed(Seed { inner: seed, budget: self.budget })
+        self.inner.next_value_seed(Seed {
+            inner: seed,
+            budget: self.budget,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -369,10 +505,22 @@ impl<'b, 'd, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'b, 'd, A> {
     type Error = A::Error;
     type Variant = Enum<'b, 'd, A::Variant>;
 
-    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self::Variant), A::Error> {
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), A::Error> {
         let budget = self.budget;
-        let (value, variant) = self.inner.variant_seed(Seed { inner: seed, budget })?;
-        Ok((value, Enum { inner: variant, budget }))
+        let (value, variant) = self.inner.variant_seed(Seed {
+            inner: seed,
+            budget,
+        })?;
+        Ok((
+            value,
+            Enum {
+                inner: variant,
+                budget,
+            },
+        ))
     }
 }
 
@@ -384,15 +532,24 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Enum<'_, '_, A> {
     }
 
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
-        self.inner.newtype_variant_seed(Seed { inner: seed, budget: self.budget })
+        self.inner.newtype_variant_seed(Seed {
+            inner: seed,
+            budget: self.budget,
+        })
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.inner.tuple_variant(len, wrap(visitor, self.budget, None))
+        self.inner
+            .tuple_variant(len, wrap(visitor, self.budget, None))
     }
 
-    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, A::Error> {
-        self.inner.struct_variant(fields, wrap(visitor, self.budget, None))
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.inner
+            .struct_variant(fields, wrap(visitor, self.budget, None))
     }
 }
 
@@ -400,6 +557,9 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, '_, S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.inner.deserialize(De { inner: d, budget: self.budget })
+        self.inner.deserialize(De {
+            inner: d,
+            budget: self.budget,
+        })
     }
 }

@@ -73,7 +73,11 @@ pub fn max_batch(spec: &CircuitSpec) -> usize {
     }
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if batch_fits(spec, 1 << mid) { lo = mid } else { hi = mid - 1 }
+        if batch_fits(spec, 1 << mid) {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
     }
     1 << lo
 }
@@ -122,7 +126,11 @@ pub(crate) fn check_statement(spec: &CircuitSpec, proof: &Proof) -> Result<usize
     let out_len = spec.output_len();
     let got = proof.output.len();
     if out_len == 0 || got == 0 || !got.is_multiple_of(out_len) {
-        return Err(ProofError::Shape { what: "output length (a multiple of the model output)", expected: out_len, got });
+        return Err(ProofError::Shape {
+            what: "output length (a multiple of the model output)",
+            expected: out_len,
+            got,
+        });
     }
     let batch = got / out_len;
     if batch > MAX_BATCH || !batch_fits(spec, batch) {
@@ -134,7 +142,11 @@ pub(crate) fn check_statement(spec: &CircuitSpec, proof: &Proof) -> Result<usize
     if let Some(x) = &proof.input
         && x.len() != batch * spec.input_len
     {
-        return Err(ProofError::Shape { what: "public input length", expected: batch * spec.input_len, got: x.len() });
+        return Err(ProofError::Shape {
+            what: "public input length",
+            expected: batch * spec.input_len,
+            got: x.len(),
+        });
     }
     Ok(batch)
 }
@@ -163,16 +175,36 @@ fn sumchecks_in_order(z: &ZkProof) -> Vec<&ZkSumcheckProof> {
 /// openings, before the verifier starts on the transcript.
 pub(crate) fn check_zk_shapes(spec: &CircuitSpec, table: &WitnessTable, z: &ZkProof) -> Result<()> {
     let shape = |what, expected: usize, got: usize| {
-        if expected == got { Ok(()) } else { Err(ProofError::Shape { what, expected, got }) }
+        if expected == got {
+            Ok(())
+        } else {
+            Err(ProofError::Shape {
+                what,
+                expected,
+                got,
+            })
+        }
     };
     shape("zero-knowledge blocks", spec.layers.len(), z.blocks.len())?;
-    shape("zero-knowledge openings", 3 + usize::from(spec.committed_input), z.openings.len())?;
+    shape(
+        "zero-knowledge openings",
+        3 + usize::from(spec.committed_input),
+        z.openings.len(),
+    )?;
     let list = sumchecks_in_order(z);
     let schedules = &table.mask_plan.schedules;
     shape("zero-knowledge sumchecks", schedules.len(), list.len())?;
     for (s, degrees) in list.iter().zip(schedules) {
-        shape("zero-knowledge sumcheck rounds", degrees.len(), s.rounds.len())?;
-        shape("zero-knowledge sumcheck mask values", degrees.len(), s.mask_evals.len())?;
+        shape(
+            "zero-knowledge sumcheck rounds",
+            degrees.len(),
+            s.rounds.len(),
+        )?;
+        shape(
+            "zero-knowledge sumcheck mask values",
+            degrees.len(),
+            s.mask_evals.len(),
+        )?;
         for (h, &d) in s.rounds.iter().zip(degrees) {
             shape("zero-knowledge sumcheck round degree", d + 1, h.len())?;
         }
@@ -185,19 +217,33 @@ pub(crate) fn check_zk_shapes(spec: &CircuitSpec, table: &WitnessTable, z: &ZkPr
 /// slots, items at the high variables, rows past the batch repeating item 0), evaluated without
 /// building the column: memory is 2^log_out field elements, whatever batch the proof claims.
 pub(crate) fn output_eval(spec: &CircuitSpec, plan: &WitnessPlan, output: &[i64], r: &[EF]) -> EF {
-    let (Some(last), Some(layer)) = (plan.blocks.last(), spec.layers.last()) else { return EF::ZERO };
+    let (Some(last), Some(layer)) = (plan.blocks.last(), spec.layers.last()) else {
+        return EF::ZERO;
+    };
     let (r_feat, r_batch) = r.split_at(last.log_out.min(r.len()));
     let eq_feat = eq_table(r_feat);
     let shape = layer.out_shape();
     let item = |values: &[i64]| -> EF {
-        values.iter().enumerate().map(|(i, &v)| eq_feat.get(shape.slot(i)).copied().unwrap_or(EF::ZERO) * crate::field::from_i64(v)).sum()
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                eq_feat.get(shape.slot(i)).copied().unwrap_or(EF::ZERO) * crate::field::from_i64(v)
+            })
+            .sum()
     };
     // eq(r_batch, n) for one item index n.
     let eq_item = |n: usize| -> EF {
-        r_batch.iter().enumerate().map(|(b, &rb)| if (n >> b) & 1 == 1 { rb } else { EF::ONE - rb }).product()
+        r_batch
+            .iter()
+            .enumerate()
+            .map(|(b, &rb)| if (n >> b) & 1 == 1 { rb } else { EF::ONE - rb })
+            .product()
     };
     let mut items = output.chunks(spec.output_len().max(1));
-    let Some(first) = items.next() else { return EF::ZERO };
+    let Some(first) = items.next() else {
+        return EF::ZERO;
+    };
     let first_value = item(first);
     let mut total = eq_item(0) * first_value;
     let mut weight_seen = eq_item(0);
@@ -233,20 +279,39 @@ mod tests {
         let mut spec = crate::circuit::CircuitSpec {
             input_len: 5,
             table_bits: 16,
-            layers: vec![crate::circuit::DenseSpec { name: "fc".into(), in_dim: 5, out_dim: 3, mult: 3, shift: 12, relu: false, kind: crate::circuit::LayerKind::Dense }],
+            layers: vec![crate::circuit::DenseSpec {
+                name: "fc".into(),
+                in_dim: 5,
+                out_dim: 3,
+                mult: 3,
+                shift: 12,
+                relu: false,
+                kind: crate::circuit::LayerKind::Dense,
+            }],
             public_input: false,
             committed_input: false,
         };
         for batch in [1, 2, 3, 5, 8] {
             let plan = WitnessPlan::new(&spec, batch);
-            let output: Vec<i64> = (0..batch * spec.output_len()).map(|i| (i as i64 * 7919) % 601 - 300).collect();
+            let output: Vec<i64> = (0..batch * spec.output_len())
+                .map(|i| (i as i64 * 7919) % 601 - 300)
+                .collect();
             let last = plan.blocks.last().unwrap();
             let shape = spec.layers.last().unwrap().out_shape();
-            let rows: Vec<Vec<i64>> = output.chunks(spec.output_len()).map(|r| shape.place(r, 0)).collect();
+            let rows: Vec<Vec<i64>> = output
+                .chunks(spec.output_len())
+                .map(|r| shape.place(r, 0))
+                .collect();
             let rows: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
             let column = batched_column(&rows, last.log_out, plan.log_batch, 0);
-            let r: Vec<EF> = (0..last.log_out + plan.log_batch).map(|_| crate::zk::random_ef(&mut rng)).collect();
-            assert_eq!(output_eval(&spec, &plan, &output, &r), evaluate_base(&column, &r), "batch {batch}");
+            let r: Vec<EF> = (0..last.log_out + plan.log_batch)
+                .map(|_| crate::zk::random_ef(&mut rng))
+                .collect();
+            assert_eq!(
+                output_eval(&spec, &plan, &output, &r),
+                evaluate_base(&column, &r),
+                "batch {batch}"
+            );
         }
         spec.layers[0].out_dim = 1;
         assert!(max_batch(&spec) >= 1);
@@ -261,13 +326,28 @@ mod tests {
         let mut spec = crate::circuit::CircuitSpec {
             input_len: 5,
             table_bits: 16,
-            layers: vec![crate::circuit::DenseSpec { name: "fc".into(), in_dim: 5, out_dim: 3, mult: 3, shift: 12, relu: true, kind: crate::circuit::LayerKind::Dense }],
+            layers: vec![crate::circuit::DenseSpec {
+                name: "fc".into(),
+                in_dim: 5,
+                out_dim: 3,
+                mult: 3,
+                shift: 12,
+                relu: true,
+                kind: crate::circuit::LayerKind::Dense,
+            }],
             public_input: false,
             committed_input: true,
         };
-        let w = crate::circuit::Weights { layers: vec![crate::circuit::DenseWeights { weight: vec![3; 15], bias: vec![1; 3] }] };
+        let w = crate::circuit::Weights {
+            layers: vec![crate::circuit::DenseWeights {
+                weight: vec![3; 15],
+                bias: vec![1; 3],
+            }],
+        };
         let x = vec![vec![5i64, -4, 3, 2, 1], vec![1, 2, 3, 4, 5]];
-        let committed = crate::prover::prove_with_committed_input(&spec, &w, [1; 32], None, &x, [2; 32]).unwrap();
+        let committed =
+            crate::prover::prove_with_committed_input(&spec, &w, [1; 32], None, &x, [2; 32])
+                .unwrap();
         spec.committed_input = false;
         let plain = crate::prover::prove_batch(&spec, &w, [1; 32], &x).unwrap();
         for proof in [committed, plain] {
@@ -277,10 +357,20 @@ mod tests {
             let budget = budget::Budget::new(usize::MAX, body, pos.clone(), false);
             budget::read_i64s(&budget).unwrap();
             assert!(!budget::read_option_tag(&budget).unwrap());
-            let mut dec = bincode::serde::OwnedSerdeDecoder::from_reader(budget::SliceReader { data: body, pos }, bincode::config::standard());
-            <crate::zk::proof::ZkProof as serde::Deserialize>::deserialize(budget::De { inner: dec.as_deserializer(), budget: &budget }).unwrap();
+            let mut dec = bincode::serde::OwnedSerdeDecoder::from_reader(
+                budget::SliceReader { data: body, pos },
+                bincode::config::standard(),
+            );
+            <crate::zk::proof::ZkProof as serde::Deserialize>::deserialize(budget::De {
+                inner: dec.as_deserializer(),
+                budget: &budget,
+            })
+            .unwrap();
             let widest = budget.widest.get();
-            assert!(widest > 0 && widest <= budget::MAX_ELEMENT, "widest element {widest} bytes");
+            assert!(
+                widest > 0 && widest <= budget::MAX_ELEMENT,
+                "widest element {widest} bytes"
+            );
             println!("widest sequence element: {widest} bytes");
         }
     }
@@ -292,6 +382,7 @@ mod tests {
         let mut bytes = crate::proof::MAGIC.to_vec();
         bytes.extend_from_slice(&crate::proof::VERSION.to_le_bytes());
         bytes.extend_from_slice(&crate::proof::SecurityHeader::current().encode());
+        bytes.extend_from_slice(&[0; 32]); // the model digest
         bytes.extend_from_slice(&[253, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]);
         let err = Proof::from_bytes(&bytes).map(|_| ()).unwrap_err();
         assert!(err.to_string().contains("only 3 bytes follow"), "{err}");

@@ -22,7 +22,8 @@ pub(super) type PlainMmcs = MerkleTreeMmcs<F, u8, LeafHasher, NodeHasher, 2, 32>
 /// Goldilocks salt elements per Merkle leaf in hiding mode (2 × 64 bits).
 pub(super) const SALT_ELEMS: usize = 2;
 /// Merkle tree of the hiding mode: every leaf is salted.
-pub(super) type HidingMmcs = MerkleTreeHidingMmcs<F, u8, LeafHasher, NodeHasher, StdRng, 2, 32, SALT_ELEMS>;
+pub(super) type HidingMmcs =
+    MerkleTreeHidingMmcs<F, u8, LeafHasher, NodeHasher, StdRng, 2, 32, SALT_ELEMS>;
 /// Stacked-layout prover used by plain WHIR (one table, one column here).
 pub(super) type PlainLayout = SuffixProver<F, EF>;
 pub(super) type PlainWhir = WhirProver<EF, F, Dft, PlainMmcs, Challenger, PlainLayout>;
@@ -47,13 +48,17 @@ pub(super) struct NodeHasher {
 
 impl LeafHasher {
     fn new() -> Self {
-        Self { key: blake3::derive_key("zkgrad pcs merkle leaf v1", b"") }
+        Self {
+            key: blake3::derive_key("zkgrad pcs merkle leaf v1", b""),
+        }
     }
 }
 
 impl NodeHasher {
     fn new() -> Self {
-        Self { key: blake3::derive_key("zkgrad pcs merkle node v1", b"") }
+        Self {
+            key: blake3::derive_key("zkgrad pcs merkle node v1", b""),
+        }
     }
 }
 
@@ -109,4 +114,3 @@ pub(super) fn derive_rng(seed: &[u8; 32], label: &str, context: &[u8]) -> StdRng
     h.update(context);
     StdRng::from_seed(*h.finalize().as_bytes())
 }
-

@@ -91,7 +91,10 @@ use p3_multilinear_util::poly::Poly;
 use p3_sumcheck::layout::{Layout, Table};
 use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
 use p3_symmetric::MerkleCap;
-use p3_whir::{HidingWhirProverData, WhirConfig, WhirProof, WhirProverData, ZkParameters, ZkWhirConfig, ZkWhirProof};
+use p3_whir::{
+    HidingWhirProverData, WhirConfig, WhirProof, WhirProverData, ZkParameters, ZkWhirConfig,
+    ZkWhirProof,
+};
 use rand_p3::SeedableRng;
 use rand_p3::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -141,7 +144,10 @@ impl Commitment {
 
 enum DataInner {
     Plain(WhirProverData<F, EF, PlainMmcs, PlainLayout>),
-    Hiding { data: HidingWhirProverData<F, EF, HidingMmcs>, seed: [u8; 32] },
+    Hiding {
+        data: HidingWhirProverData<F, EF, HidingMmcs>,
+        seed: [u8; 32],
+    },
 }
 
 /// Prover-side data kept between `commit` and `open` (the codeword and its Merkle tree).
@@ -161,9 +167,10 @@ impl ProverData {
     /// data is not `Clone`); in hiding mode recompute it with `commit(evals, seed)` instead.
     pub fn try_clone(&self) -> Option<ProverData> {
         match &self.inner {
-            DataInner::Plain(d) => {
-                Some(ProverData { commitment: self.commitment.clone(), inner: DataInner::Plain(d.clone()) })
-            }
+            DataInner::Plain(d) => Some(ProverData {
+                commitment: self.commitment.clone(),
+                inner: DataInner::Plain(d.clone()),
+            }),
             DataInner::Hiding { .. } => None,
         }
     }
@@ -171,7 +178,9 @@ impl ProverData {
 
 impl std::fmt::Debug for ProverData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProverData").field("commitment", &self.commitment).finish_non_exhaustive()
+        f.debug_struct("ProverData")
+            .field("commitment", &self.commitment)
+            .finish_non_exhaustive()
     }
 }
 
@@ -194,7 +203,9 @@ impl std::fmt::Debug for OpeningProof {
             ProofBody::Plain(p) => format!("plain WHIR, {} rounds", p.rounds.len()),
             ProofBody::Hiding(p) => format!("HVZK-WHIR, {} rounds", p.rounds.len()),
         };
-        f.debug_struct("OpeningProof").field("mode", &mode).finish_non_exhaustive()
+        f.debug_struct("OpeningProof")
+            .field("mode", &mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -212,7 +223,10 @@ impl OpeningProof {
                 out.push(("initial sumcheck".into(), encoded_len(&p.initial_sumcheck)));
                 for (i, r) in p.rounds.iter().enumerate() {
                     out.push((format!("round {i} queries"), encoded_len(&r.openings)));
-                    out.push((format!("round {i} other"), encoded_len(r) - encoded_len(&r.openings)));
+                    out.push((
+                        format!("round {i} other"),
+                        encoded_len(r) - encoded_len(&r.openings),
+                    ));
                 }
                 out.push(("final queries".into(), encoded_len(&p.final_openings)));
                 out.push(("final poly".into(), encoded_len(&p.final_poly)));
@@ -220,18 +234,42 @@ impl OpeningProof {
             }
             ProofBody::Hiding(p) => {
                 out.push(("sumchecks".into(), encoded_len(&p.sumchecks)));
-                out.push(("mask commitments".into(), encoded_len(&p.sumcheck_mask_commitments)));
+                out.push((
+                    "mask commitments".into(),
+                    encoded_len(&p.sumcheck_mask_commitments),
+                ));
                 for (i, r) in p.rounds.iter().enumerate() {
                     out.push((format!("round {i} queries"), encoded_len(&r.openings)));
-                    out.push((format!("round {i} other"), encoded_len(r) - encoded_len(&r.openings)));
+                    out.push((
+                        format!("round {i} other"),
+                        encoded_len(r) - encoded_len(&r.openings),
+                    ));
                 }
                 let b = &p.base_case;
-                out.push(("base case source queries".into(), encoded_len(&b.source_openings)));
-                out.push(("base case fresh queries".into(), encoded_len(&b.fresh_main_openings)));
-                out.push(("base case mask queries".into(), encoded_len(&b.mask_openings)));
-                out.push(("base case blinded message".into(), encoded_len(&b.blinded_message)));
-                out.push(("base case blinded masks".into(), encoded_len(&b.blinded_masks)));
-                out.push(("base case blinded randomness".into(), encoded_len(&b.blinded_randomness)));
+                out.push((
+                    "base case source queries".into(),
+                    encoded_len(&b.source_openings),
+                ));
+                out.push((
+                    "base case fresh queries".into(),
+                    encoded_len(&b.fresh_main_openings),
+                ));
+                out.push((
+                    "base case mask queries".into(),
+                    encoded_len(&b.mask_openings),
+                ));
+                out.push((
+                    "base case blinded message".into(),
+                    encoded_len(&b.blinded_message),
+                ));
+                out.push((
+                    "base case blinded masks".into(),
+                    encoded_len(&b.blinded_masks),
+                ));
+                out.push((
+                    "base case blinded randomness".into(),
+                    encoded_len(&b.blinded_randomness),
+                ));
             }
         }
         out
@@ -277,6 +315,9 @@ impl std::fmt::Debug for Pcs {
 /// allowed; memory would be the next limit).
 pub const MAX_NUM_VARS: usize = 28;
 
+/// How far [`Pcs::for_reused`] may lower the starting rate (2^-8 below the default's).
+const MAX_EXTRA_RATE: usize = 8;
+
 /// Largest number of points one opening may carry (enters [`Pcs::soundness_bits`]).
 pub const MAX_POINTS: usize = 1 << 20;
 
@@ -295,15 +336,48 @@ impl Pcs {
         Self::with_params(num_vars, hiding, PcsParams::for_size(num_vars, hiding))
     }
 
+    /// PCS for a table committed once and opened `openings` times (the weights): the first
+    /// oracle carries randomness for that many openings ([`PcsParams::openings`]). The starting
+    /// rate is lowered, one step at a time, until the randomness fits without padding the
+    /// table to more variables (padding would cost every opening; a lower rate costs the
+    /// commitment, made once).
+    pub fn for_reused(num_vars: usize, openings: usize) -> Result<Self, ProofError> {
+        let base = PcsParams::for_size(num_vars, true);
+        if openings <= 1 {
+            return Self::with_params(num_vars, true, base);
+        }
+        let unpadded = Self::try_new(num_vars, true)?.padded_vars;
+        let mut last = None;
+        for extra in 0..=MAX_EXTRA_RATE {
+            let params = PcsParams {
+                openings,
+                starting_log_inv_rate: base.starting_log_inv_rate + extra,
+                ..base.clone()
+            };
+            match Self::with_params(num_vars, true, params) {
+                Ok(pcs) if pcs.padded_vars == unpadded => return Ok(pcs),
+                Ok(pcs) => last = Some(pcs),
+                Err(_) => {}
+            }
+        }
+        last.ok_or_else(|| ProofError::Pcs(format!("no valid WHIR configuration hides {openings} openings of a table of {num_vars} variables")))
+    }
+
     /// PCS with explicit parameters (benchmarking; the default is what proofs use).
-    pub fn with_params(num_vars: usize, hiding: bool, params: PcsParams) -> Result<Self, ProofError> {
+    pub fn with_params(
+        num_vars: usize,
+        hiding: bool,
+        params: PcsParams,
+    ) -> Result<Self, ProofError> {
         if num_vars > MAX_NUM_VARS {
             return Err(ProofError::Pcs(format!(
                 "polynomial with {num_vars} variables exceeds the supported maximum {MAX_NUM_VARS}"
             )));
         }
         let params_hash = *blake3::hash(&params.describe()).as_bytes();
-        let start = num_vars.max(params.min_num_vars).max(params.first_folding_factor);
+        let start = num_vars
+            .max(params.min_num_vars)
+            .max(params.first_folding_factor);
         let mut last_err = String::new();
         // The smallest padded size that yields a valid configuration, and for it the largest
         // rate step. Larger sizes only ever add slack, so a few steps suffice for sane parameters.
@@ -317,7 +391,11 @@ impl Pcs {
                     };
                     match ZkWhirConfig::<EF, F, Challenger>::new(padded_vars, protocol, zk) {
                         // The provable base-case sizing; the conjectured regime keeps p3-whir's.
-                        Ok(cfg) if params.assumption == p3_whir::SecurityAssumption::CapacityBound => Engine::Hiding(cfg),
+                        Ok(cfg)
+                            if params.assumption == p3_whir::SecurityAssumption::CapacityBound =>
+                        {
+                            Engine::Hiding(cfg)
+                        }
                         Ok(cfg) => match params::with_ud_masks(cfg, &params) {
                             Ok(cfg) => Engine::Hiding(cfg),
                             Err(e) => {
@@ -408,7 +486,10 @@ impl Pcs {
             final_pow,
         );
         if let Engine::Hiding(c) = &self.engine {
-            s += &format!(", mask queries {}", c.mask_queries);
+            s += &format!(
+                ", mask queries {}, randomness {:?}",
+                c.mask_queries, c.oracle_randomness
+            );
         }
         s
     }
@@ -421,7 +502,11 @@ impl Pcs {
         match &self.engine {
             Engine::Plain(_) => None,
             Engine::Hiding(c) => {
-                let queries = c.inner.round_parameters.first().map_or(c.final_queries, |r| r.num_queries);
+                let queries = c
+                    .inner
+                    .round_parameters
+                    .first()
+                    .map_or(c.final_queries, |r| r.num_queries);
                 Some((queries, c.oracle_randomness.first().copied().unwrap_or(0)))
             }
         }
@@ -440,20 +525,44 @@ impl Pcs {
     /// Soundness of one opening of `points` points, in bits: the weakest of its round-by-round
     /// components under the Johnson bound ([`crate::security::whir_components`]).
     pub fn soundness_bits(&self, points: usize) -> f64 {
-        self.soundness_components("WHIR", points).iter().map(|c| c.bits).fold(f64::INFINITY, f64::min)
+        self.soundness_components("WHIR", points)
+            .iter()
+            .map(|c| c.bits)
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// The round-by-round soundness components of one opening of `points` points (Johnson
     /// bound, grinding included), each named `"{label}: <phase>"`.
-    pub fn soundness_components(&self, label: &str, points: usize) -> Vec<crate::security::Component> {
+    pub fn soundness_components(
+        &self,
+        label: &str,
+        points: usize,
+    ) -> Vec<crate::security::Component> {
         match &self.engine {
-            Engine::Plain(w) => crate::security::whir_components(label, self.params.regime(), &w.config, None, points),
-            Engine::Hiding(c) => crate::security::whir_components(label, self.params.regime(), &c.inner, Some(c), points),
+            Engine::Plain(w) => crate::security::whir_components(
+                label,
+                self.params.regime(),
+                &w.config,
+                None,
+                points,
+            ),
+            Engine::Hiding(c) => crate::security::whir_components(
+                label,
+                self.params.regime(),
+                &c.inner,
+                Some(c),
+                points,
+            ),
         }
     }
 
     fn new_commitment(&self, root: [u8; 32]) -> Commitment {
-        Commitment { num_vars: self.num_vars as u32, hiding: self.hiding, root, params: self.params_hash }
+        Commitment {
+            num_vars: self.num_vars as u32,
+            hiding: self.hiding,
+            root,
+            params: self.params_hash,
+        }
     }
 
     /// Commits to `evals` (`2^num_vars` values, little-endian index convention).
@@ -478,10 +587,18 @@ impl Pcs {
         match &self.engine {
             Engine::Plain(whir) => {
                 let table = Table::new(RowMajorMatrix::new(evals, 1usize << self.padded_vars));
-                let witness = PlainLayout::new_witness(vec![table], whir.config.round_folding_factor(0));
-                let (cap, data) = MultilinearPcs::<EF, Challenger>::commit(whir, witness, &mut scratch);
+                let witness =
+                    PlainLayout::new_witness(vec![table], whir.config.round_folding_factor(0));
+                let (cap, data) =
+                    MultilinearPcs::<EF, Challenger>::commit(whir, witness, &mut scratch);
                 let commitment = self.new_commitment(cap.roots()[0]);
-                (commitment.clone(), ProverData { commitment, inner: DataInner::Plain(data) })
+                (
+                    commitment.clone(),
+                    ProverData {
+                        commitment,
+                        inner: DataInner::Plain(data),
+                    },
+                )
             }
             Engine::Hiding(cfg) => {
                 let pcs = HidingWhir::new(
@@ -492,7 +609,13 @@ impl Pcs {
                 );
                 let (cap, data) = pcs.commit(Poly::new(evals), &mut scratch);
                 let commitment = self.new_commitment(cap.roots()[0]);
-                (commitment.clone(), ProverData { commitment, inner: DataInner::Hiding { data, seed } })
+                (
+                    commitment.clone(),
+                    ProverData {
+                        commitment,
+                        inner: DataInner::Hiding { data, seed },
+                    },
+                )
             }
         }
     }
@@ -533,7 +656,10 @@ impl Pcs {
         transcript: &mut Transcript,
     ) -> (Vec<EF>, OpeningProof) {
         assert!(!points.is_empty(), "pcs: open needs at least one point");
-        assert!(points.len() <= MAX_POINTS, "pcs: more than {MAX_POINTS} points");
+        assert!(
+            points.len() <= MAX_POINTS,
+            "pcs: more than {MAX_POINTS} points"
+        );
         for p in points {
             assert_eq!(
                 p.len(),
@@ -543,7 +669,10 @@ impl Pcs {
                 self.num_vars
             );
         }
-        assert_eq!(data.commitment.num_vars as usize, self.num_vars, "pcs: prover data of another size");
+        assert_eq!(
+            data.commitment.num_vars as usize, self.num_vars,
+            "pcs: prover data of another size"
+        );
         self.bind(&data.commitment, points, transcript);
         let whir_points: Vec<Point<EF>> = points.iter().map(|p| self.whir_point(p)).collect();
         match (&self.engine, data.inner) {
@@ -557,14 +686,21 @@ impl Pcs {
                     transcript.challenger_mut(),
                 );
                 let values = proof.evals.iter().map(|b| b.current()[0]).collect();
-                (values, OpeningProof { body: ProofBody::Plain(proof.whir) })
+                (
+                    values,
+                    OpeningProof {
+                        body: ProofBody::Plain(proof.whir),
+                    },
+                )
             }
             (Engine::Hiding(cfg), DataInner::Hiding { data: d, seed }) => {
                 // Opening randomness: secret seed + a fork of the transcript (not advanced).
                 let mut fork = transcript.challenger_mut().clone();
                 let nonce: [F; 4] = core::array::from_fn(|_| fork.sample());
-                let mut ctx: Vec<u8> =
-                    nonce.iter().flat_map(|x| x.as_canonical_u64().to_le_bytes()).collect();
+                let mut ctx: Vec<u8> = nonce
+                    .iter()
+                    .flat_map(|x| x.as_canonical_u64().to_le_bytes())
+                    .collect();
                 ctx.extend_from_slice(&data.commitment.root);
                 let pcs = HidingWhir::new(
                     cfg.clone(),
@@ -574,10 +710,19 @@ impl Pcs {
                 );
                 // The hiding verifier observes the root itself; mirror it here.
                 transcript.challenger_mut().observe(data.commitment.cap());
-                let mut proof =
-                    MultilinearPcs::<EF, Challenger>::open(&pcs, d, whir_points, transcript.challenger_mut());
+                let mut proof = MultilinearPcs::<EF, Challenger>::open(
+                    &pcs,
+                    d,
+                    whir_points,
+                    transcript.challenger_mut(),
+                );
                 let values = std::mem::take(&mut proof.evals);
-                (values, OpeningProof { body: ProofBody::Hiding(proof) })
+                (
+                    values,
+                    OpeningProof {
+                        body: ProofBody::Hiding(proof),
+                    },
+                )
             }
             _ => panic!("pcs: prover data was made in the other (hiding / non-hiding) mode"),
         }
@@ -608,13 +753,24 @@ impl Pcs {
             return reject("commitment was made with other PCS parameters".into());
         }
         if points.is_empty() || points.len() > MAX_POINTS {
-            return reject(format!("{} opening points (allowed: 1 ..= {MAX_POINTS})", points.len()));
+            return reject(format!(
+                "{} opening points (allowed: 1 ..= {MAX_POINTS})",
+                points.len()
+            ));
         }
         if points.len() != values.len() {
-            return reject(format!("{} points but {} values", points.len(), values.len()));
+            return reject(format!(
+                "{} points but {} values",
+                points.len(),
+                values.len()
+            ));
         }
         if let Some(p) = points.iter().find(|p| p.len() != self.num_vars) {
-            return reject(format!("point has {} coordinates, expected {}", p.len(), self.num_vars));
+            return reject(format!(
+                "point has {} coordinates, expected {}",
+                p.len(),
+                self.num_vars
+            ));
         }
         self.check_shape(&proof.body)?;
         self.bind(commitment, points, transcript);
@@ -627,7 +783,10 @@ impl Pcs {
                     let protocol = self.plain_protocol(points.len());
                     let full = p3_whir::PcsProof {
                         whir: wp.clone(),
-                        evals: values.iter().map(|&v| OpeningBatch::new(vec![v], Vec::new())).collect(),
+                        evals: values
+                            .iter()
+                            .map(|&v| OpeningBatch::new(vec![v], Vec::new()))
+                            .collect(),
                     };
                     PrescribedPointPcs::<EF, Challenger>::verify_at(
                         whir,
@@ -664,7 +823,9 @@ impl Pcs {
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(msg)) => Err(ProofError::Pcs(msg)),
-            Err(_) => Err(ProofError::Pcs("malformed proof (verifier check panicked)".into())),
+            Err(_) => Err(ProofError::Pcs(
+                "malformed proof (verifier check panicked)".into(),
+            )),
         }
     }
 
@@ -673,15 +834,26 @@ impl Pcs {
     fn check_shape(&self, body: &ProofBody) -> Result<(), ProofError> {
         let one_root = |c: &Root| c.num_roots() == 1;
         let ok = match body {
-            ProofBody::Plain(p) => p.rounds.iter().all(|r| r.commitment.as_ref().is_none_or(one_root)),
+            ProofBody::Plain(p) => p
+                .rounds
+                .iter()
+                .all(|r| r.commitment.as_ref().is_none_or(one_root)),
             ProofBody::Hiding(p) => {
                 p.sumcheck_mask_commitments.iter().all(one_root)
-                    && p.rounds.iter().all(|r| one_root(&r.commitment) && one_root(&r.mask_commitment))
+                    && p.rounds
+                        .iter()
+                        .all(|r| one_root(&r.commitment) && one_root(&r.mask_commitment))
                     && one_root(&p.base_case.fresh_main_commitment)
                     && p.base_case.fresh_mask_commitments.iter().all(one_root)
                     && p.evals.is_empty()
             }
         };
-        if ok { Ok(()) } else { Err(ProofError::Pcs("malformed proof: bad Merkle commitment shape".into())) }
+        if ok {
+            Ok(())
+        } else {
+            Err(ProofError::Pcs(
+                "malformed proof: bad Merkle commitment shape".into(),
+            ))
+        }
     }
 }

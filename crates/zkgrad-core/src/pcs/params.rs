@@ -40,6 +40,11 @@ pub struct PcsParams {
     /// shorter lists and a smaller proximity-gap error (less folding grinding) for a slightly
     /// smaller radius (a few more queries).
     pub johnson_m: u32,
+    /// Openings the commitment must stay zero-knowledge for (hiding mode): the first oracle gets
+    /// `openings ×` its spot checks of randomness per limb (HVZK-WHIR's budget rule), and its
+    /// queries are sized for the lower rate that randomness leaves. 1 for a table committed and
+    /// opened in the same proof.
+    pub openings: usize,
 }
 
 impl Default for PcsParams {
@@ -56,6 +61,7 @@ impl Default for PcsParams {
             zk_ell: 8,
             zk_mask_log_inv_rate: 3,
             johnson_m: 3,
+            openings: 1,
         }
     }
 }
@@ -92,11 +98,22 @@ impl PcsParams {
         let _ = hiding;
         let base = Self::default();
         if num_vars <= ONE_FOLD_MAX_VARS {
-            let first = num_vars.saturating_sub(ONE_FOLD_FINAL_VARS).max(base.folding_factor);
-            return Self { starting_log_inv_rate: 5, first_folding_factor: first, ..base };
+            let first = num_vars
+                .saturating_sub(ONE_FOLD_FINAL_VARS)
+                .max(base.folding_factor);
+            return Self {
+                starting_log_inv_rate: 5,
+                first_folding_factor: first,
+                ..base
+            };
         }
         let fold = if num_vars == 17 { 6 } else { 5 };
-        Self { first_folding_factor: fold, folding_factor: fold, starting_log_inv_rate: 2, ..base }
+        Self {
+            first_folding_factor: fold,
+            folding_factor: fold,
+            starting_log_inv_rate: 2,
+            ..base
+        }
     }
 
     pub(super) fn folding(&self) -> FoldingFactor {
@@ -114,7 +131,9 @@ impl PcsParams {
     pub(super) fn protocol(&self, num_vars: usize, step: usize) -> ProtocolParameters {
         let folding = self.folding();
         let round_log_inv_rates = match folding.compute_number_of_rounds(num_vars) {
-            Ok((rounds, _)) => (1..=rounds).map(|i| self.starting_log_inv_rate + i * step).collect(),
+            Ok((rounds, _)) => (1..=rounds)
+                .map(|i| self.starting_log_inv_rate + i * step)
+                .collect(),
             Err(_) => Vec::new(),
         };
         ProtocolParameters {
@@ -126,7 +145,11 @@ impl PcsParams {
             // Under the Johnson bound every count and grinding level is re-derived by
             // [`provable_rounds`]; p3-whir's own (m = 10) sizing only lays out the rounds, so its
             // grinding budget must not reject a layout ours accepts.
-            pow_bits: if self.provable() { P3_LAYOUT_POW } else { self.pow_bits },
+            pow_bits: if self.provable() {
+                P3_LAYOUT_POW
+            } else {
+                self.pow_bits
+            },
         }
     }
 
@@ -137,7 +160,9 @@ impl PcsParams {
 
     /// The regime the analysis uses.
     pub fn regime(&self) -> crate::security::Regime {
-        crate::security::Regime::Johnson { m: self.johnson_m.max(3) }
+        crate::security::Regime::Johnson {
+            m: self.johnson_m.max(3),
+        }
     }
 
     /// Canonical byte description, hashed into the commitment digest.
@@ -160,13 +185,13 @@ impl PcsParams {
             self.zk_mask_log_inv_rate as u64,
             u64::from(self.johnson_m),
             SALT_ELEMS as u64,
+            self.openings as u64,
         ]
         .iter()
         .flat_map(|v| v.to_le_bytes())
         .collect()
     }
 }
-
 
 /// Re-sizes the HVZK base case for a provable bound (see [`crate::security`], "Hiding mode").
 ///
@@ -178,27 +203,82 @@ impl PcsParams {
 /// * The source (last oracle) gets the fewest spot checks for which the best provable analysis
 ///   ([`crate::security::BaseCase::best`]) reaches the target in both the query and the γ round.
 ///
-/// Each code's randomness length equals its spot-check count (so every opened position stays
-/// simulatable), so the mask shapes and the last oracle's randomness follow. Fails if the last
-/// oracle has no room for that randomness.
+/// * Every oracle's spot checks are sized for its **randomized** code: M message rows and t
+///   randomness rows per limb in a codeword of height H are a Reed–Solomon code of rate
+///   (M + t)/H, not M/H. `p3-whir` re-sizes only the base case for this; an oracle analysed at
+///   M/H would claim a radius its code does not have (at 17 variables, ~5 bits short in round 0
+///   and more in round 1, where t is comparable to M).
+///
+/// Each code's randomness length is its spot-check count times the openings it must hide
+/// ([`PcsParams::openings`] for the first oracle, 1 for the fresh ones), so every opened
+/// position stays simulatable; the mask shapes and the last oracle's randomness follow. Fails
+/// if an oracle has no room for that randomness.
 pub(super) fn with_ud_masks(
-    mut cfg: p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    mut cfg: p3_whir::ZkWhirConfig<
+        crate::field::EF,
+        crate::field::F,
+        crate::transcript::Challenger,
+    >,
     params: &PcsParams,
-) -> Result<p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>, String> {
-    use crate::security::BaseCase;
+) -> Result<
+    p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    String,
+> {
+    use crate::security::{BaseCase, oracle_geometry, randomized_rate};
     use p3_whir::pcs::zk::MaskCodeShape;
     provable_rounds(&mut cfg.inner, params)?;
     cfg.final_pow_bits = params.pow_bits;
     let rounds = cfg.n_rounds();
-    // Oracle i < rounds is opened by round i's spot checks: its randomness covers them.
+    let regime = params.regime();
+    let target = params.security_level as f64;
+    // Oracle 0 is the commitment, opened `openings` times; every later oracle is fresh.
+    let openings_of = |i: usize| if i == 0 { params.openings.max(1) } else { 1 };
+    // Oracle i < rounds is opened by round i's spot checks: its randomness covers them, and the
+    // spot checks are sized for the randomized code's rate (M + t)/H — a fixed point, since t
+    // grows with the spot checks.
     for i in 0..rounds {
-        cfg.oracle_randomness[i] = cfg.inner.round_parameters[i].num_queries;
-        let (rows, height) = oracle_rows(&cfg, i);
-        if cfg.oracle_randomness[i] > height - rows {
-            return Err(format!("oracle {i} has no room for {} randomness rows", cfg.oracle_randomness[i]));
+        let (rows, height) = oracle_geometry(&cfg, i);
+        let b = openings_of(i);
+        let mut q = cfg.inner.round_parameters[i].num_queries;
+        loop {
+            let t = b * q;
+            if rows + t > height {
+                return Err(format!(
+                    "oracle {i} has no room for {t} randomness rows ({rows} message rows, height {height})"
+                ));
+            }
+            let need = queries_for(
+                regime,
+                target,
+                params.pow_bits,
+                randomized_rate(rows, t, height),
+            );
+            if need <= q {
+                break;
+            }
+            q = need;
         }
+        let rp = &mut cfg.inner.round_parameters[i];
+        let next_rate = rp.log_inv_rate;
+        let shift = regime
+            .query_bits(randomized_rate(rows, b * q, height), q)
+            .min(regime.combination_bits(next_rate, rp.ood_samples, q));
+        rp.num_queries = q;
+        rp.pow_bits = pow_for(target, shift);
+        if rp.pow_bits > params.pow_bits {
+            return Err(format!(
+                "round {i} needs {} bits of grinding, over the {}-bit budget",
+                rp.pow_bits, params.pow_bits
+            ));
+        }
+        cfg.oracle_randomness[i] = b * q;
     }
-    let q = crate::security::ud_mask_queries(cfg.security_level, params.zk_mask_log_inv_rate, cfg.final_pow_bits, rounds);
+    let q = crate::security::ud_mask_queries(
+        cfg.security_level,
+        params.zk_mask_log_inv_rate,
+        cfg.final_pow_bits,
+        rounds,
+    );
     cfg.mask_queries = q;
     cfg.sumcheck_mask = MaskCodeShape::new(params.zk_ell, q, params.zk_mask_log_inv_rate);
     cfg.switch_masks = (0..rounds)
@@ -208,17 +288,20 @@ pub(super) fn with_ud_masks(
         })
         .collect();
     // The last oracle's message rows and codeword height bound its randomness.
-    let (rows, height) = oracle_rows(&cfg, rounds);
-    let target = cfg.security_level as f64;
+    let (rows, height) = oracle_geometry(&cfg, rounds);
+    let b = openings_of(rounds);
     let mut base = BaseCase::of(&cfg);
-    let found = (1..=height - rows).find(|&t| {
+    let found = (1..=(height - rows) / b).find(|&t| {
         base.queries = t;
+        base.randomness = b * t;
         let (_, (query, gamma)) = base.best();
         query >= target && gamma >= target
     });
-    let t = found.ok_or_else(|| format!("the HVZK base case cannot reach {target} bits within the last oracle's slack"))?;
+    let t = found.ok_or_else(|| {
+        format!("the HVZK base case cannot reach {target} bits within the last oracle's slack")
+    })?;
     cfg.final_queries = t;
-    cfg.oracle_randomness[rounds] = t;
+    cfg.oracle_randomness[rounds] = b * t;
     Ok(cfg)
 }
 
@@ -231,8 +314,10 @@ fn pow_for(target: f64, bits: f64) -> usize {
 }
 
 /// Spot checks at log inverse rate `rate` that reach `target` with `pow` bits of grinding.
-fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: usize) -> usize {
-    ((target - pow as f64) / -regime.log_one_minus_delta(rate)).ceil().max(1.0) as usize
+fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: f64) -> usize {
+    ((target - pow as f64) / -regime.log_one_minus_delta(rate))
+        .ceil()
+        .max(1.0) as usize
 }
 
 /// Re-derives every count and grinding level of a WHIR layout under the Johnson bound at the
@@ -240,15 +325,28 @@ fn queries_for(regime: crate::security::Regime, target: f64, pow: usize, rate: u
 /// out-of-domain samples, spot checks (with `pow_bits` of grinding before each query phase) and
 /// folding grinding. Fails if a phase would need more grinding than `pow_bits`.
 pub(super) fn provable_rounds(
-    whir: &mut p3_whir::WhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
+    whir: &mut p3_whir::WhirConfig<
+        crate::field::EF,
+        crate::field::F,
+        crate::transcript::Challenger,
+    >,
     params: &PcsParams,
 ) -> Result<(), String> {
     let regime = params.regime();
     let target = params.security_level as f64;
     let budget = params.pow_bits;
-    let ood = |log_deg: usize, rate: usize| (1..64).find(|&s| regime.ood_bits(log_deg, rate, s) >= target).unwrap_or(64);
+    let ood = |log_deg: usize, rate: usize| {
+        (1..64)
+            .find(|&s| regime.ood_bits(log_deg, rate, s) >= target)
+            .unwrap_or(64)
+    };
     let fold_pow = |log_deg: usize, rate: usize| {
-        pow_for(target, regime.prox_gap_bits(log_deg, rate, 2).min(regime.fold_sumcheck_bits(rate)))
+        pow_for(
+            target,
+            regime
+                .prox_gap_bits(log_deg, rate, 2)
+                .min(regime.fold_sumcheck_bits(rate)),
+        )
     };
     let mut nv = whir.num_variables;
     let mut rate = whir.params.starting_log_inv_rate;
@@ -258,8 +356,10 @@ pub(super) fn provable_rounds(
     for i in 0..whir.round_parameters.len() {
         let next = whir.round_parameters[i].log_inv_rate;
         let s = ood(nv, next);
-        let q = queries_for(regime, target, budget, rate);
-        let shift = regime.query_bits(rate, q).min(regime.combination_bits(next, s, q));
+        let q = queries_for(regime, target, budget, rate as f64);
+        let shift = regime
+            .query_bits(rate as f64, q)
+            .min(regime.combination_bits(next, s, q));
         let rp = &mut whir.round_parameters[i];
         rp.ood_samples = s;
         rp.num_queries = q;
@@ -268,13 +368,19 @@ pub(super) fn provable_rounds(
         nv -= whir.folding_schedule[i + 1];
         rate = next;
     }
-    whir.final_queries = queries_for(regime, target, budget, rate);
-    whir.final_pow_bits = pow_for(target, regime.query_bits(rate, whir.final_queries));
+    whir.final_queries = queries_for(regime, target, budget, rate as f64);
+    whir.final_pow_bits = pow_for(target, regime.query_bits(rate as f64, whir.final_queries));
     whir.final_folding_pow_bits = pow_for(target, crate::security::sumcheck_bits(1, 2));
     // Grinding costs ~1 µs per try (2^16 tries ≈ 80 ms): every phase stays within the budget
     // except the first fold of the largest tables, which may grind up to MAX_FOLD_POW.
-    let later = whir.round_parameters.iter().map(|r| r.pow_bits.max(r.folding_pow_bits));
-    let worst = later.chain([whir.final_pow_bits, whir.final_folding_pow_bits]).max().unwrap_or(0);
+    let later = whir
+        .round_parameters
+        .iter()
+        .map(|r| r.pow_bits.max(r.folding_pow_bits));
+    let worst = later
+        .chain([whir.final_pow_bits, whir.final_folding_pow_bits])
+        .max()
+        .unwrap_or(0);
     if worst > budget || whir.starting_folding_pow_bits > budget.max(MAX_FOLD_POW) {
         return Err(format!(
             "a phase needs {} bits of grinding, over the {budget}-bit budget ({MAX_FOLD_POW} for the first fold)",
@@ -282,19 +388,4 @@ pub(super) fn provable_rounds(
         ));
     }
     Ok(())
-}
-
-/// Message rows and codeword height of HVZK oracle `round` (as `p3-whir`'s slack check).
-fn oracle_rows(
-    cfg: &p3_whir::ZkWhirConfig<crate::field::EF, crate::field::F, crate::transcript::Challenger>,
-    round: usize,
-) -> (usize, usize) {
-    if round == 0 {
-        let rows = 1usize << (cfg.num_variables - cfg.round_folding_factor(0));
-        (rows, rows << cfg.starting_log_inv_rate)
-    } else {
-        let prev = &cfg.inner.round_parameters[round - 1];
-        let rows = 1usize << (prev.num_variables - cfg.round_folding_factor(round));
-        (rows, rows * cfg.inv_rate(round - 1))
-    }
 }

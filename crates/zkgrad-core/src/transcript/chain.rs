@@ -29,7 +29,13 @@ pub struct Blake3Chain {
 impl Blake3Chain {
     /// An empty chain (no initial state), like `HashChallenger::new(vec![], Blake3)`.
     pub fn new() -> Self {
-        Self { hasher: blake3::Hasher::new(), pending: [0; BLOCK], pending_len: 0, output: [0; 32], output_len: 0 }
+        Self {
+            hasher: blake3::Hasher::new(),
+            pending: [0; BLOCK],
+            pending_len: 0,
+            output: [0; 32],
+            output_len: 0,
+        }
     }
 
     fn flush(&mut self) {
@@ -86,7 +92,9 @@ mod tests {
         let mut theirs = HashChallenger::<u8, Blake3, 32>::new(Vec::new(), Blake3 {});
         let mut state = 0x1234_5678_9abc_def0u64;
         for step in 0..4000 {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let run = (state >> 40) as usize % 150;
             if step % 3 == 0 {
                 for _ in 0..run % 70 {

@@ -31,7 +31,9 @@ pub struct Transcript {
 impl Transcript {
     /// Starts a transcript with a domain separator (protocol name and version).
     pub fn new(domain: &[u8]) -> Self {
-        let mut t = Self { ch: new_challenger() };
+        let mut t = Self {
+            ch: new_challenger(),
+        };
         t.absorb_bytes("domain", domain);
         t
     }
@@ -60,12 +62,18 @@ impl Transcript {
 
     /// Absorbs labelled unsigned integers.
     pub fn absorb_u64s(&mut self, label: &str, vals: &[u64]) {
-        self.absorb_frame(label, vals.len(), |b| vals.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes())));
+        self.absorb_frame(label, vals.len(), |b| {
+            vals.iter()
+                .for_each(|v| b.extend_from_slice(&v.to_le_bytes()))
+        });
     }
 
     /// Absorbs labelled signed integers (public tensors).
     pub fn absorb_i64s(&mut self, label: &str, vals: &[i64]) {
-        self.absorb_frame(label, vals.len(), |b| vals.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes())));
+        self.absorb_frame(label, vals.len(), |b| {
+            vals.iter()
+                .for_each(|v| b.extend_from_slice(&v.to_le_bytes()))
+        });
     }
 
     /// Absorbs labelled extension-field elements (prover messages).
@@ -82,7 +90,8 @@ impl Transcript {
     /// Absorbs labelled base-field elements.
     pub fn absorb_base(&mut self, label: &str, vals: &[F]) {
         self.absorb_frame(label, vals.len(), |b| {
-            vals.iter().for_each(|v| b.extend_from_slice(&v.as_canonical_u64().to_le_bytes()))
+            vals.iter()
+                .for_each(|v| b.extend_from_slice(&v.as_canonical_u64().to_le_bytes()))
         });
     }
 

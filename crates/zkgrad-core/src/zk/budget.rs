@@ -31,12 +31,18 @@ pub fn distinct_claims(layout: &MaskedLayout, claims: &[(usize, Vec<EF>, EF)]) -
             points.push(z);
         }
     }
-    (0..layout.masked.len()).map(|c| seen.get(&c).map_or(0, Vec::len)).collect()
+    (0..layout.masked.len())
+        .map(|c| seen.get(&c).map_or(0, Vec::len))
+        .collect()
 }
 
 /// Refuses to reveal claims on a masked column whose mask space cannot hide them: the c distinct
 /// claims and the batching value need c + 1 ≤ dim V (`what` names the table).
-pub fn check_claims(layout: &MaskedLayout, claims: &[(usize, Vec<EF>, EF)], what: &str) -> Result<()> {
+pub fn check_claims(
+    layout: &MaskedLayout,
+    claims: &[(usize, Vec<EF>, EF)],
+    what: &str,
+) -> Result<()> {
     for (c, &n) in distinct_claims(layout, claims).iter().enumerate() {
         if !layout.masked[c] || n == 0 {
             continue;
@@ -60,9 +66,42 @@ pub fn openings_budget(pcs: &Pcs) -> usize {
     }
 }
 
-/// Proofs one weight commitment of `spec` may serve with the weights hidden.
+/// Openings of the weight table the commitment's randomness is sized for, at most.
+pub const WEIGHT_OPENINGS_CAP: usize = 64;
+
+/// Openings of a table committed once whose column masks stay undetermined: every opening
+/// reveals one value on each masked column (a weight column is claimed at one point per proof
+/// and once by the range certificate) and one batching value T(ρ) over the whole table. K
+/// openings reveal K values through each column's mask space V_c and K more through all of
+/// them; with the points random, the revealed functionals restricted to the masks have full
+/// rank while K ≤ dim V_c for every column and K·(columns + 1) ≤ Σ dim V_c (tested by the rank
+/// test below). Capped at [`WEIGHT_OPENINGS_CAP`].
+pub fn column_openings(layout: &MaskedLayout) -> usize {
+    let dims: Vec<usize> = (0..layout.masked.len())
+        .filter(|&c| layout.masked[c])
+        .map(|c| layout.mask_dim(c))
+        .collect();
+    let Some(&smallest) = dims.iter().min() else {
+        return WEIGHT_OPENINGS_CAP;
+    };
+    let total: usize = dims.iter().sum();
+    smallest
+        .min(total / (dims.len() + 1))
+        .min(WEIGHT_OPENINGS_CAP)
+}
+
+/// Openings the weight commitment of a circuit with `layout` is made to hide: the range
+/// certificate's and the proofs' (at least 1).
+pub fn weight_openings(layout: &MaskedLayout) -> usize {
+    column_openings(layout).max(1)
+}
+
+/// Proofs one weight commitment of `spec` may serve with the weights hidden: the openings its
+/// randomness and its column masks both hide, less the range certificate's.
 pub fn weight_openings_budget(spec: &crate::circuit::CircuitSpec) -> usize {
-    openings_budget(&Pcs::new(crate::commit::weight_masked_layout(spec).num_vars(), true))
+    let layout = crate::commit::weight_masked_layout(spec);
+    let codeword = crate::commit::weight_pcs(spec).map_or(0, |p| openings_budget(&p));
+    codeword.min(column_openings(&layout)).saturating_sub(1)
 }
 
 /// Proofs one committed input (batch of `batch`) may serve with the input hidden (0 when the
@@ -87,7 +126,12 @@ mod tests {
     #[test]
     fn claims_are_counted_per_distinct_point() {
         let layout = MaskedLayout::new(&[6, 2], &[true, true]);
-        let claims = vec![(0, pt(1, 6), EF::ONE), (0, pt(1, 6), EF::TWO), (0, pt(5, 6), EF::ONE), (1, pt(9, 2), EF::ONE)];
+        let claims = vec![
+            (0, pt(1, 6), EF::ONE),
+            (0, pt(1, 6), EF::TWO),
+            (0, pt(5, 6), EF::ONE),
+            (1, pt(9, 2), EF::ONE),
+        ];
         assert_eq!(distinct_claims(&layout, &claims), vec![2, 1]);
     }
 
@@ -98,10 +142,47 @@ mod tests {
         for k in 1..=3usize {
             let layout = MaskedLayout::new(&[k, 8], &[true, true]);
             let dim = layout.mask_dim(0);
-            let claims: Vec<_> = (0..dim as u64).map(|i| (0, pt(10 * i + 3, k), EF::ONE)).collect();
-            assert!(check_claims(&layout, &claims[..dim - 1], "test").is_ok(), "width 2^{k}: {} claims, dim {dim}", dim - 1);
-            let err = check_claims(&layout, &claims, "test").unwrap_err().to_string();
+            let claims: Vec<_> = (0..dim as u64)
+                .map(|i| (0, pt(10 * i + 3, k), EF::ONE))
+                .collect();
+            assert!(
+                check_claims(&layout, &claims[..dim - 1], "test").is_ok(),
+                "width 2^{k}: {} claims, dim {dim}",
+                dim - 1
+            );
+            let err = check_claims(&layout, &claims, "test")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("zero knowledge cannot hold"), "{err}");
+        }
+    }
+
+    /// A table committed for B openings (the weights) hides B openings' spot checks and still
+    /// reaches 100 provable bits, with the randomized code's rate in the analysis.
+    #[test]
+    fn a_reused_commitment_hides_its_openings_at_100_bits() {
+        for nv in [8, 12, 15, 17, 20] {
+            for b in [2, 16, WEIGHT_OPENINGS_CAP] {
+                let pcs = Pcs::for_reused(nv, b)
+                    .unwrap_or_else(|e| panic!("{nv} vars, {b} openings: {e}"));
+                assert_eq!(
+                    openings_budget(&pcs),
+                    b,
+                    "{nv} vars: {}",
+                    pcs.config_summary()
+                );
+                let bits = pcs.soundness_bits(crate::pcs::MAX_POINTS);
+                assert!(
+                    bits >= 100.0,
+                    "{nv} vars, {b} openings: {bits} bits ({})",
+                    pcs.config_summary()
+                );
+                assert_eq!(
+                    pcs.padded_num_vars(),
+                    Pcs::new(nv, true).padded_num_vars(),
+                    "{nv} vars, {b} openings: padded"
+                );
+            }
         }
     }
 
@@ -129,7 +210,9 @@ mod rank_test {
         let width = rows.first().map_or(0, Vec::len);
         let mut r = 0;
         for col in 0..width {
-            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else { continue };
+            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else {
+                continue;
+            };
             rows.swap(r, p);
             let inv = rows[r][col].inverse();
             let pivot: Vec<EF> = rows[r].iter().map(|&x| x * inv).collect();
@@ -151,7 +234,12 @@ mod rank_test {
 
     /// Rows of the functionals K proofs reveal on column 0 (`claims` masked values each, plus
     /// the batching value T(ρ)), split into (whole table, mask entries only).
-    fn revealed(layout: &MaskedLayout, proofs: usize, claims: usize, seed: u64) -> (Vec<Vec<EF>>, Vec<Vec<EF>>) {
+    fn revealed(
+        layout: &MaskedLayout,
+        proofs: usize,
+        claims: usize,
+        seed: u64,
+    ) -> (Vec<Vec<EF>>, Vec<Vec<EF>>) {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let k = layout.layout.columns[0].1;
@@ -159,7 +247,11 @@ mod rank_test {
         for _ in 0..proofs {
             for _ in 0..claims {
                 let mut w = vec![EF::ZERO; layout.layout.len()];
-                layout.add_weights(&layout.terms(0, &random_point(k, &mut rng)), EF::ONE, &mut w);
+                layout.add_weights(
+                    &layout.terms(0, &random_point(k, &mut rng)),
+                    EF::ONE,
+                    &mut w,
+                );
                 full.push(w);
             }
             full.push(eq_table(&random_point(layout.num_vars(), &mut rng)));
@@ -171,7 +263,13 @@ mod rank_test {
         for (i, &(o, kk)) in layout.layout.columns.iter().enumerate() {
             kind[o..o + (1 << kk)].fill(if i < callers { 1 } else { 2 });
         }
-        let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> { w.iter().zip(&kind).filter(|(_, k)| want.contains(k)).map(|(&x, _)| x).collect() };
+        let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> {
+            w.iter()
+                .zip(&kind)
+                .filter(|(_, k)| want.contains(k))
+                .map(|(&x, _)| x)
+                .collect()
+        };
         let masks = full.iter().map(|w| keep(w, &[2])).collect();
         let full = full.iter().map(|w| keep(w, &[1, 2])).collect();
         (full, masks)
@@ -189,7 +287,54 @@ mod rank_test {
         assert!(hidden(&layout, 1, 3));
         // One variable (what width-1 and width-2 columns had before): three claims leak.
         let narrow = MaskedLayout::new(&[1, 6], &[true, false]);
-        assert!(!hidden(&narrow, 1, 3), "a 2-dimensional mask cannot hide three claims");
+        assert!(
+            !hidden(&narrow, 1, 3),
+            "a 2-dimensional mask cannot hide three claims"
+        );
+    }
+
+    /// K openings of a whole table, each with one point on every masked column and the batching
+    /// value: hidden while K ≤ [`column_openings`], and the narrowest column leaks one past it.
+    #[test]
+    fn a_reused_table_is_hidden_up_to_its_column_budget() {
+        use rand::SeedableRng;
+        let layout = MaskedLayout::new(&[2, 6, 5], &[true, true, true]);
+        let budget = column_openings(&layout);
+        assert_eq!(
+            budget,
+            layout.mask_dim(0),
+            "the narrow column bounds the budget"
+        );
+        let callers = layout.masked.len();
+        let mut kind = vec![0u8; layout.layout.len()];
+        for (i, &(o, kk)) in layout.layout.columns.iter().enumerate() {
+            kind[o..o + (1 << kk)].fill(if i < callers { 1 } else { 2 });
+        }
+        let hidden = |k: usize| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(11 + k as u64);
+            let mut full = Vec::new();
+            for _ in 0..k {
+                for c in 0..callers {
+                    let mut w = vec![EF::ZERO; layout.layout.len()];
+                    let point = random_point(layout.layout.columns[c].1, &mut rng);
+                    layout.add_weights(&layout.terms(c, &point), EF::ONE, &mut w);
+                    full.push(w);
+                }
+                full.push(eq_table(&random_point(layout.num_vars(), &mut rng)));
+            }
+            let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> {
+                w.iter()
+                    .zip(&kind)
+                    .filter(|(_, k)| want.contains(k))
+                    .map(|(&x, _)| x)
+                    .collect()
+            };
+            let masks: Vec<_> = full.iter().map(|w| keep(w, &[2])).collect();
+            let both: Vec<_> = full.iter().map(|w| keep(w, &[1, 2])).collect();
+            rank(masks) == rank(both)
+        };
+        assert!(hidden(budget), "K = {budget}");
+        assert!(!hidden(budget + 1), "K = {}", budget + 1);
     }
 
     #[test]
@@ -202,6 +347,10 @@ mod rank_test {
         let budget = d / (c + 1);
         assert!(budget >= 1);
         assert!(hidden(&layout, budget, c), "K = {budget} within dim {d}");
-        assert!(!hidden(&layout, budget + 1, c), "K = {} beyond dim {d}", budget + 1);
+        assert!(
+            !hidden(&layout, budget + 1, c),
+            "K = {} beyond dim {d}",
+            budget + 1
+        );
     }
 }

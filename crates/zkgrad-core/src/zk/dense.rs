@@ -48,13 +48,13 @@ use super::prover::ProverCtx;
 use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
 use crate::block::fold_batch;
-use crate::commit::{weight_columns, weight_logs};
-use crate::zk::weights;
 use crate::circuit::ActShape;
+use crate::commit::{weight_columns, weight_logs};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
 use crate::mle::{eq_eval, eq_table};
 use crate::zk::proof::ZkDenseProof;
+use crate::zk::weights;
 
 /// Sumcheck labels name the block, so a rejection says where it failed.
 pub(crate) fn label(spec: &crate::circuit::CircuitSpec, l: usize) -> String {
@@ -75,7 +75,9 @@ pub(crate) fn schedule(n_out: usize, k_in: usize) -> Vec<usize> {
 /// Σ_{x < n} eq(r, x) (x little-endian, variable 0 on bit 0): the MLE of the prefix indicator
 /// [x < n] at r, in O(|r|).
 pub(crate) fn prefix_eval(r: &[EF], n: usize) -> EF {
-    let Some((&top, rest)) = r.split_last() else { return if n >= 1 { EF::ONE } else { EF::ZERO } };
+    let Some((&top, rest)) = r.split_last() else {
+        return if n >= 1 { EF::ONE } else { EF::ZERO };
+    };
     let half = 1usize << rest.len();
     if n <= half {
         (EF::ONE - top) * prefix_eval(rest, n)
@@ -109,7 +111,11 @@ pub(crate) fn relu_schedule(n_out: usize) -> Vec<usize> {
 pub(crate) fn requant(ctx_spec: &crate::circuit::CircuitSpec, l: usize) -> (F, F, F) {
     let bits = ctx_spec.table_bits;
     let mb = F::from_u64(ctx_spec.layers[l].mult_scaled(bits));
-    (F::from_u64(1 << bits), F::from_u64(1 << (bits - 1)), mb.inverse())
+    (
+        F::from_u64(1 << bits),
+        F::from_u64(1 << (bits - 1)),
+        mb.inverse(),
+    )
 }
 
 pub(crate) fn lift(c: &[F]) -> Vec<EF> {
@@ -126,7 +132,12 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let bc = &plan.blocks[l];
     let (n_o, kb) = (bc.log_out, plan.log_batch);
     let (ki, ko) = weight_logs(spec, l);
-    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", spec.layers[l].name)))?;
+    let t_col = bc.t.ok_or_else(|| {
+        ProofError::Circuit(format!(
+            "block '{}' has no remainder column",
+            spec.layers[l].name
+        ))
+    })?;
     let x_col = ctx.input_col(l);
     let wcols = weight_columns(spec, l);
     let bcol = wcols.bias;
@@ -137,54 +148,116 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkDenseProof> {
     let rows = (1usize << n_o) - 1;
     let out_dim = spec.layers[l].out_dim;
     let in_shape = spec.layer_input_shape(l);
-    let qd: Vec<EF> = (0..q.len()).map(|i| EF::from((full * q[i] + t[i] - half) * mb_inv)).collect();
-    let qd_m: Vec<EF> = (0..q.len()).map(|i| EF::from((full * rq[i] + rt[i]) * mb_inv)).collect();
+    let qd: Vec<EF> = (0..q.len())
+        .map(|i| EF::from((full * q[i] + t[i] - half) * mb_inv))
+        .collect();
+    let qd_m: Vec<EF> = (0..q.len())
+        .map(|i| EF::from((full * rq[i] + rt[i]) * mb_inv))
+        .collect();
     let bias: Vec<EF> = (0..q.len()).map(|i| EF::from(b[i & rows])).collect();
     let bias_m: Vec<EF> = (0..q.len()).map(|i| EF::from(rb[i & rows])).collect();
-    let s_row: Vec<EF> = (0..q.len()).map(|i| if i & rows < out_dim { EF::ONE } else { EF::ZERO }).collect();
+    let s_row: Vec<EF> = (0..q.len())
+        .map(|i| {
+            if i & rows < out_dim {
+                EF::ONE
+            } else {
+                EF::ZERO
+            }
+        })
+        .collect();
     let s_col = slot_table(in_shape, ki);
     let used: Vec<bool> = s_col.iter().map(|s| *s == EF::ONE).collect();
     // Y(i, n) = Σ_j S_c(j)·W(i, j)·x(j, n): the product the first phase compares with (times
     // S_r, a separate table: the MLE of S_r·Y at r is not S_r(r)·Y(r) for a product in i).
-    let (w, w_r) = (weights::whole(&wcols, ctx.wcols, ki, ko), weights::whole(&wcols, ctx.w_r, ki, ko));
+    let (w, w_r) = (
+        weights::whole(&wcols, ctx.wcols, ki, ko),
+        weights::whole(&wcols, ctx.w_r, ki, ko),
+    );
     let x = &ctx.cols[x_col];
     let len_in = 1usize << ki;
     let y: Vec<EF> = (0..q.len())
         .into_par_iter()
         .map(|idx| {
             let (i, n) = (idx & rows, idx >> n_o);
-            let (wr, xr) = (&w[i * len_in..(i + 1) * len_in], &x[n * len_in..(n + 1) * len_in]);
-            EF::from(wr.iter().zip(xr).zip(&used).filter(|(_, u)| **u).map(|((&a, &b), _)| a * b).sum::<F>())
+            let (wr, xr) = (
+                &w[i * len_in..(i + 1) * len_in],
+                &x[n * len_in..(n + 1) * len_in],
+            );
+            EF::from(
+                wr.iter()
+                    .zip(xr)
+                    .zip(&used)
+                    .filter(|(_, u)| **u)
+                    .map(|((&a, &b), _)| a * b)
+                    .sum::<F>(),
+            )
         })
         .collect();
     let mut sc = ctx.sumcheck(&label(spec, l));
-    let tables = vec![Table::plain(eq_table(&tau)), Table::masked(qd, qd_m), Table::masked(bias, bias_m), Table::plain(s_row), Table::plain(y)];
+    let tables = vec![
+        Table::plain(eq_table(&tau)),
+        Table::masked(qd, qd_m),
+        Table::masked(bias, bias_m),
+        Table::plain(s_row),
+        Table::plain(y),
+    ];
     let (r1, f1) = sc.phase(tables, |v| v[0] * (v[1] - v[3] * (v[2] + v[4])), ctx.tr);
     let (e, s_at) = (f1[0], f1[3]);
     let d_at = f1[1] - s_at * f1[2];
     let (r_i, r_n) = r1.split_at(n_o);
     let (eq_i, eq_n) = (eq_table(r_i), eq_table(r_n));
     let w_tab = Table::masked(fold_batch(&w, ki, &eq_i), fold_batch(&w_r, ki, &eq_i));
-    let x_tab = Table::masked(fold_batch(x, ki, &eq_n), fold_batch(&ctx.wit_r[x_col], ki, &eq_n));
+    let x_tab = Table::masked(
+        fold_batch(x, ki, &eq_n),
+        fold_batch(&ctx.wit_r[x_col], ki, &eq_n),
+    );
     let kappa = e * d_at * EF::from_u64(1 << ki).inverse();
     let es = e * s_at;
-    let (r_j, f2) = sc.phase(vec![w_tab, x_tab, Table::plain(s_col)], |v| kappa - es * v[0] * v[1] * v[2], ctx.tr);
+    let (r_j, f2) = sc.phase(
+        vec![w_tab, x_tab, Table::plain(s_col)],
+        |v| kappa - es * v[0] * v[1] * v[2],
+        ctx.tr,
+    );
     let sumcheck = ctx.finish(sc)?;
     let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
     let bias = masked_eval(b, rb, r_i);
     let input = f2[1];
     let weights = weights::piece_values(&wcols, ctx.wcols, ctx.w_r, &r_j, r_i);
     debug_assert_eq!(weights::combine(&wcols, &r_j, &weights, "")?, f2[0]);
-    ctx.tr.absorb_ext("zk-dense-evals", &[&[q_t[0], q_t[1], bias, input][..], &weights].concat());
+    ctx.tr.absorb_ext(
+        "zk-dense-evals",
+        &[&[q_t[0], q_t[1], bias, input][..], &weights].concat(),
+    );
     let x_point = [r_j.as_slice(), r_n].concat();
-    ctx.claims.wit.extend([(bc.q, r1.clone(), q_t[0]), (t_col, r1.clone(), q_t[1]), (x_col, x_point, input)]);
-    ctx.claims.weight.extend(weights::claims(&wcols, &r_j, r_i, &weights));
+    ctx.claims.wit.extend([
+        (bc.q, r1.clone(), q_t[0]),
+        (t_col, r1.clone(), q_t[1]),
+        (x_col, x_point, input),
+    ]);
+    ctx.claims
+        .weight
+        .extend(weights::claims(&wcols, &r_j, r_i, &weights));
     ctx.claims.weight.push((bcol, r_i.to_vec(), bias));
-    let relu = if spec.layers[l].relu { Some(prove_relu(ctx, l, n_o + kb)?) } else { None };
-    Ok(ZkDenseProof { sumcheck, q_t, bias, weights, input, relu })
+    let relu = if spec.layers[l].relu {
+        Some(prove_relu(ctx, l, n_o + kb)?)
+    } else {
+        None
+    };
+    Ok(ZkDenseProof {
+        sumcheck,
+        q_t,
+        bias,
+        weights,
+        input,
+        relu,
+    })
 }
 
-pub(crate) fn prove_relu(ctx: &mut ProverCtx, l: usize, n: usize) -> Result<(super::sumcheck::ZkSumcheckProof, [EF; 2])> {
+pub(crate) fn prove_relu(
+    ctx: &mut ProverCtx,
+    l: usize,
+    n: usize,
+) -> Result<(super::sumcheck::ZkSumcheckProof, [EF; 2])> {
     let (q, a) = (ctx.plan.blocks[l].q, ctx.plan.blocks[l].a);
     let tau = ctx.tr.challenge_point("zk-relu-tau", n);
     let tables = vec![
@@ -197,7 +270,9 @@ pub(crate) fn prove_relu(ctx: &mut ProverCtx, l: usize, n: usize) -> Result<(sup
     let proof = ctx.finish(sc)?;
     let evals = [f[1], f[2]];
     ctx.tr.absorb_ext("zk-relu-evals", &evals);
-    ctx.claims.wit.extend([(a, pt.clone(), evals[0]), (q, pt, evals[1])]);
+    ctx.claims
+        .wit
+        .extend([(a, pt.clone(), evals[0]), (q, pt, evals[1])]);
     Ok((proof, evals))
 }
 
@@ -212,7 +287,9 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     let bc = &plan.blocks[l];
     let (n_o, kb) = (bc.log_out, plan.log_batch);
     let (ki, _) = weight_logs(spec, l);
-    let t_col = bc.t.ok_or_else(|| ProofError::Circuit(format!("block '{}' has no remainder column", layer.name)))?;
+    let t_col = bc.t.ok_or_else(|| {
+        ProofError::Circuit(format!("block '{}' has no remainder column", layer.name))
+    })?;
     let x_col = ctx.input_col(l);
     let wcols = weight_columns(spec, l);
     let tau = ctx.tr.challenge_point("zk-dense-tau", n_o + kb);
@@ -222,21 +299,38 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkDenseProof) -> Resul
     let (full, half, mb_inv) = requant(spec, l);
     let s_row = prefix_eval(r_i, layer.out_dim);
     let s_col = slot_selector(spec.layer_input_shape(l), r_j);
-    let d = (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - s_row * p.bias;
+    let d =
+        (EF::from(full) * p.q_t[0] + p.q_t[1] - EF::from(half)) * EF::from(mb_inv) - s_row * p.bias;
     let e = eq_eval(&tau, r1);
     let weight = weights::combine(&wcols, r_j, &p.weights, &layer.name)?;
     if e * d * EF::from_u64(1 << ki).inverse() - e * s_row * s_col * weight * p.input != expected {
-        return Err(ProofError::Layer(format!("block '{}': the committed outputs do not match W·x + bias", layer.name)));
+        return Err(ProofError::Layer(format!(
+            "block '{}': the committed outputs do not match W·x + bias",
+            layer.name
+        )));
     }
-    ctx.tr.absorb_ext("zk-dense-evals", &[&[p.q_t[0], p.q_t[1], p.bias, p.input][..], &p.weights].concat());
-    ctx.claims.wit.extend([(bc.q, r1.to_vec(), p.q_t[0]), (t_col, r1.to_vec(), p.q_t[1]), (x_col, [r_j, r_n].concat(), p.input)]);
-    ctx.claims.weight.extend(weights::claims(&wcols, r_j, r_i, &p.weights));
+    ctx.tr.absorb_ext(
+        "zk-dense-evals",
+        &[&[p.q_t[0], p.q_t[1], p.bias, p.input][..], &p.weights].concat(),
+    );
+    ctx.claims.wit.extend([
+        (bc.q, r1.to_vec(), p.q_t[0]),
+        (t_col, r1.to_vec(), p.q_t[1]),
+        (x_col, [r_j, r_n].concat(), p.input),
+    ]);
+    ctx.claims
+        .weight
+        .extend(weights::claims(&wcols, r_j, r_i, &p.weights));
     ctx.claims.weight.push((wcols.bias, r_i.to_vec(), p.bias));
     verify_relu(ctx, l, &p.relu)
 }
 
 /// The ReLU zero-check of block l (dense or convolution), when it has one.
-pub(crate) fn verify_relu(ctx: &mut VerifierCtx, l: usize, relu: &Option<(super::sumcheck::ZkSumcheckProof, [EF; 2])>) -> Result<()> {
+pub(crate) fn verify_relu(
+    ctx: &mut VerifierCtx,
+    l: usize,
+    relu: &Option<(super::sumcheck::ZkSumcheckProof, [EF; 2])>,
+) -> Result<()> {
     let layer = &ctx.spec.layers[l];
     let bc = &ctx.plan.blocks[l];
     let n = bc.log_out + ctx.plan.log_batch;
@@ -246,13 +340,21 @@ pub(crate) fn verify_relu(ctx: &mut VerifierCtx, l: usize, relu: &Option<(super:
             let tau = ctx.tr.challenge_point("zk-relu-tau", n);
             let (pt, expected) = ctx.sumcheck(&relu_label(ctx.spec, l), EF::ZERO, sc)?;
             if relu_summand(&[eq_eval(&tau, &pt), evals[0], evals[1]]) != expected {
-                return Err(ProofError::Layer(format!("block '{}': a ReLU output is neither 0 nor its input", layer.name)));
+                return Err(ProofError::Layer(format!(
+                    "block '{}': a ReLU output is neither 0 nor its input",
+                    layer.name
+                )));
             }
             ctx.tr.absorb_ext("zk-relu-evals", evals);
-            ctx.claims.wit.extend([(bc.a, pt.clone(), evals[0]), (bc.q, pt, evals[1])]);
+            ctx.claims
+                .wit
+                .extend([(bc.a, pt.clone(), evals[0]), (bc.q, pt, evals[1])]);
             Ok(())
         }
-        _ => Err(ProofError::Layer(format!("block '{}': ReLU proof present where none is due, or missing", layer.name))),
+        _ => Err(ProofError::Layer(format!(
+            "block '{}': ReLU proof present where none is due, or missing",
+            layer.name
+        ))),
     }
 }
 
@@ -263,14 +365,33 @@ mod tests {
 
     #[test]
     fn selectors_are_the_mles_of_their_tables() {
-        let r: Vec<EF> = (0..5).map(|i| EF::from_u64(3 + 7 * i) * super::super::masked::omega() + EF::from_u64(i + 2)).collect();
+        let r: Vec<EF> = (0..5)
+            .map(|i| EF::from_u64(3 + 7 * i) * super::super::masked::omega() + EF::from_u64(i + 2))
+            .collect();
         for n in 0..=33 {
-            let t: Vec<EF> = (0..32).map(|i| if i < n { EF::ONE } else { EF::ZERO }).collect();
+            let t: Vec<EF> = (0..32)
+                .map(|i| if i < n { EF::ONE } else { EF::ZERO })
+                .collect();
             assert_eq!(prefix_eval(&r, n), evaluate(&t, &r), "n = {n}");
         }
-        for shape in [ActShape { channels: 3, len: 5 }, ActShape::flat(7), ActShape::flat(1), ActShape { channels: 4, len: 8 }] {
+        for shape in [
+            ActShape {
+                channels: 3,
+                len: 5,
+            },
+            ActShape::flat(7),
+            ActShape::flat(1),
+            ActShape {
+                channels: 4,
+                len: 8,
+            },
+        ] {
             let k = shape.log_size();
-            assert_eq!(slot_selector(shape, &r[..k]), evaluate(&slot_table(shape, k), &r[..k]), "{shape:?}");
+            assert_eq!(
+                slot_selector(shape, &r[..k]),
+                evaluate(&slot_table(shape, k), &r[..k]),
+                "{shape:?}"
+            );
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::circuit::CircuitSpec;
 use crate::error::Result;
 use crate::field::F;
 use crate::pcs::{Commitment, Pcs, ProverData};
-use crate::zk::masked::MaskedLayout;
 use crate::witness::WitnessPlan;
+use crate::zk::masked::MaskedLayout;
 
 /// The input commitment's layout: the input column alone, masked.
 pub(crate) fn layout(plan: &WitnessPlan) -> MaskedLayout {
@@ -29,10 +29,16 @@ pub(crate) struct CommittedInput {
 /// Commits to the input column.
 pub(crate) fn commit(plan: &WitnessPlan, x: &[F], seed: [u8; 32]) -> CommittedInput {
     let layout = layout(plan);
-    let mut rng = rand::rngs::StdRng::from_seed(*blake3::keyed_hash(&seed, b"zkgrad input masks").as_bytes());
+    let mut rng =
+        rand::rngs::StdRng::from_seed(*blake3::keyed_hash(&seed, b"zkgrad input masks").as_bytes());
     let (table, mut masks) = layout.masked_table(&[x.to_vec()], &mut rng);
     let (commitment, data) = Pcs::new(layout.num_vars(), true).commit(table.clone(), seed);
-    CommittedInput { commitment, data, table, mask: masks.swap_remove(0) }
+    CommittedInput {
+        commitment,
+        data,
+        table,
+        mask: masks.swap_remove(0),
+    }
 }
 
 /// The commitment a proof of these inputs with this seed will carry (its `digest()` is what a

@@ -15,9 +15,9 @@
 use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use p3_maybe_rayon::prelude::*;
 
+use super::masked::{MaskedLayout, ext_point, join_ext};
 use super::prover::ProverCtx;
 use super::sumcheck::{Group, Table, invert};
-use super::masked::{MaskedLayout, ext_point, join_ext};
 use super::verifier::{Claims, VerifierCtx};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
@@ -29,12 +29,19 @@ const LABEL: &str = "zk-lookup";
 
 /// Variables of the lookup sumcheck.
 pub(crate) fn num_vars(plan: &WitnessPlan) -> usize {
-    plan.lookups.iter().map(|l| l.log_len).chain([plan.table_bits]).max().unwrap_or(1)
+    plan.lookups
+        .iter()
+        .map(|l| l.log_len)
+        .chain([plan.table_bits])
+        .max()
+        .unwrap_or(1)
 }
 
 /// Round degrees: the first round carries the masks (eq·h·(α − v), both masked: 1 + 3 + 3).
 pub(crate) fn schedule(plan: &WitnessPlan) -> Vec<usize> {
-    (0..num_vars(plan)).map(|l| if l == 0 { 7 } else { 3 }).collect()
+    (0..num_vars(plan))
+        .map(|l| if l == 0 { 7 } else { 3 })
+        .collect()
 }
 
 /// The inverse commitment's table: one split (EF) column per lookup, each masked.
@@ -56,13 +63,18 @@ pub(crate) fn inverses(plan: &WitnessPlan, cols: &[Vec<F>], alpha: EF) -> Result
     let offset = F::from_u64(plan.signed_offset as u64);
     let inv = |d: Vec<EF>| -> Result<Vec<EF>> {
         if d.par_iter().any(|x| *x == EF::ZERO) {
-            return Err(ProofError::Lookup("a looked-up value equals the challenge α (probability 2^-128); prove again".into()));
+            return Err(ProofError::Lookup(
+                "a looked-up value equals the challenge α (probability 2^-128); prove again".into(),
+            ));
         }
         Ok(batch_multiplicative_inverse(&d))
     };
     let mut out = Vec::with_capacity(plan.lookups.len() + plan.tables.len());
     for lk in &plan.lookups {
-        out.push(inv((0..1usize << lk.log_len).into_par_iter().map(|i| alpha - value_at(lk.value, cols, i, offset)).collect())?);
+        out.push(inv((0..1usize << lk.log_len)
+            .into_par_iter()
+            .map(|i| alpha - value_at(lk.value, cols, i, offset))
+            .collect())?);
     }
     Ok(out)
 }
@@ -71,13 +83,20 @@ pub(crate) fn inverses(plan: &WitnessPlan, cols: &[Vec<F>], alpha: EF) -> Result
 fn table_weights(table: crate::tables::Table, bits: usize, alpha: EF) -> Result<Vec<EF>> {
     let d: Vec<EF> = table.entries(bits).into_iter().map(|t| alpha - t).collect();
     if d.contains(&EF::ZERO) {
-        return Err(ProofError::Lookup("the challenge α is a table entry (probability 2^-128)".into()));
+        return Err(ProofError::Lookup(
+            "the challenge α is a table entry (probability 2^-128)".into(),
+        ));
     }
     Ok(batch_multiplicative_inverse(&d))
 }
 
 /// Lookup l's group: tables [E, h, value columns…].
-fn lookup_summand(kind: LookupValue, offset: EF, alpha: EF, mu: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
+fn lookup_summand(
+    kind: LookupValue,
+    offset: EF,
+    alpha: EF,
+    mu: EF,
+) -> impl Fn(&[EF]) -> EF + Sync + 'static {
     move |v: &[EF]| {
         let val = match kind {
             LookupValue::Column(_) => v[2],
@@ -89,7 +108,12 @@ fn lookup_summand(kind: LookupValue, offset: EF, alpha: EF, mu: EF) -> impl Fn(&
 }
 
 /// Decomposition d's group: tables [E, value columns…, lo, hi].
-fn split_summand(kind: LookupValue, offset: EF, limb: EF, nu: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
+fn split_summand(
+    kind: LookupValue,
+    offset: EF,
+    limb: EF,
+    nu: EF,
+) -> impl Fn(&[EF]) -> EF + Sync + 'static {
     move |v: &[EF]| {
         let (val, k) = match kind {
             LookupValue::Column(_) => (v[1], 2),
@@ -107,7 +131,9 @@ fn table_summand(v: &[EF]) -> EF {
 
 fn challenges(plan: &WitnessPlan, tr: &mut crate::transcript::Transcript) -> (Vec<EF>, Vec<EF>) {
     let tau = tr.challenge_point("zk-lookup-tau", num_vars(plan));
-    let mus = (0..plan.lookups.len() + plan.decompositions.len()).map(|_| tr.challenge("zk-lookup-mu")).collect();
+    let mus = (0..plan.lookups.len() + plan.decompositions.len())
+        .map(|_| tr.challenge("zk-lookup-mu"))
+        .collect();
     (tau, mus)
 }
 
@@ -117,23 +143,35 @@ pub(crate) fn pad_factor(point: &[EF], n: usize) -> EF {
 }
 
 /// The claims on committed columns the sumcheck leaves (same on both sides).
-fn add_claims(claims: &mut Claims, plan: &WitnessPlan, point: &[EF], inverses: &[EF], values: &[EF]) -> Result<()> {
+fn add_claims(
+    claims: &mut Claims,
+    plan: &WitnessPlan,
+    point: &[EF],
+    inverses: &[EF],
+    values: &[EF],
+) -> Result<()> {
     let mut vi = 0;
     for (l, lk) in plan.lookups.iter().enumerate() {
         let (p, factor) = ext_point(&point[..lk.log_len])?;
         claims.inv.push((l, p, inverses[l] * factor));
         for c in lk.value.columns() {
-            claims.wit.push((c, point[..lk.log_len].to_vec(), values[vi]));
+            claims
+                .wit
+                .push((c, point[..lk.log_len].to_vec(), values[vi]));
             vi += 1;
         }
     }
     for &(_, mcol) in &plan.tables {
-        claims.wit.push((mcol, point[..plan.table_bits].to_vec(), values[vi]));
+        claims
+            .wit
+            .push((mcol, point[..plan.table_bits].to_vec(), values[vi]));
         vi += 1;
     }
     for d in &plan.decompositions {
         for c in split_columns(d) {
-            claims.wit.push((c, point[..d.log_len].to_vec(), values[vi]));
+            claims
+                .wit
+                .push((c, point[..d.log_len].to_vec(), values[vi]));
             vi += 1;
         }
     }
@@ -152,7 +190,12 @@ fn limb_base(plan: &WitnessPlan) -> EF {
 }
 
 /// Proves every lookup; `inv_r` are the inverse commitment's mask columns.
-pub(crate) fn prove(ctx: &mut ProverCtx, alpha: EF, inv: &[Vec<EF>], inv_r: &[Vec<F>]) -> Result<ZkLookupProof> {
+pub(crate) fn prove(
+    ctx: &mut ProverCtx,
+    alpha: EF,
+    inv: &[Vec<EF>],
+    inv_r: &[Vec<F>],
+) -> Result<ZkLookupProof> {
     let plan = ctx.plan;
     let n = num_vars(plan);
     let (tau, mus) = challenges(plan, ctx.tr);
@@ -161,19 +204,34 @@ pub(crate) fn prove(ctx: &mut ProverCtx, alpha: EF, inv: &[Vec<EF>], inv_r: &[Ve
     let offset = EF::from_u64(plan.signed_offset as u64);
     let mut groups = Vec::new();
     for (l, lk) in plan.lookups.iter().enumerate() {
-        let mut tables = vec![Table::plain(eq_table(&tau[..lk.log_len])), Table::masked(inv[l].clone(), join_ext(&inv_r[l]))];
+        let mut tables = vec![
+            Table::plain(eq_table(&tau[..lk.log_len])),
+            Table::masked(inv[l].clone(), join_ext(&inv_r[l])),
+        ];
         tables.extend(lk.value.columns().into_iter().map(column));
-        groups.push(Group { tables, summand: Box::new(lookup_summand(lk.value, offset, alpha, mus[l])) });
+        groups.push(Group {
+            tables,
+            summand: Box::new(lookup_summand(lk.value, offset, alpha, mus[l])),
+        });
     }
     for &(table, mcol) in &plan.tables {
-        let tables = vec![column(mcol), Table::plain(table_weights(table, plan.table_bits, alpha)?)];
-        groups.push(Group { tables, summand: Box::new(table_summand) });
+        let tables = vec![
+            column(mcol),
+            Table::plain(table_weights(table, plan.table_bits, alpha)?),
+        ];
+        groups.push(Group {
+            tables,
+            summand: Box::new(table_summand),
+        });
     }
     let nl = plan.lookups.len();
     for (k, d) in plan.decompositions.iter().enumerate() {
         let mut tables = vec![Table::plain(eq_table(&tau[..d.log_len]))];
         tables.extend(split_columns(d).into_iter().map(column));
-        groups.push(Group { tables, summand: Box::new(split_summand(d.value, offset, limb_base(plan), mus[nl + k])) });
+        groups.push(Group {
+            tables,
+            summand: Box::new(split_summand(d.value, offset, limb_base(plan), mus[nl + k])),
+        });
     }
     let mut sc = ctx.sumcheck(LABEL);
     let (point, finals) = sc.phase_groups(groups, n, ctx.tr);
@@ -188,14 +246,22 @@ pub(crate) fn prove(ctx: &mut ProverCtx, alpha: EF, inv: &[Vec<EF>], inv_r: &[Ve
     for f in &finals[nl..nl + plan.tables.len()] {
         values.push(f[0] * invert(pad_factor(&point, plan.table_bits), "lookup padding")?);
     }
-    for (d, f) in plan.decompositions.iter().zip(&finals[nl + plan.tables.len()..]) {
+    for (d, f) in plan
+        .decompositions
+        .iter()
+        .zip(&finals[nl + plan.tables.len()..])
+    {
         let s = invert(pad_factor(&point, d.log_len), "lookup padding")?;
         values.extend(f[1..].iter().map(|&v| v * s));
     }
     ctx.tr.absorb_ext("zk-lookup-inverses", &inverses);
     ctx.tr.absorb_ext("zk-lookup-values", &values);
     add_claims(&mut ctx.claims, plan, &point, &inverses, &values)?;
-    Ok(ZkLookupProof { sumcheck, inverses, values })
+    Ok(ZkLookupProof {
+        sumcheck,
+        inverses,
+        values,
+    })
 }
 
 /// Mirrors [`prove`].
@@ -203,11 +269,23 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
     let plan = ctx.plan;
     let (tau, mus) = challenges(plan, ctx.tr);
     let (point, expected) = ctx.sumcheck(LABEL, EF::ZERO, &p.sumcheck)?;
-    let n_values: usize = plan.lookups.iter().map(|l| l.value.columns().len()).sum::<usize>()
+    let n_values: usize = plan
+        .lookups
+        .iter()
+        .map(|l| l.value.columns().len())
+        .sum::<usize>()
         + plan.tables.len()
-        + plan.decompositions.iter().map(|d| split_columns(d).len()).sum::<usize>();
+        + plan
+            .decompositions
+            .iter()
+            .map(|d| split_columns(d).len())
+            .sum::<usize>();
     if p.inverses.len() != plan.lookups.len() || p.values.len() != n_values {
-        return Err(ProofError::Shape { what: "lookup evaluations", expected: n_values, got: p.values.len() });
+        return Err(ProofError::Shape {
+            what: "lookup evaluations",
+            expected: n_values,
+            got: p.values.len(),
+        });
     }
     let offset = EF::from_u64(plan.signed_offset as u64);
     let mut total = EF::ZERO;
@@ -215,7 +293,10 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
     for (l, lk) in plan.lookups.iter().enumerate() {
         let s = pad_factor(&point, lk.log_len);
         let m = lk.value.columns().len();
-        let mut v = vec![eq_eval(&tau[..lk.log_len], &point[..lk.log_len]) * s, p.inverses[l] * s];
+        let mut v = vec![
+            eq_eval(&tau[..lk.log_len], &point[..lk.log_len]) * s,
+            p.inverses[l] * s,
+        ];
         v.extend(p.values[vi..vi + m].iter().map(|&x| x * s));
         vi += m;
         total += lookup_summand(lk.value, offset, alpha, mus[l])(&v);
@@ -237,7 +318,9 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
         total += split_summand(d.value, offset, limb_base(plan), mus[nl + k])(&v);
     }
     if total != expected {
-        return Err(ProofError::Lookup("the lookup sumcheck's final check failed: a value is outside its table".into()));
+        return Err(ProofError::Lookup(
+            "the lookup sumcheck's final check failed: a value is outside its table".into(),
+        ));
     }
     ctx.tr.absorb_ext("zk-lookup-inverses", &p.inverses);
     ctx.tr.absorb_ext("zk-lookup-values", &p.values);

@@ -55,7 +55,10 @@ pub fn split_ext(values: &[EF]) -> Vec<F> {
 pub fn join_ext(col: &[F]) -> Vec<EF> {
     let (lo, hi) = col.split_at(col.len() / 2);
     let w = omega();
-    lo.iter().zip(hi).map(|(&a, &b)| EF::from(a) + w * b).collect()
+    lo.iter()
+        .zip(hi)
+        .map(|(&a, &b)| EF::from(a) + w * b)
+        .collect()
 }
 
 /// The local point on a split column whose opening is (c₀(z) + ω·c₁(z))/(1 + ω), and that factor.
@@ -87,8 +90,16 @@ pub struct ColumnMask {
 /// `weight`·(entry `index` of `col`).
 #[derive(Clone, Debug)]
 pub enum Term {
-    Point { col: usize, point: Vec<EF>, weight: EF },
-    Entry { col: usize, index: usize, weight: EF },
+    Point {
+        col: usize,
+        point: Vec<EF>,
+        weight: EF,
+    },
+    Entry {
+        col: usize,
+        index: usize,
+        weight: EF,
+    },
 }
 
 /// A committed table: the caller's columns (indices kept), then each masked column's A and B.
@@ -105,7 +116,13 @@ impl MaskedLayout {
     /// masked column needs at least one variable, for its z₀). The masks are as large as fit
     /// (m at most 20) in the smallest table that holds the columns and masks with m = 4.
     pub fn new(logs: &[usize], masked: &[bool]) -> Self {
-        let widest = logs.iter().zip(masked).filter(|&(_, &m)| m).map(|(&k, _)| k).max().unwrap_or(0);
+        let widest = logs
+            .iter()
+            .zip(masked)
+            .filter(|&(_, &m)| m)
+            .map(|(&k, _)| k)
+            .max()
+            .unwrap_or(0);
         let largest = widest.clamp(MIN_MASK_VARS, MAX_MASK_VARS);
         // The smallest table size that holds the columns with some masks, then the largest masks
         // that fit in it (a table the columns fill must grow anyway: the masks then take up to
@@ -138,7 +155,11 @@ impl MaskedLayout {
             });
             slots[c] = Some(MaskSlots { a, m, b });
         }
-        Self { layout: Layout::new(&all), masked: masked.to_vec(), slots }
+        Self {
+            layout: Layout::new(&all),
+            masked: masked.to_vec(),
+            slots,
+        }
     }
 
     /// Variables of the committed table.
@@ -163,7 +184,10 @@ impl MaskedLayout {
         (0..self.masked.len())
             .map(|c| match self.slots[c] {
                 None => ColumnMask::default(),
-                Some(s) => ColumnMask { a: random(1 << s.m, rng), b: random(self.col_vars(c) - s.m, rng) },
+                Some(s) => ColumnMask {
+                    a: random(1 << s.m, rng),
+                    b: random(self.col_vars(c) - s.m, rng),
+                },
             })
             .collect()
     }
@@ -176,7 +200,11 @@ impl MaskedLayout {
             out[off..off + values.len()].copy_from_slice(values);
         };
         for (c, col) in cols.iter().enumerate() {
-            assert_eq!(col.len(), 1 << self.col_vars(c), "column size does not match the layout");
+            assert_eq!(
+                col.len(),
+                1 << self.col_vars(c),
+                "column size does not match the layout"
+            );
             put(c, col);
         }
         for (slot, mask) in self.slots.iter().zip(masks) {
@@ -193,11 +221,19 @@ impl MaskedLayout {
     /// R of column `c` on its whole hypercube (the sumchecks use Ṗ = P + ζ·R as tables).
     pub fn expand(&self, c: usize, mask: &ColumnMask) -> Vec<F> {
         let k = self.col_vars(c);
-        let Some(s) = self.slots[c] else { return vec![F::ZERO; 1 << k] };
+        let Some(s) = self.slots[c] else {
+            return vec![F::ZERO; 1 << k];
+        };
         let low = (1usize << s.m) - 1;
         (0..1usize << k)
             .map(|x| {
-                let affine: F = mask.b.iter().enumerate().filter(|&(j, _)| (x >> (s.m + j)) & 1 == 1).map(|(_, &v)| v).sum();
+                let affine: F = mask
+                    .b
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| (x >> (s.m + j)) & 1 == 1)
+                    .map(|(_, &v)| v)
+                    .sum();
                 mask.a[x & low] + affine
             })
             .collect()
@@ -211,17 +247,33 @@ impl MaskedLayout {
 
     /// Every column's R on its whole hypercube.
     pub fn expand_all(&self, masks: &[ColumnMask]) -> Vec<Vec<F>> {
-        masks.iter().enumerate().map(|(c, m)| self.expand(c, m)).collect()
+        masks
+            .iter()
+            .enumerate()
+            .map(|(c, m)| self.expand(c, m))
+            .collect()
     }
 
     /// The value at `z` of column `c` (masked: Ṗ(z)) as a functional of the table.
     pub fn terms(&self, c: usize, z: &[EF]) -> Vec<Term> {
-        let mut out = vec![Term::Point { col: c, point: z.to_vec(), weight: EF::ONE }];
+        let mut out = vec![Term::Point {
+            col: c,
+            point: z.to_vec(),
+            weight: EF::ONE,
+        }];
         if let Some(s) = self.slots[c] {
             let zeta = z[0] * (EF::ONE - z[0]);
-            out.push(Term::Point { col: s.a, point: z[..s.m].to_vec(), weight: zeta });
+            out.push(Term::Point {
+                col: s.a,
+                point: z[..s.m].to_vec(),
+                weight: zeta,
+            });
             if let Some(b) = s.b {
-                out.extend(z[s.m..].iter().enumerate().map(|(index, &zj)| Term::Entry { col: b, index, weight: zeta * zj }));
+                out.extend(z[s.m..].iter().enumerate().map(|(index, &zj)| Term::Entry {
+                    col: b,
+                    index,
+                    weight: zeta * zj,
+                }));
             }
         }
         out
@@ -237,9 +289,17 @@ impl MaskedLayout {
         terms
             .iter()
             .map(|t| match t {
-                Term::Point { col, point, weight } => *weight * eq_eval(&self.layout.embed(*col, point), rho),
+                Term::Point { col, point, weight } => {
+                    *weight * eq_eval(&self.layout.embed(*col, point), rho)
+                }
                 Term::Entry { col, index, weight } => {
-                    *weight * eq_eval(&self.layout.embed(*col, &bits_as_point(*index, self.layout.columns[*col].1)), rho)
+                    *weight
+                        * eq_eval(
+                            &self
+                                .layout
+                                .embed(*col, &bits_as_point(*index, self.layout.columns[*col].1)),
+                            rho,
+                        )
                 }
             })
             .sum()
@@ -256,7 +316,9 @@ impl MaskedLayout {
                         w[off + j] += g * e;
                     }
                 }
-                Term::Entry { col, index, weight } => w[self.layout.columns[*col].0 + index] += scale * *weight,
+                Term::Entry { col, index, weight } => {
+                    w[self.layout.columns[*col].0 + index] += scale * *weight
+                }
             }
         }
     }
@@ -275,7 +337,9 @@ mod tests {
     }
 
     fn point(k: usize, seed: u64) -> Vec<EF> {
-        (0..k).map(|i| EF::from_u64(11 + 3 * i as u64 + seed) * omega() + EF::from_u64(5 + seed)).collect()
+        (0..k)
+            .map(|i| EF::from_u64(11 + 3 * i as u64 + seed) * omega() + EF::from_u64(5 + seed))
+            .collect()
     }
 
     /// A masked value is the inner product of the table with the terms' weights, and the
@@ -283,14 +347,21 @@ mod tests {
     fn check(logs: &[usize], masked: &[bool]) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let ml = MaskedLayout::new(logs, masked);
-        let cols: Vec<Vec<F>> = logs.iter().map(|&k| (0..1u64 << k).map(|i| F::from_u64(i * 7 + 1)).collect()).collect();
+        let cols: Vec<Vec<F>> = logs
+            .iter()
+            .map(|&k| (0..1u64 << k).map(|i| F::from_u64(i * 7 + 1)).collect())
+            .collect();
         let masks = ml.draw(&mut rng);
         let table = ml.table(&cols, &masks);
         let rho = point(ml.num_vars(), 100);
         for (c, &k) in logs.iter().enumerate() {
             let z = point(k, c as u64);
             let pe: Vec<EF> = cols[c].iter().map(|&x| EF::from(x)).collect();
-            let re: Vec<EF> = ml.expand(c, &masks[c]).iter().map(|&x| EF::from(x)).collect();
+            let re: Vec<EF> = ml
+                .expand(c, &masks[c])
+                .iter()
+                .map(|&x| EF::from(x))
+                .collect();
             let value = masked_eval(&pe, &re, &z);
             let terms = ml.terms(c, &z);
             let mut w = vec![EF::ZERO; table.len()];
@@ -327,7 +398,9 @@ mod tests {
 
     #[test]
     fn split_columns_open_as_one_point() {
-        let vals: Vec<EF> = (0..8u64).map(|i| EF::from_u64(i + 2) + omega() * EF::from_u64(3 * i + 1)).collect();
+        let vals: Vec<EF> = (0..8u64)
+            .map(|i| EF::from_u64(i + 2) + omega() * EF::from_u64(3 * i + 1))
+            .collect();
         let col = split_ext(&vals);
         let z: Vec<EF> = (0..3).map(|i| EF::from_u64(9 + i) + omega()).collect();
         let (p, factor) = ext_point(&z).unwrap();

@@ -12,8 +12,8 @@ use p3_field::PrimeCharacteristicRing;
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::log2_ceil;
-use crate::zk::sumcheck::invert;
 use crate::zk::masked::{ext_point, split_ext};
+use crate::zk::sumcheck::invert;
 
 /// Where each round's mask lives.
 pub struct MaskPlan {
@@ -34,7 +34,11 @@ impl MaskPlan {
             first.push(logs.len());
             logs.extend(s.iter().map(|&d| log2_ceil(d + 1) + 1));
         }
-        Self { schedules, first, logs }
+        Self {
+            schedules,
+            first,
+            logs,
+        }
     }
 
     /// The mask columns (`masks[s][l]` = coefficients of round l of sumcheck s).
@@ -52,7 +56,12 @@ impl MaskPlan {
     }
 
     /// The claims (mask column, local point, value) that check sumcheck s's revealed g_l(r_l).
-    pub fn claims(&self, s: usize, point: &[EF], evals: &[EF]) -> Result<Vec<(usize, Vec<EF>, EF)>> {
+    pub fn claims(
+        &self,
+        s: usize,
+        point: &[EF],
+        evals: &[EF],
+    ) -> Result<Vec<(usize, Vec<EF>, EF)>> {
         let mut out = Vec::with_capacity(point.len());
         for (l, (&r, &v)) in point.iter().zip(evals).enumerate() {
             let d = self.schedules[s][l];
@@ -83,7 +92,9 @@ impl MaskPlan {
         let a = log2_ceil(d + 1);
         let mut out = Vec::new();
         for t in d + 1..1usize << a {
-            let bits: Vec<EF> = (0..a).map(|b| if (t >> b) & 1 == 1 { EF::ONE } else { EF::ZERO }).collect();
+            let bits: Vec<EF> = (0..a)
+                .map(|b| if (t >> b) & 1 == 1 { EF::ONE } else { EF::ZERO })
+                .collect();
             // (c₀(t) + ω·c₁(t))/(1 + ω) = 0 holds iff both base-field halves of c_t are zero.
             let (local, _) = ext_point(&bits)?;
             out.push((self.first[s] + l, local, EF::ZERO));
@@ -104,10 +115,15 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
         let schedules = vec![vec![7, 3, 3], vec![4, 2]];
         let plan = MaskPlan::new(schedules.clone());
-        let masks: Vec<Vec<Vec<EF>>> = schedules.iter().map(|s| crate::zk::sumcheck::random_masks(s, &mut rng)).collect();
+        let masks: Vec<Vec<Vec<EF>>> = schedules
+            .iter()
+            .map(|s| crate::zk::sumcheck::random_masks(s, &mut rng))
+            .collect();
         let cols = plan.columns(&masks);
         for (s, m) in masks.iter().enumerate() {
-            let point: Vec<EF> = (0..m.len()).map(|_| crate::zk::random_ef(&mut rng)).collect();
+            let point: Vec<EF> = (0..m.len())
+                .map(|_| crate::zk::random_ef(&mut rng))
+                .collect();
             let evals: Vec<EF> = m.iter().zip(&point).map(|(g, &r)| horner(g, r)).collect();
             for (c, p, v) in plan.claims(s, &point, &evals).unwrap() {
                 assert_eq!(evaluate_base(&cols[c], &p), v);
@@ -125,7 +141,11 @@ mod tests {
         let mut g = crate::zk::sumcheck::random_masks(&[2], &mut rng).remove(0);
         g.push(crate::zk::random_ef(&mut rng));
         let cols = plan.columns(&[vec![g.clone()]]);
-        assert_eq!(cols[0].len(), 1 << plan.logs[0], "the high coefficient fits the column");
+        assert_eq!(
+            cols[0].len(),
+            1 << plan.logs[0],
+            "the high coefficient fits the column"
+        );
         let r = crate::zk::random_ef(&mut rng);
         let claims = plan.claims(0, &[r], &[horner(&g, r)]).unwrap();
         assert_eq!(claims.len(), 2, "a value claim and one degree claim");

@@ -19,14 +19,14 @@ pub mod budget;
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub mod input;
-pub mod masked;
 pub(crate) mod lookup;
+pub mod masked;
 pub(crate) mod masks;
 pub(crate) mod open;
 pub(crate) mod pool;
 pub mod proof;
-pub mod range;
 pub(crate) mod prover;
+pub mod range;
 pub mod sumcheck;
 pub(crate) mod verifier;
 pub(crate) mod weights;
@@ -47,7 +47,8 @@ pub fn random_base(rng: &mut impl rand::Rng) -> F {
 
 /// A uniform extension-field element.
 pub fn random_ef(rng: &mut impl rand::Rng) -> EF {
-    EF::from_basis_coefficients_slice(&[random_base(rng), random_base(rng)]).expect("two coefficients")
+    EF::from_basis_coefficients_slice(&[random_base(rng), random_base(rng)])
+        .expect("two coefficients")
 }
 
 /// Refuses circuits the protocol does not cover, naming the block.

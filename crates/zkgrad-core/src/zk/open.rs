@@ -96,10 +96,25 @@ pub(crate) fn verify_with(
 /// The batching sumcheck's last check — T(ρ) times the claims' batched weights at ρ equals the
 /// sumcheck's final value — then T(ρ) into the transcript; returns ρ.
 #[allow(clippy::too_many_arguments)]
-fn finish_check(tr: &mut Transcript, label: &str, layout: &MaskedLayout, claims: &[ColumnClaim], powers: &[EF], rho: Vec<EF>, value: EF, expected: EF) -> Result<Vec<EF>> {
-    let w: EF = claims.iter().zip(powers).map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho)).sum();
+fn finish_check(
+    tr: &mut Transcript,
+    label: &str,
+    layout: &MaskedLayout,
+    claims: &[ColumnClaim],
+    powers: &[EF],
+    rho: Vec<EF>,
+    value: EF,
+    expected: EF,
+) -> Result<Vec<EF>> {
+    let w: EF = claims
+        .iter()
+        .zip(powers)
+        .map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho))
+        .sum();
     if value * w != expected {
-        return Err(crate::ProofError::Pcs(format!("{label}: the batched openings do not match")));
+        return Err(crate::ProofError::Pcs(format!(
+            "{label}: the batched openings do not match"
+        )));
     }
     tr.absorb_ext(&format!("{label}.value"), &[value]);
     Ok(rho)

@@ -5,10 +5,10 @@
 
 use rand::{Rng, SeedableRng};
 
+use super::masked::split_ext;
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
-use super::masked::split_ext;
 use super::verifier::{Claims, WitnessTable, take_input_claims};
 use super::{conv, dense, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
@@ -28,12 +28,18 @@ pub(crate) struct Stopwatch {
 
 impl Stopwatch {
     pub(crate) fn new() -> Self {
-        Self { on: std::env::var_os("ZKGRAD_PROFILE").is_some(), last: std::time::Instant::now() }
+        Self {
+            on: std::env::var_os("ZKGRAD_PROFILE").is_some(),
+            last: std::time::Instant::now(),
+        }
     }
 
     pub(crate) fn lap(&mut self, what: &str) {
         if self.on {
-            eprintln!("[zkgrad] {what}: {:.1} ms", self.last.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "[zkgrad] {what}: {:.1} ms",
+                self.last.elapsed().as_secs_f64() * 1e3
+            );
         }
         self.last = std::time::Instant::now();
     }
@@ -59,14 +65,25 @@ pub(crate) struct ProverCtx<'a> {
 impl ProverCtx<'_> {
     /// Starts the next sumcheck of the schedule with its committed masks.
     pub fn sumcheck(&mut self, label: &str) -> zksc::Prover {
-        let masks = self.masks.next().expect("the schedule lists every sumcheck");
-        zksc::Prover::start(masks, self.mask_plan.schedules[self.next].clone(), label, self.tr)
+        let masks = self
+            .masks
+            .next()
+            .expect("the schedule lists every sumcheck");
+        zksc::Prover::start(
+            masks,
+            self.mask_plan.schedules[self.next].clone(),
+            label,
+            self.tr,
+        )
     }
 
     /// Ends it and records the mask claims.
     pub fn finish(&mut self, sc: zksc::Prover) -> Result<ZkSumcheckProof> {
         let (proof, point) = sc.finish(self.tr);
-        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &proof.mask_evals)?);
+        self.claims.mask.extend(
+            self.mask_plan
+                .claims(self.next, &point, &proof.mask_evals)?,
+        );
         self.next += 1;
         Ok(proof)
     }
@@ -114,7 +131,11 @@ pub(crate) fn prove(
     // One table for the witness columns and every sumcheck's masks (`WitnessTable`).
     let table = WitnessTable::new(spec, &plan);
     let mask_plan = &table.mask_plan;
-    let masks: Vec<Vec<Vec<EF>>> = mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
+    let masks: Vec<Vec<Vec<EF>>> = mask_plan
+        .schedules
+        .iter()
+        .map(|s| zksc::random_masks(s, &mut rng))
+        .collect();
     let mut table_cols = cols.clone();
     table_cols.extend(mask_plan.columns(&masks));
     let (wit_table, mut wit_r) = table.layout.masked_table(&table_cols, &mut rng);
@@ -130,7 +151,11 @@ pub(crate) fn prove(
             wit_r[plan.x] = ci.mask.clone();
             Some(ci)
         }
-        (true, None) => return Err(crate::ProofError::Circuit("the circuit's input is committed: give the input's commitment seed".into())),
+        (true, None) => {
+            return Err(crate::ProofError::Circuit(
+                "the circuit's input is committed: give the input's commitment seed".into(),
+            ));
+        }
         (false, _) => None,
     };
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
@@ -162,7 +187,9 @@ pub(crate) fn prove(
     sw.lap("zk: lookup sumcheck");
     // The public output equals the last block's (unmasked) activations.
     let last = plan.blocks.last().expect("at least one block");
-    let r_out = ctx.tr.challenge_point("output-point", last.log_out + plan.log_batch);
+    let r_out = ctx
+        .tr
+        .challenge_point("output-point", last.log_out + plan.log_batch);
     let out_value = evaluate_base(&cols[last.a], &r_out);
     ctx.claims.wit.push((last.a, r_out, out_value));
     let mut blocks = Vec::with_capacity(spec.layers.len());
@@ -177,11 +204,22 @@ pub(crate) fn prove(
     sw.lap("zk: blocks");
     let input_claims = take_input_claims(&mut claims, &plan, committed_input.is_some());
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
-        eprintln!("[zkgrad] zk: {} witness, {} inverse, {} weight claims", claims.wit.len(), claims.inv.len(), claims.weight.len());
+        eprintln!(
+            "[zkgrad] zk: {} witness, {} inverse, {} weight claims",
+            claims.wit.len(),
+            claims.inv.len(),
+            claims.weight.len()
+        );
         eprintln!(
             "[zkgrad] zk: table variables: witness {} (columns, sumcheck masks and column masks fill {} of 2^{}; sumcheck masks {} entries), inverses {}, weights {}",
             table.layout.num_vars(),
-            table.layout.layout.columns.iter().map(|&(_, k)| 1usize << k).sum::<usize>(),
+            table
+                .layout
+                .layout
+                .columns
+                .iter()
+                .map(|&(_, k)| 1usize << k)
+                .sum::<usize>(),
             table.layout.num_vars(),
             mask_plan.logs.iter().map(|&k| 1usize << k).sum::<usize>(),
             inv_layout.num_vars(),
@@ -196,13 +234,31 @@ pub(crate) fn prove(
     if committed_input.is_some() {
         super::budget::check_claims(&input::layout(&plan), &input_claims, "committed input")?;
     }
-    let (ib, rho_i, t_i) = open::prove(&mut ctx, "zk-open-inverses", &inv_layout, &inv_table, &claims.inv)?;
+    let (ib, rho_i, t_i) = open::prove(
+        &mut ctx,
+        "zk-open-inverses",
+        &inv_layout,
+        &inv_table,
+        &claims.inv,
+    )?;
     sw.lap("zk: inverse batching");
-    let (wtb, rho_wt, t_wt) = open::prove(&mut ctx, "zk-open-weights", &weights.layout, &weight_table, &claims.weight)?;
+    let (wtb, rho_wt, t_wt) = open::prove(
+        &mut ctx,
+        "zk-open-weights",
+        &weights.layout,
+        &weight_table,
+        &claims.weight,
+    )?;
     sw.lap("zk: weight batching");
     drop(weight_table);
     let input_batch = match &committed_input {
-        Some(ci) => Some(open::prove(&mut ctx, "zk-open-input", &input::layout(&plan), &ci.table, &input_claims)?),
+        Some(ci) => Some(open::prove(
+            &mut ctx,
+            "zk-open-input",
+            &input::layout(&plan),
+            &ci.table,
+            &input_claims,
+        )?),
         None => None,
     };
     let mut wit_list = claims.wit;
@@ -211,7 +267,13 @@ pub(crate) fn prove(
     super::budget::check_claims(&table.layout, &wit_list, "witness")?;
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         let counts = |l: &super::masked::MaskedLayout, c: &[(usize, Vec<EF>, EF)]| {
-            super::budget::distinct_claims(l, c).iter().enumerate().filter(|&(i, _)| l.masked[i]).map(|(i, &n)| (n, l.mask_dim(i))).max().unwrap_or((0, 0))
+            super::budget::distinct_claims(l, c)
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| l.masked[i])
+                .map(|(i, &n)| (n, l.mask_dim(i)))
+                .max()
+                .unwrap_or((0, 0))
         };
         eprintln!(
             "[zkgrad] zk: most claims on a masked column (claims, mask dim): witness {:?}, inverses {:?}, weights {:?}",
@@ -220,27 +282,53 @@ pub(crate) fn prove(
             counts(&weights.layout, &claims.weight)
         );
     }
-    let (wb, rho_w, t_w) = open::prove(&mut ctx, "zk-open-witness", &table.layout, &wit_table, &wit_list)?;
+    let (wb, rho_w, t_w) = open::prove(
+        &mut ctx,
+        "zk-open-witness",
+        &table.layout,
+        &wit_table,
+        &wit_list,
+    )?;
     let own_masks = table.mask_claims(std::mem::take(&mut ctx.claims.mask));
     sw.lap("zk: witness batching");
     let mut wit_points = vec![rho_w];
-    wit_points.extend(own_masks.iter().map(|(c, z, _)| table.layout.point(*c, z).expect("mask columns are unmasked")));
+    wit_points.extend(own_masks.iter().map(|(c, z, _)| {
+        table
+            .layout
+            .point(*c, z)
+            .expect("mask columns are unmasked")
+    }));
     let mut openings = Vec::with_capacity(4);
     openings.push(wit_pcs.open(wit_data, &wit_points, &mut tr).1);
     openings.push(inv_pcs.open(inv_data, &[rho_i], &mut tr).1);
     sw.lap("zk: witness and inverse openings");
-    openings.push(Pcs::new(weights.layout.num_vars(), true).open(weight_data, &[rho_wt], &mut tr).1);
+    openings.push(
+        crate::commit::weight_pcs(spec)?
+            .open(weight_data, &[rho_wt], &mut tr)
+            .1,
+    );
     sw.lap("zk: weight opening");
     let (input_commitment, input_batch) = match (committed_input, input_batch) {
         (Some(ci), Some((proof, rho, value))) => {
-            openings.push(Pcs::new(input::layout(&plan).num_vars(), true).open(ci.data, &[rho], &mut tr).1);
+            openings.push(
+                Pcs::new(input::layout(&plan).num_vars(), true)
+                    .open(ci.data, &[rho], &mut tr)
+                    .1,
+            );
             (Some(ci.commitment), Some((proof, value)))
         }
         _ => (None, None),
     };
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
-        for (name, o) in ["witness", "inverses", "weights", "input"].iter().zip(&openings) {
-            eprintln!("[zkgrad] zk: opening {name}: {} bytes {:?}", o.size_bytes(), o.size_breakdown());
+        for (name, o) in ["witness", "inverses", "weights", "input"]
+            .iter()
+            .zip(&openings)
+        {
+            eprintln!(
+                "[zkgrad] zk: opening {name}: {} bytes {:?}",
+                o.size_bytes(),
+                o.size_breakdown()
+            );
         }
     }
     let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));

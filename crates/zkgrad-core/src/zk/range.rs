@@ -75,7 +75,12 @@ pub struct RangeCertificate {
 
 impl std::fmt::Debug for RangeCertificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RangeCertificate({} lookups, {} values)", self.inverses.len(), self.values.len())
+        write!(
+            f,
+            "RangeCertificate({} lookups, {} values)",
+            self.inverses.len(),
+            self.values.len()
+        )
     }
 }
 
@@ -112,7 +117,9 @@ impl Plan {
     fn new(weights: &MaskedLayout, bits: &[u8]) -> Result<Self> {
         let n_cols = weights.masked.len();
         if bits.len() != n_cols || bits.iter().any(|&b| b as u32 > MAX_BITS) {
-            return Err(ProofError::Malformed(format!("the weight range bits do not fit the weight layout ({n_cols} columns, at most {MAX_BITS} bits)")));
+            return Err(ProofError::Malformed(format!(
+                "the weight range bits do not fit the weight layout ({n_cols} columns, at most {MAX_BITS} bits)"
+            )));
         }
         let (mut lookups, mut splits, mut limb_logs) = (Vec::new(), Vec::new(), Vec::new());
         for (c, &e) in bits.iter().enumerate() {
@@ -137,12 +144,22 @@ impl Plan {
             }
         }
         if weights.masked.iter().zip(bits).any(|(&m, &b)| m && b == 0) {
-            return Err(ProofError::Malformed("a weight column without a range".into()));
+            return Err(ProofError::Malformed(
+                "a weight column without a range".into(),
+            ));
         }
         let mult = limb_logs.len();
         limb_logs.push(LIMB);
-        let vars = lookups.iter().map(|l| l.1).chain([LIMB]).max().unwrap_or(LIMB);
-        let inverse_layout = MaskedLayout::new(&lookups.iter().map(|l| l.1 + 1).collect::<Vec<_>>(), &vec![true; lookups.len()]);
+        let vars = lookups
+            .iter()
+            .map(|l| l.1)
+            .chain([LIMB])
+            .max()
+            .unwrap_or(LIMB);
+        let inverse_layout = MaskedLayout::new(
+            &lookups.iter().map(|l| l.1 + 1).collect::<Vec<_>>(),
+            &vec![true; lookups.len()],
+        );
         // The limb table holds the certificate's sumcheck masks, its own batching's included:
         // grow its variable count to a fixed point (as `zk::verifier::WitnessTable`).
         let mask_first = limb_logs.len();
@@ -160,23 +177,50 @@ impl Plan {
             masked.resize(logs.len(), false);
             let limb_layout = MaskedLayout::new(&logs, &masked);
             if limb_layout.num_vars() <= tv {
-                return Ok(Self { lookups, splits, mult, vars, limb_layout, mask_plan, mask_first, inverse_layout });
+                return Ok(Self {
+                    lookups,
+                    splits,
+                    mult,
+                    vars,
+                    limb_layout,
+                    mask_plan,
+                    mask_first,
+                    inverse_layout,
+                });
             }
             tv = limb_layout.num_vars();
         }
     }
 
     /// The claims the sumcheck's final values make (weights, limbs, inverses).
-    fn claims(&self, point: &[EF], inverses: &[EF], values: &[EF], n_weight_cols: usize) -> Result<[Vec<ColumnClaim>; 3]> {
+    fn claims(
+        &self,
+        point: &[EF],
+        inverses: &[EF],
+        values: &[EF],
+        n_weight_cols: usize,
+    ) -> Result<[Vec<ColumnClaim>; 3]> {
         let mut inv = Vec::new();
         for (l, &(_, k, _)) in self.lookups.iter().enumerate() {
             let (p, factor) = ext_point(&point[..k])?;
             inv.push((l, p, inverses[l] * factor));
         }
         let (wcols, lcols) = self.value_columns(n_weight_cols);
-        let wt: Vec<ColumnClaim> = wcols.iter().zip(values).map(|(&(c, k), &v)| (c, point[..k].to_vec(), v)).collect();
-        let mut limbs: Vec<ColumnClaim> = lcols.iter().zip(&values[wcols.len()..]).map(|(&(c, k), &v)| (c, point[..k].to_vec(), v)).collect();
-        limbs.push((self.mult, point[..LIMB].to_vec(), values[wcols.len() + lcols.len()]));
+        let wt: Vec<ColumnClaim> = wcols
+            .iter()
+            .zip(values)
+            .map(|(&(c, k), &v)| (c, point[..k].to_vec(), v))
+            .collect();
+        let mut limbs: Vec<ColumnClaim> = lcols
+            .iter()
+            .zip(&values[wcols.len()..])
+            .map(|(&(c, k), &v)| (c, point[..k].to_vec(), v))
+            .collect();
+        limbs.push((
+            self.mult,
+            point[..LIMB].to_vec(),
+            values[wcols.len() + lcols.len()],
+        ));
         Ok([inv, wt, limbs])
     }
 
@@ -194,7 +238,13 @@ impl Plan {
         for &(c, k, ..) in &self.splits {
             w[c] = Some(k);
         }
-        (w.into_iter().enumerate().filter_map(|(c, k)| k.map(|k| (c, k))).collect(), l)
+        (
+            w.into_iter()
+                .enumerate()
+                .filter_map(|(c, k)| k.map(|k| (c, k)))
+                .collect(),
+            l,
+        )
     }
 }
 
@@ -204,14 +254,31 @@ pub fn choose_bits(spec: &CircuitSpec, cols: &[Vec<F>]) -> Result<Vec<u8>> {
     let tight: Vec<u8> = cols
         .iter()
         .map(|c| {
-            let max = c.iter().map(|&v| crate::field::to_i64(v)).map(|v| if v < 0 { -(v + 1) } else { v }).max().unwrap_or(0);
+            let max = c
+                .iter()
+                .map(|&v| crate::field::to_i64(v))
+                .map(|v| if v < 0 { -(v + 1) } else { v })
+                .max()
+                .unwrap_or(0);
             (64 - max.leading_zeros() + 1).min(64) as u8
         })
         .collect();
-    if let Some((c, _)) = tight.iter().enumerate().find(|&(_, &b)| b as u32 > MAX_BITS) {
-        return Err(ProofError::Circuit(format!("weight column {c} has values outside the 32-bit range the range certificate covers")));
+    if let Some((c, _)) = tight
+        .iter()
+        .enumerate()
+        .find(|&(_, &b)| b as u32 > MAX_BITS)
+    {
+        return Err(ProofError::Circuit(format!(
+            "weight column {c} has values outside the 32-bit range the range certificate covers"
+        )));
     }
-    let round = |b: u8| if b as usize <= LIMB { LIMB as u8 } else { MAX_BITS as u8 };
+    let round = |b: u8| {
+        if b as usize <= LIMB {
+            LIMB as u8
+        } else {
+            MAX_BITS as u8
+        }
+    };
     let mut bits: Vec<u8> = Vec::with_capacity(cols.len());
     for l in 0..spec.layers.len() {
         let wc = weight_columns(spec, l);
@@ -246,7 +313,9 @@ pub fn check_bits(spec: &CircuitSpec, bits: &[u8]) -> Result<()> {
         let wc = weight_columns(spec, l);
         let ids: Vec<usize> = wc.pieces.iter().map(|p| p.col).chain([wc.bias]).collect();
         if ids.iter().any(|&c| c >= bits.len()) {
-            return Err(ProofError::Malformed("the weight range bits do not cover every weight column".into()));
+            return Err(ProofError::Malformed(
+                "the weight range bits do not cover every weight column".into(),
+            ));
         }
         let lb: Vec<u8> = ids.iter().map(|&c| bits[c]).collect();
         check_layer(spec, l, &ids, &lb)?;
@@ -263,9 +332,14 @@ fn start(spec: &CircuitSpec, weights: &Commitment, bits: &[u8]) -> Transcript {
 }
 
 fn table_weights(alpha: EF) -> Result<Vec<EF>> {
-    let d: Vec<EF> = (0..1u64 << LIMB).into_par_iter().map(|t| alpha - EF::from_u64(t)).collect();
+    let d: Vec<EF> = (0..1u64 << LIMB)
+        .into_par_iter()
+        .map(|t| alpha - EF::from_u64(t))
+        .collect();
     if d.contains(&EF::ZERO) {
-        return Err(ProofError::Lookup("the challenge α is a table entry (probability 2^-128)".into()));
+        return Err(ProofError::Lookup(
+            "the challenge α is a table entry (probability 2^-128)".into(),
+        ));
     }
     Ok(batch_multiplicative_inverse(&d))
 }
@@ -280,9 +354,17 @@ fn split_summand(nu: EF, off: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
 }
 
 /// Proves the ranges of `tables`' columns (committed as `weights`, with `seed`'s randomness).
-pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bits: &[u8], seed: [u8; 32]) -> Result<RangeCertificate> {
+pub fn prove(
+    spec: &CircuitSpec,
+    tables: &WeightTables,
+    weights: &Commitment,
+    bits: &[u8],
+    seed: [u8; 32],
+) -> Result<RangeCertificate> {
     let plan = Plan::new(&tables.layout, bits)?;
-    let mut rng = rand::rngs::StdRng::from_seed(*blake3::keyed_hash(&seed, b"zkgrad weight range certificate").as_bytes());
+    let mut rng = rand::rngs::StdRng::from_seed(
+        *blake3::keyed_hash(&seed, b"zkgrad weight range certificate").as_bytes(),
+    );
     let mut tr = start(spec, weights, bits);
     let cols = &tables.cols;
     let w_r = tables.expanded_masks();
@@ -291,8 +373,14 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
     let mut limbs: Vec<Vec<F>> = vec![Vec::new(); plan.mult + 1];
     for &(c, _, lo, hi, off) in &plan.splits {
         let u: Vec<i64> = cols[c].iter().map(|&v| to_i(v + off)).collect();
-        limbs[lo] = u.iter().map(|&x| crate::field::from_i64(x.rem_euclid(1 << LIMB))).collect();
-        limbs[hi] = u.iter().map(|&x| crate::field::from_i64(x.div_euclid(1 << LIMB))).collect();
+        limbs[lo] = u
+            .iter()
+            .map(|&x| crate::field::from_i64(x.rem_euclid(1 << LIMB)))
+            .collect();
+        limbs[hi] = u
+            .iter()
+            .map(|&x| crate::field::from_i64(x.div_euclid(1 << LIMB)))
+            .collect();
     }
     let value = |src: Src, limbs: &[Vec<F>]| -> Vec<F> {
         match src {
@@ -304,13 +392,21 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
     for &(src, _, off) in &plan.lookups {
         for v in value(src, &limbs) {
             // An out-of-range value is left out: the lookup then fails, as it must.
-            if let Some(c) = usize::try_from(to_i(v + off)).ok().and_then(|j| counts.get_mut(j)) {
+            if let Some(c) = usize::try_from(to_i(v + off))
+                .ok()
+                .and_then(|j| counts.get_mut(j))
+            {
                 *c += 1;
             }
         }
     }
     limbs[plan.mult] = counts.into_iter().map(F::from_u64).collect();
-    let masks: Vec<Vec<Vec<EF>>> = plan.mask_plan.schedules.iter().map(|s| zksc::random_masks(s, &mut rng)).collect();
+    let masks: Vec<Vec<Vec<EF>>> = plan
+        .mask_plan
+        .schedules
+        .iter()
+        .map(|s| zksc::random_masks(s, &mut rng))
+        .collect();
     let mut limb_cols = limbs.clone();
     limb_cols.extend(plan.mask_plan.columns(&masks));
     let (limb_table, limb_r) = plan.limb_layout.masked_table(&limb_cols, &mut rng);
@@ -321,9 +417,14 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
     let alpha = tr.challenge("range-alpha");
     let mut inv = Vec::with_capacity(plan.lookups.len());
     for &(src, _, off) in &plan.lookups {
-        let d: Vec<EF> = value(src, &limbs).into_iter().map(|v| alpha - EF::from(v + off)).collect();
+        let d: Vec<EF> = value(src, &limbs)
+            .into_iter()
+            .map(|v| alpha - EF::from(v + off))
+            .collect();
         if d.contains(&EF::ZERO) {
-            return Err(ProofError::Lookup("a weight equals the challenge α (probability 2^-128); commit again".into()));
+            return Err(ProofError::Lookup(
+                "a weight equals the challenge α (probability 2^-128); commit again".into(),
+            ));
         }
         inv.push(batch_multiplicative_inverse(&d));
     }
@@ -333,7 +434,9 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
     let tau = tr.challenge_point("range-tau", plan.vars);
-    let mus: Vec<EF> = (0..plan.lookups.len() + plan.splits.len()).map(|_| tr.challenge("range-mu")).collect();
+    let mus: Vec<EF> = (0..plan.lookups.len() + plan.splits.len())
+        .map(|_| tr.challenge("range-mu"))
+        .collect();
     let lift = |c: &[F]| c.iter().map(|&x| EF::from(x)).collect::<Vec<EF>>();
     let column = |src: Src| match src {
         Src::Weight(c) => Table::masked(lift(&cols[c]), lift(&w_r[c])),
@@ -341,19 +444,42 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
     };
     let mut groups = Vec::new();
     for (l, &(src, k, off)) in plan.lookups.iter().enumerate() {
-        let tables = vec![Table::plain(eq_table(&tau[..k])), Table::masked(inv[l].clone(), join_ext(&inv_r[l])), column(src)];
-        groups.push(Group { tables, summand: Box::new(lookup_summand(alpha, mus[l], EF::from(off))) });
+        let tables = vec![
+            Table::plain(eq_table(&tau[..k])),
+            Table::masked(inv[l].clone(), join_ext(&inv_r[l])),
+            column(src),
+        ];
+        groups.push(Group {
+            tables,
+            summand: Box::new(lookup_summand(alpha, mus[l], EF::from(off))),
+        });
     }
     let tw = table_weights(alpha)?;
-    groups.push(Group { tables: vec![column(Src::Limb(plan.mult)), Table::plain(tw)], summand: Box::new(|v: &[EF]| -(v[0] * v[1])) });
+    groups.push(Group {
+        tables: vec![column(Src::Limb(plan.mult)), Table::plain(tw)],
+        summand: Box::new(|v: &[EF]| -(v[0] * v[1])),
+    });
     let nl = plan.lookups.len();
     for (s, &(c, k, lo, hi, off)) in plan.splits.iter().enumerate() {
-        let tables = vec![Table::plain(eq_table(&tau[..k])), column(Src::Weight(c)), column(Src::Limb(lo)), column(Src::Limb(hi))];
-        groups.push(Group { tables, summand: Box::new(split_summand(mus[nl + s], EF::from(off))) });
+        let tables = vec![
+            Table::plain(eq_table(&tau[..k])),
+            column(Src::Weight(c)),
+            column(Src::Limb(lo)),
+            column(Src::Limb(hi)),
+        ];
+        groups.push(Group {
+            tables,
+            summand: Box::new(split_summand(mus[nl + s], EF::from(off))),
+        });
     }
     let mut masks = masks.into_iter();
     let mut mask_claims = Vec::new();
-    let mut sc = zksc::Prover::start(masks.next().expect("four schedules"), plan.mask_plan.schedules[0].clone(), "range-lookup", &mut tr);
+    let mut sc = zksc::Prover::start(
+        masks.next().expect("four schedules"),
+        plan.mask_plan.schedules[0].clone(),
+        "range-lookup",
+        &mut tr,
+    );
     let (point, finals) = sc.phase_groups(groups, plan.vars, &mut tr);
     let (lookup, _) = sc.finish(&mut tr);
     mask_claims.extend(plan.mask_plan.claims(0, &point, &lookup.mask_evals)?);
@@ -370,77 +496,150 @@ pub fn prove(spec: &CircuitSpec, tables: &WeightTables, weights: &Commitment, bi
         values.push(at(&cols[c], &w_r[c]));
     }
     for &(c, k) in &lv {
-        values.push(super::dense::masked_eval(&limbs[c], &limb_r[c], &point[..k]));
+        values.push(super::dense::masked_eval(
+            &limbs[c],
+            &limb_r[c],
+            &point[..k],
+        ));
     }
     values.push(finals[nl][0] * unpad(LIMB)?);
     tr.absorb_ext("range-inverses", &inverses);
     tr.absorb_ext("range-values", &values);
-    let [inv_claims, w_claims, mut limb_claims] = plan.claims(&point, &inverses, &values, cols.len())?;
+    let [inv_claims, w_claims, mut limb_claims] =
+        plan.claims(&point, &inverses, &values, cols.len())?;
     // Batch each table's claims to one point; the limb table's last, as it holds the masks.
     let weight_table = tables.table();
     let mut batches = Vec::new();
     let mut rhos = Vec::new();
     for (s, (label, layout, table, claims)) in [
-        ("range-open-inverses", &plan.inverse_layout, &inv_table, &inv_claims),
-        ("range-open-weights", &tables.layout, &weight_table, &w_claims),
+        (
+            "range-open-inverses",
+            &plan.inverse_layout,
+            &inv_table,
+            &inv_claims,
+        ),
+        (
+            "range-open-weights",
+            &tables.layout,
+            &weight_table,
+            &w_claims,
+        ),
     ]
     .into_iter()
     .enumerate()
     {
         let g = masks.next().expect("four schedules");
-        let start = |tr: &mut Transcript| zksc::Prover::start(g, plan.mask_plan.schedules[s + 1].clone(), label, tr);
+        let start = |tr: &mut Transcript| {
+            zksc::Prover::start(g, plan.mask_plan.schedules[s + 1].clone(), label, tr)
+        };
         let (proof, rho, value) = open::prove_with(&mut tr, label, layout, table, claims, start);
         mask_claims.extend(plan.mask_plan.claims(s + 1, &rho, &proof.mask_evals)?);
         batches.push((proof, value));
         rhos.push(rho);
     }
-    limb_claims.extend(mask_claims.into_iter().map(|(c, z, v)| (plan.mask_first + c, z, v)));
+    limb_claims.extend(
+        mask_claims
+            .into_iter()
+            .map(|(c, z, v)| (plan.mask_first + c, z, v)),
+    );
     let label = "range-open-limbs";
     let g = masks.next().expect("four schedules");
-    let start = |tr: &mut Transcript| zksc::Prover::start(g, plan.mask_plan.schedules[3].clone(), label, tr);
-    let (proof, rho_l, value) = open::prove_with(&mut tr, label, &plan.limb_layout, &limb_table, &limb_claims, start);
+    let start = |tr: &mut Transcript| {
+        zksc::Prover::start(g, plan.mask_plan.schedules[3].clone(), label, tr)
+    };
+    let (proof, rho_l, value) = open::prove_with(
+        &mut tr,
+        label,
+        &plan.limb_layout,
+        &limb_table,
+        &limb_claims,
+        start,
+    );
     let own = plan.mask_plan.claims(3, &rho_l, &proof.mask_evals)?;
     batches.push((proof, value));
     let mut limb_points = vec![rho_l];
-    limb_points.extend(own.iter().map(|(c, z, _)| plan.limb_layout.point(plan.mask_first + c, z).expect("mask columns are unmasked")));
-    let weight_data = Pcs::new(tables.layout.num_vars(), true).commit(weight_table, seed).1;
+    limb_points.extend(own.iter().map(|(c, z, _)| {
+        plan.limb_layout
+            .point(plan.mask_first + c, z)
+            .expect("mask columns are unmasked")
+    }));
+    let weight_pcs = crate::commit::weight_pcs(spec)?;
+    let weight_data = weight_pcs.commit(weight_table, seed).1;
     let openings = vec![
         inv_pcs.open(inv_data, &[rhos[0].clone()], &mut tr).1,
-        Pcs::new(tables.layout.num_vars(), true).open(weight_data, &[rhos[1].clone()], &mut tr).1,
+        weight_pcs.open(weight_data, &[rhos[1].clone()], &mut tr).1,
         limb_pcs.open(limb_data, &limb_points, &mut tr).1,
     ];
-    Ok(RangeCertificate { limb_commitment, inverse_commitment, lookup, inverses, values, batches, openings })
+    Ok(RangeCertificate {
+        limb_commitment,
+        inverse_commitment,
+        lookup,
+        inverses,
+        values,
+        batches,
+        openings,
+    })
 }
 
 /// Checks a certificate for the weight commitment `weights` with per-column `bits`; every
 /// failure names the certificate.
-pub fn verify(spec: &CircuitSpec, weights: &Commitment, bits: &[u8], cert: &RangeCertificate) -> Result<()> {
+pub fn verify(
+    spec: &CircuitSpec,
+    weights: &Commitment,
+    bits: &[u8],
+    cert: &RangeCertificate,
+) -> Result<()> {
     verify_inner(spec, weights, bits, cert).map_err(|e| match e {
         e @ ProofError::Circuit(_) => e,
         e => ProofError::Lookup(format!("the weight range certificate fails ({e})")),
     })
 }
 
-fn verify_inner(spec: &CircuitSpec, weights: &Commitment, bits: &[u8], cert: &RangeCertificate) -> Result<()> {
+fn verify_inner(
+    spec: &CircuitSpec,
+    weights: &Commitment,
+    bits: &[u8],
+    cert: &RangeCertificate,
+) -> Result<()> {
     let wl = crate::commit::weight_masked_layout(spec);
     check_bits(spec, bits)?;
     let plan = Plan::new(&wl, bits)?;
     let nl = plan.lookups.len();
     let (wv, lv) = plan.value_columns(wl.masked.len());
     let n_values = wv.len() + lv.len() + 1;
-    if cert.inverses.len() != nl || cert.values.len() != n_values || cert.batches.len() != 3 || cert.openings.len() != 3 {
-        return Err(ProofError::Shape { what: "range certificate values", expected: n_values, got: cert.values.len() });
+    if cert.inverses.len() != nl
+        || cert.values.len() != n_values
+        || cert.batches.len() != 3
+        || cert.openings.len() != 3
+    {
+        return Err(ProofError::Shape {
+            what: "range certificate values",
+            expected: n_values,
+            got: cert.values.len(),
+        });
     }
     let mut tr = start(spec, weights, bits);
     tr.absorb_bytes("limb-commitment", &cert.limb_commitment.digest());
     let alpha = tr.challenge("range-alpha");
     tr.absorb_bytes("inverse-commitment", &cert.inverse_commitment.digest());
     let tau = tr.challenge_point("range-tau", plan.vars);
-    let mus: Vec<EF> = (0..nl + plan.splits.len()).map(|_| tr.challenge("range-mu")).collect();
-    let (point, expected) = zksc::verify(EF::ZERO, &plan.mask_plan.schedules[0], &cert.lookup, "range-lookup", &mut tr)?;
+    let mus: Vec<EF> = (0..nl + plan.splits.len())
+        .map(|_| tr.challenge("range-mu"))
+        .collect();
+    let (point, expected) = zksc::verify(
+        EF::ZERO,
+        &plan.mask_plan.schedules[0],
+        &cert.lookup,
+        "range-lookup",
+        &mut tr,
+    )?;
     let mut mask_claims = plan.mask_plan.claims(0, &point, &cert.lookup.mask_evals)?;
     let weight_value = |c: usize| wv.iter().position(|&(d, _)| d == c).map(|i| cert.values[i]);
-    let limb_value = |c: usize| lv.iter().position(|&(d, _)| d == c).map(|i| cert.values[wv.len() + i]);
+    let limb_value = |c: usize| {
+        lv.iter()
+            .position(|&(d, _)| d == c)
+            .map(|i| cert.values[wv.len() + i])
+    };
     let missing = || ProofError::Malformed("a range certificate value is missing".into());
     let mut total = EF::ZERO;
     for (l, &(src, k, off)) in plan.lookups.iter().enumerate() {
@@ -450,41 +649,110 @@ fn verify_inner(spec: &CircuitSpec, weights: &Commitment, bits: &[u8], cert: &Ra
             Src::Limb(c) => limb_value(c),
         }
         .ok_or_else(missing)?;
-        total += lookup_summand(alpha, mus[l], EF::from(off))(&[eq_eval(&tau[..k], &point[..k]) * s, cert.inverses[l] * s, v * s]);
+        total += lookup_summand(alpha, mus[l], EF::from(off))(&[
+            eq_eval(&tau[..k], &point[..k]) * s,
+            cert.inverses[l] * s,
+            v * s,
+        ]);
     }
     let tw = crate::mle::evaluate(&table_weights(alpha)?, &point[..LIMB]);
     total -= cert.values[n_values - 1] * tw * pad_factor(&point, LIMB) * pad_factor(&point, LIMB);
     for (s, &(c, k, lo, hi, off)) in plan.splits.iter().enumerate() {
         let f = pad_factor(&point, k);
-        let v = [eq_eval(&tau[..k], &point[..k]) * f, weight_value(c).ok_or_else(missing)? * f, limb_value(lo).ok_or_else(missing)? * f, limb_value(hi).ok_or_else(missing)? * f];
+        let v = [
+            eq_eval(&tau[..k], &point[..k]) * f,
+            weight_value(c).ok_or_else(missing)? * f,
+            limb_value(lo).ok_or_else(missing)? * f,
+            limb_value(hi).ok_or_else(missing)? * f,
+        ];
         total += split_summand(mus[nl + s], EF::from(off))(&v);
     }
     if total != expected {
-        return Err(ProofError::Lookup("the weight range certificate fails: a committed weight is outside its declared range".into()));
+        return Err(ProofError::Lookup(
+            "the weight range certificate fails: a committed weight is outside its declared range"
+                .into(),
+        ));
     }
     tr.absorb_ext("range-inverses", &cert.inverses);
     tr.absorb_ext("range-values", &cert.values);
-    let [inv_claims, w_claims, mut limb_claims] = plan.claims(&point, &cert.inverses, &cert.values, wl.masked.len())?;
+    let [inv_claims, w_claims, mut limb_claims] =
+        plan.claims(&point, &cert.inverses, &cert.values, wl.masked.len())?;
     let mut rhos = Vec::new();
-    for (s, (label, layout, claims)) in [("range-open-inverses", &plan.inverse_layout, &inv_claims), ("range-open-weights", &wl, &w_claims)].into_iter().enumerate() {
+    for (s, (label, layout, claims)) in [
+        ("range-open-inverses", &plan.inverse_layout, &inv_claims),
+        ("range-open-weights", &wl, &w_claims),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let (proof, value) = &cert.batches[s];
-        let rho = open::verify_with(&plan.mask_plan.schedules[s + 1], &mut tr, label, layout, claims, proof, *value)?;
+        let rho = open::verify_with(
+            &plan.mask_plan.schedules[s + 1],
+            &mut tr,
+            label,
+            layout,
+            claims,
+            proof,
+            *value,
+        )?;
         mask_claims.extend(plan.mask_plan.claims(s + 1, &rho, &proof.mask_evals)?);
         rhos.push(rho);
     }
-    limb_claims.extend(mask_claims.into_iter().map(|(c, z, v)| (plan.mask_first + c, z, v)));
+    limb_claims.extend(
+        mask_claims
+            .into_iter()
+            .map(|(c, z, v)| (plan.mask_first + c, z, v)),
+    );
     let (proof, value) = &cert.batches[2];
-    let rho_l = open::verify_with(&plan.mask_plan.schedules[3], &mut tr, "range-open-limbs", &plan.limb_layout, &limb_claims, proof, *value)?;
+    let rho_l = open::verify_with(
+        &plan.mask_plan.schedules[3],
+        &mut tr,
+        "range-open-limbs",
+        &plan.limb_layout,
+        &limb_claims,
+        proof,
+        *value,
+    )?;
     let mut limb_points = vec![(rho_l, *value)];
-    for (c, z, v) in plan.mask_plan.claims(3, &limb_points[0].0.clone(), &proof.mask_evals)? {
-        let p = plan.limb_layout.point(plan.mask_first + c, &z).ok_or_else(|| ProofError::Malformed("a range mask column is masked".into()))?;
+    for (c, z, v) in plan
+        .mask_plan
+        .claims(3, &limb_points[0].0.clone(), &proof.mask_evals)?
+    {
+        let p = plan
+            .limb_layout
+            .point(plan.mask_first + c, &z)
+            .ok_or_else(|| ProofError::Malformed("a range mask column is masked".into()))?;
         limb_points.push((p, v));
     }
-    let open = |n: usize, c: &Commitment, pts: Vec<(Vec<EF>, EF)>, proof: &OpeningProof, tr: &mut Transcript| -> Result<()> {
+    let open = |pcs: Pcs,
+                c: &Commitment,
+                pts: Vec<(Vec<EF>, EF)>,
+                proof: &OpeningProof,
+                tr: &mut Transcript|
+     -> Result<()> {
         let (points, values): (Vec<Vec<EF>>, Vec<EF>) = pts.into_iter().unzip();
-        Pcs::try_new(n, true)?.verify(c, &points, &values, proof, tr)
+        pcs.verify(c, &points, &values, proof, tr)
     };
-    open(plan.inverse_layout.num_vars(), &cert.inverse_commitment, vec![(rhos[0].clone(), cert.batches[0].1)], &cert.openings[0], &mut tr)?;
-    open(wl.num_vars(), weights, vec![(rhos[1].clone(), cert.batches[1].1)], &cert.openings[1], &mut tr)?;
-    open(plan.limb_layout.num_vars(), &cert.limb_commitment, limb_points, &cert.openings[2], &mut tr)
+    let pcs = |n: usize| Pcs::try_new(n, true);
+    open(
+        pcs(plan.inverse_layout.num_vars())?,
+        &cert.inverse_commitment,
+        vec![(rhos[0].clone(), cert.batches[0].1)],
+        &cert.openings[0],
+        &mut tr,
+    )?;
+    open(
+        crate::commit::weight_pcs(spec)?,
+        weights,
+        vec![(rhos[1].clone(), cert.batches[1].1)],
+        &cert.openings[1],
+        &mut tr,
+    )?;
+    open(
+        pcs(plan.limb_layout.num_vars())?,
+        &cert.limb_commitment,
+        limb_points,
+        &cert.openings[2],
+        &mut tr,
+    )
 }

@@ -23,7 +23,6 @@ use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
 use crate::transcript::Transcript;
 
-
 /// Tables shorter than this are processed on the calling thread.
 const PAR_MIN: usize = 1 << 12;
 /// One table of a phase: its values and, for a masked polynomial, the mask and its variable.
@@ -39,18 +38,30 @@ pub struct Table {
 impl Table {
     /// A multilinear table.
     pub fn plain(p: Vec<EF>) -> Self {
-        Self { p, mask: None, mask_var: 0 }
+        Self {
+            p,
+            mask: None,
+            mask_var: 0,
+        }
     }
 
     /// A table masked in the phase's first variable.
     pub fn masked(p: Vec<EF>, mask: Vec<EF>) -> Self {
-        Self { p, mask: Some(mask), mask_var: 0 }
+        Self {
+            p,
+            mask: Some(mask),
+            mask_var: 0,
+        }
     }
 
     /// A table masked in the phase's variable v (until round v the mask vanishes on the
     /// hypercube and is only folded along).
     pub fn masked_at(p: Vec<EF>, mask: Vec<EF>, v: usize) -> Self {
-        Self { p, mask: Some(mask), mask_var: v }
+        Self {
+            p,
+            mask: Some(mask),
+            mask_var: v,
+        }
     }
 
     /// The mask if it acts in this round.
@@ -92,19 +103,35 @@ fn masked_line(v0: EF, v1: EF, m: Option<(EF, EF)>, x: EF) -> EF {
 }
 
 /// Σ over pairs of s(tables on the line) at x = 0..=degree.
-fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: usize, s: &S) -> Vec<EF> {
+fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(
+    tables: &[Table],
+    degree: usize,
+    s: &S,
+) -> Vec<EF> {
     let pairs = tables[0].p.len() / 2;
     let k = tables.len();
     let masked = tables.iter().any(|t| t.live_mask().is_some());
     // x and x(1 − x) for x = 0..=degree.
-    let xs: Vec<(EF, EF)> = (0..=degree).map(|x| (EF::from_usize(x), EF::from_usize(x) * (EF::ONE - EF::from_usize(x)))).collect();
+    let xs: Vec<(EF, EF)> = (0..=degree)
+        .map(|x| {
+            (
+                EF::from_usize(x),
+                EF::from_usize(x) * (EF::ONE - EF::from_usize(x)),
+            )
+        })
+        .collect();
     struct Scratch {
         acc: Vec<EF>,
         at: Vec<EF>,
         step: Vec<EF>,
         cur: Vec<EF>,
     }
-    let new = || Scratch { acc: vec![EF::ZERO; degree + 1], at: vec![EF::ZERO; k], step: vec![EF::ZERO; k], cur: vec![EF::ZERO; k] };
+    let new = || Scratch {
+        acc: vec![EF::ZERO; degree + 1],
+        at: vec![EF::ZERO; k],
+        step: vec![EF::ZERO; k],
+        cur: vec![EF::ZERO; k],
+    };
     let pair = |mut sc: Scratch, j: usize| {
         for (i, t) in tables.iter().enumerate() {
             sc.at[i] = t.p[2 * j];
@@ -136,7 +163,11 @@ fn round_values<S: Fn(&[EF]) -> EF + Sync + ?Sized>(tables: &[Table], degree: us
     if 2 * pairs < PAR_MIN {
         return (0..pairs).fold(new(), pair).acc;
     }
-    (0..pairs).into_par_iter().fold(new, pair).map(|sc| sc.acc).reduce(|| vec![EF::ZERO; degree + 1], add)
+    (0..pairs)
+        .into_par_iter()
+        .fold(new, pair)
+        .map(|sc| sc.acc)
+        .reduce(|| vec![EF::ZERO; degree + 1], add)
 }
 
 /// Σ_j f(j) over `pairs` pairs, on the calling thread when small.
@@ -145,7 +176,10 @@ fn pair_sums(pairs: usize, f: impl Fn(usize) -> [EF; 3] + Sync) -> Vec<EF> {
     let total = if 2 * pairs < PAR_MIN {
         (0..pairs).map(&f).fold([EF::ZERO; 3], add)
     } else {
-        (0..pairs).into_par_iter().map(&f).reduce(|| [EF::ZERO; 3], add)
+        (0..pairs)
+            .into_par_iter()
+            .map(&f)
+            .reduce(|| [EF::ZERO; 3], add)
     };
     total.to_vec()
 }
@@ -162,7 +196,14 @@ fn pair_map(pairs: usize, f: impl Fn(usize) -> EF + Sync + Send) -> Vec<EF> {
 /// folded on its own).
 fn fold(tables: &mut [Table], r: EF) {
     let line = |v: &[EF], m: Option<&[EF]>| -> Vec<EF> {
-        let at = |j: usize| masked_line(v[2 * j], v[2 * j + 1], m.map(|m| (m[2 * j], m[2 * j + 1])), r);
+        let at = |j: usize| {
+            masked_line(
+                v[2 * j],
+                v[2 * j + 1],
+                m.map(|m| (m[2 * j], m[2 * j + 1])),
+                r,
+            )
+        };
         // Small tables (most of a proof's: every lookup group, every late round) fold in place:
         // handing them to the thread pool cost more than the arithmetic.
         if v.len() < PAR_MIN {
@@ -185,7 +226,11 @@ fn fold(tables: &mut [Table], r: EF) {
 /// The mask part of round l's message at x: Σ over the remaining variables of G(r_<l, x, ·).
 fn mask_round(g: &[EF], x: EF, past: EF, future: EF, remaining: usize) -> EF {
     let scale = EF::from_u64(1 << remaining);
-    let fut = if remaining == 0 { EF::ZERO } else { EF::from_u64(1 << (remaining - 1)) * future };
+    let fut = if remaining == 0 {
+        EF::ZERO
+    } else {
+        EF::from_u64(1 << (remaining - 1)) * future
+    };
     scale * (past + horner(g, x)) + fut
 }
 
@@ -205,28 +250,68 @@ pub struct Prover {
 
 impl Prover {
     /// Starts a sumcheck of `degrees.len()` rounds with one mask polynomial per round.
-    pub fn start(masks: Vec<Vec<EF>>, degrees: Vec<usize>, label: &str, tr: &mut Transcript) -> Self {
+    pub fn start(
+        masks: Vec<Vec<EF>>,
+        degrees: Vec<usize>,
+        label: &str,
+        tr: &mut Transcript,
+    ) -> Self {
         assert_eq!(masks.len(), degrees.len(), "one mask per round");
         let n = degrees.len();
-        let ends: Vec<EF> = masks.iter().map(|g| horner(g, EF::ZERO) + horner(g, EF::ONE)).collect();
+        let ends: Vec<EF> = masks
+            .iter()
+            .map(|g| horner(g, EF::ZERO) + horner(g, EF::ONE))
+            .collect();
         let mut future = vec![EF::ZERO; n];
         for l in (0..n.saturating_sub(1)).rev() {
             future[l] = future[l + 1] + ends[l + 1];
         }
         let total: EF = ends.iter().copied().sum();
-        let mask_sum = if n == 0 { EF::ZERO } else { EF::from_u64(1 << (n - 1)) * total };
+        let mask_sum = if n == 0 {
+            EF::ZERO
+        } else {
+            EF::from_u64(1 << (n - 1)) * total
+        };
         tr.absorb_ext(&format!("{label}.mask-sum"), &[mask_sum]);
         let rho = tr.challenge("zk-sumcheck-rho");
-        let proof = ZkSumcheckProof { mask_sum, rounds: Vec::with_capacity(n), mask_evals: Vec::with_capacity(n) };
-        Self { label: label.to_string(), masks, degrees, rho, past: EF::ZERO, future, proof, point: Vec::with_capacity(n) }
+        let proof = ZkSumcheckProof {
+            mask_sum,
+            rounds: Vec::with_capacity(n),
+            mask_evals: Vec::with_capacity(n),
+        };
+        Self {
+            label: label.to_string(),
+            masks,
+            degrees,
+            rho,
+            past: EF::ZERO,
+            future,
+            proof,
+            point: Vec::with_capacity(n),
+        }
     }
 
     /// Runs the rounds of one phase over `tables` (all of one power-of-two length); returns the
     /// phase's point and each table's value there.
-    pub fn phase<S: Fn(&[EF]) -> EF + Sync>(&mut self, mut tables: Vec<Table>, s: S, tr: &mut Transcript) -> (Vec<EF>, Vec<EF>) {
+    pub fn phase<S: Fn(&[EF]) -> EF + Sync>(
+        &mut self,
+        mut tables: Vec<Table>,
+        s: S,
+        tr: &mut Transcript,
+    ) -> (Vec<EF>, Vec<EF>) {
         let len = tables[0].p.len();
-        assert!(len.is_power_of_two() && tables.iter().all(|t| t.p.len() == len && t.mask.as_ref().is_none_or(|m| m.len() == len)));
-        assert!(tables.iter().all(|t| t.mask.is_none() || 1usize << t.mask_var < len), "a mask variable outside the phase");
+        assert!(
+            len.is_power_of_two()
+                && tables
+                    .iter()
+                    .all(|t| t.p.len() == len && t.mask.as_ref().is_none_or(|m| m.len() == len))
+        );
+        assert!(
+            tables
+                .iter()
+                .all(|t| t.mask.is_none() || 1usize << t.mask_var < len),
+            "a mask variable outside the phase"
+        );
         let vars = len.trailing_zeros() as usize;
         let mut pt = Vec::with_capacity(vars);
         for _ in 0..vars {
@@ -261,7 +346,9 @@ impl Prover {
             tr,
         );
         let mut pt = vec![r];
-        let mut te: Vec<EF> = pair_map(t.len() / 2, |j| EF::from(t[2 * j]) + r * (t[2 * j + 1] - t[2 * j]));
+        let mut te: Vec<EF> = pair_map(t.len() / 2, |j| {
+            EF::from(t[2 * j]) + r * (t[2 * j + 1] - t[2 * j])
+        });
         w = pair_map(w.len() / 2, |j| w[2 * j] + r * (w[2 * j + 1] - w[2 * j]));
         for _ in 1..vars {
             let r = self.send_round(
@@ -272,7 +359,9 @@ impl Prover {
                 tr,
             );
             pt.push(r);
-            te = pair_map(te.len() / 2, |j| te[2 * j] + r * (te[2 * j + 1] - te[2 * j]));
+            te = pair_map(te.len() / 2, |j| {
+                te[2 * j] + r * (te[2 * j + 1] - te[2 * j])
+            });
             w = pair_map(w.len() / 2, |j| w[2 * j] + r * (w[2 * j + 1] - w[2 * j]));
         }
         (pt, te[0])
@@ -282,7 +371,12 @@ impl Prover {
     /// its own tables of 2^k ≤ 2^vars entries, zero-padded in the high variables (a group's
     /// polynomial is its tables' times Π_{i ≥ k}(1 − x_i)). Work is proportional to each group's
     /// own size. Returns the point and, per group, its padded tables' values there.
-    pub fn phase_groups(&mut self, mut groups: Vec<Group>, vars: usize, tr: &mut Transcript) -> (Vec<EF>, Vec<Vec<EF>>) {
+    pub fn phase_groups(
+        &mut self,
+        mut groups: Vec<Group>,
+        vars: usize,
+        tr: &mut Transcript,
+    ) -> (Vec<EF>, Vec<Vec<EF>>) {
         assert!(groups.iter().all(|g| g.tables[0].p.len() <= 1 << vars));
         let mut pt = Vec::with_capacity(vars);
         for _ in 0..vars {
@@ -316,7 +410,10 @@ impl Prover {
                 }
             }
         }
-        let finals = groups.iter().map(|g| g.tables.iter().map(|t| t.p[0]).collect()).collect();
+        let finals = groups
+            .iter()
+            .map(|g| g.tables.iter().map(|t| t.p[0]).collect())
+            .collect();
         (pt, finals)
     }
 
@@ -328,7 +425,10 @@ impl Prover {
         let h: Vec<EF> = f
             .iter()
             .enumerate()
-            .map(|(x, &fx)| fx + self.rho * mask_round(g, EF::from_usize(x), self.past, self.future[l], n - l - 1))
+            .map(|(x, &fx)| {
+                fx + self.rho
+                    * mask_round(g, EF::from_usize(x), self.past, self.future[l], n - l - 1)
+            })
             .collect();
         tr.absorb_ext(&self.label, &h);
         let r = tr.challenge("sumcheck-r");
@@ -340,19 +440,41 @@ impl Prover {
 
     /// Ends the sumcheck: reveals every g_l(r_l); returns the proof and the whole point.
     pub fn finish(mut self, tr: &mut Transcript) -> (ZkSumcheckProof, Vec<EF>) {
-        assert_eq!(self.point.len(), self.degrees.len(), "the phases did not cover every round");
-        self.proof.mask_evals = self.masks.iter().zip(&self.point).map(|(g, &r)| horner(g, r)).collect();
-        tr.absorb_ext(&format!("{}.mask-evals", self.label), &self.proof.mask_evals);
+        assert_eq!(
+            self.point.len(),
+            self.degrees.len(),
+            "the phases did not cover every round"
+        );
+        self.proof.mask_evals = self
+            .masks
+            .iter()
+            .zip(&self.point)
+            .map(|(g, &r)| horner(g, r))
+            .collect();
+        tr.absorb_ext(
+            &format!("{}.mask-evals", self.label),
+            &self.proof.mask_evals,
+        );
         (self.proof, self.point)
     }
 }
 
 /// Checks the rounds against `claim`; returns the point and the value f(point) must have.
 /// The caller checks each `mask_evals[l]` against the commitment that holds the masks.
-pub fn verify(claim: EF, degrees: &[usize], proof: &ZkSumcheckProof, label: &str, tr: &mut Transcript) -> Result<(Vec<EF>, EF)> {
+pub fn verify(
+    claim: EF,
+    degrees: &[usize],
+    proof: &ZkSumcheckProof,
+    label: &str,
+    tr: &mut Transcript,
+) -> Result<(Vec<EF>, EF)> {
     let n = degrees.len();
     if proof.rounds.len() != n || proof.mask_evals.len() != n {
-        return Err(ProofError::Shape { what: "zero-knowledge sumcheck rounds", expected: n, got: proof.rounds.len() });
+        return Err(ProofError::Shape {
+            what: "zero-knowledge sumcheck rounds",
+            expected: n,
+            got: proof.rounds.len(),
+        });
     }
     tr.absorb_ext(&format!("{label}.mask-sum"), &[proof.mask_sum]);
     let rho = tr.challenge("zk-sumcheck-rho");
@@ -360,7 +482,11 @@ pub fn verify(claim: EF, degrees: &[usize], proof: &ZkSumcheckProof, label: &str
     let mut point = Vec::with_capacity(n);
     for (h, &d) in proof.rounds.iter().zip(degrees) {
         if h.len() != d + 1 {
-            return Err(ProofError::Shape { what: "zero-knowledge sumcheck round degree", expected: d + 1, got: h.len() });
+            return Err(ProofError::Shape {
+                what: "zero-knowledge sumcheck round degree",
+                expected: d + 1,
+                got: h.len(),
+            });
         }
         if h[0] + h[1] != running {
             return Err(ProofError::Sumcheck(format!("{label}, round sum")));
@@ -377,12 +503,16 @@ pub fn verify(claim: EF, degrees: &[usize], proof: &ZkSumcheckProof, label: &str
 
 /// Random mask polynomials for a schedule (degree_l + 1 coefficients each).
 pub fn random_masks(degrees: &[usize], rng: &mut impl rand::Rng) -> Vec<Vec<EF>> {
-    degrees.iter().map(|&d| (0..=d).map(|_| crate::zk::random_ef(rng)).collect()).collect()
+    degrees
+        .iter()
+        .map(|&d| (0..=d).map(|_| crate::zk::random_ef(rng)).collect())
+        .collect()
 }
 
 /// 1/x, or an error naming what was not invertible (probability ~2^-128 for honest runs).
 pub fn invert(x: EF, what: &str) -> Result<EF> {
-    x.try_inverse().ok_or_else(|| ProofError::Sumcheck(format!("{what}: a challenge hit a zero denominator")))
+    x.try_inverse()
+        .ok_or_else(|| ProofError::Sumcheck(format!("{what}: a challenge hit a zero denominator")))
 }
 
 /// Evaluates the polynomial with values `evals[t]` at t = 0..d at the point `x` (Lagrange).
@@ -419,14 +549,30 @@ mod tests {
     /// variables (n1 then n − n1), and checks the final value against direct evaluation.
     fn run(n: usize, tamper: bool) -> Result<()> {
         let mut rng = rng();
-        let rv = |rng: &mut rand::rngs::StdRng, k: usize| (0..1 << k).map(|_| crate::zk::random_ef(rng)).collect::<Vec<EF>>();
-        let (a, b, ra, rb) = (rv(&mut rng, n), rv(&mut rng, n), rv(&mut rng, n), rv(&mut rng, n));
+        let rv = |rng: &mut rand::rngs::StdRng, k: usize| {
+            (0..1 << k)
+                .map(|_| crate::zk::random_ef(rng))
+                .collect::<Vec<EF>>()
+        };
+        let (a, b, ra, rb) = (
+            rv(&mut rng, n),
+            rv(&mut rng, n),
+            rv(&mut rng, n),
+            rv(&mut rng, n),
+        );
         let claim: EF = a.iter().zip(&b).map(|(x, y)| *x * *y).sum();
         let degrees: Vec<usize> = (0..n).map(|l| if l == 0 { 6 } else { 2 }).collect();
         let masks = random_masks(&degrees, &mut rng);
         let mut tp = Transcript::new(b"t");
         let mut p = Prover::start(masks, degrees.clone(), "sc", &mut tp);
-        let (_, fin) = p.phase(vec![Table::masked(a.clone(), ra.clone()), Table::masked(b.clone(), rb.clone())], |v| v[0] * v[1], &mut tp);
+        let (_, fin) = p.phase(
+            vec![
+                Table::masked(a.clone(), ra.clone()),
+                Table::masked(b.clone(), rb.clone()),
+            ],
+            |v| v[0] * v[1],
+            &mut tp,
+        );
         let (mut proof, point) = p.finish(&mut tp);
         if tamper {
             proof.rounds[n - 1][1] += EF::ONE;
@@ -455,15 +601,32 @@ mod tests {
     #[test]
     fn mask_on_a_later_variable() {
         let mut rng = rng();
-        let rv = |rng: &mut rand::rngs::StdRng| (0..16).map(|_| crate::zk::random_ef(rng)).collect::<Vec<EF>>();
+        let rv = |rng: &mut rand::rngs::StdRng| {
+            (0..16)
+                .map(|_| crate::zk::random_ef(rng))
+                .collect::<Vec<EF>>()
+        };
         let (a, b, rb) = (rv(&mut rng), rv(&mut rng), rv(&mut rng));
         let claim: EF = a.iter().zip(&b).map(|(x, y)| *x * *y).sum();
         let degrees = vec![2, 2, 4, 2];
         let mut tp = Transcript::new(b"t");
-        let mut p = Prover::start(random_masks(&degrees, &mut rng), degrees.clone(), "sc", &mut tp);
-        let (_, fin) = p.phase(vec![Table::plain(a.clone()), Table::masked_at(b.clone(), rb.clone(), 2)], |v| v[0] * v[1], &mut tp);
+        let mut p = Prover::start(
+            random_masks(&degrees, &mut rng),
+            degrees.clone(),
+            "sc",
+            &mut tp,
+        );
+        let (_, fin) = p.phase(
+            vec![
+                Table::plain(a.clone()),
+                Table::masked_at(b.clone(), rb.clone(), 2),
+            ],
+            |v| v[0] * v[1],
+            &mut tp,
+        );
         let (proof, point) = p.finish(&mut tp);
-        let (_, expected) = verify(claim, &degrees, &proof, "sc", &mut Transcript::new(b"t")).unwrap();
+        let (_, expected) =
+            verify(claim, &degrees, &proof, "sc", &mut Transcript::new(b"t")).unwrap();
         let z = point[2] * (EF::ONE - point[2]);
         let bm = evaluate(&b, &point) + z * evaluate(&rb, &point);
         assert_eq!(fin, vec![evaluate(&a, &point), bm]);
@@ -481,7 +644,12 @@ mod tests {
         let a: Vec<EF> = (0..8).map(|_| crate::zk::random_ef(&mut rng)).collect();
         let degrees = vec![1; 3];
         let mut tp = Transcript::new(b"t");
-        let mut p = Prover::start(random_masks(&degrees, &mut rng), degrees.clone(), "sc", &mut tp);
+        let mut p = Prover::start(
+            random_masks(&degrees, &mut rng),
+            degrees.clone(),
+            "sc",
+            &mut tp,
+        );
         p.phase(vec![Table::plain(a.clone())], |v| v[0], &mut tp);
         let (proof, _) = p.finish(&mut tp);
         let claim: EF = a.iter().copied().sum::<EF>() + EF::ONE;
@@ -495,7 +663,12 @@ mod tests {
         let msgs = |seed| {
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
             let mut tp = Transcript::new(b"t");
-            let mut p = Prover::start(random_masks(&degrees, &mut rng), degrees.clone(), "sc", &mut tp);
+            let mut p = Prover::start(
+                random_masks(&degrees, &mut rng),
+                degrees.clone(),
+                "sc",
+                &mut tp,
+            );
             p.phase(vec![Table::plain(a.clone())], |v| v[0], &mut tp);
             p.finish(&mut tp).0
         };

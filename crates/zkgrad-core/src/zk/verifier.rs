@@ -1,9 +1,9 @@
 //! The verifier: mirrors `prover.rs` step by step and never panics on proof bytes.
 
+use super::masked::MaskedLayout;
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
-use super::masked::MaskedLayout;
 use super::{conv, dense, lookup, pool};
 use crate::circuit::{CircuitSpec, LayerKind};
 use crate::commit::{ModelCommitment, weight_masked_layout};
@@ -43,12 +43,19 @@ impl WitnessTable {
         let mut vars = plan.layout.num_vars;
         loop {
             let mask_plan = MaskPlan::new(schedules(spec, plan, vars));
-            let logs: Vec<usize> = plan_logs.clone().chain(mask_plan.logs.iter().copied()).collect();
+            let logs: Vec<usize> = plan_logs
+                .clone()
+                .chain(mask_plan.logs.iter().copied())
+                .collect();
             let mut masked = masked_columns(spec, plan);
             masked.resize(logs.len(), false);
             let layout = MaskedLayout::new(&logs, &masked);
             if layout.num_vars() <= vars {
-                return Self { mask_plan, layout, mask_first };
+                return Self {
+                    mask_plan,
+                    layout,
+                    mask_first,
+                };
             }
             vars = layout.num_vars();
         }
@@ -56,16 +63,24 @@ impl WitnessTable {
 
     /// Mask claims as claims on the witness table's columns.
     pub fn mask_claims(&self, list: Vec<(usize, Vec<EF>, EF)>) -> Vec<(usize, Vec<EF>, EF)> {
-        list.into_iter().map(|(c, z, v)| (self.mask_first + c, z, v)).collect()
+        list.into_iter()
+            .map(|(c, z, v)| (self.mask_first + c, z, v))
+            .collect()
     }
 }
 
 /// Moves the claims on the input column to the input commitment's (column 0), when committed.
-pub(crate) fn take_input_claims(claims: &mut Claims, plan: &WitnessPlan, committed: bool) -> Vec<(usize, Vec<EF>, EF)> {
+pub(crate) fn take_input_claims(
+    claims: &mut Claims,
+    plan: &WitnessPlan,
+    committed: bool,
+) -> Vec<(usize, Vec<EF>, EF)> {
     if !committed {
         return Vec::new();
     }
-    let (input, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut claims.wit).into_iter().partition(|(c, _, _)| *c == plan.x);
+    let (input, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut claims.wit)
+        .into_iter()
+        .partition(|(c, _, _)| *c == plan.x);
     claims.wit = rest;
     input.into_iter().map(|(_, z, v)| (0, z, v)).collect()
 }
@@ -83,14 +98,25 @@ pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool
 
 /// Every zero-knowledge sumcheck of a proof, in order, as its round degrees; `witness_vars` is
 /// the witness table's variable count ([`WitnessTable`]).
-pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan, witness_vars: usize) -> Vec<Vec<usize>> {
+pub(crate) fn schedules(
+    spec: &CircuitSpec,
+    plan: &WitnessPlan,
+    witness_vars: usize,
+) -> Vec<Vec<usize>> {
     let mut s = vec![lookup::schedule(plan)];
     for l in (0..spec.layers.len()).rev() {
         let n_out = plan.blocks[l].log_out + plan.log_batch;
         let k_in = spec.layer_input_shape(l).log_size();
         match &spec.layers[l].kind {
-            LayerKind::Dense => s.push(dense::schedule(n_out, crate::commit::weight_logs(spec, l).0)),
-            LayerKind::Conv(_) => s.push(conv::schedule(n_out, crate::commit::weight_logs(spec, l).0, k_in)),
+            LayerKind::Dense => s.push(dense::schedule(
+                n_out,
+                crate::commit::weight_logs(spec, l).0,
+            )),
+            LayerKind::Conv(_) => s.push(conv::schedule(
+                n_out,
+                crate::commit::weight_logs(spec, l).0,
+                k_in,
+            )),
             LayerKind::MaxPool(g) => {
                 let (link, product) = pool::schedules(n_out, k_in + plan.log_batch, g.window());
                 s.extend([link, product]);
@@ -100,7 +126,9 @@ pub(crate) fn schedules(spec: &CircuitSpec, plan: &WitnessPlan, witness_vars: us
             s.push(dense::relu_schedule(n_out));
         }
     }
-    s.push(super::open::schedule(lookup::inverse_layout(plan).num_vars()));
+    s.push(super::open::schedule(
+        lookup::inverse_layout(plan).num_vars(),
+    ));
     s.push(super::open::schedule(weight_masked_layout(spec).num_vars()));
     if spec.committed_input {
         s.push(super::open::schedule(super::input::layout(plan).num_vars()));
@@ -122,10 +150,20 @@ pub(crate) struct VerifierCtx<'a> {
 impl VerifierCtx<'_> {
     /// Verifies the next sumcheck of the schedule; returns its point and the summand's value
     /// there, and records the mask claims.
-    pub fn sumcheck(&mut self, label: &str, claim: EF, p: &ZkSumcheckProof) -> Result<(Vec<EF>, EF)> {
-        let degrees = self.mask_plan.schedules.get(self.next).ok_or_else(|| ProofError::Malformed("more sumchecks than the circuit has".into()))?;
+    pub fn sumcheck(
+        &mut self,
+        label: &str,
+        claim: EF,
+        p: &ZkSumcheckProof,
+    ) -> Result<(Vec<EF>, EF)> {
+        let degrees =
+            self.mask_plan.schedules.get(self.next).ok_or_else(|| {
+                ProofError::Malformed("more sumchecks than the circuit has".into())
+            })?;
         let (point, expected) = zksc::verify(claim, degrees, p, label, self.tr)?;
-        self.claims.mask.extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?);
+        self.claims
+            .mask
+            .extend(self.mask_plan.claims(self.next, &point, &p.mask_evals)?);
         self.next += 1;
         Ok((point, expected))
     }
@@ -150,13 +188,23 @@ pub(crate) fn verify(
     mc.check_range(spec)?;
     let openings = 3 + usize::from(spec.committed_input);
     if p.blocks.len() != spec.layers.len() {
-        return Err(ProofError::Shape { what: "zero-knowledge blocks", expected: spec.layers.len(), got: p.blocks.len() });
+        return Err(ProofError::Shape {
+            what: "zero-knowledge blocks",
+            expected: spec.layers.len(),
+            got: p.blocks.len(),
+        });
     }
     if p.openings.len() != openings {
-        return Err(ProofError::Shape { what: "zero-knowledge openings", expected: openings, got: p.openings.len() });
+        return Err(ProofError::Shape {
+            what: "zero-knowledge openings",
+            expected: openings,
+            got: p.openings.len(),
+        });
     }
     if p.input_commitment.is_some() != spec.committed_input {
-        return Err(ProofError::Malformed("the input commitment does not match the circuit's input visibility".into()));
+        return Err(ProofError::Malformed(
+            "the input commitment does not match the circuit's input visibility".into(),
+        ));
     }
     if let Some(c) = &p.input_commitment {
         tr.absorb_bytes("input-commitment", &c.digest());
@@ -166,10 +214,19 @@ pub(crate) fn verify(
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
-    let mut ctx = VerifierCtx { spec, plan, tr: &mut tr, mask_plan: &table.mask_plan, next: 0, claims: Claims::default() };
+    let mut ctx = VerifierCtx {
+        spec,
+        plan,
+        tr: &mut tr,
+        mask_plan: &table.mask_plan,
+        next: 0,
+        claims: Claims::default(),
+    };
     lookup::verify(&mut ctx, alpha, &p.lookups)?;
     let last = plan.blocks.last().expect("validated: at least one block");
-    let r_out = ctx.tr.challenge_point("output-point", last.log_out + plan.log_batch);
+    let r_out = ctx
+        .tr
+        .challenge_point("output-point", last.log_out + plan.log_batch);
     let v = output_value(&r_out);
     ctx.claims.wit.push((last.a, r_out, v));
     for (l, bp) in (0..spec.layers.len()).rev().zip(&p.blocks) {
@@ -177,7 +234,12 @@ pub(crate) fn verify(
             (LayerKind::Dense, ZkBlockProof::Linear(b)) => dense::verify(&mut ctx, l, b)?,
             (LayerKind::Conv(_), ZkBlockProof::Linear(b)) => conv::verify(&mut ctx, l, b)?,
             (LayerKind::MaxPool(_), ZkBlockProof::Pool(b)) => pool::verify(&mut ctx, l, b)?,
-            _ => return Err(ProofError::Layer(format!("block '{}': proof of the wrong kind", spec.layers[l].name))),
+            _ => {
+                return Err(ProofError::Layer(format!(
+                    "block '{}': proof of the wrong kind",
+                    spec.layers[l].name
+                )));
+            }
         }
     }
     let mut claims = std::mem::take(&mut ctx.claims);
@@ -186,35 +248,98 @@ pub(crate) fn verify(
         crate::statement::check_public_claim(plan, public_x, *c, z, *v)?;
     }
     let inv_layout = lookup::inverse_layout(plan);
-    let rho_i = super::open::verify(&mut ctx, "zk-open-inverses", &inv_layout, &claims.inv, &p.inverse_batch.0, p.inverse_batch.1)?;
+    let rho_i = super::open::verify(
+        &mut ctx,
+        "zk-open-inverses",
+        &inv_layout,
+        &claims.inv,
+        &p.inverse_batch.0,
+        p.inverse_batch.1,
+    )?;
     let wl = weight_masked_layout(spec);
-    let rho_wt = super::open::verify(&mut ctx, "zk-open-weights", &wl, &claims.weight, &p.weight_batch.0, p.weight_batch.1)?;
+    let rho_wt = super::open::verify(
+        &mut ctx,
+        "zk-open-weights",
+        &wl,
+        &claims.weight,
+        &p.weight_batch.0,
+        p.weight_batch.1,
+    )?;
     let ilayout = super::input::layout(plan);
     let input_rho = match &p.input_batch {
-        Some((proof, value)) if spec.committed_input => Some((super::open::verify(&mut ctx, "zk-open-input", &ilayout, &input_claims, proof, *value)?, *value)),
+        Some((proof, value)) if spec.committed_input => Some((
+            super::open::verify(
+                &mut ctx,
+                "zk-open-input",
+                &ilayout,
+                &input_claims,
+                proof,
+                *value,
+            )?,
+            *value,
+        )),
         None if !spec.committed_input => None,
-        _ => return Err(ProofError::Malformed("the input batching does not match the circuit's input commitment".into())),
+        _ => {
+            return Err(ProofError::Malformed(
+                "the input batching does not match the circuit's input commitment".into(),
+            ));
+        }
     };
     let mut wit_list = claims.wit;
     wit_list.extend(table.mask_claims(claims.mask));
     wit_list.extend(table.mask_claims(std::mem::take(&mut ctx.claims.mask)));
-    let rho_w = super::open::verify(&mut ctx, "zk-open-witness", &table.layout, &wit_list, &p.witness_batch.0, p.witness_batch.1)?;
+    let rho_w = super::open::verify(
+        &mut ctx,
+        "zk-open-witness",
+        &table.layout,
+        &wit_list,
+        &p.witness_batch.0,
+        p.witness_batch.1,
+    )?;
     // The witness batching's own mask values: direct points of the same opening.
     let mut wit_points = vec![(rho_w, p.witness_batch.1)];
     for (c, z, v) in table.mask_claims(std::mem::take(&mut ctx.claims.mask)) {
-        let point = table.layout.point(c, &z).ok_or_else(|| ProofError::Malformed("a sumcheck mask column is masked".into()))?;
+        let point = table
+            .layout
+            .point(c, &z)
+            .ok_or_else(|| ProofError::Malformed("a sumcheck mask column is masked".into()))?;
         wit_points.push((point, v));
     }
-    let open = |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
-        let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
-        pcs.verify(c, &points, &values, proof, tr)
-    };
+    let open =
+        |pcs: Pcs, c, claims: Vec<(Vec<EF>, EF)>, proof, tr: &mut Transcript| -> Result<()> {
+            let (points, values): (Vec<Vec<EF>>, Vec<EF>) = claims.into_iter().unzip();
+            pcs.verify(c, &points, &values, proof, tr)
+        };
     let pcs = |n: usize| Pcs::try_new(n, true);
-    open(pcs(table.layout.num_vars())?, &p.witness_commitment, wit_points, &p.openings[0], &mut tr)?;
-    open(pcs(inv_layout.num_vars())?, &p.inverse_commitment, vec![(rho_i, p.inverse_batch.1)], &p.openings[1], &mut tr)?;
-    open(pcs(wl.num_vars())?, &mc.pcs, vec![(rho_wt, p.weight_batch.1)], &p.openings[2], &mut tr)?;
+    open(
+        pcs(table.layout.num_vars())?,
+        &p.witness_commitment,
+        wit_points,
+        &p.openings[0],
+        &mut tr,
+    )?;
+    open(
+        pcs(inv_layout.num_vars())?,
+        &p.inverse_commitment,
+        vec![(rho_i, p.inverse_batch.1)],
+        &p.openings[1],
+        &mut tr,
+    )?;
+    open(
+        crate::commit::weight_pcs(spec)?,
+        &mc.pcs,
+        vec![(rho_wt, p.weight_batch.1)],
+        &p.openings[2],
+        &mut tr,
+    )?;
     if let (Some(c), Some((rho, value))) = (&p.input_commitment, input_rho) {
-        open(pcs(ilayout.num_vars())?, c, vec![(rho, value)], &p.openings[3], &mut tr)?;
+        open(
+            pcs(ilayout.num_vars())?,
+            c,
+            vec![(rho, value)],
+            &p.openings[3],
+            &mut tr,
+        )?;
     }
     Ok(())
 }

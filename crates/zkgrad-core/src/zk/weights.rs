@@ -38,8 +38,17 @@ fn piece_point(log: usize, r_j: &[EF], r_rows: &[EF]) -> Vec<EF> {
 }
 
 /// The prover's Ẇ_p, piece by piece.
-pub(crate) fn piece_values(cols: &WeightColumns, w: &[Vec<F>], w_r: &[Vec<F>], r_j: &[EF], r_rows: &[EF]) -> Vec<EF> {
-    cols.pieces.iter().map(|p| masked_eval(&w[p.col], &w_r[p.col], &piece_point(p.log, r_j, r_rows))).collect()
+pub(crate) fn piece_values(
+    cols: &WeightColumns,
+    w: &[Vec<F>],
+    w_r: &[Vec<F>],
+    r_j: &[EF],
+    r_rows: &[EF],
+) -> Vec<EF> {
+    cols.pieces
+        .iter()
+        .map(|p| masked_eval(&w[p.col], &w_r[p.col], &piece_point(p.log, r_j, r_rows)))
+        .collect()
 }
 
 /// Σ_p sel_p(r_j)·Ẇ_p: the whole matrix's masked value; an error when the count is wrong.
@@ -55,11 +64,25 @@ pub(crate) fn combine(cols: &WeightColumns, r_j: &[EF], values: &[EF], block: &s
         .pieces
         .iter()
         .zip(values)
-        .map(|(p, &v)| eq_eval(&bits_as_point(p.offset >> p.log, r_j.len() - p.log), &r_j[p.log..]) * v)
+        .map(|(p, &v)| {
+            eq_eval(
+                &bits_as_point(p.offset >> p.log, r_j.len() - p.log),
+                &r_j[p.log..],
+            ) * v
+        })
         .sum())
 }
 
 /// The claims the pieces' values make on the weight table.
-pub(crate) fn claims(cols: &WeightColumns, r_j: &[EF], r_rows: &[EF], values: &[EF]) -> Vec<(usize, Vec<EF>, EF)> {
-    cols.pieces.iter().zip(values).map(|(p, &v)| (p.col, piece_point(p.log, r_j, r_rows), v)).collect()
+pub(crate) fn claims(
+    cols: &WeightColumns,
+    r_j: &[EF],
+    r_rows: &[EF],
+    values: &[EF],
+) -> Vec<(usize, Vec<EF>, EF)> {
+    cols.pieces
+        .iter()
+        .zip(values)
+        .map(|(p, &v)| (p.col, piece_point(p.log, r_j, r_rows), v))
+        .collect()
 }

@@ -8,7 +8,10 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     pub fn next(&mut self, lo: i64, hi: i64) -> i64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         lo + ((self.0 >> 33) as i64).rem_euclid(hi - lo + 1)
     }
 }
@@ -20,14 +23,32 @@ pub fn mlp(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights,
     let mut ws = Vec::new();
     for (i, d) in dims.windows(2).enumerate() {
         let last = i + 2 == dims.len();
-        layers.push(DenseSpec { name: format!("fc{i}"), in_dim: d[0], out_dim: d[1], mult: 3, shift: 12, relu: !last || relu_last, kind: LayerKind::Dense });
+        layers.push(DenseSpec {
+            name: format!("fc{i}"),
+            in_dim: d[0],
+            out_dim: d[1],
+            mult: 3,
+            shift: 12,
+            relu: !last || relu_last,
+            kind: LayerKind::Dense,
+        });
         ws.push(DenseWeights {
             weight: (0..d[0] * d[1]).map(|_| rng.next(-300, 300)).collect(),
             bias: (0..d[1]).map(|_| rng.next(-5000, 5000)).collect(),
         });
     }
     let input = (0..dims[0]).map(|_| rng.next(-1000, 1000)).collect();
-    (CircuitSpec { input_len: dims[0], table_bits: 16, layers, public_input: false, committed_input: false }, Weights { layers: ws }, input)
+    (
+        CircuitSpec {
+            input_len: dims[0],
+            table_bits: 16,
+            layers,
+            public_input: false,
+            committed_input: false,
+        },
+        Weights { layers: ws },
+        input,
+    )
 }
 
 /// Flips the top bit of every `step`-th byte of a proof's encoding and asserts that none of the
@@ -45,8 +66,16 @@ pub fn assert_flips_rejected(
         .filter(|&pos| {
             let mut b = bytes.clone();
             b[pos] ^= 0x80;
-            Proof::from_bytes(&b).map(|p| zkgrad_core::verifier::verify(spec, mc, &p).is_ok()).unwrap_or(false)
+            Proof::from_bytes(&b)
+                .map(|p| zkgrad_core::verifier::verify(spec, mc, &p).is_ok())
+                .unwrap_or(false)
         })
         .collect();
-    assert!(accepted.is_empty(), "{} of {} flips accepted, first at {:?}", accepted.len(), bytes.len(), &accepted[..accepted.len().min(10)]);
+    assert!(
+        accepted.is_empty(),
+        "{} of {} flips accepted, first at {:?}",
+        accepted.len(),
+        bytes.len(),
+        &accepted[..accepted.len().min(10)]
+    );
 }
