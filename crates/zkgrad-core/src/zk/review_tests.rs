@@ -1,0 +1,417 @@
+//! Hostile review of bb9f5db's zero-knowledge budget (`zk/budget.rs`): what K proofs with one
+//! weight commitment reveal, counted over the field the hidden values live in.
+//!
+//! The weights and their masks (`masked.rs`) are base-field elements (F, Goldilocks); every
+//! value a proof reveals on them (a masked claim Ẇ(z), the batching value T(ρ)) is an element of
+//! EF = F[ω]/(ω² − 7) at an EF point, i.e. TWO F-linear functionals of (weights, masks). A mask
+//! space of F-dimension d therefore hides about d/2 revealed EF values, not d. `budget.rs`'s
+//! rank test computes ranks over EF, as if the masks were EF-valued, and so does the budget
+//! formula (`column_openings`), the planner check (`check_claims`: c + 1 ≤ dim) and the doc.
+//!
+//! Tests marked FAILS ON PURPOSE assert what bb9f5db claims and fail; each message says what
+//! leaks. They sit in the verifier's module only to replay a proof's transcript up to its weight
+//! claims (the claims are what the verifier sees; nothing here changes the protocol).
+
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
+use rand::SeedableRng;
+
+use super::{Claims, VerifierCtx, WitnessTable};
+use crate::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
+use crate::commit::{CommittedWeights, ModelCommitment, weight_masked_layout};
+use crate::field::{EF, F};
+use crate::proof::Proof;
+use crate::witness::WitnessPlan;
+use crate::zk::budget::{column_openings, weight_openings_budget};
+use crate::zk::masked::{MaskedLayout, Term};
+use crate::zk::proof::ZkBlockProof;
+
+const SEED: [u8; 32] = [21; 32];
+
+/// A one-block dense model like the Python suite's `matmul_add` (5 outputs, budget 7).
+fn dense(in_dim: usize, out_dim: usize, seed: u64) -> (CircuitSpec, Weights) {
+    let mut s = seed;
+    let mut next = |lo: i64, hi: i64| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + ((s >> 33) as i64).rem_euclid(hi - lo + 1)
+    };
+    let spec = CircuitSpec {
+        input_len: in_dim,
+        table_bits: 16,
+        layers: vec![DenseSpec {
+            name: "fc".into(),
+            in_dim,
+            out_dim,
+            mult: 3,
+            shift: 12,
+            relu: false,
+            kind: LayerKind::Dense,
+        }],
+        public_input: false,
+        committed_input: false,
+    };
+    let w = Weights {
+        layers: vec![DenseWeights {
+            weight: (0..in_dim * out_dim).map(|_| next(-300, 300)).collect(),
+            bias: (0..out_dim).map(|_| next(-5000, 5000)).collect(),
+        }],
+    };
+    (spec, w)
+}
+
+fn input(len: usize, seed: u64) -> Vec<i64> {
+    let mut s = seed ^ 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) as i64).rem_euclid(2001) - 1000
+        })
+        .collect()
+}
+
+/// The F-coordinates (basis 1, ω) of an EF value.
+fn parts(v: EF) -> [F; 2] {
+    let c = v.as_basis_coefficients_slice();
+    [c[0], c[1]]
+}
+
+/// Rank over F (Gaussian elimination).
+fn rank_f(mut rows: Vec<Vec<F>>) -> usize {
+    let width = rows.first().map_or(0, Vec::len);
+    let mut r = 0;
+    for col in 0..width {
+        let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != F::ZERO) else {
+            continue;
+        };
+        rows.swap(r, p);
+        let inv = rows[r][col].inverse();
+        let pivot: Vec<F> = rows[r].iter().map(|&x| x * inv).collect();
+        for (i, row) in rows.iter_mut().enumerate() {
+            if i != r && row[col] != F::ZERO {
+                let f = row[col];
+                row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
+            }
+        }
+        rows[r] = pivot;
+        r += 1;
+    }
+    r
+}
+
+/// Rank over EF (what `budget.rs`'s rank test computes).
+fn rank_ef(mut rows: Vec<Vec<EF>>) -> usize {
+    let width = rows.first().map_or(0, Vec::len);
+    let mut r = 0;
+    for col in 0..width {
+        let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else {
+            continue;
+        };
+        rows.swap(r, p);
+        let inv = rows[r][col].inverse();
+        let pivot: Vec<EF> = rows[r].iter().map(|&x| x * inv).collect();
+        for (i, row) in rows.iter_mut().enumerate() {
+            if i != r && row[col] != EF::ZERO {
+                let f = row[col];
+                row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
+            }
+        }
+        rows[r] = pivot;
+        r += 1;
+    }
+    r
+}
+
+/// 0 unused (known zero), 1 private (a weight column), 2 mask (A or B of a column's mask).
+fn kinds(layout: &MaskedLayout) -> Vec<u8> {
+    let callers = layout.masked.len();
+    let mut kind = vec![0u8; layout.layout.len()];
+    for (i, &(o, k)) in layout.layout.columns.iter().enumerate() {
+        kind[o..o + (1 << k)].fill(if i < callers { 1 } else { 2 });
+    }
+    kind
+}
+
+/// The table-sized EF functional of a masked value of column c at z.
+fn functional(layout: &MaskedLayout, c: usize, z: &[EF]) -> Vec<EF> {
+    let mut w = vec![EF::ZERO; layout.layout.len()];
+    layout.add_weights(&layout.terms(c, z), EF::ONE, &mut w);
+    w
+}
+
+/// What K openings of the whole weight table reveal (one point per masked column and the
+/// batching value per opening, as `column_openings` assumes), as EF rows.
+fn openings_rows(layout: &MaskedLayout, k: usize, seed: u64) -> Vec<Vec<EF>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rows = Vec::new();
+    for _ in 0..k {
+        for c in 0..layout.masked.len() {
+            if !layout.masked[c] {
+                continue;
+            }
+            let z: Vec<EF> = (0..layout.col_vars(c))
+                .map(|_| crate::zk::random_ef(&mut rng))
+                .collect();
+            rows.push(functional(layout, c, &z));
+        }
+        let rho: Vec<EF> = (0..layout.num_vars())
+            .map(|_| crate::zk::random_ef(&mut rng))
+            .collect();
+        rows.push(crate::mle::eq_table(&rho));
+    }
+    rows
+}
+
+/// (hidden over EF, hidden over F): the revealed values are independent of the private entries
+/// iff the rows restricted to the masks have the rank of the rows restricted to masks and
+/// private entries. Over F each EF row is two rows (its 1- and ω-parts), the unknowns F-valued.
+fn hidden(layout: &MaskedLayout, rows: &[Vec<EF>]) -> (bool, bool) {
+    let kind = kinds(layout);
+    let keep_ef = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> {
+        w.iter()
+            .zip(&kind)
+            .filter(|(_, k)| want.contains(k))
+            .map(|(&x, _)| x)
+            .collect()
+    };
+    let ef = rank_ef(rows.iter().map(|w| keep_ef(w, &[2])).collect())
+        == rank_ef(rows.iter().map(|w| keep_ef(w, &[1, 2])).collect());
+    let split = |want: &[u8]| -> Vec<Vec<F>> {
+        rows.iter()
+            .flat_map(|w| {
+                let r = keep_ef(w, want);
+                [
+                    r.iter().map(|&x| parts(x)[0]).collect::<Vec<F>>(),
+                    r.iter().map(|&x| parts(x)[1]).collect::<Vec<F>>(),
+                ]
+            })
+            .collect()
+    };
+    let f = rank_f(split(&[2])) == rank_f(split(&[1, 2]));
+    (ef, f)
+}
+
+/// FAILS ON PURPOSE (claim 2). For the weight table of a 12→5 dense block (the Python suite's
+/// `matmul_add` shape: budget 7 proofs + the range certificate = 8 openings), the budget's own
+/// rank model (one point per masked column and the batching value per opening) says 8 openings
+/// are hidden over EF — and over F, where the weights and masks live, they are not: the
+/// largest K that stays hidden over F is about half the budget.
+#[test]
+fn review_budget_rank_over_the_base_field() {
+    let (spec, _) = dense(12, 5, 1);
+    let layout = weight_masked_layout(&spec);
+    let openings = column_openings(&layout);
+    let budget = weight_openings_budget(&spec);
+    let dims: Vec<usize> = (0..layout.masked.len())
+        .filter(|&c| layout.masked[c])
+        .map(|c| layout.mask_dim(c))
+        .collect();
+    let rows = openings_rows(&layout, openings, 5);
+    let (ef, f) = hidden(&layout, &rows);
+    let largest_f = (1..=openings)
+        .rev()
+        .find(|&k| hidden(&layout, &openings_rows(&layout, k, 5 + k as u64)).1)
+        .unwrap_or(0);
+    println!(
+        "mask dims {dims:?}, column_openings {openings}, weight_openings_budget {budget}: \
+         {openings} openings hidden over EF: {ef}, over F: {f}; largest K hidden over F: {largest_f}"
+    );
+    assert!(ef, "the budget's own (EF) model should accept its budget");
+    assert!(
+        f,
+        "{openings} openings ({budget} proofs + the range certificate) are NOT hidden over F: \
+         the revealed F-functionals over-determine the masks (dims {dims:?}); at most \
+         {largest_f} openings are hidden"
+    );
+}
+
+/// The planner check `check_claims` (c + 1 ≤ dim) over F, at its own boundary: a narrow column
+/// (MIN_COLUMN_VARS = 2, mask dim 4) with 3 claims and a batching value in one proof — what
+/// `budget.rs`'s `three_claims_on_a_narrow_column_are_hidden_for_one_proof` accepts. FAILS ON
+/// PURPOSE: over F, 3 claims on a 4-dimensional mask leak.
+#[test]
+fn review_planner_check_over_the_base_field() {
+    let layout = MaskedLayout::new(&[crate::circuit::MIN_COLUMN_VARS], &[true]);
+    let dim = layout.mask_dim(0);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let k = layout.col_vars(0);
+    let mut rows = Vec::new();
+    for _ in 0..dim - 1 {
+        let z: Vec<EF> = (0..k).map(|_| crate::zk::random_ef(&mut rng)).collect();
+        rows.push(functional(&layout, 0, &z));
+    }
+    let rho: Vec<EF> = (0..layout.num_vars())
+        .map(|_| crate::zk::random_ef(&mut rng))
+        .collect();
+    rows.push(crate::mle::eq_table(&rho));
+    let (ef, f) = hidden(&layout, &rows);
+    let largest = (1..dim)
+        .rev()
+        .find(|&c| hidden(&layout, &[&rows[..c], &rows[dim - 1..]].concat()).1)
+        .unwrap_or(0);
+    println!(
+        "dim {dim}: {} claims + batching hidden over EF: {ef}, over F: {f}; most claims hidden over F: {largest}",
+        dim - 1
+    );
+    assert!(ef);
+    assert!(
+        f,
+        "check_claims admits {} claims on a mask of dimension {dim}, but over F only {largest} stay hidden",
+        dim - 1
+    );
+}
+
+/// Replays a proof's transcript through the verifier's own block steps (as `super::verify`
+/// does) and returns the claims it collects on the weight table.
+fn weight_claims(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    proof: &Proof,
+) -> crate::Result<Vec<(usize, Vec<EF>, EF)>> {
+    let batch = crate::bounds::check_statement(spec, proof)?;
+    let plan = WitnessPlan::new(spec, batch);
+    let mut tr = crate::statement::start_transcript(
+        spec,
+        &mc.digest(),
+        batch,
+        &proof.output,
+        proof.input.as_deref(),
+    );
+    let p = &proof.body;
+    if let Some(c) = &p.input_commitment {
+        tr.absorb_bytes("input-commitment", &c.digest());
+    }
+    let table = WitnessTable::new(spec, &plan);
+    tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
+    let alpha = tr.challenge("lookup-alpha");
+    tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
+    let mut ctx = VerifierCtx {
+        spec,
+        plan: &plan,
+        tr: &mut tr,
+        mask_plan: &table.mask_plan,
+        next: 0,
+        claims: Claims::default(),
+    };
+    super::lookup::verify(&mut ctx, alpha, &p.lookups)?;
+    let last = plan.blocks.last().expect("a block");
+    let r_out = ctx
+        .tr
+        .challenge_point("output-point", last.log_out + plan.log_batch);
+    let v = crate::bounds::output_eval(spec, &plan, &proof.output, &r_out);
+    ctx.claims.wit.push((last.a, r_out, v));
+    for (l, bp) in (0..spec.layers.len()).rev().zip(&p.blocks) {
+        match (&spec.layers[l].kind, bp) {
+            (LayerKind::Dense, ZkBlockProof::Linear(b)) => super::dense::verify(&mut ctx, l, b)?,
+            (LayerKind::Conv(_), ZkBlockProof::Linear(b)) => super::conv::verify(&mut ctx, l, b)?,
+            (LayerKind::MaxPool(_), ZkBlockProof::Pool(b)) => super::pool::verify(&mut ctx, l, b)?,
+            _ => unreachable!("an honest proof"),
+        }
+    }
+    Ok(std::mem::take(&mut ctx.claims.weight))
+}
+
+/// Solves A·u = b over F (square or tall, full column rank); None if rank-deficient.
+fn solve_f(mut rows: Vec<Vec<F>>, mut rhs: Vec<F>) -> Option<Vec<F>> {
+    let n = rows.first()?.len();
+    let mut r = 0;
+    let mut pivots = Vec::new();
+    for col in 0..n {
+        let p = (r..rows.len()).find(|&i| rows[i][col] != F::ZERO)?;
+        rows.swap(r, p);
+        rhs.swap(r, p);
+        let inv = rows[r][col].inverse();
+        rows[r].iter_mut().for_each(|x| *x *= inv);
+        rhs[r] *= inv;
+        for i in 0..rows.len() {
+            if i != r && rows[i][col] != F::ZERO {
+                let f = rows[i][col];
+                let (pr, pv) = (rows[r].clone(), rhs[r]);
+                rows[i].iter_mut().zip(&pr).for_each(|(x, &p)| *x -= f * p);
+                rhs[i] -= f * pv;
+            }
+        }
+        pivots.push(col);
+        r += 1;
+    }
+    // Consistency of the extra rows (they must reduce to 0 = 0).
+    if rhs[r..].iter().any(|&v| v != F::ZERO) {
+        return None;
+    }
+    Some(rhs[..n].to_vec())
+}
+
+/// FAILS ON PURPOSE (claim 2, end to end). One weight commitment of a 12→5 dense block serves
+/// `weight_openings_budget` = 7 proofs "with the weights hidden". From exactly those 7 proofs
+/// — the bias claim ḃ(r_i) each reveals and the point r_i the verifier derives — the five
+/// biases are recovered exactly: each EF value is two F-equations, 7 proofs give 14 in 13
+/// unknowns (5 biases, 8 mask entries; the 3 padding rows are zero).
+#[test]
+fn review_budget_proofs_reveal_the_bias() {
+    let (spec, w) = dense(12, 5, 7);
+    let budget = weight_openings_budget(&spec);
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let layout = weight_masked_layout(&spec);
+    let bias_col = crate::commit::weight_columns(&spec, 0).bias;
+    let out = spec.layers[0].out_dim;
+    let (p_off, k) = layout.layout.columns[bias_col];
+    // The bias's mask columns (A and, for wide columns, B) from its terms' structure.
+    let probe: Vec<EF> = (0..k).map(|i| EF::from_u64(3 + i as u64)).collect();
+    let mask_cols: Vec<usize> = layout
+        .terms(bias_col, &probe)
+        .iter()
+        .filter_map(|t| match t {
+            Term::Point { col, .. } | Term::Entry { col, .. } if *col != bias_col => Some(*col),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mask_entries: Vec<usize> = mask_cols
+        .iter()
+        .flat_map(|&c| {
+            let (o, kk) = layout.layout.columns[c];
+            o..o + (1 << kk)
+        })
+        .collect();
+    // Unknowns: the real biases (padding rows are zero), then every mask entry.
+    let unknowns: Vec<usize> = (p_off..p_off + out).chain(mask_entries).collect();
+    let (mut rows, mut rhs) = (Vec::new(), Vec::new());
+    let mut made = 0;
+    for n in 0..budget {
+        let x = input(12, 100 + n as u64);
+        let proof = crate::prover::prove_committed(&spec, &w, SEED, &cw, &[x]).unwrap();
+        let proof = Proof::from_bytes(&proof.to_bytes()).unwrap();
+        crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
+        made += 1;
+        let claims = weight_claims(&spec, &cw.commitment, &proof).unwrap();
+        let bias: Vec<_> = claims.iter().filter(|c| c.0 == bias_col).collect();
+        assert_eq!(bias.len(), 1, "one bias claim per proof");
+        let (_, z, v) = bias[0];
+        let f = functional(&layout, bias_col, z);
+        for part in 0..2 {
+            rows.push(unknowns.iter().map(|&i| parts(f[i])[part]).collect::<Vec<F>>());
+            rhs.push(parts(*v)[part]);
+        }
+    }
+    let truth: Vec<F> = w.layers[0]
+        .bias
+        .iter()
+        .map(|&b| crate::field::from_i64(b))
+        .collect();
+    let solved = solve_f(rows, rhs);
+    let recovered = solved.map(|u| u[..out].to_vec());
+    println!(
+        "budget {budget} proofs made {made}; {} unknowns; recovered {:?}; true {:?}",
+        unknowns.len(),
+        recovered.as_ref().map(|r| r.iter().map(|&v| crate::field::to_i64(v)).collect::<Vec<_>>()),
+        w.layers[0].bias
+    );
+    assert_ne!(
+        recovered.as_ref(),
+        Some(&truth),
+        "the {budget} proofs the budget allows reveal the bias exactly"
+    );
+}
