@@ -263,13 +263,20 @@ fn review_planner_check_over_the_base_field() {
     );
 }
 
+type ClaimList = Vec<(usize, Vec<EF>, EF)>;
+
 /// Replays a proof's transcript through the verifier's own block steps (as `super::verify`
 /// does) and returns the claims it collects on the weight table.
-fn weight_claims(
+fn weight_claims(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> crate::Result<ClaimList> {
+    all_claims(spec, mc, proof).map(|(_, _, w)| w)
+}
+
+/// The same replay: the claims on the witness, inverse and weight tables.
+fn all_claims(
     spec: &CircuitSpec,
     mc: &ModelCommitment,
     proof: &Proof,
-) -> crate::Result<Vec<(usize, Vec<EF>, EF)>> {
+) -> crate::Result<(ClaimList, ClaimList, ClaimList)> {
     let batch = crate::bounds::check_statement(spec, proof)?;
     let plan = WitnessPlan::new(spec, batch);
     let mut tr = crate::statement::start_transcript(
@@ -310,7 +317,8 @@ fn weight_claims(
             _ => unreachable!("an honest proof"),
         }
     }
-    Ok(std::mem::take(&mut ctx.claims.weight))
+    let c = std::mem::take(&mut ctx.claims);
+    Ok((c.wit, c.inv, c.weight))
 }
 
 /// Solves A·u = b over F (square or tall, full column rank); None if rank-deficient.
@@ -413,5 +421,182 @@ fn review_budget_proofs_reveal_the_bias() {
         recovered.as_ref(),
         Some(&truth),
         "the {budget} proofs the budget allows reveal the bias exactly"
+    );
+}
+
+/// Column c's own entries and its mask's entries in `layout`.
+fn column_entries(layout: &MaskedLayout, c: usize) -> (Vec<usize>, Vec<usize>) {
+    let (o, k) = layout.layout.columns[c];
+    let probe: Vec<EF> = (0..k).map(|i| EF::from_u64(3 + i as u64)).collect();
+    let masks: std::collections::BTreeSet<usize> = layout
+        .terms(c, &probe)
+        .iter()
+        .filter_map(|t| match t {
+            Term::Point { col, .. } | Term::Entry { col, .. } if *col != c => Some(*col),
+            _ => None,
+        })
+        .collect();
+    let mask = masks
+        .iter()
+        .flat_map(|&m| {
+            let (mo, mk) = layout.layout.columns[m];
+            mo..mo + (1 << mk)
+        })
+        .collect();
+    ((o..o + (1 << k)).collect(), mask)
+}
+
+/// For every masked column with claims: (column, distinct claims, mask dim, hidden over F).
+/// The claims on one column involve only its entries and its mask; if they alone determine an
+/// F-functional of the column, no other revealed value can hide it again.
+fn per_column_over_f(layout: &MaskedLayout, claims: &ClaimList) -> Vec<(usize, usize, usize, bool)> {
+    let counts = crate::zk::budget::distinct_claims(layout, claims);
+    let mut out = Vec::new();
+    for c in 0..layout.masked.len() {
+        if !layout.masked[c] || counts[c] == 0 {
+            continue;
+        }
+        let mut points: Vec<&Vec<EF>> = Vec::new();
+        for (cc, z, _) in claims {
+            if *cc == c && !points.contains(&z) {
+                points.push(z);
+            }
+        }
+        let (private, mask) = column_entries(layout, c);
+        let mut terms_rows = Vec::new();
+        for z in &points {
+            let mut w = vec![EF::ZERO; layout.layout.len()];
+            layout.add_weights(&layout.terms(c, z), EF::ONE, &mut w);
+            terms_rows.push(w);
+        }
+        let split = |idx: &[usize]| -> Vec<Vec<F>> {
+            terms_rows
+                .iter()
+                .flat_map(|w| {
+                    [0, 1].map(|part| idx.iter().map(|&i| parts(w[i])[part]).collect::<Vec<F>>())
+                })
+                .collect()
+        };
+        let both: Vec<usize> = private.iter().chain(&mask).copied().collect();
+        let hidden = rank_f(split(&mask)) == rank_f(split(&both));
+        out.push((c, points.len(), layout.mask_dim(c), hidden));
+    }
+    out
+}
+
+fn mlp_spec(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    let mut layers = Vec::new();
+    let mut ws = Vec::new();
+    for (i, d) in dims.windows(2).enumerate() {
+        let last = i + 2 == dims.len();
+        let (one, _) = dense(d[0], d[1], seed + i as u64);
+        let (_, w) = dense(d[0], d[1], seed + i as u64);
+        let mut layer = one.layers[0].clone();
+        layer.name = format!("fc{i}");
+        layer.relu = !last || relu_last;
+        layers.push(layer);
+        ws.push(w.layers[0].clone());
+    }
+    let spec = CircuitSpec {
+        input_len: dims[0],
+        table_bits: 16,
+        layers,
+        public_input: false,
+        committed_input: false,
+    };
+    (spec, Weights { layers: ws }, input(dims[0], seed))
+}
+
+/// ONE honest proof, every masked column of the witness, inverse and weight tables, counted
+/// over F: `check_claims` (c + 1 ≤ dim over EF) let the proof be made. FAILS ON PURPOSE if a
+/// column's own claims already determine an F-functional of its private values (a leak in a
+/// single proof, whatever the budget).
+#[test]
+fn review_one_proof_per_column_over_the_base_field() {
+    let mut leaks = Vec::new();
+    for (dims, relu_last) in [
+        (vec![12, 6, 5], false),
+        (vec![16, 9, 1], true),
+        (vec![2, 1], false),
+        (vec![10, 6, 3], true),
+    ] {
+        let (spec, w, x) = mlp_spec(&dims, relu_last, 11);
+        let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+        let proof = crate::prover::prove_committed(&spec, &w, SEED, &cw, &[x]).unwrap();
+        crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
+        let (wit, inv, weight) = all_claims(&spec, &cw.commitment, &proof).unwrap();
+        let plan = WitnessPlan::new(&spec, 1);
+        let tables = [
+            ("witness", WitnessTable::new(&spec, &plan).layout, wit),
+            ("inverse", crate::zk::lookup::inverse_layout(&plan), inv),
+            ("weight", weight_masked_layout(&spec), weight),
+        ];
+        for (name, layout, claims) in &tables {
+            for (c, n, dim, hidden) in per_column_over_f(layout, claims) {
+                println!("{dims:?} {name} column {c}: {n} claims, mask dim {dim}, hidden over F: {hidden}");
+                if !hidden {
+                    leaks.push(format!("{dims:?} {name} column {c} ({n} claims, mask dim {dim})"));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "one proof leaks (over F): {leaks:?}");
+}
+
+/// FAILS ON PURPOSE (planner check, one proof). A 16→9→1 MLP with a ReLU on its output: when
+/// the output is 0 the ReLU hides the negative pre-activation q. The last block's q column
+/// (MIN_COLUMN_VARS = 2 variables, mask dimension 4) is claimed at 3 points in ONE proof —
+/// `check_claims` allows it (3 + 1 ≤ 4) — and those 3 EF values are 6 F-equations in 5
+/// unknowns (q, the 4 mask entries; the 3 padding rows are proved zero): q is recovered exactly.
+#[test]
+fn review_one_proof_reveals_a_hidden_pre_activation() {
+    let mut found = None;
+    for seed in 0..200u64 {
+        let (spec, w, x) = mlp_spec(&[16, 9, 1], true, 1000 + seed);
+        let traces = crate::circuit::forward(&spec, &w, &x).unwrap();
+        let last = traces.last().unwrap();
+        if last.q[0] < 0 {
+            found = Some((spec, w, x, last.q[0]));
+            break;
+        }
+    }
+    let (spec, w, x, q_true) = found.expect("some seed gives a negative pre-activation");
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let proof = crate::prover::prove_committed(&spec, &w, SEED, &cw, &[x]).unwrap();
+    let proof = Proof::from_bytes(&proof.to_bytes()).unwrap();
+    assert_eq!(
+        crate::verifier::verify(&spec, &cw.commitment, &proof).unwrap(),
+        vec![0],
+        "the ReLU output is 0"
+    );
+    let (wit, _, _) = all_claims(&spec, &cw.commitment, &proof).unwrap();
+    let plan = WitnessPlan::new(&spec, 1);
+    let layout = WitnessTable::new(&spec, &plan).layout;
+    let q_col = plan.blocks.last().unwrap().q;
+    let (private, mask) = column_entries(&layout, q_col);
+    // Unknowns: the one real q (slot 0), then the mask entries; padding slots are zero.
+    let unknowns: Vec<usize> = std::iter::once(private[0]).chain(mask).collect();
+    let (mut rows, mut rhs, mut seen) = (Vec::new(), Vec::new(), Vec::<Vec<EF>>::new());
+    for (c, z, v) in &wit {
+        if *c != q_col || seen.contains(z) {
+            continue;
+        }
+        seen.push(z.clone());
+        let f = functional(&layout, q_col, z);
+        for part in 0..2 {
+            rows.push(unknowns.iter().map(|&i| parts(f[i])[part]).collect::<Vec<F>>());
+            rhs.push(parts(*v)[part]);
+        }
+    }
+    let recovered = solve_f(rows, rhs).map(|u| crate::field::to_i64(u[0]));
+    println!(
+        "q column {q_col}: {} claims, mask dim {}; hidden pre-activation {q_true}, recovered {recovered:?}",
+        seen.len(),
+        layout.mask_dim(q_col)
+    );
+    assert_ne!(
+        recovered,
+        Some(q_true),
+        "one proof reveals the pre-activation the ReLU hides"
     );
 }
