@@ -600,3 +600,131 @@ fn review_one_proof_reveals_a_hidden_pre_activation() {
         "one proof reveals the pre-activation the ReLU hides"
     );
 }
+
+/// The CNN of `tests/cnn.rs`: conv (ReLU) → max-pool → conv → dense.
+fn cnn_spec(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    use crate::circuit::{ConvGeom, PoolGeom};
+    let block = |name: &str, in_dim, out_dim, relu, kind: LayerKind| {
+        let linear = !matches!(kind, LayerKind::MaxPool(_));
+        DenseSpec {
+            name: name.into(),
+            in_dim,
+            out_dim,
+            mult: if linear { 3 } else { 1 },
+            shift: if linear { 10 } else { 1 },
+            relu,
+            kind,
+        }
+    };
+    let conv1 = ConvGeom {
+        in_channels: 2,
+        in_hw: [7, 7],
+        out_channels: 3,
+        kernel: [3, 3],
+        stride: [2, 2],
+        pads: [1, 1, 1, 1],
+    };
+    let pool = PoolGeom {
+        channels: 3,
+        in_hw: [4, 4],
+        kernel: [2, 2],
+        stride: [1, 1],
+    };
+    let conv2 = ConvGeom {
+        in_channels: 3,
+        in_hw: [3, 3],
+        out_channels: 2,
+        kernel: [2, 2],
+        stride: [1, 1],
+        pads: [0; 4],
+    };
+    let layers = vec![
+        block("conv1", 98, 48, true, LayerKind::Conv(conv1)),
+        block("pool", 48, 27, false, LayerKind::MaxPool(pool)),
+        block("conv2", 27, 8, false, LayerKind::Conv(conv2)),
+        block("fc", 8, 3, false, LayerKind::Dense),
+    ];
+    let mut s = seed;
+    let mut r = |n: usize, lo: i64, hi: i64| -> Vec<i64> {
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                lo + ((s >> 33) as i64).rem_euclid(hi - lo + 1)
+            })
+            .collect()
+    };
+    let weights = Weights {
+        layers: vec![
+            DenseWeights { weight: r(54, -300, 300), bias: r(3, -3000, 3000) },
+            DenseWeights { weight: vec![], bias: vec![] },
+            DenseWeights { weight: r(24, -300, 300), bias: r(2, -3000, 3000) },
+            DenseWeights { weight: r(24, -300, 300), bias: r(3, -3000, 3000) },
+        ],
+    };
+    let x = r(98, -1000, 1000);
+    let spec = CircuitSpec {
+        input_len: 98,
+        table_bits: 16,
+        layers,
+        public_input: false,
+        committed_input: false,
+    };
+    (spec, weights, x)
+}
+
+/// bb9f5db's count (passes): every proof makes exactly one distinct claim on each masked weight
+/// column — dense, split kernel (12 inputs: pieces 8 + 4), a batch of 3, convolutions with
+/// pooling between them, a committed input — and none on the unmasked (pooling) columns. The
+/// count is right; the unit (EF values, each two F-functionals) is what the budget gets wrong.
+/// Also prints every column one such proof leaks over F.
+#[test]
+fn review_one_distinct_weight_claim_per_column_per_proof() {
+    let mut cases: Vec<(&str, CircuitSpec, Weights, Vec<Vec<i64>>)> = Vec::new();
+    let (spec, w, x) = mlp_spec(&[12, 6, 5], false, 3);
+    cases.push(("mlp 12-6-5", spec.clone(), w.clone(), vec![x.clone()]));
+    let xs = (0..3).map(|n| input(12, 50 + n)).collect();
+    cases.push(("mlp 12-6-5, batch 3", spec.clone(), w.clone(), xs));
+    let mut committed = spec.clone();
+    committed.committed_input = true;
+    cases.push(("mlp 12-6-5, committed input", committed, w, vec![x]));
+    let (spec, w, x) = cnn_spec(4);
+    cases.push(("cnn conv-pool-conv-dense", spec, w, vec![x]));
+    let mut leaks = Vec::new();
+    for (name, spec, w, xs) in &cases {
+        let cw = CommittedWeights::new(spec, w, SEED).unwrap();
+        let proof = if spec.committed_input {
+            crate::prover::prove_with_committed_input(spec, w, SEED, Some(&cw), xs, [7; 32])
+        } else {
+            crate::prover::prove_committed(spec, w, SEED, &cw, xs)
+        }
+        .unwrap();
+        crate::verifier::verify(spec, &cw.commitment, &proof).expect("honest proof");
+        let (wit, inv, weight) = all_claims(spec, &cw.commitment, &proof).unwrap();
+        let layout = weight_masked_layout(spec);
+        let counts = crate::zk::budget::distinct_claims(&layout, &weight);
+        for (c, &n) in counts.iter().enumerate() {
+            let want = usize::from(layout.masked[c]);
+            assert_eq!(n, want, "{name}: weight column {c} claimed at {n} points");
+        }
+        let plan = WitnessPlan::new(spec, xs.len());
+        let mut wit = wit;
+        if spec.committed_input {
+            wit.retain(|(c, _, _)| *c != plan.x);
+        }
+        let tables = [
+            ("witness", WitnessTable::new(spec, &plan).layout, wit),
+            ("inverse", crate::zk::lookup::inverse_layout(&plan), inv),
+            ("weight", layout, weight),
+        ];
+        for (t, layout, claims) in &tables {
+            for (c, n, dim, hidden) in per_column_over_f(layout, claims) {
+                if !hidden {
+                    leaks.push(format!("{name}: {t} column {c} ({n} claims, mask dim {dim})"));
+                }
+            }
+        }
+    }
+    println!("columns one proof leaks over F: {leaks:?}");
+}
