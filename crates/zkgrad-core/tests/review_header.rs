@@ -64,7 +64,13 @@ fn review_header_label_cannot_pass_fail_or_panic() {
     // model B — the label is repeated as a fact although these messages were made for A
     // (wording only: nothing verifies).
     let e = verify(&spec, &key_a, &relabelled).unwrap_err().to_string();
-    assert!(e.starts_with(&format!("this proof is for model {}", hex6(&key_b.digest()))), "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "this proof is for model {}",
+            hex6(&key_b.digest())
+        )),
+        "{e}"
+    );
     // A truncated header is a sentence, not a panic.
     let e = Proof::from_bytes(&bytes[..at + 16]).unwrap_err();
     assert!(e.to_string().contains("header"), "{e}");

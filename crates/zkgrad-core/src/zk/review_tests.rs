@@ -267,7 +267,11 @@ type ClaimList = Vec<(usize, Vec<EF>, EF)>;
 
 /// Replays a proof's transcript through the verifier's own block steps (as `super::verify`
 /// does) and returns the claims it collects on the weight table.
-fn weight_claims(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> crate::Result<ClaimList> {
+fn weight_claims(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    proof: &Proof,
+) -> crate::Result<ClaimList> {
     all_claims(spec, mc, proof).map(|(_, _, w)| w)
 }
 
@@ -400,7 +404,12 @@ fn review_budget_proofs_reveal_the_bias() {
         let (_, z, v) = bias[0];
         let f = functional(&layout, bias_col, z);
         for part in 0..2 {
-            rows.push(unknowns.iter().map(|&i| parts(f[i])[part]).collect::<Vec<F>>());
+            rows.push(
+                unknowns
+                    .iter()
+                    .map(|&i| parts(f[i])[part])
+                    .collect::<Vec<F>>(),
+            );
             rhs.push(parts(*v)[part]);
         }
     }
@@ -414,7 +423,10 @@ fn review_budget_proofs_reveal_the_bias() {
     println!(
         "budget {budget} proofs made {made}; {} unknowns; recovered {:?}; true {:?}",
         unknowns.len(),
-        recovered.as_ref().map(|r| r.iter().map(|&v| crate::field::to_i64(v)).collect::<Vec<_>>()),
+        recovered.as_ref().map(|r| r
+            .iter()
+            .map(|&v| crate::field::to_i64(v))
+            .collect::<Vec<_>>()),
         w.layers[0].bias
     );
     assert_ne!(
@@ -449,7 +461,10 @@ fn column_entries(layout: &MaskedLayout, c: usize) -> (Vec<usize>, Vec<usize>) {
 /// For every masked column with claims: (column, distinct claims, mask dim, hidden over F).
 /// The claims on one column involve only its entries and its mask; if they alone determine an
 /// F-functional of the column, no other revealed value can hide it again.
-fn per_column_over_f(layout: &MaskedLayout, claims: &ClaimList) -> Vec<(usize, usize, usize, bool)> {
+fn per_column_over_f(
+    layout: &MaskedLayout,
+    claims: &ClaimList,
+) -> Vec<(usize, usize, usize, bool)> {
     let counts = crate::zk::budget::distinct_claims(layout, claims);
     let mut out = Vec::new();
     for c in 0..layout.masked.len() {
@@ -533,9 +548,13 @@ fn review_one_proof_per_column_over_the_base_field() {
         ];
         for (name, layout, claims) in &tables {
             for (c, n, dim, hidden) in per_column_over_f(layout, claims) {
-                println!("{dims:?} {name} column {c}: {n} claims, mask dim {dim}, hidden over F: {hidden}");
+                println!(
+                    "{dims:?} {name} column {c}: {n} claims, mask dim {dim}, hidden over F: {hidden}"
+                );
                 if !hidden {
-                    leaks.push(format!("{dims:?} {name} column {c} ({n} claims, mask dim {dim})"));
+                    leaks.push(format!(
+                        "{dims:?} {name} column {c} ({n} claims, mask dim {dim})"
+                    ));
                 }
             }
         }
@@ -584,7 +603,12 @@ fn review_one_proof_reveals_a_hidden_pre_activation() {
         seen.push(z.clone());
         let f = functional(&layout, q_col, z);
         for part in 0..2 {
-            rows.push(unknowns.iter().map(|&i| parts(f[i])[part]).collect::<Vec<F>>());
+            rows.push(
+                unknowns
+                    .iter()
+                    .map(|&i| parts(f[i])[part])
+                    .collect::<Vec<F>>(),
+            );
             rhs.push(parts(*v)[part]);
         }
     }
@@ -657,10 +681,22 @@ fn cnn_spec(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
     };
     let weights = Weights {
         layers: vec![
-            DenseWeights { weight: r(54, -300, 300), bias: r(3, -3000, 3000) },
-            DenseWeights { weight: vec![], bias: vec![] },
-            DenseWeights { weight: r(24, -300, 300), bias: r(2, -3000, 3000) },
-            DenseWeights { weight: r(24, -300, 300), bias: r(3, -3000, 3000) },
+            DenseWeights {
+                weight: r(54, -300, 300),
+                bias: r(3, -3000, 3000),
+            },
+            DenseWeights {
+                weight: vec![],
+                bias: vec![],
+            },
+            DenseWeights {
+                weight: r(24, -300, 300),
+                bias: r(2, -3000, 3000),
+            },
+            DenseWeights {
+                weight: r(24, -300, 300),
+                bias: r(3, -3000, 3000),
+            },
         ],
     };
     let x = r(98, -1000, 1000);
@@ -721,7 +757,9 @@ fn review_one_distinct_weight_claim_per_column_per_proof() {
         for (t, layout, claims) in &tables {
             for (c, n, dim, hidden) in per_column_over_f(layout, claims) {
                 if !hidden {
-                    leaks.push(format!("{name}: {t} column {c} ({n} claims, mask dim {dim})"));
+                    leaks.push(format!(
+                        "{name}: {t} column {c} ({n} claims, mask dim {dim})"
+                    ));
                 }
             }
         }
