@@ -766,3 +766,108 @@ fn review_one_distinct_weight_claim_per_column_per_proof() {
     }
     println!("columns one proof leaks over F: {leaks:?}");
 }
+
+/// The range certificate's claim on each weight column (column, point, value), replayed from
+/// the public certificate as `zk::range::verify` does (its transcript up to the lookup
+/// sumcheck's point; the point's first k coordinates are the column's, `range.rs`).
+fn certificate_claims(spec: &CircuitSpec, mc: &ModelCommitment) -> ClaimList {
+    use crate::zk::range::LIMB;
+    let cert = mc.range.as_ref().expect("a certified commitment");
+    let wl = weight_masked_layout(spec);
+    let bits = &mc.range_bits;
+    let (mut lookups, mut splits, mut vars) = (0usize, 0usize, LIMB);
+    let mut ranged = Vec::new();
+    for (c, &e) in bits.iter().enumerate() {
+        let e = e as usize;
+        if e == 0 {
+            continue;
+        }
+        let k = wl.col_vars(c);
+        vars = vars.max(k);
+        ranged.push((c, k));
+        if e <= LIMB {
+            lookups += 1 + usize::from(e < LIMB);
+        } else {
+            lookups += 2 + usize::from(e < 2 * LIMB);
+            splits += 1;
+        }
+    }
+    let mut tr = crate::transcript::Transcript::new(b"zkgrad/weight-range/v1");
+    tr.absorb_bytes("circuit", &spec.digest());
+    tr.absorb_bytes("weight-commitment", &mc.pcs.digest());
+    tr.absorb_bytes("bits", bits);
+    tr.absorb_bytes("limb-commitment", &cert.limb_commitment.digest());
+    let _alpha = tr.challenge("range-alpha");
+    tr.absorb_bytes("inverse-commitment", &cert.inverse_commitment.digest());
+    let _tau = tr.challenge_point("range-tau", vars);
+    for _ in 0..lookups + splits {
+        let _ = tr.challenge("range-mu");
+    }
+    let degrees: Vec<usize> = (0..vars).map(|l| if l == 0 { 7 } else { 3 }).collect();
+    let (point, _) =
+        crate::zk::sumcheck::verify(EF::ZERO, &degrees, &cert.lookup, "range-lookup", &mut tr)
+            .expect("the certificate's sumcheck");
+    ranged
+        .iter()
+        .enumerate()
+        .map(|(i, &(c, k))| (c, point[..k].to_vec(), cert.values[i]))
+        .collect()
+}
+
+/// FAILS ON PURPOSE (claim 2, end to end, CNN). The conv-pool-conv-dense CNN's weight budget is
+/// 1 proof. Its second convolution has 2 output channels: a bias column of 1 variable, mask
+/// dimension 2. The public range certificate (in every verifying key) and that ONE budgeted
+/// proof each reveal one EF value on it: 4 F-equations in 4 unknowns — both biases, exactly.
+#[test]
+fn review_certificate_and_one_proof_reveal_a_conv_bias() {
+    let (spec, w, x) = cnn_spec(9);
+    assert_eq!(weight_openings_budget(&spec), 1, "the stated budget");
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    crate::zk::range::verify(
+        &spec,
+        &cw.commitment.pcs,
+        &cw.commitment.range_bits,
+        cw.commitment.range.as_ref().unwrap(),
+    )
+    .expect("the certificate verifies");
+    let proof = crate::prover::prove_committed(&spec, &w, SEED, &cw, &[x]).unwrap();
+    let proof = Proof::from_bytes(&proof.to_bytes()).unwrap();
+    crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
+    let layout = weight_masked_layout(&spec);
+    let bias_col = crate::commit::weight_columns(&spec, 2).bias;
+    assert_eq!(layout.mask_dim(bias_col), 2);
+    let mut claims = certificate_claims(&spec, &cw.commitment);
+    claims.extend(weight_claims(&spec, &cw.commitment, &proof).unwrap());
+    let (private, mask) = column_entries(&layout, bias_col);
+    let unknowns: Vec<usize> = private.iter().chain(&mask).copied().collect();
+    let (mut rows, mut rhs) = (Vec::new(), Vec::new());
+    for (c, z, v) in claims.iter().filter(|c| c.0 == bias_col) {
+        let f = functional(&layout, *c, z);
+        for part in 0..2 {
+            rows.push(
+                unknowns
+                    .iter()
+                    .map(|&i| parts(f[i])[part])
+                    .collect::<Vec<F>>(),
+            );
+            rhs.push(parts(*v)[part]);
+        }
+    }
+    let n_claims = rows.len() / 2;
+    let recovered = solve_f(rows, rhs).map(|u| {
+        u[..private.len()]
+            .iter()
+            .map(|&v| crate::field::to_i64(v))
+            .collect::<Vec<i64>>()
+    });
+    println!(
+        "conv2 bias column {bias_col}: {n_claims} claims (certificate + 1 proof), mask dim 2; \
+         true {:?}, recovered {recovered:?}",
+        w.layers[2].bias
+    );
+    assert_ne!(
+        recovered.as_ref(),
+        Some(&w.layers[2].bias),
+        "the range certificate and the one budgeted proof reveal the conv bias"
+    );
+}
