@@ -157,11 +157,14 @@ pub struct ActShape {
 }
 
 /// Fewest variables of an activation column. A column of k variables has a mask space of
-/// dimension 2^k (`zk/masked.rs`), and a proof reveals up to three distinct values of one
-/// activation column plus its table's batching value (`zk/budget.rs` checks it per proof): one
-/// variable (a mask of dimension 2, as flat width-1 and width-2 columns had) let them be solved
-/// for from a single proof; two give dimension 4.
-pub const MIN_COLUMN_VARS: usize = 2;
+/// (base-field) dimension 2^k (`zk/masked.rs`), and a proof reveals up to three distinct values
+/// of one activation column plus its table's batching value, each an EF value, i.e. two
+/// base-field functionals (`zk/budget.rs` checks it per proof): 3·2 = 6 of them need k ≥ 3.
+/// With one variable (dimension 2, as flat width-1 and width-2 columns once had) a single proof
+/// determined the column; with two (dimension 4, until 2026-12-07) the last block's
+/// pre-activation of a 1-output model was recovered from one proof (counted over EF, 4 looked
+/// like enough).
+pub const MIN_COLUMN_VARS: usize = 3;
 
 impl ActShape {
     /// A flat vector.

@@ -43,19 +43,36 @@ pub fn check_claims(
     claims: &[(usize, Vec<EF>, EF)],
     what: &str,
 ) -> Result<()> {
-    for (c, &n) in distinct_claims(layout, claims).iter().enumerate() {
-        if !layout.masked[c] || n == 0 {
+    // Counted over F, where the columns and masks live: every revealed EF value is two
+    // F-functionals (its 1- and ω-parts).
+    let counts = distinct_claims(layout, claims);
+    let (mut revealed, mut room) = (F_PER_VALUE, 0);
+    for (c, &n) in counts.iter().enumerate() {
+        if !layout.masked[c] {
             continue;
         }
         let dim = layout.mask_dim(c);
-        if n + 1 > dim {
+        room += dim;
+        revealed += F_PER_VALUE * n;
+        if F_PER_VALUE * n > dim {
             return Err(ProofError::Circuit(format!(
-                "column {c} of the {what} table would reveal {n} values and a batching value through a mask space of dimension {dim}: zero knowledge cannot hold, so no proof is made"
+                "column {c} of the {what} table would reveal {n} values ({} base-field functionals) through a mask space of dimension {dim}: zero knowledge cannot hold, so no proof is made",
+                F_PER_VALUE * n
             )));
         }
     }
+    if revealed > room {
+        return Err(ProofError::Circuit(format!(
+            "the {what} table would reveal {revealed} base-field functionals (its claims and its batching value) through masks of total dimension {room}: zero knowledge cannot hold, so no proof is made"
+        )));
+    }
     Ok(())
 }
+
+/// Base-field functionals one revealed value is: the weights, activations and masks are
+/// Goldilocks elements, every revealed value an element of EF = F[ω] (at an EF point), i.e.
+/// two F-linear equations in them.
+pub const F_PER_VALUE: usize = 2;
 
 /// How many openings of one hiding commitment stay simulatable (HVZK-WHIR's budget rule:
 /// the randomness per limb over the spot checks one opening makes; 1 with `p3-whir`'s sizing).
@@ -85,8 +102,8 @@ pub fn column_openings(layout: &MaskedLayout) -> usize {
         return WEIGHT_OPENINGS_CAP;
     };
     let total: usize = dims.iter().sum();
-    smallest
-        .min(total / (dims.len() + 1))
+    (smallest / F_PER_VALUE)
+        .min(total / (F_PER_VALUE * (dims.len() + 1)))
         .min(WEIGHT_OPENINGS_CAP)
 }
 
@@ -135,20 +152,21 @@ mod tests {
         assert_eq!(distinct_claims(&layout, &claims), vec![2, 1]);
     }
 
-    /// The planner check at column widths 1, 2 and 3 (log sizes 0..=2 → one variable at least):
-    /// a column's mask space must exceed the claims on it by one.
+    /// The planner check at columns of 1, 2 and 3 variables beside a wide one: a column's mask
+    /// space must hold two base-field functionals per distinct claim (the batching value finds
+    /// room in the wide column's mask).
     #[test]
     fn narrow_columns_are_refused_when_their_claims_exceed_the_masks() {
         for k in 1..=3usize {
             let layout = MaskedLayout::new(&[k, 8], &[true, true]);
             let dim = layout.mask_dim(0);
-            let claims: Vec<_> = (0..dim as u64)
+            let most = dim / F_PER_VALUE;
+            let claims: Vec<_> = (0..=most as u64)
                 .map(|i| (0, pt(10 * i + 3, k), EF::ONE))
                 .collect();
             assert!(
-                check_claims(&layout, &claims[..dim - 1], "test").is_ok(),
-                "width 2^{k}: {} claims, dim {dim}",
-                dim - 1
+                check_claims(&layout, &claims[..most], "test").is_ok(),
+                "{k} variables: {most} claims, dim {dim}"
             );
             let err = check_claims(&layout, &claims, "test")
                 .unwrap_err()
@@ -205,19 +223,29 @@ mod rank_test {
     use super::*;
     use crate::mle::eq_table;
 
-    /// Rank of a matrix over EF (Gaussian elimination).
-    fn rank(mut rows: Vec<Vec<EF>>) -> usize {
+    /// Rank over F of revealed EF functionals of F-valued unknowns: each EF row is two F rows
+    /// (its 1- and ω-parts), since a revealed EF value is two F-linear equations.
+    fn rank(rows: Vec<Vec<EF>>) -> usize {
+        use p3_field::BasedVectorSpace;
+        let part = |w: &Vec<EF>, i: usize| -> Vec<crate::field::F> {
+            w.iter()
+                .map(|x| x.as_basis_coefficients_slice()[i])
+                .collect()
+        };
+        let mut rows: Vec<Vec<crate::field::F>> =
+            rows.iter().flat_map(|w| [part(w, 0), part(w, 1)]).collect();
+        let zero = crate::field::F::ZERO;
         let width = rows.first().map_or(0, Vec::len);
         let mut r = 0;
         for col in 0..width {
-            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else {
+            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != zero) else {
                 continue;
             };
             rows.swap(r, p);
             let inv = rows[r][col].inverse();
-            let pivot: Vec<EF> = rows[r].iter().map(|&x| x * inv).collect();
+            let pivot: Vec<crate::field::F> = rows[r].iter().map(|&x| x * inv).collect();
             for (i, row) in rows.iter_mut().enumerate() {
-                if i != r && row[col] != EF::ZERO {
+                if i != r && row[col] != zero {
                     let f = row[col];
                     row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
                 }
@@ -282,15 +310,27 @@ mod rank_test {
 
     #[test]
     fn three_claims_on_a_narrow_column_are_hidden_for_one_proof() {
-        // The narrowest activation column (MIN_COLUMN_VARS = 2): four mask dimensions.
+        // The narrowest activation column (MIN_COLUMN_VARS = 3): eight mask dimensions hold
+        // three claims and the batching value (2 base-field functionals each).
         let layout = MaskedLayout::new(&[crate::circuit::MIN_COLUMN_VARS], &[true]);
+        assert_eq!(layout.mask_dim(0), 8);
         assert!(hidden(&layout, 1, 3));
-        // One variable (what width-1 and width-2 columns had before): three claims leak.
-        let narrow = MaskedLayout::new(&[1, 6], &[true, false]);
+        assert!(check_claims(&layout, &claims_on(&layout, 3), "test").is_ok());
+        // Two variables (what narrow columns had until 2026-12-07): three claims leak.
+        let narrow = MaskedLayout::new(&[2], &[true]);
         assert!(
             !hidden(&narrow, 1, 3),
-            "a 2-dimensional mask cannot hide three claims"
+            "a 4-dimensional mask cannot hide three claims"
         );
+        assert!(check_claims(&narrow, &claims_on(&narrow, 3), "test").is_err());
+    }
+
+    fn claims_on(layout: &MaskedLayout, n: usize) -> Vec<(usize, Vec<EF>, EF)> {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        (0..n)
+            .map(|_| (0, random_point(layout.col_vars(0), &mut rng), EF::ONE))
+            .collect()
     }
 
     /// K openings of a whole table, each with one point on every masked column and the batching
@@ -302,7 +342,7 @@ mod rank_test {
         let budget = column_openings(&layout);
         assert_eq!(
             budget,
-            layout.mask_dim(0),
+            layout.mask_dim(0) / F_PER_VALUE,
             "the narrow column bounds the budget"
         );
         let callers = layout.masked.len();
@@ -340,11 +380,12 @@ mod rank_test {
     #[test]
     fn a_reused_column_is_hidden_up_to_its_budget_and_not_beyond() {
         // A 2^6-entry column with the room of a 2^7 table: its mask space has some dimension d;
-        // proofs of c claims each stay hidden while K·(c + 1) ≤ d, and leak one past it.
+        // proofs of c claims each stay hidden while 2·K·(c + 1) ≤ d (two base-field functionals
+        // per revealed value), and leak one past it.
         let layout = MaskedLayout::new(&[6], &[true]);
         let d = layout.mask_dim(0);
         let c = 2;
-        let budget = d / (c + 1);
+        let budget = d / (F_PER_VALUE * (c + 1));
         assert!(budget >= 1);
         assert!(hidden(&layout, budget, c), "K = {budget} within dim {d}");
         assert!(

@@ -349,3 +349,8 @@ pub(crate) fn verify(
 pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
     crate::security::proof_report(spec, batch).map_or(0.0, |r| r.bits())
 }
+
+// Review tests (test-only): replay a proof's transcript to the claims it makes on the weights.
+#[cfg(test)]
+#[path = "review_tests.rs"]
+mod review_tests;
