@@ -18,7 +18,7 @@ use crate::field::F;
 use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
-use crate::zk::masked::{ColumnMask, MaskedLayout};
+use crate::zk::masked::{ColumnMask, LiftPoint, MaskedLayout};
 
 /// Public commitment to a model's weights.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -243,7 +243,17 @@ pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
     cols
 }
 
-/// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`).
+/// Variables of the weight table's lifted masks (`zk::masked`, [`MaskedLayout::lifted`]): every
+/// weight column has at least 2^M_LIFT mask dimensions across proofs, so its values stay hidden
+/// for that many openings however small the column (a 2-class bias has 2^1 entries). 2^10 = 1024
+/// is far above the openings the commitment's randomness is sized for
+/// ([`crate::zk::budget::WEIGHT_OPENINGS_CAP`]), so the codeword, not the column masks, bounds the
+/// budget, and it covers an epoch of 1,000 proofs should the cap rise; it costs 2^10 table
+/// entries per column under 10 variables (a few per block), small next to any kernel.
+pub const M_LIFT: usize = 10;
+
+/// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`),
+/// lifted to [`M_LIFT`] variables, as the table is opened by every proof of the model.
 pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
     let logs: Vec<usize> = weight_layout(spec)
         .columns
@@ -252,7 +262,7 @@ pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
         .collect();
     // A pooling block's empty kernel and bias (no variables, never claimed) carry no mask.
     let masked: Vec<bool> = logs.iter().map(|&k| k > 0).collect();
-    MaskedLayout::new(&logs, &masked)
+    MaskedLayout::lifted(&logs, &masked, M_LIFT)
 }
 
 /// The PCS of `spec`'s weight table: its randomness hides the openings of the range certificate
@@ -280,9 +290,10 @@ impl WeightTables {
         self.layout.table(&self.cols, &self.masks)
     }
 
-    /// Each column's mask R on its whole hypercube.
-    pub fn expanded_masks(&self) -> Vec<Vec<F>> {
-        self.layout.expand_all(&self.masks)
+    /// Each column's mask R on its whole hypercube for one opening's lift point (drawn by
+    /// [`LiftPoint::draw`] from that opening's transcript).
+    pub fn expanded_masks(&self, lift: &LiftPoint) -> Vec<Vec<F>> {
+        self.layout.expand_all(&self.masks, lift)
     }
 }
 
