@@ -266,13 +266,19 @@ pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
 }
 
 /// The PCS of `spec`'s weight table: its randomness hides the openings of the range certificate
-/// and of the proofs the column masks allow ([`crate::zk::budget::weight_openings`]).
+/// and of the proofs the column masks allow ([`crate::zk::budget::weight_openings`]), or half as
+/// many, and so on, where WHIR has no configuration for that many at this table size (64
+/// openings of a 14-variable table, for one); `zk::budget::weight_openings_budget` reads the
+/// openings back from the configuration.
 pub fn weight_pcs(spec: &CircuitSpec) -> Result<Pcs> {
     let layout = weight_masked_layout(spec);
-    Pcs::for_reused(
-        layout.num_vars(),
-        crate::zk::budget::weight_openings(&layout),
-    )
+    let mut openings = crate::zk::budget::weight_openings(&layout);
+    loop {
+        match Pcs::for_reused(layout.num_vars(), openings) {
+            Err(_) if openings > 1 => openings /= 2,
+            result => return result,
+        }
+    }
 }
 
 /// The zero-knowledge weight table's parts; deterministic given the seed.

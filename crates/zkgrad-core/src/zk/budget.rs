@@ -211,7 +211,9 @@ mod tests {
         assert_eq!(layout.mask_dim(0), 64);
         let claims: Vec<_> = (0..5u64).map(|i| (0, pt(10 * i + 3, 2), EF::ONE)).collect();
         assert!(check_claims(&layout, &claims[..4], "test").is_ok());
-        let err = check_claims(&layout, &claims, "test").unwrap_err().to_string();
+        let err = check_claims(&layout, &claims, "test")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("zero knowledge cannot hold"), "{err}");
     }
 
@@ -405,7 +407,11 @@ mod rank_test {
         );
         let none = |_: usize, _: &mut rand::rngs::StdRng| LiftPoint::none();
         assert!(table_hidden(&layout, budget, none), "K = {budget}");
-        assert!(!table_hidden(&layout, budget + 1, none), "K = {}", budget + 1);
+        assert!(
+            !table_hidden(&layout, budget + 1, none),
+            "K = {}",
+            budget + 1
+        );
     }
 
     /// The same table with lifted masks (the weight table's, `commit::M_LIFT`; 4 variables here
@@ -422,7 +428,11 @@ mod rank_test {
         assert_eq!(budget, 1 << lift_vars, "the lifted narrow column bounds it");
         assert!(budget > unlifted, "lifted {budget}, unlifted {unlifted}");
         let fresh = |_: usize, rng: &mut rand::rngs::StdRng| {
-            LiftPoint::new((0..lift_vars).map(|_| crate::zk::random_base(rng)).collect())
+            LiftPoint::new(
+                (0..lift_vars)
+                    .map(|_| crate::zk::random_base(rng))
+                    .collect(),
+            )
         };
         assert!(table_hidden(&layout, budget, fresh), "K = {budget}");
         assert!(

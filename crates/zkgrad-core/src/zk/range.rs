@@ -684,7 +684,11 @@ fn verify_inner(
     let mut rhos = Vec::new();
     let none = LiftPoint::none();
     for (s, (label, layout, claims)) in [
-        ("range-open-inverses", (&plan.inverse_layout, &none), &inv_claims),
+        (
+            "range-open-inverses",
+            (&plan.inverse_layout, &none),
+            &inv_claims,
+        ),
         ("range-open-weights", (&wl, &lift), &w_claims),
     ]
     .into_iter()

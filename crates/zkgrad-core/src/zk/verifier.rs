@@ -376,7 +376,9 @@ mod lift_tests {
             kind: LayerKind::Dense,
         };
         let weights = |n: usize, m: usize, s: i64| DenseWeights {
-            weight: (0..n * m).map(|j| (j as i64 * 37 + s) % 201 - 100).collect(),
+            weight: (0..n * m)
+                .map(|j| (j as i64 * 37 + s) % 201 - 100)
+                .collect(),
             bias: (0..m).map(|j| (j as i64 * 53 + s) % 2001 - 1000).collect(),
         };
         let spec = CircuitSpec {
