@@ -6,7 +6,9 @@
 //! involves R. The revealed values are independent of P when the functionals restricted to the
 //! masks are linearly independent, which needs at least c + 1 ≤ dim V; with dim V ≥ c + 2 there
 //! is one spare dimension. [`check_claims`] enforces that for every masked column of a table
-//! before any of its values are revealed: a violation is an error, never a leak.
+//! before any of its values are revealed: a violation is an error, never a leak. A lifted column
+//! (`masked.rs`) is checked per proof against its own 2^k dimensions (one proof's claims share
+//! u) and across proofs against 2^lift ([`column_openings`]).
 //!
 //! The committed codeword is hidden by HVZK-WHIR's encoding randomness: `p3-whir` sizes it to
 //! the spot checks of ONE opening (its budget rule: every opening is simulatable while the leaves
@@ -75,7 +77,9 @@ pub const WEIGHT_OPENINGS_CAP: usize = 64;
 /// openings reveal K values through each column's mask space V_c and K more through all of
 /// them; with the points random, the revealed functionals restricted to the masks have full
 /// rank while K ≤ dim V_c for every column and K·(columns + 1) ≤ Σ dim V_c (tested by the rank
-/// test below). Capped at [`WEIGHT_OPENINGS_CAP`].
+/// test below). A lifted column (the weight table's, `commit::M_LIFT`) has dim V_c = 2^lift:
+/// each opening reads its mask table at its own random lift point u. Capped at
+/// [`WEIGHT_OPENINGS_CAP`].
 pub fn column_openings(layout: &MaskedLayout) -> usize {
     let dims: Vec<usize> = (0..layout.masked.len())
         .filter(|&c| layout.masked[c])

@@ -29,6 +29,8 @@
 //! column at the lookup sumcheck's point (each column is claimed once, however many lookups read
 //! it: the same point, the same value) and the weight batching's T(ρ), plus one more WHIR opening
 //! of the weight table — the same as one inference proof's opening, made once per commitment.
+//! Like a proof, it draws its own lift point for the weight table's lifted masks
+//! (`masked::LiftPoint`, after its commitments and before any weight value).
 
 use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use p3_maybe_rayon::prelude::*;
