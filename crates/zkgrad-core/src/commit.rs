@@ -272,9 +272,17 @@ pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
 /// openings back from the configuration.
 pub fn weight_pcs(spec: &CircuitSpec) -> Result<Pcs> {
     let layout = weight_masked_layout(spec);
-    let mut openings = crate::zk::budget::weight_openings(&layout);
+    reused_pcs(
+        layout.num_vars(),
+        crate::zk::budget::weight_openings(&layout),
+    )
+}
+
+/// The PCS of a `num_vars`-variable table whose randomness hides `openings` openings, or the
+/// largest of openings/2, openings/4, ... that WHIR has a configuration for.
+pub(crate) fn reused_pcs(num_vars: usize, mut openings: usize) -> Result<Pcs> {
     loop {
-        match Pcs::for_reused(layout.num_vars(), openings) {
+        match Pcs::for_reused(num_vars, openings) {
             Err(_) if openings > 1 => openings /= 2,
             result => return result,
         }

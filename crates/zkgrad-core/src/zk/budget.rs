@@ -250,6 +250,20 @@ mod tests {
         }
     }
 
+    /// Every weight-table size gets a configuration for at least half the cap (64 openings of a
+    /// 14-variable table have none: `commit::reused_pcs` halves them), at 100 provable bits.
+    #[test]
+    fn every_weight_table_size_hides_at_least_half_the_cap() {
+        for nv in 6..=20 {
+            let pcs = crate::commit::reused_pcs(nv, WEIGHT_OPENINGS_CAP).unwrap();
+            let b = openings_budget(&pcs);
+            println!("weight table 2^{nv}: codeword hides {b} openings");
+            assert!(b >= WEIGHT_OPENINGS_CAP / 2, "{nv} variables: {b}");
+            let bits = pcs.soundness_bits(crate::pcs::MAX_POINTS);
+            assert!(bits >= 100.0, "{nv} variables: {bits} bits");
+        }
+    }
+
     #[test]
     fn one_opening_per_commitment_with_p3_whir_sizing() {
         for nv in [8, 12, 17, 20] {
