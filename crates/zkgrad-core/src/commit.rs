@@ -18,7 +18,7 @@ use crate::field::F;
 use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
-use crate::zk::masked::{ColumnMask, MaskedLayout};
+use crate::zk::masked::{ColumnMask, LiftPoint, MaskedLayout};
 
 /// Public commitment to a model's weights.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -243,7 +243,18 @@ pub fn weight_cols(spec: &CircuitSpec, w: &Weights) -> Vec<Vec<F>> {
     cols
 }
 
-/// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`).
+/// Variables of a lifted weight mask (`zk/masked.rs`, [`MaskedLayout::lifted`]): every
+/// weight column has at least 2^M_LIFT mask dimensions across proofs — 2^M_LIFT / 2 openings,
+/// each revealed value being two base-field functionals — however small the column (a 2-class
+/// bias has 2^1 entries). 2^7 = 128 dimensions hide 64 openings, above the openings the
+/// commitment's randomness is sized for ([`crate::zk::budget::WEIGHT_OPENINGS_CAP`]), so the
+/// codeword, not the column masks, bounds the budget. Each column under 7 variables costs 2^7
+/// table entries; 2^10 (tried) grew the [12,6,3] MLP's weight table from 2^8 to 2^13 entries and
+/// its proof from 245 to 510 KB.
+pub const M_LIFT: usize = 7;
+
+/// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`),
+/// lifted to [`M_LIFT`] variables, as the table is opened by every proof of the model.
 pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
     let logs: Vec<usize> = weight_layout(spec)
         .columns
@@ -252,17 +263,31 @@ pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
         .collect();
     // A pooling block's empty kernel and bias (no variables, never claimed) carry no mask.
     let masked: Vec<bool> = logs.iter().map(|&k| k > 0).collect();
-    MaskedLayout::new(&logs, &masked)
+    MaskedLayout::lifted(&logs, &masked, M_LIFT)
 }
 
 /// The PCS of `spec`'s weight table: its randomness hides the openings of the range certificate
-/// and of the proofs the column masks allow ([`crate::zk::budget::weight_openings`]).
+/// and of the proofs the column masks allow ([`crate::zk::budget::weight_openings`]), or half as
+/// many, and so on, where WHIR has no configuration for that many at this table size (64
+/// openings of a 14-variable table, for one); `zk::budget::weight_openings_budget` reads the
+/// openings back from the configuration.
 pub fn weight_pcs(spec: &CircuitSpec) -> Result<Pcs> {
     let layout = weight_masked_layout(spec);
-    Pcs::for_reused(
+    reused_pcs(
         layout.num_vars(),
         crate::zk::budget::weight_openings(&layout),
     )
+}
+
+/// The PCS of a `num_vars`-variable table whose randomness hides `openings` openings, or the
+/// largest of openings/2, openings/4, ... that WHIR has a configuration for.
+pub(crate) fn reused_pcs(num_vars: usize, mut openings: usize) -> Result<Pcs> {
+    loop {
+        match Pcs::for_reused(num_vars, openings) {
+            Err(_) if openings > 1 => openings /= 2,
+            result => return result,
+        }
+    }
 }
 
 /// The zero-knowledge weight table's parts; deterministic given the seed.
@@ -280,9 +305,10 @@ impl WeightTables {
         self.layout.table(&self.cols, &self.masks)
     }
 
-    /// Each column's mask R on its whole hypercube.
-    pub fn expanded_masks(&self) -> Vec<Vec<F>> {
-        self.layout.expand_all(&self.masks)
+    /// Each column's mask R on its whole hypercube for one opening's lift point (drawn by
+    /// [`LiftPoint::draw`] from that opening's transcript).
+    pub fn expanded_masks(&self, lift: &LiftPoint) -> Vec<Vec<F>> {
+        self.layout.expand_all(&self.masks, lift)
     }
 }
 

@@ -6,7 +6,9 @@
 //! involves R. The revealed values are independent of P when the functionals restricted to the
 //! masks are linearly independent, which needs at least c + 1 ≤ dim V; with dim V ≥ c + 2 there
 //! is one spare dimension. [`check_claims`] enforces that for every masked column of a table
-//! before any of its values are revealed: a violation is an error, never a leak.
+//! before any of its values are revealed: a violation is an error, never a leak. A lifted column
+//! (`masked.rs`) is checked per proof against its own 2^k dimensions (one proof's claims share
+//! u) and across proofs against 2^lift ([`column_openings`]).
 //!
 //! The committed codeword is hidden by HVZK-WHIR's encoding randomness: `p3-whir` sizes it to
 //! the spot checks of ONE opening (its budget rule: every opening is simulatable while the leaves
@@ -51,8 +53,11 @@ pub fn check_claims(
         if !layout.masked[c] {
             continue;
         }
-        let dim = layout.mask_dim(c);
-        room += dim;
+        // One proof's claims on a lifted column share its lift point: they see the column's
+        // own mask size, not the 2^lift that all openings together spread over; the batching
+        // value sees every mask whole.
+        let dim = layout.proof_mask_dim(c);
+        room += layout.mask_dim(c);
         revealed += F_PER_VALUE * n;
         if F_PER_VALUE * n > dim {
             return Err(ProofError::Circuit(format!(
@@ -83,8 +88,12 @@ pub fn openings_budget(pcs: &Pcs) -> usize {
     }
 }
 
-/// Openings of the weight table the commitment's randomness is sized for, at most.
-pub const WEIGHT_OPENINGS_CAP: usize = 64;
+/// Openings of the weight table the commitment's randomness is sized for, at most. Every
+/// opening's proof carries the first round's code-switch mask of that many times its spot checks
+/// (`pcs/`), so the cap is paid in every proof: 64 cost the [12,6,3] MLP ~117 KB of blinded
+/// randomness per proof; 16 keep it near a quarter of that. Epochs (docs/SECURITY.md), not a
+/// larger cap, are the way to many proofs per published digest.
+pub const WEIGHT_OPENINGS_CAP: usize = 16;
 
 /// Openings of a table committed once whose column masks stay undetermined: every opening
 /// reveals one value on each masked column (a weight column is claimed at one point per proof
@@ -92,7 +101,9 @@ pub const WEIGHT_OPENINGS_CAP: usize = 64;
 /// openings reveal K values through each column's mask space V_c and K more through all of
 /// them; with the points random, the revealed functionals restricted to the masks have full
 /// rank while K ≤ dim V_c for every column and K·(columns + 1) ≤ Σ dim V_c (tested by the rank
-/// test below). Capped at [`WEIGHT_OPENINGS_CAP`].
+/// test below). A lifted column (the weight table's, `commit::M_LIFT`) has dim V_c = 2^lift:
+/// each opening reads its mask table at its own random lift point u. Capped at
+/// [`WEIGHT_OPENINGS_CAP`].
 pub fn column_openings(layout: &MaskedLayout) -> usize {
     let dims: Vec<usize> = (0..layout.masked.len())
         .filter(|&c| layout.masked[c])
@@ -175,12 +186,73 @@ mod tests {
         }
     }
 
+    /// The public shape of an MLP with the given widths (the budget depends on nothing else).
+    fn mlp_spec(dims: &[usize]) -> crate::circuit::CircuitSpec {
+        crate::circuit::CircuitSpec {
+            input_len: dims[0],
+            table_bits: 16,
+            layers: dims
+                .windows(2)
+                .enumerate()
+                .map(|(i, d)| crate::circuit::DenseSpec {
+                    name: format!("fc{i}"),
+                    in_dim: d[0],
+                    out_dim: d[1],
+                    mult: 3,
+                    shift: 12,
+                    relu: i + 2 < dims.len(),
+                    kind: crate::circuit::LayerKind::Dense,
+                })
+                .collect(),
+            public_input: false,
+            committed_input: false,
+        }
+    }
+
+    /// With lifted masks every weight column has at least 2^M_LIFT mask dimensions, so the
+    /// codeword's randomness (sized for at most WEIGHT_OPENINGS_CAP openings) bounds the weight
+    /// commitment's budget, not the narrowest bias (before: 2^k − 1, e.g. 15 for 10 classes).
+    #[test]
+    fn weight_budgets_of_mlps_with_lifted_masks() {
+        for dims in [&[12, 6, 3][..], &[784, 128, 10], &[30, 16, 2]] {
+            let spec = mlp_spec(dims);
+            let layout = crate::commit::weight_masked_layout(&spec);
+            let narrowest = (0..layout.masked.len())
+                .filter(|&c| layout.masked[c])
+                .map(|c| layout.mask_dim(c))
+                .min()
+                .unwrap();
+            let budget = weight_openings_budget(&spec);
+            println!(
+                "weight_openings_budget {dims:?}: {budget} proofs (narrowest column mask {narrowest} dimensions, weight table 2^{})",
+                layout.num_vars()
+            );
+            assert!(narrowest >= 1 << crate::commit::M_LIFT, "{dims:?}");
+            assert_eq!(budget, WEIGHT_OPENINGS_CAP - 1, "{dims:?}");
+        }
+    }
+
+    /// One proof's claims on a lifted column share its u, so they see the column's own 2^k mask
+    /// dimensions (plus one for the batching value), not the 2^lift of all openings together.
+    #[test]
+    fn one_proof_on_a_lifted_column_is_checked_against_its_own_size() {
+        let layout = MaskedLayout::lifted(&[2, 8], &[true, true], 6);
+        assert_eq!(layout.mask_dim(0), 64);
+        let claims: Vec<_> = (0..3u64).map(|i| (0, pt(10 * i + 3, 2), EF::ONE)).collect();
+        // A 2-variable column's own mask holds 2 claims (2 base-field functionals each).
+        assert!(check_claims(&layout, &claims[..2], "test").is_ok());
+        let err = check_claims(&layout, &claims, "test")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("zero knowledge cannot hold"), "{err}");
+    }
+
     /// A table committed for B openings (the weights) hides B openings' spot checks and still
     /// reaches 100 provable bits, with the randomized code's rate in the analysis.
     #[test]
     fn a_reused_commitment_hides_its_openings_at_100_bits() {
         for nv in [8, 12, 15, 17, 20] {
-            for b in [2, 16, WEIGHT_OPENINGS_CAP] {
+            for b in [2, 16, 64] {
                 let pcs = Pcs::for_reused(nv, b)
                     .unwrap_or_else(|e| panic!("{nv} vars, {b} openings: {e}"));
                 assert_eq!(
@@ -204,6 +276,20 @@ mod tests {
         }
     }
 
+    /// Every weight-table size gets a configuration for at least half the cap (64 openings of a
+    /// 14-variable table have none: `commit::reused_pcs` halves them), at 100 provable bits.
+    #[test]
+    fn every_weight_table_size_hides_at_least_half_the_cap() {
+        for nv in 6..=20 {
+            let pcs = crate::commit::reused_pcs(nv, WEIGHT_OPENINGS_CAP).unwrap();
+            let b = openings_budget(&pcs);
+            println!("weight table 2^{nv}: codeword hides {b} openings");
+            assert!(b >= WEIGHT_OPENINGS_CAP / 2, "{nv} variables: {b}");
+            let bits = pcs.soundness_bits(crate::pcs::MAX_POINTS);
+            assert!(bits >= 100.0, "{nv} variables: {bits} bits");
+        }
+    }
+
     #[test]
     fn one_opening_per_commitment_with_p3_whir_sizing() {
         for nv in [8, 12, 17, 20] {
@@ -221,7 +307,9 @@ mod rank_test {
     use p3_field::{Field, PrimeCharacteristicRing};
 
     use super::*;
+    use crate::field::F;
     use crate::mle::eq_table;
+    use crate::zk::masked::LiftPoint;
 
     /// Rank over F of revealed EF functionals of F-valued unknowns: each EF row is two F rows
     /// (its 1- and ω-parts), since a revealed EF value is two F-linear equations.
@@ -276,7 +364,7 @@ mod rank_test {
             for _ in 0..claims {
                 let mut w = vec![EF::ZERO; layout.layout.len()];
                 layout.add_weights(
-                    &layout.terms(0, &random_point(k, &mut rng)),
+                    &layout.terms(0, &random_point(k, &mut rng), &LiftPoint::none()),
                     EF::ONE,
                     &mut w,
                 );
@@ -333,11 +421,49 @@ mod rank_test {
             .collect()
     }
 
+    /// Whether K openings of a whole table stay hidden, each with one random point on every
+    /// masked column (read with that opening's lift point, `lift(opening, rng)`) and the batching
+    /// value T(ρ): the revealed functionals restricted to the mask entries have the rank of the
+    /// functionals themselves.
+    fn table_hidden(
+        layout: &MaskedLayout,
+        openings: usize,
+        mut lift: impl FnMut(usize, &mut rand::rngs::StdRng) -> LiftPoint,
+    ) -> bool {
+        use rand::SeedableRng;
+        let callers = layout.masked.len();
+        let mut kind = vec![0u8; layout.layout.len()];
+        for (i, &(o, kk)) in layout.layout.columns.iter().enumerate() {
+            kind[o..o + (1 << kk)].fill(if i < callers { 1 } else { 2 });
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11 + openings as u64);
+        let mut full = Vec::new();
+        for opening in 0..openings {
+            let u = lift(opening, &mut rng);
+            for c in 0..callers {
+                let mut w = vec![EF::ZERO; layout.layout.len()];
+                let point = random_point(layout.layout.columns[c].1, &mut rng);
+                layout.add_weights(&layout.terms(c, &point, &u), EF::ONE, &mut w);
+                full.push(w);
+            }
+            full.push(eq_table(&random_point(layout.num_vars(), &mut rng)));
+        }
+        let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> {
+            w.iter()
+                .zip(&kind)
+                .filter(|(_, k)| want.contains(k))
+                .map(|(&x, _)| x)
+                .collect()
+        };
+        let masks: Vec<_> = full.iter().map(|w| keep(w, &[2])).collect();
+        let both: Vec<_> = full.iter().map(|w| keep(w, &[1, 2])).collect();
+        rank(masks) == rank(both)
+    }
+
     /// K openings of a whole table, each with one point on every masked column and the batching
     /// value: hidden while K ≤ [`column_openings`], and the narrowest column leaks one past it.
     #[test]
     fn a_reused_table_is_hidden_up_to_its_column_budget() {
-        use rand::SeedableRng;
         let layout = MaskedLayout::new(&[2, 6, 5], &[true, true, true]);
         let budget = column_openings(&layout);
         assert_eq!(
@@ -345,36 +471,52 @@ mod rank_test {
             layout.mask_dim(0) / F_PER_VALUE,
             "the narrow column bounds the budget"
         );
-        let callers = layout.masked.len();
-        let mut kind = vec![0u8; layout.layout.len()];
-        for (i, &(o, kk)) in layout.layout.columns.iter().enumerate() {
-            kind[o..o + (1 << kk)].fill(if i < callers { 1 } else { 2 });
-        }
-        let hidden = |k: usize| {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(11 + k as u64);
-            let mut full = Vec::new();
-            for _ in 0..k {
-                for c in 0..callers {
-                    let mut w = vec![EF::ZERO; layout.layout.len()];
-                    let point = random_point(layout.layout.columns[c].1, &mut rng);
-                    layout.add_weights(&layout.terms(c, &point), EF::ONE, &mut w);
-                    full.push(w);
-                }
-                full.push(eq_table(&random_point(layout.num_vars(), &mut rng)));
-            }
-            let keep = |w: &Vec<EF>, want: &[u8]| -> Vec<EF> {
-                w.iter()
-                    .zip(&kind)
-                    .filter(|(_, k)| want.contains(k))
-                    .map(|(&x, _)| x)
-                    .collect()
-            };
-            let masks: Vec<_> = full.iter().map(|w| keep(w, &[2])).collect();
-            let both: Vec<_> = full.iter().map(|w| keep(w, &[1, 2])).collect();
-            rank(masks) == rank(both)
+        let none = |_: usize, _: &mut rand::rngs::StdRng| LiftPoint::none();
+        assert!(table_hidden(&layout, budget, none), "K = {budget}");
+        assert!(
+            !table_hidden(&layout, budget + 1, none),
+            "K = {}",
+            budget + 1
+        );
+    }
+
+    /// The same table with lifted masks (the weight table's, `commit::M_LIFT`; 4 variables here
+    /// to keep the matrices small): every opening draws a fresh u, so the narrow column's K
+    /// values are Ã at K random points of a 2^lift-entry table, hidden up to the new budget and
+    /// leaking one past it; with one u for every opening they would leak past 2^k, as before.
+    #[test]
+    fn a_reused_lifted_table_is_hidden_up_to_its_lifted_budget() {
+        let lift_vars = 4;
+        let logs = [2, 6, 5];
+        let layout = MaskedLayout::lifted(&logs, &[true, true, true], lift_vars);
+        let unlifted = column_openings(&MaskedLayout::new(&logs, &[true, true, true]));
+        let budget = column_openings(&layout);
+        assert_eq!(
+            budget,
+            (1 << lift_vars) / F_PER_VALUE,
+            "the lifted narrow column bounds it"
+        );
+        assert!(budget > unlifted, "lifted {budget}, unlifted {unlifted}");
+        let fresh = |_: usize, rng: &mut rand::rngs::StdRng| {
+            LiftPoint::new(
+                (0..lift_vars)
+                    .map(|_| crate::zk::random_base(rng))
+                    .collect(),
+            )
         };
-        assert!(hidden(budget), "K = {budget}");
-        assert!(!hidden(budget + 1), "K = {}", budget + 1);
+        assert!(table_hidden(&layout, budget, fresh), "K = {budget}");
+        assert!(
+            !table_hidden(&layout, budget + 1, fresh),
+            "K = {}",
+            budget + 1
+        );
+        // u is what spreads the openings: one fixed u hides no more than the column's own 2^k.
+        let fixed = |_: usize, _: &mut rand::rngs::StdRng| {
+            LiftPoint::new((0..lift_vars as u64).map(|i| F::from_u64(3 + i)).collect())
+        };
+        let own = (1 << logs[0]) / F_PER_VALUE;
+        assert!(table_hidden(&layout, own, fixed));
+        assert!(!table_hidden(&layout, own + 1, fixed));
     }
 
     #[test]

@@ -17,15 +17,26 @@
 //! Columns whose values are public (the output, a public input, the sumcheck mask columns) have
 //! no mask and are plain points of the table.
 //!
+//! Lifted masks ([`MaskedLayout::lifted`], the weight table only): a table opened by many proofs
+//! reveals one value per column per proof, so a column of k variables with a k-variable mask is
+//! over-determined after 2^k openings. A lifted column (k < lift) gets a mask table A of 2^lift
+//! entries and, in one proof, R(z) = Ã(z ‖ u[k..lift]) with u a public base-field point drawn
+//! per proof from the transcript ([`LiftPoint`]) before any value of the table is revealed. For a
+//! fixed u, R is a k-variable multilinear: Ṗ still equals P on the hypercube and a masked value
+//! is still one linear functional of the table (only A's point is extended by u). Across proofs
+//! u differs, so K openings reveal Ã at K random points: up to 2^lift independent functionals.
+//!
 //! Extension-field columns (the LogUp inverses) are stored as two base-field halves, the top local
 //! variable choosing the half; c₀(z) + ω·c₁(z) = (1 + ω)·C(z, ω/(1 + ω)) is again one opening.
 
+use p3_challenger::CanSample;
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::layout::Layout;
 use crate::mle::{bits_as_point, eq_eval, log2_ceil};
+use crate::transcript::Transcript;
 use crate::zk::sumcheck::invert;
 
 /// The smallest m (variables of a mask's multilinear part) a layout uses.
@@ -71,12 +82,86 @@ pub fn ext_point(z: &[EF]) -> Result<(Vec<EF>, EF)> {
 }
 
 /// Where a masked column's mask lives: the layout columns of A (2^m entries) and of B (the
-/// k − m affine coefficients, when k > m).
+/// k − m affine coefficients, when k > m). A lifted column has m > k (A's extra variables are
+/// read at the proof's [`LiftPoint`]) and no B.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct MaskSlots {
     a: usize,
     m: usize,
     b: Option<usize>,
+}
+
+/// The public per-proof coordinates that complete a lifted column's mask point: a column of k
+/// variables reads its mask table A at (z ‖ u[k..lift]). Drawn from the transcript by
+/// [`LiftPoint::draw`] (prover, verifier and the range certificate alike), in the base field so
+/// every column's R stays a base-field table. Empty for a layout without lifted columns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiftPoint(Vec<F>);
+
+impl LiftPoint {
+    /// The point of a layout without lifted columns (nothing to extend).
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// A given point (tests: several openings with their own u).
+    pub fn new(u: Vec<F>) -> Self {
+        Self(u)
+    }
+
+    /// Draws `layout`'s lift coordinates from the transcript (nothing for an unlifted layout).
+    /// Call it after the statement and commitments are absorbed and before any value of the
+    /// table is revealed, at the same transcript position on both sides.
+    pub fn draw(layout: &MaskedLayout, tr: &mut Transcript) -> Self {
+        if layout.lift == 0 {
+            return Self::none();
+        }
+        tr.absorb_label("mask-lift");
+        #[allow(unused_mut)]
+        let mut u: Vec<F> = (0..layout.lift)
+            .map(|_| CanSample::<F>::sample(tr.challenger_mut()))
+            .collect();
+        #[cfg(test)]
+        if skew::ON.get() {
+            // The last coordinate: every lifted column reads it.
+            *u.last_mut().expect("a lift has coordinates") += F::ONE;
+        }
+        Self(u)
+    }
+
+    /// The coordinates a column of `k` variables appends to its point on A (lift `m`).
+    fn tail(&self, k: usize, m: usize) -> &[F] {
+        self.0.get(k..m).unwrap_or_else(|| {
+            panic!(
+                "a lifted mask needs its lift point ({} coordinates, {m} needed)",
+                self.0.len()
+            )
+        })
+    }
+}
+
+/// Tests of a prover and verifier that disagree on u: while set, [`LiftPoint::draw`] shifts
+/// its last coordinate.
+#[cfg(test)]
+pub(crate) mod skew {
+    thread_local! {
+        pub(crate) static ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+}
+
+/// eq(u, y) for every y of the base-field hypercube (y's bit 0 is u's first coordinate).
+fn eq_table_base(u: &[F]) -> Vec<F> {
+    let mut table = vec![F::ONE];
+    for &r in u.iter().rev() {
+        table = table
+            .iter()
+            .flat_map(|&v| {
+                let hi = v * r;
+                [v - hi, hi]
+            })
+            .collect();
+    }
+    table
 }
 
 /// One column's mask: A (2^m values) and B (k − m values).
@@ -109,6 +194,8 @@ pub struct MaskedLayout {
     /// Which of the caller's columns are masked.
     pub masked: Vec<bool>,
     slots: Vec<Option<MaskSlots>>,
+    /// Variables of a lifted column's mask table (0: no column is lifted).
+    lift: usize,
 }
 
 impl MaskedLayout {
@@ -116,6 +203,23 @@ impl MaskedLayout {
     /// masked column needs at least one variable, for its z₀). The masks are as large as fit
     /// (m at most 20) in the smallest table that holds the columns and masks with m = 4.
     pub fn new(logs: &[usize], masked: &[bool]) -> Self {
+        Self::build(logs, masked, 0)
+    }
+
+    /// [`Self::new`] with lifted masks (a table committed once and opened by many proofs): every
+    /// masked column of fewer than `lift` variables gets a mask table of 2^lift entries read at
+    /// (z ‖ u) with a per-proof [`LiftPoint`] u, and the wider ones get masks of at least `lift`
+    /// multilinear variables, so every masked column has at least 2^lift mask dimensions across
+    /// openings.
+    pub fn lifted(logs: &[usize], masked: &[bool], lift: usize) -> Self {
+        assert!(
+            (1..=MAX_MASK_VARS).contains(&lift),
+            "a lift of {lift} variables (1 to {MAX_MASK_VARS})"
+        );
+        Self::build(logs, masked, lift)
+    }
+
+    fn build(logs: &[usize], masked: &[bool], lift: usize) -> Self {
         let widest = logs
             .iter()
             .zip(masked)
@@ -123,14 +227,15 @@ impl MaskedLayout {
             .map(|(&k, _)| k)
             .max()
             .unwrap_or(0);
-        let largest = widest.clamp(MIN_MASK_VARS, MAX_MASK_VARS);
+        let floor = MIN_MASK_VARS.max(lift);
+        let largest = widest.clamp(floor, MAX_MASK_VARS);
         // The smallest table size that holds the columns with some masks, then the largest masks
         // that fit in it (a table the columns fill must grow anyway: the masks then take up to
         // as much room as the columns).
         let mut vars = Layout::new(logs).num_vars;
         loop {
-            for m in (MIN_MASK_VARS..=largest).rev() {
-                let candidate = Self::with_mask_vars(logs, masked, m);
+            for m in (floor..=largest).rev() {
+                let candidate = Self::with_mask_vars(logs, masked, m, lift);
                 if candidate.layout.num_vars <= vars {
                     return candidate;
                 }
@@ -139,14 +244,15 @@ impl MaskedLayout {
         }
     }
 
-    fn with_mask_vars(logs: &[usize], masked: &[bool], m_max: usize) -> Self {
+    fn with_mask_vars(logs: &[usize], masked: &[bool], m_max: usize, lift: usize) -> Self {
         let mut all = logs.to_vec();
         let mut slots = vec![None; logs.len()];
         for (c, (&k, &is_masked)) in logs.iter().zip(masked).enumerate() {
             if !is_masked {
                 continue;
             }
-            let m = k.min(m_max);
+            // A lifted column's A has the lift's variables (m > k, no affine part).
+            let m = if k < lift { lift } else { k.min(m_max) };
             let a = all.len();
             all.push(m);
             let b = (k > m).then(|| {
@@ -159,7 +265,18 @@ impl MaskedLayout {
             layout: Layout::new(&all),
             masked: masked.to_vec(),
             slots,
+            lift,
         }
+    }
+
+    /// Variables of a lifted column's mask table (0 when no column is lifted).
+    pub fn lift(&self) -> usize {
+        self.lift
+    }
+
+    /// Whether column `c`'s mask is lifted (read at the proof's [`LiftPoint`]).
+    pub fn is_lifted(&self, c: usize) -> bool {
+        self.slots[c].is_some_and(|s| s.m > self.col_vars(c))
     }
 
     /// Variables of the committed table.
@@ -172,10 +289,24 @@ impl MaskedLayout {
         self.layout.columns[c].1
     }
 
-    /// Dimension of column `c`'s mask space V (2^m + k − m; 0 for an unmasked column): how many
-    /// independent linear functionals of the column the masks can hide (`zk/budget.rs`).
+    /// Dimension of column `c`'s mask space V (2^m + k − m; 2^lift for a lifted column; 0 for an
+    /// unmasked column): how many independent linear functionals of the column the masks can
+    /// hide over all openings of the table (`zk/budget.rs`).
     pub fn mask_dim(&self, c: usize) -> usize {
-        self.slots[c].map_or(0, |s| (1usize << s.m) + self.col_vars(c) - s.m)
+        let k = self.col_vars(c);
+        self.slots[c].map_or(0, |s| (1usize << s.m) + k.saturating_sub(s.m))
+    }
+
+    /// The mask dimensions one opening's point claims on column `c` can use: [`Self::mask_dim`],
+    /// except for a lifted column, whose claims in one proof share u and so see only R(·, u), a
+    /// k-variable multilinear (2^k dimensions). (The batching value T(ρ) reads A at ρ's point,
+    /// not (· ‖ u): it sees all of [`Self::mask_dim`].)
+    pub fn proof_mask_dim(&self, c: usize) -> usize {
+        if self.is_lifted(c) {
+            1usize << self.col_vars(c)
+        } else {
+            self.mask_dim(c)
+        }
     }
 
     /// Uniformly random masks for the masked columns (empty for the others).
@@ -186,7 +317,7 @@ impl MaskedLayout {
                 None => ColumnMask::default(),
                 Some(s) => ColumnMask {
                     a: random(1 << s.m, rng),
-                    b: random(self.col_vars(c) - s.m, rng),
+                    b: random(self.col_vars(c).saturating_sub(s.m), rng),
                 },
             })
             .collect()
@@ -218,12 +349,25 @@ impl MaskedLayout {
         out
     }
 
-    /// R of column `c` on its whole hypercube (the sumchecks use Ṗ = P + ζ·R as tables).
-    pub fn expand(&self, c: usize, mask: &ColumnMask) -> Vec<F> {
+    /// R of column `c` on its whole hypercube (the sumchecks use Ṗ = P + ζ·R as tables); a
+    /// lifted column's is Ã(·, u[k..lift]), A's extra variables fixed at `lift`'s coordinates.
+    pub fn expand(&self, c: usize, mask: &ColumnMask, lift: &LiftPoint) -> Vec<F> {
         let k = self.col_vars(c);
         let Some(s) = self.slots[c] else {
             return vec![F::ZERO; 1 << k];
         };
+        if s.m > k {
+            // A's index: the column's k variables low, the lift's high.
+            let eq = eq_table_base(lift.tail(k, s.m));
+            return (0..1usize << k)
+                .map(|x| {
+                    eq.iter()
+                        .enumerate()
+                        .map(|(y, &e)| e * mask.a[x | (y << k)])
+                        .sum()
+                })
+                .collect();
+        }
         let low = (1usize << s.m) - 1;
         (0..1usize << k)
             .map(|x| {
@@ -239,23 +383,29 @@ impl MaskedLayout {
             .collect()
     }
 
-    /// Fresh masks from `rng`: the committed table, and every column's R on its whole hypercube.
+    /// Fresh masks from `rng`: the committed table, and every column's R on its whole hypercube
+    /// (a per-proof table: no lifted columns).
     pub fn masked_table(&self, cols: &[Vec<F>], rng: &mut impl rand::Rng) -> (Vec<F>, Vec<Vec<F>>) {
+        debug_assert_eq!(self.lift, 0, "a per-proof table has no lifted masks");
         let masks = self.draw(rng);
-        (self.table(cols, &masks), self.expand_all(&masks))
+        (
+            self.table(cols, &masks),
+            self.expand_all(&masks, &LiftPoint::none()),
+        )
     }
 
-    /// Every column's R on its whole hypercube.
-    pub fn expand_all(&self, masks: &[ColumnMask]) -> Vec<Vec<F>> {
+    /// Every column's R on its whole hypercube, lifted columns at `lift`.
+    pub fn expand_all(&self, masks: &[ColumnMask], lift: &LiftPoint) -> Vec<Vec<F>> {
         masks
             .iter()
             .enumerate()
-            .map(|(c, m)| self.expand(c, m))
+            .map(|(c, m)| self.expand(c, m, lift))
             .collect()
     }
 
-    /// The value at `z` of column `c` (masked: Ṗ(z)) as a functional of the table.
-    pub fn terms(&self, c: usize, z: &[EF]) -> Vec<Term> {
+    /// The value at `z` of column `c` (masked: Ṗ(z)) as a functional of the table; a lifted
+    /// column's mask term is A at (z ‖ u[k..lift]).
+    pub fn terms(&self, c: usize, z: &[EF], lift: &LiftPoint) -> Vec<Term> {
         let mut out = vec![Term::Point {
             col: c,
             point: z.to_vec(),
@@ -263,9 +413,16 @@ impl MaskedLayout {
         }];
         if let Some(s) = self.slots[c] {
             let zeta = z[0] * (EF::ONE - z[0]);
+            let k = self.col_vars(c);
+            let point = if s.m > k {
+                let tail = lift.tail(k, s.m).iter().map(|&u| EF::from(u));
+                z.iter().copied().chain(tail).collect()
+            } else {
+                z[..s.m].to_vec()
+            };
             out.push(Term::Point {
                 col: s.a,
-                point: z[..s.m].to_vec(),
+                point,
                 weight: zeta,
             });
             if let Some(b) = s.b {
@@ -345,8 +502,13 @@ mod tests {
     /// A masked value is the inner product of the table with the terms' weights, and the
     /// verifier's `weigh` is the MLE of those weights.
     fn check(logs: &[usize], masked: &[bool]) {
+        check_layout(&MaskedLayout::new(logs, masked), &LiftPoint::none());
+    }
+
+    fn check_layout(ml: &MaskedLayout, lift: &LiftPoint) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let ml = MaskedLayout::new(logs, masked);
+        let logs: Vec<usize> = (0..ml.masked.len()).map(|c| ml.col_vars(c)).collect();
+        let masked = &ml.masked;
         let cols: Vec<Vec<F>> = logs
             .iter()
             .map(|&k| (0..1u64 << k).map(|i| F::from_u64(i * 7 + 1)).collect())
@@ -358,12 +520,12 @@ mod tests {
             let z = point(k, c as u64);
             let pe: Vec<EF> = cols[c].iter().map(|&x| EF::from(x)).collect();
             let re: Vec<EF> = ml
-                .expand(c, &masks[c])
+                .expand(c, &masks[c], lift)
                 .iter()
                 .map(|&x| EF::from(x))
                 .collect();
             let value = masked_eval(&pe, &re, &z);
-            let terms = ml.terms(c, &z);
+            let terms = ml.terms(c, &z, lift);
             let mut w = vec![EF::ZERO; table.len()];
             ml.add_weights(&terms, EF::ONE, &mut w);
             let inner: EF = table.iter().zip(&w).map(|(&t, &x)| x * t).sum();
@@ -381,6 +543,30 @@ mod tests {
         // Columns wider than the mask's multilinear part get affine coefficients.
         check(&[9, 9, 8, 2], &[true, true, true, false]);
         check(&[12, 6, 1], &[true, true, true]);
+    }
+
+    /// A lifted column's masked value at z is still one functional of the table (A read at
+    /// (z ‖ u)), and its R for one u is the k-variable multilinear the sumchecks use.
+    #[test]
+    fn lifted_masks_are_functionals_of_the_table() {
+        let logs = [3, 1, 7, 6];
+        let masked = [true, true, true, false];
+        let ml = MaskedLayout::lifted(&logs, &masked, 6);
+        assert_eq!(ml.lift(), 6);
+        // Columns under the lift read a 2^6 table; the 7-variable one keeps its own mask.
+        assert!(ml.is_lifted(0) && ml.is_lifted(1) && !ml.is_lifted(2) && !ml.is_lifted(3));
+        assert_eq!((ml.mask_dim(0), ml.mask_dim(1)), (64, 64));
+        assert!(ml.mask_dim(2) >= 64, "{}", ml.mask_dim(2));
+        assert_eq!((ml.proof_mask_dim(0), ml.proof_mask_dim(1)), (8, 2));
+        for seed in 0..3u64 {
+            let u = (0..6).map(|i| F::from_u64(17 * seed + 5 * i + 2)).collect();
+            check_layout(&ml, &LiftPoint::new(u));
+        }
+        // The same layout without a lift point is a programming error, not a silent zero.
+        let masks = ml.draw(&mut rand::rngs::StdRng::seed_from_u64(1));
+        let missing =
+            std::panic::catch_unwind(|| ml.expand(0, &masks[0], &LiftPoint::none())).is_err();
+        assert!(missing);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use p3_field::PrimeCharacteristicRing;
 
-use super::masked::MaskedLayout;
+use super::masked::{LiftPoint, MaskedLayout};
 use super::sumcheck::ZkSumcheckProof;
 use crate::error::Result;
 use crate::field::{EF, F};
@@ -35,19 +35,17 @@ fn batch(claims: &[ColumnClaim], tr: &mut Transcript, label: &str) -> (Vec<EF>, 
     (powers, total)
 }
 
-/// Proves the claims on the committed `table` of `layout`; returns the proof messages, ρ and T(ρ).
+/// Proves the claims on the committed `table` of `layout` (lifted masks read at `lift`);
+/// returns the proof messages, ρ and T(ρ).
 pub(crate) fn prove(
     ctx: &mut super::prover::ProverCtx,
     label: &str,
-    layout: &MaskedLayout,
+    (layout, lift): (&MaskedLayout, &LiftPoint),
     table: &[F],
     claims: &[ColumnClaim],
 ) -> Result<(ZkSumcheckProof, Vec<EF>, EF)> {
     let (powers, _) = batch(claims, ctx.tr, label);
-    let mut w = vec![EF::ZERO; table.len()];
-    for ((c, z, _), &g) in claims.iter().zip(&powers) {
-        layout.add_weights(&layout.terms(*c, z), g, &mut w);
-    }
+    let w = batched_weights(layout, lift, table.len(), claims, &powers);
     let mut sc = ctx.sumcheck(label);
     let (rho, value) = sc.inner_product(table, w, ctx.tr);
     let proof = ctx.finish(sc)?;
@@ -55,21 +53,33 @@ pub(crate) fn prove(
     Ok((proof, rho, value))
 }
 
+/// W = Σ_i γ^i·W_i over the table: each claim's functional, weighted by its power of γ.
+fn batched_weights(
+    layout: &MaskedLayout,
+    lift: &LiftPoint,
+    len: usize,
+    claims: &[ColumnClaim],
+    powers: &[EF],
+) -> Vec<EF> {
+    let mut w = vec![EF::ZERO; len];
+    for ((c, z, _), &g) in claims.iter().zip(powers) {
+        layout.add_weights(&layout.terms(*c, z, lift), g, &mut w);
+    }
+    w
+}
+
 /// [`prove`] outside an inference proof (the weight range certificate, `range.rs`): `start`
 /// begins the sumcheck with its masks; returns the messages, ρ and T(ρ).
 pub(crate) fn prove_with(
     tr: &mut Transcript,
     label: &str,
-    layout: &MaskedLayout,
+    (layout, lift): (&MaskedLayout, &LiftPoint),
     table: &[F],
     claims: &[ColumnClaim],
     start: impl FnOnce(&mut Transcript) -> super::sumcheck::Prover,
 ) -> (ZkSumcheckProof, Vec<EF>, EF) {
     let (powers, _) = batch(claims, tr, label);
-    let mut w = vec![EF::ZERO; table.len()];
-    for ((c, z, _), &g) in claims.iter().zip(&powers) {
-        layout.add_weights(&layout.terms(*c, z), g, &mut w);
-    }
+    let w = batched_weights(layout, lift, table.len(), claims, &powers);
     let mut sc = start(tr);
     let (rho, value) = sc.inner_product(table, w, tr);
     let (proof, _) = sc.finish(tr);
@@ -83,14 +93,14 @@ pub(crate) fn verify_with(
     degrees: &[usize],
     tr: &mut Transcript,
     label: &str,
-    layout: &MaskedLayout,
+    table: (&MaskedLayout, &LiftPoint),
     claims: &[ColumnClaim],
     proof: &ZkSumcheckProof,
     value: EF,
 ) -> Result<Vec<EF>> {
     let (powers, total) = batch(claims, tr, label);
     let (rho, expected) = super::sumcheck::verify(total, degrees, proof, label, tr)?;
-    finish_check(tr, label, layout, claims, &powers, rho, value, expected)
+    finish_check(tr, label, table, claims, &powers, rho, value, expected)
 }
 
 /// The batching sumcheck's last check — T(ρ) times the claims' batched weights at ρ equals the
@@ -99,7 +109,7 @@ pub(crate) fn verify_with(
 fn finish_check(
     tr: &mut Transcript,
     label: &str,
-    layout: &MaskedLayout,
+    (layout, lift): (&MaskedLayout, &LiftPoint),
     claims: &[ColumnClaim],
     powers: &[EF],
     rho: Vec<EF>,
@@ -109,7 +119,7 @@ fn finish_check(
     let w: EF = claims
         .iter()
         .zip(powers)
-        .map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z), &rho))
+        .map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z, lift), &rho))
         .sum();
     if value * w != expected {
         return Err(crate::ProofError::Pcs(format!(
@@ -124,12 +134,12 @@ fn finish_check(
 pub(crate) fn verify(
     ctx: &mut super::verifier::VerifierCtx,
     label: &str,
-    layout: &MaskedLayout,
+    table: (&MaskedLayout, &LiftPoint),
     claims: &[ColumnClaim],
     proof: &ZkSumcheckProof,
     value: EF,
 ) -> Result<Vec<EF>> {
     let (powers, total) = batch(claims, ctx.tr, label);
     let (rho, expected) = ctx.sumcheck(label, total, proof)?;
-    finish_check(ctx.tr, label, layout, claims, &powers, rho, value, expected)
+    finish_check(ctx.tr, label, table, claims, &powers, rho, value, expected)
 }

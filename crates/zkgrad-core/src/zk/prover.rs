@@ -5,7 +5,7 @@
 
 use rand::{Rng, SeedableRng};
 
-use super::masked::split_ext;
+use super::masked::{LiftPoint, split_ext};
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
@@ -120,7 +120,6 @@ pub(crate) fn prove(
         }
     };
     let weight_table = weights.table();
-    let w_r = weights.expanded_masks();
     let wcols = &weights.cols;
     sw.lap("zk: weight table and masks");
     let plan = WitnessPlan::new(spec, inputs.len());
@@ -169,6 +168,10 @@ pub(crate) fn prove(
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
     sw.lap("zk: inverses and their commitment");
+    // This proof's point for the weight table's lifted masks: every commitment is absorbed and
+    // no weight value is revealed yet (`masked.rs`).
+    let lift = LiftPoint::draw(&weights.layout, &mut tr);
+    let w_r = weights.expanded_masks(&lift);
 
     let mut ctx = ProverCtx {
         spec,
@@ -238,7 +241,7 @@ pub(crate) fn prove(
     let (ib, rho_i, t_i) = open::prove(
         &mut ctx,
         "zk-open-inverses",
-        &inv_layout,
+        (&inv_layout, &LiftPoint::none()),
         &inv_table,
         &claims.inv,
     )?;
@@ -246,7 +249,7 @@ pub(crate) fn prove(
     let (wtb, rho_wt, t_wt) = open::prove(
         &mut ctx,
         "zk-open-weights",
-        &weights.layout,
+        (&weights.layout, &lift),
         &weight_table,
         &claims.weight,
     )?;
@@ -256,7 +259,7 @@ pub(crate) fn prove(
         Some(ci) => Some(open::prove(
             &mut ctx,
             "zk-open-input",
-            &input::layout(&plan),
+            (&input::layout(&plan), &LiftPoint::none()),
             &ci.table,
             &input_claims,
         )?),
@@ -272,7 +275,7 @@ pub(crate) fn prove(
                 .iter()
                 .enumerate()
                 .filter(|&(i, _)| l.masked[i])
-                .map(|(i, &n)| (n, l.mask_dim(i)))
+                .map(|(i, &n)| (n, l.proof_mask_dim(i)))
                 .max()
                 .unwrap_or((0, 0))
         };
@@ -286,7 +289,7 @@ pub(crate) fn prove(
     let (wb, rho_w, t_w) = open::prove(
         &mut ctx,
         "zk-open-witness",
-        &table.layout,
+        (&table.layout, &LiftPoint::none()),
         &wit_table,
         &wit_list,
     )?;

@@ -29,6 +29,8 @@
 //! column at the lookup sumcheck's point (each column is claimed once, however many lookups read
 //! it: the same point, the same value) and the weight batching's T(ρ), plus one more WHIR opening
 //! of the weight table — the same as one inference proof's opening, made once per commitment.
+//! Like a proof, it draws its own lift point for the weight table's lifted masks
+//! (`masked::LiftPoint`, after its commitments and before any weight value).
 
 use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use p3_maybe_rayon::prelude::*;
@@ -36,7 +38,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::lookup::pad_factor;
-use super::masked::{MaskedLayout, ext_point, join_ext, split_ext};
+use super::masked::{LiftPoint, MaskedLayout, ext_point, join_ext, split_ext};
 use super::masks::MaskPlan;
 use super::open::{self, ColumnClaim};
 use super::sumcheck::{self as zksc, Group, Table, ZkSumcheckProof, invert};
@@ -367,7 +369,6 @@ pub fn prove(
     );
     let mut tr = start(spec, weights, bits);
     let cols = &tables.cols;
-    let w_r = tables.expanded_masks();
     let to_i = |v: F| crate::field::to_i64(v);
     // Limbs of the wide columns, then the multiplicities of every looked-up value.
     let mut limbs: Vec<Vec<F>> = vec![Vec::new(); plan.mult + 1];
@@ -433,6 +434,9 @@ pub fn prove(
     let inv_pcs = Pcs::new(plan.inverse_layout.num_vars(), true);
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
+    // The certificate's own point for the weight table's lifted masks, as a proof draws its own.
+    let lift_point = LiftPoint::draw(&tables.layout, &mut tr);
+    let w_r = tables.expanded_masks(&lift_point);
     let tau = tr.challenge_point("range-tau", plan.vars);
     let mus: Vec<EF> = (0..plan.lookups.len() + plan.splits.len())
         .map(|_| tr.challenge("range-mu"))
@@ -511,16 +515,17 @@ pub fn prove(
     let weight_table = tables.table();
     let mut batches = Vec::new();
     let mut rhos = Vec::new();
+    let none = LiftPoint::none();
     for (s, (label, layout, table, claims)) in [
         (
             "range-open-inverses",
-            &plan.inverse_layout,
+            (&plan.inverse_layout, &none),
             &inv_table,
             &inv_claims,
         ),
         (
             "range-open-weights",
-            &tables.layout,
+            (&tables.layout, &lift_point),
             &weight_table,
             &w_claims,
         ),
@@ -550,7 +555,7 @@ pub fn prove(
     let (proof, rho_l, value) = open::prove_with(
         &mut tr,
         label,
-        &plan.limb_layout,
+        (&plan.limb_layout, &none),
         &limb_table,
         &limb_claims,
         start,
@@ -622,6 +627,7 @@ fn verify_inner(
     tr.absorb_bytes("limb-commitment", &cert.limb_commitment.digest());
     let alpha = tr.challenge("range-alpha");
     tr.absorb_bytes("inverse-commitment", &cert.inverse_commitment.digest());
+    let lift = LiftPoint::draw(&wl, &mut tr);
     let tau = tr.challenge_point("range-tau", plan.vars);
     let mus: Vec<EF> = (0..nl + plan.splits.len())
         .map(|_| tr.challenge("range-mu"))
@@ -678,9 +684,14 @@ fn verify_inner(
     let [inv_claims, w_claims, mut limb_claims] =
         plan.claims(&point, &cert.inverses, &cert.values, wl.masked.len())?;
     let mut rhos = Vec::new();
+    let none = LiftPoint::none();
     for (s, (label, layout, claims)) in [
-        ("range-open-inverses", &plan.inverse_layout, &inv_claims),
-        ("range-open-weights", &wl, &w_claims),
+        (
+            "range-open-inverses",
+            (&plan.inverse_layout, &none),
+            &inv_claims,
+        ),
+        ("range-open-weights", (&wl, &lift), &w_claims),
     ]
     .into_iter()
     .enumerate()
@@ -708,7 +719,7 @@ fn verify_inner(
         &plan.mask_plan.schedules[3],
         &mut tr,
         "range-open-limbs",
-        &plan.limb_layout,
+        (&plan.limb_layout, &none),
         &limb_claims,
         proof,
         *value,

@@ -23,7 +23,7 @@ use crate::field::{EF, F};
 use crate::proof::Proof;
 use crate::witness::WitnessPlan;
 use crate::zk::budget::{column_openings, weight_openings_budget};
-use crate::zk::masked::{MaskedLayout, Term};
+use crate::zk::masked::{LiftPoint, MaskedLayout, Term};
 use crate::zk::proof::ZkBlockProof;
 
 const SEED: [u8; 32] = [21; 32];
@@ -135,11 +135,30 @@ fn kinds(layout: &MaskedLayout) -> Vec<u8> {
     kind
 }
 
-/// The table-sized EF functional of a masked value of column c at z.
-fn functional(layout: &MaskedLayout, c: usize, z: &[EF]) -> Vec<EF> {
+/// The table-sized EF functional of a masked value of column c at z (read at the opening's
+/// lift point `u` where the layout lifts its masks).
+fn functional(layout: &MaskedLayout, c: usize, z: &[EF], u: &LiftPoint) -> Vec<EF> {
     let mut w = vec![EF::ZERO; layout.layout.len()];
-    layout.add_weights(&layout.terms(c, z), EF::ONE, &mut w);
+    layout.add_weights(&layout.terms(c, z, u), EF::ONE, &mut w);
     w
+}
+
+/// A random lift point for one opening of `layout` (none for an unlifted layout).
+fn random_lift(layout: &MaskedLayout, rng: &mut impl rand::Rng) -> LiftPoint {
+    LiftPoint::new(
+        (0..layout.lift())
+            .map(|_| crate::zk::random_base(rng))
+            .collect(),
+    )
+}
+
+/// Any fixed lift point of `layout` (to read which mask columns a column's terms touch).
+fn probe_lift(layout: &MaskedLayout) -> LiftPoint {
+    LiftPoint::new(
+        (0..layout.lift())
+            .map(|i| F::from_u64(5 + i as u64))
+            .collect(),
+    )
 }
 
 /// What K openings of the whole weight table reveal (one point per masked column and the
@@ -148,6 +167,7 @@ fn openings_rows(layout: &MaskedLayout, k: usize, seed: u64) -> Vec<Vec<EF>> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut rows = Vec::new();
     for _ in 0..k {
+        let u = random_lift(layout, &mut rng);
         for c in 0..layout.masked.len() {
             if !layout.masked[c] {
                 continue;
@@ -155,7 +175,7 @@ fn openings_rows(layout: &MaskedLayout, k: usize, seed: u64) -> Vec<Vec<EF>> {
             let z: Vec<EF> = (0..layout.col_vars(c))
                 .map(|_| crate::zk::random_ef(&mut rng))
                 .collect();
-            rows.push(functional(layout, c, &z));
+            rows.push(functional(layout, c, &z, &u));
         }
         let rho: Vec<EF> = (0..layout.num_vars())
             .map(|_| crate::zk::random_ef(&mut rng))
@@ -241,7 +261,7 @@ fn review_planner_check_over_the_base_field() {
     let mut rows = Vec::new();
     for _ in 0..dim - 1 {
         let z: Vec<EF> = (0..k).map(|_| crate::zk::random_ef(&mut rng)).collect();
-        rows.push(functional(&layout, 0, &z));
+        rows.push(functional(&layout, 0, &z, &LiftPoint::none()));
     }
     let rho: Vec<EF> = (0..layout.num_vars())
         .map(|_| crate::zk::random_ef(&mut rng))
@@ -285,8 +305,8 @@ fn weight_claims(
     spec: &CircuitSpec,
     mc: &ModelCommitment,
     proof: &Proof,
-) -> crate::Result<ClaimList> {
-    all_claims(spec, mc, proof).map(|(_, _, w)| w)
+) -> crate::Result<(ClaimList, LiftPoint)> {
+    all_claims(spec, mc, proof).map(|(_, _, w, u)| (w, u))
 }
 
 /// The same replay: the claims on the witness, inverse and weight tables.
@@ -294,7 +314,7 @@ fn all_claims(
     spec: &CircuitSpec,
     mc: &ModelCommitment,
     proof: &Proof,
-) -> crate::Result<(ClaimList, ClaimList, ClaimList)> {
+) -> crate::Result<(ClaimList, ClaimList, ClaimList, LiftPoint)> {
     let batch = crate::bounds::check_statement(spec, proof)?;
     let plan = WitnessPlan::new(spec, batch);
     let mut tr = crate::statement::start_transcript(
@@ -312,6 +332,7 @@ fn all_claims(
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
+    let lift = LiftPoint::draw(&weight_masked_layout(spec), &mut tr);
     let mut ctx = VerifierCtx {
         spec,
         plan: &plan,
@@ -336,7 +357,7 @@ fn all_claims(
         }
     }
     let c = std::mem::take(&mut ctx.claims);
-    Ok((c.wit, c.inv, c.weight))
+    Ok((c.wit, c.inv, c.weight, lift))
 }
 
 /// Solves A·u = b over F (square or tall, full column rank); None if rank-deficient.
@@ -386,7 +407,7 @@ fn review_budget_proofs_reveal_the_bias() {
     // The bias's mask columns (A and, for wide columns, B) from its terms' structure.
     let probe: Vec<EF> = (0..k).map(|i| EF::from_u64(3 + i as u64)).collect();
     let mask_cols: Vec<usize> = layout
-        .terms(bias_col, &probe)
+        .terms(bias_col, &probe, &probe_lift(&layout))
         .iter()
         .filter_map(|t| match t {
             Term::Point { col, .. } | Term::Entry { col, .. } if *col != bias_col => Some(*col),
@@ -412,11 +433,11 @@ fn review_budget_proofs_reveal_the_bias() {
         let proof = Proof::from_bytes(&proof.to_bytes()).unwrap();
         crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
         made += 1;
-        let claims = weight_claims(&spec, &cw.commitment, &proof).unwrap();
+        let (claims, lift) = weight_claims(&spec, &cw.commitment, &proof).unwrap();
         let bias: Vec<_> = claims.iter().filter(|c| c.0 == bias_col).collect();
         assert_eq!(bias.len(), 1, "one bias claim per proof");
         let (_, z, v) = bias[0];
-        let f = functional(&layout, bias_col, z);
+        let f = functional(&layout, bias_col, z, &lift);
         for part in 0..2 {
             rows.push(
                 unknowns
@@ -455,7 +476,7 @@ fn column_entries(layout: &MaskedLayout, c: usize) -> (Vec<usize>, Vec<usize>) {
     let (o, k) = layout.layout.columns[c];
     let probe: Vec<EF> = (0..k).map(|i| EF::from_u64(3 + i as u64)).collect();
     let masks: std::collections::BTreeSet<usize> = layout
-        .terms(c, &probe)
+        .terms(c, &probe, &probe_lift(layout))
         .iter()
         .filter_map(|t| match t {
             Term::Point { col, .. } | Term::Entry { col, .. } if *col != c => Some(*col),
@@ -478,6 +499,7 @@ fn column_entries(layout: &MaskedLayout, c: usize) -> (Vec<usize>, Vec<usize>) {
 fn per_column_over_f(
     layout: &MaskedLayout,
     claims: &ClaimList,
+    lift: &LiftPoint,
 ) -> Vec<(usize, usize, usize, bool)> {
     let counts = crate::zk::budget::distinct_claims(layout, claims);
     let mut out = Vec::new();
@@ -495,7 +517,7 @@ fn per_column_over_f(
         let mut terms_rows = Vec::new();
         for z in &points {
             let mut w = vec![EF::ZERO; layout.layout.len()];
-            layout.add_weights(&layout.terms(c, z), EF::ONE, &mut w);
+            layout.add_weights(&layout.terms(c, z, lift), EF::ONE, &mut w);
             terms_rows.push(w);
         }
         let split = |idx: &[usize]| -> Vec<Vec<F>> {
@@ -553,15 +575,26 @@ fn review_one_proof_per_column_over_the_base_field() {
         let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
         let proof = crate::prover::prove_committed(&spec, &w, SEED, &cw, &[x]).unwrap();
         crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
-        let (wit, inv, weight) = all_claims(&spec, &cw.commitment, &proof).unwrap();
+        let (wit, inv, weight, lift) = all_claims(&spec, &cw.commitment, &proof).unwrap();
         let plan = WitnessPlan::new(&spec, 1);
+        let none = LiftPoint::none();
         let tables = [
-            ("witness", WitnessTable::new(&spec, &plan).layout, wit),
-            ("inverse", crate::zk::lookup::inverse_layout(&plan), inv),
-            ("weight", weight_masked_layout(&spec), weight),
+            (
+                "witness",
+                WitnessTable::new(&spec, &plan).layout,
+                wit,
+                &none,
+            ),
+            (
+                "inverse",
+                crate::zk::lookup::inverse_layout(&plan),
+                inv,
+                &none,
+            ),
+            ("weight", weight_masked_layout(&spec), weight, &lift),
         ];
-        for (name, layout, claims) in &tables {
-            for (c, n, dim, hidden) in per_column_over_f(layout, claims) {
+        for (name, layout, claims, lift) in &tables {
+            for (c, n, dim, hidden) in per_column_over_f(layout, claims, lift) {
                 println!(
                     "{dims:?} {name} column {c}: {n} claims, mask dim {dim}, hidden over F: {hidden}"
                 );
@@ -602,7 +635,7 @@ fn review_one_proof_reveals_a_hidden_pre_activation() {
         vec![0],
         "the ReLU output is 0"
     );
-    let (wit, _, _) = all_claims(&spec, &cw.commitment, &proof).unwrap();
+    let (wit, _, _, _) = all_claims(&spec, &cw.commitment, &proof).unwrap();
     let plan = WitnessPlan::new(&spec, 1);
     let layout = WitnessTable::new(&spec, &plan).layout;
     let q_col = plan.blocks.last().unwrap().q;
@@ -615,7 +648,7 @@ fn review_one_proof_reveals_a_hidden_pre_activation() {
             continue;
         }
         seen.push(z.clone());
-        let f = functional(&layout, q_col, z);
+        let f = functional(&layout, q_col, z, &LiftPoint::none());
         for part in 0..2 {
             rows.push(
                 unknowns
@@ -751,7 +784,7 @@ fn review_one_distinct_weight_claim_per_column_per_proof() {
         }
         .unwrap();
         crate::verifier::verify(spec, &cw.commitment, &proof).expect("honest proof");
-        let (wit, inv, weight) = all_claims(spec, &cw.commitment, &proof).unwrap();
+        let (wit, inv, weight, lift) = all_claims(spec, &cw.commitment, &proof).unwrap();
         let layout = weight_masked_layout(spec);
         let counts = crate::zk::budget::distinct_claims(&layout, &weight);
         for (c, &n) in counts.iter().enumerate() {
@@ -763,13 +796,19 @@ fn review_one_distinct_weight_claim_per_column_per_proof() {
         if spec.committed_input {
             wit.retain(|(c, _, _)| *c != plan.x);
         }
+        let none = LiftPoint::none();
         let tables = [
-            ("witness", WitnessTable::new(spec, &plan).layout, wit),
-            ("inverse", crate::zk::lookup::inverse_layout(&plan), inv),
-            ("weight", layout, weight),
+            ("witness", WitnessTable::new(spec, &plan).layout, wit, &none),
+            (
+                "inverse",
+                crate::zk::lookup::inverse_layout(&plan),
+                inv,
+                &none,
+            ),
+            ("weight", layout, weight, &lift),
         ];
-        for (t, layout, claims) in &tables {
-            for (c, n, dim, hidden) in per_column_over_f(layout, claims) {
+        for (t, layout, claims, lift) in &tables {
+            for (c, n, dim, hidden) in per_column_over_f(layout, claims, lift) {
                 if !hidden {
                     leaks.push(format!(
                         "{name}: {t} column {c} ({n} claims, mask dim {dim})"
@@ -784,7 +823,7 @@ fn review_one_distinct_weight_claim_per_column_per_proof() {
 /// The range certificate's claim on each weight column (column, point, value), replayed from
 /// the public certificate as `zk::range::verify` does (its transcript up to the lookup
 /// sumcheck's point; the point's first k coordinates are the column's, `range.rs`).
-fn certificate_claims(spec: &CircuitSpec, mc: &ModelCommitment) -> ClaimList {
+fn certificate_claims(spec: &CircuitSpec, mc: &ModelCommitment) -> (ClaimList, LiftPoint) {
     use crate::zk::range::LIMB;
     let cert = mc.range.as_ref().expect("a certified commitment");
     let wl = weight_masked_layout(spec);
@@ -813,6 +852,7 @@ fn certificate_claims(spec: &CircuitSpec, mc: &ModelCommitment) -> ClaimList {
     tr.absorb_bytes("limb-commitment", &cert.limb_commitment.digest());
     let _alpha = tr.challenge("range-alpha");
     tr.absorb_bytes("inverse-commitment", &cert.inverse_commitment.digest());
+    let lift = LiftPoint::draw(&wl, &mut tr);
     let _tau = tr.challenge_point("range-tau", vars);
     for _ in 0..lookups + splits {
         let _ = tr.challenge("range-mu");
@@ -821,11 +861,12 @@ fn certificate_claims(spec: &CircuitSpec, mc: &ModelCommitment) -> ClaimList {
     let (point, _) =
         crate::zk::sumcheck::verify(EF::ZERO, &degrees, &cert.lookup, "range-lookup", &mut tr)
             .expect("the certificate's sumcheck");
-    ranged
+    let claims = ranged
         .iter()
         .enumerate()
         .map(|(i, &(c, k))| (c, point[..k].to_vec(), cert.values[i]))
-        .collect()
+        .collect();
+    (claims, lift)
 }
 
 /// Claim 2, end to end, CNN. The conv-pool-conv-dense CNN's second convolution has 2 output
@@ -836,10 +877,12 @@ fn certificate_claims(spec: &CircuitSpec, mc: &ModelCommitment) -> ClaimList {
 #[test]
 fn review_certificate_and_one_proof_reveal_a_conv_bias() {
     let (spec, w, x) = cnn_spec(9);
-    assert_eq!(
-        weight_openings_budget(&spec),
-        0,
-        "no proof is within the budget"
+    // With lifted masks (commit::M_LIFT) the 2-channel bias has a 2^10-entry mask: the
+    // certificate and a proof no longer determine it (unlifted, they did: 4 F-equations in 4
+    // unknowns, and the budget had to be 0).
+    assert!(
+        weight_openings_budget(&spec) >= 1,
+        "a proof is within the budget"
     );
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
     crate::zk::range::verify(
@@ -854,14 +897,21 @@ fn review_certificate_and_one_proof_reveal_a_conv_bias() {
     crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
     let layout = weight_masked_layout(&spec);
     let bias_col = crate::commit::weight_columns(&spec, 2).bias;
-    assert_eq!(layout.mask_dim(bias_col), 2);
-    let mut claims = certificate_claims(&spec, &cw.commitment);
-    claims.extend(weight_claims(&spec, &cw.commitment, &proof).unwrap());
+    assert!(layout.mask_dim(bias_col) >= 1 << crate::commit::M_LIFT);
+    let (cert_claims, cert_lift) = certificate_claims(&spec, &cw.commitment);
+    let (proof_claims, proof_lift) = weight_claims(&spec, &cw.commitment, &proof).unwrap();
+    let claims: Vec<_> = cert_claims
+        .iter()
+        .map(|c| (c, &cert_lift))
+        .chain(proof_claims.iter().map(|c| (c, &proof_lift)))
+        .collect();
     let (private, mask) = column_entries(&layout, bias_col);
     let unknowns: Vec<usize> = private.iter().chain(&mask).copied().collect();
     let (mut rows, mut rhs) = (Vec::new(), Vec::new());
-    for (c, z, v) in claims.iter().filter(|c| c.0 == bias_col) {
-        let f = functional(&layout, *c, z);
+    let mut table_rows = Vec::new();
+    for ((c, z, v), lift) in claims.iter().filter(|(c, _)| c.0 == bias_col) {
+        let f = functional(&layout, *c, z, lift);
+        table_rows.push(f.clone());
         for part in 0..2 {
             rows.push(
                 unknowns
@@ -880,13 +930,22 @@ fn review_certificate_and_one_proof_reveal_a_conv_bias() {
             .collect::<Vec<i64>>()
     });
     println!(
-        "conv2 bias column {bias_col}: {n_claims} claims (certificate + 1 proof), mask dim 2; \
+        "conv2 bias column {bias_col}: {n_claims} claims (certificate + 1 proof), mask dim {}; \
          true {:?}, recovered {recovered:?}",
+        layout.mask_dim(bias_col),
         w.layers[2].bias
     );
     assert_eq!(
+        n_claims, 2,
+        "one claim from the certificate, one from the proof"
+    );
+    assert_ne!(
         recovered.as_ref(),
         Some(&w.layers[2].bias),
-        "the range certificate and one proof past the budget reveal the conv bias"
+        "the range certificate and one proof reveal the conv bias"
+    );
+    assert!(
+        hidden(&layout, &table_rows).1,
+        "the two claims are hidden over F"
     );
 }

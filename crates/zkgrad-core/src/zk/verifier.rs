@@ -1,6 +1,6 @@
 //! The verifier: mirrors `prover.rs` step by step and never panics on proof bytes.
 
-use super::masked::MaskedLayout;
+use super::masked::{LiftPoint, MaskedLayout};
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
@@ -214,6 +214,8 @@ pub(crate) fn verify(
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
+    let wl = weight_masked_layout(spec);
+    let lift = LiftPoint::draw(&wl, &mut tr);
     let mut ctx = VerifierCtx {
         spec,
         plan,
@@ -251,16 +253,15 @@ pub(crate) fn verify(
     let rho_i = super::open::verify(
         &mut ctx,
         "zk-open-inverses",
-        &inv_layout,
+        (&inv_layout, &LiftPoint::none()),
         &claims.inv,
         &p.inverse_batch.0,
         p.inverse_batch.1,
     )?;
-    let wl = weight_masked_layout(spec);
     let rho_wt = super::open::verify(
         &mut ctx,
         "zk-open-weights",
-        &wl,
+        (&wl, &lift),
         &claims.weight,
         &p.weight_batch.0,
         p.weight_batch.1,
@@ -271,7 +272,7 @@ pub(crate) fn verify(
             super::open::verify(
                 &mut ctx,
                 "zk-open-input",
-                &ilayout,
+                (&ilayout, &LiftPoint::none()),
                 &input_claims,
                 proof,
                 *value,
@@ -291,7 +292,7 @@ pub(crate) fn verify(
     let rho_w = super::open::verify(
         &mut ctx,
         "zk-open-witness",
-        &table.layout,
+        (&table.layout, &LiftPoint::none()),
         &wit_list,
         &p.witness_batch.0,
         p.witness_batch.1,
@@ -354,3 +355,128 @@ pub fn soundness_bits(spec: &CircuitSpec, batch: usize) -> f64 {
 #[cfg(test)]
 #[path = "review_tests.rs"]
 mod review_tests;
+
+/// The weight table's lifted masks (`masked.rs`) bind each revealed weight value to the lift
+/// point u of its own transcript: a changed value, or a prover and verifier that disagree on u,
+/// are rejected.
+#[cfg(test)]
+mod lift_tests {
+    use p3_field::PrimeCharacteristicRing;
+
+    use super::super::masked::skew;
+    use super::super::proof::ZkBlockProof;
+    use crate::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
+    use crate::commit::{CommittedWeights, weight_masked_layout};
+    use crate::field::EF;
+
+    /// A 6-4-2 MLP: both biases (4 and 2 entries: 2 variables) are lifted columns.
+    fn model() -> (CircuitSpec, Weights, Vec<i64>) {
+        let layer = |i: usize, in_dim: usize, out_dim: usize| DenseSpec {
+            name: format!("fc{i}"),
+            in_dim,
+            out_dim,
+            mult: 3,
+            shift: 12,
+            relu: i == 0,
+            kind: LayerKind::Dense,
+        };
+        let weights = |n: usize, m: usize, s: i64| DenseWeights {
+            weight: (0..n * m)
+                .map(|j| (j as i64 * 37 + s) % 201 - 100)
+                .collect(),
+            bias: (0..m).map(|j| (j as i64 * 53 + s) % 2001 - 1000).collect(),
+        };
+        let spec = CircuitSpec {
+            input_len: 6,
+            table_bits: 16,
+            layers: vec![layer(0, 6, 4), layer(1, 4, 2)],
+            public_input: false,
+            committed_input: false,
+        };
+        let w = Weights {
+            layers: vec![weights(6, 4, 7), weights(4, 2, 11)],
+        };
+        (spec, w, vec![300, -200, 150, 0, -75, 999])
+    }
+
+    /// Runs `f` with the lift point skewed (as one side of a disagreement would draw it).
+    fn skewed<T>(f: impl FnOnce() -> T) -> T {
+        skew::ON.set(true);
+        let out = f();
+        skew::ON.set(false);
+        out
+    }
+
+    #[test]
+    fn the_model_has_lifted_bias_columns() {
+        let (spec, ..) = model();
+        let layout = weight_masked_layout(&spec);
+        for l in 0..spec.layers.len() {
+            let bias = crate::commit::weight_columns(&spec, l).bias;
+            assert!(layout.is_lifted(bias), "bias of fc{l}");
+        }
+    }
+
+    #[test]
+    fn a_changed_weight_value_is_rejected() {
+        let (spec, w, x) = model();
+        let cw = CommittedWeights::new(&spec, &w, [1; 32]).unwrap();
+        let mc = &cw.commitment;
+        // A copy whose certificate has not been checked yet (a check is cached per copy).
+        let mut cert_edit = mc.clone();
+        let proof = crate::prover::prove_committed(&spec, &w, [1; 32], &cw, &[x]).unwrap();
+        crate::verifier::verify(&spec, mc, &proof).unwrap();
+        // blocks[0] is the last layer (2 classes): its lifted bias and a kernel piece.
+        for edit in 0..2 {
+            let mut bad = proof.clone();
+            let ZkBlockProof::Linear(d) = &mut bad.body.blocks[0] else {
+                panic!("a dense block")
+            };
+            match edit {
+                0 => d.bias += EF::ONE,
+                _ => d.weights[0] += EF::ONE,
+            }
+            assert!(
+                crate::verifier::verify(&spec, mc, &bad).is_err(),
+                "edit {edit} accepted"
+            );
+        }
+        // The range certificate's revealed weight values are bound the same way.
+        if let Some(c) = cert_edit.range.as_mut() {
+            c.values[0] += EF::ONE;
+        }
+        assert!(cert_edit.check_range(&spec).is_err());
+    }
+
+    #[test]
+    fn a_prover_and_verifier_that_disagree_on_u_are_rejected() {
+        let (spec, w, x) = model();
+        let cw = CommittedWeights::new(&spec, &w, [1; 32]).unwrap();
+        let mc = &cw.commitment;
+        // The commitment's range certificate is checked (and cached) with the honest u first, so
+        // the rejections below are the proofs' own.
+        mc.check_range(&spec).unwrap();
+        let xs = std::slice::from_ref(&x);
+        let honest = crate::prover::prove_committed(&spec, &w, [1; 32], &cw, xs).unwrap();
+        crate::verifier::verify(&spec, mc, &honest).unwrap();
+        let verifier_skewed = skewed(|| crate::verifier::verify(&spec, mc, &honest));
+        let err = verifier_skewed.unwrap_err().to_string();
+        assert!(err.contains("zk-open-weights"), "{err}");
+        let prover_skewed =
+            skewed(|| crate::prover::prove_committed(&spec, &w, [1; 32], &cw, xs)).unwrap();
+        let err = crate::verifier::verify(&spec, mc, &prover_skewed)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("zk-open-weights"), "{err}");
+        // Agreeing on the skewed u is consistent (u is public and only spreads the masks).
+        skewed(|| crate::verifier::verify(&spec, mc, &prover_skewed)).unwrap();
+        // The range certificate draws its own u: one made with another u fails its check.
+        let skewed_commit = skewed(|| CommittedWeights::new(&spec, &w, [1; 32])).unwrap();
+        let err = skewed_commit
+            .commitment
+            .check_range(&spec)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("range certificate"), "{err}");
+    }
+}
