@@ -21,12 +21,12 @@ def enforce(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_budget_is_what_the_weight_codeword_hides(compiled) -> None:
     # matmul_add has 5 outputs: its bias column has only 2^3 entries, but every weight column
-    # under 2^10 entries carries a lifted mask of 2^10 dimensions (read at a fresh point per
-    # proof), so the column masks hide 1024 openings and the weight commitment's randomness,
-    # sized for at most 64 openings, bounds the budget; the range certificate made at compile
-    # time is one of them.
+    # under 2^7 entries carries a lifted mask of 2^7 dimensions (read at a fresh point per
+    # proof), so the column masks hide 64 openings (two base-field functionals each) and the
+    # weight commitment's randomness, sized for at most 16 openings, bounds the budget; the
+    # range certificate made at compile time is one of them.
     model, _ = compiled("matmul_add")
-    assert model.zk_budget == 63
+    assert model.zk_budget == 15
 
 
 def _spend_all_but_one(path: Path, model: zkgrad.Model) -> None:

@@ -114,10 +114,11 @@ def test_cost_without_relu_or_bias_has_one_table_and_no_bias_params(tmp_path: Pa
         assert info.params == 3 * 5  # no bias: the committed zeros are not parameters
         cost = info.cost
         assert cost is not None and cost.table_bits == 16
-        # Witness: input 4 + q, t 8 each, two 8-bit limbs per range check (2·20) and a 2^8
-        # multiplicity column = 316 -> 2^9; weights 4·8 + 8 = 40 -> 64.
+        # Witness: input 8 (every activation column has at least 2^3 entries, MIN_COLUMN_VARS)
+        # + q, t 8 each, two 8-bit limbs per range check (2·24) and a 2^8 multiplicity column
+        # = 328 -> 2^9; weights 4·8 + 8 = 40 -> 64.
         assert (cost.witness_elements, cost.weight_elements) == (2**9, 64)
-        assert (cost.multiply_adds, cost.lookups) == (15, 2 * (4 + 8 + 8))
+        assert (cost.multiply_adds, cost.lookups) == (15, 2 * (8 + 8 + 8))
 
 
 def test_cnn_model_and_key_report_conv_parameters_and_cost(tmp_path: Path) -> None:
