@@ -2,8 +2,10 @@
 that enforces it.
 
 A hiding commitment (the model's weights, a committed input) is one fixed codeword, and every
-proof opens it again: each opening reveals spot-checked leaves, and p3-whir's HVZK-WHIR sizes the
-codeword's randomness for ONE opening (``docs/SECURITY.md``, "How many proofs"). So the prover
+proof opens it again: each opening reveals spot-checked leaves and one value per masked column.
+The weight commitment's randomness and its (lifted) column masks are sized for 16 openings, one
+of them the range certificate's, so it serves 15 proofs; a committed input serves one
+(``Model.zk_budget``; ``docs/SECURITY.md``, "How many proofs one commitment hides"). So the prover
 counts the proofs made with each commitment, in a ledger beside the model file
 (``model.zkg.ledger``; in memory for a model that was never saved or loaded), and refuses the
 proof that would go past the budget — unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a
