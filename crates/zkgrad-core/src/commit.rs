@@ -334,9 +334,19 @@ pub fn zk_commit_with_data(
     w: &Weights,
     seed: [u8; 32],
 ) -> Result<(ModelCommitment, ProverData)> {
+    commit_weights(spec, w, seed, false)
+}
+
+/// The weight tables of `w`, their range bits and commitment; `certify` adds the certificate.
+fn commit_weights(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    certify: bool,
+) -> Result<(ModelCommitment, ProverData)> {
     let tables = weight_tables(spec, w, seed)?;
     let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
-    zk_commit_tables(spec, &tables, seed, bits, false)
+    zk_commit_tables(spec, &tables, seed, bits, certify)
 }
 
 /// Commits to a zero-knowledge weight table (masks derived from the seed, so the owner can
@@ -371,9 +381,7 @@ pub fn commit_with_data(
     w: &Weights,
     seed: [u8; 32],
 ) -> Result<(ModelCommitment, ProverData)> {
-    let tables = weight_tables(spec, w, seed)?;
-    let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
-    zk_commit_tables(spec, &tables, seed, bits, true)
+    commit_weights(spec, w, seed, true)
 }
 
 /// A hook that edits the weight columns before they are committed (tests of soundness only: a

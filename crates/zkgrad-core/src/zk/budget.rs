@@ -303,7 +303,7 @@ mod tests {
 /// the private values exactly when the functionals restricted to the mask entries have the same
 /// rank as the functionals themselves.
 #[cfg(test)]
-mod rank_test {
+pub(crate) mod rank_test {
     use p3_field::{Field, PrimeCharacteristicRing};
 
     use super::*;
@@ -311,29 +311,19 @@ mod rank_test {
     use crate::mle::eq_table;
     use crate::zk::masked::LiftPoint;
 
-    /// Rank over F of revealed EF functionals of F-valued unknowns: each EF row is two F rows
-    /// (its 1- and ω-parts), since a revealed EF value is two F-linear equations.
-    fn rank(rows: Vec<Vec<EF>>) -> usize {
-        use p3_field::BasedVectorSpace;
-        let part = |w: &Vec<EF>, i: usize| -> Vec<crate::field::F> {
-            w.iter()
-                .map(|x| x.as_basis_coefficients_slice()[i])
-                .collect()
-        };
-        let mut rows: Vec<Vec<crate::field::F>> =
-            rows.iter().flat_map(|w| [part(w, 0), part(w, 1)]).collect();
-        let zero = crate::field::F::ZERO;
+    /// Rank of a matrix over any field (Gaussian elimination).
+    pub(crate) fn rank_over<T: Field>(mut rows: Vec<Vec<T>>) -> usize {
         let width = rows.first().map_or(0, Vec::len);
         let mut r = 0;
         for col in 0..width {
-            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != zero) else {
+            let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != T::ZERO) else {
                 continue;
             };
             rows.swap(r, p);
             let inv = rows[r][col].inverse();
-            let pivot: Vec<crate::field::F> = rows[r].iter().map(|&x| x * inv).collect();
+            let pivot: Vec<T> = rows[r].iter().map(|&x| x * inv).collect();
             for (i, row) in rows.iter_mut().enumerate() {
-                if i != r && row[col] != zero {
+                if i != r && row[col] != T::ZERO {
                     let f = row[col];
                     row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
                 }
@@ -342,6 +332,18 @@ mod rank_test {
             r += 1;
         }
         r
+    }
+
+    /// Rank over F of revealed EF functionals of F-valued unknowns: each EF row is two F rows
+    /// (its 1- and ω-parts), since a revealed EF value is two F-linear equations.
+    fn rank(rows: Vec<Vec<EF>>) -> usize {
+        use p3_field::BasedVectorSpace;
+        let part = |w: &Vec<EF>, i: usize| -> Vec<F> {
+            w.iter()
+                .map(|x| x.as_basis_coefficients_slice()[i])
+                .collect()
+        };
+        rank_over(rows.iter().flat_map(|w| [part(w, 0), part(w, 1)]).collect())
     }
 
     fn random_point(k: usize, rng: &mut impl rand::Rng) -> Vec<EF> {

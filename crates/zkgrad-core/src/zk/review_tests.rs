@@ -79,51 +79,9 @@ fn parts(v: EF) -> [F; 2] {
     [c[0], c[1]]
 }
 
-/// Rank over F (Gaussian elimination).
-fn rank_f(mut rows: Vec<Vec<F>>) -> usize {
-    let width = rows.first().map_or(0, Vec::len);
-    let mut r = 0;
-    for col in 0..width {
-        let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != F::ZERO) else {
-            continue;
-        };
-        rows.swap(r, p);
-        let inv = rows[r][col].inverse();
-        let pivot: Vec<F> = rows[r].iter().map(|&x| x * inv).collect();
-        for (i, row) in rows.iter_mut().enumerate() {
-            if i != r && row[col] != F::ZERO {
-                let f = row[col];
-                row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
-            }
-        }
-        rows[r] = pivot;
-        r += 1;
-    }
-    r
-}
-
-/// Rank over EF (what `budget.rs`'s rank test computes).
-fn rank_ef(mut rows: Vec<Vec<EF>>) -> usize {
-    let width = rows.first().map_or(0, Vec::len);
-    let mut r = 0;
-    for col in 0..width {
-        let Some(p) = (r..rows.len()).find(|&i| rows[i][col] != EF::ZERO) else {
-            continue;
-        };
-        rows.swap(r, p);
-        let inv = rows[r][col].inverse();
-        let pivot: Vec<EF> = rows[r].iter().map(|&x| x * inv).collect();
-        for (i, row) in rows.iter_mut().enumerate() {
-            if i != r && row[col] != EF::ZERO {
-                let f = row[col];
-                row.iter_mut().zip(&pivot).for_each(|(x, &p)| *x -= f * p);
-            }
-        }
-        rows[r] = pivot;
-        r += 1;
-    }
-    r
-}
+/// Rank over F and over EF (what `budget.rs`'s rank test computed before it counted over F).
+use crate::zk::budget::rank_test::rank_over as rank_f;
+use crate::zk::budget::rank_test::rank_over as rank_ef;
 
 /// 0 unused (known zero), 1 private (a weight column), 2 mask (A or B of a column's mask).
 fn kinds(layout: &MaskedLayout) -> Vec<u8> {
