@@ -18,6 +18,7 @@ use crate::field::F;
 use crate::layout::{Layout, padded_column};
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
+use crate::zk::link::LINK_VARS;
 use crate::zk::masked::{ColumnMask, LiftPoint, MaskedLayout};
 
 /// Public commitment to a model's weights.
@@ -39,6 +40,21 @@ pub struct ModelCommitment {
     /// verifying key checks it once, not per proof; an edited copy has another digest.
     #[serde(skip)]
     checked: std::sync::OnceLock<[u8; 32]>,
+    /// The epoch links (`crate::epoch`) already checked against this commitment.
+    #[serde(skip)]
+    links: LinkCache,
+}
+
+/// Links checked so far, by (parent, child, path) digest: a verifier checks each link once.
+#[derive(Debug, Default)]
+struct LinkCache(std::sync::Mutex<std::collections::HashSet<[u8; 32]>>);
+
+impl Clone for LinkCache {
+    fn clone(&self) -> Self {
+        Self(std::sync::Mutex::new(
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        ))
+    }
 }
 
 /// Two commitments are equal when their identities (what the digest covers) are: the range
@@ -66,7 +82,41 @@ impl ModelCommitment {
             range_bits,
             range,
             checked: std::sync::OnceLock::new(),
+            links: LinkCache::default(),
         }
+    }
+
+    /// Runs `check` for the link from `parent` to `node` unless it passed before for this
+    /// commitment.
+    pub fn check_link(
+        &self,
+        parent: &Commitment,
+        node: &crate::epoch::EpochNode,
+        check: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        let mut h = blake3::Hasher::new();
+        h.update(&self.digest());
+        h.update(&parent.digest());
+        h.update(&node.commitment.digest());
+        h.update(&node.path);
+        let key = *h.finalize().as_bytes();
+        let seen = |k| {
+            self.links
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(k)
+        };
+        if seen(&key) {
+            return Ok(());
+        }
+        check()?;
+        self.links
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
+        Ok(())
     }
 
     /// 32-byte digest: the model's public identity.
@@ -256,14 +306,45 @@ pub const M_LIFT: usize = 7;
 /// The zero-knowledge weight table's layout: every weight column with its mask (`zk::masked`),
 /// lifted to [`M_LIFT`] variables, as the table is opened by every proof of the model.
 pub fn weight_masked_layout(spec: &CircuitSpec) -> MaskedLayout {
-    let logs: Vec<usize> = weight_layout(spec)
+    let mut logs: Vec<usize> = weight_layout(spec)
         .columns
         .iter()
         .map(|&(_, k)| k)
         .collect();
     // A pooling block's empty kernel and bias (no variables, never claimed) carry no mask.
-    let masked: Vec<bool> = logs.iter().map(|&k| k > 0).collect();
+    let mut masked: Vec<bool> = logs.iter().map(|&k| k > 0).collect();
+    // The two epoch-link masks (`zk/link.rs`): random columns, never claimed by a proof.
+    logs.extend([LINK_VARS; 2]);
+    masked.extend([false; 2]);
     MaskedLayout::lifted(&logs, &masked, M_LIFT)
+}
+
+/// The weight table's two link-mask columns (`zk/link.rs`): the one it shares with its parent
+/// in the epoch tree, and the one it shares with its children.
+pub fn link_columns(spec: &CircuitSpec) -> (usize, usize) {
+    let n = weight_layout(spec).columns.len();
+    (n, n + 1)
+}
+
+/// A key derived from the model's secret seed for one node of the epoch tree (`epoch.rs`;
+/// the root's path is empty) and one purpose.
+pub(crate) fn node_key(seed: &[u8; 32], purpose: &str, path: &[u8]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_keyed(seed);
+    h.update(purpose.as_bytes());
+    h.update(&[0]);
+    h.update(&(path.len() as u64).to_le_bytes());
+    h.update(path);
+    *h.finalize().as_bytes()
+}
+
+/// A node's link mask shared with its children (`purpose` "down"), or the root's unshared one
+/// for its parent side (`purpose` "root-up").
+fn link_mask(seed: &[u8; 32], purpose: &str, path: &[u8]) -> Vec<F> {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::from_seed(node_key(seed, purpose, path));
+    (0..1usize << LINK_VARS)
+        .map(|_| crate::zk::random_base(&mut rng))
+        .collect()
 }
 
 /// The PCS of `spec`'s weight table: its randomness hides the openings of the range certificate
@@ -297,12 +378,16 @@ pub struct WeightTables {
     pub cols: Vec<Vec<F>>,
     /// Their masks, drawn from the seed.
     pub masks: Vec<ColumnMask>,
+    /// The link masks: shared with the parent node, shared with the children ([`link_columns`]).
+    pub link: [Vec<F>; 2],
 }
 
 impl WeightTables {
     /// The committed table.
     pub fn table(&self) -> Vec<F> {
-        self.layout.table(&self.cols, &self.masks)
+        let mut cols: Vec<&[F]> = self.cols.iter().map(Vec::as_slice).collect();
+        cols.extend(self.link.iter().map(Vec::as_slice));
+        self.layout.table(&cols, &self.masks)
     }
 
     /// Each column's mask R on its whole hypercube for one opening's lift point (drawn by
@@ -314,17 +399,57 @@ impl WeightTables {
 
 /// The weight columns and their masks; deterministic given the seed.
 pub fn weight_tables(spec: &CircuitSpec, w: &Weights, seed: [u8; 32]) -> Result<WeightTables> {
+    node_tables(spec, w, seed, &[])
+}
+
+/// The weight table of the epoch-tree node at `path` (`epoch.rs`; the root, the published
+/// commitment, at the empty path): the same weights, fresh column masks of its own, its
+/// parent's down-link mask as its up-link mask, a fresh down-link mask. Deterministic given the
+/// seed, so the owner recomputes any node from the model file.
+pub fn node_tables(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    path: &[u8],
+) -> Result<WeightTables> {
     use rand::SeedableRng;
     spec.validate()?;
     spec.check_weights(w)?;
     let layout = weight_masked_layout(spec);
-    let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad weight masks").as_bytes();
+    let mask_seed = node_key(&seed, "zkgrad weight masks", path);
     let masks = layout.draw(&mut rand::rngs::StdRng::from_seed(mask_seed));
+    let up = match path.split_last() {
+        None => link_mask(&seed, "zkgrad link root-up", path),
+        Some((_, parent)) => link_mask(&seed, "zkgrad link down", parent),
+    };
     Ok(WeightTables {
         layout,
         cols: weight_cols(spec, w),
         masks,
+        link: [up, link_mask(&seed, "zkgrad link down", path)],
     })
+}
+
+/// The seed of the node at `path`'s hiding commitment (the root's is the model seed).
+pub(crate) fn node_commit_seed(seed: [u8; 32], path: &[u8]) -> [u8; 32] {
+    if path.is_empty() {
+        seed
+    } else {
+        node_key(&seed, "zkgrad node commitment", path)
+    }
+}
+
+/// The range bits of every weight-layout column: the weight columns' ([`crate::zk::range::
+/// choose_bits`], or `given`), and 0 for the link masks, which carry no range.
+fn layout_bits(spec: &CircuitSpec, cols: &[Vec<F>], given: Option<Vec<u8>>) -> Result<Vec<u8>> {
+    let mut bits = match given {
+        Some(b) => b,
+        None => crate::zk::range::choose_bits(spec, cols)?,
+    };
+    if bits.len() == cols.len() {
+        bits.extend([0, 0]);
+    }
+    Ok(bits)
 }
 
 /// A zero-knowledge model commitment without its range certificate (the same digest: what a
@@ -345,7 +470,7 @@ fn commit_weights(
     certify: bool,
 ) -> Result<(ModelCommitment, ProverData)> {
     let tables = weight_tables(spec, w, seed)?;
-    let bits = crate::zk::range::choose_bits(spec, &tables.cols)?;
+    let bits = layout_bits(spec, &tables.cols, None)?;
     zk_commit_tables(spec, &tables, seed, bits, certify)
 }
 
@@ -462,10 +587,7 @@ impl CommittedWeights {
         seed: [u8; 32],
         bits: Option<Vec<u8>>,
     ) -> Result<Self> {
-        let bits = match bits {
-            Some(b) => b,
-            None => crate::zk::range::choose_bits(spec, &tables.cols)?,
-        };
+        let bits = layout_bits(spec, &tables.cols, bits)?;
         let (commitment, data) = zk_commit_tables(spec, &tables, seed, bits, true)?;
         Ok(Self {
             commitment,

@@ -49,6 +49,10 @@ pub enum ProofError {
     /// The circuit description itself is inconsistent.
     #[error("invalid circuit: {0}")]
     Circuit(String),
+    /// The proof's epoch (a fresh commitment linked to the published one, `epoch.rs`) is missing,
+    /// malformed or not linked to the model.
+    #[error("{0}")]
+    Epoch(String),
 }
 
 /// Result alias for this crate.

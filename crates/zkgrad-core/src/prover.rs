@@ -14,7 +14,15 @@ pub use crate::witness::WitnessTamper;
 
 /// Proves one inference; `seed` is the weight-commitment seed chosen at compile time.
 pub fn prove(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64]) -> Result<Proof> {
-    prove_inner(spec, w, seed, &[input.to_vec()], None, None, None)
+    prove_inner(
+        spec,
+        w,
+        seed,
+        &[input.to_vec()],
+        None,
+        WeightSource::Fresh,
+        None,
+    )
 }
 
 /// Proves a batch whose input is committed (`CircuitSpec::committed_input`): `input_seed` fixes
@@ -27,7 +35,15 @@ pub fn prove_with_committed_input(
     inputs: &[Vec<i64>],
     input_seed: [u8; 32],
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, cached, Some(input_seed))
+    prove_inner(
+        spec,
+        w,
+        seed,
+        inputs,
+        None,
+        WeightSource::from(cached),
+        Some(input_seed),
+    )
 }
 
 /// Proves a batch of inferences in one proof (the batch is one more set of sumcheck variables).
@@ -37,7 +53,7 @@ pub fn prove_batch(
     seed: [u8; 32],
     inputs: &[Vec<i64>],
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, None, None)
+    prove_inner(spec, w, seed, inputs, None, WeightSource::Fresh, None)
 }
 
 /// Like [`prove_batch`], reusing a weight commitment made once (see [`CommittedWeights`]).
@@ -48,7 +64,36 @@ pub fn prove_committed(
     cw: &CommittedWeights,
     inputs: &[Vec<i64>],
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, Some(cw), None)
+    prove_inner(spec, w, seed, inputs, None, WeightSource::Cached(cw), None)
+}
+
+/// Like [`prove_committed`], but opens the leaf commitment of the model's epoch `epoch` instead
+/// of the published one (`crate::epoch`): `epochs` keeps the tree's nodes, made on first need.
+/// Returns the proof and the epoch's certificate, which its verifier needs.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_in_epoch(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    cw: &CommittedWeights,
+    epochs: &crate::epoch::Epochs,
+    epoch: u64,
+    inputs: &[Vec<i64>],
+    input_seed: Option<[u8; 32]>,
+) -> Result<(Proof, crate::epoch::EpochCertificate)> {
+    let identity = cw.commitment.digest();
+    let path = crate::epoch::leaf_path(crate::epoch::fanout(spec), epoch)?;
+    let cert = epochs.certificate(spec, w, seed, &identity, &path)?;
+    let (tables, commitment, data) = crate::epoch::commit_node(spec, w, seed, &path)?;
+    let leaf = crate::epoch::EpochRef { path, commitment };
+    let source = WeightSource::Epoch {
+        identity: cw,
+        leaf,
+        tables: &tables,
+        data,
+    };
+    let proof = prove_inner(spec, w, seed, inputs, None, source, input_seed)?;
+    Ok((proof, cert))
 }
 
 /// Like [`prove_batch`], but lets a test play a cheating prover by editing the witness.
@@ -60,7 +105,7 @@ pub fn prove_tampered(
     inputs: &[Vec<i64>],
     t: WitnessTamper,
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, Some(t), None, None)
+    prove_inner(spec, w, seed, inputs, Some(t), WeightSource::Fresh, None)
 }
 
 /// A dishonest prover (soundness tests only): proves the given forward-pass traces (not
@@ -130,13 +175,34 @@ fn forward_batch(
         .collect()
 }
 
+/// Which weight commitment a proof opens, and what opens it.
+enum WeightSource<'a> {
+    /// The published commitment, made here.
+    Fresh,
+    /// The published commitment, made once (compile time).
+    Cached(&'a CommittedWeights),
+    /// An epoch's leaf, linked to the published `identity`.
+    Epoch {
+        identity: &'a CommittedWeights,
+        leaf: crate::epoch::EpochRef,
+        tables: &'a crate::commit::WeightTables,
+        data: crate::pcs::ProverData,
+    },
+}
+
+impl<'a> From<Option<&'a CommittedWeights>> for WeightSource<'a> {
+    fn from(c: Option<&'a CommittedWeights>) -> Self {
+        c.map_or(Self::Fresh, Self::Cached)
+    }
+}
+
 fn prove_inner(
     spec: &CircuitSpec,
     w: &Weights,
     seed: [u8; 32],
     inputs: &[Vec<i64>],
     tamper: Option<WitnessTamper>,
-    cached: Option<&CommittedWeights>,
+    source: WeightSource<'_>,
     input_seed: Option<[u8; 32]>,
 ) -> Result<Proof> {
     spec.validate()?;
@@ -149,14 +215,30 @@ fn prove_inner(
     crate::progress::report(crate::progress::Stage::Commitments);
     // The weight commitment and the data that opens it: kept from compile time, or made here
     // (once: the protocol opens the same data).
-    let (mc, weight_data) = match cached {
-        Some(cw) if cw.commitment.circuit != spec.digest() => {
+    let (mc, weight_data, tables, epoch) = match source {
+        WeightSource::Cached(cw) | WeightSource::Epoch { identity: cw, .. }
+            if cw.commitment.circuit != spec.digest() =>
+        {
             return Err(ProofError::Circuit(
                 "the cached weight commitment belongs to another circuit".into(),
             ));
         }
-        Some(cw) => (cw.commitment.clone(), cw.data_for_opening(spec, w, seed)?),
-        None => zk_commit_with_data(spec, w, seed)?,
+        WeightSource::Cached(cw) => (
+            cw.commitment.clone(),
+            cw.data_for_opening(spec, w, seed)?,
+            cw.tables(),
+            None,
+        ),
+        WeightSource::Epoch {
+            identity,
+            leaf,
+            tables,
+            data,
+        } => (identity.commitment.clone(), data, Some(tables), Some(leaf)),
+        WeightSource::Fresh => {
+            let (mc, data) = zk_commit_with_data(spec, w, seed)?;
+            (mc, data, None, None)
+        }
     };
     sw.lap("weight commitment data");
     let output: Vec<i64> = traces
@@ -164,8 +246,9 @@ fn prove_inner(
         .flat_map(|t| t.last().expect("validated: at least one layer").a.clone())
         .collect();
     let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
-    let tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
-    let body = crate::zk::prover::prove(
+    let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
+    crate::statement::absorb_epoch(&mut tr, epoch.as_ref());
+    let mut body = crate::zk::prover::prove(
         spec,
         w,
         seed,
@@ -173,10 +256,11 @@ fn prove_inner(
         &traces,
         tamper,
         weight_data,
-        cached.and_then(|c| c.tables()),
+        tables,
         input_seed,
         tr,
     )?;
+    body.epoch = epoch;
     Ok(Proof {
         output,
         input,

@@ -38,6 +38,15 @@ pub(crate) fn start_transcript(
     tr
 }
 
+/// Binds the epoch leaf the proof opens (`crate::epoch`), right after the statement; nothing
+/// for a proof that opens the published commitment.
+pub(crate) fn absorb_epoch(tr: &mut Transcript, epoch: Option<&crate::epoch::EpochRef>) {
+    if let Some(e) = epoch {
+        tr.absorb_bytes("epoch-path", &e.path);
+        tr.absorb_bytes("epoch-commitment", &e.commitment.digest());
+    }
+}
+
 /// The input column the verifier expects when the input is public (None when it is private).
 pub(crate) fn public_input_column(
     spec: &CircuitSpec,

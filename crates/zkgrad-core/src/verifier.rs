@@ -15,7 +15,19 @@ pub use crate::statement::MAX_BATCH;
 pub use crate::zk::verifier::soundness_bits;
 
 /// Verifies a proof against the public circuit and model commitment; returns the verified output.
+/// A proof made in an epoch (`crate::epoch`) needs its certificate: [`verify_in_epoch`].
 pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result<Vec<i64>> {
+    verify_in_epoch(spec, mc, proof, None)
+}
+
+/// [`verify`], with the certificate of the epoch the proof was made in (checked once per link
+/// and `mc`); a proof that opens the published commitment itself needs none.
+pub fn verify_in_epoch(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    proof: &Proof,
+    epoch: Option<&crate::epoch::EpochCertificate>,
+) -> Result<Vec<i64>> {
     spec.validate()?;
     proof
         .security
@@ -47,13 +59,30 @@ pub fn verify(spec: &CircuitSpec, mc: &ModelCommitment, proof: &Proof) -> Result
             got: mc.num_vars,
         });
     }
+    // The weight commitment the proof opens: its epoch leaf's, linked to `mc` by the certificate.
+    let weights = match (&proof.body.epoch, epoch) {
+        (None, _) => &mc.pcs,
+        (Some(leaf), Some(cert)) => {
+            mc.check_range(spec)?;
+            crate::epoch::verify_chain(spec, mc, leaf, cert)?;
+            &leaf.commitment
+        }
+        (Some(leaf), None) => {
+            return Err(ProofError::Epoch(format!(
+                "the proof was made in epoch {:?}: give its epoch certificate",
+                leaf.path
+            )));
+        }
+    };
     let plan = WitnessPlan::new(spec, batch);
     let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
-    let tr = start_transcript(spec, &digest, batch, &proof.output, proof.input.as_deref());
+    let mut tr = start_transcript(spec, &digest, batch, &proof.output, proof.input.as_deref());
+    crate::statement::absorb_epoch(&mut tr, proof.body.epoch.as_ref());
     let output_value = |r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, r);
     crate::zk::verifier::verify(
         spec,
         mc,
+        weights,
         &plan,
         &proof.body,
         output_value,

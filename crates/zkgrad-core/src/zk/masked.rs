@@ -324,13 +324,14 @@ impl MaskedLayout {
     }
 
     /// The committed table: every column and mask at its offset, zero elsewhere.
-    pub fn table(&self, cols: &[Vec<F>], masks: &[ColumnMask]) -> Vec<F> {
+    pub fn table<C: AsRef<[F]>>(&self, cols: &[C], masks: &[ColumnMask]) -> Vec<F> {
         let mut out = vec![F::ZERO; self.layout.len()];
         let mut put = |col: usize, values: &[F]| {
             let off = self.layout.columns[col].0;
             out[off..off + values.len()].copy_from_slice(values);
         };
         for (c, col) in cols.iter().enumerate() {
+            let col = col.as_ref();
             assert_eq!(
                 col.len(),
                 1 << self.col_vars(c),

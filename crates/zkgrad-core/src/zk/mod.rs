@@ -19,6 +19,7 @@ pub mod budget;
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub mod input;
+pub mod link;
 pub(crate) mod lookup;
 pub mod masked;
 pub(crate) mod masks;

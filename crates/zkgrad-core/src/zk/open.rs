@@ -7,7 +7,7 @@
 
 use p3_field::PrimeCharacteristicRing;
 
-use super::masked::{LiftPoint, MaskedLayout};
+use super::masked::{LiftPoint, MaskedLayout, Term};
 use super::sumcheck::ZkSumcheckProof;
 use crate::error::Result;
 use crate::field::{EF, F};
@@ -21,13 +21,25 @@ pub(crate) fn schedule(num_vars: usize) -> Vec<usize> {
 /// A claim on a column of a masked table: (column, local point, value).
 pub(crate) type ColumnClaim = (usize, Vec<EF>, EF);
 
+/// A claim that a linear functional of the table (its terms) has a value: what a column claim
+/// is once its mask is spelled out, and what an epoch link (`link.rs`) claims directly.
+pub(crate) type Functional = (Vec<Term>, EF);
+
+/// The column claims as functionals of the table (masks read at `lift`).
+fn functionals(layout: &MaskedLayout, lift: &LiftPoint, claims: &[ColumnClaim]) -> Vec<Functional> {
+    claims
+        .iter()
+        .map(|(c, z, v)| (layout.terms(*c, z, lift), *v))
+        .collect()
+}
+
 /// γ's powers, and the batched claim Σ γ^i·v_i.
-fn batch(claims: &[ColumnClaim], tr: &mut Transcript, label: &str) -> (Vec<EF>, EF) {
+fn batch(claims: &[Functional], tr: &mut Transcript, label: &str) -> (Vec<EF>, EF) {
     let gamma = tr.challenge(&format!("{label}.gamma"));
     let mut powers = Vec::with_capacity(claims.len());
     let mut g = EF::ONE;
     let mut total = EF::ZERO;
-    for (_, _, v) in claims {
+    for (_, v) in claims {
         total += g * *v;
         powers.push(g);
         g *= gamma;
@@ -44,8 +56,9 @@ pub(crate) fn prove(
     table: &[F],
     claims: &[ColumnClaim],
 ) -> Result<(ZkSumcheckProof, Vec<EF>, EF)> {
-    let (powers, _) = batch(claims, ctx.tr, label);
-    let w = batched_weights(layout, lift, table.len(), claims, &powers);
+    let claims = functionals(layout, lift, claims);
+    let (powers, _) = batch(&claims, ctx.tr, label);
+    let w = batched_weights(layout, table.len(), &claims, &powers);
     let mut sc = ctx.sumcheck(label);
     let (rho, value) = sc.inner_product(table, w, ctx.tr);
     let proof = ctx.finish(sc)?;
@@ -56,14 +69,13 @@ pub(crate) fn prove(
 /// W = Σ_i γ^i·W_i over the table: each claim's functional, weighted by its power of γ.
 fn batched_weights(
     layout: &MaskedLayout,
-    lift: &LiftPoint,
     len: usize,
-    claims: &[ColumnClaim],
+    claims: &[Functional],
     powers: &[EF],
 ) -> Vec<EF> {
     let mut w = vec![EF::ZERO; len];
-    for ((c, z, _), &g) in claims.iter().zip(powers) {
-        layout.add_weights(&layout.terms(*c, z, lift), g, &mut w);
+    for ((terms, _), &g) in claims.iter().zip(powers) {
+        layout.add_weights(terms, g, &mut w);
     }
     w
 }
@@ -78,8 +90,27 @@ pub(crate) fn prove_with(
     claims: &[ColumnClaim],
     start: impl FnOnce(&mut Transcript) -> super::sumcheck::Prover,
 ) -> (ZkSumcheckProof, Vec<EF>, EF) {
+    prove_functionals_with(
+        tr,
+        label,
+        layout,
+        table,
+        &functionals(layout, lift, claims),
+        start,
+    )
+}
+
+/// [`prove_with`] for claims given as functionals of the table.
+pub(crate) fn prove_functionals_with(
+    tr: &mut Transcript,
+    label: &str,
+    layout: &MaskedLayout,
+    table: &[F],
+    claims: &[Functional],
+    start: impl FnOnce(&mut Transcript) -> super::sumcheck::Prover,
+) -> (ZkSumcheckProof, Vec<EF>, EF) {
     let (powers, _) = batch(claims, tr, label);
-    let w = batched_weights(layout, lift, table.len(), claims, &powers);
+    let w = batched_weights(layout, table.len(), claims, &powers);
     let mut sc = start(tr);
     let (rho, value) = sc.inner_product(table, w, tr);
     let (proof, _) = sc.finish(tr);
@@ -98,9 +129,31 @@ pub(crate) fn verify_with(
     proof: &ZkSumcheckProof,
     value: EF,
 ) -> Result<Vec<EF>> {
+    let (layout, lift) = table;
+    verify_functionals_with(
+        degrees,
+        tr,
+        label,
+        layout,
+        &functionals(layout, lift, claims),
+        proof,
+        value,
+    )
+}
+
+/// [`verify_with`] for claims given as functionals of the table.
+pub(crate) fn verify_functionals_with(
+    degrees: &[usize],
+    tr: &mut Transcript,
+    label: &str,
+    layout: &MaskedLayout,
+    claims: &[Functional],
+    proof: &ZkSumcheckProof,
+    value: EF,
+) -> Result<Vec<EF>> {
     let (powers, total) = batch(claims, tr, label);
     let (rho, expected) = super::sumcheck::verify(total, degrees, proof, label, tr)?;
-    finish_check(tr, label, table, claims, &powers, rho, value, expected)
+    finish_check(tr, label, layout, claims, &powers, rho, value, expected)
 }
 
 /// The batching sumcheck's last check — T(ρ) times the claims' batched weights at ρ equals the
@@ -109,8 +162,8 @@ pub(crate) fn verify_with(
 fn finish_check(
     tr: &mut Transcript,
     label: &str,
-    (layout, lift): (&MaskedLayout, &LiftPoint),
-    claims: &[ColumnClaim],
+    layout: &MaskedLayout,
+    claims: &[Functional],
     powers: &[EF],
     rho: Vec<EF>,
     value: EF,
@@ -119,7 +172,7 @@ fn finish_check(
     let w: EF = claims
         .iter()
         .zip(powers)
-        .map(|((c, z, _), &g)| g * layout.weigh(&layout.terms(*c, z, lift), &rho))
+        .map(|((terms, _), &g)| g * layout.weigh(terms, &rho))
         .sum();
     if value * w != expected {
         return Err(crate::ProofError::Pcs(format!(
@@ -139,7 +192,11 @@ pub(crate) fn verify(
     proof: &ZkSumcheckProof,
     value: EF,
 ) -> Result<Vec<EF>> {
-    let (powers, total) = batch(claims, ctx.tr, label);
+    let (layout, lift) = table;
+    let claims = functionals(layout, lift, claims);
+    let (powers, total) = batch(&claims, ctx.tr, label);
     let (rho, expected) = ctx.sumcheck(label, total, proof)?;
-    finish_check(ctx.tr, label, table, claims, &powers, rho, value, expected)
+    finish_check(
+        ctx.tr, label, layout, &claims, &powers, rho, value, expected,
+    )
 }

@@ -65,6 +65,9 @@ pub struct ZkDenseProof {
 /// A zero-knowledge proof's body.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ZkProof {
+    /// The epoch leaf whose weight commitment the proof opens (`crate::epoch`); None when it
+    /// opens the published commitment itself (tests and single proofs of the low-level API).
+    pub epoch: Option<crate::epoch::EpochRef>,
     /// The input commitment, when the circuit's input is committed (part of the statement).
     pub input_commitment: Option<Commitment>,
     /// Hiding commitment to the witness table: the witness's columns, every sumcheck's masking

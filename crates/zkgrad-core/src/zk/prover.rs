@@ -338,6 +338,7 @@ pub(crate) fn prove(
     }
     let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));
     Ok(ZkProof {
+        epoch: None,
         input_commitment,
         witness_commitment,
         inverse_commitment,

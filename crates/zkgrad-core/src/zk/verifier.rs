@@ -178,6 +178,7 @@ impl VerifierCtx<'_> {
 pub(crate) fn verify(
     spec: &CircuitSpec,
     mc: &ModelCommitment,
+    weights: &crate::pcs::Commitment,
     plan: &WitnessPlan,
     p: &ZkProof,
     output_value: impl Fn(&[EF]) -> EF,
@@ -328,7 +329,7 @@ pub(crate) fn verify(
     )?;
     open(
         crate::commit::weight_pcs(spec)?,
-        &mc.pcs,
+        weights,
         vec![(rho_wt, p.weight_batch.1)],
         &p.openings[2],
         &mut tr,

@@ -1,0 +1,357 @@
+//! Epochs: one published model digest for as many proofs as users make, the weights hidden in
+//! every one.
+//!
+//! A hiding weight commitment hides a bounded number of openings K (its codeword's randomness
+//! and its column masks: `zk::budget`). So proofs never open the published commitment (the
+//! root): they open **leaf** commitments of a tree whose nodes all commit to the same weights,
+//! each with fresh masks and fresh codeword randomness, and each linked to its parent by a
+//! zero-knowledge link certificate (`zk/link.rs`) made once, when the node is first needed, and
+//! shown unchanged to every verifier. Every node is opened at most K times:
+//! - the root: its range certificate and one link per child (F = K − 1 children);
+//! - an inner node: its own link and one per child;
+//! - a leaf: its own link and F proofs.
+//!
+//! Which leaf serves proof n of a model: epoch e = n / F, and epochs fill the root's subtrees in
+//! turn, subtree i being a complete F-ary tree of depth i ([`leaf_path`]). The first F proofs
+//! use a leaf one link below the root, the next F² two links below, and so on: a proof's chain
+//! grows with the logarithm of the proofs made (5 links past 10^4 proofs at F = 15, 6 past 10^6),
+//! and the tree holds F·Σ_{i<F} F^i proofs, about 4·10^18 at F = 15.
+//!
+//! A verifier checks each link once ([`crate::commit::ModelCommitment`] remembers it): for a
+//! stream of proofs the cost is one link per F proofs, plus the rare inner node.
+
+use serde::{Deserialize, Serialize};
+
+use crate::circuit::{CircuitSpec, Weights};
+use crate::commit::{ModelCommitment, WeightTables, node_commit_seed, node_key, node_tables};
+use crate::error::{ProofError, Result};
+use crate::pcs::{Commitment, ProverData};
+use crate::zk::link::{self, LINK_READS_PER_CHILD, LINK_VARS, LinkCertificate};
+
+/// Which commitment a proof opens: the leaf at `path` of the model's epoch tree.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EpochRef {
+    /// Child indices from the root (the first is the root subtree's).
+    pub path: Vec<u8>,
+    /// The leaf's weight commitment.
+    pub commitment: Commitment,
+}
+
+/// One node of the epoch tree: its commitment and the certificate linking it to its parent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochNode {
+    pub path: Vec<u8>,
+    pub commitment: Commitment,
+    pub link: LinkCertificate,
+}
+
+/// What a verifier needs, besides the verifying key, to check the proofs of one epoch: the
+/// nodes from the root's child down to the leaf. Public; the same for every proof of the epoch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochCertificate {
+    pub nodes: Vec<EpochNode>,
+}
+
+/// Magic bytes of an encoded epoch certificate.
+pub const MAGIC: &[u8; 4] = b"ZKGE";
+/// Its format version.
+pub const VERSION: u16 = 1;
+/// Decoding refuses certificates larger than this.
+pub const MAX_CERTIFICATE_BYTES: usize = 256 << 20;
+
+impl EpochCertificate {
+    /// The epoch number's leaf path (the last node's).
+    pub fn leaf(&self) -> Option<&EpochNode> {
+        self.nodes.last()
+    }
+
+    /// Versioned bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend(
+            bincode::serde::encode_to_vec(self, bincode::config::standard())
+                .expect("certificates always encode"),
+        );
+        out
+    }
+
+    /// Decodes versioned bytes; every malformed input is a typed error, and the memory taken is
+    /// bounded by bincode's limit.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() < 6 || &b[..4] != MAGIC {
+            return Err(ProofError::Epoch(
+                "not a zkgrad epoch certificate (bad magic bytes)".into(),
+            ));
+        }
+        let version = u16::from_le_bytes([b[4], b[5]]);
+        if version != VERSION {
+            return Err(ProofError::Epoch(format!(
+                "unsupported epoch certificate version {version} (expected {VERSION})"
+            )));
+        }
+        if b.len() > MAX_CERTIFICATE_BYTES {
+            return Err(ProofError::Epoch(format!(
+                "the epoch certificate is {} bytes, more than any may take",
+                b.len()
+            )));
+        }
+        let cfg = bincode::config::standard().with_limit::<MAX_CERTIFICATE_BYTES>();
+        let (cert, used): (Self, usize) =
+            bincode::serde::decode_from_slice(&b[6..], cfg).map_err(|e| {
+                ProofError::Epoch(crate::proof::decode_error_sentence(&e, "epoch certificate"))
+            })?;
+        if used != b.len() - 6 {
+            return Err(ProofError::Epoch(format!(
+                "{} bytes follow the epoch certificate",
+                b.len() - 6 - used
+            )));
+        }
+        Ok(cert)
+    }
+}
+
+/// Children per node and proofs per leaf: the openings a weight commitment of `spec` hides,
+/// less the one that links it to its parent (`zk::budget::weight_openings_budget`).
+pub fn fanout(spec: &CircuitSpec) -> usize {
+    crate::zk::budget::weight_openings_budget(spec)
+}
+
+/// Refuses a fanout the tree cannot use: under 2 (no tree grows), or more children than the
+/// link masks hide ([`LINK_READS_PER_CHILD`] functionals each, within 2^[`LINK_VARS`]).
+fn check_fanout(fanout: usize) -> Result<()> {
+    if fanout < 2 {
+        return Err(ProofError::Epoch(format!(
+            "this model's weight commitment hides {fanout} proof(s): too few to link epochs"
+        )));
+    }
+    if LINK_READS_PER_CHILD * fanout + 2 > 1 << LINK_VARS {
+        return Err(ProofError::Epoch(format!(
+            "{fanout} children per epoch node exceed what the link masks hide"
+        )));
+    }
+    Ok(())
+}
+
+/// The path of epoch `epoch`'s leaf: subtree i of the root (i = 0, 1, …) holds F^i leaves at
+/// depth i + 1, so the path is [i] followed by the epoch's offset in that subtree as i base-F
+/// digits, most significant first.
+pub fn leaf_path(fanout: usize, epoch: u64) -> Result<Vec<u8>> {
+    check_fanout(fanout)?;
+    let f = fanout as u64;
+    let mut first = 0u64;
+    for i in 0..fanout {
+        let size = f.checked_pow(i as u32).unwrap_or(u64::MAX);
+        if epoch - first < size {
+            let mut offset = epoch - first;
+            let mut digits = vec![0u8; i];
+            for d in digits.iter_mut().rev() {
+                *d = (offset % f) as u8;
+                offset /= f;
+            }
+            let mut path = vec![i as u8];
+            path.extend(digits);
+            return Ok(path);
+        }
+        first = first.saturating_add(size);
+    }
+    Err(ProofError::Epoch(format!(
+        "epoch {epoch} is past the last epoch this model's tree holds"
+    )))
+}
+
+/// Checks that `path` is a leaf of the tree with `fanout` (what a verifier reads from a proof).
+pub fn check_leaf(fanout: usize, path: &[u8]) -> Result<()> {
+    check_fanout(fanout)?;
+    let ok = match path.split_first() {
+        Some((&i, digits)) => {
+            (i as usize) < fanout
+                && digits.len() == i as usize
+                && digits.iter().all(|&d| (d as usize) < fanout)
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ProofError::Epoch(format!(
+            "the proof's epoch path {path:?} is not a leaf of this model's epoch tree"
+        )))
+    }
+}
+
+/// The tables, commitment and opening data of the node at `path` (the root at the empty path:
+/// the published commitment).
+pub fn commit_node(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    path: &[u8],
+) -> Result<(WeightTables, Commitment, ProverData)> {
+    let tables = node_tables(spec, w, seed, path)?;
+    let (c, data) =
+        crate::commit::weight_pcs(spec)?.commit(tables.table(), node_commit_seed(seed, path));
+    Ok((tables, c, data))
+}
+
+/// Makes the node at `path` (not the root) and its link to its parent, for the model whose
+/// published identity is `identity`.
+pub fn make_node(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    identity: &[u8; 32],
+    path: &[u8],
+) -> Result<EpochNode> {
+    let (_, parent_path) = path
+        .split_last()
+        .ok_or_else(|| ProofError::Epoch("the root has no link".into()))?;
+    let (pt, pc, pd) = commit_node(spec, w, seed, parent_path)?;
+    let (ct, cc, cd) = commit_node(spec, w, seed, path)?;
+    let side = |tables, commitment, data| link::Side {
+        tables,
+        commitment,
+        data,
+    };
+    let link = link::prove(
+        spec,
+        identity,
+        path,
+        side(&pt, &pc, pd),
+        side(&ct, &cc, cd),
+        node_key(&seed, "zkgrad link", path),
+    )?;
+    Ok(EpochNode {
+        path: path.to_vec(),
+        commitment: cc,
+        link,
+    })
+}
+
+/// Checks that `cert` links `leaf`'s commitment to the model commitment `mc` (whose range
+/// certificate the caller checks), each link once per `mc`.
+pub fn verify_chain(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    leaf: &EpochRef,
+    cert: &EpochCertificate,
+) -> Result<()> {
+    check_leaf(fanout(spec), &leaf.path)?;
+    if cert.nodes.len() != leaf.path.len() {
+        return Err(ProofError::Epoch(format!(
+            "the epoch certificate has {} nodes; the proof's epoch {:?} needs {}",
+            cert.nodes.len(),
+            leaf.path,
+            leaf.path.len()
+        )));
+    }
+    let identity = mc.digest();
+    let mut parent = &mc.pcs;
+    for (depth, node) in cert.nodes.iter().enumerate() {
+        if node.path != leaf.path[..=depth] {
+            return Err(ProofError::Epoch(format!(
+                "the epoch certificate's node {depth} is {:?}, not on the path to the proof's epoch {:?}",
+                node.path, leaf.path
+            )));
+        }
+        mc.check_link(parent, node, || {
+            link::verify(
+                spec,
+                &identity,
+                &node.path,
+                parent,
+                &node.commitment,
+                &node.link,
+            )
+        })?;
+        parent = &node.commitment;
+    }
+    if *parent != leaf.commitment {
+        return Err(ProofError::Epoch(format!(
+            "the epoch certificate for {:?} ends at another commitment than the proof opens",
+            leaf.path
+        )));
+    }
+    Ok(())
+}
+
+/// The owner's side of the tree: the nodes made so far (made on first need, kept).
+#[derive(Default)]
+pub struct Epochs {
+    nodes: std::sync::Mutex<std::collections::BTreeMap<Vec<u8>, EpochNode>>,
+}
+
+impl Epochs {
+    /// The certificate of the leaf at `leaf`, making every missing node on its path.
+    pub fn certificate(
+        &self,
+        spec: &CircuitSpec,
+        w: &Weights,
+        seed: [u8; 32],
+        identity: &[u8; 32],
+        leaf: &[u8],
+    ) -> Result<EpochCertificate> {
+        let mut nodes = Vec::with_capacity(leaf.len());
+        for depth in 1..=leaf.len() {
+            let path = &leaf[..depth];
+            let known = self.lock().get(path).cloned();
+            let node = match known {
+                Some(n) => n,
+                None => {
+                    let n = make_node(spec, w, seed, identity, path)?;
+                    self.lock().insert(path.to_vec(), n.clone());
+                    n
+                }
+            };
+            nodes.push(node);
+        }
+        Ok(EpochCertificate { nodes })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Vec<u8>, EpochNode>> {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaves_fill_subtrees_of_growing_depth() {
+        assert_eq!(leaf_path(15, 0).unwrap(), vec![0]);
+        assert_eq!(leaf_path(15, 1).unwrap(), vec![1, 0]);
+        assert_eq!(leaf_path(15, 15).unwrap(), vec![1, 14]);
+        assert_eq!(leaf_path(15, 16).unwrap(), vec![2, 0, 0]);
+        assert_eq!(leaf_path(15, 16 + 15).unwrap(), vec![2, 1, 0]);
+        // 10^6 proofs at 15 per leaf: epoch 66,666 sits five links below the root.
+        let p = leaf_path(15, 1_000_000 / 15).unwrap();
+        assert_eq!(p.len(), 6, "{p:?}");
+        // Every path is distinct and a leaf.
+        let mut seen = std::collections::HashSet::new();
+        for e in 0..5000 {
+            let p = leaf_path(15, e).unwrap();
+            check_leaf(15, &p).unwrap();
+            assert!(seen.insert(p));
+        }
+        // No leaf is an ancestor of another.
+        for p in &seen {
+            for q in &seen {
+                assert!(p == q || !q.starts_with(p), "{p:?} is above {q:?}");
+            }
+        }
+        // The tree ends; a small fanout ends soon, with a sentence.
+        assert_eq!(leaf_path(2, 2).unwrap(), vec![1, 1]);
+        let e = leaf_path(2, 3).unwrap_err().to_string();
+        assert!(e.contains("past the last epoch"), "{e}");
+        assert!(leaf_path(1, 0).is_err());
+    }
+
+    #[test]
+    fn verifier_refuses_paths_that_are_not_leaves() {
+        for bad in [vec![], vec![1], vec![0, 0], vec![15], vec![2, 0, 15]] {
+            assert!(check_leaf(15, &bad).is_err(), "{bad:?}");
+        }
+        assert!(check_leaf(15, &[2, 14, 3]).is_ok());
+    }
+}
