@@ -67,6 +67,14 @@ fuzz:
 	cargo build --release -p zkgrad-fuzz
 	target/release/zkgrad-fuzz --execs $(FUZZ_EXECS) --jobs $(FUZZ_JOBS) --seed $(FUZZ_SEED) --out target/fuzz-findings
 
+# `make epochs`: 1,000 proofs with one published model digest through the epoch tree, every one
+# verified against it (benches/epochs.py; not part of `make test`). EPOCHS_ARGS passes flags,
+# e.g. --proofs 10000 or --model mlp_small.
+EPOCHS_ARGS ?=
+.PHONY: epochs
+epochs: setup
+	$(BIN)/python benches/epochs.py $(EPOCHS_ARGS)
+
 # `make conformance`: ONNX's own node tests of every op the importer claims, through compile ->
 # prove -> verify (benches/conformance.py; not part of `make test`). Writes benches/CONFORMANCE.md.
 # CONFORMANCE_ARGS passes flags, e.g. --ops Gemm,MatMul or --timeout 60.

@@ -211,7 +211,7 @@ def run_case(case: NodeCase, mode: str, workdir: Path) -> Outcome:
             model = zkgrad.compile(path, calibration=x)
             proof = model.prove(x)
         key = model.verifying_key()
-        got = zkgrad.verify(key, proof.data, commitment=model.digest)
+        got = zkgrad.verify(key, proof, commitment=model.digest)
     except zkgrad.InvalidProof as exc:
         return outcome("error", f"the verifier rejected an honest proof: {exc}")
     except zkgrad.UnsupportedModelError as exc:

@@ -62,9 +62,17 @@ def test_verify_takes_paths(files: Path) -> None:
     for model, proof in [
         (str(files / "m.vk"), str(files / "x.zkp")),
         (files / "m.zkg", files / "x.zkp"),
-        (files / "m.vk", (files / "x.zkp").read_bytes()),
+        (files / "m.zkg", (files / "x.zkp").read_bytes()),  # the owner makes the certificate
     ]:
         np.testing.assert_array_equal(zkgrad.verify(model, proof), expected)
+    # Proof bytes without the proof file: the key needs the epoch's certificate beside them.
+    certificate = Proof.load(files / "x.zkp").certificate_path(files / "x.zkp")
+    bare = (files / "x.zkp").read_bytes()
+    with pytest.raises(InvalidProof, match="epoch certificate is missing"):
+        zkgrad.verify(files / "m.vk", bare)
+    np.testing.assert_array_equal(
+        zkgrad.verify(files / "m.vk", bare, epoch_certificate=certificate), expected
+    )
     digest = zkgrad.VerifyingKey.load(files / "m.vk").digest
     with pytest.raises(InvalidProof, match="is not the pinned commitment"):
         zkgrad.verify(str(files / "m.vk"), str(files / "x.zkp"), commitment="ab" * 32)

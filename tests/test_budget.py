@@ -1,5 +1,6 @@
-"""The zero-knowledge budget: a commitment serves as many proofs as its randomness hides, and the
-prover refuses the next one (or warns, when asked to go on)."""
+"""The zero-knowledge budget: a commitment serves as many proofs as its randomness hides. A weight
+commitment's proofs then move on to the next epoch (a fresh commitment linked to the published
+one); a committed input's next proof is refused (or made with a warning, when asked)."""
 
 from __future__ import annotations
 
@@ -32,53 +33,89 @@ def test_the_budget_is_what_the_weight_codeword_hides(compiled) -> None:
 def _spend_all_but_one(path: Path, model: zkgrad.Model) -> None:
     ledger = ProofLedger.beside(path)
     for _ in range(model.zk_budget - 1):
-        ledger.spend(model.digest, model.zk_budget, "the test commitment")
+        ledger.take(model.digest)
 
 
-def test_a_proof_past_the_budget_is_refused(compiled, enforce, tmp_path: Path) -> None:
+def test_proofs_past_an_epoch_open_the_next_one(compiled, enforce, tmp_path: Path) -> None:
+    # The weight commitment's budget is per epoch: the proof after the 15th opens a fresh
+    # commitment linked to the published one, and a verifier with only the key accepts both.
     path = tmp_path / "m.zkg"
     zkgrad.Model(compiled("matmul_add")[0].native).save(path)
     model = zkgrad.Model.load(path)
     x = compiled("matmul_add")[1][0]
     _spend_all_but_one(path, model)
-    proof = model.prove(x)
-    assert zkgrad.verify(model, proof) is not None
-    assert model.proofs_made == model.zk_budget
-    budget = f"whole zero-knowledge budget of {model.zk_budget} proofs"
-    with pytest.raises(ZeroKnowledgeBudgetError, match=budget):
-        model.prove(x)
-    # The ledger is beside the file: another process (or a reload) sees the spent budget.
-    with pytest.raises(ZeroKnowledgeBudgetError):
-        zkgrad.Model.load(path).prove(x)
+    last = model.prove(x)
+    following = model.prove(x)
+    assert last.epoch[0] == (0,) and following.epoch[0] == (1, 0)
+    assert last.epoch[1] != following.epoch[1], "each epoch has its own commitment"
+    assert model.proofs_made == model.zk_budget + 1
+    key_path = tmp_path / "m.vk"
+    model.export_vk(key_path)
+    for proof in (last, following):
+        assert zkgrad.verify(key_path, proof, commitment=model.digest) is not None
+    # The owner remakes an epoch's certificate from its path, byte for byte (all derived from
+    # the model's seed), and the path numbering inverts the prover's.
+    assert model.epoch_certificate(following.epoch[0]) == following.epoch_certificate
+    assert model.epoch_certificate(1) == following.epoch_certificate
+    # The ledger is beside the file: a reload goes on counting.
+    assert zkgrad.Model.load(path).prove(x).epoch[0] == (1, 0)
     assert (tmp_path / "m.zkg.ledger").exists()
 
 
-def test_the_cli_refuses_the_proof_past_the_budget(compiled, enforce, tmp_path: Path) -> None:
+def test_the_cli_writes_and_finds_epoch_certificates(compiled, enforce, tmp_path: Path) -> None:
     path = tmp_path / "m.zkg"
     model, samples = compiled("matmul_add")
     zkgrad.Model(model.native).save(path)
     _spend_all_but_one(path, model)
     x = tmp_path / "x.npy"
     np.save(x, samples[0])
-    cli = [sys.executable, "-m", "zkgrad.cli", "prove", str(path), str(x)]
-    first = subprocess.run([*cli, "-o", str(tmp_path / "a.zkp")], capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr
-    second = subprocess.run([*cli, "-o", str(tmp_path / "b.zkp")], capture_output=True, text=True)
-    assert second.returncode != 0
-    assert "zero-knowledge budget" in second.stderr + second.stdout
-    assert "Traceback" not in second.stderr
+    cli = [sys.executable, "-m", "zkgrad.cli"]
+    for name in ("a.zkp", "b.zkp"):
+        made = subprocess.run(
+            [*cli, "prove", str(path), str(x), "-o", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+        )
+        assert made.returncode == 0, made.stderr
+        assert "epoch" in made.stdout
+    certificates = sorted((tmp_path / "epochs").glob("*.zke"))
+    assert len(certificates) == 2, "one certificate per epoch, beside the proofs"
+    key = tmp_path / "m.vk"
+    zkgrad.Model.load(path).export_vk(key)
+    for name in ("a.zkp", "b.zkp"):
+        checked = subprocess.run(
+            [*cli, "verify", str(key), str(tmp_path / name)], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Without its certificate a proof is refused with a sentence that says where to put it;
+    # with another epoch's certificate it is invalid.
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    for c in certificates:
+        c.rename(moved / c.name)
+    missing = subprocess.run(
+        [*cli, "verify", str(key), str(tmp_path / "b.zkp")], capture_output=True, text=True
+    )
+    assert missing.returncode == 1
+    assert "epoch certificate is missing" in missing.stdout + missing.stderr
+    assert "Traceback" not in missing.stderr
+    own = zkgrad.Proof.load(tmp_path / "b.zkp").epoch[1][:32] + ".zke"
+    wrong = next(c for c in moved.iterdir() if c.name != own)
+    other = subprocess.run(
+        [*cli, "verify", str(key), str(tmp_path / "b.zkp"), "--epoch-certificate", str(wrong)],
+        capture_output=True,
+        text=True,
+    )
+    assert other.returncode == 1, other.stdout
+    assert "Traceback" not in other.stderr
 
 
-def test_warn_proves_past_the_budget_with_a_warning(
-    compiled, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_warn_goes_past_an_input_budget_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "warn")
-    model = zkgrad.Model(compiled("matmul_add")[0].native)
-    x = compiled("matmul_add")[1][0]
-    for _ in range(model.zk_budget):
-        model.prove(x)
+    ledger = ProofLedger()
+    ledger.spend("ef" * 32, 1, "the input commitment")
     with pytest.warns(ZeroKnowledgeBudgetWarning, match="budget"):
-        model.prove(x)
+        ledger.spend("ef" * 32, 1, "the input commitment")
 
 
 def test_a_ledger_carries_its_counts_to_the_saved_file(tmp_path: Path, enforce) -> None:

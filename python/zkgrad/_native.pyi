@@ -78,8 +78,13 @@ class NativeModel:
         batch: int | None = None,
         input_seed: bytes | None = None,
         progress: Callable[[str, int, int], object] | None = None,
+        epoch: int | None = None,
     ) -> bytes:
         """Prove one inference; returns the proof as versioned bytes.
+
+        ``epoch``: open the leaf commitment of that epoch (a fresh commitment to the weights,
+        linked to the published one) instead of the published commitment; a verifier needs
+        the epoch's certificate (:meth:`epoch_certificate`).
 
         ``progress`` is called with (stage, stages done, stage count) as each stage starts:
         ``witness``, ``commitments``, ``sumchecks``, ``openings`` (its exceptions are ignored).
@@ -101,11 +106,16 @@ class NativeModel:
         32 bytes.
         """
 
-    def verify(self, proof: bytes) -> npt.NDArray[np.int64]:
-        """Verify ``proof`` against this model's circuit and weight commitment.
+    def verify(self, proof: bytes, epoch: bytes | None = None) -> npt.NDArray[np.int64]:
+        """Verify ``proof`` against this model's circuit and weight commitment, with the
+        certificate of the epoch it was made in (``epoch_certificate``).
 
         Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
         """
+
+    def epoch_certificate(self, epoch: int) -> bytes:
+        """The certificate of epoch ``epoch`` (``ZKGE``): the commitments and links from the
+        published commitment down to the epoch's leaf; its nodes are made if missing."""
 
     def max_proof_bytes(self) -> int:
         """The most bytes an honest proof for this circuit can take (at the largest batch its
@@ -148,8 +158,8 @@ class NativeModel:
         """Number of weight and bias values in the IR (an absent bias counts nothing)."""
 
     def zk_budget(self) -> tuple[int, int]:
-        """Proofs one weight commitment may serve with the weights hidden, and one committed
-        single-sample input (0 when the input is not committed)."""
+        """Proofs one weight commitment (one epoch's) may serve with the weights hidden, and one
+        committed single-sample input (0 when the input is not committed)."""
 
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
@@ -184,8 +194,9 @@ class NativeVerifyingKey:
     def to_bytes(self) -> bytes:
         """The key as versioned bytes (``ZKGV``)."""
 
-    def verify(self, proof: bytes) -> npt.NDArray[np.int64]:
-        """Verify ``proof`` against the key's circuit and weight commitment.
+    def verify(self, proof: bytes, epoch: bytes | None = None) -> npt.NDArray[np.int64]:
+        """Verify ``proof`` against the key's circuit and weight commitment, with the
+        certificate of the epoch it was made in (each link is checked once per key).
 
         Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
         """
@@ -211,8 +222,8 @@ class NativeVerifyingKey:
         """``soundness: N bits, provable (Johnson bound); weakest: <component>``."""
 
     def zk_budget(self) -> tuple[int, int]:
-        """Proofs one weight commitment may serve with the weights hidden, and one committed
-        single-sample input (0 when the input is not committed)."""
+        """Proofs one weight commitment (one epoch's) may serve with the weights hidden, and one
+        committed single-sample input (0 when the input is not committed)."""
 
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
@@ -246,6 +257,14 @@ def proof_output(proof: bytes) -> npt.NDArray[np.int64]:
 
     Raises ``InvalidProof`` if the bytes are not a proof.
     """
+
+def proof_epoch(proof: bytes) -> tuple[bytes, str] | None:
+    """The epoch a proof was made in: (leaf path, hex digest of the leaf commitment), or None
+    for a proof that opens the published commitment. Raises ``InvalidProof``."""
+
+def certificate_epoch(certificate: bytes) -> tuple[bytes, str]:
+    """The leaf path and leaf commitment digest (hex) of an epoch certificate. Raises
+    ``InvalidProof``."""
 
 def proof_size(proof: bytes) -> int:
     """Check that the bytes decode as a proof and return their length in bytes.

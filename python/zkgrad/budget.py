@@ -1,15 +1,17 @@
 """How many proofs one commitment may serve before zero knowledge stops holding, and a ledger
-that enforces it.
+that counts them.
 
 A hiding commitment (the model's weights, a committed input) is one fixed codeword, and every
 proof opens it again: each opening reveals spot-checked leaves and one value per masked column.
-The weight commitment's randomness and its (lifted) column masks are sized for 16 openings, one
-of them the range certificate's, so it serves 15 proofs; a committed input serves one
-(``Model.zk_budget``; ``docs/SECURITY.md``, "How many proofs one commitment hides"). So the prover
-counts the proofs made with each commitment, in a ledger beside the model file
-(``model.zkg.ledger``; in memory for a model that was never saved or loaded), and refuses the
-proof that would go past the budget — unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a
-warning (benchmarks, tests, and anyone who accepts that the weights leak).
+A weight commitment's randomness and its (lifted) column masks are sized for 16 openings. So
+proofs never open the published commitment: proof n opens the commitment of epoch
+n // 15, a fresh commitment to the same weights linked to the published one by a
+zero-knowledge certificate (``zkgrad_core::epoch``; ``docs/SECURITY.md``, "How many proofs one
+commitment hides"). The ledger beside the model file (``model.zkg.ledger``; in memory for a model
+that was never saved or loaded) numbers the proofs, so no epoch serves more than its 15. A
+committed input serves one proof: the ledger refuses the proof that would go past that —
+unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a warning (benchmarks, tests, and anyone
+who accepts that the input leaks).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import fcntl
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from zkgrad.errors import ModelError
@@ -91,11 +94,20 @@ class ProofLedger:
 
         ``what`` names the commitment in the message ("the model's weight commitment").
         """
+        self._take(digest, lambda used: self._check(used, budget, what, digest))
+
+    def take(self, digest: str) -> int:
+        """Record one more proof for ``digest`` and return its number (0 for the first): the
+        model's weight commitment never runs out, as each proof opens the commitment of its own
+        epoch (``proof number // proofs per epoch``), linked to the published one."""
+        return self._take(digest, lambda used: None)
+
+    def _take(self, digest: str, check: Callable[[int], None]) -> int:
         if self.path is None:
             used = self._counts.get(digest, 0)
-            self._check(used, budget, what, digest)
+            check(used)
             self._counts[digest] = used + 1
-            return
+            return used
         # One writer at a time: two processes proving with one model file count both proofs.
         try:
             handle = open(self.path, "a+", encoding="utf-8")  # closed by the with below
@@ -109,11 +121,12 @@ class ProofLedger:
             handle.seek(0)
             counts = self._read(handle.read() or "{}")
             used = int(counts.get(digest, 0))
-            self._check(used, budget, what, digest)
+            check(used)
             counts[digest] = used + 1
             handle.seek(0)
             handle.truncate()
             handle.write(json.dumps(counts, indent=1, sort_keys=True))
+        return used
 
     def _read(self, text: str) -> dict[str, int]:
         try:

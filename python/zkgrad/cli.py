@@ -455,8 +455,13 @@ def prove(
         out.print(escape(proof.soundness_line))
     if proof.input_commitment is not None:
         out.print(f"input commitment: {proof.input_commitment}")
+    certificate = proof.certificate_path(output)
+    if certificate is not None:
+        out.print(f"epoch {list(proof.epoch[0])}: its certificate is {escape(str(certificate))}")
     out.emit(
         proof=str(output),
+        epoch=None if proof.epoch is None else list(proof.epoch[0]),
+        epoch_certificate=None if certificate is None else str(certificate),
         proof_bytes=proof.size,
         batch=proof.batch,
         output=proof.output,
@@ -530,6 +535,14 @@ def verify(
             "reject if the proof carries another.",
         ),
     ] = None,
+    epoch_certificate: Annotated[
+        Path | None,
+        typer.Option(
+            "--epoch-certificate",
+            metavar="FILE.zke",
+            help="The certificate of the proof's epoch (default: epochs/ beside the proof).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Verify PROOF against MODEL or its key; exit 0 if valid, 1 if not, 2 for a usage error.
@@ -546,8 +559,16 @@ def verify(
         if expected_input is not None:
             x = read_array(_regular_file(expected_input, "an input"))
         with out.timed("verify"):
+            certificate = None
+            if epoch_certificate is not None:
+                certificate = _regular_file(epoch_certificate, "an epoch certificate")
             output = zkgrad.verify(
-                verifier, data, commitment, input=x, input_commitment=input_commitment
+                verifier,
+                data,
+                commitment,
+                input=x,
+                input_commitment=input_commitment,
+                epoch_certificate=certificate,
             )
     out.print(f"[bold green]valid[/] proof for model {verifier.digest}")
     if data.input_commitment is not None:
@@ -772,8 +793,10 @@ def _show_commitment(info: Description) -> None:
     else:
         noun = "proof" if info.zk_budget == 1 else "proofs"
         console.print(
-            f"zero knowledge: on; the weight commitment hides the weights for {info.zk_budget} "
-            f"{noun} (the prover's ledger refuses more: docs/SECURITY.md)"
+            f"zero knowledge: on; each epoch's weight commitment hides the weights for "
+            f"{info.zk_budget} {noun}, and every epoch is linked to the model digest by a "
+            "zero-knowledge certificate, so the digest serves any number of proofs "
+            "(docs/SECURITY.md)"
         )
     console.print(f"model digest: {info.digest}")
     console.print(f"circuit digest: {info.circuit_digest}")

@@ -133,9 +133,13 @@ class _Verifier(_Circuit):
         return self._native.max_proof_bytes()
 
     def verify(self, proof: Proof | bytes) -> np.ndarray:
-        """Check ``proof``; returns the verified float output."""
-        data = proof.data if isinstance(proof, Proof) else bytes(proof)
-        return self.dequantize(self._native.verify(data))
+        """Check ``proof`` (with its epoch certificate, when it carries one); returns the
+        verified float output."""
+        if isinstance(proof, Proof):
+            data, certificate = proof.data, proof.epoch_certificate
+        else:
+            data, certificate = bytes(proof), None
+        return self.dequantize(self._native.verify(data, certificate))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the file (``.zkg`` for a model, ``.vk`` for a key)."""
@@ -232,10 +236,12 @@ class Model(_Verifier):
             raise ModelError(f"threads must be a whole number from 1 to 1024, not {threads!r}")
         seed = self._input_seed(input_seed)
         flat, count = self._quantized_inputs(x)
-        weight_budget, input_budget = self._native.zk_budget()
-        # Count the proof against every commitment it opens again; refuse past the budget.
-        self._ledger.spend(self.digest, weight_budget, "the model's weight commitment")
-        proof = Proof(bytes(self._native.prove(flat, threads, count, seed, progress)), self)
+        per_epoch, input_budget = self._native.zk_budget()
+        # The proof's number picks its epoch: a fresh commitment to the weights, linked to the
+        # published one, that serves `per_epoch` proofs (`budget.py`).
+        epoch = self._ledger.take(self.digest) // max(per_epoch, 1)
+        data = bytes(self._native.prove(flat, threads, count, seed, progress, epoch))
+        proof = Proof(data, self, bytes(self._native.epoch_certificate(epoch)))
         input_digest = proof.input_commitment
         if input_digest is not None:
             # Known once proved (the proof carries it); a proof past the budget is not returned.
@@ -249,8 +255,24 @@ class Model(_Verifier):
 
     @property
     def zk_budget(self) -> int:
-        """Proofs the weight commitment may serve with the weights hidden (``docs/SECURITY.md``)."""
+        """Proofs one epoch's weight commitment serves with the weights hidden; the published
+        digest serves any number of epochs, each linked to it (``docs/SECURITY.md``)."""
         return int(self._native.zk_budget()[0])
+
+    def epoch_certificate(self, epoch: int | tuple[int, ...]) -> bytes:
+        """The certificate a verifier needs for proofs made in ``epoch`` (public): an epoch
+        number, or the leaf path a proof names (``proof.epoch[0]``)."""
+        if isinstance(epoch, tuple):
+            epoch = _epoch_number(epoch, self.zk_budget)
+        return bytes(self._native.epoch_certificate(epoch))
+
+    def verify(self, proof: Proof | bytes) -> np.ndarray:
+        """Check ``proof``; the model owner makes a missing epoch certificate itself."""
+        if not isinstance(proof, Proof):
+            proof = Proof(bytes(proof), self)
+        if proof.epoch is not None and proof.epoch_certificate is None:
+            proof = Proof(proof.data, self, self.epoch_certificate(proof.epoch[0]))
+        return super().verify(proof)
 
     @property
     def proofs_made(self) -> int:
@@ -320,6 +342,18 @@ class Model(_Verifier):
         )
 
 
+def _epoch_number(path: tuple[int, ...], fanout: int) -> int:
+    """The epoch whose leaf is ``path`` (the inverse of ``zkgrad_core::epoch::leaf_path``):
+    subtree i holds fanout^i epochs, numbered after those of the subtrees before it."""
+    if not path or any(not 0 <= d < fanout for d in path) or len(path) != path[0] + 1:
+        raise InvalidProof(f"{list(path)} is not an epoch of this model")
+    first = sum(fanout**j for j in range(path[0]))
+    offset = 0
+    for d in path[1:]:
+        offset = offset * fanout + d
+    return first + offset
+
+
 def _is_single(array_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     features = shape[1:] if len(shape) > 1 and shape[0] == 1 else shape
     return array_shape in (shape, features) or (
@@ -385,12 +419,36 @@ def load_verifier(path: str | os.PathLike[str]) -> Model | VerifyingKey:
 Verifier = Model | VerifyingKey
 
 
-class Proof:
-    """Proof bytes, with the model or key they belong to when known (for dequantising)."""
+EPOCHS_DIR = "epochs"
+CERTIFICATE_SUFFIX = ".zke"
 
-    def __init__(self, data: bytes, model: Verifier | None = None) -> None:
+
+class Proof:
+    """Proof bytes, with the model or key they belong to when known (for dequantising), and the
+    certificate of the epoch the proof was made in (public; shared by the epoch's proofs)."""
+
+    def __init__(
+        self, data: bytes, model: Verifier | None = None, epoch_certificate: bytes | None = None
+    ) -> None:
         self.data = bytes(data)
         self.model = model
+        self.epoch_certificate = None if epoch_certificate is None else bytes(epoch_certificate)
+
+    @property
+    def epoch(self) -> tuple[tuple[int, ...], str] | None:
+        """(leaf path, leaf commitment digest) of the epoch the proof was made in, or None for a
+        proof that opens the published commitment itself."""
+        found = _native.proof_epoch(self.data)
+        return None if found is None else (tuple(found[0]), found[1])
+
+    def certificate_path(self, proof_path: str | os.PathLike[str]) -> Path | None:
+        """Where :meth:`save` puts, and :meth:`load` finds, the epoch certificate of a proof
+        saved at ``proof_path``: ``epochs/<leaf digest>.zke`` beside it, shared by every proof
+        of that epoch in the folder."""
+        epoch = self.epoch
+        if epoch is None:
+            return None
+        return Path(proof_path).parent / EPOCHS_DIR / f"{epoch[1][:32]}{CERTIFICATE_SUFFIX}"
 
     @property
     def output_q(self) -> np.ndarray:
@@ -451,8 +509,15 @@ class Proof:
         return self.model.soundness_line(self.batch or 1)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the proof file (``.zkp``)."""
+        """Write the proof file (``.zkp``), and its epoch certificate into ``epochs/`` beside it
+        unless that folder has it already."""
         Path(path).write_bytes(self.data)
+        target = self.certificate_path(path)
+        if target is not None and self.epoch_certificate is not None and not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            partial = target.with_suffix(".partial")
+            partial.write_bytes(self.epoch_certificate)
+            partial.replace(target)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], model: Verifier | None = None) -> Proof:
@@ -482,7 +547,11 @@ class Proof:
             _native.proof_size(data)
         except InvalidProof as exc:
             raise InvalidProof(f"{file}: {exc}") from None
-        return cls(data, model)
+        proof = cls(data, model)
+        certificate = proof.certificate_path(file)
+        if certificate is not None and certificate.is_file():
+            proof.epoch_certificate = certificate.read_bytes()
+        return proof
 
     def __repr__(self) -> str:
         return f"Proof({len(self.data)} bytes)"
@@ -532,6 +601,7 @@ def verify(
     commitment: str | None = None,
     input: object = None,
     input_commitment: str | None = None,
+    epoch_certificate: bytes | str | os.PathLike[str] | None = None,
 ) -> np.ndarray:
     """Verify ``proof`` for a model or its verifying key; returns the verified float output.
 
@@ -546,10 +616,28 @@ def verify(
     ``input_commitment``: for a model compiled with a committed input, the input commitment
     (hex digest) the verifier pins, e.g. from an earlier proof or published by the data owner;
     the proof must carry exactly it (so it is about the same hidden input).
+    ``epoch_certificate``: the certificate (bytes or a ``.zke`` path) of the epoch the proof was
+    made in, when the proof does not carry it (a proof from :meth:`Model.prove` does, and
+    :meth:`Proof.load` finds it in ``epochs/`` beside the proof file).
     Raises :class:`InvalidProof` for a rejected proof.
     """
     model = _as_verifier(model)
     proof = _as_proof(proof, model)
+    if epoch_certificate is not None:
+        if isinstance(epoch_certificate, (str, os.PathLike)):
+            epoch_certificate = Path(epoch_certificate).read_bytes()
+        proof = Proof(proof.data, proof.model, bytes(epoch_certificate))
+    elif (
+        isinstance(model, VerifyingKey)
+        and proof.epoch is not None
+        and proof.epoch_certificate is None
+    ):
+        path, leaf = proof.epoch
+        raise InvalidProof(
+            f"the proof was made in epoch {list(path)} (leaf commitment {leaf[:16]}…) and its "
+            f"epoch certificate is missing: put it in {EPOCHS_DIR}/{leaf[:32]}"
+            f"{CERTIFICATE_SUFFIX} beside the proof, or pass epoch_certificate="
+        )
     if commitment is not None:
         pinned = normalize_digest(commitment)
         if pinned != model.digest:

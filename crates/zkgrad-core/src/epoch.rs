@@ -276,7 +276,7 @@ pub fn verify_chain(
 }
 
 /// The owner's side of the tree: the nodes made so far (made on first need, kept).
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Epochs {
     nodes: std::sync::Mutex<std::collections::BTreeMap<Vec<u8>, EpochNode>>,
 }

@@ -29,9 +29,10 @@ pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
 /// Format version of both files; raised whenever the weight commitment scheme or the circuit's
 /// encoding changes (version 2: the zero-knowledge masks moved into the committed table; version
 /// 3: the circuit lost its `zk` flag, so its digest, which the commitment names, changed, and the
-/// commitment carries the weight range bits and certificate), since a model's stored commitment
+/// commitment carries the weight range bits and certificate; version 4: the weight table holds
+/// the epoch link masks, `zkgrad_core::epoch`), since a model's stored commitment
 /// and a key's are only valid for the scheme that made them.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 
 const MODEL_WHAT: &str = "compiled model";
 const KEY_WHAT: &str = "verifying key";
@@ -45,6 +46,9 @@ pub struct CompiledModel {
     seed: [u8; 32],
     commitment: ModelCommitment,
     weight_data: WeightCache,
+    /// The epoch tree's nodes made so far (`zkgrad_core::epoch`; remade from the seed after a
+    /// load, deterministically).
+    epochs: Arc<zkgrad_core::epoch::Epochs>,
 }
 
 /// The weight commitment's prover data: made at compile time (or by the first proof after
@@ -103,6 +107,7 @@ impl CompiledModel {
             seed,
             commitment,
             weight_data,
+            epochs: Arc::default(),
         })
     }
 
@@ -179,16 +184,7 @@ impl CompiledModel {
             exec::run_blocks(&self.lowered, input)?;
         }
         let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
-        let committed = match self.weight_data.0.get() {
-            Some(c) => c,
-            None => {
-                // The stored commitment's certificate is kept: only the table is committed again.
-                let c = CommittedWeights::reopen(spec, weights, self.seed, &self.commitment)
-                    .map_err(ModelError::Core)?
-                    .ok_or(ModelError::StaleCommitment)?;
-                self.weight_data.0.get_or_init(|| c)
-            }
-        };
+        let committed = self.committed()?;
         let proof = match input_seed {
             Some(s) => zkgrad_core::prover::prove_with_committed_input(
                 spec,
@@ -203,6 +199,73 @@ impl CompiledModel {
             }
         };
         proof.map_err(|e| exec::name_error(&self.lowered, e))
+    }
+
+    /// The published weight commitment with the data that opens it (made once).
+    fn committed(&self) -> Result<&CommittedWeights> {
+        let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
+        Ok(match self.weight_data.0.get() {
+            Some(c) => c,
+            None => {
+                // The stored commitment's certificate is kept: only the table is committed again.
+                let c = CommittedWeights::reopen(spec, weights, self.seed, &self.commitment)
+                    .map_err(ModelError::Core)?
+                    .ok_or(ModelError::StaleCommitment)?;
+                self.weight_data.0.get_or_init(|| c)
+            }
+        })
+    }
+
+    /// Like [`CompiledModel::prove_batch_with`], opening the leaf commitment of epoch `epoch`
+    /// (`zkgrad_core::epoch`) instead of the published one; returns the proof and the epoch's
+    /// certificate, which its verifier needs.
+    pub fn prove_in_epoch(
+        &self,
+        inputs: &[Vec<i64>],
+        input_seed: Option<[u8; 32]>,
+        epoch: u64,
+    ) -> Result<(Proof, zkgrad_core::epoch::EpochCertificate)> {
+        for input in inputs {
+            exec::run_blocks(&self.lowered, input)?;
+        }
+        let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
+        zkgrad_core::prover::prove_in_epoch(
+            spec,
+            weights,
+            self.seed,
+            self.committed()?,
+            &self.epochs,
+            epoch,
+            inputs,
+            input_seed,
+        )
+        .map_err(|e| exec::name_error(&self.lowered, e))
+    }
+
+    /// The certificate of epoch `epoch` (its nodes made if missing).
+    pub fn epoch_certificate(&self, epoch: u64) -> Result<zkgrad_core::epoch::EpochCertificate> {
+        let spec = &self.lowered.spec;
+        let path = zkgrad_core::epoch::leaf_path(zkgrad_core::epoch::fanout(spec), epoch)
+            .map_err(ModelError::Core)?;
+        self.epochs
+            .certificate(
+                spec,
+                &self.lowered.weights,
+                self.seed,
+                &self.commitment.digest(),
+                &path,
+            )
+            .map_err(ModelError::Core)
+    }
+
+    /// Verifies a proof made in an epoch with that epoch's certificate (or one that opens the
+    /// published commitment, without); returns the verified output.
+    pub fn verify_in_epoch(
+        &self,
+        proof: &Proof,
+        epoch: Option<&zkgrad_core::epoch::EpochCertificate>,
+    ) -> zkgrad_core::Result<Vec<i64>> {
+        zkgrad_core::verifier::verify_in_epoch(&self.lowered.spec, &self.commitment, proof, epoch)
     }
 
     /// The digest of the input commitment a proof of `inputs` with `input_seed` carries.
@@ -249,6 +312,7 @@ impl CompiledModel {
             seed: body.seed,
             commitment: body.commitment,
             weight_data: WeightCache::default(),
+            epochs: Arc::default(),
         })
     }
 }
@@ -294,6 +358,16 @@ impl VerifyingKey {
     /// Verifies a proof; returns the verified output.
     pub fn verify(&self, proof: &Proof) -> zkgrad_core::Result<Vec<i64>> {
         zkgrad_core::verifier::verify(&self.spec, &self.commitment, proof)
+    }
+
+    /// Verifies a proof made in an epoch with that epoch's certificate (each link checked once
+    /// per key); returns the verified output.
+    pub fn verify_in_epoch(
+        &self,
+        proof: &Proof,
+        epoch: Option<&zkgrad_core::epoch::EpochCertificate>,
+    ) -> zkgrad_core::Result<Vec<i64>> {
+        zkgrad_core::verifier::verify_in_epoch(&self.spec, &self.commitment, proof, epoch)
     }
 
     /// The same key with the graph's opaque `meta` replaced by the JSON `meta_json` (so that a

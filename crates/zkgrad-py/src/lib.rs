@@ -74,7 +74,10 @@ fn verify_bytes<'py>(
 fn model_err(e: zkgrad_model::ModelError) -> PyErr {
     match e {
         zkgrad_model::ModelError::Core(pe)
-            if !matches!(pe, ProofError::Witness { .. } | ProofError::Circuit(_)) =>
+            if !matches!(
+                pe,
+                ProofError::Witness { .. } | ProofError::Circuit(_) | ProofError::Epoch(_)
+            ) =>
         {
             PyRuntimeError::new_err(format!("internal proof-system error: {pe}"))
         }
@@ -235,7 +238,9 @@ impl NativeModel {
     /// bytes) fixes the input commitment of a model whose input is committed; `progress`, a
     /// callable, is called with (stage, stages done, stage count) as each stage starts (its
     /// exceptions are ignored: progress never stops a proof).
-    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None, progress=None))]
+    /// `epoch`: open the leaf commitment of that epoch (`zkgrad_core::epoch`) instead of the
+    /// published one; its certificate comes from `epoch_certificate`.
+    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None, progress=None, epoch=None))]
     #[allow(clippy::too_many_arguments)]
     fn prove<'py>(
         &self,
@@ -245,6 +250,7 @@ impl NativeModel {
         batch: Option<usize>,
         input_seed: Option<&[u8]>,
         progress: Option<Py<PyAny>>,
+        epoch: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (_, input) = int_array(py, x, "input")?;
         let input_seed = input_seed.map(seed32).transpose()?;
@@ -263,10 +269,15 @@ impl NativeModel {
             guarded(|| {
                 let prove = || {
                     let run = || {
-                        self.inner
-                            .prove_batch_with(&items, input_seed)
-                            .map(|p| p.to_bytes())
-                            .map_err(model_err)
+                        match epoch {
+                            None => self.inner.prove_batch_with(&items, input_seed),
+                            Some(e) => self
+                                .inner
+                                .prove_in_epoch(&items, input_seed, e)
+                                .map(|(p, _)| p),
+                        }
+                        .map(|p| p.to_bytes())
+                        .map_err(model_err)
                     };
                     match &progress {
                         None => run(),
@@ -296,9 +307,33 @@ impl NativeModel {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Verifies a proof against this model's circuit and commitment; returns the verified output.
-    fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        verify_bytes(py, proof, self.inner.spec(), |p| self.inner.verify(p))
+    /// Verifies a proof against this model's circuit and commitment, with the certificate of
+    /// the epoch it was made in (bytes); returns the verified output.
+    #[pyo3(signature = (proof, epoch=None))]
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        proof: &[u8],
+        epoch: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let cert = decode_certificate(epoch)?;
+        verify_bytes(py, proof, self.inner.spec(), |p| {
+            self.inner.verify_in_epoch(p, cert.as_ref())
+        })
+    }
+
+    /// The certificate of epoch `epoch` as bytes (its nodes made if missing; `ModelError` past
+    /// the tree's last epoch).
+    fn epoch_certificate<'py>(&self, py: Python<'py>, epoch: u64) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = py.detach(|| {
+            guarded(|| {
+                self.inner
+                    .epoch_certificate(epoch)
+                    .map(|c| c.to_bytes())
+                    .map_err(model_err)
+            })
+        })?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     /// The most bytes an honest proof for this circuit can take (a file over it is refused
@@ -460,9 +495,19 @@ impl NativeVerifyingKey {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Verifies a proof against the key's circuit and weight commitment; returns the output.
-    fn verify<'py>(&self, py: Python<'py>, proof: &[u8]) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        verify_bytes(py, proof, self.inner.spec(), |p| self.inner.verify(p))
+    /// Verifies a proof against the key's circuit and weight commitment, with the certificate
+    /// of the epoch it was made in (bytes; each link checked once per key); returns the output.
+    #[pyo3(signature = (proof, epoch=None))]
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        proof: &[u8],
+        epoch: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let cert = decode_certificate(epoch)?;
+        verify_bytes(py, proof, self.inner.spec(), |p| {
+            self.inner.verify_in_epoch(p, cert.as_ref())
+        })
     }
 
     /// The most bytes an honest proof for this circuit can take (a file over it is refused
@@ -650,6 +695,37 @@ fn proof_input_commitment<'py>(
         .map(|c| PyBytes::new(py, &c.digest())))
 }
 
+/// Decodes epoch-certificate bytes; `InvalidProof` in one sentence for anything else.
+fn decode_certificate(
+    bytes: Option<&[u8]>,
+) -> PyResult<Option<zkgrad_core::epoch::EpochCertificate>> {
+    bytes
+        .map(|b| {
+            guarded(|| zkgrad_core::epoch::EpochCertificate::from_bytes(b).map_err(invalid_proof))
+        })
+        .transpose()
+}
+
+/// The epoch a proof was made in: (leaf path, hex digest of the leaf commitment), or None for
+/// a proof that opens the published commitment.
+#[pyfunction]
+fn proof_epoch(proof: &[u8]) -> PyResult<Option<(Vec<u8>, String)>> {
+    let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
+    Ok(p.body.epoch.map(|e| (e.path, hex(&e.commitment.digest()))))
+}
+
+/// The leaf path of a certificate's epoch and the hex digest of its leaf commitment.
+#[pyfunction]
+fn certificate_epoch(certificate: &[u8]) -> PyResult<(Vec<u8>, String)> {
+    let c = guarded(|| {
+        zkgrad_core::epoch::EpochCertificate::from_bytes(certificate).map_err(invalid_proof)
+    })?;
+    let leaf = c
+        .leaf()
+        .ok_or_else(|| InvalidProof::new_err("the epoch certificate has no nodes"))?;
+    Ok((leaf.path.clone(), hex(&leaf.commitment.digest())))
+}
+
 /// Checks that the bytes decode as a proof and returns their length.
 #[pyfunction]
 fn proof_size(proof: &[u8]) -> PyResult<usize> {
@@ -674,6 +750,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(proof_input, m)?)?;
     m.add_function(wrap_pyfunction!(proof_input_commitment, m)?)?;
     m.add_function(wrap_pyfunction!(proof_size, m)?)?;
+    m.add_function(wrap_pyfunction!(proof_epoch, m)?)?;
+    m.add_function(wrap_pyfunction!(certificate_epoch, m)?)?;
     m.add_function(wrap_pyfunction!(proof_length_fields, m)?)?;
     Ok(())
 }

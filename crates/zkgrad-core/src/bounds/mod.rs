@@ -114,7 +114,8 @@ pub fn max_proof_bytes(spec: &CircuitSpec) -> usize {
         efs += 8 + 64 + 2 * window;
         vecs += 4;
     }
-    let commitments = 4 * (VARINT + 1 + 64 + 2);
+    // The witness, inverse and input commitments, and the epoch leaf's with its path.
+    let commitments = 4 * (VARINT + 1 + 64 + 2) + 1 + VARINT + 16;
     let openings = 4 * MAX_OPENING_BYTES + VARINT;
     let total = statement + efs * EF_BYTES + vecs * VARINT + commitments + openings;
     total.min(cap)
