@@ -54,7 +54,8 @@ from zkgrad.serve.schemas import ErrorBody, ModelInfo, PredictRequest, PredictRe
 from zkgrad.serve.store import ProofStore
 from zkgrad.serve.validation import InputError, check_input
 
-log = logging.getLogger("zkgrad.serve")
+# uvicorn configures this logger: the service's lines go where uvicorn's go, same format.
+log = logging.getLogger("uvicorn.error")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 413, 422, 429, 500, 503)
@@ -118,6 +119,8 @@ def create_app(config: ServeConfig) -> Guard:
     store = ProofStore(config.keep_proofs)
     pool = _make_pool(config)
 
+    overrun_logged: list[str] = []
+
     def on_proof(proof_id: str, proof: bytes, outcome: ProveOutcome, batch: int) -> None:
         store.put(proof_id, proof, batch)
         metrics.proofs.inc()
@@ -125,7 +128,13 @@ def create_app(config: ServeConfig) -> Guard:
         metrics.batch_size.observe(batch)
         for note in outcome.budget_warnings:
             metrics.budget_overruns.inc()
-            log.warning("%s", note)
+            if not overrun_logged:  # once; then only the counter
+                overrun_logged.append(note)
+                log.warning(
+                    "%s; further proofs past the budget are counted in "
+                    "zkgrad_budget_overrun_proofs_total",
+                    note,
+                )
 
     batcher = Batcher(pool, key, config.max_batch, config.max_queue, on_proof)
 

@@ -53,13 +53,17 @@ class Client:
         api_key: str | None = None,
         timeout: float = 120.0,
         retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.commitment = normalize_digest(commitment)
         #: Times a request refused with 429 is sent again, after the server's Retry-After.
         self.retries = retries
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        # transport: e.g. an httpx.HTTPTransport with client certificates or a proxy
+        self._http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+        )
         info = self._json("GET", "/v1/model")
         try:
             self.key = VerifyingKey.from_bytes(base64.b64decode(info["verifying_key"]))

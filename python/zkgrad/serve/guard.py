@@ -51,25 +51,42 @@ class Guard:
             return
         path = scope["path"]
         label = _path_label(path)
-        status = {"code": 500, "started": False}
+        state = {"code": 500, "started": False, "too_large": False, "replaced": False}
 
         async def counted_send(message: Message) -> None:
+            # The app may catch the over-limit error while parsing the body (FastAPI answers
+            # 400 then): whatever it answers, the client gets the 413.
+            if state["replaced"]:
+                return
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                status["started"] = True
+                if state["too_large"]:
+                    state["replaced"] = True
+                    await _send_error(counted_send_raw, 413, self._too_large(), None, {})
+                    return
+                state["code"] = message["status"]
+                state["started"] = True
             await send(message)
+
+        async def counted_send_raw(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["code"] = message["status"]
+                state["started"] = True
+            await send(message)
+
+        def over_limit() -> None:
+            state["too_large"] = True
 
         try:
             refusal = self._refusal(scope, path)
             if refusal is not None:
-                await _send_error(counted_send, *refusal)
+                await _send_error(counted_send_raw, *refusal)
                 return
-            await self.app(scope, self._limited(receive), counted_send)
+            await self.app(scope, self._limited(receive, over_limit), counted_send)
         except _BodyTooLarge:
-            if not status["started"]:
-                await _send_error(counted_send, 413, self._too_large(), None, {})
+            if not state["started"] and not state["replaced"]:
+                await _send_error(counted_send_raw, 413, self._too_large(), None, {})
         finally:
-            self.metrics.requests.labels(label, str(status["code"])).inc()
+            self.metrics.requests.labels(label, str(state["code"])).inc()
 
     def _refusal(
         self, scope: Scope, path: str
@@ -109,7 +126,7 @@ class Guard:
             "(--max-body-bytes); send fewer samples per request"
         )
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, over_limit: Callable[[], None]) -> Receive:
         received = 0
 
         async def limited() -> Message:
@@ -118,6 +135,7 @@ class Guard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    over_limit()
                     raise _BodyTooLarge
             return message
 
