@@ -163,7 +163,7 @@ def test_query_command_prints_the_verified_output(
 def test_query_with_the_wrong_commitment_exits_1(
     served: tuple[Server, str, Path], tmp_path: Path
 ) -> None:
-    server, digest, _ = served
+    server, _digest, _ = served
     x = tmp_path / "x.json"
     x.write_text(json.dumps(records()[0].tolist()))
     done = _query(server.url, str(x), "--commitment", "ab" * 32)
