@@ -40,6 +40,12 @@ test-rust: setup
 test-python: setup
 	$(BIN)/pytest -q tests
 
+# `make demo-service`: `zkgrad serve` on the bundled model, a few clients sending requests,
+# every answer verified in the client, and the figures (benches/serve_load.py --demo).
+.PHONY: demo-service
+demo-service: setup
+	$(BIN)/python benches/serve_load.py --demo
+
 lint: $(DEPS_STAMP)
 	$(BIN)/ruff check python tests scripts
 	$(BIN)/ruff format --check python tests scripts

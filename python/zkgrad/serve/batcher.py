@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import secrets
 import time
@@ -59,6 +60,7 @@ class BatchResult:
 
     proof_id: str
     proof: bytes
+    proof_b64: str  # encoded once per batch: every request of the batch sends the same proof
     output: np.ndarray  # this request's claimed rows, [k, *output trailing shape]
     start: int
     stop: int
@@ -175,6 +177,7 @@ class Batcher:
             if self._on_proof is not None:
                 self._on_proof(proof_id, outcome.proof, outcome, int(batch.shape[0]))
             rows = self._claimed_rows(outcome.proof, int(batch.shape[0]))
+            proof_b64 = base64.b64encode(outcome.proof).decode()
             start = 0
             for job in jobs:
                 stop = start + int(job.samples.shape[0])
@@ -183,6 +186,7 @@ class Batcher:
                         BatchResult(
                             proof_id,
                             outcome.proof,
+                            proof_b64,
                             rows[start:stop],
                             start,
                             stop,

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import httpx
@@ -28,6 +30,9 @@ import numpy as np
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.model import Proof, VerifyingKey, normalize_digest, verify
 from zkgrad.serve.validation import InputError, check_input, trailing_shape
+
+#: Verified batch proofs a client remembers (see ``Client._verify``).
+VERIFIED_CACHE = 8
 
 
 class ServiceError(RuntimeError):
@@ -79,6 +84,8 @@ class Client:
         self.max_batch = int(info.get("max_batch", 1))
         #: The proof of the last answer of this thread's calls (for keeping or re-checking).
         self._last = threading.local()
+        self._verified: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def last_proof(self) -> Proof | None:
@@ -114,7 +121,7 @@ class Client:
             )
         proof = Proof(data, self.key)
         trailing = trailing_shape(self.key.output_shape)
-        verified = np.asarray(verify(self.key, proof, commitment=self.commitment))
+        verified = self._verify(proof)
         if verified.size != batch * int(np.prod(trailing)):
             raise InvalidProof(f"the proof covers {proof.batch} samples, not {batch}")
         mine = verified.reshape(batch, *trailing)[start:stop]
@@ -124,6 +131,23 @@ class Client:
             raise InvalidProof("the server's stated output is not the output its proof proves")
         self._last.proof = proof
         return mine
+
+    def _verify(self, proof: Proof) -> np.ndarray:
+        """The verified output of ``proof``. Requests proved in one batch carry the same proof:
+        threads sharing this client verify those bytes once (a cache of the last few, keyed
+        by their SHA-256), each request still checks its own rows and input against it."""
+        digest = hashlib.sha256(proof.data).digest()
+        with self._cache_lock:
+            cached = self._verified.get(digest)
+        if cached is not None:
+            return cached
+        verified = np.asarray(verify(self.key, proof, commitment=self.commitment))
+        verified.setflags(write=False)
+        with self._cache_lock:
+            self._verified[digest] = verified
+            while len(self._verified) > VERIFIED_CACHE:
+                self._verified.popitem(last=False)
+        return verified
 
     def _check_inputs(self, proof: Proof, samples: np.ndarray, start: int, stop: int) -> None:
         stated = proof.input_q
