@@ -48,6 +48,7 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     proofs: int = 0
+    prove_seconds: float = 0.0  # the workers' time spent proving (zkgrad_prove_seconds_sum)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
@@ -65,6 +66,11 @@ class Run:
             "p99_ms": round(float(np.percentile(lat, 99)), 1),
             "proofs": self.proofs,
             "samples_per_proof": round(self.ok / self.proofs, 1) if self.proofs else 0.0,
+            # what the prover alone could sustain: samples per second of proving
+            "prover_capacity_sps": round(self.ok / self.prove_seconds, 1)
+            if self.prove_seconds
+            else 0.0,
+            "prover_busy": f"{self.prove_seconds / self.seconds:.0%}" if self.seconds else "",
         }
 
 
@@ -108,10 +114,13 @@ class Server:
                 time.sleep(0.1)
         raise SystemExit("server did not start in 60 s")
 
-    def proofs(self) -> int:
+    def metric(self, name: str) -> float:
         text = httpx.get(f"{self.url}/metrics").text
-        line = next(x for x in text.splitlines() if x.startswith("zkgrad_proofs_total"))
-        return int(float(line.split()[1]))
+        line = next(x for x in text.splitlines() if x.startswith(name + " "))
+        return float(line.split()[1])
+
+    def proofs(self) -> int:
+        return int(self.metric("zkgrad_proofs_total"))
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -205,6 +214,7 @@ def demo(folder: Path, workers: int) -> None:
         run = Run("batched (demo)", clients=4, requests=10)
         load(server.url, model.digest, model, records.inputs, run)
         run.proofs = server.proofs() - 3
+        run.prove_seconds = server.metric("zkgrad_prove_seconds_sum")
         print(table([run.summary()]))
         print("every answer above was verified against the pinned digest before use")
     finally:
@@ -249,6 +259,7 @@ def main() -> None:
                 run = Run(f"{mode} (max-batch {batch}), {clients}", args.clients, args.requests)
                 load(server.url, model.digest, model, inputs, run, args.shared_client)
                 run.proofs = server.proofs()
+                run.prove_seconds = server.metric("zkgrad_prove_seconds_sum")
             finally:
                 server.stop()
             rows.append(run.summary())

@@ -30,7 +30,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -81,21 +80,6 @@ class ServeConfig:
     shutdown_grace: float = 30.0
     #: A Ray cluster to prove on ("local" starts one here), instead of worker processes.
     ray_address: str | None = None
-
-
-def read_api_keys(path: str | Path) -> list[bytes]:
-    """API keys from a file: one per line; blank lines and ``#`` comments ignored."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{file}: no such API key file")
-    keys = [
-        line.strip().encode()
-        for line in file.read_text().splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
-    if not keys:
-        raise ModelError(f"{file}: the API key file holds no key (one key per line)")
-    return keys
 
 
 def _error(

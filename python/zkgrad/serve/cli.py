@@ -6,6 +6,7 @@ imported inside the commands only, so every other command starts as fast as befo
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -26,15 +27,31 @@ def _base() -> Any:
     return cli
 
 
-def _need_serve_extra(what: str) -> None:
+def _need_serve_extra(
+    what: str, modules: tuple[str, ...] = ("fastapi", "uvicorn", "httpx")
+) -> None:
     try:
-        import fastapi  # noqa: F401
-        import httpx  # noqa: F401
-        import uvicorn  # noqa: F401
+        for module in modules:
+            importlib.import_module(module)
     except ImportError as exc:
         raise _base().UsageError(
             f"{what} needs the serve extra ({exc.name} is missing): pip install 'zkgrad[serve]'"
         ) from None
+
+
+def read_api_keys(path: str | Path) -> list[bytes]:
+    """API keys from a file: one per line; blank lines and ``#`` comments ignored."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such API key file")
+    keys = [
+        line.strip().encode()
+        for line in file.read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    if not keys:
+        raise _base().UsageError(f"{file}: the API key file holds no key (one key per line)")
+    return keys
 
 
 def _default_threads(workers: int, threads: int | None) -> int:
@@ -89,7 +106,7 @@ def serve(
             raise base.UsageError(f"--max-queue ({max_queue}) must be at least --max-batch")
         base._check_threads(threads)
         from zkgrad.budget import POLICY_VARIABLE
-        from zkgrad.serve.app import ServeConfig, create_app, read_api_keys
+        from zkgrad.serve.app import ServeConfig, create_app
         from zkgrad.serve.pool import budget_policy
 
         # The budget mode is the server's own setting, never inherited by accident.
@@ -141,9 +158,8 @@ def query(
     base = _base()
     out = base.Output(as_json)
     with base._handled(out):
-        _need_serve_extra("zkgrad query")
+        _need_serve_extra("zkgrad query", ("httpx",))
         from zkgrad.inputs import read_array
-        from zkgrad.serve.app import read_api_keys
         from zkgrad.serve.client import Client, ServiceError
 
         x = read_array(base._regular_file(input, "an input"))

@@ -28,6 +28,7 @@ import httpx
 import numpy as np
 
 from zkgrad.errors import InvalidProof, ModelError
+from zkgrad.inputs import to_float_array
 from zkgrad.model import Proof, VerifyingKey, normalize_digest, verify
 from zkgrad.serve.validation import InputError, check_input, trailing_shape
 
@@ -97,9 +98,9 @@ class Client:
         ``[k, ...]`` (``[k, ...output]``). Raises :class:`InvalidProof` if the proof fails,
         :class:`ModelError` for an input the model cannot take, :class:`ServiceError` if the
         server refuses."""
-        array = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x
+        array = to_float_array(x, "input")  # ModelError for text, NaN, ... named "input"
         try:
-            samples, single = check_input(np.asarray(array, dtype=np.float64).tolist(), self.key)
+            samples, single = check_input(array.tolist(), self.key)
         except InputError as exc:
             raise ModelError(str(exc)) from None
         answer = self._json("POST", "/v1/predict", json={"input": samples.tolist()})
