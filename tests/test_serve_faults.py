@@ -158,3 +158,37 @@ def test_spent_budget_is_a_503_unless_overrun_is_allowed(tmp_path: Path) -> None
             np.testing.assert_array_equal(client.predict(x), model.run(x))
         metrics = httpx.get(f"{server.url}/metrics").text
         assert "zkgrad_budget_overrun_proofs_total 1.0" in metrics
+
+
+def test_shutdown_answers_what_it_cannot_prove_in_time_with_a_503(
+    model: tuple[Path, zkgrad.Model],
+) -> None:
+    path, loaded = model
+    server = Server(path, "--max-batch", "1", "--shutdown-grace", "1", "--allow-budget-overrun")
+    client = Client(server.url, commitment=loaded.digest)
+    count = 60
+
+    def terminate_when_queued() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if httpx.get(f"{server.url}/healthz").json()["queued_samples"] >= count // 2:
+                break
+            time.sleep(0.01)
+        server.terminate()
+
+    stopper = threading.Thread(target=terminate_when_queued)
+    stopper.start()
+    results = _in_threads(count, lambda i: client.predict(records()[i]))
+    stopper.join()
+    server.stop()
+    proved = refused = 0
+    for i, result in enumerate(results):
+        if isinstance(result, ServiceError):  # a clear answer, not a dropped connection
+            assert result.status == 503, result
+            assert "shut down before this request was proved" in str(result)
+            refused += 1
+        else:
+            np.testing.assert_array_equal(result, loaded.run(records()[i]))
+            proved += 1
+    assert refused > 0, f"all {proved} were proved within the grace period"
+    assert proved + refused == count

@@ -56,6 +56,9 @@ from zkgrad.serve.validation import InputError, check_input
 # uvicorn configures this logger: the service's lines go where uvicorn's go, same format.
 log = logging.getLogger("uvicorn.error")
 
+#: Share of the shutdown grace period that queued requests keep waiting to be proved.
+DRAIN_SHARE = 0.8
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 413, 422, 429, 500, 503)
 }
@@ -245,7 +248,26 @@ def create_app(config: ServeConfig) -> Guard:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    return Guard(app, config.max_body_bytes, config.api_keys, metrics)
+    guard = Guard(app, config.max_body_bytes, config.api_keys, metrics)
+    # Queued requests get a 503 before uvicorn's grace period ends and it drops connections.
+    guard.on_shutdown = lambda: batcher.begin_shutdown(config.shutdown_grace * DRAIN_SHARE)
+    return guard
+
+
+def serve_forever(app: Guard, host: str, port: int, log_level: str, grace: float) -> None:
+    """Run ``app`` with uvicorn until SIGINT/SIGTERM, then shut down gracefully: requests in
+    flight finish, queued ones are proved for most of ``grace`` seconds, then answered 503."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.on_shutdown()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=max(grace, 0.1)
+    )
+    Server(config).run()
 
 
 def _make_pool(config: ServeConfig) -> Any:

@@ -196,6 +196,12 @@ class Batcher:
                     )
                 start = stop
         finally:
+            # Whatever happened (a bug, a cancelled task), no request is left waiting forever.
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(
+                        ProveFailed("proving this request failed unexpectedly; try again")
+                    )
             self._slots.release()
             self._wake.set()
 
@@ -203,6 +209,23 @@ class Batcher:
         """The proof's claimed output as ``[count, ...]`` (the client verifies it)."""
         output = np.asarray(Proof(proof, self.key).output)
         return output.reshape(count, *trailing_shape(self.key.output_shape))
+
+    def begin_shutdown(self, grace_seconds: float) -> None:
+        """Take no new requests (503); keep proving the queued ones for ``grace_seconds``, then
+        answer what is still queued with :class:`ShuttingDown` (503), while its client is still
+        connected: the server stops without dropping a request in silence."""
+        self._closing = True
+        self._wake.set()
+        asyncio.get_running_loop().call_later(grace_seconds, self._fail_queued)
+
+    def _fail_queued(self) -> None:
+        while self._queue:
+            job = self._queue.popleft()
+            if not job.future.done():
+                job.future.set_exception(
+                    ShuttingDown("the server shut down before this request was proved; retry")
+                )
+        self._queued_samples = 0
 
     async def close(self, grace_seconds: float) -> None:
         """Take no new requests; let the queued and in-flight ones finish for up to
@@ -212,10 +235,4 @@ class Batcher:
         deadline = time.perf_counter() + grace_seconds
         while (self._queue or self._in_flight) and time.perf_counter() < deadline:
             await asyncio.sleep(0.02)
-        while self._queue:
-            job = self._queue.popleft()
-            if not job.future.done():
-                job.future.set_exception(
-                    ShuttingDown("the server shut down before this request was proved; retry")
-                )
-        self._queued_samples = 0
+        self._fail_queued()

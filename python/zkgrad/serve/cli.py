@@ -106,7 +106,7 @@ def serve(
             raise base.UsageError(f"--max-queue ({max_queue}) must be at least --max-batch")
         base._check_threads(threads)
         from zkgrad.budget import POLICY_VARIABLE
-        from zkgrad.serve.app import ServeConfig, create_app
+        from zkgrad.serve.app import ServeConfig, create_app, serve_forever
         from zkgrad.serve.pool import budget_policy
 
         # The budget mode is the server's own setting, never inherited by accident.
@@ -125,15 +125,7 @@ def serve(
             ray_address=ray,
         )
         app = create_app(config)
-    import uvicorn
-
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        timeout_graceful_shutdown=int(shutdown_grace) or None,
-    )
+    serve_forever(app, host, port, log_level, shutdown_grace)
 
 
 def query(

@@ -41,6 +41,8 @@ class Guard:
         metrics: Metrics,
     ) -> None:
         self.app = app
+        #: Called by the server as its shutdown begins (set by ``create_app``).
+        self.on_shutdown: Callable[[], None] = lambda: None
         self.max_body_bytes = max_body_bytes
         self.api_keys = api_keys
         self.metrics = metrics

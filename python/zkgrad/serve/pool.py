@@ -161,9 +161,15 @@ class ProcessProverPool:
         for _ in range(ATTEMPTS):
             executor = self._executor
             try:
-                result = await asyncio.wrap_future(executor.submit(prove_in_worker, batch))
+                future = executor.submit(prove_in_worker, batch)
+                result = await asyncio.shield(asyncio.wrap_future(future))
             except BrokenProcessPool:
                 self._replace(executor)
+                continue
+            except asyncio.CancelledError:
+                if not future.cancelled():  # this request's task was cancelled: pass it on
+                    raise
+                self._replace(executor)  # the broken pool dropped the work: prove it again
                 continue
             return outcome_of(result)
         raise WorkerLost(
@@ -176,7 +182,9 @@ class ProcessProverPool:
         if self._executor is broken:
             self.restarts += 1
             self._executor = self._new_executor()
-            broken.shutdown(wait=False, cancel_futures=True)
+            # No cancel_futures: a broken pool fails its pending work with BrokenProcessPool
+            # itself, which each batch's prove() above turns into a retry.
+            broken.shutdown(wait=False)
 
     def close(self) -> None:
         """Stop the workers once the proofs they hold are done."""
