@@ -70,3 +70,16 @@ def test_a_committed_input_model_is_refused(tmp_path: Path) -> None:
     done = _serve(str(path))
     assert done.returncode == 2
     assert "input is committed" in done.stderr
+
+
+def test_verifying_key_from_bytes_refuses_garbage_in_one_sentence(model_path: Path) -> None:
+    key = zkgrad.Model.load(model_path).verifying_key()
+    assert zkgrad.VerifyingKey.from_bytes(key.to_bytes()).digest == key.digest
+    with pytest.raises(zkgrad.ModelError, match="not a zkgrad verifying key"):
+        zkgrad.VerifyingKey.from_bytes(b"ZKGV" + b"\0" * 40)
+
+
+def test_client_is_exported_lazily() -> None:
+    code = "import sys, zkgrad; assert 'httpx' not in sys.modules; zkgrad.Client; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
