@@ -84,6 +84,25 @@ class Server:
                 pids.append(child)
         return pids
 
+    def descendants(self, marker: bytes) -> list[int]:
+        """Processes below the server (any depth) whose command line contains ``marker``."""
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                children = _children(pid)
+            except FileNotFoundError:
+                continue
+            for child in children:
+                todo.append(child)
+                try:
+                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+                except FileNotFoundError:
+                    continue
+                if marker in cmdline:
+                    found.append(child)
+        return found
+
     def terminate(self) -> None:
         """SIGTERM: uvicorn's graceful shutdown."""
         self.process.send_signal(signal.SIGTERM)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -124,10 +125,22 @@ def test_prove_many_refuses_a_job_past_the_budget_before_proving(tmp_path: Path)
 def test_serve_on_local_ray(model_path: Path) -> None:
     import zkgrad
     from serve_helpers import Server
-    from zkgrad.serve.client import Client
+    from zkgrad.serve.client import Client, ServiceError
 
     model = zkgrad.Model.load(model_path)
     with Server(model_path, "--ray", "local", "--workers", "2", "--allow-budget-overrun") as server:
         with Client(server.url, commitment=model.digest) as client:
             np.testing.assert_array_equal(client.predict(records()[:3]), model.run(records()[:3]))
             np.testing.assert_array_equal(client.predict(records()[5]), model.run(records()[5]))
+            # A Ray actor killed: Ray restarts it and retries its task, or the answer is a 503.
+            actors = server.descendants(b"ray::_Prover")
+            assert actors, server.output()
+            os.kill(actors[0], signal.SIGKILL)
+            for row in range(6):
+                try:
+                    y = client.predict(records()[row])
+                except ServiceError as exc:
+                    assert exc.status == 503, exc
+                    continue
+                np.testing.assert_array_equal(y, model.run(records()[row]))
+            np.testing.assert_array_equal(client.predict(records()[9]), model.run(records()[9]))
