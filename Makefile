@@ -18,7 +18,7 @@ $(BIN)/python:
 $(DEPS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "maturin==1.16.0"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		$$($(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(p["dependencies"] + p["optional-dependencies"]["dev"] + p["optional-dependencies"]["sklearn"]))')
+		$$($(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(p["dependencies"] + p["optional-dependencies"]["dev"] + p["optional-dependencies"]["sklearn"] + p["optional-dependencies"]["serve"] + p["optional-dependencies"]["ray"]))')
 	touch $@
 
 # The native module, built in release mode and installed editable into .venv
@@ -39,6 +39,12 @@ test-rust: setup
 
 test-python: setup
 	$(BIN)/pytest -q tests
+
+# `make demo-service`: `zkgrad serve` on the bundled model, a few clients sending requests,
+# every answer verified in the client, and the figures (benches/serve_load.py --demo).
+.PHONY: demo-service
+demo-service: setup
+	$(BIN)/python benches/serve_load.py --demo
 
 lint: $(DEPS_STAMP)
 	$(BIN)/ruff check python tests scripts

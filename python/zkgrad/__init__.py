@@ -24,11 +24,13 @@ from zkgrad.model import Model, Proof, VerifyingKey, verify
 if TYPE_CHECKING:
     from zkgrad.compiler import compile
     from zkgrad.describe import Description, inspect
+    from zkgrad.serve.client import Client
     from zkgrad.sklearn import from_sklearn
 
 # Names whose modules import onnx (1-2 s): loaded on first use, so that verifying a proof
 # (which never needs onnx) starts fast.
 _LAZY = {
+    "Client": "zkgrad.serve.client",  # httpx: only for a client of ``zkgrad serve``
     "compile": "zkgrad.compiler",
     "Description": "zkgrad.describe",
     "inspect": "zkgrad.describe",
@@ -50,6 +52,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Client",
     "Description",
     "InvalidProof",
     "Model",

@@ -829,5 +829,10 @@ def demo(
         run_demo(console, record, out)
 
 
+# serve, query, prove-many: python/zkgrad/serve/cli.py (fastapi, uvicorn, ray load lazily there).
+from zkgrad.serve import cli as _serve_cli  # noqa: E402
+
+_serve_cli.register(app)
+
 if __name__ == "__main__":
     app()

@@ -385,6 +385,14 @@ class VerifyingKey(_Verifier):
         return self._native.to_bytes()
 
     @classmethod
+    def from_bytes(cls, data: bytes) -> VerifyingKey:
+        """A key from the bytes of a key file (e.g. received over the network)."""
+        try:
+            return cls(_native.NativeVerifyingKey.from_bytes(bytes(data)))
+        except ValueError as exc:
+            raise ModelError(f"not a zkgrad verifying key ({exc})") from None
+
+    @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VerifyingKey:
         """Read a key file written by :meth:`save` or :meth:`Model.export_vk`."""
         return cls(_read_file(path, "verifying key", _native.NativeVerifyingKey.from_bytes))

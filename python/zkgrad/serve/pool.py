@@ -1,0 +1,191 @@
+"""Proving off the event loop: a pool of worker processes, each holding the model.
+
+The server never proves in its own process: a proof takes the CPU for tens of milliseconds
+to seconds, and the event loop must keep answering (health checks, 429s, other requests).
+Each worker loads the model file once (:func:`init_worker`) and proves through the public API
+(``Model.prove``), so the proof ledger beside the model file counts every proof, across
+workers and restarts (``zkgrad.budget``).
+
+A worker that dies (killed, out of memory) breaks a ``ProcessPoolExecutor`` as a whole: the
+pool is replaced by a fresh one and the batch proved once more; a batch that loses its worker
+twice fails with :class:`WorkerLost` (the server answers 503).
+
+Example::
+
+    pool = ProcessProverPool("model.zkg", workers=2, threads=1, allow_budget_overrun=False)
+    outcome = await pool.prove(batch)          # batch: [N, *input_shape]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zkgrad.budget import POLICY_VARIABLE, ZeroKnowledgeBudgetError, ZeroKnowledgeBudgetWarning
+from zkgrad.errors import ModelError
+from zkgrad.model import Model
+
+#: Tries per batch: the first, and one more after a worker died under it.
+ATTEMPTS = 2
+
+
+class ProveFailed(Exception):
+    """A batch could not be proved; the message is one sentence for the client."""
+
+
+class BudgetExhausted(ProveFailed):
+    """The model's zero-knowledge budget is spent and the server may not go past it."""
+
+
+class WorkerLost(ProveFailed):
+    """The worker proving the batch died, again after a retry."""
+
+
+@dataclass(frozen=True)
+class ProveOutcome:
+    """A proof of one batch, how long the prover took, and budget warnings it raised."""
+
+    proof: bytes
+    seconds: float
+    budget_warnings: list[str] = field(default_factory=list)
+
+
+def budget_policy(allow_budget_overrun: bool) -> str:
+    """The ``ZKGRAD_ZK_BUDGET`` value the provers run under (``docs/SECURITY.md``)."""
+    return "warn" if allow_budget_overrun else "enforce"
+
+
+# --- worker side -------------------------------------------------------------------------------
+_model: Model | None = None
+_threads: int | None = None
+
+
+def init_worker(model_path: str, policy: str, threads: int | None) -> None:
+    """Load the model once per worker process; set the budget policy explicitly."""
+    global _model, _threads
+    # Ctrl-C reaches the whole process group: the server shuts its workers down itself, so a
+    # proof in flight is finished rather than torn.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[POLICY_VARIABLE] = policy
+    _model = Model.load(model_path)
+    _threads = threads
+
+
+def worker_pid() -> int:
+    """A no-op task: starts a worker (spawned on demand) and says which process ran it."""
+    return os.getpid()
+
+
+def prove_in_worker(batch: np.ndarray) -> tuple[str, bytes | str, float, list[str]]:
+    """Prove ``batch`` with the worker's model; see :func:`prove_with`."""
+    if _model is None:
+        raise RuntimeError("prove_in_worker ran in a process that init_worker did not set up")
+    return prove_with(_model, batch, _threads)
+
+
+def prove_with(
+    model: Model, batch: np.ndarray, threads: int | None
+) -> tuple[str, bytes | str, float, list[str]]:
+    """One proof of ``batch`` (``[N, ...]``; N = 1 gives a one-input proof).
+
+    Returns ("ok", proof bytes, seconds, budget warnings) or ("budget" | "error", message, 0,
+    []): plain values, so nothing native has to cross the process boundary pickled.
+    """
+    start = time.perf_counter()
+    x = batch[0] if batch.shape[0] == 1 else batch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ZeroKnowledgeBudgetWarning)
+        try:
+            proof = model.prove(x, threads=threads)
+        except ZeroKnowledgeBudgetError as exc:
+            return "budget", str(exc), 0.0, []
+        except (ModelError, ValueError, RuntimeError) as exc:
+            return "error", str(exc), 0.0, []
+    notes = [str(w.message) for w in caught if issubclass(w.category, ZeroKnowledgeBudgetWarning)]
+    return "ok", proof.data, time.perf_counter() - start, notes
+
+
+def outcome_of(result: tuple[str, bytes | str, float, list[str]]) -> ProveOutcome:
+    """A worker's plain result -> :class:`ProveOutcome`, or the matching :class:`ProveFailed`."""
+    status, payload, seconds, notes = result
+    if status == "ok" and isinstance(payload, bytes):
+        return ProveOutcome(payload, seconds, notes)
+    if status == "budget":
+        raise BudgetExhausted(
+            f"{payload} (this server honours the model's zero-knowledge budget; its operator "
+            "may start it with --allow-budget-overrun to accept the leak)"
+        )
+    raise ProveFailed(f"proving failed: {payload}")
+
+
+# --- server side -------------------------------------------------------------------------------
+class ProcessProverPool:
+    """``workers`` processes proving with the model file at ``model_path``."""
+
+    def __init__(
+        self, model_path: str, workers: int, threads: int | None, allow_budget_overrun: bool
+    ) -> None:
+        self.workers = workers
+        self.restarts = 0
+        self._initargs = (str(model_path), budget_policy(allow_budget_overrun), threads)
+        # spawn, not fork: the server has threads (uvicorn, asyncio) that fork would copy badly.
+        self._context = multiprocessing.get_context("spawn")
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=init_worker,
+            initargs=self._initargs,
+        )
+
+    async def start(self) -> None:
+        """Start every worker now (they load the model) instead of on the first request."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._executor, worker_pid) for _ in range(self.workers))
+        )
+
+    async def prove(self, batch: np.ndarray) -> ProveOutcome:
+        """Prove ``batch`` in a worker; retried once on a fresh pool if the worker dies."""
+        for _ in range(ATTEMPTS):
+            executor = self._executor
+            try:
+                future = executor.submit(prove_in_worker, batch)
+                result = await asyncio.shield(asyncio.wrap_future(future))
+            except BrokenProcessPool:
+                self._replace(executor)
+                continue
+            except asyncio.CancelledError:
+                if not future.cancelled():  # this request's task was cancelled: pass it on
+                    raise
+                self._replace(executor)  # the broken pool dropped the work: prove it again
+                continue
+            return outcome_of(result)
+        raise WorkerLost(
+            "the worker proving this request died (twice, with a retry); the server goes on: "
+            "try again"
+        )
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Swap a broken executor for a new one (once, however many batches saw it break)."""
+        if self._executor is broken:
+            self.restarts += 1
+            self._executor = self._new_executor()
+            # No cancel_futures: a broken pool fails its pending work with BrokenProcessPool
+            # itself, which each batch's prove() above turns into a retry.
+            broken.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Stop the workers once the proofs they hold are done."""
+        self._executor.shutdown(wait=True)

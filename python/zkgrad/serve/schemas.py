@@ -1,0 +1,73 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema at ``/docs``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PredictRequest(BaseModel):
+    """``POST /v1/predict``: one input, or a batch ``[k, ...]`` of inputs, as JSON numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Any = Field(
+        description="One input (the model's input shape, with or without a leading 1, or "
+        "flat) or a batch [k, ...] of them; finite JSON numbers only.",
+        examples=[[[0.1, -1.2, 0.5]]],
+    )
+
+
+class PredictResponse(BaseModel):
+    """The output for the request's input(s), and the proof that covers them.
+
+    The proof may cover other requests proved in the same batch: this request's samples are
+    its output rows ``rows[0]`` to ``rows[1] - 1``. A client verifies the proof against the
+    verifying key of ``GET /v1/model`` and the digest it pinned before using ``output``.
+    """
+
+    output: list[Any] = Field(description="The claimed output (verify the proof first).")
+    proof: str = Field(description="The proof bytes, base64 (standard alphabet, padded).")
+    proof_id: str = Field(description="Fetch the proof again at GET /v1/proofs/{proof_id}.")
+    model_digest: str = Field(description="The model's identity (hex); pin it.")
+    rows: list[int] = Field(description="[start, stop): this request's rows of the proof.")
+    proof_batch: int = Field(description="Samples the proof covers (1: a one-input proof).")
+    prove_seconds: float = Field(description="Time the worker took to prove the batch.")
+
+
+class ModelInfo(BaseModel):
+    """``GET /v1/model``: what a client needs to verify answers, and the serving limits."""
+
+    model_digest: str
+    circuit_digest: str
+    verifying_key: str = Field(description="The verifying key file's bytes (.vk), base64.")
+    input_shape: list[int]
+    output_shape: list[int]
+    input_visibility: str = Field(
+        description="'public': every proof states its inputs, so a client can check that the "
+        "answer is for its own input; 'private': it cannot."
+    )
+    max_batch: int
+    zk_budget: int = Field(description="Proofs the weight commitment serves with zero knowledge.")
+    budget_policy: str = Field(
+        description="'enforce': the server refuses proofs past the budget (503); 'warn': it goes "
+        "on (--allow-budget-overrun)."
+    )
+
+
+class ProofRecord(BaseModel):
+    """``GET /v1/proofs/{proof_id}``: a recent proof again."""
+
+    proof_id: str
+    proof: str = Field(description="The proof bytes, base64.")
+    proof_batch: int
+    created: float = Field(description="Unix time the proof was made.")
+    model_digest: str
+
+
+class ErrorBody(BaseModel):
+    """Every error: one sentence, and the request field it is about when there is one."""
+
+    detail: str
+    field: str | None = None
