@@ -53,7 +53,7 @@ class Tamper(httpx.BaseTransport):
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, Path]]:
     path = tmp_path_factory.mktemp("serve-client") / "bc.zkg"
     model = compile_bundled(path)
-    with Server(path, "--max-batch", "8", "--allow-budget-overrun") as server:
+    with Server(path, "--max-batch", "8") as server:
         yield server, model.digest, path
 
 
@@ -117,7 +117,7 @@ def test_another_models_digest_is_refused_before_any_prediction(
 def test_private_input_model_is_served_but_not_bound_to_the_input(tmp_path: Path) -> None:
     path = tmp_path / "private.zkg"
     model = compile_bundled(path, input_visibility="private")
-    with Server(path, "--allow-budget-overrun") as server:
+    with Server(path) as server:
         with Client(server.url, commitment=model.digest) as client:
             np.testing.assert_array_equal(client.predict(records()[4]), model.run(records()[4]))
             assert not client.input_bound

@@ -1,6 +1,6 @@
 """``zkgrad serve`` under faults, over real HTTP: a full queue is a 429 with Retry-After, a
 worker killed mid-proof costs at most a 503 and the server goes on, a shutdown lets requests in
-flight finish, and a spent zero-knowledge budget is a 503 unless overrun is allowed."""
+flight finish, and proofs past one epoch's zero-knowledge budget go on in the next epoch."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _in_threads(count: int, work) -> list[object]:  # type: ignore[no-untyped-de
 def test_full_queue_is_a_429_with_retry_after(model: tuple[Path, zkgrad.Model]) -> None:
     path, _ = model
     batch = records()[:8].tolist()
-    with Server(path, "--max-batch", "8", "--max-queue", "8", "--allow-budget-overrun") as server:
+    with Server(path, "--max-batch", "8", "--max-queue", "8") as server:
         answers = _in_threads(
             16, lambda i: httpx.post(f"{server.url}/v1/predict", json={"input": batch}, timeout=60)
         )
@@ -68,7 +68,7 @@ def test_full_queue_is_a_429_with_retry_after(model: tuple[Path, zkgrad.Model]) 
 
 def test_client_retries_a_429_after_retry_after(model: tuple[Path, zkgrad.Model]) -> None:
     path, loaded = model
-    with Server(path, "--max-batch", "4", "--max-queue", "4", "--allow-budget-overrun") as server:
+    with Server(path, "--max-batch", "4", "--max-queue", "4") as server:
         with Client(server.url, commitment=loaded.digest, retries=50) as client:
             outputs = _in_threads(8, lambda i: client.predict(records()[i : i + 4]))
     for i, y in enumerate(outputs):
@@ -79,7 +79,7 @@ def test_worker_killed_mid_proof_is_retried_or_503_and_the_server_goes_on(
     model: tuple[Path, zkgrad.Model],
 ) -> None:
     path, loaded = model
-    with Server(path, "--workers", "2", "--max-batch", "16", "--allow-budget-overrun") as server:
+    with Server(path, "--workers", "2", "--max-batch", "16") as server:
         pids = server.worker_pids()
         assert len(pids) == 2, server.output()
         client = Client(server.url, commitment=loaded.digest, retries=20)
@@ -114,7 +114,7 @@ def test_worker_killed_mid_proof_is_retried_or_503_and_the_server_goes_on(
 
 def test_shutdown_lets_requests_in_flight_finish(model: tuple[Path, zkgrad.Model]) -> None:
     path, loaded = model
-    server = Server(path, "--max-batch", "1", "--allow-budget-overrun")
+    server = Server(path, "--max-batch", "1")
     client = Client(server.url, commitment=loaded.digest)
     sent = threading.Event()
 
@@ -141,30 +141,34 @@ def test_shutdown_lets_requests_in_flight_finish(model: tuple[Path, zkgrad.Model
     assert "Shutting down" in server.output()
 
 
-def test_spent_budget_is_a_503_unless_overrun_is_allowed(tmp_path: Path) -> None:
+def test_proofs_past_an_epoch_go_on_in_the_next_one(tmp_path: Path) -> None:
+    # The weight commitment's budget is per epoch: once an epoch's proofs are spent, the
+    # server proves in the next one (a fresh commitment linked to the published digest) with
+    # the budget enforced, and the client fetches the new epoch's certificate once.
     path = tmp_path / "fresh.zkg"
     model = compile_bundled(path)
     x = records()[0]
-    for _ in range(model.zk_budget):  # spend the whole budget through the public API
+    for _ in range(model.zk_budget - 1):  # all but one proof of epoch 0, through the public API
         model.prove(x)
-    with Server(path) as server:  # no --allow-budget-overrun: the budget is enforced
-        answer = httpx.post(f"{server.url}/v1/predict", json={"input": x.tolist()}, timeout=60)
-        assert answer.status_code == 503
-        assert "zero-knowledge budget" in answer.json()["detail"]
-        assert "--allow-budget-overrun" in answer.json()["detail"]
-        assert httpx.get(f"{server.url}/v1/model").json()["budget_policy"] == "enforce"
-    with Server(path, "--allow-budget-overrun") as server:
+    with Server(path, "--max-batch", "1") as server:  # the budget is enforced
         with Client(server.url, commitment=model.digest) as client:
-            np.testing.assert_array_equal(client.predict(x), model.run(x))
-        metrics = httpx.get(f"{server.url}/metrics").text
-        assert "zkgrad_budget_overrun_proofs_total 1.0" in metrics
+            for _ in range(3):
+                np.testing.assert_array_equal(client.predict(x), model.run(x))
+            assert client.last_proof is not None and client.last_proof.epoch[0] == (1, 0)
+        answer = httpx.post(f"{server.url}/v1/predict", json={"input": x.tolist()}, timeout=60)
+        assert answer.status_code == 200
+        where = answer.json()["epoch_certificate"]
+        epoch = httpx.get(f"{server.url}{where}").json()
+        assert epoch["path"] == [1, 0]
+        assert httpx.get(f"{server.url}/v1/epochs/{'0' * 32}").status_code == 404
+    assert zkgrad.Model.load(path).proofs_made == model.zk_budget + 3
 
 
 def test_shutdown_answers_what_it_cannot_prove_in_time_with_a_503(
     model: tuple[Path, zkgrad.Model],
 ) -> None:
     path, loaded = model
-    server = Server(path, "--max-batch", "1", "--shutdown-grace", "1", "--allow-budget-overrun")
+    server = Server(path, "--max-batch", "1", "--shutdown-grace", "1")
     client = Client(server.url, commitment=loaded.digest)
     count = 60
 

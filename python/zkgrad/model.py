@@ -230,6 +230,31 @@ class Model(_Verifier):
         secret 32 bytes (or 64 hex digits), e.g. ``secrets.token_bytes(32)``, kept to make
         later proofs of the same input carry the same ``proof.input_commitment``.
         """
+        return self._prove_numbered(None, x, threads, input_seed, progress)
+
+    def prove_as(
+        self,
+        number: int,
+        x: object,
+        threads: int | None = None,
+        input_seed: bytes | str | None = None,
+    ) -> Proof:
+        """:meth:`prove`, as proof ``number`` of this model's digest, counted by a ledger
+        elsewhere: a fleet of provers whose machines do not share the model file's ledger (the
+        Ray driver numbers the proofs, ``zkgrad.serve.ray_pool``). The number picks the proof's
+        epoch; use each number once, or an epoch serves more proofs than its budget."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ModelError(f"a proof number is a whole number from 0, not {number!r}")
+        return self._prove_numbered(number, x, threads, input_seed, None)
+
+    def _prove_numbered(
+        self,
+        number: int | None,
+        x: object,
+        threads: int | None,
+        input_seed: bytes | str | None,
+        progress: Callable[[str, int, int], object] | None,
+    ) -> Proof:
         if threads is not None and (
             isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024
         ):
@@ -239,7 +264,9 @@ class Model(_Verifier):
         per_epoch, input_budget = self._native.zk_budget()
         # The proof's number picks its epoch: a fresh commitment to the weights, linked to the
         # published one, that serves `per_epoch` proofs (`budget.py`).
-        epoch = self._ledger.take(self.digest) // max(per_epoch, 1)
+        if number is None:
+            number = self._ledger.take(self.digest)
+        epoch = number // max(per_epoch, 1)
         data = bytes(self._native.prove(flat, threads, count, seed, progress, epoch))
         proof = Proof(data, self, bytes(self._native.epoch_certificate(epoch)))
         input_digest = proof.input_commitment

@@ -5,12 +5,11 @@ Endpoints: ``POST /v1/predict``, ``GET /v1/model`` (verifying key and digest),
 Inputs are checked (numbers, finite, shape, range) before anything is queued; proving runs in
 worker processes or on Ray (never in the event loop), batched (:mod:`zkgrad.serve.batcher`).
 
-Zero-knowledge budget: the model's weight commitment hides a bounded number of proofs
-(``Model.zk_budget``, counted in the ledger beside the model file). The server honours it:
-past the budget, predictions are refused with 503 and a message saying so, unless the operator
-started it with ``allow_budget_overrun`` (``--allow-budget-overrun``), which proves on with a
-warning in the log and ``zkgrad_budget_overrun_proofs_total``. One batch proof is one opening,
-whatever its size: batching also stretches the budget.
+Zero knowledge over many proofs: one weight commitment hides ``Model.zk_budget`` proofs, so
+the workers prove through ``Model.prove``, whose ledger beside the model file numbers every
+proof into its epoch (a fresh commitment linked to the published digest; ``docs/SECURITY.md``,
+"Epochs"). Each answer names its epoch's certificate, ``GET /v1/epochs/{leaf}``, which a client
+fetches once per epoch. One batch proof is one opening, whatever its size.
 
 What clients of one batch share: a batch proof states every output it covers (and every
 input, for a model compiled with a public input), so requests proved together see each
@@ -36,6 +35,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from zkgrad import _native
 from zkgrad.errors import ModelError
 from zkgrad.model import Model
 from zkgrad.serve.batcher import Batcher, QueueFull, ShuttingDown
@@ -47,9 +47,15 @@ from zkgrad.serve.pool import (
     ProveFailed,
     ProveOutcome,
     WorkerLost,
-    budget_policy,
 )
-from zkgrad.serve.schemas import ErrorBody, ModelInfo, PredictRequest, PredictResponse, ProofRecord
+from zkgrad.serve.schemas import (
+    EpochRecord,
+    ErrorBody,
+    ModelInfo,
+    PredictRequest,
+    PredictResponse,
+    ProofRecord,
+)
 from zkgrad.serve.store import ProofStore
 from zkgrad.serve.validation import InputError, check_input
 
@@ -78,7 +84,6 @@ class ServeConfig:
     api_keys: list[bytes] | None = None
     max_body_bytes: int = 1 << 20
     keep_proofs: int = 256
-    allow_budget_overrun: bool = False
     #: Seconds that queued and in-flight requests get to finish at shutdown.
     shutdown_grace: float = 30.0
     #: A Ray cluster to prove on ("local" starts one here), instead of worker processes.
@@ -106,22 +111,18 @@ def create_app(config: ServeConfig) -> Guard:
     store = ProofStore(config.keep_proofs)
     pool = _make_pool(config)
 
-    overrun_logged: list[str] = []
+    # Every epoch certificate a worker sent, by the first 32 hex digits of its leaf commitment:
+    # one per 15 proofs, each a few KiB to a few MiB, the same for every proof of its epoch.
+    certificates: dict[str, tuple[list[int], bytes]] = {}
 
     def on_proof(proof_id: str, proof: bytes, outcome: ProveOutcome, batch: int) -> None:
         store.put(proof_id, proof, batch)
+        if outcome.certificate is not None:
+            path, leaf = _native.certificate_epoch(outcome.certificate)
+            certificates.setdefault(leaf[:32], (list(path), outcome.certificate))
         metrics.proofs.inc()
         metrics.prove_seconds.observe(outcome.seconds)
         metrics.batch_size.observe(batch)
-        for note in outcome.budget_warnings:
-            metrics.budget_overruns.inc()
-            if not overrun_logged:  # once; then only the counter
-                overrun_logged.append(note)
-                log.warning(
-                    "%s; further proofs past the budget are counted in "
-                    "zkgrad_budget_overrun_proofs_total",
-                    note,
-                )
 
     batcher = Batcher(pool, key, config.max_batch, config.max_queue, on_proof)
 
@@ -130,12 +131,11 @@ def create_app(config: ServeConfig) -> Guard:
         await pool.start()
         dispatcher = asyncio.create_task(batcher.run())
         log.info(
-            "serving %s (digest %s) with %d workers, batches of up to %d, budget %s",
+            "serving %s (digest %s) with %d workers, batches of up to %d",
             config.model_path,
             key.digest,
             pool.workers,
             config.max_batch,
-            budget_policy(config.allow_budget_overrun),
         )
         try:
             yield
@@ -180,6 +180,7 @@ def create_app(config: ServeConfig) -> Guard:
             metrics.queue_depth.set(batcher.queued_samples)
             metrics.worker_restarts.set(getattr(pool, "restarts", 0))
         output = result.output[0].reshape(key.output_shape) if single else result.output
+        epoch = _native.proof_epoch(result.proof)
         # A JSONResponse skips re-validating the proof's long string against the schema.
         return JSONResponse(
             {
@@ -190,8 +191,21 @@ def create_app(config: ServeConfig) -> Guard:
                 "rows": [result.start, result.stop],
                 "proof_batch": result.proof_batch,
                 "prove_seconds": round(result.prove_seconds, 6),
+                "epoch_certificate": None if epoch is None else f"/v1/epochs/{epoch[1][:32]}",
             }
         )
+
+    @app.get("/v1/epochs/{leaf}", response_model=EpochRecord, responses=ERRORS)
+    async def epoch_certificate(leaf: str) -> Any:
+        """The certificate of an epoch this server proved in, by its leaf commitment."""
+        found = certificates.get(leaf)
+        if found is None:
+            return _error(404, f"no epoch {leaf!r} was proved in by this server", "leaf")
+        return {
+            "leaf": leaf,
+            "path": found[0],
+            "certificate": base64.b64encode(found[1]).decode(),
+        }
 
     @app.get("/v1/model", response_model=ModelInfo)
     async def model_info() -> Any:
@@ -205,7 +219,6 @@ def create_app(config: ServeConfig) -> Guard:
             "input_visibility": key.input_visibility,
             "max_batch": config.max_batch,
             "zk_budget": model.zk_budget,
-            "budget_policy": budget_policy(config.allow_budget_overrun),
         }
 
     @app.get("/v1/proofs/{proof_id}", response_model=ProofRecord, responses=ERRORS)
@@ -279,11 +292,8 @@ def _make_pool(config: ServeConfig) -> Any:
             config.ray_address,
             config.workers,
             config.threads,
-            config.allow_budget_overrun,
         )
-    return ProcessProverPool(
-        config.model_path, config.workers, config.threads, config.allow_budget_overrun
-    )
+    return ProcessProverPool(config.model_path, config.workers, config.threads)
 
 
 def _validation_error(exc: RequestValidationError) -> JSONResponse:

@@ -82,13 +82,6 @@ def serve(
     keep_proofs: Annotated[
         int, typer.Option(help="Recent proofs kept for GET /v1/proofs/{id}.")
     ] = 256,
-    allow_budget_overrun: Annotated[
-        bool,
-        typer.Option(
-            help="Go on proving past the model's zero-knowledge budget (the weights leak "
-            "little by little; docs/SECURITY.md). Without it the server answers 503 there."
-        ),
-    ] = False,
     shutdown_grace: Annotated[
         float, typer.Option(help="Seconds requests in flight get to finish at shutdown.")
     ] = 30.0,
@@ -107,10 +100,9 @@ def serve(
         base._check_threads(threads)
         from zkgrad.budget import POLICY_VARIABLE
         from zkgrad.serve.app import ServeConfig, create_app, serve_forever
-        from zkgrad.serve.pool import budget_policy
 
-        # The budget mode is the server's own setting, never inherited by accident.
-        os.environ[POLICY_VARIABLE] = budget_policy(allow_budget_overrun)
+        # Budgets are enforced (each epoch serves its own), never relaxed by the environment.
+        os.environ[POLICY_VARIABLE] = "enforce"
         config = ServeConfig(
             model_path=str(base._model_file(model)),
             workers=workers,
@@ -120,7 +112,6 @@ def serve(
             api_keys=read_api_keys(api_key_file) if api_key_file else None,
             max_body_bytes=max_body_bytes,
             keep_proofs=keep_proofs,
-            allow_budget_overrun=allow_budget_overrun,
             shutdown_grace=shutdown_grace,
             ray_address=ray,
         )
@@ -226,7 +217,7 @@ def prove_many(
         outputs, manifest = [], []
         for index, part in enumerate(parts):
             name = f"proof-{index:05d}.zkp"
-            proof = Proof(part.proof, loaded)
+            proof = Proof(part.proof, loaded, part.certificate)
             verified = np.asarray(zkgrad.verify(loaded, proof))
             outputs.append(verified.reshape(part.stop - part.start, -1))
             proof.save(folder / name)

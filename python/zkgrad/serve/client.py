@@ -86,6 +86,8 @@ class Client:
         #: The proof of the last answer of this thread's calls (for keeping or re-checking).
         self._last = threading.local()
         self._verified: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        #: Epoch certificates by leaf commitment (one per epoch of the server's proofs).
+        self._certificates: dict[str, bytes] = {}
         self._cache_lock = threading.Lock()
 
     @property
@@ -142,6 +144,8 @@ class Client:
             cached = self._verified.get(digest)
         if cached is not None:
             return cached
+        if proof.epoch is not None and proof.epoch_certificate is None:
+            proof = Proof(proof.data, proof.model, self._certificate(proof.epoch[1][:32]))
         verified = np.asarray(verify(self.key, proof, commitment=self.commitment))
         verified.setflags(write=False)
         with self._cache_lock:
@@ -149,6 +153,22 @@ class Client:
             while len(self._verified) > VERIFIED_CACHE:
                 self._verified.popitem(last=False)
         return verified
+
+    def _certificate(self, leaf: str) -> bytes:
+        """The certificate of the epoch with leaf commitment ``leaf`` (fetched once: every
+        proof of the epoch needs the same one, and the key checks its links once)."""
+        with self._cache_lock:
+            known = self._certificates.get(leaf)
+        if known is not None:
+            return known
+        answer = self._json("GET", f"/v1/epochs/{leaf}")
+        try:
+            certificate = base64.b64decode(answer["certificate"], validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise InvalidProof(f"the server's epoch certificate is malformed ({exc})") from None
+        with self._cache_lock:
+            self._certificates[leaf] = certificate
+        return certificate
 
     def _check_inputs(self, proof: Proof, samples: np.ndarray, start: int, stop: int) -> None:
         stated = proof.input_q

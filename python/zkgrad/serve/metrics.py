@@ -46,11 +46,6 @@ class Metrics:
             "Times the worker pool was replaced after a worker died",
             registry=r,
         )
-        self.budget_overruns = Counter(
-            "zkgrad_budget_overrun_proofs",
-            "Proofs made past the model's zero-knowledge budget (--allow-budget-overrun)",
-            registry=r,
-        )
 
     def render(self) -> tuple[bytes, str]:
         """The Prometheus text exposition and its content type."""

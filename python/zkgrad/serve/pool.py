@@ -12,7 +12,7 @@ twice fails with :class:`WorkerLost` (the server answers 503).
 
 Example::
 
-    pool = ProcessProverPool("model.zkg", workers=2, threads=1, allow_budget_overrun=False)
+    pool = ProcessProverPool("model.zkg", workers=2, threads=1)
     outcome = await pool.prove(batch)          # batch: [N, *input_shape]
 """
 
@@ -57,11 +57,8 @@ class ProveOutcome:
     proof: bytes
     seconds: float
     budget_warnings: list[str] = field(default_factory=list)
-
-
-def budget_policy(allow_budget_overrun: bool) -> str:
-    """The ``ZKGRAD_ZK_BUDGET`` value the provers run under (``docs/SECURITY.md``)."""
-    return "warn" if allow_budget_overrun else "enforce"
+    #: The certificate of the epoch the proof was made in (``zkgrad.model.Proof``).
+    certificate: bytes | None = None
 
 
 # --- worker side -------------------------------------------------------------------------------
@@ -85,7 +82,12 @@ def worker_pid() -> int:
     return os.getpid()
 
 
-def prove_in_worker(batch: np.ndarray) -> tuple[str, bytes | str, float, list[str]]:
+#: A worker's plain result: (status, proof bytes or message, seconds, budget warnings, epoch
+#: certificate or None).
+Result = tuple[str, bytes | str, float, list[str], bytes | None]
+
+
+def prove_in_worker(batch: np.ndarray) -> Result:
     """Prove ``batch`` with the worker's model; see :func:`prove_with`."""
     if _model is None:
         raise RuntimeError("prove_in_worker ran in a process that init_worker did not set up")
@@ -93,36 +95,40 @@ def prove_in_worker(batch: np.ndarray) -> tuple[str, bytes | str, float, list[st
 
 
 def prove_with(
-    model: Model, batch: np.ndarray, threads: int | None
-) -> tuple[str, bytes | str, float, list[str]]:
-    """One proof of ``batch`` (``[N, ...]``; N = 1 gives a one-input proof).
+    model: Model, batch: np.ndarray, threads: int | None, number: int | None = None
+) -> Result:
+    """One proof of ``batch`` (``[N, ...]``; N = 1 gives a one-input proof); ``number``: the
+    proof's number from a ledger elsewhere (``Model.prove_as``), else the model's own ledger.
 
-    Returns ("ok", proof bytes, seconds, budget warnings) or ("budget" | "error", message, 0,
-    []): plain values, so nothing native has to cross the process boundary pickled.
+    Returns ("ok", proof bytes, seconds, budget warnings, epoch certificate) or ("budget" |
+    "error", message, 0, [], None): plain values, so nothing native crosses the process
+    boundary pickled.
     """
     start = time.perf_counter()
     x = batch[0] if batch.shape[0] == 1 else batch
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ZeroKnowledgeBudgetWarning)
         try:
-            proof = model.prove(x, threads=threads)
+            if number is None:
+                proof = model.prove(x, threads=threads)
+            else:
+                proof = model.prove_as(number, x, threads=threads)
         except ZeroKnowledgeBudgetError as exc:
-            return "budget", str(exc), 0.0, []
+            return "budget", str(exc), 0.0, [], None
         except (ModelError, ValueError, RuntimeError) as exc:
-            return "error", str(exc), 0.0, []
+            return "error", str(exc), 0.0, [], None
     notes = [str(w.message) for w in caught if issubclass(w.category, ZeroKnowledgeBudgetWarning)]
-    return "ok", proof.data, time.perf_counter() - start, notes
+    return "ok", proof.data, time.perf_counter() - start, notes, proof.epoch_certificate
 
 
-def outcome_of(result: tuple[str, bytes | str, float, list[str]]) -> ProveOutcome:
+def outcome_of(result: Result) -> ProveOutcome:
     """A worker's plain result -> :class:`ProveOutcome`, or the matching :class:`ProveFailed`."""
-    status, payload, seconds, notes = result
+    status, payload, seconds, notes, certificate = result
     if status == "ok" and isinstance(payload, bytes):
-        return ProveOutcome(payload, seconds, notes)
+        return ProveOutcome(payload, seconds, notes, certificate)
     if status == "budget":
         raise BudgetExhausted(
-            f"{payload} (this server honours the model's zero-knowledge budget; its operator "
-            "may start it with --allow-budget-overrun to accept the leak)"
+            f"{payload} (this server honours the zero-knowledge budget of every commitment)"
         )
     raise ProveFailed(f"proving failed: {payload}")
 
@@ -131,12 +137,10 @@ def outcome_of(result: tuple[str, bytes | str, float, list[str]]) -> ProveOutcom
 class ProcessProverPool:
     """``workers`` processes proving with the model file at ``model_path``."""
 
-    def __init__(
-        self, model_path: str, workers: int, threads: int | None, allow_budget_overrun: bool
-    ) -> None:
+    def __init__(self, model_path: str, workers: int, threads: int | None) -> None:
         self.workers = workers
         self.restarts = 0
-        self._initargs = (str(model_path), budget_policy(allow_budget_overrun), threads)
+        self._initargs = (str(model_path), "enforce", threads)
         # spawn, not fork: the server has threads (uvicorn, asyncio) that fork would copy badly.
         self._context = multiprocessing.get_context("spawn")
         self._executor = self._new_executor()

@@ -10,7 +10,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zkgrad.budget import POLICY_VARIABLE, policy
+from zkgrad.budget import policy
 from zkgrad.errors import ModelError
 from zkgrad.inputs import as_batch
 from zkgrad.model import Model
@@ -35,6 +34,8 @@ class ChunkProof:
     start: int
     stop: int
     proof: bytes
+    #: The certificate of the epoch the proof was made in (its verifier needs it).
+    certificate: bytes | None = None
 
 
 def spans(count: int, chunk: int) -> list[tuple[int, int]]:
@@ -53,8 +54,8 @@ def prove_many(
 ) -> list[ChunkProof]:
     """Prove ``inputs`` (``[N, ...]``) in chunks of ``chunk``; ``on_done(samples)`` after each.
 
-    The budget (``ZKGRAD_ZK_BUDGET``, the ledger beside the model file) is checked for the whole
-    job before the first proof: a job that would stop half way is refused at once.
+    Every proof is numbered in the ledger beside the model file, so each lands in its own
+    slot of an epoch (``docs/SECURITY.md``, "Epochs"), however many workers prove.
     """
     if chunk < 1:
         raise ModelError(f"--chunk must be at least 1, not {chunk}")
@@ -66,23 +67,10 @@ def prove_many(
         except ModelError as exc:
             raise ModelError(f"inputs[{index}]: {exc}") from None
     parts = spans(int(batch.shape[0]), chunk)
-    _check_budget(model, len(parts), int(batch.shape[0]))
     done = on_done or (lambda _: None)
     if ray_address is not None:
         return _on_ray(model_path, batch, parts, ray_address, threads, done)
     return _in_processes(model_path, batch, parts, workers, threads, done)
-
-
-def _check_budget(model: Model, proofs: int, count: int) -> None:
-    left = max(0, model.zk_budget - model.proofs_made)
-    if policy() == "enforce" and proofs > left:
-        need = math.ceil(count / left) if left else None
-        hint = f"raise --chunk to at least {need}, " if need else ""
-        raise ModelError(
-            f"{count} inputs in {proofs} proofs, but the model's weight commitment has {left} of "
-            f"its {model.zk_budget} zero-knowledge proofs left: {hint}compile the model again "
-            f"for a fresh commitment, or set {POLICY_VARIABLE}=warn to accept the leak"
-        )
 
 
 def _in_processes(
@@ -107,7 +95,8 @@ def _in_processes(
         }
         for future in as_completed(futures):
             index, start, stop = futures[future]
-            results[index] = ChunkProof(start, stop, outcome_of(future.result()).proof)
+            outcome = outcome_of(future.result())
+            results[index] = ChunkProof(start, stop, outcome.proof, outcome.certificate)
             done(stop - start)
     return [results[index] for index in range(len(parts))]
 
@@ -125,15 +114,12 @@ def _on_ray(
     ray = require_ray()
     started = connect(address)
     try:
-        ledger = CentralLedger(model_path, allow_budget_overrun=policy() == "warn")
+        ledger = CentralLedger(model_path)
         data = ray.put(Path(model_path).read_bytes())
         task = ray.remote(_prove_chunk).options(max_retries=TASK_RETRIES)
         pending = {}
         for index, (start, stop) in enumerate(parts):
-            refused = ledger.spend()
-            if refused is not None and refused[0] == "budget":
-                raise ModelError(str(refused[1]))
-            pending[task.remote(data, batch[start:stop], threads)] = index
+            pending[task.remote(data, batch[start:stop], threads, ledger.take())] = index
         results: dict[int, ChunkProof] = {}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -149,7 +135,7 @@ def _on_ray(
                     ) from None
                 if isinstance(value, str):
                     raise ModelError(f"inputs {start}..{stop - 1}: {value}")
-                results[index] = ChunkProof(start, stop, value)
+                results[index] = ChunkProof(start, stop, *value)
                 done(stop - start)
         return [results[index] for index in range(len(parts))]
     finally:

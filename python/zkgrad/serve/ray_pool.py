@@ -5,10 +5,10 @@ model (loaded once from the model file's bytes, shipped through Ray's object sto
 ``prove-many`` chunk is a Ray task. Ray restarts an actor that dies and retries its task once
 (``max_restarts``, ``max_task_retries``); a task that still fails is a :class:`WorkerLost`.
 
-The zero-knowledge budget is counted here, on the driver, in the ledger beside the model file:
-the cluster's machines do not share that file, so each proof is recorded (and refused past the
-budget, unless overrun is allowed) before it is sent, and the actors prove with the policy
-``warn`` on a private copy whose own count means nothing.
+Proofs are numbered here, on the driver, in the ledger beside the model file: the cluster's
+machines do not share that file, so each proof takes its number (which picks its epoch, a fresh
+weight commitment linked to the published digest: ``docs/SECURITY.md``, "Epochs") before it is
+sent, and the actors prove as that number (``Model.prove_as``) on a private copy of the model.
 
 ``ADDRESS`` is a Ray cluster address (``ray://host:10001``, ``host:6379``, ``auto``) or
 ``local``, which starts a Ray instance on this machine for the process's lifetime. Every node
@@ -20,17 +20,15 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zkgrad.budget import POLICY_VARIABLE, ProofLedger, ZeroKnowledgeBudgetError
-from zkgrad.budget import ZeroKnowledgeBudgetWarning as BudgetWarning
+from zkgrad.budget import POLICY_VARIABLE, ProofLedger
 from zkgrad.errors import ModelError
 from zkgrad.model import Model
-from zkgrad.serve.pool import ProveOutcome, WorkerLost, budget_policy, outcome_of, prove_with
+from zkgrad.serve.pool import ProveOutcome, Result, WorkerLost, outcome_of, prove_with
 
 #: Ray restarts a dead actor this many times, and retries the task it was running once.
 ACTOR_RESTARTS = 4
@@ -79,53 +77,40 @@ class _Prover:
     """A Ray actor's state: the model, loaded once."""
 
     def __init__(self, model_data: bytes, threads: int | None) -> None:
-        os.environ[POLICY_VARIABLE] = "warn"  # the driver enforces the budget
+        os.environ[POLICY_VARIABLE] = "warn"  # the driver numbers the proofs
         self.model = model_from_bytes(model_data)
         self.threads = threads
 
     def ready(self) -> int:
         return os.getpid()
 
-    def prove(self, batch: np.ndarray) -> tuple[str, bytes | str, float, list[str]]:
-        status, payload, seconds, _ = prove_with(self.model, batch, self.threads)
-        return status, payload, seconds, []
+    def prove(self, batch: np.ndarray, number: int) -> Result:
+        return prove_with(self.model, batch, self.threads, number)
 
 
-def _prove_chunk(model_data: bytes, chunk: np.ndarray, threads: int | None) -> bytes | str:
-    """A ``prove-many`` task: the proof of one chunk, or the error's message."""
-    os.environ[POLICY_VARIABLE] = "warn"  # the driver enforces the budget
-    status, payload, _, _ = prove_with(model_from_bytes(model_data), chunk, threads)
-    if status != "ok":
+def _prove_chunk(
+    model_data: bytes, chunk: np.ndarray, threads: int | None, number: int
+) -> tuple[bytes, bytes | None] | str:
+    """A ``prove-many`` task: the proof of one chunk and its epoch certificate, or the error's
+    message."""
+    status, payload, _, _, certificate = prove_with(
+        model_from_bytes(model_data), chunk, threads, number
+    )
+    if status != "ok" or not isinstance(payload, bytes):
         return f"error: {payload}"
-    return payload
+    return payload, certificate
 
 
 class CentralLedger:
-    """The budget counted on the driver, in the ledger beside the model file."""
+    """Proofs numbered on the driver, in the ledger beside the model file."""
 
-    def __init__(self, model_path: str | Path, allow_budget_overrun: bool) -> None:
-        model = Model.load(model_path)
-        self.digest = model.digest
-        self.budget = model.zk_budget
-        self.policy = budget_policy(allow_budget_overrun)
+    def __init__(self, model_path: str | Path) -> None:
+        self.digest = Model.load(model_path).digest
         self.ledger = ProofLedger.beside(model_path)
 
-    def remaining(self) -> int:
-        return max(0, self.budget - self.ledger.count(self.digest))
-
-    def spend(self) -> tuple[str, str, float, list[str]] | None:
-        """Record one proof; None to go on, or a worker-style "budget" result to refuse it.
-
-        Warnings past the budget (policy ``warn``) come back in the fourth field of an "ok"."""
-        os.environ[POLICY_VARIABLE] = self.policy
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", BudgetWarning)
-            try:
-                self.ledger.spend(self.digest, self.budget, "the model's weight commitment")
-            except ZeroKnowledgeBudgetError as exc:
-                return "budget", str(exc), 0.0, []
-        notes = [str(w.message) for w in caught if issubclass(w.category, BudgetWarning)]
-        return ("ok", "", 0.0, notes) if notes else None
+    def take(self) -> int:
+        """The next proof's number (it picks the proof's epoch)."""
+        return self.ledger.take(self.digest)
 
 
 class RayProverPool:
@@ -137,11 +122,10 @@ class RayProverPool:
         address: str,
         workers: int,
         threads: int | None,
-        allow_budget_overrun: bool,
     ) -> None:
         self.workers = workers
         self.restarts = 0
-        self._ledger = CentralLedger(model_path, allow_budget_overrun)
+        self._ledger = CentralLedger(model_path)
         self._ray = require_ray()
         self._started_ray = connect(address)
         data = self._ray.put(Path(model_path).read_bytes())
@@ -158,13 +142,10 @@ class RayProverPool:
             self._free.put_nowait(actor)
 
     async def prove(self, batch: np.ndarray) -> ProveOutcome:
-        refused = await asyncio.to_thread(self._ledger.spend)
-        if refused is not None and refused[0] == "budget":
-            return outcome_of(refused)
-        notes = refused[3] if refused is not None else []
+        number = await asyncio.to_thread(self._ledger.take)
         actor = await self._free.get()
         try:
-            result = await actor.prove.remote(batch)
+            result = await actor.prove.remote(batch, number)
         except self._ray.exceptions.RayError as exc:
             raise WorkerLost(
                 f"the Ray worker proving this request failed ({type(exc).__name__}), also after "
@@ -172,8 +153,7 @@ class RayProverPool:
             ) from None
         finally:
             self._free.put_nowait(actor)
-        outcome = outcome_of(result)
-        return ProveOutcome(outcome.proof, outcome.seconds, notes)
+        return outcome_of(result)
 
     def close(self) -> None:
         for actor in self._actors:

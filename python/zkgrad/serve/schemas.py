@@ -34,6 +34,11 @@ class PredictResponse(BaseModel):
     rows: list[int] = Field(description="[start, stop): this request's rows of the proof.")
     proof_batch: int = Field(description="Samples the proof covers (1: a one-input proof).")
     prove_seconds: float = Field(description="Time the worker took to prove the batch.")
+    epoch_certificate: str | None = Field(
+        default=None,
+        description="Where to fetch the certificate of the epoch the proof was made in "
+        "(GET /v1/epochs/{leaf}); the same for every proof of the epoch, so fetch it once.",
+    )
 
 
 class ModelInfo(BaseModel):
@@ -49,11 +54,18 @@ class ModelInfo(BaseModel):
         "answer is for its own input; 'private': it cannot."
     )
     max_batch: int
-    zk_budget: int = Field(description="Proofs the weight commitment serves with zero knowledge.")
-    budget_policy: str = Field(
-        description="'enforce': the server refuses proofs past the budget (503); 'warn': it goes "
-        "on (--allow-budget-overrun)."
+    zk_budget: int = Field(
+        description="Proofs one epoch's weight commitment serves with zero knowledge; the "
+        "digest serves any number of epochs."
     )
+
+
+class EpochRecord(BaseModel):
+    """``GET /v1/epochs/{leaf}``: an epoch's certificate."""
+
+    leaf: str = Field(description="The first 32 hex digits of the epoch's leaf commitment.")
+    path: list[int] = Field(description="The epoch's path in the model's epoch tree.")
+    certificate: str = Field(description="The epoch certificate's bytes (.zke), base64.")
 
 
 class ProofRecord(BaseModel):
