@@ -74,8 +74,9 @@ def main() -> None:
             if not np.allclose(out, proof.output):
                 raise SystemExit(f"proof {n}: the verified output differs from the claimed one")
         total = time.perf_counter() - started
-    assert model.proofs_made == args.proofs
-    assert len(epochs) == -(-args.proofs // per_epoch), "every epoch serves its budget, no more"
+        made = model.proofs_made
+    if made != args.proofs or len(epochs) != -(-args.proofs // per_epoch):
+        raise SystemExit(f"{made} proofs counted, {len(epochs)} epochs: not every epoch was full")
     ms = lambda v: 1000 * statistics.median(v)  # noqa: E731
     lines = [
         f"model `{args.model}` ({model.num_params:,} parameters), {args.proofs:,} proofs, one "

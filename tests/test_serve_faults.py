@@ -115,7 +115,8 @@ def test_worker_killed_mid_proof_is_retried_or_503_and_the_server_goes_on(
 def test_shutdown_lets_requests_in_flight_finish(model: tuple[Path, zkgrad.Model]) -> None:
     path, loaded = model
     server = Server(path, "--max-batch", "1")
-    client = Client(server.url, commitment=loaded.digest)
+    # Answers carry their epoch certificates: verifiable after the server is gone.
+    client = Client(server.url, commitment=loaded.digest, inline_certificates=True)
     sent = threading.Event()
 
     def ask(i: int) -> np.ndarray:
@@ -169,7 +170,7 @@ def test_shutdown_answers_what_it_cannot_prove_in_time_with_a_503(
 ) -> None:
     path, loaded = model
     server = Server(path, "--max-batch", "1", "--shutdown-grace", "1")
-    client = Client(server.url, commitment=loaded.digest)
+    client = Client(server.url, commitment=loaded.digest, inline_certificates=True)
     count = 60
 
     def terminate_when_queued() -> None:

@@ -192,6 +192,9 @@ def create_app(config: ServeConfig) -> Guard:
                 "proof_batch": result.proof_batch,
                 "prove_seconds": round(result.prove_seconds, 6),
                 "epoch_certificate": None if epoch is None else f"/v1/epochs/{epoch[1][:32]}",
+                "epoch_certificate_inline": _inline(certificates, epoch)
+                if body.inline_certificate
+                else None,
             }
         )
 
@@ -281,6 +284,15 @@ def serve_forever(app: Guard, host: str, port: int, log_level: str, grace: float
         app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=max(grace, 0.1)
     )
     Server(config).run()
+
+
+def _inline(
+    certificates: dict[str, tuple[list[int], bytes]], epoch: tuple[bytes, str] | None
+) -> str | None:
+    """An answer's epoch certificate, base64 (None for a proof without an epoch)."""
+    if epoch is None or epoch[1][:32] not in certificates:
+        return None
+    return base64.b64encode(certificates[epoch[1][:32]][1]).decode()
 
 
 def _make_pool(config: ServeConfig) -> Any:

@@ -17,6 +17,12 @@ class PredictRequest(BaseModel):
         "flat) or a batch [k, ...] of them; finite JSON numbers only.",
         examples=[[[0.1, -1.2, 0.5]]],
     )
+    inline_certificate: bool = Field(
+        default=False,
+        description="Also send the epoch certificate in the answer (base64), so the answer can "
+        "be verified without another request; it is the same for the 15 proofs of an epoch and "
+        "hundreds of KiB, so by default an answer only says where to fetch it.",
+    )
 
 
 class PredictResponse(BaseModel):
@@ -34,6 +40,9 @@ class PredictResponse(BaseModel):
     rows: list[int] = Field(description="[start, stop): this request's rows of the proof.")
     proof_batch: int = Field(description="Samples the proof covers (1: a one-input proof).")
     prove_seconds: float = Field(description="Time the worker took to prove the batch.")
+    epoch_certificate_inline: str | None = Field(
+        default=None, description="The epoch certificate, base64, when the request asked for it."
+    )
     epoch_certificate: str | None = Field(
         default=None,
         description="Where to fetch the certificate of the epoch the proof was made in "
