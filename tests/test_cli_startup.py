@@ -1,7 +1,10 @@
-"""Start-up of the command line: commands that never read ONNX do not import onnx (1-2 s).
+"""Start-up of the command line: commands that never read ONNX do not import onnx (1-2 s), and
+none of them imports pydantic (~80 ms; typer would convert every option with it, see
+zkgrad/cli_params.py), so that ``zkgrad verify`` of the demo proof takes ~0.2 s.
 
 Each test runs the real entry point (``python -m zkgrad``) in a fresh interpreter and looks at
-``sys.modules`` when the command is done.
+``sys.modules`` when the command is done, or at what ``python -X importtime`` lists. Neither
+measures time: a loaded CI machine would make such a test flaky.
 """
 
 from __future__ import annotations
@@ -13,8 +16,19 @@ from pathlib import Path
 
 import pytest
 
-# Modules only compiling (onnx, onnxruntime), plotting or scikit-learn need.
-HEAVY = ("onnx", "onnxruntime", "matplotlib", "sklearn", "skl2onnx")
+# Modules only compiling (onnx, onnxruntime), plotting or scikit-learn need, and pydantic.
+HEAVY = ("onnx", "onnxruntime", "matplotlib", "sklearn", "skl2onnx", "pydantic")
+# What `verify` does without, besides those: compiling, the progress bar, tables. It needs
+# numpy: the native verifier returns the verified output as a numpy array.
+NOT_FOR_VERIFY = (
+    *HEAVY,
+    "zkgrad.compiler",
+    "zkgrad.onnx",
+    "zkgrad.describe",
+    "zkgrad.progress",
+    "rich.progress",
+    "rich.table",
+)
 
 # Runs `zkgrad ARGS...` as `python -m zkgrad` does, then prints the exit code and which heavy
 # modules were imported, as JSON on the last line of stderr.
@@ -66,6 +80,47 @@ def test_import_of_the_cli_loads_no_onnx() -> None:
 def test_verify_loads_no_onnx(demo_dir: Path, source: str) -> None:
     result = _probe("verify", str(demo_dir / source), str(demo_dir / "proof.zkp"))
     assert result == {"code": 0, "loaded": []}
+
+
+def _importtime(*args: str) -> list[tuple[int, str]]:
+    """(depth, module) for each import of ``python -X importtime -m zkgrad ARGS``, in the
+    order ``-X importtime`` lists them: a module after the modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "zkgrad", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    imports = []
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and not line.rstrip().endswith("imported package"):
+            name = line.split("|")[2][1:]  # two spaces per level after the one separator
+            imports.append(((len(name) - len(name.lstrip())) // 2, name.strip()))
+    return imports
+
+
+def _chain(imports: list[tuple[int, str]], index: int) -> str:
+    """``top <- ... <- imports[index]``: who imported the module."""
+    depth, name = imports[index]
+    names = [name]
+    for later_depth, later in imports[index + 1 :]:
+        if later_depth < depth:
+            depth = later_depth
+            names.append(later)
+    return " -> ".join(reversed(names))
+
+
+def test_verify_imports_nothing_it_does_not_need(demo_dir: Path) -> None:
+    imports = _importtime("verify", str(demo_dir / "model.zkg"), str(demo_dir / "proof.zkp"))
+    names = [name for _, name in imports]
+    assert "zkgrad.cli" in names and "numpy" in names  # the list is read right
+    first: dict[str, str] = {}  # per unwanted package, the chain of imports to it
+    for index, name in enumerate(names):
+        for top in NOT_FOR_VERIFY:
+            if name == top or name.startswith(top + "."):
+                first.setdefault(top, _chain(imports, index))
+    assert not first, "verify imports:\n" + "\n".join(first.values())
 
 
 @pytest.mark.parametrize(
