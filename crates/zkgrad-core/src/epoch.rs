@@ -206,19 +206,30 @@ pub fn make_node(
     let (_, parent_path) = path
         .split_last()
         .ok_or_else(|| ProofError::Epoch("the root has no link".into()))?;
-    let (pt, pc, pd) = commit_node(spec, w, seed, parent_path)?;
-    let (ct, cc, cd) = commit_node(spec, w, seed, path)?;
-    let side = |tables, commitment, data| link::Side {
-        tables,
-        commitment,
-        data,
+    // Each codeword is dropped once its root is known and made again for its opening: the
+    // link holds one at a time (an 18.9M-parameter model's is gigabytes).
+    let (pt, pc, _) = commit_node(spec, w, seed, parent_path)?;
+    let (ct, cc, _) = commit_node(spec, w, seed, path)?;
+    let reopen = |tables: &WeightTables, at: &[u8]| {
+        Ok(crate::commit::weight_pcs(spec)?
+            .commit(tables.table(), node_commit_seed(seed, at))
+            .1)
     };
+    let (parent_data, child_data) = (|| reopen(&pt, parent_path), || reopen(&ct, path));
     let link = link::prove(
         spec,
         identity,
         path,
-        side(&pt, &pc, pd),
-        side(&ct, &cc, cd),
+        link::Side {
+            tables: &pt,
+            commitment: &pc,
+            data: &parent_data,
+        },
+        link::Side {
+            tables: &ct,
+            commitment: &cc,
+            data: &child_data,
+        },
         node_key(&seed, "zkgrad link", path),
     )?;
     Ok(EpochNode {

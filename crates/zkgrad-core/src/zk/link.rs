@@ -71,11 +71,13 @@ impl std::fmt::Debug for LinkCertificate {
     }
 }
 
-/// One side of a link: a node's weight table and the commitment to it.
+/// One side of a link: a node's weight table, the commitment to it, and what makes the data
+/// that opens it (the commitment again, deterministically: the codeword is made when its
+/// opening is, so a link holds one codeword at a time, not two).
 pub struct Side<'a> {
     pub tables: &'a WeightTables,
     pub commitment: &'a Commitment,
-    pub data: ProverData,
+    pub data: &'a dyn Fn() -> Result<ProverData>,
 }
 
 /// The link's own table: every batching sumcheck's masks and a spare random column.
@@ -260,11 +262,17 @@ pub fn prove(
     }));
     let pcs = weight_pcs(spec)?;
     let [(parent, _), (child, _)] = sides;
-    let openings = vec![
-        pcs.open(parent.data, &[rhos[0].clone()], &mut tr).1,
-        pcs.open(child.data, &[rhos[1].clone()], &mut tr).1,
-        mask_pcs.open(mask_data, &mask_points, &mut tr).1,
-    ];
+    let mut openings = Vec::with_capacity(3);
+    for (side, rho) in [parent, child].into_iter().zip(rhos) {
+        let data = (side.data)()?;
+        if data.commitment() != side.commitment {
+            return Err(ProofError::Epoch(
+                "an epoch node's table no longer gives its commitment".into(),
+            ));
+        }
+        openings.push(pcs.open(data, &[rho], &mut tr).1);
+    }
+    openings.push(mask_pcs.open(mask_data, &mask_points, &mut tr).1);
     Ok(LinkCertificate {
         mask_commitment,
         value,

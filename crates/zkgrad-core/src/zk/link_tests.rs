@@ -161,41 +161,40 @@ fn a_node_with_other_weights_is_not_linked() {
     ];
     let path = [0u8];
     for (what, edit) in &edits {
-        let (pt, pc, pd) = epoch::commit_node(&spec, &w, SEED, &[]).unwrap();
+        let (pt, pc, _) = epoch::commit_node(&spec, &w, SEED, &[]).unwrap();
         assert_eq!(
             pc, cw.commitment.pcs,
             "the root node is the published commitment"
         );
         let mut ct = crate::commit::node_tables(&spec, &w, SEED, &path).unwrap();
         edit(&mut ct.cols);
-        let (cc, cd) = weight_pcs(&spec).unwrap().commit(ct.table(), [3; 32]);
-        // The honest prover refuses to link it.
-        let side = |tables, commitment, data| Side {
-            tables,
-            commitment,
-            data,
+        let commit = |t: &WeightTables, seed| Ok(weight_pcs(&spec)?.commit(t.table(), seed).1);
+        let cc = weight_pcs(&spec).unwrap().commit(ct.table(), [3; 32]).0;
+        let (pd, cd) = (|| commit(&pt, SEED), || commit(&ct, [3; 32]));
+        let sides = || {
+            (
+                Side {
+                    tables: &pt,
+                    commitment: &pc,
+                    data: &pd,
+                },
+                Side {
+                    tables: &ct,
+                    commitment: &cc,
+                    data: &cd,
+                },
+            )
         };
-        let refused = prove(
-            &spec,
-            &identity,
-            &path,
-            side(&pt, &pc, pd),
-            side(&ct, &cc, cd),
-            [4; 32],
+        // The honest prover refuses to link it.
+        let (p, c) = sides();
+        assert!(
+            prove(&spec, &identity, &path, p, c, [4; 32]).is_err(),
+            "{what}"
         );
-        assert!(refused.is_err(), "{what}");
         // A dishonest one claims the parent's value for it: the verifier rejects.
-        let (_, _, pd) = epoch::commit_node(&spec, &w, SEED, &[]).unwrap();
-        let (_, cd) = weight_pcs(&spec).unwrap().commit(ct.table(), [3; 32]);
         dishonest::ON.set(true);
-        let cert = prove(
-            &spec,
-            &identity,
-            &path,
-            side(&pt, &pc, pd),
-            side(&ct, &cc, cd),
-            [4; 32],
-        );
+        let (p, c) = sides();
+        let cert = prove(&spec, &identity, &path, p, c, [4; 32]);
         dishonest::ON.set(false);
         let cert = cert.unwrap();
         let e = verify(&spec, &identity, &path, &pc, &cc, &cert).unwrap_err();
