@@ -96,15 +96,31 @@ impl EpochCertificate {
                 b.len()
             )));
         }
+        // Memory bounded by the byte count, as for proofs (`bounds::budget`): every sequence is
+        // charged its declared length times its element size before it is allocated.
+        use crate::bounds::budget::{Budget, De, SliceReader};
+        let body = &b[6..];
+        let pos = std::rc::Rc::new(std::cell::Cell::new(0));
+        let budget = Budget::new(8 * body.len() + 4096, body, pos.clone(), false);
         let cfg = bincode::config::standard().with_limit::<MAX_CERTIFICATE_BYTES>();
-        let (cert, used): (Self, usize) =
-            bincode::serde::decode_from_slice(&b[6..], cfg).map_err(|e| {
-                ProofError::Epoch(crate::proof::decode_error_sentence(&e, "epoch certificate"))
-            })?;
-        if used != b.len() - 6 {
+        let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(
+            SliceReader {
+                data: body,
+                pos: pos.clone(),
+            },
+            cfg,
+        );
+        let cert = Self::deserialize(De {
+            inner: decoder.as_deserializer(),
+            budget: &budget,
+        })
+        .map_err(|e| {
+            ProofError::Epoch(crate::proof::decode_error_sentence(&e, "epoch certificate"))
+        })?;
+        if pos.get() != body.len() {
             return Err(ProofError::Epoch(format!(
                 "{} bytes follow the epoch certificate",
-                b.len() - 6 - used
+                body.len() - pos.get()
             )));
         }
         Ok(cert)

@@ -248,3 +248,56 @@ fn link_values_are_independent_of_the_weights() {
         rows.len()
     );
 }
+
+/// Certificate bytes from anywhere decode to a typed error, never a panic or an allocation
+/// beyond the bytes' budget: garbage, truncations, trailing bytes, another version, and a
+/// length field set to its maximum.
+#[test]
+fn hostile_certificate_bytes_are_refused() {
+    let (spec, w, _) = model();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let cert = Epochs::default()
+        .certificate(&spec, &w, SEED, &cw.commitment.digest(), &[1, 0])
+        .unwrap();
+    let bytes = cert.to_bytes();
+    let refused = |b: &[u8]| EpochCertificate::from_bytes(b).is_err();
+    assert!(refused(b""));
+    assert!(refused(b"ZKGP\x08\x00 a proof, not a certificate"));
+    let mut other_version = bytes.clone();
+    other_version[4] ^= 0x7f;
+    assert!(refused(&other_version));
+    for cut in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
+        assert!(refused(&bytes[..cut]), "truncated at {cut}");
+    }
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(refused(&trailing));
+    // The node count (the first varint after the header) at u64::MAX: refused by the budget.
+    let mut huge = bytes[..6].to_vec();
+    huge.push(0xff);
+    huge.extend(u64::MAX.to_le_bytes());
+    huge.extend(&bytes[7..]);
+    assert!(refused(&huge));
+    let mut rng = 0x1234_5678_u64;
+    for _ in 0..200 {
+        let mut b = bytes.clone();
+        for _ in 0..4 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let at = 6 + (rng >> 33) as usize % (b.len() - 6);
+            b[at] ^= 1 << ((rng >> 20) % 8);
+        }
+        // Either refused while decoding, or decoded to a certificate whose links fail.
+        if let Ok(c) = EpochCertificate::from_bytes(&b) {
+            let leaf = crate::epoch::EpochRef {
+                path: vec![1, 0],
+                commitment: cert.nodes[1].commitment.clone(),
+            };
+            let accepted = crate::epoch::verify_chain(&spec, &fresh(&cw), &leaf, &c).is_ok();
+            assert!(
+                !accepted || c.to_bytes() == bytes,
+                "a changed certificate was accepted"
+            );
+        }
+    }
+    assert!(!refused(&bytes));
+}
