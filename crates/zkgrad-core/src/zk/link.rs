@@ -382,3 +382,7 @@ pub(crate) mod dishonest {
 #[cfg(test)]
 #[path = "link_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "link_review_tests.rs"]
+mod review_tests;
