@@ -321,7 +321,12 @@ fn review_one_link_mask_hides_64_link_values_not_65() {
     let (_, down) = link_columns(&spec);
     let rows = |n: u64| -> Vec<Vec<EF>> {
         (0..n)
-            .map(|i| u.terms_row(root, &link_challenges(&u.layout, i).functional(&u.layout, down)))
+            .map(|i| {
+                u.terms_row(
+                    root,
+                    &link_challenges(&u.layout, i).functional(&u.layout, down),
+                )
+            })
             .collect()
     };
     let hidden = |rows: &[Vec<EF>]| f_rank(rows, u.private..u.total) == f_rank(rows, 0..u.total);
@@ -330,7 +335,11 @@ fn review_one_link_mask_hides_64_link_values_not_65() {
 }
 
 /// One epoch certificate (epoch 1: path [1, 0], two links) and the leaf it names.
-fn certificate(spec: &CircuitSpec, w: &Weights, cw: &CommittedWeights) -> (EpochCertificate, EpochRef) {
+fn certificate(
+    spec: &CircuitSpec,
+    w: &Weights,
+    cw: &CommittedWeights,
+) -> (EpochCertificate, EpochRef) {
     let f = epoch::fanout(spec);
     let path = epoch::leaf_path(f, 1).unwrap();
     let cert = Epochs::default()
@@ -424,11 +433,17 @@ fn review_hostile_certificate_bytes_never_panic() {
             Ok(Err(())) => rejected += 1,
             Ok(Ok((same, ok))) => {
                 decoded += 1;
-                assert!(!ok || same, "mutation {i} verified with another certificate");
+                assert!(
+                    !ok || same,
+                    "mutation {i} verified with another certificate"
+                );
             }
         }
     }
-    assert!(rejected > 0 && decoded > 0, "{rejected} rejected, {decoded} decoded");
+    assert!(
+        rejected > 0 && decoded > 0,
+        "{rejected} rejected, {decoded} decoded"
+    );
     // A path as deep as the byte limit allows is refused before any link is checked.
     let deep = EpochRef {
         path: vec![14; 100_000],
@@ -436,4 +451,49 @@ fn review_hostile_certificate_bytes_never_panic() {
     };
     let e = epoch::verify_chain(&spec, &fresh(&cw), &deep, &cert).unwrap_err();
     assert!(e.to_string().contains("not a leaf"), "{e}");
+}
+
+/// The verifier's link cache is keyed by the commitments and the path, not the circuit: before
+/// `verify_chain` compared `mc`'s circuit with `spec`, a chain checked once under the model's
+/// own circuit passed from the cache for another spec (here: the same layout, another
+/// requantisation shift), whose layout the link never proved. Now it is refused by name.
+#[test]
+fn review_the_link_cache_answers_only_for_the_commitments_circuit() {
+    let (spec, w) = model();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let (cert, leaf) = certificate(&spec, &w, &cw);
+    let mut other = spec.clone();
+    other.layers[1].shift += 1;
+    assert_ne!(other.digest(), spec.digest());
+    let mc = fresh(&cw);
+    epoch::verify_chain(&spec, &mc, &leaf, &cert).unwrap();
+    let e = epoch::verify_chain(&other, &mc, &leaf, &cert).unwrap_err();
+    assert!(e.to_string().contains("another circuit"), "{e}");
+}
+
+/// A certificate with a batching missing says so (it said "openings: expected 3, got 3").
+#[test]
+fn review_a_missing_batching_is_named() {
+    let (spec, w) = model();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let (mut cert, leaf) = certificate(&spec, &w, &cw);
+    cert.nodes[1].link.batches.pop();
+    let e = epoch::verify_chain(&spec, &fresh(&cw), &leaf, &cert)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("batchings") && e.contains('2'), "{e}");
+}
+
+/// The tree's depth as the documentation states it (SECURITY.md "Epochs", `epoch.rs`): at
+/// F = 15, proof 10^4 sits 4 links below the root, proof 10^6 six, and the tree holds
+/// F·Σ_{i<F} F^i ≈ 4.7·10^17 proofs (it said five links for 10^6 and 4·10^18).
+#[test]
+fn review_epoch_depths_as_documented() {
+    let links = |proof: u64| epoch::leaf_path(15, proof / 15).unwrap().len();
+    assert_eq!(links(10_000), 4);
+    assert_eq!(links(1_000_000), 6);
+    let total: u64 = 15 * (0..15u32).map(|i| 15u64.pow(i)).sum::<u64>();
+    assert_eq!(total / 10u64.pow(16), 46);
+    assert!(epoch::leaf_path(15, total / 15 - 1).is_ok());
+    assert!(epoch::leaf_path(15, total / 15).is_err());
 }
