@@ -14,8 +14,8 @@
 //! Which leaf serves proof n of a model: epoch e = n / F, and epochs fill the root's subtrees in
 //! turn, subtree i being a complete F-ary tree of depth i ([`leaf_path`]). The first F proofs
 //! use a leaf one link below the root, the next F² two links below, and so on: a proof's chain
-//! grows with the logarithm of the proofs made (5 links past 10^4 proofs at F = 15, 6 past 10^6),
-//! and the tree holds F·Σ_{i<F} F^i proofs, about 4·10^18 at F = 15.
+//! grows with the logarithm of the proofs made (at F = 15: 4 links at 10^4 proofs, 6 at 10^6),
+//! and the tree holds F·Σ_{i<F} F^i proofs, about 4.7·10^17 at F = 15.
 //!
 //! A verifier checks each link once ([`crate::commit::ModelCommitment`] remembers it): for a
 //! stream of proofs the cost is one link per F proofs, plus the rare inner node.
@@ -264,6 +264,13 @@ pub fn verify_chain(
     cert: &EpochCertificate,
 ) -> Result<()> {
     check_leaf(fanout(spec), &leaf.path)?;
+    // The link cache answers by commitments and path, not circuit: a link checked under `mc`'s
+    // own circuit must not pass for another spec's layout.
+    if mc.circuit != spec.digest() {
+        return Err(ProofError::Circuit(
+            "the model commitment belongs to another circuit".into(),
+        ));
+    }
     if cert.nodes.len() != leaf.path.len() {
         return Err(ProofError::Epoch(format!(
             "the epoch certificate has {} nodes; the proof's epoch {:?} needs {}",
@@ -351,7 +358,7 @@ mod tests {
         assert_eq!(leaf_path(15, 15).unwrap(), vec![1, 14]);
         assert_eq!(leaf_path(15, 16).unwrap(), vec![2, 0, 0]);
         assert_eq!(leaf_path(15, 16 + 15).unwrap(), vec![2, 1, 0]);
-        // 10^6 proofs at 15 per leaf: epoch 66,666 sits five links below the root.
+        // 10^6 proofs at 15 per leaf: epoch 66,666 sits six links below the root.
         let p = leaf_path(15, 1_000_000 / 15).unwrap();
         assert_eq!(p.len(), 6, "{p:?}");
         // Every path is distinct and a leaf.
