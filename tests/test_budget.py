@@ -144,3 +144,20 @@ def test_inspect_states_the_budget(compiled, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     budget = zkgrad.Model.load(path).zk_budget
     assert f"hides the weights for {budget} proofs" in " ".join(result.output.split())
+
+
+def test_the_owner_makes_certificates_only_for_epochs_it_reached(compiled, tmp_path: Path) -> None:
+    # A proof naming an epoch the model has not reached would make the owner build its nodes
+    # (two commitments and a link each) for nothing: refused unread.
+    model = zkgrad.Model(compiled("matmul_add")[0].native)
+    x = compiled("matmul_add")[1][0]
+    first = model.prove(x)
+    assert zkgrad.verify(model, first.data) is not None  # epoch 0: the owner makes it
+    far = zkgrad.Model(model.native)  # a fresh ledger: no proof made yet
+    ledger = ProofLedger()
+    for _ in range(model.zk_budget * 2):
+        ledger.take(far.digest)
+    ahead = zkgrad.Model(model.native, ledger).prove(x)  # epoch 2, path (1, 1)
+    assert ahead.epoch[0] == (1, 1)
+    with pytest.raises(zkgrad.InvalidProof, match="have not reached"):
+        zkgrad.Model(model.native).verify(ahead.data)

@@ -294,11 +294,20 @@ class Model(_Verifier):
         return bytes(self._native.epoch_certificate(epoch))
 
     def verify(self, proof: Proof | bytes) -> np.ndarray:
-        """Check ``proof``; the model owner makes a missing epoch certificate itself."""
+        """Check ``proof``; the model owner makes a missing epoch certificate itself, for an
+        epoch its ledger has reached (a proof naming a later one is refused unread: making its
+        nodes would cost two commitments and a link each)."""
         if not isinstance(proof, Proof):
             proof = Proof(bytes(proof), self)
         if proof.epoch is not None and proof.epoch_certificate is None:
-            proof = Proof(proof.data, self, self.epoch_certificate(proof.epoch[0]))
+            epoch = _epoch_number(proof.epoch[0], self.zk_budget)
+            reached = max(self.proofs_made - 1, 0) // max(self.zk_budget, 1)
+            if epoch > reached:
+                raise InvalidProof(
+                    f"the proof names epoch {list(proof.epoch[0])}, which this model's proofs "
+                    "have not reached; give its epoch certificate"
+                )
+            proof = Proof(proof.data, self, self.epoch_certificate(epoch))
         return super().verify(proof)
 
     @property

@@ -13,6 +13,11 @@ pub use crate::statement::DOMAIN;
 pub use crate::witness::WitnessTamper;
 
 /// Proves one inference; `seed` is the weight-commitment seed chosen at compile time.
+///
+/// This and the other entry points without an epoch open the published commitment itself,
+/// whose zero-knowledge budget the range certificate and the epoch links spend: they serve tests
+/// and one-off proofs. Models proving many times use [`prove_in_epoch`] (Python and the CLI
+/// always do).
 pub fn prove(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64]) -> Result<Proof> {
     prove_inner(
         spec,
