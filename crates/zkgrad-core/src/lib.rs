@@ -10,6 +10,7 @@ mod block;
 pub mod bounds;
 pub mod circuit;
 pub mod commit;
+pub mod data;
 pub mod error;
 pub mod field;
 pub mod layout;
