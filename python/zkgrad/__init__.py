@@ -23,6 +23,7 @@ from zkgrad.model import Model, Proof, VerifyingKey, verify
 
 if TYPE_CHECKING:
     from zkgrad.compiler import compile
+    from zkgrad.dataset import DataStatement, Dataset, DatasetPublic
     from zkgrad.describe import Description, inspect
     from zkgrad.sklearn import from_sklearn
 
@@ -33,6 +34,9 @@ _LAZY = {
     "Description": "zkgrad.describe",
     "inspect": "zkgrad.describe",
     "from_sklearn": "zkgrad.sklearn",
+    "Dataset": "zkgrad.dataset",
+    "DatasetPublic": "zkgrad.dataset",
+    "DataStatement": "zkgrad.dataset",
 }
 
 
@@ -50,6 +54,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DataStatement",
+    "Dataset",
+    "DatasetPublic",
     "Description",
     "InvalidProof",
     "Model",

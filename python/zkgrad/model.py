@@ -546,8 +546,13 @@ def verify(
     ``input_commitment``: for a model compiled with a committed input, the input commitment
     (hex digest) the verifier pins, e.g. from an earlier proof or published by the data owner;
     the proof must carry exactly it (so it is about the same hidden input).
-    Raises :class:`InvalidProof` for a rejected proof.
+    Raises :class:`InvalidProof` for a rejected proof. Given a :class:`zkgrad.DatasetPublic`
+    and a data-property proof, returns the verified :class:`zkgrad.DataStatement` instead.
     """
+    if type(model).__name__ == "DatasetPublic":  # a data-property proof (zkgrad.dataset)
+        from zkgrad.dataset import verify_properties
+
+        return verify_properties(model, proof)  # type: ignore[arg-type,return-value]
     model = _as_verifier(model)
     proof = _as_proof(proof, model)
     if commitment is not None:

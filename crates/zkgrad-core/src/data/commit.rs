@@ -57,6 +57,26 @@ impl DatasetCommitment {
         *h.finalize().as_bytes()
     }
 
+    /// The public commitment as bytes (the Python side keeps them in `data.pub`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .expect("commitments encode")
+    }
+
+    /// Decodes [`Self::to_bytes`]; a malformed or foreign input is a typed error.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let cfg = bincode::config::standard().with_limit::<4096>();
+        match bincode::serde::decode_from_slice::<Self, _>(b, cfg) {
+            Ok((c, used)) if used == b.len() => {
+                c.check_shape()?;
+                Ok(c)
+            }
+            _ => Err(ProofError::Malformed(
+                "the dataset commitment does not decode".into(),
+            )),
+        }
+    }
+
     /// Checks the shape is one a commitment can have (a verifier's first check on bytes).
     pub fn check_shape(&self) -> Result<()> {
         shape_ok(self.rows as usize, self.features, self.labels)
