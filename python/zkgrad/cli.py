@@ -806,5 +806,10 @@ def demo(
         run_demo(console, record, out)
 
 
+# `zkgrad data ...` (python/zkgrad/data_cli.py), registered last: it imports this module's helpers.
+from zkgrad.data_cli import data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
+
 if __name__ == "__main__":
     app()

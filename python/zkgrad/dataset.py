@@ -297,9 +297,7 @@ class Dataset:
         proof = _native.dataset_prove(
             self.features,
             self.labels,
-            _meta_digest(
-                self.public.rows, self.scale_bits, self.columns, self.labels is not None
-            ),
+            _meta_digest(self.public.rows, self.scale_bits, self.columns, self.labels is not None),
             self._seed,
             self.public.commitment,
             ranges,
@@ -369,8 +367,10 @@ class DataStatement:
                 if lo == 0 and hi >= self.rows:
                     continue
                 count = f"{lo}" if lo == hi else f"in [{lo}, {hi}]"
-                share = f"{lo / self.rows:.4f}" if lo == hi else (
-                    f"[{lo / self.rows:.4f}, {hi / self.rows:.4f}]"
+                share = (
+                    f"{lo / self.rows:.4f}"
+                    if lo == hi
+                    else (f"[{lo / self.rows:.4f}, {hi / self.rows:.4f}]")
                 )
                 out.append(f"class {t}: count {count} (share {share})")
         out += [f"mean of {b.feature} in [{b.lo:g}, {b.hi:g}]" for b in self.means]
