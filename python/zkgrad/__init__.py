@@ -23,7 +23,7 @@ from zkgrad.model import Model, Proof, VerifyingKey, verify
 
 if TYPE_CHECKING:
     from zkgrad.compiler import compile
-    from zkgrad.dataset import DataStatement, Dataset, DatasetPublic
+    from zkgrad.dataset import Dataset, DatasetPublic, DataStatement
     from zkgrad.describe import Description, inspect
     from zkgrad.sklearn import from_sklearn
 

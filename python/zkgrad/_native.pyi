@@ -286,7 +286,7 @@ def dataset_verify(
 ) -> tuple[
     list[tuple[int, int, int]], tuple[int, list[tuple[int, int]]] | None, list[tuple[int, int, int]]
 ]:
-    """Verify a data-property proof; returns its (ranges, classes, sums). Raises ``InvalidProof``."""
+    """Verify a data-property proof; returns (ranges, classes, sums). Raises ``InvalidProof``."""
 
 def property_proof_dataset(proof: bytes) -> str:
     """The dataset digest (hex) a property proof names (not verified)."""
