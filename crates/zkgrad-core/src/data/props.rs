@@ -711,7 +711,8 @@ fn check_witness(ds: &Dataset, spec: &PropertySpec) -> Result<()> {
         let f = b.feature as usize;
         if let Some(r) = (0..rows).find(|&r| !(b.lo..=b.hi).contains(&value(f, r))) {
             return fail(format!(
-                "row {r}, feature {f}: the value {} is outside the declared range [{}, {}]",
+                "row {}, feature {f}: the value {} is outside the declared range [{}, {}]",
+                r + 1,
                 value(f, r),
                 b.lo,
                 b.hi
@@ -729,7 +730,8 @@ fn check_witness(ds: &Dataset, spec: &PropertySpec) -> Result<()> {
                 Some(c) => *c += 1,
                 None => {
                     return fail(format!(
-                        "row {r}: the label {} is not one of the {} classes",
+                        "row {}: the label {} is not one of the {} classes",
+                        r + 1,
                         value(y, r),
                         cs.classes
                     ));

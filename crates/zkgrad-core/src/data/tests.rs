@@ -68,7 +68,7 @@ fn an_out_of_range_value_is_refused_by_the_prover_and_rejected_by_the_verifier()
     let mut s = spec();
     s.sums.clear();
     let err = prove(&ds, &s).unwrap_err().to_string();
-    assert!(err.contains("row 7, feature 2"), "{err}");
+    assert!(err.contains("row 8, feature 2"), "{err}");
     let forged = props::prove_unchecked(&ds, &s).unwrap();
     let err = verify(&ds.commitment, &forged).unwrap_err().to_string();
     assert!(
@@ -119,7 +119,7 @@ fn a_label_outside_the_classes_is_rejected() {
         counts: vec![(0, 20), (0, 20)],
     });
     let err = prove(&ds, &s).unwrap_err().to_string();
-    assert!(err.contains("row 4: the label 2"), "{err}");
+    assert!(err.contains("row 5: the label 2"), "{err}");
     let forged = props::prove_unchecked(&ds, &s).unwrap();
     assert!(verify(&ds.commitment, &forged).is_err());
 }
