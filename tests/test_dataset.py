@@ -32,8 +32,12 @@ def test_commit_quantises_and_reports_the_error(ds: Dataset) -> None:
     assert len(ds.digest) == 64
     # Calibrated: the largest bits with |x|·2^bits ≤ 2^13; rounding costs at most half a step.
     peak = np.abs(X).max(axis=0)
-    assert all(p * 2.0**b <= 2**13 < p * 2.0 ** (b + 1) for p, b in zip(peak, ds.scale_bits))
-    assert all(e <= 2.0 ** (-b - 1) for e, b in zip(ds.quantization_error, ds.scale_bits))
+    assert all(
+        p * 2.0**b <= 2**13 < p * 2.0 ** (b + 1) for p, b in zip(peak, ds.scale_bits, strict=True)
+    )
+    assert all(
+        e <= 2.0 ** (-b - 1) for e, b in zip(ds.quantization_error, ds.scale_bits, strict=True)
+    )
     # The same values and seed give the same digest; another seed another one.
     assert Dataset.commit(X, Y, seed=bytes(32)).digest == ds.digest
     assert Dataset.commit(X, Y, seed=bytes([1]) * 32).digest != ds.digest

@@ -79,7 +79,7 @@ def _integer_labels(file: Path, values: np.ndarray, column: str) -> np.ndarray:
     if bad.size:
         row = int(bad[0])
         raise ModelError(
-            f"{file}: row {row + 1}, column {column!r}: the label {values[row]!r} is not a "
+            f"{file}: row {row + 1}, column {column!r}: the label {float(values[row]):g} is not a "
             "class index (a non-negative integer)"
         )
     return values.astype(np.int64)
