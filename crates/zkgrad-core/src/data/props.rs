@@ -129,12 +129,37 @@ pub(super) enum Src {
 pub(super) struct Lookup {
     pub src: Src,
     pub k: usize,
-    /// The public offset (a constant or one value per row).
-    pub off: Vec<F>,
+    /// The public offset (a constant, or one value per row).
+    pub off: Off,
     /// The public row selector.
     pub sel: Vec<F>,
     /// Against the class table (the labels) instead of the range table.
     pub class: bool,
+}
+
+/// A lookup's public offset: one constant (a feature's bound) or one value per row (a class's).
+pub(super) enum Off {
+    Const(F),
+    Table(Vec<F>),
+}
+
+impl Off {
+    /// Its value in the sumcheck's last check at z (`pad`: the zero-padding factor past its
+    /// lookup's variables, which a constant does not carry: see `prove`).
+    pub fn eval(&self, z: &[EF], pad: EF) -> EF {
+        match self {
+            Off::Const(c) => EF::from(*c),
+            Off::Table(t) => crate::mle::evaluate_base(t, z) * pad,
+        }
+    }
+
+    /// Its value on row x.
+    pub fn at(&self, x: usize) -> F {
+        match self {
+            Off::Const(c) => *c,
+            Off::Table(t) => t[x],
+        }
+    }
 }
 
 /// What the public statement implies: lookups, columns, layouts, round degrees.
@@ -177,7 +202,7 @@ impl Plan {
                 lookups.push(Lookup {
                     src: Src::Data(r.feature as usize),
                     k,
-                    off: vec![fi(off); 1 << k],
+                    off: Off::Const(fi(off)),
                     sel: row_sel.clone(),
                     class: false,
                 });
@@ -193,7 +218,7 @@ impl Plan {
             lookups.push(Lookup {
                 src: Src::Data(c.features as usize),
                 k,
-                off: vec![F::ZERO; 1 << k],
+                off: Off::Const(F::ZERO),
                 sel: row_sel.clone(),
                 class: true,
             });
@@ -218,7 +243,7 @@ impl Plan {
                     lookups.push(Lookup {
                         src: Src::Aux(col),
                         k: kc,
-                        off,
+                        off: Off::Table(off),
                         sel: sel.clone(),
                         class: false,
                     });
@@ -240,7 +265,7 @@ impl Plan {
                 lookups.push(Lookup {
                     src: Src::Aux(col),
                     k: a,
-                    off: vec![F::ZERO; 1 << a],
+                    off: Off::Const(F::ZERO),
                     sel: prefix(2 * sums.len(), a),
                     class: false,
                 });
@@ -487,8 +512,8 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     let mut mult = vec![0u64; 1 << RANGE_BITS];
     for lk in plan.lookups.iter().filter(|l| !l.class) {
         let v = source(lk.src, &aux);
-        for ((&x, &o), &s) in v.iter().zip(&lk.off).zip(&lk.sel) {
-            let slot = usize::try_from(to_i(x + o)).ok();
+        for (i, (&x, &s)) in v.iter().zip(&lk.sel).enumerate() {
+            let slot = usize::try_from(to_i(x + lk.off.at(i))).ok();
             if let Some(m) = slot.filter(|_| s == F::ONE).and_then(|j| mult.get_mut(j)) {
                 *m += 1;
             }
@@ -513,8 +538,8 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     for lk in &plan.lookups {
         let d: Vec<EF> = source(lk.src, &aux)
             .iter()
-            .zip(&lk.off)
-            .map(|(&v, &o)| alpha - EF::from(v + o))
+            .enumerate()
+            .map(|(i, &v)| alpha - EF::from(v + lk.off.at(i)))
             .collect();
         if d.contains(&EF::ZERO) {
             return Err(ProofError::Lookup(
@@ -539,16 +564,27 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     let mut groups = Vec::new();
     for (l, lk) in plan.lookups.iter().enumerate() {
         let w = if lk.class { ch.nu_class } else { EF::ONE };
-        groups.push(Group {
-            tables: vec![
-                Table::plain(eq_table(&ch.tau[..lk.k])),
-                Table::masked(inv[l].clone(), join_ext(&inv_r[l])),
-                column(lk.src),
-                Table::plain(up(&lk.sel)),
-                Table::plain(up(&lk.off)),
-            ],
-            summand: Box::new(lookup_summand(alpha, ch.mus[l], w)),
-        });
+        let mut tables = vec![
+            Table::plain(eq_table(&ch.tau[..lk.k])),
+            Table::masked(inv[l].clone(), join_ext(&inv_r[l])),
+            column(lk.src),
+            Table::plain(up(&lk.sel)),
+        ];
+        let summand = lookup_summand(alpha, ch.mus[l], w);
+        let summand: Box<dyn Fn(&[EF]) -> EF + Sync> = match &lk.off {
+            // A constant offset is no table (one table fewer to fold), and is not zero-padded
+            // past the group's variables: the summand still vanishes there (eq does), so the
+            // sum is unchanged; the verifier evaluates the same polynomial (`verify.rs`).
+            Off::Const(c) => {
+                let c = EF::from(*c);
+                Box::new(move |v: &[EF]| summand(&[v[0], v[1], v[2], v[3], c]))
+            }
+            Off::Table(t) => {
+                tables.push(Table::plain(up(t)));
+                Box::new(summand)
+            }
+        };
+        groups.push(Group { tables, summand });
     }
     groups.push(Group {
         tables: vec![

@@ -85,7 +85,7 @@ fn verify_inner(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Pr
             proof.inverses[l] * s,
             plan.source_value(lk.src, values) * s,
             evaluate_base(&lk.sel, z) * s,
-            evaluate_base(&lk.off, z) * s,
+            lk.off.eval(z, s),
         ]);
     }
     let s16 = pad_factor(&point, RANGE_BITS);
