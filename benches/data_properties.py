@@ -13,8 +13,8 @@ import numpy as np
 
 os.environ.setdefault("ZKGRAD_ZK_BUDGET", "warn")
 
-import zkgrad  # noqa: E402
-from zkgrad.dataset import Dataset  # noqa: E402
+import zkgrad
+from zkgrad.dataset import Dataset
 
 
 def spec_for(x: np.ndarray, y: np.ndarray, ds: Dataset) -> dict:
