@@ -219,3 +219,33 @@ fn bad_specs_are_refused_naming_the_feature() {
             .contains("no declared range")
     );
 }
+
+/// The rank test on the dataset table itself (`zk::budget::rank_test`): K proofs, each revealing
+/// one masked value per column at its own lift point and the batching value, stay independent of
+/// the data at the commitment's column budget, and the data leak one opening past it.
+#[test]
+fn the_dataset_table_is_hidden_up_to_its_column_budget() {
+    use crate::zk::masked::LiftPoint;
+    // One 8-row column (a small matrix for the test): its lifted mask, 2^8 dimensions, holds
+    // 64 openings of one value and the batching value each (wider tables hold 128).
+    let ds = commit(&[1i64; 8], 8, 1, None, [0; 32], [4; 32]).unwrap();
+    let layout = ds.commitment.layout();
+    let budget = commit::column_openings(&layout);
+    assert_eq!(budget, 64);
+    assert_eq!(ds.commitment.budget().unwrap(), budget);
+    let fresh = |_: usize, rng: &mut rand::rngs::StdRng| {
+        LiftPoint::new(
+            (0..commit::DATASET_LIFT)
+                .map(|_| crate::zk::random_base(rng))
+                .collect(),
+        )
+    };
+    assert!(crate::zk::budget::rank_test::table_hidden(
+        &layout, budget, fresh
+    ));
+    assert!(!crate::zk::budget::rank_test::table_hidden(
+        &layout,
+        budget + 1,
+        fresh
+    ));
+}
