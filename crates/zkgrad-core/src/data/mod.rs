@@ -16,11 +16,14 @@
 //! the weight range certificate, `zk/range.rs`), masked sumchecks and batched openings.
 
 pub mod commit;
+pub mod proof;
 pub mod props;
 mod verify;
+mod witness;
 
 pub use commit::{Dataset, DatasetCommitment, commit};
-pub use props::{PropertyProof, prove};
+pub use proof::PropertyProof;
+pub use props::prove;
 pub use verify::verify;
 
 use serde::{Deserialize, Serialize};

@@ -24,96 +24,22 @@
 
 use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 
 use super::commit::{Dataset, MIN_ROW_VARS};
+pub use super::proof::PropertyProof;
 use super::{PropertySpec, RANGE_BITS};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
 use crate::mle::{eq_table, log2_ceil};
-use crate::pcs::{Commitment, OpeningProof, Pcs};
+use crate::pcs::Pcs;
 use crate::transcript::Transcript;
 use crate::zk::lookup::pad_factor;
 use crate::zk::masked::{LiftPoint, MaskedLayout, ext_point, join_ext, split_ext};
 use crate::zk::masks::MaskPlan;
 use crate::zk::open::{self, ColumnClaim};
-use crate::zk::sumcheck::{self as zksc, Group, Table, ZkSumcheckProof, invert};
+use crate::zk::sumcheck::{self as zksc, Group, Table, invert};
 
 pub(super) const DOMAIN: &[u8] = b"zkgrad/data-properties/v1";
-/// Magic bytes and format version of an encoded property proof.
-pub const MAGIC: &[u8; 4] = b"ZKGD";
-/// Format version of [`PropertyProof::to_bytes`].
-pub const VERSION: u16 = 1;
-/// The largest property proof decoded.
-const MAX_BYTES: usize = 16 << 20;
-
-/// A property proof: its statement (spec, dataset digest) and messages.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PropertyProof {
-    /// The dataset digest the proof is for (the verifier compares it with the one it pins).
-    pub dataset: [u8; 32],
-    /// The statement.
-    pub spec: PropertySpec,
-    /// Multiplicities, counts, limbs and the sumcheck masks.
-    pub aux_commitment: Commitment,
-    /// The LogUp inverses.
-    pub inverse_commitment: Commitment,
-    /// The one sumcheck.
-    pub main: ZkSumcheckProof,
-    /// ḣ per lookup at the sumcheck point.
-    pub inverses: Vec<EF>,
-    /// Masked values: the dataset columns read, then the auxiliary columns.
-    pub values: Vec<EF>,
-    /// Batchings of the inverse, dataset and auxiliary tables: messages and T(ρ).
-    pub batches: Vec<(ZkSumcheckProof, EF)>,
-    /// Openings of the inverse, dataset and auxiliary tables.
-    pub openings: Vec<OpeningProof>,
-}
-
-impl PropertyProof {
-    /// Versioned bytes: magic, version, then the bincode body.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend(
-            bincode::serde::encode_to_vec(self, bincode::config::standard())
-                .expect("proofs encode"),
-        );
-        out
-    }
-
-    /// Decodes versioned bytes; every malformed input is a typed error.
-    pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < 6 || &b[..4] != MAGIC {
-            return Err(ProofError::Malformed(
-                "not a zkgrad data-property proof (bad magic bytes)".into(),
-            ));
-        }
-        let version = u16::from_le_bytes([b[4], b[5]]);
-        if version != VERSION {
-            return Err(ProofError::BadVersion {
-                expected: VERSION,
-                got: version,
-            });
-        }
-        if b.len() > MAX_BYTES {
-            return Err(ProofError::Malformed(format!(
-                "the proof is {} bytes, more than a data-property proof may take",
-                b.len()
-            )));
-        }
-        let cfg = bincode::config::standard().with_limit::<MAX_BYTES>();
-        match bincode::serde::decode_from_slice(&b[6..], cfg) {
-            Ok((p, used)) if used == b.len() - 6 => Ok(p),
-            Ok(_) => Err(ProofError::Malformed(
-                "trailing bytes after the proof".into(),
-            )),
-            Err(e) => Err(ProofError::Malformed(format!(
-                "the proof does not decode ({e})"
-            ))),
-        }
-    }
-}
 
 /// Where a looked-up value lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -459,7 +385,7 @@ pub(super) const LIMB_BASE: u64 = 1 << RANGE_BITS;
 /// is refused with an error naming the first violated property (no proof is made).
 pub fn prove(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProof> {
     spec.validate(&ds.commitment)?;
-    check_witness(ds, spec)?;
+    super::witness::check(ds, spec)?;
     prove_unchecked(ds, spec)
 }
 
@@ -729,68 +655,4 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
         batches,
         openings,
     })
-}
-
-/// Refuses, before anything is committed, a dataset that does not have the stated properties:
-/// the error names the property, the row and the feature (an honest prover must not make a
-/// proof that fails, and a test must see why).
-fn check_witness(ds: &Dataset, spec: &PropertySpec) -> Result<()> {
-    let rows = ds.commitment.rows as usize;
-    let value = |col: usize, r: usize| crate::field::to_i64(ds.cols[col][r]);
-    let fail = |m: String| {
-        Err(ProofError::Witness {
-            layer: "dataset".into(),
-            detail: m,
-        })
-    };
-    for b in &spec.ranges {
-        let f = b.feature as usize;
-        if let Some(r) = (0..rows).find(|&r| !(b.lo..=b.hi).contains(&value(f, r))) {
-            return fail(format!(
-                "row {}, feature {f}: the value {} is outside the declared range [{}, {}]",
-                r + 1,
-                value(f, r),
-                b.lo,
-                b.hi
-            ));
-        }
-    }
-    if let Some(cs) = &spec.classes {
-        let y = ds.commitment.features as usize;
-        let mut counts = vec![0u64; cs.classes as usize];
-        for r in 0..rows {
-            match usize::try_from(value(y, r))
-                .ok()
-                .and_then(|t| counts.get_mut(t))
-            {
-                Some(c) => *c += 1,
-                None => {
-                    return fail(format!(
-                        "row {}: the label {} is not one of the {} classes",
-                        r + 1,
-                        value(y, r),
-                        cs.classes
-                    ));
-                }
-            }
-        }
-        for (t, (&n, &(lo, hi))) in counts.iter().zip(&cs.counts).enumerate() {
-            if !(lo..=hi).contains(&n) {
-                return fail(format!(
-                    "class {t} has {n} rows, outside the stated count [{lo}, {hi}]"
-                ));
-            }
-        }
-    }
-    for s in &spec.sums {
-        let f = s.feature as usize;
-        let sum: i64 = (0..rows).map(|r| value(f, r)).sum();
-        if !(s.lo..=s.hi).contains(&sum) {
-            return fail(format!(
-                "feature {f}'s sum {sum} is outside the stated bounds [{}, {}] (its mean is out of bounds)",
-                s.lo, s.hi
-            ));
-        }
-    }
-    Ok(())
 }
