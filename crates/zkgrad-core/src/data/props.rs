@@ -58,7 +58,7 @@ pub(super) struct Lookup {
     /// The public offset (a constant, or one value per row).
     pub off: Off,
     /// The public row selector.
-    pub sel: Vec<F>,
+    pub sel: Sel,
     /// Against the class table (the labels) instead of the range table.
     pub class: bool,
 }
@@ -84,6 +84,31 @@ impl Off {
         match self {
             Off::Const(c) => *c,
             Off::Table(t) => t[x],
+        }
+    }
+}
+
+/// A lookup's public row selector: the first n rows, or one 0/1 value per row (the bounded
+/// classes). The verifier evaluates a prefix in O(variables), never as a table.
+pub(super) enum Sel {
+    Prefix(usize),
+    Table(Vec<F>),
+}
+
+impl Sel {
+    /// Its multilinear extension at z.
+    pub fn eval(&self, z: &[EF]) -> EF {
+        match self {
+            Sel::Prefix(n) => crate::zk::dense::prefix_eval(z, *n),
+            Sel::Table(t) => crate::mle::evaluate_base(t, z),
+        }
+    }
+
+    /// Its values on the 2^k rows (the prover's table).
+    pub fn table(&self, k: usize) -> Vec<F> {
+        match self {
+            Sel::Prefix(n) => prefix(*n, k),
+            Sel::Table(t) => t.clone(),
         }
     }
 }
@@ -122,14 +147,13 @@ impl Plan {
         let fi = crate::field::from_i64;
         let mut lookups = Vec::new();
         let mut aux_logs = vec![RANGE_BITS];
-        let row_sel = prefix(rows, k);
         for r in &spec.ranges {
             for off in [-r.lo, t16 - 1 - r.hi] {
                 lookups.push(Lookup {
                     src: Src::Data(r.feature as usize),
                     k,
                     off: Off::Const(fi(off)),
-                    sel: row_sel.clone(),
+                    sel: Sel::Prefix(rows),
                     class: false,
                 });
             }
@@ -145,7 +169,7 @@ impl Plan {
                 src: Src::Data(c.features as usize),
                 k,
                 off: Off::Const(F::ZERO),
-                sel: row_sel.clone(),
+                sel: Sel::Prefix(rows),
                 class: true,
             });
             // Count bounds: only the classes the spec constrains.
@@ -170,7 +194,7 @@ impl Plan {
                         src: Src::Aux(col),
                         k: kc,
                         off: Off::Table(off),
-                        sel: sel.clone(),
+                        sel: Sel::Table(sel.clone()),
                         class: false,
                     });
                 }
@@ -192,7 +216,7 @@ impl Plan {
                     src: Src::Aux(col),
                     k: a,
                     off: Off::Const(F::ZERO),
-                    sel: prefix(2 * sums.len(), a),
+                    sel: Sel::Prefix(2 * sums.len()),
                     class: false,
                 });
             }
@@ -438,7 +462,7 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     let mut mult = vec![0u64; 1 << RANGE_BITS];
     for lk in plan.lookups.iter().filter(|l| !l.class) {
         let v = source(lk.src, &aux);
-        for (i, (&x, &s)) in v.iter().zip(&lk.sel).enumerate() {
+        for (i, (&x, &s)) in v.iter().zip(&lk.sel.table(lk.k)).enumerate() {
             let slot = usize::try_from(to_i(x + lk.off.at(i))).ok();
             if let Some(m) = slot.filter(|_| s == F::ONE).and_then(|j| mult.get_mut(j)) {
                 *m += 1;
@@ -494,7 +518,7 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
             Table::plain(eq_table(&ch.tau[..lk.k])),
             Table::masked(inv[l].clone(), join_ext(&inv_r[l])),
             column(lk.src),
-            Table::plain(up(&lk.sel)),
+            Table::plain(up(&lk.sel.table(lk.k))),
         ];
         let summand = lookup_summand(alpha, ch.mus[l], w);
         let summand: Box<dyn Fn(&[EF]) -> EF + Sync> = match &lk.off {

@@ -7,7 +7,7 @@ use super::props::{Challenges, LIMB_BASE, Plan, PropertyProof, Src, lookup_summa
 use super::{PropertySpec, RANGE_BITS};
 use crate::error::{ProofError, Result};
 use crate::field::EF;
-use crate::mle::{eq_eval, evaluate_base};
+use crate::mle::eq_eval;
 use crate::pcs::{Commitment, OpeningProof, Pcs};
 use crate::transcript::Transcript;
 use crate::zk::dense::prefix_eval;
@@ -84,7 +84,7 @@ fn verify_inner(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Pr
             eq_eval(&ch.tau[..lk.k], z) * s,
             proof.inverses[l] * s,
             plan.source_value(lk.src, values) * s,
-            evaluate_base(&lk.sel, z) * s,
+            lk.sel.eval(z) * s,
             lk.off.eval(z, s),
         ]);
     }
