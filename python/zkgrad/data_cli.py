@@ -2,19 +2,27 @@
 
 Exit codes as the other commands (docs/CLI.md): 0 success, 1 invalid proof, 2 bad input.
 The dataset module (numpy only) is imported by the commands themselves, so ``zkgrad --help``
-stays fast.
+stays fast; so is ``zkgrad.cli``'s error handling, since ``zkgrad.cli`` imports this module
+(``python -m zkgrad.cli`` runs it as ``__main__``: a module-level import back would be circular).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from zkgrad.cli import EXIT_CODES_HELP, JSON_HELP, Output, _handled, _regular_file
+if TYPE_CHECKING:
+    from zkgrad.cli import Output
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success (verify: the proof is valid), 1 invalid proof, "
+    "2 bad usage, missing or unreadable file, or bad input."
+)
+JSON_HELP = "Print one JSON object on stdout instead of text (keys: docs/CLI.md)."
 
 data_app = typer.Typer(
     no_args_is_help=True,
@@ -23,8 +31,23 @@ data_app = typer.Typer(
 )
 
 
-def _fmt_seconds(s: float) -> str:
-    return f"{s:.3f} s" if s >= 0.1 else f"{s * 1e3:.1f} ms"
+def _cli() -> Any:
+    """``zkgrad.cli``'s output and error handling (imported when a command runs)."""
+    import zkgrad.cli
+
+    return zkgrad.cli
+
+
+def _output(as_json: bool) -> Output:
+    return _cli().Output(as_json)
+
+
+def _handled(out: Output | None = None) -> Any:
+    return _cli()._handled(out)
+
+
+def _regular_file(path: Path, what: str) -> Path:
+    return _cli()._regular_file(path, what)
 
 
 def _write_new(target: Path, write: object) -> None:
@@ -64,7 +87,7 @@ def commit(
     from zkgrad.dataset import Dataset
     from zkgrad.dataset_io import read_labels, read_table
 
-    out = Output(as_json)
+    out = _output(as_json)
     with _handled(out):
         table = read_table(_regular_file(features, "a feature table"), label_column)
         y = table.labels
@@ -130,7 +153,7 @@ def prove(
     """Prove the properties in SPEC about the committed dataset, in zero knowledge."""
     from zkgrad.dataset import Dataset
 
-    out = Output(as_json)
+    out = _output(as_json)
     with _handled(out):
         ds = Dataset.load(_regular_file(dataset, "a dataset file"))
         spec_file = _regular_file(spec, "a spec file")
@@ -156,7 +179,7 @@ def verify(
     from zkgrad.dataset import DatasetPublic, verify_properties
     from zkgrad.errors import InvalidProof
 
-    out = Output(as_json)
+    out = _output(as_json)
     with _handled(out):
         pub = DatasetPublic.load(_regular_file(dataset, "a dataset public file"))
         if digest is not None and digest.strip().lower() != pub.digest:
