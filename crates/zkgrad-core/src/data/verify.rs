@@ -29,9 +29,15 @@ pub fn verify(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Prop
     }
     verify_inner(dataset, proof).map_err(|e| match e {
         e @ ProofError::Circuit(_) => e,
-        e => ProofError::Lookup(format!(
-            "the proof does not establish the stated properties of the committed dataset ({e})"
-        )),
+        e => {
+            let detail = match e {
+                ProofError::Lookup(m) => m,
+                other => other.to_string(),
+            };
+            ProofError::Lookup(format!(
+                "the proof does not establish the stated properties of the committed dataset ({detail})"
+            ))
+        }
     })
 }
 
