@@ -9,6 +9,8 @@ use crate::{InvalidProof, ModelError, guarded, int_array};
 
 type Bounds = Vec<(u32, i64, i64)>;
 type Classes = Option<(u32, Vec<(u64, u64)>)>;
+/// Row-major features, rows, features, labels.
+type Columns = (Vec<i64>, usize, usize, Option<Vec<i64>>);
 
 fn model_error(e: zkgrad_core::ProofError) -> PyErr {
     ModelError::new_err(e.to_string())
@@ -24,7 +26,7 @@ fn columns(
     py: Python<'_>,
     features: &Bound<'_, PyAny>,
     labels: Option<&Bound<'_, PyAny>>,
-) -> PyResult<(Vec<i64>, usize, usize, Option<Vec<i64>>)> {
+) -> PyResult<Columns> {
     let (shape, x) = int_array(py, features, "features")?;
     if shape.len() != 2 {
         return Err(ModelError::new_err(format!(

@@ -403,6 +403,9 @@ pub(super) fn lookup_summand(alpha: EF, mu: EF, w: EF) -> impl Fn(&[EF]) -> EF +
     move |v: &[EF]| mu * v[0] * (v[1] * (alpha - v[2] - v[4]) - EF::ONE) + w * v[3] * v[1]
 }
 
+/// A sumcheck group's summand.
+type Summand = Box<dyn Fn(&[EF]) -> EF + Sync>;
+
 pub(super) const LIMB_BASE: u64 = 1 << RANGE_BITS;
 
 /// Proves `spec` about the committed dataset `ds`. A dataset that does not have the properties
@@ -521,7 +524,7 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
             Table::plain(up(&lk.sel.table(lk.k))),
         ];
         let summand = lookup_summand(alpha, ch.mus[l], w);
-        let summand: Box<dyn Fn(&[EF]) -> EF + Sync> = match &lk.off {
+        let summand: Summand = match &lk.off {
             // A constant offset is no table (one table fewer to fold), and is not zero-padded
             // past the group's variables: the summand still vanishes there (eq does), so the
             // sum is unchanged; the verifier evaluates the same polynomial (`verify.rs`).
