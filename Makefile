@@ -18,7 +18,7 @@ $(BIN)/python:
 $(DEPS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "maturin==1.16.0"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		$$($(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(p["dependencies"] + p["optional-dependencies"]["dev"] + p["optional-dependencies"]["sklearn"] + p["optional-dependencies"]["serve"] + p["optional-dependencies"]["ray"]))')
+		$$($(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(p["dependencies"] + p["optional-dependencies"]["dev"] + p["optional-dependencies"]["sklearn"] + p["optional-dependencies"]["serve"] + p["optional-dependencies"]["ray"] + p["optional-dependencies"]["data"]))')
 	touch $@
 
 # The native module, built in release mode and installed editable into .venv

@@ -23,6 +23,7 @@ from zkgrad.model import Model, Proof, VerifyingKey, verify
 
 if TYPE_CHECKING:
     from zkgrad.compiler import compile
+    from zkgrad.dataset import Dataset, DatasetPublic, DataStatement
     from zkgrad.describe import Description, inspect
     from zkgrad.serve.client import Client
     from zkgrad.sklearn import from_sklearn
@@ -35,6 +36,9 @@ _LAZY = {
     "Description": "zkgrad.describe",
     "inspect": "zkgrad.describe",
     "from_sklearn": "zkgrad.sklearn",
+    "Dataset": "zkgrad.dataset",
+    "DatasetPublic": "zkgrad.dataset",
+    "DataStatement": "zkgrad.dataset",
 }
 
 
@@ -53,6 +57,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Client",
+    "DataStatement",
+    "Dataset",
+    "DatasetPublic",
     "Description",
     "InvalidProof",
     "Model",

@@ -278,3 +278,34 @@ def proof_length_fields(proof: bytes) -> list[int]:
 
     Raises ``InvalidProof`` if the bytes are not a proof.
     """
+
+def dataset_commit(
+    features: npt.NDArray[np.int64], labels: npt.NDArray[np.int64] | None, meta: bytes, seed: bytes
+) -> bytes:
+    """Commit to a quantised dataset (rows × features, labels one per row); returns the public
+    commitment's bytes. Raises ``ModelError`` for a bad shape."""
+
+def dataset_info(public: bytes) -> tuple[str, int, str, int, int, bool]:
+    """(digest hex, proof budget, metadata digest hex, rows, features, has labels)."""
+
+def dataset_prove(
+    features: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64] | None,
+    meta: bytes,
+    seed: bytes,
+    public: bytes,
+    ranges: list[tuple[int, int, int]],
+    classes: tuple[int, list[tuple[int, int]]] | None,
+    sums: list[tuple[int, int, int]],
+) -> bytes:
+    """Prove quantised properties; raises ``ModelError`` naming the row and feature that fails."""
+
+def dataset_verify(
+    public: bytes, proof: bytes
+) -> tuple[
+    list[tuple[int, int, int]], tuple[int, list[tuple[int, int]]] | None, list[tuple[int, int, int]]
+]:
+    """Verify a data-property proof; returns (ranges, classes, sums). Raises ``InvalidProof``."""
+
+def property_proof_dataset(proof: bytes) -> str:
+    """The dataset digest (hex) a property proof names (not verified)."""

@@ -836,5 +836,10 @@ from zkgrad.serve import cli as _serve_cli  # noqa: E402
 
 _serve_cli.register(app)
 
+# `zkgrad data ...` (python/zkgrad/data_cli.py), registered last: it imports this module's helpers.
+from zkgrad.data_cli import data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
+
 if __name__ == "__main__":
     app()

@@ -663,8 +663,13 @@ def verify(
     ``epoch_certificate``: the certificate (bytes or a ``.zke`` path) of the epoch the proof was
     made in, when the proof does not carry it (a proof from :meth:`Model.prove` does, and
     :meth:`Proof.load` finds it in ``epochs/`` beside the proof file).
-    Raises :class:`InvalidProof` for a rejected proof.
+    Raises :class:`InvalidProof` for a rejected proof. Given a :class:`zkgrad.DatasetPublic`
+    and a data-property proof, returns the verified :class:`zkgrad.DataStatement` instead.
     """
+    if type(model).__name__ == "DatasetPublic":  # a data-property proof (zkgrad.dataset)
+        from zkgrad.dataset import verify_properties
+
+        return verify_properties(model, proof)  # type: ignore[arg-type,return-value]
     model = _as_verifier(model)
     proof = _as_proof(proof, model)
     if epoch_certificate is not None:

@@ -11,6 +11,7 @@ pub mod bounds;
 pub mod circuit;
 pub mod commit;
 pub mod epoch;
+pub mod data;
 pub mod error;
 pub mod field;
 pub mod layout;

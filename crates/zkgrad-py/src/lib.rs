@@ -16,6 +16,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+mod data;
+
 /// The prover allocates and frees tables of many megabytes per proof; mimalloc keeps that memory
 /// instead of handing it back to the kernel and faulting it in again page by page.
 #[global_allocator]
@@ -753,5 +755,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(proof_epoch, m)?)?;
     m.add_function(wrap_pyfunction!(certificate_epoch, m)?)?;
     m.add_function(wrap_pyfunction!(proof_length_fields, m)?)?;
+    for f in [
+        wrap_pyfunction!(data::dataset_commit, m)?,
+        wrap_pyfunction!(data::dataset_info, m)?,
+        wrap_pyfunction!(data::dataset_prove, m)?,
+        wrap_pyfunction!(data::dataset_verify, m)?,
+        wrap_pyfunction!(data::property_proof_dataset, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     Ok(())
 }

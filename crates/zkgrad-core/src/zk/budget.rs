@@ -427,7 +427,7 @@ pub(crate) mod rank_test {
     /// masked column (read with that opening's lift point, `lift(opening, rng)`) and the batching
     /// value T(ρ): the revealed functionals restricted to the mask entries have the rank of the
     /// functionals themselves.
-    fn table_hidden(
+    pub(crate) fn table_hidden(
         layout: &MaskedLayout,
         openings: usize,
         mut lift: impl FnMut(usize, &mut rand::rngs::StdRng) -> LiftPoint,
@@ -442,7 +442,8 @@ pub(crate) mod rank_test {
         let mut full = Vec::new();
         for opening in 0..openings {
             let u = lift(opening, &mut rng);
-            for c in 0..callers {
+            // Unmasked columns (a dataset table's filler) are never claimed.
+            for c in (0..callers).filter(|&c| layout.masked[c]) {
                 let mut w = vec![EF::ZERO; layout.layout.len()];
                 let point = random_point(layout.layout.columns[c].1, &mut rng);
                 layout.add_weights(&layout.terms(c, &point, &u), EF::ONE, &mut w);

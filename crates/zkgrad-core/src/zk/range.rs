@@ -333,7 +333,7 @@ fn start(spec: &CircuitSpec, weights: &Commitment, bits: &[u8]) -> Transcript {
     tr
 }
 
-fn table_weights(alpha: EF) -> Result<Vec<EF>> {
+pub(crate) fn table_weights(alpha: EF) -> Result<Vec<EF>> {
     let d: Vec<EF> = (0..1u64 << LIMB)
         .into_par_iter()
         .map(|t| alpha - EF::from_u64(t))

@@ -1,0 +1,63 @@
+"""Data-property proofs: commit, prove and verify times and proof sizes (benches/RESULTS.md).
+
+Run: PYTHONPATH=python python benches/data_properties.py  (needs scikit-learn for the
+breast-cancer data; the random 10,000 × 30 table needs nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+os.environ.setdefault("ZKGRAD_ZK_BUDGET", "warn")
+
+import zkgrad
+from zkgrad.dataset import Dataset
+
+
+def spec_for(x: np.ndarray, y: np.ndarray, ds: Dataset) -> dict:
+    features = {}
+    for j, name in enumerate(ds.columns):
+        lo, hi = float(x[:, j].min()), float(x[:, j].max())
+        step = 2.0 ** -ds.scale_bits[j]
+        features[name] = {"range": [lo - step, hi + step], "mean": [lo, hi]}
+    counts = np.bincount(y, minlength=2)
+    return {
+        "rows": len(x),
+        "features": features,
+        "labels": {"classes": 2, "counts": counts.tolist()},
+    }
+
+
+def measure(name: str, x: np.ndarray, y: np.ndarray, repeats: int = 3) -> None:
+    t = time.perf_counter()
+    ds = Dataset.commit(x, y)
+    commit_s = time.perf_counter() - t
+    spec = spec_for(x, y, ds)
+    prove, verify = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        proof = ds.prove_properties(spec)
+        prove.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        zkgrad.verify(ds.public, proof)
+        verify.append(time.perf_counter() - t)
+    print(
+        f"{name}: {x.shape[0]}x{x.shape[1]}, commit {commit_s:.3f} s, prove {min(prove):.3f} s, "
+        f"verify {min(verify) * 1e3:.1f} ms, proof {len(proof) / 1024:.0f} KiB, "
+        f"budget {ds.budget} proofs, max quantisation error {max(ds.quantization_error):.3g}"
+    )
+
+
+if __name__ == "__main__":
+    try:
+        from sklearn.datasets import load_breast_cancer
+
+        data = load_breast_cancer()
+        measure("breast cancer", data.data, data.target)
+    except ImportError:
+        print("breast cancer: skipped (no scikit-learn)")
+    rng = np.random.default_rng(0)
+    measure("random", rng.normal(0, 1, size=(10_000, 30)), rng.integers(0, 2, 10_000))

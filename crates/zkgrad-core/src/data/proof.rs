@@ -1,0 +1,85 @@
+//! The data-property proof's messages and their versioned bytes: magic `ZKGD`, a little-endian
+//! u16 format version, then the bincode body (statement first). Decoding never panics.
+
+use serde::{Deserialize, Serialize};
+
+use super::PropertySpec;
+use crate::error::{ProofError, Result};
+use crate::field::EF;
+use crate::pcs::{Commitment, OpeningProof};
+use crate::zk::sumcheck::ZkSumcheckProof;
+
+/// Magic bytes of an encoded property proof.
+pub const MAGIC: &[u8; 4] = b"ZKGD";
+/// Format version of [`PropertyProof::to_bytes`].
+pub const VERSION: u16 = 1;
+/// The largest property proof decoded.
+const MAX_BYTES: usize = 16 << 20;
+
+/// A property proof: its statement (spec, dataset digest) and messages.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PropertyProof {
+    /// The dataset digest the proof is for (the verifier compares it with the one it pins).
+    pub dataset: [u8; 32],
+    /// The statement.
+    pub spec: PropertySpec,
+    /// Multiplicities, counts, limbs and the sumcheck masks.
+    pub aux_commitment: Commitment,
+    /// The LogUp inverses.
+    pub inverse_commitment: Commitment,
+    /// The one sumcheck.
+    pub main: ZkSumcheckProof,
+    /// ḣ per lookup at the sumcheck point.
+    pub inverses: Vec<EF>,
+    /// Masked values: the dataset columns read, then the auxiliary columns.
+    pub values: Vec<EF>,
+    /// Batchings of the inverse, dataset and auxiliary tables: messages and T(ρ).
+    pub batches: Vec<(ZkSumcheckProof, EF)>,
+    /// Openings of the inverse, dataset and auxiliary tables.
+    pub openings: Vec<OpeningProof>,
+}
+
+impl PropertyProof {
+    /// Versioned bytes: magic, version, then the bincode body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend(
+            bincode::serde::encode_to_vec(self, bincode::config::standard())
+                .expect("proofs encode"),
+        );
+        out
+    }
+
+    /// Decodes versioned bytes; every malformed input is a typed error.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() < 6 || &b[..4] != MAGIC {
+            return Err(ProofError::Malformed(
+                "not a zkgrad data-property proof (bad magic bytes)".into(),
+            ));
+        }
+        let version = u16::from_le_bytes([b[4], b[5]]);
+        if version != VERSION {
+            return Err(ProofError::BadVersion {
+                expected: VERSION,
+                got: version,
+            });
+        }
+        if b.len() > MAX_BYTES {
+            return Err(ProofError::Malformed(format!(
+                "the proof is {} bytes, more than a data-property proof may take",
+                b.len()
+            )));
+        }
+        let cfg = bincode::config::standard().with_limit::<MAX_BYTES>();
+        match bincode::serde::decode_from_slice(&b[6..], cfg) {
+            Ok((p, used)) if used == b.len() - 6 => Ok(p),
+            Ok(_) => Err(ProofError::Malformed(
+                "trailing bytes after the proof".into(),
+            )),
+            Err(e) => Err(ProofError::Malformed(format!(
+                "the proof does not decode ({e})"
+            ))),
+        }
+    }
+}

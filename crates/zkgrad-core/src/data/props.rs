@@ -1,0 +1,685 @@
+//! The data-property proof: one zero-knowledge proof, against a dataset digest, of a public
+//! [`PropertySpec`] (see `mod.rs`). What each property is, as relations over the committed
+//! columns (row index x over the 2^k padded rows; S(x) = [x < rows], public):
+//!
+//! - **feature f in [lo, hi]**: (x_f − lo) ∈ T and (x_f + 2^16 − 1 − hi) ∈ T on every real row,
+//!   T = {0..2^16 − 1}: LogUp with committed inverses h = 1/(α − v − off), the zero-check
+//!   eq(τ, x)·(h·(α − v − off) − 1) on every row and Σ_x S(x)·h(x) = Σ_t m(t)/(α − t) with the
+//!   committed multiplicities m (as the weight range certificate, `zk/range.rs`). Both sides of
+//!   each congruence are small integers, so x_f ∈ [lo, hi] as integers. Padding rows are read
+//!   by nothing.
+//! - **labels in {0..K−1}, class counts c_t in [a_t, b_t]**: the labels' LogUp against the
+//!   K-entry table {0..K−1} with committed counts c as its multiplicities,
+//!   Σ_x S(x)/(α − y(x)) = Σ_{t<K} c_t/(α − t), weighted by a fresh ν_c (so it cannot cancel
+//!   against the range lookups); c_t − a_t and c_t + 2^16 − 1 − b_t are range lookups on the
+//!   count column (a public offset per class). Σ_t c_t = rows follows.
+//! - **feature f's sum in [lo, hi]** (its mean times the rows): Σ_x S(x)·x_f(x) = lo + d₀ =
+//!   hi − d₁ with d₀, d₁ < 2^32 committed as two 16-bit limbs each (range lookups); the feature's
+//!   range makes the sum a small integer, so no wrap-around.
+//!
+//! All of it is one masked sumcheck with a public claim (the sums' bounds, the class table's
+//! counts-weighted part is committed), three batchings and three openings: the dataset table
+//! (once per proof: its budget), the per-proof auxiliary table (multiplicities, counts, limbs,
+//! the sumcheck masks) and the inverses.
+
+use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
+use rand::{Rng, SeedableRng};
+
+use super::commit::{Dataset, MIN_ROW_VARS};
+pub use super::proof::PropertyProof;
+use super::{PropertySpec, RANGE_BITS};
+use crate::error::{ProofError, Result};
+use crate::field::{EF, F};
+use crate::mle::{eq_table, log2_ceil};
+use crate::pcs::Pcs;
+use crate::transcript::Transcript;
+use crate::zk::lookup::pad_factor;
+use crate::zk::masked::{LiftPoint, MaskedLayout, ext_point, join_ext, split_ext};
+use crate::zk::masks::MaskPlan;
+use crate::zk::open::{self, ColumnClaim};
+use crate::zk::sumcheck::{self as zksc, Group, Table, invert};
+
+pub(super) const DOMAIN: &[u8] = b"zkgrad/data-properties/v1";
+
+/// Where a looked-up value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Src {
+    /// A dataset column.
+    Data(usize),
+    /// A column of the auxiliary table.
+    Aux(usize),
+}
+
+/// One lookup: v(x) + off(x) in the range table (or, for the labels, the class table), on the
+/// rows sel(x) = 1.
+pub(super) struct Lookup {
+    pub src: Src,
+    pub k: usize,
+    /// The public offset (a constant, or one value per row).
+    pub off: Off,
+    /// The public row selector.
+    pub sel: Sel,
+    /// Against the class table (the labels) instead of the range table.
+    pub class: bool,
+}
+
+/// A lookup's public offset: one constant (a feature's bound) or one value per row (a class's).
+pub(super) enum Off {
+    Const(F),
+    Table(Vec<F>),
+}
+
+impl Off {
+    /// Its value in the sumcheck's last check at z (`pad`: the zero-padding factor past its
+    /// lookup's variables, which a constant does not carry: see `prove`).
+    pub fn eval(&self, z: &[EF], pad: EF) -> EF {
+        match self {
+            Off::Const(c) => EF::from(*c),
+            Off::Table(t) => crate::mle::evaluate_base(t, z) * pad,
+        }
+    }
+
+    /// Its value on row x.
+    pub fn at(&self, x: usize) -> F {
+        match self {
+            Off::Const(c) => *c,
+            Off::Table(t) => t[x],
+        }
+    }
+}
+
+/// A lookup's public row selector: the first n rows, or one 0/1 value per row (the bounded
+/// classes). The verifier evaluates a prefix in O(variables), never as a table.
+pub(super) enum Sel {
+    Prefix(usize),
+    Table(Vec<F>),
+}
+
+impl Sel {
+    /// Its multilinear extension at z.
+    pub fn eval(&self, z: &[EF]) -> EF {
+        match self {
+            Sel::Prefix(n) => crate::zk::dense::prefix_eval(z, *n),
+            Sel::Table(t) => crate::mle::evaluate_base(t, z),
+        }
+    }
+
+    /// Its values on the 2^k rows (the prover's table).
+    pub fn table(&self, k: usize) -> Vec<F> {
+        match self {
+            Sel::Prefix(n) => prefix(*n, k),
+            Sel::Table(t) => t.clone(),
+        }
+    }
+}
+
+/// What the public statement implies: lookups, columns, layouts, round degrees.
+pub(super) struct Plan {
+    pub lookups: Vec<Lookup>,
+    /// Row variables of the dataset columns.
+    pub k: usize,
+    pub rows: usize,
+    /// (dataset column, sum lo, sum hi).
+    pub sums: Vec<(usize, i64, i64)>,
+    /// Auxiliary columns: multiplicities, then counts (if classes), then limbs lo, hi (if sums).
+    pub mult: usize,
+    pub counts: Option<(usize, usize)>,
+    pub limbs: Option<(usize, usize, usize)>,
+    pub classes: usize,
+    pub vars: usize,
+    pub aux_layout: MaskedLayout,
+    pub mask_plan: MaskPlan,
+    pub mask_first: usize,
+    pub inverse_layout: MaskedLayout,
+}
+
+fn prefix(n: usize, k: usize) -> Vec<F> {
+    (0..1usize << k)
+        .map(|i| if i < n { F::ONE } else { F::ZERO })
+        .collect()
+}
+
+impl Plan {
+    pub fn new(c: &super::DatasetCommitment, spec: &PropertySpec) -> Result<Self> {
+        spec.validate(c)?;
+        let (k, rows) = (c.row_vars(), c.rows as usize);
+        let t16 = 1i64 << RANGE_BITS;
+        let fi = crate::field::from_i64;
+        let mut lookups = Vec::new();
+        let mut aux_logs = vec![RANGE_BITS];
+        for r in &spec.ranges {
+            for off in [-r.lo, t16 - 1 - r.hi] {
+                lookups.push(Lookup {
+                    src: Src::Data(r.feature as usize),
+                    k,
+                    off: Off::Const(fi(off)),
+                    sel: Sel::Prefix(rows),
+                    class: false,
+                });
+            }
+        }
+        let (mut counts, mut classes) = (None, 0);
+        if let Some(cs) = &spec.classes {
+            classes = cs.classes as usize;
+            let kc = log2_ceil(classes).max(MIN_ROW_VARS);
+            let col = aux_logs.len();
+            aux_logs.push(kc);
+            counts = Some((col, kc));
+            lookups.push(Lookup {
+                src: Src::Data(c.features as usize),
+                k,
+                off: Off::Const(F::ZERO),
+                sel: Sel::Prefix(rows),
+                class: true,
+            });
+            // Count bounds: only the classes the spec constrains.
+            let bounded = |t: usize| {
+                let (lo, hi) = cs.counts[t];
+                !(lo == 0 && hi >= c.rows)
+            };
+            if (0..classes).any(bounded) {
+                let (mut sel, mut lo, mut hi) = (
+                    vec![F::ZERO; 1 << kc],
+                    vec![F::ZERO; 1 << kc],
+                    vec![F::ZERO; 1 << kc],
+                );
+                for t in (0..classes).filter(|&t| bounded(t)) {
+                    let (a, b) = cs.counts[t];
+                    sel[t] = F::ONE;
+                    lo[t] = fi(-(a as i64));
+                    hi[t] = fi(t16 - 1 - b.min(c.rows) as i64);
+                }
+                for off in [lo, hi] {
+                    lookups.push(Lookup {
+                        src: Src::Aux(col),
+                        k: kc,
+                        off: Off::Table(off),
+                        sel: Sel::Table(sel.clone()),
+                        class: false,
+                    });
+                }
+            }
+        }
+        let sums: Vec<(usize, i64, i64)> = spec
+            .sums
+            .iter()
+            .map(|s| (s.feature as usize, s.lo, s.hi))
+            .collect();
+        let mut limbs = None;
+        if !sums.is_empty() {
+            let a = log2_ceil(2 * sums.len()).max(MIN_ROW_VARS);
+            let lo = aux_logs.len();
+            aux_logs.extend([a, a]);
+            limbs = Some((lo, lo + 1, a));
+            for col in [lo, lo + 1] {
+                lookups.push(Lookup {
+                    src: Src::Aux(col),
+                    k: a,
+                    off: Off::Const(F::ZERO),
+                    sel: Sel::Prefix(2 * sums.len()),
+                    class: false,
+                });
+            }
+        }
+        let vars = lookups
+            .iter()
+            .map(|l| l.k)
+            .chain([RANGE_BITS, k])
+            .max()
+            .unwrap_or(k);
+        let inverse_layout = MaskedLayout::new(
+            &lookups.iter().map(|l| l.k + 1).collect::<Vec<_>>(),
+            &vec![true; lookups.len()],
+        );
+        // The auxiliary table holds every sumcheck mask of the proof, its own batching's
+        // included: grow it to a fixed point (as the range certificate's limb table).
+        let mask_first = aux_logs.len();
+        let data_vars = c.layout().num_vars();
+        let mut tv = 1;
+        loop {
+            let mask_plan = MaskPlan::new(vec![
+                (0..vars).map(|l| if l == 0 { 7 } else { 3 }).collect(),
+                open::schedule(inverse_layout.num_vars()),
+                open::schedule(data_vars),
+                open::schedule(tv),
+            ]);
+            let logs: Vec<usize> = aux_logs.iter().chain(&mask_plan.logs).copied().collect();
+            let mut masked = vec![true; aux_logs.len()];
+            masked.resize(logs.len(), false);
+            let aux_layout = MaskedLayout::new(&logs, &masked);
+            if aux_layout.num_vars() <= tv {
+                return Ok(Self {
+                    lookups,
+                    k,
+                    rows,
+                    sums,
+                    mult: 0,
+                    counts,
+                    limbs,
+                    classes,
+                    vars,
+                    aux_layout,
+                    mask_plan,
+                    mask_first,
+                    inverse_layout,
+                });
+            }
+            tv = aux_layout.num_vars();
+        }
+    }
+
+    /// The dataset columns whose values the proof reveals, each once, in order.
+    pub fn data_columns(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        let reads = self.lookups.iter().filter_map(|l| match l.src {
+            Src::Data(c) => Some(c),
+            Src::Aux(_) => None,
+        });
+        for c in reads.chain(self.sums.iter().map(|s| s.0)) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The auxiliary columns (and their variables) whose values the proof reveals, in order.
+    pub fn aux_columns(&self) -> Vec<(usize, usize)> {
+        let mut out = vec![(self.mult, RANGE_BITS)];
+        out.extend(self.counts);
+        if let Some((lo, hi, a)) = self.limbs {
+            out.extend([(lo, a), (hi, a)]);
+        }
+        out
+    }
+
+    /// The claims the sumcheck's values make on the inverse, dataset and auxiliary tables.
+    pub fn claims(
+        &self,
+        point: &[EF],
+        inverses: &[EF],
+        values: &[EF],
+    ) -> Result<[Vec<ColumnClaim>; 3]> {
+        let mut inv = Vec::new();
+        for (l, lk) in self.lookups.iter().enumerate() {
+            let (p, factor) = ext_point(&point[..lk.k])?;
+            inv.push((l, p, inverses[l] * factor));
+        }
+        let dc = self.data_columns();
+        let data = dc
+            .iter()
+            .zip(values)
+            .map(|(&c, &v)| (c, point[..self.k].to_vec(), v))
+            .collect();
+        let aux = self
+            .aux_columns()
+            .iter()
+            .zip(&values[dc.len()..])
+            .map(|(&(c, k), &v)| (c, point[..k].to_vec(), v))
+            .collect();
+        Ok([inv, data, aux])
+    }
+
+    /// The value the proof reveals for a lookup's source column (from `values`).
+    pub fn source_value(&self, src: Src, values: &[EF]) -> EF {
+        let dc = self.data_columns();
+        match src {
+            Src::Data(c) => values[dc.iter().position(|&d| d == c).expect("read columns")],
+            Src::Aux(c) => {
+                let i = self.aux_columns().iter().position(|&(d, _)| d == c);
+                values[dc.len() + i.expect("aux columns")]
+            }
+        }
+    }
+
+    /// 1/(α − t) over the class table (t < K), zero past it.
+    pub fn class_weights(&self, alpha: EF, kc: usize) -> Result<Vec<EF>> {
+        let mut w = vec![EF::ZERO; 1 << kc];
+        for (t, x) in w.iter_mut().enumerate().take(self.classes) {
+            *x = invert(alpha - EF::from_usize(t), "class table")?;
+        }
+        Ok(w)
+    }
+}
+
+/// The transcript's start: domain, dataset digest, statement.
+pub(super) fn start(digest: &[u8; 32], spec: &PropertySpec) -> Transcript {
+    let mut tr = Transcript::new(DOMAIN);
+    tr.absorb_bytes("dataset", digest);
+    tr.absorb_bytes("spec", &spec.to_bytes());
+    tr
+}
+
+/// Challenges after the commitments: μ per lookup, ν_c, (ν₀, ν₁) per sum.
+pub(super) struct Challenges {
+    pub tau: Vec<EF>,
+    pub mus: Vec<EF>,
+    pub nu_class: EF,
+    pub nu_sums: Vec<(EF, EF)>,
+}
+
+impl Challenges {
+    pub fn draw(plan: &Plan, tr: &mut Transcript) -> Self {
+        let tau = tr.challenge_point("data-tau", plan.vars);
+        let mus = (0..plan.lookups.len())
+            .map(|_| tr.challenge("data-mu"))
+            .collect();
+        let nu_class = tr.challenge("data-nu-class");
+        let nu_sums = (0..plan.sums.len())
+            .map(|_| (tr.challenge("data-nu-lo"), tr.challenge("data-nu-hi")))
+            .collect();
+        Self {
+            tau,
+            mus,
+            nu_class,
+            nu_sums,
+        }
+    }
+
+    /// The sumcheck's public claim: Σ_s ν₀·lo_s − ν₁·hi_s.
+    pub fn claim(&self, plan: &Plan) -> EF {
+        plan.sums
+            .iter()
+            .zip(&self.nu_sums)
+            .map(|(&(_, lo, hi), &(a, b))| {
+                a * EF::from(crate::field::from_i64(lo)) - b * EF::from(crate::field::from_i64(hi))
+            })
+            .sum()
+    }
+
+    /// E over the limb entries: ν₀ at 2s, ν₁ at 2s + 1.
+    pub fn limb_weights(&self, a: usize) -> Vec<EF> {
+        let mut e = vec![EF::ZERO; 1 << a];
+        for (s, &(n0, n1)) in self.nu_sums.iter().enumerate() {
+            e[2 * s] = n0;
+            e[2 * s + 1] = n1;
+        }
+        e
+    }
+}
+
+/// The lookup summand over [eq, ḣ, v̇, sel, off]: μ·eq·(h·(α − v − off) − 1) + w·sel·h.
+pub(super) fn lookup_summand(alpha: EF, mu: EF, w: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
+    move |v: &[EF]| mu * v[0] * (v[1] * (alpha - v[2] - v[4]) - EF::ONE) + w * v[3] * v[1]
+}
+
+/// A sumcheck group's summand.
+type Summand = Box<dyn Fn(&[EF]) -> EF + Sync>;
+
+pub(super) const LIMB_BASE: u64 = 1 << RANGE_BITS;
+
+/// Proves `spec` about the committed dataset `ds`. A dataset that does not have the properties
+/// is refused with an error naming the first violated property (no proof is made).
+pub fn prove(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProof> {
+    spec.validate(&ds.commitment)?;
+    super::witness::check(ds, spec)?;
+    prove_unchecked(ds, spec)
+}
+
+/// [`prove`] without the witness check: a dishonest prover (soundness tests), whose proof of a
+/// false statement the verifier must reject.
+#[doc(hidden)]
+pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProof> {
+    let c = &ds.commitment;
+    let plan = Plan::new(c, spec)?;
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let digest = c.digest();
+    let mut tr = start(&digest, spec);
+    let to_i = crate::field::to_i64;
+    let fi = crate::field::from_i64;
+    // Auxiliary columns: multiplicities, counts, limbs.
+    let mut aux: Vec<Vec<F>> = plan
+        .aux_layout
+        .layout
+        .columns
+        .iter()
+        .take(plan.mask_first)
+        .map(|&(_, k)| vec![F::ZERO; 1 << k])
+        .collect();
+    if let (Some((col, _)), Some(y)) = (plan.counts, ds.labels()) {
+        for &v in &y[..plan.rows] {
+            // A label outside the classes is left out: the lookup then fails, as it must.
+            if let Some(c) = usize::try_from(to_i(v))
+                .ok()
+                .and_then(|t| aux[col].get_mut(t))
+            {
+                *c += F::ONE;
+            }
+        }
+    }
+    if let Some((lo, hi, _)) = plan.limbs {
+        for (s, &(f, slo, shi)) in plan.sums.iter().enumerate() {
+            let sum: i64 = ds.cols[f][..plan.rows].iter().map(|&v| to_i(v)).sum();
+            for (i, d) in [(2 * s, sum - slo), (2 * s + 1, shi - sum)] {
+                aux[lo][i] = fi(d.rem_euclid(LIMB_BASE as i64));
+                aux[hi][i] = fi(d.div_euclid(LIMB_BASE as i64));
+            }
+        }
+    }
+    let source = |src: Src, aux: &[Vec<F>]| -> Vec<F> {
+        match src {
+            Src::Data(col) => ds.cols[col].clone(),
+            Src::Aux(col) => aux[col].clone(),
+        }
+    };
+    let mut mult = vec![0u64; 1 << RANGE_BITS];
+    for lk in plan.lookups.iter().filter(|l| !l.class) {
+        let v = source(lk.src, &aux);
+        for (i, (&x, &s)) in v.iter().zip(&lk.sel.table(lk.k)).enumerate() {
+            let slot = usize::try_from(to_i(x + lk.off.at(i))).ok();
+            if let Some(m) = slot.filter(|_| s == F::ONE).and_then(|j| mult.get_mut(j)) {
+                *m += 1;
+            }
+        }
+    }
+    aux[plan.mult] = mult.into_iter().map(F::from_u64).collect();
+    let masks: Vec<Vec<Vec<EF>>> = plan
+        .mask_plan
+        .schedules
+        .iter()
+        .map(|s| zksc::random_masks(s, &mut rng))
+        .collect();
+    let mut aux_cols = aux.clone();
+    aux_cols.extend(plan.mask_plan.columns(&masks));
+    let (aux_table, aux_r) = plan.aux_layout.masked_table(&aux_cols, &mut rng);
+    drop(aux_cols);
+    let aux_pcs = Pcs::new(plan.aux_layout.num_vars(), true);
+    let (aux_commitment, aux_data) = aux_pcs.commit(aux_table.clone(), rng.random());
+    tr.absorb_bytes("aux-commitment", &aux_commitment.digest());
+    let alpha = tr.challenge("data-alpha");
+    let mut inv = Vec::with_capacity(plan.lookups.len());
+    for lk in &plan.lookups {
+        let d: Vec<EF> = source(lk.src, &aux)
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| alpha - EF::from(v + lk.off.at(i)))
+            .collect();
+        if d.contains(&EF::ZERO) {
+            return Err(ProofError::Lookup(
+                "a value equals the challenge α (probability 2^-128); prove again".into(),
+            ));
+        }
+        inv.push(batch_multiplicative_inverse(&d));
+    }
+    let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
+    let (inv_table, inv_r) = plan.inverse_layout.masked_table(&inv_cols, &mut rng);
+    let inv_pcs = Pcs::new(plan.inverse_layout.num_vars(), true);
+    let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
+    tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
+    let lift = LiftPoint::draw(&ds.layout, &mut tr);
+    let data_r = ds.expanded_masks(&lift);
+    let ch = Challenges::draw(&plan, &mut tr);
+    let up = |c: &[F]| c.iter().map(|&x| EF::from(x)).collect::<Vec<EF>>();
+    let column = |src: Src| match src {
+        Src::Data(col) => Table::masked(up(&ds.cols[col]), up(&data_r[col])),
+        Src::Aux(col) => Table::masked(up(&aux[col]), up(&aux_r[col])),
+    };
+    let mut groups = Vec::new();
+    for (l, lk) in plan.lookups.iter().enumerate() {
+        let w = if lk.class { ch.nu_class } else { EF::ONE };
+        let mut tables = vec![
+            Table::plain(eq_table(&ch.tau[..lk.k])),
+            Table::masked(inv[l].clone(), join_ext(&inv_r[l])),
+            column(lk.src),
+            Table::plain(up(&lk.sel.table(lk.k))),
+        ];
+        let summand = lookup_summand(alpha, ch.mus[l], w);
+        let summand: Summand = match &lk.off {
+            // A constant offset is no table (one table fewer to fold), and is not zero-padded
+            // past the group's variables: the summand still vanishes there (eq does), so the
+            // sum is unchanged; the verifier evaluates the same polynomial (`verify.rs`).
+            Off::Const(c) => {
+                let c = EF::from(*c);
+                Box::new(move |v: &[EF]| summand(&[v[0], v[1], v[2], v[3], c]))
+            }
+            Off::Table(t) => {
+                tables.push(Table::plain(up(t)));
+                Box::new(summand)
+            }
+        };
+        groups.push(Group { tables, summand });
+    }
+    groups.push(Group {
+        tables: vec![
+            column(Src::Aux(plan.mult)),
+            Table::plain(crate::zk::range::table_weights(alpha)?),
+        ],
+        summand: Box::new(|v: &[EF]| -(v[0] * v[1])),
+    });
+    if let Some((col, kc)) = plan.counts {
+        let nu = ch.nu_class;
+        groups.push(Group {
+            tables: vec![
+                column(Src::Aux(col)),
+                Table::plain(plan.class_weights(alpha, kc)?),
+            ],
+            summand: Box::new(move |v: &[EF]| -(nu * v[0] * v[1])),
+        });
+    }
+    for (&(f, ..), &(n0, n1)) in plan.sums.iter().zip(&ch.nu_sums) {
+        groups.push(Group {
+            tables: vec![
+                Table::plain(up(&prefix(plan.rows, plan.k))),
+                column(Src::Data(f)),
+            ],
+            summand: Box::new(move |v: &[EF]| (n0 - n1) * v[0] * v[1]),
+        });
+    }
+    if let Some((lo, hi, a)) = plan.limbs {
+        let base = EF::from_u64(LIMB_BASE);
+        groups.push(Group {
+            tables: vec![
+                Table::plain(ch.limb_weights(a)),
+                column(Src::Aux(lo)),
+                column(Src::Aux(hi)),
+            ],
+            summand: Box::new(move |v: &[EF]| -(v[0] * (v[1] + base * v[2]))),
+        });
+    }
+    let mut masks = masks.into_iter();
+    let mut sc = zksc::Prover::start(
+        masks.next().expect("four schedules"),
+        plan.mask_plan.schedules[0].clone(),
+        "data-main",
+        &mut tr,
+    );
+    // The claim is public: the prover's messages add up to it by construction.
+    let (point, finals) = sc.phase_groups(groups, plan.vars, &mut tr);
+    let (main, _) = sc.finish(&mut tr);
+    let mut mask_claims = plan.mask_plan.claims(0, &point, &main.mask_evals)?;
+    let mut inverses = Vec::with_capacity(plan.lookups.len());
+    for (lk, f) in plan.lookups.iter().zip(&finals) {
+        inverses.push(f[1] * invert(pad_factor(&point, lk.k), "padding")?);
+    }
+    let at = |p: &[F], r: &[F], k: usize| crate::zk::dense::masked_eval(p, r, &point[..k]);
+    let mut values: Vec<EF> = plan
+        .data_columns()
+        .iter()
+        .map(|&col| at(&ds.cols[col], &data_r[col], plan.k))
+        .collect();
+    values.extend(
+        plan.aux_columns()
+            .iter()
+            .map(|&(col, k)| at(&aux[col], &aux_r[col], k)),
+    );
+    let [inv_claims, data_claims, mut aux_claims] = plan.claims(&point, &inverses, &values)?;
+    crate::zk::budget::check_claims(&ds.layout, &data_claims, "dataset")?;
+    tr.absorb_ext("data-inverses", &inverses);
+    tr.absorb_ext("data-values", &values);
+    let none = LiftPoint::none();
+    let data_table = ds.table();
+    let mut batches = Vec::new();
+    let mut rhos = Vec::new();
+    for (s, (label, layout, table, claims)) in [
+        (
+            "data-open-inverses",
+            (&plan.inverse_layout, &none),
+            &inv_table,
+            &inv_claims,
+        ),
+        (
+            "data-open-dataset",
+            (&ds.layout, &lift),
+            &data_table,
+            &data_claims,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let g = masks.next().expect("four schedules");
+        let start = |tr: &mut Transcript| {
+            zksc::Prover::start(g, plan.mask_plan.schedules[s + 1].clone(), label, tr)
+        };
+        let (proof, rho, value) = open::prove_with(&mut tr, label, layout, table, claims, start);
+        mask_claims.extend(plan.mask_plan.claims(s + 1, &rho, &proof.mask_evals)?);
+        batches.push((proof, value));
+        rhos.push(rho);
+    }
+    aux_claims.extend(
+        mask_claims
+            .into_iter()
+            .map(|(col, z, v)| (plan.mask_first + col, z, v)),
+    );
+    crate::zk::budget::check_claims(&plan.aux_layout, &aux_claims, "auxiliary")?;
+    let label = "data-open-aux";
+    let g = masks.next().expect("four schedules");
+    let start = |tr: &mut Transcript| {
+        zksc::Prover::start(g, plan.mask_plan.schedules[3].clone(), label, tr)
+    };
+    let (proof, rho_a, value) = open::prove_with(
+        &mut tr,
+        label,
+        (&plan.aux_layout, &none),
+        &aux_table,
+        &aux_claims,
+        start,
+    );
+    let own = plan.mask_plan.claims(3, &rho_a, &proof.mask_evals)?;
+    batches.push((proof, value));
+    let mut aux_points = vec![rho_a];
+    aux_points.extend(own.iter().map(|(col, z, _)| {
+        plan.aux_layout
+            .point(plan.mask_first + col, z)
+            .expect("mask columns are unmasked")
+    }));
+    let data_pcs = c.pcs()?;
+    let openings = vec![
+        inv_pcs.open(inv_data, &[rhos[0].clone()], &mut tr).1,
+        data_pcs
+            .open(ds.prover_data()?, &[rhos[1].clone()], &mut tr)
+            .1,
+        aux_pcs.open(aux_data, &aux_points, &mut tr).1,
+    ];
+    Ok(PropertyProof {
+        dataset: digest,
+        spec: spec.clone(),
+        aux_commitment,
+        inverse_commitment,
+        main,
+        inverses,
+        values,
+        batches,
+        openings,
+    })
+}

@@ -1,0 +1,164 @@
+//! Datasets: commit, prove properties, verify (`zkgrad_core::data`). Specs cross the boundary as
+//! plain tuples: ranges and sums as (feature, lo, hi), classes as (K, [(lo, hi), ...]).
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use zkgrad_core::data::{self, Bound as FeatureBound, ClassSpec, DatasetCommitment, PropertySpec};
+
+use crate::{InvalidProof, ModelError, guarded, int_array};
+
+type Bounds = Vec<(u32, i64, i64)>;
+type Classes = Option<(u32, Vec<(u64, u64)>)>;
+/// Row-major features, rows, features, labels.
+type Columns = (Vec<i64>, usize, usize, Option<Vec<i64>>);
+
+fn model_error(e: zkgrad_core::ProofError) -> PyErr {
+    ModelError::new_err(e.to_string())
+}
+
+fn bytes32(b: &[u8], what: &str) -> PyResult<[u8; 32]> {
+    b.try_into()
+        .map_err(|_| ModelError::new_err(format!("{what}: expected 32 bytes, got {}", b.len())))
+}
+
+/// Features (rows × features) and labels as the core's flat vectors.
+fn columns(
+    py: Python<'_>,
+    features: &Bound<'_, PyAny>,
+    labels: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Columns> {
+    let (shape, x) = int_array(py, features, "features")?;
+    if shape.len() != 2 {
+        return Err(ModelError::new_err(format!(
+            "features must be a 2-D array (rows × features), got {} dimensions",
+            shape.len()
+        )));
+    }
+    let y = match labels {
+        Some(l) => {
+            let arr = int_array(py, l, "labels")?;
+            Some(arr.1)
+        }
+        None => None,
+    };
+    Ok((x, shape[0], shape[1], y))
+}
+
+fn to_spec(ranges: Bounds, classes: Classes, sums: Bounds) -> PropertySpec {
+    let bound = |(feature, lo, hi)| FeatureBound { feature, lo, hi };
+    PropertySpec {
+        ranges: ranges.into_iter().map(bound).collect(),
+        classes: classes.map(|(classes, counts)| ClassSpec { classes, counts }),
+        sums: sums.into_iter().map(bound).collect(),
+    }
+}
+
+fn from_spec(s: PropertySpec) -> (Bounds, Classes, Bounds) {
+    let b = |v: Vec<FeatureBound>| v.into_iter().map(|b| (b.feature, b.lo, b.hi)).collect();
+    (
+        b(s.ranges),
+        s.classes.map(|c| (c.classes, c.counts)),
+        b(s.sums),
+    )
+}
+
+/// Commits to a dataset; returns the public commitment's bytes.
+#[pyfunction]
+#[pyo3(signature = (features, labels, meta, seed))]
+pub fn dataset_commit<'py>(
+    py: Python<'py>,
+    features: &Bound<'py, PyAny>,
+    labels: Option<&Bound<'py, PyAny>>,
+    meta: &[u8],
+    seed: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (x, rows, f, y) = columns(py, features, labels)?;
+    let (meta, seed) = (bytes32(meta, "meta")?, bytes32(seed, "seed")?);
+    let public = py.detach(|| {
+        guarded(|| {
+            let ds = data::commit(&x, rows, f, y.as_deref(), meta, seed).map_err(model_error)?;
+            Ok(ds.commitment.to_bytes())
+        })
+    })?;
+    Ok(PyBytes::new(py, &public))
+}
+
+/// A public commitment's (digest hex, proofs its budget allows, metadata digest hex, rows,
+/// features, has labels).
+#[pyfunction]
+pub fn dataset_info(public: &[u8]) -> PyResult<(String, usize, String, u64, u32, bool)> {
+    guarded(|| {
+        let c = DatasetCommitment::from_bytes(public).map_err(model_error)?;
+        let budget = c.budget().map_err(model_error)?;
+        Ok((
+            crate::hex(&c.digest()),
+            budget,
+            crate::hex(&c.meta),
+            c.rows,
+            c.features,
+            c.labels,
+        ))
+    })
+}
+
+/// Proves a property spec about the dataset (recommitted from its values and seed; it must give
+/// `public`); returns the proof bytes.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (features, labels, meta, seed, public, ranges, classes, sums))]
+pub fn dataset_prove<'py>(
+    py: Python<'py>,
+    features: &Bound<'py, PyAny>,
+    labels: Option<&Bound<'py, PyAny>>,
+    meta: &[u8],
+    seed: &[u8],
+    public: &[u8],
+    ranges: Bounds,
+    classes: Classes,
+    sums: Bounds,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (x, rows, f, y) = columns(py, features, labels)?;
+    let (meta, seed) = (bytes32(meta, "meta")?, bytes32(seed, "seed")?);
+    let spec = to_spec(ranges, classes, sums);
+    let proof = py.detach(|| {
+        guarded(|| {
+            let stored = DatasetCommitment::from_bytes(public).map_err(model_error)?;
+            let ds = data::commit(&x, rows, f, y.as_deref(), meta, seed).map_err(model_error)?;
+            if ds.commitment != stored {
+                return Err(ModelError::new_err(
+                    "the dataset's values and seed do not give its stored commitment (the file was altered)",
+                ));
+            }
+            let p = data::prove(&ds, &spec).map_err(model_error)?;
+            Ok(p.to_bytes())
+        })
+    })?;
+    Ok(PyBytes::new(py, &proof))
+}
+
+/// Verifies a property proof against a public commitment; returns the verified statement.
+#[pyfunction]
+pub fn dataset_verify(
+    py: Python<'_>,
+    public: &[u8],
+    proof: &[u8],
+) -> PyResult<(Bounds, Classes, Bounds)> {
+    py.detach(|| {
+        guarded(|| {
+            let c = DatasetCommitment::from_bytes(public).map_err(model_error)?;
+            let invalid = |e: zkgrad_core::ProofError| InvalidProof::new_err(e.to_string());
+            let p = data::PropertyProof::from_bytes(proof).map_err(invalid)?;
+            Ok(from_spec(data::verify(&c, &p).map_err(invalid)?))
+        })
+    })
+}
+
+/// The dataset digest (hex) a property proof names.
+#[pyfunction]
+pub fn property_proof_dataset(proof: &[u8]) -> PyResult<String> {
+    guarded(|| {
+        let p = data::PropertyProof::from_bytes(proof)
+            .map_err(|e| InvalidProof::new_err(e.to_string()))?;
+        Ok(crate::hex(&p.dataset))
+    })
+}
