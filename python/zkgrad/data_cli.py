@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from zkgrad.cli_params import PlainTypesTyper
+
 if TYPE_CHECKING:
     from zkgrad.cli import Output
 
@@ -24,7 +26,7 @@ EXIT_CODES_HELP = (
 )
 JSON_HELP = "Print one JSON object on stdout instead of text (keys: docs/CLI.md)."
 
-data_app = typer.Typer(
+data_app = PlainTypesTyper(
     no_args_is_help=True,
     help="Committed datasets: commit, export-pub, prove, verify, inspect (docs/DATA.md).",
     epilog=EXIT_CODES_HELP,
