@@ -4,8 +4,10 @@ Steps: load and check the file, fix the batch dimension to 1, infer shapes,
 drop Identity/Dropout, fold every node whose inputs are constant (including
 ``Shape`` of a tensor whose shape is static), then turn the remaining nodes
 into :mod:`zkgrad.graph` ops: a BatchNormalization is folded into the Conv or
-Gemm/MatMul before it, a constant Add into that layer's bias, and a Relu moves
-before any Reshape/MaxPool between it and its layer (they commute), since the
+Gemm/MatMul before it, a constant Add into that layer's bias, an Add or Sub of two
+activations becomes a skip connection (the graph is then a DAG: a tensor may be
+read by several nodes), Squeeze/Unsqueeze become reshapes (pure wiring), and a Relu
+moves before any Reshape/MaxPool between it and its layer (they commute), since the
 integer IR wants a ReLU right after a requantisation. Every unsupported node
 is collected and reported in one :class:`~zkgrad.errors.UnsupportedModelError`.
 
@@ -29,7 +31,8 @@ from onnx.reference import ReferenceEvaluator
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
-    LINEAR_OPS,
+    REQUANT_OPS,
+    Add,
     AvgPool,
     Conv,
     Dense,
@@ -39,6 +42,7 @@ from zkgrad.graph import (
     Relu,
     Reshape,
     Shape,
+    reads,
 )
 from zkgrad.onnx_cnn import (
     check_conv_attributes,
@@ -71,13 +75,19 @@ SUPPORTED_OPS: dict[str, str] = {
         "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it"
     ),
     "Add": (
-        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel)"
+        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel); "
+        "or two activations of the same shape, one the previous node's output and the other any "
+        "earlier activation or the model input (a residual or skip connection)"
     ),
+    "Sub": "two activations of the same shape, as for `Add` (the previous node's output first)",
     "Relu": (
-        "after a `Gemm`/`MatMul`, `Conv` or average pool, possibly with `Reshape`/`Flatten`/"
-        "`MaxPool` between (it commutes with them); a `Relu` of a `Relu` is removed"
+        "after a `Gemm`/`MatMul`, `Conv`, average pool or an `Add`/`Sub` of two activations, "
+        "possibly with `Reshape`/`Flatten`/`MaxPool` between (it commutes with them); a `Relu` "
+        "of a `Relu` is removed"
     ),
     "Reshape": "a constant target shape (after constant folding)",
+    "Squeeze": "constant axes (becomes a reshape: free in the proof)",
+    "Unsqueeze": "constant axes (becomes a reshape: free in the proof)",
     "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
@@ -390,10 +400,10 @@ class _Importer:
                     raise _Skip("training_mode=1 is not supported; export the model in eval mode")
                 if any(out and self.uses[out] for out in node.output[1:]):
                     raise _Skip("its running mean/variance outputs are used")
-            elif op == "Add" and sum(i not in self.consts for i in inputs) != 1:
+            elif op == "Sub" and any(i in self.consts for i in inputs):
                 raise _Skip(
-                    "adding two activations (a skip or residual connection) is not supported "
-                    "yet; Add imports only as a constant bias right after Gemm/MatMul/Conv"
+                    "subtracting a constant is not supported yet; Sub imports as the difference "
+                    "of two activations"
                 )
             elif op == "Reshape":
                 self._const(inputs[1], "the target shape")
@@ -435,12 +445,9 @@ class _Importer:
             raise _Skip(f"the model input '{name}' has no static shape")
         if name not in self.shapes:
             raise _Skip(f"input '{name}' is neither the model input nor a supported op's output")
-        if name in self.consumer:
-            raise _Skip(
-                f"branching graphs are not supported: '{name}' is already used by "
-                f"'{self.consumer[name]}'"
-            )
-        self.consumer[name] = node_name
+        # A tensor may have several readers (a skip connection); `_finish` checks the shape of
+        # the whole graph once every node imports.
+        self.consumer.setdefault(name, node_name)
         return name
 
     def _const(self, name: str, what: str) -> np.ndarray:
@@ -491,6 +498,9 @@ class _Importer:
     def _op_add(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         acts = [i for i in inputs if i not in self.consts]
         reason = "only a constant bias added right after Gemm/MatMul/Conv is supported"
+        if len(acts) == 2 and len(inputs) == 2:
+            self._skip_connection(node, name, inputs, 1)
+            return
         if len(acts) != 1 or len(inputs) != 2:
             raise _Skip(reason)
         x = acts[0]
@@ -513,6 +523,65 @@ class _Importer:
                 raise _Skip("only a per-channel bias can be added to a Conv")
             layer.bias = per_channel if layer.bias is None else layer.bias + per_channel
         self._rename_output(layer, node.output[0])
+
+    def _op_sub(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._skip_connection(node, name, inputs, -1)
+
+    def _skip_connection(
+        self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int
+    ) -> None:
+        """y = a + sign·b of two activations of one shape (no broadcasting between them)."""
+        a, b = (self._activation(i, name) for i in inputs)
+        if self.shapes[a] != self.shapes[b]:
+            raise _Skip(
+                f"its operands '{a}' {list(self.shapes[a])} and '{b}' {list(self.shapes[b])} "
+                "differ in shape; broadcasting between two activations is not supported"
+            )
+        # The previous op's output is the first operand (the chain); the other is the skip.
+        last = self.ops[-1].output if self.ops else self.input
+        if b == last and a != last:
+            if sign < 0:
+                raise _Skip(
+                    f"it subtracts the previous node's output '{b}' from the earlier '{a}'; "
+                    "only (previous output) − (earlier tensor) is supported yet"
+                )
+            a, b = b, a
+        self._emit(Add(name, a, b, node.output[0], sign, self.shapes[a]), self.shapes[a])
+
+    def _op_squeeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._relabel(node, name, inputs, squeeze=True)
+
+    def _op_unsqueeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._relabel(node, name, inputs, squeeze=False)
+
+    def _relabel(
+        self, node: onnx.NodeProto, name: str, inputs: list[str], *, squeeze: bool
+    ) -> None:
+        """Squeeze/Unsqueeze: a new shape for the same data order, i.e. a reshape."""
+        x = self._activation(inputs[0], name)
+        shape = list(self.shapes[x])
+        if len(inputs) > 1 and inputs[1]:
+            axes = [int(v) for v in self._const(inputs[1], "the axes").reshape(-1)]
+        else:
+            attr = _attrs(node).get("axes")
+            axes = [int(v) for v in attr] if isinstance(attr, (list, tuple)) else []
+        if squeeze:
+            rank = len(shape)
+            drop = {a + rank if a < 0 else a for a in axes} or {
+                i for i, d in enumerate(shape) if d == 1
+            }
+            if any(not 0 <= a < rank or shape[a] != 1 for a in drop):
+                raise _Skip(f"cannot squeeze axes {axes} of shape {shape}")
+            target = [d for i, d in enumerate(shape) if i not in drop]
+        else:
+            rank = len(shape) + len(axes)
+            where = sorted(a + rank if a < 0 else a for a in axes)
+            if any(not 0 <= a < rank for a in where) or len(set(where)) != len(where):
+                raise _Skip(f"cannot unsqueeze shape {shape} at axes {axes}")
+            target = shape
+            for a in where:
+                target = [*target[:a], 1, *target[a:]]
+        self._emit(Reshape(name, x, node.output[0], tuple(target)), tuple(target))
 
     def _sole_producer(self, x: str, kinds: tuple[type, ...], reason: str) -> Dense | Conv:
         """The layer of type ``kinds`` whose output ``x`` is read only by the current node."""
@@ -606,14 +675,18 @@ class _Importer:
             chain.append(layer)
             layer = self.producer.get(layer.input)
         if isinstance(layer, Relu):  # relu(relu(x)) == relu(x), also through a reshape/pool
-            if x in self.consumer:
-                self._activation(x, name)  # raises: x already has a reader
             self.alias[out] = x
             return "removed"
-        if not isinstance(layer, LINEAR_OPS):
+        if not isinstance(layer, REQUANT_OPS):
             raise _Skip(
-                "Relu must follow a Gemm/MatMul, Conv or AveragePool "
-                "(possibly with Reshape/Flatten/MaxPool between)"
+                "Relu must follow a Gemm/MatMul, Conv, AveragePool or an Add/Sub of two "
+                "activations (possibly with Reshape/Flatten/MaxPool between)"
+            )
+        shared = [t for t in [x, *(op.input for op in chain)] if self.uses[t] > 1]
+        if shared:
+            raise _Skip(
+                f"its input '{shared[0]}' is also read by another node; a skip connection may "
+                "read a value after a ReLU but not before it"
             )
         self._activation(x, name)
         if not chain:
@@ -673,10 +746,20 @@ class _Importer:
             )
             return None
         expected = self.input
+        seen = {self.input}
         for op in self.ops:
             if op.input != expected:
-                self.problems.append(f"node '{op.name}' is not on the path from input to output")
+                self.problems.append(
+                    f"node '{op.name}' reads '{op.input}', not the previous node's output "
+                    f"'{expected}': two branches that both compute are not supported yet (a skip "
+                    "connection y = f(x) + x is), and every node must be on the path to the output"
+                )
                 return None
+            missing = [t for t in reads(op) if t not in seen]
+            if missing:
+                self.problems.append(f"node '{op.name}' reads '{missing[0]}' before it is computed")
+                return None
+            seen.add(op.output)
             expected = op.output
         if expected != output:
             self.problems.append(

@@ -15,6 +15,10 @@ each channel to itself (0 elsewhere, no bias: the window sum at scale s_x) and a
 requant whose ``mult / 2^shift`` approximates ``2^(s_y − s_x) / (kh·kw)``, with
 shift = b. Max pooling keeps its input's scale and has no requant.
 
+An ``Add`` (y = a ± b, a skip connection) of operands at scales s_a, s_b becomes
+``add`` with integer coefficients 2^(s_hi − s_a) and ±2^(s_hi − s_b) (s_hi the larger
+scale: exact, no rounding) and a requant from s_hi to the output's calibrated scale.
+
 Activations are b-bit integers, b = ``table_bits`` (16 for ``target="accuracy"``,
 12 for ``target="size"``: the proof's lookup tables have 2^b entries). Activation
 scales come from calibration: the largest s with ``max |value| · 2^s ≤ 2^(b−2)``
@@ -35,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad.graph import AvgPool, Conv, Dense, FloatGraph, MaxPool, Relu, Reshape
+from zkgrad.graph import Add, AvgPool, Conv, Dense, FloatGraph, MaxPool, Relu, Reshape
 
 IR_VERSION = 1
 MIN_ACT_BITS = -16
@@ -48,6 +52,7 @@ DEFAULT_TABLE_BITS = TARGETS["accuracy"]
 ACC_LIMIT = 2**62
 CONST_MAX = 2**31 - 1  # weights and biases are i32 in the IR
 MAX_MULT = 2**24  # the requant multiplier's range is 1..=MAX_MULT
+MAX_COEF_BITS = 16  # an add's coefficients are at most 2^16 in magnitude
 
 
 @dataclass
@@ -151,6 +156,30 @@ def quantize_avgpool(
             return weight, int(mult), shift, s_y
 
 
+def quantize_add(
+    op: Add, s_a: int, s_b: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+) -> tuple[list[int], int, int, int]:
+    """Quantise a skip connection: returns (coef, mult, shift, s_y).
+
+    The sum c_a·a + c_b·b is exact at the larger operand scale; the requant moves it to s_y
+    (lowered until the accumulator bound (|c_a| + |c_b|)·2^(b−1)·mult·2^(b−shift) < 2^62 holds).
+    """
+    s_hi = max(s_a, s_b)
+    if s_hi - min(s_a, s_b) > MAX_COEF_BITS:
+        raise ValueError(
+            f"node '{op.name}': its operands' scales 2^{s_a} and 2^{s_b} are more than "
+            f"2^{MAX_COEF_BITS} apart"
+        )
+    coef = [2 ** (s_hi - s_a), op.sign * 2 ** (s_hi - s_b)]
+    while True:
+        shift = max(MIN_SHIFT, s_hi - s_y)
+        mult = 2 ** (s_y - s_hi + shift)
+        bound = (abs(coef[0]) + abs(coef[1])) * 2 ** (table_bits - 1)
+        if mult <= MAX_MULT and bound * mult * 2 ** (table_bits - shift) < ACC_LIMIT:
+            return coef, mult, shift, s_y
+        s_y -= 1
+
+
 def _requant(name: str, acc: str, output: str, mult: int, shift: int) -> dict[str, Any]:
     return {
         "name": f"{name}:requant",
@@ -204,6 +233,21 @@ def quantize(
                 node["strides"] = list(op.strides)
                 node["pads"] = list(op.pads)
             nodes.append(node)
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Add):
+            s_out = act_bits(limits.get(op.output), table_bits)
+            coef, mult, shift, s_y = quantize_add(op, s_x, scales[op.other], s_out, table_bits)
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "add",
+                    "inputs": [op.input, op.other],
+                    "output": acc,
+                    "coef": coef,
+                }
+            )
             nodes.append(_requant(op.name, acc, op.output, mult, shift))
             scales[op.output] = s_y
         elif isinstance(op, MaxPool):
