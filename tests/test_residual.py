@@ -167,3 +167,37 @@ def test_a_narrow_tensor_with_three_readers_is_refused(tmp_path: Path) -> None:
     path = _save(tmp_path, nodes, inits, 4, 4)
     with pytest.raises(ModelError, match=r"(?s)fc1.*read by 3 blocks"):
         zkgrad.compile(path, calibration=RNG.normal(0, 1, (4, 4)))
+
+
+@pytest.mark.parametrize(
+    ("ops", "shape"),
+    [
+        (["Relu"], [1, 6]),
+        (["Identity"], [1, 5]),
+        (["Flatten"], [1, 2, 2, 3]),
+        (["Relu", "Relu"], [1, 4]),
+    ],
+)
+def test_a_relu_or_pure_wiring_gets_a_copy_block(
+    tmp_path: Path, ops: list[str], shape: list[int]
+) -> None:
+    """A Relu on the input, or a model that only moves data, is proved as y = x (+ ReLU)."""
+    names = ["x", *(f"t{i}" for i in range(len(ops) - 1)), "y"]
+    nodes = [
+        helper.make_node(op, [a], [b]) for op, a, b in zip(ops, names, names[1:], strict=False)
+    ]
+    out = [shape[0], int(np.prod(shape[1:]))] if ops == ["Flatten"] else shape
+    graph = helper.make_graph(
+        nodes,
+        "wiring",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)],
+    )
+    path = tmp_path / "wiring.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    samples = RNG.normal(0, 1, (6, *shape[1:]))
+    model = _check_model(path, samples)
+    x = samples[0]
+    want = np.maximum(x, 0) if "Relu" in ops else x
+    got = zkgrad.verify(model, model.prove(x)).reshape(-1)
+    np.testing.assert_allclose(got, want.reshape(-1), atol=2.0**-model.output_scale_bits)

@@ -118,11 +118,22 @@ class Add:
     out_shape: Shape
 
 
-Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add
+@dataclass
+class Copy:
+    """y = x: gives a ReLU that follows no layer, or a model of pure wiring, a block to prove
+    (an elementwise x + x halved by its requantisation, so the value is exact)."""
+
+    name: str
+    input: str
+    output: str
+    out_shape: Shape
+
+
+Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy
 #: Ops with weights, followed by a requantisation in the integer IR (a ReLU may follow them).
 LINEAR_OPS = (Dense, Conv, AvgPool)
 #: Ops followed by a requantisation in the integer IR, so a ReLU may fuse with them.
-REQUANT_OPS = (Dense, Conv, AvgPool, Add)
+REQUANT_OPS = (Dense, Conv, AvgPool, Add, Copy)
 
 
 def reads(op: Op) -> list[str]:

@@ -35,6 +35,7 @@ from zkgrad.graph import (
     Add,
     AvgPool,
     Conv,
+    Copy,
     Dense,
     FloatGraph,
     MaxPool,
@@ -678,10 +679,12 @@ class _Importer:
             self.alias[out] = x
             return "removed"
         if not isinstance(layer, REQUANT_OPS):
-            raise _Skip(
-                "Relu must follow a Gemm/MatMul, Conv, AveragePool or an Add/Sub of two "
-                "activations (possibly with Reshape/Flatten/MaxPool between)"
-            )
+            # Nothing to fuse with (the model input, a pooling): a copy block carries the ReLU.
+            x = self._activation(x, name)
+            copy = Copy(f"{name}:copy", x, f"{out}:copy", self.shapes[x])
+            self._emit(copy, self.shapes[x])
+            self._emit(Relu(name, copy.output, out), self.shapes[x])
+            return None
         shared = [t for t in [x, *(op.input for op in chain)] if self.uses[t] > 1]
         if shared:
             raise _Skip(
@@ -734,12 +737,24 @@ class _Importer:
         target = (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
         self._emit(Reshape(name, x, node.output[0], target), target)
 
+    def _copy_to_output(self, output: str) -> str:
+        """Ends a graph of pure wiring with a copy block that writes the model output."""
+        if output not in self.shapes:
+            return output  # reported below: not computed by supported ops
+        if output in self.producer:
+            self._rename_output(self.producer[output], f"{output}:wired")
+            source = f"{output}:wired"
+        else:
+            source, output = output, self.output  # the output is the input itself
+        self._emit(Copy(f"{output}:copy", source, output, self.shapes[source]), self.shapes[source])
+        return output
+
     def _finish(self) -> FloatGraph | None:
         """Check that the imported ops form one chain from input to output."""
         output = self.resolve(self.output)
-        if not any(isinstance(op, (Dense, Conv)) for op in self.ops):
-            self.problems.append("the model has no Gemm/MatMul layer or convolution to prove")
-            return None
+        if not any(isinstance(op, REQUANT_OPS) for op in self.ops) and self.input:
+            # Pure wiring (Identity, Reshape, Flatten, ...): a copy block proves y = x.
+            output = self._copy_to_output(output)
         if output not in self.producer:
             self.problems.append(
                 f"the model output '{self.output}' is not computed by supported ops"

@@ -15,7 +15,8 @@ each channel to itself (0 elsewhere, no bias: the window sum at scale s_x) and a
 requant whose ``mult / 2^shift`` approximates ``2^(s_y − s_x) / (kh·kw)``, with
 shift = b. Max pooling keeps its input's scale and has no requant.
 
-An ``Add`` (y = a ± b, a skip connection) of operands at scales s_a, s_b becomes
+A ``Copy`` (y = x) is the add x + x read at scale s_x + 1. An ``Add`` (y = a ± b, a skip
+connection) of operands at scales s_a, s_b becomes
 ``add`` with integer coefficients 2^(s_hi − s_a) and ±2^(s_hi − s_b) (s_hi the larger
 scale: exact, no rounding) and a requant from s_hi to the output's calibrated scale.
 
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad.graph import Add, AvgPool, Conv, Dense, FloatGraph, MaxPool, Relu, Reshape
+from zkgrad.graph import Add, AvgPool, Conv, Copy, Dense, FloatGraph, MaxPool, Relu, Reshape
 
 IR_VERSION = 1
 MIN_ACT_BITS = -16
@@ -244,6 +245,22 @@ def quantize(
                     "name": op.name,
                     "op": "add",
                     "inputs": [op.input, op.other],
+                    "output": acc,
+                    "coef": coef,
+                }
+            )
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Copy):
+            # x + x at scale s_x is x at scale s_x + 1; requantised back to s_x it is x, exactly.
+            twice = Add(op.name, op.input, op.input, op.output, 1, op.out_shape)
+            coef, mult, shift, s_y = quantize_add(twice, s_x + 1, s_x + 1, s_x, table_bits)
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "add",
+                    "inputs": [op.input, op.input],
                     "output": acc,
                     "coef": coef,
                 }
