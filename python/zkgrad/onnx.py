@@ -52,6 +52,10 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 
+#: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
+#: matrix has this many squared entries, committed like any other weight).
+MAX_DIAGONAL = 1024
+
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
 #: reason is named). The README's list of supported operations is generated from this table by
@@ -73,14 +77,26 @@ SUPPORTED_OPS: dict[str, str] = {
     ),
     "GlobalAveragePool": "becomes a constant convolution and a requantisation by about 1/(H·W)",
     "BatchNormalization": (
-        "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it"
+        "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it, elsewhere a "
+        "per-channel constant scale and shift as for `Mul`"
     ),
     "Add": (
-        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel); "
+        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel), "
+        "elsewhere a constant as for `Mul`; "
         "or two activations of the same shape, one the previous node's output and the other any "
         "earlier activation or the model input (a residual or skip connection)"
     ),
-    "Sub": "two activations of the same shape, as for `Add` (the previous node's output first)",
+    "Sub": (
+        "two activations of the same shape, as for `Add` (the previous node's output first); or "
+        "an activation and a constant, as for `Mul`"
+    ),
+    "Mul": (
+        "an activation and a constant that does not grow its shape: folded into nothing, it "
+        "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
+        f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
+    ),
+    "Div": "an activation divided by a nonzero constant, as for `Mul`",
+    "Neg": "as a `Mul` by −1",
     "Relu": (
         "after a `Gemm`/`MatMul`, `Conv`, average pool or an `Add`/`Sub` of two activations, "
         "possibly with `Reshape`/`Flatten`/`MaxPool` between (it commutes with them); a `Relu` "
@@ -401,11 +417,13 @@ class _Importer:
                     raise _Skip("training_mode=1 is not supported; export the model in eval mode")
                 if any(out and self.uses[out] for out in node.output[1:]):
                     raise _Skip("its running mean/variance outputs are used")
-            elif op == "Sub" and any(i in self.consts for i in inputs):
+            elif op in ("Mul", "Div") and all(i not in self.consts for i in inputs):
                 raise _Skip(
-                    "subtracting a constant is not supported yet; Sub imports as the difference "
-                    "of two activations"
+                    f"{'multiplying' if op == 'Mul' else 'dividing'} two activations is not "
+                    "supported yet; only by a constant"
                 )
+            elif op == "Div" and inputs[1] not in self.consts:
+                raise _Skip("dividing a constant by an activation is not supported yet")
             elif op == "Reshape":
                 self._const(inputs[1], "the target shape")
         except ValueError as exc:
@@ -505,6 +523,11 @@ class _Importer:
         if len(acts) != 1 or len(inputs) != 2:
             raise _Skip(reason)
         x = acts[0]
+        if not self._foldable(x, (Dense, Conv)):
+            const = inputs[1] if inputs[0] == x else inputs[0]
+            self._affine(name, x, node.output[0], None, self._const(const, "the addend"))
+            return
+        x = acts[0]
         layer = self._sole_producer(x, (Dense, Conv), reason)
         const = inputs[1] if inputs[0] == x else inputs[0]
         value = self._const(const, "the bias")
@@ -526,7 +549,80 @@ class _Importer:
         self._rename_output(layer, node.output[0])
 
     def _op_sub(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        self._skip_connection(node, name, inputs, -1)
+        a, b = inputs[:2]
+        if a in self.consts:  # c − x
+            self._affine(name, b, node.output[0], np.array(-1.0), self._const(a, "the minuend"))
+        elif b in self.consts:  # x − c
+            self._affine(name, a, node.output[0], None, -self._const(b, "the subtrahend"))
+        else:
+            self._skip_connection(node, name, inputs, -1)
+
+    def _op_mul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        a, b = inputs[:2]
+        x, c = (b, a) if a in self.consts else (a, b)
+        self._affine(name, x, node.output[0], self._const(c, "the factor"), None)
+
+    def _op_div(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        divisor = self._const(inputs[1], "the divisor")
+        if np.any(divisor == 0):
+            raise _Skip("division by a constant that has a zero")
+        self._affine(name, inputs[0], node.output[0], 1.0 / divisor, None)
+
+    def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)
+
+    def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
+        """Whether ``x`` is the output of a layer of type ``kinds`` read only by this node."""
+        layer = self.producer.get(x)
+        return isinstance(layer, kinds) and self.uses[x] == 1 and x != self.resolve(self.output)
+
+    def _affine(
+        self, name: str, x: str, out: str, scale: np.ndarray | None, shift: np.ndarray | None
+    ) -> None:
+        """y = scale·x + shift, constants broadcast to x's shape, as a diagonal layer of its
+        own: a 1×1 convolution (per-channel constants on an image) or a dense layer."""
+        x = self._activation(x, name)
+        shape = self.shapes[x]
+        parts = []
+        for value, default in ((scale, 1.0), (shift, 0.0)):
+            c = np.asarray(default if value is None else value, dtype=np.float64)
+            try:
+                grown = np.broadcast_shapes(c.shape, shape) != tuple(shape)
+            except ValueError:
+                grown = True
+            if grown:
+                raise _Skip(
+                    f"constant of shape {list(c.shape)} does not broadcast to {list(shape)}"
+                )
+            parts.append(np.broadcast_to(c, shape))
+        s, k = parts
+        if len(shape) == 4 and shape[0] == 1:
+            per_channel = [p[0, :, 0, 0] for p in (s, k)]
+            if all(
+                np.array_equal(p, np.broadcast_to(c[None, :, None, None], shape))
+                for p, c in zip((s, k), per_channel, strict=True)
+            ):
+                weight = np.zeros((shape[1], shape[1], 1, 1))
+                weight[np.arange(shape[1]), np.arange(shape[1]), 0, 0] = per_channel[0]
+                op = Conv(name, x, out, weight, per_channel[1], (1, 1), (0, 0, 0, 0), shape, shape)
+                self._emit(op, shape)
+                return
+        n = int(np.prod(shape))
+        if n > MAX_DIAGONAL:
+            raise _Skip(
+                f"an elementwise constant on {n} values (more than {MAX_DIAGONAL}, and not per "
+                "channel) would be a dense layer of n² weights; not supported yet"
+            )
+        flat = (1, n)
+        source = x
+        if tuple(shape) != flat:
+            source = f"{out}:flat_in"
+            self._emit(Reshape(f"{name}:flatten", x, source, flat), flat)
+        dense_out = out if tuple(shape) == flat else f"{out}:flat"
+        weight = np.diag(s.reshape(-1))
+        self._emit(Dense(name, source, dense_out, weight, k.reshape(-1).copy(), flat), flat)
+        if dense_out != out:
+            self._emit(Reshape(f"{name}:reshape", dense_out, out, tuple(shape)), tuple(shape))
 
     def _skip_connection(
         self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int
@@ -604,6 +700,19 @@ class _Importer:
 
     def _op_batchnormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         attrs = _attrs(node)
+        if not self._foldable(inputs[0], (Dense, Conv)):
+            # On its own: a per-channel scale and shift (channels on axis 1).
+            what = ("scale", "bias B", "mean", "variance")
+            gamma, beta, mean, var = (
+                self._const(i, f"the {w}").reshape(-1)
+                for i, w in zip(inputs[1:5], what, strict=True)
+            )
+            scale = gamma / np.sqrt(var + float(attrs.get("epsilon", 1e-5)))
+            rank = len(self.shapes.get(inputs[0], ()))
+            per_channel = (1, -1, *([1] * max(rank - 2, 0)))
+            shift = (beta - mean * scale).reshape(per_channel)
+            self._affine(name, inputs[0], node.output[0], scale.reshape(per_channel), shift)
+            return
         layer = self._sole_producer(
             inputs[0],
             (Dense, Conv),
