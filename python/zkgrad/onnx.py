@@ -56,6 +56,24 @@ from zkgrad.onnx_cnn import (
 #: matrix has this many squared entries, committed like any other weight).
 MAX_DIAGONAL = 1024
 
+#: Data-movement and reduction ops that are linear maps of one activation: imported as a dense
+#: layer whose constant matrix is found by running the node on basis vectors (a cheap, general
+#: wiring; its matrix has at most MAX_LINEAR_MAP entries, committed like any weight).
+_LINEAR_MAP_OPS = (
+    "Slice",
+    "Gather",
+    "Transpose",
+    "Pad",
+    "Concat",
+    "ReduceSum",
+    "ReduceMean",
+    "Expand",
+    "Tile",
+    "DepthToSpace",
+    "SpaceToDepth",
+)
+MAX_LINEAR_MAP = 1 << 16
+
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
 #: reason is named). The README's list of supported operations is generated from this table by
@@ -96,6 +114,14 @@ SUPPORTED_OPS: dict[str, str] = {
         f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
     ),
     "Div": "an activation divided by a nonzero constant, as for `Mul`",
+    **{
+        op: (
+            "every non-constant operand the same activation (constant indices, pads, axes); the "
+            "map, linear in that activation, becomes a constant dense layer (at most "
+            f"{MAX_LINEAR_MAP} weights)"
+        )
+        for op in _LINEAR_MAP_OPS
+    },
     "Neg": "as a `Mul` by −1",
     "Relu": (
         "after a `Gemm`/`MatMul`, `Conv`, average pool or an `Add`/`Sub` of two activations, "
@@ -379,6 +405,8 @@ class _Importer:
             target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
             raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
+        if op in _LINEAR_MAP_OPS:
+            handler = self._linear_map
         if handler is None:
             raise _Skip()
         self._check_alone(node, inputs)
@@ -570,6 +598,50 @@ class _Importer:
 
     def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)
+
+    def _linear_map(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        """A node linear in its one activation x: y = M·x + b with M, b found by running it."""
+        acts = {i for i in inputs if i and i not in self.consts}
+        if len(acts) != 1:
+            raise _Skip("it must read exactly one activation (the other operands constant)")
+        x = self._activation(acts.pop(), name)
+        shape = self.shapes[x]
+        n = int(np.prod(shape))
+        renamed = onnx.NodeProto()
+        renamed.CopyFrom(node)
+        del renamed.input[:]
+        renamed.input.extend(inputs)
+        del renamed.output[1:]
+        evaluator = ReferenceEvaluator(renamed, opsets=self.opsets)
+        feeds = {i: self.consts[i] for i in inputs if i and i in self.consts}
+
+        def run(v: np.ndarray) -> np.ndarray:
+            values = evaluator.run(None, {**feeds, x: v.reshape(shape).astype(np.float32)})
+            return np.asarray(values[0], dtype=np.float64)
+
+        base = run(np.zeros(n))
+        m = base.size
+        if n * m > MAX_LINEAR_MAP:
+            raise _Skip(
+                f"as a constant dense layer it would have {n}·{m} weights (more than "
+                f"{MAX_LINEAR_MAP}); not supported yet"
+            )
+        matrix = np.stack([run(e).reshape(-1) - base.reshape(-1) for e in np.eye(n)], axis=1)
+        probe = np.random.default_rng(0).standard_normal(n)
+        if not np.allclose(run(probe).reshape(-1), matrix @ probe + base.reshape(-1), atol=1e-4):
+            raise _Skip("it is not a linear map of its input with these operands")
+        out_shape = tuple(int(d) for d in base.shape)
+        out = node.output[0]
+        source = x
+        if len(shape) != 2 or shape[0] != 1:
+            source = f"{out}:flat_in"
+            self._emit(Reshape(f"{name}:flatten", x, source, (1, n)), (1, n))
+        flat_out = (1, m)
+        dense_out = out if out_shape == flat_out else f"{out}:flat"
+        bias = base.reshape(-1) if np.any(base) else None
+        self._emit(Dense(name, source, dense_out, matrix, bias, flat_out), flat_out)
+        if dense_out != out:
+            self._emit(Reshape(f"{name}:reshape", dense_out, out, out_shape), out_shape)
 
     def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
         """Whether ``x`` is the output of a layer of type ``kinds`` read only by this node."""

@@ -181,6 +181,12 @@ def quantize_add(
         s_y -= 1
 
 
+def _limit(limits: Mapping[str, float], name: str) -> float | None:
+    """The calibrated magnitude of ``name``; a ``:flat`` view (a layer the importer flattened
+    and reshapes back) has its ONNX tensor's values."""
+    return limits.get(name, limits.get(name.removesuffix(":flat")))
+
+
 def _requant(name: str, acc: str, output: str, mult: int, shift: int) -> dict[str, Any]:
     return {
         "name": f"{name}:requant",
@@ -206,7 +212,7 @@ def quantize(
     for op in graph.ops:
         s_x = scales[op.input]
         if isinstance(op, (Dense, Conv, AvgPool)):
-            s_out = act_bits(limits.get(op.output), table_bits)
+            s_out = act_bits(_limit(limits, op.output), table_bits)
             mult = 1
             if isinstance(op, AvgPool):
                 weight, mult, shift, s_y = quantize_avgpool(op, s_x, s_out, table_bits)
@@ -237,7 +243,7 @@ def quantize(
             nodes.append(_requant(op.name, acc, op.output, mult, shift))
             scales[op.output] = s_y
         elif isinstance(op, Add):
-            s_out = act_bits(limits.get(op.output), table_bits)
+            s_out = act_bits(_limit(limits, op.output), table_bits)
             coef, mult, shift, s_y = quantize_add(op, s_x, scales[op.other], s_out, table_bits)
             acc = f"{op.output}:acc"
             nodes.append(
