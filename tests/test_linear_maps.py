@@ -105,3 +105,10 @@ def test_a_map_of_two_activations_or_too_large_is_refused(tmp_path: Path) -> Non
     path = _model(tmp_path, big, {}, [1, 300, 300], [1, 300, 300])
     with pytest.raises(UnsupportedModelError, match=r"(?s)big.*more than 65536"):
         zkgrad.onnx.import_onnx(path)
+
+
+def test_every_linear_map_op_has_the_handler() -> None:
+    from zkgrad.onnx import _LINEAR_MAP_OPS, _Importer
+
+    for op in _LINEAR_MAP_OPS:
+        assert getattr(_Importer, f"_op_{op.lower()}") is _Importer._linear_map, op

@@ -405,8 +405,6 @@ class _Importer:
             target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
             raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
-        if op in _LINEAR_MAP_OPS:
-            handler = self._linear_map
         if handler is None:
             raise _Skip()
         self._check_alone(node, inputs)
@@ -642,6 +640,11 @@ class _Importer:
         self._emit(Dense(name, source, dense_out, matrix, bias, flat_out), flat_out)
         if dense_out != out:
             self._emit(Reshape(f"{name}:reshape", dense_out, out, out_shape), out_shape)
+
+    # Every op of _LINEAR_MAP_OPS is one linear map (a test keeps the two lists equal).
+    _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
+    _op_reducesum = _op_reducemean = _op_expand = _op_tile = _linear_map
+    _op_depthtospace = _op_spacetodepth = _linear_map
 
     def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
         """Whether ``x`` is the output of a layer of type ``kinds`` read only by this node."""
