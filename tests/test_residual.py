@@ -201,3 +201,19 @@ def test_a_relu_or_pure_wiring_gets_a_copy_block(
     want = np.maximum(x, 0) if "Relu" in ops else x
     got = zkgrad.verify(model, model.prove(x)).reshape(-1)
     np.testing.assert_allclose(got, want.reshape(-1), atol=2.0**-model.output_scale_bits)
+
+
+@pytest.mark.parametrize("square", [False, True])
+def test_a_product_of_two_activations_proves(tmp_path: Path, square: bool) -> None:
+    """y = Gemm(x) ⊙ x (a gate reading the input), or Gemm(x)², then a Gemm."""
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "b"], ["g"], transB=1),
+        helper.make_node("Mul", ["g", "g" if square else "x"], ["m"]),
+        helper.make_node("Gemm", ["m", "w2", "b2"], ["y"], transB=1),
+    ]
+    inits = [_const("w", 6, 6), _const("b", 6), _const("w2", 2, 6), _const("b2", 2)]
+    path = _save(tmp_path, nodes, inits, 6, 2)
+    graph, _ = import_onnx(path)
+    assert [type(o).__name__ for o in graph.ops] == ["Dense", "Mul", "Dense"]
+    model = _check_model(path, RNG.normal(0, 1, (8, 6)))
+    assert model.report["relative_error"] < 0.05, model.report

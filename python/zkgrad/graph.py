@@ -129,16 +129,28 @@ class Copy:
     out_shape: Shape
 
 
-Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy
+@dataclass
+class Mul:
+    """y = input ⊙ other, elementwise, of two activations with the same shape (read like
+    ``Add``'s operands: the previous op's output and an earlier activation)."""
+
+    name: str
+    input: str
+    other: str
+    output: str
+    out_shape: Shape
+
+
+Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul
 #: Ops with weights, followed by a requantisation in the integer IR (a ReLU may follow them).
 LINEAR_OPS = (Dense, Conv, AvgPool)
 #: Ops followed by a requantisation in the integer IR, so a ReLU may fuse with them.
-REQUANT_OPS = (Dense, Conv, AvgPool, Add, Copy)
+REQUANT_OPS = (Dense, Conv, AvgPool, Add, Copy, Mul)
 
 
 def reads(op: Op) -> list[str]:
     """The activations ``op`` reads."""
-    return [op.input, op.other] if isinstance(op, Add) else [op.input]
+    return [op.input, op.other] if isinstance(op, (Add, Mul)) else [op.input]
 
 
 @dataclass

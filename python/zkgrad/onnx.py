@@ -39,6 +39,7 @@ from zkgrad.graph import (
     Dense,
     FloatGraph,
     MaxPool,
+    Mul,
     Op,
     Relu,
     Reshape,
@@ -109,7 +110,8 @@ SUPPORTED_OPS: dict[str, str] = {
         "an activation and a constant, as for `Mul`"
     ),
     "Mul": (
-        "an activation and a constant that does not grow its shape: folded into nothing, it "
+        "two activations of the same shape, as for `Add` (a degree-3 sumcheck); or an activation "
+        "and a constant that does not grow its shape: folded into nothing, it "
         "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
         f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
     ),
@@ -443,11 +445,8 @@ class _Importer:
                     raise _Skip("training_mode=1 is not supported; export the model in eval mode")
                 if any(out and self.uses[out] for out in node.output[1:]):
                     raise _Skip("its running mean/variance outputs are used")
-            elif op in ("Mul", "Div") and all(i not in self.consts for i in inputs):
-                raise _Skip(
-                    f"{'multiplying' if op == 'Mul' else 'dividing'} two activations is not "
-                    "supported yet; only by a constant"
-                )
+            elif op == "Div" and all(i not in self.consts for i in inputs):
+                raise _Skip("dividing two activations is not supported yet; only by a constant")
             elif op == "Div" and inputs[1] not in self.consts:
                 raise _Skip("dividing a constant by an activation is not supported yet")
             elif op == "Reshape":
@@ -585,6 +584,9 @@ class _Importer:
 
     def _op_mul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         a, b = inputs[:2]
+        if a not in self.consts and b not in self.consts:
+            self._skip_connection(node, name, inputs, 0)
+            return
         x, c = (b, a) if a in self.consts else (a, b)
         self._affine(name, x, node.output[0], self._const(c, "the factor"), None)
 
@@ -702,7 +704,7 @@ class _Importer:
     def _skip_connection(
         self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int
     ) -> None:
-        """y = a + sign·b of two activations of one shape (no broadcasting between them)."""
+        """y = a + sign·b (sign 0: y = a·b) of two activations of one shape (no broadcasting)."""
         a, b = (self._activation(i, name) for i in inputs)
         if self.shapes[a] != self.shapes[b]:
             raise _Skip(
@@ -718,7 +720,10 @@ class _Importer:
                     "only (previous output) − (earlier tensor) is supported yet"
                 )
             a, b = b, a
-        self._emit(Add(name, a, b, node.output[0], sign, self.shapes[a]), self.shapes[a])
+        if sign == 0:
+            self._emit(Mul(name, a, b, node.output[0], self.shapes[a]), self.shapes[a])
+        else:
+            self._emit(Add(name, a, b, node.output[0], sign, self.shapes[a]), self.shapes[a])
 
     def _op_squeeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._relabel(node, name, inputs, squeeze=True)

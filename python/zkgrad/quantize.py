@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad.graph import Add, AvgPool, Conv, Copy, Dense, FloatGraph, MaxPool, Relu, Reshape
+from zkgrad.graph import Add, AvgPool, Conv, Copy, Dense, FloatGraph, MaxPool, Mul, Relu, Reshape
 
 IR_VERSION = 1
 MIN_ACT_BITS = -16
@@ -181,6 +181,20 @@ def quantize_add(
         s_y -= 1
 
 
+def quantize_mul(
+    s_a: int, s_b: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+) -> tuple[int, int, int]:
+    """Quantise an elementwise product: returns (mult, shift, s_y). a·b is exact at scale
+    s_a + s_b; the requant moves it to s_y (lowered until 2^(2b−2)·mult·2^(b−shift) < 2^62)."""
+    while True:
+        shift = max(MIN_SHIFT, s_a + s_b - s_y)
+        mult = 2 ** (s_y - s_a - s_b + shift)
+        bound = 2 ** (2 * table_bits - 2) * mult * 2 ** (table_bits - shift)
+        if mult <= MAX_MULT and bound < ACC_LIMIT:
+            return mult, shift, s_y
+        s_y -= 1
+
+
 def _limit(limits: Mapping[str, float], name: str) -> float | None:
     """The calibrated magnitude of ``name``; a ``:flat`` view (a layer the importer flattened
     and reshapes back) has its ONNX tensor's values."""
@@ -253,6 +267,21 @@ def quantize(
                     "inputs": [op.input, op.other],
                     "output": acc,
                     "coef": coef,
+                }
+            )
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Mul):
+            s_out = act_bits(_limit(limits, op.output), table_bits)
+            mult, shift, s_y = quantize_mul(s_x, scales[op.other], s_out, table_bits)
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "mul",
+                    "inputs": [op.input, op.other],
+                    "output": acc,
+                    "coef": 1,
                 }
             )
             nodes.append(_requant(op.name, acc, op.output, mult, shift))

@@ -61,11 +61,12 @@ pub enum LayerKind {
     Conv(ConvGeom),
     /// 2-D max pooling without padding.
     MaxPool(PoolGeom),
-    /// Elementwise `z = coef[0]·a + coef[1]·other` of the previous block's output `a` and an
-    /// earlier tensor (a skip or residual connection; Sub is a coefficient −1), requantised and
-    /// optionally followed by a ReLU like a dense block. No weights. Appended last so that the
-    /// encodings (and digests) of circuits without it are unchanged.
-    Add(AddGeom),
+    /// Elementwise `z = coef[0]·a + coef[1]·other` (a skip or residual connection; Sub is a
+    /// coefficient −1) or `z = coef[0]·coef[1]·a·other` of the previous block's output `a` and an
+    /// earlier tensor, requantised and optionally followed by a ReLU like a dense block. No
+    /// weights. Appended last so that the encodings (and digests) of circuits without it are
+    /// unchanged.
+    Elementwise(ElementwiseGeom),
 }
 
 /// Where an elementwise block reads its second operand: the circuit input or an earlier block's
@@ -81,13 +82,24 @@ pub enum Operand {
 /// Largest magnitude of an elementwise coefficient (they align power-of-two scales).
 pub const MAX_COEF: i64 = 1 << 16;
 
-/// An elementwise sum of two tensors stored alike.
+/// Whether an elementwise block sums or multiplies its operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElementwiseOp {
+    /// `z = coef[0]·a + coef[1]·other`.
+    Sum,
+    /// `z = coef[0]·coef[1]·a·other`.
+    Product,
+}
+
+/// An elementwise sum or product of two tensors stored alike.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddGeom {
+pub struct ElementwiseGeom {
+    /// Sum or product.
+    pub op: ElementwiseOp,
     /// The second operand (the first is the previous block's output, or the input for block 0).
     pub other: Operand,
-    /// Public integer coefficients of the first and second operand (each 1..=[`MAX_COEF`] in
-    /// magnitude): `z = coef[0]·a + coef[1]·other`.
+    /// Public integer coefficients (each 1..=[`MAX_COEF`] in magnitude): of the first and second
+    /// operand in a sum, their product the factor of a product.
     pub coef: [i64; 2],
     /// Channels of the stored tensors (1 for a flat vector).
     pub channels: usize,
@@ -95,7 +107,7 @@ pub struct AddGeom {
     pub len: usize,
 }
 
-impl AddGeom {
+impl ElementwiseGeom {
     /// How both operands and the output are stored.
     pub fn shape(&self) -> ActShape {
         ActShape {
@@ -321,7 +333,7 @@ impl DenseSpec {
                 channels: g.channels,
                 len: g.out_hw()[0] * g.out_hw()[1],
             },
-            LayerKind::Add(g) => g.shape(),
+            LayerKind::Elementwise(g) => g.shape(),
         }
     }
 
@@ -337,7 +349,7 @@ impl DenseSpec {
                 channels: g.channels,
                 len: g.in_hw[0] * g.in_hw[1],
             }),
-            LayerKind::Add(g) => Some(g.shape()),
+            LayerKind::Elementwise(g) => Some(g.shape()),
         }
     }
 
@@ -346,7 +358,7 @@ impl DenseSpec {
         match &self.kind {
             LayerKind::Dense => (self.out_dim, self.in_dim),
             LayerKind::Conv(g) => (g.out_channels, g.patch_len()),
-            LayerKind::MaxPool(_) | LayerKind::Add(_) => (0, 0),
+            LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => (0, 0),
         }
     }
 
@@ -414,7 +426,7 @@ impl DenseSpec {
                 }
                 Ok(())
             }
-            LayerKind::Add(g) => {
+            LayerKind::Elementwise(g) => {
                 if g.channels == 0 || g.len == 0 {
                     return Err("an elementwise block with an empty dimension".into());
                 }
@@ -489,7 +501,7 @@ impl CircuitSpec {
                     ));
                 }
             }
-            if let LayerKind::Add(g) = &l.kind {
+            if let LayerKind::Elementwise(g) = &l.kind {
                 let other = match g.other {
                     Operand::Input => Some((self.input_len, self.input_shape())),
                     Operand::Block(k) if k < here => {
@@ -535,7 +547,7 @@ impl CircuitSpec {
         let mut n = vec![0; self.layers.len() + 1];
         for (l, layer) in self.layers.iter().enumerate() {
             n[l] += 1;
-            if let LayerKind::Add(g) = &layer.kind {
+            if let LayerKind::Elementwise(g) = &layer.kind {
                 n[match g.other {
                     Operand::Input => 0,
                     Operand::Block(k) => k + 1,
@@ -637,21 +649,26 @@ pub fn fan_in(l: &DenseSpec) -> usize {
     match &l.kind {
         LayerKind::Dense => l.in_dim,
         LayerKind::Conv(g) => g.patch_len(),
-        LayerKind::MaxPool(_) | LayerKind::Add(_) => 0,
+        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => 0,
     }
 }
 
 /// Refuses an elementwise block whose accumulator could wrap around the field: with b-bit
-/// operands |z| ≤ (|c0| + |c1|)·2^(b−1), and z·m_b must stay below [`ACC_LIMIT`].
+/// operands |z| ≤ (|c0| + |c1|)·2^(b−1) for a sum and |c0·c1|·2^(2b−2) for a product, and
+/// z·m_b must stay below [`ACC_LIMIT`].
 fn check_elementwise_bound(spec: &CircuitSpec, l: &DenseSpec) -> std::result::Result<(), String> {
-    let LayerKind::Add(g) = &l.kind else {
+    let LayerKind::Elementwise(g) = &l.kind else {
         return Ok(());
     };
     let b = spec.table_bits;
     if !(1..=b).contains(&l.shift) || l.mult == 0 || l.mult > MAX_MULT {
         return Ok(()); // reported by the shift and multiplier checks
     }
-    let z = (g.coef[0].unsigned_abs() as u128 + g.coef[1].unsigned_abs() as u128) << (b - 1);
+    let [c0, c1] = g.coef.map(|c| c.unsigned_abs() as u128);
+    let z = match g.op {
+        ElementwiseOp::Sum => (c0 + c1) << (b - 1),
+        ElementwiseOp::Product => (c0 * c1) << (2 * b - 2),
+    };
     let bound = z * l.mult_scaled(b) as u128;
     if bound >= ACC_LIMIT as u128 {
         return Err(format!(
@@ -747,7 +764,7 @@ fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
             }
             z
         }
-        LayerKind::MaxPool(_) | LayerKind::Add(_) => {
+        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => {
             unreachable!("pooling and elementwise blocks have no weight accumulator")
         }
     }
@@ -785,7 +802,7 @@ pub fn run_block_with(
 ) -> Result<BlockTrace> {
     match &l.kind {
         LayerKind::MaxPool(g) => Ok(run_pool(g, a)),
-        LayerKind::Add(g) => {
+        LayerKind::Elementwise(g) => {
             if a.len() != l.in_dim || other.len() != l.in_dim {
                 return Err(ProofError::Witness {
                     layer: l.name.clone(),
@@ -797,10 +814,11 @@ pub fn run_block_with(
                     ),
                 });
             }
-            let acc = a
-                .iter()
-                .zip(other)
-                .map(|(&x, &y)| g.coef[0] as i128 * x as i128 + g.coef[1] as i128 * y as i128);
+            let [c0, c1] = g.coef.map(i128::from);
+            let acc = a.iter().zip(other).map(|(&x, &y)| match g.op {
+                ElementwiseOp::Sum => c0 * x as i128 + c1 * y as i128,
+                ElementwiseOp::Product => c0 * c1 * x as i128 * y as i128,
+            });
             requantise(l, acc.collect(), bits)
         }
         _ => requantise(l, accumulate(l, w, a), bits),
@@ -858,11 +876,11 @@ pub fn forward(spec: &CircuitSpec, w: &Weights, input: &[i64]) -> Result<Vec<Blo
     for (l, lw) in spec.layers.iter().zip(&w.layers) {
         let a = traces.last().map_or(input, |t| &t.a);
         let other: &[i64] = match &l.kind {
-            LayerKind::Add(AddGeom {
+            LayerKind::Elementwise(ElementwiseGeom {
                 other: Operand::Block(k),
                 ..
             }) => &traces[*k].a,
-            LayerKind::Add(_) => input,
+            LayerKind::Elementwise(_) => input,
             _ => &[],
         };
         traces.push(run_block_with(l, lw, a, other, spec.table_bits)?);

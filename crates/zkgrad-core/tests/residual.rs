@@ -5,8 +5,8 @@
 
 use p3_field::PrimeCharacteristicRing;
 use zkgrad_core::circuit::{
-    AddGeom, BlockTrace, CircuitSpec, DenseSpec, DenseWeights, LayerKind, Operand, Weights,
-    forward, run_block_with,
+    BlockTrace, CircuitSpec, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp, LayerKind,
+    Operand, Weights, forward, run_block_with,
 };
 use zkgrad_core::commit::{CommittedWeights, commit_model};
 use zkgrad_core::field::{F, from_i64};
@@ -33,6 +33,17 @@ fn dense(name: &str, in_dim: usize, out_dim: usize, relu: bool) -> DenseSpec {
 
 /// `z = coef·(a, other)`, identity requantisation (m = 2, shift 1: q = z).
 fn add(name: &str, width: usize, other: Operand, coef: [i64; 2], relu: bool) -> DenseSpec {
+    elementwise(name, width, other, coef, relu, ElementwiseOp::Sum)
+}
+
+fn elementwise(
+    name: &str,
+    width: usize,
+    other: Operand,
+    coef: [i64; 2],
+    relu: bool,
+    op: ElementwiseOp,
+) -> DenseSpec {
     DenseSpec {
         name: name.into(),
         in_dim: width,
@@ -40,7 +51,8 @@ fn add(name: &str, width: usize, other: Operand, coef: [i64; 2], relu: bool) -> 
         mult: 2,
         shift: 1,
         relu,
-        kind: LayerKind::Add(AddGeom {
+        kind: LayerKind::Elementwise(ElementwiseGeom {
+            op,
             other,
             coef,
             channels: 1,
@@ -267,7 +279,7 @@ fn a_field_wrap_around_is_rejected() {
     let (mut spec, ..) = residual_mlp(6, 5, [1, 1], 3);
     spec.layers[2].mult = 1 << 24;
     spec.layers[2].shift = 1;
-    if let LayerKind::Add(g) = &mut spec.layers[2].kind {
+    if let LayerKind::Elementwise(g) = &mut spec.layers[2].kind {
         g.coef = [1 << 16, 1 << 16];
     }
     let err = spec.validate().unwrap_err().to_string();
@@ -277,13 +289,13 @@ fn a_field_wrap_around_is_rejected() {
 #[test]
 fn a_second_operand_that_is_not_earlier_is_refused() {
     let (mut spec, ..) = residual_mlp(6, 5, [1, 1], 3);
-    if let LayerKind::Add(g) = &mut spec.layers[2].kind {
+    if let LayerKind::Elementwise(g) = &mut spec.layers[2].kind {
         g.other = Operand::Block(3);
     }
     let err = spec.validate().unwrap_err().to_string();
     assert!(err.contains("'res'") && err.contains("earlier"), "{err}");
     let (mut spec, ..) = residual_mlp(6, 5, [1, 1], 3);
-    if let LayerKind::Add(g) = &mut spec.layers[2].kind {
+    if let LayerKind::Elementwise(g) = &mut spec.layers[2].kind {
         g.other = Operand::Input; // 6 values, not 5
     }
     let err = spec.validate().unwrap_err().to_string();
@@ -319,4 +331,51 @@ fn a_narrow_column_with_three_readers_is_refused() {
     spec.validate().unwrap();
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     verifies(&spec, &w, &proof).unwrap();
+}
+
+/// x (5) → fc0 (4, ReLU) → fc1 (4) → sq = 3·fc1·fc0 requantised by 2^-9 → fc2 (3).
+fn product_mlp(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    let (mut spec, w, x) = residual_mlp(5, 4, [1, 1], seed);
+    spec.layers[1].relu = false;
+    spec.layers[2] = elementwise(
+        "sq",
+        4,
+        Operand::Block(0),
+        [3, 1],
+        false,
+        ElementwiseOp::Product,
+    );
+    spec.layers[2].mult = 1;
+    spec.layers[2].shift = 8;
+    (spec, w, x)
+}
+
+#[test]
+fn an_elementwise_product_proves_and_a_wrong_one_is_rejected() {
+    let (spec, w, x) = product_mlp(21);
+    let t = forward(&spec, &w, &x).unwrap();
+    let z: Vec<i64> = t[1].a.iter().zip(&t[0].a).map(|(a, o)| 3 * a * o).collect();
+    assert_eq!(t[2].z, z, "the integer semantics are c0·c1·a·o");
+    assert!(
+        t[2].q.iter().any(|&q| q != 0),
+        "a product that requantises to zeros tests little"
+    );
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    verifies(&spec, &w, &proof).unwrap();
+    // A wrong-but-consistent product (the next blocks recomputed from it) is rejected.
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let lie = lie_at(&spec, &w, &x, 1, 5);
+    let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[lie], &|_, _| {}).unwrap();
+    let err = verify(&spec, &cw.commitment, &roundtrip(&p))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sq"), "rejected for another reason: {err}");
+    // A factor that could wrap the accumulator is refused with the circuit.
+    let (mut spec, ..) = product_mlp(21);
+    spec.layers[2].mult = 1 << 20;
+    if let LayerKind::Elementwise(g) = &mut spec.layers[2].kind {
+        g.coef = [1 << 16, 1 << 10];
+    }
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.contains("wrap around"), "{err}");
 }

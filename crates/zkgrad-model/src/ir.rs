@@ -125,6 +125,12 @@ pub enum Op {
         /// Integer coefficients, each nonzero and at most 2^16 in magnitude.
         coef: [i64; 2],
     },
+    /// y = coef·x0·x1 elementwise, of two tensors with as many elements, read like `add`'s.
+    /// Must be followed by a requant.
+    Mul {
+        /// Integer factor, nonzero and at most 2^16 in magnitude.
+        coef: i64,
+    },
 }
 
 impl Op {
@@ -138,6 +144,7 @@ impl Op {
             Op::Relu {} => "relu",
             Op::Reshape { .. } => "reshape",
             Op::Add { .. } => "add",
+            Op::Mul { .. } => "mul",
         }
     }
 }
@@ -253,8 +260,8 @@ struct VersionOnly {
     version: u64,
 }
 
-const KNOWN_OPS: [&str; 7] = [
-    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add",
+const KNOWN_OPS: [&str; 8] = [
+    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add", "mul",
 ];
 
 impl Graph {

@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use zkgrad_core::circuit::{
-    ActShape, AddGeom, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, LayerKind, Operand,
-    PoolGeom, Weights,
+    ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp,
+    LayerKind, Operand, PoolGeom, Weights,
 };
 
 use crate::error::{ModelError, Result};
@@ -85,8 +85,13 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
     let mut i = 0;
     while i < nodes.len() {
         let node = &nodes[i];
-        if let Op::Add { coef } = &node.op {
-            let (spec, weights) = add_block(&out, node, current, *coef)?;
+        let elementwise = match &node.op {
+            Op::Add { coef } => Some((ElementwiseOp::Sum, *coef)),
+            Op::Mul { coef } => Some((ElementwiseOp::Product, [*coef, 1])),
+            _ => None,
+        };
+        if let Some((op, coef)) = elementwise {
+            let (spec, weights) = add_block(&out, node, current, op, coef)?;
             let (used, last) = push_linear(&mut out, &nodes[i..], spec, weights)?;
             current = last;
             i += used;
@@ -95,7 +100,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         expect_input(node, current.0)?;
         let in_shape = &shapes[current.0];
         match &node.op {
-            Op::Add { .. } => unreachable!("handled above"),
+            Op::Add { .. } | Op::Mul { .. } => unreachable!("handled above"),
             Op::Reshape { .. } => {
                 out.tensors.push((node.output.clone(), current.1));
                 current.0 = &node.output;
@@ -147,13 +152,13 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             Op::Requant { .. } => {
                 return Err(unsupported(
                     node,
-                    "a requant must directly follow a dense or conv or add node".into(),
+                    "a requant must directly follow a dense or conv or add or mul node".into(),
                 ));
             }
             Op::Relu {} => {
                 return Err(unsupported(
                     node,
-                    "a relu must directly follow a dense or conv or add node's requant".into(),
+                    "a relu must directly follow a dense or conv or add or mul node's requant".into(),
                 ));
             }
         }
@@ -244,12 +249,13 @@ fn linear_block(
     (spec, weights)
 }
 
-/// The spec (requantisation still unset) of an add node: one operand is the chain's current
+/// The spec (requantisation still unset) of an add or mul node: one operand is the chain's current
 /// tensor, the other an earlier activation (a block's output, or the input) stored alike.
 fn add_block(
     out: &Lowered,
     node: &Node,
     current: (&str, Source),
+    op: ElementwiseOp,
     coef: [i64; 2],
 ) -> Result<(DenseSpec, DenseWeights)> {
     let Some(pos) = node.inputs.iter().position(|t| t == current.0) else {
@@ -302,7 +308,8 @@ fn add_block(
         mult: 1,
         shift: 1,
         relu: false,
-        kind: LayerKind::Add(AddGeom {
+        kind: LayerKind::Elementwise(ElementwiseGeom {
+            op,
             other,
             coef,
             channels: shape.channels,
@@ -552,7 +559,8 @@ mod tests {
         // The chain's tensor (h2) is the first operand: the coefficients follow it.
         assert_eq!(
             res.kind,
-            LayerKind::Add(AddGeom {
+            LayerKind::Elementwise(ElementwiseGeom {
+                op: ElementwiseOp::Sum,
                 other: Operand::Block(0),
                 coef: [1, -1],
                 channels: 1,

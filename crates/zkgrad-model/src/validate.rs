@@ -173,7 +173,7 @@ impl<'a> Validator<'a> {
                         max: MAX_MULT as i64,
                     });
                 }
-                self.check_placement(node, &["dense", "conv", "add"]);
+                self.check_placement(node, &["dense", "conv", "add", "mul"]);
                 in_shape
             }
             Op::Relu {} => {
@@ -194,8 +194,13 @@ impl<'a> Validator<'a> {
                 }
                 Some(shape.clone())
             }
-            Op::Add { coef } => {
+            Op::Add { .. } | Op::Mul { .. } => {
                 self.check_requant_follows(i, node);
+                let coef = match &node.op {
+                    Op::Add { coef } => coef.to_vec(),
+                    Op::Mul { coef } => vec![*coef],
+                    _ => unreachable!("matched above"),
+                };
                 if coef.iter().any(|c| *c == 0 || c.abs() > MAX_COEF) {
                     self.problems.push(ModelError::Attribute {
                         node: node.name.clone(),
@@ -231,7 +236,7 @@ impl<'a> Validator<'a> {
     /// Checks the arity (add is binary, every other op unary) and that the inputs are defined;
     /// returns the first input's shape.
     fn input_shape(&mut self, node: &Node) -> Option<Vec<usize>> {
-        let arity = if matches!(node.op, Op::Add { .. }) {
+        let arity = if matches!(node.op, Op::Add { .. } | Op::Mul { .. }) {
             2
         } else {
             1
@@ -596,7 +601,7 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv or add node, but its input 'input' comes from the graph input",
+                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv or add or mul node, but its input 'input' comes from the graph input",
                 // The requant now carries the input's 4 values, so the reshape to 3 is wrong too.
                 "node '/flatten' (reshape): shape [1, 3] has 3 elements but the input 'h1' has 4",
             ]

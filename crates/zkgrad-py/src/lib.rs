@@ -555,7 +555,7 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
                 LayerKind::Dense => "dense",
                 LayerKind::Conv(_) => "conv",
                 LayerKind::MaxPool(_) => "maxpool",
-                LayerKind::Add(_) => "add",
+                LayerKind::Elementwise(_) => "add",
             };
             (l.name.clone(), l.in_dim, l.out_dim, l.relu, kind)
         })
@@ -601,7 +601,7 @@ fn circuit_cost<'py>(
                     g.out_channels * g.patch_len() * oh * ow
                 }
                 LayerKind::MaxPool(_) => 0,
-                LayerKind::Add(_) => 2 * l.out_dim,
+                LayerKind::Elementwise(_) => 2 * l.out_dim,
             };
         }
         let plan = zkgrad_core::witness::WitnessPlan::new(spec, 1);

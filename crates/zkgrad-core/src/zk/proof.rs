@@ -43,13 +43,13 @@ pub enum ZkBlockProof {
     /// A max pooling.
     Pool(ZkPoolProof),
     /// An elementwise block (appended last: the encodings of the other kinds are unchanged).
-    Elementwise(ZkAddProof),
+    Elementwise(ZkElementwiseProof),
 }
 
 /// An elementwise block (`zk/elementwise.rs`): Σ_x eq(τ, x)·(Q(x) − S(x)·(c0·a(x) + c1·o(x))) = 0
 /// with Q = (2^b·q + t − 2^(b−1))/m_b, and the optional ReLU zero-check.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ZkAddProof {
+pub struct ZkElementwiseProof {
     /// The sumcheck over the output variables.
     pub sumcheck: ZkSumcheckProof,
     /// q̇ and ṫ at its point.

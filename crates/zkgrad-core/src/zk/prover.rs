@@ -202,7 +202,9 @@ pub(crate) fn prove(
             LayerKind::Dense => ZkBlockProof::Linear(dense::prove(&mut ctx, l)?),
             LayerKind::Conv(_) => ZkBlockProof::Linear(conv::prove(&mut ctx, l)?),
             LayerKind::MaxPool(_) => ZkBlockProof::Pool(pool::prove(&mut ctx, l)?),
-            LayerKind::Add(_) => ZkBlockProof::Elementwise(elementwise::prove(&mut ctx, l)?),
+            LayerKind::Elementwise(_) => {
+                ZkBlockProof::Elementwise(elementwise::prove(&mut ctx, l)?)
+            }
         });
     }
     let mut claims = std::mem::take(&mut ctx.claims);

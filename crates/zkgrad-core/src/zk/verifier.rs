@@ -121,7 +121,7 @@ pub(crate) fn schedules(
                 let (link, product) = pool::schedules(n_out, k_in + plan.log_batch, g.window());
                 s.extend([link, product]);
             }
-            LayerKind::Add(_) => s.push(elementwise::schedule(n_out)),
+            LayerKind::Elementwise(g) => s.push(elementwise::schedule(g.op, n_out)),
         }
         if spec.layers[l].relu {
             s.push(dense::relu_schedule(n_out));
@@ -237,7 +237,7 @@ pub(crate) fn verify(
             (LayerKind::Dense, ZkBlockProof::Linear(b)) => dense::verify(&mut ctx, l, b)?,
             (LayerKind::Conv(_), ZkBlockProof::Linear(b)) => conv::verify(&mut ctx, l, b)?,
             (LayerKind::MaxPool(_), ZkBlockProof::Pool(b)) => pool::verify(&mut ctx, l, b)?,
-            (LayerKind::Add(_), ZkBlockProof::Elementwise(b)) => {
+            (LayerKind::Elementwise(_), ZkBlockProof::Elementwise(b)) => {
                 elementwise::verify(&mut ctx, l, b)?
             }
             _ => {
