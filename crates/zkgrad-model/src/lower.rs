@@ -158,7 +158,8 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             Op::Relu {} => {
                 return Err(unsupported(
                     node,
-                    "a relu must directly follow a dense or conv or add or mul node's requant".into(),
+                    "a relu must directly follow a dense or conv or add or mul node's requant"
+                        .into(),
                 ));
             }
         }
