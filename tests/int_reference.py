@@ -87,6 +87,11 @@ def run_ir(
         elif op == "reshape":
             out = a.copy()
             shape = list(node["shape"])
+        elif op == "mul":
+            out = int(node["coef"]) * a * values[node["inputs"][1]]
+        elif op == "add":
+            c0, c1 = (int(c) for c in node["coef"])
+            out = c0 * a + c1 * values[node["inputs"][1]]
         else:
             raise ValueError(f"unknown op {op}")
         values[node["output"]] = out

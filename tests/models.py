@@ -160,7 +160,7 @@ def unsupported(path: Path) -> Path:
 
 def many_unsupported(path: Path) -> Path:
     """Seven unsupported nodes of six op types, five of them behind the first one: two Sigmoids,
-    a Mul and a Tanh (no import rule), a dilated Conv, a padded MaxPool and a Gemm with
+    an Abs and a Tanh (no import rule), a dilated Conv, a padded MaxPool and a Gemm with
     transA=1 (supported op types whose attributes are not)."""
     rng = np.random.default_rng(8)
     k1 = rng.normal(0, 0.3, (2, 1, 3, 3)).astype(np.float32)
@@ -172,7 +172,7 @@ def many_unsupported(path: Path) -> Path:
         helper.make_node(
             "Conv", ["s1", "k2"], ["c2"], name="/conv2/Conv", dilations=[2, 2], pads=[2, 2, 2, 2]
         ),
-        helper.make_node("Mul", ["c2", "c2"], ["m"], name="/square/Mul"),
+        helper.make_node("Abs", ["c2"], ["m"], name="/abs/Abs"),
         helper.make_node(
             "MaxPool", ["m"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], pads=[1, 1, 1, 1]
         ),

@@ -274,16 +274,8 @@ UNSUPPORTED = {
         {},
         "count_include_pad=0",
     ),
-    "batchnorm_on_input": (
-        helper.make_node(
-            "BatchNormalization",
-            ["input", "g", "b", "m", "v"],
-            ["y"],
-            name="/lonely/BatchNormalization",
-        ),
-        {n: np.ones(2, dtype=np.float32) for n in "gbmv"},
-        "folded into a Conv or Gemm/MatMul",
-    ),
+    # A BatchNormalization on the input is supported now: a per-channel 1×1 convolution
+    # (tests/test_constant_ops.py).
 }
 
 

@@ -37,7 +37,7 @@ def by_form(outcomes: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, A
     return {(o["test"], o["mode"]): o for o in outcomes}
 
 
-def test_onnx_node_tests_gemm_passes_adapted_and_relu_is_unsupported(tmp_path: Path) -> None:
+def test_onnx_node_tests_gemm_and_relu_pass_adapted(tmp_path: Path) -> None:
     done, outcomes, report = run_harness(tmp_path, "--tests", "test_gemm_transposeB,test_relu")
     found = by_form(outcomes)
     gemm = found[("test_gemm_transposeB", "adapted")]
@@ -49,15 +49,12 @@ def test_onnx_node_tests_gemm_passes_adapted_and_relu_is_unsupported(tmp_path: P
     assert given["status"] == "unsupported"
     assert any("3 inputs" in reason for reason in given["reasons"]), given
     assert any("batch size 3" in reason for reason in given["reasons"]), given
+    # A Relu on the model input is proved through a copy block (y = x, then the ReLU).
     relu = found[("test_relu", "adapted")]
-    assert relu["status"] == "unsupported"
-    assert relu["reasons"] == [
-        "Relu: Relu must follow a Gemm/MatMul, Conv or AveragePool (possibly with "
-        "Reshape/Flatten/MaxPool between)"
-    ]
-    assert "| best of both | 2 | 1 | 0 | 1 | 0 |" in report
+    assert relu["status"] == "passed", relu
+    assert "| best of both | 2 | 2 | 0 | 0 | 0 |" in report, report
     assert "| Gemm | 1 | 0 / 1 | 0 / 0 | 1 / 0 | 0 / 0 |" in report
-    assert "2 tests: 1 passed, 0 failed, 1 unsupported, 0 error" in done.stdout
+    assert "2 tests: 2 passed, 0 failed, 0 unsupported, 0 error" in done.stdout
 
 
 def write_node_test(root: Path, name: str, wrong_by: float) -> None:

@@ -50,7 +50,7 @@ def test_corpus_runner_reports_each_stage_and_the_blocking_ops(tmp_path: Path) -
     many = records["many"]
     assert many["passed"] == [] and many["stage"] == "import"
     assert many["error"].startswith("model is not supported: 7 unsupported nodes (Sigmoid ×2")
-    assert many["blockers"] == ["Conv", "Gemm", "MaxPool", "Mul", "Sigmoid", "Tanh"]
+    assert many["blockers"] == ["Abs", "Conv", "Gemm", "MaxPool", "Sigmoid", "Tanh"]
     text = (tmp_path / "CORPUS.md").read_text()
     assert "**2 of 3 prove and verify** with zero knowledge" in text
     assert "| Sigmoid | 1 | 0 | many |" in text

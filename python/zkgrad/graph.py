@@ -3,9 +3,11 @@
 Op kinds, each with one activation input and one output tensor: ``Dense``
 (y = W·x + b, weight stored as [out, in]), ``Conv`` (2-D, NCHW, one group, no
 dilation), ``AvgPool`` (a window mean, later lowered to a constant convolution),
-``MaxPool`` (no padding), ``Relu`` and ``Reshape``. Activations of the 2-D ops
-have shape [1, C, H, W]. Tensor names are the ONNX tensor names, so float
-intermediates from onnxruntime line up with them.
+``MaxPool`` (no padding), ``Relu`` and ``Reshape``; and ``Add`` (y = x ± other, two
+activations of one shape: a residual or skip connection, so a tensor may have several
+readers and the graph is a DAG). Activations of the 2-D ops have shape [1, C, H, W].
+Tensor names are the ONNX tensor names, so float intermediates from onnxruntime line
+up with them.
 """
 
 from __future__ import annotations
@@ -100,14 +102,61 @@ class MaxPool:
     out_shape: Shape
 
 
-Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape
+@dataclass
+class Add:
+    """y = input + sign · other, elementwise, of two activations with the same shape.
+
+    ``input`` is the previous op's output (the chain), ``other`` an earlier activation or the
+    graph input (the skip connection); ``sign`` is 1 (ONNX Add) or −1 (Sub).
+    """
+
+    name: str
+    input: str
+    other: str
+    output: str
+    sign: int
+    out_shape: Shape
+
+
+@dataclass
+class Copy:
+    """y = x: gives a ReLU that follows no layer, or a model of pure wiring, a block to prove
+    (an elementwise x + x halved by its requantisation, so the value is exact)."""
+
+    name: str
+    input: str
+    output: str
+    out_shape: Shape
+
+
+@dataclass
+class Mul:
+    """y = input ⊙ other, elementwise, of two activations with the same shape (read like
+    ``Add``'s operands: the previous op's output and an earlier activation)."""
+
+    name: str
+    input: str
+    other: str
+    output: str
+    out_shape: Shape
+
+
+Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul
 #: Ops with weights, followed by a requantisation in the integer IR (a ReLU may follow them).
 LINEAR_OPS = (Dense, Conv, AvgPool)
+#: Ops followed by a requantisation in the integer IR, so a ReLU may fuse with them.
+REQUANT_OPS = (Dense, Conv, AvgPool, Add, Copy, Mul)
+
+
+def reads(op: Op) -> list[str]:
+    """The activations ``op`` reads."""
+    return [op.input, op.other] if isinstance(op, (Add, Mul)) else [op.input]
 
 
 @dataclass
 class FloatGraph:
-    """A single-input, single-output chain of supported ops in execution order."""
+    """A single-input, single-output graph of supported ops in execution order: a chain in
+    which an ``Add`` may also read an earlier activation (a skip connection)."""
 
     input: str
     input_shape: Shape

@@ -4,8 +4,10 @@ Steps: load and check the file, fix the batch dimension to 1, infer shapes,
 drop Identity/Dropout, fold every node whose inputs are constant (including
 ``Shape`` of a tensor whose shape is static), then turn the remaining nodes
 into :mod:`zkgrad.graph` ops: a BatchNormalization is folded into the Conv or
-Gemm/MatMul before it, a constant Add into that layer's bias, and a Relu moves
-before any Reshape/MaxPool between it and its layer (they commute), since the
+Gemm/MatMul before it, a constant Add into that layer's bias, an Add or Sub of two
+activations becomes a skip connection (the graph is then a DAG: a tensor may be
+read by several nodes), Squeeze/Unsqueeze become reshapes (pure wiring), and a Relu
+moves before any Reshape/MaxPool between it and its layer (they commute), since the
 integer IR wants a ReLU right after a requantisation. Every unsupported node
 is collected and reported in one :class:`~zkgrad.errors.UnsupportedModelError`.
 
@@ -29,16 +31,20 @@ from onnx.reference import ReferenceEvaluator
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
-    LINEAR_OPS,
+    REQUANT_OPS,
+    Add,
     AvgPool,
     Conv,
+    Copy,
     Dense,
     FloatGraph,
     MaxPool,
+    Mul,
     Op,
     Relu,
     Reshape,
     Shape,
+    reads,
 )
 from zkgrad.onnx_cnn import (
     check_conv_attributes,
@@ -46,6 +52,28 @@ from zkgrad.onnx_cnn import (
     conv_geometry,
     pool_geometry,
 )
+
+#: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
+#: matrix has this many squared entries, committed like any other weight).
+MAX_DIAGONAL = 1024
+
+#: Data-movement and reduction ops that are linear maps of one activation: imported as a dense
+#: layer whose constant matrix is found by running the node on basis vectors (a cheap, general
+#: wiring; its matrix has at most MAX_LINEAR_MAP entries, committed like any weight).
+_LINEAR_MAP_OPS = (
+    "Slice",
+    "Gather",
+    "Transpose",
+    "Pad",
+    "Concat",
+    "ReduceSum",
+    "ReduceMean",
+    "Expand",
+    "Tile",
+    "DepthToSpace",
+    "SpaceToDepth",
+)
+MAX_LINEAR_MAP = 1 << 16
 
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
@@ -68,16 +96,43 @@ SUPPORTED_OPS: dict[str, str] = {
     ),
     "GlobalAveragePool": "becomes a constant convolution and a requantisation by about 1/(H·W)",
     "BatchNormalization": (
-        "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it"
+        "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it, elsewhere a "
+        "per-channel constant scale and shift as for `Mul`"
     ),
     "Add": (
-        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel)"
+        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel), "
+        "elsewhere a constant as for `Mul`; "
+        "or two activations of the same shape, one the previous node's output and the other any "
+        "earlier activation or the model input (a residual or skip connection)"
     ),
+    "Sub": (
+        "two activations of the same shape, as for `Add` (the previous node's output first); or "
+        "an activation and a constant, as for `Mul`"
+    ),
+    "Mul": (
+        "two activations of the same shape, as for `Add` (a degree-3 sumcheck); or an activation "
+        "and a constant that does not grow its shape: folded into nothing, it "
+        "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
+        f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
+    ),
+    "Div": "an activation divided by a nonzero constant, as for `Mul`",
+    **{
+        op: (
+            "every non-constant operand the same activation (constant indices, pads, axes); the "
+            "map, linear in that activation, becomes a constant dense layer (at most "
+            f"{MAX_LINEAR_MAP} weights)"
+        )
+        for op in _LINEAR_MAP_OPS
+    },
+    "Neg": "as a `Mul` by −1",
     "Relu": (
-        "after a `Gemm`/`MatMul`, `Conv` or average pool, possibly with `Reshape`/`Flatten`/"
-        "`MaxPool` between (it commutes with them); a `Relu` of a `Relu` is removed"
+        "after a `Gemm`/`MatMul`, `Conv`, average pool or an `Add`/`Sub` of two activations, "
+        "possibly with `Reshape`/`Flatten`/`MaxPool` between (it commutes with them); a `Relu` "
+        "of a `Relu` is removed"
     ),
     "Reshape": "a constant target shape (after constant folding)",
+    "Squeeze": "constant axes (becomes a reshape: free in the proof)",
+    "Unsqueeze": "constant axes (becomes a reshape: free in the proof)",
     "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
@@ -390,11 +445,10 @@ class _Importer:
                     raise _Skip("training_mode=1 is not supported; export the model in eval mode")
                 if any(out and self.uses[out] for out in node.output[1:]):
                     raise _Skip("its running mean/variance outputs are used")
-            elif op == "Add" and sum(i not in self.consts for i in inputs) != 1:
-                raise _Skip(
-                    "adding two activations (a skip or residual connection) is not supported "
-                    "yet; Add imports only as a constant bias right after Gemm/MatMul/Conv"
-                )
+            elif op == "Div" and all(i not in self.consts for i in inputs):
+                raise _Skip("dividing two activations is not supported yet; only by a constant")
+            elif op == "Div" and inputs[1] not in self.consts:
+                raise _Skip("dividing a constant by an activation is not supported yet")
             elif op == "Reshape":
                 self._const(inputs[1], "the target shape")
         except ValueError as exc:
@@ -435,12 +489,9 @@ class _Importer:
             raise _Skip(f"the model input '{name}' has no static shape")
         if name not in self.shapes:
             raise _Skip(f"input '{name}' is neither the model input nor a supported op's output")
-        if name in self.consumer:
-            raise _Skip(
-                f"branching graphs are not supported: '{name}' is already used by "
-                f"'{self.consumer[name]}'"
-            )
-        self.consumer[name] = node_name
+        # A tensor may have several readers (a skip connection); `_finish` checks the shape of
+        # the whole graph once every node imports.
+        self.consumer.setdefault(name, node_name)
         return name
 
     def _const(self, name: str, what: str) -> np.ndarray:
@@ -491,8 +542,16 @@ class _Importer:
     def _op_add(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         acts = [i for i in inputs if i not in self.consts]
         reason = "only a constant bias added right after Gemm/MatMul/Conv is supported"
+        if len(acts) == 2 and len(inputs) == 2:
+            self._skip_connection(node, name, inputs, 1)
+            return
         if len(acts) != 1 or len(inputs) != 2:
             raise _Skip(reason)
+        x = acts[0]
+        if not self._foldable(x, (Dense, Conv)):
+            const = inputs[1] if inputs[0] == x else inputs[0]
+            self._affine(name, x, node.output[0], None, self._const(const, "the addend"))
+            return
         x = acts[0]
         layer = self._sole_producer(x, (Dense, Conv), reason)
         const = inputs[1] if inputs[0] == x else inputs[0]
@@ -514,6 +573,193 @@ class _Importer:
             layer.bias = per_channel if layer.bias is None else layer.bias + per_channel
         self._rename_output(layer, node.output[0])
 
+    def _op_sub(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        a, b = inputs[:2]
+        if a in self.consts:  # c − x
+            self._affine(name, b, node.output[0], np.array(-1.0), self._const(a, "the minuend"))
+        elif b in self.consts:  # x − c
+            self._affine(name, a, node.output[0], None, -self._const(b, "the subtrahend"))
+        else:
+            self._skip_connection(node, name, inputs, -1)
+
+    def _op_mul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        a, b = inputs[:2]
+        if a not in self.consts and b not in self.consts:
+            self._skip_connection(node, name, inputs, 0)
+            return
+        x, c = (b, a) if a in self.consts else (a, b)
+        self._affine(name, x, node.output[0], self._const(c, "the factor"), None)
+
+    def _op_div(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        divisor = self._const(inputs[1], "the divisor")
+        if np.any(divisor == 0):
+            raise _Skip("division by a constant that has a zero")
+        self._affine(name, inputs[0], node.output[0], 1.0 / divisor, None)
+
+    def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)
+
+    def _linear_map(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        """A node linear in its one activation x: y = M·x + b with M, b found by running it."""
+        acts = {i for i in inputs if i and i not in self.consts}
+        if len(acts) != 1:
+            raise _Skip("it must read exactly one activation (the other operands constant)")
+        x = self._activation(acts.pop(), name)
+        shape = self.shapes[x]
+        n = int(np.prod(shape))
+        renamed = onnx.NodeProto()
+        renamed.CopyFrom(node)
+        del renamed.input[:]
+        renamed.input.extend(inputs)
+        del renamed.output[1:]
+        evaluator = ReferenceEvaluator(renamed, opsets=self.opsets)
+        feeds = {i: self.consts[i] for i in inputs if i and i in self.consts}
+
+        def run(v: np.ndarray) -> np.ndarray:
+            values = evaluator.run(None, {**feeds, x: v.reshape(shape).astype(np.float32)})
+            return np.asarray(values[0], dtype=np.float64)
+
+        base = run(np.zeros(n))
+        m = base.size
+        if n * m > MAX_LINEAR_MAP:
+            raise _Skip(
+                f"as a constant dense layer it would have {n}·{m} weights (more than "
+                f"{MAX_LINEAR_MAP}); not supported yet"
+            )
+        matrix = np.stack([run(e).reshape(-1) - base.reshape(-1) for e in np.eye(n)], axis=1)
+        probe = np.random.default_rng(0).standard_normal(n)
+        if not np.allclose(run(probe).reshape(-1), matrix @ probe + base.reshape(-1), atol=1e-4):
+            raise _Skip("it is not a linear map of its input with these operands")
+        out_shape = tuple(int(d) for d in base.shape)
+        out = node.output[0]
+        source = x
+        if len(shape) != 2 or shape[0] != 1:
+            source = f"{out}:flat_in"
+            self._emit(Reshape(f"{name}:flatten", x, source, (1, n)), (1, n))
+        flat_out = (1, m)
+        dense_out = out if out_shape == flat_out else f"{out}:flat"
+        bias = base.reshape(-1) if np.any(base) else None
+        self._emit(Dense(name, source, dense_out, matrix, bias, flat_out), flat_out)
+        if dense_out != out:
+            self._emit(Reshape(f"{name}:reshape", dense_out, out, out_shape), out_shape)
+
+    # Every op of _LINEAR_MAP_OPS is one linear map (a test keeps the two lists equal).
+    _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
+    _op_reducesum = _op_reducemean = _op_expand = _op_tile = _linear_map
+    _op_depthtospace = _op_spacetodepth = _linear_map
+
+    def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
+        """Whether ``x`` is the output of a layer of type ``kinds`` read only by this node."""
+        layer = self.producer.get(x)
+        return isinstance(layer, kinds) and self.uses[x] == 1 and x != self.resolve(self.output)
+
+    def _affine(
+        self, name: str, x: str, out: str, scale: np.ndarray | None, shift: np.ndarray | None
+    ) -> None:
+        """y = scale·x + shift, constants broadcast to x's shape, as a diagonal layer of its
+        own: a 1×1 convolution (per-channel constants on an image) or a dense layer."""
+        x = self._activation(x, name)
+        shape = self.shapes[x]
+        parts = []
+        for value, default in ((scale, 1.0), (shift, 0.0)):
+            c = np.asarray(default if value is None else value, dtype=np.float64)
+            try:
+                grown = np.broadcast_shapes(c.shape, shape) != tuple(shape)
+            except ValueError:
+                grown = True
+            if grown:
+                raise _Skip(
+                    f"constant of shape {list(c.shape)} does not broadcast to {list(shape)}"
+                )
+            parts.append(np.broadcast_to(c, shape))
+        s, k = parts
+        if len(shape) == 4 and shape[0] == 1:
+            per_channel = [p[0, :, 0, 0] for p in (s, k)]
+            if all(
+                np.array_equal(p, np.broadcast_to(c[None, :, None, None], shape))
+                for p, c in zip((s, k), per_channel, strict=True)
+            ):
+                weight = np.zeros((shape[1], shape[1], 1, 1))
+                weight[np.arange(shape[1]), np.arange(shape[1]), 0, 0] = per_channel[0]
+                op = Conv(name, x, out, weight, per_channel[1], (1, 1), (0, 0, 0, 0), shape, shape)
+                self._emit(op, shape)
+                return
+        n = int(np.prod(shape))
+        if n > MAX_DIAGONAL:
+            raise _Skip(
+                f"an elementwise constant on {n} values (more than {MAX_DIAGONAL}, and not per "
+                "channel) would be a dense layer of n² weights; not supported yet"
+            )
+        flat = (1, n)
+        source = x
+        if tuple(shape) != flat:
+            source = f"{out}:flat_in"
+            self._emit(Reshape(f"{name}:flatten", x, source, flat), flat)
+        dense_out = out if tuple(shape) == flat else f"{out}:flat"
+        weight = np.diag(s.reshape(-1))
+        self._emit(Dense(name, source, dense_out, weight, k.reshape(-1).copy(), flat), flat)
+        if dense_out != out:
+            self._emit(Reshape(f"{name}:reshape", dense_out, out, tuple(shape)), tuple(shape))
+
+    def _skip_connection(
+        self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int
+    ) -> None:
+        """y = a + sign·b (sign 0: y = a·b) of two activations of one shape (no broadcasting)."""
+        a, b = (self._activation(i, name) for i in inputs)
+        if self.shapes[a] != self.shapes[b]:
+            raise _Skip(
+                f"its operands '{a}' {list(self.shapes[a])} and '{b}' {list(self.shapes[b])} "
+                "differ in shape; broadcasting between two activations is not supported"
+            )
+        # The previous op's output is the first operand (the chain); the other is the skip.
+        last = self.ops[-1].output if self.ops else self.input
+        if b == last and a != last:
+            if sign < 0:
+                raise _Skip(
+                    f"it subtracts the previous node's output '{b}' from the earlier '{a}'; "
+                    "only (previous output) − (earlier tensor) is supported yet"
+                )
+            a, b = b, a
+        if sign == 0:
+            self._emit(Mul(name, a, b, node.output[0], self.shapes[a]), self.shapes[a])
+        else:
+            self._emit(Add(name, a, b, node.output[0], sign, self.shapes[a]), self.shapes[a])
+
+    def _op_squeeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._relabel(node, name, inputs, squeeze=True)
+
+    def _op_unsqueeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._relabel(node, name, inputs, squeeze=False)
+
+    def _relabel(
+        self, node: onnx.NodeProto, name: str, inputs: list[str], *, squeeze: bool
+    ) -> None:
+        """Squeeze/Unsqueeze: a new shape for the same data order, i.e. a reshape."""
+        x = self._activation(inputs[0], name)
+        shape = list(self.shapes[x])
+        if len(inputs) > 1 and inputs[1]:
+            axes = [int(v) for v in self._const(inputs[1], "the axes").reshape(-1)]
+        else:
+            attr = _attrs(node).get("axes")
+            axes = [int(v) for v in attr] if isinstance(attr, (list, tuple)) else []
+        if squeeze:
+            rank = len(shape)
+            drop = {a + rank if a < 0 else a for a in axes} or {
+                i for i, d in enumerate(shape) if d == 1
+            }
+            if any(not 0 <= a < rank or shape[a] != 1 for a in drop):
+                raise _Skip(f"cannot squeeze axes {axes} of shape {shape}")
+            target = [d for i, d in enumerate(shape) if i not in drop]
+        else:
+            rank = len(shape) + len(axes)
+            where = sorted(a + rank if a < 0 else a for a in axes)
+            if any(not 0 <= a < rank for a in where) or len(set(where)) != len(where):
+                raise _Skip(f"cannot unsqueeze shape {shape} at axes {axes}")
+            target = shape
+            for a in where:
+                target = [*target[:a], 1, *target[a:]]
+        self._emit(Reshape(name, x, node.output[0], tuple(target)), tuple(target))
+
     def _sole_producer(self, x: str, kinds: tuple[type, ...], reason: str) -> Dense | Conv:
         """The layer of type ``kinds`` whose output ``x`` is read only by the current node."""
         layer = self.producer.get(x)
@@ -534,6 +780,19 @@ class _Importer:
 
     def _op_batchnormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         attrs = _attrs(node)
+        if not self._foldable(inputs[0], (Dense, Conv)):
+            # On its own: a per-channel scale and shift (channels on axis 1).
+            what = ("scale", "bias B", "mean", "variance")
+            gamma, beta, mean, var = (
+                self._const(i, f"the {w}").reshape(-1)
+                for i, w in zip(inputs[1:5], what, strict=True)
+            )
+            scale = gamma / np.sqrt(var + float(attrs.get("epsilon", 1e-5)))
+            rank = len(self.shapes.get(inputs[0], ()))
+            per_channel = (1, -1, *([1] * max(rank - 2, 0)))
+            shift = (beta - mean * scale).reshape(per_channel)
+            self._affine(name, inputs[0], node.output[0], scale.reshape(per_channel), shift)
+            return
         layer = self._sole_producer(
             inputs[0],
             (Dense, Conv),
@@ -606,14 +865,20 @@ class _Importer:
             chain.append(layer)
             layer = self.producer.get(layer.input)
         if isinstance(layer, Relu):  # relu(relu(x)) == relu(x), also through a reshape/pool
-            if x in self.consumer:
-                self._activation(x, name)  # raises: x already has a reader
             self.alias[out] = x
             return "removed"
-        if not isinstance(layer, LINEAR_OPS):
+        if not isinstance(layer, REQUANT_OPS):
+            # Nothing to fuse with (the model input, a pooling): a copy block carries the ReLU.
+            x = self._activation(x, name)
+            copy = Copy(f"{name}:copy", x, f"{out}:copy", self.shapes[x])
+            self._emit(copy, self.shapes[x])
+            self._emit(Relu(name, copy.output, out), self.shapes[x])
+            return None
+        shared = [t for t in [x, *(op.input for op in chain)] if self.uses[t] > 1]
+        if shared:
             raise _Skip(
-                "Relu must follow a Gemm/MatMul, Conv or AveragePool "
-                "(possibly with Reshape/Flatten/MaxPool between)"
+                f"its input '{shared[0]}' is also read by another node; a skip connection may "
+                "read a value after a ReLU but not before it"
             )
         self._activation(x, name)
         if not chain:
@@ -661,22 +926,44 @@ class _Importer:
         target = (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
         self._emit(Reshape(name, x, node.output[0], target), target)
 
+    def _copy_to_output(self, output: str) -> str:
+        """Ends a graph of pure wiring with a copy block that writes the model output."""
+        if output not in self.shapes:
+            return output  # reported below: not computed by supported ops
+        if output in self.producer:
+            self._rename_output(self.producer[output], f"{output}:wired")
+            source = f"{output}:wired"
+        else:
+            source, output = output, self.output  # the output is the input itself
+        self._emit(Copy(f"{output}:copy", source, output, self.shapes[source]), self.shapes[source])
+        return output
+
     def _finish(self) -> FloatGraph | None:
         """Check that the imported ops form one chain from input to output."""
         output = self.resolve(self.output)
-        if not any(isinstance(op, (Dense, Conv)) for op in self.ops):
-            self.problems.append("the model has no Gemm/MatMul layer or convolution to prove")
-            return None
+        if not any(isinstance(op, REQUANT_OPS) for op in self.ops) and self.input:
+            # Pure wiring (Identity, Reshape, Flatten, ...): a copy block proves y = x.
+            output = self._copy_to_output(output)
         if output not in self.producer:
             self.problems.append(
                 f"the model output '{self.output}' is not computed by supported ops"
             )
             return None
         expected = self.input
+        seen = {self.input}
         for op in self.ops:
             if op.input != expected:
-                self.problems.append(f"node '{op.name}' is not on the path from input to output")
+                self.problems.append(
+                    f"node '{op.name}' reads '{op.input}', not the previous node's output "
+                    f"'{expected}': two branches that both compute are not supported yet (a skip "
+                    "connection y = f(x) + x is), and every node must be on the path to the output"
+                )
                 return None
+            missing = [t for t in reads(op) if t not in seen]
+            if missing:
+                self.problems.append(f"node '{op.name}' reads '{missing[0]}' before it is computed")
+                return None
+            seen.add(op.output)
             expected = op.output
         if expected != output:
             self.problems.append(

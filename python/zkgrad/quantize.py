@@ -15,6 +15,11 @@ each channel to itself (0 elsewhere, no bias: the window sum at scale s_x) and a
 requant whose ``mult / 2^shift`` approximates ``2^(s_y − s_x) / (kh·kw)``, with
 shift = b. Max pooling keeps its input's scale and has no requant.
 
+A ``Copy`` (y = x) is the add x + x read at scale s_x + 1. An ``Add`` (y = a ± b, a skip
+connection) of operands at scales s_a, s_b becomes
+``add`` with integer coefficients 2^(s_hi − s_a) and ±2^(s_hi − s_b) (s_hi the larger
+scale: exact, no rounding) and a requant from s_hi to the output's calibrated scale.
+
 Activations are b-bit integers, b = ``table_bits`` (16 for ``target="accuracy"``,
 12 for ``target="size"``: the proof's lookup tables have 2^b entries). Activation
 scales come from calibration: the largest s with ``max |value| · 2^s ≤ 2^(b−2)``
@@ -35,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad.graph import AvgPool, Conv, Dense, FloatGraph, MaxPool, Relu, Reshape
+from zkgrad.graph import Add, AvgPool, Conv, Copy, Dense, FloatGraph, MaxPool, Mul, Relu, Reshape
 
 IR_VERSION = 1
 MIN_ACT_BITS = -16
@@ -48,6 +53,7 @@ DEFAULT_TABLE_BITS = TARGETS["accuracy"]
 ACC_LIMIT = 2**62
 CONST_MAX = 2**31 - 1  # weights and biases are i32 in the IR
 MAX_MULT = 2**24  # the requant multiplier's range is 1..=MAX_MULT
+MAX_COEF_BITS = 16  # an add's coefficients are at most 2^16 in magnitude
 
 
 @dataclass
@@ -151,6 +157,50 @@ def quantize_avgpool(
             return weight, int(mult), shift, s_y
 
 
+def quantize_add(
+    op: Add, s_a: int, s_b: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+) -> tuple[list[int], int, int, int]:
+    """Quantise a skip connection: returns (coef, mult, shift, s_y).
+
+    The sum c_a·a + c_b·b is exact at the larger operand scale; the requant moves it to s_y
+    (lowered until the accumulator bound (|c_a| + |c_b|)·2^(b−1)·mult·2^(b−shift) < 2^62 holds).
+    """
+    s_hi = max(s_a, s_b)
+    if s_hi - min(s_a, s_b) > MAX_COEF_BITS:
+        raise ValueError(
+            f"node '{op.name}': its operands' scales 2^{s_a} and 2^{s_b} are more than "
+            f"2^{MAX_COEF_BITS} apart"
+        )
+    coef = [2 ** (s_hi - s_a), op.sign * 2 ** (s_hi - s_b)]
+    while True:
+        shift = max(MIN_SHIFT, s_hi - s_y)
+        mult = 2 ** (s_y - s_hi + shift)
+        bound = (abs(coef[0]) + abs(coef[1])) * 2 ** (table_bits - 1)
+        if mult <= MAX_MULT and bound * mult * 2 ** (table_bits - shift) < ACC_LIMIT:
+            return coef, mult, shift, s_y
+        s_y -= 1
+
+
+def quantize_mul(
+    s_a: int, s_b: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+) -> tuple[int, int, int]:
+    """Quantise an elementwise product: returns (mult, shift, s_y). a·b is exact at scale
+    s_a + s_b; the requant moves it to s_y (lowered until 2^(2b−2)·mult·2^(b−shift) < 2^62)."""
+    while True:
+        shift = max(MIN_SHIFT, s_a + s_b - s_y)
+        mult = 2 ** (s_y - s_a - s_b + shift)
+        bound = 2 ** (2 * table_bits - 2) * mult * 2 ** (table_bits - shift)
+        if mult <= MAX_MULT and bound < ACC_LIMIT:
+            return mult, shift, s_y
+        s_y -= 1
+
+
+def _limit(limits: Mapping[str, float], name: str) -> float | None:
+    """The calibrated magnitude of ``name``; a ``:flat`` view (a layer the importer flattened
+    and reshapes back) has its ONNX tensor's values."""
+    return limits.get(name, limits.get(name.removesuffix(":flat")))
+
+
 def _requant(name: str, acc: str, output: str, mult: int, shift: int) -> dict[str, Any]:
     return {
         "name": f"{name}:requant",
@@ -176,7 +226,7 @@ def quantize(
     for op in graph.ops:
         s_x = scales[op.input]
         if isinstance(op, (Dense, Conv, AvgPool)):
-            s_out = act_bits(limits.get(op.output), table_bits)
+            s_out = act_bits(_limit(limits, op.output), table_bits)
             mult = 1
             if isinstance(op, AvgPool):
                 weight, mult, shift, s_y = quantize_avgpool(op, s_x, s_out, table_bits)
@@ -204,6 +254,52 @@ def quantize(
                 node["strides"] = list(op.strides)
                 node["pads"] = list(op.pads)
             nodes.append(node)
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Add):
+            s_out = act_bits(_limit(limits, op.output), table_bits)
+            coef, mult, shift, s_y = quantize_add(op, s_x, scales[op.other], s_out, table_bits)
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "add",
+                    "inputs": [op.input, op.other],
+                    "output": acc,
+                    "coef": coef,
+                }
+            )
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Mul):
+            s_out = act_bits(_limit(limits, op.output), table_bits)
+            mult, shift, s_y = quantize_mul(s_x, scales[op.other], s_out, table_bits)
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "mul",
+                    "inputs": [op.input, op.other],
+                    "output": acc,
+                    "coef": 1,
+                }
+            )
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Copy):
+            # x + x at scale s_x is x at scale s_x + 1; requantised back to s_x it is x, exactly.
+            twice = Add(op.name, op.input, op.input, op.output, 1, op.out_shape)
+            coef, mult, shift, s_y = quantize_add(twice, s_x + 1, s_x + 1, s_x, table_bits)
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "add",
+                    "inputs": [op.input, op.input],
+                    "output": acc,
+                    "coef": coef,
+                }
+            )
             nodes.append(_requant(op.name, acc, op.output, mult, shift))
             scales[op.output] = s_y
         elif isinstance(op, MaxPool):

@@ -61,6 +61,60 @@ pub enum LayerKind {
     Conv(ConvGeom),
     /// 2-D max pooling without padding.
     MaxPool(PoolGeom),
+    /// Elementwise `z = coef[0]·a + coef[1]·other` (a skip or residual connection; Sub is a
+    /// coefficient −1) or `z = coef[0]·coef[1]·a·other` of the previous block's output `a` and an
+    /// earlier tensor, requantised and optionally followed by a ReLU like a dense block. No
+    /// weights. Appended last so that the encodings (and digests) of circuits without it are
+    /// unchanged.
+    Elementwise(ElementwiseGeom),
+}
+
+/// Where an elementwise block reads its second operand: the circuit input or an earlier block's
+/// output activations (its committed column: pure wiring, nothing is copied).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Operand {
+    /// The circuit input.
+    Input,
+    /// The output activations of block `l` (before the elementwise block).
+    Block(usize),
+}
+
+/// Largest magnitude of an elementwise coefficient (they align power-of-two scales).
+pub const MAX_COEF: i64 = 1 << 16;
+
+/// Whether an elementwise block sums or multiplies its operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElementwiseOp {
+    /// `z = coef[0]·a + coef[1]·other`.
+    Sum,
+    /// `z = coef[0]·coef[1]·a·other`.
+    Product,
+}
+
+/// An elementwise sum or product of two tensors stored alike.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementwiseGeom {
+    /// Sum or product.
+    pub op: ElementwiseOp,
+    /// The second operand (the first is the previous block's output, or the input for block 0).
+    pub other: Operand,
+    /// Public integer coefficients (each 1..=[`MAX_COEF`] in magnitude): of the first and second
+    /// operand in a sum, their product the factor of a product.
+    pub coef: [i64; 2],
+    /// Channels of the stored tensors (1 for a flat vector).
+    pub channels: usize,
+    /// Values per channel.
+    pub len: usize,
+}
+
+impl ElementwiseGeom {
+    /// How both operands and the output are stored.
+    pub fn shape(&self) -> ActShape {
+        ActShape {
+            channels: self.channels,
+            len: self.len,
+        }
+    }
 }
 
 /// Geometry of a convolution.
@@ -165,6 +219,11 @@ pub struct ActShape {
 /// pre-activation of a 1-output model was recovered from one proof (counted over EF, 4 looked
 /// like enough).
 pub const MIN_COLUMN_VARS: usize = 3;
+
+/// Readers (blocks that take a column as an operand) a column of [`MIN_COLUMN_VARS`] variables
+/// hides: with its producer's and its lookups' claims, four distinct claims (eight base-field
+/// functionals) fill its eight mask dimensions.
+pub const MAX_NARROW_READERS: usize = 2;
 
 impl ActShape {
     /// A flat vector.
@@ -274,6 +333,7 @@ impl DenseSpec {
                 channels: g.channels,
                 len: g.out_hw()[0] * g.out_hw()[1],
             },
+            LayerKind::Elementwise(g) => g.shape(),
         }
     }
 
@@ -289,6 +349,7 @@ impl DenseSpec {
                 channels: g.channels,
                 len: g.in_hw[0] * g.in_hw[1],
             }),
+            LayerKind::Elementwise(g) => Some(g.shape()),
         }
     }
 
@@ -297,12 +358,18 @@ impl DenseSpec {
         match &self.kind {
             LayerKind::Dense => (self.out_dim, self.in_dim),
             LayerKind::Conv(g) => (g.out_channels, g.patch_len()),
-            LayerKind::MaxPool(_) => (0, 0),
+            LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => (0, 0),
         }
     }
 
-    /// Whether the block has weights and a requantisation (everything but pooling).
+    /// Whether the block has weights and a requantisation (dense and convolution).
     pub fn is_linear(&self) -> bool {
+        matches!(self.kind, LayerKind::Dense | LayerKind::Conv(_))
+    }
+
+    /// Whether the block's output is a requantisation (with remainder column t) of an
+    /// accumulator: everything but pooling.
+    pub fn has_requant(&self) -> bool {
         !matches!(self.kind, LayerKind::MaxPool(_))
     }
 
@@ -359,6 +426,24 @@ impl DenseSpec {
                 }
                 Ok(())
             }
+            LayerKind::Elementwise(g) => {
+                if g.channels == 0 || g.len == 0 {
+                    return Err("an elementwise block with an empty dimension".into());
+                }
+                if self.in_dim != g.channels * g.len || self.out_dim != self.in_dim {
+                    return Err(format!(
+                        "elementwise input and output lengths {} and {} must both be {}·{}",
+                        self.in_dim, self.out_dim, g.channels, g.len
+                    ));
+                }
+                if g.coef.iter().any(|c| *c == 0 || c.abs() > MAX_COEF) {
+                    return Err(format!(
+                        "coefficients {:?} must be nonzero and at most {MAX_COEF} in magnitude",
+                        g.coef
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -385,7 +470,7 @@ impl CircuitSpec {
         }
         let mut prev = self.input_len;
         let mut prev_shape = self.input_shape();
-        for l in &self.layers {
+        for (here, l) in self.layers.iter().enumerate() {
             let bad = |d: String| Err(ProofError::Circuit(format!("block '{}': {d}", l.name)));
             if l.in_dim != prev {
                 return bad(format!(
@@ -400,7 +485,9 @@ impl CircuitSpec {
                 return bad(d);
             }
             let out = l.out_shape();
-            if !matches!(l.kind, LayerKind::Dense) && out.channels * out.len == 1 {
+            if matches!(l.kind, LayerKind::Conv(_) | LayerKind::MaxPool(_))
+                && out.channels * out.len == 1
+            {
                 return bad(
                     "a convolution or pooling with a single output value is not supported".into(),
                 );
@@ -414,6 +501,31 @@ impl CircuitSpec {
                     ));
                 }
             }
+            if let LayerKind::Elementwise(g) = &l.kind {
+                let other = match g.other {
+                    Operand::Input => Some((self.input_len, self.input_shape())),
+                    Operand::Block(k) if k < here => {
+                        Some((self.layers[k].out_dim, self.layers[k].out_shape()))
+                    }
+                    Operand::Block(_) => None,
+                };
+                let Some((len, shape)) = other else {
+                    return bad(format!(
+                        "its second operand {:?} is not an earlier block's output (the previous \
+                         block is the first operand)",
+                        g.other
+                    ));
+                };
+                let want = g.shape();
+                if len != l.in_dim || (0..len).any(|i| want.slot(i) != shape.slot(i)) {
+                    return bad(format!(
+                        "its second operand ({len} values, stored as {} channels of {}) is not \
+                         stored like its output ({} channels of {})",
+                        shape.channels, shape.len, want.channels, want.len
+                    ));
+                }
+                check_elementwise_bound(self, l).map_err(ProofError::Circuit)?;
+            }
             prev_shape = l.out_shape();
             if !(1..=self.table_bits).contains(&l.shift) {
                 return bad(format!(
@@ -425,6 +537,50 @@ impl CircuitSpec {
                 return bad(format!("multiplier {} outside 1..={MAX_MULT}", l.mult));
             }
             prev = l.out_dim;
+        }
+        self.check_readers()
+    }
+
+    /// How many blocks read each activation column: index 0 the input, index l + 1 block l's
+    /// output (the next block, and every elementwise block that names it as its second operand).
+    pub fn readers(&self) -> Vec<usize> {
+        let mut n = vec![0; self.layers.len() + 1];
+        for (l, layer) in self.layers.iter().enumerate() {
+            n[l] += 1;
+            if let LayerKind::Elementwise(g) = &layer.kind {
+                n[match g.other {
+                    Operand::Input => 0,
+                    Operand::Block(k) => k + 1,
+                }] += 1;
+            }
+        }
+        n
+    }
+
+    /// A column of [`MIN_COLUMN_VARS`] variables has room (`zk/budget.rs`) for its producer's
+    /// claim, its lookups' and two readers'; a third reader needs a wider column, which the
+    /// planner does not make yet: refused here, naming the block, instead of at proof time.
+    fn check_readers(&self) -> Result<()> {
+        for (c, &n) in self.readers().iter().enumerate() {
+            let shape = if c == 0 {
+                self.input_shape()
+            } else {
+                self.layers[c - 1].out_shape()
+            };
+            let natural = crate::mle::log2_ceil(shape.channels) + shape.log_len();
+            if n > MAX_NARROW_READERS && natural < MIN_COLUMN_VARS + 1 {
+                let what = match c {
+                    0 => "the input".to_string(),
+                    _ => format!("the output of block '{}'", self.layers[c - 1].name),
+                };
+                return Err(ProofError::Circuit(format!(
+                    "{what} ({} values) is read by {n} blocks; a tensor of at most {} values can \
+                     be read by at most {MAX_NARROW_READERS} without revealing it (zero \
+                     knowledge), so add fewer skip connections from it",
+                    shape.channels * shape.len,
+                    1usize << MIN_COLUMN_VARS
+                )));
+            }
         }
         Ok(())
     }
@@ -487,13 +643,45 @@ impl CircuitSpec {
     }
 }
 
-/// The fan-in of a block's accumulator: the most products one output sums (0 for pooling).
+/// The fan-in of a block's accumulator: the most products one output sums (0 for pooling and
+/// elementwise blocks, whose bound [`check_elementwise_bound`] checks from public coefficients).
 pub fn fan_in(l: &DenseSpec) -> usize {
     match &l.kind {
         LayerKind::Dense => l.in_dim,
         LayerKind::Conv(g) => g.patch_len(),
-        LayerKind::MaxPool(_) => 0,
+        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => 0,
     }
+}
+
+/// Refuses an elementwise block whose accumulator could wrap around the field: with b-bit
+/// operands |z| ≤ (|c0| + |c1|)·2^(b−1) for a sum and |c0·c1|·2^(2b−2) for a product, and
+/// z·m_b must stay below [`ACC_LIMIT`].
+fn check_elementwise_bound(spec: &CircuitSpec, l: &DenseSpec) -> std::result::Result<(), String> {
+    let LayerKind::Elementwise(g) = &l.kind else {
+        return Ok(());
+    };
+    let b = spec.table_bits;
+    if !(1..=b).contains(&l.shift) || l.mult == 0 || l.mult > MAX_MULT {
+        return Ok(()); // reported by the shift and multiplier checks
+    }
+    let [c0, c1] = g.coef.map(|c| c.unsigned_abs() as u128);
+    let z = match g.op {
+        ElementwiseOp::Sum => (c0 + c1) << (b - 1),
+        ElementwiseOp::Product => (c0 * c1) << (2 * b - 2),
+    };
+    let bound = z * l.mult_scaled(b) as u128;
+    if bound >= ACC_LIMIT as u128 {
+        return Err(format!(
+            "block '{}': coefficients {:?} with multiplier {}·2^{} could reach 2^{:.1} ≥ 2^62 and \
+             wrap around the field",
+            l.name,
+            g.coef,
+            l.mult,
+            b - l.shift,
+            (bound as f64).log2()
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a block whose accumulator could wrap around the field for *some* weights within the
@@ -576,7 +764,9 @@ fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
             }
             z
         }
-        LayerKind::MaxPool(_) => unreachable!("pooling has no accumulator"),
+        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => {
+            unreachable!("pooling and elementwise blocks have no weight accumulator")
+        }
     }
 }
 
@@ -601,14 +791,52 @@ fn run_pool(g: &PoolGeom, a: &[i64]) -> BlockTrace {
     }
 }
 
-/// Runs one block on integer activations with `bits`-bit tables.
-pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64], bits: u32) -> Result<BlockTrace> {
-    if let LayerKind::MaxPool(g) = &l.kind {
-        return Ok(run_pool(g, a));
+/// Runs one block on integer activations with `bits`-bit tables (`other`: an elementwise
+/// block's second operand, ignored by the others).
+pub fn run_block_with(
+    l: &DenseSpec,
+    w: &DenseWeights,
+    a: &[i64],
+    other: &[i64],
+    bits: u32,
+) -> Result<BlockTrace> {
+    match &l.kind {
+        LayerKind::MaxPool(g) => Ok(run_pool(g, a)),
+        LayerKind::Elementwise(g) => {
+            if a.len() != l.in_dim || other.len() != l.in_dim {
+                return Err(ProofError::Witness {
+                    layer: l.name.clone(),
+                    detail: format!(
+                        "operands of {} and {} values, expected {}",
+                        a.len(),
+                        other.len(),
+                        l.in_dim
+                    ),
+                });
+            }
+            let [c0, c1] = g.coef.map(i128::from);
+            let acc = a.iter().zip(other).map(|(&x, &y)| match g.op {
+                ElementwiseOp::Sum => c0 * x as i128 + c1 * y as i128,
+                ElementwiseOp::Product => c0 * c1 * x as i128 * y as i128,
+            });
+            requantise(l, acc.collect(), bits)
+        }
+        _ => requantise(l, accumulate(l, w, a), bits),
     }
+}
+
+/// Runs one block on integer activations with `bits`-bit tables (not an elementwise block: it
+/// has a second operand, see [`run_block_with`]).
+pub fn run_block(l: &DenseSpec, w: &DenseWeights, a: &[i64], bits: u32) -> Result<BlockTrace> {
+    run_block_with(l, w, a, &[], bits)
+}
+
+/// Requantises (and ReLUs) an accumulator: the shared tail of dense, convolution and
+/// elementwise blocks.
+fn requantise(l: &DenseSpec, acc: Vec<i128>, bits: u32) -> Result<BlockTrace> {
     let mb = l.mult_scaled(bits) as i128;
     let mut z = Vec::with_capacity(l.out_dim);
-    for acc in accumulate(l, w, a) {
+    for acc in acc {
         if acc.abs() * mb >= ACC_LIMIT {
             return Err(ProofError::Witness {
                 layer: l.name.clone(),
@@ -647,7 +875,15 @@ pub fn forward(spec: &CircuitSpec, w: &Weights, input: &[i64]) -> Result<Vec<Blo
     let mut traces: Vec<BlockTrace> = Vec::with_capacity(spec.layers.len());
     for (l, lw) in spec.layers.iter().zip(&w.layers) {
         let a = traces.last().map_or(input, |t| &t.a);
-        traces.push(run_block(l, lw, a, spec.table_bits)?);
+        let other: &[i64] = match &l.kind {
+            LayerKind::Elementwise(ElementwiseGeom {
+                other: Operand::Block(k),
+                ..
+            }) => &traces[*k].a,
+            LayerKind::Elementwise(_) => input,
+            _ => &[],
+        };
+        traces.push(run_block_with(l, lw, a, other, spec.table_bits)?);
     }
     Ok(traces)
 }

@@ -489,6 +489,7 @@ fn sumcheck_names(spec: &crate::circuit::CircuitSpec) -> Vec<String> {
                 names.push(format!("layer {l} pooling link sumcheck"));
                 names.push(format!("layer {l} pooling product sumcheck"));
             }
+            LayerKind::Elementwise(_) => names.push(format!("layer {l} elementwise sumcheck")),
         }
         if spec.layers[l].relu {
             names.push(format!("layer {l} ReLU zero-check sumcheck"));

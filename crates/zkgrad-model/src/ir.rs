@@ -117,6 +117,20 @@ pub enum Op {
         /// The new shape; its element count must match the input's.
         shape: Vec<usize>,
     },
+    /// y = coef[0]·x0 + coef[1]·x1 elementwise, of two tensors with as many elements (a residual
+    /// or skip connection; Sub has coef[1] = −1; the coefficients align power-of-two scales).
+    /// One input is the chain's current tensor, the other an earlier activation or the graph
+    /// input. Must be followed by a requant, like dense.
+    Add {
+        /// Integer coefficients, each nonzero and at most 2^16 in magnitude.
+        coef: [i64; 2],
+    },
+    /// y = coef·x0·x1 elementwise, of two tensors with as many elements, read like `add`'s.
+    /// Must be followed by a requant.
+    Mul {
+        /// Integer factor, nonzero and at most 2^16 in magnitude.
+        coef: i64,
+    },
 }
 
 impl Op {
@@ -129,6 +143,8 @@ impl Op {
             Op::Requant { .. } => "requant",
             Op::Relu {} => "relu",
             Op::Reshape { .. } => "reshape",
+            Op::Add { .. } => "add",
+            Op::Mul { .. } => "mul",
         }
     }
 }
@@ -244,7 +260,9 @@ struct VersionOnly {
     version: u64,
 }
 
-const KNOWN_OPS: [&str; 6] = ["dense", "conv", "maxpool", "requant", "relu", "reshape"];
+const KNOWN_OPS: [&str; 8] = [
+    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add", "mul",
+];
 
 impl Graph {
     /// Parses the IR JSON. Reports a wrong version before anything else, then every unknown op

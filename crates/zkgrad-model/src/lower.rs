@@ -1,16 +1,20 @@
 //! Lowering: a validated IR graph becomes a zkgrad-core [`CircuitSpec`] and its [`Weights`].
 //!
-//! The proof system proves a chain of blocks, so the graph must be one chain of ops in which
-//! every `dense` or `conv` is directly followed by its `requant` and optionally a `relu`: each
-//! such group is one [`DenseSpec`] named after the dense or conv node. A `maxpool` is a block on
-//! its own. Reshapes are free (they relabel the flattened vector). Anything else is an error
-//! naming the node. The lowering also records, for every IR tensor, which vector of the forward
+//! The proof system proves a chain of blocks in which an elementwise block may also read an
+//! earlier block's output or the input (a skip or residual connection: the circuit is a DAG whose
+//! tensors may have several readers). So the graph must be one chain of ops in which every
+//! `dense`, `conv` or `add` is directly followed by its `requant` and optionally a `relu`: each
+//! such group is one [`DenseSpec`] named after the dense, conv or add node; one input of an `add`
+//! is the chain's current tensor, the other any earlier activation. A `maxpool` is a block on its
+//! own. Reshapes are free (they relabel the flattened vector). Anything else is an error naming
+//! the node. The lowering also records, for every IR tensor, which vector of the forward
 //! pass holds its values (see [`Source`]), so the executor can report every named intermediate.
 
 use std::collections::BTreeMap;
 
 use zkgrad_core::circuit::{
-    ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, LayerKind, PoolGeom, Weights,
+    ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp,
+    LayerKind, Operand, PoolGeom, Weights,
 };
 
 use crate::error::{ModelError, Result};
@@ -81,9 +85,22 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
     let mut i = 0;
     while i < nodes.len() {
         let node = &nodes[i];
+        let elementwise = match &node.op {
+            Op::Add { coef } => Some((ElementwiseOp::Sum, *coef)),
+            Op::Mul { coef } => Some((ElementwiseOp::Product, [*coef, 1])),
+            _ => None,
+        };
+        if let Some((op, coef)) = elementwise {
+            let (spec, weights) = add_block(&out, node, current, op, coef)?;
+            let (used, last) = push_linear(&mut out, &nodes[i..], spec, weights)?;
+            current = last;
+            i += used;
+            continue;
+        }
         expect_input(node, current.0)?;
         let in_shape = &shapes[current.0];
         match &node.op {
+            Op::Add { .. } | Op::Mul { .. } => unreachable!("handled above"),
             Op::Reshape { .. } => {
                 out.tensors.push((node.output.clone(), current.1));
                 current.0 = &node.output;
@@ -135,13 +152,14 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             Op::Requant { .. } => {
                 return Err(unsupported(
                     node,
-                    "a requant must directly follow a dense or conv node".into(),
+                    "a requant must directly follow a dense or conv or add or mul node".into(),
                 ));
             }
             Op::Relu {} => {
                 return Err(unsupported(
                     node,
-                    "a relu must directly follow a dense or conv node's requant".into(),
+                    "a relu must directly follow a dense or conv or add or mul node's requant"
+                        .into(),
                 ));
             }
         }
@@ -232,7 +250,81 @@ fn linear_block(
     (spec, weights)
 }
 
-/// Adds the block that starts at `nodes[0]` (dense or conv), its requant and optional relu;
+/// The spec (requantisation still unset) of an add or mul node: one operand is the chain's current
+/// tensor, the other an earlier activation (a block's output, or the input) stored alike.
+fn add_block(
+    out: &Lowered,
+    node: &Node,
+    current: (&str, Source),
+    op: ElementwiseOp,
+    coef: [i64; 2],
+) -> Result<(DenseSpec, DenseWeights)> {
+    let Some(pos) = node.inputs.iter().position(|t| t == current.0) else {
+        return Err(unsupported(
+            node,
+            format!(
+                "it reads {:?} but neither is the chain's current tensor '{}'; an add must take \
+                 the previous op's output and one earlier tensor (two branches that both compute \
+                 are not supported yet)",
+                node.inputs, current.0
+            ),
+        ));
+    };
+    let other_name = &node.inputs[1 - pos];
+    let source = out
+        .tensors
+        .iter()
+        .find(|(t, _)| t == other_name)
+        .map(|(_, s)| *s);
+    let other = match source {
+        Some(Source::Input) => Operand::Input,
+        Some(Source::Act(k)) => Operand::Block(k),
+        Some(Source::Requant(k)) if !out.spec.layers[k].relu => Operand::Block(k),
+        _ => {
+            return Err(unsupported(
+                node,
+                format!(
+                    "its operand '{other_name}' is not an activation (the graph input, or a \
+                     block's output after its ReLU); adding an accumulator or a pre-ReLU value is \
+                     not supported"
+                ),
+            ));
+        }
+    };
+    let shape = match current.1 {
+        Source::Act(l) | Source::Requant(l) => out.spec.layers[l].out_shape(),
+        _ => out
+            .spec
+            .layers
+            .first()
+            .and_then(|l| l.in_shape())
+            .unwrap_or(ActShape::flat(out.spec.input_len)),
+    };
+    let coef = if pos == 0 { coef } else { [coef[1], coef[0]] };
+    let len = shape.channels * shape.len;
+    let spec = DenseSpec {
+        name: node.name.clone(),
+        in_dim: len,
+        out_dim: len,
+        mult: 1,
+        shift: 1,
+        relu: false,
+        kind: LayerKind::Elementwise(ElementwiseGeom {
+            op,
+            other,
+            coef,
+            channels: shape.channels,
+            len: shape.len,
+        }),
+    };
+    let none = DenseWeights {
+        weight: Vec::new(),
+        bias: Vec::new(),
+    };
+    Ok((spec, none))
+}
+
+/// Adds the block that starts at `nodes[0]` (dense, conv or add), its requant and optional relu;
 /// returns how many nodes it used and the chain's new current tensor.
 fn push_linear<'g>(
     out: &mut Lowered,
@@ -432,6 +524,70 @@ mod tests {
             .replace(r#""shape": [1, 3]"#, r#""shape": [3]"#);
         let e = lower_json(&json).unwrap_err();
         assert!(e.to_string().starts_with("node '/fc2/Gemm' (dense) cannot be proved yet: it reads [\"fc1_q\"] but the chain's current tensor is 'h1f'"), "{e}");
+    }
+
+    /// fc1 → relu (h1) → fc2 (h2) → res = h2 − h1 → relu: the add reads the chain and h1.
+    const RESIDUAL_JSON: &str = r#"{"version": 1,
+      "input":  {"name": "input", "shape": [1, 4], "scale_bits": 8},
+      "output": {"name": "y", "shape": [1, 3], "scale_bits": 8},
+      "nodes": [
+        {"name": "fc1", "op": "dense", "inputs": ["input"], "output": "a1", "weight": "fc1.weight", "bias": "fc1.bias"},
+        {"name": "fc1:requant", "op": "requant", "inputs": ["a1"], "output": "q1", "mult": 3, "shift": 2},
+        {"name": "relu1", "op": "relu", "inputs": ["q1"], "output": "h1"},
+        {"name": "fc2", "op": "dense", "inputs": ["h1"], "output": "a2", "weight": "fc2.weight", "bias": null},
+        {"name": "fc2:requant", "op": "requant", "inputs": ["a2"], "output": "h2", "mult": 1, "shift": 1},
+        {"name": "res", "op": "add", "inputs": ["h1", "h2"], "output": "r", "coef": [-1, 1]},
+        {"name": "res:requant", "op": "requant", "inputs": ["r"], "output": "rq", "mult": 2, "shift": 1},
+        {"name": "relu2", "op": "relu", "inputs": ["rq"], "output": "y"}
+      ]}"#;
+
+    fn residual_tensors() -> BTreeMap<String, Tensor> {
+        let mut t = mlp_tensors();
+        t.insert(
+            "fc2.weight".into(),
+            Tensor::new("fc2.weight", vec![3, 3], vec![1, -1, 2, 0, 3, -2, 1, 1, 1]).unwrap(),
+        );
+        t
+    }
+
+    #[test]
+    fn a_residual_add_lowers_to_an_elementwise_block() {
+        let g = Graph::from_json(RESIDUAL_JSON).unwrap();
+        let m = lower(&g, &residual_tensors()).unwrap();
+        assert_eq!(m.spec.layers.len(), 3);
+        let res = &m.spec.layers[2];
+        assert!(res.relu && res.mult == 2 && res.shift == 1);
+        // The chain's tensor (h2) is the first operand: the coefficients follow it.
+        assert_eq!(
+            res.kind,
+            LayerKind::Elementwise(ElementwiseGeom {
+                op: ElementwiseOp::Sum,
+                other: Operand::Block(0),
+                coef: [1, -1],
+                channels: 1,
+                len: 3
+            })
+        );
+        let x = [5, -3, 2, 7];
+        let t = crate::exec::run_trace(&m, &x).unwrap();
+        let get = |n: &str| t.iter().find(|(k, _)| k == n).unwrap().1.clone();
+        let (h1, h2) = (get("h1"), get("h2"));
+        let want: Vec<i64> = h1.iter().zip(&h2).map(|(a, b)| (b - a).max(0)).collect();
+        assert_eq!(get("y"), want);
+        // An add whose operands are both off the chain, or an accumulator, is refused by name.
+        let e = lower_json_with(&RESIDUAL_JSON.replace(r#"["h1", "h2"]"#, r#"["h1", "q1"]"#))
+            .unwrap_err();
+        assert!(e.to_string().contains("node 'res' (add)"), "{e}");
+        let e = lower_json_with(&RESIDUAL_JSON.replace(r#"["h1", "h2"]"#, r#"["a1", "h2"]"#))
+            .unwrap_err();
+        assert!(e.to_string().contains("not an activation"), "{e}");
+        let e = lower_json_with(&RESIDUAL_JSON.replace(r#"["h1", "h2"]"#, r#"["input", "h2"]"#))
+            .unwrap_err();
+        assert!(e.to_string().contains("differ in size"), "{e}");
+    }
+
+    fn lower_json_with(json: &str) -> Result<Lowered> {
+        lower(&Graph::from_json(json)?, &residual_tensors())
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use zkgrad_core::circuit::{MAX_MULT, MAX_SHIFT};
+use zkgrad_core::circuit::{MAX_COEF, MAX_MULT, MAX_SHIFT};
 
 use crate::error::{ModelError, Result};
 use crate::ir::{Graph, Node, Op, Tensor, numel};
@@ -173,7 +173,7 @@ impl<'a> Validator<'a> {
                         max: MAX_MULT as i64,
                     });
                 }
-                self.check_placement(node, &["dense", "conv"]);
+                self.check_placement(node, &["dense", "conv", "add", "mul"]);
                 in_shape
             }
             Op::Relu {} => {
@@ -194,31 +194,75 @@ impl<'a> Validator<'a> {
                 }
                 Some(shape.clone())
             }
+            Op::Add { .. } | Op::Mul { .. } => {
+                self.check_requant_follows(i, node);
+                let coef = match &node.op {
+                    Op::Add { coef } => coef.to_vec(),
+                    Op::Mul { coef } => vec![*coef],
+                    _ => unreachable!("matched above"),
+                };
+                if coef.iter().any(|c| *c == 0 || c.abs() > MAX_COEF) {
+                    self.problems.push(ModelError::Attribute {
+                        node: node.name.clone(),
+                        op: kind(node),
+                        detail: format!(
+                            "coef {coef:?}: each coefficient must be nonzero and at most {MAX_COEF} in magnitude"
+                        ),
+                    });
+                }
+                let other = node
+                    .inputs
+                    .get(1)
+                    .and_then(|t| self.defined.get(t.as_str()))
+                    .and_then(|d| d.shape.clone());
+                match (&in_shape, other) {
+                    (Some(a), Some(b)) if numel(a) != numel(&b) => {
+                        self.problems.push(ModelError::Unsupported {
+                            node: node.name.clone(),
+                            op: kind(node),
+                            detail: format!(
+                                "its operands '{}' {a:?} and '{}' {b:?} differ in size (broadcasting two activations is not supported)",
+                                node.inputs[0], node.inputs[1]
+                            ),
+                        });
+                        None
+                    }
+                    _ => in_shape,
+                }
+            }
         }
     }
 
-    /// Checks the arity (every op is unary) and that the input is defined; returns its shape.
+    /// Checks the arity (add is binary, every other op unary) and that the inputs are defined;
+    /// returns the first input's shape.
     fn input_shape(&mut self, node: &Node) -> Option<Vec<usize>> {
-        if node.inputs.len() != 1 {
+        let arity = if matches!(node.op, Op::Add { .. } | Op::Mul { .. }) {
+            2
+        } else {
+            1
+        };
+        if node.inputs.len() != arity {
             self.problems.push(ModelError::Arity {
                 node: node.name.clone(),
                 op: kind(node),
-                expected: 1,
+                expected: arity,
                 got: node.inputs.len(),
             });
             return None;
         }
-        match self.defined.get(node.inputs[0].as_str()) {
-            Some(d) => d.shape.clone(),
-            None => {
-                self.problems.push(ModelError::DanglingInput {
+        let mut first = None;
+        for (k, input) in node.inputs.iter().enumerate() {
+            match self.defined.get(input.as_str()) {
+                Some(d) if k == 0 => first = d.shape.clone(),
+                Some(_) => {}
+                None => self.problems.push(ModelError::DanglingInput {
                     node: node.name.clone(),
                     op: kind(node),
-                    input: node.inputs[0].clone(),
-                });
-                None
+                    input: input.clone(),
+                }),
             }
         }
+        first
     }
 
     /// Checks a dense weight `[out, in]`; returns `out` when the weight is usable.
@@ -557,7 +601,7 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv node, but its input 'input' comes from the graph input",
+                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv or add or mul node, but its input 'input' comes from the graph input",
                 // The requant now carries the input's 4 values, so the reshape to 3 is wrong too.
                 "node '/flatten' (reshape): shape [1, 3] has 3 elements but the input 'h1' has 4",
             ]

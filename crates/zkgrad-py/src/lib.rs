@@ -602,6 +602,7 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
                 LayerKind::Dense => "dense",
                 LayerKind::Conv(_) => "conv",
                 LayerKind::MaxPool(_) => "maxpool",
+                LayerKind::Elementwise(_) => "add",
             };
             (l.name.clone(), l.in_dim, l.out_dim, l.relu, kind)
         })
@@ -611,7 +612,8 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
 /// The exact size of the circuit for a single proof, as a dict:
 /// `params` (Σ rows·cols over the blocks' weight matrices, plus rows for each block whose IR
 /// node has a bias: a block without one commits zeros, which are not parameters),
-/// `multiply_adds` (dense rows·cols, conv C_out·patch_len·positions, max-pool 0),
+/// `multiply_adds` (dense rows·cols, conv C_out·patch_len·positions, max-pool 0, an elementwise
+/// sum c0·a + c1·o 2 per value),
 /// `witness_elements` (entries of the packed per-proof witness polynomial),
 /// `weight_elements` (entries of the packed weight polynomial committed at compile time),
 /// `lookups` (Σ 2^log_len over the lookups) and `table_bits`.
@@ -646,6 +648,7 @@ fn circuit_cost<'py>(
                     g.out_channels * g.patch_len() * oh * ow
                 }
                 LayerKind::MaxPool(_) => 0,
+                LayerKind::Elementwise(_) => 2 * l.out_dim,
             };
         }
         let plan = zkgrad_core::witness::WitnessPlan::new(spec, 1);

@@ -163,6 +163,10 @@ fn sumchecks_in_order(z: &ZkProof) -> Vec<&ZkSumcheckProof> {
                 list.extend(d.relu.as_ref().map(|(s, _)| s));
             }
             ZkBlockProof::Pool(p) => list.extend([&p.link, &p.product]),
+            ZkBlockProof::Elementwise(e) => {
+                list.push(&e.sumcheck);
+                list.extend(e.relu.as_ref().map(|(s, _)| s));
+            }
         }
     }
     list.extend([&z.inverse_batch.0, &z.weight_batch.0]);

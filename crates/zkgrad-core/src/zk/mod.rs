@@ -13,11 +13,13 @@
 //!   with claim 0 (`dense.rs`), so no intermediate value is revealed.
 //!
 //! Convolution (`conv.rs`) and max pooling (`pool.rs`) read their inputs through public
-//! selectors inside the same kind of zero-claim sumchecks.
+//! selectors inside the same kind of zero-claim sumchecks; an elementwise block (`elementwise.rs`:
+//! a residual sum) reads two committed columns at one point.
 
 pub mod budget;
 pub(crate) mod conv;
 pub(crate) mod dense;
+pub(crate) mod elementwise;
 pub mod input;
 pub mod link;
 pub(crate) mod lookup;

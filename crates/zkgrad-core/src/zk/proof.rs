@@ -42,6 +42,22 @@ pub enum ZkBlockProof {
     Linear(ZkDenseProof),
     /// A max pooling.
     Pool(ZkPoolProof),
+    /// An elementwise block (appended last: the encodings of the other kinds are unchanged).
+    Elementwise(ZkElementwiseProof),
+}
+
+/// An elementwise block (`zk/elementwise.rs`): Σ_x eq(τ, x)·(Q(x) − S(x)·(c0·a(x) + c1·o(x))) = 0
+/// with Q = (2^b·q + t − 2^(b−1))/m_b, and the optional ReLU zero-check.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ZkElementwiseProof {
+    /// The sumcheck over the output variables.
+    pub sumcheck: ZkSumcheckProof,
+    /// q̇ and ṫ at its point.
+    pub q_t: [EF; 2],
+    /// ȧ (first operand) and ȯ (second operand) at the same point.
+    pub operands: [EF; 2],
+    /// For a block with a ReLU: Σ eq(τ, x)·a·(a − q) = 0 and ȧ, q̇ at its point.
+    pub relu: Option<(ZkSumcheckProof, [EF; 2])>,
 }
 
 /// One dense or convolution block (`zk/dense.rs`, `zk/conv.rs`): Σ_{i,n,j} eq(τ, (i, n))·(D(i, n)/2^k − W(i, j)·x(j, n)) = 0 with

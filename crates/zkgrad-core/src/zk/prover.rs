@@ -10,7 +10,7 @@ use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::verifier::{Claims, WitnessTable, take_input_claims};
-use super::{conv, dense, input, lookup, open, pool};
+use super::{conv, dense, elementwise, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{WeightTables, weight_tables};
 use crate::error::Result;
@@ -202,6 +202,9 @@ pub(crate) fn prove(
             LayerKind::Dense => ZkBlockProof::Linear(dense::prove(&mut ctx, l)?),
             LayerKind::Conv(_) => ZkBlockProof::Linear(conv::prove(&mut ctx, l)?),
             LayerKind::MaxPool(_) => ZkBlockProof::Pool(pool::prove(&mut ctx, l)?),
+            LayerKind::Elementwise(_) => {
+                ZkBlockProof::Elementwise(elementwise::prove(&mut ctx, l)?)
+            }
         });
     }
     let mut claims = std::mem::take(&mut ctx.claims);

@@ -4,7 +4,7 @@ use super::masked::{LiftPoint, MaskedLayout};
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
-use super::{conv, dense, lookup, pool};
+use super::{conv, dense, elementwise, lookup, pool};
 use crate::circuit::{CircuitSpec, LayerKind};
 use crate::commit::{ModelCommitment, weight_masked_layout};
 use crate::error::{ProofError, Result};
@@ -121,6 +121,7 @@ pub(crate) fn schedules(
                 let (link, product) = pool::schedules(n_out, k_in + plan.log_batch, g.window());
                 s.extend([link, product]);
             }
+            LayerKind::Elementwise(g) => s.push(elementwise::schedule(g.op, n_out)),
         }
         if spec.layers[l].relu {
             s.push(dense::relu_schedule(n_out));
@@ -237,6 +238,9 @@ pub(crate) fn verify(
             (LayerKind::Dense, ZkBlockProof::Linear(b)) => dense::verify(&mut ctx, l, b)?,
             (LayerKind::Conv(_), ZkBlockProof::Linear(b)) => conv::verify(&mut ctx, l, b)?,
             (LayerKind::MaxPool(_), ZkBlockProof::Pool(b)) => pool::verify(&mut ctx, l, b)?,
+            (LayerKind::Elementwise(_), ZkBlockProof::Elementwise(b)) => {
+                elementwise::verify(&mut ctx, l, b)?
+            }
             _ => {
                 return Err(ProofError::Layer(format!(
                     "block '{}': proof of the wrong kind",

@@ -1,0 +1,114 @@
+"""Data movement and reductions linear in one activation (Slice, Transpose, Concat, Pad,
+ReduceMean, Gather with constant indices) import as constant dense layers and prove."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+import int_reference
+import zkgrad
+from zkgrad import UnsupportedModelError
+from zkgrad.compiler import build
+
+RNG = np.random.default_rng(16)
+
+
+def _model(
+    tmp_path: Path,
+    node: onnx.NodeProto,
+    consts: dict[str, np.ndarray],
+    shape: list[int],
+    out: list[int],
+) -> Path:
+    graph = helper.make_graph(
+        [node],
+        "linear_map",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)],
+        [numpy_helper.from_array(v, k) for k, v in consts.items()],
+    )
+    path = tmp_path / "map.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def i64(*v: int) -> np.ndarray:
+    return np.array(v, dtype=np.int64)
+
+
+CASES = {
+    "slice": (
+        helper.make_node("Slice", ["x", "s", "e", "a"], ["y"]),
+        {"s": i64(1), "e": i64(3), "a": i64(1)},
+        [1, 4, 3],
+        [1, 2, 3],
+    ),
+    "transpose": (
+        helper.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 1]),
+        {},
+        [1, 2, 3],
+        [1, 3, 2],
+    ),
+    "concat_self": (helper.make_node("Concat", ["x", "x"], ["y"], axis=1), {}, [1, 3], [1, 6]),
+    "pad": (
+        helper.make_node("Pad", ["x", "p"], ["y"]),
+        {"p": i64(0, 1, 0, 1)},
+        [1, 3],
+        [1, 5],
+    ),
+    "mean": (helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=0), {}, [1, 8], [1]),
+    "gather": (
+        helper.make_node("Gather", ["x", "i"], ["y"], axis=1),
+        {"i": i64(2, 0, 2)},
+        [1, 4],
+        [1, 3],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_linear_map_proves_and_matches_onnx(tmp_path: Path, case: str) -> None:
+    node, consts, shape, out = CASES[case]
+    path = _model(tmp_path, node, consts, shape, out)
+    samples = RNG.normal(0, 1, (6, *shape[1:]))
+    model = zkgrad.compile(path, calibration=samples)
+    quantized = build(path, samples)
+    reference = ReferenceEvaluator(onnx.load(path))
+    for x in samples[:2]:
+        proof = model.prove(x)
+        verified = zkgrad.verify(model, proof)
+        ref = int_reference.run_output(quantized.ir, quantized.tensors, model.quantize(x))
+        np.testing.assert_array_equal(proof.output_q.reshape(-1), ref)
+        (want,) = reference.run(None, {"x": x[None].astype(np.float32)})
+        np.testing.assert_allclose(verified.reshape(-1), want.reshape(-1), atol=0.01)
+
+
+def test_a_map_of_two_activations_or_too_large_is_refused(tmp_path: Path) -> None:
+    node = helper.make_node("Concat", ["x", "y0"], ["y"], axis=1, name="join")
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y0"]), node],
+        "two",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])],
+    )
+    path = tmp_path / "two.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    with pytest.raises(UnsupportedModelError, match=r"(?s)join.*exactly one activation"):
+        zkgrad.onnx.import_onnx(path)
+    big = helper.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 1], name="big")
+    path = _model(tmp_path, big, {}, [1, 300, 300], [1, 300, 300])
+    with pytest.raises(UnsupportedModelError, match=r"(?s)big.*more than 65536"):
+        zkgrad.onnx.import_onnx(path)
+
+
+def test_every_linear_map_op_has_the_handler() -> None:
+    from zkgrad.onnx import _LINEAR_MAP_OPS, _Importer
+
+    for op in _LINEAR_MAP_OPS:
+        assert getattr(_Importer, f"_op_{op.lower()}") is _Importer._linear_map, op
