@@ -299,6 +299,8 @@ class Model(_Verifier):
         nodes would cost two commitments and a link each)."""
         if not isinstance(proof, Proof):
             proof = Proof(bytes(proof), self)
+        if len(proof.data) > self.max_proof_bytes:
+            return super().verify(proof)  # refused unread, by its size
         if proof.epoch is not None and proof.epoch_certificate is None:
             epoch = _epoch_number(proof.epoch[0], self.zk_budget)
             reached = max(self.proofs_made - 1, 0) // max(self.zk_budget, 1)

@@ -259,7 +259,7 @@ fn a_proof_of_an_earlier_format_is_refused() {
         matches!(
             err,
             zkgrad_core::ProofError::BadVersion {
-                expected: 7,
+                expected: zkgrad_core::proof::VERSION,
                 got: 6
             }
         ),

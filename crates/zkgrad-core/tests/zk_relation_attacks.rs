@@ -188,8 +188,9 @@ fn a_weight_outside_its_declared_width_is_rejected() {
     let honest = CommittedWeights::new(&spec, &w, SEED).unwrap();
     honest.commitment.check_range(&spec).unwrap();
     let mut other = honest.commitment.clone();
-    assert_eq!(other.range_bits, vec![16, 16]);
-    other.range_bits = vec![32, 32];
+    // Each weight column's bits, then the two epoch-link mask columns' (no range).
+    assert_eq!(other.range_bits, vec![16, 16, 0, 0]);
+    other.range_bits = vec![32, 32, 0, 0];
     assert!(
         other.check_range(&spec).is_err(),
         "a certificate checked against other bits"
