@@ -8,9 +8,9 @@ import importlib.util
 import json
 import os
 import signal
-import time
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np

@@ -301,7 +301,7 @@ class Model(_Verifier):
             proof = Proof(bytes(proof), self)
         if len(proof.data) > self.max_proof_bytes:
             return super().verify(proof)  # refused unread, by its size
-        if proof.epoch is not None and proof.epoch_certificate is None:
+        if proof.epoch_certificate is None and proof.epoch is not None:
             epoch = _epoch_number(proof.epoch[0], self.zk_budget)
             reached = max(self.proofs_made - 1, 0) // max(self.zk_budget, 1)
             if epoch > reached:
@@ -680,8 +680,8 @@ def verify(
         proof = Proof(proof.data, proof.model, bytes(epoch_certificate))
     elif (
         isinstance(model, VerifyingKey)
+        and proof.epoch_certificate is None  # before .epoch, which decodes the proof
         and proof.epoch is not None
-        and proof.epoch_certificate is None
     ):
         path, leaf = proof.epoch
         raise InvalidProof(

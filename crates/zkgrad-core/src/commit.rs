@@ -43,6 +43,9 @@ pub struct ModelCommitment {
     /// The epoch links (`crate::epoch`) already checked against this commitment.
     #[serde(skip)]
     links: LinkCache,
+    /// The epoch leaves whose whole chain has been checked: their proofs need no certificate.
+    #[serde(skip)]
+    leaves: LinkCache,
 }
 
 /// Links checked so far, by (parent, child, path) digest: a verifier checks each link once.
@@ -83,7 +86,36 @@ impl ModelCommitment {
             range,
             checked: std::sync::OnceLock::new(),
             links: LinkCache::default(),
+            leaves: LinkCache::default(),
         }
+    }
+
+    fn leaf_key(&self, leaf: &crate::epoch::EpochRef) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(&self.digest());
+        h.update(&leaf.commitment.digest());
+        h.update(&leaf.path);
+        *h.finalize().as_bytes()
+    }
+
+    /// Whether `leaf`'s chain to this commitment was checked before (by [`Self::mark_leaf`]).
+    pub fn leaf_checked(&self, leaf: &crate::epoch::EpochRef) -> bool {
+        let key = self.leaf_key(leaf);
+        self.leaves
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key)
+    }
+
+    /// Remembers that `leaf`'s chain to this commitment has been checked.
+    pub(crate) fn mark_leaf(&self, leaf: &crate::epoch::EpochRef) {
+        let key = self.leaf_key(leaf);
+        self.leaves
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
     }
 
     /// Runs `check` for the link from `parent` to `node` unless it passed before for this

@@ -62,9 +62,12 @@ pub fn verify_in_epoch(
     // The weight commitment the proof opens: its epoch leaf's, linked to `mc` by the certificate.
     let weights = match (&proof.body.epoch, epoch) {
         (None, _) => &mc.pcs,
+        // A leaf whose chain this commitment checked before needs no certificate again.
+        (Some(leaf), _) if mc.leaf_checked(leaf) => &leaf.commitment,
         (Some(leaf), Some(cert)) => {
             mc.check_range(spec)?;
             crate::epoch::verify_chain(spec, mc, leaf, cert)?;
+            mc.mark_leaf(leaf);
             &leaf.commitment
         }
         (Some(leaf), None) => {

@@ -318,8 +318,8 @@ impl NativeModel {
         proof: &[u8],
         epoch: Option<&[u8]>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let cert = decode_certificate(epoch)?;
         verify_bytes(py, proof, self.inner.spec(), |p| {
+            let cert = certificate_if_needed(p, self.inner.commitment(), epoch)?;
             self.inner.verify_in_epoch(p, cert.as_ref())
         })
     }
@@ -506,8 +506,8 @@ impl NativeVerifyingKey {
         proof: &[u8],
         epoch: Option<&[u8]>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let cert = decode_certificate(epoch)?;
         verify_bytes(py, proof, self.inner.spec(), |p| {
+            let cert = certificate_if_needed(p, self.inner.commitment(), epoch)?;
             self.inner.verify_in_epoch(p, cert.as_ref())
         })
     }
@@ -700,15 +700,20 @@ fn proof_input_commitment<'py>(
         .map(|c| PyBytes::new(py, &c.digest())))
 }
 
-/// Decodes epoch-certificate bytes; `InvalidProof` in one sentence for anything else.
-fn decode_certificate(
+/// The epoch certificate `proof` needs, decoded from `bytes` — None when the proof opens the
+/// published commitment or its leaf was checked before (decoding a certificate of a few MiB
+/// per proof would cost more than the proof's own check).
+fn certificate_if_needed(
+    proof: &Proof,
+    mc: &zkgrad_core::commit::ModelCommitment,
     bytes: Option<&[u8]>,
-) -> PyResult<Option<zkgrad_core::epoch::EpochCertificate>> {
-    bytes
-        .map(|b| {
-            guarded(|| zkgrad_core::epoch::EpochCertificate::from_bytes(b).map_err(invalid_proof))
-        })
-        .transpose()
+) -> zkgrad_core::Result<Option<zkgrad_core::epoch::EpochCertificate>> {
+    match (&proof.body.epoch, bytes) {
+        (Some(leaf), Some(b)) if !mc.leaf_checked(leaf) => {
+            zkgrad_core::epoch::EpochCertificate::from_bytes(b).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The epoch a proof was made in: (leaf path, hex digest of the leaf commitment), or None for

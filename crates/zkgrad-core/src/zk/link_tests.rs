@@ -98,6 +98,28 @@ fn proofs_in_epochs_verify_against_the_published_digest() {
     // Epochs 1 and 2 share their inner node: the owner made it once.
     assert_eq!(certs[1].nodes[0].path, vec![1]);
     assert_eq!(certs[1].nodes[0].commitment, certs[2].nodes[0].commitment);
+    // A key that checked a leaf's chain needs no certificate for the leaf's next proofs.
+    let mc = fresh(&cw);
+    verify_in_epoch(&spec, &mc, &proofs[1], Some(&certs[1])).unwrap();
+    let (again, _) = crate::prover::prove_in_epoch(
+        &spec,
+        &w,
+        SEED,
+        &cw,
+        &epochs,
+        1,
+        std::slice::from_ref(&x),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        &verify_in_epoch(&spec, &mc, &again, None).unwrap(),
+        expected
+    );
+    assert!(
+        verify_in_epoch(&spec, &mc, &proofs[2], None).is_err(),
+        "another leaf"
+    );
     // Without its certificate, or with another epoch's, a proof is refused with a sentence.
     let mc = fresh(&cw);
     let e = crate::verifier::verify(&spec, &mc, &proofs[1]).unwrap_err();
