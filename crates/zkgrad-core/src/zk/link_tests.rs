@@ -6,40 +6,11 @@
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
 
 use super::*;
-use crate::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
 use crate::commit::CommittedWeights;
 use crate::epoch::{self, EpochCertificate, Epochs};
 use crate::verifier::verify_in_epoch;
 
-/// A 6-4-2 MLP (small, so the tree's nodes are quick to make).
-fn model() -> (CircuitSpec, Weights, Vec<i64>) {
-    let layer = |i: usize, in_dim: usize, out_dim: usize| DenseSpec {
-        name: format!("fc{i}"),
-        in_dim,
-        out_dim,
-        mult: 3,
-        shift: 12,
-        relu: i == 0,
-        kind: LayerKind::Dense,
-    };
-    let weights = |n: usize, m: usize, s: i64| DenseWeights {
-        weight: (0..n * m)
-            .map(|j| (j as i64 * 37 + s) % 201 - 100)
-            .collect(),
-        bias: (0..m).map(|j| (j as i64 * 53 + s) % 2001 - 1000).collect(),
-    };
-    let spec = CircuitSpec {
-        input_len: 6,
-        table_bits: 16,
-        layers: vec![layer(0, 6, 4), layer(1, 4, 2)],
-        public_input: false,
-        committed_input: false,
-    };
-    let w = Weights {
-        layers: vec![weights(6, 4, 7), weights(4, 2, 11)],
-    };
-    (spec, w, vec![300, -200, 150, 0, -75, 999])
-}
+use super::super::test_model::mlp_6_4_2 as model;
 
 const SEED: [u8; 32] = [9; 32];
 

@@ -31,6 +31,8 @@ pub mod proof;
 pub(crate) mod prover;
 pub mod range;
 pub mod sumcheck;
+#[cfg(test)]
+pub(crate) mod test_model;
 pub(crate) mod verifier;
 pub(crate) mod weights;
 
