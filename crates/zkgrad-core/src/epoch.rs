@@ -222,10 +222,26 @@ pub fn make_node(
     let (_, parent_path) = path
         .split_last()
         .ok_or_else(|| ProofError::Epoch("the root has no link".into()))?;
+    let (_, parent, _) = commit_node(spec, w, seed, parent_path)?;
+    make_node_under(spec, w, seed, identity, &parent, path)
+}
+
+/// [`make_node`] under a parent whose commitment is known (no commitment made for it: its
+/// codeword is made once, for its opening).
+fn make_node_under(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    identity: &[u8; 32],
+    pc: &Commitment,
+    path: &[u8],
+) -> Result<EpochNode> {
+    let parent_path = &path[..path.len().saturating_sub(1)];
     // Each codeword is dropped once its root is known and made again for its opening: the
     // link holds one at a time (an 18.9M-parameter model's is gigabytes).
-    let (pt, pc, _) = commit_node(spec, w, seed, parent_path)?;
+    let pt = node_tables(spec, w, seed, parent_path)?;
     let (ct, cc, _) = commit_node(spec, w, seed, path)?;
+    let pc = pc.clone();
     let reopen = |tables: &WeightTables, at: &[u8]| {
         Ok(crate::commit::weight_pcs(spec)?
             .commit(tables.table(), node_commit_seed(seed, at))
@@ -316,23 +332,26 @@ pub struct Epochs {
 }
 
 impl Epochs {
-    /// The certificate of the leaf at `leaf`, making every missing node on its path.
+    /// The certificate of the leaf at `leaf` under the published commitment `mc`, making every
+    /// missing node on its path.
     pub fn certificate(
         &self,
         spec: &CircuitSpec,
         w: &Weights,
         seed: [u8; 32],
-        identity: &[u8; 32],
+        mc: &ModelCommitment,
         leaf: &[u8],
     ) -> Result<EpochCertificate> {
-        let mut nodes = Vec::with_capacity(leaf.len());
+        let identity = mc.digest();
+        let mut nodes: Vec<EpochNode> = Vec::with_capacity(leaf.len());
         for depth in 1..=leaf.len() {
             let path = &leaf[..depth];
             let known = self.lock().get(path).cloned();
             let node = match known {
                 Some(n) => n,
                 None => {
-                    let n = make_node(spec, w, seed, identity, path)?;
+                    let parent = nodes.last().map_or(&mc.pcs, |n| &n.commitment);
+                    let n = make_node_under(spec, w, seed, &identity, parent, path)?;
                     self.lock().insert(path.to_vec(), n.clone());
                     n
                 }

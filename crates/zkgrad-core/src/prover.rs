@@ -3,7 +3,7 @@
 //! built in. `verifier.rs` mirrors the statement.
 
 use crate::circuit::{BlockTrace, CircuitSpec, Weights, forward};
-use crate::commit::{CommittedWeights, zk_commit_with_data};
+use crate::commit::{CommittedWeights, ModelCommitment, zk_commit_with_data};
 use crate::error::{ProofError, Result};
 use crate::proof::Proof;
 use crate::statement::start_transcript;
@@ -80,19 +80,18 @@ pub fn prove_in_epoch(
     spec: &CircuitSpec,
     w: &Weights,
     seed: [u8; 32],
-    cw: &CommittedWeights,
+    identity: &ModelCommitment,
     epochs: &crate::epoch::Epochs,
     epoch: u64,
     inputs: &[Vec<i64>],
     input_seed: Option<[u8; 32]>,
 ) -> Result<(Proof, crate::epoch::EpochCertificate)> {
-    let identity = cw.commitment.digest();
     let path = crate::epoch::leaf_path(crate::epoch::fanout(spec), epoch)?;
-    let cert = epochs.certificate(spec, w, seed, &identity, &path)?;
+    let cert = epochs.certificate(spec, w, seed, identity, &path)?;
     let (tables, commitment, data) = crate::epoch::commit_node(spec, w, seed, &path)?;
     let leaf = crate::epoch::EpochRef { path, commitment };
     let source = WeightSource::Epoch {
-        identity: cw,
+        identity,
         leaf,
         tables: &tables,
         data,
@@ -188,7 +187,7 @@ enum WeightSource<'a> {
     Cached(&'a CommittedWeights),
     /// An epoch's leaf, linked to the published `identity`.
     Epoch {
-        identity: &'a CommittedWeights,
+        identity: &'a ModelCommitment,
         leaf: crate::epoch::EpochRef,
         tables: &'a crate::commit::WeightTables,
         data: crate::pcs::ProverData,
@@ -221,8 +220,9 @@ fn prove_inner(
     // The weight commitment and the data that opens it: kept from compile time, or made here
     // (once: the protocol opens the same data).
     let (mc, weight_data, tables, epoch) = match source {
-        WeightSource::Cached(cw) | WeightSource::Epoch { identity: cw, .. }
-            if cw.commitment.circuit != spec.digest() =>
+        WeightSource::Cached(CommittedWeights { commitment: mc, .. })
+        | WeightSource::Epoch { identity: mc, .. }
+            if mc.circuit != spec.digest() =>
         {
             return Err(ProofError::Circuit(
                 "the cached weight commitment belongs to another circuit".into(),
@@ -239,7 +239,7 @@ fn prove_inner(
             leaf,
             tables,
             data,
-        } => (identity.commitment.clone(), data, Some(tables), Some(leaf)),
+        } => (identity.clone(), data, Some(tables), Some(leaf)),
         WeightSource::Fresh => {
             let (mc, data) = zk_commit_with_data(spec, w, seed)?;
             (mc, data, None, None)

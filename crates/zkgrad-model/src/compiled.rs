@@ -233,7 +233,7 @@ impl CompiledModel {
             spec,
             weights,
             self.seed,
-            self.committed()?,
+            &self.commitment, // the published commitment is not opened: no codeword kept for it
             &self.epochs,
             epoch,
             inputs,
@@ -252,7 +252,7 @@ impl CompiledModel {
                 spec,
                 &self.lowered.weights,
                 self.seed,
-                &self.commitment.digest(),
+                &self.commitment,
                 &path,
             )
             .map_err(ModelError::Core)

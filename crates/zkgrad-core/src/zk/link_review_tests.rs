@@ -319,7 +319,7 @@ fn certificate(
     let f = epoch::fanout(spec);
     let path = epoch::leaf_path(f, 1).unwrap();
     let cert = Epochs::default()
-        .certificate(spec, w, SEED, &cw.commitment.digest(), &path)
+        .certificate(spec, w, SEED, &cw.commitment, &path)
         .unwrap();
     let leaf = EpochRef {
         path,

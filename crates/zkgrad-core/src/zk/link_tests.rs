@@ -38,7 +38,7 @@ fn proofs_in_epochs_verify_against_the_published_digest() {
             &spec,
             &w,
             SEED,
-            &cw,
+            &cw.commitment,
             &epochs,
             e,
             std::slice::from_ref(&x),
@@ -76,7 +76,7 @@ fn proofs_in_epochs_verify_against_the_published_digest() {
         &spec,
         &w,
         SEED,
-        &cw,
+        &cw.commitment,
         &epochs,
         1,
         std::slice::from_ref(&x),
@@ -250,7 +250,7 @@ fn hostile_certificate_bytes_are_refused() {
     let (spec, w, _) = model();
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
     let cert = Epochs::default()
-        .certificate(&spec, &w, SEED, &cw.commitment.digest(), &[1, 0])
+        .certificate(&spec, &w, SEED, &cw.commitment, &[1, 0])
         .unwrap();
     let bytes = cert.to_bytes();
     let refused = |b: &[u8]| EpochCertificate::from_bytes(b).is_err();
