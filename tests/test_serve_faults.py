@@ -4,6 +4,7 @@ flight finish, and proofs past one epoch's zero-knowledge budget go on in the ne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -42,8 +43,9 @@ def _in_threads(count: int, work) -> list[object]:  # type: ignore[no-untyped-de
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for t in threads:
         t.start()
+    deadline = time.monotonic() + 300  # longer than any client's timeout: a hang shows as one
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
     return results
 
 
@@ -79,10 +81,10 @@ def test_worker_killed_mid_proof_is_retried_or_503_and_the_server_goes_on(
     model: tuple[Path, zkgrad.Model],
 ) -> None:
     path, loaded = model
-    with Server(path, "--workers", "2", "--max-batch", "16") as server:
+    with Server(path, "--workers", "2", "--max-batch", "16", "--prove-timeout", "30") as server:
         pids = server.worker_pids()
         assert len(pids) == 2, server.output()
-        client = Client(server.url, commitment=loaded.digest, retries=20)
+        client = Client(server.url, commitment=loaded.digest, retries=20, timeout=90)
         stop = time.monotonic() + 3.0
 
         def load(i: int) -> list[str]:
@@ -110,6 +112,27 @@ def test_worker_killed_mid_proof_is_retried_or_503_and_the_server_goes_on(
         assert len(server.worker_pids()) == 2  # a fresh pool
         np.testing.assert_array_equal(client.predict(records()[0]), loaded.run(records()[0]))
         client.close()
+
+
+def test_a_hung_worker_is_killed_and_its_request_proved_again(
+    model: tuple[Path, zkgrad.Model],
+) -> None:
+    path, loaded = model
+    with Server(path, "--workers", "1", "--max-batch", "4", "--prove-timeout", "3") as server:
+        (pid,) = server.worker_pids()
+        os.kill(pid, signal.SIGSTOP)  # alive but never answering: no BrokenProcessPool comes
+        try:
+            with Client(server.url, commitment=loaded.digest, timeout=60) as client:
+                start = time.monotonic()
+                y = client.predict(records()[3])
+                waited = time.monotonic() - start
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # killed by the server, as it should
+                os.kill(pid, signal.SIGCONT)
+        np.testing.assert_array_equal(y, loaded.run(records()[3]))
+        assert 3 <= waited < 50, waited
+        assert httpx.get(f"{server.url}/healthz").json()["worker_restarts"] == 1
+        assert server.worker_pids() != [pid]
 
 
 def test_shutdown_lets_requests_in_flight_finish(model: tuple[Path, zkgrad.Model]) -> None:

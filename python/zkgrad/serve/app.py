@@ -86,6 +86,8 @@ class ServeConfig:
     keep_proofs: int = 256
     #: Seconds that queued and in-flight requests get to finish at shutdown.
     shutdown_grace: float = 30.0
+    #: Seconds one batch proof may take before its workers count as hung (killed, retried).
+    prove_timeout: float = 600.0
     #: A Ray cluster to prove on ("local" starts one here), instead of worker processes.
     ray_address: str | None = None
 
@@ -305,7 +307,9 @@ def _make_pool(config: ServeConfig) -> Any:
             config.workers,
             config.threads,
         )
-    return ProcessProverPool(config.model_path, config.workers, config.threads)
+    return ProcessProverPool(
+        config.model_path, config.workers, config.threads, config.prove_timeout
+    )
 
 
 def _validation_error(exc: RequestValidationError) -> JSONResponse:

@@ -85,6 +85,10 @@ def serve(
     shutdown_grace: Annotated[
         float, typer.Option(help="Seconds requests in flight get to finish at shutdown.")
     ] = 30.0,
+    prove_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds one batch proof may take; a hung worker is killed, retried."),
+    ] = 600.0,
     ray: Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
@@ -97,6 +101,8 @@ def serve(
                 raise base.UsageError(f"{name} must be from 1 to 1024, not {value}")
         if max_queue < max_batch:
             raise base.UsageError(f"--max-queue ({max_queue}) must be at least --max-batch")
+        if not prove_timeout > 0:
+            raise base.UsageError(f"--prove-timeout must be positive, not {prove_timeout}")
         base._check_threads(threads)
         from zkgrad.budget import POLICY_VARIABLE
         from zkgrad.serve.app import ServeConfig, create_app, serve_forever
@@ -113,6 +119,7 @@ def serve(
             max_body_bytes=max_body_bytes,
             keep_proofs=keep_proofs,
             shutdown_grace=shutdown_grace,
+            prove_timeout=prove_timeout,
             ray_address=ray,
         )
         app = create_app(config)
@@ -174,6 +181,10 @@ def prove_many(
     inputs: Annotated[
         Path, typer.Argument(metavar="INPUTS", help="A batch [N, ...]: .npz, .npy or JSON.")
     ],
+    prove_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds one batch proof may take; a hung worker is killed, retried."),
+    ] = 600.0,
     ray: Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)] = None,
     chunk: Annotated[int, typer.Option(help="Inputs per proof.")] = 64,
     workers: Annotated[int, typer.Option(help="Local prover processes (without --ray).")] = 2,

@@ -8,7 +8,10 @@ workers and restarts (``zkgrad.budget``).
 
 A worker that dies (killed, out of memory) breaks a ``ProcessPoolExecutor`` as a whole: the
 pool is replaced by a fresh one and the batch proved once more; a batch that loses its worker
-twice fails with :class:`WorkerLost` (the server answers 503).
+twice fails with :class:`WorkerLost` (the server answers 503). A batch that gets no answer within
+``prove_timeout`` seconds is treated the same way (its pool's workers are killed): Python 3.11's
+executor can hang instead of breaking when a worker dies at the wrong moment, and a request must
+never wait forever.
 
 Example::
 
@@ -137,9 +140,13 @@ def outcome_of(result: Result) -> ProveOutcome:
 class ProcessProverPool:
     """``workers`` processes proving with the model file at ``model_path``."""
 
-    def __init__(self, model_path: str, workers: int, threads: int | None) -> None:
+    def __init__(
+        self, model_path: str, workers: int, threads: int | None, prove_timeout: float = 600.0
+    ) -> None:
         self.workers = workers
         self.restarts = 0
+        #: Seconds a batch may take before its workers count as hung (killed, batch retried).
+        self.prove_timeout = prove_timeout
         self._initargs = (str(model_path), "enforce", threads)
         # spawn, not fork: the server has threads (uvicorn, asyncio) that fork would copy badly.
         self._context = multiprocessing.get_context("spawn")
@@ -166,7 +173,14 @@ class ProcessProverPool:
             executor = self._executor
             try:
                 future = executor.submit(prove_in_worker, batch)
-                result = await asyncio.shield(asyncio.wrap_future(future))
+                waiting = asyncio.wrap_future(future)
+                # A killed pool fails this later, when nobody waits: mark it seen.
+                waiting.add_done_callback(_retrieve)
+                result = await asyncio.wait_for(asyncio.shield(waiting), self.prove_timeout)
+            except TimeoutError:
+                _kill_workers(executor)
+                self._replace(executor)
+                continue
             except BrokenProcessPool:
                 self._replace(executor)
                 continue
@@ -193,3 +207,17 @@ class ProcessProverPool:
     def close(self) -> None:
         """Stop the workers once the proofs they hold are done."""
         self._executor.shutdown(wait=True)
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """Kill a hung pool's processes. The executor has no public way to do this; its
+    ``_processes`` map (pid -> Process) has been stable across CPython 3.8-3.13."""
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        if hasattr(process, "kill"):
+            process.kill()
+
+
+def _retrieve(future: asyncio.Future) -> None:  # type: ignore[type-arg]
+    if not future.cancelled():
+        future.exception()
