@@ -28,7 +28,10 @@ JSON_HELP = "Print one JSON object on stdout instead of text (keys: docs/CLI.md)
 
 data_app = PlainTypesTyper(
     no_args_is_help=True,
-    help="Committed datasets: commit, export-pub, prove, verify, inspect (docs/DATA.md).",
+    help=(
+        "Committed datasets: commit, export-pub, prove, verify, inspect; keygen, enroll and "
+        "check-enrollment bind a digest to its owner (docs/DATA.md)."
+    ),
     epilog=EXIT_CODES_HELP,
 )
 
@@ -216,3 +219,77 @@ def inspect(
     if ds is not None:
         line += f", {ds._ledger.count(pub.digest)} used"
     typer.echo(line)
+
+
+# --- enrollment: the digest bound to its owner's key (zkgrad.enrollment) -----------------------
+def _dataset_public(file: Path) -> Any:
+    """The public part of a dataset from its owner file (``.zkd``) or its ``.pub``."""
+    from zkgrad.dataset import Dataset, DatasetPublic
+
+    path = _regular_file(file, "a dataset file")
+    if path.read_bytes()[:2] == b"PK":  # the owner file is a zip archive
+        return Dataset.load(path).public
+    return DatasetPublic.load(path)
+
+
+@data_app.command("keygen", epilog=EXIT_CODES_HELP)
+def keygen(
+    prefix: Annotated[
+        Path, typer.Argument(metavar="PREFIX", help="Writes PREFIX.key (private) and PREFIX.pub.")
+    ],
+) -> None:
+    """Make an Ed25519 owner key pair for enrollment records."""
+    with _handled():
+        from zkgrad.enrollment import generate_owner_key
+
+        private, public = generate_owner_key(prefix)
+    typer.echo(f"wrote {private} (private, mode 0600: keep it secret) and {public} (share it)")
+
+
+@data_app.command("enroll", epilog=EXIT_CODES_HELP)
+def enroll(
+    dataset: Annotated[
+        Path, typer.Argument(metavar="DATA.zkd|DATA.pub", help="Dataset file or its public part.")
+    ],
+    key: Annotated[Path, typer.Option("--key", help="The owner's private key (PREFIX.key).")],
+    owner: Annotated[str, typer.Option("--owner", help="The owner's name, as signed.")] = "",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Record (default: DATA.enroll.json).")
+    ] = None,
+) -> None:
+    """Sign an enrollment record: this dataset digest is the owner's, committed now."""
+    target = output or dataset.with_suffix(".enroll.json")
+    with _handled():
+        from zkgrad.enrollment import enroll as sign
+
+        record = sign(_dataset_public(dataset), _regular_file(key, "a private key"), owner)
+        _write_new(target, record.save)
+    typer.echo(f"wrote {target}: dataset {record.digest} enrolled at {record.enrolled_at}")
+
+
+@data_app.command("check-enrollment", epilog=EXIT_CODES_HELP)
+def check_enrollment(
+    record: Annotated[Path, typer.Argument(metavar="RECORD", help="Enrollment record (.json).")],
+    dataset: Annotated[Path, typer.Option("--dataset", help="The dataset's public file (.pub).")],
+    owner_key: Annotated[
+        Path | None,
+        typer.Option("--owner-key", help="Pin the owner's public key (PREFIX.pub)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Check an enrollment record against a dataset and (pinned) owner key."""
+    out = _output(as_json)
+    with _handled(out):
+        from zkgrad.enrollment import Enrollment
+
+        loaded = Enrollment.load(_regular_file(record, "an enrollment record"))
+        pinned = _regular_file(owner_key, "a public key") if owner_key is not None else None
+        loaded.verify(_dataset_public(dataset), pinned)
+    out.print("valid: the owner signed this enrollment")
+    for line in loaded.lines():
+        out.print(f"  {escape(line)}")
+    if owner_key is None:
+        out.print(
+            "  (no --owner-key: the key is the one in the record; pin it to know whose it is)"
+        )
+    out.emit(valid=True, statement=loaded.lines(), digest=loaded.digest, owner_key=loaded.owner_key)
