@@ -42,6 +42,13 @@ test-python: setup
 
 # `make demo-service`: `zkgrad serve` on the bundled model, a few clients sending requests,
 # every answer verified in the client, and the figures (benches/serve_load.py --demo).
+# `make demo-evaluation`: three hospitals commit their splits of the bundled records, enroll
+# them and prove their properties; a verifier checks every bundle, pools the verified figures,
+# plots them, and names what fails in a tampered bundle (python/zkgrad/demo_evaluation.py).
+.PHONY: demo-evaluation
+demo-evaluation: setup
+	$(BIN)/python -m zkgrad.demo_evaluation --out demo-evaluation-out
+
 .PHONY: demo-service
 demo-service: setup
 	$(BIN)/python benches/serve_load.py --demo
@@ -51,7 +58,7 @@ lint: $(DEPS_STAMP)
 	$(BIN)/ruff format --check python tests scripts
 
 clean:
-	rm -rf $(VENV) demo-out
+	rm -rf $(VENV) demo-out demo-evaluation-out
 
 # `make bench`: zkgrad vs EZKL on the same ONNX files (benches/README.md). EZKL lives only in
 # benches/.venv, never in the package's dependencies. BENCH_ARGS passes flags, e.g. --quick.
