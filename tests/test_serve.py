@@ -138,6 +138,10 @@ def test_health_metrics_and_openapi(server: Server, client: Client) -> None:
     assert float(count.split()[1]) >= 1
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert "/v1/predict" in schema["paths"]
+    # the server runs with an API key: the schema says which paths need it (Authorize in /docs)
+    assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    assert schema["paths"]["/v1/predict"]["post"]["security"] == [{"apiKey": []}]
+    assert "security" not in schema["paths"]["/v1/model"]["get"]
     assert httpx.get(f"{server.url}/docs").status_code == 200
 
 

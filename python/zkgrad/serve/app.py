@@ -39,7 +39,7 @@ from zkgrad import _native
 from zkgrad.errors import ModelError
 from zkgrad.model import Model
 from zkgrad.serve.batcher import Batcher, QueueFull, ShuttingDown
-from zkgrad.serve.guard import Guard
+from zkgrad.serve.guard import PROTECTED_PREFIXES, Guard
 from zkgrad.serve.metrics import Metrics
 from zkgrad.serve.pool import (
     BudgetExhausted,
@@ -266,10 +266,33 @@ def create_app(config: ServeConfig) -> Guard:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
+    if config.api_keys is not None:
+        _declare_bearer(app)
     guard = Guard(app, config.max_body_bytes, config.api_keys, metrics)
     # Queued requests get a 503 before uvicorn's grace period ends and it drops connections.
     guard.on_shutdown = lambda: batcher.begin_shutdown(config.shutdown_grace * DRAIN_SHARE)
     return guard
+
+
+def _declare_bearer(app: FastAPI) -> None:
+    """Say in the OpenAPI schema that the protected paths need a bearer key (the Guard checks
+    it before FastAPI sees the request), so /docs offers an Authorize button."""
+    make_schema = app.openapi
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = make_schema()
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "--api-key-file"}
+            }
+            for path, operations in spec.get("paths", {}).items():
+                if path.startswith(PROTECTED_PREFIXES):
+                    for operation in operations.values():
+                        operation["security"] = [{"apiKey": []}]
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = schema  # type: ignore[method-assign]
 
 
 def serve_forever(app: Guard, host: str, port: int, log_level: str, grace: float) -> None:
