@@ -48,6 +48,7 @@ def test_empty_api_key_file(model_path: Path) -> None:
         (["--max-batch", "0"], "--max-batch must be from 1 to 1024"),
         (["--workers", "0"], "--workers must be from 1 to 1024"),
         (["--max-queue", "4", "--max-batch", "8"], "must be at least --max-batch"),
+        (["--prove-timeout", "0"], "--prove-timeout must be positive"),
     ],
 )
 def test_bad_limits(model_path: Path, args: list[str], words: str) -> None:

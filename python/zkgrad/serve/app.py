@@ -29,6 +29,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,7 +38,7 @@ from fastapi.responses import JSONResponse, Response
 
 from zkgrad import _native
 from zkgrad.errors import ModelError
-from zkgrad.model import Model
+from zkgrad.model import Model, Proof
 from zkgrad.serve.batcher import Batcher, QueueFull, ShuttingDown
 from zkgrad.serve.guard import PROTECTED_PREFIXES, Guard
 from zkgrad.serve.metrics import Metrics
@@ -84,6 +85,8 @@ class ServeConfig:
     api_keys: list[bytes] | None = None
     max_body_bytes: int = 1 << 20
     keep_proofs: int = 256
+    #: Every proof is also written here (``<id>.zkp`` and ``epochs/``), and served from it.
+    proof_dir: Path | None = None
     #: Seconds that queued and in-flight requests get to finish at shutdown.
     shutdown_grace: float = 30.0
     #: Seconds one batch proof may take before its workers count as hung (killed, retried).
@@ -110,7 +113,11 @@ def create_app(config: ServeConfig) -> Guard:
     key = model.verifying_key()
     key_b64 = base64.b64encode(key.to_bytes()).decode()
     metrics = Metrics()
-    store = ProofStore(config.keep_proofs)
+    if config.proof_dir is not None:
+        config.proof_dir.mkdir(parents=True, exist_ok=True)
+    store = ProofStore(
+        config.keep_proofs, config.proof_dir, lambda data: Proof(data, key).batch or 1
+    )
     pool = _make_pool(config)
 
     # Every epoch certificate a worker sent, by the first 32 hex digits of its leaf commitment:
@@ -118,7 +125,7 @@ def create_app(config: ServeConfig) -> Guard:
     certificates: dict[str, tuple[list[int], bytes]] = {}
 
     def on_proof(proof_id: str, proof: bytes, outcome: ProveOutcome, batch: int) -> None:
-        store.put(proof_id, proof, batch)
+        store.put(proof_id, proof, batch, outcome.certificate)
         if outcome.certificate is not None:
             path, leaf = _native.certificate_epoch(outcome.certificate)
             certificates.setdefault(leaf[:32], (list(path), outcome.certificate))
@@ -228,13 +235,18 @@ def create_app(config: ServeConfig) -> Guard:
 
     @app.get("/v1/proofs/{proof_id}", response_model=ProofRecord, responses=ERRORS)
     async def proof_again(proof_id: str) -> Any:
-        """A recent proof by its id (the server keeps the last ``keep_proofs``)."""
+        """A proof by its id (the server keeps the last ``keep_proofs`` in memory, and every
+        one with ``--proof-dir``)."""
         stored = store.get(proof_id)
         if stored is None:
             return _error(
                 404,
-                f"no proof with id {proof_id!r}: unknown, or older than the last "
-                f"{config.keep_proofs} proofs this server keeps",
+                f"no proof with id {proof_id!r}: unknown"
+                + (
+                    ""
+                    if config.proof_dir is not None
+                    else f", or older than the last {config.keep_proofs} proofs this server keeps"
+                ),
                 "proof_id",
             )
         return {

@@ -82,6 +82,12 @@ def serve(
     keep_proofs: Annotated[
         int, typer.Option(help="Recent proofs kept for GET /v1/proofs/{id}.")
     ] = 256,
+    proof_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write every proof here (<id>.zkp, epochs/): kept, served, auditable."
+        ),
+    ] = None,
     shutdown_grace: Annotated[
         float, typer.Option(help="Seconds requests in flight get to finish at shutdown.")
     ] = 30.0,
@@ -118,6 +124,7 @@ def serve(
             api_keys=read_api_keys(api_key_file) if api_key_file else None,
             max_body_bytes=max_body_bytes,
             keep_proofs=keep_proofs,
+            proof_dir=proof_dir,
             shutdown_grace=shutdown_grace,
             prove_timeout=prove_timeout,
             ray_address=ray,
