@@ -161,3 +161,37 @@ def test_the_owner_makes_certificates_only_for_epochs_it_reached(compiled, tmp_p
     assert ahead.epoch[0] == (1, 1)
     with pytest.raises(zkgrad.InvalidProof, match="have not reached"):
         zkgrad.Model(model.native).verify(ahead.data)
+
+
+def test_a_new_process_adopts_the_stored_epoch_instead_of_remaking_it(
+    compiled, enforce, tmp_path: Path
+) -> None:
+    # Making an epoch's nodes costs two commitments and a link each (several proofs' worth on a
+    # large model): the owner keeps the current epoch's certificate beside the model file, and
+    # a model loaded later (a new CLI process) takes its nodes instead of making them again.
+    path = tmp_path / "m.zkg"
+    zkgrad.Model(compiled("matmul_add")[0].native).save(path)
+    x = compiled("matmul_add")[1][0]
+    first = zkgrad.Model.load(path).prove(x)
+    stored = tmp_path / "m.zkg.epoch.zke"
+    assert stored.read_bytes() == first.epoch_certificate
+    reloaded = zkgrad.Model.load(path)
+    reloaded._adopt_stored_epoch(0)
+    assert reloaded._native.epoch_nodes() == len(first.epoch[0])
+    second = reloaded.prove(x)
+    assert second.epoch == first.epoch and second.epoch_certificate == first.epoch_certificate
+    assert reloaded._native.epoch_nodes() == len(first.epoch[0]), "no node was made again"
+    # The next epoch shares the upper nodes: only its own new ones are made, then stored.
+    later = reloaded.prove_as(reloaded.zk_budget, x)
+    assert later.epoch[0] == (1, 0)
+    assert stored.read_bytes() == later.epoch_certificate
+    # A stored file that does not check (altered, or another model's) is set aside and remade.
+    stored.write_bytes(first.epoch_certificate[:-7] + b"garbage")
+    fresh = zkgrad.Model.load(path)
+    proof = fresh.prove_as(1, x)
+    assert proof.epoch_certificate == first.epoch_certificate
+    assert stored.read_bytes() == first.epoch_certificate
+    key = tmp_path / "m.vk"
+    fresh.export_vk(key)
+    for p in (first, second, later, proof):
+        assert zkgrad.verify(key, p, commitment=fresh.digest) is not None

@@ -117,6 +117,13 @@ class NativeModel:
         """The certificate of epoch ``epoch`` (``ZKGE``): the commitments and links from the
         published commitment down to the epoch's leaf; its nodes are made if missing."""
 
+    def adopt_epoch_certificate(self, certificate: bytes) -> None:
+        """Take the nodes of a certificate this model made earlier (its stored copy), once it
+        checks against the published commitment; ``ModelError`` if it does not."""
+
+    def epoch_nodes(self) -> int:
+        """Epoch-tree nodes this model object holds (made or adopted)."""
+
     def max_proof_bytes(self) -> int:
         """The most bytes an honest proof for this circuit can take (at the largest batch its
         tables can commit); longer bytes are refused before decoding."""

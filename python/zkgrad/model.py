@@ -166,6 +166,9 @@ class Model(_Verifier):
         super().__init__(native)
         # Proofs made per commitment (`budget.py`): beside the model file once saved or loaded.
         self._ledger = ledger or ProofLedger()
+        #: Epochs whose stored certificate was taken or written by this object (once each).
+        self._adopted_epochs: set[int] = set()
+        self._stored_epochs: set[int] = set()
 
     @property
     def native(self) -> _native.NativeModel:
@@ -267,13 +270,47 @@ class Model(_Verifier):
         if number is None:
             number = self._ledger.take(self.digest)
         epoch = number // max(per_epoch, 1)
+        self._adopt_stored_epoch(epoch)
         data = bytes(self._native.prove(flat, threads, count, seed, progress, epoch))
         proof = Proof(data, self, bytes(self._native.epoch_certificate(epoch)))
+        self._store_epoch(epoch, proof.epoch_certificate)
         input_digest = proof.input_commitment
         if input_digest is not None:
             # Known once proved (the proof carries it); a proof past the budget is not returned.
             self._ledger.spend(input_digest, max(input_budget, 1), "the input commitment")
         return proof
+
+    def _epoch_file(self) -> Path | None:
+        """Where the current epoch's certificate is kept (``<model path>.epoch.zke``), so that
+        a new process proving in that epoch does not make its nodes again — two commitments
+        and a link each, several times the cost of a proof. None for a model without a file."""
+        ledger = self._ledger.path
+        return None if ledger is None else ledger.with_suffix(".epoch" + CERTIFICATE_SUFFIX)
+
+    def _adopt_stored_epoch(self, epoch: int) -> None:
+        """Take the stored certificate's nodes if they lead to ``epoch`` or above it (a later
+        epoch shares the upper nodes of the one before). A file that does not check is set
+        aside: the nodes are made again (and stored afresh)."""
+        file = self._epoch_file()
+        if file is None or epoch in self._adopted_epochs or not file.is_file():
+            return
+        self._adopted_epochs.add(epoch)
+        try:
+            self._native.adopt_epoch_certificate(file.read_bytes())
+        except (ModelError, InvalidProof, RuntimeError, OSError):
+            file.unlink(missing_ok=True)
+
+    def _store_epoch(self, epoch: int, certificate: bytes | None) -> None:
+        file = self._epoch_file()
+        if file is None or certificate is None or epoch in self._stored_epochs:
+            return
+        self._stored_epochs.add(epoch)
+        partial = file.with_name(f".{file.name}.{os.getpid()}.partial")
+        try:
+            partial.write_bytes(certificate)
+            partial.replace(file)  # atomic: workers of one server may store the same epoch
+        except OSError:
+            partial.unlink(missing_ok=True)  # a read-only folder: proving goes on, slower
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model file; its proof ledger moves beside it (``<path>.ledger``)."""

@@ -361,6 +361,42 @@ impl Epochs {
         Ok(EpochCertificate { nodes })
     }
 
+    /// Takes the nodes of a certificate made earlier (the owner's stored copy, so that a new
+    /// process does not make them again: two commitments and a link each), once it checks
+    /// against the published commitment `mc` like any verifier's copy.
+    pub fn adopt(
+        &self,
+        spec: &CircuitSpec,
+        mc: &ModelCommitment,
+        cert: &EpochCertificate,
+    ) -> Result<()> {
+        let leaf = cert
+            .leaf()
+            .ok_or_else(|| ProofError::Epoch("the epoch certificate has no nodes".into()))?;
+        let leaf = EpochRef {
+            path: leaf.path.clone(),
+            commitment: leaf.commitment.clone(),
+        };
+        verify_chain(spec, mc, &leaf, cert)?;
+        let mut nodes = self.lock();
+        for node in &cert.nodes {
+            nodes
+                .entry(node.path.clone())
+                .or_insert_with(|| node.clone());
+        }
+        Ok(())
+    }
+
+    /// How many nodes are made or adopted so far.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no node is made or adopted yet.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Vec<u8>, EpochNode>> {
         self.nodes.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -258,6 +258,21 @@ impl CompiledModel {
             .map_err(ModelError::Core)
     }
 
+    /// Takes the nodes of an epoch certificate this model made before (stored by its owner),
+    /// once it checks against the published commitment; `ModelError` if it does not.
+    pub fn adopt_epoch_certificate(&self, bytes: &[u8]) -> Result<()> {
+        let cert =
+            zkgrad_core::epoch::EpochCertificate::from_bytes(bytes).map_err(ModelError::Core)?;
+        self.epochs
+            .adopt(&self.lowered.spec, &self.commitment, &cert)
+            .map_err(ModelError::Core)
+    }
+
+    /// Epoch-tree nodes this model holds (made or adopted), for tests and diagnostics.
+    pub fn epoch_nodes(&self) -> usize {
+        self.epochs.len()
+    }
+
     /// Verifies a proof made in an epoch with that epoch's certificate (or one that opens the
     /// published commitment, without); returns the verified output.
     pub fn verify_in_epoch(

@@ -338,6 +338,23 @@ impl NativeModel {
         Ok(PyBytes::new(py, &bytes))
     }
 
+    /// Takes the nodes of an epoch certificate this model made earlier (its stored copy), once
+    /// it checks against the published commitment; `ModelError` if it does not.
+    fn adopt_epoch_certificate(&self, py: Python<'_>, certificate: &[u8]) -> PyResult<()> {
+        py.detach(|| {
+            guarded(|| {
+                self.inner
+                    .adopt_epoch_certificate(certificate)
+                    .map_err(model_err)
+            })
+        })
+    }
+
+    /// Epoch-tree nodes held (made or adopted) by this model object.
+    fn epoch_nodes(&self) -> usize {
+        self.inner.epoch_nodes()
+    }
+
     /// The most bytes an honest proof for this circuit can take (a file over it is refused
     /// unread).
     fn max_proof_bytes(&self) -> usize {
