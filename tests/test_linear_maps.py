@@ -25,6 +25,7 @@ def _model(
     consts: dict[str, np.ndarray],
     shape: list[int],
     out: list[int],
+    opset: int = 13,
 ) -> Path:
     graph = helper.make_graph(
         [node],
@@ -34,7 +35,7 @@ def _model(
         [numpy_helper.from_array(v, k) for k, v in consts.items()],
     )
     path = tmp_path / "map.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path)
     return path
 
 
@@ -87,6 +88,18 @@ def test_a_linear_map_proves_and_matches_onnx(tmp_path: Path, case: str) -> None
         np.testing.assert_array_equal(proof.output_q.reshape(-1), ref)
         (want,) = reference.run(None, {"x": x[None].astype(np.float32)})
         np.testing.assert_allclose(verified.reshape(-1), want.reshape(-1), atol=0.01)
+
+
+def test_an_old_opset_node_runs_under_its_own_opset(tmp_path: Path) -> None:
+    # Opset 10's Pad takes its pads as an attribute (Pad-18 as an input): the node is evaluated
+    # under the model's opset, as in EZKL's 1l_average example.
+    node = helper.make_node("Pad", ["x"], ["y"], mode="constant", pads=[0, 1, 0, 2], value=0.0)
+    path = _model(tmp_path, node, {}, [1, 3], [1, 6], opset=10)
+    samples = RNG.normal(0, 1, (6, 3))
+    model = zkgrad.compile(path, calibration=samples)
+    verified = zkgrad.verify(model, model.prove(samples[0]))
+    want = np.concatenate([[0.0], samples[0], [0.0, 0.0]])
+    np.testing.assert_allclose(verified.reshape(-1), want, atol=0.01)
 
 
 def test_a_map_of_two_activations_or_too_large_is_refused(tmp_path: Path) -> None:

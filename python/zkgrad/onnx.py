@@ -469,9 +469,7 @@ class _Importer:
         del renamed.input[:]
         renamed.input.extend(inputs)
         try:
-            values = ReferenceEvaluator(renamed, opsets=self.opsets).run(
-                None, {i: self.consts[i] for i in present}
-            )
+            values = self._evaluator(renamed).run(None, {i: self.consts[i] for i in present})
         except Exception:
             return False
         self.consts.update(
@@ -599,6 +597,21 @@ class _Importer:
     def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)
 
+    def _evaluator(self, node: onnx.NodeProto) -> ReferenceEvaluator:
+        """onnx's reference runtime for one node under the model's opsets. A bare NodeProto
+        would run under the newest opset (an opset-10 Pad with a ``pads`` attribute fails as
+        Pad-18), so the node is wrapped in a one-node model that states them."""
+        untyped = onnx.TypeProto()
+        graph = onnx.helper.make_graph(
+            [node],
+            "node",
+            [onnx.helper.make_value_info(i, untyped) for i in dict.fromkeys(node.input) if i],
+            [onnx.helper.make_value_info(o, untyped) for o in node.output if o],
+        )
+        opsets = [onnx.helper.make_opsetid(domain, v) for domain, v in self.opsets.items()]
+        model = onnx.helper.make_model(graph, opset_imports=opsets)
+        return ReferenceEvaluator(model)
+
     def _linear_map(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         """A node linear in its one activation x: y = M·x + b with M, b found by running it."""
         acts = {i for i in inputs if i and i not in self.consts}
@@ -612,7 +625,7 @@ class _Importer:
         del renamed.input[:]
         renamed.input.extend(inputs)
         del renamed.output[1:]
-        evaluator = ReferenceEvaluator(renamed, opsets=self.opsets)
+        evaluator = self._evaluator(renamed)
         feeds = {i: self.consts[i] for i in inputs if i and i in self.consts}
 
         def run(v: np.ndarray) -> np.ndarray:
