@@ -125,6 +125,10 @@ SUPPORTED_OPS: dict[str, str] = {
         for op in _LINEAR_MAP_OPS
     },
     "Neg": "as a `Mul` by −1",
+    "ReduceMax": (
+        "over trailing axes (or all): a max-pooling window per kept position, after a reshape"
+    ),
+    "ReduceMin": "as `ReduceMax`, between two negations (min x = −max(−x))",
     "Relu": (
         "after a `Gemm`/`MatMul`, `Conv`, average pool or an `Add`/`Sub` of two activations, "
         "possibly with `Reshape`/`Flatten`/`MaxPool` between (it commutes with them); a `Relu` "
@@ -851,6 +855,88 @@ class _Importer:
         x = inputs[0]
         op = MaxPool(name, x, node.output[0], kernel, strides, self.shapes[x], out_shape)
         self._emit(op, out_shape)
+
+    def _op_reducemax(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._reduce_extreme(node, name, inputs, negate=False)
+
+    def _op_reducemin(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        # min(x) = −max(−x): the negations are diagonal layers, the max a pooling block.
+        self._reduce_extreme(node, name, inputs, negate=True)
+
+    def _reduce_extreme(
+        self, node: onnx.NodeProto, name: str, inputs: list[str], negate: bool
+    ) -> None:
+        """ReduceMax/ReduceMin over trailing axes: one max-pooling window per kept position,
+        over a reshape to [1, kept, 1, reduced]."""
+        x = self._activation(inputs[0], name)
+        shape = self.shapes[x]
+        attrs = _attrs(node)
+        if len(inputs) > 1 and inputs[1]:
+            axes = [int(a) for a in self._const(inputs[1], "the axes").reshape(-1)]
+        else:
+            axes = [int(a) for a in attrs.get("axes", [])]
+        if not axes and attrs.get("noop_with_empty_axes", 0):
+            self.alias[node.output[0]] = x
+            return
+        rank = len(shape)
+        reduced = sorted({a + rank if a < 0 else a for a in (axes or range(rank))})
+        if any(not 0 <= a < rank for a in reduced):
+            raise _Skip(f"axes {axes} out of range for rank {rank}")
+        inner = [a for a in reduced if a > 0]  # the batch axis (size 1) reduces to itself
+        first = inner[0] if inner else rank
+        if inner != list(range(first, rank)):
+            raise _Skip(f"reducing axes {axes} of {list(shape)}: only trailing axes for now")
+        kept, count = int(np.prod(shape[1:first])), int(np.prod(shape[first:]))
+        if attrs.get("keepdims", 1):
+            out_shape = tuple(1 if a in reduced else d for a, d in enumerate(shape))
+        else:
+            out_shape = tuple(d for a, d in enumerate(shape) if a not in reduced)
+        out = node.output[0]
+        source = x
+        if negate:
+            source = f"{out}:negated_in"
+            self._affine(f"{name}:negate_in", x, source, np.array(-1.0), None)
+        rows = kept
+        if kept == 1:
+            # A pooling block needs two output values to mask: a constant convolution makes two
+            # copies of the values as two channels (kernel [1, 0]: a patch of one value cannot
+            # be masked either), then a dense layer keeps the first maximum.
+            rows = 2
+            flat = f"{out}:flat"
+            self._emit(Reshape(f"{name}:flat", source, flat, (1, 1, 1, count)), (1, 1, 1, count))
+            source = f"{out}:twice"
+            kernel = np.zeros((2, 1, 1, 2))
+            kernel[:, 0, 0, 0] = 1.0
+            twice = (1, 2, 1, count)
+            op = Conv(
+                f"{name}:twice",
+                flat,
+                source,
+                kernel,
+                np.zeros(2),
+                (1, 1),
+                (0, 0, 0, 1),
+                (1, 1, 1, count),
+                twice,
+            )
+            self._emit(op, twice)
+        grid = f"{out}:grid"
+        self._emit(Reshape(f"{name}:grid", source, grid, (1, rows, 1, count)), (1, rows, 1, count))
+        pooled = f"{out}:pooled"
+        window = (1, count)
+        op = MaxPool(name, grid, pooled, window, window, (1, rows, 1, count), (1, rows, 1, 1))
+        self._emit(op, (1, rows, 1, 1))
+        if kept == 1:
+            pair, first = f"{out}:pair", f"{out}:first"
+            self._emit(Reshape(f"{name}:pair", pooled, pair, (1, 2)), (1, 2))
+            pick = np.array([[-1.0 if negate else 1.0, 0.0]])
+            self._emit(Dense(f"{name}:first", pair, first, pick, None, (1, 1)), (1, 1))
+            self._emit(Reshape(f"{name}:shape", first, out, out_shape), out_shape)
+            return
+        final = f"{out}:negated_out" if negate else out
+        self._emit(Reshape(f"{name}:shape", pooled, final, out_shape), out_shape)
+        if negate:
+            self._affine(f"{name}:negate_out", final, out, np.array(-1.0), None)
 
     def _op_averagepool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         kernel, strides, pads, out_shape = self._pool(node, name, inputs)

@@ -59,10 +59,13 @@ struct Link {
     selector: Vec<EF>,
 }
 
+/// `log_out`: variables of the output column, which a small output (under 2^MIN_COLUMN_VARS
+/// values) pads with high variables that are 0 at every real value.
 fn link(
     ctx_spec: &CircuitSpec,
     l: usize,
     g: &PoolGeom,
+    log_out: usize,
     log_batch: usize,
     tr: &mut crate::transcript::Transcript,
 ) -> Link {
@@ -70,21 +73,30 @@ fn link(
         log2_ceil(g.out_hw()[0] * g.out_hw()[1]),
         log2_ceil(g.channels),
     );
-    let rho = tr.challenge_point("zk-pool-point", kp + kch + log_batch);
+    let extra = log_out.saturating_sub(kp + kch);
+    let rho = tr.challenge_point("zk-pool-point", kp + kch + extra + log_batch);
     let lambda = tr.challenge("zk-pool-lambda");
     let lambdas: Vec<EF> = std::iter::successors(Some(EF::ONE), |p| Some(*p * lambda))
         .take(g.window())
         .collect();
     let input = ctx_spec.layer_input_shape(l);
+    // Real outputs sit where the padding variables are 0: eq(ρ_pad, 0) weighs all of them.
+    let real: EF = rho[kp + kch..kp + kch + extra]
+        .iter()
+        .map(|&r| EF::ONE - r)
+        .product();
     let selector = pool_selector(
         g,
         input,
         &lambdas,
         &eq_table(&rho[..kp]),
         &eq_table(&rho[kp..kp + kch]),
-    );
+    )
+    .into_iter()
+    .map(|m| m * real)
+    .collect();
     Link {
-        rho_n: rho[kp + kch..].to_vec(),
+        rho_n: rho[kp + kch + extra..].to_vec(),
         rho,
         lambdas,
         selector,
@@ -106,7 +118,7 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkPoolProof> {
     let ki = spec.layer_input_shape(l).log_size();
     let n_in = ki + kb;
     let x_col = ctx.input_col(l);
-    let lk = link(spec, l, g, kb, ctx.tr);
+    let lk = link(spec, l, g, bc.log_out, kb, ctx.tr);
     let (link_label, max_label) = labels(spec, l);
     // Group A: eq(ρ, x)·Σ_u λ^u·g_u(x); group B: −M_λ(i)·eq(ρ_n, n)·a_in(i, n).
     let mut a_tables = vec![Table::plain(eq_table(&lk.rho))];
@@ -202,7 +214,7 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, l: usize, p: &ZkPoolProof) -> Result
             got: p.gathered.len(),
         });
     }
-    let lk = link(spec, l, g, kb, ctx.tr);
+    let lk = link(spec, l, g, bc.log_out, kb, ctx.tr);
     let (link_label, max_label) = labels(spec, l);
     let (pt, expected) = ctx.sumcheck(&link_label, EF::ZERO, &p.link)?;
     let (sa, sb) = (pad_factor(&pt, n_out), pad_factor(&pt, n_in));
