@@ -366,3 +366,78 @@ fn narrow_convolutions_are_refused_by_name() {
         );
     }
 }
+
+/// 2×1×6 input → conv 2×2×1×2 (pad right 1) + ReLU → 2×1×6 → max-pool 1×3 stride 3 → 2×1×2
+/// (four values: the pooling's output column is padded to 2^3 entries) → dense 4 → 3.
+fn small_pool(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    let mut rng = Lcg(seed);
+    let conv = ConvGeom {
+        in_channels: 2,
+        in_hw: [1, 6],
+        out_channels: 2,
+        kernel: [1, 2],
+        stride: [1, 1],
+        pads: [0, 0, 0, 1],
+    };
+    let pool = PoolGeom {
+        channels: 2,
+        in_hw: [1, 6],
+        kernel: [1, 3],
+        stride: [1, 3],
+    };
+    let layers = vec![
+        block("conv", 12, 12, true, LayerKind::Conv(conv)),
+        block("pool", 12, 4, false, LayerKind::MaxPool(pool)),
+        block("fc", 4, 3, false, LayerKind::Dense),
+    ];
+    let mut rand_w = |n: usize, lo, hi| (0..n).map(|_| rng.next(lo, hi)).collect::<Vec<i64>>();
+    let weights = Weights {
+        layers: vec![
+            DenseWeights {
+                weight: rand_w(2 * 4, -300, 300),
+                bias: rand_w(2, -3000, 3000),
+            },
+            DenseWeights {
+                weight: vec![],
+                bias: vec![],
+            },
+            DenseWeights {
+                weight: rand_w(3 * 4, -300, 300),
+                bias: rand_w(3, -3000, 3000),
+            },
+        ],
+    };
+    let input = rand_w(12, -1000, 1000);
+    let spec = CircuitSpec {
+        input_len: 12,
+        table_bits: 16,
+        layers,
+        public_input: false,
+        committed_input: false,
+    };
+    (spec, weights, input)
+}
+
+#[test]
+fn a_pooling_with_a_padded_output_column_proves_and_its_padding_is_bound() {
+    let (spec, w, x) = small_pool(5);
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    let expected = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
+    assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap(), expected);
+    // A cheating prover writes a consistent window (every gathered value and the max equal)
+    // into a padding slot of the pooled column: the pooling point spans the padding variables,
+    // so the gathered values there must be zero.
+    let tamper = |p: &WitnessPlan, c: &mut Vec<Vec<F>>| {
+        let b = &p.blocks[1];
+        let pad = c[b.a].len() - 1; // slots 4..8 are padding
+        for &g in &b.gathered {
+            c[g][pad] = F::from_u64(5);
+        }
+        c[b.a][pad] = F::from_u64(5);
+        p.refresh_multiplicities(c);
+    };
+    let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
+    let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err("a window in the padding");
+    assert!(err.to_string().contains("pool"), "{err}");
+}
