@@ -12,8 +12,8 @@
 //!
 //! Unlike the weight tree, a leaf serves more proofs (K − 1 = 127) than a node has children (the
 //! link mask D of 2^7 entries bounds those to 21): at K = 128 the first 127 proofs open a leaf
-//! one link below the root, the next 21·127 two links below, 10^4 proofs need three links and
-//! 10^6 five.
+//! one link below the root, the next 21·127 two links below, and so on: proof 10^4 opens a leaf
+//! three links below the root, proof 10^6 four (`epoch_tests.rs`).
 
 use crate::epoch::{self, EpochCertificate, EpochRef, EpochSource, Epochs, MAX_FANOUT};
 use crate::error::{ProofError, Result};
@@ -154,3 +154,7 @@ impl Dataset {
         epochs.certificate_of(&src, &src.linked()?, &c.digest(), &c.pcs, path)
     }
 }
+
+#[cfg(test)]
+#[path = "epoch_tests.rs"]
+mod tests;
