@@ -114,12 +114,19 @@ impl<'a> EpochSource for Source<'a> {
 pub struct DatasetLeaf<'a> {
     pub node: DatasetNode<'a>,
     pub epoch: EpochRef,
+    /// The encoding made for the commitment, kept for the first opening (hiding data is
+    /// consumed by its opening; later ones encode again).
+    data: std::sync::Mutex<Option<ProverData>>,
 }
 
 impl DatasetLeaf<'_> {
     /// Prover data for one opening of the leaf, checked against its commitment.
     pub fn prover_data(&self) -> Result<ProverData> {
-        let data = self.node.prover_data()?;
+        let kept = self.data.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let data = match kept {
+            Some(d) => d,
+            None => self.node.prover_data()?,
+        };
         if data.commitment() != &self.epoch.commitment {
             return Err(ProofError::Epoch(
                 "the dataset's epoch leaf no longer gives its commitment".into(),
@@ -135,13 +142,14 @@ impl Dataset {
     pub fn leaf(&self, path: &[u8]) -> Result<DatasetLeaf<'_>> {
         epoch::check_leaf(fanout(&self.commitment)?, path)?;
         let src = Source(self);
-        let (node, commitment, _) = epoch::commit_node_of(&src, &src.linked()?, path)?;
+        let (node, commitment, data) = epoch::commit_node_of(&src, &src.linked()?, path)?;
         Ok(DatasetLeaf {
             epoch: EpochRef {
                 path: path.to_vec(),
                 commitment,
             },
             node,
+            data: std::sync::Mutex::new(Some(data)),
         })
     }
 
