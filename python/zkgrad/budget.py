@@ -3,7 +3,7 @@ that counts them.
 
 A hiding commitment (the model's weights, a committed input) is one fixed codeword, and every
 proof opens it again: each opening reveals spot-checked leaves and one value per masked column.
-(A committed dataset's digest is numbered the same way: proof n opens its epoch n // 127,
+(A committed dataset's digest is numbered the same way: proof n opens its epoch n // 127 or so,
 ``zkgrad.dataset``.)
 A weight commitment's randomness and its (lifted) column masks are sized for 16 openings. So
 proofs never open the published commitment: proof n opens the commitment of epoch

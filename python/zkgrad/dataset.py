@@ -16,7 +16,8 @@ Example::
     proof = ds.prove_properties({"labels": {"classes": 2}})
     statement = zkgrad.verify(pub, proof)                # a DataStatement; raises InvalidProof
 
-Zero knowledge over many proofs: proof n opens the commitment of epoch n // 127, a fresh
+Zero knowledge over many proofs: proof n opens the commitment of epoch n // per (127 for
+most tables: ``Dataset.proofs_per_epoch``), a fresh
 commitment to the same table linked to the published digest by a public certificate
 (``zkgrad_core::data::epochs``; ``docs/DATA.md``). The ledger beside ``data.zkd`` numbers the
 proofs; the certificate travels with the proof (``epochs/`` beside a saved proof file).
@@ -343,7 +344,8 @@ class Dataset:
     def prove_properties(self, spec: Mapping[str, Any] | str | os.PathLike[str]) -> PropertyProof:
         """Prove a property spec (a mapping, TOML text or a ``.toml`` path; ``docs/DATA.md``).
 
-        The ledger numbers the proof; proof n opens the commitment of epoch n // 127 (its
+        The ledger numbers the proof; proof n opens the commitment of epoch
+        n // :attr:`proofs_per_epoch` (its
         certificate comes with the proof). Raises :class:`ModelError` naming the row and feature
         if the data do not have the properties, and ``ZeroKnowledgeBudgetError`` past the
         digest's budget (:attr:`budget`).

@@ -110,11 +110,10 @@ pub fn dataset_info(public: &[u8]) -> PyResult<(String, usize, String, u64, u32,
 pub fn dataset_epochs(public: &[u8]) -> PyResult<(usize, usize, u64)> {
     guarded(|| {
         let c = DatasetCommitment::from_bytes(public).map_err(model_error)?;
-        let e = |r: zkgrad_core::Result<_>| r.map_err(model_error);
         Ok((
-            e(epochs::proofs_per_epoch(&c))?,
-            e(epochs::fanout(&c))?,
-            e(epochs::capacity(&c))?,
+            epochs::proofs_per_epoch(&c).map_err(model_error)?,
+            epochs::fanout(&c).map_err(model_error)?,
+            epochs::capacity(&c).map_err(model_error)?,
         ))
     })
 }
