@@ -47,8 +47,33 @@ def measure(name: str, x: np.ndarray, y: np.ndarray, repeats: int = 3) -> None:
     print(
         f"{name}: {x.shape[0]}x{x.shape[1]}, commit {commit_s:.3f} s, prove {min(prove):.3f} s, "
         f"verify {min(verify) * 1e3:.1f} ms, proof {len(proof) / 1024:.0f} KiB, "
-        f"budget {ds.budget} proofs, max quantisation error {max(ds.quantization_error):.3g}"
+        f"{ds.proofs_per_epoch} proofs per epoch, "
+        f"max quantisation error {max(ds.quantization_error):.3g}"
     )
+
+
+def measure_epochs(name: str, x: np.ndarray, y: np.ndarray) -> None:
+    """The first proof of an epoch (which makes the links of its new nodes) against the next
+    proof of the same epoch, at proof numbers 0, 127 and 10^4 (one, two and three links below
+    the published commitment), and the certificate's size."""
+    ds = Dataset.commit(x, y)
+    spec = spec_for(x, y, ds)
+    for first in (0, ds.proofs_per_epoch, 10_000):
+        times = []
+        for number in (first, first + 1):
+            t = time.perf_counter()
+            proof = ds.prove_properties_as(number, spec)
+            times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        zkgrad.verify(ds.public, proof)
+        verify_s = time.perf_counter() - t
+        cert = proof.epoch_certificate or b""
+        print(
+            f"{name} epochs: proof {first} (epoch leaf {list(proof.epoch[0])}, "
+            f"{len(proof.epoch[0])} links): first of its epoch {times[0]:.3f} s, next "
+            f"{times[1]:.3f} s, verify with the chain {verify_s * 1e3:.1f} ms, proof "
+            f"{len(proof) / 1024:.0f} KiB, certificate {len(cert) / 1024:.0f} KiB"
+        )
 
 
 if __name__ == "__main__":
@@ -57,6 +82,7 @@ if __name__ == "__main__":
 
         data = load_breast_cancer()
         measure("breast cancer", data.data, data.target)
+        measure_epochs("breast cancer", data.data, data.target)
     except ImportError:
         print("breast cancer: skipped (no scikit-learn)")
     rng = np.random.default_rng(0)

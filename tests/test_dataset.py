@@ -127,12 +127,61 @@ def test_bad_specs_name_what_is_wrong(ds: Dataset) -> None:
 def test_the_budget_is_enforced(
     ds: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The digest's budget is the epoch tree's (past 10^18 proofs): the last proof opens a leaf
+    # deep in the tree, and the one past it is refused.
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "enforce")
+    assert ds.budget >= 10**18
     ds.save(tmp_path / "data.zkd")
     ledger = tmp_path / "data.zkd.ledger"
     ledger.write_text(json.dumps({ds.digest: ds.budget - 1}))
     owner = Dataset.load(tmp_path / "data.zkd")
-    owner.prove_properties({"labels": {"classes": 2}})
-    with pytest.raises(ZeroKnowledgeBudgetError, match="dataset commitment"):
+    last = owner.prove_properties({"labels": {"classes": 2}})
+    assert len(last.epoch[0]) > 10
+    zkgrad.verify(ds.public, last)
+    with pytest.raises(ZeroKnowledgeBudgetError, match="dataset digest"):
         owner.prove_properties({"labels": {"classes": 2}})
     assert json.loads(ledger.read_text())[ds.digest] == ds.budget
+    with pytest.raises(zkgrad.ModelError, match="outside"):
+        owner.prove_properties_as(ds.budget, {"labels": {"classes": 2}})
+
+
+def test_proofs_across_an_epoch_boundary_verify_against_the_one_digest(
+    ds: Dataset, tmp_path: Path
+) -> None:
+    # The ledger numbers proofs; proof n opens the leaf of epoch n // proofs_per_epoch, linked
+    # to the published digest by the certificate that travels with the proof.
+    per = ds.proofs_per_epoch
+    assert per >= 100  # this 40 × 4 table hides 106 openings (wider ones 128)
+    ds.save(tmp_path / "data.zkd")
+    (tmp_path / "data.zkd.ledger").write_text(json.dumps({ds.digest: per - 1}))
+    owner = Dataset.load(tmp_path / "data.zkd")
+    pub = ds.export_pub(tmp_path / "data.pub")
+    proofs = [owner.prove_properties(SPEC) for _ in range(2)]
+    assert [p.epoch[0] for p in proofs] == [(0,), (1, 0)]
+    assert owner.proofs_made == per + 1
+    # The owner keeps the last certificate beside its file (the next epochs reuse its nodes).
+    assert (tmp_path / "data.zkd.epoch.zke").read_bytes() == proofs[1].epoch_certificate
+    for i, proof in enumerate(proofs):
+        proof.save(tmp_path / f"p{i}.zkp")
+        statement = zkgrad.verify(DatasetPublic.load(tmp_path / "data.pub"), tmp_path / f"p{i}.zkp")
+        assert statement.class_counts == [(30, 30), (10, 10)]
+    assert len(list((tmp_path / "epochs").glob("*.zke"))) == 2
+    # Without its certificate, or with another epoch's, a proof is refused by name.
+    with pytest.raises(zkgrad.InvalidProof, match="epoch certificate is needed"):
+        zkgrad.verify(pub, proofs[1].data)
+    with pytest.raises(zkgrad.InvalidProof, match="epoch"):
+        zkgrad.verify(pub, proofs[1].data, epoch_certificate=proofs[0].epoch_certificate)
+    # A tampered certificate is rejected.
+    bad = bytearray(proofs[1].epoch_certificate or b"")
+    bad[len(bad) // 2] ^= 0x08
+    with pytest.raises(zkgrad.InvalidProof):
+        zkgrad.verify(pub, proofs[1].data, epoch_certificate=bytes(bad))
+
+
+def test_files_from_before_epochs_are_refused_by_name(ds: Dataset, tmp_path: Path) -> None:
+    ds.export_pub(tmp_path / "data.pub")
+    body = json.loads((tmp_path / "data.pub").read_text())
+    body["version"] = 1
+    (tmp_path / "data.pub").write_text(json.dumps(body))
+    with pytest.raises(zkgrad.ModelError, match=r"format version 1.*commit the dataset again"):
+        DatasetPublic.load(tmp_path / "data.pub")

@@ -3,6 +3,8 @@ that counts them.
 
 A hiding commitment (the model's weights, a committed input) is one fixed codeword, and every
 proof opens it again: each opening reveals spot-checked leaves and one value per masked column.
+(A committed dataset's digest is numbered the same way: proof n opens its epoch n // 127 or so,
+``zkgrad.dataset``.)
 A weight commitment's randomness and its (lifted) column masks are sized for 16 openings. So
 proofs never open the published commitment: proof n opens the commitment of epoch
 n // 15, a fresh commitment to the same weights linked to the published one by a
@@ -89,12 +91,13 @@ class ProofLedger:
             return 0
         return int(self._read(self.path.read_text() or "{}").get(digest, 0))
 
-    def spend(self, digest: str, budget: int, what: str) -> None:
-        """Record one more proof for ``digest``; refuse (or warn) past ``budget``.
+    def spend(self, digest: str, budget: int, what: str) -> int:
+        """Record one more proof for ``digest`` and return its number (0 for the first); refuse
+        (or warn) past ``budget``.
 
         ``what`` names the commitment in the message ("the model's weight commitment").
         """
-        self._take(digest, lambda used: self._check(used, budget, what, digest))
+        return self._take(digest, lambda used: self._check(used, budget, what, digest))
 
     def take(self, digest: str) -> int:
         """Record one more proof for ``digest`` and return its number (0 for the first): the

@@ -113,7 +113,7 @@ def commit(
         f"quantisation error: at most {ds.quantization_error[worst]:.4g} "
         f"(column {escape(ds.columns[worst])}, scale 2^{ds.scale_bits[worst]})"
     )
-    out.print(f"zero-knowledge budget: {ds.budget} proofs")
+    out.print(f"zero-knowledge budget: {ds.public.budget_line}")
     out.print(
         f"wrote {escape(str(output))} (keep it private: it holds the data and the masks' seed)"
     )
@@ -125,6 +125,7 @@ def commit(
         scale_bits=ds.scale_bits,
         quantization_error=ds.quantization_error,
         budget=ds.budget,
+        proofs_per_epoch=ds.proofs_per_epoch,
         output=str(output),
     )
 
@@ -167,7 +168,11 @@ def prove(
         _write_new(output, proof.save)
     used = ds._ledger.count(ds.digest)
     out.print(f"wrote {escape(str(output))}: {len(proof)} bytes")
-    out.print(f"dataset commitment: {used} of {ds.budget} zero-knowledge proofs used")
+    per = ds.proofs_per_epoch
+    out.print(
+        f"dataset digest: {used} of {ds.budget:.3g} zero-knowledge proofs used "
+        f"(epoch {(used - 1) // per}, {per} proofs per epoch commitment)"
+    )
     out.emit(output=str(output), bytes=len(proof), used=used, budget=ds.budget)
 
 
@@ -215,7 +220,7 @@ def inspect(
     typer.echo(f"shape: {pub.rows} rows × {pub.features} features, labels: {pub.labels}")
     for name, bits in zip(pub.columns, pub.scale_bits, strict=True):
         typer.echo(f"  {name}: scale 2^{bits}")
-    line = f"zero-knowledge budget: {pub.budget} proofs (openings of the dataset commitment)"
+    line = f"zero-knowledge budget: {pub.budget_line}"
     if ds is not None:
         line += f", {ds._ledger.count(pub.digest)} used"
     typer.echo(line)

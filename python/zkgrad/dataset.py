@@ -15,6 +15,12 @@ Example::
     pub = ds.export_pub("data.pub")                      # digest, shape, scales, schema
     proof = ds.prove_properties({"labels": {"classes": 2}})
     statement = zkgrad.verify(pub, proof)                # a DataStatement; raises InvalidProof
+
+Zero knowledge over many proofs: proof n opens the commitment of epoch n // per (127 for
+most tables: ``Dataset.proofs_per_epoch``), a fresh
+commitment to the same table linked to the published digest by a public certificate
+(``zkgrad_core::data::epochs``; ``docs/DATA.md``). The ledger beside ``data.zkd`` numbers the
+proofs; the certificate travels with the proof (``epochs/`` beside a saved proof file).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import numpy as np
 from zkgrad import _native
 from zkgrad.budget import ProofLedger
 from zkgrad.errors import InvalidProof, ModelError
+from zkgrad.model import CERTIFICATE_SUFFIX, EPOCHS_DIR
 
 __all__ = [
     "DataStatement",
@@ -51,6 +58,18 @@ MIN_BITS, MAX_BITS = -16, 24
 PROPERTY_MAGIC = b"ZKGD"
 PUB_FORMAT = "zkgrad-dataset-public"
 ZKD_FORMAT = "zkgrad-dataset"
+#: File format of data.pub and data.zkd: 2 since the table carries the epochs' link masks (a
+#: version-1 commitment has another layout and digest).
+FORMAT_VERSION = 2
+
+
+def _check_version(body: Mapping[str, Any], file: Path, what: str) -> None:
+    version = body.get("version")
+    if version != FORMAT_VERSION:
+        raise ModelError(
+            f"{file}: a {what} of format version {version}, this zkgrad reads version "
+            f"{FORMAT_VERSION} (dataset commitments changed with epochs); commit the dataset again"
+        )
 
 
 def _meta_digest(rows: int, scale_bits: list[int], columns: list[str], labels: bool) -> bytes:
@@ -83,13 +102,29 @@ class DatasetPublic:
 
     @property
     def budget(self) -> int:
-        """Proofs the commitment serves with the data hidden."""
-        return int(_native.dataset_info(self.commitment)[1])
+        """Proofs the published digest serves with the data hidden: each epoch's commitment
+        serves :attr:`proofs_per_epoch`, and the epochs' tree holds this many in all (past
+        10^18; ``docs/DATA.md``)."""
+        return int(_native.dataset_epochs(self.commitment)[2])
+
+    @property
+    def proofs_per_epoch(self) -> int:
+        """Proofs one epoch's commitment serves (the openings one commitment hides, less the
+        one its link certificate takes)."""
+        return int(_native.dataset_epochs(self.commitment)[0])
+
+    @property
+    def budget_line(self) -> str:
+        """The budget in words, for the command line."""
+        return (
+            f"{self.proofs_per_epoch} proofs per epoch commitment, each epoch linked to the "
+            f"digest, {self.budget:.3g} proofs in all"
+        )
 
     def save(self, path: str | os.PathLike[str]) -> None:
         body = {
             "format": PUB_FORMAT,
-            "version": 1,
+            "version": FORMAT_VERSION,
             "digest": self.digest,
             "rows": self.rows,
             "features": self.features,
@@ -107,6 +142,7 @@ class DatasetPublic:
             body = json.loads(file.read_text())
             if body.get("format") != PUB_FORMAT:
                 raise ModelError(f"{file}: not a zkgrad dataset public file (data.pub)")
+            _check_version(body, file, "dataset public file")
             return cls.from_parts(
                 base64.b64decode(body["commitment"]),
                 [int(b) for b in body["scale_bits"]],
@@ -155,6 +191,10 @@ class Dataset:
         self.public = public
         self.quantization_error = quantization_error
         self._ledger = ProofLedger()
+        # The last epoch certificate made (its nodes are reused by the next epochs): in memory,
+        # and beside the owner's file once saved or loaded (`<data.zkd>.epoch.zke`).
+        self._certificate: bytes | None = None
+        self._certificate_file: Path | None = None
 
     @classmethod
     def commit(
@@ -222,14 +262,24 @@ class Dataset:
 
     @property
     def budget(self) -> int:
-        """Proofs this commitment serves with the data hidden (``docs/DATA.md``)."""
+        """Proofs the digest serves with the data hidden, through epochs (``docs/DATA.md``)."""
         return self.public.budget
+
+    @property
+    def proofs_per_epoch(self) -> int:
+        """Proofs one epoch's commitment serves."""
+        return self.public.proofs_per_epoch
+
+    @property
+    def proofs_made(self) -> int:
+        """Proofs recorded in this dataset's ledger."""
+        return self._ledger.count(self.digest)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the owner's file (values and the secret seed: keep it private)."""
         meta = {
             "format": ZKD_FORMAT,
-            "version": 1,
+            "version": FORMAT_VERSION,
             "scale_bits": self.scale_bits,
             "columns": self.columns,
             "quantization_error": self.quantization_error,
@@ -245,6 +295,9 @@ class Dataset:
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]
         self._ledger = self._ledger.moved_beside(path)
+        self._certificate_file = Path(f"{os.fspath(path)}.epoch.zke")
+        if self._certificate is not None:
+            self._certificate_file.write_bytes(self._certificate)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Dataset:
@@ -255,6 +308,7 @@ class Dataset:
                 meta = json.loads(bytes(archive["meta"]).decode())
                 if meta.get("format") != ZKD_FORMAT:
                     raise ModelError(f"{file}: not a zkgrad dataset file (data.zkd)")
+                _check_version(meta, file, "dataset file")
                 features = archive["features"].astype(np.int64)
                 labels = archive["labels"].astype(np.int64) if "labels" in archive else None
                 seed = bytes(archive["seed"])
@@ -276,6 +330,9 @@ class Dataset:
             meta["quantization_error"],
         )
         ds._ledger = ProofLedger.beside(file)
+        ds._certificate_file = Path(f"{os.fspath(file)}.epoch.zke")
+        if ds._certificate_file.is_file():
+            ds._certificate = ds._certificate_file.read_bytes()
         return ds
 
     def export_pub(self, path: str | os.PathLike[str] | None = None) -> DatasetPublic:
@@ -287,14 +344,33 @@ class Dataset:
     def prove_properties(self, spec: Mapping[str, Any] | str | os.PathLike[str]) -> PropertyProof:
         """Prove a property spec (a mapping, TOML text or a ``.toml`` path; ``docs/DATA.md``).
 
-        Raises :class:`ModelError` naming the row and feature if the data do not have the
-        properties, and ``ZeroKnowledgeBudgetError`` past the commitment's budget.
+        The ledger numbers the proof; proof n opens the commitment of epoch
+        n // :attr:`proofs_per_epoch` (its
+        certificate comes with the proof). Raises :class:`ModelError` naming the row and feature
+        if the data do not have the properties, and ``ZeroKnowledgeBudgetError`` past the
+        digest's budget (:attr:`budget`).
         """
         from zkgrad.data_spec import load_spec, quantise_spec
 
         ranges, classes, sums = quantise_spec(load_spec(spec), self.public)
-        self._ledger.spend(self.digest, self.budget, "the dataset commitment")
-        proof = _native.dataset_prove(
+        number = self._ledger.spend(self.digest, self.budget, "the dataset digest")
+        return self._prove_as(number, ranges, classes, sums)
+
+    def prove_properties_as(
+        self, number: int, spec: Mapping[str, Any] | str | os.PathLike[str]
+    ) -> PropertyProof:
+        """:meth:`prove_properties` as proof ``number`` of this digest, counted by a ledger
+        elsewhere (provers on machines that do not share this file's ledger, each given its own
+        numbers). Use each number once, or an epoch serves more proofs than its budget."""
+        from zkgrad.data_spec import load_spec, quantise_spec
+
+        if not 0 <= number < self.budget:
+            raise ModelError(f"proof number {number} is outside 0..{self.budget - 1}")
+        ranges, classes, sums = quantise_spec(load_spec(spec), self.public)
+        return self._prove_as(number, ranges, classes, sums)
+
+    def _prove_as(self, number: int, ranges: Any, classes: Any, sums: Any) -> PropertyProof:
+        proof, certificate = _native.dataset_prove(
             self.features,
             self.labels,
             _meta_digest(self.public.rows, self.scale_bits, self.columns, self.labels is not None),
@@ -303,8 +379,17 @@ class Dataset:
             ranges,
             classes,
             sums,
+            number,
+            self._certificate,
         )
-        return PropertyProof(bytes(proof))
+        certificate = bytes(certificate)
+        if certificate != self._certificate:
+            self._certificate = certificate
+            if self._certificate_file is not None:
+                partial = self._certificate_file.with_suffix(".partial")
+                partial.write_bytes(certificate)
+                partial.replace(self._certificate_file)
+        return PropertyProof(bytes(proof), certificate)
 
     def __repr__(self) -> str:
         return (
@@ -315,19 +400,47 @@ class Dataset:
 
 @dataclass
 class PropertyProof:
-    """A data-property proof's bytes."""
+    """A data-property proof's bytes, and the certificate of the dataset epoch it opens
+    (public; shared by the epoch's proofs)."""
 
     data: bytes
+    epoch_certificate: bytes | None = field(default=None, repr=False)
+
+    @property
+    def epoch(self) -> tuple[tuple[int, ...], str]:
+        """(leaf path, leaf commitment digest) of the dataset epoch the proof opens."""
+        path, digest = _native.property_proof_epoch(self.data)
+        return tuple(path), str(digest)
+
+    def certificate_path(self, proof_path: str | os.PathLike[str]) -> Path:
+        """Where :meth:`save` puts, and :meth:`load` finds, the epoch certificate of a proof
+        saved at ``proof_path``: ``epochs/<leaf digest>.zke`` beside it (as for model proofs)."""
+        return Path(proof_path).parent / EPOCHS_DIR / f"{self.epoch[1][:32]}{CERTIFICATE_SUFFIX}"
 
     def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the proof file, and its epoch certificate into ``epochs/`` beside it."""
         Path(path).write_bytes(self.data)
+        if self.epoch_certificate is not None:
+            target = self.certificate_path(path)
+            if not target.exists():
+                target.parent.mkdir(exist_ok=True)
+                partial = target.with_suffix(".partial")
+                partial.write_bytes(self.epoch_certificate)
+                partial.replace(target)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> PropertyProof:
         data = Path(path).read_bytes()
         if data[:4] != PROPERTY_MAGIC:
             raise InvalidProof(f"{path}: not a zkgrad data-property proof")
-        return cls(data)
+        proof = cls(data)
+        try:
+            certificate = proof.certificate_path(path)
+        except InvalidProof as exc:
+            raise InvalidProof(f"{path}: {exc}") from None
+        if certificate.is_file():
+            proof.epoch_certificate = certificate.read_bytes()
+        return proof
 
     @property
     def dataset(self) -> str:
@@ -383,20 +496,31 @@ class DataStatement:
 def verify_properties(
     dataset: DatasetPublic | str | os.PathLike[str],
     proof: PropertyProof | bytes | str | os.PathLike[str],
+    epoch_certificate: bytes | str | os.PathLike[str] | None = None,
 ) -> DataStatement:
     """Verify a data-property proof against the pinned dataset; returns the verified statement.
 
-    Raises :class:`InvalidProof` for a rejected proof (another dataset, an altered proof, a
-    statement the data do not meet).
+    ``epoch_certificate``: the certificate (bytes or a ``.zke`` path) linking the epoch the
+    proof opens to the dataset's digest, when the proof does not carry it (a proof from
+    :meth:`Dataset.prove_properties` does; :meth:`PropertyProof.load` finds it in ``epochs/``).
+    Raises :class:`InvalidProof` for a rejected proof (another dataset, an altered proof or
+    certificate, a statement the data do not meet).
     """
     pub = dataset if isinstance(dataset, DatasetPublic) else DatasetPublic.load(dataset)
     if isinstance(proof, PropertyProof):
-        data = proof.data
+        loaded = proof
     elif isinstance(proof, bytes):
-        data = proof
+        loaded = PropertyProof(proof)
     else:
-        data = PropertyProof.load(proof).data
-    ranges, classes, sums = _native.dataset_verify(pub.commitment, data)
+        loaded = PropertyProof.load(proof)
+    certificate = loaded.epoch_certificate
+    if epoch_certificate is not None:
+        certificate = (
+            bytes(epoch_certificate)
+            if isinstance(epoch_certificate, bytes)
+            else Path(epoch_certificate).read_bytes()
+        )
+    ranges, classes, sums = _native.dataset_verify(pub.commitment, loaded.data, certificate)
     scale = [2.0**b for b in pub.scale_bits]
     name = pub.columns
     return DataStatement(

@@ -708,7 +708,7 @@ def verify(
     if type(model).__name__ == "DatasetPublic":  # a data-property proof (zkgrad.dataset)
         from zkgrad.dataset import verify_properties
 
-        return verify_properties(model, proof)  # type: ignore[arg-type,return-value]
+        return verify_properties(model, proof, epoch_certificate)  # type: ignore[arg-type,return-value]
     model = _as_verifier(model)
     proof = _as_proof(proof, model)
     if epoch_certificate is not None:

@@ -19,6 +19,11 @@
 //!
 //! A verifier checks each link once ([`crate::commit::ModelCommitment`] remembers it): for a
 //! stream of proofs the cost is one link per F proofs, plus the rare inner node.
+//!
+//! The tree, its certificates and their checks are generic over the linked table kind
+//! ([`EpochSource`] for the owner, [`LinkedLayout`] for the verifier): a committed dataset's
+//! epochs (`data::epochs`) are the same code over the dataset table, with their own fanout and
+//! proofs per leaf.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +31,9 @@ use crate::circuit::{CircuitSpec, Weights};
 use crate::commit::{ModelCommitment, WeightTables, node_commit_seed, node_key, node_tables};
 use crate::error::{ProofError, Result};
 use crate::pcs::{Commitment, ProverData};
-use crate::zk::link::{self, LINK_READS_PER_CHILD, LINK_VARS, LinkCertificate};
+use crate::zk::link::{
+    self, LINK_READS_PER_CHILD, LINK_VARS, LinkCertificate, LinkTable, LinkedLayout,
+};
 
 /// Which commitment a proof opens: the leaf at `path` of the model's epoch tree.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -133,6 +140,10 @@ pub fn fanout(spec: &CircuitSpec) -> usize {
     crate::zk::budget::weight_openings_budget(spec)
 }
 
+/// The most children a node may have: each child's link reads [`LINK_READS_PER_CHILD`]
+/// functionals of its parent's D (2^[`LINK_VARS`] entries), two more kept spare.
+pub const MAX_FANOUT: usize = ((1 << LINK_VARS) - 2) / LINK_READS_PER_CHILD;
+
 /// Refuses a fanout the tree cannot use: under 2 (no tree grows), or more children than the
 /// link masks hide ([`LINK_READS_PER_CHILD`] functionals each, within 2^[`LINK_VARS`]).
 fn check_fanout(fanout: usize) -> Result<()> {
@@ -172,7 +183,7 @@ pub fn leaf_path(fanout: usize, epoch: u64) -> Result<Vec<u8>> {
         first = first.saturating_add(size);
     }
     Err(ProofError::Epoch(format!(
-        "epoch {epoch} is past the last epoch this model's tree holds"
+        "epoch {epoch} is past the last epoch this epoch tree holds"
     )))
 }
 
@@ -191,9 +202,58 @@ pub fn check_leaf(fanout: usize, path: &[u8]) -> Result<()> {
         Ok(())
     } else {
         Err(ProofError::Epoch(format!(
-            "the proof's epoch path {path:?} is not a leaf of this model's epoch tree"
+            "the proof's epoch path {path:?} is not a leaf of this epoch tree"
         )))
     }
+}
+
+/// The owner's side of a linked table kind: what makes any node of its epoch tree, each node
+/// deterministic given the owner's secret (so any node is made again on need).
+pub trait EpochSource {
+    /// A node's committed table.
+    type Table: LinkTable;
+    /// The kind's public layout, PCS and transcript context.
+    fn linked(&self) -> Result<LinkedLayout>;
+    /// The table of the node at `path` (the root, the published commitment, at the empty path).
+    fn node_table(&self, path: &[u8]) -> Result<Self::Table>;
+    /// The seed of that node's hiding commitment.
+    fn commit_seed(&self, path: &[u8]) -> [u8; 32];
+    /// The seed of the link from that node's parent to it.
+    fn link_seed(&self, path: &[u8]) -> [u8; 32];
+}
+
+/// A model's weights as an [`EpochSource`].
+pub struct WeightSource<'a> {
+    pub spec: &'a CircuitSpec,
+    pub w: &'a Weights,
+    pub seed: [u8; 32],
+}
+
+impl EpochSource for WeightSource<'_> {
+    type Table = WeightTables;
+    fn linked(&self) -> Result<LinkedLayout> {
+        LinkedLayout::weights(self.spec)
+    }
+    fn node_table(&self, path: &[u8]) -> Result<WeightTables> {
+        node_tables(self.spec, self.w, self.seed, path)
+    }
+    fn commit_seed(&self, path: &[u8]) -> [u8; 32] {
+        node_commit_seed(self.seed, path)
+    }
+    fn link_seed(&self, path: &[u8]) -> [u8; 32] {
+        node_key(&self.seed, "zkgrad link", path)
+    }
+}
+
+/// The table, commitment and opening data of `src`'s node at `path`.
+pub fn commit_node_of<S: EpochSource>(
+    src: &S,
+    ll: &LinkedLayout,
+    path: &[u8],
+) -> Result<(S::Table, Commitment, ProverData)> {
+    let table = src.node_table(path)?;
+    let (c, data) = ll.pcs.commit(table.table(), src.commit_seed(path));
+    Ok((table, c, data))
 }
 
 /// The tables, commitment and opening data of the node at `path` (the root at the empty path:
@@ -204,10 +264,8 @@ pub fn commit_node(
     seed: [u8; 32],
     path: &[u8],
 ) -> Result<(WeightTables, Commitment, ProverData)> {
-    let tables = node_tables(spec, w, seed, path)?;
-    let (c, data) =
-        crate::commit::weight_pcs(spec)?.commit(tables.table(), node_commit_seed(seed, path));
-    Ok((tables, c, data))
+    let src = WeightSource { spec, w, seed };
+    commit_node_of(&src, &src.linked()?, path)
 }
 
 /// Makes the node at `path` (not the root) and its link to its parent, for the model whose
@@ -219,19 +277,29 @@ pub fn make_node(
     identity: &[u8; 32],
     path: &[u8],
 ) -> Result<EpochNode> {
+    let src = WeightSource { spec, w, seed };
+    make_node_of(&src, &src.linked()?, identity, path)
+}
+
+/// [`make_node`] for any [`EpochSource`].
+pub fn make_node_of<S: EpochSource>(
+    src: &S,
+    ll: &LinkedLayout,
+    identity: &[u8; 32],
+    path: &[u8],
+) -> Result<EpochNode> {
     let (_, parent_path) = path
         .split_last()
         .ok_or_else(|| ProofError::Epoch("the root has no link".into()))?;
-    let (_, parent, _) = commit_node(spec, w, seed, parent_path)?;
-    make_node_under(spec, w, seed, identity, &parent, path)
+    let (_, parent, _) = commit_node_of(src, ll, parent_path)?;
+    make_node_under(src, ll, identity, &parent, path)
 }
 
-/// [`make_node`] under a parent whose commitment is known (no commitment made for it: its
+/// [`make_node_of`] under a parent whose commitment is known (no commitment made for it: its
 /// codeword is made once, for its opening).
-fn make_node_under(
-    spec: &CircuitSpec,
-    w: &Weights,
-    seed: [u8; 32],
+fn make_node_under<S: EpochSource>(
+    src: &S,
+    ll: &LinkedLayout,
     identity: &[u8; 32],
     pc: &Commitment,
     path: &[u8],
@@ -239,17 +307,14 @@ fn make_node_under(
     let parent_path = &path[..path.len().saturating_sub(1)];
     // Each codeword is dropped once its root is known and made again for its opening: the
     // link holds one at a time (an 18.9M-parameter model's is gigabytes).
-    let pt = node_tables(spec, w, seed, parent_path)?;
-    let (ct, cc, _) = commit_node(spec, w, seed, path)?;
+    let pt = src.node_table(parent_path)?;
+    let (ct, cc, _) = commit_node_of(src, ll, path)?;
     let pc = pc.clone();
-    let reopen = |tables: &WeightTables, at: &[u8]| {
-        Ok(crate::commit::weight_pcs(spec)?
-            .commit(tables.table(), node_commit_seed(seed, at))
-            .1)
-    };
+    let reopen =
+        |table: &S::Table, at: &[u8]| Ok(ll.pcs.commit(table.table(), src.commit_seed(at)).1);
     let (parent_data, child_data) = (|| reopen(&pt, parent_path), || reopen(&ct, path));
-    let link = link::prove(
-        spec,
+    let link = link::prove_linked(
+        ll,
         identity,
         path,
         link::Side {
@@ -262,7 +327,7 @@ fn make_node_under(
             commitment: &cc,
             data: &child_data,
         },
-        node_key(&seed, "zkgrad link", path),
+        src.link_seed(path),
     )?;
     Ok(EpochNode {
         path: path.to_vec(),
@@ -287,6 +352,32 @@ pub fn verify_chain(
             "the model commitment belongs to another circuit".into(),
         ));
     }
+    let ll = LinkedLayout::weights(spec)?;
+    verify_chain_with(
+        &ll,
+        &mc.digest(),
+        &mc.pcs,
+        fanout(spec),
+        leaf,
+        cert,
+        |parent, node, check| mc.check_link(parent, node, check),
+    )
+}
+
+/// Checks that `cert` links `leaf`'s commitment to the published commitment `root` of the
+/// linked table kind `ll` whose identity is `identity`, in a tree of `fanout` children per
+/// node; `check_link(parent, node, check)` runs `check` (or answers from a cache of links
+/// checked before under the same identity).
+pub fn verify_chain_with(
+    ll: &LinkedLayout,
+    identity: &[u8; 32],
+    root: &Commitment,
+    fanout: usize,
+    leaf: &EpochRef,
+    cert: &EpochCertificate,
+    check_link: impl Fn(&Commitment, &EpochNode, &dyn Fn() -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    check_leaf(fanout, &leaf.path)?;
     if cert.nodes.len() != leaf.path.len() {
         return Err(ProofError::Epoch(format!(
             "the epoch certificate has {} nodes; the proof's epoch {:?} needs {}",
@@ -295,8 +386,7 @@ pub fn verify_chain(
             leaf.path.len()
         )));
     }
-    let identity = mc.digest();
-    let mut parent = &mc.pcs;
+    let mut parent = root;
     for (depth, node) in cert.nodes.iter().enumerate() {
         if node.path != leaf.path[..=depth] {
             return Err(ProofError::Epoch(format!(
@@ -304,10 +394,10 @@ pub fn verify_chain(
                 node.path, leaf.path
             )));
         }
-        mc.check_link(parent, node, || {
-            link::verify(
-                spec,
-                &identity,
+        check_link(parent, node, &|| {
+            link::verify_linked(
+                ll,
+                identity,
                 &node.path,
                 parent,
                 &node.commitment,
@@ -342,7 +432,20 @@ impl Epochs {
         mc: &ModelCommitment,
         leaf: &[u8],
     ) -> Result<EpochCertificate> {
-        let identity = mc.digest();
+        let src = WeightSource { spec, w, seed };
+        self.certificate_of(&src, &src.linked()?, &mc.digest(), &mc.pcs, leaf)
+    }
+
+    /// [`Self::certificate`] for any [`EpochSource`] whose published commitment is `root` and
+    /// identity `identity`.
+    pub fn certificate_of<S: EpochSource>(
+        &self,
+        src: &S,
+        ll: &LinkedLayout,
+        identity: &[u8; 32],
+        root: &Commitment,
+        leaf: &[u8],
+    ) -> Result<EpochCertificate> {
         let mut nodes: Vec<EpochNode> = Vec::with_capacity(leaf.len());
         for depth in 1..=leaf.len() {
             let path = &leaf[..depth];
@@ -350,8 +453,8 @@ impl Epochs {
             let node = match known {
                 Some(n) => n,
                 None => {
-                    let parent = nodes.last().map_or(&mc.pcs, |n| &n.commitment);
-                    let n = make_node_under(spec, w, seed, &identity, parent, path)?;
+                    let parent = nodes.last().map_or(root, |n| &n.commitment);
+                    let n = make_node_under(src, ll, identity, parent, path)?;
                     self.lock().insert(path.to_vec(), n.clone());
                     n
                 }
@@ -359,6 +462,15 @@ impl Epochs {
             nodes.push(node);
         }
         Ok(EpochCertificate { nodes })
+    }
+
+    /// Keeps the nodes of a certificate made before (the owner's own, e.g. from an earlier
+    /// process), so the leaves under them are made without making those nodes again.
+    pub fn remember(&self, cert: &EpochCertificate) {
+        let mut nodes = self.lock();
+        for n in &cert.nodes {
+            nodes.entry(n.path.clone()).or_insert_with(|| n.clone());
+        }
     }
 
     /// Takes the nodes of a certificate made earlier (the owner's stored copy, so that a new
@@ -378,12 +490,7 @@ impl Epochs {
             commitment: leaf.commitment.clone(),
         };
         verify_chain(spec, mc, &leaf, cert)?;
-        let mut nodes = self.lock();
-        for node in &cert.nodes {
-            nodes
-                .entry(node.path.clone())
-                .or_insert_with(|| node.clone());
-        }
+        self.remember(cert);
         Ok(())
     }
 

@@ -3,7 +3,10 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use zkgrad_core::data::{self, Bound as FeatureBound, ClassSpec, DatasetCommitment, PropertySpec};
+use zkgrad_core::data::{
+    self, Bound as FeatureBound, ClassSpec, DatasetCommitment, PropertySpec, epochs,
+};
+use zkgrad_core::epoch::{EpochCertificate, Epochs};
 
 use crate::{InvalidProof, ModelError, guarded, int_array};
 
@@ -101,11 +104,27 @@ pub fn dataset_info(public: &[u8]) -> PyResult<(String, usize, String, u64, u32,
     })
 }
 
+/// A public commitment's epochs (`zkgrad_core::data::epochs`): (proofs per epoch, children per
+/// node, proofs the whole tree serves).
+#[pyfunction]
+pub fn dataset_epochs(public: &[u8]) -> PyResult<(usize, usize, u64)> {
+    guarded(|| {
+        let c = DatasetCommitment::from_bytes(public).map_err(model_error)?;
+        Ok((
+            epochs::proofs_per_epoch(&c).map_err(model_error)?,
+            epochs::fanout(&c).map_err(model_error)?,
+            epochs::capacity(&c).map_err(model_error)?,
+        ))
+    })
+}
+
 /// Proves a property spec about the dataset (recommitted from its values and seed; it must give
-/// `public`); returns the proof bytes.
+/// `public`) as proof `number` of its digest: the proof opens that number's epoch leaf. `known`
+/// is a certificate of an earlier epoch (the owner's own), whose nodes are not made again.
+/// Returns the proof's bytes and its epoch certificate's.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (features, labels, meta, seed, public, ranges, classes, sums))]
+#[pyo3(signature = (features, labels, meta, seed, public, ranges, classes, sums, number, known=None))]
 pub fn dataset_prove<'py>(
     py: Python<'py>,
     features: &Bound<'py, PyAny>,
@@ -116,11 +135,13 @@ pub fn dataset_prove<'py>(
     ranges: Bounds,
     classes: Classes,
     sums: Bounds,
-) -> PyResult<Bound<'py, PyBytes>> {
+    number: u64,
+    known: Option<Vec<u8>>,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     let (x, rows, f, y) = columns(py, features, labels)?;
     let (meta, seed) = (bytes32(meta, "meta")?, bytes32(seed, "seed")?);
     let spec = to_spec(ranges, classes, sums);
-    let proof = py.detach(|| {
+    let (proof, cert) = py.detach(|| {
         guarded(|| {
             let stored = DatasetCommitment::from_bytes(public).map_err(model_error)?;
             let ds = data::commit(&x, rows, f, y.as_deref(), meta, seed).map_err(model_error)?;
@@ -129,27 +150,61 @@ pub fn dataset_prove<'py>(
                     "the dataset's values and seed do not give its stored commitment (the file was altered)",
                 ));
             }
-            let p = data::prove(&ds, &spec).map_err(model_error)?;
-            Ok(p.to_bytes())
+            spec.validate(&ds.commitment).map_err(model_error)?;
+            let path = epochs::leaf_for_proof(&ds.commitment, number).map_err(model_error)?;
+            let nodes = Epochs::default();
+            // A stale or foreign certificate file only costs its nodes being made again: the
+            // chain is checked below before any proof is returned.
+            if let Some(cert) = known.and_then(|b| EpochCertificate::from_bytes(&b).ok()) {
+                nodes.remember(&cert);
+            }
+            let mut cert = ds.certificate(&nodes, &path).map_err(model_error)?;
+            let leaf = ds.leaf(&path).map_err(model_error)?;
+            if epochs::verify_leaf(&ds.commitment, &leaf.epoch, &cert).is_err() {
+                cert = ds
+                    .certificate(&Epochs::default(), &path)
+                    .map_err(model_error)?;
+            }
+            let p = data::prove(&leaf, &spec).map_err(model_error)?;
+            Ok((p.to_bytes(), cert.to_bytes()))
         })
     })?;
-    Ok(PyBytes::new(py, &proof))
+    Ok((PyBytes::new(py, &proof), PyBytes::new(py, &cert)))
 }
 
-/// Verifies a property proof against a public commitment; returns the verified statement.
+/// Verifies a property proof against a public commitment, with the certificate of the epoch it
+/// opens; returns the verified statement.
 #[pyfunction]
 pub fn dataset_verify(
     py: Python<'_>,
     public: &[u8],
     proof: &[u8],
+    certificate: Option<Vec<u8>>,
 ) -> PyResult<(Bounds, Classes, Bounds)> {
     py.detach(|| {
         guarded(|| {
             let c = DatasetCommitment::from_bytes(public).map_err(model_error)?;
             let invalid = |e: zkgrad_core::ProofError| InvalidProof::new_err(e.to_string());
             let p = data::PropertyProof::from_bytes(proof).map_err(invalid)?;
-            Ok(from_spec(data::verify(&c, &p).map_err(invalid)?))
+            let Some(cert) = certificate else {
+                return Err(InvalidProof::new_err(format!(
+                    "the proof opens epoch {:?} of the dataset: its epoch certificate is needed (epochs/ beside the proof)",
+                    p.epoch.path
+                )));
+            };
+            let cert = EpochCertificate::from_bytes(&cert).map_err(invalid)?;
+            Ok(from_spec(data::verify(&c, &p, &cert).map_err(invalid)?))
         })
+    })
+}
+
+/// The epoch a property proof opens: (leaf path, leaf commitment digest hex).
+#[pyfunction]
+pub fn property_proof_epoch(proof: &[u8]) -> PyResult<(Vec<u8>, String)> {
+    guarded(|| {
+        let p = data::PropertyProof::from_bytes(proof)
+            .map_err(|e| InvalidProof::new_err(e.to_string()))?;
+        Ok((p.epoch.path, crate::hex(&p.epoch.commitment.digest())))
     })
 }
 

@@ -785,6 +785,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(data::dataset_info, m)?,
         wrap_pyfunction!(data::dataset_prove, m)?,
         wrap_pyfunction!(data::dataset_verify, m)?,
+        wrap_pyfunction!(data::dataset_epochs, m)?,
+        wrap_pyfunction!(data::property_proof_epoch, m)?,
         wrap_pyfunction!(data::property_proof_dataset, m)?,
     ] {
         m.add_function(f)?;

@@ -6,6 +6,9 @@
 //! weight table's (`commit::M_LIFT`), so every column hides at least 2^DATASET_LIFT base-field
 //! functionals across openings however few rows it has; the PCS randomness is sized for the
 //! openings those masks hide, at most [`DATASET_OPENINGS_CAP`] ([`DatasetCommitment::budget`]).
+//! Two unmasked link-mask columns U and D (`zk/link.rs`) follow, so the table is a node of an
+//! epoch tree (`data/epochs.rs`): proofs open leaves linked to the published commitment, and
+//! the published digest serves far more proofs than one commitment hides.
 
 use p3_field::PrimeCharacteristicRing;
 use rand::SeedableRng;
@@ -16,6 +19,7 @@ use crate::field::F;
 use crate::mle::log2_ceil;
 use crate::pcs::{Commitment, Pcs, ProverData};
 use crate::zk::budget::{F_PER_VALUE, openings_budget};
+use crate::zk::link::{LINK_VARS, LinkTable};
 use crate::zk::masked::{ColumnMask, LiftPoint, MaskedLayout};
 
 /// Every column has at least 2^3 rows (so its mask has room however few rows there are).
@@ -48,7 +52,8 @@ impl DatasetCommitment {
     /// The dataset's public identity.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
-        h.update(b"zkgrad-dataset-commitment-v1");
+        // v2: the table carries the epoch link masks (v1 tables had none).
+        h.update(b"zkgrad-dataset-commitment-v2");
         h.update(&self.rows.to_le_bytes());
         h.update(&self.features.to_le_bytes());
         h.update(&[self.labels as u8]);
@@ -102,11 +107,19 @@ impl DatasetCommitment {
         table_pcs(&self.layout())
     }
 
-    /// Proofs this commitment serves with the data hidden: the openings both its codeword
-    /// randomness and its column masks hide (each proof opens the table once).
+    /// Openings one commitment of this table (the published one, or any epoch node) hides:
+    /// the openings both its codeword randomness and its column masks hide. A leaf of the epoch
+    /// tree spends one on its link and serves the others to proofs
+    /// ([`super::epochs::proofs_per_epoch`]).
     pub fn budget(&self) -> Result<usize> {
         let layout = self.layout();
         Ok(openings_budget(&self.pcs()?).min(column_openings(&layout)))
+    }
+
+    /// The two link-mask columns (`zk/link.rs`): shared with the parent, with the children.
+    pub fn link_columns(&self) -> (usize, usize) {
+        let n = self.layout().masked.len();
+        (n - 2, n - 1)
     }
 }
 
@@ -132,8 +145,18 @@ fn row_vars(rows: usize) -> usize {
 /// The table's layout: the columns with lifted masks and, for a small table whose codeword
 /// could not carry randomness for the openings its masks hide, an unmasked filler column that
 /// grows it (never read by any claim: what it holds proves nothing).
+/// The two link-mask columns come last, after the filler (none is masked or claimed).
 fn table_layout(k: usize, columns: usize) -> MaskedLayout {
-    let base = MaskedLayout::lifted(&vec![k; columns], &vec![true; columns], DATASET_LIFT);
+    let make = |filler: Option<usize>| {
+        let mut logs = vec![k; columns];
+        let mut masked = vec![true; columns];
+        logs.extend(filler);
+        masked.extend(filler.map(|_| false));
+        logs.extend([LINK_VARS; 2]);
+        masked.extend([false; 2]);
+        MaskedLayout::lifted(&logs, &masked, DATASET_LIFT)
+    };
+    let base = make(None);
     let reached = |layout: &MaskedLayout| {
         let want = column_openings(layout);
         table_pcs(layout).is_ok_and(|p| openings_budget(&p) >= want)
@@ -142,11 +165,7 @@ fn table_layout(k: usize, columns: usize) -> MaskedLayout {
         return base;
     }
     for filler in base.num_vars()..base.num_vars() + 6 {
-        let mut logs = vec![k; columns];
-        logs.push(filler);
-        let mut masked = vec![true; columns];
-        masked.push(false);
-        let layout = MaskedLayout::lifted(&logs, &masked, DATASET_LIFT);
+        let layout = make(Some(filler));
         if reached(&layout) {
             return layout;
         }
@@ -154,7 +173,7 @@ fn table_layout(k: usize, columns: usize) -> MaskedLayout {
     base
 }
 
-fn table_pcs(layout: &MaskedLayout) -> Result<Pcs> {
+pub(crate) fn table_pcs(layout: &MaskedLayout) -> Result<Pcs> {
     crate::commit::reused_pcs(layout.num_vars(), column_openings(layout))
 }
 
@@ -178,29 +197,93 @@ pub struct Dataset {
     pub commitment: DatasetCommitment,
     /// The columns (features, then labels), each padded to 2^k rows.
     pub cols: Vec<Vec<F>>,
-    /// Their masks (from the seed).
+    /// Their masks in the published commitment (from the seed).
     pub masks: Vec<ColumnMask>,
     /// The table's layout.
     pub layout: MaskedLayout,
     seed: [u8; 32],
 }
 
-impl Dataset {
+/// One commitment of the dataset's epoch tree (`data/epochs.rs`; the published one at the
+/// empty path): the same columns, the node's own masks and link masks. What a proof opens.
+pub struct DatasetNode<'a> {
+    pub ds: &'a Dataset,
+    /// Child indices from the root.
+    pub path: Vec<u8>,
+    /// The node's column masks.
+    pub masks: Vec<ColumnMask>,
+    /// Its link masks: shared with the parent, with the children.
+    pub link: [Vec<F>; 2],
+}
+
+impl DatasetNode<'_> {
     /// The committed table.
     pub fn table(&self) -> Vec<F> {
-        self.layout.table(&self.cols, &self.masks)
+        let ds = self.ds;
+        let mut cols: Vec<&[F]> = ds.cols.iter().map(Vec::as_slice).collect();
+        // A filler column (never read) sits between the data and the link masks: zeros.
+        let filler = ds.layout.masked.len() - 2 - cols.len();
+        let zeros: Vec<Vec<F>> = (0..filler)
+            .map(|i| vec![F::ZERO; 1 << ds.layout.col_vars(cols.len() + i)])
+            .collect();
+        cols.extend(zeros.iter().map(Vec::as_slice));
+        cols.extend(self.link.iter().map(Vec::as_slice));
+        ds.layout.table(&cols, &self.masks)
     }
 
     /// Each column's mask R on its hypercube at one opening's lift point.
     pub fn expanded_masks(&self, lift: &LiftPoint) -> Vec<Vec<F>> {
-        self.layout.expand_all(&self.masks, lift)
+        self.ds.layout.expand_all(&self.masks, lift)
+    }
+
+    /// The seed of this node's hiding commitment (the root's is the published one's).
+    pub(crate) fn commit_seed(&self) -> [u8; 32] {
+        if self.path.is_empty() {
+            pcs_seed(&self.ds.seed)
+        } else {
+            crate::commit::node_key(&self.ds.seed, "zkgrad dataset node commitment", &self.path)
+        }
     }
 
     /// Prover data for one opening (the table is encoded again: hiding data cannot be kept).
     pub fn prover_data(&self) -> Result<ProverData> {
-        Ok(table_pcs(&self.layout)?
-            .commit(self.table(), pcs_seed(&self.seed))
+        Ok(table_pcs(&self.ds.layout)?
+            .commit(self.table(), self.commit_seed())
             .1)
+    }
+}
+
+impl LinkTable for DatasetNode<'_> {
+    fn table(&self) -> Vec<F> {
+        DatasetNode::table(self)
+    }
+}
+
+impl Dataset {
+    /// The node at `path` of the dataset's epoch tree (the published commitment at the empty
+    /// path): fresh masks per node, deterministic given the seed.
+    pub fn node(&self, path: &[u8]) -> DatasetNode<'_> {
+        let masks = if path.is_empty() {
+            self.masks.clone()
+        } else {
+            let key = crate::commit::node_key(&self.seed, "zkgrad dataset masks", path);
+            self.layout.draw(&mut rand::rngs::StdRng::from_seed(key))
+        };
+        let up = match path.split_last() {
+            None => link_mask(&self.seed, "zkgrad dataset link root-up", path),
+            Some((_, parent)) => link_mask(&self.seed, "zkgrad dataset link down", parent),
+        };
+        DatasetNode {
+            ds: self,
+            path: path.to_vec(),
+            masks,
+            link: [up, link_mask(&self.seed, "zkgrad dataset link down", path)],
+        }
+    }
+
+    /// The published table.
+    pub fn table(&self) -> Vec<F> {
+        self.node(&[]).table()
     }
 
     /// Commits again to `cols` as they are now (tests of a dishonest owner who edits the
@@ -218,6 +301,20 @@ impl Dataset {
             .labels
             .then(|| self.cols[self.commitment.features as usize].as_slice())
     }
+
+    /// The key of the link that makes the node at `path` (`zk/link.rs`).
+    pub(crate) fn link_seed(&self, path: &[u8]) -> [u8; 32] {
+        crate::commit::node_key(&self.seed, "zkgrad dataset link", path)
+    }
+}
+
+/// A node's link mask shared with its children (`purpose` "... down"), or the root's unshared
+/// one on its parent side.
+fn link_mask(seed: &[u8; 32], purpose: &str, path: &[u8]) -> Vec<F> {
+    let mut rng = rand::rngs::StdRng::from_seed(crate::commit::node_key(seed, purpose, path));
+    (0..1usize << LINK_VARS)
+        .map(|_| crate::zk::random_base(&mut rng))
+        .collect()
 }
 
 /// Commits to `features` (row-major, `rows`×`n_features`) and optional `labels` (one per row);
@@ -265,20 +362,27 @@ pub fn commit(
     let layout = table_layout(k, cols.len());
     let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad dataset masks").as_bytes();
     let masks = layout.draw(&mut rand::rngs::StdRng::from_seed(mask_seed));
-    let pcs = table_pcs(&layout)?.commit(layout.table(&cols, &masks), pcs_seed(&seed));
-    Ok(Dataset {
+    let mut ds = Dataset {
         commitment: DatasetCommitment {
             rows: rows as u64,
             features: n_features,
             labels: labels.is_some(),
             meta,
-            pcs: pcs.0,
+            // Set below, from the table (which needs the dataset's seed and layout).
+            pcs: Commitment {
+                num_vars: 0,
+                hiding: true,
+                root: [0; 32],
+                params: [0; 32],
+            },
         },
         cols,
         masks,
         layout,
         seed,
-    })
+    };
+    ds.commitment.pcs = table_pcs(&ds.layout)?.commit(ds.table(), pcs_seed(&seed)).0;
+    Ok(ds)
 }
 
 fn pcs_seed(seed: &[u8; 32]) -> [u8; 32] {

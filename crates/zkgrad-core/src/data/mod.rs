@@ -16,12 +16,14 @@
 //! the weight range certificate, `zk/range.rs`), masked sumchecks and batched openings.
 
 pub mod commit;
+pub mod epochs;
 pub mod proof;
 pub mod props;
 mod verify;
 mod witness;
 
-pub use commit::{Dataset, DatasetCommitment, commit};
+pub use commit::{Dataset, DatasetCommitment, DatasetNode, commit};
+pub use epochs::DatasetLeaf;
 pub use proof::PropertyProof;
 pub use props::prove;
 pub use verify::verify;

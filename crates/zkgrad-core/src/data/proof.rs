@@ -11,8 +11,9 @@ use crate::zk::sumcheck::ZkSumcheckProof;
 
 /// Magic bytes of an encoded property proof.
 pub const MAGIC: &[u8; 4] = b"ZKGD";
-/// Format version of [`PropertyProof::to_bytes`].
-pub const VERSION: u16 = 1;
+/// Format version of [`PropertyProof::to_bytes`]: 2 since proofs open an epoch leaf of the
+/// dataset (`data/epochs.rs`) instead of its published commitment.
+pub const VERSION: u16 = 2;
 /// The largest property proof decoded.
 const MAX_BYTES: usize = 16 << 20;
 
@@ -23,6 +24,9 @@ pub struct PropertyProof {
     pub dataset: [u8; 32],
     /// The statement.
     pub spec: PropertySpec,
+    /// The epoch leaf of the dataset the proof opens (its certificate links it to the
+    /// published commitment).
+    pub epoch: crate::epoch::EpochRef,
     /// Multiplicities, counts, limbs and the sumcheck masks.
     pub aux_commitment: Commitment,
     /// The LogUp inverses.

@@ -26,6 +26,7 @@ use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use rand::{Rng, SeedableRng};
 
 use super::commit::{Dataset, MIN_ROW_VARS};
+use super::epochs::DatasetLeaf;
 pub use super::proof::PropertyProof;
 use super::{PropertySpec, RANGE_BITS};
 use crate::error::{ProofError, Result};
@@ -408,23 +409,27 @@ type Summand = Box<dyn Fn(&[EF]) -> EF + Sync>;
 
 pub(super) const LIMB_BASE: u64 = 1 << RANGE_BITS;
 
-/// Proves `spec` about the committed dataset `ds`. A dataset that does not have the properties
-/// is refused with an error naming the first violated property (no proof is made).
-pub fn prove(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProof> {
-    spec.validate(&ds.commitment)?;
-    super::witness::check(ds, spec)?;
-    prove_unchecked(ds, spec)
+/// Proves `spec` about the committed dataset, opening its epoch leaf `leaf` (`data/epochs.rs`:
+/// `Dataset::leaf`; the verifier needs the leaf's certificate). A dataset that does not have
+/// the properties is refused with an error naming the first violated property (no proof is
+/// made).
+pub fn prove(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<PropertyProof> {
+    spec.validate(&leaf.node.ds.commitment)?;
+    super::witness::check(leaf.node.ds, spec)?;
+    prove_unchecked(leaf, spec)
 }
 
 /// [`prove`] without the witness check: a dishonest prover (soundness tests), whose proof of a
 /// false statement the verifier must reject.
 #[doc(hidden)]
-pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProof> {
+pub fn prove_unchecked(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<PropertyProof> {
+    let ds: &Dataset = leaf.node.ds;
     let c = &ds.commitment;
     let plan = Plan::new(c, spec)?;
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let digest = c.digest();
     let mut tr = start(&digest, spec);
+    crate::statement::absorb_epoch(&mut tr, Some(&leaf.epoch));
     let to_i = crate::field::to_i64;
     let fi = crate::field::from_i64;
     // Auxiliary columns: multiplicities, counts, limbs.
@@ -507,7 +512,7 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
     let lift = LiftPoint::draw(&ds.layout, &mut tr);
-    let data_r = ds.expanded_masks(&lift);
+    let data_r = leaf.node.expanded_masks(&lift);
     let ch = Challenges::draw(&plan, &mut tr);
     let up = |c: &[F]| c.iter().map(|&x| EF::from(x)).collect::<Vec<EF>>();
     let column = |src: Src| match src {
@@ -607,7 +612,7 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     tr.absorb_ext("data-inverses", &inverses);
     tr.absorb_ext("data-values", &values);
     let none = LiftPoint::none();
-    let data_table = ds.table();
+    let data_table = leaf.node.table();
     let mut batches = Vec::new();
     let mut rhos = Vec::new();
     for (s, (label, layout, table, claims)) in [
@@ -667,13 +672,14 @@ pub fn prove_unchecked(ds: &Dataset, spec: &PropertySpec) -> Result<PropertyProo
     let openings = vec![
         inv_pcs.open(inv_data, &[rhos[0].clone()], &mut tr).1,
         data_pcs
-            .open(ds.prover_data()?, &[rhos[1].clone()], &mut tr)
+            .open(leaf.prover_data()?, &[rhos[1].clone()], &mut tr)
             .1,
         aux_pcs.open(aux_data, &aux_points, &mut tr).1,
     ];
     Ok(PropertyProof {
         dataset: digest,
         spec: spec.clone(),
+        epoch: leaf.epoch.clone(),
         aux_commitment,
         inverse_commitment,
         main,

@@ -17,6 +17,18 @@ fn committed(seed: u8) -> Dataset {
     commit(&x, 20, 3, Some(&y), [seed; 32], [seed; 32]).unwrap()
 }
 
+/// Proves `spec` in epoch 0 (the leaf [0]) of `ds`, as the tests before epochs proved against
+/// the published commitment.
+fn prove(ds: &Dataset, spec: &PropertySpec) -> crate::error::Result<PropertyProof> {
+    super::prove(&ds.leaf(&[0])?, spec)
+}
+
+/// The certificate of epoch 0's leaf.
+fn cert0(ds: &Dataset) -> crate::epoch::EpochCertificate {
+    ds.certificate(&crate::epoch::Epochs::default(), &[0])
+        .unwrap()
+}
+
 fn spec() -> PropertySpec {
     let (x, _) = data(1);
     let sum1: i64 = x.iter().skip(1).step_by(3).sum();
@@ -46,18 +58,18 @@ fn an_honest_property_proof_verifies_and_round_trips() {
     let proof = prove(&ds, &spec()).unwrap();
     let bytes = proof.to_bytes();
     let back = PropertyProof::from_bytes(&bytes).unwrap();
-    assert_eq!(verify(&ds.commitment, &back).unwrap(), spec());
+    assert_eq!(verify(&ds.commitment, &back, &cert0(&ds)).unwrap(), spec());
     // A spec with ranges only, and one with unconstrained class counts.
     let mut only = spec();
     only.classes = None;
     only.sums.clear();
-    verify(&ds.commitment, &prove(&ds, &only).unwrap()).unwrap();
+    verify(&ds.commitment, &prove(&ds, &only).unwrap(), &cert0(&ds)).unwrap();
     let mut free = spec();
     free.classes = Some(ClassSpec {
         classes: 3,
         counts: vec![(0, 20); 3],
     });
-    verify(&ds.commitment, &prove(&ds, &free).unwrap()).unwrap();
+    verify(&ds.commitment, &prove(&ds, &free).unwrap(), &cert0(&ds)).unwrap();
 }
 
 #[test]
@@ -69,8 +81,10 @@ fn an_out_of_range_value_is_refused_by_the_prover_and_rejected_by_the_verifier()
     s.sums.clear();
     let err = prove(&ds, &s).unwrap_err().to_string();
     assert!(err.contains("row 8, feature 2"), "{err}");
-    let forged = props::prove_unchecked(&ds, &s).unwrap();
-    let err = verify(&ds.commitment, &forged).unwrap_err().to_string();
+    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), &s).unwrap();
+    let err = verify(&ds.commitment, &forged, &cert0(&ds))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("does not establish the stated properties"),
         "{err}"
@@ -86,8 +100,8 @@ fn a_value_wrapped_around_the_field_is_rejected() {
     let mut s = spec();
     s.sums.clear();
     s.classes = None;
-    let forged = props::prove_unchecked(&ds, &s).unwrap();
-    assert!(verify(&ds.commitment, &forged).is_err());
+    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), &s).unwrap();
+    assert!(verify(&ds.commitment, &forged, &cert0(&ds)).is_err());
 }
 
 #[test]
@@ -100,12 +114,12 @@ fn a_wrong_class_count_is_rejected() {
     });
     let err = prove(&ds, &s).unwrap_err().to_string();
     assert!(err.contains("class 0 has 8 rows"), "{err}");
-    let forged = props::prove_unchecked(&ds, &s).unwrap();
-    assert!(verify(&ds.commitment, &forged).is_err());
+    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), &s).unwrap();
+    assert!(verify(&ds.commitment, &forged, &cert0(&ds)).is_err());
     // An honest proof whose statement is edited afterwards.
     let mut edited = prove(&ds, &spec()).unwrap();
     edited.spec.classes.as_mut().unwrap().counts[0] = (9, 9);
-    assert!(verify(&ds.commitment, &edited).is_err());
+    assert!(verify(&ds.commitment, &edited, &cert0(&ds)).is_err());
 }
 
 #[test]
@@ -120,8 +134,8 @@ fn a_label_outside_the_classes_is_rejected() {
     });
     let err = prove(&ds, &s).unwrap_err().to_string();
     assert!(err.contains("row 5: the label 2"), "{err}");
-    let forged = props::prove_unchecked(&ds, &s).unwrap();
-    assert!(verify(&ds.commitment, &forged).is_err());
+    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), &s).unwrap();
+    assert!(verify(&ds.commitment, &forged, &cert0(&ds)).is_err());
 }
 
 #[test]
@@ -131,8 +145,8 @@ fn a_mean_out_of_its_bounds_is_rejected() {
     s.sums[0].lo += 10;
     s.sums[0].hi += 10;
     assert!(prove(&ds, &s).unwrap_err().to_string().contains("sum"));
-    let forged = props::prove_unchecked(&ds, &s).unwrap();
-    assert!(verify(&ds.commitment, &forged).is_err());
+    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), &s).unwrap();
+    assert!(verify(&ds.commitment, &forged, &cert0(&ds)).is_err());
 }
 
 #[test]
@@ -140,25 +154,28 @@ fn a_proof_for_another_dataset_or_altered_is_rejected() {
     let ds = committed(1);
     let other = committed(2);
     let proof = prove(&ds, &spec()).unwrap();
-    let err = verify(&other.commitment, &proof).unwrap_err().to_string();
+    let err = verify(&other.commitment, &proof, &cert0(&other))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("is for dataset"), "{err}");
     // The header label rewritten to the other dataset: the transcript still binds the first.
     let mut relabelled = proof.clone();
     relabelled.dataset = other.commitment.digest();
-    assert!(verify(&other.commitment, &relabelled).is_err());
+    assert!(verify(&other.commitment, &relabelled, &cert0(&other)).is_err());
     let mut altered = proof.clone();
     altered.values[0] += EF::ONE;
-    assert!(verify(&ds.commitment, &altered).is_err());
+    assert!(verify(&ds.commitment, &altered, &cert0(&ds)).is_err());
     let mut altered = proof.clone();
     altered.inverses[1] += EF::ONE;
-    assert!(verify(&ds.commitment, &altered).is_err());
+    assert!(verify(&ds.commitment, &altered, &cert0(&ds)).is_err());
     let bytes = proof.to_bytes();
+    let cert = cert0(&ds);
     let mut rejected = 0;
     for i in (6..bytes.len()).step_by(bytes.len() / 40) {
         let mut b = bytes.clone();
         b[i] ^= 0x10;
         if PropertyProof::from_bytes(&b)
-            .and_then(|p| verify(&ds.commitment, &p))
+            .and_then(|p| verify(&ds.commitment, &p, &cert))
             .is_err()
         {
             rejected += 1;
@@ -178,11 +195,18 @@ fn padding_rows_are_read_by_no_property() {
     }
     let bad = bad.recommit().unwrap();
     let proof = prove(&bad, &spec()).unwrap();
-    verify(&bad.commitment, &proof).unwrap();
+    verify(&bad.commitment, &proof, &cert0(&bad)).unwrap();
     // Counting a padding label as a row would be a false count: rejected.
     let mut s = spec();
     s.classes.as_mut().unwrap().counts[1] = (13, 13);
-    assert!(verify(&bad.commitment, &props::prove_unchecked(&bad, &s).unwrap()).is_err());
+    assert!(
+        verify(
+            &bad.commitment,
+            &props::prove_unchecked(&bad.leaf(&[0]).unwrap(), &s).unwrap(),
+            &cert0(&bad)
+        )
+        .is_err()
+    );
 }
 
 #[test]

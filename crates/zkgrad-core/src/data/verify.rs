@@ -5,6 +5,7 @@ use p3_field::PrimeCharacteristicRing;
 use super::DatasetCommitment;
 use super::props::{Challenges, LIMB_BASE, Plan, PropertyProof, Src, lookup_summand, start};
 use super::{PropertySpec, RANGE_BITS};
+use crate::epoch::EpochCertificate;
 use crate::error::{ProofError, Result};
 use crate::field::EF;
 use crate::mle::eq_eval;
@@ -19,16 +20,22 @@ fn hex8(d: &[u8; 32]) -> String {
     d[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks `proof` against the pinned dataset commitment; returns the verified statement. A
-/// statement that does not fit the dataset or a proof for another dataset is named as such;
-/// every other failure says the proof does not establish the properties.
-pub fn verify(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<PropertySpec> {
+/// Checks `proof` against the pinned dataset commitment, the epoch leaf it opens linked to it by
+/// `cert` (`data/epochs.rs`); returns the verified statement. A statement that does not fit the
+/// dataset, a proof for another dataset or a certificate that does not link its leaf is named as
+/// such; every other failure says the proof does not establish the properties.
+pub fn verify(
+    dataset: &DatasetCommitment,
+    proof: &PropertyProof,
+    cert: &EpochCertificate,
+) -> Result<PropertySpec> {
     dataset.check_shape()?;
     if proof.dataset == dataset.digest() {
         proof.spec.validate(dataset)?;
     }
-    verify_inner(dataset, proof).map_err(|e| match e {
-        e @ ProofError::Circuit(_) => e,
+    verify_inner(dataset, proof, cert).map_err(|e| match e {
+        e @ (ProofError::Circuit(_) | ProofError::Epoch(_)) => e,
+        ProofError::Pcs(m) if m.contains("epoch link") => ProofError::Pcs(m),
         e => {
             let detail = match e {
                 ProofError::Lookup(m) => m,
@@ -41,7 +48,11 @@ pub fn verify(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Prop
     })
 }
 
-fn verify_inner(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<PropertySpec> {
+fn verify_inner(
+    dataset: &DatasetCommitment,
+    proof: &PropertyProof,
+    cert: &EpochCertificate,
+) -> Result<PropertySpec> {
     let digest = dataset.digest();
     if proof.dataset != digest {
         return Err(ProofError::Circuit(format!(
@@ -50,6 +61,7 @@ fn verify_inner(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Pr
             hex8(&digest)
         )));
     }
+    super::epochs::verify_leaf(dataset, &proof.epoch, cert)?;
     let spec = &proof.spec;
     let plan = Plan::new(dataset, spec)?;
     let nl = plan.lookups.len();
@@ -66,6 +78,7 @@ fn verify_inner(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Pr
         });
     }
     let mut tr = start(&digest, spec);
+    crate::statement::absorb_epoch(&mut tr, Some(&proof.epoch));
     tr.absorb_bytes("aux-commitment", &proof.aux_commitment.digest());
     let alpha = tr.challenge("data-alpha");
     tr.absorb_bytes("inverse-commitment", &proof.inverse_commitment.digest());
@@ -194,7 +207,7 @@ fn verify_inner(dataset: &DatasetCommitment, proof: &PropertyProof) -> Result<Pr
     )?;
     open(
         dataset.pcs()?,
-        &dataset.pcs,
+        &proof.epoch.commitment,
         vec![(rhos[1].clone(), proof.batches[1].1)],
         &proof.openings[1],
         &mut tr,

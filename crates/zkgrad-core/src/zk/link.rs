@@ -1,9 +1,12 @@
-//! The epoch link certificate: a zero-knowledge proof that two weight commitments of one model,
-//! a node of the epoch tree and its parent (`crate::epoch`), hold the same weights.
+//! The epoch link certificate: a zero-knowledge proof that two commitments of one masked table
+//! kind, a node of an epoch tree and its parent (`crate::epoch`), hold the same columns. One
+//! protocol for every table kind that carries the two link-mask columns ([`LinkedLayout`]): the
+//! weight table (`commit::weight_masked_layout`) and the dataset table (`data::commit`).
 //!
-//! Every node's table has the weight layout (`commit::weight_masked_layout`): the weight columns
-//! W_c, each with the node's own lifted masks, then two link masks, U (shared with the parent)
-//! and D (shared with the children); a child's U is a copy of its parent's D. After both
+//! Every node's table has its kind's layout: the private columns W_c, each with the node's own
+//! lifted masks, unmasked columns no claim reads (a dataset's filler), and two link masks, U
+//! (shared with the parent) and D (shared with the children); a child's U is a copy of its
+//! parent's D. After both
 //! commitments and the link's own mask commitment are in the transcript, the verifier draws λ_c
 //! per weight column, a point r, ζ and a point s, and the prover claims ONE value v for both:
 //!
@@ -71,11 +74,55 @@ impl std::fmt::Debug for LinkCertificate {
     }
 }
 
-/// One side of a link: a node's weight table, the commitment to it, and what makes the data
+/// What a link reads of a node: its whole committed table (columns, masks, link masks).
+pub trait LinkTable {
+    fn table(&self) -> Vec<F>;
+}
+
+impl LinkTable for WeightTables {
+    fn table(&self) -> Vec<F> {
+        WeightTables::table(self)
+    }
+}
+
+/// The public description of a linked table kind: its masked layout with the two link-mask
+/// columns, the PCS its nodes are committed with, and what the link's transcript absorbs before
+/// the commitments (the kind's public shape and identity, under labels of its own).
+pub struct LinkedLayout {
+    pub layout: MaskedLayout,
+    /// The link-mask columns: shared with the parent, shared with the children.
+    pub up: usize,
+    pub down: usize,
+    pub pcs: Pcs,
+    /// (label, digest) of the public shape: ("circuit", the circuit digest) for weights.
+    pub shape: (&'static str, [u8; 32]),
+    /// The label the published identity is absorbed under ("model-identity" for weights).
+    pub identity_label: &'static str,
+    /// What the columns are, for errors ("weights").
+    pub what: &'static str,
+}
+
+impl LinkedLayout {
+    /// The weight table of `spec` (the transcript is the one of certificate version 1).
+    pub fn weights(spec: &CircuitSpec) -> Result<Self> {
+        let (up, down) = link_columns(spec);
+        Ok(Self {
+            layout: weight_masked_layout(spec),
+            up,
+            down,
+            pcs: weight_pcs(spec)?,
+            shape: ("circuit", spec.digest()),
+            identity_label: "model-identity",
+            what: "weights",
+        })
+    }
+}
+
+/// One side of a link: a node's table, the commitment to it, and what makes the data
 /// that opens it (the commitment again, deterministically: the codeword is made when its
 /// opening is, so a link holds one codeword at a time, not two).
 pub struct Side<'a> {
-    pub tables: &'a WeightTables,
+    pub tables: &'a dyn LinkTable,
     pub commitment: &'a Commitment,
     pub data: &'a dyn Fn() -> Result<ProverData>,
 }
@@ -154,15 +201,15 @@ impl Challenges {
 }
 
 fn start(
-    spec: &CircuitSpec,
+    ll: &LinkedLayout,
     identity: &[u8; 32],
     path: &[u8],
     parent: &Commitment,
     child: &Commitment,
 ) -> Transcript {
     let mut tr = Transcript::new(DOMAIN);
-    tr.absorb_bytes("circuit", &spec.digest());
-    tr.absorb_bytes("model-identity", identity);
+    tr.absorb_bytes(ll.shape.0, &ll.shape.1);
+    tr.absorb_bytes(ll.identity_label, identity);
     tr.absorb_bytes("path", path);
     tr.absorb_bytes("parent-commitment", &parent.digest());
     tr.absorb_bytes("child-commitment", &child.digest());
@@ -186,10 +233,29 @@ pub fn prove(
     child: Side<'_>,
     seed: [u8; 32],
 ) -> Result<LinkCertificate> {
-    let wl = weight_masked_layout(spec);
-    let (up, down) = link_columns(spec);
+    prove_linked(
+        &LinkedLayout::weights(spec)?,
+        identity,
+        path,
+        parent,
+        child,
+        seed,
+    )
+}
+
+/// [`prove`] for any linked table kind `ll`: `child` holds `parent`'s private columns.
+pub fn prove_linked(
+    ll: &LinkedLayout,
+    identity: &[u8; 32],
+    path: &[u8],
+    parent: Side<'_>,
+    child: Side<'_>,
+    seed: [u8; 32],
+) -> Result<LinkCertificate> {
+    let wl = &ll.layout;
+    let (up, down) = (ll.up, ll.down);
     let mut rng = rand::rngs::StdRng::from_seed(seed);
-    let mut tr = start(spec, identity, path, parent.commitment, child.commitment);
+    let mut tr = start(ll, identity, path, parent.commitment, child.commitment);
     let mt = MaskTable::new(wl.num_vars());
     let masks: Vec<Vec<Vec<EF>>> = mt
         .plan
@@ -207,17 +273,18 @@ pub fn prove(
     let mask_pcs = Pcs::new(mt.layout.num_vars(), true);
     let (mask_commitment, mask_data) = mask_pcs.commit(mask_table.clone(), rng.random());
     tr.absorb_bytes("link-mask-commitment", &mask_commitment.digest());
-    let ch = Challenges::draw(&wl, &mut tr);
+    let ch = Challenges::draw(wl, &mut tr);
     let sides = [(parent, down), (child, up)];
     let tables: Vec<Vec<F>> = sides.iter().map(|(s, _)| s.tables.table()).collect();
     let functionals: Vec<Vec<Term>> = sides
         .iter()
-        .map(|&(_, link)| ch.functional(&wl, link))
+        .map(|&(_, link)| ch.functional(wl, link))
         .collect();
-    let value = value_of(&wl, &tables[0], &functionals[0]);
-    if value_of(&wl, &tables[1], &functionals[1]) != value && !dishonest::ON.get() {
+    let value = value_of(wl, &tables[0], &functionals[0]);
+    if value_of(wl, &tables[1], &functionals[1]) != value && !dishonest::ON.get() {
         return Err(ProofError::Epoch(format!(
-            "the epoch node {path:?} holds other weights or link masks than its parent"
+            "the epoch node {path:?} holds other {} or link masks than its parent",
+            ll.what
         )));
     }
     tr.absorb_ext("link-value", &[value]);
@@ -234,7 +301,7 @@ pub fn prove(
         let start = |tr: &mut Transcript| zksc::Prover::start(g, schedule, label, tr);
         let claims = [(functionals[s].clone(), value)];
         let (proof, rho, t) =
-            open::prove_functionals_with(&mut tr, label, &wl, &tables[s], &claims, start);
+            open::prove_functionals_with(&mut tr, label, wl, &tables[s], &claims, start);
         mask_claims.extend(mt.plan.claims(s, &rho, &proof.mask_evals)?);
         batches.push((proof, t));
         rhos.push(rho);
@@ -260,7 +327,7 @@ pub fn prove(
             .point(*c, z)
             .expect("the link's mask columns are unmasked")
     }));
-    let pcs = weight_pcs(spec)?;
+    let pcs = &ll.pcs;
     let [(parent, _), (child, _)] = sides;
     let mut openings = Vec::with_capacity(3);
     for (side, rho) in [parent, child].into_iter().zip(rhos) {
@@ -291,16 +358,36 @@ pub fn verify(
     child: &Commitment,
     cert: &LinkCertificate,
 ) -> Result<()> {
-    verify_inner(spec, identity, path, parent, child, cert).map_err(|e| match e {
+    verify_linked(
+        &LinkedLayout::weights(spec)?,
+        identity,
+        path,
+        parent,
+        child,
+        cert,
+    )
+}
+
+/// [`verify`] for any linked table kind `ll`.
+pub fn verify_linked(
+    ll: &LinkedLayout,
+    identity: &[u8; 32],
+    path: &[u8],
+    parent: &Commitment,
+    child: &Commitment,
+    cert: &LinkCertificate,
+) -> Result<()> {
+    verify_inner(ll, identity, path, parent, child, cert).map_err(|e| match e {
         e @ ProofError::Circuit(_) => e,
         e => ProofError::Pcs(format!(
-            "the epoch link to node {path:?} fails, so its commitment is not proved to hold the published weights ({e})"
+            "the epoch link to node {path:?} fails, so its commitment is not proved to hold the published {} ({e})",
+            ll.what
         )),
     })
 }
 
 fn verify_inner(
-    spec: &CircuitSpec,
+    ll: &LinkedLayout,
     identity: &[u8; 32],
     path: &[u8],
     parent: &Commitment,
@@ -319,12 +406,12 @@ fn verify_inner(
             });
         }
     }
-    let wl = weight_masked_layout(spec);
-    let (up, down) = link_columns(spec);
-    let mut tr = start(spec, identity, path, parent, child);
+    let wl = &ll.layout;
+    let (up, down) = (ll.up, ll.down);
+    let mut tr = start(ll, identity, path, parent, child);
     let mt = MaskTable::new(wl.num_vars());
     tr.absorb_bytes("link-mask-commitment", &cert.mask_commitment.digest());
-    let ch = Challenges::draw(&wl, &mut tr);
+    let ch = Challenges::draw(wl, &mut tr);
     tr.absorb_ext("link-value", &[cert.value]);
     let mut rhos = Vec::with_capacity(2);
     let mut mask_claims = Vec::new();
@@ -333,12 +420,12 @@ fn verify_inner(
         .enumerate()
     {
         let (proof, t) = &cert.batches[s];
-        let claims = [(ch.functional(&wl, link), cert.value)];
+        let claims = [(ch.functional(wl, link), cert.value)];
         let rho = open::verify_functionals_with(
             &mt.plan.schedules[s],
             &mut tr,
             label,
-            &wl,
+            wl,
             &claims,
             proof,
             *t,
@@ -364,9 +451,8 @@ fn verify_inner(
             .ok_or_else(|| ProofError::Malformed("a link mask column is masked".into()))?;
         mask_points.push((p, v));
     }
-    let pcs = weight_pcs(spec)?;
     for (s, c) in [parent, child].into_iter().enumerate() {
-        pcs.verify(
+        ll.pcs.verify(
             c,
             &[rhos[s].clone()],
             &[cert.batches[s].1],

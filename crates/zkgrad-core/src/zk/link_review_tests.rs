@@ -43,12 +43,19 @@ struct Unknowns {
     nodes: Vec<(usize, usize, Option<usize>)>,
     root_up: usize,
     mask_entries: usize,
+    /// Variables of a proof opening's lift point (the table kind's lifted masks).
+    lift: usize,
 }
 
 impl Unknowns {
     fn new(spec: &CircuitSpec) -> Self {
-        let layout = weight_masked_layout(spec);
         let (up, _) = link_columns(spec);
+        Self::of(weight_masked_layout(spec), up, crate::commit::M_LIFT)
+    }
+
+    /// Any linked table kind whose columns before the link mask U (at `up`, D right after it)
+    /// are private, opened by proofs at lift points of `lift` variables.
+    fn of(layout: MaskedLayout, up: usize, lift: usize) -> Self {
         let mut weight_start = Vec::new();
         let mut private = 0;
         for c in 0..up {
@@ -66,6 +73,7 @@ impl Unknowns {
             nodes: Vec::new(),
             root_up: private,
             mask_entries,
+            lift,
         }
     }
 
@@ -155,7 +163,7 @@ impl Revealed<'_> {
     fn proof_opening(&mut self, node: usize) {
         let l = &self.u.layout;
         let lift = LiftPoint::new(
-            (0..crate::commit::M_LIFT)
+            (0..self.u.lift)
                 .map(|_| crate::zk::random_base(&mut self.rng))
                 .collect(),
         );
@@ -201,7 +209,12 @@ fn f_rank(rows: &[Vec<EF>], cols: std::ops::Range<usize>) -> usize {
 /// own fresh masks, which no other row reads, so they cannot lower the rank of the rest.
 fn tree_rows(spec: &CircuitSpec, extra_proofs: usize) -> (Unknowns, Vec<Vec<EF>>) {
     let f = epoch::fanout(spec);
-    let mut u = Unknowns::new(spec);
+    tree_rows_of(Unknowns::new(spec), f, f + extra_proofs)
+}
+
+/// [`tree_rows`] for any linked table kind: `f` children per node, `proofs` per leaf.
+fn tree_rows_of(mut u: Unknowns, f: usize, proofs: usize) -> (Unknowns, Vec<Vec<EF>>) {
+    let down = u.weight_start.len() + 1;
     let root = u.node(None);
     let leaf = u.node(Some(root));
     let inner = u.node(Some(root));
@@ -219,24 +232,22 @@ fn tree_rows(spec: &CircuitSpec, extra_proofs: usize) -> (Unknowns, Vec<Vec<EF>>
         // The root's other children: their link values read the root's D.
         let ch = link_challenges(&r.u.layout, 1000 + r.links);
         r.links += 1;
-        let (_, down) = link_columns(spec);
         let row = r.u.terms_row(root, &ch.functional(&r.u.layout, down));
         r.rows.push(row);
         r.batching(root);
     }
-    for _ in 0..f + extra_proofs {
+    for _ in 0..proofs {
         r.proof_opening(leaf);
     }
     for &g in &grand {
         r.link(inner, g);
-        for _ in 0..f + extra_proofs {
+        for _ in 0..proofs {
             r.proof_opening(g);
         }
     }
     for _ in 2..f {
         let ch = link_challenges(&r.u.layout, 2000 + r.links);
         r.links += 1;
-        let (_, down) = link_columns(spec);
         let row = r.u.terms_row(inner, &ch.functional(&r.u.layout, down));
         r.rows.push(row);
         r.batching(inner);
@@ -472,4 +483,45 @@ fn review_epoch_depths_as_documented() {
     assert_eq!(total / 10u64.pow(16), 46);
     assert!(epoch::leaf_path(15, total / 15 - 1).is_ok());
     assert!(epoch::leaf_path(15, total / 15).is_err());
+}
+
+/// The same tree over a committed dataset's table (`data/epochs.rs`): the root with its F
+/// links, a leaf serving its K − 1 proofs (each revealing one masked value per column at its own
+/// lift point and a batching value), an inner node and two leaves under it: every value stays
+/// undetermined by the rows.
+#[test]
+fn review_a_dataset_tree_reveals_nothing_of_the_rows() {
+    // One 8-row column: its lifted mask (2^8 dimensions) hides 64 openings (wider tables 128),
+    // small enough for the rank computation.
+    let ds = crate::data::commit(&[3i64; 8], 8, 1, None, [0; 32], [4; 32]).unwrap();
+    let c = &ds.commitment;
+    let (up, _) = c.link_columns();
+    let f = crate::data::epochs::fanout(c).unwrap();
+    let per = crate::data::epochs::proofs_per_epoch(c).unwrap();
+    assert_eq!((f, per), (21, 63));
+    let unknowns = || Unknowns::of(c.layout(), up, crate::data::commit::DATASET_LIFT);
+    let (u, rows) = tree_rows_of(unknowns(), f, per);
+    assert_eq!(
+        f_rank(&rows, u.private..u.total),
+        2 * rows.len(),
+        "{} revealed values over {} unknowns ({} private)",
+        rows.len(),
+        u.total,
+        u.private
+    );
+    // The test sees a leak where there is one: with the leaf's column masks read as known
+    // (zeros), its proofs' values are functionals of the rows alone.
+    let (masks, _, _) = u.nodes[1];
+    let unmasked: Vec<Vec<EF>> = rows
+        .iter()
+        .map(|row| {
+            let mut row = row.clone();
+            row[masks..masks + u.mask_entries].fill(EF::ZERO);
+            row
+        })
+        .collect();
+    assert!(
+        f_rank(&unmasked, u.private..u.total) < f_rank(&unmasked, 0..u.total),
+        "without the leaf's masks its proofs would leak"
+    );
 }

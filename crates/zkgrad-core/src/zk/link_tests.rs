@@ -213,7 +213,7 @@ fn link_values_are_independent_of_the_weights() {
         let node = epoch::make_node(&spec, &w, SEED, &identity, &path).unwrap();
         // Replay the verifier's transcript up to its challenges.
         let mut tr = start(
-            &spec,
+            &LinkedLayout::weights(&spec).unwrap(),
             &identity,
             &path,
             &cw.commitment.pcs,
