@@ -32,7 +32,8 @@ def test_three_hospitals_and_a_tampered_bundle(tmp_path: Path) -> None:
     assert "is for dataset" in swapped.reason
     assert not redated.valid and "signature does not verify" in redated.reason
     assert (tmp_path / "out" / "evaluation.png").stat().st_size > 1000
-    # the bundles hold public files only: no owner file, no private key
+    # the bundles hold public files only (the proof's epoch certificate is public too): no owner
+    # file, no private key
     bundle_files = {p.suffix for p in (tmp_path / "out" / "bundles").rglob("*") if p.is_file()}
-    assert bundle_files == {".pub", ".json", ".zkp"}
+    assert bundle_files == {".pub", ".json", ".zkp", ".zke"}
     assert "pooled over the valid bundles: 113 records" in console.export_text()

@@ -513,6 +513,11 @@ def verify_properties(
         loaded = PropertyProof(proof)
     else:
         loaded = PropertyProof.load(proof)
+    if loaded.dataset != pub.digest:  # said first: a missing certificate is beside the point
+        raise InvalidProof(
+            f"this proof is for dataset {loaded.dataset[:16]}…, not {pub.digest[:16]}… "
+            "(the dataset you pinned)"
+        )
     certificate = loaded.epoch_certificate
     if epoch_certificate is not None:
         certificate = (

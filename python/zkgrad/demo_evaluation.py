@@ -5,7 +5,8 @@ hospitals. Each one commits its split (``zkgrad.Dataset``), signs an enrollment 
 digest with its own Ed25519 key (``zkgrad.enrollment``) and proves, in zero knowledge, its row
 count, every feature within ±5 standard deviations, the labels in {0, 1} with its exact class
 counts and the mean of the first feature (``Dataset.prove_properties``). It hands the verifier a
-*bundle* of public files only: ``data.pub``, ``enroll.json``, ``props.zkp``; the verifier pins
+*bundle* of public files only: ``data.pub``, ``enroll.json``, ``props.zkp`` (with the certificate
+of the dataset epoch it opens in ``epochs/``); the verifier pins
 each hospital's public key, which it got from the hospital directly.
 
 The verifier checks every bundle and prints what is proved, pooled over the hospitals that pass,

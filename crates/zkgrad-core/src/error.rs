@@ -40,6 +40,9 @@ pub enum ProofError {
     /// The proof's header names another model than the key's (checked before any cryptography).
     #[error("this proof is for model {proof}…, not {key}… (the model this key verifies)")]
     WrongModel { proof: String, key: String },
+    /// The proof names another dataset than the one pinned (checked before any cryptography).
+    #[error("this proof is for dataset {proof}…, not {pinned}… (the dataset you pinned)")]
+    WrongDataset { proof: String, pinned: String },
     /// The witness does not satisfy the circuit (prover side, names the place).
     #[error("witness invalid at {layer}: {detail}")]
     Witness { layer: String, detail: String },

@@ -34,7 +34,7 @@ pub fn verify(
         proof.spec.validate(dataset)?;
     }
     verify_inner(dataset, proof, cert).map_err(|e| match e {
-        e @ (ProofError::Circuit(_) | ProofError::Epoch(_)) => e,
+        e @ (ProofError::Circuit(_) | ProofError::Epoch(_) | ProofError::WrongDataset { .. }) => e,
         ProofError::Pcs(m) if m.contains("epoch link") => ProofError::Pcs(m),
         e => {
             let detail = match e {
@@ -55,11 +55,10 @@ fn verify_inner(
 ) -> Result<PropertySpec> {
     let digest = dataset.digest();
     if proof.dataset != digest {
-        return Err(ProofError::Circuit(format!(
-            "this proof is for dataset {}…, not {}… (the dataset you pinned)",
-            hex8(&proof.dataset),
-            hex8(&digest)
-        )));
+        return Err(ProofError::WrongDataset {
+            proof: hex8(&proof.dataset),
+            pinned: hex8(&digest),
+        });
     }
     super::epochs::verify_leaf(dataset, &proof.epoch, cert)?;
     let spec = &proof.spec;
