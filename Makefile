@@ -70,7 +70,8 @@ bench: setup
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r benches/requirements.txt
 	$(BENCH_VENV)/bin/python benches/run.py $(BENCH_ARGS)
 
-# `make fuzz`: the verifier under a million mutated proofs (crates/zkgrad-fuzz; not part of
+# `make fuzz`: the verifier under a million mutated proofs, epoch certificates and data-property
+# proofs (crates/zkgrad-fuzz; not part of
 # `make test`). FUZZ_EXECS executions over FUZZ_JOBS processes; findings go to target/fuzz-findings.
 FUZZ_EXECS ?= 1000000
 FUZZ_JOBS ?= 2

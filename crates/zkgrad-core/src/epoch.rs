@@ -103,34 +103,9 @@ impl EpochCertificate {
                 b.len()
             )));
         }
-        // Memory bounded by the byte count, as for proofs (`bounds::budget`): every sequence is
-        // charged its declared length times its element size before it is allocated.
-        use crate::bounds::budget::{Budget, De, SliceReader};
-        let body = &b[6..];
-        let pos = std::rc::Rc::new(std::cell::Cell::new(0));
-        let budget = Budget::new(8 * body.len() + 4096, body, pos.clone(), false);
-        let cfg = bincode::config::standard().with_limit::<MAX_CERTIFICATE_BYTES>();
-        let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(
-            SliceReader {
-                data: body,
-                pos: pos.clone(),
-            },
-            cfg,
-        );
-        let cert = Self::deserialize(De {
-            inner: decoder.as_deserializer(),
-            budget: &budget,
-        })
-        .map_err(|e| {
-            ProofError::Epoch(crate::proof::decode_error_sentence(&e, "epoch certificate"))
-        })?;
-        if pos.get() != body.len() {
-            return Err(ProofError::Epoch(format!(
-                "{} bytes follow the epoch certificate",
-                body.len() - pos.get()
-            )));
-        }
-        Ok(cert)
+        // Memory bounded by the byte count, as for proofs (`bounds::budget`).
+        crate::bounds::budget::decode_bounded(&b[6..], 8, "epoch certificate")
+            .map_err(ProofError::Epoch)
     }
 }
 

@@ -1,6 +1,7 @@
 //! A mutation fuzzer for the verifier (`make fuzz`): valid zero-knowledge proofs of small
-//! committed models, mutated (bit flips, byte splices, truncation, length fields set to large
-//! values, random overwrites, insertions, deletions, random bytes), decoded and verified. Every
+//! committed models, an epoch certificate, and a data-property proof of a small committed
+//! dataset, mutated (bit flips, byte splices, truncation, length fields set to large values,
+//! random overwrites, insertions, deletions, random bytes), decoded and verified. Every
 //! execution must end in `Ok` or `Err` — no panic escaping the verifier, no execution over
 //! [`TIME_LIMIT`] (a watchdog aborts the process), and no allocation peak over ten times the
 //! input's size (a counting global allocator). A mutated proof that verifies is also a finding.
@@ -16,6 +17,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
 use zkgrad_core::commit::{ModelCommitment, commit_model};
+use zkgrad_core::data::{Bound, ClassSpec, DatasetCommitment, PropertyProof, PropertySpec};
+use zkgrad_core::epoch::{EpochCertificate, EpochRef, Epochs};
 use zkgrad_core::proof::Proof;
 
 /// Counts live heap bytes and their peak (reset before each execution).
@@ -53,8 +56,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// Longest one execution may run (a valid proof of these models verifies in a few ms).
-const TIME_LIMIT: Duration = Duration::from_secs(2);
+/// Longest one execution may run (a valid inference proof of these models verifies in a few
+/// ms, the data-property proof in about half a second: its 2^16-entry range table).
+const TIME_LIMIT: Duration = Duration::from_secs(5);
 /// Peak allocation allowed per byte of input.
 const ALLOC_FACTOR: usize = 10;
 
@@ -114,13 +118,62 @@ fn mlp(dims: &[usize], committed_input: bool) -> (CircuitSpec, Weights, Vec<i64>
     )
 }
 
-/// One target: a circuit, its commitment, and valid proofs to mutate.
+/// What a target's inputs are and how the verifier checks them.
+enum Check {
+    /// An inference proof of `spec` against the model commitment.
+    Proof,
+    /// An epoch certificate for this leaf of the model's tree (checked with a fresh commitment
+    /// copy each time: the link cache of a used one would answer for the original).
+    Certificate(EpochRef),
+    /// A data-property proof against the dataset commitment, with its epoch's certificate.
+    Property(Box<DatasetCommitment>, Box<EpochCertificate>),
+}
+
+/// One target: a circuit, its commitment, and valid inputs to mutate.
 struct Target {
     spec: CircuitSpec,
     mc: ModelCommitment,
+    check: Check,
     seeds: Vec<Vec<u8>>,
-    /// Length-field offsets of each seed.
+    /// Length-field offsets of each seed (inference proofs; none recorded for the others).
     lengths: Vec<Vec<usize>>,
+    /// Executions of this target per [`ROUND`] executions (its verifier's cost decides).
+    share: u64,
+}
+
+/// Executions per round of the targets' shares: inference proofs most, the slow data-property
+/// proof least.
+const ROUND: u64 = 64;
+
+impl Target {
+    /// (decoded, accepted) for one input.
+    fn run(&self, input: &[u8]) -> (bool, bool) {
+        match &self.check {
+            Check::Proof => match Proof::from_bytes(input) {
+                Ok(p) => (
+                    true,
+                    zkgrad_core::verifier::verify(&self.spec, &self.mc, &p).is_ok(),
+                ),
+                Err(_) => (false, false),
+            },
+            Check::Certificate(leaf) => match EpochCertificate::from_bytes(input) {
+                Ok(c) => {
+                    let fresh = self.mc.clone();
+                    let ok = zkgrad_core::epoch::verify_chain(&self.spec, &fresh, leaf, &c).is_ok();
+                    // A different encoding of the same certificate is the same statement.
+                    (true, ok && !self.seeds.contains(&c.to_bytes()))
+                }
+                Err(_) => (false, false),
+            },
+            Check::Property(ds, cert) => match PropertyProof::from_bytes(input) {
+                Ok(p) => {
+                    let ok = zkgrad_core::data::verify(ds, &p, cert).is_ok();
+                    (true, ok && !self.seeds.contains(&p.to_bytes()))
+                }
+                Err(_) => (false, false),
+            },
+        }
+    }
 }
 
 fn targets() -> Vec<Target> {
@@ -136,11 +189,38 @@ fn targets() -> Vec<Target> {
     let p3 = zkgrad_core::prover::prove_batch(&spec, &w, seed, &xs)
         .expect("prove batch")
         .to_bytes();
+    // Its epoch 16 (two links below the published commitment): the certificate alone.
+    let (_, cert) = zkgrad_core::prover::prove_in_epoch(
+        &spec,
+        &w,
+        seed,
+        &mc,
+        &Epochs::default(),
+        16,
+        std::slice::from_ref(&x),
+        None,
+    )
+    .expect("prove in epoch");
+    let leaf = cert.leaf().expect("a leaf");
+    let leaf = EpochRef {
+        path: leaf.path.clone(),
+        commitment: leaf.commitment.clone(),
+    };
+    out.push(Target {
+        spec: spec.clone(),
+        mc: mc.clone(),
+        check: Check::Certificate(leaf),
+        seeds: vec![cert.to_bytes()],
+        lengths: Vec::new(),
+        share: 6,
+    });
     out.push(Target {
         spec,
         mc,
+        check: Check::Proof,
         seeds: vec![p1, p3],
         lengths: Vec::new(),
+        share: 36,
     });
     // A committed input: a fourth commitment and opening.
     let (spec, w, x) = mlp(&[5, 2], true);
@@ -149,20 +229,68 @@ fn targets() -> Vec<Target> {
         .expect("prove")
         .to_bytes();
     out.push(Target {
-        spec,
-        mc,
+        spec: spec.clone(),
+        mc: mc.clone(),
+        check: Check::Proof,
         seeds: vec![p],
         lengths: Vec::new(),
+        share: 21,
     });
+    // A committed dataset (12 rows, 2 features, labels) and a proof of its properties.
+    let features: Vec<i64> = (0..24).map(|i| (i * 5 % 31) - 10).collect();
+    let labels: Vec<i64> = (0..12).map(|i| i % 2).collect();
+    let ds = zkgrad_core::data::commit(&features, 12, 2, Some(&labels), [4; 32], [5; 32])
+        .expect("commit a dataset");
+    let props = PropertySpec {
+        ranges: vec![Bound {
+            feature: 0,
+            lo: -10,
+            hi: 20,
+        }],
+        classes: Some(ClassSpec {
+            classes: 2,
+            counts: vec![(6, 6), (6, 6)],
+        }),
+        ..Default::default()
+    };
+    let leaf = ds.leaf(&[0]).expect("the first leaf");
+    let proof = zkgrad_core::data::prove(&leaf, &props).expect("prove properties");
+    let dcert = ds
+        .certificate(&Epochs::default(), &[0])
+        .expect("its certificate");
+    out.push(Target {
+        spec,
+        mc,
+        check: Check::Property(Box::new(ds.commitment.clone()), Box::new(dcert)),
+        seeds: vec![proof.to_bytes()],
+        lengths: Vec::new(),
+        share: 1,
+    });
+    assert_eq!(out.iter().map(|t| t.share).sum::<u64>(), ROUND);
     for t in &mut out {
         for s in &t.seeds {
-            let p = Proof::from_bytes(s).expect("a valid proof decodes");
-            zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).expect("a valid proof verifies");
+            let (decoded, accepted) = match &t.check {
+                // run() counts the seed itself as not new: check it directly here.
+                Check::Proof => t.run(s),
+                Check::Certificate(leaf) => {
+                    let c = EpochCertificate::from_bytes(s).expect("a valid certificate decodes");
+                    let ok = zkgrad_core::epoch::verify_chain(&t.spec, &t.mc.clone(), leaf, &c);
+                    (true, ok.is_ok())
+                }
+                Check::Property(ds, cert) => {
+                    let p = PropertyProof::from_bytes(s).expect("a valid proof decodes");
+                    (true, zkgrad_core::data::verify(ds, &p, cert).is_ok())
+                }
+            };
+            assert!(decoded && accepted, "a valid seed verifies");
         }
         t.lengths = t
             .seeds
             .iter()
-            .map(|s| zkgrad_core::bounds::length_fields(s).expect("decodes"))
+            .map(|s| match t.check {
+                Check::Proof => zkgrad_core::bounds::length_fields(s).expect("decodes"),
+                _ => Vec::new(),
+            })
             .collect();
     }
     out
@@ -331,7 +459,15 @@ fn worker(execs: u64, seed: u64, out: &str) -> Totals {
     });
     let mut tot = Totals::default();
     for i in 0..execs {
-        let t = &targets[(i % targets.len() as u64) as usize];
+        let mut slot = i % ROUND;
+        let t = targets
+            .iter()
+            .find(|t| {
+                let here = slot < t.share;
+                slot = slot.saturating_sub(t.share);
+                here
+            })
+            .expect("the shares fill a round");
         let input = mutate(t, &mut rng);
         if let Ok(mut c) = CURRENT.lock() {
             c.clear();
@@ -341,13 +477,7 @@ fn worker(execs: u64, seed: u64, out: &str) -> Totals {
         PEAK.store(base, Relaxed);
         let started = Instant::now();
         EXEC_START_MS.store(origin.elapsed().as_millis().max(1) as u64, Relaxed);
-        let result = std::panic::catch_unwind(|| match Proof::from_bytes(&input) {
-            Ok(p) => (
-                true,
-                zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).is_ok(),
-            ),
-            Err(_) => (false, false),
-        });
+        let result = std::panic::catch_unwind(|| t.run(&input));
         EXEC_START_MS.store(0, Relaxed);
         let us = started.elapsed().as_micros() as u64;
         let peak = PEAK.load(Relaxed).saturating_sub(base);
@@ -419,11 +549,10 @@ fn main() {
                 let base = LIVE.load(Relaxed);
                 PEAK.store(base, Relaxed);
                 let started = Instant::now();
-                let ok = Proof::from_bytes(s)
-                    .map(|p| zkgrad_core::verifier::verify(&t.spec, &t.mc, &p).is_ok());
+                let ok = t.run(s);
                 let peak = PEAK.load(Relaxed) - base;
                 println!(
-                    "valid proof: {} bytes, verified {:?} in {} µs, peak allocation {peak} bytes ({:.2}x)",
+                    "valid input: {} bytes, (decoded, accepted as new) {:?} in {} µs, peak allocation {peak} bytes ({:.2}x)",
                     s.len(),
                     ok,
                     started.elapsed().as_micros(),

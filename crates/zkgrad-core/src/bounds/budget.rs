@@ -145,6 +145,40 @@ impl<'d> Budget<'d> {
     }
 }
 
+/// Decodes a bincode body (after its magic and version) with memory bounded by
+/// `bytes_per_byte` × its length, like a proof's: every sequence is charged its declared length
+/// times its element size before it is allocated. Returns the value, or a sentence naming
+/// `what`; trailing bytes are refused.
+pub fn decode_bounded<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    bytes_per_byte: usize,
+    what: &str,
+) -> core::result::Result<T, String> {
+    const LIMIT: usize = 1 << 30;
+    let pos = Rc::new(Cell::new(0));
+    let budget = Budget::new(bytes_per_byte * body.len() + 4096, body, pos.clone(), false);
+    let cfg = bincode::config::standard().with_limit::<LIMIT>();
+    let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(
+        SliceReader {
+            data: body,
+            pos: pos.clone(),
+        },
+        cfg,
+    );
+    let value = T::deserialize(De {
+        inner: decoder.as_deserializer(),
+        budget: &budget,
+    })
+    .map_err(|e| crate::proof::decode_error_sentence(&e, what))?;
+    if pos.get() != body.len() {
+        return Err(format!(
+            "{} bytes follow the {what}",
+            body.len() - pos.get()
+        ));
+    }
+    Ok(value)
+}
+
 /// Reads a statement vector of i64 (bincode: a varint length, then zigzag varints), reserved
 /// exactly after its length is checked against the bytes left and charged to the budget.
 pub(crate) fn read_i64s(budget: &Budget) -> ProofResult<Vec<i64>> {

@@ -1,5 +1,6 @@
 //! The data-property proof's messages and their versioned bytes: magic `ZKGD`, a little-endian
-//! u16 format version, then the bincode body (statement first). Decoding never panics.
+//! u16 format version, then the bincode body (statement first). Decoding never panics, and takes
+//! at most 8 bytes of memory per byte of proof (`bounds::budget::decode_bounded`).
 
 use serde::{Deserialize, Serialize};
 
@@ -75,15 +76,8 @@ impl PropertyProof {
                 b.len()
             )));
         }
-        let cfg = bincode::config::standard().with_limit::<MAX_BYTES>();
-        match bincode::serde::decode_from_slice(&b[6..], cfg) {
-            Ok((p, used)) if used == b.len() - 6 => Ok(p),
-            Ok(_) => Err(ProofError::Malformed(
-                "trailing bytes after the proof".into(),
-            )),
-            Err(e) => Err(ProofError::Malformed(format!(
-                "the proof does not decode ({e})"
-            ))),
-        }
+        // Memory bounded by the byte count, as for inference proofs (`bounds::budget`).
+        crate::bounds::budget::decode_bounded(&b[6..], 8, "data-property proof")
+            .map_err(ProofError::Malformed)
     }
 }
