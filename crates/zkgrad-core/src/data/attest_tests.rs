@@ -1,0 +1,201 @@
+//! Accuracy attestations: an honest one verifies with the true count; an inflated or deflated
+//! count, a prediction that is not the argmax, rows counted from the padding, another dataset
+//! and another model are each rejected.
+
+use super::*;
+use crate::circuit::forward;
+use crate::data::attest_prove::Tamper;
+use crate::data::commit::commit;
+use crate::zk::test_model::mlp_6_4_2;
+
+const SEED: [u8; 32] = [1; 32];
+
+/// m rows of 6 features; labels: the model's argmax, flipped on every third row.
+fn dataset(m: usize, salt: i64) -> (Dataset, u64) {
+    let (spec, w, _) = mlp_6_4_2();
+    let x: Vec<i64> = (0..m * 6)
+        .map(|i| ((i as i64 * 7919 + salt * 31) % 2001) - 1000)
+        .collect();
+    let mut correct = 0;
+    let y: Vec<i64> = (0..m)
+        .map(|n| {
+            let out = forward(&spec, &w, &x[n * 6..(n + 1) * 6]).unwrap();
+            let z = &out.last().unwrap().a;
+            let pred = i64::from(z[1] > z[0]);
+            if n % 3 == 0 {
+                1 - pred
+            } else {
+                correct += 1;
+                pred
+            }
+        })
+        .collect();
+    (
+        commit(&x, m, 6, Some(&y), [2; 32], [salt as u8; 32]).unwrap(),
+        correct,
+    )
+}
+
+fn model() -> (
+    crate::circuit::CircuitSpec,
+    crate::circuit::Weights,
+    CommittedWeights,
+) {
+    let (spec, w, _) = mlp_6_4_2();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    (spec, w, cw)
+}
+
+#[test]
+fn an_honest_attestation_verifies_with_the_true_count() {
+    let (spec, w, cw) = model();
+    let (ds, correct) = dataset(13, 3);
+    let (proof, _) = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds).unwrap();
+    assert_eq!(proof.correct, correct);
+    let bytes = proof.to_bytes();
+    let back = Attestation::from_bytes(&bytes).unwrap();
+    let st = crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &back, None)
+        .unwrap();
+    assert_eq!((st.rows, st.classes, st.correct), (13, 2, correct));
+}
+
+#[test]
+fn an_inflated_or_deflated_count_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    for delta in [1, -1] {
+        let (proof, _) = attest_tampered(
+            &spec,
+            &w,
+            SEED,
+            AttestWeights::Committed(&cw),
+            &ds,
+            Tamper::default(),
+            delta,
+        )
+        .unwrap();
+        let err =
+            crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &proof, None)
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("does not prove the stated accuracy"), "{err}");
+    }
+}
+
+#[test]
+fn a_prediction_that_is_not_the_argmax_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    // Row 1 is labelled with its argmax: predicting the other class turns it wrong, row 0
+    // (labelled against its argmax) turns right; both change the count the prover claims.
+    for (row, delta) in [(0usize, 1i64), (1, -1), (0, 0)] {
+        let t = Tamper {
+            wrong_pred: Some(row),
+            ..Tamper::default()
+        };
+        let (proof, _) = attest_tampered(
+            &spec,
+            &w,
+            SEED,
+            AttestWeights::Committed(&cw),
+            &ds,
+            t,
+            delta,
+        )
+        .unwrap();
+        assert!(
+            crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &proof, None)
+                .is_err(),
+            "row {row} delta {delta} accepted"
+        );
+    }
+}
+
+#[test]
+fn rows_in_the_padding_are_not_counted() {
+    let (spec, w, cw) = model();
+    let (mut ds, _) = dataset(13, 3);
+    // A dishonest owner fills the 3 padding rows (13..16) with the features of row 1 and its
+    // label (correctly classified), then commits.
+    for c in 0..7 {
+        let v = ds.cols[c][1];
+        for n in 13..16 {
+            ds.cols[c][n] = v;
+        }
+    }
+    let ds = ds.recommit().unwrap();
+    let honest = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds)
+        .unwrap()
+        .0;
+    crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &honest, None).unwrap();
+    let t = Tamper {
+        count_padding: true,
+        ..Tamper::default()
+    };
+    let (proof, _) =
+        attest_tampered(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds, t, 0).unwrap();
+    assert_eq!(proof.correct, honest.correct + 3);
+    assert!(
+        crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &proof, None)
+            .is_err()
+    );
+}
+
+#[test]
+fn another_dataset_or_model_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    let (other, _) = dataset(13, 4);
+    let (proof, _) = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds).unwrap();
+    let err =
+        crate::data::verify_attestation(&spec, &cw.commitment, &other.commitment, &proof, None)
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("for dataset"), "{err}");
+    // The digest swapped in the proof too: the transcript and the dataset opening reject it.
+    let mut swapped = proof.clone();
+    swapped.dataset = other.commitment.digest();
+    assert!(
+        crate::data::verify_attestation(&spec, &cw.commitment, &other.commitment, &swapped, None)
+            .is_err()
+    );
+    let other_model = CommittedWeights::new(&spec, &w, [9; 32]).unwrap();
+    let err = crate::data::verify_attestation(
+        &spec,
+        &other_model.commitment,
+        &ds.commitment,
+        &proof,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("for model"), "{err}");
+    let mut renamed = proof.clone();
+    renamed.model = other_model.commitment.digest();
+    assert!(
+        crate::data::verify_attestation(
+            &spec,
+            &other_model.commitment,
+            &ds.commitment,
+            &renamed,
+            None
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_dataset_the_model_cannot_read_is_refused() {
+    let (spec, w, cw) = model();
+    let ds = commit(&[1, 2, 3, 4, 5, 6], 2, 3, Some(&[0, 1]), [0; 32], [0; 32]).unwrap();
+    let err = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("3 features but the model takes 6"), "{err}");
+    let (mut bad, _) = dataset(13, 3);
+    bad.cols[6][2] = crate::field::from_i64(5);
+    let err = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("row 3: label 5"), "{err}");
+}
