@@ -199,3 +199,30 @@ fn a_dataset_the_model_cannot_read_is_refused() {
         .to_string();
     assert!(err.contains("row 3: label 5"), "{err}");
 }
+
+/// Timing on the 6-4-2 test MLP (not a timed test: `cargo test --release -- --ignored
+/// attestation_timing --nocapture`).
+#[test]
+#[ignore]
+fn attestation_timing() {
+    let (spec, w, cw) = model();
+    for m in [100, 569] {
+        let (ds, correct) = dataset(m, 5);
+        let t = std::time::Instant::now();
+        let (proof, _) = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds).unwrap();
+        let prove = t.elapsed();
+        let bytes = proof.to_bytes();
+        let t = std::time::Instant::now();
+        let st =
+            crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &proof, None)
+                .unwrap();
+        let verify = t.elapsed();
+        assert_eq!(st.correct, correct);
+        eprintln!(
+            "m = {m}: prove {:.2} s, verify {:.1} ms, proof {} bytes",
+            prove.as_secs_f64(),
+            verify.as_secs_f64() * 1e3,
+            bytes.len()
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Accuracy attestations (`zkgrad_core::data::attest`): prove with a model on a committed
+//! dataset, verify against a verifying key and the dataset's public commitment.
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use zkgrad_core::data::{self, Attestation, DatasetCommitment};
+
+use crate::{InvalidProof, ModelError, NativeModel, NativeVerifyingKey, guarded, int_array};
+
+/// (model digest hex, dataset digest hex, rows, classes, correct).
+type Statement = (String, String, u64, u32, u64);
+
+fn seed32(b: &[u8], what: &str) -> PyResult<[u8; 32]> {
+    b.try_into()
+        .map_err(|_| ModelError::new_err(format!("{what}: expected 32 bytes, got {}", b.len())))
+}
+
+/// Attests `model`'s accuracy on the dataset (recommitted from its values and seed; it must give
+/// `public`), opening epoch `epoch`; returns (attestation bytes, epoch certificate bytes).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (model, features, labels, meta, seed, public, epoch))]
+pub fn attest_prove<'py>(
+    py: Python<'py>,
+    model: &NativeModel,
+    features: &Bound<'py, PyAny>,
+    labels: &Bound<'py, PyAny>,
+    meta: &[u8],
+    seed: &[u8],
+    public: &[u8],
+    epoch: u64,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let (shape, x) = int_array(py, features, "features")?;
+    if shape.len() != 2 {
+        return Err(ModelError::new_err(
+            "features must be a 2-D array (rows × features)",
+        ));
+    }
+    let (_, y) = int_array(py, labels, "labels")?;
+    let (meta, seed) = (seed32(meta, "meta")?, seed32(seed, "seed")?);
+    let (proof, cert) = py.detach(|| {
+        guarded(|| {
+            let err = |e: zkgrad_core::ProofError| ModelError::new_err(e.to_string());
+            let stored = DatasetCommitment::from_bytes(public).map_err(err)?;
+            let ds = data::commit(&x, shape[0], shape[1], Some(&y), meta, seed).map_err(err)?;
+            if ds.commitment != stored {
+                return Err(ModelError::new_err(
+                    "the dataset's values and seed do not give its stored commitment (the file was altered)",
+                ));
+            }
+            let (p, cert) = model
+                .inner
+                .attest_in_epoch(&ds, epoch)
+                .map_err(|e| ModelError::new_err(e.to_string()))?;
+            Ok((p.to_bytes(), cert.map(|c| c.to_bytes()).unwrap_or_default()))
+        })
+    })?;
+    Ok((PyBytes::new(py, &proof), PyBytes::new(py, &cert)))
+}
+
+/// Verifies an attestation against the key and the dataset's public commitment (the epoch
+/// certificate's bytes, empty when the proof opens the published commitment); returns the
+/// verified statement.
+#[pyfunction]
+pub fn attest_verify(
+    py: Python<'_>,
+    key: &NativeVerifyingKey,
+    public: &[u8],
+    proof: &[u8],
+    certificate: &[u8],
+) -> PyResult<Statement> {
+    py.detach(|| {
+        guarded(|| {
+            let invalid = |e: zkgrad_core::ProofError| InvalidProof::new_err(e.to_string());
+            let c = DatasetCommitment::from_bytes(public).map_err(invalid)?;
+            let p = Attestation::from_bytes(proof).map_err(invalid)?;
+            let cert = if certificate.is_empty() {
+                None
+            } else {
+                Some(
+                    zkgrad_core::epoch::EpochCertificate::from_bytes(certificate)
+                        .map_err(invalid)?,
+                )
+            };
+            let s = data::verify_attestation(
+                key.inner.spec(),
+                key.inner.commitment(),
+                &c,
+                &p,
+                cert.as_ref(),
+            )
+            .map_err(invalid)?;
+            Ok((
+                crate::hex(&s.model),
+                crate::hex(&s.dataset),
+                s.rows,
+                s.classes,
+                s.correct,
+            ))
+        })
+    })
+}
+
+/// The statement an attestation claims, unverified: (model hex, dataset hex, rows, classes,
+/// correct) — for messages that name what a rejected proof was for.
+#[pyfunction]
+pub fn attest_claimed(proof: &[u8]) -> PyResult<Statement> {
+    guarded(|| {
+        let p = Attestation::from_bytes(proof).map_err(|e| InvalidProof::new_err(e.to_string()))?;
+        Ok((
+            crate::hex(&p.model),
+            crate::hex(&p.dataset),
+            p.rows,
+            p.classes,
+            p.correct,
+        ))
+    })
+}
