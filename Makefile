@@ -40,6 +40,13 @@ test-rust: setup
 test-python: setup
 	$(BIN)/pytest -q tests
 
+# `make demo-evaluation`: three hospitals commit their splits of the breast-cancer records,
+# prove their properties and attest one shared model's accuracy; a verifier checks every
+# bundle (two of them tampered with) and plots the verified accuracy (docs/DATA.md).
+.PHONY: demo-evaluation
+demo-evaluation: setup
+	$(BIN)/python scripts/demo_evaluation.py --out demo-evaluation-out
+
 # `make demo-service`: `zkgrad serve` on the bundled model, a few clients sending requests,
 # every answer verified in the client, and the figures (benches/serve_load.py --demo).
 .PHONY: demo-service
@@ -51,7 +58,7 @@ lint: $(DEPS_STAMP)
 	$(BIN)/ruff format --check python tests scripts
 
 clean:
-	rm -rf $(VENV) demo-out
+	rm -rf $(VENV) demo-out demo-evaluation-out
 
 # `make bench`: zkgrad vs EZKL on the same ONNX files (benches/README.md). EZKL lives only in
 # benches/.venv, never in the package's dependencies. BENCH_ARGS passes flags, e.g. --quick.

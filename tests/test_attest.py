@@ -145,3 +145,37 @@ def test_a_bundle_that_is_not_an_attestation_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x").write_bytes(b"ZKGD" + struct.pack("<Q", 3) + b"abc")
     with pytest.raises(zkgrad.InvalidProof, match="not a zkgrad accuracy attestation"):
         Attestation.load(tmp_path / "x")
+
+
+def test_an_attestation_spends_the_datasets_budget(
+    setup: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zkgrad.budget import ZeroKnowledgeBudgetError
+
+    monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "enforce")
+
+    model = setup["model"]
+    ds = zkgrad.Dataset.commit(setup["x"], setup["y"], scale_bits=model.input_scale_bits)
+    model.attest(ds)
+    assert ds._ledger.count(ds.digest) == 2  # two openings: see zkgrad.attest
+    # One opening left: an attestation needs two, so it is refused before anything is proved.
+    for _ in range(ds.budget - 3):
+        ds._ledger.spend(ds.digest, ds.budget, "the dataset commitment")
+    with pytest.raises(ZeroKnowledgeBudgetError, match="dataset commitment"):
+        model.attest(ds)
+
+
+def test_the_three_hospital_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    script = Path(__file__).parent.parent / "scripts" / "demo_evaluation.py"
+    spec = importlib.util.spec_from_file_location("demo_evaluation", script)
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    demo.main(tmp_path)
+    out = capsys.readouterr().out
+    assert out.count("  valid    ") == 3
+    assert "REJECTED Northgate (count inflated): the attestation does not prove" in out
+    assert "REJECTED Riverside (dataset swapped): this attestation is for dataset" in out
+    assert "verified pooled accuracy: " in out and (tmp_path / "evaluation.png").stat().st_size

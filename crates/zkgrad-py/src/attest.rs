@@ -7,6 +7,16 @@ use zkgrad_core::data::{self, Attestation, DatasetCommitment};
 
 use crate::{InvalidProof, ModelError, NativeModel, NativeVerifyingKey, guarded, int_array};
 
+/// A rejection as one sentence: the verifier's own sentences (another dataset, a statement
+/// the proof does not establish) without the error kind's prefix.
+fn rejection(e: zkgrad_core::ProofError) -> PyErr {
+    use zkgrad_core::ProofError as E;
+    InvalidProof::new_err(match e {
+        E::Lookup(m) | E::Circuit(m) => m,
+        e => e.to_string(),
+    })
+}
+
 /// (model digest hex, dataset digest hex, rows, classes, correct).
 type Statement = (String, String, u64, u32, u64);
 
@@ -89,7 +99,7 @@ pub fn attest_verify(
                 &p,
                 cert.as_ref(),
             )
-            .map_err(invalid)?;
+            .map_err(rejection)?;
             Ok((
                 crate::hex(&s.model),
                 crate::hex(&s.dataset),

@@ -3,6 +3,8 @@
 //! and another model are each rejected.
 
 use super::*;
+use p3_field::PrimeCharacteristicRing;
+
 use crate::circuit::forward;
 use crate::data::attest_prove::Tamper;
 use crate::data::commit::commit;
@@ -225,4 +227,34 @@ fn attestation_timing() {
             bytes.len()
         );
     }
+}
+
+/// Zero knowledge, structurally: the logits are a masked column of the witness table in an
+/// attestation (and public in an inference proof), and the values one attestation reveals on
+/// the dataset table (the label once, every feature once per input claim) fit each column's
+/// per-proof mask dimensions, while a second attestation's worth in one proof would not fit a
+/// small table (the check refuses it rather than leak).
+#[test]
+fn the_logits_are_masked_and_the_dataset_reveals_within_its_masks() {
+    use crate::zk::verifier::WitnessTable;
+    let (spec, ..) = mlp_6_4_2();
+    let (ds, _) = dataset(13, 3);
+    let plan = crate::data::attest_plan::ArgmaxPlan::new(&spec, &ds.commitment).unwrap();
+    let wp = crate::witness::WitnessPlan::new(&spec, 1 << plan.k);
+    let logits = wp.blocks.last().unwrap().a;
+    assert!(WitnessTable::with_output(&spec, &wp, false).layout.masked[logits]);
+    assert!(!WitnessTable::new(&spec, &wp).layout.masked[logits]);
+    let point = |s: u64| -> Vec<EF> {
+        (0..plan.log_in + plan.k)
+            .map(|i| EF::from_u64(s * 1000 + i as u64 + 7))
+            .collect()
+    };
+    let one = |s: u64| (0, point(s), EF::ZERO);
+    let label = point(99)[..plan.k].to_vec();
+    let claims = crate::data::attest_plan::budget_claims(&plan, &[one(1), one(2)], &label);
+    assert_eq!(claims.len(), 1 + 2 * 6);
+    crate::zk::budget::check_claims(&ds.layout, &claims, "dataset").unwrap();
+    let many: Vec<_> = (1..=9).map(one).collect();
+    let claims = crate::data::attest_plan::budget_claims(&plan, &many, &label);
+    assert!(crate::zk::budget::check_claims(&ds.layout, &claims, "dataset").is_err());
 }
