@@ -61,6 +61,8 @@ pub struct Attestation {
     pub rows: u64,
     pub classes: u32,
     pub correct: u64,
+    /// Whether only c ≥ `correct` is stated (a threshold attestation: c hidden).
+    pub at_least: bool,
     /// Target bits, proximity assumption, grinding bits (`SecurityHeader`).
     pub security: (u16, u8, u8),
     pub body: ZkProof,
@@ -74,7 +76,9 @@ pub struct AttestStatement {
     pub dataset: [u8; 32],
     pub rows: u64,
     pub classes: u32,
+    /// c, or the threshold T when `at_least` (then c ≥ T is what is proved).
     pub correct: u64,
+    pub at_least: bool,
 }
 
 impl Attestation {
@@ -127,7 +131,10 @@ pub(super) fn start(spec: &CircuitSpec, s: &AttestStatement) -> Transcript {
     tr.absorb_bytes("circuit", &spec.digest());
     tr.absorb_bytes("model-commitment", &s.model);
     tr.absorb_bytes("dataset", &s.dataset);
-    tr.absorb_u64s("shape", &[s.rows, s.classes as u64, s.correct]);
+    tr.absorb_u64s(
+        "shape",
+        &[s.rows, s.classes as u64, s.correct, u64::from(s.at_least)],
+    );
     tr
 }
 
@@ -166,7 +173,29 @@ pub fn attest(
     weights: AttestWeights<'_>,
     ds: &Dataset,
 ) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
-    attest_tampered(spec, w, seed, weights, ds, Tamper::default(), 0)
+    attest_tampered(spec, w, seed, weights, ds, None, Tamper::default(), 0)
+}
+
+/// [`attest`] stating only that at least `threshold` rows are classified correctly, the count
+/// hidden; refused (no proof) when the model does not reach it.
+pub fn attest_at_least(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    weights: AttestWeights<'_>,
+    ds: &Dataset,
+    threshold: u64,
+) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
+    attest_tampered(
+        spec,
+        w,
+        seed,
+        weights,
+        ds,
+        Some(threshold),
+        Tamper::default(),
+        0,
+    )
 }
 
 /// [`attest`] as a dishonest prover (soundness tests): `tamper` edits the witness and `delta`
@@ -178,13 +207,14 @@ pub fn attest_tampered(
     seed: [u8; 32],
     weights: AttestWeights<'_>,
     ds: &Dataset,
+    threshold: Option<u64>,
     tamper: Tamper,
     delta: i64,
 ) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
     spec.validate()?;
     crate::zk::check_supported(spec)?;
     spec.check_weights(w)?;
-    let plan = ArgmaxPlan::new(spec, &ds.commitment)?;
+    let plan = ArgmaxPlan::new(spec, &ds.commitment, threshold.is_some())?;
     let inputs = dataset_inputs(ds);
     let traces = inputs
         .iter()
@@ -221,6 +251,23 @@ pub fn attest_tampered(
     }
     let correct = u64::try_from(correct + delta)
         .map_err(|_| ProofError::Circuit("a negative count".into()))?;
+    // A threshold attestation states T and proves c − T ≥ 0 (its limbs), c hidden.
+    let (stated, gap) = match threshold {
+        None => (correct, None),
+        Some(t) if t > plan.rows as u64 => {
+            return Err(ProofError::Circuit(format!(
+                "a threshold of {t} correct rows is above the dataset's {} rows",
+                plan.rows
+            )));
+        }
+        Some(t) if correct < t && !tamper.ignore_threshold => {
+            return Err(ProofError::Circuit(format!(
+                "the model classifies fewer than {t} of the {} rows correctly: no proof is made",
+                plan.rows
+            )));
+        }
+        Some(t) => (t, Some(correct as i64 - t as i64)),
+    };
     // The weight commitment and what opens it (as `prover::prove_inner`).
     let epoch_tables: Option<WeightTables>;
     let (mc, weight_data, kept, epoch, cert) = match weights {
@@ -257,11 +304,13 @@ pub fn attest_tampered(
         dataset: ds.commitment.digest(),
         rows: plan.rows as u64,
         classes: plan.classes as u32,
-        correct,
+        correct: stated,
+        at_least: threshold.is_some(),
     };
     let mut tr = start(spec, &statement);
     crate::statement::absorb_epoch(&mut tr, epoch.as_ref());
     let mut hook = AttestProver::new(&plan, ds, tamper);
+    hook.gap = gap;
     let mut body = crate::zk::prover::prove_hooked(
         spec,
         w,
@@ -286,7 +335,8 @@ pub fn attest_tampered(
             dataset: statement.dataset,
             rows: statement.rows,
             classes: statement.classes,
-            correct,
+            correct: stated,
+            at_least: statement.at_least,
             security: header(SecurityHeader::current()),
             body,
             argmax,

@@ -65,7 +65,13 @@ pub(super) struct ArgmaxPlan {
     pub mask_plan: MaskPlan,
     pub mask_first: usize,
     pub inverse_layout: MaskedLayout,
+    /// Whether the count is hidden and only c ≥ T is proved: c − T = lo + 2^16·hi with the
+    /// limbs lo, hi in an aux column of [`LIMB_VARS`] variables, range-checked.
+    pub threshold: bool,
 }
+
+/// Variables of the limb column of a threshold attestation (two entries used).
+pub(super) const LIMB_VARS: usize = 3;
 
 impl ArgmaxPlan {
     /// Aux columns: P_j, D_j, Z_j (k variables each), then the range multiplicities.
@@ -81,10 +87,14 @@ impl ArgmaxPlan {
     pub fn mult(&self) -> usize {
         3 * self.classes
     }
+    /// The limbs of c − T (threshold attestations only).
+    pub fn limbs(&self) -> usize {
+        3 * self.classes + 1
+    }
 
     /// The plan for `spec` on `dataset`; refuses models and datasets the attestation does not
     /// cover, naming what does not fit.
-    pub fn new(spec: &CircuitSpec, dataset: &DatasetCommitment) -> Result<Self> {
+    pub fn new(spec: &CircuitSpec, dataset: &DatasetCommitment, threshold: bool) -> Result<Self> {
         let bad = |m: String| Err(ProofError::Circuit(m));
         if !dataset.labels {
             return bad("the dataset has no labels: an accuracy attestation needs them".into());
@@ -127,9 +137,16 @@ impl ArgmaxPlan {
             .map(|f| wp.input_shape.slot(f))
             .collect();
         let vars = k.max(RANGE_BITS);
-        let inverse_layout = MaskedLayout::new(&vec![k + 1; classes], &vec![true; classes]);
+        let mut inv_logs = vec![k + 1; classes];
+        if threshold {
+            inv_logs.push(LIMB_VARS + 1);
+        }
+        let inverse_layout = MaskedLayout::new(&inv_logs, &vec![true; inv_logs.len()]);
         let mut aux_logs = vec![k; 3 * classes];
         aux_logs.push(RANGE_BITS);
+        if threshold {
+            aux_logs.push(LIMB_VARS);
+        }
         let mask_first = aux_logs.len();
         let data_vars = dataset.layout().num_vars();
         let link_vars = last.log_out + k;
@@ -166,6 +183,7 @@ impl ArgmaxPlan {
                     mask_plan,
                     mask_first,
                     inverse_layout,
+                    threshold,
                 });
             }
             tv = aux_layout.num_vars();
@@ -183,6 +201,13 @@ impl ArgmaxPlan {
             point[..RANGE_BITS].to_vec(),
             values[1 + 3 * self.classes],
         ));
+        if self.threshold {
+            out.push((
+                self.limbs(),
+                point[..LIMB_VARS].to_vec(),
+                values[2 + 3 * self.classes],
+            ));
+        }
         out
     }
 }
@@ -196,6 +221,8 @@ pub(super) struct Challenges {
     pub lam_d: Vec<EF>,
     pub lam_y: EF,
     pub nu: EF,
+    /// The limb lookup's μ (threshold attestations).
+    pub mu_limbs: EF,
 }
 
 impl Challenges {
@@ -213,6 +240,11 @@ impl Challenges {
             lam_d,
             lam_y: tr.challenge("attest-lambda-label"),
             nu: tr.challenge("attest-nu"),
+            mu_limbs: if plan.threshold {
+                tr.challenge("attest-mu-limbs")
+            } else {
+                EF::ZERO
+            },
         }
     }
 }
@@ -351,4 +383,19 @@ pub(super) fn budget_claims(
         out.extend((0..plan.features).map(|f| (f, zn.to_vec(), EF::ZERO)));
     }
     out
+}
+
+/// ν at the limb column's entry 0 and ν·2^16 at entry 1: Σ E·L = ν·(c − T).
+pub(super) fn limb_weights(nu: EF) -> Vec<EF> {
+    let mut e = vec![EF::ZERO; 1 << LIMB_VARS];
+    e[0] = nu;
+    e[1] = nu * EF::from_u64(1 << RANGE_BITS);
+    e
+}
+
+/// The first two entries of the limb column: the lookup's row selector.
+pub(super) fn limb_selector() -> Vec<EF> {
+    (0..1usize << LIMB_VARS)
+        .map(|i| EF::from_bool(i < 2))
+        .collect()
 }

@@ -33,6 +33,8 @@ pub struct Tamper {
     pub wrong_pred: Option<usize>,
     /// Count every padding row (as if correct) into c, and claim that c.
     pub count_padding: bool,
+    /// Prove a threshold the model does not reach (its gap's limbs are then out of range).
+    pub ignore_threshold: bool,
 }
 
 /// The predictions (numpy's argmax: the first largest logit) of the rows, from the logits
@@ -63,6 +65,8 @@ pub(super) struct AttestProver<'a> {
     pub plan: &'a ArgmaxPlan,
     pub ds: &'a Dataset,
     pub tamper: Tamper,
+    /// c − T for a threshold attestation (its limbs are committed).
+    pub gap: Option<i64>,
     rng: rand::rngs::StdRng,
     masks: Vec<Vec<Vec<EF>>>,
     lift: LiftPoint,
@@ -84,6 +88,7 @@ impl<'a> AttestProver<'a> {
             plan,
             ds,
             tamper,
+            gap: None,
             rng,
             masks,
             lift: LiftPoint::none(),
@@ -134,7 +139,23 @@ impl<'a> AttestProver<'a> {
                 }
             }
         }
+        let mut limbs = vec![F::ZERO; 1 << ap::LIMB_VARS];
+        if let Some(gap) = self.gap.filter(|_| plan.threshold) {
+            let base = 1i64 << RANGE_BITS;
+            for (i, v) in [gap.rem_euclid(base), gap.div_euclid(base)]
+                .into_iter()
+                .enumerate()
+            {
+                limbs[i] = crate::field::from_i64(v);
+                if let Some(m) = usize::try_from(v).ok().and_then(|t| mult.get_mut(t)) {
+                    *m += 1;
+                }
+            }
+        }
         aux.push(mult.into_iter().map(F::from_u64).collect());
+        if plan.threshold {
+            aux.push(limbs);
+        }
         aux
     }
 }
@@ -166,12 +187,13 @@ impl ProverHook for AttestProver<'_> {
         ctx.tr
             .absorb_bytes("attest-aux-commitment", &aux_commitment.digest());
         let alpha = ctx.tr.challenge("attest-alpha");
-        let mut inv = Vec::with_capacity(kk);
-        for j in 0..kk {
-            let d: Vec<EF> = aux[plan.d(j)]
-                .iter()
-                .map(|&v| alpha - EF::from(v))
-                .collect();
+        let mut inv = Vec::with_capacity(kk + 1);
+        let looked: Vec<usize> = (0..kk)
+            .map(|j| plan.d(j))
+            .chain(plan.threshold.then(|| plan.limbs()))
+            .collect();
+        for &c in &looked {
+            let d: Vec<EF> = aux[c].iter().map(|&v| alpha - EF::from(v)).collect();
             if d.contains(&EF::ZERO) {
                 return Err(ProofError::Lookup(
                     "a value equals the challenge α (probability 2^-128); prove again".into(),
@@ -219,12 +241,32 @@ impl ProverHook for AttestProver<'_> {
             tables,
             summand: Box::new(ap::constraint_summand(&ch, kk)),
         });
+        if plan.threshold {
+            // c − T = lo + 2^16·hi, both limbs in the range table: the claim is ν·T.
+            groups.push(Group {
+                tables: vec![
+                    Table::plain(eq_table(&ch.tau[..ap::LIMB_VARS])),
+                    Table::masked(inv[kk].clone(), join_ext(&inv_r[kk])),
+                    col(plan.limbs()),
+                    Table::plain(ap::limb_selector()),
+                ],
+                summand: Box::new(ap::lookup_summand(alpha, ch.mu_limbs)),
+            });
+            groups.push(Group {
+                tables: vec![Table::plain(ap::limb_weights(ch.nu)), col(plan.limbs())],
+                summand: Box::new(|v: &[EF]| -(v[0] * v[1])),
+            });
+        }
         let mut sc = self.start(ap::MAIN, "attest-main", ctx.tr);
         let (point, finals) = sc.phase_groups(groups, plan.vars, ctx.tr);
         let (main, _) = sc.finish(ctx.tr);
         let mut mask_claims = plan.mask_plan.claims(ap::MAIN, &point, &main.mask_evals)?;
         let pad = invert(pad_factor(&point, plan.k), "padding")?;
-        let inverses: Vec<EF> = (0..kk).map(|j| finals[j][1] * pad).collect();
+        let mut inverses: Vec<EF> = (0..kk).map(|j| finals[j][1] * pad).collect();
+        if plan.threshold {
+            let pad3 = invert(pad_factor(&point, ap::LIMB_VARS), "padding")?;
+            inverses.push(finals[kk + 2][1] * pad3);
+        }
         let rk = &point[..plan.k];
         let mut values = vec![masked_eval(y, &self.data_r[plan.label_col], rk)];
         values.extend((0..3 * kk).map(|c| masked_eval(&aux[c], &aux_r[c], rk)));
@@ -233,9 +275,14 @@ impl ProverHook for AttestProver<'_> {
             &aux_r[plan.mult()],
             &point[..RANGE_BITS],
         ));
-        let mut inv_claims = Vec::with_capacity(kk);
+        if plan.threshold {
+            let c = plan.limbs();
+            values.push(masked_eval(&aux[c], &aux_r[c], &point[..ap::LIMB_VARS]));
+        }
+        let mut inv_claims = Vec::with_capacity(kk + 1);
         for (j, &h) in inverses.iter().enumerate() {
-            let (p, factor) = ext_point(rk)?;
+            let at = if j < kk { rk } else { &point[..ap::LIMB_VARS] };
+            let (p, factor) = ext_point(at)?;
             inv_claims.push((j, p, h * factor));
         }
         let mut aux_claims = plan.main_claims(&point, &values);

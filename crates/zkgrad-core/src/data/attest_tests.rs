@@ -72,6 +72,7 @@ fn an_inflated_or_deflated_count_is_rejected() {
             SEED,
             AttestWeights::Committed(&cw),
             &ds,
+            None,
             Tamper::default(),
             delta,
         )
@@ -101,6 +102,7 @@ fn a_prediction_that_is_not_the_argmax_is_rejected() {
             SEED,
             AttestWeights::Committed(&cw),
             &ds,
+            None,
             t,
             delta,
         )
@@ -134,8 +136,17 @@ fn rows_in_the_padding_are_not_counted() {
         count_padding: true,
         ..Tamper::default()
     };
-    let (proof, _) =
-        attest_tampered(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds, t, 0).unwrap();
+    let (proof, _) = attest_tampered(
+        &spec,
+        &w,
+        SEED,
+        AttestWeights::Committed(&cw),
+        &ds,
+        None,
+        t,
+        0,
+    )
+    .unwrap();
     assert_eq!(proof.correct, honest.correct + 3);
     assert!(
         crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, &proof, None)
@@ -239,7 +250,7 @@ fn the_logits_are_masked_and_the_dataset_reveals_within_its_masks() {
     use crate::zk::verifier::WitnessTable;
     let (spec, ..) = mlp_6_4_2();
     let (ds, _) = dataset(13, 3);
-    let plan = crate::data::attest_plan::ArgmaxPlan::new(&spec, &ds.commitment).unwrap();
+    let plan = crate::data::attest_plan::ArgmaxPlan::new(&spec, &ds.commitment, false).unwrap();
     let wp = crate::witness::WitnessPlan::new(&spec, 1 << plan.k);
     let logits = wp.blocks.last().unwrap().a;
     assert!(WitnessTable::with_output(&spec, &wp, false).layout.masked[logits]);
@@ -257,4 +268,52 @@ fn the_logits_are_masked_and_the_dataset_reveals_within_its_masks() {
     let many: Vec<_> = (1..=9).map(one).collect();
     let claims = crate::data::attest_plan::budget_claims(&plan, &many, &label);
     assert!(crate::zk::budget::check_claims(&ds.layout, &claims, "dataset").is_err());
+}
+
+#[test]
+fn a_threshold_attestation_hides_the_count_and_rejects_an_unmet_threshold() {
+    let (spec, w, cw) = model();
+    let (ds, correct) = dataset(13, 3);
+    let verify = |p: &Attestation| {
+        crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, p, None)
+    };
+    for t in [0, correct / 2, correct] {
+        let (p, _) =
+            attest_at_least(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds, t).unwrap();
+        let st = verify(&p).unwrap();
+        assert_eq!((st.correct, st.at_least), (t, true));
+    }
+    let err = attest_at_least(
+        &spec,
+        &w,
+        SEED,
+        AttestWeights::Committed(&cw),
+        &ds,
+        correct + 1,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("fewer than"), "{err}");
+    // A dishonest prover states a threshold the model does not reach: c − T < 0 has no limbs
+    // in range.
+    let t = Tamper {
+        ignore_threshold: true,
+        ..Tamper::default()
+    };
+    let (p, _) = attest_tampered(
+        &spec,
+        &w,
+        SEED,
+        AttestWeights::Committed(&cw),
+        &ds,
+        Some(correct + 1),
+        t,
+        0,
+    )
+    .unwrap();
+    assert!(verify(&p).is_err());
+    // An exact attestation relabelled as a threshold one (or back) is another statement.
+    let (mut p, _) = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &ds).unwrap();
+    p.at_least = true;
+    assert!(verify(&p).is_err());
 }

@@ -49,8 +49,9 @@ impl VerifierHook for AttestVerifier<'_> {
     fn output(&mut self, ctx: &mut VerifierCtx) -> Result<()> {
         let (plan, p) = (self.plan, self.p);
         let kk = plan.classes;
-        if p.inverses.len() != kk
-            || p.values.len() != 3 * kk + 2
+        let extra = usize::from(plan.threshold);
+        if p.inverses.len() != kk + extra
+            || p.values.len() != 3 * kk + 2 + extra
             || p.link_values.len() != kk + 1
             || p.batches.len() != 3
             || p.openings.len() != 3
@@ -98,6 +99,18 @@ impl VerifierHook for AttestVerifier<'_> {
         let mut at = vec![e, sel, v[0] * s];
         at.extend((0..3 * kk).map(|c| v[1 + c] * s));
         total += ap::constraint_summand(&ch, kk)(&at);
+        if plan.threshold {
+            let r3 = &point[..ap::LIMB_VARS];
+            let s3 = pad_factor(&point, ap::LIMB_VARS);
+            let limbs = v[2 + 3 * kk] * s3;
+            total += ap::lookup_summand(alpha, ch.mu_limbs)(&[
+                eq_eval(&ch.tau[..ap::LIMB_VARS], r3) * s3,
+                p.inverses[kk] * s3,
+                limbs,
+                crate::mle::evaluate(&ap::limb_selector(), r3) * s3,
+            ]);
+            total -= crate::mle::evaluate(&ap::limb_weights(ch.nu), r3) * s3 * limbs;
+        }
         if total != expected {
             return Err(ProofError::Lookup(
                 "the argmax and count relations do not hold".into(),
@@ -106,7 +119,8 @@ impl VerifierHook for AttestVerifier<'_> {
         ctx.tr.absorb_ext("attest-inverses", &p.inverses);
         ctx.tr.absorb_ext("attest-values", v);
         for (j, &h) in p.inverses.iter().enumerate() {
-            let (pt, factor) = ext_point(rk)?;
+            let at = if j < kk { rk } else { &point[..ap::LIMB_VARS] };
+            let (pt, factor) = ext_point(at)?;
             self.inv_claims.push((j, pt, h * factor));
         }
         self.aux_claims = plan.main_claims(&point, v);
@@ -284,7 +298,7 @@ pub fn verify(
     if mc.num_vars != weight_layout(spec).num_vars {
         return Err(ProofError::Commitment);
     }
-    let plan = ArgmaxPlan::new(spec, dataset)?;
+    let plan = ArgmaxPlan::new(spec, dataset, proof.at_least)?;
     if proof.rows != dataset.rows || proof.classes as usize != plan.classes {
         return Err(ProofError::Malformed(format!(
             "the attestation states {} rows and {} classes; the dataset has {} rows and the model {} classes",
@@ -319,6 +333,7 @@ pub fn verify(
         rows: proof.rows,
         classes: proof.classes,
         correct: proof.correct,
+        at_least: proof.at_least,
     };
     let wp = WitnessPlan::new(spec, 1 << plan.k);
     let mut tr = start(spec, &statement);

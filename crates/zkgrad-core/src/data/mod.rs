@@ -25,7 +25,7 @@ pub mod props;
 mod verify;
 mod witness;
 
-pub use attest::{AttestStatement, AttestWeights, Attestation, attest};
+pub use attest::{AttestStatement, AttestWeights, Attestation, attest, attest_at_least};
 pub use attest_verify::verify as verify_attestation;
 pub use commit::{Dataset, DatasetCommitment, commit};
 pub use proof::PropertyProof;
