@@ -6,6 +6,7 @@ wrong scale are refused, each with the reason."""
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -137,8 +138,24 @@ def test_the_cli_attests_and_verifies(setup: dict) -> None:
         ],
     )
     assert r.exit_code == 1 and "invalid proof" in r.output
-    r = runner.invoke(app, ["attest", str(d / "m.zkg"), str(d / "data.zkd"), "--threshold", "0.9"])
-    assert r.exit_code == 2 and "not built yet" in r.output
+    r = runner.invoke(
+        app,
+        ["attest", str(d / "m.zkg"), str(d / "data.zkd"), "-o", str(d / "t"), "--threshold", "0.9"],
+    )
+    assert r.exit_code == 0 and f"at least {math.ceil(0.9 * ROWS)} of {ROWS}" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "attest",
+            "verify",
+            str(d / "t"),
+            "--model",
+            str(d / "m.vk"),
+            "--dataset",
+            str(d / "data.pub"),
+        ],
+    )
+    assert r.exit_code == 0 and "at least" in r.output and "count is hidden" in r.output
 
 
 def test_a_bundle_that_is_not_an_attestation_is_refused(tmp_path: Path) -> None:
@@ -184,3 +201,23 @@ def test_the_three_hospital_demo(
     assert "REJECTED Northgate (count inflated): the attestation does not prove" in out
     assert "REJECTED Riverside (dataset swapped): this attestation is for dataset" in out
     assert "verified pooled accuracy: " in out and (tmp_path / "evaluation.png").stat().st_size
+
+
+def test_a_threshold_attestation_hides_the_count(setup: dict) -> None:
+    model, ds, expected = setup["model"], setup["ds"], setup["expected"]
+    att = model.attest(ds, threshold=0.75)
+    st = verify_attestation(model, ds.export_pub(), att)
+    assert (st.at_least, st.correct) == (True, math.ceil(0.75 * ROWS))
+    assert st.correct <= expected
+    # Labels flipped on five rows: the model now misses some, so a threshold above its count
+    # is refused before anything is proved.
+    y = setup["y"].copy()
+    y[:5] = 1 - y[:5]
+    flipped = zkgrad.Dataset.commit(setup["x"], y, scale_bits=model.input_scale_bits)
+    q = flipped.features.astype(np.float64) / 2.0**model.input_scale_bits
+    reached = int(np.sum(model.run(q).argmax(axis=1) == y))
+    assert reached < ROWS
+    with pytest.raises(zkgrad.ModelError, match="fewer than"):
+        model.attest(flipped, threshold=(reached + 1) / ROWS)
+    with pytest.raises(zkgrad.ModelError, match="threshold must be"):
+        model.attest(ds, threshold=1.5)

@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -45,17 +46,31 @@ class AttestStatement:
     dataset: str
     rows: int
     classes: int
+    #: The count c of rows classified correctly, or, when ``at_least``, the threshold T with
+    #: c ≥ T proved and c hidden.
     correct: int
+    at_least: bool = False
 
     @property
     def accuracy(self) -> float:
+        """c / m (with ``at_least``: the proved lower bound T / m)."""
         return self.correct / self.rows
 
     def lines(self) -> list[str]:
+        if self.at_least:
+            head = (
+                "valid: the committed model classifies at least "
+                f"{self.correct} of the {self.rows} committed rows correctly "
+                f"(accuracy >= {self.accuracy:.4f}; the count is hidden)"
+            )
+        else:
+            head = (
+                "valid: the committed model classifies "
+                f"{self.correct} of the {self.rows} committed rows correctly "
+                f"(accuracy {self.accuracy:.4f})"
+            )
         return [
-            "valid: the committed model classifies "
-            f"{self.correct} of the {self.rows} committed rows correctly "
-            f"(accuracy {self.accuracy:.4f})",
+            head,
             f"  model {self.model}",
             f"  dataset {self.dataset}",
             f"  classes: {self.classes}",
@@ -109,8 +124,11 @@ class Attestation:
         return len(self.data)
 
 
-def attest(model: Model, ds: Dataset) -> Attestation:
+def attest(model: Model, ds: Dataset, threshold: float | None = None) -> Attestation:
     """Prove ``model``'s accuracy on the committed dataset ``ds`` (``Model.attest``).
+
+    ``threshold`` τ in [0, 1]: state only that at least ⌈τ·m⌉ rows are classified correctly,
+    the count hidden; refused (no proof) when the model does not reach it.
 
     The dataset must have labels and be committed at the model's input scale (its features are
     the model's quantised inputs). Spends two of the dataset commitment's openings (its
@@ -128,13 +146,25 @@ def attest(model: Model, ds: Dataset) -> Attestation:
                 f"scale is 2^{want}: commit the dataset with scale_bits={want} "
                 f"(zkgrad data commit --scale-bits {want})"
             )
+    at_least = None
+    if threshold is not None:
+        if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
+            raise ModelError(f"threshold must be an accuracy from 0 to 1, not {threshold!r}")
+        at_least = math.ceil(float(threshold) * ds.public.rows - 1e-9)
     for _ in range(OPENINGS_PER_ATTESTATION):
         ds._ledger.spend(ds.digest, ds.budget, "the dataset commitment")
     per_epoch, _ = model._native.zk_budget()
     epoch = model._ledger.take(model.digest) // max(per_epoch, 1)
     meta = _meta_digest(ds.public.rows, ds.scale_bits, ds.columns, True)
     proof, cert = _native.attest_prove(
-        model._native, ds.features, ds.labels, meta, ds._seed, ds.public.commitment, epoch
+        model._native,
+        ds.features,
+        ds.labels,
+        meta,
+        ds._seed,
+        ds.public.commitment,
+        epoch,
+        at_least,
     )
     return Attestation(bytes(proof), bytes(cert), ds.public)
 

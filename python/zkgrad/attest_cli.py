@@ -37,7 +37,7 @@ def attest(
     ] = None,
     threshold: Annotated[
         float | None,
-        typer.Option("--threshold", help="Prove only accuracy >= T, the count hidden (not built)."),
+        typer.Option("--threshold", help="Prove only accuracy >= T (0..1), the count hidden."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
@@ -47,8 +47,6 @@ def attest(
 
     out = _output(as_json)
     with _handled(out):
-        if threshold is not None:
-            raise ModelError("--threshold is not built yet: attestations state the exact count c")
         if targets[:1] == ["verify"]:
             if len(targets) != 2 or model is None or dataset is None:
                 raise ModelError(
@@ -58,27 +56,35 @@ def attest(
             return
         if len(targets) != 2:
             raise ModelError("usage: zkgrad attest MODEL.zkg DATA.zkd -o ACC.zkp")
-        _prove(out, Path(targets[0]), Path(targets[1]), output)
+        _prove(out, Path(targets[0]), Path(targets[1]), output, threshold)
 
 
-def _prove(out: object, model_file: Path, data_file: Path, output: Path) -> None:
+def _prove(
+    out: object, model_file: Path, data_file: Path, output: Path, threshold: float | None
+) -> None:
     from zkgrad.dataset import Dataset
     from zkgrad.model import Model
 
     model = Model.load(_regular_file(model_file, "a model file"))
     ds = Dataset.load(_regular_file(data_file, "a dataset file"))
     with out.timed("prove"):  # type: ignore[attr-defined]
-        att = model.attest(ds)
+        att = model.attest(ds, threshold)
     _write_new(output, att.save)
     claim = att.claimed()
     used = ds._ledger.count(ds.digest)
     out.print(  # type: ignore[attr-defined]
         f"wrote {escape(str(output))}: {len(att)} bytes; "
-        f"{claim.correct} of {claim.rows} rows classified correctly"
+        f"{'at least ' if claim.at_least else ''}{claim.correct} of {claim.rows} rows "
+        "classified correctly"
     )
     out.print(f"dataset commitment: {used} of {ds.budget} openings used")  # type: ignore[attr-defined]
     out.emit(  # type: ignore[attr-defined]
-        output=str(output), bytes=len(att), correct=claim.correct, rows=claim.rows, used=used
+        output=str(output),
+        bytes=len(att),
+        correct=claim.correct,
+        at_least=claim.at_least,
+        rows=claim.rows,
+        used=used,
     )
 
 
@@ -100,6 +106,7 @@ def _verify(out: object, proof: Path, model: Path, dataset: Path) -> None:
         rows=st.rows,
         classes=st.classes,
         correct=st.correct,
+        at_least=st.at_least,
         accuracy=st.accuracy,
     )
 

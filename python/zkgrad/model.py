@@ -275,12 +275,13 @@ class Model(_Verifier):
             self._ledger.spend(input_digest, max(input_budget, 1), "the input commitment")
         return proof
 
-    def attest(self, ds: Any) -> Any:
+    def attest(self, ds: Any, threshold: float | None = None) -> Any:
         """Prove this model's accuracy on a committed, labelled :class:`zkgrad.Dataset`: one
-        zero-knowledge proof of how many rows it classifies correctly (``zkgrad.attest``)."""
+        zero-knowledge proof of how many rows it classifies correctly, or with ``threshold``
+        τ only that at least ⌈τ·m⌉ are, the count hidden (``zkgrad.attest``)."""
         from zkgrad.attest import attest
 
-        return attest(self, ds)
+        return attest(self, ds, threshold)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model file; its proof ledger moves beside it (``<path>.ledger``)."""

@@ -243,11 +243,13 @@ impl CompiledModel {
     }
 
     /// An accuracy attestation on the committed dataset `ds`, opening epoch `epoch`'s leaf as
-    /// [`Self::prove_in_epoch`] does (`zkgrad_core::data::attest`).
+    /// [`Self::prove_in_epoch`] does (`zkgrad_core::data::attest`); with `threshold`, only
+    /// "at least that many rows correct" is stated, the count hidden.
     pub fn attest_in_epoch(
         &self,
         ds: &zkgrad_core::data::Dataset,
         epoch: u64,
+        threshold: Option<u64>,
     ) -> Result<(
         zkgrad_core::data::Attestation,
         Option<zkgrad_core::epoch::EpochCertificate>,
@@ -258,8 +260,11 @@ impl CompiledModel {
             epochs: &self.epochs,
             epoch,
         };
-        zkgrad_core::data::attest(spec, weights, self.seed, source, ds)
-            .map_err(|e| exec::name_error(&self.lowered, e))
+        match threshold {
+            None => zkgrad_core::data::attest(spec, weights, self.seed, source, ds),
+            Some(t) => zkgrad_core::data::attest_at_least(spec, weights, self.seed, source, ds, t),
+        }
+        .map_err(|e| exec::name_error(&self.lowered, e))
     }
 
     /// The certificate of epoch `epoch` (its nodes made if missing).

@@ -17,8 +17,8 @@ fn rejection(e: zkgrad_core::ProofError) -> PyErr {
     })
 }
 
-/// (model digest hex, dataset digest hex, rows, classes, correct).
-type Statement = (String, String, u64, u32, u64);
+/// (model digest hex, dataset digest hex, rows, classes, correct (or the threshold), at least).
+type Statement = (String, String, u64, u32, u64, bool);
 
 fn seed32(b: &[u8], what: &str) -> PyResult<[u8; 32]> {
     b.try_into()
@@ -29,7 +29,7 @@ fn seed32(b: &[u8], what: &str) -> PyResult<[u8; 32]> {
 /// `public`), opening epoch `epoch`; returns (attestation bytes, epoch certificate bytes).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (model, features, labels, meta, seed, public, epoch))]
+#[pyo3(signature = (model, features, labels, meta, seed, public, epoch, threshold=None))]
 pub fn attest_prove<'py>(
     py: Python<'py>,
     model: &NativeModel,
@@ -39,6 +39,7 @@ pub fn attest_prove<'py>(
     seed: &[u8],
     public: &[u8],
     epoch: u64,
+    threshold: Option<u64>,
 ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     let (shape, x) = int_array(py, features, "features")?;
     if shape.len() != 2 {
@@ -60,7 +61,7 @@ pub fn attest_prove<'py>(
             }
             let (p, cert) = model
                 .inner
-                .attest_in_epoch(&ds, epoch)
+                .attest_in_epoch(&ds, epoch, threshold)
                 .map_err(|e| ModelError::new_err(e.to_string()))?;
             Ok((p.to_bytes(), cert.map(|c| c.to_bytes()).unwrap_or_default()))
         })
@@ -106,6 +107,7 @@ pub fn attest_verify(
                 s.rows,
                 s.classes,
                 s.correct,
+                s.at_least,
             ))
         })
     })
@@ -123,6 +125,7 @@ pub fn attest_claimed(proof: &[u8]) -> PyResult<Statement> {
             p.rows,
             p.classes,
             p.correct,
+            p.at_least,
         ))
     })
 }
