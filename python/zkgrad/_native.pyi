@@ -309,3 +309,26 @@ def dataset_verify(
 
 def property_proof_dataset(proof: bytes) -> str:
     """The dataset digest (hex) a property proof names (not verified)."""
+
+def attest_prove(
+    model: NativeModel,
+    features: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64],
+    meta: bytes,
+    seed: bytes,
+    public: bytes,
+    epoch: int,
+    threshold: int | None = None,
+) -> tuple[bytes, bytes]:
+    """Attest the model's accuracy on the committed dataset (recommitted from its values and
+    seed; it must give ``public``), opening epoch ``epoch``; with ``threshold`` only "at least
+    that many correct" is stated. Returns (attestation, epoch certificate)."""
+
+def attest_verify(
+    key: NativeVerifyingKey, public: bytes, proof: bytes, certificate: bytes
+) -> tuple[str, str, int, int, int, bool]:
+    """Verify an attestation; returns (model hex, dataset hex, rows, classes, correct or
+    threshold, at least). Raises ``InvalidProof``."""
+
+def attest_claimed(proof: bytes) -> tuple[str, str, int, int, int, bool]:
+    """The statement an attestation claims (not verified)."""
