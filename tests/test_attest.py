@@ -221,3 +221,21 @@ def test_a_threshold_attestation_hides_the_count(setup: dict) -> None:
         model.attest(flipped, threshold=(reached + 1) / ROWS)
     with pytest.raises(zkgrad.ModelError, match="threshold must be"):
         model.attest(ds, threshold=1.5)
+
+
+def test_altered_or_truncated_bytes_are_rejected_not_crashed(setup: dict) -> None:
+    model, ds = setup["model"], setup["ds"]
+    att = model.attest(ds)
+    pub = ds.export_pub()
+    rng = np.random.default_rng(7)
+    data = att.data
+    cuts = [6, 80, len(data) // 2, len(data) - 1]
+    flips = rng.integers(6, len(data), size=12).tolist()
+    for n in cuts:
+        with pytest.raises(zkgrad.InvalidProof):
+            verify_attestation(model, pub, Attestation(data[:n], att.epoch_certificate))
+    for i in flips:
+        bad = bytearray(data)
+        bad[i] ^= 0x5A
+        with pytest.raises(zkgrad.InvalidProof):
+            verify_attestation(model, pub, Attestation(bytes(bad), att.epoch_certificate))
