@@ -40,15 +40,16 @@ test-rust: setup
 test-python: setup
 	$(BIN)/pytest -q tests
 
-# `make demo-service`: `zkgrad serve` on the bundled model, a few clients sending requests,
-# every answer verified in the client, and the figures (benches/serve_load.py --demo).
 # `make demo-evaluation`: three hospitals commit their splits of the bundled records, enroll
-# them and prove their properties; a verifier checks every bundle, pools the verified figures,
-# plots them, and names what fails in a tampered bundle (python/zkgrad/demo_evaluation.py).
+# them, prove their properties and attest one shared model's accuracy on them; a verifier checks
+# every bundle, pools the verified figures, plots them, and names what fails in the tampered
+# bundles (python/zkgrad/demo_evaluation.py).
 .PHONY: demo-evaluation
 demo-evaluation: setup
 	$(BIN)/python -m zkgrad.demo_evaluation --out demo-evaluation-out
 
+# `make demo-service`: `zkgrad serve` on the bundled model, a few clients sending requests,
+# every answer verified in the client, and the figures (benches/serve_load.py --demo).
 .PHONY: demo-service
 demo-service: setup
 	$(BIN)/python benches/serve_load.py --demo

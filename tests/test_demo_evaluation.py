@@ -27,13 +27,19 @@ def test_three_hospitals_and_a_tampered_bundle(tmp_path: Path) -> None:
         assert [lo for lo, _ in r.statement.class_counts] == true_counts.tolist()
         assert r.enrollment.owner == name
     assert sum(r.statement.rows for r in honest if r.statement) == len(labels)
-    swapped, redated = tampered
+    for r in honest:
+        assert r.accuracy is not None and r.accuracy.rows == r.statement.rows  # type: ignore[union-attr]
+        assert not r.accuracy.at_least and 0 < r.accuracy.correct <= r.accuracy.rows
+    swapped, redated, inflated = tampered
     assert not swapped.valid and "property proof" in swapped.reason
     assert "is for dataset" in swapped.reason
     assert not redated.valid and "signature does not verify" in redated.reason
+    assert not inflated.valid and inflated.reason.startswith("accuracy attestation:")
     assert (tmp_path / "out" / "evaluation.png").stat().st_size > 1000
     # the bundles hold public files only (the proof's epoch certificate is public too): no owner
     # file, no private key
     bundle_files = {p.suffix for p in (tmp_path / "out" / "bundles").rglob("*") if p.is_file()}
     assert bundle_files == {".pub", ".json", ".zkp", ".zke"}
-    assert "pooled over the valid bundles: 113 records" in console.export_text()
+    text = console.export_text()
+    assert "pooled over the valid bundles: 113 records" in text
+    assert "the model classifies" in text

@@ -22,6 +22,7 @@ from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning, Unsuppo
 from zkgrad.model import Model, Proof, VerifyingKey, verify
 
 if TYPE_CHECKING:
+    from zkgrad.attest import Attestation, AttestStatement, verify_attestation
     from zkgrad.compiler import compile
     from zkgrad.dataset import Dataset, DatasetPublic, DataStatement
     from zkgrad.describe import Description, inspect
@@ -39,6 +40,9 @@ _LAZY = {
     "Dataset": "zkgrad.dataset",
     "DatasetPublic": "zkgrad.dataset",
     "DataStatement": "zkgrad.dataset",
+    "Attestation": "zkgrad.attest",
+    "AttestStatement": "zkgrad.attest",
+    "verify_attestation": "zkgrad.attest",
 }
 
 
@@ -56,6 +60,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AttestStatement",
+    "Attestation",
     "Client",
     "DataStatement",
     "Dataset",
@@ -73,4 +79,5 @@ __all__ = [
     "from_sklearn",
     "inspect",
     "verify",
+    "verify_attestation",
 ]

@@ -316,3 +316,34 @@ def dataset_verify(
 
 def property_proof_dataset(proof: bytes) -> str:
     """The dataset digest (hex) a property proof names (not verified)."""
+
+def attest_prove(
+    model: NativeModel,
+    features: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64],
+    meta: bytes,
+    seed: bytes,
+    public: bytes,
+    epoch: int,
+    number: int,
+    threshold: int | None = None,
+    known: bytes | None = None,
+) -> tuple[bytes, bytes, bytes]:
+    """Attest the model's accuracy on the committed dataset (recommitted from its values and
+    seed; it must give ``public``), opening the model's epoch ``epoch`` and the dataset epoch
+    leaf of its proof ``number`` (``known``: the owner's last dataset certificate); with
+    ``threshold`` only "at least that many correct" is stated. Returns (attestation, model
+    epoch certificate, dataset epoch certificate)."""
+
+def attest_verify(
+    key: NativeVerifyingKey,
+    public: bytes,
+    proof: bytes,
+    certificate: bytes,
+    dataset_certificate: bytes,
+) -> tuple[str, str, int, int, int, bool]:
+    """Verify an attestation with its model and dataset epoch certificates; returns (model hex,
+    dataset hex, rows, classes, correct or threshold, at least). Raises ``InvalidProof``."""
+
+def attest_claimed(proof: bytes) -> tuple[str, str, int, int, int, bool]:
+    """The statement an attestation claims (not verified)."""

@@ -841,5 +841,10 @@ from zkgrad.data_cli import data_app  # noqa: E402
 
 app.add_typer(data_app, name="data")
 
+# `zkgrad attest ...` (python/zkgrad/attest_cli.py).
+from zkgrad import attest_cli  # noqa: E402
+
+attest_cli.register(app)
+
 if __name__ == "__main__":
     app()

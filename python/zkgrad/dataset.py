@@ -382,14 +382,30 @@ class Dataset:
             number,
             self._certificate,
         )
-        certificate = bytes(certificate)
+        certificate = self._keep_certificate(bytes(certificate))
+        return PropertyProof(bytes(proof), certificate)
+
+    def _keep_certificate(self, certificate: bytes) -> bytes:
+        """Remember the last epoch certificate made (and store it beside the owner's file):
+        the next proofs reuse its nodes."""
         if certificate != self._certificate:
             self._certificate = certificate
             if self._certificate_file is not None:
                 partial = self._certificate_file.with_suffix(".partial")
                 partial.write_bytes(certificate)
                 partial.replace(self._certificate_file)
-        return PropertyProof(bytes(proof), certificate)
+        return certificate
+
+    def _take_numbers(self, count: int) -> int:
+        """Take ``count`` consecutive proof numbers of this digest that fall in one epoch (an
+        attestation opens its leaf twice); returns the first. A number left at the end of an
+        epoch is skipped, never reused."""
+        per_epoch = int(_native.dataset_epochs(self.public.commitment)[0])
+        taken = [self._ledger.spend(self.digest, self.budget, "the dataset digest")]
+        while len(taken) < count:
+            number = self._ledger.spend(self.digest, self.budget, "the dataset digest")
+            taken = [*taken, number] if number // per_epoch == taken[0] // per_epoch else [number]
+        return taken[0]
 
     def __repr__(self) -> str:
         return (

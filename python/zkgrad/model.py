@@ -312,6 +312,14 @@ class Model(_Verifier):
         except OSError:
             partial.unlink(missing_ok=True)  # a read-only folder: proving goes on, slower
 
+    def attest(self, ds: Any, threshold: float | None = None) -> Any:
+        """Prove this model's accuracy on a committed, labelled :class:`zkgrad.Dataset`: one
+        zero-knowledge proof of how many rows it classifies correctly, or with ``threshold``
+        τ only that at least ⌈τ·m⌉ are, the count hidden (``zkgrad.attest``)."""
+        from zkgrad.attest import attest
+
+        return attest(self, ds, threshold)
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model file; its proof ledger moves beside it (``<path>.ledger``)."""
         super().save(path)
@@ -705,6 +713,16 @@ def verify(
     Raises :class:`InvalidProof` for a rejected proof. Given a :class:`zkgrad.DatasetPublic`
     and a data-property proof, returns the verified :class:`zkgrad.DataStatement` instead.
     """
+    if type(proof).__name__ == "Attestation":  # an accuracy attestation (zkgrad.attest)
+        from zkgrad.attest import verify_attestation
+
+        dataset = getattr(proof, "dataset", None)
+        if dataset is None:
+            raise ModelError(
+                "an attestation is verified against its dataset: "
+                "zkgrad.verify_attestation(model, dataset_pub, attestation)"
+            )
+        return verify_attestation(model, dataset, proof)  # type: ignore[return-value]
     if type(model).__name__ == "DatasetPublic":  # a data-property proof (zkgrad.dataset)
         from zkgrad.dataset import verify_properties
 

@@ -242,6 +242,31 @@ impl CompiledModel {
         .map_err(|e| exec::name_error(&self.lowered, e))
     }
 
+    /// An accuracy attestation on the committed dataset `ds`, opening epoch `epoch`'s leaf as
+    /// [`Self::prove_in_epoch`] does (`zkgrad_core::data::attest`); with `threshold`, only
+    /// "at least that many rows correct" is stated, the count hidden.
+    pub fn attest_in_epoch(
+        &self,
+        ds: &zkgrad_core::data::DatasetLeaf<'_>,
+        epoch: u64,
+        threshold: Option<u64>,
+    ) -> Result<(
+        zkgrad_core::data::Attestation,
+        Option<zkgrad_core::epoch::EpochCertificate>,
+    )> {
+        let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
+        let source = zkgrad_core::data::AttestWeights::Epoch {
+            identity: &self.commitment,
+            epochs: &self.epochs,
+            epoch,
+        };
+        match threshold {
+            None => zkgrad_core::data::attest(spec, weights, self.seed, source, ds),
+            Some(t) => zkgrad_core::data::attest_at_least(spec, weights, self.seed, source, ds, t),
+        }
+        .map_err(|e| exec::name_error(&self.lowered, e))
+    }
+
     /// The certificate of epoch `epoch` (its nodes made if missing).
     pub fn epoch_certificate(&self, epoch: u64) -> Result<zkgrad_core::epoch::EpochCertificate> {
         let spec = &self.lowered.spec;

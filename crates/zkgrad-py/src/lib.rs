@@ -16,6 +16,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+mod attest;
 mod data;
 
 /// The prover allocates and frees tables of many megabytes per proof; mimalloc keeps that memory
@@ -788,6 +789,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(data::dataset_epochs, m)?,
         wrap_pyfunction!(data::property_proof_epoch, m)?,
         wrap_pyfunction!(data::property_proof_dataset, m)?,
+        wrap_pyfunction!(attest::attest_prove, m)?,
+        wrap_pyfunction!(attest::attest_verify, m)?,
+        wrap_pyfunction!(attest::attest_claimed, m)?,
     ] {
         m.add_function(f)?;
     }

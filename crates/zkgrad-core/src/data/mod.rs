@@ -15,6 +15,10 @@
 //! the protocol's parts: LogUp with committed inverses against the 2^16-entry range table (as
 //! the weight range certificate, `zk/range.rs`), masked sumchecks and batched openings.
 
+pub mod attest;
+mod attest_plan;
+pub mod attest_prove;
+mod attest_verify;
 pub mod commit;
 pub mod epochs;
 pub mod proof;
@@ -22,6 +26,8 @@ pub mod props;
 mod verify;
 mod witness;
 
+pub use attest::{AttestStatement, AttestWeights, Attestation, attest, attest_at_least};
+pub use attest_verify::verify as verify_attestation;
 pub use commit::{Dataset, DatasetCommitment, DatasetNode, commit};
 pub use epochs::DatasetLeaf;
 pub use proof::PropertyProof;

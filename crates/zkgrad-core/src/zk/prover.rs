@@ -105,6 +105,54 @@ pub(crate) fn prove(
     weight_data: ProverData,
     kept_tables: Option<&WeightTables>,
     input_seed: Option<[u8; 32]>,
+    tr: Transcript,
+) -> Result<ZkProof> {
+    prove_hooked(
+        spec,
+        w,
+        seed,
+        inputs,
+        traces,
+        tamper,
+        weight_data,
+        kept_tables,
+        input_seed,
+        None,
+        tr,
+    )
+}
+
+/// An accuracy attestation's parts of the protocol (`crate::data::attest`): the output is
+/// hidden (a masked column) and the hook proves what the statement says about it in place of
+/// the public output point; the input's claims are answered by the hook's table (the dataset).
+pub(crate) trait ProverHook {
+    /// After the weight lift point is drawn: the input column's mask as the hook's table reads
+    /// it (what the input's masked values are computed with).
+    fn input_mask(&mut self, plan: &WitnessPlan, tr: &mut Transcript) -> Result<Vec<F>>;
+    /// In place of the output point: proves what it proves about the last activations and adds
+    /// its claims on them to `ctx.claims.wit`.
+    fn output(&mut self, ctx: &mut ProverCtx) -> Result<()>;
+    /// After the inference's openings: answers the input claims.
+    fn finish(
+        &mut self,
+        tr: &mut Transcript,
+        input_claims: Vec<(usize, Vec<EF>, EF)>,
+    ) -> Result<()>;
+}
+
+/// [`prove`], with an optional [`ProverHook`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn prove_hooked(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    inputs: &[Vec<i64>],
+    traces: &[Vec<BlockTrace>],
+    tamper: Option<WitnessTamper>,
+    weight_data: ProverData,
+    kept_tables: Option<&WeightTables>,
+    input_seed: Option<[u8; 32]>,
+    mut hook: Option<&mut dyn ProverHook>,
     mut tr: Transcript,
 ) -> Result<ZkProof> {
     super::check_supported(spec)?;
@@ -128,7 +176,7 @@ pub(crate) fn prove(
         t(&plan, &mut cols);
     }
     // One table for the witness columns and every sumcheck's masks (`WitnessTable`).
-    let table = WitnessTable::new(spec, &plan);
+    let table = WitnessTable::with_output(spec, &plan, hook.is_none());
     let mask_plan = &table.mask_plan;
     let masks: Vec<Vec<Vec<EF>>> = mask_plan
         .schedules
@@ -172,6 +220,9 @@ pub(crate) fn prove(
     // no weight value is revealed yet (`masked.rs`).
     let lift = LiftPoint::draw(&weights.layout, &mut tr);
     let w_r = weights.expanded_masks(&lift);
+    if let Some(h) = hook.as_deref_mut() {
+        wit_r[plan.x] = h.input_mask(&plan, &mut tr)?;
+    }
 
     let mut ctx = ProverCtx {
         spec,
@@ -190,12 +241,17 @@ pub(crate) fn prove(
     let lookups = lookup::prove(&mut ctx, alpha, &inv, &inv_r)?;
     sw.lap("zk: lookup sumcheck");
     // The public output equals the last block's (unmasked) activations.
-    let last = plan.blocks.last().expect("at least one block");
-    let r_out = ctx
-        .tr
-        .challenge_point("output-point", last.log_out + plan.log_batch);
-    let out_value = evaluate_base(&cols[last.a], &r_out);
-    ctx.claims.wit.push((last.a, r_out, out_value));
+    match hook.as_deref_mut() {
+        None => {
+            let last = plan.blocks.last().expect("at least one block");
+            let r_out = ctx
+                .tr
+                .challenge_point("output-point", last.log_out + plan.log_batch);
+            let out_value = evaluate_base(&cols[last.a], &r_out);
+            ctx.claims.wit.push((last.a, r_out, out_value));
+        }
+        Some(h) => h.output(&mut ctx)?,
+    }
     let mut blocks = Vec::with_capacity(spec.layers.len());
     for l in (0..spec.layers.len()).rev() {
         blocks.push(match spec.layers[l].kind {
@@ -209,7 +265,11 @@ pub(crate) fn prove(
     }
     let mut claims = std::mem::take(&mut ctx.claims);
     sw.lap("zk: blocks");
-    let input_claims = take_input_claims(&mut claims, &plan, committed_input.is_some());
+    let input_claims = take_input_claims(
+        &mut claims,
+        &plan,
+        committed_input.is_some() || hook.is_some(),
+    );
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         eprintln!(
             "[zkgrad] zk: {} witness, {} inverse, {} weight claims",
@@ -338,6 +398,9 @@ pub(crate) fn prove(
                 o.size_breakdown()
             );
         }
+    }
+    if let Some(h) = hook {
+        h.finish(&mut tr, input_claims)?;
     }
     let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));
     Ok(ZkProof {

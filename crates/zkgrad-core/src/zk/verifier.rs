@@ -38,6 +38,12 @@ impl WitnessTable {
     /// The table for `plan`. The witness's batching sumcheck has a round per variable of this very
     /// table, and its masks are columns of it: grow the variable count until it is a fixed point.
     pub fn new(spec: &CircuitSpec, plan: &WitnessPlan) -> Self {
+        Self::with_output(spec, plan, true)
+    }
+
+    /// [`Self::new`]; a hidden output (an accuracy attestation, `crate::data::attest`) is a
+    /// masked column like any activation.
+    pub fn with_output(spec: &CircuitSpec, plan: &WitnessPlan, public_output: bool) -> Self {
         let mask_first = plan.layout.columns.len();
         let plan_logs = plan.layout.columns.iter().map(|&(_, k)| k);
         let mut vars = plan.layout.num_vars;
@@ -48,6 +54,7 @@ impl WitnessTable {
                 .chain(mask_plan.logs.iter().copied())
                 .collect();
             let mut masked = masked_columns(spec, plan);
+            masked[plan.blocks.last().expect("at least one block").a] = !public_output;
             masked.resize(logs.len(), false);
             let layout = MaskedLayout::new(&logs, &masked);
             if layout.num_vars() <= vars {
@@ -184,8 +191,57 @@ pub(crate) fn verify(
     p: &ZkProof,
     output_value: impl Fn(&[EF]) -> EF,
     public_x: Option<&[F]>,
+    tr: Transcript,
+) -> Result<()> {
+    verify_hooked(
+        spec,
+        mc,
+        weights,
+        plan,
+        p,
+        Output::Public(&output_value),
+        public_x,
+        tr,
+    )
+}
+
+/// Where the claim on the last activations comes from.
+pub(crate) enum Output<'a> {
+    /// The public output, evaluated at a random point.
+    Public(&'a dyn Fn(&[EF]) -> EF),
+    /// A hidden output whose claims (and the input's) another protocol makes and answers: an
+    /// accuracy attestation (`crate::data::attest`).
+    Hook(&'a mut dyn VerifierHook),
+}
+
+/// The verifier's side of [`super::prover::ProverHook`], called at the same transcript points.
+pub(crate) trait VerifierHook {
+    /// After the weight lift point is drawn: draws what the input claims' answer needs.
+    fn input_lift(&mut self, tr: &mut Transcript) -> Result<()>;
+    /// In place of the output point: verifies what it proves about the last activations and
+    /// adds its claims on them to `ctx.claims.wit`.
+    fn output(&mut self, ctx: &mut VerifierCtx) -> Result<()>;
+    /// After the inference's openings: checks the input claims' answer.
+    fn finish(
+        &mut self,
+        tr: &mut Transcript,
+        input_claims: Vec<(usize, Vec<EF>, EF)>,
+    ) -> Result<()>;
+}
+
+/// [`verify`] with the output public or hooked.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn verify_hooked(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    weights: &crate::pcs::Commitment,
+    plan: &WitnessPlan,
+    p: &ZkProof,
+    mut output: Output<'_>,
+    public_x: Option<&[F]>,
     mut tr: Transcript,
 ) -> Result<()> {
+    let hooked = matches!(output, Output::Hook(_));
     super::check_supported(spec)?;
     mc.check_range(spec)?;
     let openings = 3 + usize::from(spec.committed_input);
@@ -211,13 +267,16 @@ pub(crate) fn verify(
     if let Some(c) = &p.input_commitment {
         tr.absorb_bytes("input-commitment", &c.digest());
     }
-    let table = WitnessTable::new(spec, plan);
+    let table = WitnessTable::with_output(spec, plan, !hooked);
     crate::bounds::check_zk_shapes(spec, &table, p)?;
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
     let wl = weight_masked_layout(spec);
     let lift = LiftPoint::draw(&wl, &mut tr);
+    if let Output::Hook(h) = &mut output {
+        h.input_lift(&mut tr)?;
+    }
     let mut ctx = VerifierCtx {
         spec,
         plan,
@@ -227,12 +286,17 @@ pub(crate) fn verify(
         claims: Claims::default(),
     };
     lookup::verify(&mut ctx, alpha, &p.lookups)?;
-    let last = plan.blocks.last().expect("validated: at least one block");
-    let r_out = ctx
-        .tr
-        .challenge_point("output-point", last.log_out + plan.log_batch);
-    let v = output_value(&r_out);
-    ctx.claims.wit.push((last.a, r_out, v));
+    match &mut output {
+        Output::Public(output_value) => {
+            let last = plan.blocks.last().expect("validated: at least one block");
+            let r_out = ctx
+                .tr
+                .challenge_point("output-point", last.log_out + plan.log_batch);
+            let v = output_value(&r_out);
+            ctx.claims.wit.push((last.a, r_out, v));
+        }
+        Output::Hook(h) => h.output(&mut ctx)?,
+    }
     for (l, bp) in (0..spec.layers.len()).rev().zip(&p.blocks) {
         match (&spec.layers[l].kind, bp) {
             (LayerKind::Dense, ZkBlockProof::Linear(b)) => dense::verify(&mut ctx, l, b)?,
@@ -250,7 +314,7 @@ pub(crate) fn verify(
         }
     }
     let mut claims = std::mem::take(&mut ctx.claims);
-    let input_claims = take_input_claims(&mut claims, plan, spec.committed_input);
+    let input_claims = take_input_claims(&mut claims, plan, spec.committed_input || hooked);
     for (c, z, v) in &claims.wit {
         crate::statement::check_public_claim(plan, public_x, *c, z, *v)?;
     }
@@ -346,6 +410,9 @@ pub(crate) fn verify(
             &p.openings[3],
             &mut tr,
         )?;
+    }
+    if let Output::Hook(h) = output {
+        h.finish(&mut tr, input_claims)?;
     }
     Ok(())
 }
