@@ -353,8 +353,24 @@ class Dataset:
         from zkgrad.data_spec import load_spec, quantise_spec
 
         ranges, classes, sums = quantise_spec(load_spec(spec), self.public)
-        number = self._ledger.spend(self.digest, self.budget, "the dataset digest")
-        return self._prove_as(number, ranges, classes, sums)
+        return self._prove_as(self._next_proof_number(), ranges, classes, sums)
+
+    def _next_proof_number(self) -> int:
+        """Numbers the next proof over this digest in the ledger (property proofs and
+        attestations share it: each opens the epoch leaf of its number, through the native
+        ``Dataset::open_epoch``); refuses past :attr:`budget`."""
+        return self._ledger.spend(self.digest, self.budget, "the dataset digest")
+
+    def _keep_certificate(self, certificate: bytes) -> None:
+        """Keeps the epoch certificate a proof was made with (pass ``self._certificate`` as the
+        native ``known`` certificate of the next proof: its nodes are not made again)."""
+        if certificate == self._certificate:
+            return
+        self._certificate = certificate
+        if self._certificate_file is not None:
+            partial = self._certificate_file.with_suffix(".partial")
+            partial.write_bytes(certificate)
+            partial.replace(self._certificate_file)
 
     def prove_properties_as(
         self, number: int, spec: Mapping[str, Any] | str | os.PathLike[str]
@@ -382,14 +398,8 @@ class Dataset:
             number,
             self._certificate,
         )
-        certificate = bytes(certificate)
-        if certificate != self._certificate:
-            self._certificate = certificate
-            if self._certificate_file is not None:
-                partial = self._certificate_file.with_suffix(".partial")
-                partial.write_bytes(certificate)
-                partial.replace(self._certificate_file)
-        return PropertyProof(bytes(proof), certificate)
+        self._keep_certificate(bytes(certificate))
+        return PropertyProof(bytes(proof), bytes(certificate))
 
     def __repr__(self) -> str:
         return (

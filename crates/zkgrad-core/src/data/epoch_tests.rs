@@ -221,3 +221,23 @@ fn a_leaf_of_another_dataset_is_not_linked_to_this_one() {
         .to_string();
     assert!(e.contains("epoch link"), "{e}");
 }
+
+/// `Dataset::open_epoch` (what property proofs and attestations call): the leaf of a proof
+/// number and its certificate; a certificate made earlier is reused as it is, a foreign one
+/// (another dataset's) is detected and the chain made afresh.
+#[test]
+fn open_epoch_reuses_the_owners_certificate_and_survives_a_foreign_one() {
+    let (a, b) = (small(0), small(1));
+    let per = proofs_per_epoch(&a.commitment).unwrap() as u64;
+    let (leaf, cert) = a.open_epoch(per, None).unwrap();
+    assert_eq!(leaf.epoch.path, vec![1, 0]);
+    verify_leaf(&a.commitment, &leaf.epoch, &cert).unwrap();
+    let (again, same) = a.open_epoch(per + 1, Some(&cert)).unwrap();
+    assert_eq!(again.epoch, leaf.epoch);
+    assert_eq!(same.to_bytes(), cert.to_bytes());
+    let (_, foreign) = b.open_epoch(per, None).unwrap();
+    let (leaf, fixed) = a.open_epoch(per, Some(&foreign)).unwrap();
+    verify_leaf(&a.commitment, &leaf.epoch, &fixed).unwrap();
+    let proof = prove(&leaf, &spec()).unwrap();
+    assert_eq!(verify(&a.commitment, &proof, &fixed).unwrap(), spec());
+}

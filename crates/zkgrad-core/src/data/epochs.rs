@@ -163,6 +163,31 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// What proof `number` of the dataset's digest opens: its epoch leaf and the certificate
+    /// linking that leaf to the published commitment — the one call a proof over the dataset
+    /// (a property proof, an attestation) makes before it opens the table. `known` is a
+    /// certificate the owner made earlier (its nodes are reused, not made again); a stale or
+    /// foreign one is detected (the chain is checked) and the certificate made afresh.
+    pub fn open_epoch(
+        &self,
+        number: u64,
+        known: Option<&EpochCertificate>,
+    ) -> Result<(DatasetLeaf<'_>, EpochCertificate)> {
+        let path = leaf_for_proof(&self.commitment, number)?;
+        let nodes = Epochs::default();
+        if let Some(k) = known {
+            nodes.remember(k);
+        }
+        let mut cert = self.certificate(&nodes, &path)?;
+        let leaf = self.leaf(&path)?;
+        if known.is_some() && verify_leaf(&self.commitment, &leaf.epoch, &cert).is_err() {
+            cert = self.certificate(&Epochs::default(), &path)?;
+        }
+        Ok((leaf, cert))
+    }
+}
+
 #[cfg(test)]
 #[path = "epoch_tests.rs"]
 mod tests;
