@@ -132,7 +132,8 @@ fn a_tampered_certificate_is_rejected() {
     let per = proofs_per_epoch(c).unwrap() as u64;
     let (proof, cert) = proof_number(&ds, &Epochs::default(), per);
     verify(c, &proof, &cert).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut EpochCertificate)>)> = vec![
+    type Edit = Box<dyn Fn(&mut EpochCertificate)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("link value", Box::new(|c| c.nodes[0].link.value += EF::ONE)),
         (
             "batching value",
@@ -240,4 +241,26 @@ fn open_epoch_reuses_the_owners_certificate_and_survives_a_foreign_one() {
     verify_leaf(&a.commitment, &leaf.epoch, &fixed).unwrap();
     let proof = prove(&leaf, &spec()).unwrap();
     assert_eq!(verify(&a.commitment, &proof, &fixed).unwrap(), spec());
+}
+
+/// The verifier checks each certificate node once per process: a stream of proofs of one epoch
+/// pays for its links once; an edited copy of a checked link is checked again and rejected.
+#[test]
+fn checked_links_are_cached_but_an_edited_copy_is_not() {
+    let ds = small(2);
+    let c = &ds.commitment;
+    let per = proofs_per_epoch(c).unwrap() as u64;
+    let (leaf, cert) = ds.open_epoch(2 * per, None).unwrap();
+    let time = |cert: &EpochCertificate| {
+        let t = std::time::Instant::now();
+        let ok = verify_leaf(c, &leaf.epoch, cert).is_ok();
+        (ok, t.elapsed())
+    };
+    let (first, cold) = time(&cert);
+    let (second, warm) = time(&cert);
+    assert!(first && second);
+    assert!(warm * 5 < cold, "cached check {warm:?}, first {cold:?}");
+    let mut edited = cert.clone();
+    edited.nodes[1].link.value += EF::ONE;
+    assert!(!time(&edited).0);
 }
