@@ -185,7 +185,8 @@ def attest(model: Model, ds: Dataset, threshold: float | None = None) -> Attesta
         at_least,
         ds._certificate,
     )
-    dataset_cert = ds._keep_certificate(bytes(dataset_cert))
+    dataset_cert = bytes(dataset_cert)
+    ds._keep_certificate(dataset_cert)
     return Attestation(bytes(proof), bytes(cert), ds.public, dataset_cert)
 
 

@@ -353,8 +353,24 @@ class Dataset:
         from zkgrad.data_spec import load_spec, quantise_spec
 
         ranges, classes, sums = quantise_spec(load_spec(spec), self.public)
-        number = self._ledger.spend(self.digest, self.budget, "the dataset digest")
-        return self._prove_as(number, ranges, classes, sums)
+        return self._prove_as(self._next_proof_number(), ranges, classes, sums)
+
+    def _next_proof_number(self) -> int:
+        """Numbers the next proof over this digest in the ledger (property proofs and
+        attestations share it: each opens the epoch leaf of its number, through the native
+        ``Dataset::open_epoch``); refuses past :attr:`budget`."""
+        return self._ledger.spend(self.digest, self.budget, "the dataset digest")
+
+    def _keep_certificate(self, certificate: bytes) -> None:
+        """Keeps the epoch certificate a proof was made with (pass ``self._certificate`` as the
+        native ``known`` certificate of the next proof: its nodes are not made again)."""
+        if certificate == self._certificate:
+            return
+        self._certificate = certificate
+        if self._certificate_file is not None:
+            partial = self._certificate_file.with_suffix(".partial")
+            partial.write_bytes(certificate)
+            partial.replace(self._certificate_file)
 
     def prove_properties_as(
         self, number: int, spec: Mapping[str, Any] | str | os.PathLike[str]
@@ -382,28 +398,17 @@ class Dataset:
             number,
             self._certificate,
         )
-        certificate = self._keep_certificate(bytes(certificate))
-        return PropertyProof(bytes(proof), certificate)
-
-    def _keep_certificate(self, certificate: bytes) -> bytes:
-        """Remember the last epoch certificate made (and store it beside the owner's file):
-        the next proofs reuse its nodes."""
-        if certificate != self._certificate:
-            self._certificate = certificate
-            if self._certificate_file is not None:
-                partial = self._certificate_file.with_suffix(".partial")
-                partial.write_bytes(certificate)
-                partial.replace(self._certificate_file)
-        return certificate
+        self._keep_certificate(bytes(certificate))
+        return PropertyProof(bytes(proof), bytes(certificate))
 
     def _take_numbers(self, count: int) -> int:
         """Take ``count`` consecutive proof numbers of this digest that fall in one epoch (an
         attestation opens its leaf twice); returns the first. A number left at the end of an
         epoch is skipped, never reused."""
         per_epoch = int(_native.dataset_epochs(self.public.commitment)[0])
-        taken = [self._ledger.spend(self.digest, self.budget, "the dataset digest")]
+        taken = [self._next_proof_number()]
         while len(taken) < count:
-            number = self._ledger.spend(self.digest, self.budget, "the dataset digest")
+            number = self._next_proof_number()
             taken = [*taken, number] if number // per_epoch == taken[0] // per_epoch else [number]
         return taken[0]
 

@@ -3,8 +3,8 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use zkgrad_core::data::{self, Attestation, DatasetCommitment, epochs};
-use zkgrad_core::epoch::{EpochCertificate, Epochs};
+use zkgrad_core::data::{self, Attestation, DatasetCommitment};
+use zkgrad_core::epoch::EpochCertificate;
 
 use crate::{InvalidProof, ModelError, NativeModel, NativeVerifyingKey, guarded, int_array};
 
@@ -68,17 +68,9 @@ pub fn attest_prove<'py>(
                     "the dataset's values and seed do not give its stored commitment (the file was altered)",
                 ));
             }
-            let path = epochs::leaf_for_proof(&ds.commitment, number).map_err(err)?;
-            let nodes = Epochs::default();
-            if let Some(c) = known.and_then(|b| EpochCertificate::from_bytes(&b).ok()) {
-                nodes.remember(&c);
-            }
-            let leaf = ds.leaf(&path).map_err(err)?;
-            let mut dcert = ds.certificate(&nodes, &path).map_err(err)?;
             // A stale or foreign certificate file only costs its nodes being made again.
-            if epochs::verify_leaf(&ds.commitment, &leaf.epoch, &dcert).is_err() {
-                dcert = ds.certificate(&Epochs::default(), &path).map_err(err)?;
-            }
+            let known = known.and_then(|b| EpochCertificate::from_bytes(&b).ok());
+            let (leaf, dcert) = ds.open_epoch(number, known.as_ref()).map_err(err)?;
             let (p, cert) = model
                 .inner
                 .attest_in_epoch(&leaf, epoch, threshold)

@@ -6,7 +6,7 @@ use pyo3::types::PyBytes;
 use zkgrad_core::data::{
     self, Bound as FeatureBound, ClassSpec, DatasetCommitment, PropertySpec, epochs,
 };
-use zkgrad_core::epoch::{EpochCertificate, Epochs};
+use zkgrad_core::epoch::EpochCertificate;
 
 use crate::{InvalidProof, ModelError, guarded, int_array};
 
@@ -151,20 +151,11 @@ pub fn dataset_prove<'py>(
                 ));
             }
             spec.validate(&ds.commitment).map_err(model_error)?;
-            let path = epochs::leaf_for_proof(&ds.commitment, number).map_err(model_error)?;
-            let nodes = Epochs::default();
-            // A stale or foreign certificate file only costs its nodes being made again: the
-            // chain is checked below before any proof is returned.
-            if let Some(cert) = known.and_then(|b| EpochCertificate::from_bytes(&b).ok()) {
-                nodes.remember(&cert);
-            }
-            let mut cert = ds.certificate(&nodes, &path).map_err(model_error)?;
-            let leaf = ds.leaf(&path).map_err(model_error)?;
-            if epochs::verify_leaf(&ds.commitment, &leaf.epoch, &cert).is_err() {
-                cert = ds
-                    .certificate(&Epochs::default(), &path)
-                    .map_err(model_error)?;
-            }
+            // A stale or foreign certificate file only costs its nodes being made again.
+            let known = known.and_then(|b| EpochCertificate::from_bytes(&b).ok());
+            let (leaf, cert) = ds
+                .open_epoch(number, known.as_ref())
+                .map_err(model_error)?;
             let p = data::prove(&leaf, &spec).map_err(model_error)?;
             Ok((p.to_bytes(), cert.to_bytes()))
         })

@@ -113,7 +113,7 @@ impl DatasetCommitment {
     /// ([`super::epochs::proofs_per_epoch`]).
     pub fn budget(&self) -> Result<usize> {
         let layout = self.layout();
-        Ok(openings_budget(&self.pcs()?).min(column_openings(&layout)))
+        Ok(budget_of(&layout, &table_pcs(&layout)?))
     }
 
     /// The two link-mask columns (`zk/link.rs`): shared with the parent, with the children.
@@ -121,6 +121,11 @@ impl DatasetCommitment {
         let n = self.layout().masked.len();
         (n - 2, n - 1)
     }
+}
+
+/// Openings a commitment of `layout` with `pcs` hides ([`DatasetCommitment::budget`]).
+pub(crate) fn budget_of(layout: &MaskedLayout, pcs: &Pcs) -> usize {
+    openings_budget(pcs).min(column_openings(layout))
 }
 
 /// Openings whose revealed values the column masks hide: each opening reveals one value per
@@ -145,8 +150,27 @@ fn row_vars(rows: usize) -> usize {
 /// The table's layout: the columns with lifted masks and, for a small table whose codeword
 /// could not carry randomness for the openings its masks hide, an unmasked filler column that
 /// grows it (never read by any claim: what it holds proves nothing).
-/// The two link-mask columns come last, after the filler (none is masked or claimed).
+/// The two link-mask columns come last, after the filler (none is masked or claimed). Kept per
+/// shape: choosing the filler configures the PCS several times, and a verifier of a stream of
+/// proofs (and of their epoch links) asks for the layout of one shape again and again.
 fn table_layout(k: usize, columns: usize) -> MaskedLayout {
+    type Known = std::collections::HashMap<(usize, usize), MaskedLayout>;
+    static KNOWN: std::sync::LazyLock<std::sync::Mutex<Known>> =
+        std::sync::LazyLock::new(Default::default);
+    let known = || KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(layout) = known().get(&(k, columns)) {
+        return layout.clone();
+    }
+    let layout = choose_table_layout(k, columns);
+    let mut map = known();
+    if map.len() >= 256 {
+        map.clear();
+    }
+    map.insert((k, columns), layout.clone());
+    layout
+}
+
+fn choose_table_layout(k: usize, columns: usize) -> MaskedLayout {
     let make = |filler: Option<usize>| {
         let mut logs = vec![k; columns];
         let mut masked = vec![true; columns];

@@ -132,7 +132,8 @@ fn a_tampered_certificate_is_rejected() {
     let per = proofs_per_epoch(c).unwrap() as u64;
     let (proof, cert) = proof_number(&ds, &Epochs::default(), per);
     verify(c, &proof, &cert).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut EpochCertificate)>)> = vec![
+    type Edit = Box<dyn Fn(&mut EpochCertificate)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("link value", Box::new(|c| c.nodes[0].link.value += EF::ONE)),
         (
             "batching value",
@@ -220,4 +221,46 @@ fn a_leaf_of_another_dataset_is_not_linked_to_this_one() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("epoch link"), "{e}");
+}
+
+/// `Dataset::open_epoch` (what property proofs and attestations call): the leaf of a proof
+/// number and its certificate; a certificate made earlier is reused as it is, a foreign one
+/// (another dataset's) is detected and the chain made afresh.
+#[test]
+fn open_epoch_reuses_the_owners_certificate_and_survives_a_foreign_one() {
+    let (a, b) = (small(0), small(1));
+    let per = proofs_per_epoch(&a.commitment).unwrap() as u64;
+    let (leaf, cert) = a.open_epoch(per, None).unwrap();
+    assert_eq!(leaf.epoch.path, vec![1, 0]);
+    verify_leaf(&a.commitment, &leaf.epoch, &cert).unwrap();
+    let (again, same) = a.open_epoch(per + 1, Some(&cert)).unwrap();
+    assert_eq!(again.epoch, leaf.epoch);
+    assert_eq!(same.to_bytes(), cert.to_bytes());
+    let (_, foreign) = b.open_epoch(per, None).unwrap();
+    let (leaf, fixed) = a.open_epoch(per, Some(&foreign)).unwrap();
+    verify_leaf(&a.commitment, &leaf.epoch, &fixed).unwrap();
+    let proof = prove(&leaf, &spec()).unwrap();
+    assert_eq!(verify(&a.commitment, &proof, &fixed).unwrap(), spec());
+}
+
+/// The verifier checks each certificate node once per process: a stream of proofs of one epoch
+/// pays for its links once; an edited copy of a checked link is checked again and rejected.
+#[test]
+fn checked_links_are_cached_but_an_edited_copy_is_not() {
+    let ds = small(2);
+    let c = &ds.commitment;
+    let per = proofs_per_epoch(c).unwrap() as u64;
+    let (leaf, cert) = ds.open_epoch(2 * per, None).unwrap();
+    let time = |cert: &EpochCertificate| {
+        let t = std::time::Instant::now();
+        let ok = verify_leaf(c, &leaf.epoch, cert).is_ok();
+        (ok, t.elapsed())
+    };
+    let (first, cold) = time(&cert);
+    let (second, warm) = time(&cert);
+    assert!(first && second);
+    assert!(warm * 5 < cold, "cached check {warm:?}, first {cold:?}");
+    let mut edited = cert.clone();
+    edited.nodes[1].link.value += EF::ONE;
+    assert!(!time(&edited).0);
 }

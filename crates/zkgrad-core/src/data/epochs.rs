@@ -29,11 +29,15 @@ pub fn proofs_per_epoch(c: &DatasetCommitment) -> Result<usize> {
 
 /// Children per node of the dataset's epoch tree.
 pub fn fanout(c: &DatasetCommitment) -> Result<usize> {
-    let f = c.budget()?.saturating_sub(1).min(MAX_FANOUT);
+    fanout_of(c.budget()?)
+}
+
+/// The fanout of a tree whose commitments hide `budget` openings each.
+fn fanout_of(budget: usize) -> Result<usize> {
+    let f = budget.saturating_sub(1).min(MAX_FANOUT);
     if f < 2 {
         return Err(ProofError::Epoch(format!(
-            "this dataset's commitment hides {} opening(s): too few to link epochs",
-            c.budget()?
+            "this dataset's commitment hides {budget} opening(s): too few to link epochs"
         )));
     }
     Ok(f)
@@ -79,16 +83,50 @@ pub fn linked(c: &DatasetCommitment) -> Result<LinkedLayout> {
 pub fn verify_leaf(c: &DatasetCommitment, leaf: &EpochRef, cert: &EpochCertificate) -> Result<()> {
     c.check_shape()?;
     let ll = linked(c)?;
+    let identity = c.digest();
     epoch::verify_chain_with(
         &ll,
-        &c.digest(),
+        &identity,
         &c.pcs,
-        fanout(c)?,
+        fanout_of(super::commit::budget_of(&ll.layout, &ll.pcs))?,
         leaf,
         cert,
-        |_, _, check| check(),
+        |parent, node, check| {
+            // Each certificate node is checked once per process. The key covers the dataset
+            // digest, which fixes the layout, the PCS and the root (all derived from it), the
+            // two commitments, the path and the link's own bytes (so an edited copy of a link
+            // checked before is checked again, not waved through).
+            let mut h = blake3::Hasher::new();
+            h.update(&identity);
+            h.update(&parent.digest());
+            h.update(&node.commitment.digest());
+            h.update(&node.path);
+            h.update(
+                &bincode::serde::encode_to_vec(&node.link, bincode::config::standard())
+                    .map_err(|e| ProofError::Epoch(format!("a link does not encode ({e})")))?,
+            );
+            let key = *h.finalize().as_bytes();
+            let seen = || CHECKED_LINKS.lock().unwrap_or_else(|e| e.into_inner());
+            if seen().contains(&key) {
+                return Ok(());
+            }
+            check()?;
+            let mut set = seen();
+            if set.len() >= MAX_CACHED_LINKS {
+                set.clear();
+            }
+            set.insert(key);
+            Ok(())
+        },
     )
 }
+
+/// Links of dataset epoch trees checked in this process (a stream of proofs checks each link
+/// once, as a model's verifying key does).
+static CHECKED_LINKS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+    std::sync::LazyLock::new(Default::default);
+/// The cache forgets everything past this many links (32 bytes each).
+const MAX_CACHED_LINKS: usize = 1 << 16;
 
 /// The owner's dataset as an [`EpochSource`].
 struct Source<'a>(&'a Dataset);
@@ -160,6 +198,31 @@ impl Dataset {
         epoch::check_leaf(fanout(c)?, path)?;
         let src = Source(self);
         epochs.certificate_of(&src, &src.linked()?, &c.digest(), &c.pcs, path)
+    }
+}
+
+impl Dataset {
+    /// What proof `number` of the dataset's digest opens: its epoch leaf and the certificate
+    /// linking that leaf to the published commitment — the one call a proof over the dataset
+    /// (a property proof, an attestation) makes before it opens the table. `known` is a
+    /// certificate the owner made earlier (its nodes are reused, not made again); a stale or
+    /// foreign one is detected (the chain is checked) and the certificate made afresh.
+    pub fn open_epoch(
+        &self,
+        number: u64,
+        known: Option<&EpochCertificate>,
+    ) -> Result<(DatasetLeaf<'_>, EpochCertificate)> {
+        let path = leaf_for_proof(&self.commitment, number)?;
+        let nodes = Epochs::default();
+        if let Some(k) = known {
+            nodes.remember(k);
+        }
+        let mut cert = self.certificate(&nodes, &path)?;
+        let leaf = self.leaf(&path)?;
+        if known.is_some() && verify_leaf(&self.commitment, &leaf.epoch, &cert).is_err() {
+            cert = self.certificate(&Epochs::default(), &path)?;
+        }
+        Ok((leaf, cert))
     }
 }
 
