@@ -68,6 +68,8 @@ impl Default for PcsParams {
 
 /// Hiding tables up to this many variables use the one-fold schedule of [`PcsParams::for_size`].
 const ONE_FOLD_MAX_VARS: usize = 14;
+/// One-fold tables from this many variables start at rate 1/64 instead of 1/32.
+const ONE_FOLD_LOW_RATE_VARS: usize = 13;
 /// Variables left to WHIR's final message in the one-fold schedule.
 const ONE_FOLD_FINAL_VARS: usize = 6;
 /// Grinding allowed for the first fold beyond `pow_bits` (tables of 2^24 and more evaluations at
@@ -83,13 +85,19 @@ impl PcsParams {
     /// * ≤ 14 variables (the witness, inverse, mask and input tables of most models): fold all
     ///   but 6 variables at once at rate 1/32, so WHIR has no second round (no second oracle,
     ///   no second set of HVZK masks): 74 KiB at 10 variables, 103 KiB at 12, 184 KiB at 14,
-    ///   against 75–260 KiB for the other one-fold or multi-round schedules.
+    ///   against 75–260 KiB for the other one-fold or multi-round schedules. From 13 variables
+    ///   at rate 1/64 (issue 13, 2026-12-07): 39 spot checks instead of 49, 114 instead of
+    ///   125 KiB at 13 variables and 161 instead of 180 KiB at 14, for ~4 and ~11 ms more
+    ///   commit (at 12 variables only 5 KiB less, at 11 3 KiB: not worth the commit).
     /// * 15 and more: fold 5 variables per round at rate 1/4 (rate 1/2 needs ~300 queries per
     ///   round at the Johnson radius; 1/8 and lower cost 2–4× the commit time for ≤ 15% less
     ///   proof): at 16 variables 241 KiB (fold 6 at 1/32: 261 KiB), at 18 372 KiB (fold 6 at
     ///   1/16: 333 KiB for 3× the commit), at 20 429 KiB (fold 5 at 1/8: 358 KiB, 2× commit).
     ///   At 17 variables fold 6 (two rounds instead of three, so fewer mask codes): 276 KiB
-    ///   against 333 KiB.
+    ///   against 333 KiB; and then fold 5 (issue 13, `TUNE_GRID2="6 2 12 3 8 0 5"`): the
+    ///   base case's source leaves are 2^5 EF symbols instead of 2^6, 255 KiB against 280 KiB
+    ///   with the same commit and a faster opening. At 18 variables fold 7 then 5 (one round
+    ///   instead of two): 321 KiB against 337 KiB.
     /// * HVZK mask codes at rate 1/8 (their spot checks are sized at the unique-decoding radius,
     ///   ~0.83 bits each): 10% smaller than 1/32 at 17 variables, 2% at 14.
     ///
@@ -102,16 +110,60 @@ impl PcsParams {
                 .saturating_sub(ONE_FOLD_FINAL_VARS)
                 .max(base.folding_factor);
             return Self {
-                starting_log_inv_rate: 5,
+                starting_log_inv_rate: if num_vars >= ONE_FOLD_LOW_RATE_VARS {
+                    6
+                } else {
+                    5
+                },
                 first_folding_factor: first,
                 ..base
             };
         }
-        let fold = if num_vars == 17 { 6 } else { 5 };
+        // 17 and 18 variables: fold 6 or 7 first, then 5, so one WHIR round leaves the base
+        // case its 6 variables (fold 5 throughout would need a second round).
+        let first = match num_vars {
+            17 => 6,
+            18 => 7,
+            _ => 5,
+        };
         Self {
-            first_folding_factor: fold,
-            folding_factor: fold,
+            first_folding_factor: first,
+            folding_factor: 5,
             starting_log_inv_rate: 2,
+            ..base
+        }
+    }
+
+    /// The base parameters of a table committed once and opened many times (the weights, one
+    /// commitment per epoch; [`super::Pcs::for_reused`] raises the starting rate further until
+    /// the randomness for every opening fits). Its commitment is made once per epoch, so a
+    /// lower starting rate — a longer codeword, fewer spot checks per opening, and so less
+    /// randomness and smaller code-switch masks — pays on every proof of the epoch.
+    ///
+    /// Measured with `TUNE_OPENINGS=16 pcs_tuning <vars>` (hiding, 16 openings, one point):
+    /// * 15–18 variables: fold 7 from rate 1/32 (one WHIR round): at 17 variables 329 KiB and
+    ///   ~35 ms per opening against 392 KiB and ~52 ms for the per-proof schedule (fold 6 from
+    ///   1/4, lowered to 1/8 by the randomness), for a commitment of ~130 ms instead of ~20 ms
+    ///   once per epoch; rate 1/64 saves 5% more for twice the commitment and a slower opening.
+    /// * 19–20 variables: fold 6 from rate 1/16: at 20 variables 406 KiB and ~150 ms per opening
+    ///   against 449 KiB and ~325 ms, for a ~0.9 s commitment instead of ~0.26 s.
+    /// * Larger tables keep the per-proof schedule (the 2^25-entry table of an 18.9M-parameter
+    ///   model would need 4–16 GiB for its codeword at these rates); smaller ones the one-fold
+    ///   schedule, whose rate `Pcs::for_reused` chooses.
+    pub fn for_reused_size(num_vars: usize) -> Self {
+        let base = Self::for_size(num_vars, true);
+        // The later fold leaves the base case at most 6 variables after one round (15–18) or
+        // two (19–20).
+        let (first, later, rate) = match num_vars {
+            15..=17 => (7, 4, 5),
+            18 => (7, 5, 5),
+            19..=20 => (6, 6, 4),
+            _ => return base,
+        };
+        Self {
+            first_folding_factor: first,
+            folding_factor: later,
+            starting_log_inv_rate: rate,
             ..base
         }
     }
