@@ -47,9 +47,8 @@
 //! Small tables (≤ 14 variables) fold all but 6 variables at once at rate 1/32 (1/64 from 13
 //! variables); larger ones fold 5 variables per round from rate 1/4 (6 then 5 at 17, 7 then 5
 //! at 18). A table committed once and opened many times (the weights, [`Pcs::for_reused`])
-//! starts from [`PcsParams::for_reused_size`]: a longer codeword (rate 1/32, fold 7 then 4 or 5,
-//! at 15–18 variables), since its commitment is made once per epoch and every opening is
-//! smaller and faster for it. Every size `0 ..= MAX_NUM_VARS` (28)
+//! starts from [`PcsParams::for_reused_size`]: the same schedule with a rate step of 3 at 15–18
+//! variables, which keeps its base case at a Johnson radius. Every size `0 ..= MAX_NUM_VARS` (28)
 //! reaches 100 bits in both modes (unit test `security::tests::every_table_size_reaches_100_bits`).
 //! `PcsParams { assumption: CapacityBound, .. }` keeps `p3-whir`'s own conjectured sizing for
 //! comparisons only; proofs never use it (the proof header records the assumption and the
@@ -355,31 +354,29 @@ impl Pcs {
         openings: usize,
         base: PcsParams,
     ) -> Result<Self, ProofError> {
+        // A preferred rate step falls back to the automatic one at the same rate.
+        let with_step = |params: PcsParams, padded: std::ops::RangeInclusive<usize>| {
+            let automatic = PcsParams {
+                rate_step: None,
+                ..params.clone()
+            };
+            Self::with_params_in(num_vars, true, params, padded.clone())
+                .or_else(|_| Self::with_params_in(num_vars, true, automatic, padded))
+        };
         if openings <= 1 {
-            return Self::with_params(num_vars, true, base);
+            let start = num_vars
+                .max(base.min_num_vars)
+                .max(base.first_folding_factor);
+            return with_step(base, start..=(start + 12).min(MAX_NUM_VARS + 8));
         }
         let unpadded = Self::try_new(num_vars, true)?.padded_vars;
-        let at = |extra: usize| {
+        for extra in 0..=MAX_EXTRA_RATE {
             let params = PcsParams {
                 openings,
                 starting_log_inv_rate: base.starting_log_inv_rate + extra,
                 ..base.clone()
             };
-            Self::with_params_in(num_vars, true, params, unpadded..=unpadded)
-        };
-        for extra in 0..=MAX_EXTRA_RATE {
-            if let Ok(pcs) = at(extra) {
-                // The first rate with room for the randomness sits on the fixed point of the
-                // randomized rate (M + B·q)/H: in a one-fold layout (the source is the first
-                // oracle) the next rate often needs a third fewer spot checks (at 10–14
-                // variables and 16 openings: 69 instead of 103, a 20–25% smaller opening).
-                if pcs.whir_rounds() == 0 {
-                    if let Ok(next) = at(extra + 1) {
-                        if next.first_oracle_exposure() < pcs.first_oracle_exposure() {
-                            return Ok(next);
-                        }
-                    }
-                }
+            if let Ok(pcs) = with_step(params, unpadded..=unpadded) {
                 return Ok(pcs);
             }
         }
@@ -480,14 +477,6 @@ impl Pcs {
         Err(ProofError::Pcs(format!(
             "no valid WHIR configuration for {num_vars} variables (hiding = {hiding}): {last_err}"
         )))
-    }
-
-    /// WHIR rounds before the base case (0: one fold straight into the base case).
-    pub fn whir_rounds(&self) -> usize {
-        match &self.engine {
-            Engine::Plain(w) => w.config.round_parameters.len(),
-            Engine::Hiding(c) => c.inner.round_parameters.len(),
-        }
     }
 
     /// Number of variables of the committed polynomials.

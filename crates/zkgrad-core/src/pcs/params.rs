@@ -68,6 +68,8 @@ impl Default for PcsParams {
 
 /// Hiding tables up to this many variables use the one-fold schedule of [`PcsParams::for_size`].
 const ONE_FOLD_MAX_VARS: usize = 14;
+/// Rate step of reused (weight) tables of 15–18 variables ([`PcsParams::for_reused_size`]).
+const REUSED_RATE_STEP: usize = 3;
 /// One-fold tables from this many variables start at rate 1/64 instead of 1/32.
 const ONE_FOLD_LOW_RATE_VARS: usize = 13;
 /// Variables left to WHIR's final message in the one-fold schedule.
@@ -134,37 +136,30 @@ impl PcsParams {
         }
     }
 
-    /// The base parameters of a table committed once and opened many times (the weights, one
-    /// commitment per epoch; [`super::Pcs::for_reused`] raises the starting rate further until
-    /// the randomness for every opening fits). Its commitment is made once per epoch, so a
-    /// lower starting rate — a longer codeword, fewer spot checks per opening, and so less
-    /// randomness and smaller code-switch masks — pays on every proof of the epoch.
+    /// The base parameters of a table committed once and opened many times (the weights;
+    /// [`super::Pcs::for_reused`] lowers the starting rate until the randomness for every
+    /// opening fits): [`PcsParams::for_size`]'s schedule with a rate step of 3 at 15–18
+    /// variables (falling back to the automatic step where 3 has no configuration).
     ///
+    /// In hiding mode the weight table is committed again for every proof (`p3-whir`'s hiding
+    /// prover data cannot be copied), so a longer codeword costs every proof its commit time:
+    /// the starting rate stays. The automatic step (the largest valid) drops the one WHIR
+    /// round's rate to 2^-7 and leaves the base case's source ~91 spot checks at the
+    /// unique-decoding radius; step 3 keeps the source at a Johnson radius with 39–49.
     /// Measured with `TUNE_OPENINGS=16 pcs_tuning <vars>` (hiding, 16 openings, one point):
-    /// * 15–18 variables: fold 7 from rate 1/32 (one WHIR round): at 17 variables 329 KiB and
-    ///   ~35 ms per opening against 392 KiB and ~52 ms for the per-proof schedule (fold 6 from
-    ///   1/4, lowered to 1/8 by the randomness), for a commitment of ~130 ms instead of ~20 ms
-    ///   once per epoch; rate 1/64 saves 5% more for twice the commitment and a slower opening.
-    /// * 19–20 variables: fold 6 from rate 1/16: at 20 variables 406 KiB and ~150 ms per opening
-    ///   against 449 KiB and ~325 ms, for a ~0.9 s commitment instead of ~0.26 s.
-    /// * Larger tables keep the per-proof schedule (the 2^25-entry table of an 18.9M-parameter
-    ///   model would need 4–16 GiB for its codeword at these rates); smaller ones the one-fold
-    ///   schedule, whose rate `Pcs::for_reused` chooses.
+    /// 239 instead of 287 KiB at 15 variables, 260 instead of 312 at 16, 293 instead of 340 at
+    /// 17 (fold 6 then 5; 389 KiB with the former fold 6 then 6), 350 instead of 415 at 18,
+    /// with the same commit and a faster opening (fewer source leaves of 2^5 EF symbols). At
+    /// 20 variables the automatic step is already 3; step 2 (410 instead of 449 KiB) doubled
+    /// the opening time.
     pub fn for_reused_size(num_vars: usize) -> Self {
         let base = Self::for_size(num_vars, true);
-        // The later fold leaves the base case at most 6 variables after one round (15–18) or
-        // two (19–20).
-        let (first, later, rate) = match num_vars {
-            15..=17 => (7, 4, 5),
-            18 => (7, 5, 5),
-            19..=20 => (6, 6, 4),
-            _ => return base,
-        };
-        Self {
-            first_folding_factor: first,
-            folding_factor: later,
-            starting_log_inv_rate: rate,
-            ..base
+        match num_vars {
+            15..=18 => Self {
+                rate_step: Some(REUSED_RATE_STEP),
+                ..base
+            },
+            _ => base,
         }
     }
 
