@@ -99,7 +99,8 @@ impl PcsParams {
     ///   against 333 KiB; and then fold 5 (issue 13, `TUNE_GRID2="6 2 12 3 8 0 5"`): the
     ///   base case's source leaves are 2^5 EF symbols instead of 2^6, 255 KiB against 280 KiB
     ///   with the same commit and a faster opening. At 18 variables fold 7 then 5 (one round
-    ///   instead of two): 321 KiB against 337 KiB.
+    ///   instead of two): 321 KiB against 337 KiB; at 15 fold 4 then 5: 203 KiB against 226
+    ///   KiB, for ~6 ms more opening.
     /// * HVZK mask codes at rate 1/8 (their spot checks are sized at the unique-decoding radius,
     ///   ~0.83 bits each): 10% smaller than 1/32 at 17 variables, 2% at 14.
     ///
@@ -121,11 +122,11 @@ impl PcsParams {
                 ..base
             };
         }
-        // 17 and 18 variables: fold 6 or 7 first, then 5, so one WHIR round leaves the base
-        // case its 6 variables (fold 5 throughout would need a second round).
+        // 15–18 variables: fold all but 11 first, then 5, so one WHIR round leaves the base
+        // case its 6 variables (fold 5 throughout needs a second round at 17 and 18, and at 15
+        // leaves the base case 5 variables behind a bigger first oracle).
         let first = match num_vars {
-            17 => 6,
-            18 => 7,
+            15..=18 => num_vars - 11,
             _ => 5,
         };
         Self {
