@@ -356,12 +356,15 @@ impl Pcs {
     ) -> Result<Self, ProofError> {
         // A preferred rate step falls back to the automatic one at the same rate.
         let with_step = |params: PcsParams, padded: std::ops::RangeInclusive<usize>| {
-            let automatic = PcsParams {
+            let fallback = params.rate_step.map(|_| PcsParams {
                 rate_step: None,
                 ..params.clone()
-            };
-            Self::with_params_in(num_vars, true, params, padded.clone())
-                .or_else(|_| Self::with_params_in(num_vars, true, automatic, padded))
+            });
+            Self::with_params_in(num_vars, true, params, padded.clone()).or_else(|e| match fallback
+            {
+                Some(automatic) => Self::with_params_in(num_vars, true, automatic, padded),
+                None => Err(e),
+            })
         };
         if openings <= 1 {
             let start = num_vars
