@@ -1,7 +1,7 @@
 //! WHIR parameter sweep for one opening (tuning aid): commit, open, verify times and proof size.
 //! `cargo run --release -p zkgrad-core --example pcs_tuning -- <num_vars> [hiding 0|1]`
-//! (`TUNE_GRID2="fold rate [pow [mask_rate [ell [rate_step]]]]"`: one configuration; `TUNE_PARTS`: size by part;
-//! `TUNE_OPENINGS=B`: hide B openings of the commitment)
+//! (`TUNE_GRID2="fold rate [pow [mask_rate [ell [rate_step (0: auto) [later_fold]]]]]"`: one configuration; `TUNE_PARTS`: size by part;
+//! `TUNE_OPENINGS=B`: hide B openings of the commitment, laid out as `Pcs::for_reused` does)
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -143,14 +143,15 @@ fn main() {
         let pow = v.get(2).copied().unwrap_or(base.pow_bits);
         let mask_rate = v.get(3).copied().unwrap_or(base.zk_mask_log_inv_rate);
         let ell = v.get(4).copied().unwrap_or(base.zk_ell);
-        let rate_step = v.get(5).copied();
+        let rate_step = v.get(5).copied().filter(|&s| s > 0);
+        let later_fold = v.get(6).copied().unwrap_or(v[0]);
         let name = format!(
-            "f{} r{} pow{pow} m{mask_rate} l{ell} step {rate_step:?}",
+            "f{}/{later_fold} r{} pow{pow} m{mask_rate} l{ell} step {rate_step:?}",
             v[0], v[1]
         );
         let p = PcsParams {
             first_folding_factor: v[0],
-            folding_factor: v[0],
+            folding_factor: later_fold,
             starting_log_inv_rate: v[1],
             pow_bits: pow,
             zk_mask_log_inv_rate: mask_rate,
@@ -165,7 +166,12 @@ fn main() {
         if only.as_ref().is_some_and(|o| o != &name) {
             continue;
         }
-        let pcs = match Pcs::with_params(nv, hiding, p) {
+        let made = if openings > 1 {
+            Pcs::for_reused_with(nv, openings, PcsParams { openings: 1, ..p })
+        } else {
+            Pcs::with_params(nv, hiding, p)
+        };
+        let pcs = match made {
             Ok(p) => p,
             Err(e) => {
                 println!("{name:16} invalid: {e}");

@@ -660,6 +660,33 @@ mod tests {
         );
     }
 
+    /// Every weight-table size, committed for 16 openings (an epoch's), reaches 100 provable
+    /// bits with randomness for all 16 openings' spot checks, and the 15–18-variable tables get
+    /// their preferred rate step (not the automatic fallback).
+    #[test]
+    fn every_reused_table_size_reaches_100_bits() {
+        for n in 0..=crate::pcs::MAX_NUM_VARS {
+            let pcs = match crate::pcs::Pcs::for_reused(n, 16) {
+                Ok(pcs) => pcs,
+                // Larger tables may hide fewer openings (`commit::reused_pcs` halves them;
+                // `zk::budget` tests that every size keeps at least half the cap).
+                Err(_) if n > 20 => continue,
+                Err(e) => panic!("{n} vars: {e}"),
+            };
+            let bits = pcs.soundness_bits(crate::pcs::MAX_POINTS);
+            assert!(bits >= 100.0, "{n} vars: {bits} ({})", pcs.config_summary());
+            let (queries, randomness) = pcs.first_oracle_exposure().unwrap();
+            assert!(
+                randomness >= 16 * queries,
+                "{n} vars: {}",
+                pcs.config_summary()
+            );
+            if (15..=18).contains(&n) {
+                assert_eq!(pcs.params().rate_step, Some(3), "{n} vars");
+            }
+        }
+    }
+
     /// Every table size the prover uses, hiding or not, reaches 100 provable bits.
     #[test]
     fn every_table_size_reaches_100_bits() {

@@ -44,8 +44,11 @@
 //! extension `EF`, Blake3 as a random oracle, 12 bits of grinding before each query phase and
 //! at most 12 for each folding round (16 for the first fold of 2^24+ tables). No conjecture
 //! about list decoding up to capacity is used (it is refuted in general, ePrint 2025/2046).
-//! Small tables (≤ 14 variables) fold all but 6 variables at once at rate 1/32; larger ones
-//! fold 5 (6 at 17) variables per round from rate 1/4. Every size `0 ..= MAX_NUM_VARS` (28)
+//! Small tables (≤ 14 variables) fold all but 6 variables at once at rate 1/32 (1/64 from 13
+//! variables); larger ones fold 5 variables per round from rate 1/4 (6 then 5 at 17, 7 then 5
+//! at 18). A table committed once and opened many times (the weights, [`Pcs::for_reused`])
+//! starts from [`PcsParams::for_reused_size`]: the same schedule with a rate step of 3 at 15–18
+//! variables, which keeps its base case at a Johnson radius. Every size `0 ..= MAX_NUM_VARS` (28)
 //! reaches 100 bits in both modes (unit test `security::tests::every_table_size_reaches_100_bits`).
 //! `PcsParams { assumption: CapacityBound, .. }` keeps `p3-whir`'s own conjectured sizing for
 //! comparisons only; proofs never use it (the proof header records the assumption and the
@@ -337,14 +340,37 @@ impl Pcs {
     }
 
     /// PCS for a table committed once and opened `openings` times (the weights): the first
-    /// oracle carries randomness for that many openings ([`PcsParams::openings`]). The starting
-    /// rate is lowered, one step at a time, until the randomness fits without padding the
-    /// table to more variables (padding would cost every opening; a lower rate costs the
-    /// commitment, made once).
+    /// oracle carries randomness for that many openings ([`PcsParams::openings`]). From
+    /// [`PcsParams::for_reused_size`], the starting rate is lowered, one step at a time, until
+    /// the randomness fits without padding the table to more variables (padding would cost
+    /// every opening; a lower rate costs the commitment, made once).
     pub fn for_reused(num_vars: usize, openings: usize) -> Result<Self, ProofError> {
-        let base = PcsParams::for_size(num_vars, true);
+        Self::for_reused_with(num_vars, openings, PcsParams::for_reused_size(num_vars))
+    }
+
+    /// [`Pcs::for_reused`] from other base parameters (tuning: `examples/pcs_tuning.rs`).
+    pub fn for_reused_with(
+        num_vars: usize,
+        openings: usize,
+        base: PcsParams,
+    ) -> Result<Self, ProofError> {
+        // A preferred rate step falls back to the automatic one at the same rate.
+        let with_step = |params: PcsParams, padded: std::ops::RangeInclusive<usize>| {
+            let fallback = params.rate_step.map(|_| PcsParams {
+                rate_step: None,
+                ..params.clone()
+            });
+            Self::with_params_in(num_vars, true, params, padded.clone()).or_else(|e| match fallback
+            {
+                Some(automatic) => Self::with_params_in(num_vars, true, automatic, padded),
+                None => Err(e),
+            })
+        };
         if openings <= 1 {
-            return Self::with_params(num_vars, true, base);
+            let start = num_vars
+                .max(base.min_num_vars)
+                .max(base.first_folding_factor);
+            return with_step(base, start..=(start + 12).min(MAX_NUM_VARS + 8));
         }
         let unpadded = Self::try_new(num_vars, true)?.padded_vars;
         for extra in 0..=MAX_EXTRA_RATE {
@@ -353,7 +379,7 @@ impl Pcs {
                 starting_log_inv_rate: base.starting_log_inv_rate + extra,
                 ..base.clone()
             };
-            if let Ok(pcs) = Self::with_params_in(num_vars, true, params, unpadded..=unpadded) {
+            if let Ok(pcs) = with_step(params, unpadded..=unpadded) {
                 return Ok(pcs);
             }
         }

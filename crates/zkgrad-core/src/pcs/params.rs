@@ -68,6 +68,10 @@ impl Default for PcsParams {
 
 /// Hiding tables up to this many variables use the one-fold schedule of [`PcsParams::for_size`].
 const ONE_FOLD_MAX_VARS: usize = 14;
+/// Rate step of reused (weight) tables of 15–18 variables ([`PcsParams::for_reused_size`]).
+const REUSED_RATE_STEP: usize = 3;
+/// One-fold tables from this many variables start at rate 1/64 instead of 1/32.
+const ONE_FOLD_LOW_RATE_VARS: usize = 13;
 /// Variables left to WHIR's final message in the one-fold schedule.
 const ONE_FOLD_FINAL_VARS: usize = 6;
 /// Grinding allowed for the first fold beyond `pow_bits` (tables of 2^24 and more evaluations at
@@ -83,13 +87,20 @@ impl PcsParams {
     /// * ≤ 14 variables (the witness, inverse, mask and input tables of most models): fold all
     ///   but 6 variables at once at rate 1/32, so WHIR has no second round (no second oracle,
     ///   no second set of HVZK masks): 74 KiB at 10 variables, 103 KiB at 12, 184 KiB at 14,
-    ///   against 75–260 KiB for the other one-fold or multi-round schedules.
+    ///   against 75–260 KiB for the other one-fold or multi-round schedules. From 13 variables
+    ///   at rate 1/64 (issue 13, 2026-12-07): 39 spot checks instead of 49, 114 instead of
+    ///   125 KiB at 13 variables and 161 instead of 180 KiB at 14, for ~4 and ~11 ms more
+    ///   commit (at 12 variables only 5 KiB less, at 11 3 KiB: not worth the commit).
     /// * 15 and more: fold 5 variables per round at rate 1/4 (rate 1/2 needs ~300 queries per
     ///   round at the Johnson radius; 1/8 and lower cost 2–4× the commit time for ≤ 15% less
     ///   proof): at 16 variables 241 KiB (fold 6 at 1/32: 261 KiB), at 18 372 KiB (fold 6 at
     ///   1/16: 333 KiB for 3× the commit), at 20 429 KiB (fold 5 at 1/8: 358 KiB, 2× commit).
     ///   At 17 variables fold 6 (two rounds instead of three, so fewer mask codes): 276 KiB
-    ///   against 333 KiB.
+    ///   against 333 KiB; and then fold 5 (issue 13, `TUNE_GRID2="6 2 12 3 8 0 5"`): the
+    ///   base case's source leaves are 2^5 EF symbols instead of 2^6, 255 KiB against 280 KiB
+    ///   with the same commit and a faster opening. At 18 variables fold 7 then 5 (one round
+    ///   instead of two): 321 KiB against 337 KiB; at 15 fold 4 then 5: 203 KiB against 226
+    ///   KiB, for ~6 ms more opening.
     /// * HVZK mask codes at rate 1/8 (their spot checks are sized at the unique-decoding radius,
     ///   ~0.83 bits each): 10% smaller than 1/32 at 17 variables, 2% at 14.
     ///
@@ -102,17 +113,54 @@ impl PcsParams {
                 .saturating_sub(ONE_FOLD_FINAL_VARS)
                 .max(base.folding_factor);
             return Self {
-                starting_log_inv_rate: 5,
+                starting_log_inv_rate: if num_vars >= ONE_FOLD_LOW_RATE_VARS {
+                    6
+                } else {
+                    5
+                },
                 first_folding_factor: first,
                 ..base
             };
         }
-        let fold = if num_vars == 17 { 6 } else { 5 };
+        // 15–18 variables: fold all but 11 first, then 5, so one WHIR round leaves the base
+        // case its 6 variables (fold 5 throughout needs a second round at 17 and 18, and at 15
+        // leaves the base case 5 variables behind a bigger first oracle).
+        let first = match num_vars {
+            15..=18 => num_vars - 11,
+            _ => 5,
+        };
         Self {
-            first_folding_factor: fold,
-            folding_factor: fold,
+            first_folding_factor: first,
+            folding_factor: 5,
             starting_log_inv_rate: 2,
             ..base
+        }
+    }
+
+    /// The base parameters of a table committed once and opened many times (the weights;
+    /// [`super::Pcs::for_reused`] lowers the starting rate until the randomness for every
+    /// opening fits): [`PcsParams::for_size`]'s schedule with a rate step of 3 at 15–18
+    /// variables (falling back to the automatic step where 3 has no configuration).
+    ///
+    /// In hiding mode the weight table is committed again for every proof (`p3-whir`'s hiding
+    /// prover data cannot be copied), so a longer codeword costs every proof its commit time:
+    /// the starting rate stays. The automatic step (the largest valid) drops the one WHIR
+    /// round's rate to 2^-7 and leaves the base case's source ~91 spot checks at the
+    /// unique-decoding radius; step 3 keeps the source at a Johnson radius with 39–49.
+    /// Measured with `TUNE_OPENINGS=16 pcs_tuning <vars>` (hiding, 16 openings, one point):
+    /// 239 instead of 287 KiB at 15 variables, 260 instead of 312 at 16, 293 instead of 340 at
+    /// 17 (fold 6 then 5; 389 KiB with the former fold 6 then 6), 350 instead of 415 at 18,
+    /// with the same commit and a faster opening (fewer source leaves of 2^5 EF symbols). At
+    /// 20 variables the automatic step is already 3; step 2 (410 instead of 449 KiB) doubled
+    /// the opening time.
+    pub fn for_reused_size(num_vars: usize) -> Self {
+        let base = Self::for_size(num_vars, true);
+        match num_vars {
+            15..=18 => Self {
+                rate_step: Some(REUSED_RATE_STEP),
+                ..base
+            },
+            _ => base,
         }
     }
 
