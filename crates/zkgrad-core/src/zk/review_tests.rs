@@ -299,7 +299,7 @@ fn all_claims(
         next: 0,
         claims: Claims::default(),
     };
-    super::lookup::verify(&mut ctx, alpha, &p.lookups)?;
+    super::lookup::verify(&mut ctx, alpha, EF::ZERO, &p.lookups)?;
     let last = plan.blocks.last().expect("a block");
     let r_out = ctx
         .tr
