@@ -28,6 +28,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
+from zkgrad import onnx_unary
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -137,6 +138,7 @@ SUPPORTED_OPS: dict[str, str] = {
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
     "Cast": "to float32 only (removed)",
+    **onnx_unary.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
@@ -407,6 +409,8 @@ class _Importer:
             target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
             raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
+        if op in onnx_unary.UNARY_OPS:
+            handler = self._op_unary
         if handler is None:
             raise _Skip()
         self._check_alone(node, inputs)
@@ -901,6 +905,14 @@ class _Importer:
             if index > 0:
                 chain[index - 1].input = new
         return None
+
+    def _op_unary(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        x = self._activation(inputs[0], name)
+        try:
+            op = onnx_unary.parse(node, name, x, self.shapes[x], self._const)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+        self._emit(op, self.shapes[x])
 
     def _op_reshape(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
