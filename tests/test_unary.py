@@ -176,11 +176,15 @@ def test_a_tampered_proof_is_rejected(tmp_path: Path) -> None:
 
 
 def test_an_input_outside_the_table_names_the_node(tmp_path: Path) -> None:
-    path = gemm_act_gemm(tmp_path, "Tanh")
-    samples = RNG.normal(0, 0.1, (16, 6)).astype(np.float32)
+    """The table covers twice the calibrated magnitude, the activation range four times: an
+    input three times as large is provable as an activation but not in the table."""
+    path = single_op(tmp_path, "Tanh", {}, None, 13)
+    samples = RNG.normal(0, 0.5, (16, 16)).astype(np.float32)
     model = zkgrad.compile(path, calibration=samples)
-    with pytest.raises(ModelError, match=r"Tanh.*outside the 'tanh' table's calibrated range"):
-        model.prove(np.full(6, 50.0, dtype=np.float32))
+    x = np.zeros(16, dtype=np.float32)
+    x[3] = 3.0 * np.abs(samples).max()
+    with pytest.raises(ModelError, match=r"'Tanh_0' \(tanh\).*outside the 'tanh' table's"):
+        model.prove(x)
 
 
 def test_unsupported_table_ops_name_the_reason(tmp_path: Path) -> None:
