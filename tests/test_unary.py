@@ -82,6 +82,10 @@ SINGLE = [
     ("PRelu", {}, 0.25, 13, "normal"),
     ("Elu", {"alpha": 0.7}, None, 13, "normal"),
     ("Selu", {}, None, 13, "normal"),
+    *((op, {}, None, 13, "normal") for op in ("Sin", "Cos", "Tan", "Atan", "Sinh", "Cosh")),
+    ("Asin", {}, None, 13, "unit"),
+    ("Acos", {}, None, 13, "unit"),
+    *((op, {}, None, 13, "normal") for op in ("Abs", "Sign", "Ceil", "Floor", "Round")),
 ]
 
 
@@ -94,6 +98,8 @@ def single_op(tmp_path: Path, op: str, attrs: dict, const: float | None, opset: 
 
 def _samples(kind: str, count: int) -> np.ndarray:
     x = RNG.normal(0, 1.5, (count, 16))
+    if kind == "unit":
+        return np.tanh(x) * 0.9
     return np.abs(x) + 0.05 if kind == "positive" else x
 
 

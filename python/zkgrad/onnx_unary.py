@@ -1,8 +1,9 @@
 """Nonlinear elementwise ops proved by a table lookup: import and quantisation rules.
 
 An ONNX Sigmoid, Tanh, Exp, Log, Sqrt, Reciprocal, Pow (constant exponent), Erf, Gelu,
-Softplus, Softsign, HardSigmoid, HardSwish, LeakyRelu, PRelu (one constant slope), Elu or Selu
-becomes a :class:`Unary` op, and in the integer IR a ``unary`` node::
+Softplus, Softsign, HardSigmoid, HardSwish, LeakyRelu, PRelu (one constant slope), Elu, Selu,
+Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Abs, Sign, Ceil, Floor or Round becomes a
+:class:`Unary` op, and in the integer IR a ``unary`` node::
 
     {"op": "unary", "func": "sigmoid", "in_scale": 8, "out_scale": 12, "range": [lo, hi]}
 
@@ -13,8 +14,9 @@ has ``hi − lo + 2`` entries (padded to a power of two): its size comes from ca
 
 Range: twice the calibrated magnitude of the input (the same headroom the activation scales
 keep), clipped to the activation range and to the function's domain (Sqrt, Log and fractional
-Pow start at 0). Without calibration data the table covers every activation. An input outside
-the range at proof time is an error naming the node and the range (no clamping).
+Pow start at 0, Asin and Acos cover [−1, 1]). Without calibration data the table covers every
+activation. An input outside the range at proof time is an error naming the node and the range
+(no clamping).
 
 Output scale: from the calibrated magnitude of the output, or without calibration from the
 largest |f| over the table's range.
@@ -49,6 +51,10 @@ _RULES: dict[str, tuple[str, tuple[tuple[str, float], ...]]] = {
     "Softplus": ("softplus", ()),
     "Softsign": ("softsign", ()),
     "HardSwish": ("hardswish", ()),
+    **{
+        op: (op.lower(), ()) for op in ("Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh")
+    },
+    **{op: (op.lower(), ()) for op in ("Abs", "Sign", "Ceil", "Floor", "Round")},
     "HardSigmoid": ("hardsigmoid", (("alpha", 0.2), ("beta", 0.5))),
     "LeakyRelu": ("leakyrelu", (("alpha", 0.01),)),
     "Elu": ("elu", (("alpha", 1.0),)),
@@ -60,6 +66,8 @@ _CONST_INPUT = {"Pow": "the exponent", "PRelu": "the slope"}
 
 #: Functions defined only for inputs ≥ 0 (Pow: with a fractional exponent).
 _NONNEGATIVE = {"sqrt", "log"}
+#: Functions defined only on [−1, 1].
+_UNIT = {"asin", "acos"}
 
 #: What the importer accepts for each op (merged into ``zkgrad.onnx.SUPPORTED_OPS``).
 SUPPORTED: dict[str, str] = {
@@ -134,6 +142,19 @@ def real(func: str, x: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
             "prelu": lambda: np.where(x < 0, params[0] * x, x),
             "elu": lambda: np.where(x < 0, params[0] * np.expm1(x), x),
             "selu": lambda: params[1] * np.where(x <= 0, params[0] * np.expm1(x), x),
+            "sin": lambda: np.sin(x),
+            "cos": lambda: np.cos(x),
+            "tan": lambda: np.tan(x),
+            "asin": lambda: np.arcsin(x),
+            "acos": lambda: np.arccos(x),
+            "atan": lambda: np.arctan(x),
+            "sinh": lambda: np.sinh(x),
+            "cosh": lambda: np.cosh(x),
+            "abs": lambda: np.abs(x),
+            "sign": lambda: np.sign(x),
+            "ceil": lambda: np.ceil(x),
+            "floor": lambda: np.floor(x),
+            "round": lambda: np.rint(x),
         }
         return table[func]()
 
@@ -147,6 +168,9 @@ def input_range(op: Unary, s_x: int, max_abs: float | None, table_bits: int) -> 
         bound = min(top, max(1, math.ceil(2.0 * max_abs * 2.0**s_x)))
     fractional_pow = op.func == "pow" and not float(op.params[0]).is_integer()
     lo = 0 if op.func in _NONNEGATIVE or fractional_pow else -bound
+    if op.func in _UNIT:
+        one = 2**s_x if s_x >= 0 else 0
+        return max(lo, -one), min(bound, one)
     return lo, bound
 
 

@@ -87,7 +87,7 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
 
 /// The functions a `unary` node computes (ONNX's op names in lower case; "gelu_tanh" is GELU
 /// with `approximate="tanh"`).
-pub const UNARY_FUNCS: [&str; 18] = [
+pub const UNARY_FUNCS: [&str; 31] = [
     "sigmoid",
     "tanh",
     "exp",
@@ -106,6 +106,19 @@ pub const UNARY_FUNCS: [&str; 18] = [
     "prelu",
     "elu",
     "selu",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "abs",
+    "sign",
+    "ceil",
+    "floor",
+    "round",
 ];
 
 /// Names of a function's real attributes, in IR order (None: not a known function). Selu is
@@ -161,6 +174,26 @@ pub fn unary_real(func: &str, x: f64, params: &[f64]) -> f64 {
             }
         }
         "selu" => p(1) * if x <= 0.0 { p(0) * libm::expm1(x) } else { x },
+        "sin" => libm::sin(x),
+        "cos" => libm::cos(x),
+        "tan" => libm::tan(x),
+        "asin" => libm::asin(x),
+        "acos" => libm::acos(x),
+        "atan" => libm::atan(x),
+        "sinh" => libm::sinh(x),
+        "cosh" => libm::cosh(x),
+        "abs" => x.abs(),
+        "sign" => {
+            if x == 0.0 {
+                0.0
+            } else {
+                x.signum()
+            }
+        }
+        "ceil" => libm::ceil(x),
+        "floor" => libm::floor(x),
+        // ONNX Round: halves to even.
+        "round" => libm::rint(x),
         _ => f64::NAN,
     }
 }
