@@ -363,4 +363,36 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn bad_unary_attributes_are_reported_by_node() {
+        let with = |attrs: &str| {
+            MLP_JSON.replace(
+                r#"{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "logits", "mult": 1, "shift": 1}"#,
+                &format!(
+                    r#"{{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "z", "mult": 1, "shift": 1}},
+                       {{"name": "/f", "op": "unary", "inputs": ["z"], "output": "logits", {attrs}}}"#
+                ),
+            )
+        };
+        let err = |attrs: &str| {
+            lower(&Graph::from_json(&with(attrs)).unwrap(), &mlp_tensors())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(r#""func": "cbrt", "in_scale": 8, "out_scale": 8, "range": [-5, 5]"#);
+        assert!(
+            e.contains("'/f'") && e.contains("unknown function 'cbrt'"),
+            "{e}"
+        );
+        let e = err(r#""func": "leakyrelu", "in_scale": 8, "out_scale": 8, "range": [-5, 5]"#);
+        assert!(e.contains("takes 1 parameter(s) (alpha), got 0"), "{e}");
+        let e = err(r#""func": "tanh", "in_scale": 8, "out_scale": 8, "range": [-40000, 5]"#);
+        assert!(e.contains("range [-40000, 5]"), "{e}");
+        let e = err(r#""func": "sqrt", "in_scale": 8, "out_scale": 8, "range": [-5, 5]"#);
+        assert!(
+            e.contains("'/f'") && e.contains("sqrt is undefined at input -5"),
+            "{e}"
+        );
+    }
 }

@@ -150,7 +150,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
                 i += 1;
             }
             Op::Unary { .. } => {
-                let l = unary_block(&mut out, node, graph.act_bits)?;
+                let l = unary_block(&mut out, node, in_shape, graph.act_bits)?;
                 out.tensors.push((node.output.clone(), Source::Act(l)));
                 current = (&node.output, Source::Act(l));
                 i += 1;
@@ -381,8 +381,9 @@ fn push_linear<'g>(
     })
 }
 
-/// Appends a `unary` node's table block (stored like its input); returns its index.
-fn unary_block(out: &mut Lowered, node: &Node, bits: u32) -> Result<usize> {
+/// Appends a `unary` node's table block (stored like its input: the previous block's output,
+/// or the graph input, channel by channel for an image); returns its index.
+fn unary_block(out: &mut Lowered, node: &Node, in_shape: &[usize], bits: u32) -> Result<usize> {
     let Op::Unary {
         func,
         in_scale,
@@ -393,11 +394,14 @@ fn unary_block(out: &mut Lowered, node: &Node, bits: u32) -> Result<usize> {
     else {
         unreachable!("called on unary nodes")
     };
-    let shape = out
-        .spec
-        .layers
-        .last()
-        .map_or(ActShape::flat(out.spec.input_len), |l| l.out_shape());
+    let shape = match (out.spec.layers.last(), image(in_shape)) {
+        (Some(l), _) => l.out_shape(),
+        (None, Some([channels, h, w])) => ActShape {
+            channels,
+            len: h * w,
+        },
+        (None, None) => ActShape::flat(out.spec.input_len),
+    };
     let params: Vec<f64> = params.iter().map(|p| p.0).collect();
     let values = crate::exec::unary_table(func, &params, *range, (*in_scale, *out_scale), bits)
         .map_err(|x| {
