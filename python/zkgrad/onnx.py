@@ -409,8 +409,6 @@ class _Importer:
             target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
             raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
-        if op in onnx_unary.UNARY_OPS:
-            handler = self._op_unary
         if handler is None:
             raise _Skip()
         self._check_alone(node, inputs)
@@ -991,3 +989,8 @@ class _Importer:
             onnx_input=self.input,
             onnx_output=self.output,
         )
+
+
+# Every table op (zkgrad.onnx_unary) imports through the one rule, dispatched like the others.
+for _op in onnx_unary.UNARY_OPS:
+    setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_unary)
