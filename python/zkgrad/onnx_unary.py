@@ -19,7 +19,8 @@ activation. An input outside the range at proof time is an error naming the node
 (no clamping).
 
 Output scale: from the calibrated magnitude of the output, or without calibration from the
-largest |f| over the table's range.
+largest |f| over the table's range, at most the default activation magnitude (8; larger values
+saturate, as every uncalibrated activation is assumed to satisfy |x| ≤ 8).
 
 Example::
 
@@ -180,6 +181,7 @@ def quantize_unary(
     limits: Mapping[str, float | None],
     table_bits: int,
     act_bits: Callable[[float | None, int], int],
+    default_max: float = 8.0,
 ) -> tuple[dict[str, Any], int]:
     """The IR node for ``op`` and its output scale; ``limits`` holds the calibrated magnitude
     of ``op.input`` and ``op.output`` when known, ``act_bits`` picks a scale from one."""
@@ -188,7 +190,7 @@ def quantize_unary(
     if out_max is None:
         values = real(op.func, np.arange(lo, hi + 1) * 2.0**-s_x, op.params)
         finite = np.abs(values[np.isfinite(values)])
-        out_max = float(finite.max()) if finite.size else None
+        out_max = min(float(finite.max()), default_max) if finite.size else None
     s_y = act_bits(out_max, table_bits)
     node: dict[str, Any] = {
         "name": op.name,

@@ -328,8 +328,11 @@ def quantize(
             )
             scales[op.output] = s_x
         elif isinstance(op, Unary):
-            known = {t: _limit(limits, t) for t in (op.input, op.output)}
-            node, scales[op.output] = quantize_unary(op, s_x, known, table_bits, act_bits)
+            # A graph of table ops alone writes its output through a copy (``y:wired`` → y).
+            known = {t: _limit(limits, t.removesuffix(":wired")) for t in (op.input, op.output)}
+            node, scales[op.output] = quantize_unary(
+                op, s_x, known, table_bits, act_bits, DEFAULT_ACT_MAX
+            )
             nodes.append(node)
         elif isinstance(op, Relu):
             nodes.append({"name": op.name, "op": "relu", "inputs": [op.input], "output": op.output})
