@@ -136,7 +136,7 @@ def dynamic_reshape(path: Path) -> Path:
 
 
 def unsupported(path: Path) -> Path:
-    """A dilated Conv, Sigmoid and Softmax around a Gemm: three unsupported nodes."""
+    """A dilated Conv, Hardmax and Softmax around a Gemm: three unsupported nodes."""
     rng = np.random.default_rng(5)
     kernel = rng.normal(0, 0.3, (2, 1, 3, 3)).astype(np.float32)
     w, b = _weights(6, (72, 4), (4,))
@@ -149,7 +149,7 @@ def unsupported(path: Path) -> Path:
             dilations=[2, 2],
             pads=[1, 1, 1, 1],
         ),
-        helper.make_node("Sigmoid", ["conv"], ["sig"], name="/act/Sigmoid"),
+        helper.make_node("Hardmax", ["conv"], ["sig"], name="/act/Hardmax"),
         helper.make_node("Flatten", ["sig"], ["flat"], name="/flatten"),
         helper.make_node("Gemm", ["flat", "w", "b"], ["fc"], name="/fc/Gemm"),
         helper.make_node("Softmax", ["fc"], ["logits"], name="/softmax/Softmax"),
@@ -159,8 +159,8 @@ def unsupported(path: Path) -> Path:
 
 
 def many_unsupported(path: Path) -> Path:
-    """Seven unsupported nodes of six op types, five of them behind the first one: two Sigmoids,
-    an Abs and a Tanh (no import rule), a dilated Conv, a padded MaxPool and a Gemm with
+    """Seven unsupported nodes of six op types, five of them behind the first one: two Hardmaxes,
+    an Asinh and an Atanh (no import rule), a dilated Conv, a padded MaxPool and a Gemm with
     transA=1 (supported op types whose attributes are not)."""
     rng = np.random.default_rng(8)
     k1 = rng.normal(0, 0.3, (2, 1, 3, 3)).astype(np.float32)
@@ -168,31 +168,31 @@ def many_unsupported(path: Path) -> Path:
     w = rng.normal(0, 0.3, (1, 4)).astype(np.float32)
     nodes = [
         helper.make_node("Conv", ["input", "k1"], ["c1"], name="/conv1/Conv", pads=[1, 1, 1, 1]),
-        helper.make_node("Sigmoid", ["c1"], ["s1"], name="/act1/Sigmoid"),
+        helper.make_node("Hardmax", ["c1"], ["s1"], name="/act1/Hardmax"),
         helper.make_node(
             "Conv", ["s1", "k2"], ["c2"], name="/conv2/Conv", dilations=[2, 2], pads=[2, 2, 2, 2]
         ),
-        helper.make_node("Abs", ["c2"], ["m"], name="/abs/Abs"),
+        helper.make_node("Asinh", ["c2"], ["m"], name="/asinh/Asinh"),
         helper.make_node(
             "MaxPool", ["m"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], pads=[1, 1, 1, 1]
         ),
-        helper.make_node("Sigmoid", ["p"], ["s2"], name="/act2/Sigmoid"),
+        helper.make_node("Hardmax", ["p"], ["s2"], name="/act2/Hardmax"),
         helper.make_node("Flatten", ["s2"], ["flat"], name="/flatten"),
         helper.make_node("Gemm", ["flat", "w"], ["fc"], name="/fc/Gemm", transA=1),
-        helper.make_node("Tanh", ["fc"], ["logits"], name="/out/Tanh"),
+        helper.make_node("Atanh", ["fc"], ["logits"], name="/out/Atanh"),
     ]
     inits = {"k1": k1, "k2": k2, "w": w}
     return _save(path, nodes, inits, [1, 1, 8, 8], [162, 4])
 
 
 def residual_add(path: Path) -> Path:
-    """An Add of two activations (a residual connection), plus an unnamed Tanh."""
+    """An Add of two activations (a residual connection), plus an unnamed Atanh."""
     w, b = _weights(7, (16, 8), (8,))
     nodes = [
         helper.make_node("Gemm", ["input", "w", "b"], ["fc"], name="/fc/Gemm"),
         helper.make_node("Relu", ["fc"], ["h"], name="/relu"),
         helper.make_node("Add", ["h", "h"], ["twice"], name="/residual/Add"),
-        helper.make_node("Tanh", ["twice"], ["logits"]),
+        helper.make_node("Atanh", ["twice"], ["logits"]),
     ]
     return _save(path, nodes, {"w": w, "b": b}, [1, 16], [1, 8])
 

@@ -118,7 +118,7 @@ def test_wrong_input_shape_exits_2(workdir: Path) -> None:
 def test_unsupported_model_lists_every_node(onnx_path: Callable[[str], Path]) -> None:
     result = runner.invoke(app, ["compile", str(onnx_path("unsupported"))])
     assert result.exit_code == 2
-    for name in ("/conv/Conv", "/act/Sigmoid", "/softmax/Softmax"):
+    for name in ("/conv/Conv", "/act/Hardmax", "/softmax/Softmax"):
         assert name in result.output
 
 
@@ -132,8 +132,8 @@ def test_cli_lists_every_unsupported_node_grouped(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     lines = done.stderr.splitlines()
-    assert lines[0].startswith("error: model is not supported: 7 unsupported nodes (Sigmoid ×2")
-    assert "  Sigmoid ×2: '/act1/Sigmoid', '/act2/Sigmoid'" in lines
+    assert lines[0].startswith("error: model is not supported: 7 unsupported nodes (Hardmax ×2")
+    assert "  Hardmax ×2: '/act1/Hardmax', '/act2/Hardmax'" in lines
     assert "  Gemm ×1: '/fc/Gemm': transA=1 is not supported" in lines
     assert "Traceback" not in done.stderr
 

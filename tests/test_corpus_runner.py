@@ -49,11 +49,11 @@ def test_corpus_runner_reports_each_stage_and_the_blocking_ops(tmp_path: Path) -
     assert records["no_input"]["input"] == "synthetic N(0,1)"
     many = records["many"]
     assert many["passed"] == [] and many["stage"] == "import"
-    assert many["error"].startswith("model is not supported: 7 unsupported nodes (Sigmoid ×2")
-    assert many["blockers"] == ["Abs", "Conv", "Gemm", "MaxPool", "Sigmoid", "Tanh"]
+    assert many["error"].startswith("model is not supported: 7 unsupported nodes (Hardmax ×2")
+    assert many["blockers"] == ["Asinh", "Atanh", "Conv", "Gemm", "Hardmax", "MaxPool"]
     text = (tmp_path / "CORPUS.md").read_text()
     assert "**2 of 3 prove and verify** with zero knowledge" in text
-    assert "| Sigmoid | 1 | 0 | many |" in text
+    assert "| Hardmax | 1 | 0 | many |" in text
     assert "| Gemm | transA=1 is not supported | 1 | many |" in text
 
 

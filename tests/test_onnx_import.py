@@ -77,24 +77,24 @@ def test_unsupported_ops_are_all_listed(onnx_path: Callable[[str], Path]) -> Non
     found = {(node.name, node.op_type) for node in info.value.nodes}
     assert found == {
         ("/conv/Conv", "Conv"),
-        ("/act/Sigmoid", "Sigmoid"),
+        ("/act/Hardmax", "Hardmax"),
         ("/softmax/Softmax", "Softmax"),
     }
     message = str(info.value)
-    for name in ("/conv/Conv", "/act/Sigmoid", "/softmax/Softmax"):
+    for name in ("/conv/Conv", "/act/Hardmax", "/softmax/Softmax"):
         assert name in message
     assert isinstance(info.value, ModelError)
 
 
 #: What :func:`models.many_unsupported` must be refused for: (name, op type, reason fragment).
 MANY_UNSUPPORTED = [
-    ("/act1/Sigmoid", "Sigmoid", ""),
+    ("/act1/Hardmax", "Hardmax", ""),
     ("/conv2/Conv", "Conv", "dilated convolution (dilations=[2, 2]) is not supported"),
-    ("/abs/Abs", "Abs", ""),
+    ("/asinh/Asinh", "Asinh", ""),
     ("/pool/MaxPool", "MaxPool", "padded max pooling (pads=[1, 1, 1, 1]) is not supported"),
-    ("/act2/Sigmoid", "Sigmoid", ""),
+    ("/act2/Hardmax", "Hardmax", ""),
     ("/fc/Gemm", "Gemm", "transA=1 is not supported"),
-    ("/out/Tanh", "Tanh", ""),
+    ("/out/Atanh", "Atanh", ""),
 ]
 
 
@@ -116,15 +116,16 @@ def test_unsupported_message_is_grouped_by_op_type_and_wrapped(tmp_path: Path) -
         import_onnx(models.many_unsupported(tmp_path / "many.onnx"))
     lines = str(info.value).splitlines()
     assert lines[0] == (
-        "model is not supported: 7 unsupported nodes (Sigmoid ×2, Conv, Abs, MaxPool, Gemm, Tanh)"
+        "model is not supported: 7 unsupported nodes "
+        "(Hardmax ×2, Conv, Asinh, MaxPool, Gemm, Atanh)"
     )
     assert lines[1:] == [
-        "  Sigmoid ×2: '/act1/Sigmoid', '/act2/Sigmoid'",
+        "  Hardmax ×2: '/act1/Hardmax', '/act2/Hardmax'",
         "  Conv ×1: '/conv2/Conv': dilated convolution (dilations=[2, 2]) is not supported",
-        "  Abs ×1: '/abs/Abs'",
+        "  Asinh ×1: '/asinh/Asinh'",
         "  MaxPool ×1: '/pool/MaxPool': padded max pooling (pads=[1, 1, 1, 1]) is not supported",
         "  Gemm ×1: '/fc/Gemm': transA=1 is not supported",
-        "  Tanh ×1: '/out/Tanh'",
+        "  Atanh ×1: '/out/Atanh'",
     ]
 
 
@@ -160,8 +161,8 @@ def test_unnamed_node_is_reported_and_a_residual_add_imports(tmp_path: Path) -> 
     with pytest.raises(UnsupportedModelError) as info:
         import_onnx(path)
     names = [(node.name, node.op_type) for node in info.value.nodes]
-    # h + h is a skip connection (tests/test_residual.py); only the Tanh is unsupported.
-    assert names == [("Tanh_3", "Tanh")]
+    # h + h is a skip connection (tests/test_residual.py); only the Atanh is unsupported.
+    assert names == [("Atanh_3", "Atanh")]
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -293,7 +293,7 @@ def dataset_commit(
     commitment's bytes. Raises ``ModelError`` for a bad shape."""
 
 def dataset_info(public: bytes) -> tuple[str, int, str, int, int, bool]:
-    """(digest hex, proof budget, metadata digest hex, rows, features, has labels)."""
+    """(digest hex, openings one node serves, metadata digest hex, rows, features, has labels)."""
 
 def dataset_prove(
     features: npt.NDArray[np.int64],
@@ -304,11 +304,15 @@ def dataset_prove(
     ranges: list[tuple[int, int, int]],
     classes: tuple[int, list[tuple[int, int]]] | None,
     sums: list[tuple[int, int, int]],
-) -> bytes:
-    """Prove quantised properties; raises ``ModelError`` naming the row and feature that fails."""
+    number: int,
+    known: bytes | None,
+) -> tuple[bytes, bytes]:
+    """Prove quantised properties as proof ``number`` of the digest, opening that number's
+    dataset epoch leaf (``known``: a certificate made before, whose nodes are reused); returns
+    (proof, epoch certificate). Raises ``ModelError`` naming the row and feature that fails."""
 
 def dataset_verify(
-    public: bytes, proof: bytes
+    public: bytes, proof: bytes, certificate: bytes | None
 ) -> tuple[
     list[tuple[int, int, int]], tuple[int, list[tuple[int, int]]] | None, list[tuple[int, int, int]]
 ]:
@@ -316,6 +320,13 @@ def dataset_verify(
 
 def property_proof_dataset(proof: bytes) -> str:
     """The dataset digest (hex) a property proof names (not verified)."""
+
+def property_proof_epoch(proof: bytes) -> tuple[list[int], str]:
+    """The epoch a property proof opens: (leaf path, leaf commitment digest hex); not verified."""
+
+def dataset_epochs(public: bytes) -> tuple[int, int, int]:
+    """A public commitment's epochs: (proofs per epoch, children per node, proofs the whole
+    tree serves)."""
 
 def attest_prove(
     model: NativeModel,

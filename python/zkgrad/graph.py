@@ -141,7 +141,20 @@ class Mul:
     out_shape: Shape
 
 
-Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul
+@dataclass
+class Unary:
+    """y = f(x) elementwise by a table lookup, f named by ``func`` (an IR function name, see
+    :mod:`zkgrad.onnx_unary`) with real parameters ``params``."""
+
+    name: str
+    input: str
+    output: str
+    func: str
+    params: tuple[float, ...]
+    out_shape: Shape
+
+
+Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul | Unary
 #: Ops with weights, followed by a requantisation in the integer IR (a ReLU may follow them).
 LINEAR_OPS = (Dense, Conv, AvgPool)
 #: Ops followed by a requantisation in the integer IR, so a ReLU may fuse with them.

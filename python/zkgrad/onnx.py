@@ -28,6 +28,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
+from zkgrad import onnx_unary
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -141,6 +142,7 @@ SUPPORTED_OPS: dict[str, str] = {
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
     "Cast": "to float32 only (removed)",
+    **onnx_unary.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
@@ -1001,6 +1003,14 @@ class _Importer:
                 chain[index - 1].input = new
         return None
 
+    def _op_unary(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        x = self._activation(inputs[0], name)
+        try:
+            op = onnx_unary.parse(node, name, x, self.shapes[x], self._const)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+        self._emit(op, self.shapes[x])
+
     def _op_reshape(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
         target = [int(v) for v in self._const(inputs[1], "the target shape").reshape(-1)]
@@ -1078,3 +1088,8 @@ class _Importer:
             onnx_input=self.input,
             onnx_output=self.output,
         )
+
+
+# Every table op (zkgrad.onnx_unary) imports through the one rule, dispatched like the others.
+for _op in onnx_unary.UNARY_OPS:
+    setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_unary)

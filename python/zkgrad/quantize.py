@@ -40,7 +40,20 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad.graph import Add, AvgPool, Conv, Copy, Dense, FloatGraph, MaxPool, Mul, Relu, Reshape
+from zkgrad.graph import (
+    Add,
+    AvgPool,
+    Conv,
+    Copy,
+    Dense,
+    FloatGraph,
+    MaxPool,
+    Mul,
+    Relu,
+    Reshape,
+    Unary,
+)
+from zkgrad.onnx_unary import quantize_unary
 
 IR_VERSION = 1
 MIN_ACT_BITS = -16
@@ -314,6 +327,13 @@ def quantize(
                 }
             )
             scales[op.output] = s_x
+        elif isinstance(op, Unary):
+            # A graph of table ops alone writes its output through a copy (``y:wired`` → y).
+            known = {t: _limit(limits, t.removesuffix(":wired")) for t in (op.input, op.output)}
+            node, scales[op.output] = quantize_unary(
+                op, s_x, known, table_bits, act_bits, DEFAULT_ACT_MAX
+            )
+            nodes.append(node)
         elif isinstance(op, Relu):
             nodes.append({"name": op.name, "op": "relu", "inputs": [op.input], "output": op.output})
             scales[op.output] = s_x

@@ -67,6 +67,55 @@ pub enum LayerKind {
     /// weights. Appended last so that the encodings (and digests) of circuits without it are
     /// unchanged.
     Elementwise(ElementwiseGeom),
+    /// `a' = f(a)` for every value, by a public table of (input, output) pairs: a nonlinear
+    /// function (sigmoid, tanh, …) whose quantised values the compiler computed. No weights, no
+    /// requantisation (`mult`, `shift`, `relu` are 1, 1, false); proved by a lookup of each
+    /// (input, output) pair in the table (`zk/unary.rs`). Appended last like `Elementwise`.
+    Unary(UnaryGeom),
+}
+
+/// A function applied to every value through a public table: input `lo + j` maps to
+/// `values[j]`. An input outside `[lo, lo + values.len())` is a witness error naming the block
+/// and the range (no clamping).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnaryGeom {
+    /// What the table computes (e.g. "sigmoid"), for messages.
+    pub func: String,
+    /// Channels of the stored input and output (1 for a flat vector).
+    pub channels: usize,
+    /// Values per channel.
+    pub len: usize,
+    /// The smallest input the table covers.
+    pub lo: i64,
+    /// The outputs for inputs `lo`, `lo + 1`, ….
+    pub values: Vec<i64>,
+}
+
+impl UnaryGeom {
+    /// How the input and the output are stored.
+    pub fn shape(&self) -> ActShape {
+        ActShape {
+            channels: self.channels,
+            len: self.len,
+        }
+    }
+
+    /// The largest input the table covers.
+    pub fn hi(&self) -> i64 {
+        self.lo + self.values.len() as i64 - 1
+    }
+
+    /// f(x), or None outside the table.
+    pub fn apply(&self, x: i64) -> Option<i64> {
+        usize::try_from(x - self.lo)
+            .ok()
+            .and_then(|j| self.values.get(j).copied())
+    }
+
+    /// log2 of the padded table: its entries and one more, the padding rows' (0, 0) pair.
+    pub fn table_log(&self) -> usize {
+        crate::mle::log2_ceil(self.values.len() + 1)
+    }
 }
 
 /// Where an elementwise block reads its second operand: the circuit input or an earlier block's
@@ -334,6 +383,7 @@ impl DenseSpec {
                 len: g.out_hw()[0] * g.out_hw()[1],
             },
             LayerKind::Elementwise(g) => g.shape(),
+            LayerKind::Unary(g) => g.shape(),
         }
     }
 
@@ -350,6 +400,7 @@ impl DenseSpec {
                 len: g.in_hw[0] * g.in_hw[1],
             }),
             LayerKind::Elementwise(g) => Some(g.shape()),
+            LayerKind::Unary(g) => Some(g.shape()),
         }
     }
 
@@ -358,7 +409,7 @@ impl DenseSpec {
         match &self.kind {
             LayerKind::Dense => (self.out_dim, self.in_dim),
             LayerKind::Conv(g) => (g.out_channels, g.patch_len()),
-            LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => (0, 0),
+            LayerKind::MaxPool(_) | LayerKind::Elementwise(_) | LayerKind::Unary(_) => (0, 0),
         }
     }
 
@@ -368,9 +419,9 @@ impl DenseSpec {
     }
 
     /// Whether the block's output is a requantisation (with remainder column t) of an
-    /// accumulator: everything but pooling.
+    /// accumulator: everything but pooling and table lookups.
     pub fn has_requant(&self) -> bool {
-        !matches!(self.kind, LayerKind::MaxPool(_))
+        !matches!(self.kind, LayerKind::MaxPool(_) | LayerKind::Unary(_))
     }
 
     fn check_geometry(&self) -> std::result::Result<(), String> {
@@ -441,6 +492,21 @@ impl DenseSpec {
                         "coefficients {:?} must be nonzero and at most {MAX_COEF} in magnitude",
                         g.coef
                     ));
+                }
+                Ok(())
+            }
+            LayerKind::Unary(g) => {
+                if g.channels == 0 || g.len == 0 || g.values.is_empty() {
+                    return Err(format!("a '{}' table or tensor is empty", g.func));
+                }
+                if self.in_dim != g.channels * g.len || self.out_dim != self.in_dim {
+                    return Err(format!(
+                        "'{}' input and output lengths {} and {} must both be {}·{}",
+                        g.func, self.in_dim, self.out_dim, g.channels, g.len
+                    ));
+                }
+                if self.mult != 1 || self.shift != 1 || self.relu {
+                    return Err("a table-lookup block has mult 1, shift 1 and no ReLU".into());
                 }
                 Ok(())
             }
@@ -525,6 +591,10 @@ impl CircuitSpec {
                     ));
                 }
                 check_elementwise_bound(self, l).map_err(ProofError::Circuit)?;
+            }
+            if let LayerKind::Unary(g) = &l.kind {
+                check_unary(g, prev_shape, self.table_bits)
+                    .map_err(|d| ProofError::Circuit(format!("block '{}': {d}", l.name)))?;
             }
             prev_shape = l.out_shape();
             if !(1..=self.table_bits).contains(&l.shift) {
@@ -649,8 +719,46 @@ pub fn fan_in(l: &DenseSpec) -> usize {
     match &l.kind {
         LayerKind::Dense => l.in_dim,
         LayerKind::Conv(g) => g.patch_len(),
-        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => 0,
+        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) | LayerKind::Unary(_) => 0,
     }
+}
+
+/// A table must map b-bit activations to b-bit activations, stored as its input is (the lookup
+/// pairs the input column with the output column entry by entry), and leave room for the
+/// padding rows' entry in a table of at most 2^b entries.
+fn check_unary(g: &UnaryGeom, input: ActShape, bits: u32) -> std::result::Result<(), String> {
+    let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
+    if g.values.len() >= 1 << bits || g.lo < lo || g.hi() > hi {
+        return Err(format!(
+            "the '{}' table covers [{}, {}], which must lie in [{lo}, {hi}] with fewer than 2^{bits} entries",
+            g.func,
+            g.lo,
+            g.hi()
+        ));
+    }
+    if let Some((j, v)) = g
+        .values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(lo..=hi).contains(*v))
+    {
+        return Err(format!(
+            "the '{}' table maps {} to {v}, outside the activation range [{lo}, {hi}]",
+            g.func,
+            g.lo + j as i64
+        ));
+    }
+    if input.log_size() != g.shape().log_size() {
+        return Err(format!(
+            "'{}' reads {} channel(s) of {} values stored in 2^{} entries; the input is stored in 2^{}",
+            g.func,
+            g.channels,
+            g.len,
+            g.shape().log_size(),
+            input.log_size()
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses an elementwise block whose accumulator could wrap around the field: with b-bit
@@ -764,8 +872,8 @@ fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
             }
             z
         }
-        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) => {
-            unreachable!("pooling and elementwise blocks have no weight accumulator")
+        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) | LayerKind::Unary(_) => {
+            unreachable!("pooling, elementwise and table blocks have no weight accumulator")
         }
     }
 }
@@ -791,6 +899,32 @@ fn run_pool(g: &PoolGeom, a: &[i64]) -> BlockTrace {
     }
 }
 
+/// Runs a table block: a' = f(a) by the table, an input outside it an error naming the range.
+fn run_unary(l: &DenseSpec, g: &UnaryGeom, a: &[i64]) -> Result<BlockTrace> {
+    let mut out = Vec::with_capacity(a.len());
+    for (i, &x) in a.iter().enumerate() {
+        let Some(y) = g.apply(x) else {
+            return Err(ProofError::Witness {
+                layer: l.name.clone(),
+                detail: format!(
+                    "input[{i}] = {x} is outside the '{}' table's calibrated range [{}, {}]; \
+                     recompile with calibration data that covers this input",
+                    g.func,
+                    g.lo,
+                    g.hi()
+                ),
+            });
+        };
+        out.push(y);
+    }
+    Ok(BlockTrace {
+        z: a.to_vec(),
+        q: out.clone(),
+        t: Vec::new(),
+        a: out,
+    })
+}
+
 /// Runs one block on integer activations with `bits`-bit tables (`other`: an elementwise
 /// block's second operand, ignored by the others).
 pub fn run_block_with(
@@ -802,6 +936,7 @@ pub fn run_block_with(
 ) -> Result<BlockTrace> {
     match &l.kind {
         LayerKind::MaxPool(g) => Ok(run_pool(g, a)),
+        LayerKind::Unary(g) => run_unary(l, g, a),
         LayerKind::Elementwise(g) => {
             if a.len() != l.in_dim || other.len() != l.in_dim {
                 return Err(ProofError::Witness {

@@ -490,6 +490,7 @@ fn sumcheck_names(spec: &crate::circuit::CircuitSpec) -> Vec<String> {
                 names.push(format!("layer {l} pooling product sumcheck"));
             }
             LayerKind::Elementwise(_) => names.push(format!("layer {l} elementwise sumcheck")),
+            LayerKind::Unary(_) => {}
         }
         if spec.layers[l].relu {
             names.push(format!("layer {l} ReLU zero-check sumcheck"));
@@ -537,10 +538,28 @@ pub fn proof_report(
         "Fiat–Shamir: Blake3 Merkle binding (collisions)",
         128.0,
     ));
-    let looked_up: usize = plan.lookups.iter().map(|l| 1usize << l.log_len).sum();
+    // A table block's row is a triple combined as a + β·b + β²·p: the identity cleared of
+    // denominators is a polynomial in (α, β) of total degree ≤ 3 per term (Schwartz–Zippel),
+    // so its terms count three times.
+    let looked_up: usize = plan
+        .lookups
+        .iter()
+        .map(|l| 1usize << l.log_len)
+        .sum::<usize>()
+        + plan
+            .unary
+            .iter()
+            .map(|u| 3usize << u.log_len)
+            .sum::<usize>();
+    let tables: usize = (plan.tables.len() << plan.table_bits)
+        + plan
+            .unary
+            .iter()
+            .map(|u| 3usize << u.table_log)
+            .sum::<usize>();
     out.push(Component::new(
         "LogUp challenge α",
-        logup_bits(looked_up, plan.tables.len() << plan.table_bits),
+        logup_bits(looked_up, tables),
     ));
     out.push(Component::new(
         "LogUp zero-check point τ",

@@ -72,6 +72,30 @@ pub struct Decomposition {
     pub log_len: usize,
 }
 
+/// A table block's lookup (`zk/unary.rs`): every (input, output) pair of its columns, and
+/// (0, 0) on padding slots, is an entry of the block's public table.
+#[derive(Clone, Debug)]
+pub struct UnaryLookup {
+    /// The block.
+    pub layer: usize,
+    /// Its input column (the previous block's output, or the circuit input).
+    pub input: usize,
+    /// Its output column.
+    pub output: usize,
+    /// How both columns store a batch item.
+    pub shape: ActShape,
+    /// log2 of the number of entries of either column (batch included).
+    pub log_len: usize,
+    /// log2 of the padded table.
+    pub table_log: usize,
+    /// The table's multiplicity column.
+    pub mult: usize,
+    /// The table's smallest input.
+    pub lo: i64,
+    /// The table's number of (input, output) pairs; entry `entries` is the padding pair.
+    pub entries: usize,
+}
+
 /// A hook that edits the witness columns before they are committed (tests of soundness only:
 /// it plays a cheating prover).
 pub type WitnessTamper<'a> = &'a dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>);
@@ -102,6 +126,8 @@ pub struct WitnessPlan {
     pub table_bits: usize,
     /// Half the table size (maps signed values to table indices).
     pub signed_offset: i64,
+    /// Table blocks' lookups, in block order (proved in the same sumcheck as `lookups`).
+    pub unary: Vec<UnaryLookup>,
 }
 
 impl WitnessPlan {
@@ -122,10 +148,35 @@ impl WitnessPlan {
             value: LookupValue::Signed(x),
             log_len: log_in + log_batch,
         }];
-        let mut blocks = Vec::new();
-        for l in &spec.layers {
+        let mut blocks: Vec<BlockColumns> = Vec::new();
+        let mut unary = Vec::new();
+        for (layer, l) in spec.layers.iter().enumerate() {
             let log_out = l.out_shape().log_size();
             let log_len = log_out + log_batch;
+            if let LayerKind::Unary(g) = &l.kind {
+                let input = blocks.last().map_or(x, |b| b.a);
+                let a = col(&mut logs, log_out);
+                logs.push(g.table_log());
+                unary.push(UnaryLookup {
+                    layer,
+                    input,
+                    output: a,
+                    shape: g.shape(),
+                    log_len,
+                    table_log: g.table_log(),
+                    mult: logs.len() - 1,
+                    lo: g.lo,
+                    entries: g.values.len(),
+                });
+                blocks.push(BlockColumns {
+                    q: a,
+                    t: None,
+                    a,
+                    gathered: Vec::new(),
+                    log_out,
+                });
+                continue;
+            }
             if let LayerKind::MaxPool(g) = &l.kind {
                 // a − g_u ≥ 0 for every window element u (and, checked by a sumcheck, one is 0).
                 let a = col(&mut logs, log_out);
@@ -232,6 +283,7 @@ impl WitnessPlan {
             tables,
             table_bits: bits,
             signed_offset,
+            unary,
         }
     }
 
@@ -331,6 +383,9 @@ impl WitnessPlan {
         }
         for &(table, mcol) in &self.tables {
             cols[mcol] = self.multiplicities(table, cols);
+        }
+        for u in &self.unary {
+            cols[u.mult] = crate::zk::unary::multiplicities(u, cols);
         }
     }
 

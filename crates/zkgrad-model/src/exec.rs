@@ -57,6 +57,14 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
     match block.map(|i| &model.blocks[i]) {
         // The core checks the accumulator first and names it in the detail; every other witness
         // problem of a block is about the requantised output (a maxpool raises none).
+        // A table block's input is outside its calibrated range: named by the node and its
+        // input tensor.
+        Some(b) if b.requant == b.node && b.op != "maxpool" => ModelError::ValueRange {
+            node: b.node.clone(),
+            op: b.op.clone(),
+            tensor: b.acc.clone(),
+            detail,
+        },
         Some(b) if detail.starts_with("accumulator") => ModelError::ValueRange {
             node: b.node.clone(),
             op: b.op.clone(),
@@ -75,6 +83,152 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
         },
         None => ModelError::Core(ProofError::Witness { layer, detail }),
     }
+}
+
+/// The functions a `unary` node computes (ONNX's op names in lower case; "gelu_tanh" is GELU
+/// with `approximate="tanh"`).
+pub const UNARY_FUNCS: [&str; 31] = [
+    "sigmoid",
+    "tanh",
+    "exp",
+    "log",
+    "sqrt",
+    "reciprocal",
+    "pow",
+    "erf",
+    "gelu",
+    "gelu_tanh",
+    "softplus",
+    "softsign",
+    "hardsigmoid",
+    "hardswish",
+    "leakyrelu",
+    "prelu",
+    "elu",
+    "selu",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "abs",
+    "sign",
+    "ceil",
+    "floor",
+    "round",
+];
+
+/// Names of a function's real attributes, in IR order (None: not a known function). Selu is
+/// an elu with its own alpha times gamma: see [`unary_real`].
+pub fn unary_params(func: &str) -> Option<&'static [&'static str]> {
+    Some(match func {
+        "pow" => &["exponent"],
+        "hardsigmoid" => &["alpha", "beta"],
+        "leakyrelu" | "elu" => &["alpha"],
+        "prelu" => &["slope"],
+        "selu" => &["alpha", "gamma"],
+        f if UNARY_FUNCS.contains(&f) => &[],
+        _ => return None,
+    })
+}
+
+/// f(x) over the reals, by libm (the same bits on every platform). NaN outside f's domain
+/// (log and sqrt of a negative number, a negative number to a fractional power).
+pub fn unary_real(func: &str, x: f64, params: &[f64]) -> f64 {
+    let p = |i: usize| params.get(i).copied().unwrap_or(f64::NAN);
+    let sigmoid = |x: f64| 1.0 / (1.0 + libm::exp(-x));
+    match func {
+        "sigmoid" => sigmoid(x),
+        "tanh" => libm::tanh(x),
+        "exp" => libm::exp(x),
+        "log" => libm::log(x),
+        "sqrt" => libm::sqrt(x),
+        "reciprocal" => 1.0 / x,
+        "pow" => libm::pow(x, p(0)),
+        "erf" => libm::erf(x),
+        "gelu" => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
+        "gelu_tanh" => {
+            let c = (2.0 / std::f64::consts::PI).sqrt();
+            0.5 * x * (1.0 + libm::tanh(c * (x + 0.044715 * x * x * x)))
+        }
+        // log(1 + e^x) without overflow: max(x, 0) + log1p(e^−|x|).
+        "softplus" => x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
+        "softsign" => x / (1.0 + x.abs()),
+        "hardsigmoid" => (p(0) * x + p(1)).clamp(0.0, 1.0),
+        "hardswish" => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+        "leakyrelu" | "prelu" => {
+            if x < 0.0 {
+                p(0) * x
+            } else {
+                x
+            }
+        }
+        "elu" => {
+            if x < 0.0 {
+                p(0) * libm::expm1(x)
+            } else {
+                x
+            }
+        }
+        "selu" => p(1) * if x <= 0.0 { p(0) * libm::expm1(x) } else { x },
+        "sin" => libm::sin(x),
+        "cos" => libm::cos(x),
+        "tan" => libm::tan(x),
+        "asin" => libm::asin(x),
+        "acos" => libm::acos(x),
+        "atan" => libm::atan(x),
+        "sinh" => libm::sinh(x),
+        "cosh" => libm::cosh(x),
+        "abs" => x.abs(),
+        "sign" => {
+            if x == 0.0 {
+                0.0
+            } else {
+                x.signum()
+            }
+        }
+        "ceil" => libm::ceil(x),
+        "floor" => libm::floor(x),
+        // ONNX Round: halves to even.
+        "round" => libm::rint(x),
+        _ => f64::NAN,
+    }
+}
+
+/// One `unary` node's integer semantics: round(f(x / 2^in_scale)·2^out_scale) (half away from
+/// zero), saturated to the `bits`-bit activation range (so ±∞, e.g. log 0, become its ends);
+/// None where f is undefined.
+pub fn unary_value(
+    func: &str,
+    params: &[f64],
+    x: i64,
+    scales: (i32, i32),
+    bits: u32,
+) -> Option<i64> {
+    let real = unary_real(func, x as f64 * libm::exp2(-f64::from(scales.0)), params);
+    if real.is_nan() {
+        return None;
+    }
+    let half = (1i64 << (bits - 1)) as f64;
+    let y = libm::round(real * libm::exp2(f64::from(scales.1)));
+    Some(y.clamp(-half, half - 1.0) as i64)
+}
+
+/// A `unary` node's table: its value at every input of `range`, or the first input where f is
+/// undefined.
+pub fn unary_table(
+    func: &str,
+    params: &[f64],
+    range: [i64; 2],
+    scales: (i32, i32),
+    bits: u32,
+) -> std::result::Result<Vec<i64>, i64> {
+    (range[0]..=range[1])
+        .map(|x| unary_value(func, params, x, scales, bits).ok_or(x))
+        .collect()
 }
 
 #[cfg(test)]
@@ -168,6 +322,76 @@ mod tests {
         let e = run(&m, &[32767, 0, 0, 0]).unwrap_err();
         assert!(
             matches!(&e, ModelError::ValueRange { node, tensor, .. } if node == "/fc1/Gemm" && tensor == "fc1_acc"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unary_values_are_the_rounded_real_functions() {
+        let v = |f: &str, p: &[f64], x: i64| unary_value(f, p, x, (8, 12), 16);
+        assert_eq!(v("sigmoid", &[], 0), Some(2048));
+        assert_eq!(v("tanh", &[], 256), Some(3119)); // tanh(1)·4096 = 3119.4
+        assert_eq!(v("leakyrelu", &[0.1], -256), Some(-410)); // −409.6
+        assert_eq!(v("sqrt", &[], 1024), Some(8192)); // √4
+        assert_eq!(v("sqrt", &[], -1), None);
+        assert_eq!(v("log", &[], 0), Some(-32768), "−∞ saturates");
+        assert_eq!(v("exp", &[], 32767), Some(32767), "e^128 saturates");
+        assert_eq!(
+            unary_table("sqrt", &[], [-1, 3], (8, 12), 16),
+            Err(-1),
+            "the first input outside the domain"
+        );
+    }
+
+    #[test]
+    fn an_input_outside_a_table_names_the_unary_node() {
+        let json = MLP_JSON.replace(
+            r#"{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "logits", "mult": 1, "shift": 1}"#,
+            r#"{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "z", "mult": 1, "shift": 1},
+               {"name": "/sig", "op": "unary", "inputs": ["z"], "output": "logits", "func": "sigmoid",
+                "in_scale": 8, "out_scale": 12, "range": [-5, 5]}"#,
+        );
+        let m = lower(&Graph::from_json(&json).unwrap(), &mlp_tensors()).unwrap();
+        // z = [2, -2]: inside the table.
+        let sig = |x: i64| unary_value("sigmoid", &[], x, (8, 12), 16).unwrap();
+        assert_eq!(run(&m, &[-10, 4, 7, 3]).unwrap(), vec![sig(2), sig(-2)]);
+        // z = [12, 6]: 12 is not.
+        let e = run(&m, &[10, -4, 7, 3]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("node '/sig' (sigmoid) output 'z' is out of range: input[0] = 12")
+                && e.contains("[-5, 5]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_unary_attributes_are_reported_by_node() {
+        let with = |attrs: &str| {
+            MLP_JSON.replace(
+                r#"{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "logits", "mult": 1, "shift": 1}"#,
+                &format!(
+                    r#"{{"name": "/fc2/Gemm:requant", "op": "requant", "inputs": ["fc2_acc"], "output": "z", "mult": 1, "shift": 1}},
+                       {{"name": "/f", "op": "unary", "inputs": ["z"], "output": "logits", {attrs}}}"#
+                ),
+            )
+        };
+        let err = |attrs: &str| {
+            lower(&Graph::from_json(&with(attrs)).unwrap(), &mlp_tensors())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(r#""func": "cbrt", "in_scale": 8, "out_scale": 8, "range": [-5, 5]"#);
+        assert!(
+            e.contains("'/f'") && e.contains("unknown function 'cbrt'"),
+            "{e}"
+        );
+        let e = err(r#""func": "leakyrelu", "in_scale": 8, "out_scale": 8, "range": [-5, 5]"#);
+        assert!(e.contains("takes 1 parameter(s) (alpha), got 0"), "{e}");
+        let e = err(r#""func": "tanh", "in_scale": 8, "out_scale": 8, "range": [-40000, 5]"#);
+        assert!(e.contains("range [-40000, 5]"), "{e}");
+        let e = err(r#""func": "sqrt", "in_scale": 8, "out_scale": 8, "range": [-5, 5]"#);
+        assert!(
+            e.contains("'/f'") && e.contains("sqrt is undefined at input -5"),
             "{e}"
         );
     }

@@ -131,7 +131,37 @@ pub enum Op {
         /// Integer factor, nonzero and at most 2^16 in magnitude.
         coef: i64,
     },
+    /// y = round(f(x / 2^in_scale)·2^out_scale) elementwise, saturated to the activation
+    /// range, for x in `range` (an input outside it is an error at proof time): a nonlinear
+    /// function proved by a lookup in its table (`crate::exec::unary_value`).
+    Unary {
+        /// The function: one of [`crate::exec::UNARY_FUNCS`].
+        func: String,
+        /// Scale of the input (its producer's output scale).
+        in_scale: i32,
+        /// Scale of the output.
+        out_scale: i32,
+        /// The smallest and largest input the table covers (calibrated).
+        range: [i64; 2],
+        /// The function's real attributes (LeakyRelu's alpha, Pow's exponent, …), in the order
+        /// [`crate::exec::unary_params`] lists them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        params: Vec<Real>,
+    },
 }
+
+/// A real attribute (an ONNX float such as LeakyRelu's alpha), equal when its bits are.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Real(pub f64);
+
+impl PartialEq for Real {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Real {}
 
 impl Op {
     /// The op's name as written in the IR.
@@ -145,6 +175,7 @@ impl Op {
             Op::Reshape { .. } => "reshape",
             Op::Add { .. } => "add",
             Op::Mul { .. } => "mul",
+            Op::Unary { .. } => "unary",
         }
     }
 }
@@ -260,8 +291,8 @@ struct VersionOnly {
     version: u64,
 }
 
-const KNOWN_OPS: [&str; 8] = [
-    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add", "mul",
+const KNOWN_OPS: [&str; 9] = [
+    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add", "mul", "unary",
 ];
 
 impl Graph {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use zkgrad_core::circuit::{
     ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp,
-    LayerKind, Operand, PoolGeom, Weights,
+    LayerKind, Operand, PoolGeom, UnaryGeom, Weights,
 };
 
 use crate::error::{ModelError, Result};
@@ -145,6 +145,12 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
                     requant: node.name.clone(),
                     q: node.output.clone(),
                 });
+                out.tensors.push((node.output.clone(), Source::Act(l)));
+                current = (&node.output, Source::Act(l));
+                i += 1;
+            }
+            Op::Unary { .. } => {
+                let l = unary_block(&mut out, node, in_shape, graph.act_bits)?;
                 out.tensors.push((node.output.clone(), Source::Act(l)));
                 current = (&node.output, Source::Act(l));
                 i += 1;
@@ -373,6 +379,76 @@ fn push_linear<'g>(
         }
         None => (2, (&requant.output, Source::Act(l))),
     })
+}
+
+/// Appends a `unary` node's table block (stored like its input: the previous block's output,
+/// or the graph input, channel by channel for an image); returns its index.
+fn unary_block(out: &mut Lowered, node: &Node, in_shape: &[usize], bits: u32) -> Result<usize> {
+    let Op::Unary {
+        func,
+        in_scale,
+        out_scale,
+        range,
+        params,
+    } = &node.op
+    else {
+        unreachable!("called on unary nodes")
+    };
+    let shape = match (out.spec.layers.last(), image(in_shape)) {
+        (Some(l), _) => l.out_shape(),
+        (None, Some([channels, h, w])) => ActShape {
+            channels,
+            len: h * w,
+        },
+        (None, None) => ActShape::flat(out.spec.input_len),
+    };
+    let params: Vec<f64> = params.iter().map(|p| p.0).collect();
+    let values = crate::exec::unary_table(func, &params, *range, (*in_scale, *out_scale), bits)
+        .map_err(|x| {
+            unsupported(
+                node,
+                format!(
+                    "{func} is undefined at input {x} (the real value {}) of its table range \
+                         [{}, {}]",
+                    x as f64 * (-f64::from(*in_scale)).exp2(),
+                    range[0],
+                    range[1]
+                ),
+            )
+        })?;
+    let n = shape.channels * shape.len;
+    let spec = DenseSpec {
+        name: node.name.clone(),
+        in_dim: n,
+        out_dim: n,
+        mult: 1,
+        shift: 1,
+        relu: false,
+        kind: LayerKind::Unary(UnaryGeom {
+            func: func.clone(),
+            channels: shape.channels,
+            len: shape.len,
+            lo: range[0],
+            values,
+        }),
+    };
+    let l = push_block(
+        out,
+        node,
+        spec,
+        DenseWeights {
+            weight: Vec::new(),
+            bias: Vec::new(),
+        },
+    )?;
+    out.blocks.push(BlockNames {
+        node: node.name.clone(),
+        op: func.clone(),
+        acc: node.inputs[0].clone(),
+        requant: node.name.clone(),
+        q: node.output.clone(),
+    });
+    Ok(l)
 }
 
 /// Appends a block after checking that the previous block stores its output the way this one

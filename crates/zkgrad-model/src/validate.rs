@@ -16,6 +16,51 @@ use zkgrad_core::circuit::{MAX_COEF, MAX_MULT, MAX_SHIFT};
 use crate::error::{ModelError, Result};
 use crate::ir::{Graph, Node, Op, Tensor, numel};
 
+/// Largest magnitude of a `unary` node's scales (2^±32 spans any f32 activation's precision).
+const MAX_UNARY_SCALE: i32 = 32;
+
+/// What is wrong with a `unary` node's attributes, if anything: an unknown function, the wrong
+/// number of parameters, scales beyond ±[`MAX_UNARY_SCALE`], or a range that is empty, outside
+/// the `bits`-bit activations or with 2^bits entries or more (the table has one more, the
+/// padding pair).
+fn unary_problem(
+    func: &str,
+    in_scale: i32,
+    out_scale: i32,
+    range: [i64; 2],
+    n_params: usize,
+    bits: u32,
+) -> Option<String> {
+    let Some(names) = crate::exec::unary_params(func) else {
+        return Some(format!(
+            "unknown function '{func}'; known: {}",
+            crate::exec::UNARY_FUNCS.join(", ")
+        ));
+    };
+    if names.len() != n_params {
+        return Some(format!(
+            "'{func}' takes {} parameter(s) ({}), got {n_params}",
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    if in_scale.abs() > MAX_UNARY_SCALE || out_scale.abs() > MAX_UNARY_SCALE {
+        return Some(format!(
+            "scales {in_scale} and {out_scale} must be at most {MAX_UNARY_SCALE} in magnitude"
+        ));
+    }
+    let half = 1i64 << (bits.clamp(2, 63) - 1);
+    let [lo, hi] = range;
+    if lo > hi || lo < -half || hi >= half || hi - lo + 1 >= 2 * half {
+        return Some(format!(
+            "range [{lo}, {hi}] must be a nonempty part of [{}, {}] with fewer than 2^{bits} values",
+            -half,
+            half - 1
+        ));
+    }
+    None
+}
+
 /// Checks the graph against its tensors; every problem found is in the returned error.
 pub fn validate(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
     shapes(graph, tensors).map(|_| ())
@@ -193,6 +238,29 @@ impl<'a> Validator<'a> {
                     _ => {}
                 }
                 Some(shape.clone())
+            }
+            Op::Unary {
+                func,
+                in_scale,
+                out_scale,
+                range,
+                params,
+            } => {
+                if let Some(detail) = unary_problem(
+                    func,
+                    *in_scale,
+                    *out_scale,
+                    *range,
+                    params.len(),
+                    self.graph.act_bits,
+                ) {
+                    self.problems.push(ModelError::Attribute {
+                        node: node.name.clone(),
+                        op: kind(node),
+                        detail,
+                    });
+                }
+                in_shape
             }
             Op::Add { .. } | Op::Mul { .. } => {
                 self.check_requant_follows(i, node);

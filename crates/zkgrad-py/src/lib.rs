@@ -621,6 +621,7 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
                 LayerKind::Conv(_) => "conv",
                 LayerKind::MaxPool(_) => "maxpool",
                 LayerKind::Elementwise(_) => "add",
+                LayerKind::Unary(_) => "unary",
             };
             (l.name.clone(), l.in_dim, l.out_dim, l.relu, kind)
         })
@@ -667,6 +668,7 @@ fn circuit_cost<'py>(
                 }
                 LayerKind::MaxPool(_) => 0,
                 LayerKind::Elementwise(_) => 2 * l.out_dim,
+                LayerKind::Unary(_) => 0,
             };
         }
         let plan = zkgrad_core::witness::WitnessPlan::new(spec, 1);

@@ -105,7 +105,7 @@ pub fn max_proof_bytes(spec: &CircuitSpec) -> usize {
     // Lookups: an inverse and up to two values per lookup, a multiplicity per table; per block:
     // at most 8 fixed values, every weight piece and pooling window value (bounded by 64 +
     // twice the window).
-    efs += 3 * plan.lookups.len() + plan.tables.len() + 8;
+    efs += 3 * plan.lookups.len() + plan.tables.len() + 4 * plan.unary.len() + 8;
     for l in &spec.layers {
         let window = match &l.kind {
             crate::circuit::LayerKind::MaxPool(g) => g.window(),
@@ -167,6 +167,7 @@ fn sumchecks_in_order(z: &ZkProof) -> Vec<&ZkSumcheckProof> {
                 list.push(&e.sumcheck);
                 list.extend(e.relu.as_ref().map(|(s, _)| s));
             }
+            ZkBlockProof::Unary => {}
         }
     }
     list.extend([&z.inverse_batch.0, &z.weight_batch.0]);

@@ -18,6 +18,7 @@ use p3_maybe_rayon::prelude::*;
 use super::masked::{MaskedLayout, ext_point, join_ext};
 use super::prover::ProverCtx;
 use super::sumcheck::{Group, Table, invert};
+use super::unary;
 use super::verifier::{Claims, VerifierCtx};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
@@ -27,11 +28,22 @@ use crate::zk::proof::ZkLookupProof;
 
 const LABEL: &str = "zk-lookup";
 
+/// The second challenge of the table blocks' combined lookups (`unary.rs`), drawn right after α;
+/// circuits without them draw nothing (their transcripts are unchanged).
+pub(crate) fn beta(plan: &WitnessPlan, tr: &mut crate::transcript::Transcript) -> EF {
+    if plan.unary.is_empty() {
+        EF::ZERO
+    } else {
+        tr.challenge("lookup-beta")
+    }
+}
+
 /// Variables of the lookup sumcheck.
 pub(crate) fn num_vars(plan: &WitnessPlan) -> usize {
     plan.lookups
         .iter()
         .map(|l| l.log_len)
+        .chain(plan.unary.iter().flat_map(|u| [u.log_len, u.table_log]))
         .chain([plan.table_bits])
         .max()
         .unwrap_or(1)
@@ -44,9 +56,16 @@ pub(crate) fn schedule(plan: &WitnessPlan) -> Vec<usize> {
         .collect()
 }
 
-/// The inverse commitment's table: one split (EF) column per lookup, each masked.
+/// The inverse commitment's table: one split (EF) column per lookup, then one per table block's
+/// lookup (`unary.rs`), each masked.
 pub(crate) fn inverse_layout(plan: &WitnessPlan) -> MaskedLayout {
-    let logs: Vec<usize> = plan.lookups.iter().map(|l| l.log_len + 1).collect();
+    let logs: Vec<usize> = plan
+        .lookups
+        .iter()
+        .map(|l| l.log_len)
+        .chain(plan.unary.iter().map(|u| u.log_len))
+        .map(|k| k + 1)
+        .collect();
     MaskedLayout::new(&logs, &vec![true; logs.len()])
 }
 
@@ -58,8 +77,13 @@ fn value_at(v: LookupValue, cols: &[Vec<F>], i: usize, offset: F) -> F {
     }
 }
 
-/// h_l = 1/(α − v_l) per lookup.
-pub(crate) fn inverses(plan: &WitnessPlan, cols: &[Vec<F>], alpha: EF) -> Result<Vec<Vec<EF>>> {
+/// h_l = 1/(α − v_l) per lookup, then per table block's lookup (v = a + β·b + β²·p).
+pub(crate) fn inverses(
+    plan: &WitnessPlan,
+    cols: &[Vec<F>],
+    alpha: EF,
+    beta: EF,
+) -> Result<Vec<Vec<EF>>> {
     let offset = F::from_u64(plan.signed_offset as u64);
     let inv = |d: Vec<EF>| -> Result<Vec<EF>> {
         if d.par_iter().any(|x| *x == EF::ZERO) {
@@ -74,6 +98,16 @@ pub(crate) fn inverses(plan: &WitnessPlan, cols: &[Vec<F>], alpha: EF) -> Result
         out.push(inv((0..1usize << lk.log_len)
             .into_par_iter()
             .map(|i| alpha - value_at(lk.value, cols, i, offset))
+            .collect())?);
+    }
+    for u in &plan.unary {
+        let p = unary::padding_column(u);
+        out.push(inv((0..1usize << u.log_len)
+            .into_par_iter()
+            .map(|i| {
+                let (a, b) = (EF::from(cols[u.input][i]), EF::from(cols[u.output][i]));
+                alpha - unary::combine(a, b, p[i], beta)
+            })
             .collect())?);
     }
     Ok(out)
@@ -131,7 +165,7 @@ fn table_summand(v: &[EF]) -> EF {
 
 fn challenges(plan: &WitnessPlan, tr: &mut crate::transcript::Transcript) -> (Vec<EF>, Vec<EF>) {
     let tau = tr.challenge_point("zk-lookup-tau", num_vars(plan));
-    let mus = (0..plan.lookups.len() + plan.decompositions.len())
+    let mus = (0..plan.lookups.len() + plan.decompositions.len() + plan.unary.len())
         .map(|_| tr.challenge("zk-lookup-mu"))
         .collect();
     (tau, mus)
@@ -175,6 +209,19 @@ fn add_claims(
             vi += 1;
         }
     }
+    let nl = plan.lookups.len();
+    for (k, u) in plan.unary.iter().enumerate() {
+        let (p, factor) = ext_point(&point[..u.log_len])?;
+        claims.inv.push((nl + k, p, inverses[nl + k] * factor));
+        for (c, n) in [
+            (u.input, u.log_len),
+            (u.output, u.log_len),
+            (u.mult, u.table_log),
+        ] {
+            claims.wit.push((c, point[..n].to_vec(), values[vi]));
+            vi += 1;
+        }
+    }
     Ok(())
 }
 
@@ -193,6 +240,7 @@ fn limb_base(plan: &WitnessPlan) -> EF {
 pub(crate) fn prove(
     ctx: &mut ProverCtx,
     alpha: EF,
+    beta: EF,
     inv: &[Vec<EF>],
     inv_r: &[Vec<F>],
 ) -> Result<ZkLookupProof> {
@@ -233,6 +281,28 @@ pub(crate) fn prove(
             summand: Box::new(split_summand(d.value, offset, limb_base(plan), mus[nl + k])),
         });
     }
+    let nd = plan.decompositions.len();
+    for (k, u) in plan.unary.iter().enumerate() {
+        let tables = vec![
+            Table::plain(eq_table(&tau[..u.log_len])),
+            Table::masked(inv[nl + k].clone(), join_ext(&inv_r[nl + k])),
+            column(u.input),
+            column(u.output),
+            Table::plain(unary::padding_column(u)),
+        ];
+        groups.push(Group {
+            tables,
+            summand: Box::new(unary::summand(alpha, beta, mus[nl + nd + k])),
+        });
+        let g = unary::geometry(ctx.spec, u)?;
+        groups.push(Group {
+            tables: vec![
+                column(u.mult),
+                Table::plain(unary::table_weights(g, u.table_log, alpha, beta)?),
+            ],
+            summand: Box::new(table_summand),
+        });
+    }
     let mut sc = ctx.sumcheck(LABEL);
     let (point, finals) = sc.phase_groups(groups, n, ctx.tr);
     let sumcheck = ctx.finish(sc)?;
@@ -254,6 +324,13 @@ pub(crate) fn prove(
         let s = invert(pad_factor(&point, d.log_len), "lookup padding")?;
         values.extend(f[1..].iter().map(|&v| v * s));
     }
+    let first = nl + plan.tables.len() + nd;
+    for (u, f) in plan.unary.iter().zip(finals[first..].chunks(2)) {
+        let s = invert(pad_factor(&point, u.log_len), "lookup padding")?;
+        inverses.push(f[0][1] * s);
+        values.extend([f[0][2] * s, f[0][3] * s]);
+        values.push(f[1][0] * invert(pad_factor(&point, u.table_log), "lookup padding")?);
+    }
     ctx.tr.absorb_ext("zk-lookup-inverses", &inverses);
     ctx.tr.absorb_ext("zk-lookup-values", &values);
     add_claims(&mut ctx.claims, plan, &point, &inverses, &values)?;
@@ -265,7 +342,7 @@ pub(crate) fn prove(
 }
 
 /// Mirrors [`prove`].
-pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Result<()> {
+pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, beta: EF, p: &ZkLookupProof) -> Result<()> {
     let plan = ctx.plan;
     let (tau, mus) = challenges(plan, ctx.tr);
     let (point, expected) = ctx.sumcheck(LABEL, EF::ZERO, &p.sumcheck)?;
@@ -279,8 +356,10 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
             .decompositions
             .iter()
             .map(|d| split_columns(d).len())
-            .sum::<usize>();
-    if p.inverses.len() != plan.lookups.len() || p.values.len() != n_values {
+            .sum::<usize>()
+        + 3 * plan.unary.len();
+    let n_inverses = plan.lookups.len() + plan.unary.len();
+    if p.inverses.len() != n_inverses || p.values.len() != n_values {
         return Err(ProofError::Shape {
             what: "lookup evaluations",
             expected: n_values,
@@ -316,6 +395,25 @@ pub(crate) fn verify(ctx: &mut VerifierCtx, alpha: EF, p: &ZkLookupProof) -> Res
         v.extend(p.values[vi..vi + m].iter().map(|&x| x * s));
         vi += m;
         total += split_summand(d.value, offset, limb_base(plan), mus[nl + k])(&v);
+    }
+    let nd = plan.decompositions.len();
+    for (k, u) in plan.unary.iter().enumerate() {
+        let z = &point[..u.log_len];
+        let s = pad_factor(&point, u.log_len);
+        let v = [
+            eq_eval(&tau[..u.log_len], z) * s,
+            p.inverses[nl + k] * s,
+            p.values[vi] * s,
+            p.values[vi + 1] * s,
+            unary::padding_eval(u, z) * s,
+        ];
+        total += unary::summand(alpha, beta, mus[nl + nd + k])(&v);
+        let g = unary::geometry(ctx.spec, u)?;
+        let bits = u.table_log;
+        let s = pad_factor(&point, bits);
+        let w = crate::mle::evaluate(&unary::table_weights(g, bits, alpha, beta)?, &point[..bits]);
+        total += table_summand(&[p.values[vi + 2] * s, w * s]);
+        vi += 3;
     }
     if total != expected {
         return Err(ProofError::Lookup(

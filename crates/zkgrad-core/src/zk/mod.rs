@@ -33,6 +33,7 @@ pub mod range;
 pub mod sumcheck;
 #[cfg(test)]
 pub(crate) mod test_model;
+pub(crate) mod unary;
 pub(crate) mod verifier;
 pub(crate) mod weights;
 

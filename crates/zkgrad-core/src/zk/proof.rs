@@ -44,6 +44,8 @@ pub enum ZkBlockProof {
     Pool(ZkPoolProof),
     /// An elementwise block (appended last: the encodings of the other kinds are unchanged).
     Elementwise(ZkElementwiseProof),
+    /// A table block: proved whole by the lookup sumcheck (`zk/unary.rs`), nothing of its own.
+    Unary,
 }
 
 /// An elementwise block (`zk/elementwise.rs`): Σ_x eq(τ, x)·(Q(x) − S(x)·(c0·a(x) + c1·o(x))) = 0

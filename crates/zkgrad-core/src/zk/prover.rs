@@ -207,8 +207,9 @@ pub(crate) fn prove_hooked(
     };
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
+    let beta = lookup::beta(&plan, &mut tr);
 
-    let inv = lookup::inverses(&plan, &cols, alpha)?;
+    let inv = lookup::inverses(&plan, &cols, alpha, beta)?;
     let inv_layout = lookup::inverse_layout(&plan);
     let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
     let (inv_table, inv_r) = inv_layout.masked_table(&inv_cols, &mut rng);
@@ -238,7 +239,7 @@ pub(crate) fn prove_hooked(
         claims: Claims::default(),
     };
     crate::progress::report(crate::progress::Stage::Sumchecks);
-    let lookups = lookup::prove(&mut ctx, alpha, &inv, &inv_r)?;
+    let lookups = lookup::prove(&mut ctx, alpha, beta, &inv, &inv_r)?;
     sw.lap("zk: lookup sumcheck");
     // The public output equals the last block's (unmasked) activations.
     match hook.as_deref_mut() {
@@ -261,6 +262,8 @@ pub(crate) fn prove_hooked(
             LayerKind::Elementwise(_) => {
                 ZkBlockProof::Elementwise(elementwise::prove(&mut ctx, l)?)
             }
+            // Proved whole by its lookup (`unary.rs`).
+            LayerKind::Unary(_) => ZkBlockProof::Unary,
         });
     }
     let mut claims = std::mem::take(&mut ctx.claims);

@@ -289,6 +289,7 @@ fn all_claims(
     let table = WitnessTable::new(spec, &plan);
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
+    let beta = super::lookup::beta(&plan, &mut tr);
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
     let lift = LiftPoint::draw(&weight_masked_layout(spec), &mut tr);
     let mut ctx = VerifierCtx {
@@ -299,7 +300,7 @@ fn all_claims(
         next: 0,
         claims: Claims::default(),
     };
-    super::lookup::verify(&mut ctx, alpha, &p.lookups)?;
+    super::lookup::verify(&mut ctx, alpha, beta, &p.lookups)?;
     let last = plan.blocks.last().expect("a block");
     let r_out = ctx
         .tr
@@ -311,6 +312,7 @@ fn all_claims(
             (LayerKind::Dense, ZkBlockProof::Linear(b)) => super::dense::verify(&mut ctx, l, b)?,
             (LayerKind::Conv(_), ZkBlockProof::Linear(b)) => super::conv::verify(&mut ctx, l, b)?,
             (LayerKind::MaxPool(_), ZkBlockProof::Pool(b)) => super::pool::verify(&mut ctx, l, b)?,
+            (LayerKind::Unary(_), ZkBlockProof::Unary) => {}
             _ => unreachable!("an honest proof"),
         }
     }
@@ -514,6 +516,72 @@ fn mlp_spec(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights
         committed_input: false,
     };
     (spec, Weights { layers: ws }, input(dims[0], seed))
+}
+
+/// `mlp_spec` with a table block (a sigmoid-like table over [−4096, 4096)) after block 0.
+fn with_table(dims: &[usize], seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
+    let (mut spec, mut w, x) = mlp_spec(dims, false, seed);
+    let values = (-4096i64..4096)
+        .map(|v| (4096.0 / (1.0 + (-(v as f64) / 256.0).exp())).round() as i64)
+        .collect();
+    let width = dims[1];
+    spec.layers.insert(
+        1,
+        DenseSpec {
+            name: "table".into(),
+            in_dim: width,
+            out_dim: width,
+            mult: 1,
+            shift: 1,
+            relu: false,
+            kind: LayerKind::Unary(crate::circuit::UnaryGeom {
+                func: "sigmoid".into(),
+                channels: 1,
+                len: width,
+                lo: -4096,
+                values,
+            }),
+        },
+    );
+    w.layers.insert(
+        1,
+        DenseWeights {
+            weight: Vec::new(),
+            bias: Vec::new(),
+        },
+    );
+    (spec, w, x)
+}
+
+/// The rank test of ONE proof for models with a table block (`zk/unary.rs`: its output,
+/// multiplicity and inverse columns), narrow columns included: every masked column's claims
+/// leave its private values undetermined over F.
+#[test]
+fn review_table_blocks_per_column_over_the_base_field() {
+    let mut leaks = Vec::new();
+    for dims in [vec![12, 6, 5], vec![4, 1, 2], vec![5, 2, 1], vec![6, 3, 3]] {
+        let (spec, w, x) = with_table(&dims, 13);
+        let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+        let proof = crate::prover::prove_committed(&spec, &w, SEED, &cw, &[x]).unwrap();
+        crate::verifier::verify(&spec, &cw.commitment, &proof).expect("honest proof");
+        let (wit, inv, _, _) = all_claims(&spec, &cw.commitment, &proof).unwrap();
+        let plan = WitnessPlan::new(&spec, 1);
+        let none = LiftPoint::none();
+        let tables = [
+            ("witness", WitnessTable::new(&spec, &plan).layout, wit),
+            ("inverse", crate::zk::lookup::inverse_layout(&plan), inv),
+        ];
+        for (name, layout, claims) in &tables {
+            for (c, n, dim, hidden) in per_column_over_f(layout, claims, &none) {
+                if !hidden {
+                    leaks.push(format!(
+                        "{dims:?} {name} column {c} ({n} claims, mask dim {dim})"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "one proof leaks (over F): {leaks:?}");
 }
 
 /// ONE honest proof, every masked column of the witness, inverse and weight tables, counted

@@ -129,6 +129,7 @@ pub(crate) fn schedules(
                 s.extend([link, product]);
             }
             LayerKind::Elementwise(g) => s.push(elementwise::schedule(g.op, n_out)),
+            LayerKind::Unary(_) => {}
         }
         if spec.layers[l].relu {
             s.push(dense::relu_schedule(n_out));
@@ -271,6 +272,7 @@ pub(crate) fn verify_hooked(
     crate::bounds::check_zk_shapes(spec, &table, p)?;
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
+    let beta = lookup::beta(plan, &mut tr);
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
     let wl = weight_masked_layout(spec);
     let lift = LiftPoint::draw(&wl, &mut tr);
@@ -285,7 +287,7 @@ pub(crate) fn verify_hooked(
         next: 0,
         claims: Claims::default(),
     };
-    lookup::verify(&mut ctx, alpha, &p.lookups)?;
+    lookup::verify(&mut ctx, alpha, beta, &p.lookups)?;
     match &mut output {
         Output::Public(output_value) => {
             let last = plan.blocks.last().expect("validated: at least one block");
@@ -305,6 +307,7 @@ pub(crate) fn verify_hooked(
             (LayerKind::Elementwise(_), ZkBlockProof::Elementwise(b)) => {
                 elementwise::verify(&mut ctx, l, b)?
             }
+            (LayerKind::Unary(_), ZkBlockProof::Unary) => {}
             _ => {
                 return Err(ProofError::Layer(format!(
                     "block '{}': proof of the wrong kind",
