@@ -136,7 +136,7 @@ def dynamic_reshape(path: Path) -> Path:
 
 
 def unsupported(path: Path) -> Path:
-    """A dilated Conv, Hardmax and Softmax around a Gemm: three unsupported nodes."""
+    """A dilated Conv, Hardmax and LpNormalization around a Gemm: three unsupported nodes."""
     rng = np.random.default_rng(5)
     kernel = rng.normal(0, 0.3, (2, 1, 3, 3)).astype(np.float32)
     w, b = _weights(6, (72, 4), (4,))
@@ -152,7 +152,7 @@ def unsupported(path: Path) -> Path:
         helper.make_node("Hardmax", ["conv"], ["sig"], name="/act/Hardmax"),
         helper.make_node("Flatten", ["sig"], ["flat"], name="/flatten"),
         helper.make_node("Gemm", ["flat", "w", "b"], ["fc"], name="/fc/Gemm"),
-        helper.make_node("Softmax", ["fc"], ["logits"], name="/softmax/Softmax"),
+        helper.make_node("LpNormalization", ["fc"], ["logits"], name="/norm/LpNormalization"),
     ]
     inits = {"kernel": kernel, "w": w, "b": b}
     return _save(path, nodes, inits, [1, 1, 8, 8], [1, 4])

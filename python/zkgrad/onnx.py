@@ -53,6 +53,7 @@ from zkgrad.onnx_cnn import (
     conv_geometry,
     pool_geometry,
 )
+from zkgrad.onnx_softmax import lower_softmax
 
 #: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
 #: matrix has this many squared entries, committed like any other weight).
@@ -136,6 +137,10 @@ SUPPORTED_OPS: dict[str, str] = {
         "of a `Relu` is removed"
     ),
     "Reshape": "a constant target shape (after constant folding)",
+    "Softmax": (
+        "over the last axis (before opset 13: the flattened axes from `axis` on): max, "
+        "subtraction, `Exp`, sum, `Reciprocal` and product, each proved as the ops above"
+    ),
     "Squeeze": "constant axes (becomes a reshape: free in the proof)",
     "Unsqueeze": "constant axes (becomes a reshape: free in the proof)",
     "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
@@ -900,28 +905,29 @@ class _Importer:
             self._affine(f"{name}:negate_in", x, source, np.array(-1.0), None)
         rows = kept
         if kept == 1:
-            # A pooling block needs two output values to mask: a constant convolution makes two
-            # copies of the values as two channels (kernel [1, 0]: a patch of one value cannot
-            # be masked either), then a dense layer keeps the first maximum.
-            rows = 2
+            # A pooling block needs two output values to mask: a constant convolution makes
+            # copies of the values as channels (kernel [1, 0]: a patch of one value cannot be
+            # masked either), enough for at least 8 values (the narrowest column), then a dense
+            # layer keeps the first maximum.
+            rows = max(2, -(-8 // count))
             flat = f"{out}:flat"
             self._emit(Reshape(f"{name}:flat", source, flat, (1, 1, 1, count)), (1, 1, 1, count))
-            source = f"{out}:twice"
-            kernel = np.zeros((2, 1, 1, 2))
+            source = f"{out}:copies"
+            kernel = np.zeros((rows, 1, 1, 2))
             kernel[:, 0, 0, 0] = 1.0
-            twice = (1, 2, 1, count)
+            copies = (1, rows, 1, count)
             op = Conv(
-                f"{name}:twice",
+                f"{name}:copies",
                 flat,
                 source,
                 kernel,
-                np.zeros(2),
+                np.zeros(rows),
                 (1, 1),
                 (0, 0, 0, 1),
                 (1, 1, 1, count),
-                twice,
+                copies,
             )
-            self._emit(op, twice)
+            self._emit(op, copies)
         grid = f"{out}:grid"
         self._emit(Reshape(f"{name}:grid", source, grid, (1, rows, 1, count)), (1, rows, 1, count))
         pooled = f"{out}:pooled"
@@ -929,10 +935,11 @@ class _Importer:
         op = MaxPool(name, grid, pooled, window, window, (1, rows, 1, count), (1, rows, 1, 1))
         self._emit(op, (1, rows, 1, 1))
         if kept == 1:
-            pair, first = f"{out}:pair", f"{out}:first"
-            self._emit(Reshape(f"{name}:pair", pooled, pair, (1, 2)), (1, 2))
-            pick = np.array([[-1.0 if negate else 1.0, 0.0]])
-            self._emit(Dense(f"{name}:first", pair, first, pick, None, (1, 1)), (1, 1))
+            maxima, first = f"{out}:maxima", f"{out}:first"
+            self._emit(Reshape(f"{name}:maxima", pooled, maxima, (1, rows)), (1, rows))
+            pick = np.zeros((1, rows))
+            pick[0, 0] = -1.0 if negate else 1.0
+            self._emit(Dense(f"{name}:first", maxima, first, pick, None, (1, 1)), (1, 1))
             self._emit(Reshape(f"{name}:shape", first, out, out_shape), out_shape)
             return
         final = f"{out}:negated_out" if negate else out
@@ -1010,6 +1017,13 @@ class _Importer:
         except ValueError as exc:
             raise _Skip(str(exc)) from None
         self._emit(op, self.shapes[x])
+
+    def _op_softmax(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        x = self._activation(inputs[0], name)
+        try:
+            lower_softmax(self, node, name, x, self.opsets.get("", 13))
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _op_reshape(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)

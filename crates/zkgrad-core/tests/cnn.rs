@@ -328,12 +328,27 @@ fn narrow_convolutions_are_refused_by_name() {
         stride: [1, 1],
         pads: [0; 4],
     };
-    for (g, what) in [
-        (one_channel, "one output channel"),
-        (one_value, "one value per patch"),
+    // Two channels of two positions: four output values, under the narrowest column (8).
+    let four_values = ConvGeom {
+        in_channels: 1,
+        in_hw: [1, 2],
+        out_channels: 2,
+        kernel: [1, 2],
+        stride: [1, 1],
+        pads: [0, 0, 0, 1],
+    };
+    let single = "single output channel or a single value per patch";
+    for (g, what, says) in [
+        (one_channel, "one output channel", single),
+        (one_value, "one value per patch", single),
+        (
+            four_values,
+            "four output values",
+            "fewer than 8 output values",
+        ),
     ] {
         let (in_dim, out_dim) = (
-            g.in_channels * 16,
+            g.in_channels * g.in_hw[0] * g.in_hw[1],
             g.out_channels * g.out_hw()[0] * g.out_hw()[1],
         );
         let layers = vec![block(
@@ -360,8 +375,7 @@ fn narrow_convolutions_are_refused_by_name() {
             .expect_err(what)
             .to_string();
         assert!(
-            err.contains("'narrow'")
-                && err.contains("single output channel or a single value per patch"),
+            err.contains("'narrow'") && err.contains(says),
             "{what}: {err}"
         );
     }

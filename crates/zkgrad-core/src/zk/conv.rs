@@ -102,7 +102,8 @@ pub(crate) fn schedule(n_out: usize, kj: usize, ki: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Refuses convolutions whose kernel or bias column would have no variable to carry a mask.
+/// Refuses convolutions whose kernel or bias column would have no variable to carry a mask, or
+/// whose output is narrower than the narrowest column.
 pub(crate) fn check(spec: &CircuitSpec, l: usize) -> Result<()> {
     let g = geometry(spec, l)?;
     if g.out_channels < 2 || g.patch_len() < 2 {
@@ -110,6 +111,15 @@ pub(crate) fn check(spec: &CircuitSpec, l: usize) -> Result<()> {
             "block '{}': a convolution with a single output channel or a single value per patch is not supported yet \
              (its kernel or bias column has no variable to carry a zero-knowledge mask)",
             spec.layers[l].name
+        )));
+    }
+    let out_vars = log2_ceil(g.out_hw()[0] * g.out_hw()[1]) + log2_ceil(g.out_channels);
+    if out_vars < crate::circuit::MIN_COLUMN_VARS {
+        // Its output column would be padded with variables the output relation does not span.
+        return Err(ProofError::Circuit(format!(
+            "block '{}': a convolution with fewer than {} output values is not supported yet",
+            spec.layers[l].name,
+            1usize << crate::circuit::MIN_COLUMN_VARS
         )));
     }
     Ok(())
