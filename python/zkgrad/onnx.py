@@ -117,7 +117,11 @@ SUPPORTED_OPS: dict[str, str] = {
         "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
         f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
     ),
-    "Div": "an activation divided by a nonzero constant, as for `Mul`",
+    "Div": (
+        "an activation divided by a nonzero constant, as for `Mul`; or a constant or an "
+        "activation divided by the previous node's output: a `Reciprocal` lookup over its "
+        "calibrated range (which must not reach 0), then a product"
+    ),
     **{
         op: (
             "every non-constant operand the same activation (constant indices, pads, axes); the "
@@ -456,10 +460,6 @@ class _Importer:
                     raise _Skip("training_mode=1 is not supported; export the model in eval mode")
                 if any(out and self.uses[out] for out in node.output[1:]):
                     raise _Skip("its running mean/variance outputs are used")
-            elif op == "Div" and all(i not in self.consts for i in inputs):
-                raise _Skip("dividing two activations is not supported yet; only by a constant")
-            elif op == "Div" and inputs[1] not in self.consts:
-                raise _Skip("dividing a constant by an activation is not supported yet")
             elif op == "Reshape":
                 self._const(inputs[1], "the target shape")
         except ValueError as exc:
@@ -600,10 +600,30 @@ class _Importer:
         self._affine(name, x, node.output[0], self._const(c, "the factor"), None)
 
     def _op_div(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        divisor = self._const(inputs[1], "the divisor")
-        if np.any(divisor == 0):
-            raise _Skip("division by a constant that has a zero")
-        self._affine(name, inputs[0], node.output[0], 1.0 / divisor, None)
+        a, b = inputs[:2]
+        if b in self.consts:
+            divisor = self._const(b, "the divisor")
+            if np.any(divisor == 0):
+                raise _Skip("division by a constant that has a zero")
+            self._affine(name, a, node.output[0], 1.0 / divisor, None)
+            return
+        # a / b = a · (1/b): a table lookup of the reciprocal (over b's calibrated range, which
+        # must not reach 0), then a product with a constant or with the activation a.
+        b = self._activation(b, name)
+        last = self.ops[-1].output if self.ops else self.input
+        if a not in self.consts and b != last:
+            raise _Skip(
+                f"dividing by '{b}', which is not the previous node's output, is not supported "
+                "yet (only a / (previous output))"
+            )
+        r = f"{node.output[0]}:reciprocal"
+        recip = helper.make_node("Reciprocal", [b], [r], name=f"{name}:reciprocal")
+        self._op_unary(recip, f"{name}:reciprocal", [b])
+        if a in self.consts:
+            self._affine(name, r, node.output[0], self._const(a, "the dividend"), None)
+            return
+        product = helper.make_node("Mul", [r, a], [node.output[0]], name=name)
+        self._skip_connection(product, name, [r, a], 0)
 
     def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)
