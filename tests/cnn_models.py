@@ -142,7 +142,7 @@ def gap_cnn(path: Path) -> Path:
 def one_channel_conv(path: Path) -> Path:
     """Conv 1×2×3×3 (one output channel, '/one/Conv'), Flatten, MatMul → 2; input 1×2×6×6.
 
-    Zero knowledge refuses it: a zero-knowledge convolution needs two output channels.
+    Proved as two output channels and a dense layer keeping the first.
     """
     rng = np.random.default_rng(13)
     inits = {"one.weight": _kernel(rng, (1, 2, 3, 3)), "fc.weight": rng.normal(0.0, 0.5, (16, 2))}

@@ -183,23 +183,16 @@ def test_cnn_compiles_with_zero_knowledge_by_default_and_tampering_is_rejected(
         zkgrad.verify(_compile(cnn_path("lenet")), proof)
 
 
-def test_conv_with_one_output_channel_is_refused(tmp_path: Path) -> None:
-    """The one convolution the protocol cannot prove yet: a clear error naming the node, from
-    compile and from inspect."""
+def test_conv_with_one_output_channel_proves(tmp_path: Path) -> None:
+    """A convolution to one output channel is proved as the kernel twice and a dense layer that
+    keeps the first channel (tests/test_single_channel_conv.py); inspect calls it supported."""
     path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
     samples = np.random.default_rng(3).random((4, 1, 2, 6, 6))
-    with pytest.raises(zkgrad.ModelError) as info:
-        zkgrad.compile(path, samples)
-    message = str(info.value)
-    assert "'/one/Conv'" in message
-    assert "invalid circuit" not in message and "block '" not in message, message
-    assert (
-        "a convolution with a single output channel or a single value per patch is not supported "
-        "yet (its kernel or bias column has no variable to carry a zero-knowledge mask)" in message
-    )
-    with pytest.raises(zkgrad.UnsupportedModelError, match="single output channel") as refused:
-        zkgrad.inspect(path)
-    assert [node.name for node in refused.value.nodes] == ["/one/Conv"]
+    model = zkgrad.compile(path, samples)
+    proof = model.prove(samples[0])
+    np.testing.assert_array_equal(zkgrad.verify(model, proof), proof.output)
+    np.testing.assert_array_equal(proof.output, model.run(samples[0]))
+    assert zkgrad.inspect(path).supported
 
 
 def _single_node_model(

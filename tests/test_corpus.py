@@ -27,6 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: Corpus models known to import; a change that drops one of them is a regression.
 KNOWN_SUPPORTED = {
+    "1l_conv",
+    "1l_downsample",
+    "1l_softmax",
+    "softsign",
     "3l_relu_conv_fc",
     "4l_relu_conv_fc",
     "variable_cnn",
@@ -39,15 +43,6 @@ KNOWN_SUPPORTED = {
     "quantize_dequantize",
     "sklearn_mlp",
 }
-#: Models that import but whose convolution has a single output channel (a 1×1 conv of 3
-#: channels to 1): its bias column has no variable to carry a zero-knowledge mask, and zero
-#: knowledge is always on, so inspect and compile refuse them naming the conv (until narrow
-#: columns get masks of their own). The CNNs 3l_relu_conv_fc, 4l_relu_conv_fc and variable_cnn
-#: are proved.
-REFUSED_NARROW_CONV = {"1l_conv", "1l_downsample"}
-NARROW_CONV_REFUSAL = (
-    "a convolution with a single output channel or a single value per patch is not supported yet"
-)
 
 
 def corpus_dir() -> Path | None:
@@ -164,18 +159,3 @@ def test_supported_corpus_model_proves_its_input(name: str) -> None:
     expected = run_float(onnx_model, sample, [graph.onnx_output])[graph.onnx_output][0]
     scale = max(1.0, float(np.max(np.abs(expected))))
     assert float(np.max(np.abs(verified.reshape(-1) - expected.reshape(-1)))) < 0.02 * scale
-
-
-@needs_corpus
-@pytest.mark.parametrize("name", sorted(REFUSED_NARROW_CONV))
-def test_narrow_convolution_corpus_model_is_refused_by_name(name: str) -> None:
-    """inspect's rule for the narrow convolutions agrees with the compile's refusal."""
-    assert CORPUS is not None
-    path = CORPUS / name / "network.onnx"
-    with pytest.raises(UnsupportedModelError) as refused:
-        zkgrad.inspect(path)
-    assert [(node.name, node.op_type) for node in refused.value.nodes] == [("/layer/Conv", "Conv")]
-    assert NARROW_CONV_REFUSAL in str(refused.value)
-    with pytest.raises(zkgrad.ModelError) as info:
-        zkgrad.compile(path)
-    assert NARROW_CONV_REFUSAL in str(info.value) and "'/layer/Conv'" in str(info.value)

@@ -195,14 +195,11 @@ def test_cli_inspect_onnx_cnn_is_supported(tmp_path: Path) -> None:
     assert "zero knowledge" not in result.output and "--no-zk" not in result.output
 
 
-def test_cli_inspect_onnx_one_channel_conv_says_it_is_not_supported_yet(tmp_path: Path) -> None:
-    """The compile refuses a convolution with one output channel (its bias column has no variable
-    for a mask, and zero knowledge is always on): inspect says so beforehand, naming the node."""
+def test_cli_inspect_onnx_one_channel_conv_says_it_is_supported(tmp_path: Path) -> None:
+    """A convolution with one output channel is proved as two (a dense layer keeps the first):
+    inspect says the model is supported."""
     path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
-    with pytest.raises(zkgrad.UnsupportedModelError) as refused:
-        zkgrad.inspect(path)
-    assert [(node.name, node.op_type) for node in refused.value.nodes] == [("/one/Conv", "Conv")]
+    assert zkgrad.inspect(path).supported
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
-    assert "supported: no" in result.output and "--no-zk" not in result.output
-    assert "'/one/Conv'" in result.output and "single output channel" in result.output
+    assert "supported: yes" in result.output, result.output

@@ -874,8 +874,50 @@ class _Importer:
             strides, pads, out_shape = conv_geometry(_attrs(node), self.shapes[x], weight.shape)
         except ValueError as exc:
             raise _Skip(str(exc)) from None
+        if weight.shape[0] == 1:
+            op = Conv(
+                name, x, node.output[0], weight, bias, strides, pads, self.shapes[x], out_shape
+            )
+            self._single_channel_conv(op)
+            return
         op = Conv(name, x, node.output[0], weight, bias, strides, pads, self.shapes[x], out_shape)
         self._emit(op, out_shape)
+
+    def _single_channel_conv(self, conv: Conv) -> None:
+        """A convolution to one output channel: its kernel column would have no variable to
+        carry a zero-knowledge mask, so it is proved as the same kernel twice (two channels)
+        and a constant dense layer that keeps the first."""
+        _, _, h, w = conv.out_shape
+        n = h * w
+        if 2 * n * n > MAX_LINEAR_MAP:
+            raise _Skip(
+                f"a convolution with a single output channel of {n} values is not supported yet "
+                f"(the channel is kept by a dense layer of 2·{n}² weights, more than "
+                f"{MAX_LINEAR_MAP})"
+            )
+        name, out = conv.name, conv.output
+        two = np.concatenate([conv.weight, conv.weight])
+        bias_two = None if conv.bias is None else np.concatenate([conv.bias, conv.bias])
+        doubled = f"{out}:two_channels"
+        two_shape = (1, 2, h, w)
+        op = Conv(
+            name,
+            conv.input,
+            doubled,
+            two,
+            bias_two,
+            conv.strides,
+            conv.pads,
+            conv.in_shape,
+            two_shape,
+        )
+        self._emit(op, two_shape)
+        flat = f"{out}:flat"
+        self._emit(Reshape(f"{name}:flat", doubled, flat, (1, 2 * n)), (1, 2 * n))
+        first = f"{out}:first"
+        keep = np.hstack([np.eye(n), np.zeros((n, n))])
+        self._emit(Dense(f"{name}:first", flat, first, keep, None, (1, n)), (1, n))
+        self._emit(Reshape(f"{name}:shape", first, out, (1, 1, h, w)), (1, 1, h, w))
 
     def _op_maxpool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         kernel, strides, _, out_shape = self._pool(node, name, inputs)
