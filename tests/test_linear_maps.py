@@ -1,5 +1,6 @@
 """Data movement and reductions linear in one activation (Slice, Transpose, Concat, Pad,
-ReduceMean, Gather with constant indices) import as constant dense layers and prove."""
+ReduceMean, Gather with constant indices, Resize, ConvTranspose with a constant kernel) import
+as constant dense layers and prove."""
 
 from __future__ import annotations
 
@@ -69,6 +70,29 @@ CASES = {
         {"i": i64(2, 0, 2)},
         [1, 4],
         [1, 3],
+    ),
+    "resize_nearest": (
+        helper.make_node("Resize", ["x", "", "s"], ["y"], mode="nearest"),
+        {"s": np.array([1, 1, 2, 2], dtype=np.float32)},
+        [1, 2, 3, 3],
+        [1, 2, 6, 6],
+    ),
+    "resize_linear": (
+        helper.make_node("Resize", ["x", "", "s"], ["y"], mode="linear"),
+        {"s": np.array([1, 1, 2, 2], dtype=np.float32)},
+        [1, 1, 3, 3],
+        [1, 1, 6, 6],
+    ),
+    "conv_transpose": (
+        helper.make_node(
+            "ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1]
+        ),
+        {
+            "w": RNG.normal(0, 0.5, (2, 2, 3, 3)).astype(np.float32),
+            "b": np.array([0.1, -0.2], dtype=np.float32),
+        },
+        [1, 2, 3, 3],
+        [1, 2, 5, 5],
     ),
 }
 

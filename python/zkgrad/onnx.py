@@ -74,6 +74,9 @@ _LINEAR_MAP_OPS = (
     "Tile",
     "DepthToSpace",
     "SpaceToDepth",
+    "Resize",
+    "Upsample",
+    "ConvTranspose",
 )
 MAX_LINEAR_MAP = 1 << 16
 
@@ -104,15 +107,13 @@ SUPPORTED_OPS: dict[str, str] = {
     "Add": (
         "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel), "
         "elsewhere a constant as for `Mul`; "
-        "or two activations of the same shape, one the previous node's output and the other any "
-        "earlier activation or the model input (a residual or skip connection)"
+        "or two activations, one the previous node's output and the other any earlier "
+        "activation or the model input (a residual or skip connection), of the same shape or "
+        "the previous output broadcast to the other's (a constant dense layer copies it)"
     ),
-    "Sub": (
-        "two activations of the same shape, as for `Add` (the previous node's output first); or "
-        "an activation and a constant, as for `Mul`"
-    ),
+    "Sub": ("two activations, as for `Add`; or an activation and a constant, as for `Mul`"),
     "Mul": (
-        "two activations of the same shape, as for `Add` (a degree-3 sumcheck); or an activation "
+        "two activations, as for `Add` (a degree-3 sumcheck); or an activation "
         "and a constant that does not grow its shape: folded into nothing, it "
         "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
         f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
@@ -172,6 +173,15 @@ def _is_no_op(node: onnx.NodeProto) -> bool:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         return attrs.get("to") == onnx.TensorProto.FLOAT
     return False
+
+
+def _reshaped_for(importer: _Importer, name: str, x: str, shape: tuple[int, ...]) -> str:
+    """``x`` as ``shape`` (a reshape op of ``importer`` when its shape differs)."""
+    if tuple(importer.shapes[x]) == shape:
+        return x
+    out = f"{x}:as{'x'.join(map(str, shape))}"
+    importer._emit(Reshape(name, x, out, shape), shape)
+    return out
 
 
 def _attrs(node: onnx.NodeProto) -> dict[str, object]:
@@ -691,6 +701,7 @@ class _Importer:
     _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
     _op_reducesum = _op_reducemean = _op_expand = _op_tile = _linear_map
     _op_depthtospace = _op_spacetodepth = _linear_map
+    _op_resize = _op_upsample = _op_convtranspose = _linear_map
 
     def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
         """Whether ``x`` is the output of a layer of type ``kinds`` read only by this node."""
@@ -748,15 +759,14 @@ class _Importer:
     def _skip_connection(
         self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int
     ) -> None:
-        """y = a + sign·b (sign 0: y = a·b) of two activations of one shape (no broadcasting)."""
+        """y = a + sign·b (sign 0: y = a·b) of two activations, one of which may broadcast to
+        the other's shape when it is the previous node's output."""
         a, b = (self._activation(i, name) for i in inputs)
-        if self.shapes[a] != self.shapes[b]:
-            raise _Skip(
-                f"its operands '{a}' {list(self.shapes[a])} and '{b}' {list(self.shapes[b])} "
-                "differ in shape; broadcasting between two activations is not supported"
-            )
-        # The previous op's output is the first operand (the chain); the other is the skip.
         last = self.ops[-1].output if self.ops else self.input
+        if self.shapes[a] != self.shapes[b]:
+            a, b, sign = self._broadcast_last(name, a, b, sign, last)
+            last = self.ops[-1].output
+        # The previous op's output is the first operand (the chain); the other is the skip.
         if b == last and a != last:
             if sign < 0:
                 raise _Skip(
@@ -768,6 +778,51 @@ class _Importer:
             self._emit(Mul(name, a, b, node.output[0], self.shapes[a]), self.shapes[a])
         else:
             self._emit(Add(name, a, b, node.output[0], sign, self.shapes[a]), self.shapes[a])
+
+    def _broadcast_last(
+        self, name: str, a: str, b: str, sign: int, last: str
+    ) -> tuple[str, str, int]:
+        """Broadcast the operand that is the previous node's output to the other's shape by a
+        constant dense layer (each value copied; negated for a subtrahend, so the result is an
+        ``Add``); returns the new operands and sign."""
+        count = {x: int(np.prod(self.shapes[x])) for x in (a, b)}
+        small, big = (a, b) if count[a] < count[b] else (b, a)
+        differ = (
+            f"its operands '{a}' {list(self.shapes[a])} and '{b}' {list(self.shapes[b])} "
+            "differ in shape"
+        )
+        if small != last:
+            raise _Skip(f"{differ}; only the previous node's output can be broadcast")
+        try:
+            fits = np.broadcast_shapes(self.shapes[small], self.shapes[big]) == self.shapes[big]
+        except ValueError:
+            fits = False
+        if not fits:
+            raise _Skip(f"{differ} and '{small}' does not broadcast to the other")
+        n_small, n_big = int(np.prod(self.shapes[small])), int(np.prod(self.shapes[big]))
+        if n_small * n_big > MAX_LINEAR_MAP:
+            raise _Skip(
+                f"{differ}; broadcasting '{small}' would be a dense layer of {n_small}·{n_big} "
+                f"weights (more than {MAX_LINEAR_MAP})"
+            )
+        source_of = np.broadcast_to(
+            np.arange(n_small).reshape(self.shapes[small]), self.shapes[big]
+        ).reshape(-1)
+        factor = -1.0 if sign < 0 and small == b else 1.0
+        spread = np.zeros((n_big, n_small))
+        spread[np.arange(n_big), source_of] = factor
+        flat_in = _reshaped_for(self, f"{name}:broadcast_in", small, (1, n_small))
+        wide = f"{small}:broadcast"
+        self._emit(
+            Dense(f"{name}:broadcast", flat_in, f"{wide}:flat", spread, None, (1, n_big)),
+            (1, n_big),
+        )
+        self._emit(
+            Reshape(f"{name}:broadcast_shape", f"{wide}:flat", wide, self.shapes[big]),
+            self.shapes[big],
+        )
+        new_sign = 1 if factor < 0 else sign
+        return (wide, big, new_sign) if small == a else (big, wide, new_sign)
 
     def _op_squeeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._relabel(node, name, inputs, squeeze=True)
