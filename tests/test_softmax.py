@@ -14,7 +14,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import zkgrad
-from zkgrad import InvalidProof
+from zkgrad import InvalidProof, ModelError
 from zkgrad.onnx import import_onnx
 
 RNG = np.random.default_rng(5)
@@ -97,12 +97,12 @@ def test_a_flipped_softmax_proof_is_rejected(tmp_path: Path) -> None:
             zkgrad.verify(model, bytes(flipped))
 
 
-def test_a_lone_softmax_on_the_input_is_accurate_beyond_its_calibrated_spread(
-    tmp_path: Path,
-) -> None:
-    # Softmax on the input itself (as EZKL's 1l_softmax): calibrated on rows of nearly equal
-    # values at any level, it is then given rows spread over the whole input range; the
-    # shifted values stay within the exp table (it spans the shifted activation's range).
+def test_a_lone_softmax_calibrates_its_own_steps(tmp_path: Path) -> None:
+    # Softmax on the input itself (as EZKL's 1l_softmax). The steps the importer adds (the
+    # shifted logits, their exponentials, the sum) have no ONNX tensor: their ranges come from
+    # running the float graph on the calibration data. Calibrated on rows of nearly equal
+    # values, it proves such rows; a row spread over the whole input range leaves the shifted
+    # logits' calibrated range, a clear error naming the softmax's step.
     node = helper.make_node("Softmax", ["x"], ["y"], name="probabilities")
     graph = helper.make_graph(
         [node],
@@ -115,10 +115,19 @@ def test_a_lone_softmax_on_the_input_is_accurate_beyond_its_calibrated_spread(
     levels = RNG.uniform(-6, 6, (32, 1))
     samples = (levels + RNG.normal(0, 0.05, (32, 10))).astype(np.float32)
     model = zkgrad.compile(path, calibration=samples)
-    for x in (samples[0], np.linspace(-6, 6, 10), np.array([7.9] + [-7.9] * 9)):
-        verified = zkgrad.verify(model, model.prove(x.astype(np.float32))).reshape(-1)
+    for x in samples[:2]:
+        verified = zkgrad.verify(model, model.prove(x)).reshape(-1)
         expected = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
         assert np.max(np.abs(verified - expected)) < 0.002, (verified, expected)
+    with pytest.raises(ModelError, match=r"'probabilities:shift:requant'.*out of range"):
+        model.prove(np.linspace(-6, 6, 10, dtype=np.float32))
+    # Calibrated on spread rows too, the same row proves.
+    wide = np.concatenate([samples, RNG.uniform(-6, 6, (8, 10)).astype(np.float32)])
+    model = zkgrad.compile(path, calibration=wide)
+    x = np.linspace(-6, 6, 10)
+    verified = zkgrad.verify(model, model.prove(x.astype(np.float32))).reshape(-1)
+    expected = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
+    assert np.max(np.abs(verified - expected)) < 0.005, (verified, expected)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import numpy as np
 
 from zkgrad import __version__, _native
 from zkgrad.errors import ModelError, QuantizationWarning
+from zkgrad.float_run import synthetic_max
 from zkgrad.inputs import as_batch, read_array
 from zkgrad.model import Model, parse_seed
 from zkgrad.onnx import import_onnx
@@ -145,6 +146,9 @@ def build(
     limits = None
     if calibration is not None:
         limits = calibrated_max({name: floats[name] for name in names})
+        # Tensors the importer made itself (a softmax's sum, a norm's variance) have no ONNX
+        # tensor: the float graph gives their ranges.
+        limits.update(synthetic_max(graph, samples))
     report("quantising")
     quantized = quantize(graph, limits, table_bits)
     meta = quantized.ir["meta"]

@@ -53,6 +53,7 @@ from zkgrad.onnx_cnn import (
     conv_geometry,
     pool_geometry,
 )
+from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_softmax import lower_softmax
 
 #: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
@@ -142,6 +143,12 @@ SUPPORTED_OPS: dict[str, str] = {
         "of a `Relu` is removed"
     ),
     "Reshape": "a constant target shape (after constant folding)",
+    "LayerNormalization": (
+        "over trailing axes of at most 256 values, its mean and inverse standard deviation "
+        "outputs unused: centring (a constant layer), squares, mean, `Pow` −½ by lookup, product, "
+        "scale and bias, each proved as the ops above"
+    ),
+    "InstanceNormalization": "as `LayerNormalization`, each channel over its H·W values",
     "Softmax": (
         "over the last axis (before opset 13: the flattened axes from `axis` on): max, "
         "subtraction, `Exp`, sum, `Reciprocal` and product, each proved as the ops above"
@@ -173,15 +180,6 @@ def _is_no_op(node: onnx.NodeProto) -> bool:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         return attrs.get("to") == onnx.TensorProto.FLOAT
     return False
-
-
-def _reshaped_for(importer: _Importer, name: str, x: str, shape: tuple[int, ...]) -> str:
-    """``x`` as ``shape`` (a reshape op of ``importer`` when its shape differs)."""
-    if tuple(importer.shapes[x]) == shape:
-        return x
-    out = f"{x}:as{'x'.join(map(str, shape))}"
-    importer._emit(Reshape(name, x, out, shape), shape)
-    return out
 
 
 def _attrs(node: onnx.NodeProto) -> dict[str, object]:
@@ -811,7 +809,7 @@ class _Importer:
         factor = -1.0 if sign < 0 and small == b else 1.0
         spread = np.zeros((n_big, n_small))
         spread[np.arange(n_big), source_of] = factor
-        flat_in = _reshaped_for(self, f"{name}:broadcast_in", small, (1, n_small))
+        flat_in = self._reshaped(f"{name}:broadcast_in", small, (1, n_small))
         wide = f"{small}:broadcast"
         self._emit(
             Dense(f"{name}:broadcast", flat_in, f"{wide}:flat", spread, None, (1, n_big)),
@@ -823,6 +821,53 @@ class _Importer:
         )
         new_sign = 1 if factor < 0 else sign
         return (wide, big, new_sign) if small == a else (big, wide, new_sign)
+
+    def _reshaped(self, name: str, x: str, shape: tuple[int, ...]) -> str:
+        """``x`` as ``shape`` (a reshape op when its shape differs)."""
+        if tuple(self.shapes[x]) == shape:
+            return x
+        out = f"{x}:as{'x'.join(map(str, shape))}"
+        self._emit(Reshape(name, x, out, shape), shape)
+        return out
+
+    def _op_layernormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        x = self._activation(inputs[0], name)
+        shape = self.shapes[x]
+        attrs = _attrs(node)
+        axis = int(attrs.get("axis", -1))  # type: ignore[call-overload]
+        first = axis + len(shape) if axis < 0 else axis
+        gamma = self._const(inputs[1], "the scale")
+        beta = self._const(inputs[2], "the bias") if len(inputs) > 2 and inputs[2] else None
+        if any(len(o) and self.uses[o] for o in node.output[1:]):
+            raise _Skip("its mean or inverse standard deviation output is used")
+        eps = float(attrs.get("epsilon", 1e-5))  # type: ignore[arg-type]
+        self._normalize(name, x, node.output[0], first, gamma, beta, eps)
+
+    def _op_instancenormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        x = self._activation(inputs[0], name)
+        shape = self.shapes[x]
+        if len(shape) < 3:
+            raise _Skip(f"input of shape {list(shape)}: expected [N, C, ...]")
+        per_channel = (shape[1],) + (1,) * (len(shape) - 2)
+        gamma = self._const(inputs[1], "the scale").reshape(per_channel)
+        beta = self._const(inputs[2], "the bias").reshape(per_channel)
+        eps = float(_attrs(node).get("epsilon", 1e-5))  # type: ignore[arg-type]
+        self._normalize(name, x, node.output[0], 2, gamma, beta, eps)
+
+    def _normalize(
+        self,
+        name: str,
+        x: str,
+        out: str,
+        first: int,
+        gamma: np.ndarray,
+        beta: np.ndarray | None,
+        eps: float,
+    ) -> None:
+        try:
+            lower_normalization(self, name, x, out, first, gamma, beta, eps)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _op_squeeze(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._relabel(node, name, inputs, squeeze=True)

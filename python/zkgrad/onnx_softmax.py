@@ -75,7 +75,7 @@ def lower_softmax(importer: _Importer, node: onnx.NodeProto, name: str, x: str, 
     importer._reduce_extreme(reduce, f"{name}:max", [x], negate=False)
     spread = np.kron(np.eye(kept), np.ones((count, 1)))  # [kept·count, kept]: copy each row's value
 
-    m_rows = _reshaped(importer, f"{name}:max_rows", m, rows)
+    m_rows = importer._reshaped(f"{name}:max_rows", m, rows)
     minus_m = f"{out}:minus_max"
     importer._emit(Dense(f"{name}:minus_max", m_rows, f"{minus_m}:flat", -spread, None, flat), flat)
     importer._emit(Reshape(f"{name}:minus_max_shape", f"{minus_m}:flat", minus_m, shape), shape)
@@ -85,7 +85,7 @@ def lower_softmax(importer: _Importer, node: onnx.NodeProto, name: str, x: str, 
 
     e = f"{out}:exp"
     importer._op_unary(helper.make_node("Exp", [d], [e], name=f"{name}:exp"), f"{name}:exp", [d])
-    e_flat = _reshaped(importer, f"{name}:exp_flat", e, flat)
+    e_flat = importer._reshaped(f"{name}:exp_flat", e, flat)
     s = f"{out}:sum"
     importer._emit(Dense(f"{name}:sum", e_flat, s, spread.T.copy(), None, rows), rows)
     r = f"{out}:reciprocal"
@@ -96,12 +96,3 @@ def lower_softmax(importer: _Importer, node: onnx.NodeProto, name: str, x: str, 
     importer._emit(Reshape(f"{name}:spread_shape", f"{spread_r}:flat", spread_r, shape), shape)
     mul = helper.make_node("Mul", [spread_r, e], [out], name=name)
     importer._skip_connection(mul, name, [spread_r, e], 0)
-
-
-def _reshaped(importer: _Importer, name: str, x: str, shape: tuple[int, ...]) -> str:
-    """``x`` as ``shape`` (a reshape op when its shape differs)."""
-    if tuple(importer.shapes[x]) == shape:
-        return x
-    out = f"{x}:as{'x'.join(map(str, shape))}"
-    importer._emit(Reshape(name, x, out, shape), shape)
-    return out
