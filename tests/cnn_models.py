@@ -152,3 +152,17 @@ def one_channel_conv(path: Path) -> Path:
         helper.make_node("MatMul", ["flat", "fc.weight"], ["logits"], name="/fc/MatMul"),
     ]
     return save(path, nodes, inits, ["N", 2, 6, 6], ["N", 2])
+
+
+def one_value_patch_conv(path: Path) -> Path:
+    """Conv 2×1×1×1 (one value per patch, '/point/Conv') on a one-channel image, Flatten,
+    MatMul → 2; input 1×1×6×6. Zero knowledge refuses it: its kernel column has no variable to
+    carry a mask."""
+    rng = np.random.default_rng(14)
+    inits = {"k": _kernel(rng, (2, 1, 1, 1)), "fc.weight": rng.normal(0.0, 0.5, (72, 2))}
+    nodes = [
+        helper.make_node("Conv", ["input", "k"], ["c"], name="/point/Conv"),
+        helper.make_node("Flatten", ["c"], ["flat"], name="/flatten/Flatten"),
+        helper.make_node("MatMul", ["flat", "fc.weight"], ["logits"], name="/fc/MatMul"),
+    ]
+    return save(path, nodes, inits, ["N", 1, 6, 6], ["N", 2])

@@ -174,7 +174,7 @@ def many_unsupported(path: Path) -> Path:
         ),
         helper.make_node("Asinh", ["c2"], ["m"], name="/asinh/Asinh"),
         helper.make_node(
-            "MaxPool", ["m"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], pads=[1, 1, 1, 1]
+            "MaxPool", ["m"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], pads=[2, 2, 2, 2]
         ),
         helper.make_node("Hardmax", ["p"], ["s2"], name="/act2/Hardmax"),
         helper.make_node("Flatten", ["s2"], ["flat"], name="/flatten"),

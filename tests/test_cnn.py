@@ -235,13 +235,7 @@ UNSUPPORTED = {
         {"k": KERNEL},
         "auto_pad=SAME_UPPER",
     ),
-    "padded_maxpool": (
-        helper.make_node(
-            "MaxPool", ["input"], ["y"], name="/padded/MaxPool", kernel_shape=[2, 2], pads=[1] * 4
-        ),
-        {},
-        "padded max pooling",
-    ),
+    # Padding as wide as the kernel (windows of padding only): tests/test_onnx_import.py.
     "ceil_maxpool": (
         helper.make_node(
             "MaxPool",
@@ -304,6 +298,30 @@ def test_padded_average_pool_counting_the_padding_matches_onnxruntime(tmp_path: 
         x_q = quantize_input(x, q.scales["input"], "input")
         got = int_reference.run_ir(q.ir, q.tensors, x_q)["y"] / 2.0 ** q.scales["y"]
         np.testing.assert_allclose(got, want.reshape(-1), atol=2.0 ** -(q.scales["y"] - 1))
+
+
+def test_padded_max_pool_matches_onnxruntime_and_proves(tmp_path: Path) -> None:
+    """Padding narrower than the kernel is ONNX's −∞ padding: the importer replicates the edge
+    (a constant dense layer), which leaves every window's maximum unchanged; negative inputs
+    show the difference from zero padding."""
+    node = helper.make_node(
+        "MaxPool", ["input"], ["y"], name="/pool/MaxPool", kernel_shape=[3, 3], pads=[1] * 4
+    )
+    path = _single_node_model(tmp_path / "padmax.onnx", node, [1, 2, 6, 6], {})
+    graph, onnx_model = import_onnx(path)
+    xs = np.random.default_rng(5).random((8, 1, 2, 6, 6)) - 1.0  # all negative
+    model = zkgrad.compile(path, xs)
+    expected = run_float(onnx_model, xs, [graph.onnx_output])[graph.onnx_output]
+    proof = model.prove(xs[0])
+    verified = zkgrad.verify(model, proof)
+    np.testing.assert_allclose(verified.reshape(-1), expected[0].reshape(-1), atol=0.02)
+    # Two channels of 7×7 after padding: not a power-of-two size, refused by name.
+    odd = helper.make_node(
+        "MaxPool", ["input"], ["y"], name="/odd/MaxPool", kernel_shape=[2, 2], pads=[1, 1, 0, 0]
+    )
+    with pytest.raises(zkgrad.UnsupportedModelError, match="power-of-two padded size") as info:
+        import_onnx(_single_node_model(tmp_path / "odd.onnx", odd, [1, 2, 6, 6], {}))
+    assert [n.name for n in info.value.nodes] == ["/odd/MaxPool"]
 
 
 POOLS = {

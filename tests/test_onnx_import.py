@@ -91,7 +91,11 @@ MANY_UNSUPPORTED = [
     ("/act1/Hardmax", "Hardmax", ""),
     ("/conv2/Conv", "Conv", "dilated convolution (dilations=[2, 2]) is not supported"),
     ("/asinh/Asinh", "Asinh", ""),
-    ("/pool/MaxPool", "MaxPool", "padded max pooling (pads=[1, 1, 1, 1]) is not supported"),
+    (
+        "/pool/MaxPool",
+        "MaxPool",
+        "padding (pads=[2, 2, 2, 2]) as wide as the kernel [2, 2]",
+    ),
     ("/act2/Hardmax", "Hardmax", ""),
     ("/fc/Gemm", "Gemm", "transA=1 is not supported"),
     ("/out/Atanh", "Atanh", ""),
@@ -123,7 +127,7 @@ def test_unsupported_message_is_grouped_by_op_type_and_wrapped(tmp_path: Path) -
         "  Hardmax ×2: '/act1/Hardmax', '/act2/Hardmax'",
         "  Conv ×1: '/conv2/Conv': dilated convolution (dilations=[2, 2]) is not supported",
         "  Asinh ×1: '/asinh/Asinh'",
-        "  MaxPool ×1: '/pool/MaxPool': padded max pooling (pads=[1, 1, 1, 1]) is not supported",
+        "  MaxPool ×1: '/pool/MaxPool': padding (pads=[2, 2, 2, 2]) as wide as the kernel [2, 2]",
         "  Gemm ×1: '/fc/Gemm': transA=1 is not supported",
         "  Atanh ×1: '/out/Atanh'",
     ]

@@ -103,12 +103,13 @@ def test_cli_cnn_compiles_proves_and_verifies_with_zero_knowledge(tmp_path: Path
     assert result.exit_code == 0 and "zero knowledge: on" in result.output, result.output
 
 
-def test_cli_compile_of_a_one_channel_conv_is_refused_by_name(tmp_path: Path) -> None:
-    """The one refusal left: a convolution with a single output channel, named (until narrow
-    columns get masks of their own); --no-zk is no way around it any more."""
-    path = cnn_models.one_channel_conv(tmp_path / "one.onnx")
+def test_cli_compile_of_a_one_value_patch_conv_is_refused_by_name(tmp_path: Path) -> None:
+    """A refusal left: a convolution with a single value per patch, named (until narrow columns
+    get masks of their own); --no-zk is no way around it any more. (A single output channel is
+    proved as two: tests/test_single_channel_conv.py.)"""
+    path = cnn_models.one_value_patch_conv(tmp_path / "point.onnx")
     result = runner.invoke(app, ["compile", str(path), "-o", str(tmp_path / "o.zkg")])
     assert result.exit_code == 2, result.output
-    assert "/one/Conv" in result.output and "single output channel" in result.output
+    assert "/point/Conv" in result.output and "single value per patch" in result.output
     assert "--no-zk" not in result.output and "zero knowledge off" not in result.output
     assert not (tmp_path / "o.zkg").exists()

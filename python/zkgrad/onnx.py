@@ -93,8 +93,10 @@ SUPPORTED_OPS: dict[str, str] = {
         "strides; constant weight and bias"
     ),
     "MaxPool": (
-        "2-D, no padding, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); "
-        "the `Indices` output unused"
+        "2-D, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); the `Indices` "
+        "output unused; padding narrower than the kernel (the edge replicated by a constant "
+        "layer, which keeps every window's maximum; with several channels a power-of-two padded "
+        "size)"
     ),
     "AveragePool": (
         "2-D, no dilation, no padding or padding with `count_include_pad=1`; becomes a constant "
@@ -1020,10 +1022,51 @@ class _Importer:
         self._emit(Reshape(f"{name}:shape", first, out, (1, 1, h, w)), (1, 1, h, w))
 
     def _op_maxpool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        kernel, strides, _, out_shape = self._pool(node, name, inputs)
+        kernel, strides, pads, out_shape = self._pool(node, name, inputs)
         x = inputs[0]
+        if any(pads):
+            x = self._edge_padded(name, x, pads)
         op = MaxPool(name, x, node.output[0], kernel, strides, self.shapes[x], out_shape)
         self._emit(op, out_shape)
+
+    def _edge_padded(self, name: str, x: str, pads: tuple[int, int, int, int]) -> str:
+        """``x`` padded by repeating its edge values, as a constant dense layer. Every pooling
+        window holds at least one real value (padding narrower than the kernel), and the
+        nearest edge value of a padded position in a window is in the window too, so each
+        window's maximum is the maximum of its real values: ONNX's padding by −∞."""
+        _, channels, height, width = self.shapes[x]
+        top, left, bottom, right = pads
+        rows = np.clip(np.arange(-top, height + bottom), 0, height - 1)
+        cols = np.clip(np.arange(-left, width + right), 0, width - 1)
+        index = np.arange(channels * height * width).reshape(channels, height, width)
+        source = index[:, rows][:, :, cols].reshape(-1)
+        n_in, n_out = index.size, source.size
+        if n_in * n_out > MAX_LINEAR_MAP:
+            raise _Skip(
+                f"padded max pooling of {n_in} values would pad by a dense layer of "
+                f"{n_in}·{n_out} weights (more than {MAX_LINEAR_MAP}); not supported yet"
+            )
+        size = len(rows) * len(cols)
+        if channels > 1 and size & (size - 1):
+            # The dense layer stores one channel; a pooling block reads channels of a
+            # power-of-two size only from it (the same slots).
+            raise _Skip(
+                f"padded max pooling of {channels} channels pads each to {len(rows)}×{len(cols)} "
+                "values; only a power-of-two padded size is supported yet with several channels"
+            )
+        replicate = np.zeros((n_out, n_in))
+        replicate[np.arange(n_out), source] = 1.0
+        flat = self._reshaped(f"{name}:edge_in", x, (1, n_in))
+        padded_shape = (1, channels, len(rows), len(cols))
+        padded = f"{name}:edge_padded"
+        self._emit(
+            Dense(f"{name}:edge_pad", flat, f"{padded}:flat", replicate, None, (1, n_out)),
+            (1, n_out),
+        )
+        self._emit(
+            Reshape(f"{name}:edge_shape", f"{padded}:flat", padded, padded_shape), padded_shape
+        )
+        return padded
 
     def _op_reducemax(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._reduce_extreme(node, name, inputs, negate=False)

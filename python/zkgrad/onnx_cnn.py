@@ -106,7 +106,9 @@ def pool_geometry(
     op_type: str, attrs: Mapping[str, Any], in_shape: Shape
 ) -> tuple[Pair, Pair, Pads, Shape]:
     """(kernel, strides, pads, output shape) of a ``MaxPool``, ``AveragePool`` or
-    ``GlobalAveragePool``. Max pooling must be unpadded; average pooling may be zero padded
+    ``GlobalAveragePool``. Max pooling may be padded by less than its kernel (the importer
+    replicates the edge, which leaves every window's maximum unchanged); average pooling may be
+    zero padded
     only when the padding is counted in the mean (``count_include_pad=1``), as one constant
     divisor then serves every window."""
     channels, height, width = _image(in_shape)
@@ -132,9 +134,10 @@ def check_pool_attributes(op_type: str, attrs: Mapping[str, Any]) -> tuple[Pair,
         raise ValueError(f"kernel {list(kernel)} and strides {list(strides)} must be positive")
     _no_dilation(attrs, "pooling")
     pads = _pads(attrs)
-    if any(pads) and op_type == "MaxPool":
-        raise ValueError(f"padded max pooling (pads={list(pads)}) is not supported")
-    if any(pads) and not int(attrs.get("count_include_pad", 0)):
+    if op_type == "MaxPool" and any(p >= k for p, k in zip(pads, kernel * 2, strict=True)):
+        # (top, left, bottom, right) against (kh, kw, kh, kw): a window of padding only.
+        raise ValueError(f"padding (pads={list(pads)}) as wide as the kernel {list(kernel)}")
+    if any(pads) and op_type == "AveragePool" and not int(attrs.get("count_include_pad", 0)):
         raise ValueError(
             f"padding (pads={list(pads)}) with count_include_pad=0 divides border windows by "
             "fewer elements; export with count_include_pad=1 or without padding"
