@@ -86,6 +86,11 @@ SINGLE = [
     ("Asin", {}, None, 13, "unit"),
     ("Acos", {}, None, 13, "unit"),
     *((op, {}, None, 13, "normal") for op in ("Abs", "Sign", "Ceil", "Floor", "Round")),
+    ("Clip", {"min": -0.5, "max": 0.7}, None, 6, "normal"),
+    ("Celu", {"alpha": 0.8}, None, 13, "normal"),
+    ("ThresholdedRelu", {"alpha": 0.3}, None, 13, "normal"),
+    ("Shrink", {"bias": 0.1, "lambd": 0.4}, None, 13, "normal"),
+    ("Mish", {}, None, 18, "normal"),
 ]
 
 
@@ -201,3 +206,24 @@ def test_unsupported_table_ops_name_the_reason(tmp_path: Path) -> None:
     path = _save(tmp_path, [node], [exponent], 16, 16)
     with pytest.raises(zkgrad.UnsupportedModelError, match="one constant for every value"):
         import_onnx(path)
+
+
+def test_clip_reads_its_bounds_from_constant_inputs(tmp_path: Path) -> None:
+    """From opset 11 Clip's bounds are inputs; an absent one is unbounded (a ReLU6 here)."""
+    node = helper.make_node("Clip", ["x", "lo", ""], ["y"])
+    zero = numpy_helper.from_array(np.array(0.0, np.float32), "lo")
+    graph, _ = import_onnx(_save(tmp_path, [node], [zero], 16, 16))
+    op = next(o for o in graph.ops if isinstance(o, Unary))
+    assert isinstance(op, Unary) and op.func == "clip" and op.params[0] == 0.0
+    assert op.params[1] > 1e29
+    path = _save(
+        tmp_path,
+        [helper.make_node("Clip", ["x", "lo", "hi"], ["y"])],
+        [zero, numpy_helper.from_array(np.array(6.0, np.float32), "hi")],
+        16,
+        16,
+    )
+    samples = RNG.normal(0, 4, (16, 16)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    verified = zkgrad.verify(model, model.prove(samples[0]))
+    np.testing.assert_allclose(verified.reshape(-1), np.clip(samples[0], 0, 6), atol=0.01)

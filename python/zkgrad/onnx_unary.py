@@ -61,6 +61,10 @@ _RULES: dict[str, tuple[str, tuple[tuple[str, float], ...]]] = {
     "LeakyRelu": ("leakyrelu", (("alpha", 0.01),)),
     "Elu": ("elu", (("alpha", 1.0),)),
     "Selu": ("selu", (("alpha", 1.67326319217681884765625), ("gamma", 1.05070102214813232421875))),
+    "Celu": ("celu", (("alpha", 1.0),)),
+    "ThresholdedRelu": ("thresholdedrelu", (("alpha", 1.0),)),
+    "Shrink": ("shrink", (("bias", 0.0), ("lambd", 0.5))),
+    "Mish": ("mish", ()),
 }
 
 #: Ops whose parameter is a constant second input, not an attribute.
@@ -77,6 +81,7 @@ SUPPORTED: dict[str, str] = {
     "Gelu": "`approximate` `none` or `tanh`; proved by a lookup as for `Sigmoid`",
     "Pow": "a constant scalar exponent; proved by a lookup as for `Sigmoid`",
     "PRelu": "one constant slope for every value; proved by a lookup as for `Sigmoid`",
+    "Clip": "constant bounds (inputs or, before opset 11, attributes); proved by a lookup",
 }
 UNARY_OPS = frozenset(SUPPORTED)
 
@@ -103,6 +108,8 @@ def parse(
         if approximate not in ("none", "tanh"):
             raise ValueError(f"approximate={approximate!r} is not supported (none or tanh)")
         func, params = ("gelu" if approximate == "none" else "gelu_tanh"), ()
+    elif op == "Clip":
+        func, params = "clip", _clip_bounds(node, attrs, const)
     elif op in _CONST_INPUT:
         if len(node.input) < 2 or not node.input[1]:
             raise ValueError(f"{_CONST_INPUT[op]} input is missing")
@@ -117,6 +124,27 @@ def parse(
     if not all(math.isfinite(p) for p in params):
         raise ValueError(f"parameters {list(params)} must be finite")
     return Unary(name, x, node.output[0], func, params, shape)
+
+
+#: Stands for an absent Clip bound (finite: table parameters are).
+_NO_BOUND = 1e30
+
+
+def _clip_bounds(
+    node: onnx.NodeProto, attrs: Mapping[str, Any], const: Callable[[str, str], np.ndarray]
+) -> tuple[float, float]:
+    """Clip's (min, max): constant inputs 1 and 2 (opset 11 on), else attributes; absent ones
+    unbounded."""
+    bounds = []
+    for index, key, default in ((1, "min", -_NO_BOUND), (2, "max", _NO_BOUND)):
+        if len(node.input) > index and node.input[index]:
+            value = const(node.input[index], f"the {key} bound")
+            if value.size != 1:
+                raise ValueError(f"the {key} bound must be one constant")
+            bounds.append(float(value.reshape(-1)[0]))
+        else:
+            bounds.append(float(attrs.get(key, default)))  # type: ignore[arg-type]
+    return bounds[0], bounds[1]
 
 
 def real(func: str, x: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
@@ -159,6 +187,15 @@ def real(func: str, x: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
             "ceil": lambda: np.ceil(x),
             "floor": lambda: np.floor(x),
             "round": lambda: np.rint(x),
+            "clip": lambda: np.minimum(np.maximum(x, params[0]), params[1]),
+            "celu": lambda: (
+                np.maximum(x, 0.0) + np.minimum(0.0, params[0] * np.expm1(x / params[0]))
+            ),
+            "thresholdedrelu": lambda: np.where(x > params[0], x, 0.0),
+            "shrink": lambda: np.where(
+                x < -params[1], x + params[0], np.where(x > params[1], x - params[0], 0.0)
+            ),
+            "mish": lambda: x * np.tanh(np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))),
         }
         return table[func]()
 

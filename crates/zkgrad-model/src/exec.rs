@@ -87,7 +87,7 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
 
 /// The functions a `unary` node computes (ONNX's op names in lower case; "gelu_tanh" is GELU
 /// with `approximate="tanh"`).
-pub const UNARY_FUNCS: [&str; 31] = [
+pub const UNARY_FUNCS: [&str; 36] = [
     "sigmoid",
     "tanh",
     "exp",
@@ -119,6 +119,11 @@ pub const UNARY_FUNCS: [&str; 31] = [
     "ceil",
     "floor",
     "round",
+    "clip",
+    "celu",
+    "thresholdedrelu",
+    "shrink",
+    "mish",
 ];
 
 /// Names of a function's real attributes, in IR order (None: not a known function). Selu is
@@ -130,6 +135,9 @@ pub fn unary_params(func: &str) -> Option<&'static [&'static str]> {
         "leakyrelu" | "elu" => &["alpha"],
         "prelu" => &["slope"],
         "selu" => &["alpha", "gamma"],
+        "clip" => &["min", "max"],
+        "celu" | "thresholdedrelu" => &["alpha"],
+        "shrink" => &["bias", "lambd"],
         f if UNARY_FUNCS.contains(&f) => &[],
         _ => return None,
     })
@@ -194,6 +202,25 @@ pub fn unary_real(func: &str, x: f64, params: &[f64]) -> f64 {
         "floor" => libm::floor(x),
         // ONNX Round: halves to even.
         "round" => libm::rint(x),
+        "clip" => x.max(p(0)).min(p(1)),
+        "celu" => x.max(0.0) + (p(0) * libm::expm1(x / p(0))).min(0.0),
+        "thresholdedrelu" => {
+            if x > p(0) {
+                x
+            } else {
+                0.0
+            }
+        }
+        "shrink" => {
+            if x < -p(1) {
+                x + p(0)
+            } else if x > p(1) {
+                x - p(0)
+            } else {
+                0.0
+            }
+        }
+        "mish" => x * libm::tanh(x.max(0.0) + libm::log1p(libm::exp(-x.abs()))),
         _ => f64::NAN,
     }
 }
