@@ -45,6 +45,7 @@ from zkgrad.graph import (
     Relu,
     Reshape,
     Shape,
+    Unary,
     reads,
 )
 from zkgrad.onnx_cnn import (
@@ -135,6 +136,11 @@ SUPPORTED_OPS: dict[str, str] = {
         for op in _LINEAR_MAP_OPS
     },
     "Neg": "as a `Mul` by −1",
+    "Max": (
+        "an activation and a scalar constant (a clip by lookup); or two activations as for `Add`: "
+        "b + relu(a − b)"
+    ),
+    "Min": "as `Max`: a clip, or a − relu(a − b) of two activations",
     "ReduceMax": (
         "over trailing axes (or all): a max-pooling window per kept position, after a reshape"
     ),
@@ -634,6 +640,57 @@ class _Importer:
             return
         product = helper.make_node("Mul", [r, a], [node.output[0]], name=name)
         self._skip_connection(product, name, [r, a], 0)
+
+    def _op_max(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._elementwise_extreme(node, name, inputs, minimum=False)
+
+    def _op_min(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        self._elementwise_extreme(node, name, inputs, minimum=True)
+
+    def _elementwise_extreme(
+        self, node: onnx.NodeProto, name: str, inputs: list[str], minimum: bool
+    ) -> None:
+        """Max/Min of an activation and a scalar constant: a clip by table lookup. Of two
+        activations a (the previous output) and b: max = b + relu(a − b) and
+        min = −(relu(a − b) − a), each step a block already proved."""
+        out = node.output[0]
+        acts = [i for i in dict.fromkeys(inputs) if i and i not in self.consts]
+        consts = [i for i in inputs if i and i in self.consts]
+        if len(acts) == 1 and not consts:  # Max(x) or Max(x, x)
+            self.alias[out] = self._activation(acts[0], name)
+            return
+        if len(acts) == 1 and len(consts) == 1:
+            x = self._activation(acts[0], name)
+            bound = self._const(consts[0], "the constant bound")
+            if bound.size != 1:
+                raise _Skip("a constant operand must be one scalar for every value")
+            c = float(bound.reshape(-1)[0])
+            limits = (-onnx_unary.NO_BOUND, c) if minimum else (c, onnx_unary.NO_BOUND)
+            self._emit(Unary(name, x, out, "clip", limits, self.shapes[x]), self.shapes[x])
+            return
+        if len(acts) != 2 or consts:
+            raise _Skip(
+                f"{len(inputs)} operands: two activations, or one and a scalar constant, only"
+            )
+        a, b = (self._activation(i, name) for i in acts)
+        last = self.ops[-1].output if self.ops else self.input
+        first, other = (a, b) if a == last else (b, a)
+        if first != last:
+            raise _Skip("neither operand is the previous node's output")
+        difference = f"{out}:difference"
+        sub = helper.make_node("Sub", [first, other], [difference], name=f"{name}:difference")
+        self._skip_connection(sub, f"{name}:difference", [first, other], -1)
+        shape = self.shapes[difference]
+        positive = f"{out}:positive"
+        self._emit(Relu(f"{name}:positive", difference, positive), shape)
+        if not minimum:
+            add = helper.make_node("Add", [positive, other], [out], name=name)
+            self._skip_connection(add, name, [positive, other], 1)
+            return
+        negated = f"{out}:negated"
+        sub = helper.make_node("Sub", [positive, first], [negated], name=f"{name}:negated")
+        self._skip_connection(sub, f"{name}:negated", [positive, first], -1)
+        self._affine(name, negated, out, np.array(-1.0), None)
 
     def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)

@@ -127,7 +127,7 @@ def parse(
 
 
 #: Stands for an absent Clip bound (finite: table parameters are).
-_NO_BOUND = 1e30
+NO_BOUND = 1e30
 
 
 def _clip_bounds(
@@ -136,7 +136,7 @@ def _clip_bounds(
     """Clip's (min, max): constant inputs 1 and 2 (opset 11 on), else attributes; absent ones
     unbounded."""
     bounds = []
-    for index, key, default in ((1, "min", -_NO_BOUND), (2, "max", _NO_BOUND)):
+    for index, key, default in ((1, "min", -NO_BOUND), (2, "max", NO_BOUND)):
         if len(node.input) > index and node.input[index]:
             value = const(node.input[index], f"the {key} bound")
             if value.size != 1:
