@@ -454,9 +454,19 @@ fn a_sample_dropped_duplicated_or_swapped_is_rejected() {
             .to_string()
     };
     for (what, altered) in altered_datasets() {
-        assert_ne!(altered.commitment.digest(), ds.commitment.digest(), "{what}");
-        let (proof, _) =
-            attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&altered)).unwrap();
+        assert_ne!(
+            altered.commitment.digest(),
+            ds.commitment.digest(),
+            "{what}"
+        );
+        let (proof, _) = attest(
+            &spec,
+            &w,
+            SEED,
+            AttestWeights::Committed(&cw),
+            &leaf(&altered),
+        )
+        .unwrap();
         // Presented as it is, with this dataset's public part: named before any cryptography.
         let err = verify(&proof);
         assert!(err.contains("for dataset"), "{what}: {err}");
@@ -489,8 +499,14 @@ fn another_model_relabelled_as_this_one_is_rejected() {
     };
     assert_ne!(w2.layers[0].weight, w.layers[0].weight);
     let other = CommittedWeights::new(&spec, &w2, [9; 32]).unwrap();
-    let (proof, _) =
-        attest(&spec, &w2, [9; 32], AttestWeights::Committed(&other), &leaf(&ds)).unwrap();
+    let (proof, _) = attest(
+        &spec,
+        &w2,
+        [9; 32],
+        AttestWeights::Committed(&other),
+        &leaf(&ds),
+    )
+    .unwrap();
     let verify = |p: &Attestation| {
         crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, p, None, &cert(&ds))
             .unwrap_err()
