@@ -125,6 +125,33 @@ def test_the_cli_attests_and_verifies(setup: dict) -> None:
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert (out["valid"], out["correct"], out["rows"]) == (True, setup["expected"], ROWS)
+    # The keys docs/CLI.md lists for both modes.
+    assert set(out) == {
+        "ok",
+        "valid",
+        "model",
+        "dataset",
+        "rows",
+        "classes",
+        "correct",
+        "at_least",
+        "accuracy",
+        "seconds",
+    }
+    assert (out["model"], out["dataset"]) == (model.digest, ds.digest)
+    assert (out["classes"], out["at_least"]) == (2, False)
+    assert out["accuracy"] == pytest.approx(setup["expected"] / ROWS)
+    r = runner.invoke(
+        app,
+        ["attest", str(d / "m.zkg"), str(d / "data.zkd"), "-o", str(d / "j"), "--json"],
+    )
+    assert r.exit_code == 0, r.output
+    made = json.loads(r.stdout)
+    assert set(made) == {"ok", "output", "bytes", "correct", "at_least", "rows", "used", "seconds"}
+    assert (made["output"], made["rows"]) == (str(d / "j"), ROWS)
+    assert made["correct"] == setup["expected"]
+    assert made["bytes"] == len(Attestation.load(d / "j")) and made["at_least"] is False
+    assert made["used"] >= 2
     # Tampered: the count edited -> exit 1 with the reason.
     att = Attestation.load(d / "a")
     edited = _with_count(att.data, setup["expected"], setup["expected"] + 1)

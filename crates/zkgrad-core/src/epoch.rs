@@ -267,23 +267,32 @@ pub fn make_node_of<S: EpochSource>(
         .split_last()
         .ok_or_else(|| ProofError::Epoch("the root has no link".into()))?;
     let (_, parent, _) = commit_node_of(src, ll, parent_path)?;
-    make_node_under(src, ll, identity, &parent, path)
+    make_node_under(src, ll, identity, &parent, path, None)
 }
 
 /// [`make_node_of`] under a parent whose commitment is known (no commitment made for it: its
-/// codeword is made once, for its opening).
+/// codeword is made once, for its opening). `child`: the node's own commitment when the caller
+/// has just made it (`commit_node_of` on the same source and path: the same seed, so the same
+/// root), which is then not made again.
 fn make_node_under<S: EpochSource>(
     src: &S,
     ll: &LinkedLayout,
     identity: &[u8; 32],
     pc: &Commitment,
     path: &[u8],
+    child: Option<&Commitment>,
 ) -> Result<EpochNode> {
     let parent_path = &path[..path.len().saturating_sub(1)];
     // Each codeword is dropped once its root is known and made again for its opening: the
     // link holds one at a time (an 18.9M-parameter model's is gigabytes).
     let pt = src.node_table(parent_path)?;
-    let (ct, cc, _) = commit_node_of(src, ll, path)?;
+    let (ct, cc) = match child {
+        Some(c) => (src.node_table(path)?, c.clone()),
+        None => {
+            let (ct, cc, _) = commit_node_of(src, ll, path)?;
+            (ct, cc)
+        }
+    };
     let pc = pc.clone();
     let reopen =
         |table: &S::Table, at: &[u8]| Ok(ll.pcs.commit(table.table(), src.commit_seed(at)).1);
@@ -421,6 +430,21 @@ impl Epochs {
         root: &Commitment,
         leaf: &[u8],
     ) -> Result<EpochCertificate> {
+        self.certificate_of_leaf(src, ll, identity, root, leaf, None)
+    }
+
+    /// [`Self::certificate_of`] when the caller has already committed the leaf itself
+    /// (`commit_node_of` on `src` at `leaf`): its commitment is not made again for the leaf's
+    /// link.
+    pub fn certificate_of_leaf<S: EpochSource>(
+        &self,
+        src: &S,
+        ll: &LinkedLayout,
+        identity: &[u8; 32],
+        root: &Commitment,
+        leaf: &[u8],
+        leaf_commitment: Option<&Commitment>,
+    ) -> Result<EpochCertificate> {
         let mut nodes: Vec<EpochNode> = Vec::with_capacity(leaf.len());
         for depth in 1..=leaf.len() {
             let path = &leaf[..depth];
@@ -429,7 +453,8 @@ impl Epochs {
                 Some(n) => n,
                 None => {
                     let parent = nodes.last().map_or(root, |n| &n.commitment);
-                    let n = make_node_under(src, ll, identity, parent, path)?;
+                    let child = leaf_commitment.filter(|_| depth == leaf.len());
+                    let n = make_node_under(src, ll, identity, parent, path, child)?;
                     self.lock().insert(path.to_vec(), n.clone());
                     n
                 }

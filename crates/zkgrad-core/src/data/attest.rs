@@ -224,6 +224,7 @@ pub fn attest_tampered(
     delta: i64,
 ) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
     let ds: &Dataset = leaf.node.ds;
+    let mut sw = crate::zk::prover::Stopwatch::new();
     spec.validate()?;
     crate::zk::check_supported(spec)?;
     spec.check_weights(w)?;
@@ -242,6 +243,7 @@ pub fn attest_tampered(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    sw.lap("attest: dataset rows and forward pass");
     let labels = ds.labels().expect("the plan checked: labels");
     let rows = if tamper.count_padding {
         inputs.len()
@@ -320,6 +322,7 @@ pub fn attest_tampered(
         correct: stated,
         at_least: threshold.is_some(),
     };
+    sw.lap("attest: count and weight commitment data");
     let mut tr = start(spec, &statement, &leaf.epoch);
     crate::statement::absorb_epoch(&mut tr, epoch.as_ref());
     let mut hook = AttestProver::new(&plan, leaf, tamper);

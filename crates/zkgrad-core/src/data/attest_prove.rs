@@ -408,7 +408,9 @@ impl ProverHook for AttestProver<'_> {
         );
         let g = std::mem::take(&mut self.masks[ap::OPEN_DATA]);
         let sched = plan.mask_plan.schedules[ap::OPEN_DATA].clone();
+        let mut sw = crate::zk::prover::Stopwatch::new();
         let data_table = self.leaf.node.table();
+        sw.lap("attest: dataset table");
         let (pd, rho_d, vd) = open::prove_functionals_with(
             tr,
             "attest-open-dataset",
@@ -418,6 +420,7 @@ impl ProverHook for AttestProver<'_> {
             |tr| zksc::Prover::start(g, sched, "attest-open-dataset", tr),
         );
         drop(data_table);
+        sw.lap("attest: dataset batching");
         mask_claims.extend(
             plan.mask_plan
                 .claims(ap::OPEN_DATA, &rho_d, &pd.mask_evals)?,
@@ -452,13 +455,15 @@ impl ProverHook for AttestProver<'_> {
         let aux_pcs = Pcs::new(plan.aux_layout.num_vars(), true);
         let proof = self.proof.as_mut().expect("made at the output step");
         proof.batches = vec![(pi, vi), (pd, vd), (pa, va)];
+        sw.lap("attest: aux batching");
+        let inv_opening = inv_pcs.open(st.inv_data, &[rho_i], tr).1;
+        let data = self.leaf.prover_data()?;
+        sw.lap("attest: dataset prover data");
+        let data_opening = self.ds.commitment.pcs()?.open(data, &[rho_d], tr).1;
+        sw.lap("attest: inverse and dataset openings");
         proof.openings = vec![
-            inv_pcs.open(st.inv_data, &[rho_i], tr).1,
-            self.ds
-                .commitment
-                .pcs()?
-                .open(self.leaf.prover_data()?, &[rho_d], tr)
-                .1,
+            inv_opening,
+            data_opening,
             aux_pcs.open(st.aux_data, &aux_points, tr).1,
         ];
         Ok(())

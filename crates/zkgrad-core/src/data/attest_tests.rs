@@ -22,8 +22,8 @@ fn cert(ds: &Dataset) -> crate::epoch::EpochCertificate {
         .unwrap()
 }
 
-/// m rows of 6 features; labels: the model's argmax, flipped on every third row.
-fn dataset(m: usize, salt: i64) -> (Dataset, u64) {
+/// m rows of 6 features and their labels: the model's argmax, flipped on every third row.
+fn rows(m: usize, salt: i64) -> (Vec<i64>, Vec<i64>, u64) {
     let (spec, w, _) = mlp_6_4_2();
     let x: Vec<i64> = (0..m * 6)
         .map(|i| ((i as i64 * 7919 + salt * 31) % 2001) - 1000)
@@ -42,6 +42,12 @@ fn dataset(m: usize, salt: i64) -> (Dataset, u64) {
             }
         })
         .collect();
+    (x, y, correct)
+}
+
+/// [`rows`], committed (seed from `salt`).
+fn dataset(m: usize, salt: i64) -> (Dataset, u64) {
+    let (x, y, correct) = rows(m, salt);
     (
         commit(&x, m, 6, Some(&y), [2; 32], [salt as u8; 32]).unwrap(),
         correct,
@@ -411,4 +417,135 @@ fn an_attestation_opens_a_dataset_epoch_leaf_whose_certificate_must_link_it() {
     let mut moved = proof.clone();
     moved.dataset_epoch = other.leaf(&[0]).unwrap().epoch;
     assert!(verify(&cert(&ds), &moved).is_err());
+}
+
+/// The dataset's rows with one sample dropped, one duplicated, or one swapped for a row of
+/// another dataset: each committed with the same seed, as a dishonest owner would.
+fn altered_datasets() -> Vec<(&'static str, Dataset)> {
+    let (x, y, _) = rows(13, 3);
+    let (ox, oy, _) = rows(13, 4);
+    let row = |x: &[i64], n: usize| x[n * 6..(n + 1) * 6].to_vec();
+    let build = |picks: Vec<(Vec<i64>, i64)>| {
+        let m = picks.len();
+        let xs: Vec<i64> = picks.iter().flat_map(|(r, _)| r.clone()).collect();
+        let ys: Vec<i64> = picks.iter().map(|&(_, l)| l).collect();
+        commit(&xs, m, 6, Some(&ys), [2; 32], [3; 32]).unwrap()
+    };
+    let own = |n: usize| (row(&x, n), y[n]);
+    let dropped = (0..13).filter(|&n| n != 5).map(own).collect();
+    let duplicated = (0..13).map(own).chain([own(4)]).collect();
+    let swapped = (0..13)
+        .map(|n| if n == 5 { (row(&ox, 7), oy[7]) } else { own(n) })
+        .collect();
+    vec![
+        ("dropped", build(dropped)),
+        ("duplicated", build(duplicated)),
+        ("swapped", build(swapped)),
+    ]
+}
+
+#[test]
+fn a_sample_dropped_duplicated_or_swapped_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    let verify = |p: &Attestation| {
+        crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, p, None, &cert(&ds))
+            .unwrap_err()
+            .to_string()
+    };
+    for (what, altered) in altered_datasets() {
+        assert_ne!(
+            altered.commitment.digest(),
+            ds.commitment.digest(),
+            "{what}"
+        );
+        let (proof, _) = attest(
+            &spec,
+            &w,
+            SEED,
+            AttestWeights::Committed(&cw),
+            &leaf(&altered),
+        )
+        .unwrap();
+        // Presented as it is, with this dataset's public part: named before any cryptography.
+        let err = verify(&proof);
+        assert!(err.contains("for dataset"), "{what}: {err}");
+        // Relabelled as this dataset's (digest, row count and its epoch leaf, all public): the
+        // transcript and the dataset opening reject it.
+        let mut relabelled = proof.clone();
+        relabelled.dataset = ds.commitment.digest();
+        relabelled.rows = ds.commitment.rows;
+        relabelled.dataset_epoch = leaf(&ds).epoch;
+        let err = verify(&relabelled);
+        assert!(
+            err.contains("does not prove the stated accuracy"),
+            "{what}: {err}"
+        );
+    }
+}
+
+#[test]
+fn another_model_relabelled_as_this_one_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    // The same circuit with other weights (another commitment), attesting on this dataset.
+    let (_, w2, _) = mlp_6_4_2();
+    let w2 = {
+        let mut w2 = w2;
+        for v in w2.layers[0].weight.iter_mut().step_by(3) {
+            *v = -*v;
+        }
+        w2
+    };
+    assert_ne!(w2.layers[0].weight, w.layers[0].weight);
+    let other = CommittedWeights::new(&spec, &w2, [9; 32]).unwrap();
+    let (proof, _) = attest(
+        &spec,
+        &w2,
+        [9; 32],
+        AttestWeights::Committed(&other),
+        &leaf(&ds),
+    )
+    .unwrap();
+    let verify = |p: &Attestation| {
+        crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, p, None, &cert(&ds))
+            .unwrap_err()
+            .to_string()
+    };
+    let err = verify(&proof);
+    assert!(err.contains("for model"), "{err}");
+    let mut relabelled = proof.clone();
+    relabelled.model = cw.commitment.digest();
+    let err = verify(&relabelled);
+    assert!(err.contains("does not prove the stated accuracy"), "{err}");
+}
+
+#[test]
+fn an_attestation_of_another_format_version_or_security_header_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    let (proof, _) = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds)).unwrap();
+    let bytes = proof.to_bytes();
+    for version in [VERSION - 1, VERSION + 1] {
+        let mut old = bytes.clone();
+        old[4..6].copy_from_slice(&version.to_le_bytes());
+        let err = Attestation::from_bytes(&old).unwrap_err();
+        assert!(
+            matches!(err, ProofError::BadVersion { expected, got } if expected == VERSION && got == version),
+            "{err}"
+        );
+    }
+    let verify = |p: &Attestation| {
+        crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, p, None, &cert(&ds))
+            .unwrap_err()
+            .to_string()
+    };
+    let mut weaker = proof.clone();
+    weaker.security.0 -= 1;
+    let err = verify(&weaker);
+    assert!(err.contains("bit soundness"), "{err}");
+    let mut grinding = proof.clone();
+    grinding.security.2 += 1;
+    let err = verify(&grinding);
+    assert!(err.contains("security parameters"), "{err}");
 }

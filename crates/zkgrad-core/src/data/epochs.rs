@@ -194,10 +194,20 @@ impl Dataset {
     /// The certificate linking the leaf at `path` to the published commitment, made with the
     /// nodes `epochs` already holds (and kept there).
     pub fn certificate(&self, epochs: &Epochs, path: &[u8]) -> Result<EpochCertificate> {
+        self.certificate_of_leaf(epochs, path, None)
+    }
+
+    /// [`Self::certificate`] with the leaf's commitment already made (by [`Self::leaf`]).
+    fn certificate_of_leaf(
+        &self,
+        epochs: &Epochs,
+        path: &[u8],
+        leaf: Option<&crate::pcs::Commitment>,
+    ) -> Result<EpochCertificate> {
         let c = &self.commitment;
         epoch::check_leaf(fanout(c)?, path)?;
         let src = Source(self);
-        epochs.certificate_of(&src, &src.linked()?, &c.digest(), &c.pcs, path)
+        epochs.certificate_of_leaf(&src, &src.linked()?, &c.digest(), &c.pcs, path, leaf)
     }
 }
 
@@ -217,10 +227,13 @@ impl Dataset {
         if let Some(k) = known {
             nodes.remember(k);
         }
-        let mut cert = self.certificate(&nodes, &path)?;
+        // The leaf first: its commitment (one encoding of its table, kept for the proof's
+        // opening) is the child of its link when the link is made here.
         let leaf = self.leaf(&path)?;
+        let at = Some(&leaf.epoch.commitment);
+        let mut cert = self.certificate_of_leaf(&nodes, &path, at)?;
         if known.is_some() && verify_leaf(&self.commitment, &leaf.epoch, &cert).is_err() {
-            cert = self.certificate(&Epochs::default(), &path)?;
+            cert = self.certificate_of_leaf(&Epochs::default(), &path, at)?;
         }
         Ok((leaf, cert))
     }

@@ -31,6 +31,7 @@
 
 use p3_challenger::CanSample;
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
+use p3_maybe_rayon::prelude::*;
 
 use crate::error::Result;
 use crate::field::{EF, F};
@@ -361,6 +362,7 @@ impl MaskedLayout {
             // A's index: the column's k variables low, the lift's high.
             let eq = eq_table_base(lift.tail(k, s.m));
             return (0..1usize << k)
+                .into_par_iter()
                 .map(|x| {
                     eq.iter()
                         .enumerate()
@@ -370,7 +372,10 @@ impl MaskedLayout {
                 .collect();
         }
         let low = (1usize << s.m) - 1;
+        // Every entry on its own: a large column (a batch's lookup inverses) is spread over the
+        // thread pool.
         (0..1usize << k)
+            .into_par_iter()
             .map(|x| {
                 let affine: F = mask
                     .b

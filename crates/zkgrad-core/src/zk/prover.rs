@@ -210,9 +210,11 @@ pub(crate) fn prove_hooked(
     let beta = lookup::beta(&plan, &mut tr);
 
     let inv = lookup::inverses(&plan, &cols, alpha, beta)?;
+    sw.lap("zk: inverses");
     let inv_layout = lookup::inverse_layout(&plan);
     let inv_cols: Vec<Vec<F>> = inv.iter().map(|h| split_ext(h)).collect();
     let (inv_table, inv_r) = inv_layout.masked_table(&inv_cols, &mut rng);
+    sw.lap("zk: inverse table");
     let inv_pcs = Pcs::new(inv_layout.num_vars(), true);
     let (inverse_commitment, inv_data) = inv_pcs.commit(inv_table.clone(), rng.random());
     tr.absorb_bytes("inverse-commitment", &inverse_commitment.digest());
@@ -251,7 +253,10 @@ pub(crate) fn prove_hooked(
             let out_value = evaluate_base(&cols[last.a], &r_out);
             ctx.claims.wit.push((last.a, r_out, out_value));
         }
-        Some(h) => h.output(&mut ctx)?,
+        Some(h) => {
+            h.output(&mut ctx)?;
+            sw.lap("zk: hook output (attestation relation)");
+        }
     }
     let mut blocks = Vec::with_capacity(spec.layers.len());
     for l in (0..spec.layers.len()).rev() {
@@ -404,6 +409,7 @@ pub(crate) fn prove_hooked(
     }
     if let Some(h) = hook {
         h.finish(&mut tr, input_claims)?;
+        sw.lap("zk: hook finish (attestation openings)");
     }
     let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));
     Ok(ZkProof {
