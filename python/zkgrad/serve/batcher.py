@@ -196,11 +196,14 @@ class Batcher:
                     )
                 start = stop
         finally:
-            # Whatever happened (a bug, a cancelled task), no request is left waiting forever.
+            # Whatever happened (a bug, a cancelled task), no request is left waiting forever;
+            # a batch cut off by the shutdown (its task cancelled) is a 503 like the queued ones.
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(
-                        ProveFailed("proving this request failed unexpectedly; try again")
+                        ShuttingDown("the server shut down before this request was proved; retry")
+                        if self._closing
+                        else ProveFailed("proving this request failed unexpectedly; try again")
                     )
             self._slots.release()
             self._wake.set()
