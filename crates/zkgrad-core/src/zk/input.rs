@@ -267,3 +267,7 @@ pub(crate) fn check_leaf(
 static CHECKED_LEAVES: std::sync::LazyLock<
     std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
 > = std::sync::LazyLock::new(Default::default);
+
+#[cfg(test)]
+#[path = "input_tests.rs"]
+mod tests;
