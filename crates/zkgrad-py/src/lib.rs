@@ -161,8 +161,8 @@ struct NativeModel {
     inner: CompiledModel,
 }
 
-/// Proofs one weight commitment serves with the weights hidden, and one committed single-sample
-/// input (0 when the input is not committed).
+/// Proofs one weight commitment serves with the weights hidden, and one input epoch of a
+/// committed single-sample input (0 when the input is not committed).
 fn zk_budget_of(spec: &zkgrad_core::circuit::CircuitSpec) -> (usize, usize) {
     (
         zkgrad_core::zk::budget::weight_openings_budget(spec),
