@@ -51,7 +51,7 @@ def main() -> None:
         count = args.proofs or 2 * per + 2
         digest = model.commit_input(x, seed)
         prove_s, verify_s, rows = [], [], []
-        for n in range(count):
+        for _ in range(count):
             t = time.perf_counter()
             proof = model.prove(x, input_seed=seed)
             prove_s.append(time.perf_counter() - t)

@@ -182,9 +182,7 @@ def test_one_committed_input_serves_many_proofs_verified_with_the_key_only(
     assert digest not in leaves, "no proof opens the published input commitment"
     expected = committed.run(x)
     for n in range(count):
-        y = zkgrad.verify(
-            str(key_path), str(tmp_path / f"p{n}.zkp"), input_commitment=digest
-        )
+        y = zkgrad.verify(str(key_path), str(tmp_path / f"p{n}.zkp"), input_commitment=digest)
         np.testing.assert_allclose(y, expected)
 
 
