@@ -14,8 +14,8 @@ that was never saved or loaded) numbers the proofs, so no epoch serves more than
 committed input is numbered the same way, per input digest: proof n over it opens the leaf of
 input epoch n // ``Model.input_zk_budget`` (25 for the bundled MLP's one-sample input), a
 fresh commitment to the input linked to the published input commitment
-(``zkgrad_core::zk::input``), so it never runs out either. ``spend`` refuses a proof past a fixed budget — unless ``ZKGRAD_ZK_BUDGET=warn``
-asks it to go on with a warning.
+(``zkgrad_core::zk::input``), so it never runs out either. ``spend`` refuses a proof past a
+fixed budget — unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a warning.
 """
 
 from __future__ import annotations
