@@ -76,7 +76,9 @@ pub fn prove_with_committed_input(
         Some(input),
     )?;
     let cert = cert.ok_or_else(|| {
-        ProofError::Circuit("the circuit's input is not committed: prove without an input seed".into())
+        ProofError::Circuit(
+            "the circuit's input is not committed: prove without an input seed".into(),
+        )
     })?;
     Ok((proof, cert))
 }

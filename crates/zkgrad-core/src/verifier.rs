@@ -93,7 +93,11 @@ pub fn verify_with_input(
     };
     // The committed input's leaf: linked to the published input commitment by its chain.
     let body = &proof.body;
-    match (spec.committed_input, &body.input_commitment, &body.input_epoch) {
+    match (
+        spec.committed_input,
+        &body.input_commitment,
+        &body.input_epoch,
+    ) {
         (false, None, None) => {}
         (true, Some(root), Some(leaf)) => {
             crate::zk::input::check_leaf(spec, batch, root, leaf, input_epoch)?
@@ -105,7 +109,8 @@ pub fn verify_with_input(
         }
         (false, _, _) => {
             return Err(ProofError::Malformed(
-                "the circuit's input is not committed, yet the proof names an input commitment".into(),
+                "the circuit's input is not committed, yet the proof names an input commitment"
+                    .into(),
             ));
         }
     }

@@ -608,8 +608,7 @@ fn batched_openings_are_bound() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let input = InputEpoch::first([5; 32]);
     let (proof, cert) =
-        prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), input)
-            .unwrap();
+        prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), input).unwrap();
     // The input leaf's chain checked once: later checks of the same leaf need no certificate.
     zkgrad_core::verifier::verify_with_input(&spec, &mc, &proof, None, Some(&cert)).unwrap();
     verify(&spec, &mc, &proof).unwrap();

@@ -264,8 +264,8 @@ impl NativeModel {
         let (_, input) = int_array(py, x, "input")?;
         let input_seed = input_seed.map(seed32).transpose()?;
         // A stored certificate that does not decode is not used: the nodes are made afresh.
-        let known = input_known
-            .and_then(|b| zkgrad_core::epoch::EpochCertificate::from_bytes(b).ok());
+        let known =
+            input_known.and_then(|b| zkgrad_core::epoch::EpochCertificate::from_bytes(b).ok());
         let input_epoch = match (input_seed, input_number) {
             (Some(seed), Some(number)) => Some(zkgrad_core::prover::InputEpoch {
                 seed,
@@ -330,10 +330,7 @@ impl NativeModel {
             })
         })?;
         let (proof, cert) = bytes;
-        Ok((
-            PyBytes::new(py, &proof),
-            cert.map(|c| PyBytes::new(py, &c)),
-        ))
+        Ok((PyBytes::new(py, &proof), cert.map(|c| PyBytes::new(py, &c))))
     }
 
     /// Verifies a proof against this model's circuit and commitment, with the certificate of

@@ -352,17 +352,16 @@ mod tests {
             }],
         };
         let x = vec![vec![5i64, -4, 3, 2, 1], vec![1, 2, 3, 4, 5]];
-        let committed =
-            crate::prover::prove_with_committed_input(
-                &spec,
-                &w,
-                [1; 32],
-                None,
-                &x,
-                crate::prover::InputEpoch::first([2; 32]),
-            )
-            .unwrap()
-            .0;
+        let committed = crate::prover::prove_with_committed_input(
+            &spec,
+            &w,
+            [1; 32],
+            None,
+            &x,
+            crate::prover::InputEpoch::first([2; 32]),
+        )
+        .unwrap()
+        .0;
         spec.committed_input = false;
         let plain = crate::prover::prove_batch(&spec, &w, [1; 32], &x).unwrap();
         for proof in [committed, plain] {

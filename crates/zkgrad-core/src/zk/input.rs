@@ -142,8 +142,8 @@ pub fn proofs_per_epoch(spec: &CircuitSpec, batch: usize) -> Result<usize> {
     let c = shape(&plan);
     let by_codeword = crate::data::epochs::proofs_per_epoch(&c)?;
     let dim = c.layout().mask_dim(0);
-    let by_masks = (dim / crate::zk::budget::F_PER_VALUE).saturating_sub(2)
-        / (INPUT_READS_PER_PROOF + 1);
+    let by_masks =
+        (dim / crate::zk::budget::F_PER_VALUE).saturating_sub(2) / (INPUT_READS_PER_PROOF + 1);
     let per = by_codeword.min(by_masks);
     if per == 0 {
         return Err(ProofError::Epoch(
@@ -264,9 +264,8 @@ pub(crate) fn check_leaf(
 
 /// Input leaves whose chains this process checked (keyed by the input's public identity, the
 /// leaf path and the leaf commitment).
-static CHECKED_LEAVES: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
-> = std::sync::LazyLock::new(Default::default);
+static CHECKED_LEAVES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+    std::sync::LazyLock::new(Default::default);
 
 #[cfg(test)]
 #[path = "input_tests.rs"]

@@ -18,7 +18,12 @@ const SEED: [u8; 32] = [9; 32];
 const INPUT_SEED: [u8; 32] = [42; 32];
 
 /// The shared 6-4-2 MLP, its input committed.
-fn model() -> (CircuitSpec, crate::circuit::Weights, Vec<i64>, CommittedWeights) {
+fn model() -> (
+    CircuitSpec,
+    crate::circuit::Weights,
+    Vec<i64>,
+    CommittedWeights,
+) {
     let (mut spec, w, x) = crate::zk::test_model::mlp_6_4_2();
     spec.committed_input = true;
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
@@ -63,7 +68,7 @@ fn proofs_in_input_epochs_0_to_2_verify_against_the_published_input_digest() {
     // 10^4 proofs over one input fit its tree, a few links deep.
     assert!(capacity(&spec, 1).unwrap() >= 10u64.pow(12));
     assert!(leaf_for_proof(&spec, 1, 10_000).unwrap().len() <= 4);
-    let published = commit_input(&spec, &[x.clone()], INPUT_SEED).unwrap();
+    let published = commit_input(&spec, std::slice::from_ref(&x), INPUT_SEED).unwrap();
     let mc = fresh(&cw.commitment);
     let mut paths = Vec::new();
     for number in [0, per - 1, per, 2 * per] {
@@ -72,14 +77,22 @@ fn proofs_in_input_epochs_0_to_2_verify_against_the_published_input_digest() {
         let cert = EpochCertificate::from_bytes(&cert.to_bytes()).unwrap();
         let (root, leaf) = leaf_of(&proof);
         assert_eq!(root.digest(), published.digest(), "the published digest");
-        assert_ne!(leaf.commitment, root, "a proof never opens the published commitment");
+        assert_ne!(
+            leaf.commitment, root,
+            "a proof never opens the published commitment"
+        );
         verify_with_input(&spec, &mc, &proof, None, Some(&cert)).unwrap();
         paths.push(leaf.path);
     }
     let f = crate::data::epochs::fanout(&public(&spec, 1, &published)).unwrap();
     assert_eq!(
         paths,
-        vec![vec![0], vec![0], leaf_path(f, 1).unwrap(), leaf_path(f, 2).unwrap()]
+        vec![
+            vec![0],
+            vec![0],
+            leaf_path(f, 1).unwrap(),
+            leaf_path(f, 2).unwrap()
+        ]
     );
 }
 
@@ -94,7 +107,11 @@ fn a_certificate_of_another_input_is_refused() {
     let (root, leaf) = leaf_of(&proof);
     verify_leaf(&spec, 1, &root, &leaf, &cert).unwrap();
     let e = verify_leaf(&spec, 1, &root, &leaf, &cert2).unwrap_err();
-    assert!(e.to_string().contains("committed input's epoch certificate"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("committed input's epoch certificate"),
+        "{e}"
+    );
     // The other input's leaf and certificate under this input's published commitment.
     let (_, leaf2) = leaf_of(&proof2);
     assert!(verify_leaf(&spec, 1, &root, &leaf2, &cert2).is_err());
@@ -177,14 +194,21 @@ fn side<'a>(
 fn an_input_leaf_with_a_changed_value_or_a_shifted_column_is_refused() {
     let (spec, _, x, _) = model();
     let plan = WitnessPlan::new(&spec, 1);
-    let column = plan.input_column(&[x.clone()]);
+    let column = plan.input_column(std::slice::from_ref(&x));
     let honest = commit(&spec, &plan, 1, &column, INPUT_SEED).unwrap();
     let rows = 1usize << table_vars(&plan);
     let forged_table = |edit: &dyn Fn(&mut Vec<F>)| {
         let mut col = column.clone();
         col.resize(rows, F::ZERO);
         edit(&mut col);
-        commit_columns(vec![col], rows, false, meta(&spec, 1), table_seed(INPUT_SEED)).unwrap()
+        commit_columns(
+            vec![col],
+            rows,
+            false,
+            meta(&spec, 1),
+            table_seed(INPUT_SEED),
+        )
+        .unwrap()
     };
     let changed = forged_table(&|c| c[2] += F::ONE);
     let shifted = forged_table(&|c| c.iter_mut().for_each(|v| *v += F::from_u64(5)));
@@ -192,7 +216,10 @@ fn an_input_leaf_with_a_changed_value_or_a_shifted_column_is_refused() {
     let identity = honest.commitment.digest();
     let root = honest.node(&[]);
     let pd = || Ok(ll.pcs.commit(root.table(), root.commit_seed()).1);
-    for (what, forged) in [("a changed value", &changed), ("a shifted column", &shifted)] {
+    for (what, forged) in [
+        ("a changed value", &changed),
+        ("a shifted column", &shifted),
+    ] {
         let node = forged.node(&[0]);
         let (leaf_c, cd_data) = ll.pcs.commit(node.table(), node.commit_seed());
         drop(cd_data);
@@ -236,7 +263,11 @@ fn missing_or_malformed_input_epochs_are_sentences() {
     let mc = fresh(&cw.commitment);
     // No certificate for a leaf this process has not checked.
     let e = verify_with_input(&spec, &mc, &proof, None, None).unwrap_err();
-    assert!(e.to_string().contains("give that input epoch's certificate"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("give that input epoch's certificate"),
+        "{e}"
+    );
     // The input epoch or the published input dropped from the proof.
     let mut no_leaf = proof.clone();
     no_leaf.body.input_epoch = None;

@@ -565,7 +565,11 @@ fn review_many_proofs_over_one_committed_input_leave_its_values_undetermined() {
     let layout = crate::zk::input::layout(&plan);
     let up = layout.masked.len() - 2;
     let per = proofs_per_epoch(&spec, 1).unwrap();
-    let root = crate::zk::input::public(&spec, 1, &crate::zk::input::commit_input(&spec, &[vec![0; 6]], [1; 32]).unwrap());
+    let root = crate::zk::input::public(
+        &spec,
+        1,
+        &crate::zk::input::commit_input(&spec, &[vec![0; 6]], [1; 32]).unwrap(),
+    );
     let f = crate::data::epochs::fanout(&root).unwrap();
     let unknowns = || Unknowns::of(layout.clone(), up, crate::data::commit::DATASET_LIFT);
     let (u, rows) = tree_rows_reading(unknowns(), f, per, INPUT_READS_PER_PROOF, false);
