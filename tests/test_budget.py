@@ -1,6 +1,7 @@
 """The zero-knowledge budget: a commitment serves as many proofs as its randomness hides. A weight
-commitment's proofs then move on to the next epoch (a fresh commitment linked to the published
-one); a committed input's next proof is refused (or made with a warning, when asked)."""
+commitment's (and a committed input's) proofs then move on to the next epoch (a fresh commitment
+linked to the published one); a ledger's ``spend`` refuses past a fixed budget (or warns, when
+asked): what a dataset digest's proofs are counted with."""
 
 from __future__ import annotations
 
@@ -110,12 +111,12 @@ def test_the_cli_writes_and_finds_epoch_certificates(compiled, enforce, tmp_path
     assert "Traceback" not in other.stderr
 
 
-def test_warn_goes_past_an_input_budget_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warn_goes_past_a_fixed_budget_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "warn")
     ledger = ProofLedger()
-    ledger.spend("ef" * 32, 1, "the input commitment")
+    ledger.spend("ef" * 32, 1, "the test commitment")
     with pytest.warns(ZeroKnowledgeBudgetWarning, match="budget"):
-        ledger.spend("ef" * 32, 1, "the input commitment")
+        ledger.spend("ef" * 32, 1, "the test commitment")
 
 
 def test_a_ledger_carries_its_counts_to_the_saved_file(tmp_path: Path, enforce) -> None:

@@ -1,5 +1,6 @@
 """Committed inputs: the input stays hidden, every proof carries a commitment to it whose digest
-is the same for the same input and seed, and a verifier can pin it."""
+is the same for the same input and seed, and a verifier can pin it. One committed input serves
+many proofs: each opens the leaf of its input epoch, linked to the published input commitment."""
 
 from __future__ import annotations
 
@@ -151,3 +152,59 @@ def test_cli_committed_input_round_trip(
     assert bad.exit_code == 1, bad.output
     described = runner.invoke(app, ["inspect", str(key)])
     assert "input visibility: committed" in described.output
+
+
+def test_one_committed_input_serves_many_proofs_verified_with_the_key_only(
+    committed: zkgrad.Model,
+    samples: np.ndarray,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Proofs over one committed input, past the first input epoch, under the enforcing budget:
+    none is refused, each carries the same input digest, and each verifies from its file with
+    the verifying key alone (the input epoch certificate is found in ``epochs/``)."""
+    monkeypatch.setenv("ZKGRAD_ZK_BUDGET", "enforce")
+    x = samples[2]
+    digest = committed.commit_input(x, SEED)
+    per_epoch = committed.input_zk_budget
+    assert per_epoch >= 2
+    count = max(20, per_epoch + 2)  # two input epochs at least
+    key_path = tmp_path / "m.vk"
+    committed.export_vk(key_path)
+    leaves = set()
+    for n in range(count):
+        proof = committed.prove(x, input_seed=SEED)
+        assert proof.input_commitment == digest
+        assert proof.input_epoch is not None and proof.input_epoch_certificate is not None
+        leaves.add(proof.input_epoch[1])
+        proof.save(tmp_path / f"p{n}.zkp")
+    assert len(leaves) == -(-count // per_epoch), "one input leaf per input epoch"
+    assert digest not in leaves, "no proof opens the published input commitment"
+    expected = committed.run(x)
+    for n in range(count):
+        y = zkgrad.verify(str(key_path), str(tmp_path / f"p{n}.zkp"), input_commitment=digest)
+        np.testing.assert_allclose(y, expected)
+
+
+def test_a_missing_or_foreign_input_epoch_certificate_is_a_sentence(
+    committed: zkgrad.Model, samples: np.ndarray, tmp_path: Path
+) -> None:
+    x, y = samples[3], samples[4]
+    proof = committed.prove(x, input_seed=OTHER_SEED)
+    foreign = committed.prove(y, input_seed=OTHER_SEED)
+    assert proof.input_epoch_certificate is not None
+    key = zkgrad.VerifyingKey.load(_key(committed, tmp_path))
+    bare = zkgrad.Proof(proof.data, key, proof.epoch_certificate)
+    with pytest.raises(InvalidProof, match="input epoch"):
+        zkgrad.verify(key, bare)
+    with pytest.raises(InvalidProof, match="input"):
+        zkgrad.verify(key, bare, input_epoch_certificate=foreign.input_epoch_certificate)
+    with pytest.raises(InvalidProof):
+        zkgrad.verify(key, bare, input_epoch_certificate=b"ZKGE\x01\x00garbage")
+    zkgrad.verify(key, bare, input_epoch_certificate=proof.input_epoch_certificate)
+
+
+def _key(model: zkgrad.Model, tmp_path: Path) -> Path:
+    path = tmp_path / "k.vk"
+    model.export_vk(path)
+    return path

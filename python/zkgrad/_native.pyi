@@ -43,7 +43,7 @@ class NativeModel:
     Example::
 
         native = NativeModel.from_ir(ir_json, {"fc1.weight": w1, "fc1.bias": b1})
-        proof = native.prove(x)
+        proof, _ = native.prove(x)
         assert (native.verify(proof) == native.run(x)).all()
     """
 
@@ -79,8 +79,11 @@ class NativeModel:
         input_seed: bytes | None = None,
         progress: Callable[[str, int, int], object] | None = None,
         epoch: int | None = None,
-    ) -> bytes:
-        """Prove one inference; returns the proof as versioned bytes.
+        input_number: int | None = None,
+        input_known: bytes | None = None,
+    ) -> tuple[bytes, bytes | None]:
+        """Prove one inference; returns the proof as versioned bytes and, for a committed
+        input, the certificate of the input epoch it opens (None otherwise).
 
         ``epoch``: open the leaf commitment of that epoch (a fresh commitment to the weights,
         linked to the published one) instead of the published commitment; a verifier needs
@@ -95,8 +98,11 @@ class NativeModel:
         ``input_seed`` (32 bytes, the data owner's secret) is required when the IR's input is
         ``"committed"``: the input commitment (mask and PCS randomness) is derived from it, so
         the same inputs and seed give the same digest (:func:`proof_input_commitment`); it is
-        ignored otherwise. Raises ``ModelError`` for a bad input, like :meth:`run`, or for a
-        committed input without a seed; ``ValueError`` for a seed of another length.
+        refused otherwise. ``input_number`` (required with a seed) is the proof's number among
+        the proofs over that input commitment: it picks the input epoch whose leaf the proof
+        opens; ``input_known`` is an input epoch certificate made before (its nodes are reused).
+        Raises ``ModelError`` for a bad input, like :meth:`run`, or for a committed input
+        without a seed or number; ``ValueError`` for a seed of another length.
         """
 
     def commit_input(self, x: npt.ArrayLike, input_seed: bytes, batch: int | None = None) -> bytes:
@@ -106,9 +112,12 @@ class NativeModel:
         32 bytes.
         """
 
-    def verify(self, proof: bytes, epoch: bytes | None = None) -> npt.NDArray[np.int64]:
+    def verify(
+        self, proof: bytes, epoch: bytes | None = None, input_epoch: bytes | None = None
+    ) -> npt.NDArray[np.int64]:
         """Verify ``proof`` against this model's circuit and weight commitment, with the
-        certificate of the epoch it was made in (``epoch_certificate``).
+        certificate of the epoch it was made in (``epoch_certificate``) and, for a committed
+        input, of the input epoch it opens.
 
         Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
         """
@@ -166,7 +175,7 @@ class NativeModel:
 
     def zk_budget(self) -> tuple[int, int]:
         """Proofs one weight commitment (one epoch's) may serve with the weights hidden, and one
-        committed single-sample input (0 when the input is not committed)."""
+        input epoch of a committed single-sample input (0 when the input is not committed)."""
 
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
@@ -190,7 +199,7 @@ class NativeVerifyingKey:
 
         key = NativeVerifyingKey.from_bytes(native.verifying_key())
         assert key.digest() == native.digest()
-        output = key.verify(native.prove(x))
+        output = key.verify(native.prove(x)[0])
     """
 
     @staticmethod
@@ -201,9 +210,13 @@ class NativeVerifyingKey:
     def to_bytes(self) -> bytes:
         """The key as versioned bytes (``ZKGV``)."""
 
-    def verify(self, proof: bytes, epoch: bytes | None = None) -> npt.NDArray[np.int64]:
+    def verify(
+        self, proof: bytes, epoch: bytes | None = None, input_epoch: bytes | None = None
+    ) -> npt.NDArray[np.int64]:
         """Verify ``proof`` against the key's circuit and weight commitment, with the
-        certificate of the epoch it was made in (each link is checked once per key).
+        certificate of the epoch it was made in (each link is checked once per key) and, for a
+        committed input, of the input epoch it opens (each input leaf checked once per
+        process).
 
         Returns the verified flat int64 output; raises ``InvalidProof`` otherwise.
         """
@@ -230,7 +243,7 @@ class NativeVerifyingKey:
 
     def zk_budget(self) -> tuple[int, int]:
         """Proofs one weight commitment (one epoch's) may serve with the weights hidden, and one
-        committed single-sample input (0 when the input is not committed)."""
+        input epoch of a committed single-sample input (0 when the input is not committed)."""
 
     def layers(self) -> list[tuple[str, int, int, bool, str]]:
         """The circuit's blocks in execution order: ``(name, in_dim, out_dim, relu, kind)``,
@@ -268,6 +281,10 @@ def proof_output(proof: bytes) -> npt.NDArray[np.int64]:
 def proof_epoch(proof: bytes) -> tuple[bytes, str] | None:
     """The epoch a proof was made in: (leaf path, hex digest of the leaf commitment), or None
     for a proof that opens the published commitment. Raises ``InvalidProof``."""
+
+def proof_input_epoch(proof: bytes) -> tuple[bytes, str] | None:
+    """The input epoch a proof over a committed input opens: (leaf path, hex digest of the leaf
+    commitment), or None when the input is not committed. Raises ``InvalidProof``."""
 
 def certificate_epoch(certificate: bytes) -> tuple[bytes, str]:
     """The leaf path and leaf commitment digest (hex) of an epoch certificate. Raises

@@ -11,9 +11,11 @@ n // 15, a fresh commitment to the same weights linked to the published one by a
 zero-knowledge certificate (``zkgrad_core::epoch``; ``docs/SECURITY.md``, "How many proofs one
 commitment hides"). The ledger beside the model file (``model.zkg.ledger``; in memory for a model
 that was never saved or loaded) numbers the proofs, so no epoch serves more than its 15. A
-committed input serves one proof: the ledger refuses the proof that would go past that —
-unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a warning (benchmarks, tests, and anyone
-who accepts that the input leaks).
+committed input is numbered the same way, per input digest: proof n over it opens the leaf of
+input epoch n // ``Model.input_zk_budget`` (25 for the bundled MLP's one-sample input), a
+fresh commitment to the input linked to the published input commitment
+(``zkgrad_core::zk::input``), so it never runs out either. ``spend`` refuses a proof past a
+fixed budget — unless ``ZKGRAD_ZK_BUDGET=warn`` asks it to go on with a warning.
 """
 
 from __future__ import annotations

@@ -133,13 +133,14 @@ class _Verifier(_Circuit):
         return self._native.max_proof_bytes()
 
     def verify(self, proof: Proof | bytes) -> np.ndarray:
-        """Check ``proof`` (with its epoch certificate, when it carries one); returns the
-        verified float output."""
+        """Check ``proof`` (with its epoch certificate, and its input epoch certificate for a
+        committed input, when it carries them); returns the verified float output."""
         if isinstance(proof, Proof):
             data, certificate = proof.data, proof.epoch_certificate
+            input_certificate = proof.input_epoch_certificate
         else:
-            data, certificate = bytes(proof), None
-        return self.dequantize(self._native.verify(data, certificate))
+            data, certificate, input_certificate = bytes(proof), None, None
+        return self.dequantize(self._native.verify(data, certificate, input_certificate))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the file (``.zkg`` for a model, ``.vk`` for a key)."""
@@ -169,6 +170,9 @@ class Model(_Verifier):
         #: Epochs whose stored certificate was taken or written by this object (once each).
         self._adopted_epochs: set[int] = set()
         self._stored_epochs: set[int] = set()
+        #: The latest input epoch certificate per committed input digest (its nodes are reused
+        #: by the next proofs over that input instead of being made again).
+        self._input_certificates: dict[str, bytes] = {}
 
     @property
     def native(self) -> _native.NativeModel:
@@ -231,7 +235,10 @@ class Model(_Verifier):
         A batch is proved in one proof; its ``output`` is shaped ``[N, ...]``. ``input_seed``:
         required when the model's input is committed (and refused otherwise) — the data owner's
         secret 32 bytes (or 64 hex digits), e.g. ``secrets.token_bytes(32)``, kept to make
-        later proofs of the same input carry the same ``proof.input_commitment``.
+        later proofs of the same input carry the same ``proof.input_commitment``. The ledger
+        numbers the proofs per input commitment: proof n opens the input epoch
+        ``n // model.input_zk_budget``, a fresh commitment to the input linked to the published
+        one, so one committed input serves any number of proofs with its values hidden.
         """
         return self._prove_numbered(None, x, threads, input_seed, progress)
 
@@ -264,20 +271,32 @@ class Model(_Verifier):
             raise ModelError(f"threads must be a whole number from 1 to 1024, not {threads!r}")
         seed = self._input_seed(input_seed)
         flat, count = self._quantized_inputs(x)
-        per_epoch, input_budget = self._native.zk_budget()
+        per_epoch, _ = self._native.zk_budget()
         # The proof's number picks its epoch: a fresh commitment to the weights, linked to the
         # published one, that serves `per_epoch` proofs (`budget.py`).
         if number is None:
             number = self._ledger.take(self.digest)
         epoch = number // max(per_epoch, 1)
         self._adopt_stored_epoch(epoch)
-        data = bytes(self._native.prove(flat, threads, count, seed, progress, epoch))
-        proof = Proof(data, self, bytes(self._native.epoch_certificate(epoch)))
+        # A committed input is numbered the same way, per input digest: its proof opens the
+        # leaf of its own input epoch, linked to the published input commitment.
+        input_digest = input_number = known = None
+        if seed is not None:
+            input_digest = bytes(self._native.commit_input(flat, seed, count)).hex()
+            input_number = self._ledger.take(input_digest)
+            known = self._input_certificates.get(input_digest)
+        data, input_certificate = self._native.prove(
+            flat, threads, count, seed, progress, epoch, input_number, known
+        )
+        proof = Proof(
+            bytes(data),
+            self,
+            bytes(self._native.epoch_certificate(epoch)),
+            None if input_certificate is None else bytes(input_certificate),
+        )
         self._store_epoch(epoch, proof.epoch_certificate)
-        input_digest = proof.input_commitment
-        if input_digest is not None:
-            # Known once proved (the proof carries it); a proof past the budget is not returned.
-            self._ledger.spend(input_digest, max(input_budget, 1), "the input commitment")
+        if input_digest is not None and proof.input_epoch_certificate is not None:
+            self._input_certificates[input_digest] = proof.input_epoch_certificate
         return proof
 
     def _epoch_file(self) -> Path | None:
@@ -354,8 +373,17 @@ class Model(_Verifier):
                     f"the proof names epoch {list(proof.epoch[0])}, which this model's proofs "
                     "have not reached; give its epoch certificate"
                 )
-            proof = Proof(proof.data, self, self.epoch_certificate(epoch))
+            proof = Proof(
+                proof.data, self, self.epoch_certificate(epoch), proof.input_epoch_certificate
+            )
         return super().verify(proof)
+
+    @property
+    def input_zk_budget(self) -> int:
+        """Proofs one input epoch's commitment serves with a committed input hidden (0 unless
+        the input is committed); the published input digest serves any number of input epochs,
+        each linked to it (``docs/SECURITY.md``)."""
+        return int(self._native.zk_budget()[1])
 
     @property
     def proofs_made(self) -> int:
@@ -515,15 +543,39 @@ CERTIFICATE_SUFFIX = ".zke"
 
 
 class Proof:
-    """Proof bytes, with the model or key they belong to when known (for dequantising), and the
-    certificate of the epoch the proof was made in (public; shared by the epoch's proofs)."""
+    """Proof bytes, with the model or key they belong to when known (for dequantising), the
+    certificate of the epoch the proof was made in (public; shared by the epoch's proofs), and
+    for a committed input the certificate of its input epoch (public; shared likewise)."""
 
     def __init__(
-        self, data: bytes, model: Verifier | None = None, epoch_certificate: bytes | None = None
+        self,
+        data: bytes,
+        model: Verifier | None = None,
+        epoch_certificate: bytes | None = None,
+        input_epoch_certificate: bytes | None = None,
     ) -> None:
         self.data = bytes(data)
         self.model = model
         self.epoch_certificate = None if epoch_certificate is None else bytes(epoch_certificate)
+        self.input_epoch_certificate = (
+            None if input_epoch_certificate is None else bytes(input_epoch_certificate)
+        )
+
+    @property
+    def input_epoch(self) -> tuple[tuple[int, ...], str] | None:
+        """(leaf path, leaf commitment digest) of the input epoch a proof over a committed input
+        opens, or None when the input is not committed."""
+        found = _native.proof_input_epoch(self.data)
+        return None if found is None else (tuple(found[0]), found[1])
+
+    def input_certificate_path(self, proof_path: str | os.PathLike[str]) -> Path | None:
+        """Where :meth:`save` puts, and :meth:`load` finds, the input epoch certificate of a
+        proof saved at ``proof_path``: ``epochs/<input leaf digest>.zke`` beside it (a leaf
+        commitment's digest names one certificate, whichever tree it is of)."""
+        epoch = self.input_epoch
+        if epoch is None:
+            return None
+        return Path(proof_path).parent / EPOCHS_DIR / f"{epoch[1][:32]}{CERTIFICATE_SUFFIX}"
 
     @property
     def epoch(self) -> tuple[tuple[int, ...], str] | None:
@@ -600,15 +652,18 @@ class Proof:
         return self.model.soundness_line(self.batch or 1)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the proof file (``.zkp``), and its epoch certificate into ``epochs/`` beside it
-        unless that folder has it already."""
+        """Write the proof file (``.zkp``), and its epoch certificate (and input epoch
+        certificate) into ``epochs/`` beside it unless that folder has it already."""
         Path(path).write_bytes(self.data)
-        target = self.certificate_path(path)
-        if target is not None and self.epoch_certificate is not None and not target.exists():
-            target.parent.mkdir(exist_ok=True)
-            partial = target.with_suffix(".partial")
-            partial.write_bytes(self.epoch_certificate)
-            partial.replace(target)
+        for target, certificate in (
+            (self.certificate_path(path), self.epoch_certificate),
+            (self.input_certificate_path(path), self.input_epoch_certificate),
+        ):
+            if target is not None and certificate is not None and not target.exists():
+                target.parent.mkdir(exist_ok=True)
+                partial = target.with_suffix(".partial")
+                partial.write_bytes(certificate)
+                partial.replace(target)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], model: Verifier | None = None) -> Proof:
@@ -642,6 +697,9 @@ class Proof:
         certificate = proof.certificate_path(file)
         if certificate is not None and certificate.is_file():
             proof.epoch_certificate = certificate.read_bytes()
+        certificate = proof.input_certificate_path(file)
+        if certificate is not None and certificate.is_file():
+            proof.input_epoch_certificate = certificate.read_bytes()
         return proof
 
     def __repr__(self) -> str:
@@ -693,6 +751,7 @@ def verify(
     input: object = None,
     input_commitment: str | None = None,
     epoch_certificate: bytes | str | os.PathLike[str] | None = None,
+    input_epoch_certificate: bytes | str | os.PathLike[str] | None = None,
 ) -> np.ndarray:
     """Verify ``proof`` for a model or its verifying key; returns the verified float output.
 
@@ -710,6 +769,8 @@ def verify(
     ``epoch_certificate``: the certificate (bytes or a ``.zke`` path) of the epoch the proof was
     made in, when the proof does not carry it (a proof from :meth:`Model.prove` does, and
     :meth:`Proof.load` finds it in ``epochs/`` beside the proof file).
+    ``input_epoch_certificate``: likewise, the certificate of the input epoch a proof over a
+    committed input opens (it links the proof's input leaf to the pinned input commitment).
     Raises :class:`InvalidProof` for a rejected proof. Given a :class:`zkgrad.DatasetPublic`
     and a data-property proof, returns the verified :class:`zkgrad.DataStatement` instead.
     """
@@ -729,10 +790,18 @@ def verify(
         return verify_properties(model, proof, epoch_certificate)  # type: ignore[arg-type,return-value]
     model = _as_verifier(model)
     proof = _as_proof(proof, model)
+    if input_epoch_certificate is not None:
+        if isinstance(input_epoch_certificate, (str, os.PathLike)):
+            input_epoch_certificate = Path(input_epoch_certificate).read_bytes()
+        proof = Proof(
+            proof.data, proof.model, proof.epoch_certificate, bytes(input_epoch_certificate)
+        )
     if epoch_certificate is not None:
         if isinstance(epoch_certificate, (str, os.PathLike)):
             epoch_certificate = Path(epoch_certificate).read_bytes()
-        proof = Proof(proof.data, proof.model, bytes(epoch_certificate))
+        proof = Proof(
+            proof.data, proof.model, bytes(epoch_certificate), proof.input_epoch_certificate
+        )
     elif (
         isinstance(model, VerifyingKey)
         and proof.epoch_certificate is None  # before .epoch, which decodes the proof

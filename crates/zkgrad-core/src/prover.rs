@@ -28,27 +28,59 @@ pub fn prove(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], input: &[i64]) -> 
         WeightSource::Fresh,
         None,
     )
+    .map(|(p, _)| p)
 }
 
-/// Proves a batch whose input is committed (`CircuitSpec::committed_input`): `input_seed` fixes
-/// the input commitment (see [`crate::zk::input::commit_input`]); `cached` as in [`prove_committed`].
+/// What proves a committed input (`CircuitSpec::committed_input`, `zk/input.rs`): the data
+/// owner's secret seed (it fixes the published input commitment), which proof over that input
+/// this is (its number picks the input epoch whose leaf the proof opens: number them from 0,
+/// each once, per published input digest), and optionally the input's epoch certificate made
+/// before (its nodes are reused; a stale or foreign one is detected and made afresh).
+#[derive(Clone, Copy, Debug)]
+pub struct InputEpoch<'a> {
+    pub seed: [u8; 32],
+    pub number: u64,
+    pub known: Option<&'a crate::epoch::EpochCertificate>,
+}
+
+impl InputEpoch<'_> {
+    /// The first proof over the input made with `seed`.
+    pub fn first(seed: [u8; 32]) -> Self {
+        Self {
+            seed,
+            number: 0,
+            known: None,
+        }
+    }
+}
+
+/// Proves a batch whose input is committed (`CircuitSpec::committed_input`): `input` fixes the
+/// published input commitment (see [`crate::zk::input::commit_input`]) and the input epoch the
+/// proof opens; `cached` as in [`prove_committed`]. Returns the proof and the input epoch's
+/// certificate, which its verifier needs ([`crate::verifier::verify_with_input`]).
 pub fn prove_with_committed_input(
     spec: &CircuitSpec,
     w: &Weights,
     seed: [u8; 32],
     cached: Option<&CommittedWeights>,
     inputs: &[Vec<i64>],
-    input_seed: [u8; 32],
-) -> Result<Proof> {
-    prove_inner(
+    input: InputEpoch<'_>,
+) -> Result<(Proof, crate::epoch::EpochCertificate)> {
+    let (proof, cert) = prove_inner(
         spec,
         w,
         seed,
         inputs,
         None,
         WeightSource::from(cached),
-        Some(input_seed),
-    )
+        Some(input),
+    )?;
+    let cert = cert.ok_or_else(|| {
+        ProofError::Circuit(
+            "the circuit's input is not committed: prove without an input seed".into(),
+        )
+    })?;
+    Ok((proof, cert))
 }
 
 /// Proves a batch of inferences in one proof (the batch is one more set of sumcheck variables).
@@ -58,7 +90,7 @@ pub fn prove_batch(
     seed: [u8; 32],
     inputs: &[Vec<i64>],
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, WeightSource::Fresh, None)
+    prove_inner(spec, w, seed, inputs, None, WeightSource::Fresh, None).map(|(p, _)| p)
 }
 
 /// Like [`prove_batch`], reusing a weight commitment made once (see [`CommittedWeights`]).
@@ -69,12 +101,13 @@ pub fn prove_committed(
     cw: &CommittedWeights,
     inputs: &[Vec<i64>],
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, None, WeightSource::Cached(cw), None)
+    prove_inner(spec, w, seed, inputs, None, WeightSource::Cached(cw), None).map(|(p, _)| p)
 }
 
 /// Like [`prove_committed`], but opens the leaf commitment of the model's epoch `epoch` instead
 /// of the published one (`crate::epoch`): `epochs` keeps the tree's nodes, made on first need.
-/// Returns the proof and the epoch's certificate, which its verifier needs.
+/// Returns the proof and the epoch's certificate, which its verifier needs. A committed input
+/// is proved as [`prove_in_epochs`] does; its certificate is dropped here.
 #[allow(clippy::too_many_arguments)]
 pub fn prove_in_epoch(
     spec: &CircuitSpec,
@@ -84,8 +117,28 @@ pub fn prove_in_epoch(
     epochs: &crate::epoch::Epochs,
     epoch: u64,
     inputs: &[Vec<i64>],
-    input_seed: Option<[u8; 32]>,
+    input: Option<InputEpoch<'_>>,
 ) -> Result<(Proof, crate::epoch::EpochCertificate)> {
+    prove_in_epochs(spec, w, seed, identity, epochs, epoch, inputs, input).map(|(p, c, _)| (p, c))
+}
+
+/// [`prove_in_epoch`], returning also the certificate of the input epoch the proof opens (when
+/// the input is committed: `input` says which proof over the input this is).
+#[allow(clippy::too_many_arguments)]
+pub fn prove_in_epochs(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    identity: &ModelCommitment,
+    epochs: &crate::epoch::Epochs,
+    epoch: u64,
+    inputs: &[Vec<i64>],
+    input: Option<InputEpoch<'_>>,
+) -> Result<(
+    Proof,
+    crate::epoch::EpochCertificate,
+    Option<crate::epoch::EpochCertificate>,
+)> {
     let path = crate::epoch::leaf_path(crate::epoch::fanout(spec), epoch)?;
     let cert = epochs.certificate(spec, w, seed, identity, &path)?;
     let (tables, commitment, data) = crate::epoch::commit_node(spec, w, seed, &path)?;
@@ -96,8 +149,8 @@ pub fn prove_in_epoch(
         tables: &tables,
         data,
     };
-    let proof = prove_inner(spec, w, seed, inputs, None, source, input_seed)?;
-    Ok((proof, cert))
+    let (proof, input_cert) = prove_inner(spec, w, seed, inputs, None, source, input)?;
+    Ok((proof, cert, input_cert))
 }
 
 /// Like [`prove_batch`], but lets a test play a cheating prover by editing the witness.
@@ -109,7 +162,7 @@ pub fn prove_tampered(
     inputs: &[Vec<i64>],
     t: WitnessTamper,
 ) -> Result<Proof> {
-    prove_inner(spec, w, seed, inputs, Some(t), WeightSource::Fresh, None)
+    prove_inner(spec, w, seed, inputs, Some(t), WeightSource::Fresh, None).map(|(p, _)| p)
 }
 
 /// A dishonest prover (soundness tests only): proves the given forward-pass traces (not
@@ -207,8 +260,8 @@ fn prove_inner(
     inputs: &[Vec<i64>],
     tamper: Option<WitnessTamper>,
     source: WeightSource<'_>,
-    input_seed: Option<[u8; 32]>,
-) -> Result<Proof> {
+    input_epoch: Option<InputEpoch<'_>>,
+) -> Result<(Proof, Option<crate::epoch::EpochCertificate>)> {
     spec.validate()?;
     crate::zk::check_supported(spec)?;
     spec.check_weights(w)?;
@@ -253,6 +306,46 @@ fn prove_inner(
     let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
     let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
     crate::statement::absorb_epoch(&mut tr, epoch.as_ref());
+    // A committed input: its table, and the epoch leaf this proof opens (`zk/input.rs`), bound
+    // to the statement before any other commitment.
+    let committed = match (spec.committed_input, input_epoch) {
+        (true, Some(i)) => {
+            let plan = crate::witness::WitnessPlan::new(spec, inputs.len());
+            let ds = crate::zk::input::commit(
+                spec,
+                &plan,
+                inputs.len(),
+                &plan.input_column(inputs),
+                i.seed,
+            )?;
+            Some((ds, i))
+        }
+        (true, None) => {
+            return Err(ProofError::Circuit(
+                "the circuit's input is committed: give the input's commitment seed".into(),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(ProofError::Circuit(
+                "the circuit's input is not committed: prove without an input seed".into(),
+            ));
+        }
+        (false, None) => None,
+    };
+    let opened = match &committed {
+        Some((ds, i)) => Some(ds.open_leaf(
+            &crate::zk::input::leaf_for_proof(spec, inputs.len(), i.number)?,
+            i.known,
+        )?),
+        None => None,
+    };
+    sw.lap("input epoch leaf and certificate");
+    let input_root = committed.as_ref().map(|(ds, _)| ds.commitment.pcs.clone());
+    crate::statement::absorb_input(
+        &mut tr,
+        input_root.as_ref(),
+        opened.as_ref().map(|(leaf, _)| &leaf.epoch),
+    );
     let mut body = crate::zk::prover::prove(
         spec,
         w,
@@ -262,15 +355,23 @@ fn prove_inner(
         tamper,
         weight_data,
         tables,
-        input_seed,
+        opened.as_ref().map(|(leaf, _)| leaf),
         tr,
     )?;
     body.epoch = epoch;
-    Ok(Proof {
-        output,
-        input,
-        body,
-        security: crate::proof::SecurityHeader::current(),
-        model: mc.digest(),
-    })
+    body.input_commitment = input_root;
+    let input_cert = opened.map(|(leaf, cert)| {
+        body.input_epoch = Some(leaf.epoch);
+        cert
+    });
+    Ok((
+        Proof {
+            output,
+            input,
+            body,
+            security: crate::proof::SecurityHeader::current(),
+            model: mc.digest(),
+        },
+        input_cert,
+    ))
 }

@@ -591,7 +591,7 @@ pub fn proof_report(
     )?;
     if spec.committed_input {
         let i = crate::zk::input::layout(&plan).num_vars();
-        open(&format!("WHIR input (2^{i})"), Pcs::try_new(i, true))?;
+        open(&format!("WHIR input (2^{i})"), crate::zk::input::pcs(&plan))?;
     }
     Ok(SoundnessReport { components: out })
 }

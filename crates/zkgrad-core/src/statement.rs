@@ -47,6 +47,22 @@ pub(crate) fn absorb_epoch(tr: &mut Transcript, epoch: Option<&crate::epoch::Epo
     }
 }
 
+/// Absorbs a committed input's published commitment and the input epoch leaf the proof opens
+/// (`zk/input.rs`): both are part of what the proof is about.
+pub(crate) fn absorb_input(
+    tr: &mut Transcript,
+    root: Option<&crate::pcs::Commitment>,
+    leaf: Option<&crate::epoch::EpochRef>,
+) {
+    if let Some(c) = root {
+        tr.absorb_bytes("input-commitment", &c.digest());
+    }
+    if let Some(e) = leaf {
+        tr.absorb_bytes("input-epoch-path", &e.path);
+        tr.absorb_bytes("input-epoch-commitment", &e.commitment.digest());
+    }
+}
+
 /// The input column the verifier expects when the input is public (None when it is private).
 pub(crate) fn public_input_column(
     spec: &CircuitSpec,

@@ -28,6 +28,20 @@ pub fn verify_in_epoch(
     proof: &Proof,
     epoch: Option<&crate::epoch::EpochCertificate>,
 ) -> Result<Vec<i64>> {
+    verify_with_input(spec, mc, proof, epoch, None)
+}
+
+/// [`verify_in_epoch`], with the certificate of the input epoch a proof over a committed input
+/// opens (`zk/input.rs`): it links the proof's input leaf to the published input commitment
+/// the proof carries. Each input leaf is checked once per process; a leaf checked before needs
+/// no certificate again.
+pub fn verify_with_input(
+    spec: &CircuitSpec,
+    mc: &ModelCommitment,
+    proof: &Proof,
+    epoch: Option<&crate::epoch::EpochCertificate>,
+    input_epoch: Option<&crate::epoch::EpochCertificate>,
+) -> Result<Vec<i64>> {
     spec.validate()?;
     proof
         .security
@@ -77,10 +91,38 @@ pub fn verify_in_epoch(
             )));
         }
     };
+    // The committed input's leaf: linked to the published input commitment by its chain.
+    let body = &proof.body;
+    match (
+        spec.committed_input,
+        &body.input_commitment,
+        &body.input_epoch,
+    ) {
+        (false, None, None) => {}
+        (true, Some(root), Some(leaf)) => {
+            crate::zk::input::check_leaf(spec, batch, root, leaf, input_epoch)?
+        }
+        (true, _, _) => {
+            return Err(ProofError::Malformed(
+                "the circuit's input is committed, yet the proof does not name its input commitment and input epoch".into(),
+            ));
+        }
+        (false, _, _) => {
+            return Err(ProofError::Malformed(
+                "the circuit's input is not committed, yet the proof names an input commitment"
+                    .into(),
+            ));
+        }
+    }
     let plan = WitnessPlan::new(spec, batch);
     let public_x = public_input_column(spec, &plan, batch, proof.input.as_deref())?;
     let mut tr = start_transcript(spec, &digest, batch, &proof.output, proof.input.as_deref());
     crate::statement::absorb_epoch(&mut tr, proof.body.epoch.as_ref());
+    crate::statement::absorb_input(
+        &mut tr,
+        body.input_commitment.as_ref(),
+        body.input_epoch.as_ref(),
+    );
     let output_value = |r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, r);
     crate::zk::verifier::verify(
         spec,

@@ -448,7 +448,8 @@ fn dense_flips_of_a_zk_proof_are_rejected() {
 /// and the owner's seed), and every claim on the input is opened against it.
 #[test]
 fn committed_input_links_proofs_to_one_hidden_input() {
-    use zkgrad_core::prover::prove_with_committed_input;
+    use zkgrad_core::prover::{InputEpoch, prove_with_committed_input};
+    use zkgrad_core::verifier::verify_with_input;
     use zkgrad_core::zk::input::commit_input;
     let (mut spec, w, x) = mlp(&[12, 6, 3], false, 14);
     spec.committed_input = true;
@@ -457,28 +458,36 @@ fn committed_input_links_proofs_to_one_hidden_input() {
     let xs = vec![x.clone()];
     let expected = commit_input(&spec, &xs, input_seed).unwrap().digest();
     let digest = |p: &Proof| p.body.input_commitment.as_ref().map(|c| c.digest());
-    let a = roundtrip(&prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap());
-    verify(&spec, &mc, &a).unwrap();
+    let first = |number| InputEpoch {
+        seed: input_seed,
+        number,
+        known: None,
+    };
+    let (a, ca) = prove_with_committed_input(&spec, &w, SEED, None, &xs, first(0)).unwrap();
+    let a = roundtrip(&a);
+    verify_with_input(&spec, &mc, &a, None, Some(&ca)).unwrap();
     assert_eq!(
         digest(&a),
         Some(expected),
         "the proof carries the input's commitment"
     );
     // The same input and seed: the same commitment, though the proofs differ.
-    let b = prove_with_committed_input(&spec, &w, SEED, None, &xs, input_seed).unwrap();
-    verify(&spec, &mc, &b).unwrap();
+    let (b, cb) = prove_with_committed_input(&spec, &w, SEED, None, &xs, first(1)).unwrap();
+    verify_with_input(&spec, &mc, &b, None, Some(&cb)).unwrap();
     assert_eq!(digest(&b), Some(expected));
     // Another input under the same seed: another commitment.
     let mut x2 = x.clone();
     x2[0] += 1;
-    let c = prove_with_committed_input(&spec, &w, SEED, None, &[x2.clone()], input_seed).unwrap();
-    verify(&spec, &mc, &c).unwrap();
+    let (c, cc) =
+        prove_with_committed_input(&spec, &w, SEED, None, &[x2.clone()], first(0)).unwrap();
+    verify_with_input(&spec, &mc, &c, None, Some(&cc)).unwrap();
     assert_ne!(digest(&c), Some(expected));
     // A proof about x2 presented with x's commitment is rejected.
     let mut swapped = c.clone();
     swapped.body.input_commitment = a.body.input_commitment.clone();
     assert!(
-        verify(&spec, &mc, &swapped).is_err(),
+        verify_with_input(&spec, &mc, &swapped, None, Some(&cc)).is_err()
+            && verify_with_input(&spec, &mc, &swapped, None, Some(&ca)).is_err(),
         "a proof under another input's commitment was accepted"
     );
     // No seed, or an input both committed and public: clear errors.
@@ -593,13 +602,15 @@ fn mask_values_are_bound_to_the_witness_table() {
 #[test]
 fn batched_openings_are_bound() {
     use zkgrad_core::field::EF;
-    use zkgrad_core::prover::prove_with_committed_input;
+    use zkgrad_core::prover::{InputEpoch, prove_with_committed_input};
     let (mut spec, w, x) = mlp(&[13, 7, 4], false, 10);
     spec.committed_input = true;
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof =
-        prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), [5; 32])
-            .unwrap();
+    let input = InputEpoch::first([5; 32]);
+    let (proof, cert) =
+        prove_with_committed_input(&spec, &w, SEED, None, std::slice::from_ref(&x), input).unwrap();
+    // The input leaf's chain checked once: later checks of the same leaf need no certificate.
+    zkgrad_core::verifier::verify_with_input(&spec, &mc, &proof, None, Some(&cert)).unwrap();
     verify(&spec, &mc, &proof).unwrap();
     let edits: [(&str, ZkEdit); 10] = [
         ("the witness table's value", |z| {

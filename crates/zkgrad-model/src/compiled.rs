@@ -15,7 +15,9 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 use zkgrad_core::circuit::CircuitSpec;
 use zkgrad_core::commit::{CommittedWeights, ModelCommitment};
+use zkgrad_core::epoch::EpochCertificate;
 use zkgrad_core::proof::Proof;
+use zkgrad_core::prover::InputEpoch;
 
 use crate::error::{ModelError, Result};
 use crate::exec;
@@ -170,32 +172,35 @@ impl CompiledModel {
     /// Proves a batch of inferences in one proof; the proof's output is the items' outputs, in
     /// order, concatenated.
     pub fn prove_batch(&self, inputs: &[Vec<i64>]) -> Result<Proof> {
-        self.prove_batch_with(inputs, None)
+        self.prove_batch_with(inputs, None).map(|(p, _)| p)
     }
 
-    /// Like [`CompiledModel::prove_batch`]; `input_seed` fixes the input commitment of a model
-    /// whose input is committed (and is required there).
+    /// Like [`CompiledModel::prove_batch`]; `input` (required for a model whose input is
+    /// committed, refused otherwise) fixes the input commitment and which proof over that input
+    /// this is; returns the proof and, for a committed input, its input epoch's certificate.
     pub fn prove_batch_with(
         &self,
         inputs: &[Vec<i64>],
-        input_seed: Option<[u8; 32]>,
-    ) -> Result<Proof> {
+        input: Option<InputEpoch<'_>>,
+    ) -> Result<(Proof, Option<EpochCertificate>)> {
         for input in inputs {
             exec::run_blocks(&self.lowered, input)?;
         }
         let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
         let committed = self.committed()?;
-        let proof = match input_seed {
-            Some(s) => zkgrad_core::prover::prove_with_committed_input(
+        let proof = match input {
+            Some(i) => zkgrad_core::prover::prove_with_committed_input(
                 spec,
                 weights,
                 self.seed,
                 Some(committed),
                 inputs,
-                s,
-            ),
+                i,
+            )
+            .map(|(p, c)| (p, Some(c))),
             None => {
                 zkgrad_core::prover::prove_committed(spec, weights, self.seed, committed, inputs)
+                    .map(|p| (p, None))
             }
         };
         proof.map_err(|e| exec::name_error(&self.lowered, e))
@@ -218,18 +223,19 @@ impl CompiledModel {
 
     /// Like [`CompiledModel::prove_batch_with`], opening the leaf commitment of epoch `epoch`
     /// (`zkgrad_core::epoch`) instead of the published one; returns the proof and the epoch's
-    /// certificate, which its verifier needs.
+    /// certificate, which its verifier needs, and the input epoch's certificate when the input
+    /// is committed (`input` as in [`Self::prove_batch_with`]).
     pub fn prove_in_epoch(
         &self,
         inputs: &[Vec<i64>],
-        input_seed: Option<[u8; 32]>,
+        input: Option<InputEpoch<'_>>,
         epoch: u64,
-    ) -> Result<(Proof, zkgrad_core::epoch::EpochCertificate)> {
+    ) -> Result<(Proof, EpochCertificate, Option<EpochCertificate>)> {
         for input in inputs {
             exec::run_blocks(&self.lowered, input)?;
         }
         let (spec, weights) = (&self.lowered.spec, &self.lowered.weights);
-        zkgrad_core::prover::prove_in_epoch(
+        zkgrad_core::prover::prove_in_epochs(
             spec,
             weights,
             self.seed,
@@ -237,7 +243,7 @@ impl CompiledModel {
             &self.epochs,
             epoch,
             inputs,
-            input_seed,
+            input,
         )
         .map_err(|e| exec::name_error(&self.lowered, e))
     }
@@ -306,6 +312,23 @@ impl CompiledModel {
         epoch: Option<&zkgrad_core::epoch::EpochCertificate>,
     ) -> zkgrad_core::Result<Vec<i64>> {
         zkgrad_core::verifier::verify_in_epoch(&self.lowered.spec, &self.commitment, proof, epoch)
+    }
+
+    /// [`Self::verify_in_epoch`], with the certificate of the input epoch a proof over a
+    /// committed input opens.
+    pub fn verify_with_input(
+        &self,
+        proof: &Proof,
+        epoch: Option<&EpochCertificate>,
+        input_epoch: Option<&EpochCertificate>,
+    ) -> zkgrad_core::Result<Vec<i64>> {
+        zkgrad_core::verifier::verify_with_input(
+            &self.lowered.spec,
+            &self.commitment,
+            proof,
+            epoch,
+            input_epoch,
+        )
     }
 
     /// The digest of the input commitment a proof of `inputs` with `input_seed` carries.
@@ -408,6 +431,23 @@ impl VerifyingKey {
         epoch: Option<&zkgrad_core::epoch::EpochCertificate>,
     ) -> zkgrad_core::Result<Vec<i64>> {
         zkgrad_core::verifier::verify_in_epoch(&self.spec, &self.commitment, proof, epoch)
+    }
+
+    /// [`Self::verify_in_epoch`], with the certificate of the input epoch a proof over a
+    /// committed input opens.
+    pub fn verify_with_input(
+        &self,
+        proof: &Proof,
+        epoch: Option<&EpochCertificate>,
+        input_epoch: Option<&EpochCertificate>,
+    ) -> zkgrad_core::Result<Vec<i64>> {
+        zkgrad_core::verifier::verify_with_input(
+            &self.spec,
+            &self.commitment,
+            proof,
+            epoch,
+            input_epoch,
+        )
     }
 
     /// The same key with the graph's opaque `meta` replaced by the JSON `meta_json` (so that a

@@ -161,8 +161,8 @@ struct NativeModel {
     inner: CompiledModel,
 }
 
-/// Proofs one weight commitment serves with the weights hidden, and one committed single-sample
-/// input (0 when the input is not committed).
+/// Proofs one weight commitment serves with the weights hidden, and one input epoch of a
+/// committed single-sample input (0 when the input is not committed).
 fn zk_budget_of(spec: &zkgrad_core::circuit::CircuitSpec) -> (usize, usize) {
     (
         zkgrad_core::zk::budget::weight_openings_budget(spec),
@@ -243,7 +243,11 @@ impl NativeModel {
     /// exceptions are ignored: progress never stops a proof).
     /// `epoch`: open the leaf commitment of that epoch (`zkgrad_core::epoch`) instead of the
     /// published one; its certificate comes from `epoch_certificate`.
-    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None, progress=None, epoch=None))]
+    /// A committed input also needs `input_number`, which proof over that input this is (it
+    /// picks the input epoch), and takes `input_known`, an input epoch certificate made before
+    /// (its nodes are reused). Returns the proof and, for a committed input, the certificate of
+    /// its input epoch (None otherwise).
+    #[pyo3(signature = (x, threads=None, batch=None, input_seed=None, progress=None, epoch=None, input_number=None, input_known=None))]
     #[allow(clippy::too_many_arguments)]
     fn prove<'py>(
         &self,
@@ -254,9 +258,27 @@ impl NativeModel {
         input_seed: Option<&[u8]>,
         progress: Option<Py<PyAny>>,
         epoch: Option<u64>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+        input_number: Option<u64>,
+        input_known: Option<&[u8]>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Option<Bound<'py, PyBytes>>)> {
         let (_, input) = int_array(py, x, "input")?;
         let input_seed = input_seed.map(seed32).transpose()?;
+        // A stored certificate that does not decode is not used: the nodes are made afresh.
+        let known =
+            input_known.and_then(|b| zkgrad_core::epoch::EpochCertificate::from_bytes(b).ok());
+        let input_epoch = match (input_seed, input_number) {
+            (Some(seed), Some(number)) => Some(zkgrad_core::prover::InputEpoch {
+                seed,
+                number,
+                known: known.as_ref(),
+            }),
+            (Some(_), None) => {
+                return Err(ModelError::new_err(
+                    "a committed input's proof needs its number among the proofs over that input (input_number)",
+                ));
+            }
+            (None, _) => None,
+        };
         if threads == Some(0) {
             return Err(PyValueError::new_err("threads must be at least 1"));
         }
@@ -273,13 +295,13 @@ impl NativeModel {
                 let prove = || {
                     let run = || {
                         match epoch {
-                            None => self.inner.prove_batch_with(&items, input_seed),
+                            None => self.inner.prove_batch_with(&items, input_epoch),
                             Some(e) => self
                                 .inner
-                                .prove_in_epoch(&items, input_seed, e)
-                                .map(|(p, _)| p),
+                                .prove_in_epoch(&items, input_epoch, e)
+                                .map(|(p, _, c)| (p, c)),
                         }
-                        .map(|p| p.to_bytes())
+                        .map(|(p, c)| (p.to_bytes(), c.map(|c| c.to_bytes())))
                         .map_err(model_err)
                     };
                     match &progress {
@@ -307,21 +329,26 @@ impl NativeModel {
                 }
             })
         })?;
-        Ok(PyBytes::new(py, &bytes))
+        let (proof, cert) = bytes;
+        Ok((PyBytes::new(py, &proof), cert.map(|c| PyBytes::new(py, &c))))
     }
 
     /// Verifies a proof against this model's circuit and commitment, with the certificate of
-    /// the epoch it was made in (bytes); returns the verified output.
-    #[pyo3(signature = (proof, epoch=None))]
+    /// the epoch it was made in (bytes) and, for a committed input, of its input epoch;
+    /// returns the verified output.
+    #[pyo3(signature = (proof, epoch=None, input_epoch=None))]
     fn verify<'py>(
         &self,
         py: Python<'py>,
         proof: &[u8],
         epoch: Option<&[u8]>,
+        input_epoch: Option<&[u8]>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         verify_bytes(py, proof, self.inner.spec(), |p| {
             let cert = certificate_if_needed(p, self.inner.commitment(), epoch)?;
-            self.inner.verify_in_epoch(p, cert.as_ref())
+            let input_cert = input_certificate(input_epoch)?;
+            self.inner
+                .verify_with_input(p, cert.as_ref(), input_cert.as_ref())
         })
     }
 
@@ -516,17 +543,21 @@ impl NativeVerifyingKey {
     }
 
     /// Verifies a proof against the key's circuit and weight commitment, with the certificate
-    /// of the epoch it was made in (bytes; each link checked once per key); returns the output.
-    #[pyo3(signature = (proof, epoch=None))]
+    /// of the epoch it was made in (bytes; each link checked once per key) and, for a committed
+    /// input, of its input epoch; returns the output.
+    #[pyo3(signature = (proof, epoch=None, input_epoch=None))]
     fn verify<'py>(
         &self,
         py: Python<'py>,
         proof: &[u8],
         epoch: Option<&[u8]>,
+        input_epoch: Option<&[u8]>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         verify_bytes(py, proof, self.inner.spec(), |p| {
             let cert = certificate_if_needed(p, self.inner.commitment(), epoch)?;
-            self.inner.verify_in_epoch(p, cert.as_ref())
+            let input_cert = input_certificate(input_epoch)?;
+            self.inner
+                .verify_with_input(p, cert.as_ref(), input_cert.as_ref())
         })
     }
 
@@ -744,6 +775,25 @@ fn proof_epoch(proof: &[u8]) -> PyResult<Option<(Vec<u8>, String)>> {
     Ok(p.body.epoch.map(|e| (e.path, hex(&e.commitment.digest()))))
 }
 
+/// The input epoch certificate given to a verifier, decoded (a malformed one is a typed error).
+fn input_certificate(
+    bytes: Option<&[u8]>,
+) -> zkgrad_core::Result<Option<zkgrad_core::epoch::EpochCertificate>> {
+    bytes
+        .map(zkgrad_core::epoch::EpochCertificate::from_bytes)
+        .transpose()
+}
+
+/// The input epoch a proof over a committed input opens: (leaf path, hex digest of the leaf
+/// commitment), or None when the input is not committed.
+#[pyfunction]
+fn proof_input_epoch(proof: &[u8]) -> PyResult<Option<(Vec<u8>, String)>> {
+    let p = guarded(|| Proof::from_bytes(proof).map_err(invalid_proof))?;
+    Ok(p.body
+        .input_epoch
+        .map(|e| (e.path, hex(&e.commitment.digest()))))
+}
+
 /// The leaf path of a certificate's epoch and the hex digest of its leaf commitment.
 #[pyfunction]
 fn certificate_epoch(certificate: &[u8]) -> PyResult<(Vec<u8>, String)> {
@@ -781,6 +831,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(proof_input_commitment, m)?)?;
     m.add_function(wrap_pyfunction!(proof_size, m)?)?;
     m.add_function(wrap_pyfunction!(proof_epoch, m)?)?;
+    m.add_function(wrap_pyfunction!(proof_input_epoch, m)?)?;
     m.add_function(wrap_pyfunction!(certificate_epoch, m)?)?;
     m.add_function(wrap_pyfunction!(proof_length_fields, m)?)?;
     for f in [

@@ -114,8 +114,9 @@ pub fn max_proof_bytes(spec: &CircuitSpec) -> usize {
         efs += 8 + 64 + 2 * window;
         vecs += 4;
     }
-    // The witness, inverse and input commitments, and the epoch leaf's with its path.
-    let commitments = 4 * (VARINT + 1 + 64 + 2) + 1 + VARINT + 16;
+    // The witness, inverse and input commitments, the epoch leaf's with its path, and the
+    // input epoch leaf's with its path (at most `epoch::MAX_FANOUT` digits).
+    let commitments = 5 * (VARINT + 1 + 64 + 2) + 2 * (1 + VARINT) + 16 + 32;
     let openings = 4 * MAX_OPENING_BYTES + VARINT;
     let total = statement + efs * EF_BYTES + vecs * VARINT + commitments + openings;
     total.min(cap)
@@ -351,9 +352,16 @@ mod tests {
             }],
         };
         let x = vec![vec![5i64, -4, 3, 2, 1], vec![1, 2, 3, 4, 5]];
-        let committed =
-            crate::prover::prove_with_committed_input(&spec, &w, [1; 32], None, &x, [2; 32])
-                .unwrap();
+        let committed = crate::prover::prove_with_committed_input(
+            &spec,
+            &w,
+            [1; 32],
+            None,
+            &x,
+            crate::prover::InputEpoch::first([2; 32]),
+        )
+        .unwrap()
+        .0;
         spec.committed_input = false;
         let plain = crate::prover::prove_batch(&spec, &w, [1; 32], &x).unwrap();
         for proof in [committed, plain] {

@@ -383,6 +383,30 @@ pub fn commit(
     if let Some(y) = labels {
         cols.push(crate::layout::padded_column(y, k, 0));
     }
+    commit_columns(cols, rows, labels.is_some(), meta, seed)
+}
+
+/// [`commit`] of columns already in the field, each of 2^k entries for k = the row variables
+/// of `rows` (the last is the labels when `labels`): the committed input's one column
+/// (`zk::input`) is such a table.
+pub(crate) fn commit_columns(
+    cols: Vec<Vec<F>>,
+    rows: usize,
+    labels: bool,
+    meta: [u8; 32],
+    seed: [u8; 32],
+) -> Result<Dataset> {
+    let n_features = u32::try_from(cols.len() - usize::from(labels))
+        .map_err(|_| ProofError::Circuit("too many features".into()))?;
+    shape_ok(rows, n_features, labels)?;
+    let k = row_vars(rows);
+    if let Some(c) = cols.iter().find(|c| c.len() != 1 << k) {
+        return Err(ProofError::Shape {
+            what: "dataset column entries",
+            expected: 1 << k,
+            got: c.len(),
+        });
+    }
     let layout = table_layout(k, cols.len());
     let mask_seed = *blake3::keyed_hash(&seed, b"zkgrad dataset masks").as_bytes();
     let masks = layout.draw(&mut rand::rngs::StdRng::from_seed(mask_seed));
@@ -390,7 +414,7 @@ pub fn commit(
         commitment: DatasetCommitment {
             rows: rows as u64,
             features: n_features,
-            labels: labels.is_some(),
+            labels,
             meta,
             // Set below, from the table (which needs the dataset's seed and layout).
             pcs: Commitment {

@@ -222,7 +222,17 @@ impl Dataset {
         number: u64,
         known: Option<&EpochCertificate>,
     ) -> Result<(DatasetLeaf<'_>, EpochCertificate)> {
-        let path = leaf_for_proof(&self.commitment, number)?;
+        self.open_leaf(&leaf_for_proof(&self.commitment, number)?, known)
+    }
+
+    /// [`Self::open_epoch`] for the leaf at `path` (a committed input numbers its proofs by
+    /// its own rule: `zk::input::leaf_for_proof`).
+    pub fn open_leaf(
+        &self,
+        path: &[u8],
+        known: Option<&EpochCertificate>,
+    ) -> Result<(DatasetLeaf<'_>, EpochCertificate)> {
+        let path = path.to_vec();
         let nodes = Epochs::default();
         if let Some(k) = known {
             nodes.remember(k);

@@ -137,14 +137,14 @@ pub fn weight_openings_budget(spec: &crate::circuit::CircuitSpec) -> usize {
     codeword.min(column_openings(&layout)).saturating_sub(1)
 }
 
-/// Proofs one committed input (batch of `batch`) may serve with the input hidden (0 when the
-/// circuit's input is not committed).
+/// Proofs one input epoch's leaf (batch of `batch`) serves with the input hidden (0 when the
+/// circuit's input is not committed); the published input digest serves any number of input
+/// epochs, each linked to it (`zk/input.rs`).
 pub fn input_openings_budget(spec: &crate::circuit::CircuitSpec, batch: usize) -> usize {
     if !spec.committed_input {
         return 0;
     }
-    let plan = crate::witness::WitnessPlan::new(spec, batch.max(1));
-    openings_budget(&Pcs::new(super::input::layout(&plan).num_vars(), true))
+    super::input::proofs_per_epoch(spec, batch).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -161,6 +161,11 @@ impl Revealed<'_> {
     }
 
     fn proof_opening(&mut self, node: usize) {
+        self.proof_reads(node, 1);
+    }
+
+    /// A proof's opening that reads each masked column at `reads` points (one lift point).
+    fn proof_reads(&mut self, node: usize, reads: usize) {
         let l = &self.u.layout;
         let lift = LiftPoint::new(
             (0..self.u.lift)
@@ -168,9 +173,11 @@ impl Revealed<'_> {
                 .collect(),
         );
         for c in (0..self.u.weight_start.len()).filter(|&c| l.masked[c]) {
-            let z = random_point(l.col_vars(c), &mut self.rng);
-            let row = self.u.terms_row(node, &l.terms(c, &z, &lift));
-            self.rows.push(row);
+            for _ in 0..reads {
+                let z = random_point(l.col_vars(c), &mut self.rng);
+                let row = self.u.terms_row(node, &l.terms(c, &z, &lift));
+                self.rows.push(row);
+            }
         }
         self.batching(node);
     }
@@ -213,7 +220,20 @@ fn tree_rows(spec: &CircuitSpec, extra_proofs: usize) -> (Unknowns, Vec<Vec<EF>>
 }
 
 /// [`tree_rows`] for any linked table kind: `f` children per node, `proofs` per leaf.
-fn tree_rows_of(mut u: Unknowns, f: usize, proofs: usize) -> (Unknowns, Vec<Vec<EF>>) {
+fn tree_rows_of(u: Unknowns, f: usize, proofs: usize) -> (Unknowns, Vec<Vec<EF>>) {
+    tree_rows_reading(u, f, proofs, 1, true)
+}
+
+/// [`tree_rows_of`] with proofs that read each column at `reads` points, and the root opened
+/// once like a proof (the weights' range certificate) or never (`root_opened`: a committed
+/// input's or a dataset's published commitment).
+fn tree_rows_reading(
+    mut u: Unknowns,
+    f: usize,
+    proofs: usize,
+    reads: usize,
+    root_opened: bool,
+) -> (Unknowns, Vec<Vec<EF>>) {
     let down = u.weight_start.len() + 1;
     let root = u.node(None);
     let leaf = u.node(Some(root));
@@ -225,7 +245,9 @@ fn tree_rows_of(mut u: Unknowns, f: usize, proofs: usize) -> (Unknowns, Vec<Vec<
         rng: rand::rngs::StdRng::seed_from_u64(17),
         links: 0,
     };
-    r.proof_opening(root); // the range certificate
+    if root_opened {
+        r.proof_opening(root); // the range certificate
+    }
     r.link(root, leaf);
     r.link(root, inner);
     for _ in 2..f {
@@ -237,12 +259,12 @@ fn tree_rows_of(mut u: Unknowns, f: usize, proofs: usize) -> (Unknowns, Vec<Vec<
         r.batching(root);
     }
     for _ in 0..proofs {
-        r.proof_opening(leaf);
+        r.proof_reads(leaf, reads);
     }
     for &g in &grand {
         r.link(inner, g);
         for _ in 0..proofs {
-            r.proof_opening(g);
+            r.proof_reads(g, reads);
         }
     }
     for _ in 2..f {
@@ -524,4 +546,47 @@ fn review_a_dataset_tree_reveals_nothing_of_the_rows() {
         f_rank(&unmasked, u.private..u.total) < f_rank(&unmasked, 0..u.total),
         "without the leaf's masks its proofs would leak"
     );
+}
+
+/// A committed input over many proofs (`zk/input.rs`): the input table's tree — the published
+/// commitment (never opened by a proof), a leaf with its epoch's proofs, an inner node and two
+/// grandchild leaves with theirs, every proof reading the input column at
+/// `input::INPUT_READS_PER_PROOF` points at its own lift point — reveals functionals of full
+/// rank on the random unknowns alone: the input values stay undetermined over the 3·P proofs
+/// (and the 10^4 of a deeper tree: every other node reads fresh masks). One more proof per leaf
+/// than `input::proofs_per_epoch` allows and the values are no longer hidden by this count
+/// (the bound is what the rank needs, with the links' values).
+#[test]
+fn review_many_proofs_over_one_committed_input_leave_its_values_undetermined() {
+    use crate::zk::input::{INPUT_READS_PER_PROOF, proofs_per_epoch};
+    let (mut spec, _) = model();
+    spec.committed_input = true;
+    let plan = crate::witness::WitnessPlan::new(&spec, 1);
+    let layout = crate::zk::input::layout(&plan);
+    let up = layout.masked.len() - 2;
+    let per = proofs_per_epoch(&spec, 1).unwrap();
+    let root = crate::zk::input::public(
+        &spec,
+        1,
+        &crate::zk::input::commit_input(&spec, &[vec![0; 6]], [1; 32]).unwrap(),
+    );
+    let f = crate::data::epochs::fanout(&root).unwrap();
+    let unknowns = || Unknowns::of(layout.clone(), up, crate::data::commit::DATASET_LIFT);
+    let (u, rows) = tree_rows_reading(unknowns(), f, per, INPUT_READS_PER_PROOF, false);
+    let random = f_rank(&rows, u.private..u.total);
+    assert_eq!(
+        random,
+        2 * rows.len(),
+        "{} revealed values ({per} proofs per leaf, {f} children) over {} unknowns ({} of the input)",
+        rows.len(),
+        u.total,
+        u.private
+    );
+    assert!(3 * per >= 60, "{per} proofs per input epoch");
+    // Past the mask space: a leaf whose proofs reveal more functionals than its column mask has
+    // dimensions determines its input (the rank on the random unknowns falls short).
+    let dim = layout.mask_dim(0);
+    let too_many = dim / (2 * INPUT_READS_PER_PROOF) + 1;
+    let (u, rows) = tree_rows_reading(unknowns(), f, too_many, INPUT_READS_PER_PROOF, false);
+    assert!(f_rank(&rows, u.private..u.total) < 2 * rows.len());
 }

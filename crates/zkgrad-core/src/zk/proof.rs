@@ -86,8 +86,12 @@ pub struct ZkProof {
     /// The epoch leaf whose weight commitment the proof opens (`crate::epoch`); None when it
     /// opens the published commitment itself (tests and single proofs of the low-level API).
     pub epoch: Option<crate::epoch::EpochRef>,
-    /// The input commitment, when the circuit's input is committed (part of the statement).
+    /// The published input commitment, when the circuit's input is committed (part of the
+    /// statement; never opened itself: `zk/input.rs`).
     pub input_commitment: Option<Commitment>,
+    /// The input epoch leaf the proof opens, linked to `input_commitment` by the input's epoch
+    /// certificate (`zk/input.rs`); present exactly when the input is committed.
+    pub input_epoch: Option<crate::epoch::EpochRef>,
     /// Hiding commitment to the witness table: the witness's columns, every sumcheck's masking
     /// polynomials, and the columns' masks (`masked.rs`).
     pub witness_commitment: Commitment,

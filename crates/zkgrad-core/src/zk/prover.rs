@@ -13,6 +13,7 @@ use super::verifier::{Claims, WitnessTable, take_input_claims};
 use super::{conv, dense, elementwise, input, lookup, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{WeightTables, weight_tables};
+use crate::data::DatasetLeaf;
 use crate::error::Result;
 use crate::field::{EF, F};
 use crate::mle::evaluate_base;
@@ -104,7 +105,7 @@ pub(crate) fn prove(
     tamper: Option<WitnessTamper>,
     weight_data: ProverData,
     kept_tables: Option<&WeightTables>,
-    input_seed: Option<[u8; 32]>,
+    input_leaf: Option<&DatasetLeaf<'_>>,
     tr: Transcript,
 ) -> Result<ZkProof> {
     prove_hooked(
@@ -116,7 +117,7 @@ pub(crate) fn prove(
         tamper,
         weight_data,
         kept_tables,
-        input_seed,
+        input_leaf,
         None,
         tr,
     )
@@ -151,7 +152,7 @@ pub(crate) fn prove_hooked(
     tamper: Option<WitnessTamper>,
     weight_data: ProverData,
     kept_tables: Option<&WeightTables>,
-    input_seed: Option<[u8; 32]>,
+    input_leaf: Option<&DatasetLeaf<'_>>,
     mut hook: Option<&mut dyn ProverHook>,
     mut tr: Transcript,
 ) -> Result<ZkProof> {
@@ -190,20 +191,16 @@ pub(crate) fn prove_hooked(
     let wit_pcs = Pcs::new(table.layout.num_vars(), true);
     let (witness_commitment, wit_data) = wit_pcs.commit(wit_table.clone(), rng.random());
     sw.lap("zk: witness and mask commitment");
-    // A committed input: its own commitment (before the witness's), and its masks in the tables.
-    let committed_input = match (spec.committed_input, input_seed) {
-        (true, Some(seed)) => {
-            let ci = input::commit(&plan, &cols[plan.x], seed);
-            tr.absorb_bytes("input-commitment", &ci.commitment.digest());
-            wit_r[plan.x] = ci.mask.clone();
-            Some(ci)
-        }
-        (true, None) => {
+    // A committed input: the epoch leaf it opens (its commitment and the published one are in
+    // the statement already: `crate::prover`).
+    let committed_input = match (spec.committed_input, input_leaf) {
+        (true, Some(leaf)) => Some(leaf),
+        (true, None) if hook.is_none() => {
             return Err(crate::ProofError::Circuit(
                 "the circuit's input is committed: give the input's commitment seed".into(),
             ));
         }
-        (false, _) => None,
+        _ => None,
     };
     tr.absorb_bytes("witness-commitment", &witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
@@ -226,6 +223,16 @@ pub(crate) fn prove_hooked(
     if let Some(h) = hook.as_deref_mut() {
         wit_r[plan.x] = h.input_mask(&plan, &mut tr)?;
     }
+    // The committed input's lift point (its masks are lifted, as a dataset's: `zk/input.rs`),
+    // and its mask as the witness's input column reads it.
+    let input_lift = match committed_input {
+        Some(leaf) => {
+            let u = input::draw_lift(&plan, &mut tr);
+            wit_r[plan.x] = input::expanded_mask(&plan, &leaf.node.expanded_masks(&u));
+            u
+        }
+        None => LiftPoint::none(),
+    };
 
     let mut ctx = ProverCtx {
         spec,
@@ -273,11 +280,14 @@ pub(crate) fn prove_hooked(
     }
     let mut claims = std::mem::take(&mut ctx.claims);
     sw.lap("zk: blocks");
-    let input_claims = take_input_claims(
+    let mut input_claims = take_input_claims(
         &mut claims,
         &plan,
         committed_input.is_some() || hook.is_some(),
     );
+    if committed_input.is_some() {
+        input_claims = input::table_claims(&plan, input_claims);
+    }
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         eprintln!(
             "[zkgrad] zk: {} witness, {} inverse, {} weight claims",
@@ -307,7 +317,7 @@ pub(crate) fn prove_hooked(
     super::budget::check_claims(&inv_layout, &claims.inv, "inverse")?;
     super::budget::check_claims(&weights.layout, &claims.weight, "weight")?;
     if committed_input.is_some() {
-        super::budget::check_claims(&input::layout(&plan), &input_claims, "committed input")?;
+        input::check_claims(&plan, &input_claims)?;
     }
     let (ib, rho_i, t_i) = open::prove(
         &mut ctx,
@@ -326,12 +336,12 @@ pub(crate) fn prove_hooked(
     )?;
     sw.lap("zk: weight batching");
     drop(weight_table);
-    let input_batch = match &committed_input {
-        Some(ci) => Some(open::prove(
+    let input_batch = match committed_input {
+        Some(leaf) => Some(open::prove(
             &mut ctx,
             "zk-open-input",
-            (&input::layout(&plan), &LiftPoint::none()),
-            &ci.table,
+            (&input::layout(&plan), &input_lift),
+            &leaf.node.table(),
             &input_claims,
         )?),
         None => None,
@@ -384,16 +394,16 @@ pub(crate) fn prove_hooked(
             .1,
     );
     sw.lap("zk: weight opening");
-    let (input_commitment, input_batch) = match (committed_input, input_batch) {
-        (Some(ci), Some((proof, rho, value))) => {
+    let input_batch = match (committed_input, input_batch) {
+        (Some(leaf), Some((proof, rho, value))) => {
             openings.push(
-                Pcs::new(input::layout(&plan).num_vars(), true)
-                    .open(ci.data, &[rho], &mut tr)
+                input::pcs(&plan)?
+                    .open(leaf.prover_data()?, &[rho], &mut tr)
                     .1,
             );
-            (Some(ci.commitment), Some((proof, value)))
+            Some((proof, value))
         }
-        _ => (None, None),
+        _ => None,
     };
     if std::env::var_os("ZKGRAD_PROFILE").is_some() {
         for (name, o) in ["witness", "inverses", "weights", "input"]
@@ -414,7 +424,9 @@ pub(crate) fn prove_hooked(
     let (witness_batch, inverse_batch, weight_batch) = ((wb, t_w), (ib, t_i), (wtb, t_wt));
     Ok(ZkProof {
         epoch: None,
-        input_commitment,
+        // Set by the caller, which made the input's commitments (`crate::prover`).
+        input_commitment: None,
+        input_epoch: None,
         witness_commitment,
         inverse_commitment,
         lookups,

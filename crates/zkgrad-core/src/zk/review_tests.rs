@@ -283,15 +283,17 @@ fn all_claims(
         proof.input.as_deref(),
     );
     let p = &proof.body;
-    if let Some(c) = &p.input_commitment {
-        tr.absorb_bytes("input-commitment", &c.digest());
-    }
+    crate::statement::absorb_epoch(&mut tr, p.epoch.as_ref());
+    crate::statement::absorb_input(&mut tr, p.input_commitment.as_ref(), p.input_epoch.as_ref());
     let table = WitnessTable::new(spec, &plan);
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
     let alpha = tr.challenge("lookup-alpha");
     let beta = super::lookup::beta(&plan, &mut tr);
     tr.absorb_bytes("inverse-commitment", &p.inverse_commitment.digest());
     let lift = LiftPoint::draw(&weight_masked_layout(spec), &mut tr);
+    if spec.committed_input {
+        crate::zk::input::draw_lift(&plan, &mut tr);
+    }
     let mut ctx = VerifierCtx {
         spec,
         plan: &plan,
@@ -803,13 +805,20 @@ fn review_one_distinct_weight_claim_per_column_per_proof() {
     let mut leaks = Vec::new();
     for (name, spec, w, xs) in &cases {
         let cw = CommittedWeights::new(spec, w, SEED).unwrap();
-        let proof = if spec.committed_input {
-            crate::prover::prove_with_committed_input(spec, w, SEED, Some(&cw), xs, [7; 32])
+        let (proof, input_cert) = if spec.committed_input {
+            let input = crate::prover::InputEpoch::first([7; 32]);
+            let (p, c) =
+                crate::prover::prove_with_committed_input(spec, w, SEED, Some(&cw), xs, input)
+                    .unwrap();
+            (p, Some(c))
         } else {
-            crate::prover::prove_committed(spec, w, SEED, &cw, xs)
-        }
-        .unwrap();
-        crate::verifier::verify(spec, &cw.commitment, &proof).expect("honest proof");
+            (
+                crate::prover::prove_committed(spec, w, SEED, &cw, xs).unwrap(),
+                None,
+            )
+        };
+        crate::verifier::verify_with_input(spec, &cw.commitment, &proof, None, input_cert.as_ref())
+            .expect("honest proof");
         let (wit, inv, weight, lift) = all_claims(spec, &cw.commitment, &proof).unwrap();
         let layout = weight_masked_layout(spec);
         let counts = crate::zk::budget::distinct_claims(&layout, &weight);

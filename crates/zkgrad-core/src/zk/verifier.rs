@@ -260,14 +260,16 @@ pub(crate) fn verify_hooked(
             got: p.openings.len(),
         });
     }
-    if p.input_commitment.is_some() != spec.committed_input {
+    if p.input_commitment.is_some() != spec.committed_input
+        || p.input_epoch.is_some() != spec.committed_input
+    {
         return Err(ProofError::Malformed(
             "the input commitment does not match the circuit's input visibility".into(),
         ));
     }
-    if let Some(c) = &p.input_commitment {
-        tr.absorb_bytes("input-commitment", &c.digest());
-    }
+    // The committed input (its published commitment and epoch leaf are in the statement, and
+    // the leaf's chain is checked: `crate::verifier`): what its claims are opened against.
+    let input_leaf = p.input_epoch.as_ref().map(|e| &e.commitment);
     let table = WitnessTable::with_output(spec, plan, !hooked);
     crate::bounds::check_zk_shapes(spec, &table, p)?;
     tr.absorb_bytes("witness-commitment", &p.witness_commitment.digest());
@@ -279,6 +281,10 @@ pub(crate) fn verify_hooked(
     if let Output::Hook(h) = &mut output {
         h.input_lift(&mut tr)?;
     }
+    let input_lift = match input_leaf {
+        Some(_) => super::input::draw_lift(plan, &mut tr),
+        None => LiftPoint::none(),
+    };
     let mut ctx = VerifierCtx {
         spec,
         plan,
@@ -317,7 +323,10 @@ pub(crate) fn verify_hooked(
         }
     }
     let mut claims = std::mem::take(&mut ctx.claims);
-    let input_claims = take_input_claims(&mut claims, plan, spec.committed_input || hooked);
+    let mut input_claims = take_input_claims(&mut claims, plan, spec.committed_input || hooked);
+    if spec.committed_input {
+        input_claims = super::input::table_claims(plan, input_claims);
+    }
     for (c, z, v) in &claims.wit {
         crate::statement::check_public_claim(plan, public_x, *c, z, *v)?;
     }
@@ -344,7 +353,7 @@ pub(crate) fn verify_hooked(
             super::open::verify(
                 &mut ctx,
                 "zk-open-input",
-                (&ilayout, &LiftPoint::none()),
+                (&ilayout, &input_lift),
                 &input_claims,
                 proof,
                 *value,
@@ -405,9 +414,9 @@ pub(crate) fn verify_hooked(
         &p.openings[2],
         &mut tr,
     )?;
-    if let (Some(c), Some((rho, value))) = (&p.input_commitment, input_rho) {
+    if let (Some(c), Some((rho, value))) = (input_leaf, input_rho) {
         open(
-            pcs(ilayout.num_vars())?,
+            super::input::pcs(plan)?,
             c,
             vec![(rho, value)],
             &p.openings[3],
