@@ -69,3 +69,13 @@ def test_three_operands_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(zkgrad.UnsupportedModelError, match="3 operands") as info:
         import_onnx(path)
     assert [node.name for node in info.value.nodes] == ["extreme"]
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_constant_operand_is_refused_by_name(tmp_path: Path, value: float) -> None:
+    # Min(x, -inf) once reached the native IR parser as "invalid IR JSON".
+    nodes = [helper.make_node("Min", ["x", "c"], ["y"], name="extreme")]
+    path = _save(tmp_path, nodes, {"c": np.array(value)})
+    with pytest.raises(zkgrad.UnsupportedModelError, match="must be finite") as info:
+        import_onnx(path)
+    assert [node.name for node in info.value.nodes] == ["extreme"]

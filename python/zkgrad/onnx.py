@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -665,6 +666,8 @@ class _Importer:
             if bound.size != 1:
                 raise _Skip("a constant operand must be one scalar for every value")
             c = float(bound.reshape(-1)[0])
+            if not math.isfinite(c):
+                raise _Skip(f"the constant operand {c} must be finite")
             limits = (-onnx_unary.NO_BOUND, c) if minimum else (c, onnx_unary.NO_BOUND)
             self._emit(Unary(name, x, out, "clip", limits, self.shapes[x]), self.shapes[x])
             return
