@@ -681,8 +681,13 @@ class _Importer:
         if first != last:
             raise _Skip("neither operand is the previous node's output")
         difference = f"{out}:difference"
-        sub = helper.make_node("Sub", [first, other], [difference], name=f"{name}:difference")
-        self._skip_connection(sub, f"{name}:difference", [first, other], -1)
+        subtract = [first, other]
+        if minimum and self.shapes[first] != self.shapes[other]:
+            # first is broadcast for the difference and cannot be read again afterwards:
+            # min = other − relu(other − first).
+            subtract, first = [other, first], other
+        sub = helper.make_node("Sub", subtract, [difference], name=f"{name}:difference")
+        self._skip_connection(sub, f"{name}:difference", subtract, -1)
         shape = self.shapes[difference]
         positive = f"{out}:positive"
         self._emit(Relu(f"{name}:positive", difference, positive), shape)
