@@ -627,6 +627,35 @@ def float_run_chains():
         gen(f"{label} -> flatten -> layernorm", [first, fl, ln], [1, 2, 6, 6], x, {**inits, "g": np.ones(out[-1], np.float32)}, opset=17)
 
 
+@reg
+def misc3():
+    x = cal([1, 12])
+    gen("layernorm [1,12] axis=0", [helper.make_node("LayerNormalization", ["x", "g"], ["y"], name="ln", axis=0)], [1, 12], x,
+        {"g": np.ones([1, 12], np.float32)}, opset=17)
+    gen("layernorm [1,12] scale shape [1]", [helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], name="ln", axis=-1)], [1, 12], x,
+        {"g": np.array([1.5], np.float32), "b": np.array([0.2], np.float32)}, opset=17)
+    gen("layernorm [1,3,4] axis=-3", [helper.make_node("LayerNormalization", ["x", "g"], ["y"], name="ln", axis=-3)], [1, 3, 4], cal([1, 3, 4]),
+        {"g": np.ones([1, 3, 4], np.float32)}, opset=17)
+    gen("instancenorm [1,3,3,3]", [helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"], name="in")], [1, 3, 3, 3], cal([1, 3, 3, 3]),
+        {"s": np.array([1, -1, 0.5], np.float32), "b": np.array([0, 1, 2], np.float32)})
+    gen("div x[1,4] / const[3,4] (grows)", [helper.make_node("Div", ["x", "c"], ["y"], name="div")], [1, 4], cal([1, 4]),
+        {"c": RNG.uniform(1, 2, [3, 4]).astype(np.float32)})
+    gen("div const[3,1] / x[1,4] (grows)", [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Add", ["r", "one"], ["d"]),
+                                           helper.make_node("Div", ["c", "d"], ["y"], name="div")], [1, 4], cal([1, 4]),
+        {"c": RNG.uniform(1, 2, [3, 1]).astype(np.float32), "one": np.array(1.0, np.float32)})
+    gen("max x[1,4] vs const [1,1,1]", [helper.make_node("Max", ["x", "c"], ["y"], name="mx")], [1, 4], cal([1, 4]),
+        {"c": np.array([[[0.2]]], np.float32)})
+    gen("clip x[1,4] min const [1,1,1]", [helper.make_node("Clip", ["x", "c"], ["y"], name="cl")], [1, 4], cal([1, 4]),
+        {"c": np.array([[[0.2]]], np.float32)})
+    gen("softmax [1,7,1] axis=-1 (single value)", [helper.make_node("Softmax", ["x"], ["y"], name="sm", axis=-1)], [1, 7, 1], cal([1, 7, 1]))
+    gen("sub x - reducemax(x) keepdims=0 [1,12] -> [1]", [helper.make_node("ReduceMax", ["x"], ["m"], axes=[1], keepdims=0),
+                                                        helper.make_node("Sub", ["x", "m"], ["y"], name="s")], [1, 12], x)
+    gen("x / reducemax(x) (positive)", [helper.make_node("ReduceMax", ["x"], ["m"], axes=[1], keepdims=1),
+                                        helper.make_node("Div", ["x", "m"], ["y"], name="d")], [1, 12], np.abs(x) + 0.5)
+    gen("convtranspose 1ch->1ch", [helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", strides=[2, 2])], [1, 1, 3, 3], cal([1, 1, 3, 3]),
+        {"w": RNG.normal(0, .5, [1, 1, 2, 2]).astype(np.float32)})
+
+
 if __name__ == "__main__":
     want = sys.argv[1:]
     for name, f in PROBES.items():
