@@ -97,3 +97,17 @@ def test_a_divisor_that_is_not_the_previous_output_names_the_node(tmp_path: Path
     with pytest.raises(zkgrad.UnsupportedModelError, match="not the previous node's output") as e:
         import_onnx(path)
     assert [node.name for node in e.value.nodes] == ["ratio"]
+
+
+def test_a_calibration_sample_dividing_by_zero_names_the_node(tmp_path: Path) -> None:
+    # 1 / relu(x) with a calibration sample whose relu is exactly 0: onnxruntime's output is
+    # inf; compiling once failed with "invalid IR JSON" (a NaN in the accuracy report).
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Div", ["one", "r"], ["y"], name="inverse"),
+    ]
+    path = _save(tmp_path, nodes, [numpy_helper.from_array(np.array(1.0, np.float32), "one")])
+    samples = (np.abs(RNG.normal(0, 1, (8, N))) + 0.5).astype(np.float32)
+    samples[2, 3] = -1.0
+    with pytest.raises(zkgrad.ModelError, match=r"sample 2.*non-finite.*node 'inverse'"):
+        zkgrad.compile(path, calibration=samples)

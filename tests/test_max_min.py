@@ -69,3 +69,41 @@ def test_three_operands_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(zkgrad.UnsupportedModelError, match="3 operands") as info:
         import_onnx(path)
     assert [node.name for node in info.value.nodes] == ["extreme"]
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_constant_operand_is_refused_by_name(tmp_path: Path, value: float) -> None:
+    # Min(x, -inf) once reached the native IR parser as "invalid IR JSON".
+    nodes = [helper.make_node("Min", ["x", "c"], ["y"], name="extreme")]
+    path = _save(tmp_path, nodes, {"c": np.array(value)})
+    with pytest.raises(zkgrad.UnsupportedModelError, match="must be finite") as info:
+        import_onnx(path)
+    assert [node.name for node in info.value.nodes] == ["extreme"]
+
+
+@pytest.mark.parametrize("op", ["Max", "Min"])
+@pytest.mark.parametrize("order", [("x", "m"), ("m", "x")])
+def test_a_broadcast_row_mean_operand_matches_onnxruntime(
+    tmp_path: Path, op: str, order: tuple[str, str]
+) -> None:
+    # Min(x, mean(x)) with the mean [1, 3, 1] broadcast once failed: the broadcast operand was
+    # read again after the difference ("only the previous node's output can be broadcast").
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], axes=[2], keepdims=1),
+        helper.make_node(op, list(order), ["y"], name="extreme"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "extreme",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4])],
+    )
+    path = tmp_path / "extreme.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    samples = RNG.normal(0, 1, (16, 1, 3, 4)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    session = ort.InferenceSession(str(path))
+    for x in samples[:2]:
+        verified = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(-1)
+        expected = session.run(None, {"x": x})[0].reshape(-1)
+        assert np.max(np.abs(verified - expected)) < 0.01, (op, order, verified, expected)

@@ -227,3 +227,12 @@ def test_clip_reads_its_bounds_from_constant_inputs(tmp_path: Path) -> None:
     model = zkgrad.compile(path, calibration=samples)
     verified = zkgrad.verify(model, model.prove(samples[0]))
     np.testing.assert_allclose(verified.reshape(-1), np.clip(samples[0], 0, 6), atol=0.01)
+
+
+def test_celu_with_alpha_zero_is_refused_by_name(tmp_path: Path) -> None:
+    # Celu divides by alpha: alpha=0 once compiled to "invalid IR JSON" from the native parser.
+    node = helper.make_node("Celu", ["x"], ["y"], name="celu", alpha=0.0)
+    path = _save(tmp_path, [node], [], 16, 16)
+    with pytest.raises(zkgrad.UnsupportedModelError, match="alpha=0") as info:
+        import_onnx(path)
+    assert [n.name for n in info.value.nodes] == ["celu"]

@@ -143,6 +143,17 @@ def build(
     names = compared_tensors(graph)
     report(f"running onnxruntime on {samples.shape[0]} samples")
     floats = run_float(onnx_model, samples, [*names, graph.onnx_output])
+    for name, values in floats.items():
+        bad = ~np.isfinite(np.asarray(values, dtype=np.float64).reshape(len(values), -1))
+        if bad.any():
+            sample = int(np.argmax(bad.any(axis=1)))
+            node = next((op.name for op in graph.ops if op.output == name), None)
+            where = f"node '{node}' (tensor '{name}')" if node else f"tensor '{name}'"
+            raise ModelError(
+                f"on {source} sample {sample}, onnxruntime computes a non-finite value (inf or "
+                f"NaN, e.g. a division by zero) in {where}; use samples the float model maps "
+                "to finite values"
+            )
     limits = None
     if calibration is not None:
         limits = calibrated_max({name: floats[name] for name in names})

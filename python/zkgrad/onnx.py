@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -665,6 +666,8 @@ class _Importer:
             if bound.size != 1:
                 raise _Skip("a constant operand must be one scalar for every value")
             c = float(bound.reshape(-1)[0])
+            if not math.isfinite(c):
+                raise _Skip(f"the constant operand {c} must be finite")
             limits = (-onnx_unary.NO_BOUND, c) if minimum else (c, onnx_unary.NO_BOUND)
             self._emit(Unary(name, x, out, "clip", limits, self.shapes[x]), self.shapes[x])
             return
@@ -678,8 +681,13 @@ class _Importer:
         if first != last:
             raise _Skip("neither operand is the previous node's output")
         difference = f"{out}:difference"
-        sub = helper.make_node("Sub", [first, other], [difference], name=f"{name}:difference")
-        self._skip_connection(sub, f"{name}:difference", [first, other], -1)
+        subtract = [first, other]
+        if minimum and self.shapes[first] != self.shapes[other]:
+            # first is broadcast for the difference and cannot be read again afterwards:
+            # min = other − relu(other − first).
+            subtract, first = [other, first], other
+        sub = helper.make_node("Sub", subtract, [difference], name=f"{name}:difference")
+        self._skip_connection(sub, f"{name}:difference", subtract, -1)
         shape = self.shapes[difference]
         positive = f"{out}:positive"
         self._emit(Relu(f"{name}:positive", difference, positive), shape)

@@ -102,6 +102,8 @@ def parse(
     if op in _RULES:
         func, defaults = _RULES[op]
         params = tuple(float(attrs.get(key, default)) for key, default in defaults)  # type: ignore[arg-type]
+        if func == "celu" and params[0] == 0.0:
+            raise ValueError("alpha=0 is not supported (Celu divides by alpha)")
     elif op == "Gelu":
         approximate = attrs.get("approximate", b"none")
         approximate = approximate.decode() if isinstance(approximate, bytes) else approximate
