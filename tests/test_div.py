@@ -111,3 +111,24 @@ def test_a_calibration_sample_dividing_by_zero_names_the_node(tmp_path: Path) ->
     samples[2, 3] = -1.0
     with pytest.raises(zkgrad.ModelError, match=r"sample 2.*non-finite.*node 'inverse'"):
         zkgrad.compile(path, calibration=samples)
+
+
+def test_a_divisor_smaller_than_calibrated_is_refused_not_capped(tmp_path: Path) -> None:
+    """1/x beyond what the reciprocal's calibrated output scale represents would be capped at
+    the end of its range and verify a wrong quotient: the prover refuses it, naming the node."""
+    nodes = [
+        helper.make_node("Abs", ["x"], ["a"]),
+        helper.make_node("Add", ["a", "small"], ["d"]),
+        helper.make_node("Div", ["x", "d"], ["y"], name="ratio"),
+    ]
+    path = _save(tmp_path, nodes, [numpy_helper.from_array(np.full(1, 0.05, np.float32), "small")])
+    samples = (RNG.uniform(0.5, 3.0, (32, N)) * RNG.choice([-1, 1], (32, N))).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    verified = zkgrad.verify(model, model.prove(samples[0]))
+    np.testing.assert_allclose(
+        verified.reshape(-1), samples[0] / (np.abs(samples[0]) + 0.05), atol=0.02
+    )
+    x = samples[0].copy()
+    x[3] = 0.0  # divisor 0.05: 1/0.05 = 20, far above any calibrated 1/d
+    with pytest.raises(zkgrad.ModelError, match=r"ratio.*end of the 'reciprocal' table"):
+        model.prove(x)

@@ -900,7 +900,11 @@ fn run_pool(g: &PoolGeom, a: &[i64]) -> BlockTrace {
 }
 
 /// Runs a table block: a' = f(a) by the table, an input outside it an error naming the range.
-fn run_unary(l: &DenseSpec, g: &UnaryGeom, a: &[i64]) -> Result<BlockTrace> {
+/// A table saturates its entries at the ends of the `bits`-bit activation range (where f is
+/// beyond what the output's scale represents, e.g. 1/x near 0): such an entry is no answer to
+/// give, so the prover refuses it (the proof would verify a capped value silently).
+fn run_unary(l: &DenseSpec, g: &UnaryGeom, a: &[i64], bits: u32) -> Result<BlockTrace> {
+    let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
     let mut out = Vec::with_capacity(a.len());
     for (i, &x) in a.iter().enumerate() {
         let Some(y) = g.apply(x) else {
@@ -915,6 +919,15 @@ fn run_unary(l: &DenseSpec, g: &UnaryGeom, a: &[i64]) -> Result<BlockTrace> {
                 ),
             });
         };
+        if y == lo || y == hi {
+            return Err(ProofError::Witness {
+                layer: l.name.clone(),
+                detail: format!(
+                    "input[{i}] = {x} maps to the end of the '{}' table's output range ({y}):                      the function is beyond what its calibrated output scale represents there;                      recompile with calibration data that covers this input",
+                    g.func
+                ),
+            });
+        }
         out.push(y);
     }
     Ok(BlockTrace {
@@ -936,7 +949,7 @@ pub fn run_block_with(
 ) -> Result<BlockTrace> {
     match &l.kind {
         LayerKind::MaxPool(g) => Ok(run_pool(g, a)),
-        LayerKind::Unary(g) => run_unary(l, g, a),
+        LayerKind::Unary(g) => run_unary(l, g, a, bits),
         LayerKind::Elementwise(g) => {
             if a.len() != l.in_dim || other.len() != l.in_dim {
                 return Err(ProofError::Witness {
