@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_unary
+from zkgrad import onnx_compose, onnx_unary
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -46,7 +45,6 @@ from zkgrad.graph import (
     Relu,
     Reshape,
     Shape,
-    Unary,
     reads,
 )
 from zkgrad.onnx_cnn import (
@@ -55,6 +53,7 @@ from zkgrad.onnx_cnn import (
     conv_geometry,
     pool_geometry,
 )
+from zkgrad.onnx_compose import MAX_LINEAR_MAP
 from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_softmax import lower_softmax
 
@@ -81,7 +80,6 @@ _LINEAR_MAP_OPS = (
     "Upsample",
     "ConvTranspose",
 )
-MAX_LINEAR_MAP = 1 << 16
 
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
@@ -651,54 +649,10 @@ class _Importer:
     def _elementwise_extreme(
         self, node: onnx.NodeProto, name: str, inputs: list[str], minimum: bool
     ) -> None:
-        """Max/Min of an activation and a scalar constant: a clip by table lookup. Of two
-        activations a (the previous output) and b: max = b + relu(a − b) and
-        min = −(relu(a − b) − a), each step a block already proved."""
-        out = node.output[0]
-        acts = [i for i in dict.fromkeys(inputs) if i and i not in self.consts]
-        consts = [i for i in inputs if i and i in self.consts]
-        if len(acts) == 1 and not consts:  # Max(x) or Max(x, x)
-            self.alias[out] = self._activation(acts[0], name)
-            return
-        if len(acts) == 1 and len(consts) == 1:
-            x = self._activation(acts[0], name)
-            bound = self._const(consts[0], "the constant bound")
-            if bound.size != 1:
-                raise _Skip("a constant operand must be one scalar for every value")
-            c = float(bound.reshape(-1)[0])
-            if not math.isfinite(c):
-                raise _Skip(f"the constant operand {c} must be finite")
-            limits = (-onnx_unary.NO_BOUND, c) if minimum else (c, onnx_unary.NO_BOUND)
-            self._emit(Unary(name, x, out, "clip", limits, self.shapes[x]), self.shapes[x])
-            return
-        if len(acts) != 2 or consts:
-            raise _Skip(
-                f"{len(inputs)} operands: two activations, or one and a scalar constant, only"
-            )
-        a, b = (self._activation(i, name) for i in acts)
-        last = self.ops[-1].output if self.ops else self.input
-        first, other = (a, b) if a == last else (b, a)
-        if first != last:
-            raise _Skip("neither operand is the previous node's output")
-        difference = f"{out}:difference"
-        subtract = [first, other]
-        if minimum and self.shapes[first] != self.shapes[other]:
-            # first is broadcast for the difference and cannot be read again afterwards:
-            # min = other − relu(other − first).
-            subtract, first = [other, first], other
-        sub = helper.make_node("Sub", subtract, [difference], name=f"{name}:difference")
-        self._skip_connection(sub, f"{name}:difference", subtract, -1)
-        shape = self.shapes[difference]
-        positive = f"{out}:positive"
-        self._emit(Relu(f"{name}:positive", difference, positive), shape)
-        if not minimum:
-            add = helper.make_node("Add", [positive, other], [out], name=name)
-            self._skip_connection(add, name, [positive, other], 1)
-            return
-        negated = f"{out}:negated"
-        sub = helper.make_node("Sub", [positive, first], [negated], name=f"{name}:negated")
-        self._skip_connection(sub, f"{name}:negated", [positive, first], -1)
-        self._affine(name, negated, out, np.array(-1.0), None)
+        try:
+            onnx_compose.elementwise_extreme(self, node, name, inputs, minimum)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _op_neg(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._affine(name, inputs[0], node.output[0], np.array(-1.0), None)
@@ -847,47 +801,10 @@ class _Importer:
     def _broadcast_last(
         self, name: str, a: str, b: str, sign: int, last: str
     ) -> tuple[str, str, int]:
-        """Broadcast the operand that is the previous node's output to the other's shape by a
-        constant dense layer (each value copied; negated for a subtrahend, so the result is an
-        ``Add``); returns the new operands and sign."""
-        count = {x: int(np.prod(self.shapes[x])) for x in (a, b)}
-        small, big = (a, b) if count[a] < count[b] else (b, a)
-        differ = (
-            f"its operands '{a}' {list(self.shapes[a])} and '{b}' {list(self.shapes[b])} "
-            "differ in shape"
-        )
-        if small != last:
-            raise _Skip(f"{differ}; only the previous node's output can be broadcast")
         try:
-            fits = np.broadcast_shapes(self.shapes[small], self.shapes[big]) == self.shapes[big]
-        except ValueError:
-            fits = False
-        if not fits:
-            raise _Skip(f"{differ} and '{small}' does not broadcast to the other")
-        n_small, n_big = int(np.prod(self.shapes[small])), int(np.prod(self.shapes[big]))
-        if n_small * n_big > MAX_LINEAR_MAP:
-            raise _Skip(
-                f"{differ}; broadcasting '{small}' would be a dense layer of {n_small}·{n_big} "
-                f"weights (more than {MAX_LINEAR_MAP})"
-            )
-        source_of = np.broadcast_to(
-            np.arange(n_small).reshape(self.shapes[small]), self.shapes[big]
-        ).reshape(-1)
-        factor = -1.0 if sign < 0 and small == b else 1.0
-        spread = np.zeros((n_big, n_small))
-        spread[np.arange(n_big), source_of] = factor
-        flat_in = self._reshaped(f"{name}:broadcast_in", small, (1, n_small))
-        wide = f"{small}:broadcast"
-        self._emit(
-            Dense(f"{name}:broadcast", flat_in, f"{wide}:flat", spread, None, (1, n_big)),
-            (1, n_big),
-        )
-        self._emit(
-            Reshape(f"{name}:broadcast_shape", f"{wide}:flat", wide, self.shapes[big]),
-            self.shapes[big],
-        )
-        new_sign = 1 if factor < 0 else sign
-        return (wide, big, new_sign) if small == a else (big, wide, new_sign)
+            return onnx_compose.broadcast_last(self, name, a, b, sign, last)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _reshaped(self, name: str, x: str, shape: tuple[int, ...]) -> str:
         """``x`` as ``shape`` (a reshape op when its shape differs)."""
@@ -1051,40 +968,10 @@ class _Importer:
         self._emit(op, out_shape)
 
     def _single_channel_conv(self, conv: Conv) -> None:
-        """A convolution to one output channel: its kernel column would have no variable to
-        carry a zero-knowledge mask, so it is proved as the same kernel twice (two channels)
-        and a constant dense layer that keeps the first."""
-        _, _, h, w = conv.out_shape
-        n = h * w
-        if 2 * n * n > MAX_LINEAR_MAP:
-            raise _Skip(
-                f"a convolution with a single output channel of {n} values is not supported yet "
-                f"(the channel is kept by a dense layer of 2·{n}² weights, more than "
-                f"{MAX_LINEAR_MAP})"
-            )
-        name, out = conv.name, conv.output
-        two = np.concatenate([conv.weight, conv.weight])
-        bias_two = None if conv.bias is None else np.concatenate([conv.bias, conv.bias])
-        doubled = f"{out}:two_channels"
-        two_shape = (1, 2, h, w)
-        op = Conv(
-            name,
-            conv.input,
-            doubled,
-            two,
-            bias_two,
-            conv.strides,
-            conv.pads,
-            conv.in_shape,
-            two_shape,
-        )
-        self._emit(op, two_shape)
-        flat = f"{out}:flat"
-        self._emit(Reshape(f"{name}:flat", doubled, flat, (1, 2 * n)), (1, 2 * n))
-        first = f"{out}:first"
-        keep = np.hstack([np.eye(n), np.zeros((n, n))])
-        self._emit(Dense(f"{name}:first", flat, first, keep, None, (1, n)), (1, n))
-        self._emit(Reshape(f"{name}:shape", first, out, (1, 1, h, w)), (1, 1, h, w))
+        try:
+            onnx_compose.single_channel_conv(self, conv)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _op_maxpool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         kernel, strides, pads, out_shape = self._pool(node, name, inputs)
@@ -1095,43 +982,10 @@ class _Importer:
         self._emit(op, out_shape)
 
     def _edge_padded(self, name: str, x: str, pads: tuple[int, int, int, int]) -> str:
-        """``x`` padded by repeating its edge values, as a constant dense layer. Every pooling
-        window holds at least one real value (padding narrower than the kernel), and the
-        nearest edge value of a padded position in a window is in the window too, so each
-        window's maximum is the maximum of its real values: ONNX's padding by −∞."""
-        _, channels, height, width = self.shapes[x]
-        top, left, bottom, right = pads
-        rows = np.clip(np.arange(-top, height + bottom), 0, height - 1)
-        cols = np.clip(np.arange(-left, width + right), 0, width - 1)
-        index = np.arange(channels * height * width).reshape(channels, height, width)
-        source = index[:, rows][:, :, cols].reshape(-1)
-        n_in, n_out = index.size, source.size
-        if n_in * n_out > MAX_LINEAR_MAP:
-            raise _Skip(
-                f"padded max pooling of {n_in} values would pad by a dense layer of "
-                f"{n_in}·{n_out} weights (more than {MAX_LINEAR_MAP}); not supported yet"
-            )
-        size = len(rows) * len(cols)
-        if channels > 1 and size & (size - 1):
-            # The dense layer stores one channel; a pooling block reads channels of a
-            # power-of-two size only from it (the same slots).
-            raise _Skip(
-                f"padded max pooling of {channels} channels pads each to {len(rows)}×{len(cols)} "
-                "values; only a power-of-two padded size is supported yet with several channels"
-            )
-        replicate = np.zeros((n_out, n_in))
-        replicate[np.arange(n_out), source] = 1.0
-        flat = self._reshaped(f"{name}:edge_in", x, (1, n_in))
-        padded_shape = (1, channels, len(rows), len(cols))
-        padded = f"{name}:edge_padded"
-        self._emit(
-            Dense(f"{name}:edge_pad", flat, f"{padded}:flat", replicate, None, (1, n_out)),
-            (1, n_out),
-        )
-        self._emit(
-            Reshape(f"{name}:edge_shape", f"{padded}:flat", padded, padded_shape), padded_shape
-        )
-        return padded
+        try:
+            return onnx_compose.edge_padded(self, name, x, pads)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     def _op_reducemax(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         self._reduce_extreme(node, name, inputs, negate=False)
