@@ -63,7 +63,7 @@ def problem_kind(problem: str) -> str:
     for needle, kind in kinds:
         if needle in problem:
             return kind
-    return "(not a single chain)"
+    return "(graph structure)"
 
 
 def one_sentence(exc: BaseException) -> str:

@@ -1,7 +1,7 @@
-"""Div by an activation: a / b is imported as a Reciprocal lookup of b (the previous node's
-output) and a product (with the activation a, or with a constant dividend); it proves and
-verifies to onnxruntime's answer within the quantisation error, a flipped proof is rejected,
-and a divisor that is not the previous output is one clear error naming the node."""
+"""Div by an activation: a / b is imported as a Reciprocal lookup of b (wherever it was
+computed) and a product (with the activation a, or with a constant dividend); it proves and
+verifies to onnxruntime's answer within the quantisation error (also for a divisor computed
+before the previous node), and a flipped proof is rejected."""
 
 from __future__ import annotations
 
@@ -86,17 +86,18 @@ def test_a_flipped_division_proof_is_rejected(tmp_path: Path) -> None:
             zkgrad.verify(model, bytes(flipped))
 
 
-def test_a_divisor_that_is_not_the_previous_output_names_the_node(tmp_path: Path) -> None:
-    """y = (3·x) / x: the divisor x is the input, not the previous node's output (the
-    product), which is not supported yet."""
+def test_a_divisor_computed_earlier_proves(tmp_path: Path) -> None:
+    """y = (3·x) / x: the divisor x is the input, not the previous node's output (the product);
+    its reciprocal is looked up where x was computed."""
     nodes = [
         helper.make_node("Mul", ["x", "three"], ["p"]),
         helper.make_node("Div", ["p", "x"], ["y"], name="ratio"),
     ]
     path = _save(tmp_path, nodes, [numpy_helper.from_array(np.full(1, 3.0, np.float32), "three")])
-    with pytest.raises(zkgrad.UnsupportedModelError, match="not the previous node's output") as e:
-        import_onnx(path)
-    assert [node.name for node in e.value.nodes] == ["ratio"]
+    samples = (np.abs(RNG.normal(0, 1, (8, N))) + 0.5).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    verified = np.asarray(zkgrad.verify(model, model.prove(samples[0]))).reshape(-1)
+    np.testing.assert_allclose(verified, 3.0, atol=0.05)
 
 
 def test_a_calibration_sample_dividing_by_zero_names_the_node(tmp_path: Path) -> None:

@@ -106,8 +106,8 @@ class MaxPool:
 class Add:
     """y = input + sign · other, elementwise, of two activations with the same shape.
 
-    ``input`` is the previous op's output (the chain), ``other`` an earlier activation or the
-    graph input (the skip connection); ``sign`` is 1 (ONNX Add) or −1 (Sub).
+    ``input`` and ``other`` are any earlier activations or the graph input (a skip connection,
+    or the join of two branches); ``sign`` is 1 (ONNX Add) or −1 (Sub).
     """
 
     name: str
@@ -168,8 +168,9 @@ def reads(op: Op) -> list[str]:
 
 @dataclass
 class FloatGraph:
-    """A single-input, single-output graph of supported ops in execution order: a chain in
-    which an ``Add`` may also read an earlier activation (a skip connection)."""
+    """A single-input, single-output graph of supported ops in execution order: each op reads
+    the input or earlier ops' outputs (the graph may fork and join), and every op leads to the
+    output."""
 
     input: str
     input_shape: Shape

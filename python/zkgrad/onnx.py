@@ -625,12 +625,6 @@ class _Importer:
         # a / b = a · (1/b): a table lookup of the reciprocal (over b's calibrated range, which
         # must not reach 0), then a product with a constant or with the activation a.
         b = self._activation(b, name)
-        last = self.ops[-1].output if self.ops else self.input
-        if a not in self.consts and b != last:
-            raise _Skip(
-                f"dividing by '{b}', which is not the previous node's output, is not supported "
-                "yet (only a / (previous output))"
-            )
         r = f"{node.output[0]}:reciprocal"
         recip = helper.make_node("Reciprocal", [b], [r], name=f"{name}:reciprocal")
         self._op_unary(recip, f"{name}:reciprocal", [b])
@@ -778,31 +772,19 @@ class _Importer:
     def _skip_connection(
         self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int
     ) -> None:
-        """y = a + sign·b (sign 0: y = a·b) of two activations, one of which may broadcast to
-        the other's shape when it is the previous node's output."""
+        """y = a + sign·b (sign 0: y = a·b) of two activations computed anywhere before; the
+        smaller may broadcast to the other's shape."""
         a, b = (self._activation(i, name) for i in inputs)
-        last = self.ops[-1].output if self.ops else self.input
         if self.shapes[a] != self.shapes[b]:
-            a, b, sign = self._broadcast_last(name, a, b, sign, last)
-            last = self.ops[-1].output
-        # The previous op's output is the first operand (the chain); the other is the skip.
-        if b == last and a != last:
-            if sign < 0:
-                raise _Skip(
-                    f"it subtracts the previous node's output '{b}' from the earlier '{a}'; "
-                    "only (previous output) − (earlier tensor) is supported yet"
-                )
-            a, b = b, a
+            a, b, sign = self._broadcast_smaller(name, a, b, sign)
         if sign == 0:
             self._emit(Mul(name, a, b, node.output[0], self.shapes[a]), self.shapes[a])
         else:
             self._emit(Add(name, a, b, node.output[0], sign, self.shapes[a]), self.shapes[a])
 
-    def _broadcast_last(
-        self, name: str, a: str, b: str, sign: int, last: str
-    ) -> tuple[str, str, int]:
+    def _broadcast_smaller(self, name: str, a: str, b: str, sign: int) -> tuple[str, str, int]:
         try:
-            return onnx_compose.broadcast_last(self, name, a, b, sign, last)
+            return onnx_compose.broadcast_smaller(self, name, a, b, sign)
         except ValueError as exc:
             raise _Skip(str(exc)) from None
 
@@ -1185,8 +1167,20 @@ class _Importer:
         self._emit(Copy(f"{output}:copy", source, output, self.shapes[source]), self.shapes[source])
         return output
 
+    def _leading_to(self, output: str) -> list[Op]:
+        """The ops the output depends on, in order: a branch that leads nowhere (an exporter's
+        leftover) is dropped rather than proved for nothing."""
+        needed = {output}
+        kept: list[Op] = []
+        for op in reversed(self.ops):
+            if op.output in needed:
+                kept.append(op)
+                needed.update(reads(op))
+        return kept[::-1]
+
     def _finish(self) -> FloatGraph | None:
-        """Check that the imported ops form one chain from input to output."""
+        """Check that the imported ops form a graph from the input to the output: each op reads
+        the input or earlier ops' outputs (branches may fork and join)."""
         output = self.resolve(self.output)
         if not any(isinstance(op, REQUANT_OPS) for op in self.ops) and self.input:
             # Pure wiring (Identity, Reshape, Flatten, ...): a copy block proves y = x.
@@ -1196,27 +1190,14 @@ class _Importer:
                 f"the model output '{self.output}' is not computed by supported ops"
             )
             return None
-        expected = self.input
+        self.ops = self._leading_to(output)
         seen = {self.input}
         for op in self.ops:
-            if op.input != expected:
-                self.problems.append(
-                    f"node '{op.name}' reads '{op.input}', not the previous node's output "
-                    f"'{expected}': two branches that both compute are not supported yet (a skip "
-                    "connection y = f(x) + x is), and every node must be on the path to the output"
-                )
-                return None
             missing = [t for t in reads(op) if t not in seen]
             if missing:
                 self.problems.append(f"node '{op.name}' reads '{missing[0]}' before it is computed")
                 return None
             seen.add(op.output)
-            expected = op.output
-        if expected != output:
-            self.problems.append(
-                f"the model output '{self.output}' is not the last computed tensor"
-            )
-            return None
         return FloatGraph(
             input=self.input,
             input_shape=self.shapes[self.input],

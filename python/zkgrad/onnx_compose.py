@@ -80,20 +80,18 @@ def elementwise_extreme(
     importer._affine(name, negated, out, np.array(-1.0), None)
 
 
-def broadcast_last(
-    importer: _Importer, name: str, a: str, b: str, sign: int, last: str
+def broadcast_smaller(
+    importer: _Importer, name: str, a: str, b: str, sign: int
 ) -> tuple[str, str, int]:
-    """Broadcast the operand that is the previous node's output to the other's shape by a
-    constant dense layer (each value copied; negated for a subtrahend, so the result is an
-    ``Add``); returns the new operands and sign."""
+    """Broadcast the smaller operand to the other's shape by a constant dense layer (each value
+    copied; negated for a subtrahend, so the result is an ``Add``) that reads it wherever it was
+    computed; returns the new operands and sign."""
     count = {x: int(np.prod(importer.shapes[x])) for x in (a, b)}
     small, big = (a, b) if count[a] < count[b] else (b, a)
     differ = (
         f"its operands '{a}' {list(importer.shapes[a])} and '{b}' {list(importer.shapes[b])} "
         "differ in shape"
     )
-    if small != last:
-        raise ValueError(f"{differ}; only the previous node's output can be broadcast")
     try:
         fits = (
             np.broadcast_shapes(importer.shapes[small], importer.shapes[big])

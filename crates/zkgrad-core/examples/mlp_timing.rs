@@ -60,6 +60,7 @@ fn main() {
         layers,
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     let t = Instant::now();
     let mc = commit_model(&spec, &w, [1; 32]).unwrap();

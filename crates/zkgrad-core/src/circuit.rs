@@ -322,6 +322,11 @@ pub struct CircuitSpec {
     /// digest the proof carries (so two proofs can be shown to use the same input). Needs a
     /// private input.
     pub committed_input: bool,
+    /// Where each block reads its (first) input: empty for a chain (block 0 reads the input,
+    /// block l the output of block l − 1); otherwise one entry per block, the input or an
+    /// earlier block's output. With it the circuit is a DAG: branches that both compute (a
+    /// ResNet shortcut convolution beside its main path), joined by an elementwise block.
+    pub sources: Vec<Operand>,
 }
 
 /// Private weights of one dense block.
@@ -534,13 +539,24 @@ impl CircuitSpec {
                 self.table_bits
             )));
         }
-        let mut prev = self.input_len;
-        let mut prev_shape = self.input_shape();
+        if !self.sources.is_empty() && self.sources.len() != self.layers.len() {
+            return Err(ProofError::Circuit(format!(
+                "{} block sources for {} blocks",
+                self.sources.len(),
+                self.layers.len()
+            )));
+        }
         for (here, l) in self.layers.iter().enumerate() {
             let bad = |d: String| Err(ProofError::Circuit(format!("block '{}': {d}", l.name)));
+            let Some((prev, prev_shape)) = self.operand(self.source(here), here) else {
+                return bad(format!(
+                    "its input {:?} is not the circuit input or an earlier block's output",
+                    self.source(here)
+                ));
+            };
             if l.in_dim != prev {
                 return bad(format!(
-                    "input length {} does not match the previous output {prev}",
+                    "input length {} does not match the {prev} values it reads",
                     l.in_dim
                 ));
             }
@@ -562,23 +578,16 @@ impl CircuitSpec {
                 let same_slots = (0..l.in_dim).all(|i| want.slot(i) == prev_shape.slot(i));
                 if !same_slots {
                     return bad(format!(
-                        "needs its input as {} channels of {} values; the previous block stores {} channels of {}",
+                        "needs its input as {} channels of {} values; the tensor it reads is stored as {} channels of {}",
                         want.channels, want.len, prev_shape.channels, prev_shape.len
                     ));
                 }
             }
             if let LayerKind::Elementwise(g) = &l.kind {
-                let other = match g.other {
-                    Operand::Input => Some((self.input_len, self.input_shape())),
-                    Operand::Block(k) if k < here => {
-                        Some((self.layers[k].out_dim, self.layers[k].out_shape()))
-                    }
-                    Operand::Block(_) => None,
-                };
-                let Some((len, shape)) = other else {
+                let Some((len, shape)) = self.operand(g.other, here) else {
                     return bad(format!(
-                        "its second operand {:?} is not an earlier block's output (the previous \
-                         block is the first operand)",
+                        "its second operand {:?} is not the circuit input or an earlier block's \
+                         output",
                         g.other
                     ));
                 };
@@ -596,7 +605,6 @@ impl CircuitSpec {
                 check_unary(g, prev_shape, self.table_bits)
                     .map_err(|d| ProofError::Circuit(format!("block '{}': {d}", l.name)))?;
             }
-            prev_shape = l.out_shape();
             if !(1..=self.table_bits).contains(&l.shift) {
                 return bad(format!(
                     "shift {} outside 1..={} (the table bits)",
@@ -606,7 +614,6 @@ impl CircuitSpec {
             if l.mult == 0 || l.mult > MAX_MULT {
                 return bad(format!("multiplier {} outside 1..={MAX_MULT}", l.mult));
             }
-            prev = l.out_dim;
         }
         self.check_readers()
     }
@@ -614,14 +621,15 @@ impl CircuitSpec {
     /// How many blocks read each activation column: index 0 the input, index l + 1 block l's
     /// output (the next block, and every elementwise block that names it as its second operand).
     pub fn readers(&self) -> Vec<usize> {
+        let index = |o: Operand| match o {
+            Operand::Input => 0,
+            Operand::Block(k) => k + 1,
+        };
         let mut n = vec![0; self.layers.len() + 1];
         for (l, layer) in self.layers.iter().enumerate() {
-            n[l] += 1;
+            n[index(self.source(l))] += 1;
             if let LayerKind::Elementwise(g) = &layer.kind {
-                n[match g.other {
-                    Operand::Input => 0,
-                    Operand::Block(k) => k + 1,
-                }] += 1;
+                n[index(g.other)] += 1;
             }
         }
         n
@@ -655,20 +663,41 @@ impl CircuitSpec {
         Ok(())
     }
 
-    /// How the input is stored: as the first block wants it.
+    /// How the input is stored: as the first block that reads it wants it (`validate` checks
+    /// that every other reader finds it stored its way).
     pub fn input_shape(&self) -> ActShape {
-        self.layers
-            .first()
-            .and_then(|l| l.in_shape())
+        (0..self.layers.len())
+            .filter(|&l| self.source(l) == Operand::Input)
+            .find_map(|l| self.layers[l].in_shape())
             .unwrap_or(ActShape::flat(self.input_len))
+    }
+
+    /// Where block l reads its (first) input.
+    pub fn source(&self, l: usize) -> Operand {
+        match self.sources.get(l) {
+            Some(&o) => o,
+            None if l == 0 => Operand::Input,
+            None => Operand::Block(l - 1),
+        }
+    }
+
+    /// The length and storage of an operand read by block `here`; None for a block that is not
+    /// earlier than `here`.
+    pub fn operand(&self, o: Operand, here: usize) -> Option<(usize, ActShape)> {
+        match o {
+            Operand::Input => Some((self.input_len, self.input_shape())),
+            Operand::Block(k) if k < here => {
+                Some((self.layers[k].out_dim, self.layers[k].out_shape()))
+            }
+            Operand::Block(_) => None,
+        }
     }
 
     /// How block l's input is stored.
     pub fn layer_input_shape(&self, l: usize) -> ActShape {
-        if l == 0 {
-            self.input_shape()
-        } else {
-            self.layers[l - 1].out_shape()
+        match self.source(l) {
+            Operand::Input => self.input_shape(),
+            Operand::Block(k) => self.layers[k].out_shape(),
         }
     }
 
@@ -1022,7 +1051,10 @@ pub fn forward(spec: &CircuitSpec, w: &Weights, input: &[i64]) -> Result<Vec<Blo
     check_range("input", "input", input, spec.table_bits)?;
     let mut traces: Vec<BlockTrace> = Vec::with_capacity(spec.layers.len());
     for (l, lw) in spec.layers.iter().zip(&w.layers) {
-        let a = traces.last().map_or(input, |t| &t.a);
+        let a = match spec.source(traces.len()) {
+            Operand::Input => input,
+            Operand::Block(k) => &traces[k].a,
+        };
         let other: &[i64] = match &l.kind {
             LayerKind::Elementwise(ElementwiseGeom {
                 other: Operand::Block(k),

@@ -154,7 +154,10 @@ impl WitnessPlan {
             let log_out = l.out_shape().log_size();
             let log_len = log_out + log_batch;
             if let LayerKind::Unary(g) = &l.kind {
-                let input = blocks.last().map_or(x, |b| b.a);
+                let input = match spec.source(layer) {
+                    crate::circuit::Operand::Input => x,
+                    crate::circuit::Operand::Block(k) => blocks[k].a,
+                };
                 let a = col(&mut logs, log_out);
                 logs.push(g.table_log());
                 unary.push(UnaryLookup {
@@ -314,9 +317,13 @@ impl WitnessPlan {
             let out = layer.out_shape();
             if let LayerKind::MaxPool(g) = &layer.kind {
                 cols[b.a] = shaped(out, field(|t| &t.a), 0);
-                let prev: Vec<&[i64]> = match l {
-                    0 => inputs.iter().map(|v| v.as_slice()).collect(),
-                    _ => traces.iter().map(|t| t[l - 1].a.as_slice()).collect(),
+                let prev: Vec<&[i64]> = match spec.source(l) {
+                    crate::circuit::Operand::Input => {
+                        inputs.iter().map(|v| v.as_slice()).collect()
+                    }
+                    crate::circuit::Operand::Block(k) => {
+                        traces.iter().map(|t| t[k].a.as_slice()).collect()
+                    }
                 };
                 let positions = out.len;
                 for (u, &gu) in b.gathered.iter().enumerate() {

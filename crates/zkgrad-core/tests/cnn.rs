@@ -91,6 +91,7 @@ fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
             layers,
             public_input: false,
             committed_input: false,
+            sources: Vec::new(),
         },
         weights,
         input,
@@ -364,6 +365,7 @@ fn narrow_convolutions_are_refused_by_name() {
             layers,
             public_input: false,
             committed_input: false,
+            sources: Vec::new(),
         };
         let w = Weights {
             layers: vec![DenseWeights {
@@ -428,6 +430,7 @@ fn small_pool(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
         layers,
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     (spec, weights, input)
 }

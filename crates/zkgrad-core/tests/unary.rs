@@ -79,6 +79,7 @@ fn sigmoid_mlp(n: usize, w: usize, seed: u64) -> (CircuitSpec, Weights, Vec<i64>
         layers: vec![dense("fc0", n, w), unary("sig", w), dense("fc1", w, 3)],
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     let mut rng = common::Lcg(seed + 1);
     let x = (0..n).map(|_| rng.next(-1000, 1000)).collect();
@@ -132,6 +133,7 @@ fn a_batch_a_public_input_and_a_table_first_or_last_verify() {
         layers: vec![unary("sig_in", 6), dense("fc", 6, 4), unary("sig_out", 4)],
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     let mut rng = common::Lcg(12);
     let fw = Weights {
@@ -224,6 +226,7 @@ fn an_input_outside_the_table_names_the_block_and_range() {
         layers: vec![unary("sig", 2)],
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     let w = Weights {
         layers: vec![no_weights()],

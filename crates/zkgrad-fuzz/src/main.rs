@@ -112,6 +112,7 @@ fn mlp(dims: &[usize], committed_input: bool) -> (CircuitSpec, Weights, Vec<i64>
             layers,
             public_input: false,
             committed_input,
+            sources: Vec::new(),
         },
         Weights { layers: ws },
         input,

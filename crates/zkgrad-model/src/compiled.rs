@@ -32,9 +32,10 @@ pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
 /// encoding changes (version 2: the zero-knowledge masks moved into the committed table; version
 /// 3: the circuit lost its `zk` flag, so its digest, which the commitment names, changed, and the
 /// commitment carries the weight range bits and certificate; version 4: the weight table holds
-/// the epoch link masks, `zkgrad_core::epoch`), since a model's stored commitment
-/// and a key's are only valid for the scheme that made them.
-pub const FORMAT_VERSION: u16 = 4;
+/// the epoch link masks, `zkgrad_core::epoch`; version 5: the circuit records where each block
+/// reads its input, `CircuitSpec::sources`, so a graph may branch), since a model's stored
+/// commitment and a key's are only valid for the scheme that made them.
+pub const FORMAT_VERSION: u16 = 5;
 
 const MODEL_WHAT: &str = "compiled model";
 const KEY_WHAT: &str = "verifying key";

@@ -188,8 +188,11 @@ pub enum ModelError {
     /// The graph has no dense layer, so there is nothing to prove.
     #[error("the graph has no dense layer: there is nothing to prove")]
     NoLayers,
-    /// The graph output is not the tensor the chain of ops ends with.
-    #[error("graph output '{output}' is not the end of the chain of ops, which ends at '{last}'")]
+    /// The graph output is not the last block's output: a block after it leads nowhere.
+    #[error(
+        "graph output '{output}' is not the output of the last computing node '{last}'; every \
+         node must lead to the output"
+    )]
     ChainEnd { output: String, last: String },
     /// The graph output is declared private (outputs are always public for now).
     #[error(

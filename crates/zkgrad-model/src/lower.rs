@@ -1,16 +1,17 @@
 //! Lowering: a validated IR graph becomes a zkgrad-core [`CircuitSpec`] and its [`Weights`].
 //!
-//! The proof system proves a chain of blocks in which an elementwise block may also read an
-//! earlier block's output or the input (a skip or residual connection: the circuit is a DAG whose
-//! tensors may have several readers). So the graph must be one chain of ops in which every
-//! `dense`, `conv` or `add` is directly followed by its `requant` and optionally a `relu`: each
-//! such group is one [`DenseSpec`] named after the dense, conv or add node; one input of an `add`
-//! is the chain's current tensor, the other any earlier activation. A `maxpool` is a block on its
-//! own. Reshapes are free (they relabel the flattened vector). Anything else is an error naming
-//! the node. The lowering also records, for every IR tensor, which vector of the forward
-//! pass holds its values (see [`Source`]), so the executor can report every named intermediate.
+//! The proof system proves a DAG of blocks: each block reads one activation column (the input,
+//! or an earlier block's output; `CircuitSpec::sources`) and an elementwise block a second one, so
+//! tensors may have several readers (skip connections, branches that both compute). Every
+//! `dense`, `conv`, `add` or `mul` is directly followed by its `requant` and optionally a `relu`
+//! (the relu may come later, after a node of another branch): each such group is one
+//! [`DenseSpec`] named after the dense, conv, add or mul node. A `maxpool` or `unary` is a block
+//! on its own. Reshapes are free (they relabel the flattened vector). The graph output must be
+//! the last block's output. Anything else is an error naming the node. The lowering also
+//! records, for every IR tensor, which vector of the forward pass holds its values (see
+//! [`Source`]), so the executor can report every named intermediate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use zkgrad_core::circuit::{
     ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp,
@@ -74,45 +75,54 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             layers: Vec::new(),
             public_input: graph.input.visibility == Some(crate::ir::Visibility::Public),
             committed_input: graph.input.visibility == Some(crate::ir::Visibility::Committed),
+            sources: Vec::new(),
         },
         weights: Weights { layers: Vec::new() },
         input: graph.input.name.clone(),
         blocks: Vec::new(),
         tensors: vec![(graph.input.name.clone(), Source::Input)],
     };
-    let mut current = (graph.input.name.as_str(), Source::Input);
     let nodes = &graph.nodes;
+    let mut fused = BTreeSet::new();
     let mut i = 0;
     while i < nodes.len() {
         let node = &nodes[i];
+        if fused.contains(&i) {
+            i += 1;
+            continue;
+        }
         let elementwise = match &node.op {
             Op::Add { coef } => Some((ElementwiseOp::Sum, *coef)),
             Op::Mul { coef } => Some((ElementwiseOp::Product, [*coef, 1])),
             _ => None,
         };
         if let Some((op, coef)) = elementwise {
-            let (spec, weights) = add_block(&out, node, current, op, coef)?;
-            let (used, last) = push_linear(&mut out, &nodes[i..], spec, weights)?;
-            current = last;
-            i += used;
+            let block = add_block(&out, node, op, coef)?;
+            i += push_linear(&mut out, nodes, i, block, &mut fused)?;
             continue;
         }
-        expect_input(node, current.0)?;
-        let in_shape = &shapes[current.0];
+        let Some(input) = node.inputs.first().filter(|_| node.inputs.len() == 1) else {
+            return Err(unsupported(
+                node,
+                format!("it reads {:?}; a {} node reads one tensor", node.inputs, node.op.kind()),
+            ));
+        };
+        let in_shape = &shapes[input];
         match &node.op {
             Op::Add { .. } | Op::Mul { .. } => unreachable!("handled above"),
             Op::Reshape { .. } => {
-                out.tensors.push((node.output.clone(), current.1));
-                current.0 = &node.output;
+                // Free: the output is the same vector under a new name.
+                let source = source_of(&out, node, input)?;
+                out.tensors.push((node.output.clone(), source));
                 i += 1;
             }
             Op::Dense { .. } | Op::Conv { .. } => {
+                let source = operand(&out, node, input)?;
                 let (spec, weights) = linear_block(node, in_shape, tensors);
-                let (used, last) = push_linear(&mut out, &nodes[i..], spec, weights)?;
-                current = last;
-                i += used;
+                i += push_linear(&mut out, nodes, i, (spec, weights, source), &mut fused)?;
             }
             Op::MaxPool { kernel, strides } => {
+                let source = operand(&out, node, input)?;
                 let [channels, h, w] = image(in_shape).expect("validated: an image input");
                 let g = PoolGeom {
                     channels,
@@ -129,15 +139,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
                     relu: false,
                     kind: LayerKind::MaxPool(g),
                 };
-                let l = push_block(
-                    &mut out,
-                    node,
-                    spec,
-                    DenseWeights {
-                        weight: Vec::new(),
-                        bias: Vec::new(),
-                    },
-                )?;
+                let l = push_block(&mut out, node, spec, no_weights(), source)?;
                 out.blocks.push(BlockNames {
                     node: node.name.clone(),
                     op: "maxpool".into(),
@@ -146,13 +148,12 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
                     q: node.output.clone(),
                 });
                 out.tensors.push((node.output.clone(), Source::Act(l)));
-                current = (&node.output, Source::Act(l));
                 i += 1;
             }
             Op::Unary { .. } => {
-                let l = unary_block(&mut out, node, in_shape, graph.act_bits)?;
+                let source = operand(&out, node, input)?;
+                let l = unary_block(&mut out, node, in_shape, graph.act_bits, source)?;
                 out.tensors.push((node.output.clone(), Source::Act(l)));
-                current = (&node.output, Source::Act(l));
                 i += 1;
             }
             Op::Requant { .. } => {
@@ -173,11 +174,16 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
     if out.spec.layers.is_empty() {
         return Err(ModelError::NoLayers);
     }
-    if current.0 != graph.output.name {
-        return Err(ModelError::ChainEnd {
-            output: graph.output.name.clone(),
-            last: current.0.to_string(),
-        });
+    check_output(&out, graph)?;
+    // A chain is stored as one (no sources), so its circuit has one encoding.
+    let chain = out.spec.sources.iter().enumerate().all(|(l, &o)| {
+        o == match l {
+            0 => Operand::Input,
+            _ => Operand::Block(l - 1),
+        }
+    });
+    if chain {
+        out.spec.sources.clear();
     }
     out.spec.validate().map_err(ModelError::Core)?;
     out.spec
@@ -256,57 +262,30 @@ fn linear_block(
     (spec, weights)
 }
 
-/// The spec (requantisation still unset) of an add or mul node: one operand is the chain's current
-/// tensor, the other an earlier activation (a block's output, or the input) stored alike.
+/// The spec (requantisation still unset) and the first operand of an add or mul node: both
+/// operands are activations (the input, or blocks' outputs) stored alike; the first one is the
+/// block's input, the second its `other`.
 fn add_block(
     out: &Lowered,
     node: &Node,
-    current: (&str, Source),
     op: ElementwiseOp,
     coef: [i64; 2],
-) -> Result<(DenseSpec, DenseWeights)> {
-    let Some(pos) = node.inputs.iter().position(|t| t == current.0) else {
+) -> Result<(DenseSpec, DenseWeights, Operand)> {
+    let [first, second] = node.inputs.as_slice() else {
         return Err(unsupported(
             node,
-            format!(
-                "it reads {:?} but neither is the chain's current tensor '{}'; an add must take \
-                 the previous op's output and one earlier tensor (two branches that both compute \
-                 are not supported yet)",
-                node.inputs, current.0
-            ),
+            format!("it reads {:?}; an {} reads two tensors", node.inputs, node.op.kind()),
         ));
     };
-    let other_name = &node.inputs[1 - pos];
-    let source = out
-        .tensors
-        .iter()
-        .find(|(t, _)| t == other_name)
-        .map(|(_, s)| *s);
-    let other = match source {
-        Some(Source::Input) => Operand::Input,
-        Some(Source::Act(k)) => Operand::Block(k),
-        Some(Source::Requant(k)) if !out.spec.layers[k].relu => Operand::Block(k),
-        _ => {
-            return Err(unsupported(
-                node,
-                format!(
-                    "its operand '{other_name}' is not an activation (the graph input, or a \
-                     block's output after its ReLU); adding an accumulator or a pre-ReLU value is \
-                     not supported"
-                ),
-            ));
-        }
-    };
-    let shape = match current.1 {
-        Source::Act(l) | Source::Requant(l) => out.spec.layers[l].out_shape(),
-        _ => out
-            .spec
-            .layers
-            .first()
-            .and_then(|l| l.in_shape())
-            .unwrap_or(ActShape::flat(out.spec.input_len)),
-    };
-    let coef = if pos == 0 { coef } else { [coef[1], coef[0]] };
+    let (mut source, mut other) = (operand(out, node, first)?, operand(out, node, second)?);
+    let mut coef = coef;
+    // The previous block's output as the first operand keeps a chain a chain (one encoding).
+    let previous = out.spec.layers.len().checked_sub(1).map(Operand::Block);
+    if Some(other) == previous && Some(source) != previous {
+        (source, other) = (other, source);
+        coef = [coef[1], coef[0]];
+    }
+    let shape = stored(out, source, None);
     let len = shape.channels * shape.len;
     let spec = DenseSpec {
         name: node.name.clone(),
@@ -323,23 +302,100 @@ fn add_block(
             len: shape.len,
         }),
     };
-    let none = DenseWeights {
-        weight: Vec::new(),
-        bias: Vec::new(),
-    };
-    Ok((spec, none))
+    Ok((spec, no_weights(), source))
 }
 
-/// Adds the block that starts at `nodes[0]` (dense, conv or add), its requant and optional relu;
-/// returns how many nodes it used and the chain's new current tensor.
-fn push_linear<'g>(
+/// Where the values of tensor `name` live (an error naming `node` for a tensor no supported
+/// node wrote).
+fn source_of(out: &Lowered, node: &Node, name: &str) -> Result<Source> {
+    out.tensors
+        .iter()
+        .rev()
+        .find(|(t, _)| t == name)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| {
+            unsupported(
+                node,
+                format!("it reads '{name}', which no earlier node computes"),
+            )
+        })
+}
+
+/// The activation column a node reads as `name`: the graph input, or a block's output (after
+/// its ReLU, if it has one). An accumulator or a pre-ReLU value has no column of its own.
+fn operand(out: &Lowered, node: &Node, name: &str) -> Result<Operand> {
+    match source_of(out, node, name)? {
+        Source::Input => Ok(Operand::Input),
+        Source::Act(k) => Ok(Operand::Block(k)),
+        Source::Requant(k) if !out.spec.layers[k].relu => Ok(Operand::Block(k)),
+        _ => Err(unsupported(
+            node,
+            format!(
+                "its operand '{name}' is not an activation (the graph input, or a block's \
+                 output after its ReLU); reading an accumulator or a pre-ReLU value is not \
+                 supported"
+            ),
+        )),
+    }
+}
+
+/// How an operand is stored: a block's output as that block writes it; the input as its first
+/// reader wants it, else channel by channel for an image (`image_shape`), else flat.
+fn stored(out: &Lowered, o: Operand, image_shape: Option<&[usize]>) -> ActShape {
+    match o {
+        Operand::Block(k) => out.spec.layers[k].out_shape(),
+        Operand::Input => {
+            let first_reader = (0..out.spec.layers.len())
+                .filter(|&l| out.spec.sources[l] == Operand::Input)
+                .find_map(|l| out.spec.layers[l].in_shape());
+            match (first_reader, image_shape.and_then(image)) {
+                (Some(s), _) => s,
+                (None, Some([channels, h, w])) => ActShape {
+                    channels,
+                    len: h * w,
+                },
+                (None, None) => ActShape::flat(out.spec.input_len),
+            }
+        }
+    }
+}
+
+fn no_weights() -> DenseWeights {
+    DenseWeights {
+        weight: Vec::new(),
+        bias: Vec::new(),
+    }
+}
+
+/// The graph output must be the last block's output: every block then leads to it (a block
+/// after the output's producer would be computed and proved for nothing).
+fn check_output(out: &Lowered, graph: &Graph) -> Result<()> {
+    let last = out.spec.layers.len() - 1;
+    let name = &graph.output.name;
+    let source = out.tensors.iter().rev().find(|(t, _)| t == name).map(|(_, s)| *s);
+    match source {
+        Some(Source::Act(k)) if k == last => Ok(()),
+        Some(Source::Requant(k)) if k == last && !out.spec.layers[k].relu => Ok(()),
+        _ => Err(ModelError::ChainEnd {
+            output: name.clone(),
+            last: out.blocks[last].node.clone(),
+        }),
+    }
+}
+
+/// Adds the block that starts at `nodes[at]` (dense, conv, add or mul) with its requant, which
+/// must follow it directly, and the relu that reads the requant's output if there is one (it may
+/// come later, after a node of another branch: it is fused here and skipped there); returns how
+/// many nodes from `at` on it used.
+fn push_linear(
     out: &mut Lowered,
-    nodes: &'g [Node],
-    mut spec: DenseSpec,
-    weights: DenseWeights,
-) -> Result<(usize, (&'g str, Source))> {
-    let node = &nodes[0];
-    let requant = nodes.get(1).filter(|n| matches!(n.op, Op::Requant { .. }));
+    nodes: &[Node],
+    at: usize,
+    (mut spec, weights, source): (DenseSpec, DenseWeights, Operand),
+    fused: &mut BTreeSet<usize>,
+) -> Result<usize> {
+    let node = &nodes[at];
+    let requant = nodes.get(at + 1).filter(|n| matches!(n.op, Op::Requant { .. }));
     let Some(requant) = requant else {
         return Err(unsupported(
             node,
@@ -350,10 +406,9 @@ fn push_linear<'g>(
         ));
     };
     expect_input(requant, &node.output)?;
-    let relu = nodes.get(2).filter(|n| matches!(n.op, Op::Relu {}));
-    if let Some(r) = relu {
-        expect_input(r, &requant.output)?;
-    }
+    let relu = (at + 2..nodes.len()).find(|&j| {
+        matches!(nodes[j].op, Op::Relu {}) && nodes[j].inputs == [requant.output.as_str()]
+    });
     let Op::Requant { mult, shift } = requant.op else {
         unreachable!("matched above")
     };
@@ -361,7 +416,7 @@ fn push_linear<'g>(
     spec.mult = mult as u64;
     spec.shift = shift as u32;
     spec.relu = relu.is_some();
-    let l = push_block(out, node, spec, weights)?;
+    let l = push_block(out, node, spec, weights, source)?;
     out.blocks.push(BlockNames {
         node: node.name.clone(),
         op: node.op.kind().into(),
@@ -372,18 +427,22 @@ fn push_linear<'g>(
     out.tensors.push((node.output.clone(), Source::Acc(l)));
     out.tensors
         .push((requant.output.clone(), Source::Requant(l)));
-    Ok(match relu {
-        Some(r) => {
-            out.tensors.push((r.output.clone(), Source::Act(l)));
-            (3, (&r.output, Source::Act(l)))
-        }
-        None => (2, (&requant.output, Source::Act(l))),
-    })
+    if let Some(j) = relu {
+        out.tensors.push((nodes[j].output.clone(), Source::Act(l)));
+        fused.insert(j);
+    }
+    Ok(2)
 }
 
 /// Appends a `unary` node's table block (stored like its input: the previous block's output,
 /// or the graph input, channel by channel for an image); returns its index.
-fn unary_block(out: &mut Lowered, node: &Node, in_shape: &[usize], bits: u32) -> Result<usize> {
+fn unary_block(
+    out: &mut Lowered,
+    node: &Node,
+    in_shape: &[usize],
+    bits: u32,
+    source: Operand,
+) -> Result<usize> {
     let Op::Unary {
         func,
         in_scale,
@@ -394,14 +453,7 @@ fn unary_block(out: &mut Lowered, node: &Node, in_shape: &[usize], bits: u32) ->
     else {
         unreachable!("called on unary nodes")
     };
-    let shape = match (out.spec.layers.last(), image(in_shape)) {
-        (Some(l), _) => l.out_shape(),
-        (None, Some([channels, h, w])) => ActShape {
-            channels,
-            len: h * w,
-        },
-        (None, None) => ActShape::flat(out.spec.input_len),
-    };
+    let shape = stored(out, source, Some(in_shape));
     let params: Vec<f64> = params.iter().map(|p| p.0).collect();
     let values = crate::exec::unary_table(func, &params, *range, (*in_scale, *out_scale), bits)
         .map_err(|x| {
@@ -432,15 +484,7 @@ fn unary_block(out: &mut Lowered, node: &Node, in_shape: &[usize], bits: u32) ->
             values,
         }),
     };
-    let l = push_block(
-        out,
-        node,
-        spec,
-        DenseWeights {
-            weight: Vec::new(),
-            bias: Vec::new(),
-        },
-    )?;
+    let l = push_block(out, node, spec, no_weights(), source)?;
     out.blocks.push(BlockNames {
         node: node.name.clone(),
         op: func.clone(),
@@ -458,32 +502,32 @@ fn push_block(
     node: &Node,
     spec: DenseSpec,
     weights: DenseWeights,
+    source: Operand,
 ) -> Result<usize> {
-    let prev = out
-        .spec
-        .layers
-        .last()
-        .map(|l| l.out_shape())
-        .unwrap_or(ActShape::flat(out.spec.input_len));
-    if let (Some(want), false) = (spec.in_shape(), out.spec.layers.is_empty()) {
+    // The input is stored as its first reader wants it; any later reader must agree.
+    let first_input_reader = source == Operand::Input
+        && !(0..out.spec.layers.len()).any(|l| out.spec.sources[l] == Operand::Input);
+    if let (Some(want), false) = (spec.in_shape(), first_input_reader) {
+        let prev = stored(out, source, None);
         let same = (0..spec.in_dim).all(|i| want.slot(i) == prev.slot(i));
         if !same {
             return Err(unsupported(
                 node,
                 format!(
-                    "it reads {} channel(s) of {} values, but the previous block stores {} channel(s) \
-                     of {}; regrouping channels between blocks is not supported",
+                    "it reads {} channel(s) of {} values, but the tensor it reads is stored as {} \
+                     channel(s) of {}; regrouping channels between blocks is not supported",
                     want.channels, want.len, prev.channels, prev.len
                 ),
             ));
         }
     }
     out.spec.layers.push(spec);
+    out.spec.sources.push(source);
     out.weights.layers.push(weights);
     Ok(out.spec.layers.len() - 1)
 }
 
-/// The chain rule: every node reads exactly the tensor the previous op wrote.
+/// A requant reads exactly the accumulator of the node before it.
 fn expect_input(node: &Node, current: &str) -> Result<()> {
     if node.inputs.len() == 1 && node.inputs[0] == current {
         return Ok(());
@@ -491,8 +535,7 @@ fn expect_input(node: &Node, current: &str) -> Result<()> {
     Err(unsupported(
         node,
         format!(
-            "it reads {:?} but the chain's current tensor is '{current}'; only a single chain of ops \
-             (no branches, no skipped tensors) can be proved",
+            "it reads {:?} but must read '{current}', the accumulator of the node before it",
             node.inputs
         ),
     ))
@@ -599,7 +642,7 @@ mod tests {
             .replace(r#""inputs": ["h1f"]"#, r#""inputs": ["fc1_q"]"#)
             .replace(r#""shape": [1, 3]"#, r#""shape": [3]"#);
         let e = lower_json(&json).unwrap_err();
-        assert!(e.to_string().starts_with("node '/fc2/Gemm' (dense) cannot be proved yet: it reads [\"fc1_q\"] but the chain's current tensor is 'h1f'"), "{e}");
+        assert!(e.to_string().starts_with("node '/fc2/Gemm' (dense) cannot be proved yet: its operand 'fc1_q' is not an activation"), "{e}");
     }
 
     /// fc1 → relu (h1) → fc2 (h2) → res = h2 − h1 → relu: the add reads the chain and h1.
@@ -667,20 +710,24 @@ mod tests {
     }
 
     #[test]
-    fn output_must_end_the_chain() {
-        // A trailing reshape after the declared output.
-        let json = MLP_JSON.replace(
-            r#""mult": 1, "shift": 1}"#,
-            r#""mult": 1, "shift": 1}, {"name": "/tail", "op": "reshape", "inputs": ["logits"], "output": "tail", "shape": [2]}"#,
-        );
+    fn output_must_be_the_last_block() {
+        // The declared output is fc1's activation; fc2 after it leads nowhere.
+        let json = MLP_JSON
+            .replace(r#""name": "logits", "shape": [1, 2]"#, r#""name": "h1", "shape": [1, 3]"#);
         let e = lower_json(&json).unwrap_err();
         assert_eq!(
             e,
             ModelError::ChainEnd {
-                output: "logits".into(),
-                last: "tail".into()
+                output: "h1".into(),
+                last: "/fc2/Gemm".into()
             }
         );
+        // A reshape after the last block is free: the output is the same vector.
+        let json = MLP_JSON.replace(
+            r#""mult": 1, "shift": 1}"#,
+            r#""mult": 1, "shift": 1}, {"name": "/tail", "op": "reshape", "inputs": ["logits"], "output": "tail", "shape": [2]}"#,
+        );
+        assert!(lower_json(&json).is_ok());
     }
 
     #[test]

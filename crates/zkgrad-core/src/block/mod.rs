@@ -6,12 +6,17 @@ pub(crate) mod wiring;
 
 use p3_field::PrimeCharacteristicRing;
 
+use crate::circuit::{CircuitSpec, Operand};
 use crate::field::{EF, F};
 use crate::witness::WitnessPlan;
 
-/// The column holding block l's input: the circuit input, or the previous block's output.
-pub(crate) fn input_col(plan: &WitnessPlan, l: usize) -> usize {
-    if l == 0 { plan.x } else { plan.blocks[l - 1].a }
+/// The column holding block l's input: the circuit input, or the output of the block it reads
+/// (the previous one in a chain).
+pub(crate) fn input_col(spec: &CircuitSpec, plan: &WitnessPlan, l: usize) -> usize {
+    match spec.source(l) {
+        Operand::Input => plan.x,
+        Operand::Block(k) => plan.blocks[k].a,
+    }
 }
 
 /// Σ_n eq(r_n, n)·col[n·2^log_feat + ·]: a batched column folded at a batch point.

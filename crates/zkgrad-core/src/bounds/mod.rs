@@ -297,6 +297,7 @@ mod tests {
             }],
             public_input: false,
             committed_input: false,
+            sources: Vec::new(),
         };
         for batch in [1, 2, 3, 5, 8] {
             let plan = WitnessPlan::new(&spec, batch);
@@ -344,6 +345,7 @@ mod tests {
             }],
             public_input: false,
             committed_input: true,
+            sources: Vec::new(),
         };
         let w = crate::circuit::Weights {
             layers: vec![crate::circuit::DenseWeights {

@@ -125,9 +125,10 @@ impl ArgmaxPlan {
         if !matches!(
             spec.layers.first().map(|l| &l.kind),
             Some(crate::circuit::LayerKind::Dense)
-        ) {
+        ) || spec.readers()[0] != 1
+        {
             return bad(
-                "only models whose first block is dense (Gemm/MatMul: MLP classifiers) can be attested for now".into(),
+                "only models whose input feeds one dense block (Gemm/MatMul: MLP classifiers) can be attested for now".into(),
             );
         }
         let k = dataset.row_vars();

@@ -211,6 +211,7 @@ mod tests {
                 .collect(),
             public_input: false,
             committed_input: false,
+            sources: Vec::new(),
         }
     }
 

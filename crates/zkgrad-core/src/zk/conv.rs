@@ -86,7 +86,7 @@ fn setup<'a>(spec: &'a CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<Setu
         input: spec.layer_input_shape(l),
         q_col: bc.q,
         t_col,
-        x_col: crate::block::input_col(plan, l),
+        x_col: crate::block::input_col(spec, plan, l),
         wcols,
     })
 }

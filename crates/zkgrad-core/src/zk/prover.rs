@@ -90,7 +90,7 @@ impl ProverCtx<'_> {
     }
 
     pub fn input_col(&self, l: usize) -> usize {
-        crate::block::input_col(self.plan, l)
+        crate::block::input_col(self.spec, self.plan, l)
     }
 }
 

@@ -51,6 +51,7 @@ fn dense(in_dim: usize, out_dim: usize, seed: u64) -> (CircuitSpec, Weights) {
         }],
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     let w = Weights {
         layers: vec![DenseWeights {
@@ -516,6 +517,7 @@ fn mlp_spec(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights
         layers,
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     (spec, Weights { layers: ws }, input(dims[0], seed))
 }
@@ -781,6 +783,7 @@ fn cnn_spec(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
         layers,
         public_input: false,
         committed_input: false,
+        sources: Vec::new(),
     };
     (spec, weights, x)
 }

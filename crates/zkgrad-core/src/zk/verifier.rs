@@ -178,7 +178,7 @@ impl VerifierCtx<'_> {
     }
 
     pub fn input_col(&self, l: usize) -> usize {
-        crate::block::input_col(self.plan, l)
+        crate::block::input_col(self.spec, self.plan, l)
     }
 }
 
