@@ -54,6 +54,7 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
+from zkgrad.onnx_matmul import lower_self_matmul
 from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_softmax import lower_softmax
 
@@ -87,7 +88,10 @@ _LINEAR_MAP_OPS = (
 #: ``scripts/supported_ops.py``, and a test keeps the two equal.
 SUPPORTED_OPS: dict[str, str] = {
     "Gemm": "any `alpha`, `beta` and `transB`; `transA` 0; constant weight and bias",
-    "MatMul": "a constant weight matrix as the second operand",
+    "MatMul": (
+        "a constant weight matrix as the second operand, or x·x of one activation (square in "
+        "its last two axes; a difference of squares by lookup)"
+    ),
     "Conv": (
         "2-D, `group` 1, no dilation, explicit `pads` or `auto_pad` `NOTSET`/`VALID`, any "
         "strides; constant weight and bias"
@@ -117,9 +121,10 @@ SUPPORTED_OPS: dict[str, str] = {
     "Sub": ("two activations, as for `Add`; or an activation and a constant, as for `Mul`"),
     "Mul": (
         "two activations, as for `Add` (a degree-3 sumcheck); or an activation "
-        "and a constant that does not grow its shape: folded into nothing, it "
-        "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
-        f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
+        "and a constant that does not grow its shape: right after a `Gemm`/`MatMul` (one "
+        "factor per output) or a `Conv` (per channel) it scales that layer's weights and bias; "
+        "elsewhere it becomes a diagonal layer of its own (a 1×1 convolution for a "
+        f"per-channel constant on an image, else a dense layer on at most {MAX_DIAGONAL} values)"
     ),
     "Div": (
         "an activation divided by a nonzero constant, as for `Mul`; or a constant or an "
@@ -460,7 +465,7 @@ class _Importer:
                 if attrs.get("transA", 0):
                     raise _Skip("transA=1 is not supported")
                 self._const(inputs[1], "the weight (input B)")
-            elif op == "MatMul":
+            elif op == "MatMul" and inputs[1] in self.consts:
                 b = self._const(inputs[1], "the second MatMul operand (the weight)")
                 if b.ndim != 2:
                     raise _Skip(f"weight of rank {b.ndim}; expected a matrix")
@@ -539,6 +544,12 @@ class _Importer:
             self._add_bias(self.ops[-1], c)
 
     def _op_matmul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        if inputs[0] not in self.consts and inputs[1] not in self.consts:
+            try:
+                lower_self_matmul(self, node, name, inputs)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return
         b = self._const(inputs[1], "the second MatMul operand (the weight)")
         self._dense(name, self._activation(inputs[0], name), node.output[0], b.T)
 
@@ -612,7 +623,12 @@ class _Importer:
             self._skip_connection(node, name, inputs, 0)
             return
         x, c = (b, a) if a in self.consts else (a, b)
-        self._affine(name, x, node.output[0], self._const(c, "the factor"), None)
+        factor = self._const(c, "the factor")
+        layer = self.producer.get(x)
+        if self._foldable(x, (Dense, Conv)) and onnx_compose.fold_scale(layer, factor):
+            self._rename_output(layer, node.output[0])
+            return
+        self._affine(name, x, node.output[0], factor, None)
 
     def _op_div(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         a, b = inputs[:2]

@@ -1,6 +1,7 @@
 """ONNX nodes the importer writes as several ops that are already proved (the rules too long for
 ``zkgrad.onnx``'s importer class): broadcasting between two activations, elementwise Max/Min,
-a convolution to one output channel, and max pooling padded by less than its kernel.
+a convolution to one output channel, max pooling padded by less than its kernel, and a constant
+factor folded into the layer before it.
 
 Each function takes the importer and emits ops through it; a ValueError says, in one sentence,
 why the node cannot be imported (the importer names the node).
@@ -25,6 +26,34 @@ if TYPE_CHECKING:
 #: Largest constant dense layer the importer emits for wiring (a linear map, a broadcast copy,
 #: an edge padding): at most this many weights, committed like any other.
 MAX_LINEAR_MAP = 1 << 16
+
+
+def fold_scale(layer: Dense | Conv, factor: np.ndarray) -> bool:
+    """Fold y = factor ⊙ (W·x + b) into ``layer`` as (factor ⊙ W)·x + factor ⊙ b, with one
+    factor per output of a dense layer or per output channel of a convolution (what a
+    ``Mul`` right after ``Gemm``/``Conv``, e.g. an exported batch normalisation, multiplies by).
+    False, leaving the layer as it is, when ``factor`` does not have that form."""
+    shape = tuple(layer.out_shape)
+    try:
+        if np.broadcast_shapes(factor.shape, shape) != shape:
+            return False
+    except ValueError:
+        return False
+    full = np.broadcast_to(factor, shape)
+    if isinstance(layer, Dense):
+        per_output = full.reshape(-1)
+        if per_output.size != layer.weight.shape[0]:
+            return False
+    else:
+        per_output = full[0, :, 0, 0]
+        if not np.array_equal(full, np.broadcast_to(per_output[None, :, None, None], shape)):
+            return False
+    per_output = per_output.astype(np.float64)
+    grid = per_output.reshape(-1, *[1] * (layer.weight.ndim - 1))
+    layer.weight = np.ascontiguousarray(layer.weight * grid)
+    if layer.bias is not None:
+        layer.bias = layer.bias * per_output
+    return True
 
 
 def elementwise_extreme(
