@@ -54,7 +54,8 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
-from zkgrad.onnx_matmul import lower_self_matmul
+from zkgrad.onnx_input_type import is_declared_type_cast, read_as_float
+from zkgrad.onnx_matmul import TWO_ACTIVATIONS, lower_self_matmul
 from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_softmax import lower_softmax
 
@@ -170,7 +171,10 @@ SUPPORTED_OPS: dict[str, str] = {
     "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
-    "Cast": "to float32 only (removed)",
+    "Cast": (
+        "to float32 only (removed); a BOOL or integer model input that only `Identity` and "
+        "`Cast` to float32 read is read as float32 values"
+    ),
     **onnx_unary.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
@@ -190,7 +194,7 @@ def _is_no_op(node: onnx.NodeProto) -> bool:
         return True
     if node.op_type == "Cast":
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        return attrs.get("to") == onnx.TensorProto.FLOAT
+        return attrs.get("to") == onnx.TensorProto.FLOAT or is_declared_type_cast(node)
     return False
 
 
@@ -247,7 +251,7 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
         names = ", ".join(f"'{vi.name}'" for vi in graph.output)
         problems.append(f"the model has {len(graph.output)} outputs ({names}); zkgrad supports one")
     for index, vi in enumerate(inputs):
-        problems.extend(_fix_input(vi, main=index == 0))
+        problems.extend(_fix_input(graph, vi, main=index == 0))
     for vi in graph.output:
         dims = vi.type.tensor_type.shape.dim
         if len(dims) > 0 and not dims[0].HasField("dim_value"):
@@ -257,8 +261,9 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
     return _infer_shapes(fixed), (inputs[0].name if inputs else None), problems
 
 
-def _fix_input(vi: onnx.ValueInfoProto, main: bool) -> list[str]:
-    """Set a dynamic batch dimension to 1; for the main input, say what is not importable."""
+def _fix_input(graph: onnx.GraphProto, vi: onnx.ValueInfoProto, main: bool) -> list[str]:
+    """Set a dynamic batch dimension to 1; for the main input, read a BOOL or integer one as
+    float32 where it can be (`zkgrad.onnx_input_type`) and say what is not importable."""
     tensor = vi.type.tensor_type
     problems = []
     if main and not vi.type.HasField("tensor_type"):
@@ -266,8 +271,9 @@ def _fix_input(vi: onnx.ValueInfoProto, main: bool) -> list[str]:
         kind = vi.type.WhichOneof("value") or "untyped"
         problems.append(f"input '{vi.name}' is a {kind.removesuffix('_type')}, not a tensor")
     elif main and tensor.elem_type != onnx.TensorProto.FLOAT:
-        got = onnx.TensorProto.DataType.Name(tensor.elem_type)
-        problems.append(f"input '{vi.name}' has type {got}; zkgrad imports float32 models")
+        refused = read_as_float(graph, vi)
+        if refused:
+            problems.append(refused)
     dims = tensor.shape.dim
     if not tensor.HasField("shape") or len(dims) == 0:
         return [*problems, f"input '{vi.name}' has no static shape"] if main else problems
@@ -469,6 +475,8 @@ class _Importer:
                 b = self._const(inputs[1], "the second MatMul operand (the weight)")
                 if b.ndim != 2:
                     raise _Skip(f"weight of rank {b.ndim}; expected a matrix")
+            elif op == "MatMul" and inputs[0] not in self.consts and inputs[0] != inputs[1]:
+                raise _Skip(TWO_ACTIVATIONS)
             elif op == "Conv":
                 check_conv_attributes(attrs, self._const(inputs[1], "the convolution weight").shape)
             elif op in ("MaxPool", "AveragePool"):

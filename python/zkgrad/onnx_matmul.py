@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
     from zkgrad.onnx import _Importer
 
+#: Why a MatMul of two different activations (attention's Q·Kᵀ) does not import.
+TWO_ACTIVATIONS = (
+    "a MatMul of two different activations is not supported yet (only x·x of one activation, "
+    "or a constant second operand)"
+)
+
 
 def _term_indices(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """For x of ``shape`` (…, m, k) times itself: the flat index of a and of b in each term,
@@ -45,10 +51,7 @@ def lower_self_matmul(
     """Emit the chain above for ``MatMul(x, x)``; ValueError says what is not supported."""
     a, b = inputs[:2]
     if importer.resolve(a) != importer.resolve(b):
-        raise ValueError(
-            "a MatMul of two different activations is not supported yet (only x·x of one "
-            "activation, or a constant second operand)"
-        )
+        raise ValueError(TWO_ACTIVATIONS)
     x = importer._activation(a, name)
     shape = tuple(int(d) for d in importer.shapes[x])
     if len(shape) < 2 or shape[-1] != shape[-2]:
