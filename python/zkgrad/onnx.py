@@ -28,7 +28,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_compose, onnx_unary
+from zkgrad import onnx_compare, onnx_compose, onnx_unary
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -176,6 +176,7 @@ SUPPORTED_OPS: dict[str, str] = {
         "`Cast` to float32 read is read as float32 values"
     ),
     **onnx_unary.SUPPORTED,
+    **onnx_compare.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
@@ -1166,6 +1167,13 @@ class _Importer:
             raise _Skip(str(exc)) from None
         self._emit(op, self.shapes[x])
 
+    def _op_compare(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        rule = {"Not": onnx_compare.logical_not, "Where": onnx_compare.where}
+        try:
+            rule.get(node.op_type, onnx_compare.compare)(self, node, name, inputs)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+
     def _op_softmax(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
         try:
@@ -1255,3 +1263,6 @@ class _Importer:
 # Every table op (zkgrad.onnx_unary) imports through the one rule, dispatched like the others.
 for _op in onnx_unary.UNARY_OPS:
     setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_unary)
+# And the comparisons, Not and Where (zkgrad.onnx_compare).
+for _op in onnx_compare.SUPPORTED:
+    setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_compare)

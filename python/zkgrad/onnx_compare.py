@@ -1,0 +1,87 @@
+"""ONNX comparisons with a constant, ``Not`` and ``Where`` with constant branches: booleans as
+the values 0 and 1 of ops that are already proved.
+
+    Less(x, c), Greater, LessOrEqual, GreaterOrEqual, Equal   a table lookup of the step
+        ``compare`` (one value below c, one at c, one above), so the output is exactly 0 or 1
+    Not(b) = 1 − b                                         a diagonal layer
+    Where(b, p, q) = q + b·(p − q)                          a diagonal layer (p, q constants)
+
+The comparison is made on the quantised input, as every table reads it: an input within one
+quantisation step of c can compare otherwise than in float (never for integral inputs and an
+integral c). ``Not`` and ``Where`` take their boolean from a comparison, a ``Not`` or a BOOL
+model input (whose given values the proof does not check to be 0 or 1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from zkgrad.graph import Unary
+
+if TYPE_CHECKING:
+    import onnx
+
+    from zkgrad.onnx import _Importer
+
+#: Comparison → its value (below, at, above) the constant it compares the activation with.
+STEPS = {
+    "Less": (1.0, 0.0, 0.0),
+    "LessOrEqual": (1.0, 1.0, 0.0),
+    "Greater": (0.0, 0.0, 1.0),
+    "GreaterOrEqual": (0.0, 1.0, 1.0),
+    "Equal": (0.0, 1.0, 0.0),
+}
+
+#: What the importer accepts for each op (merged into ``zkgrad.onnx.SUPPORTED_OPS``).
+SUPPORTED: dict[str, str] = {
+    **{
+        op: "an activation and one constant scalar (either side), as 0/1 by a table lookup of "
+        "the step at the constant"
+        for op in STEPS
+    },
+    "Not": "a boolean activation b, as 1 − b (a diagonal layer)",
+    "Where": "a boolean activation b and two constants p, q, as q + b·(p − q) (a diagonal layer)",
+}
+
+
+def compare(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """Emit a comparison of one activation with a constant scalar; ValueError says why not."""
+    a, b = inputs[:2]
+    if (a in importer.consts) == (b in importer.consts):
+        raise ValueError(
+            "comparing two activations is not supported yet (only an activation and a constant)"
+        )
+    below, at, above = STEPS[node.op_type]
+    if a in importer.consts:  # c ? x: the same step seen from x
+        a, b, below, above = b, a, above, below
+    x = importer._activation(a, name)
+    c = importer._const(b, "the compared value")
+    shape = tuple(importer.shapes[x])
+    if c.size == 0 or not np.all(c == c.reshape(-1)[0]):
+        raise ValueError("the compared value must be one constant for every value")
+    if np.broadcast_shapes(c.shape, shape) != shape:
+        raise ValueError(f"the compared value of shape {list(c.shape)} grows the output")
+    threshold = float(c.reshape(-1)[0])
+    if not np.isfinite(threshold):
+        raise ValueError(f"the compared value {threshold} must be finite")
+    params = (threshold, below, at, above)
+    importer._emit(Unary(name, x, node.output[0], "compare", params, shape), shape)
+
+
+def logical_not(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """Not(b) = 1 − b."""
+    importer._affine(name, inputs[0], node.output[0], np.array(-1.0), np.array(1.0))
+
+
+def where(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """Where(b, p, q) = q + b·(p − q) for a boolean activation b and constants p, q."""
+    cond, p, q = inputs[:3]
+    if cond in importer.consts or p not in importer.consts or q not in importer.consts:
+        raise ValueError(
+            "only a condition that is an activation and two constant branches are supported"
+        )
+    yes = importer._const(p, "the value where true")
+    no = importer._const(q, "the value where false")
+    importer._affine(name, cond, node.output[0], yes - no, np.broadcast_to(no, (yes - no).shape))
