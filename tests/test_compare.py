@@ -99,3 +99,53 @@ def test_comparing_two_activations_is_refused(tmp_path: Path) -> None:
     with pytest.raises(zkgrad.UnsupportedModelError, match="two activations") as info:
         import_onnx(path)
     assert [node.name for node in info.value.nodes] == ["pair"]
+
+
+def test_a_linear_classifier_picks_its_label(tmp_path: Path) -> None:
+    """EZKL's linear_svc (skl2onnx): a DOUBLE input, a decision value compared with 0, the
+    comparison cast to INT64 and the class label gathered from a uint8 list."""
+    w = RNG.normal(0, 1, (12, 1))
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["d"]),
+        helper.make_node("Reshape", ["d", "flat"], ["r"]),
+        helper.make_node("Greater", ["r", "zero"], ["b"]),
+        helper.make_node("Cast", ["b"], ["i"], to=TensorProto.INT64),
+        helper.make_node("Gather", ["classes", "i"], ["y"], axis=0),
+    ]
+    consts = {
+        "w": w,
+        "flat": np.array([-1], np.int64),
+        "zero": np.array(0.0),
+        "classes": np.array([3, 7], np.uint8),
+    }
+    graph = helper.make_graph(
+        nodes,
+        "svc",
+        [helper.make_tensor_value_info("x", TensorProto.DOUBLE, [1, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.UINT8, [1])],
+        [numpy_helper.from_array(v, k) for k, v in consts.items()],
+    )
+    path = tmp_path / "svc.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    samples = RNG.normal(0, 1, (8, 12))
+    # Decision values away from 0 (by more than the quantisation error), both classes.
+    decisions = (samples @ w).reshape(-1)
+    samples = samples[np.abs(decisions) > 0.5]
+    model = zkgrad.compile(path, calibration=samples)
+    session = ort.InferenceSession(str(path))
+    labels = set()
+    for x in samples:
+        verified = np.asarray(zkgrad.verify(model, model.prove(x)), dtype=np.float64)
+        expected = session.run(None, {"x": x[None]})[0].astype(np.float64)
+        np.testing.assert_allclose(verified.reshape(-1), expected.reshape(-1), atol=0.01)
+        labels.add(int(expected[0]))
+    assert labels == {3, 7}
+
+
+def test_gathering_by_a_non_boolean_index_is_refused(tmp_path: Path) -> None:
+    # (An index read from the float input: zkgrad reads every activation as float.)
+    nodes = [helper.make_node("Gather", ["t", "x"], ["y"], name="pick")]
+    path = _save(tmp_path, nodes, {"t": np.arange(4, dtype=np.float32)})
+    with pytest.raises(zkgrad.UnsupportedModelError, match="indexed by a comparison") as info:
+        import_onnx(path)
+    assert [node.name for node in info.value.nodes] == ["pick"]

@@ -87,3 +87,16 @@ def test_an_integer_input_read_as_an_integer_is_refused(tmp_path: Path) -> None:
         "input 'x' has type INT64; zkgrad imports float32 models, and reads a BOOL or integer "
         "input only through Identity and Cast to float32 (node 'halve' is a Div)"
     ]
+
+
+def test_a_double_input_is_read_as_float(tmp_path: Path) -> None:
+    """A DOUBLE graph (skl2onnx writes them) imports whatever reads its input."""
+    w = RNG.normal(0, 0.3, (4, 3))
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["h"]),
+        helper.make_node("Sigmoid", ["h"], ["y"]),
+    ]
+    path = _save(
+        tmp_path, nodes, (TensorProto.DOUBLE, TensorProto.DOUBLE), ([1, 4], [1, 3]), {"w": w}
+    )
+    _prove_against_onnxruntime(path, RNG.normal(0, 1, (8, 4)), 0.01)

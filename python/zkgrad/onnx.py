@@ -83,6 +83,11 @@ _LINEAR_MAP_OPS = (
     "ConvTranspose",
 )
 
+_LINEAR_MAP_RULE = (
+    "every non-constant operand the same activation (constant indices, pads, axes); the map, "
+    f"linear in that activation, becomes a constant dense layer (at most {MAX_LINEAR_MAP} weights)"
+)
+
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
 #: reason is named). The README's list of supported operations is generated from this table by
@@ -132,14 +137,11 @@ SUPPORTED_OPS: dict[str, str] = {
         "activation divided by the previous node's output: a `Reciprocal` lookup over its "
         "calibrated range (which must not reach 0), then a product"
     ),
-    **{
-        op: (
-            "every non-constant operand the same activation (constant indices, pads, axes); the "
-            "map, linear in that activation, becomes a constant dense layer (at most "
-            f"{MAX_LINEAR_MAP} weights)"
-        )
-        for op in _LINEAR_MAP_OPS
-    },
+    **{op: _LINEAR_MAP_RULE for op in _LINEAR_MAP_OPS},
+    "Gather": (
+        f"{_LINEAR_MAP_RULE}; or a constant list indexed by a comparison's output b (0 or 1), as "
+        "t[0] + b·(t[1] − t[0])"
+    ),
     "Neg": "as a `Mul` by −1",
     "Max": (
         "an activation and a scalar constant (a clip by lookup); or two activations as for `Add`: "
@@ -172,8 +174,9 @@ SUPPORTED_OPS: dict[str, str] = {
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
     "Cast": (
-        "to float32 only (removed); a BOOL or integer model input that only `Identity` and "
-        "`Cast` to float32 read is read as float32 values"
+        "to float32, or of a comparison's output (0 or 1) to any type (removed); a DOUBLE or "
+        "FLOAT16 model input, or a BOOL or integer one that only `Identity` and `Cast` to "
+        "float32 read, is read as float32 values"
     ),
     **onnx_unary.SUPPORTED,
     **onnx_compare.SUPPORTED,
@@ -444,6 +447,9 @@ class _Importer:
             return "removed"
         if self._fold(node, inputs):
             return "folded"
+        if op == "Cast" and inputs and onnx_compare.is_boolean(self, inputs[0]):
+            self.alias[node.output[0]] = inputs[0]  # 0 and 1 in any type
+            return "removed"
         if op == "Cast":
             to = _attrs(node).get("to")
             target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
@@ -699,6 +705,12 @@ class _Importer:
 
     def _linear_map(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         """A node linear in its one activation x: y = M·x + b with M, b found by running it."""
+        if node.op_type == "Gather" and inputs[0] in self.consts and inputs[1] not in self.consts:
+            try:  # not linear in its index: a list picked from by a comparison
+                onnx_compare.gather_by_boolean(self, node, name, inputs)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return
         acts = {i for i in inputs if i and i not in self.consts}
         if len(acts) != 1:
             raise _Skip("it must read exactly one activation (the other operands constant)")

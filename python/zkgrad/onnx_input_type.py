@@ -1,8 +1,10 @@
-"""A model input declared BOOL or integer, read as float32 values.
+"""A model input declared DOUBLE, FLOAT16, BOOL or integer, read as float32 values.
 
-zkgrad proves float graphs. A model whose input is declared BOOL (values 0 and 1) or of an
-integer type imports when every node reading it only passes the values on (``Identity``) or
-makes them float32 (``Cast``): those nodes mean the same on the float values. ``prepare`` then
+zkgrad proves float graphs. A DOUBLE or FLOAT16 input is read as float32 whatever reads it
+(the graph's arithmetic is the same; float32's rounding is far below the quantisation's). A
+model whose input is declared BOOL (values 0 and 1) or of an integer type imports when every
+node reading it only passes the values on (``Identity``) or makes them float32 (``Cast``):
+those nodes mean the same on the float values. In each case ``prepare`` then
 declares the input float32 and puts a Cast back to the declared type in front of its readers,
 so the prepared model (the float reference that onnxruntime runs) computes what the original
 does on the same values; the importer removes that Cast (:func:`is_declared_type_cast`) as it
@@ -29,6 +31,9 @@ INTEGRAL = {
     TensorProto.UINT32,
     TensorProto.UINT64,
 }
+
+#: Other floating-point input types, read as float32 whatever reads them.
+FLOATING = {TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16}
 
 #: The doc string of the Cast that ``read_as_float`` inserts.
 MARKER = "zkgrad: back to the input's declared type (the input is read as float32)"
@@ -60,14 +65,14 @@ def _blocking_reader(graph: onnx.GraphProto, name: str) -> onnx.NodeProto | None
 
 
 def read_as_float(graph: onnx.GraphProto, vi: onnx.ValueInfoProto) -> str | None:
-    """Declare the BOOL or integer input ``vi`` float32, with a Cast back to its type in front
+    """Declare the input ``vi`` (of a type above) float32, with a Cast back to its type in front
     of its readers. None when done; else, changing nothing, why it cannot be read as float."""
     tensor = vi.type.tensor_type
     declared = onnx.TensorProto.DataType.Name(tensor.elem_type)
     refused = f"input '{vi.name}' has type {declared}; zkgrad imports float32 models"
-    if tensor.elem_type not in INTEGRAL:
+    if tensor.elem_type not in INTEGRAL | FLOATING:
         return refused
-    reader = _blocking_reader(graph, vi.name)
+    reader = None if tensor.elem_type in FLOATING else _blocking_reader(graph, vi.name)
     if reader is not None:
         return (
             f"{refused}, and reads a BOOL or integer input only through Identity and Cast to "
