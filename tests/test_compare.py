@@ -72,6 +72,22 @@ def test_a_comparison_selects_between_constants(tmp_path: Path, op: str) -> None
     _prove_against_onnxruntime(path, samples)
 
 
+def test_one_threshold_per_value_compares_the_difference(tmp_path: Path) -> None:
+    """As tree ensembles compare each feature with its own threshold."""
+    thresholds = (RNG.integers(-4, 5, 12) / 4).astype(np.float32)
+    nodes = [
+        helper.make_node("GreaterOrEqual", ["x", "c"], ["b"]),
+        helper.make_node("Where", ["b", "p", "q"], ["y"]),
+    ]
+    consts = {"c": thresholds, "p": np.array(1.0, np.float32), "q": np.array(-1.0, np.float32)}
+    path = _save(tmp_path, nodes, consts)
+    kinds = [type(o).__name__ for o in import_onnx(path)[0].ops if type(o).__name__ != "Reshape"]
+    assert kinds == ["Dense", "Unary", "Dense"]
+    samples = GRID.copy()
+    samples[0] = thresholds  # every value at its threshold
+    _prove_against_onnxruntime(path, samples)
+
+
 def test_not_of_a_constant_compared_with_an_integer_input(tmp_path: Path) -> None:
     """EZKL's 1l_where: an INT64 input cast to float, Less with the constant on the left, Not,
     and a bool output."""

@@ -2,7 +2,8 @@
 the values 0 and 1 of ops that are already proved.
 
     Less(x, c), Greater, LessOrEqual, GreaterOrEqual, Equal   a table lookup of the step
-        ``compare`` (one value below c, one at c, one above), so the output is exactly 0 or 1
+        ``compare`` (one value below c, one at c, one above), so the output is exactly 0 or 1;
+        with one c per value, x − c (a diagonal layer) compared with 0
     Not(b) = 1 − b                                         a diagonal layer
     Where(b, p, q) = q + b·(p − q)                          a diagonal layer (p, q constants)
     Cast(b) to any type = b                                removed
@@ -40,8 +41,9 @@ STEPS = {
 #: What the importer accepts for each op (merged into ``zkgrad.onnx.SUPPORTED_OPS``).
 SUPPORTED: dict[str, str] = {
     **{
-        op: "an activation and one constant scalar (either side), as 0/1 by a table lookup of "
-        "the step at the constant"
+        op: "an activation and a constant (either side), as 0/1 by a table lookup of the step "
+        "at a scalar constant; with one constant per value, the difference (a diagonal layer) "
+        "compared with 0"
         for op in STEPS
     },
     "Not": "a boolean activation b, as 1 − b (a diagonal layer)",
@@ -62,13 +64,20 @@ def compare(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[s
     x = importer._activation(a, name)
     c = importer._const(b, "the compared value")
     shape = tuple(importer.shapes[x])
-    if c.size == 0 or not np.all(c == c.reshape(-1)[0]):
-        raise ValueError("the compared value must be one constant for every value")
-    if np.broadcast_shapes(c.shape, shape) != shape:
-        raise ValueError(f"the compared value of shape {list(c.shape)} grows the output")
+    try:
+        grown = np.broadcast_shapes(c.shape, shape) != shape
+    except ValueError:
+        grown = True
+    if c.size == 0 or grown:
+        raise ValueError(f"the compared value of shape {list(c.shape)} does not fit {list(shape)}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("the compared values must be finite")
     threshold = float(c.reshape(-1)[0])
-    if not np.isfinite(threshold):
-        raise ValueError(f"the compared value {threshold} must be finite")
+    if not np.all(c == threshold):
+        # One threshold per value: x − c (a diagonal layer), compared with 0.
+        shifted = f"{node.output[0]}:difference"
+        importer._affine(f"{name}:difference", x, shifted, None, -c)
+        x, threshold = shifted, 0.0
     params = (threshold, below, at, above)
     importer._emit(Unary(name, x, node.output[0], "compare", params, shape), shape)
 
