@@ -83,6 +83,9 @@ _LINEAR_MAP_OPS = (
     "ConvTranspose",
 )
 
+#: Linear-map ops that only reorder their input's values.
+_PERMUTATIONS = ("Transpose", "DepthToSpace", "SpaceToDepth")
+
 _LINEAR_MAP_RULE = (
     "every non-constant operand the same activation (constant indices, pads, axes); the map, "
     f"linear in that activation, becomes a constant dense layer (at most {MAX_LINEAR_MAP} weights)"
@@ -142,6 +145,13 @@ SUPPORTED_OPS: dict[str, str] = {
         f"{_LINEAR_MAP_RULE}; or a constant list indexed by a comparison's output b (0 or 1), as "
         "t[0] + b·(t[1] − t[0])"
     ),
+    **{
+        op: (
+            f"{_LINEAR_MAP_RULE}; a larger one of a tensor that a dense layer computes through "
+            "lookups, ReLUs and reshapes alone (each read once) permutes that layer's rows"
+        )
+        for op in _PERMUTATIONS
+    },
     "Neg": "as a `Mul` by −1",
     "Max": (
         "an activation and a scalar constant (a clip by lookup); or two activations as for `Add`: "
@@ -731,6 +741,12 @@ class _Importer:
 
         base = run(np.zeros(n))
         m = base.size
+        if n * m > MAX_LINEAR_MAP and node.op_type in _PERMUTATIONS and m == n:
+            # Too large a wiring layer: where the permutation folds into the layer before x.
+            source = np.rint(run(np.arange(n, dtype=np.float64))).astype(np.int64).reshape(-1)
+            out_shape = tuple(int(d) for d in base.shape)
+            if onnx_compose.permute_into_layer(self, x, source, node.output[0], out_shape):
+                return
         if n * m > MAX_LINEAR_MAP:
             raise _Skip(
                 f"as a constant dense layer it would have {n}·{m} weights (more than "

@@ -1,7 +1,8 @@
 """ONNX nodes the importer writes as several ops that are already proved (the rules too long for
 ``zkgrad.onnx``'s importer class): broadcasting between two activations, elementwise Max/Min,
-a convolution to one output channel, max pooling padded by less than its kernel, and a constant
-factor folded into the layer before it.
+a convolution to one output channel, max pooling padded by less than its kernel, a constant
+factor folded into the layer before it, and a permutation folded into the rows of a dense layer
+before it.
 
 Each function takes the importer and emits ops through it; a ValueError says, in one sentence,
 why the node cannot be imported (the importer names the node).
@@ -17,6 +18,9 @@ from onnx import helper
 
 from zkgrad import onnx_unary
 from zkgrad.graph import Conv, Dense, Relu, Reshape, Unary
+
+if TYPE_CHECKING:
+    from zkgrad.graph import Op
 
 if TYPE_CHECKING:
     import onnx
@@ -53,6 +57,45 @@ def fold_scale(layer: Dense | Conv, factor: np.ndarray) -> bool:
     layer.weight = np.ascontiguousarray(layer.weight * grid)
     if layer.bias is not None:
         layer.bias = layer.bias * per_output
+    return True
+
+
+def permute_into_layer(
+    importer: _Importer, x: str, source: np.ndarray, out: str, out_shape: tuple[int, ...]
+) -> bool:
+    """y = x permuted (``y.flat[i] = x.flat[source[i]]``, a Transpose) folded into the dense layer
+    that computes x through ops that act on each value alone (table lookups, ReLUs, reshapes):
+    its rows and bias are permuted instead, so no n² wiring layer is needed (a Keras generator's
+    Dense → activation → Reshape → NHWC-to-NCHW Transpose). False, changing nothing, when x is
+    not computed so, or a tensor on the way has another reader."""
+    chain: list[Op] = []
+    tensor = x
+    while isinstance(importer.producer.get(tensor), (Unary, Relu, Reshape)):
+        op = importer.producer[tensor]
+        if importer.uses[tensor] != 1 or tensor == importer.resolve(importer.output):
+            return False
+        chain.append(op)
+        tensor = op.input
+    layer = importer.producer.get(tensor)
+    if (
+        not isinstance(layer, Dense)
+        or importer.uses[tensor] != 1
+        or layer.weight.shape[0] != source.size
+        or importer.shapes[tensor] != (1, source.size)
+    ):
+        return False
+    layer.weight = np.ascontiguousarray(layer.weight[source])
+    if layer.bias is not None:
+        layer.bias = layer.bias[source]
+    # The permuted tensors hold no ONNX tensor's values any more: new names (the report compares
+    # only ONNX tensors; calibration takes their ranges from the float graph).
+    renamed = {}
+    for op in [layer, *reversed(chain)]:
+        if op is not layer:
+            op.input = renamed[op.input]
+        renamed[op.output] = f"{op.output}:permuted"
+        importer._rename_output(op, renamed[op.output])
+    importer._emit(Reshape(f"{out}:order", renamed[x], out, out_shape), out_shape)
     return True
 
 
