@@ -47,6 +47,10 @@ KNOWN_SUPPORTED = {
     "linear_regression",
     "quantize_dequantize",
     "sklearn_mlp",
+    "1l_instance_norm",
+    "boolean_identity",
+    "1l_where",
+    "linear_svc",
 }
 
 
