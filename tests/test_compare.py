@@ -165,3 +165,23 @@ def test_gathering_by_a_non_boolean_index_is_refused(tmp_path: Path) -> None:
     with pytest.raises(zkgrad.UnsupportedModelError, match="indexed by a comparison") as info:
         import_onnx(path)
     assert [node.name for node in info.value.nodes] == ["pick"]
+
+
+def test_a_flipped_comparison_proof_is_rejected(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Less", ["x", "c"], ["b"]),
+        helper.make_node("Where", ["b", "p", "q"], ["y"]),
+    ]
+    consts = {
+        "c": np.array(0.0, np.float32),
+        "p": np.array(1.0, np.float32),
+        "q": np.array(-1.0, np.float32),
+    }
+    path = _save(tmp_path, nodes, consts)
+    model = zkgrad.compile(path, calibration=GRID.astype(np.float64))
+    data = model.prove(GRID[0].astype(np.float64)).data
+    for position in (len(data) // 3, len(data) - 5):
+        flipped = bytearray(data)
+        flipped[position] ^= 0x20
+        with pytest.raises(zkgrad.InvalidProof):
+            zkgrad.verify(model, bytes(flipped))
