@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -112,3 +113,63 @@ def test_large_constants_are_refused(tmp_path: Path) -> None:
     path = _model(tmp_path, nodes, {"c": RNG.normal(0, 1, 2000)}, [1, 2000])
     with pytest.raises(UnsupportedModelError, match=r"(?s)big.*more than 1024"):
         import_onnx(path)
+
+
+def test_a_factor_after_a_layer_folds_into_its_weights(tmp_path: Path) -> None:
+    """Mul by a constant per output right after Gemm (an exported batch normalisation, as in
+    EZKL's mnist_gan), on more values than a diagonal layer may have: the factor scales the
+    weight rows and the bias, and the Add after it is the bias; proved against onnxruntime."""
+    w, b = RNG.normal(0, 0.3, (8, 1500)), RNG.normal(0, 1, 1500)
+    c, k = RNG.uniform(-2, 2, 1500), RNG.normal(0, 1, 1500)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "b"], ["h"]),
+        helper.make_node("Mul", ["h", "c"], ["m"], name="scale"),
+        helper.make_node("Add", ["m", "k"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "fold",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1500])],
+        [
+            numpy_helper.from_array(v.astype(np.float32), n)
+            for n, v in {"w": w, "b": b, "c": c, "k": k}.items()
+        ],
+    )
+    path = tmp_path / "fold.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    ops, _ = import_onnx(path)
+    assert [type(o).__name__ for o in ops.ops] == ["Dense"]
+    samples = RNG.normal(0, 1, (6, 8)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    session = ort.InferenceSession(str(path))
+    for x in samples[:2]:
+        verified = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(-1)
+        expected = session.run(None, {"x": x[None]})[0].reshape(-1)
+        assert np.max(np.abs(verified - expected)) < 0.01 * np.abs(expected).max()
+
+
+def test_a_per_channel_factor_after_a_conv_folds_into_it(tmp_path: Path) -> None:
+    w, c = RNG.normal(0, 0.5, (3, 2, 3, 3)), RNG.uniform(-2, 2, (3, 1, 1))
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["h"], pads=[1, 1, 1, 1]),
+        helper.make_node("Mul", ["c", "h"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "fold",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [numpy_helper.from_array(v.astype(np.float32), n) for n, v in {"w": w, "c": c}.items()],
+    )
+    path = tmp_path / "conv_fold.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    ops, _ = import_onnx(path)
+    assert [type(o).__name__ for o in ops.ops] == ["Conv"]
+    samples = RNG.normal(0, 1, (6, 2, 4, 4)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    session = ort.InferenceSession(str(path))
+    for x in samples[:2]:
+        verified = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(-1)
+        expected = session.run(None, {"x": x[None]})[0].reshape(-1)
+        assert np.max(np.abs(verified - expected)) < 0.01 * np.abs(expected).max()

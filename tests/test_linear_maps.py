@@ -149,3 +149,57 @@ def test_every_linear_map_op_has_the_handler() -> None:
 
     for op in _LINEAR_MAP_OPS:
         assert getattr(_Importer, f"_op_{op.lower()}") is _Importer._linear_map, op
+
+
+def _generator(tmp_path: Path, read_twice: bool = False) -> Path:
+    """Gemm → Elu → Reshape to NHWC → Transpose to NCHW (a Keras generator's first layers), on
+    300 values: as a wiring layer the Transpose would have 300² weights."""
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "b"], ["h"]),
+        helper.make_node("Elu", ["h"], ["e"]),
+        helper.make_node("Reshape", ["e", "nhwc"], ["r"]),
+        helper.make_node("Transpose", ["r"], ["t"], perm=[0, 3, 1, 2], name="to_nchw"),
+    ]
+    if read_twice:  # the Elu's output also read by the end: the rows cannot be permuted
+        nodes += [
+            helper.make_node("Reshape", ["e", "nchw"], ["s"]),
+            helper.make_node("Add", ["t", "s"], ["y"]),
+        ]
+    else:
+        nodes += [helper.make_node("Identity", ["t"], ["y"])]
+    consts = {
+        "w": RNG.normal(0, 0.5, (4, 300)).astype(np.float32),
+        "b": RNG.normal(0, 0.5, 300).astype(np.float32),
+        "nhwc": np.array([1, 5, 6, 10], np.int64),
+        "nchw": np.array([1, 10, 5, 6], np.int64),
+    }
+    graph = helper.make_graph(
+        nodes,
+        "generator",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10, 5, 6])],
+        [numpy_helper.from_array(v, k) for k, v in consts.items()],
+    )
+    path = tmp_path / "generator.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def test_a_large_transpose_permutes_the_dense_rows_before_it(tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    path = _generator(tmp_path)
+    graph, _ = zkgrad.onnx.import_onnx(path)
+    assert [type(op).__name__ for op in graph.ops] == ["Dense", "Unary", "Reshape", "Reshape"]
+    samples = RNG.normal(0, 1, (8, 4)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    session = ort.InferenceSession(str(path))
+    for x in samples[:2]:
+        verified = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(-1)
+        expected = session.run(None, {"x": x[None]})[0].reshape(-1)
+        assert np.max(np.abs(verified - expected)) < 0.01 * np.abs(expected).max()
+
+
+def test_a_large_transpose_of_a_tensor_read_twice_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedModelError, match=r"(?s)to_nchw.*more than 65536"):
+        zkgrad.onnx.import_onnx(_generator(tmp_path, read_twice=True))

@@ -60,6 +60,8 @@ CASES = {
     "layer norm over the last axis": (layer_norm, [1, 4, 6]),
     "layer norm over two axes": (lambda p, s: layer_norm(p, s, axis=1), [1, 3, 4]),
     "instance norm": (instance_norm, [1, 2, 3, 3]),
+    # 4 values, carried in a wider column: the centred values are read three times.
+    "instance norm of one 2×2 channel": (instance_norm, [1, 1, 2, 2]),
 }
 
 
@@ -88,6 +90,14 @@ def test_layer_norm_is_the_chain_of_proved_ops(tmp_path: Path) -> None:
     assert [op.func for op in graph.ops if type(op).__name__ == "Unary"] == ["pow"]
 
 
+def test_few_values_are_normalised_in_a_wider_column(tmp_path: Path) -> None:
+    graph, _ = import_onnx(instance_norm(tmp_path, [1, 1, 2, 2]))
+    dense = [op for op in graph.ops if type(op).__name__ == "Dense"]
+    # Centring writes 9 values (4 and zeros); the last layer drops the zeros.
+    assert [op.weight.shape for op in dense] == [(9, 4), (1, 9), (9, 1), (4, 9)]
+    assert not dense[0].weight[4:].any() and not dense[-1].weight[:, 4:].any()
+
+
 def test_a_flipped_normalisation_proof_is_rejected(tmp_path: Path) -> None:
     path = layer_norm(tmp_path, [1, 4, 6])
     samples = RNG.normal(0, 1, (24, 4, 6)).astype(np.float32)
@@ -103,7 +113,7 @@ def test_a_flipped_normalisation_proof_is_rejected(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("build", "shape", "reason"),
     [
-        (instance_norm, [1, 1, 2, 2], "normalising 4 values is not supported yet"),
+        (instance_norm, [1, 3, 1, 1], "normalising rows of a single value is not supported"),
         (layer_norm, [1, 20, 20], "normalising 400 values is not supported yet"),
     ],
 )

@@ -173,12 +173,15 @@ def _describe_onnx(file: Path) -> Description:
     from onnx import numpy_helper
 
     from zkgrad.onnx import analyse
+    from zkgrad.onnx_input_type import is_declared_type_cast
 
     result = analyse(file)
     raw = onnx.load(str(file), load_external_data=False)
     nodes = list(result.model.graph.node)
     per_type: dict[str, Counter[str]] = {}
     for node, status in zip(nodes, result.status, strict=True):
+        if is_declared_type_cast(node):
+            continue  # the importer's own: not a node of the model
         per_type.setdefault(node.op_type, Counter())[status] += 1
     ops = [
         OpRow(op, sum(counts.values()), tuple(sorted(counts.items())))

@@ -28,7 +28,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_compose, onnx_unary
+from zkgrad import onnx_compare, onnx_compose, onnx_unary
 from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -54,6 +54,8 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
+from zkgrad.onnx_input_type import is_declared_type_cast, read_as_float
+from zkgrad.onnx_matmul import TWO_ACTIVATIONS, lower_self_matmul
 from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_softmax import lower_softmax
 
@@ -81,13 +83,24 @@ _LINEAR_MAP_OPS = (
     "ConvTranspose",
 )
 
+#: Linear-map ops that only reorder their input's values.
+_PERMUTATIONS = ("Transpose", "DepthToSpace", "SpaceToDepth")
+
+_LINEAR_MAP_RULE = (
+    "every non-constant operand the same activation (constant indices, pads, axes); the map, "
+    f"linear in that activation, becomes a constant dense layer (at most {MAX_LINEAR_MAP} weights)"
+)
+
 #: ONNX op types the importer accepts, each with the conditions under which it imports one (its
 #: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
 #: reason is named). The README's list of supported operations is generated from this table by
 #: ``scripts/supported_ops.py``, and a test keeps the two equal.
 SUPPORTED_OPS: dict[str, str] = {
     "Gemm": "any `alpha`, `beta` and `transB`; `transA` 0; constant weight and bias",
-    "MatMul": "a constant weight matrix as the second operand",
+    "MatMul": (
+        "a constant weight matrix as the second operand, or x·x of one activation (square in "
+        "its last two axes; a difference of squares by lookup)"
+    ),
     "Conv": (
         "2-D, `group` 1, no dilation, explicit `pads` or `auto_pad` `NOTSET`/`VALID`, any "
         "strides; constant weight and bias"
@@ -117,22 +130,27 @@ SUPPORTED_OPS: dict[str, str] = {
     "Sub": ("two activations, as for `Add`; or an activation and a constant, as for `Mul`"),
     "Mul": (
         "two activations, as for `Add` (a degree-3 sumcheck); or an activation "
-        "and a constant that does not grow its shape: folded into nothing, it "
-        "becomes a diagonal layer of its own (a 1×1 convolution for a per-channel constant on "
-        f"an image, else a dense layer on at most {MAX_DIAGONAL} values)"
+        "and a constant that does not grow its shape: right after a `Gemm`/`MatMul` (one "
+        "factor per output) or a `Conv` (per channel) it scales that layer's weights and bias; "
+        "elsewhere it becomes a diagonal layer of its own (a 1×1 convolution for a "
+        f"per-channel constant on an image, else a dense layer on at most {MAX_DIAGONAL} values)"
     ),
     "Div": (
         "an activation divided by a nonzero constant, as for `Mul`; or a constant or an "
         "activation divided by the previous node's output: a `Reciprocal` lookup over its "
         "calibrated range (which must not reach 0), then a product"
     ),
+    **{op: _LINEAR_MAP_RULE for op in _LINEAR_MAP_OPS},
+    "Gather": (
+        f"{_LINEAR_MAP_RULE}; or a constant list indexed by a comparison's output b (0 or 1), as "
+        "t[0] + b·(t[1] − t[0])"
+    ),
     **{
         op: (
-            "every non-constant operand the same activation (constant indices, pads, axes); the "
-            "map, linear in that activation, becomes a constant dense layer (at most "
-            f"{MAX_LINEAR_MAP} weights)"
+            f"{_LINEAR_MAP_RULE}; a larger one of a tensor that a dense layer computes through "
+            "lookups, ReLUs and reshapes alone (each read once) permutes that layer's rows"
         )
-        for op in _LINEAR_MAP_OPS
+        for op in _PERMUTATIONS
     },
     "Neg": "as a `Mul` by −1",
     "Max": (
@@ -165,8 +183,13 @@ SUPPORTED_OPS: dict[str, str] = {
     "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
-    "Cast": "to float32 only (removed)",
+    "Cast": (
+        "to float32, or of a comparison's output (0 or 1) to any type (removed); a DOUBLE or "
+        "FLOAT16 model input, or a BOOL or integer one that only `Identity` and `Cast` to "
+        "float32 read, is read as float32 values"
+    ),
     **onnx_unary.SUPPORTED,
+    **onnx_compare.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
@@ -185,7 +208,7 @@ def _is_no_op(node: onnx.NodeProto) -> bool:
         return True
     if node.op_type == "Cast":
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        return attrs.get("to") == onnx.TensorProto.FLOAT
+        return attrs.get("to") == onnx.TensorProto.FLOAT or is_declared_type_cast(node)
     return False
 
 
@@ -242,7 +265,7 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
         names = ", ".join(f"'{vi.name}'" for vi in graph.output)
         problems.append(f"the model has {len(graph.output)} outputs ({names}); zkgrad supports one")
     for index, vi in enumerate(inputs):
-        problems.extend(_fix_input(vi, main=index == 0))
+        problems.extend(_fix_input(graph, vi, main=index == 0))
     for vi in graph.output:
         dims = vi.type.tensor_type.shape.dim
         if len(dims) > 0 and not dims[0].HasField("dim_value"):
@@ -252,8 +275,9 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
     return _infer_shapes(fixed), (inputs[0].name if inputs else None), problems
 
 
-def _fix_input(vi: onnx.ValueInfoProto, main: bool) -> list[str]:
-    """Set a dynamic batch dimension to 1; for the main input, say what is not importable."""
+def _fix_input(graph: onnx.GraphProto, vi: onnx.ValueInfoProto, main: bool) -> list[str]:
+    """Set a dynamic batch dimension to 1; for the main input, read a BOOL or integer one as
+    float32 where it can be (`zkgrad.onnx_input_type`) and say what is not importable."""
     tensor = vi.type.tensor_type
     problems = []
     if main and not vi.type.HasField("tensor_type"):
@@ -261,8 +285,9 @@ def _fix_input(vi: onnx.ValueInfoProto, main: bool) -> list[str]:
         kind = vi.type.WhichOneof("value") or "untyped"
         problems.append(f"input '{vi.name}' is a {kind.removesuffix('_type')}, not a tensor")
     elif main and tensor.elem_type != onnx.TensorProto.FLOAT:
-        got = onnx.TensorProto.DataType.Name(tensor.elem_type)
-        problems.append(f"input '{vi.name}' has type {got}; zkgrad imports float32 models")
+        refused = read_as_float(graph, vi)
+        if refused:
+            problems.append(refused)
     dims = tensor.shape.dim
     if not tensor.HasField("shape") or len(dims) == 0:
         return [*problems, f"input '{vi.name}' has no static shape"] if main else problems
@@ -432,6 +457,9 @@ class _Importer:
             return "removed"
         if self._fold(node, inputs):
             return "folded"
+        if op == "Cast" and inputs and onnx_compare.is_boolean(self, inputs[0]):
+            self.alias[node.output[0]] = inputs[0]  # 0 and 1 in any type
+            return "removed"
         if op == "Cast":
             to = _attrs(node).get("to")
             target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
@@ -460,10 +488,12 @@ class _Importer:
                 if attrs.get("transA", 0):
                     raise _Skip("transA=1 is not supported")
                 self._const(inputs[1], "the weight (input B)")
-            elif op == "MatMul":
+            elif op == "MatMul" and inputs[1] in self.consts:
                 b = self._const(inputs[1], "the second MatMul operand (the weight)")
                 if b.ndim != 2:
                     raise _Skip(f"weight of rank {b.ndim}; expected a matrix")
+            elif op == "MatMul" and inputs[0] not in self.consts and inputs[0] != inputs[1]:
+                raise _Skip(TWO_ACTIVATIONS)
             elif op == "Conv":
                 check_conv_attributes(attrs, self._const(inputs[1], "the convolution weight").shape)
             elif op in ("MaxPool", "AveragePool"):
@@ -539,6 +569,12 @@ class _Importer:
             self._add_bias(self.ops[-1], c)
 
     def _op_matmul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        if inputs[0] not in self.consts and inputs[1] not in self.consts:
+            try:
+                lower_self_matmul(self, node, name, inputs)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return
         b = self._const(inputs[1], "the second MatMul operand (the weight)")
         self._dense(name, self._activation(inputs[0], name), node.output[0], b.T)
 
@@ -612,7 +648,12 @@ class _Importer:
             self._skip_connection(node, name, inputs, 0)
             return
         x, c = (b, a) if a in self.consts else (a, b)
-        self._affine(name, x, node.output[0], self._const(c, "the factor"), None)
+        factor = self._const(c, "the factor")
+        layer = self.producer.get(x)
+        if self._foldable(x, (Dense, Conv)) and onnx_compose.fold_scale(layer, factor):
+            self._rename_output(layer, node.output[0])
+            return
+        self._affine(name, x, node.output[0], factor, None)
 
     def _op_div(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         a, b = inputs[:2]
@@ -668,6 +709,12 @@ class _Importer:
 
     def _linear_map(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         """A node linear in its one activation x: y = M·x + b with M, b found by running it."""
+        if node.op_type == "Gather" and inputs[0] in self.consts and inputs[1] not in self.consts:
+            try:  # not linear in its index: a list picked from by a comparison
+                onnx_compare.gather_by_boolean(self, node, name, inputs)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return
         acts = {i for i in inputs if i and i not in self.consts}
         if len(acts) != 1:
             raise _Skip("it must read exactly one activation (the other operands constant)")
@@ -688,6 +735,12 @@ class _Importer:
 
         base = run(np.zeros(n))
         m = base.size
+        if n * m > MAX_LINEAR_MAP and node.op_type in _PERMUTATIONS and m == n:
+            # Too large a wiring layer: where the permutation folds into the layer before x.
+            source = np.rint(run(np.arange(n, dtype=np.float64))).astype(np.int64).reshape(-1)
+            out_shape = tuple(int(d) for d in base.shape)
+            if onnx_compose.permute_into_layer(self, x, source, node.output[0], out_shape):
+                return
         if n * m > MAX_LINEAR_MAP:
             raise _Skip(
                 f"as a constant dense layer it would have {n}·{m} weights (more than "
@@ -1124,6 +1177,13 @@ class _Importer:
             raise _Skip(str(exc)) from None
         self._emit(op, self.shapes[x])
 
+    def _op_compare(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        rule = {"Not": onnx_compare.logical_not, "Where": onnx_compare.where}
+        try:
+            rule.get(node.op_type, onnx_compare.compare)(self, node, name, inputs)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+
     def _op_softmax(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         x = self._activation(inputs[0], name)
         try:
@@ -1212,3 +1272,6 @@ class _Importer:
 # Every table op (zkgrad.onnx_unary) imports through the one rule, dispatched like the others.
 for _op in onnx_unary.UNARY_OPS:
     setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_unary)
+# And the comparisons, Not and Where (zkgrad.onnx_compare).
+for _op in onnx_compare.SUPPORTED:
+    setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_compare)

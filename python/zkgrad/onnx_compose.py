@@ -1,6 +1,8 @@
 """ONNX nodes the importer writes as several ops that are already proved (the rules too long for
 ``zkgrad.onnx``'s importer class): broadcasting between two activations, elementwise Max/Min,
-a convolution to one output channel, and max pooling padded by less than its kernel.
+a convolution to one output channel, max pooling padded by less than its kernel, a constant
+factor folded into the layer before it, and a permutation folded into the rows of a dense layer
+before it.
 
 Each function takes the importer and emits ops through it; a ValueError says, in one sentence,
 why the node cannot be imported (the importer names the node).
@@ -18,6 +20,9 @@ from zkgrad import onnx_unary
 from zkgrad.graph import Conv, Dense, Relu, Reshape, Unary
 
 if TYPE_CHECKING:
+    from zkgrad.graph import Op
+
+if TYPE_CHECKING:
     import onnx
 
     from zkgrad.onnx import _Importer
@@ -25,6 +30,73 @@ if TYPE_CHECKING:
 #: Largest constant dense layer the importer emits for wiring (a linear map, a broadcast copy,
 #: an edge padding): at most this many weights, committed like any other.
 MAX_LINEAR_MAP = 1 << 16
+
+
+def fold_scale(layer: Dense | Conv, factor: np.ndarray) -> bool:
+    """Fold y = factor ⊙ (W·x + b) into ``layer`` as (factor ⊙ W)·x + factor ⊙ b, with one
+    factor per output of a dense layer or per output channel of a convolution (what a
+    ``Mul`` right after ``Gemm``/``Conv``, e.g. an exported batch normalisation, multiplies by).
+    False, leaving the layer as it is, when ``factor`` does not have that form."""
+    shape = tuple(layer.out_shape)
+    try:
+        if np.broadcast_shapes(factor.shape, shape) != shape:
+            return False
+    except ValueError:
+        return False
+    full = np.broadcast_to(factor, shape)
+    if isinstance(layer, Dense):
+        per_output = full.reshape(-1)
+        if per_output.size != layer.weight.shape[0]:
+            return False
+    else:
+        per_output = full[0, :, 0, 0]
+        if not np.array_equal(full, np.broadcast_to(per_output[None, :, None, None], shape)):
+            return False
+    per_output = per_output.astype(np.float64)
+    grid = per_output.reshape(-1, *[1] * (layer.weight.ndim - 1))
+    layer.weight = np.ascontiguousarray(layer.weight * grid)
+    if layer.bias is not None:
+        layer.bias = layer.bias * per_output
+    return True
+
+
+def permute_into_layer(
+    importer: _Importer, x: str, source: np.ndarray, out: str, out_shape: tuple[int, ...]
+) -> bool:
+    """y = x permuted (``y.flat[i] = x.flat[source[i]]``, a Transpose) folded into the dense layer
+    that computes x through ops that act on each value alone (table lookups, ReLUs, reshapes):
+    its rows and bias are permuted instead, so no n² wiring layer is needed (a Keras generator's
+    Dense → activation → Reshape → NHWC-to-NCHW Transpose). False, changing nothing, when x is
+    not computed so, or a tensor on the way has another reader."""
+    chain: list[Op] = []
+    tensor = x
+    while isinstance(importer.producer.get(tensor), (Unary, Relu, Reshape)):
+        op = importer.producer[tensor]
+        if importer.uses[tensor] != 1 or tensor == importer.resolve(importer.output):
+            return False
+        chain.append(op)
+        tensor = op.input
+    layer = importer.producer.get(tensor)
+    if (
+        not isinstance(layer, Dense)
+        or importer.uses[tensor] != 1
+        or layer.weight.shape[0] != source.size
+        or importer.shapes[tensor] != (1, source.size)
+    ):
+        return False
+    layer.weight = np.ascontiguousarray(layer.weight[source])
+    if layer.bias is not None:
+        layer.bias = layer.bias[source]
+    # The permuted tensors hold no ONNX tensor's values any more: new names (the report compares
+    # only ONNX tensors; calibration takes their ranges from the float graph).
+    renamed = {}
+    for op in [layer, *reversed(chain)]:
+        if op is not layer:
+            op.input = renamed[op.input]
+        renamed[op.output] = f"{op.output}:permuted"
+        importer._rename_output(op, renamed[op.output])
+    importer._emit(Reshape(f"{out}:order", renamed[x], out, out_shape), out_shape)
+    return True
 
 
 def elementwise_extreme(

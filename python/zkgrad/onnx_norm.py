@@ -13,6 +13,12 @@ each channel's H·W values for InstanceNormalization)::
 
 The table of s spans v's calibrated range, so the quantisation error depends on how far the
 rows' variances spread (the compile report states it).
+
+d is read three times (twice by the square, once by the scaling), and the core hides a column of
+at most 8 values from two readers only (`circuit.rs`). So few values are widened instead: the
+centring layer writes d followed by zeros into a column of 9 (padded to 16, so its mask has
+room for the third reader's claim), the later layers carry the zeros along, and the last one,
+a dense layer [diag(γ) | 0] with bias β, drops them.
 """
 
 from __future__ import annotations
@@ -59,23 +65,21 @@ def lower_normalization(
         )
     if count < 2:
         raise ValueError("normalising rows of a single value is not supported")
-    if n <= MAX_NARROW:
-        # The centred values are read three times (twice by the square, once by the scaling);
-        # a column of at most 8 values hides its values from two readers only.
-        raise ValueError(
-            f"normalising {n} values is not supported yet (at least {MAX_NARROW + 1}: the "
-            "centred values are read three times, and so few cannot stay hidden)"
-        )
+    # A column read three times needs more than MAX_NARROW values to stay hidden: so few are
+    # carried with zeros after them.
+    wide = max(n, MAX_NARROW + 1)
     rows = (1, kept)
     flat = (1, n)
-    spread = np.kron(np.eye(kept), np.ones((count, 1)))  # [n, kept]: copy each row's value
-    average = spread.T / count  # [kept, n]: each row's mean
+    column = (1, wide)
+    spread = np.zeros((wide, kept))  # copy each row's value (zero on the padding)
+    spread[:n] = np.kron(np.eye(kept), np.ones((count, 1)))
+    average = spread.T / count  # [kept, wide]: each row's mean
+    centring = np.zeros((wide, n))
+    centring[:n] = np.eye(n) - spread[:n] @ average[:, :n]
 
     source = importer._reshaped(f"{name}:flat", x, flat)
     centred = f"{out}:centred"
-    importer._emit(
-        Dense(f"{name}:centre", source, centred, np.eye(n) - spread @ average, None, flat), flat
-    )
+    importer._emit(Dense(f"{name}:centre", source, centred, centring, None, column), column)
     squared = f"{out}:squared"
     product = helper.make_node("Mul", [centred, centred], [squared], name=f"{name}:square")
     importer._skip_connection(product, f"{name}:square", [centred, centred], 0)
@@ -89,7 +93,7 @@ def lower_normalization(
     power = helper.make_node("Pow", [variance, exponent], [inverse], name=f"{name}:inverse_std")
     importer._op_unary(power, f"{name}:inverse_std", [variance, exponent])
     copies = f"{out}:inverse_std_copies"
-    importer._emit(Dense(f"{name}:copies", inverse, copies, spread, None, flat), flat)
+    importer._emit(Dense(f"{name}:copies", inverse, copies, spread, None, column), column)
     normalised = f"{out}:normalised"
     product = helper.make_node("Mul", [copies, centred], [normalised], name=f"{name}:scale")
     importer._skip_connection(product, f"{name}:scale", [copies, centred], 0)
@@ -98,6 +102,13 @@ def lower_normalization(
     scale = np.broadcast_to(gamma, shape).reshape(flat)
     shift = None if beta is None else np.broadcast_to(beta, shape).reshape(flat)
     scaled = f"{out}:flat" if shape != flat else out
-    importer._affine(name, normalised, scaled, scale, shift)
+    if wide == n:
+        importer._affine(name, normalised, scaled, scale, shift)
+    else:
+        # The padding dropped by the scale layer: [diag(γ) | 0].
+        weight = np.zeros((n, wide))
+        weight[:, :n] = np.diag(scale.reshape(n))
+        bias = None if shift is None else shift.reshape(n)
+        importer._emit(Dense(f"{name}:affine", normalised, scaled, weight, bias, flat), flat)
     if scaled != out:
         importer._emit(Reshape(f"{name}:shape", scaled, out, shape), shape)

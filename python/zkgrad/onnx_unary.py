@@ -198,6 +198,9 @@ def real(func: str, x: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
                 x < -params[1], x + params[0], np.where(x > params[1], x - params[0], 0.0)
             ),
             "mish": lambda: x * np.tanh(np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))),
+            "compare": lambda: np.where(
+                x < params[0], params[1], np.where(x == params[0], params[2], params[3])
+            ),
         }
         return table[func]()
 

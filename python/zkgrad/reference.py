@@ -18,11 +18,12 @@ def _session(model: onnx.ModelProto, names: Sequence[str]) -> ort.InferenceSessi
     copy = onnx.ModelProto()
     copy.CopyFrom(model)
     present = {out.name for out in copy.graph.output}
+    # A tensor's own type where shape inference found it (a comparison's is BOOL), else float.
+    types = {vi.name: vi.type.tensor_type.elem_type for vi in copy.graph.value_info}
     for name in names:
         if name not in present:
-            copy.graph.output.append(
-                helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
-            )
+            elem = types.get(name) or onnx.TensorProto.FLOAT
+            copy.graph.output.append(helper.make_tensor_value_info(name, elem, None))
             present.add(name)
     options = ort.SessionOptions()
     options.log_severity_level = 3

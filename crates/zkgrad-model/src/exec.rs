@@ -87,7 +87,7 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
 
 /// The functions a `unary` node computes (ONNX's op names in lower case; "gelu_tanh" is GELU
 /// with `approximate="tanh"`).
-pub const UNARY_FUNCS: [&str; 36] = [
+pub const UNARY_FUNCS: [&str; 37] = [
     "sigmoid",
     "tanh",
     "exp",
@@ -124,6 +124,7 @@ pub const UNARY_FUNCS: [&str; 36] = [
     "thresholdedrelu",
     "shrink",
     "mish",
+    "compare",
 ];
 
 /// Names of a function's real attributes, in IR order (None: not a known function). Selu is
@@ -138,6 +139,7 @@ pub fn unary_params(func: &str) -> Option<&'static [&'static str]> {
         "clip" => &["min", "max"],
         "celu" | "thresholdedrelu" => &["alpha"],
         "shrink" => &["bias", "lambd"],
+        "compare" => &["threshold", "below", "equal", "above"],
         f if UNARY_FUNCS.contains(&f) => &[],
         _ => return None,
     })
@@ -221,6 +223,17 @@ pub fn unary_real(func: &str, x: f64, params: &[f64]) -> f64 {
             }
         }
         "mish" => x * libm::tanh(x.max(0.0) + libm::log1p(libm::exp(-x.abs()))),
+        // A comparison with a constant (ONNX Less, Equal, ... as 0/1): one value below the
+        // threshold, one at it, one above.
+        "compare" => {
+            if x < p(0) {
+                p(1)
+            } else if x == p(0) {
+                p(2)
+            } else {
+                p(3)
+            }
+        }
         _ => f64::NAN,
     }
 }
@@ -363,6 +376,15 @@ mod tests {
         assert_eq!(v("sqrt", &[], -1), None);
         assert_eq!(v("log", &[], 0), Some(-32768), "−∞ saturates");
         assert_eq!(v("exp", &[], 32767), Some(32767), "e^128 saturates");
+        // x < 1 (in_scale 8: 256 is 1.0) as 0/1 at out_scale 12.
+        let less = [1.0, 1.0, 0.0, 0.0];
+        assert_eq!(v("compare", &less, 255), Some(4096));
+        assert_eq!(v("compare", &less, 256), Some(0));
+        assert_eq!(
+            v("compare", &[1.0, 0.0, 1.0, 0.0], 256),
+            Some(4096),
+            "equal"
+        );
         assert_eq!(
             unary_table("sqrt", &[], [-1, 3], (8, 12), 16),
             Err(-1),

@@ -1,0 +1,120 @@
+"""ONNX comparisons with a constant, ``Not`` and ``Where`` with constant branches: booleans as
+the values 0 and 1 of ops that are already proved.
+
+    Less(x, c), Greater, LessOrEqual, GreaterOrEqual, Equal   a table lookup of the step
+        ``compare`` (one value below c, one at c, one above), so the output is exactly 0 or 1;
+        with one c per value, x − c (a diagonal layer) compared with 0
+    Not(b) = 1 − b                                         a diagonal layer
+    Where(b, p, q) = q + b·(p − q)                          a diagonal layer (p, q constants)
+    Cast(b) to any type = b                                removed
+    Gather(t, b) = t[0] + b·(t[1] − t[0])                  a diagonal layer (t a constant list)
+
+The comparison is made on the quantised input, as every table reads it: an input within one
+quantisation step of c can compare otherwise than in float (never for integral inputs and an
+integral c). ``Not`` and ``Where`` take their boolean from a comparison, a ``Not`` or a BOOL
+model input (whose given values the proof does not check to be 0 or 1); a Cast and a Gather
+only from a comparison's output (:func:`is_boolean`), where 0 and 1 are all there is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from zkgrad.graph import Unary
+
+if TYPE_CHECKING:
+    import onnx
+
+    from zkgrad.onnx import _Importer
+
+#: Comparison → its value (below, at, above) the constant it compares the activation with.
+STEPS = {
+    "Less": (1.0, 0.0, 0.0),
+    "LessOrEqual": (1.0, 1.0, 0.0),
+    "Greater": (0.0, 0.0, 1.0),
+    "GreaterOrEqual": (0.0, 1.0, 1.0),
+    "Equal": (0.0, 1.0, 0.0),
+}
+
+#: What the importer accepts for each op (merged into ``zkgrad.onnx.SUPPORTED_OPS``).
+SUPPORTED: dict[str, str] = {
+    **{
+        op: "an activation and a constant (either side), as 0/1 by a table lookup of the step "
+        "at a scalar constant; with one constant per value, the difference (a diagonal layer) "
+        "compared with 0"
+        for op in STEPS
+    },
+    "Not": "a boolean activation b, as 1 − b (a diagonal layer)",
+    "Where": "a boolean activation b and two constants p, q, as q + b·(p − q) (a diagonal layer)",
+}
+
+
+def compare(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """Emit a comparison of one activation with a constant scalar; ValueError says why not."""
+    a, b = inputs[:2]
+    if (a in importer.consts) == (b in importer.consts):
+        raise ValueError(
+            "comparing two activations is not supported yet (only an activation and a constant)"
+        )
+    below, at, above = STEPS[node.op_type]
+    if a in importer.consts:  # c ? x: the same step seen from x
+        a, b, below, above = b, a, above, below
+    x = importer._activation(a, name)
+    c = importer._const(b, "the compared value")
+    shape = tuple(importer.shapes[x])
+    try:
+        grown = np.broadcast_shapes(c.shape, shape) != shape
+    except ValueError:
+        grown = True
+    if c.size == 0 or grown:
+        raise ValueError(f"the compared value of shape {list(c.shape)} does not fit {list(shape)}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("the compared values must be finite")
+    threshold = float(c.reshape(-1)[0])
+    if not np.all(c == threshold):
+        # One threshold per value: x − c (a diagonal layer), compared with 0.
+        shifted = f"{node.output[0]}:difference"
+        importer._affine(f"{name}:difference", x, shifted, None, -c)
+        x, threshold = shifted, 0.0
+    params = (threshold, below, at, above)
+    importer._emit(Unary(name, x, node.output[0], "compare", params, shape), shape)
+
+
+def logical_not(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """Not(b) = 1 − b."""
+    importer._affine(name, inputs[0], node.output[0], np.array(-1.0), np.array(1.0))
+
+
+def where(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """Where(b, p, q) = q + b·(p − q) for a boolean activation b and constants p, q."""
+    cond, p, q = inputs[:3]
+    if cond in importer.consts or p not in importer.consts or q not in importer.consts:
+        raise ValueError(
+            "only a condition that is an activation and two constant branches are supported"
+        )
+    yes = importer._const(p, "the value where true")
+    no = importer._const(q, "the value where false")
+    importer._affine(name, cond, node.output[0], yes - no, np.broadcast_to(no, (yes - no).shape))
+
+
+def is_boolean(importer: _Importer, x: str) -> bool:
+    """Whether activation ``x`` is a comparison's output: every value 0 or 1."""
+    op = importer.producer.get(x)
+    return isinstance(op, Unary) and op.func == "compare" and set(op.params[1:]) <= {0.0, 1.0}
+
+
+def gather_by_boolean(
+    importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]
+) -> None:
+    """Gather(t, b) of a constant list t by a comparison's output b (a class label picked by a
+    decision, as sklearn's converted classifiers end): t[0] + b·(t[1] − t[0])."""
+    table, index = inputs[:2]
+    data = importer._const(table, "the gathered data")
+    if data.ndim != 1 or data.size < 2 or not is_boolean(importer, index):
+        raise ValueError(
+            "gathering from a constant by an activation is supported only for a list indexed "
+            "by a comparison's output (0 or 1)"
+        )
+    importer._affine(name, index, node.output[0], np.array(data[1] - data[0]), np.array(data[0]))
