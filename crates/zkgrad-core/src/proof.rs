@@ -16,10 +16,11 @@ use crate::zk::proof::ZkProof;
 
 /// Magic bytes at the start of every proof.
 pub const MAGIC: &[u8; 4] = b"ZKGP";
-/// Current format version (9: a committed input opens an input epoch leaf, named in the body;
+/// Current format version (10: the circuit digest the statement binds covers where each block
+/// reads its input, `CircuitSpec::sources`; 9: a committed input opens an input epoch leaf, named in the body;
 /// 8: the epoch leaf the proof opens, and weight tables with the epoch link masks; 7: the model digest in the header; 6: one protocol, zero knowledge always on, and
 /// the security header).
-pub const VERSION: u16 = 9;
+pub const VERSION: u16 = 10;
 /// Bytes before the body: magic, version, security header, model digest.
 pub(crate) const HEADER_BYTES: usize = 4 + 2 + SecurityHeader::BYTES + 32;
 
