@@ -70,6 +70,17 @@ bench: setup
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r benches/requirements.txt
 	$(BENCH_VENV)/bin/python benches/run.py $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-cnn
+
+# `make bench-cnn`: the VGG-16- and ResNet-18-shaped CNNs on CIFAR-10 input (issue 14) through
+# compile -> prove -> verify, one step at a time, each killed past CNN_MEM_GB GiB resident
+# (benches/cnn_shapes.py; zkgrad only, also run by `make bench`). CNN_ARGS passes flags, e.g.
+# --div 8,4,2 (widths divided) or --models resnet18.
+CNN_ARGS ?=
+CNN_MEM_GB ?= 12
+.PHONY: bench-cnn
+bench-cnn: setup
+	$(BIN)/python benches/cnn_shapes.py --mem-limit-gb $(CNN_MEM_GB) $(CNN_ARGS)
 
 # `make fuzz`: the verifier under a million mutated proofs, epoch certificates and data-property
 # proofs (crates/zkgrad-fuzz; not part of

@@ -82,6 +82,18 @@ def zkgrad_prove(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
     )
 
 
+def zkgrad_prove_next(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
+    """A second proof, in a fresh process, after ``prove``: the steady state. The model file's
+    ledger numbers it into the same weight epoch, whose stored certificate it adopts, so it
+    does not make the epoch's leaf and link again (the first proof of an epoch does)."""
+    import zkgrad
+
+    model, load_s = _timed(zkgrad.Model.load, work / "model.zkg")
+    proof, seconds = _timed(model.prove, samples[1 % len(samples)])
+    proof.save(work / "proof_next.zkp")
+    _emit(seconds=seconds, load_seconds=load_s, proof_bytes=proof.size)
+
+
 def zkgrad_verify(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
     import zkgrad
 
@@ -233,7 +245,12 @@ def ezkl_verify(work: Path, onnx_path: Path, samples: np.ndarray) -> None:
 
 
 STEPS = {
-    "zkgrad": {"compile": zkgrad_compile, "prove": zkgrad_prove, "verify": zkgrad_verify},
+    "zkgrad": {
+        "compile": zkgrad_compile,
+        "prove": zkgrad_prove,
+        "prove_next": zkgrad_prove_next,
+        "verify": zkgrad_verify,
+    },
     "ezkl": {
         "settings": ezkl_settings,
         "calibrate": ezkl_calibrate,
