@@ -47,13 +47,27 @@ def _save(
 def _resnet_block(tmp_path: Path) -> Path:
     """conv3×3/2 → relu → conv3×3, beside a 1×1/2 shortcut conv; add, relu, pool, classify."""
     nodes = [
-        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="main_1", kernel_shape=[3, 3],
-                         strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "Conv",
+            ["x", "w1", "b1"],
+            ["c1"],
+            name="main_1",
+            kernel_shape=[3, 3],
+            strides=[2, 2],
+            pads=[1, 1, 1, 1],
+        ),
         helper.make_node("Relu", ["c1"], ["r1"]),
-        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], name="main_2", kernel_shape=[3, 3],
-                         pads=[1, 1, 1, 1]),
-        helper.make_node("Conv", ["x", "ws", "bs"], ["s"], name="shortcut", kernel_shape=[1, 1],
-                         strides=[2, 2]),
+        helper.make_node(
+            "Conv",
+            ["r1", "w2", "b2"],
+            ["c2"],
+            name="main_2",
+            kernel_shape=[3, 3],
+            pads=[1, 1, 1, 1],
+        ),
+        helper.make_node(
+            "Conv", ["x", "ws", "bs"], ["s"], name="shortcut", kernel_shape=[1, 1], strides=[2, 2]
+        ),
         helper.make_node("Add", ["c2", "s"], ["sum"], name="join"),
         helper.make_node("Relu", ["sum"], ["r2"]),
         helper.make_node("GlobalAveragePool", ["r2"], ["p"]),
@@ -85,8 +99,14 @@ def _uneven_branches(tmp_path: Path, dead: bool = False) -> Path:
         helper.make_node("Gemm", ["d", "wh", "bh"], ["y"], transB=1, name="head"),
     ]
     inits = [
-        _const("wa", 8, 6), _const("ba", 8), _const("wb", 5, 8), _const("bb", 5),
-        _const("wc", 5, 6), _const("bc", 5), _const("wh", 3, 5), _const("bh", 3),
+        _const("wa", 8, 6),
+        _const("ba", 8),
+        _const("wb", 5, 8),
+        _const("bb", 5),
+        _const("wc", 5, 6),
+        _const("bc", 5),
+        _const("wh", 3, 5),
+        _const("bh", 3),
     ]
     if dead:
         nodes.insert(1, helper.make_node("Gemm", ["x", "wz", "bz"], ["z"], transB=1, name="dead"))

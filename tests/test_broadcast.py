@@ -14,7 +14,6 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import zkgrad
-from zkgrad.onnx import import_onnx
 
 RNG = np.random.default_rng(31)
 

@@ -21,15 +21,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference
+from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from zkgrad import onnx_compare, onnx_compose, onnx_unary
-from zkgrad.errors import ModelError, UnsupportedModelError, UnsupportedNode
+from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
     REQUANT_OPS,
@@ -54,152 +53,19 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
-from zkgrad.onnx_input_type import is_declared_type_cast, read_as_float
+from zkgrad.onnx_input_type import is_declared_type_cast
+from zkgrad.onnx_load import load, prepare
 from zkgrad.onnx_matmul import TWO_ACTIVATIONS, lower_self_matmul
 from zkgrad.onnx_norm import lower_normalization
+from zkgrad.onnx_ops import (  # noqa: F401 (SUPPORTED_OPS is part of this module's API)
+    _LINEAR_MAP_OPS,
+    _PASS_THROUGH,
+    _PERMUTATIONS,
+    _RANDOM_OPS,
+    MAX_DIAGONAL,
+    SUPPORTED_OPS,
+)
 from zkgrad.onnx_softmax import lower_softmax
-
-#: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
-#: matrix has this many squared entries, committed like any other weight).
-MAX_DIAGONAL = 1024
-
-#: Data-movement and reduction ops that are linear maps of one activation: imported as a dense
-#: layer whose constant matrix is found by running the node on basis vectors (a cheap, general
-#: wiring; its matrix has at most MAX_LINEAR_MAP entries, committed like any weight).
-_LINEAR_MAP_OPS = (
-    "Slice",
-    "Gather",
-    "Transpose",
-    "Pad",
-    "Concat",
-    "ReduceSum",
-    "ReduceMean",
-    "Expand",
-    "Tile",
-    "DepthToSpace",
-    "SpaceToDepth",
-    "Resize",
-    "Upsample",
-    "ConvTranspose",
-)
-
-#: Linear-map ops that only reorder their input's values.
-_PERMUTATIONS = ("Transpose", "DepthToSpace", "SpaceToDepth")
-
-_LINEAR_MAP_RULE = (
-    "every non-constant operand the same activation (constant indices, pads, axes); the map, "
-    f"linear in that activation, becomes a constant dense layer (at most {MAX_LINEAR_MAP} weights)"
-)
-
-#: ONNX op types the importer accepts, each with the conditions under which it imports one (its
-#: ``_op_*`` handler, or ``_is_no_op``, enforces them; any other case is an unsupported node whose
-#: reason is named). The README's list of supported operations is generated from this table by
-#: ``scripts/supported_ops.py``, and a test keeps the two equal.
-SUPPORTED_OPS: dict[str, str] = {
-    "Gemm": "any `alpha`, `beta` and `transB`; `transA` 0; constant weight and bias",
-    "MatMul": (
-        "a constant weight matrix as the second operand, or x·x of one activation (square in "
-        "its last two axes; a difference of squares by lookup)"
-    ),
-    "Conv": (
-        "2-D, `group` 1, no dilation, explicit `pads` or `auto_pad` `NOTSET`/`VALID`, any "
-        "strides; constant weight and bias"
-    ),
-    "MaxPool": (
-        "2-D, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); the `Indices` "
-        "output unused; padding narrower than the kernel (the edge replicated by a constant "
-        "layer, which keeps every window's maximum; with several channels a power-of-two padded "
-        "size)"
-    ),
-    "AveragePool": (
-        "2-D, no dilation, no padding or padding with `count_include_pad=1`; becomes a constant "
-        "convolution and a requantisation by about 1/(kh·kw)"
-    ),
-    "GlobalAveragePool": "becomes a constant convolution and a requantisation by about 1/(H·W)",
-    "BatchNormalization": (
-        "inference mode; folded into the `Conv` or `Gemm`/`MatMul` right before it, elsewhere a "
-        "per-channel constant scale and shift as for `Mul`"
-    ),
-    "Add": (
-        "a constant bias right after a `Gemm`/`MatMul` (any broadcast) or a `Conv` (per channel), "
-        "elsewhere a constant as for `Mul`; "
-        "or two activations, one the previous node's output and the other any earlier "
-        "activation or the model input (a residual or skip connection), of the same shape or "
-        "the previous output broadcast to the other's (a constant dense layer copies it)"
-    ),
-    "Sub": ("two activations, as for `Add`; or an activation and a constant, as for `Mul`"),
-    "Mul": (
-        "two activations, as for `Add` (a degree-3 sumcheck); or an activation "
-        "and a constant that does not grow its shape: right after a `Gemm`/`MatMul` (one "
-        "factor per output) or a `Conv` (per channel) it scales that layer's weights and bias; "
-        "elsewhere it becomes a diagonal layer of its own (a 1×1 convolution for a "
-        f"per-channel constant on an image, else a dense layer on at most {MAX_DIAGONAL} values)"
-    ),
-    "Div": (
-        "an activation divided by a nonzero constant, as for `Mul`; or a constant or an "
-        "activation divided by the previous node's output: a `Reciprocal` lookup over its "
-        "calibrated range (which must not reach 0), then a product"
-    ),
-    **{op: _LINEAR_MAP_RULE for op in _LINEAR_MAP_OPS},
-    "Gather": (
-        f"{_LINEAR_MAP_RULE}; or a constant list indexed by a comparison's output b (0 or 1), as "
-        "t[0] + b·(t[1] − t[0])"
-    ),
-    **{
-        op: (
-            f"{_LINEAR_MAP_RULE}; a larger one of a tensor that a dense layer computes through "
-            "lookups, ReLUs and reshapes alone (each read once) permutes that layer's rows"
-        )
-        for op in _PERMUTATIONS
-    },
-    "Neg": "as a `Mul` by −1",
-    "Max": (
-        "an activation and a scalar constant (a clip by lookup); or two activations as for `Add`: "
-        "b + relu(a − b)"
-    ),
-    "Min": "as `Max`: a clip, or a − relu(a − b) of two activations",
-    "ReduceMax": (
-        "over trailing axes (or all): a max-pooling window per kept position, after a reshape"
-    ),
-    "ReduceMin": "as `ReduceMax`, between two negations (min x = −max(−x))",
-    "Relu": (
-        "after a `Gemm`/`MatMul`, `Conv`, average pool or an `Add`/`Sub` of two activations, "
-        "possibly with `Reshape`/`Flatten`/`MaxPool` between (it commutes with them); a `Relu` "
-        "of a `Relu` is removed"
-    ),
-    "Reshape": "a constant target shape (after constant folding)",
-    "LayerNormalization": (
-        "over trailing axes of at most 256 values, its mean and inverse standard deviation "
-        "outputs unused: centring (a constant layer), squares, mean, `Pow` −½ by lookup, product, "
-        "scale and bias, each proved as the ops above"
-    ),
-    "InstanceNormalization": "as `LayerNormalization`, each channel over its H·W values",
-    "Softmax": (
-        "over the last axis (before opset 13: the flattened axes from `axis` on): max, "
-        "subtraction, `Exp`, sum, `Reciprocal` and product, each proved as the ops above"
-    ),
-    "Squeeze": "constant axes (becomes a reshape: free in the proof)",
-    "Unsqueeze": "constant axes (becomes a reshape: free in the proof)",
-    "Flatten": "any `axis`; a `Gemm` after a convolution reads C·H·W in ONNX `Flatten` order",
-    "Identity": "removed",
-    "Dropout": "inference only (removed); its mask output unused",
-    "Cast": (
-        "to float32, or of a comparison's output (0 or 1) to any type (removed); a DOUBLE or "
-        "FLOAT16 model input, or a BOOL or integer one that only `Identity` and `Cast` to "
-        "float32 read, is read as float32 values"
-    ),
-    **onnx_unary.SUPPORTED,
-    **onnx_compare.SUPPORTED,
-}
-_PASS_THROUGH = {"Identity", "Dropout"}
-_RANDOM_OPS = {
-    "RandomNormal",
-    "RandomUniform",
-    "RandomNormalLike",
-    "RandomUniformLike",
-    "Multinomial",
-    "Bernoulli",
-}
 
 
 def _is_no_op(node: onnx.NodeProto) -> bool:
@@ -222,104 +88,6 @@ class _Skip(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def load(path: str | os.PathLike[str]) -> onnx.ModelProto:
-    """Read and check an ONNX file; a missing or malformed file is a clear error."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{file}: no such file")
-    try:
-        model = onnx.load(str(file))
-    except Exception as exc:  # protobuf raises several unrelated types
-        raise ModelError(f"{file}: not an ONNX model ({type(exc).__name__})") from None
-    if model.ir_version <= 0 or not model.graph.node:
-        raise ModelError(f"{file}: not an ONNX model (no graph found)")
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "check failed"
-        raise ModelError(f"{file}: invalid ONNX model: {first}") from None
-    return model
-
-
-def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[str]]:
-    """Fix the batch dimension to 1 and re-infer shapes.
-
-    Returns the prepared copy, the name of the input zkgrad imports (the first one, or None if
-    the model has none) and the graph-level reasons the model cannot be imported (several inputs
-    or outputs, a non-float input, no static shape, a batch size other than 1).
-    """
-    fixed = onnx.ModelProto()
-    fixed.CopyFrom(model)
-    graph = fixed.graph
-    inits = {init.name for init in graph.initializer}
-    inputs = [vi for vi in graph.input if vi.name not in inits]
-    problems: list[str] = []
-    if not inputs:
-        problems.append("the model has no input")
-    elif len(inputs) > 1:
-        names = ", ".join(f"'{vi.name}'" for vi in inputs)
-        problems.append(f"the model has {len(inputs)} inputs ({names}); zkgrad supports one")
-    if len(graph.output) != 1:
-        names = ", ".join(f"'{vi.name}'" for vi in graph.output)
-        problems.append(f"the model has {len(graph.output)} outputs ({names}); zkgrad supports one")
-    for index, vi in enumerate(inputs):
-        problems.extend(_fix_input(graph, vi, main=index == 0))
-    for vi in graph.output:
-        dims = vi.type.tensor_type.shape.dim
-        if len(dims) > 0 and not dims[0].HasField("dim_value"):
-            dims[0].Clear()
-            dims[0].dim_value = 1
-    del graph.value_info[:]
-    return _infer_shapes(fixed), (inputs[0].name if inputs else None), problems
-
-
-def _fix_input(graph: onnx.GraphProto, vi: onnx.ValueInfoProto, main: bool) -> list[str]:
-    """Set a dynamic batch dimension to 1; for the main input, read a BOOL or integer one as
-    float32 where it can be (`zkgrad.onnx_input_type`) and say what is not importable."""
-    tensor = vi.type.tensor_type
-    problems = []
-    if main and not vi.type.HasField("tensor_type"):
-        # A sequence, optional, map or sparse input: there is no tensor type to name.
-        kind = vi.type.WhichOneof("value") or "untyped"
-        problems.append(f"input '{vi.name}' is a {kind.removesuffix('_type')}, not a tensor")
-    elif main and tensor.elem_type != onnx.TensorProto.FLOAT:
-        refused = read_as_float(graph, vi)
-        if refused:
-            problems.append(refused)
-    dims = tensor.shape.dim
-    if not tensor.HasField("shape") or len(dims) == 0:
-        return [*problems, f"input '{vi.name}' has no static shape"] if main else problems
-    for i, dim in enumerate(dims):
-        if dim.HasField("dim_value") and dim.dim_value > 0:
-            if main and i == 0 and dim.dim_value != 1 and len(dims) > 1:
-                problems.append(
-                    f"input '{vi.name}' has batch size {dim.dim_value}; export with batch 1 "
-                    "or a dynamic batch dimension"
-                )
-            continue
-        if i != 0:
-            if main:
-                problems.append(f"input '{vi.name}' dimension {i} is not static")
-            continue
-        dim.Clear()
-        dim.dim_value = 1
-    return problems
-
-
-def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Shape inference with constant propagation; less of it where that fails.
-
-    The importer tracks the shapes of the tensors it imports itself; inferred shapes are only
-    needed to fold ``Shape`` nodes, so a model whose inference fails is imported without them.
-    """
-    for data_prop in (True, False):
-        try:
-            return shape_inference.infer_shapes(model, strict_mode=False, data_prop=data_prop)
-        except Exception:  # onnx raises InferenceError, RuntimeError, ...
-            continue
-    return model
 
 
 @dataclass
