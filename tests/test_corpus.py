@@ -52,6 +52,7 @@ KNOWN_SUPPORTED = {
     "boolean_identity",
     "1l_where",
     "linear_svc",
+    "large_op_graph",
 }
 
 
