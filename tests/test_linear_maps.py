@@ -16,6 +16,7 @@ import int_reference
 import zkgrad
 from zkgrad import UnsupportedModelError
 from zkgrad.compiler import build
+from zkgrad.onnx import import_onnx
 
 RNG = np.random.default_rng(16)
 
@@ -203,3 +204,13 @@ def test_a_large_transpose_permutes_the_dense_rows_before_it(tmp_path: Path) -> 
 def test_a_large_transpose_of_a_tensor_read_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedModelError, match=r"(?s)to_nchw.*more than 65536"):
         zkgrad.onnx.import_onnx(_generator(tmp_path, read_twice=True))
+
+
+def test_a_slice_with_an_empty_output_names_the_node(tmp_path: Path) -> None:
+    # ONNX's test_slice_start_out_of_bounds: a start past the end selects nothing; calibration
+    # once failed with a numpy "zero-size array" error.
+    node = helper.make_node("Slice", ["x", "s", "e", "a"], ["y"], name="nothing")
+    path = _model(tmp_path, node, {"s": i64(9), "e": i64(12), "a": i64(1)}, [1, 4, 3], [1, 0, 3])
+    with pytest.raises(zkgrad.UnsupportedModelError, match=r"(?s)nothing.*is empty") as info:
+        import_onnx(path)
+    assert [n.name for n in info.value.nodes] == ["nothing"]

@@ -503,6 +503,8 @@ class _Importer:
 
         base = run(np.zeros(n))
         m = base.size
+        if m == 0:
+            raise _Skip(f"its output {list(base.shape)} is empty")
         if n * m > MAX_LINEAR_MAP and node.op_type in _PERMUTATIONS and m == n:
             # Too large a wiring layer: where the permutation folds into the layer before x.
             source = np.rint(run(np.arange(n, dtype=np.float64))).astype(np.int64).reshape(-1)
