@@ -13,8 +13,9 @@ use crate::zk::sumcheck::ZkSumcheckProof;
 /// Magic bytes of an encoded property proof.
 pub const MAGIC: &[u8; 4] = b"ZKGD";
 /// Format version of [`PropertyProof::to_bytes`]: 2 since proofs open an epoch leaf of the
-/// dataset (`data/epochs.rs`) instead of its published commitment.
-pub const VERSION: u16 = 2;
+/// dataset (`data/epochs.rs`) instead of its published commitment; 3 since specs carry
+/// variance bounds.
+pub const VERSION: u16 = 3;
 /// The largest property proof decoded.
 const MAX_BYTES: usize = 16 << 20;
 

@@ -16,6 +16,13 @@
 //! - **feature f's sum in [lo, hi]** (its mean times the rows): Σ_x S(x)·x_f(x) = lo + d₀ =
 //!   hi − d₁ with d₀, d₁ < 2^32 committed as two 16-bit limbs each (range lookups); the feature's
 //!   range makes the sum a small integer, so no wrap-around.
+//! - **feature f's variance in [lo, hi]** (n²·variance = n·Σx² − (Σx)², shift-invariant, so
+//!   proved on x' = x − c with c the range's lo, x' ∈ [0, w]): two committed values s and q with
+//!   Σ_x S(x)·x'(x) = s and Σ_x S(x)·x'(x)² = q, and n·q − s² = lo + e₀ = hi − e₁ with e₀, e₁
+//!   committed as four 16-bit limbs each, the top one also checked below 2^14 (e < 2^62). The
+//!   range forces s and q to be the integer sums; n·w < 2^31 (checked on the spec) keeps n·q and
+//!   s² below 2^62, so each identity holds over the integers, not only modulo p. s and q are
+//!   masked like the limbs: only the bounds are public.
 //!
 //! All of it is one masked sumcheck with a public claim (the sums' bounds, the class table's
 //! counts-weighted part is committed), three batchings and three openings: the dataset table
@@ -122,10 +129,14 @@ pub(super) struct Plan {
     pub rows: usize,
     /// (dataset column, sum lo, sum hi).
     pub sums: Vec<(usize, i64, i64)>,
-    /// Auxiliary columns: multiplicities, then counts (if classes), then limbs lo, hi (if sums).
+    /// (dataset column, shift c, lo, hi) per variance bound.
+    pub variances: Vec<(usize, i64, i64, i64)>,
+    /// Auxiliary columns: multiplicities, then counts (if classes), then limbs lo, hi (if sums),
+    /// then the variances' columns.
     pub mult: usize,
     pub counts: Option<(usize, usize)>,
     pub limbs: Option<(usize, usize, usize)>,
+    pub var_cols: Option<VarCols>,
     pub classes: usize,
     pub vars: usize,
     pub aux_layout: MaskedLayout,
@@ -133,6 +144,20 @@ pub(super) struct Plan {
     pub mask_first: usize,
     pub inverse_layout: MaskedLayout,
 }
+
+/// The variance bounds' auxiliary columns, each of 2^vars entries: `sums` holds s at 2v and q
+/// at 2v + 1; `limbs` the four base-2^16 digits of e₀ (at 2v) and e₁ (at 2v + 1).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct VarCols {
+    pub sums: usize,
+    pub limbs: [usize; VAR_LIMBS],
+    pub vars: usize,
+}
+
+/// Limbs of a variance slack: 4 × 16 bits, the top one below 2^14 (e < 2^62 < p/4).
+pub(super) const VAR_LIMBS: usize = 4;
+/// Bits of a variance slack's top limb.
+pub(super) const VAR_TOP_BITS: usize = 14;
 
 fn prefix(n: usize, k: usize) -> Vec<F> {
     (0..1usize << k)
@@ -222,6 +247,39 @@ impl Plan {
                 });
             }
         }
+        let variances: Vec<(usize, i64, i64, i64)> = spec
+            .variances
+            .iter()
+            .map(|v| {
+                let r = spec.ranges.iter().find(|r| r.feature == v.feature);
+                (v.feature as usize, r.expect("validated").lo, v.lo, v.hi)
+            })
+            .collect();
+        let mut var_cols = None;
+        if !variances.is_empty() {
+            let b = log2_ceil(2 * variances.len()).max(MIN_ROW_VARS);
+            let first = aux_logs.len();
+            aux_logs.extend([b; 1 + VAR_LIMBS]);
+            let limbs = std::array::from_fn(|i| first + 1 + i);
+            var_cols = Some(VarCols {
+                sums: first,
+                limbs,
+                vars: b,
+            });
+            let top = t16 - (1 << VAR_TOP_BITS);
+            for (i, &col) in limbs.iter().enumerate() {
+                let offs: &[i64] = if i + 1 == VAR_LIMBS { &[0, top] } else { &[0] };
+                for &off in offs {
+                    lookups.push(Lookup {
+                        src: Src::Aux(col),
+                        k: b,
+                        off: Off::Const(fi(off)),
+                        sel: Sel::Prefix(2 * variances.len()),
+                        class: false,
+                    });
+                }
+            }
+        }
         let vars = lookups
             .iter()
             .map(|l| l.k)
@@ -254,9 +312,11 @@ impl Plan {
                     k,
                     rows,
                     sums,
+                    variances,
                     mult: 0,
                     counts,
                     limbs,
+                    var_cols,
                     classes,
                     vars,
                     aux_layout,
@@ -276,7 +336,11 @@ impl Plan {
             Src::Data(c) => Some(c),
             Src::Aux(_) => None,
         });
-        for c in reads.chain(self.sums.iter().map(|s| s.0)) {
+        let summed = self.sums.iter().map(|s| s.0);
+        for c in reads
+            .chain(summed)
+            .chain(self.variances.iter().map(|v| v.0))
+        {
             if !out.contains(&c) {
                 out.push(c);
             }
@@ -290,6 +354,10 @@ impl Plan {
         out.extend(self.counts);
         if let Some((lo, hi, a)) = self.limbs {
             out.extend([(lo, a), (hi, a)]);
+        }
+        if let Some(v) = self.var_cols {
+            out.push((v.sums, v.vars));
+            out.extend(v.limbs.map(|c| (c, v.vars)));
         }
         out
     }
@@ -351,12 +419,22 @@ pub(super) fn start(digest: &[u8; 32], spec: &PropertySpec) -> Transcript {
     tr
 }
 
-/// Challenges after the commitments: μ per lookup, ν_c, (ν₀, ν₁) per sum.
+/// Challenges after the commitments: μ per lookup, ν_c, (ν₀, ν₁) per sum, ρ per variance.
 pub(super) struct Challenges {
     pub tau: Vec<EF>,
     pub mus: Vec<EF>,
     pub nu_class: EF,
     pub nu_sums: Vec<(EF, EF)>,
+    pub rho_vars: Vec<VarRho>,
+}
+
+/// One variance bound's weights: for Σx' = s, Σx'² = q, n·q − s² − e₀ = lo, n·q − s² + e₁ = hi.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct VarRho {
+    pub s: EF,
+    pub q: EF,
+    pub lo: EF,
+    pub hi: EF,
 }
 
 impl Challenges {
@@ -369,23 +447,42 @@ impl Challenges {
         let nu_sums = (0..plan.sums.len())
             .map(|_| (tr.challenge("data-nu-lo"), tr.challenge("data-nu-hi")))
             .collect();
+        let rho_vars = (0..plan.variances.len())
+            .map(|_| VarRho {
+                s: tr.challenge("data-rho-sum"),
+                q: tr.challenge("data-rho-squares"),
+                lo: tr.challenge("data-rho-lo"),
+                hi: tr.challenge("data-rho-hi"),
+            })
+            .collect();
         Self {
             tau,
             mus,
             nu_class,
             nu_sums,
+            rho_vars,
         }
     }
 
-    /// The sumcheck's public claim: Σ_s ν₀·lo_s − ν₁·hi_s.
+    /// The sumcheck's public claim: Σ_s ν₀·lo_s − ν₁·hi_s, plus Σ_v ρ_lo·lo_v + ρ_hi·hi_v.
     pub fn claim(&self, plan: &Plan) -> EF {
-        plan.sums
+        let fi = |v: i64| EF::from(crate::field::from_i64(v));
+        let variances: EF = plan
+            .variances
             .iter()
-            .zip(&self.nu_sums)
-            .map(|(&(_, lo, hi), &(a, b))| {
-                a * EF::from(crate::field::from_i64(lo)) - b * EF::from(crate::field::from_i64(hi))
-            })
-            .sum()
+            .zip(&self.rho_vars)
+            .map(|(&(_, _, lo, hi), r)| r.lo * fi(lo) + r.hi * fi(hi))
+            .sum();
+        variances
+            + plan
+                .sums
+                .iter()
+                .zip(&self.nu_sums)
+                .map(|(&(_, lo, hi), &(a, b))| {
+                    a * EF::from(crate::field::from_i64(lo))
+                        - b * EF::from(crate::field::from_i64(hi))
+                })
+                .sum::<EF>()
     }
 
     /// E over the limb entries: ν₀ at 2s, ν₁ at 2s + 1.
@@ -397,6 +494,43 @@ impl Challenges {
         }
         e
     }
+
+    /// The variances' weights over their `sums` column: (W_lin, W_sq), the group
+    /// Σ_y W_lin(y)·v(y) − W_sq(y)·v(y)² = Σ_v −ρ_s·s + (n(ρ_lo + ρ_hi) − ρ_q)·q − (ρ_lo + ρ_hi)·s².
+    pub fn variance_weights(&self, rows: usize, b: usize) -> (Vec<EF>, Vec<EF>) {
+        let (mut lin, mut sq) = (vec![EF::ZERO; 1 << b], vec![EF::ZERO; 1 << b]);
+        let n = EF::from_usize(rows);
+        for (v, r) in self.rho_vars.iter().enumerate() {
+            lin[2 * v] = -r.s;
+            lin[2 * v + 1] = n * (r.lo + r.hi) - r.q;
+            sq[2 * v] = r.lo + r.hi;
+        }
+        (lin, sq)
+    }
+
+    /// The variances' weights over their limbs: ρ_lo at 2v (−e₀), −ρ_hi at 2v + 1 (+e₁).
+    pub fn variance_limb_weights(&self, b: usize) -> Vec<EF> {
+        let mut e = vec![EF::ZERO; 1 << b];
+        for (v, r) in self.rho_vars.iter().enumerate() {
+            e[2 * v] = r.lo;
+            e[2 * v + 1] = -r.hi;
+        }
+        e
+    }
+}
+
+/// A variance bound's summand over [sel, x]: ρ_s·sel·(x − c) + ρ_q·sel·(x − c)².
+pub(super) fn variance_summand(r: VarRho, c: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
+    move |v: &[EF]| {
+        let d = v[1] - c;
+        v[0] * d * (r.s + r.q * d)
+    }
+}
+
+/// The variance limbs' summand over [W, l₀..l₃]: −W·(l₀ + B·l₁ + B²·l₂ + B³·l₃).
+pub(super) fn variance_limb_summand(v: &[EF]) -> EF {
+    let base = EF::from_u64(LIMB_BASE);
+    -(v[0] * (v[1] + base * (v[2] + base * (v[3] + base * v[4]))))
 }
 
 /// The lookup summand over [eq, ḣ, v̇, sel, off]: μ·eq·(h·(α − v − off) − 1) + w·sel·h.
@@ -458,6 +592,35 @@ pub fn prove_unchecked(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<Pr
             for (i, d) in [(2 * s, sum - slo), (2 * s + 1, shi - sum)] {
                 aux[lo][i] = fi(d.rem_euclid(LIMB_BASE as i64));
                 aux[hi][i] = fi(d.div_euclid(LIMB_BASE as i64));
+            }
+        }
+    }
+    if let Some(vc) = plan.var_cols {
+        let n = plan.rows as i128;
+        for (v, &(f, c, lo, hi)) in plan.variances.iter().enumerate() {
+            // Field sums (what the relations read) and integer ones (the slack), wrapping
+            // only for a dishonest prover's out-of-range values.
+            let xs = ds.cols[f][..plan.rows].iter().map(|&x| x - fi(c));
+            let (sf, qf) = xs.fold((F::ZERO, F::ZERO), |(s, q), x| (s + x, q + x * x));
+            aux[vc.sums][2 * v] = sf;
+            aux[vc.sums][2 * v + 1] = qf;
+            let xs = ds.cols[f][..plan.rows]
+                .iter()
+                .map(|&x| to_i(x) as i128 - c as i128);
+            let (s, q) = xs.fold((0i128, 0i128), |(s, q), x| {
+                (s.wrapping_add(x), q.wrapping_add(x.wrapping_mul(x)))
+            });
+            let var = n.wrapping_mul(q).wrapping_sub(s.wrapping_mul(s));
+            let slack = [var.wrapping_sub(lo as i128), (hi as i128).wrapping_sub(var)];
+            for (i, e) in [(2 * v, slack[0]), (2 * v + 1, slack[1])] {
+                // The slack's limbs as those of its field element: every relation holds modulo
+                // p; a dishonest prover's negative slack e is p + e, whose top limb is at
+                // least 2^14, and the top-limb lookup fails.
+                let mut e = e.rem_euclid(<F as p3_field::PrimeField64>::ORDER_U64 as i128) as u64;
+                for col in vc.limbs {
+                    aux[col][i] = F::from_u64(e % LIMB_BASE);
+                    e /= LIMB_BASE;
+                }
             }
         }
     }
@@ -568,6 +731,32 @@ pub fn prove_unchecked(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<Pr
                 column(Src::Data(f)),
             ],
             summand: Box::new(move |v: &[EF]| (n0 - n1) * v[0] * v[1]),
+        });
+    }
+    for (&(f, c, ..), &r) in plan.variances.iter().zip(&ch.rho_vars) {
+        groups.push(Group {
+            tables: vec![
+                Table::plain(up(&prefix(plan.rows, plan.k))),
+                column(Src::Data(f)),
+            ],
+            summand: Box::new(variance_summand(r, EF::from(fi(c)))),
+        });
+    }
+    if let Some(vc) = plan.var_cols {
+        let (lin, sq) = ch.variance_weights(plan.rows, vc.vars);
+        groups.push(Group {
+            tables: vec![
+                Table::plain(lin),
+                Table::plain(sq),
+                column(Src::Aux(vc.sums)),
+            ],
+            summand: Box::new(|v: &[EF]| v[0] * v[2] - v[1] * v[2] * v[2]),
+        });
+        let mut tables = vec![Table::plain(ch.variance_limb_weights(vc.vars))];
+        tables.extend(vc.limbs.map(|col| column(Src::Aux(col))));
+        groups.push(Group {
+            tables,
+            summand: Box::new(variance_limb_summand),
         });
     }
     if let Some((lo, hi, a)) = plan.limbs {

@@ -49,6 +49,7 @@ fn spec() -> PropertySpec {
             lo: sum1 - 3,
             hi: sum1 + 3,
         }],
+        variances: Vec::new(),
     }
 }
 

@@ -3,7 +3,10 @@
 use p3_field::PrimeCharacteristicRing;
 
 use super::DatasetCommitment;
-use super::props::{Challenges, LIMB_BASE, Plan, PropertyProof, Src, lookup_summand, start};
+use super::props::{
+    Challenges, LIMB_BASE, Plan, PropertyProof, Src, lookup_summand, start, variance_limb_summand,
+    variance_summand,
+};
 use super::{PropertySpec, RANGE_BITS};
 use crate::epoch::EpochCertificate;
 use crate::error::{ProofError, Result};
@@ -121,6 +124,26 @@ fn verify_inner(
     let sel = prefix_eval(&point[..plan.k], plan.rows) * sk;
     for (&(f, ..), &(n0, n1)) in plan.sums.iter().zip(&ch.nu_sums) {
         total += (n0 - n1) * sel * plan.source_value(Src::Data(f), values) * sk;
+    }
+    for (&(f, c, ..), &r) in plan.variances.iter().zip(&ch.rho_vars) {
+        let x = plan.source_value(Src::Data(f), values) * sk;
+        total += variance_summand(r, EF::from(crate::field::from_i64(c)))(&[sel, x]);
+    }
+    if let Some(vc) = plan.var_cols {
+        let (z, s) = (&point[..vc.vars], pad_factor(&point, vc.vars));
+        let (lin, sq) = ch.variance_weights(plan.rows, vc.vars);
+        let sums = plan.source_value(Src::Aux(vc.sums), values) * s;
+        let (lin, sq) = (
+            crate::mle::evaluate(&lin, z) * s,
+            crate::mle::evaluate(&sq, z) * s,
+        );
+        total += lin * sums - sq * sums * sums;
+        let mut limbs = vec![crate::mle::evaluate(&ch.variance_limb_weights(vc.vars), z) * s];
+        limbs.extend(
+            vc.limbs
+                .map(|col| plan.source_value(Src::Aux(col), values) * s),
+        );
+        total += variance_limb_summand(&limbs);
     }
     if let Some((lo, hi, a)) = plan.limbs {
         let s = pad_factor(&point, a);
