@@ -22,6 +22,7 @@ pub mod attest_prove;
 mod attest_verify;
 pub mod commit;
 pub mod epochs;
+mod openings;
 pub mod proof;
 pub mod props;
 mod verify;
@@ -38,6 +39,11 @@ pub use verify::verify;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ProofError, Result};
+
+/// The first 8 bytes of a digest in hex (errors naming a dataset or model).
+fn hex8(d: &[u8; 32]) -> String {
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Range checks are lookups in the 2^16-entry table: a declared width must be below 2^16.
 pub const RANGE_BITS: usize = crate::zk::range::LIMB;
