@@ -25,6 +25,7 @@ pub mod epochs;
 mod openings;
 pub mod proof;
 pub mod props;
+mod props_plan;
 mod verify;
 mod witness;
 

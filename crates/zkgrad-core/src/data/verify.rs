@@ -3,8 +3,9 @@
 use p3_field::PrimeCharacteristicRing;
 
 use super::openings::{self, Opened};
-use super::props::{
-    Challenges, LIMB_BASE, Plan, PropertyProof, Src, lookup_summand, start, variance_limb_summand,
+use super::props::PropertyProof;
+use super::props_plan::{
+    Challenges, LIMB_BASE, Plan, Src, lookup_summand, start, variance_limb_summand,
     variance_summand,
 };
 use super::{DatasetCommitment, hex8};
