@@ -357,7 +357,7 @@ class Dataset:
 
     def _check_variances(self, variances: list[tuple[int, int, int]]) -> None:
         """Refuses a variance bound the quantised data do not meet, naming the column and the
-        variance in real units (the native prover refuses it too, in quantised units)."""
+        variance in real units (the native prover's refusal says it in quantised units)."""
         n = self.public.rows
         for f, lo, hi in variances:
             column = self.features[:, f].tolist()
@@ -402,20 +402,26 @@ class Dataset:
     def _prove_as(
         self, number: int, ranges: Any, classes: Any, sums: Any, variances: Any
     ) -> PropertyProof:
-        self._check_variances(variances)
-        proof, certificate = _native.dataset_prove(
-            self.features,
-            self.labels,
-            _meta_digest(self.public.rows, self.scale_bits, self.columns, self.labels is not None),
-            self._seed,
-            self.public.commitment,
-            ranges,
-            classes,
-            sums,
-            variances,
-            number,
-            self._certificate,
-        )
+        try:
+            proof, certificate = _native.dataset_prove(
+                self.features,
+                self.labels,
+                _meta_digest(
+                    self.public.rows, self.scale_bits, self.columns, self.labels is not None
+                ),
+                self._seed,
+                self.public.commitment,
+                ranges,
+                classes,
+                sums,
+                variances,
+                number,
+                self._certificate,
+            )
+        except ModelError as exc:
+            if "n²·variance" in str(exc):  # said again in real units, naming the column
+                self._check_variances(variances)
+            raise
         self._keep_certificate(bytes(certificate))
         return PropertyProof(bytes(proof), bytes(certificate))
 
