@@ -38,8 +38,8 @@ use super::commit::Dataset;
 use super::epochs::DatasetLeaf;
 pub use super::proof::PropertyProof;
 use super::props_plan::{
-    Challenges, LIMB_BASE, Off, Plan, Src, lookup_summand, prefix, start, variance_limb_summand,
-    variance_summand,
+    Challenges, LIMB_BASE, Off, Plan, Src, VarRho, lookup_summand, prefix, start,
+    variance_limb_summand, variance_summand,
 };
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
@@ -235,22 +235,45 @@ pub fn prove_unchecked(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<Pr
             summand: Box::new(move |v: &[EF]| -(nu * v[0] * v[1])),
         });
     }
-    for (&(f, ..), &(n0, n1)) in plan.sums.iter().zip(&ch.nu_sums) {
-        groups.push(Group {
-            tables: vec![
-                Table::plain(up(&prefix(plan.rows, plan.k))),
-                column(Src::Data(f)),
-            ],
-            summand: Box::new(move |v: &[EF]| (n0 - n1) * v[0] * v[1]),
-        });
+    // Every term that reads S·x_f (the sums' and the variances') in one group over the selector
+    // and each column read once: the selector is folded once, not once per term.
+    let mut moments: Vec<usize> = Vec::new();
+    for f in plan
+        .sums
+        .iter()
+        .map(|s| s.0)
+        .chain(plan.variances.iter().map(|v| v.0))
+    {
+        if !moments.contains(&f) {
+            moments.push(f);
+        }
     }
-    for (&(f, c, ..), &r) in plan.variances.iter().zip(&ch.rho_vars) {
+    if !moments.is_empty() {
+        let at = |f: usize| 1 + moments.iter().position(|&g| g == f).expect("listed");
+        let sums: Vec<(usize, EF)> = plan
+            .sums
+            .iter()
+            .zip(&ch.nu_sums)
+            .map(|(&(f, ..), &(n0, n1))| (at(f), n0 - n1))
+            .collect();
+        let variances: Vec<(usize, EF, VarRho)> = plan
+            .variances
+            .iter()
+            .zip(&ch.rho_vars)
+            .map(|(&(f, c, ..), &r)| (at(f), EF::from(fi(c)), r))
+            .collect();
+        let mut tables = vec![Table::plain(up(&prefix(plan.rows, plan.k)))];
+        tables.extend(moments.iter().map(|&f| column(Src::Data(f))));
         groups.push(Group {
-            tables: vec![
-                Table::plain(up(&prefix(plan.rows, plan.k))),
-                column(Src::Data(f)),
-            ],
-            summand: Box::new(variance_summand(r, EF::from(fi(c)))),
+            tables,
+            summand: Box::new(move |v: &[EF]| {
+                let linear: EF = sums.iter().map(|&(i, w)| w * v[i]).sum();
+                let squares: EF = variances
+                    .iter()
+                    .map(|&(i, c, r)| variance_summand(r, c)(&[v[0], v[i]]))
+                    .sum();
+                linear * v[0] + squares
+            }),
         });
     }
     if let Some(vc) = plan.var_cols {
