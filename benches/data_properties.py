@@ -2,7 +2,8 @@
 
 Run: PYTHONPATH=python python benches/data_properties.py  (needs scikit-learn for the
 breast-cancer data; the random 10,000 × 30 table needs nothing). ``--epochs``: only the
-breast-cancer epoch costs (the first proof of an epoch against the next one).
+breast-cancer epoch costs (the first proof of an epoch against the next one). ``--variance``:
+only the random table, its spec without and then with every feature's variance bounded.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import zkgrad
 from zkgrad.dataset import Dataset
 
 
-def spec_for(x: np.ndarray, y: np.ndarray, ds: Dataset) -> dict:
+def spec_for(x: np.ndarray, y: np.ndarray, ds: Dataset, variance: bool = False) -> dict:
     features = {}
     for j, name in enumerate(ds.columns):
         lo, hi = float(x[:, j].min()), float(x[:, j].max())
         step = 2.0 ** -ds.scale_bits[j]
         features[name] = {"range": [lo - step, hi + step], "mean": [lo, hi]}
+        if variance:
+            var = float(np.var(x[:, j]))
+            features[name]["variance"] = [0.9 * var, 1.1 * var]
     counts = np.bincount(y, minlength=2)
     return {
         "rows": len(x),
@@ -33,11 +37,13 @@ def spec_for(x: np.ndarray, y: np.ndarray, ds: Dataset) -> dict:
     }
 
 
-def measure(name: str, x: np.ndarray, y: np.ndarray, repeats: int = 3) -> None:
+def measure(
+    name: str, x: np.ndarray, y: np.ndarray, repeats: int = 3, variance: bool = False
+) -> None:
     t = time.perf_counter()
     ds = Dataset.commit(x, y)
     commit_s = time.perf_counter() - t
-    spec = spec_for(x, y, ds)
+    spec = spec_for(x, y, ds, variance)
     prove, verify = [], []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -82,6 +88,12 @@ def measure_epochs(name: str, x: np.ndarray, y: np.ndarray) -> None:
 
 
 if __name__ == "__main__":
+    if "--variance" in sys.argv:
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(0, 1, size=(10_000, 30)), rng.integers(0, 2, 10_000)
+        measure("random, means", x, y)
+        measure("random, means and variances", x, y, variance=True)
+        sys.exit(0)
     only_epochs = "--epochs" in sys.argv
     try:
         from sklearn.datasets import load_breast_cancer

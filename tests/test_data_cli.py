@@ -67,6 +67,29 @@ def test_commit_prove_verify_from_csv(committed: Path) -> None:
     assert code == 0 and "1 used" in out
 
 
+def test_a_variance_bound_from_an_npy_file(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", Y)
+    code, out = run(
+        "commit", str(tmp_path / "x.npy"), str(tmp_path / "y.npy"), "-o", str(tmp_path / "d.zkd")
+    )
+    assert code == 0, out
+    run("export-pub", str(tmp_path / "d.zkd"), "-o", str(tmp_path / "d.pub"))
+    var = float(np.var(X[:, 1]))  # the committed column differs by its quantisation error only
+    toml = f"[features.1]\nrange = [0, 50]\nvariance = [{var - 5:.3f}, {var + 5:.3f}]\n"
+    (tmp_path / "v.toml").write_text(toml)
+    prove = ["prove", str(tmp_path / "d.zkd"), "--spec", str(tmp_path / "v.toml")]
+    code, out = run(*prove, "-o", str(tmp_path / "v.zkp"))
+    assert code == 0, out
+    code, out = run("verify", str(tmp_path / "v.zkp"), "--dataset", str(tmp_path / "d.pub"))
+    assert code == 0, out
+    assert "variance of " in out
+    (tmp_path / "w.toml").write_text(toml.replace(f"{var - 5:.3f}", f"{var + 4:.3f}"))
+    code, out = run(*prove[:3], str(tmp_path / "w.toml"), "-o", str(tmp_path / "w.zkp"))
+    assert code == 2 and "variance over the 30 rows" in out, out
+    assert not (tmp_path / "w.zkp").exists()
+
+
 def test_verify_rejects_another_dataset_and_a_tampered_proof(committed: Path) -> None:
     t = committed
     run("prove", str(t / "d.zkd"), "--spec", str(t / "props.toml"), "-o", str(t / "p.zkp"))

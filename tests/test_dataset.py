@@ -65,6 +65,28 @@ def test_an_honest_proof_verifies_to_a_typed_statement(ds: Dataset, tmp_path: Pa
     zkgrad.verify(loaded.public, loaded.prove_properties(SPEC))
 
 
+def test_a_variance_bound_verifies_and_a_false_one_is_refused_naming_the_column(
+    ds: Dataset,
+) -> None:
+    quantised = ds.features[:, 0] / 2.0 ** ds.scale_bits[0]
+    var = float(np.var(quantised))  # population variance of the committed (quantised) column
+    spec = {"features": {"x0": {"range": [2.0, 18.0], "variance": [var - 0.5, var + 0.5]}}}
+    statement = zkgrad.verify(ds.public, ds.prove_properties(spec))
+    [bound] = statement.variances
+    assert bound.feature == "x0" and var - 0.5 <= bound.lo <= var <= bound.hi <= var + 0.5
+    assert f"variance of x0 in [{bound.lo:g}, {bound.hi:g}]" in str(statement)
+    # The same bounds through the other entry: proof numbers kept by the caller.
+    zkgrad.verify(ds.public, ds.prove_properties_as(7, spec))
+    false = {"features": {"x0": {"range": [2.0, 18.0], "variance": [var + 0.1, var + 1.0]}}}
+    with pytest.raises(zkgrad.ModelError, match=r"feature 'x0': its variance over the 40 rows"):
+        ds.prove_properties(false)
+    # A bound beyond what the range allows, and a variance without a range.
+    with pytest.raises(zkgrad.ModelError, match="lies outside what the range allows"):
+        ds.prove_properties({"features": {"x0": {"range": [2.0, 18.0], "variance": [65, 70]}}})
+    with pytest.raises(zkgrad.ModelError, match="mean or variance bound needs the feature's range"):
+        ds.prove_properties({"features": {"x0": {"variance": [0, 4]}}})
+
+
 def test_a_toml_spec_with_shares(ds: Dataset, tmp_path: Path) -> None:
     spec = tmp_path / "props.toml"
     spec.write_text("[labels]\nclasses = 2\nshares = [[0.7, 0.8], [0.2, 0.3]]\n")

@@ -321,6 +321,7 @@ def dataset_prove(
     ranges: list[tuple[int, int, int]],
     classes: tuple[int, list[tuple[int, int]]] | None,
     sums: list[tuple[int, int, int]],
+    variances: list[tuple[int, int, int]],
     number: int,
     known: bytes | None,
 ) -> tuple[bytes, bytes]:
@@ -331,9 +332,13 @@ def dataset_prove(
 def dataset_verify(
     public: bytes, proof: bytes, certificate: bytes | None
 ) -> tuple[
-    list[tuple[int, int, int]], tuple[int, list[tuple[int, int]]] | None, list[tuple[int, int, int]]
+    list[tuple[int, int, int]],
+    tuple[int, list[tuple[int, int]]] | None,
+    list[tuple[int, int, int]],
+    list[tuple[int, int, int]],
 ]:
-    """Verify a data-property proof; returns (ranges, classes, sums). Raises ``InvalidProof``."""
+    """Verify a data-property proof; returns (ranges, classes, sums, variances), variances as
+    bounds on n·Σx² − (Σx)². Raises ``InvalidProof``."""
 
 def property_proof_dataset(proof: bytes) -> str:
     """The dataset digest (hex) a property proof names (not verified)."""

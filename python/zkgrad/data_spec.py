@@ -3,12 +3,14 @@ the quantised integer statement the proof is about.
 
 Bounds are converted so the quantised statement implies the real one: a range [lo, hi] at scale
 2^b becomes [ceil(lo·2^b), floor(hi·2^b)]; a mean bound [a, b] over n rows becomes the sum bound
-[ceil(a·2^b·n), floor(b·2^b·n)]; a class share [a, b] the count bound [ceil(a·n), floor(b·n)].
+[ceil(a·2^b·n), floor(b·2^b·n)]; a variance bound [a, b] (population variance, real units) the
+bound [ceil(a·4^b·n²), floor(b·4^b·n²)] on n·Σx² − (Σx)², clamped to what the range allows; a class
+share [a, b] the count bound [ceil(a·n), floor(b·n)].
 
 Example::
 
     spec = load_spec("props.toml")
-    ranges, classes, sums = quantise_spec(spec, dataset.public)
+    ranges, classes, sums, variances = quantise_spec(spec, dataset.public)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import os
 import tomllib
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["load_spec", "quantise_spec"]
 
 TOP_KEYS = {"rows", "features", "labels"}
-FEATURE_KEYS = {"range", "mean"}
+FEATURE_KEYS = {"range", "mean", "variance"}
 LABEL_KEYS = {"classes", "counts", "shares"}
 
 Bounds = list[tuple[int, int, int]]
@@ -83,14 +86,18 @@ def _column(name: str, columns: list[str]) -> int:
     )
 
 
-def quantise_spec(spec: Mapping[str, Any], pub: DatasetPublic) -> tuple[Bounds, Classes, Bounds]:
-    """The quantised statement: (ranges, classes, sums) as the native prover takes them."""
+def quantise_spec(
+    spec: Mapping[str, Any], pub: DatasetPublic
+) -> tuple[Bounds, Classes, Bounds, Bounds]:
+    """The quantised statement: (ranges, classes, sums, variances) as the native prover takes
+    them."""
     _unknown(spec, TOP_KEYS, "the spec")
     n = pub.rows
     if "rows" in spec and spec["rows"] != n:
         raise ModelError(f"the spec states {spec['rows']} rows but the dataset has {n}")
     ranges: Bounds = []
     sums: Bounds = []
+    variances: Bounds = []
     features = spec.get("features", {})
     if not isinstance(features, Mapping):
         raise ModelError("the spec's [features] must be a table of column names")
@@ -98,11 +105,11 @@ def quantise_spec(spec: Mapping[str, Any], pub: DatasetPublic) -> tuple[Bounds, 
         f = _column(str(name), pub.columns)
         where = f"features.{name}"
         if not isinstance(props, Mapping):
-            raise ModelError(f"{where}: expected a table with range and/or mean")
+            raise ModelError(f"{where}: expected a table with range, mean and/or variance")
         _unknown(props, FEATURE_KEYS, where)
         scale = 2.0 ** pub.scale_bits[f]
         if "range" not in props:
-            raise ModelError(f"{where}: a mean bound needs the feature's range too")
+            raise ModelError(f"{where}: a mean or variance bound needs the feature's range too")
         lo, hi = _pair(props["range"], f"{where}.range")
         qlo, qhi = math.ceil(lo * scale), math.floor(hi * scale)
         if qhi < qlo:
@@ -121,6 +128,10 @@ def quantise_spec(spec: Mapping[str, Any], pub: DatasetPublic) -> tuple[Bounds, 
             if shi < slo:
                 raise ModelError(f"{where}.mean: [{a:g}, {b:g}] lies outside the range")
             sums.append((f, slo, shi))
+        if "variance" in props:
+            bits = pub.scale_bits[f]
+            vlo, vhi = _variance(props["variance"], f"{where}.variance", n, qhi - qlo, bits)
+            variances.append((f, vlo, vhi))
     classes: Classes = None
     labels = spec.get("labels")
     if labels is not None:
@@ -157,4 +168,27 @@ def quantise_spec(spec: Mapping[str, Any], pub: DatasetPublic) -> tuple[Bounds, 
                 a, b = _pair(s, f"labels.shares[{t}]")
                 counts.append((max(0, math.ceil(a * n - 1e-9)), min(n, math.floor(b * n + 1e-9))))
         classes = (k, counts)
-    return ranges, classes, sums
+    return ranges, classes, sums, variances
+
+
+def _variance(value: Any, where: str, n: int, width: int, bits: int) -> tuple[int, int]:
+    """A population-variance bound [a, b] in real units, at scale 2^bits over n rows of a range
+    ``width`` quantised values wide, as the bound on n·Σx² − (Σx)² over the quantised column:
+    [ceil(a·4^bits·n²), floor(b·4^bits·n²)] (exact), clamped to [0, (n·width)²/4]."""
+    a, b = _pair(value, where)
+    if n * width >= 2**31:
+        raise ModelError(
+            f"{where}: {n} rows of a range {width} quantised values wide could wrap around the "
+            "field (rows × width must be below 2^31); declare a tighter range or commit at a "
+            "smaller scale"
+        )
+    factor = Fraction(n * n) * Fraction(2) ** (2 * bits)
+    vmax = (n * width) ** 2 // 4
+    vlo = max(math.ceil(Fraction(a) * factor), 0)
+    vhi = min(math.floor(Fraction(b) * factor), vmax)
+    if vhi < vlo:
+        raise ModelError(
+            f"{where}: [{a:g}, {b:g}] lies outside what the range allows "
+            f"([0, {float(vmax / factor):g}] for these {n} rows)"
+        )
+    return vlo, vhi

@@ -3,7 +3,7 @@
 A data owner commits to a table once; the digest is its public identity. Property proofs show,
 against that digest and without revealing a value, the row count, each feature within its
 declared range, the labels in {0..K-1} with each class's count or share within bounds, and
-per-feature means within bounds (spec format: ``docs/DATA.md``).
+per-feature means and variances within bounds (spec format: ``docs/DATA.md``).
 
 Example::
 
@@ -352,8 +352,23 @@ class Dataset:
         """
         from zkgrad.data_spec import load_spec, quantise_spec
 
-        ranges, classes, sums = quantise_spec(load_spec(spec), self.public)
-        return self._prove_as(self._next_proof_number(), ranges, classes, sums)
+        statement = quantise_spec(load_spec(spec), self.public)
+        return self._prove_as(self._next_proof_number(), *statement)
+
+    def _check_variances(self, variances: list[tuple[int, int, int]]) -> None:
+        """Refuses a variance bound the quantised data do not meet, naming the column and the
+        variance in real units (the native prover's refusal says it in quantised units)."""
+        n = self.public.rows
+        for f, lo, hi in variances:
+            column = self.features[:, f].tolist()
+            total, squares = sum(column), sum(v * v for v in column)
+            scaled = n * squares - total * total
+            if not lo <= scaled <= hi:
+                unit = n * n * 4.0 ** self.scale_bits[f]
+                raise ModelError(
+                    f"feature {self.columns[f]!r}: its variance over the {n} rows, "
+                    f"{scaled / unit:.6g}, is outside the stated [{lo / unit:.6g}, {hi / unit:.6g}]"
+                )
 
     def _next_proof_number(self) -> int:
         """Numbers the next proof over this digest in the ledger (property proofs and
@@ -382,22 +397,31 @@ class Dataset:
 
         if not 0 <= number < self.budget:
             raise ModelError(f"proof number {number} is outside 0..{self.budget - 1}")
-        ranges, classes, sums = quantise_spec(load_spec(spec), self.public)
-        return self._prove_as(number, ranges, classes, sums)
+        return self._prove_as(number, *quantise_spec(load_spec(spec), self.public))
 
-    def _prove_as(self, number: int, ranges: Any, classes: Any, sums: Any) -> PropertyProof:
-        proof, certificate = _native.dataset_prove(
-            self.features,
-            self.labels,
-            _meta_digest(self.public.rows, self.scale_bits, self.columns, self.labels is not None),
-            self._seed,
-            self.public.commitment,
-            ranges,
-            classes,
-            sums,
-            number,
-            self._certificate,
-        )
+    def _prove_as(
+        self, number: int, ranges: Any, classes: Any, sums: Any, variances: Any
+    ) -> PropertyProof:
+        try:
+            proof, certificate = _native.dataset_prove(
+                self.features,
+                self.labels,
+                _meta_digest(
+                    self.public.rows, self.scale_bits, self.columns, self.labels is not None
+                ),
+                self._seed,
+                self.public.commitment,
+                ranges,
+                classes,
+                sums,
+                variances,
+                number,
+                self._certificate,
+            )
+        except ModelError as exc:
+            if "n²·variance" in str(exc):  # said again in real units, naming the column
+                self._check_variances(variances)
+            raise
         self._keep_certificate(bytes(certificate))
         return PropertyProof(bytes(proof), bytes(certificate))
 
@@ -491,6 +515,8 @@ class DataStatement:
     means: list[FeatureBound]
     classes: int | None = None
     class_counts: list[tuple[int, int]] = field(default_factory=list)
+    variances: list[FeatureBound] = field(default_factory=list)
+    """Population variances over the rows (real units)."""
 
     def lines(self) -> list[str]:
         out = [f"dataset {self.digest}", f"rows: {self.rows}"]
@@ -508,6 +534,7 @@ class DataStatement:
                 )
                 out.append(f"class {t}: count {count} (share {share})")
         out += [f"mean of {b.feature} in [{b.lo:g}, {b.hi:g}]" for b in self.means]
+        out += [f"variance of {b.feature} in [{b.lo:g}, {b.hi:g}]" for b in self.variances]
         return out
 
     def __str__(self) -> str:
@@ -546,7 +573,10 @@ def verify_properties(
             if isinstance(epoch_certificate, bytes)
             else Path(epoch_certificate).read_bytes()
         )
-    ranges, classes, sums = _native.dataset_verify(pub.commitment, loaded.data, certificate)
+    ranges, classes, sums, variances = _native.dataset_verify(
+        pub.commitment, loaded.data, certificate
+    )
+    n2 = pub.rows * pub.rows
     scale = [2.0**b for b in pub.scale_bits]
     name = pub.columns
     return DataStatement(
@@ -559,4 +589,8 @@ def verify_properties(
         ],
         classes=None if classes is None else int(classes[0]),
         class_counts=[] if classes is None else [(int(a), int(b)) for a, b in classes[1]],
+        variances=[
+            FeatureBound(name[f], lo / scale[f] ** 2 / n2, hi / scale[f] ** 2 / n2)
+            for f, lo, hi in variances
+        ],
     )

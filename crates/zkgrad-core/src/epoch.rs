@@ -74,40 +74,29 @@ impl EpochCertificate {
 
     /// Versioned bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend(
-            bincode::serde::encode_to_vec(self, bincode::config::standard())
-                .expect("certificates always encode"),
-        );
-        out
+        CERTIFICATE_FORMAT.encode(self)
     }
 
-    /// Decodes versioned bytes; every malformed input is a typed error, and the memory taken is
-    /// bounded by bincode's limit.
+    /// Decodes versioned bytes; every malformed input is a typed [`ProofError::Epoch`], and
+    /// the memory taken is bounded by the byte count (`bounds::versioned`).
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < 6 || &b[..4] != MAGIC {
-            return Err(ProofError::Epoch(
-                "not a zkgrad epoch certificate (bad magic bytes)".into(),
-            ));
-        }
-        let version = u16::from_le_bytes([b[4], b[5]]);
-        if version != VERSION {
-            return Err(ProofError::Epoch(format!(
-                "unsupported epoch certificate version {version} (expected {VERSION})"
-            )));
-        }
-        if b.len() > MAX_CERTIFICATE_BYTES {
-            return Err(ProofError::Epoch(format!(
-                "the epoch certificate is {} bytes, more than any may take",
-                b.len()
-            )));
-        }
-        // Memory bounded by the byte count, as for proofs (`bounds::budget`).
-        crate::bounds::budget::decode_bounded(&b[6..], 8, "epoch certificate")
-            .map_err(ProofError::Epoch)
+        CERTIFICATE_FORMAT.decode(b).map_err(|e| match e {
+            ProofError::BadVersion { expected, got } => ProofError::Epoch(format!(
+                "unsupported epoch certificate version {got} (expected {expected})"
+            )),
+            ProofError::Malformed(m) => ProofError::Epoch(m),
+            e => e,
+        })
     }
 }
+
+/// The certificate's format: magic, version, the largest decoded.
+const CERTIFICATE_FORMAT: crate::bounds::versioned::Format = crate::bounds::versioned::Format {
+    magic: MAGIC,
+    version: VERSION,
+    max_bytes: MAX_CERTIFICATE_BYTES,
+    what: "epoch certificate",
+};
 
 /// Children per node and proofs per leaf: the openings a weight commitment of `spec` hides,
 /// less the one that links it to its parent (`zk::budget::weight_openings_budget`).

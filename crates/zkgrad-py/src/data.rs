@@ -1,5 +1,5 @@
 //! Datasets: commit, prove properties, verify (`zkgrad_core::data`). Specs cross the boundary as
-//! plain tuples: ranges and sums as (feature, lo, hi), classes as (K, [(lo, hi), ...]).
+//! plain tuples: ranges, sums and variances as (feature, lo, hi), classes as (K, [(lo, hi), ...]).
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -47,21 +47,26 @@ fn columns(
     Ok((x, shape[0], shape[1], y))
 }
 
-fn to_spec(ranges: Bounds, classes: Classes, sums: Bounds) -> PropertySpec {
+fn to_spec(ranges: Bounds, classes: Classes, sums: Bounds, variances: Bounds) -> PropertySpec {
     let bound = |(feature, lo, hi)| FeatureBound { feature, lo, hi };
     PropertySpec {
         ranges: ranges.into_iter().map(bound).collect(),
         classes: classes.map(|(classes, counts)| ClassSpec { classes, counts }),
         sums: sums.into_iter().map(bound).collect(),
+        variances: variances.into_iter().map(bound).collect(),
     }
 }
 
-fn from_spec(s: PropertySpec) -> (Bounds, Classes, Bounds) {
+/// A verified statement: (ranges, classes, sums, variances).
+type Statement = (Bounds, Classes, Bounds, Bounds);
+
+fn from_spec(s: PropertySpec) -> Statement {
     let b = |v: Vec<FeatureBound>| v.into_iter().map(|b| (b.feature, b.lo, b.hi)).collect();
     (
         b(s.ranges),
         s.classes.map(|c| (c.classes, c.counts)),
         b(s.sums),
+        b(s.variances),
     )
 }
 
@@ -124,7 +129,7 @@ pub fn dataset_epochs(public: &[u8]) -> PyResult<(usize, usize, u64)> {
 /// Returns the proof's bytes and its epoch certificate's.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (features, labels, meta, seed, public, ranges, classes, sums, number, known=None))]
+#[pyo3(signature = (features, labels, meta, seed, public, ranges, classes, sums, variances, number, known=None))]
 pub fn dataset_prove<'py>(
     py: Python<'py>,
     features: &Bound<'py, PyAny>,
@@ -135,12 +140,13 @@ pub fn dataset_prove<'py>(
     ranges: Bounds,
     classes: Classes,
     sums: Bounds,
+    variances: Bounds,
     number: u64,
     known: Option<Vec<u8>>,
 ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     let (x, rows, f, y) = columns(py, features, labels)?;
     let (meta, seed) = (bytes32(meta, "meta")?, bytes32(seed, "seed")?);
-    let spec = to_spec(ranges, classes, sums);
+    let spec = to_spec(ranges, classes, sums, variances);
     let (proof, cert) = py.detach(|| {
         guarded(|| {
             let stored = DatasetCommitment::from_bytes(public).map_err(model_error)?;
@@ -171,7 +177,7 @@ pub fn dataset_verify(
     public: &[u8],
     proof: &[u8],
     certificate: Option<Vec<u8>>,
-) -> PyResult<(Bounds, Classes, Bounds)> {
+) -> PyResult<Statement> {
     py.detach(|| {
         guarded(|| {
             let c = DatasetCommitment::from_bytes(public).map_err(model_error)?;

@@ -18,6 +18,7 @@
 //! What is then left proportional to the proof is linear work over data already paid for.
 
 pub(crate) mod budget;
+pub(crate) mod versioned;
 
 use p3_field::PrimeCharacteristicRing;
 

@@ -18,6 +18,7 @@ use super::attest_plan::{ArgmaxPlan, DOMAIN};
 use super::attest_prove::{AttestProver, Tamper};
 use super::commit::Dataset;
 use super::epochs::DatasetLeaf;
+use crate::bounds::versioned::Format;
 use crate::circuit::{CircuitSpec, Weights, forward};
 use crate::commit::{CommittedWeights, ModelCommitment, WeightTables};
 use crate::error::{ProofError, Result};
@@ -88,39 +89,23 @@ pub struct AttestStatement {
     pub at_least: bool,
 }
 
+/// The format: magic, version, the largest attestation decoded.
+const FORMAT: Format = Format {
+    magic: MAGIC,
+    version: VERSION,
+    max_bytes: MAX_BYTES,
+    what: "accuracy attestation",
+};
+
 impl Attestation {
+    /// Versioned bytes: magic, version, then the bincode body.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend(
-            bincode::serde::encode_to_vec(self, bincode::config::standard())
-                .expect("proofs encode"),
-        );
-        out
+        FORMAT.encode(self)
     }
 
+    /// Decodes versioned bytes; every malformed input is a typed error.
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < 6 || &b[..4] != MAGIC {
-            return Err(ProofError::Malformed(
-                "not a zkgrad accuracy attestation (bad magic bytes)".into(),
-            ));
-        }
-        let version = u16::from_le_bytes([b[4], b[5]]);
-        if version != VERSION {
-            return Err(ProofError::BadVersion {
-                expected: VERSION,
-                got: version,
-            });
-        }
-        if b.len() > MAX_BYTES {
-            return Err(ProofError::Malformed(format!(
-                "the attestation is {} bytes, more than one may take",
-                b.len()
-            )));
-        }
-        // Memory bounded by the byte count, as for inference proofs (`bounds::budget`).
-        crate::bounds::budget::decode_bounded(&b[6..], 8, "accuracy attestation")
-            .map_err(ProofError::Malformed)
+        FORMAT.decode(b)
     }
 }
 

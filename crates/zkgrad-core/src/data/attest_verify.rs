@@ -4,16 +4,17 @@
 
 use p3_field::PrimeCharacteristicRing;
 
-use super::RANGE_BITS;
 use super::attest::{ArgmaxProof, AttestStatement, Attestation, start};
 use super::attest_plan::{self as ap, ArgmaxPlan, Challenges};
 use super::commit::DatasetCommitment;
+use super::openings::{self, Opened};
+use super::{RANGE_BITS, hex8};
 use crate::circuit::CircuitSpec;
 use crate::commit::{ModelCommitment, weight_layout};
 use crate::error::{ProofError, Result};
 use crate::field::EF;
 use crate::mle::eq_eval;
-use crate::pcs::{Commitment, OpeningProof, Pcs};
+use crate::pcs::{Commitment, Pcs};
 use crate::proof::SecurityHeader;
 use crate::transcript::Transcript;
 use crate::witness::WitnessPlan;
@@ -22,10 +23,6 @@ use crate::zk::lookup::pad_factor;
 use crate::zk::masked::{LiftPoint, MaskedLayout, ext_point};
 use crate::zk::open::{self, ColumnClaim};
 use crate::zk::verifier::{Output, VerifierCtx, VerifierHook};
-
-fn hex8(d: &[u8; 32]) -> String {
-    d[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
 
 struct AttestVerifier<'a> {
     plan: &'a ArgmaxPlan,
@@ -215,47 +212,34 @@ impl VerifierHook for AttestVerifier<'_> {
             pa,
             *va,
         )?;
-        let mut aux_points = vec![(rho_a.clone(), *va)];
-        for (col, z, v) in plan
-            .mask_plan
-            .claims(ap::OPEN_AUX, &rho_a, &pa.mask_evals)?
-        {
-            let pt = plan
-                .aux_layout
-                .point(plan.mask_first + col, &z)
-                .ok_or_else(|| {
-                    ProofError::Malformed("an attestation mask column is masked".into())
-                })?;
-            aux_points.push((pt, v));
-        }
-        let open = |pcs: Pcs,
-                    c: &Commitment,
-                    pts: Vec<(Vec<EF>, EF)>,
-                    opening: &OpeningProof,
-                    tr: &mut Transcript|
-         -> Result<()> {
-            let (points, vals): (Vec<Vec<EF>>, Vec<EF>) = pts.into_iter().unzip();
-            pcs.verify(c, &points, &vals, opening, tr)
-        };
-        open(
-            Pcs::try_new(plan.inverse_layout.num_vars(), true)?,
-            &p.inverse_commitment,
-            vec![(rho_i, *vi)],
-            &p.openings[0],
-            tr,
+        let aux_points = openings::aux_points(
+            &plan.aux_layout,
+            &plan.mask_plan,
+            plan.mask_first,
+            ap::OPEN_AUX,
+            (rho_a, *va),
+            pa,
+            "an attestation",
         )?;
-        open(
-            self.dataset.pcs()?,
-            self.leaf,
-            vec![(rho_d, *vd)],
-            &p.openings[1],
-            tr,
-        )?;
-        open(
-            Pcs::try_new(plan.aux_layout.num_vars(), true)?,
-            &p.aux_commitment,
-            aux_points,
-            &p.openings[2],
+        openings::verify(
+            [
+                Opened {
+                    pcs: Pcs::try_new(plan.inverse_layout.num_vars(), true)?,
+                    commitment: &p.inverse_commitment,
+                    points: vec![(rho_i, *vi)],
+                },
+                Opened {
+                    pcs: self.dataset.pcs()?,
+                    commitment: self.leaf,
+                    points: vec![(rho_d, *vd)],
+                },
+                Opened {
+                    pcs: Pcs::try_new(plan.aux_layout.num_vars(), true)?,
+                    commitment: &p.aux_commitment,
+                    points: aux_points,
+                },
+            ],
+            &p.openings,
             tr,
         )
     }

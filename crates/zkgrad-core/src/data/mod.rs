@@ -11,7 +11,8 @@
 //! A property proof ([`props`]) shows, against that digest and for a public [`PropertySpec`],
 //! in one zero-knowledge proof: the row count (public in the digest; every relation reads only
 //! rows below it), each listed feature within [lo, hi], the labels in {0..K−1} with each class's
-//! count within [a, b], and each listed feature's sum (so its mean) within [lo, hi]. It reuses
+//! count within [a, b], each listed feature's sum (so its mean) within [lo, hi], and each listed
+//! feature's n·Σx² − (Σx)² (so its population variance, times n²) within [lo, hi]. It reuses
 //! the protocol's parts: LogUp with committed inverses against the 2^16-entry range table (as
 //! the weight range certificate, `zk/range.rs`), masked sumchecks and batched openings.
 
@@ -21,8 +22,10 @@ pub mod attest_prove;
 mod attest_verify;
 pub mod commit;
 pub mod epochs;
+mod openings;
 pub mod proof;
 pub mod props;
+mod props_plan;
 mod verify;
 mod witness;
 
@@ -37,6 +40,11 @@ pub use verify::verify;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ProofError, Result};
+
+/// The first 8 bytes of a digest in hex (errors naming a dataset or model).
+fn hex8(d: &[u8; 32]) -> String {
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Range checks are lookups in the 2^16-entry table: a declared width must be below 2^16.
 pub const RANGE_BITS: usize = crate::zk::range::LIMB;
@@ -71,6 +79,18 @@ pub struct PropertySpec {
     pub classes: Option<ClassSpec>,
     /// Features whose sum over the rows lies in [lo, hi] (the mean times the row count).
     pub sums: Vec<Bound>,
+    /// Features whose n·Σx² − (Σx)² over the n rows lies in [lo, hi] (the population variance
+    /// times n²).
+    pub variances: Vec<Bound>,
+}
+
+/// The most a variance bound's n·Σx² − (Σx)² may reach: rows × range width below 2^31 keeps
+/// n·Σx'² and (Σx')² (x' = x − the range's lo) below 2^62, so no sum wraps around the field.
+pub const VARIANCE_SPAN_BITS: u32 = 31;
+
+/// The largest n·Σx'² − (Σx')² over n rows with x' in [0, width]: (n·width)²/4.
+pub fn variance_max(rows: u64, width: u64) -> i128 {
+    (rows as i128 * width as i128).pow(2) / 4
 }
 
 impl PropertySpec {
@@ -120,6 +140,32 @@ impl PropertySpec {
                 ));
             }
         }
+        let mut varied = vec![false; c.features as usize];
+        for v in &self.variances {
+            let Some(r) = self.ranges.iter().find(|r| r.feature == v.feature) else {
+                return bad(format!(
+                    "feature {}'s variance is bounded but the feature has no declared range (the variance proof needs one)",
+                    v.feature
+                ));
+            };
+            if std::mem::replace(&mut varied[v.feature as usize], true) {
+                return bad(format!("feature {} has two variance bounds", v.feature));
+            }
+            let width = (r.hi - r.lo) as u64;
+            if (n as u128) * (width as u128) >= 1 << VARIANCE_SPAN_BITS {
+                return bad(format!(
+                    "feature {}'s variance over {n} rows of a range {width} quantised values wide could wrap around the field (rows × width must be below 2^31); declare a tighter range or a smaller scale",
+                    v.feature
+                ));
+            }
+            let max = variance_max(n, width);
+            if v.lo < 0 || v.hi < v.lo || v.hi as i128 > max {
+                return bad(format!(
+                    "feature {}'s variance bounds [{}, {}] (n²·variance) are empty or lie outside what its range allows [0, {max}]",
+                    v.feature, v.lo, v.hi
+                ));
+            }
+        }
         if let Some(cs) = &self.classes {
             if !c.labels {
                 return bad(
@@ -166,3 +212,5 @@ impl PropertySpec {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod variance_tests;

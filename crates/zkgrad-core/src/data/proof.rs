@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::PropertySpec;
-use crate::error::{ProofError, Result};
+use crate::bounds::versioned::Format;
+use crate::error::Result;
 use crate::field::EF;
 use crate::pcs::{Commitment, OpeningProof};
 use crate::zk::sumcheck::ZkSumcheckProof;
@@ -13,8 +14,9 @@ use crate::zk::sumcheck::ZkSumcheckProof;
 /// Magic bytes of an encoded property proof.
 pub const MAGIC: &[u8; 4] = b"ZKGD";
 /// Format version of [`PropertyProof::to_bytes`]: 2 since proofs open an epoch leaf of the
-/// dataset (`data/epochs.rs`) instead of its published commitment.
-pub const VERSION: u16 = 2;
+/// dataset (`data/epochs.rs`) instead of its published commitment; 3 since specs carry
+/// variance bounds.
+pub const VERSION: u16 = 3;
 /// The largest property proof decoded.
 const MAX_BYTES: usize = 16 << 20;
 
@@ -44,40 +46,22 @@ pub struct PropertyProof {
     pub openings: Vec<OpeningProof>,
 }
 
+/// The format: magic, version, the largest proof decoded.
+const FORMAT: Format = Format {
+    magic: MAGIC,
+    version: VERSION,
+    max_bytes: MAX_BYTES,
+    what: "data-property proof",
+};
+
 impl PropertyProof {
     /// Versioned bytes: magic, version, then the bincode body.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend(
-            bincode::serde::encode_to_vec(self, bincode::config::standard())
-                .expect("proofs encode"),
-        );
-        out
+        FORMAT.encode(self)
     }
 
     /// Decodes versioned bytes; every malformed input is a typed error.
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < 6 || &b[..4] != MAGIC {
-            return Err(ProofError::Malformed(
-                "not a zkgrad data-property proof (bad magic bytes)".into(),
-            ));
-        }
-        let version = u16::from_le_bytes([b[4], b[5]]);
-        if version != VERSION {
-            return Err(ProofError::BadVersion {
-                expected: VERSION,
-                got: version,
-            });
-        }
-        if b.len() > MAX_BYTES {
-            return Err(ProofError::Malformed(format!(
-                "the proof is {} bytes, more than a data-property proof may take",
-                b.len()
-            )));
-        }
-        // Memory bounded by the byte count, as for inference proofs (`bounds::budget`).
-        crate::bounds::budget::decode_bounded(&b[6..], 8, "data-property proof")
-            .map_err(ProofError::Malformed)
+        FORMAT.decode(b)
     }
 }

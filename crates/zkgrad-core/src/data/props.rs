@@ -16,6 +16,13 @@
 //! - **feature f's sum in [lo, hi]** (its mean times the rows): Σ_x S(x)·x_f(x) = lo + d₀ =
 //!   hi − d₁ with d₀, d₁ < 2^32 committed as two 16-bit limbs each (range lookups); the feature's
 //!   range makes the sum a small integer, so no wrap-around.
+//! - **feature f's variance in [lo, hi]** (n²·variance = n·Σx² − (Σx)², shift-invariant, so
+//!   proved on x' = x − c with c the range's lo, x' ∈ [0, w]): two committed values s and q with
+//!   Σ_x S(x)·x'(x) = s and Σ_x S(x)·x'(x)² = q, and n·q − s² = lo + e₀ = hi − e₁ with e₀, e₁
+//!   committed as four 16-bit limbs each, the top one also checked below 2^14 (e < 2^62). The
+//!   range forces s and q to be the integer sums; n·w < 2^31 (checked on the spec) keeps n·q and
+//!   s² below 2^62, so each identity holds over the integers, not only modulo p. s and q are
+//!   masked like the limbs: only the bounds are public.
 //!
 //! All of it is one masked sumcheck with a public claim (the sums' bounds, the class table's
 //! counts-weighted part is committed), three batchings and three openings: the dataset table
@@ -25,389 +32,27 @@
 use p3_field::{PrimeCharacteristicRing, batch_multiplicative_inverse};
 use rand::{Rng, SeedableRng};
 
-use super::commit::{Dataset, MIN_ROW_VARS};
+use super::PropertySpec;
+use super::RANGE_BITS;
+use super::commit::Dataset;
 use super::epochs::DatasetLeaf;
 pub use super::proof::PropertyProof;
-use super::{PropertySpec, RANGE_BITS};
+use super::props_plan::{
+    Challenges, LIMB_BASE, Off, Plan, Src, VarRho, lookup_summand, prefix, start,
+    variance_limb_summand, variance_summand,
+};
 use crate::error::{ProofError, Result};
 use crate::field::{EF, F};
-use crate::mle::{eq_table, log2_ceil};
+use crate::mle::eq_table;
 use crate::pcs::Pcs;
 use crate::transcript::Transcript;
 use crate::zk::lookup::pad_factor;
-use crate::zk::masked::{LiftPoint, MaskedLayout, ext_point, join_ext, split_ext};
-use crate::zk::masks::MaskPlan;
-use crate::zk::open::{self, ColumnClaim};
+use crate::zk::masked::{LiftPoint, join_ext, split_ext};
+use crate::zk::open;
 use crate::zk::sumcheck::{self as zksc, Group, Table, invert};
-
-pub(super) const DOMAIN: &[u8] = b"zkgrad/data-properties/v1";
-
-/// Where a looked-up value lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Src {
-    /// A dataset column.
-    Data(usize),
-    /// A column of the auxiliary table.
-    Aux(usize),
-}
-
-/// One lookup: v(x) + off(x) in the range table (or, for the labels, the class table), on the
-/// rows sel(x) = 1.
-pub(super) struct Lookup {
-    pub src: Src,
-    pub k: usize,
-    /// The public offset (a constant, or one value per row).
-    pub off: Off,
-    /// The public row selector.
-    pub sel: Sel,
-    /// Against the class table (the labels) instead of the range table.
-    pub class: bool,
-}
-
-/// A lookup's public offset: one constant (a feature's bound) or one value per row (a class's).
-pub(super) enum Off {
-    Const(F),
-    Table(Vec<F>),
-}
-
-impl Off {
-    /// Its value in the sumcheck's last check at z (`pad`: the zero-padding factor past its
-    /// lookup's variables, which a constant does not carry: see `prove`).
-    pub fn eval(&self, z: &[EF], pad: EF) -> EF {
-        match self {
-            Off::Const(c) => EF::from(*c),
-            Off::Table(t) => crate::mle::evaluate_base(t, z) * pad,
-        }
-    }
-
-    /// Its value on row x.
-    pub fn at(&self, x: usize) -> F {
-        match self {
-            Off::Const(c) => *c,
-            Off::Table(t) => t[x],
-        }
-    }
-}
-
-/// A lookup's public row selector: the first n rows, or one 0/1 value per row (the bounded
-/// classes). The verifier evaluates a prefix in O(variables), never as a table.
-pub(super) enum Sel {
-    Prefix(usize),
-    Table(Vec<F>),
-}
-
-impl Sel {
-    /// Its multilinear extension at z.
-    pub fn eval(&self, z: &[EF]) -> EF {
-        match self {
-            Sel::Prefix(n) => crate::zk::dense::prefix_eval(z, *n),
-            Sel::Table(t) => crate::mle::evaluate_base(t, z),
-        }
-    }
-
-    /// Its values on the 2^k rows (the prover's table).
-    pub fn table(&self, k: usize) -> Vec<F> {
-        match self {
-            Sel::Prefix(n) => prefix(*n, k),
-            Sel::Table(t) => t.clone(),
-        }
-    }
-}
-
-/// What the public statement implies: lookups, columns, layouts, round degrees.
-pub(super) struct Plan {
-    pub lookups: Vec<Lookup>,
-    /// Row variables of the dataset columns.
-    pub k: usize,
-    pub rows: usize,
-    /// (dataset column, sum lo, sum hi).
-    pub sums: Vec<(usize, i64, i64)>,
-    /// Auxiliary columns: multiplicities, then counts (if classes), then limbs lo, hi (if sums).
-    pub mult: usize,
-    pub counts: Option<(usize, usize)>,
-    pub limbs: Option<(usize, usize, usize)>,
-    pub classes: usize,
-    pub vars: usize,
-    pub aux_layout: MaskedLayout,
-    pub mask_plan: MaskPlan,
-    pub mask_first: usize,
-    pub inverse_layout: MaskedLayout,
-}
-
-fn prefix(n: usize, k: usize) -> Vec<F> {
-    (0..1usize << k)
-        .map(|i| if i < n { F::ONE } else { F::ZERO })
-        .collect()
-}
-
-impl Plan {
-    pub fn new(c: &super::DatasetCommitment, spec: &PropertySpec) -> Result<Self> {
-        spec.validate(c)?;
-        let (k, rows) = (c.row_vars(), c.rows as usize);
-        let t16 = 1i64 << RANGE_BITS;
-        let fi = crate::field::from_i64;
-        let mut lookups = Vec::new();
-        let mut aux_logs = vec![RANGE_BITS];
-        for r in &spec.ranges {
-            for off in [-r.lo, t16 - 1 - r.hi] {
-                lookups.push(Lookup {
-                    src: Src::Data(r.feature as usize),
-                    k,
-                    off: Off::Const(fi(off)),
-                    sel: Sel::Prefix(rows),
-                    class: false,
-                });
-            }
-        }
-        let (mut counts, mut classes) = (None, 0);
-        if let Some(cs) = &spec.classes {
-            classes = cs.classes as usize;
-            let kc = log2_ceil(classes).max(MIN_ROW_VARS);
-            let col = aux_logs.len();
-            aux_logs.push(kc);
-            counts = Some((col, kc));
-            lookups.push(Lookup {
-                src: Src::Data(c.features as usize),
-                k,
-                off: Off::Const(F::ZERO),
-                sel: Sel::Prefix(rows),
-                class: true,
-            });
-            // Count bounds: only the classes the spec constrains.
-            let bounded = |t: usize| {
-                let (lo, hi) = cs.counts[t];
-                !(lo == 0 && hi >= c.rows)
-            };
-            if (0..classes).any(bounded) {
-                let (mut sel, mut lo, mut hi) = (
-                    vec![F::ZERO; 1 << kc],
-                    vec![F::ZERO; 1 << kc],
-                    vec![F::ZERO; 1 << kc],
-                );
-                for t in (0..classes).filter(|&t| bounded(t)) {
-                    let (a, b) = cs.counts[t];
-                    sel[t] = F::ONE;
-                    lo[t] = fi(-(a as i64));
-                    hi[t] = fi(t16 - 1 - b.min(c.rows) as i64);
-                }
-                for off in [lo, hi] {
-                    lookups.push(Lookup {
-                        src: Src::Aux(col),
-                        k: kc,
-                        off: Off::Table(off),
-                        sel: Sel::Table(sel.clone()),
-                        class: false,
-                    });
-                }
-            }
-        }
-        let sums: Vec<(usize, i64, i64)> = spec
-            .sums
-            .iter()
-            .map(|s| (s.feature as usize, s.lo, s.hi))
-            .collect();
-        let mut limbs = None;
-        if !sums.is_empty() {
-            let a = log2_ceil(2 * sums.len()).max(MIN_ROW_VARS);
-            let lo = aux_logs.len();
-            aux_logs.extend([a, a]);
-            limbs = Some((lo, lo + 1, a));
-            for col in [lo, lo + 1] {
-                lookups.push(Lookup {
-                    src: Src::Aux(col),
-                    k: a,
-                    off: Off::Const(F::ZERO),
-                    sel: Sel::Prefix(2 * sums.len()),
-                    class: false,
-                });
-            }
-        }
-        let vars = lookups
-            .iter()
-            .map(|l| l.k)
-            .chain([RANGE_BITS, k])
-            .max()
-            .unwrap_or(k);
-        let inverse_layout = MaskedLayout::new(
-            &lookups.iter().map(|l| l.k + 1).collect::<Vec<_>>(),
-            &vec![true; lookups.len()],
-        );
-        // The auxiliary table holds every sumcheck mask of the proof, its own batching's
-        // included: grow it to a fixed point (as the range certificate's limb table).
-        let mask_first = aux_logs.len();
-        let data_vars = c.layout().num_vars();
-        let mut tv = 1;
-        loop {
-            let mask_plan = MaskPlan::new(vec![
-                (0..vars).map(|l| if l == 0 { 7 } else { 3 }).collect(),
-                open::schedule(inverse_layout.num_vars()),
-                open::schedule(data_vars),
-                open::schedule(tv),
-            ]);
-            let logs: Vec<usize> = aux_logs.iter().chain(&mask_plan.logs).copied().collect();
-            let mut masked = vec![true; aux_logs.len()];
-            masked.resize(logs.len(), false);
-            let aux_layout = MaskedLayout::new(&logs, &masked);
-            if aux_layout.num_vars() <= tv {
-                return Ok(Self {
-                    lookups,
-                    k,
-                    rows,
-                    sums,
-                    mult: 0,
-                    counts,
-                    limbs,
-                    classes,
-                    vars,
-                    aux_layout,
-                    mask_plan,
-                    mask_first,
-                    inverse_layout,
-                });
-            }
-            tv = aux_layout.num_vars();
-        }
-    }
-
-    /// The dataset columns whose values the proof reveals, each once, in order.
-    pub fn data_columns(&self) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        let reads = self.lookups.iter().filter_map(|l| match l.src {
-            Src::Data(c) => Some(c),
-            Src::Aux(_) => None,
-        });
-        for c in reads.chain(self.sums.iter().map(|s| s.0)) {
-            if !out.contains(&c) {
-                out.push(c);
-            }
-        }
-        out
-    }
-
-    /// The auxiliary columns (and their variables) whose values the proof reveals, in order.
-    pub fn aux_columns(&self) -> Vec<(usize, usize)> {
-        let mut out = vec![(self.mult, RANGE_BITS)];
-        out.extend(self.counts);
-        if let Some((lo, hi, a)) = self.limbs {
-            out.extend([(lo, a), (hi, a)]);
-        }
-        out
-    }
-
-    /// The claims the sumcheck's values make on the inverse, dataset and auxiliary tables.
-    pub fn claims(
-        &self,
-        point: &[EF],
-        inverses: &[EF],
-        values: &[EF],
-    ) -> Result<[Vec<ColumnClaim>; 3]> {
-        let mut inv = Vec::new();
-        for (l, lk) in self.lookups.iter().enumerate() {
-            let (p, factor) = ext_point(&point[..lk.k])?;
-            inv.push((l, p, inverses[l] * factor));
-        }
-        let dc = self.data_columns();
-        let data = dc
-            .iter()
-            .zip(values)
-            .map(|(&c, &v)| (c, point[..self.k].to_vec(), v))
-            .collect();
-        let aux = self
-            .aux_columns()
-            .iter()
-            .zip(&values[dc.len()..])
-            .map(|(&(c, k), &v)| (c, point[..k].to_vec(), v))
-            .collect();
-        Ok([inv, data, aux])
-    }
-
-    /// The value the proof reveals for a lookup's source column (from `values`).
-    pub fn source_value(&self, src: Src, values: &[EF]) -> EF {
-        let dc = self.data_columns();
-        match src {
-            Src::Data(c) => values[dc.iter().position(|&d| d == c).expect("read columns")],
-            Src::Aux(c) => {
-                let i = self.aux_columns().iter().position(|&(d, _)| d == c);
-                values[dc.len() + i.expect("aux columns")]
-            }
-        }
-    }
-
-    /// 1/(α − t) over the class table (t < K), zero past it.
-    pub fn class_weights(&self, alpha: EF, kc: usize) -> Result<Vec<EF>> {
-        let mut w = vec![EF::ZERO; 1 << kc];
-        for (t, x) in w.iter_mut().enumerate().take(self.classes) {
-            *x = invert(alpha - EF::from_usize(t), "class table")?;
-        }
-        Ok(w)
-    }
-}
-
-/// The transcript's start: domain, dataset digest, statement.
-pub(super) fn start(digest: &[u8; 32], spec: &PropertySpec) -> Transcript {
-    let mut tr = Transcript::new(DOMAIN);
-    tr.absorb_bytes("dataset", digest);
-    tr.absorb_bytes("spec", &spec.to_bytes());
-    tr
-}
-
-/// Challenges after the commitments: μ per lookup, ν_c, (ν₀, ν₁) per sum.
-pub(super) struct Challenges {
-    pub tau: Vec<EF>,
-    pub mus: Vec<EF>,
-    pub nu_class: EF,
-    pub nu_sums: Vec<(EF, EF)>,
-}
-
-impl Challenges {
-    pub fn draw(plan: &Plan, tr: &mut Transcript) -> Self {
-        let tau = tr.challenge_point("data-tau", plan.vars);
-        let mus = (0..plan.lookups.len())
-            .map(|_| tr.challenge("data-mu"))
-            .collect();
-        let nu_class = tr.challenge("data-nu-class");
-        let nu_sums = (0..plan.sums.len())
-            .map(|_| (tr.challenge("data-nu-lo"), tr.challenge("data-nu-hi")))
-            .collect();
-        Self {
-            tau,
-            mus,
-            nu_class,
-            nu_sums,
-        }
-    }
-
-    /// The sumcheck's public claim: Σ_s ν₀·lo_s − ν₁·hi_s.
-    pub fn claim(&self, plan: &Plan) -> EF {
-        plan.sums
-            .iter()
-            .zip(&self.nu_sums)
-            .map(|(&(_, lo, hi), &(a, b))| {
-                a * EF::from(crate::field::from_i64(lo)) - b * EF::from(crate::field::from_i64(hi))
-            })
-            .sum()
-    }
-
-    /// E over the limb entries: ν₀ at 2s, ν₁ at 2s + 1.
-    pub fn limb_weights(&self, a: usize) -> Vec<EF> {
-        let mut e = vec![EF::ZERO; 1 << a];
-        for (s, &(n0, n1)) in self.nu_sums.iter().enumerate() {
-            e[2 * s] = n0;
-            e[2 * s + 1] = n1;
-        }
-        e
-    }
-}
-
-/// The lookup summand over [eq, ḣ, v̇, sel, off]: μ·eq·(h·(α − v − off) − 1) + w·sel·h.
-pub(super) fn lookup_summand(alpha: EF, mu: EF, w: EF) -> impl Fn(&[EF]) -> EF + Sync + 'static {
-    move |v: &[EF]| mu * v[0] * (v[1] * (alpha - v[2] - v[4]) - EF::ONE) + w * v[3] * v[1]
-}
 
 /// A sumcheck group's summand.
 type Summand = Box<dyn Fn(&[EF]) -> EF + Sync>;
-
-pub(super) const LIMB_BASE: u64 = 1 << RANGE_BITS;
 
 /// Proves `spec` about the committed dataset, opening its epoch leaf `leaf` (`data/epochs.rs`:
 /// `Dataset::leaf`; the verifier needs the leaf's certificate). A dataset that does not have
@@ -458,6 +103,35 @@ pub fn prove_unchecked(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<Pr
             for (i, d) in [(2 * s, sum - slo), (2 * s + 1, shi - sum)] {
                 aux[lo][i] = fi(d.rem_euclid(LIMB_BASE as i64));
                 aux[hi][i] = fi(d.div_euclid(LIMB_BASE as i64));
+            }
+        }
+    }
+    if let Some(vc) = plan.var_cols {
+        let n = plan.rows as i128;
+        for (v, &(f, c, lo, hi)) in plan.variances.iter().enumerate() {
+            // Field sums (what the relations read) and integer ones (the slack), wrapping
+            // only for a dishonest prover's out-of-range values.
+            let xs = ds.cols[f][..plan.rows].iter().map(|&x| x - fi(c));
+            let (sf, qf) = xs.fold((F::ZERO, F::ZERO), |(s, q), x| (s + x, q + x * x));
+            aux[vc.sums][2 * v] = sf;
+            aux[vc.sums][2 * v + 1] = qf;
+            let xs = ds.cols[f][..plan.rows]
+                .iter()
+                .map(|&x| to_i(x) as i128 - c as i128);
+            let (s, q) = xs.fold((0i128, 0i128), |(s, q), x| {
+                (s.wrapping_add(x), q.wrapping_add(x.wrapping_mul(x)))
+            });
+            let var = n.wrapping_mul(q).wrapping_sub(s.wrapping_mul(s));
+            let slack = [var.wrapping_sub(lo as i128), (hi as i128).wrapping_sub(var)];
+            for (i, e) in [(2 * v, slack[0]), (2 * v + 1, slack[1])] {
+                // The slack's limbs as those of its field element: every relation holds modulo
+                // p; a dishonest prover's negative slack e is p + e, whose top limb is at
+                // least 2^14, and the top-limb lookup fails.
+                let mut e = e.rem_euclid(<F as p3_field::PrimeField64>::ORDER_U64 as i128) as u64;
+                for col in vc.limbs {
+                    aux[col][i] = F::from_u64(e % LIMB_BASE);
+                    e /= LIMB_BASE;
+                }
             }
         }
     }
@@ -561,13 +235,62 @@ pub fn prove_unchecked(leaf: &DatasetLeaf<'_>, spec: &PropertySpec) -> Result<Pr
             summand: Box::new(move |v: &[EF]| -(nu * v[0] * v[1])),
         });
     }
-    for (&(f, ..), &(n0, n1)) in plan.sums.iter().zip(&ch.nu_sums) {
+    // Every term that reads S·x_f (the sums' and the variances') in one group over the selector
+    // and each column read once: the selector is folded once, not once per term.
+    let mut moments: Vec<usize> = Vec::new();
+    for f in plan
+        .sums
+        .iter()
+        .map(|s| s.0)
+        .chain(plan.variances.iter().map(|v| v.0))
+    {
+        if !moments.contains(&f) {
+            moments.push(f);
+        }
+    }
+    if !moments.is_empty() {
+        let at = |f: usize| 1 + moments.iter().position(|&g| g == f).expect("listed");
+        let sums: Vec<(usize, EF)> = plan
+            .sums
+            .iter()
+            .zip(&ch.nu_sums)
+            .map(|(&(f, ..), &(n0, n1))| (at(f), n0 - n1))
+            .collect();
+        let variances: Vec<(usize, EF, VarRho)> = plan
+            .variances
+            .iter()
+            .zip(&ch.rho_vars)
+            .map(|(&(f, c, ..), &r)| (at(f), EF::from(fi(c)), r))
+            .collect();
+        let mut tables = vec![Table::plain(up(&prefix(plan.rows, plan.k)))];
+        tables.extend(moments.iter().map(|&f| column(Src::Data(f))));
+        groups.push(Group {
+            tables,
+            summand: Box::new(move |v: &[EF]| {
+                let linear: EF = sums.iter().map(|&(i, w)| w * v[i]).sum();
+                let squares: EF = variances
+                    .iter()
+                    .map(|&(i, c, r)| variance_summand(r, c)(&[v[0], v[i]]))
+                    .sum();
+                linear * v[0] + squares
+            }),
+        });
+    }
+    if let Some(vc) = plan.var_cols {
+        let (lin, sq) = ch.variance_weights(plan.rows, vc.vars);
         groups.push(Group {
             tables: vec![
-                Table::plain(up(&prefix(plan.rows, plan.k))),
-                column(Src::Data(f)),
+                Table::plain(lin),
+                Table::plain(sq),
+                column(Src::Aux(vc.sums)),
             ],
-            summand: Box::new(move |v: &[EF]| (n0 - n1) * v[0] * v[1]),
+            summand: Box::new(|v: &[EF]| v[0] * v[2] - v[1] * v[2] * v[2]),
+        });
+        let mut tables = vec![Table::plain(ch.variance_limb_weights(vc.vars))];
+        tables.extend(vc.limbs.map(|col| column(Src::Aux(col))));
+        groups.push(Group {
+            tables,
+            summand: Box::new(variance_limb_summand),
         });
     }
     if let Some((lo, hi, a)) = plan.limbs {

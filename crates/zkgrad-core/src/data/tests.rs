@@ -19,12 +19,12 @@ fn committed(seed: u8) -> Dataset {
 
 /// Proves `spec` in epoch 0 (the leaf [0]) of `ds`, as the tests before epochs proved against
 /// the published commitment.
-fn prove(ds: &Dataset, spec: &PropertySpec) -> crate::error::Result<PropertyProof> {
+pub(super) fn prove(ds: &Dataset, spec: &PropertySpec) -> crate::error::Result<PropertyProof> {
     super::prove(&ds.leaf(&[0])?, spec)
 }
 
 /// The certificate of epoch 0's leaf.
-fn cert0(ds: &Dataset) -> crate::epoch::EpochCertificate {
+pub(super) fn cert0(ds: &Dataset) -> crate::epoch::EpochCertificate {
     ds.certificate(&crate::epoch::Epochs::default(), &[0])
         .unwrap()
 }
@@ -49,6 +49,7 @@ fn spec() -> PropertySpec {
             lo: sum1 - 3,
             hi: sum1 + 3,
         }],
+        variances: Vec::new(),
     }
 }
 
@@ -81,8 +82,13 @@ fn an_out_of_range_value_is_refused_by_the_prover_and_rejected_by_the_verifier()
     s.sums.clear();
     let err = prove(&ds, &s).unwrap_err().to_string();
     assert!(err.contains("row 8, feature 2"), "{err}");
-    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), &s).unwrap();
-    let err = verify(&ds.commitment, &forged, &cert0(&ds))
+    assert_forgery_rejected(&ds, &s);
+}
+
+/// A dishonest prover's proof of `spec` (no witness check) is rejected as not establishing it.
+pub(super) fn assert_forgery_rejected(ds: &Dataset, spec: &PropertySpec) {
+    let forged = props::prove_unchecked(&ds.leaf(&[0]).unwrap(), spec).unwrap();
+    let err = verify(&ds.commitment, &forged, &cert0(ds))
         .unwrap_err()
         .to_string();
     assert!(

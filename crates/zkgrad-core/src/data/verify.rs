@@ -2,23 +2,23 @@
 
 use p3_field::PrimeCharacteristicRing;
 
-use super::DatasetCommitment;
-use super::props::{Challenges, LIMB_BASE, Plan, PropertyProof, Src, lookup_summand, start};
+use super::openings::{self, Opened};
+use super::props::PropertyProof;
+use super::props_plan::{
+    Challenges, LIMB_BASE, Plan, Src, lookup_summand, start, variance_limb_summand,
+    variance_summand,
+};
+use super::{DatasetCommitment, hex8};
 use super::{PropertySpec, RANGE_BITS};
 use crate::epoch::EpochCertificate;
 use crate::error::{ProofError, Result};
 use crate::field::EF;
 use crate::mle::eq_eval;
-use crate::pcs::{Commitment, OpeningProof, Pcs};
-use crate::transcript::Transcript;
+use crate::pcs::Pcs;
 use crate::zk::dense::prefix_eval;
 use crate::zk::lookup::pad_factor;
 use crate::zk::masked::LiftPoint;
 use crate::zk::open;
-
-fn hex8(d: &[u8; 32]) -> String {
-    d[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Checks `proof` against the pinned dataset commitment, the epoch leaf it opens linked to it by
 /// `cert` (`data/epochs.rs`); returns the verified statement. A statement that does not fit the
@@ -122,6 +122,26 @@ fn verify_inner(
     for (&(f, ..), &(n0, n1)) in plan.sums.iter().zip(&ch.nu_sums) {
         total += (n0 - n1) * sel * plan.source_value(Src::Data(f), values) * sk;
     }
+    for (&(f, c, ..), &r) in plan.variances.iter().zip(&ch.rho_vars) {
+        let x = plan.source_value(Src::Data(f), values) * sk;
+        total += variance_summand(r, EF::from(crate::field::from_i64(c)))(&[sel, x]);
+    }
+    if let Some(vc) = plan.var_cols {
+        let (z, s) = (&point[..vc.vars], pad_factor(&point, vc.vars));
+        let (lin, sq) = ch.variance_weights(plan.rows, vc.vars);
+        let sums = plan.source_value(Src::Aux(vc.sums), values) * s;
+        let (lin, sq) = (
+            crate::mle::evaluate(&lin, z) * s,
+            crate::mle::evaluate(&sq, z) * s,
+        );
+        total += lin * sums - sq * sums * sums;
+        let mut limbs = vec![crate::mle::evaluate(&ch.variance_limb_weights(vc.vars), z) * s];
+        limbs.extend(
+            vc.limbs
+                .map(|col| plan.source_value(Src::Aux(col), values) * s),
+        );
+        total += variance_limb_summand(&limbs);
+    }
     if let Some((lo, hi, a)) = plan.limbs {
         let s = pad_factor(&point, a);
         let e = crate::mle::evaluate(&ch.limb_weights(a), &point[..a]) * s;
@@ -180,42 +200,34 @@ fn verify_inner(
         p,
         *value,
     )?;
-    let mut aux_points = vec![(rho_a.clone(), *value)];
-    for (c, z, v) in plan.mask_plan.claims(3, &rho_a, &p.mask_evals)? {
-        let pt = plan
-            .aux_layout
-            .point(plan.mask_first + c, &z)
-            .ok_or_else(|| ProofError::Malformed("a data-proof mask column is masked".into()))?;
-        aux_points.push((pt, v));
-    }
-    let open = |pcs: Pcs,
-                c: &Commitment,
-                pts: Vec<(Vec<EF>, EF)>,
-                opening: &OpeningProof,
-                tr: &mut Transcript|
-     -> Result<()> {
-        let (points, vals): (Vec<Vec<EF>>, Vec<EF>) = pts.into_iter().unzip();
-        pcs.verify(c, &points, &vals, opening, tr)
-    };
-    open(
-        Pcs::try_new(plan.inverse_layout.num_vars(), true)?,
-        &proof.inverse_commitment,
-        vec![(rhos[0].clone(), proof.batches[0].1)],
-        &proof.openings[0],
-        &mut tr,
+    let aux_points = openings::aux_points(
+        &plan.aux_layout,
+        &plan.mask_plan,
+        plan.mask_first,
+        3,
+        (rho_a, *value),
+        p,
+        "a data-proof",
     )?;
-    open(
-        dataset.pcs()?,
-        &proof.epoch.commitment,
-        vec![(rhos[1].clone(), proof.batches[1].1)],
-        &proof.openings[1],
-        &mut tr,
-    )?;
-    open(
-        Pcs::try_new(plan.aux_layout.num_vars(), true)?,
-        &proof.aux_commitment,
-        aux_points,
-        &proof.openings[2],
+    openings::verify(
+        [
+            Opened {
+                pcs: Pcs::try_new(plan.inverse_layout.num_vars(), true)?,
+                commitment: &proof.inverse_commitment,
+                points: vec![(rhos[0].clone(), proof.batches[0].1)],
+            },
+            Opened {
+                pcs: dataset.pcs()?,
+                commitment: &proof.epoch.commitment,
+                points: vec![(rhos[1].clone(), proof.batches[1].1)],
+            },
+            Opened {
+                pcs: Pcs::try_new(plan.aux_layout.num_vars(), true)?,
+                commitment: &proof.aux_commitment,
+                points: aux_points,
+            },
+        ],
+        &proof.openings,
         &mut tr,
     )?;
     Ok(spec.clone())

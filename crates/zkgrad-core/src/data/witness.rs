@@ -65,5 +65,17 @@ pub(super) fn check(ds: &Dataset, spec: &PropertySpec) -> Result<()> {
             ));
         }
     }
+    for v in &spec.variances {
+        let f = v.feature as usize;
+        let xs = || (0..rows).map(|r| value(f, r) as i128);
+        let (s, q) = (xs().sum::<i128>(), xs().map(|x| x * x).sum::<i128>());
+        let var = rows as i128 * q - s * s;
+        if !(v.lo as i128..=v.hi as i128).contains(&var) {
+            return fail(format!(
+                "feature {f}'s n²·variance {var} is outside the stated bounds [{}, {}] (its variance is out of bounds)",
+                v.lo, v.hi
+            ));
+        }
+    }
     Ok(())
 }
