@@ -318,9 +318,7 @@ impl WitnessPlan {
             if let LayerKind::MaxPool(g) = &layer.kind {
                 cols[b.a] = shaped(out, field(|t| &t.a), 0);
                 let prev: Vec<&[i64]> = match spec.source(l) {
-                    crate::circuit::Operand::Input => {
-                        inputs.iter().map(|v| v.as_slice()).collect()
-                    }
+                    crate::circuit::Operand::Input => inputs.iter().map(|v| v.as_slice()).collect(),
                     crate::circuit::Operand::Block(k) => {
                         traces.iter().map(|t| t[k].a.as_slice()).collect()
                     }

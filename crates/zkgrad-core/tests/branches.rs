@@ -9,7 +9,6 @@ use zkgrad_core::circuit::{
     Operand, Weights, forward, run_block, run_block_with,
 };
 use zkgrad_core::commit::{CommittedWeights, commit_model};
-use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::{prove, prove_batch, prove_from_traces};
 use zkgrad_core::verifier::verify;
 
@@ -86,17 +85,6 @@ fn forked(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
     (spec, w, x)
 }
 
-fn roundtrip(p: &Proof) -> Proof {
-    Proof::from_bytes(&p.to_bytes()).expect("own proof decodes")
-}
-
-fn verifies(spec: &CircuitSpec, w: &Weights, p: &Proof) -> Result<(), String> {
-    let mc = commit_model(spec, w, SEED).map_err(|e| e.to_string())?;
-    verify(spec, &mc, &roundtrip(p))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 #[test]
 fn a_forked_graph_computes_each_branch_from_its_own_source() {
     let (spec, w, x) = forked(3);
@@ -107,7 +95,10 @@ fn a_forked_graph_computes_each_branch_from_its_own_source() {
     let b = run_block(&spec.layers[1], &w.layers[1], &x, 16).unwrap();
     let joined: Vec<i64> = b.a.iter().zip(&a.a).map(|(b, a)| (b + a).max(0)).collect();
     assert_eq!((&t[0].a, &t[1].a, &t[2].a), (&a.a, &b.a, &joined));
-    assert!(joined.iter().any(|&v| v != 0), "a join of zeros tests little");
+    assert!(
+        joined.iter().any(|&v| v != 0),
+        "a join of zeros tests little"
+    );
     let head = run_block(&spec.layers[3], &w.layers[3], &joined, 16).unwrap();
     assert_eq!(t[3].a, head.a);
     // The input has two readers (the branches); each block's output one, the head's none.
@@ -119,17 +110,17 @@ fn a_forked_graph_proves_and_verifies() {
     let (spec, w, x) = forked(3);
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     assert_eq!(proof.output, forward(&spec, &w, &x).unwrap()[3].a);
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
     let mut rng = common::Lcg(8);
     let xs: Vec<Vec<i64>> = (0..3)
         .map(|_| (0..6).map(|_| rng.next(-1000, 1000)).collect())
         .collect();
     let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
     let mut public = spec.clone();
     public.public_input = true;
     let proof = prove(&public, &w, SEED, &x).unwrap();
-    verifies(&public, &w, &proof).unwrap();
+    common::verifies(&public, &w, SEED, &proof).unwrap();
 }
 
 #[test]
@@ -137,11 +128,17 @@ fn a_tampered_output_is_rejected() {
     let (spec, w, x) = forked(3);
     let mut proof = prove(&spec, &w, SEED, &x).unwrap();
     proof.output[0] += 1;
-    assert!(verifies(&spec, &w, &proof).is_err());
+    assert!(common::verifies(&spec, &w, SEED, &proof).is_err());
 }
 
 /// fc_b's output wrong at entry `i` by `delta`, the join and the head recomputed from it.
-fn lie_in_branch(spec: &CircuitSpec, w: &Weights, x: &[i64], i: usize, delta: i64) -> Vec<BlockTrace> {
+fn lie_in_branch(
+    spec: &CircuitSpec,
+    w: &Weights,
+    x: &[i64],
+    i: usize,
+    delta: i64,
+) -> Vec<BlockTrace> {
     let mut t = forward(spec, w, x).unwrap();
     t[1].z[i] += delta;
     t[1].q[i] += delta;
@@ -157,10 +154,10 @@ fn a_wrong_but_consistent_branch_is_rejected() {
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
     let honest = forward(&spec, &w, &x).unwrap();
     let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[honest], &|_, _| {}).unwrap();
-    verify(&spec, &cw.commitment, &roundtrip(&p)).unwrap();
+    verify(&spec, &cw.commitment, &common::roundtrip(&p)).unwrap();
     let lie = lie_in_branch(&spec, &w, &x, 2, 41);
     let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[lie], &|_, _| {}).unwrap();
-    let err = verify(&spec, &cw.commitment, &roundtrip(&p))
+    let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
         .unwrap_err()
         .to_string();
     assert!(err.contains("fc_b"), "rejected for another reason: {err}");
@@ -178,9 +175,9 @@ fn a_proof_for_another_wiring_is_rejected() {
     w_other.layers[1].weight.truncate(5 * 5);
     other.validate().unwrap();
     let proof = prove(&other, &w_other, SEED, &x).unwrap();
-    verifies(&other, &w_other, &proof).unwrap();
+    common::verifies(&other, &w_other, SEED, &proof).unwrap();
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    assert!(verify(&spec, &mc, &roundtrip(&proof)).is_err());
+    assert!(verify(&spec, &mc, &common::roundtrip(&proof)).is_err());
 }
 
 #[test]
@@ -220,5 +217,5 @@ fn a_chain_written_with_sources_is_the_same_circuit() {
         forward(&implicit, &w, &x).unwrap()[3].a
     );
     let proof = prove(&spec, &w, SEED, &x).unwrap();
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
 }

@@ -168,17 +168,16 @@ fn integer_semantics_match_a_reference_loop() {
     );
 }
 
-fn roundtrip(p: &Proof) -> Proof {
-    Proof::from_bytes(&p.to_bytes()).unwrap()
-}
-
 #[test]
 fn cnn_proves_and_verifies() {
     let (spec, w, x) = cnn(2);
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     let expected = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
-    assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap(), expected);
+    assert_eq!(
+        verify(&spec, &mc, &common::roundtrip(&proof)).unwrap(),
+        expected
+    );
 }
 
 #[test]
@@ -187,7 +186,12 @@ fn cnn_batch_proves_and_verifies() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let inputs: Vec<Vec<i64>> = (0..3).map(|i| cnn(10 + i).2).collect();
     let proof = prove_batch(&spec, &w, SEED, &inputs).unwrap();
-    assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap().len(), 9);
+    assert_eq!(
+        verify(&spec, &mc, &common::roundtrip(&proof))
+            .unwrap()
+            .len(),
+        9
+    );
 }
 
 fn assert_rejected(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) {
@@ -195,7 +199,7 @@ fn assert_rejected(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &str) 
     let mc = commit_model(&spec, &w, SEED).unwrap();
     match prove_tampered(&spec, &w, SEED, &[x], tamper) {
         Ok(proof) => {
-            let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err(what);
+            let err = verify(&spec, &mc, &common::roundtrip(&proof)).expect_err(what);
             eprintln!("{what}: {err}");
         }
         Err(e) => panic!("the cheating prover failed to produce a proof for '{what}': {e}"),
@@ -441,7 +445,10 @@ fn a_pooling_with_a_padded_output_column_proves_and_its_padding_is_bound() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     let expected = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
-    assert_eq!(verify(&spec, &mc, &roundtrip(&proof)).unwrap(), expected);
+    assert_eq!(
+        verify(&spec, &mc, &common::roundtrip(&proof)).unwrap(),
+        expected
+    );
     // A cheating prover writes a consistent window (every gathered value and the max equal)
     // into a padding slot of the pooled column: the pooling point spans the padding variables,
     // so the gathered values there must be zero.
@@ -455,6 +462,6 @@ fn a_pooling_with_a_padded_output_column_proves_and_its_padding_is_bound() {
         p.refresh_multiplicities(c);
     };
     let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
-    let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err("a window in the padding");
+    let err = verify(&spec, &mc, &common::roundtrip(&proof)).expect_err("a window in the padding");
     assert!(err.to_string().contains("pool"), "{err}");
 }

@@ -17,10 +17,6 @@ use common::mlp;
 
 const SEED: [u8; 32] = [7; 32];
 
-fn roundtrip(proof: &Proof) -> Proof {
-    Proof::from_bytes(&proof.to_bytes()).expect("own proof decodes")
-}
-
 #[test]
 fn small_tables_prove_and_reject_out_of_range() {
     let (mut spec, mut w, x) = mlp(&[12, 6, 3], false, 9);
@@ -34,7 +30,7 @@ fn small_tables_prove_and_reject_out_of_range() {
         lw.weight.iter_mut().for_each(|v| *v /= 8);
     }
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    let proof = common::roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
     verify(&spec, &mc, &proof).unwrap();
     // A 16-bit input value no longer fits a 12-bit table.
     let mut big = x.clone();
@@ -66,7 +62,7 @@ fn mlp_proves_and_verifies() {
     ] {
         let (spec, w, x) = mlp(&dims, relu_last, 1);
         let mc = commit_model(&spec, &w, SEED).unwrap();
-        let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+        let proof = common::roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
         let expect = zkgrad_core::circuit::forward(&spec, &w, &x)
             .unwrap()
             .last()
@@ -87,7 +83,7 @@ fn assert_rejected_with(tamper: &dyn Fn(&WitnessPlan, &mut Vec<Vec<F>>), what: &
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove_tampered(&spec, &w, SEED, &[x.clone()], tamper).unwrap();
     assert!(
-        verify(&spec, &mc, &roundtrip(&proof)).is_err(),
+        verify(&spec, &mc, &common::roundtrip(&proof)).is_err(),
         "{what} was accepted"
     );
 }
@@ -202,7 +198,7 @@ fn batch_proves_every_item() {
     let mc = commit_model(&spec, &w, SEED).unwrap();
     for n in [1usize, 2, 5, 16] {
         let xs = batch_inputs(&spec, n);
-        let proof = roundtrip(&prove_batch(&spec, &w, SEED, &xs).unwrap());
+        let proof = common::roundtrip(&prove_batch(&spec, &w, SEED, &xs).unwrap());
         let expect: Vec<i64> = xs
             .iter()
             .flat_map(|x| {
@@ -271,7 +267,7 @@ fn a_weight_commitment_made_once_serves_many_proofs() {
     assert_eq!(cw.commitment, commit_model(&spec, &w, SEED).unwrap());
     for _ in 0..2 {
         let proof = prove_committed(&spec, &w, SEED, &cw, &[x.clone()]).unwrap();
-        verify(&spec, &cw.commitment, &roundtrip(&proof)).unwrap();
+        verify(&spec, &cw.commitment, &common::roundtrip(&proof)).unwrap();
     }
     let (other, ..) = mlp(&[12, 6, 4], false, 9);
     assert!(prove_committed(&other, &w, SEED, &cw, &[x]).is_err());
@@ -282,7 +278,7 @@ fn public_input_is_part_of_the_statement() {
     let (mut spec, w, x) = mlp(&[12, 6, 3], false, 11);
     spec.public_input = true;
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    let proof = common::roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
     assert_eq!(proof.input.as_deref(), Some(x.as_slice()));
     verify(&spec, &mc, &proof).unwrap();
 
@@ -302,12 +298,12 @@ fn public_input_is_part_of_the_statement() {
     })
     .unwrap();
     assert_eq!(cheat.input.as_deref(), Some(x.as_slice()));
-    assert!(verify(&spec, &mc, &roundtrip(&cheat)).is_err());
+    assert!(verify(&spec, &mc, &common::roundtrip(&cheat)).is_err());
 
     // A private-input circuit refuses a proof that states an input.
     spec.public_input = false;
     let mc_private = commit_model(&spec, &w, SEED).unwrap();
-    let mut stated = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    let mut stated = common::roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
     verify(&spec, &mc_private, &stated).unwrap();
     stated.input = Some(x);
     assert!(verify(&spec, &mc_private, &stated).is_err());
@@ -328,7 +324,7 @@ fn relu_output_above_its_input_is_caught_by_the_zero_check() {
         p.refresh_multiplicities(c);
     };
     let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
-    let err = verify(&spec, &mc, &roundtrip(&proof))
+    let err = verify(&spec, &mc, &common::roundtrip(&proof))
         .unwrap_err()
         .to_string();
     assert!(
@@ -351,5 +347,5 @@ fn relu_zero_for_a_positive_input_is_rejected() {
         p.refresh_multiplicities(c);
     };
     let proof = prove_tampered(&spec, &w, SEED, &[x], &tamper).unwrap();
-    assert!(verify(&spec, &mc, &roundtrip(&proof)).is_err());
+    assert!(verify(&spec, &mc, &common::roundtrip(&proof)).is_err());
 }

@@ -8,7 +8,7 @@ use zkgrad_core::circuit::{
     BlockTrace, CircuitSpec, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp, LayerKind,
     Operand, Weights, forward, run_block_with,
 };
-use zkgrad_core::commit::{CommittedWeights, commit_model};
+use zkgrad_core::commit::CommittedWeights;
 use zkgrad_core::field::{F, from_i64};
 use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::{prove, prove_batch, prove_from_traces, prove_tampered};
@@ -95,17 +95,6 @@ fn residual_mlp(n: usize, w: usize, coef: [i64; 2], seed: u64) -> (CircuitSpec, 
     (spec, Weights { layers: ws }, x)
 }
 
-fn roundtrip(p: &Proof) -> Proof {
-    Proof::from_bytes(&p.to_bytes()).expect("own proof decodes")
-}
-
-fn verifies(spec: &CircuitSpec, w: &Weights, p: &Proof) -> Result<(), String> {
-    let mc = commit_model(spec, w, SEED).map_err(|e| e.to_string())?;
-    verify(spec, &mc, &roundtrip(p))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 #[test]
 fn a_residual_mlp_proves_and_verifies() {
     for coef in [[1, 1], [1, -1], [4, 1]] {
@@ -120,7 +109,7 @@ fn a_residual_mlp_proves_and_verifies() {
         assert_eq!(traces[2].a, expect, "the integer semantics are c0·a + c1·o");
         let proof = prove(&spec, &w, SEED, &x).unwrap();
         assert_eq!(proof.output, traces[3].a);
-        verifies(&spec, &w, &proof).unwrap_or_else(|e| panic!("{coef:?}: {e}"));
+        common::verifies(&spec, &w, SEED, &proof).unwrap_or_else(|e| panic!("{coef:?}: {e}"));
     }
 }
 
@@ -163,11 +152,11 @@ fn a_batch_and_an_input_skip_with_relu_verify() {
         .map(|(a, x)| (a - x).max(0))
         .collect();
     assert_eq!(&proof.output[..4], &expect[..]);
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
     let mut public = spec.clone();
     public.public_input = true;
     let proof = prove_batch(&public, &w, SEED, &xs).unwrap();
-    verifies(&public, &w, &proof).unwrap();
+    common::verifies(&public, &w, SEED, &proof).unwrap();
 }
 
 /// The planner gives narrow columns read by two blocks enough mask room (widths 1, 2, 3).
@@ -176,7 +165,7 @@ fn narrow_residual_columns_verify() {
     for width in [1, 2, 3] {
         let (spec, w, x) = residual_mlp(3, width, [1, 1], 7 + width as u64);
         let proof = prove(&spec, &w, SEED, &x).unwrap_or_else(|e| panic!("width {width}: {e}"));
-        verifies(&spec, &w, &proof).unwrap_or_else(|e| panic!("width {width}: {e}"));
+        common::verifies(&spec, &w, SEED, &proof).unwrap_or_else(|e| panic!("width {width}: {e}"));
     }
 }
 
@@ -185,7 +174,7 @@ fn a_tampered_output_is_rejected() {
     let (spec, w, x) = residual_mlp(6, 5, [1, 1], 3);
     let mut proof = prove(&spec, &w, SEED, &x).unwrap();
     proof.output[1] += 1;
-    assert!(verifies(&spec, &w, &proof).is_err());
+    assert!(common::verifies(&spec, &w, SEED, &proof).is_err());
 }
 
 fn sub_add_evals(p: &mut Proof) {
@@ -201,7 +190,7 @@ fn a_changed_operand_value_is_rejected() {
     let (spec, w, x) = residual_mlp(6, 5, [1, 1], 3);
     let mut proof = prove(&spec, &w, SEED, &x).unwrap();
     sub_add_evals(&mut proof);
-    let err = verifies(&spec, &w, &proof).unwrap_err();
+    let err = common::verifies(&spec, &w, SEED, &proof).unwrap_err();
     assert!(err.contains("res"), "{err}");
 }
 
@@ -225,10 +214,10 @@ fn a_wrong_but_consistent_sum_is_rejected() {
     // The honest traces through the same dishonest entry point verify.
     let honest = forward(&spec, &w, &x).unwrap();
     let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[honest], &|_, _| {}).unwrap();
-    verify(&spec, &cw.commitment, &roundtrip(&p)).unwrap();
+    verify(&spec, &cw.commitment, &common::roundtrip(&p)).unwrap();
     let lie = lie_at(&spec, &w, &x, 2, 37);
     let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[lie], &|_, _| {}).unwrap();
-    let err = verify(&spec, &cw.commitment, &roundtrip(&p))
+    let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
         .unwrap_err()
         .to_string();
     assert!(err.contains("res"), "rejected for another reason: {err}");
@@ -245,7 +234,10 @@ fn values_in_the_padding_are_rejected() {
         plan.refresh_multiplicities(cols);
     };
     let p = prove_tampered(&spec, &w, SEED, &[x.clone()], &edit).unwrap();
-    assert!(verifies(&spec, &w, &p).is_err(), "a nonzero padding output");
+    assert!(
+        common::verifies(&spec, &w, SEED, &p).is_err(),
+        "a nonzero padding output"
+    );
     // Padding in the operand's column that the output copies: the operand's own relation
     // (fc0's padding rows) rejects it, and the sum never reads it.
     let edit = move |plan: &WitnessPlan, cols: &mut Vec<Vec<F>>| {
@@ -256,7 +248,10 @@ fn values_in_the_padding_are_rejected() {
         plan.refresh_multiplicities(cols);
     };
     let p = prove_tampered(&spec, &w, SEED, &[x], &edit).unwrap();
-    assert!(verifies(&spec, &w, &p).is_err(), "padding through the skip");
+    assert!(
+        common::verifies(&spec, &w, SEED, &p).is_err(),
+        "padding through the skip"
+    );
 }
 
 #[test]
@@ -274,7 +269,7 @@ fn a_field_wrap_around_is_rejected() {
     };
     let p = prove_tampered(&spec, &w, SEED, &[x], &edit);
     match p {
-        Ok(p) => assert!(verifies(&spec, &w, &p).is_err()),
+        Ok(p) => assert!(common::verifies(&spec, &w, SEED, &p).is_err()),
         Err(e) => assert!(e.to_string().contains("lookup"), "{e}"),
     }
     // Coefficients that could wrap the accumulator are refused with the circuit.
@@ -332,7 +327,7 @@ fn a_narrow_column_with_three_readers_is_refused() {
     let (spec, w, x) = three_readers(9);
     spec.validate().unwrap();
     let proof = prove(&spec, &w, SEED, &x).unwrap();
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
 }
 
 /// x (5) → fc0 (4, ReLU) → fc1 (4) → sq = 3·fc1·fc0 requantised by 2^-9 → fc2 (3).
@@ -363,12 +358,12 @@ fn an_elementwise_product_proves_and_a_wrong_one_is_rejected() {
         "a product that requantises to zeros tests little"
     );
     let proof = prove(&spec, &w, SEED, &x).unwrap();
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
     // A wrong-but-consistent product (the next blocks recomputed from it) is rejected.
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
     let lie = lie_at(&spec, &w, &x, 1, 5);
     let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[lie], &|_, _| {}).unwrap();
-    let err = verify(&spec, &cw.commitment, &roundtrip(&p))
+    let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
         .unwrap_err()
         .to_string();
     assert!(err.contains("sq"), "rejected for another reason: {err}");

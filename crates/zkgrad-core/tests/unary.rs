@@ -6,9 +6,8 @@
 use zkgrad_core::circuit::{
     CircuitSpec, DenseSpec, DenseWeights, LayerKind, UnaryGeom, Weights, forward, run_block,
 };
-use zkgrad_core::commit::{CommittedWeights, commit_model};
+use zkgrad_core::commit::CommittedWeights;
 use zkgrad_core::field::{F, from_i64};
-use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::{prove, prove_batch, prove_from_traces, prove_tampered};
 use zkgrad_core::verifier::verify;
 use zkgrad_core::witness::WitnessPlan;
@@ -86,17 +85,6 @@ fn sigmoid_mlp(n: usize, w: usize, seed: u64) -> (CircuitSpec, Weights, Vec<i64>
     (spec, Weights { layers: ws }, x)
 }
 
-fn roundtrip(p: &Proof) -> Proof {
-    Proof::from_bytes(&p.to_bytes()).expect("own proof decodes")
-}
-
-fn verifies(spec: &CircuitSpec, w: &Weights, p: &Proof) -> Result<(), String> {
-    let mc = commit_model(spec, w, SEED).map_err(|e| e.to_string())?;
-    verify(spec, &mc, &roundtrip(p))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 #[test]
 fn a_sigmoid_between_dense_layers_proves_and_verifies() {
     let (spec, w, x) = sigmoid_mlp(6, 5, 3);
@@ -110,7 +98,7 @@ fn a_sigmoid_between_dense_layers_proves_and_verifies() {
     assert_eq!(traces[1].a, expect, "the integer semantics are the table's");
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     assert_eq!(proof.output, traces[2].a);
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
 }
 
 #[test]
@@ -121,11 +109,11 @@ fn a_batch_a_public_input_and_a_table_first_or_last_verify() {
         .map(|_| (0..6).map(|_| rng.next(-1000, 1000)).collect())
         .collect();
     let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
-    verifies(&spec, &w, &proof).unwrap();
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
     let mut public = spec.clone();
     public.public_input = true;
     let proof = prove_batch(&public, &w, SEED, &xs).unwrap();
-    verifies(&public, &w, &proof).unwrap();
+    common::verifies(&public, &w, SEED, &proof).unwrap();
     // The table block reads the circuit input, and is the (public) output.
     let first = CircuitSpec {
         input_len: 6,
@@ -147,7 +135,7 @@ fn a_batch_a_public_input_and_a_table_first_or_last_verify() {
         ],
     };
     let proof = prove_batch(&first, &fw, SEED, &xs).unwrap();
-    verifies(&first, &fw, &proof).unwrap();
+    common::verifies(&first, &fw, SEED, &proof).unwrap();
     let (lo, table) = sigmoid_table();
     assert!(proof.output.iter().all(|v| table.contains(v) && lo < 0));
 }
@@ -159,7 +147,7 @@ fn narrow_table_columns_verify() {
     for width in [1, 2, 3] {
         let (spec, w, x) = sigmoid_mlp(3, width, 7 + width as u64);
         let proof = prove(&spec, &w, SEED, &x).unwrap_or_else(|e| panic!("width {width}: {e}"));
-        verifies(&spec, &w, &proof).unwrap_or_else(|e| panic!("width {width}: {e}"));
+        common::verifies(&spec, &w, SEED, &proof).unwrap_or_else(|e| panic!("width {width}: {e}"));
     }
 }
 
@@ -168,7 +156,7 @@ fn a_tampered_output_is_rejected() {
     let (spec, w, x) = sigmoid_mlp(6, 5, 3);
     let mut proof = prove(&spec, &w, SEED, &x).unwrap();
     proof.output[1] += 1;
-    assert!(verifies(&spec, &w, &proof).is_err());
+    assert!(common::verifies(&spec, &w, SEED, &proof).is_err());
 }
 
 /// A sigmoid output off by one at entry 2, the next block recomputed from it: every other
@@ -188,13 +176,13 @@ fn a_pair_outside_the_table_is_rejected() {
         &|_, _| {},
     )
     .unwrap();
-    verify(&spec, &cw.commitment, &roundtrip(&p)).unwrap();
+    verify(&spec, &cw.commitment, &common::roundtrip(&p)).unwrap();
     let mut lie = honest;
     lie[1].a[2] += 1;
     lie[1].q[2] += 1;
     lie[2] = run_block(&spec.layers[2], &w.layers[2], &lie[1].a, 16).unwrap();
     let p = prove_from_traces(&spec, &w, SEED, &cw, &[x], &[lie], &|_, _| {}).unwrap();
-    let err = verify(&spec, &cw.commitment, &roundtrip(&p))
+    let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
         .unwrap_err()
         .to_string();
     assert!(err.contains("lookup"), "rejected for another reason: {err}");
@@ -213,7 +201,7 @@ fn values_in_the_padding_are_rejected() {
             plan.refresh_multiplicities(cols);
         };
         let p = prove_tampered(&spec, &w, SEED, &[x.clone()], &edit).unwrap();
-        let err = verifies(&spec, &w, &p).unwrap_err();
+        let err = common::verifies(&spec, &w, SEED, &p).unwrap_err();
         assert!(err.contains("lookup"), "padding {value}: {err}");
     }
 }

@@ -18,10 +18,6 @@ use common::mlp;
 
 const SEED: [u8; 32] = [9; 32];
 
-fn roundtrip(proof: &Proof) -> Proof {
-    Proof::from_bytes(&proof.to_bytes()).expect("own proof decodes")
-}
-
 #[test]
 fn zk_mlps_prove_and_verify() {
     for (dims, relu_last) in [
@@ -33,7 +29,7 @@ fn zk_mlps_prove_and_verify() {
     ] {
         let (spec, w, x) = mlp(&dims, relu_last, 1);
         let mc = commit_model(&spec, &w, SEED).unwrap();
-        let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+        let proof = common::roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
         let expect = forward(&spec, &w, &x).unwrap().last().unwrap().a.clone();
         assert_eq!(verify(&spec, &mc, &proof).unwrap(), expect, "dims {dims:?}");
         assert!(
@@ -52,7 +48,7 @@ fn zk_batch_and_cached_weights() {
         .map(|_| (0..10).map(|_| rng.next(-900, 900)).collect())
         .collect();
     let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
-    let proof = roundtrip(&prove_committed(&spec, &w, SEED, &cw, &xs).unwrap());
+    let proof = common::roundtrip(&prove_committed(&spec, &w, SEED, &cw, &xs).unwrap());
     let out = verify(&spec, &cw.commitment, &proof).unwrap();
     let expect: Vec<i64> = xs
         .iter()
@@ -77,7 +73,8 @@ fn assert_rejected(
     let (spec, w, x) = mlp(dims, relu_last, 3);
     let mc = commit_model(&spec, &w, SEED).unwrap();
     let proof = prove_tampered(&spec, &w, SEED, &[x], tamper).unwrap();
-    let err = verify(&spec, &mc, &roundtrip(&proof)).expect_err(&format!("{what} was accepted"));
+    let err =
+        verify(&spec, &mc, &common::roundtrip(&proof)).expect_err(&format!("{what} was accepted"));
     println!("{what}: {err}");
     err.to_string()
 }
@@ -240,7 +237,7 @@ fn wrong_output_and_other_weights_are_rejected() {
     // A header relabelled to the other model still fails: the transcript binds the key's digest.
     let mut relabelled = honest.clone();
     relabelled.model = other.digest();
-    let err = verify(&spec, &other, &roundtrip(&relabelled)).unwrap_err();
+    let err = verify(&spec, &other, &common::roundtrip(&relabelled)).unwrap_err();
     assert!(
         !matches!(err, zkgrad_core::ProofError::WrongModel { .. }),
         "{err}"
@@ -288,7 +285,7 @@ fn public_input_is_bound() {
     let (mut spec, w, x) = mlp(&[12, 6, 3], false, 11);
     spec.public_input = true;
     let mc = commit_model(&spec, &w, SEED).unwrap();
-    let proof = roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
+    let proof = common::roundtrip(&prove(&spec, &w, SEED, &x).unwrap());
     verify(&spec, &mc, &proof).unwrap();
     let mut other = proof.clone();
     other.input.as_mut().unwrap()[3] += 1;
@@ -302,7 +299,7 @@ fn public_input_is_bound() {
     })
     .unwrap();
     assert!(
-        verify(&spec, &mc, &roundtrip(&cheat)).is_err(),
+        verify(&spec, &mc, &common::roundtrip(&cheat)).is_err(),
         "witness from another input accepted"
     );
 }
@@ -464,7 +461,7 @@ fn committed_input_links_proofs_to_one_hidden_input() {
         known: None,
     };
     let (a, ca) = prove_with_committed_input(&spec, &w, SEED, None, &xs, first(0)).unwrap();
-    let a = roundtrip(&a);
+    let a = common::roundtrip(&a);
     verify_with_input(&spec, &mc, &a, None, Some(&ca)).unwrap();
     assert_eq!(
         digest(&a),
@@ -535,7 +532,7 @@ fn kernel_pieces_are_each_bound() {
             panic!("a dense block")
         };
         edit(&mut first.weights);
-        let err = verify(&spec, &mc, &roundtrip(&cheat)).expect_err(what);
+        let err = verify(&spec, &mc, &common::roundtrip(&cheat)).expect_err(what);
         println!("{what}: {err}");
     }
     // Weights changed in the last piece only (input 12), proved with the honest commitment (its
@@ -545,8 +542,8 @@ fn kernel_pieces_are_each_bound() {
         bad.layers[0].weight[o * 13 + 12] += 1;
         let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
         let cheat = prove_committed(&spec, &bad, SEED, &cw, std::slice::from_ref(&x)).unwrap();
-        let err =
-            verify(&spec, &mc, &roundtrip(&cheat)).expect_err("a weight in the last piece changed");
+        let err = verify(&spec, &mc, &common::roundtrip(&cheat))
+            .expect_err("a weight in the last piece changed");
         println!("weight of input 12, row {o}, changed: {err}");
     }
 }
@@ -564,7 +561,7 @@ fn assert_edits_rejected(
     for (what, edit) in edits {
         let mut cheat = proof.clone();
         edit(&mut cheat.body);
-        let err = verify(spec, mc, &roundtrip(&cheat)).expect_err(what);
+        let err = verify(spec, mc, &common::roundtrip(&cheat)).expect_err(what);
         println!("{what}: {err}");
     }
 }
@@ -649,7 +646,7 @@ fn batched_openings_are_bound() {
     let mut cheat = plain.clone();
     let z = &mut cheat.body;
     z.input_batch = Some(z.weight_batch.clone());
-    let err = verify(&spec, &mc, &roundtrip(&cheat))
+    let err = verify(&spec, &mc, &common::roundtrip(&cheat))
         .expect_err("an input batching without a committed input");
     println!("extra input batching: {err}");
 }

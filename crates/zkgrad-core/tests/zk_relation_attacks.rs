@@ -8,7 +8,6 @@ use p3_field::PrimeField64;
 use zkgrad_core::circuit::{BlockTrace, CircuitSpec, DenseWeights, Weights, forward};
 use zkgrad_core::commit::{CommittedWeights, weight_columns};
 use zkgrad_core::field::{F, from_i64};
-use zkgrad_core::proof::Proof;
 use zkgrad_core::prover::prove_from_traces;
 use zkgrad_core::verifier::verify;
 use zkgrad_core::witness::WitnessPlan;
@@ -16,10 +15,6 @@ use zkgrad_core::witness::WitnessPlan;
 mod common;
 
 const SEED: [u8; 32] = [4; 32];
-
-fn roundtrip(proof: &Proof) -> Proof {
-    Proof::from_bytes(&proof.to_bytes()).expect("own proof decodes")
-}
 
 /// The 4-3-2 network obtained by dropping hidden neuron 3 of a 4-4-2 network.
 fn drop_neuron(w: &Weights) -> Weights {
@@ -92,7 +87,7 @@ fn hidden_neuron_attack(seed: u64, cheat: bool) -> (bool, String, bool) {
     } else {
         prove_from_traces(&spec432, &w432, SEED, &cw, &[x], &[traces], &|_, _| {}).unwrap()
     };
-    match verify(&spec432, &cw.commitment, &roundtrip(&proof)) {
+    match verify(&spec432, &cw.commitment, &common::roundtrip(&proof)) {
         Ok(_) => (true, String::new(), differs),
         Err(e) => (false, e.to_string(), differs),
     }
@@ -147,7 +142,7 @@ fn wrap_attack(cheat: bool) -> std::result::Result<Vec<i64>, String> {
         )
     };
     let proof = prove_from_traces(&spec, &w, SEED, &cw, &[input], &[traces], &|_, _| {}).unwrap();
-    verify(&spec, &cw.commitment, &roundtrip(&proof)).map_err(|e| e.to_string())
+    verify(&spec, &cw.commitment, &common::roundtrip(&proof)).map_err(|e| e.to_string())
 }
 
 #[test]

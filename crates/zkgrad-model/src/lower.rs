@@ -104,7 +104,11 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         let Some(input) = node.inputs.first().filter(|_| node.inputs.len() == 1) else {
             return Err(unsupported(
                 node,
-                format!("it reads {:?}; a {} node reads one tensor", node.inputs, node.op.kind()),
+                format!(
+                    "it reads {:?}; a {} node reads one tensor",
+                    node.inputs,
+                    node.op.kind()
+                ),
             ));
         };
         let in_shape = &shapes[input];
@@ -274,7 +278,11 @@ fn add_block(
     let [first, second] = node.inputs.as_slice() else {
         return Err(unsupported(
             node,
-            format!("it reads {:?}; an {} reads two tensors", node.inputs, node.op.kind()),
+            format!(
+                "it reads {:?}; an {} reads two tensors",
+                node.inputs,
+                node.op.kind()
+            ),
         ));
     };
     let (mut source, mut other) = (operand(out, node, first)?, operand(out, node, second)?);
@@ -372,7 +380,12 @@ fn no_weights() -> DenseWeights {
 fn check_output(out: &Lowered, graph: &Graph) -> Result<()> {
     let last = out.spec.layers.len() - 1;
     let name = &graph.output.name;
-    let source = out.tensors.iter().rev().find(|(t, _)| t == name).map(|(_, s)| *s);
+    let source = out
+        .tensors
+        .iter()
+        .rev()
+        .find(|(t, _)| t == name)
+        .map(|(_, s)| *s);
     match source {
         Some(Source::Act(k)) if k == last => Ok(()),
         Some(Source::Requant(k)) if k == last && !out.spec.layers[k].relu => Ok(()),
@@ -395,7 +408,9 @@ fn push_linear(
     fused: &mut BTreeSet<usize>,
 ) -> Result<usize> {
     let node = &nodes[at];
-    let requant = nodes.get(at + 1).filter(|n| matches!(n.op, Op::Requant { .. }));
+    let requant = nodes
+        .get(at + 1)
+        .filter(|n| matches!(n.op, Op::Requant { .. }));
     let Some(requant) = requant else {
         return Err(unsupported(
             node,
@@ -712,8 +727,10 @@ mod tests {
     #[test]
     fn output_must_be_the_last_block() {
         // The declared output is fc1's activation; fc2 after it leads nowhere.
-        let json = MLP_JSON
-            .replace(r#""name": "logits", "shape": [1, 2]"#, r#""name": "h1", "shape": [1, 3]"#);
+        let json = MLP_JSON.replace(
+            r#""name": "logits", "shape": [1, 2]"#,
+            r#""name": "h1", "shape": [1, 3]"#,
+        );
         let e = lower_json(&json).unwrap_err();
         assert_eq!(
             e,

@@ -2,6 +2,23 @@
 #![allow(dead_code)]
 
 use zkgrad_core::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
+use zkgrad_core::commit::commit_model;
+use zkgrad_core::proof::Proof;
+use zkgrad_core::verifier::verify;
+
+/// A proof as a verifier receives it: encoded and decoded.
+pub fn roundtrip(p: &Proof) -> Proof {
+    Proof::from_bytes(&p.to_bytes()).expect("own proof decodes")
+}
+
+/// Verifies `p` (after a round trip through bytes) against the commitment to `w` made with
+/// `seed`; the error as text.
+pub fn verifies(spec: &CircuitSpec, w: &Weights, seed: [u8; 32], p: &Proof) -> Result<(), String> {
+    let mc = commit_model(spec, w, seed).map_err(|e| e.to_string())?;
+    verify(spec, &mc, &roundtrip(p))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
 
 /// A small deterministic generator (the same values on every platform).
 pub struct Lcg(pub u64);
