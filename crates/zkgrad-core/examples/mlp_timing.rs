@@ -61,6 +61,7 @@ fn main() {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let t = Instant::now();
     let mc = commit_model(&spec, &w, [1; 32]).unwrap();

@@ -327,6 +327,10 @@ pub struct CircuitSpec {
     /// earlier block's output. With it the circuit is a DAG: branches that both compute (a
     /// ResNet shortcut convolution beside its main path), joined by an elementwise block.
     pub sources: Vec<Operand>,
+    /// Blocks whose outputs the proof states too, after the last block's (a graph with several
+    /// outputs), in the order the statement lists them. Each such column is public like the
+    /// last block's: unmasked, its values carried in the proof and bound by Fiat–Shamir.
+    pub extra_outputs: Vec<usize>,
 }
 
 /// Private weights of one dense block.
@@ -546,6 +550,7 @@ impl CircuitSpec {
                 self.layers.len()
             )));
         }
+        self.check_extra_outputs()?;
         for (here, l) in self.layers.iter().enumerate() {
             let bad = |d: String| Err(ProofError::Circuit(format!("block '{}': {d}", l.name)));
             let Some((prev, prev_shape)) = self.operand(self.source(here), here) else {
@@ -701,9 +706,51 @@ impl CircuitSpec {
         }
     }
 
-    /// Length of the output vector.
+    /// Every extra output is a block before the last one, listed once.
+    fn check_extra_outputs(&self) -> Result<()> {
+        let last = self.layers.len() - 1;
+        for (i, &b) in self.extra_outputs.iter().enumerate() {
+            if b >= last {
+                return Err(ProofError::Circuit(format!(
+                    "extra output {i} names block {b}; it must be a block before the last ({last})"
+                )));
+            }
+            if self.extra_outputs[..i].contains(&b) {
+                return Err(ProofError::Circuit(format!(
+                    "block '{}' is listed twice as an output",
+                    self.layers[b].name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The blocks whose outputs the proof states, in statement order: the last block, then the
+    /// extra outputs.
+    pub fn output_blocks(&self) -> Vec<usize> {
+        let last = self.layers.len().checked_sub(1);
+        last.into_iter()
+            .chain(self.extra_outputs.iter().copied())
+            .collect()
+    }
+
+    /// Length of one item's output vector: every output block's values, in statement order.
     pub fn output_len(&self) -> usize {
-        self.layers.last().map_or(self.input_len, |l| l.out_dim)
+        if self.layers.is_empty() {
+            return self.input_len;
+        }
+        self.output_blocks()
+            .iter()
+            .map(|&b| self.layers.get(b).map_or(0, |l| l.out_dim))
+            .sum()
+    }
+
+    /// One item's outputs (one trace), in statement order.
+    pub fn item_output(&self, trace: &[BlockTrace]) -> Vec<i64> {
+        self.output_blocks()
+            .iter()
+            .flat_map(|&b| trace[b].a.iter().copied())
+            .collect()
     }
 
     /// Stable digest of the public description (bound into every transcript).

@@ -178,10 +178,7 @@ pub fn prove_from_traces(
     traces: &[Vec<crate::circuit::BlockTrace>],
     t: WitnessTamper,
 ) -> Result<Proof> {
-    let output: Vec<i64> = traces
-        .iter()
-        .flat_map(|t| t.last().map(|b| b.a.clone()).unwrap_or_default())
-        .collect();
+    let output: Vec<i64> = traces.iter().flat_map(|t| spec.item_output(t)).collect();
     let tr = start_transcript(spec, &cw.commitment.digest(), inputs.len(), &output, None);
     let weight_data = cw.data_for_opening(spec, w, seed)?;
     let body = crate::zk::prover::prove(
@@ -299,10 +296,7 @@ fn prove_inner(
         }
     };
     sw.lap("weight commitment data");
-    let output: Vec<i64> = traces
-        .iter()
-        .flat_map(|t| t.last().expect("validated: at least one layer").a.clone())
-        .collect();
+    let output: Vec<i64> = traces.iter().flat_map(|t| spec.item_output(t)).collect();
     let input: Option<Vec<i64>> = spec.public_input.then(|| inputs.concat());
     let mut tr = start_transcript(spec, &mc.digest(), inputs.len(), &output, input.as_deref());
     crate::statement::absorb_epoch(&mut tr, epoch.as_ref());

@@ -123,7 +123,8 @@ pub fn verify_with_input(
         body.input_commitment.as_ref(),
         body.input_epoch.as_ref(),
     );
-    let output_value = |r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, r);
+    let output_value =
+        |which: usize, r: &[EF]| crate::bounds::output_eval(spec, &plan, &proof.output, which, r);
     crate::zk::verifier::verify(
         spec,
         mc,

@@ -76,6 +76,7 @@ fn forked(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
             Operand::Block(1),
             Operand::Block(2),
         ],
+        extra_outputs: Vec::new(),
     };
     let mut rng = common::Lcg(seed + 1);
     let x = (0..6).map(|_| rng.next(-1000, 1000)).collect();
@@ -218,4 +219,97 @@ fn a_chain_written_with_sources_is_the_same_circuit() {
     );
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     common::verifies(&spec, &w, SEED, &proof).unwrap();
+}
+
+/// The forked circuit stating fc_a's output too (an extra output, `CircuitSpec::extra_outputs`).
+fn two_outputs() -> (CircuitSpec, Weights, Vec<i64>) {
+    let (mut spec, w, x) = forked(3);
+    spec.extra_outputs = vec![0];
+    spec.validate().unwrap();
+    (spec, w, x)
+}
+
+#[test]
+fn an_extra_output_is_stated_after_the_last_blocks_and_verifies() {
+    let (spec, w, x) = two_outputs();
+    let t = forward(&spec, &w, &x).unwrap();
+    assert_eq!(spec.output_len(), 3 + 5);
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    assert_eq!(proof.output, [t[3].a.clone(), t[0].a.clone()].concat());
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
+    let mut rng = common::Lcg(9);
+    let xs: Vec<Vec<i64>> = (0..3)
+        .map(|_| (0..6).map(|_| rng.next(-1000, 1000)).collect())
+        .collect();
+    let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
+    let want: Vec<i64> = xs
+        .iter()
+        .flat_map(|x| {
+            let t = forward(&spec, &w, x).unwrap();
+            [t[3].a.clone(), t[0].a.clone()].concat()
+        })
+        .collect();
+    assert_eq!(proof.output, want);
+    common::verifies(&spec, &w, SEED, &proof).unwrap();
+}
+
+#[test]
+fn a_tampered_extra_output_is_rejected() {
+    let (spec, w, x) = two_outputs();
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    for i in [3, 5, 7] {
+        // Every entry of the extra output (after the head's 3 values), each on its own.
+        let mut p = proof.clone();
+        p.output[i] += 1;
+        assert!(common::verifies(&spec, &w, SEED, &p).is_err(), "entry {i}");
+    }
+    // A batch proof: the second item's extra output.
+    let proof = prove_batch(&spec, &w, SEED, &[x.clone(), x.clone()]).unwrap();
+    let mut p = proof.clone();
+    p.output[8 + 4] -= 1;
+    assert!(common::verifies(&spec, &w, SEED, &p).is_err());
+}
+
+#[test]
+fn a_wrong_but_consistent_extra_output_is_rejected() {
+    // fc_a's output is stated, but the prover's fc_a lies at one entry and everything after it
+    // is recomputed consistently: the lie is caught at fc_a's own relation.
+    let (spec, w, x) = two_outputs();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let mut t = forward(&spec, &w, &x).unwrap();
+    t[0].z[1] += 37;
+    t[0].q[1] += 37;
+    t[0].a[1] += 37;
+    t[2] = run_block_with(&spec.layers[2], &w.layers[2], &t[1].a, &t[0].a, 16).unwrap();
+    t[3] = run_block(&spec.layers[3], &w.layers[3], &t[2].a, 16).unwrap();
+    let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[t], &|_, _| {}).unwrap();
+    let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("fc_a"), "rejected for another reason: {err}");
+}
+
+#[test]
+fn a_proof_stating_other_outputs_is_rejected() {
+    // A proof made for the circuit without the extra output does not verify against the one
+    // with it, nor the other way round: the outputs listed are part of the circuit's digest.
+    let (spec, w, x) = two_outputs();
+    let (single, ..) = forked(3);
+    let proof = prove(&single, &w, SEED, &x).unwrap();
+    let mc = commit_model(&spec, &w, SEED).unwrap();
+    assert!(verify(&spec, &mc, &common::roundtrip(&proof)).is_err());
+    let proof = prove(&spec, &w, SEED, &x).unwrap();
+    let mc = commit_model(&single, &w, SEED).unwrap();
+    assert!(verify(&single, &mc, &common::roundtrip(&proof)).is_err());
+}
+
+#[test]
+fn extra_outputs_that_are_the_last_block_or_repeated_are_refused() {
+    let (mut spec, ..) = two_outputs();
+    spec.extra_outputs = vec![3];
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.contains("before the last"), "{err}");
+    spec.extra_outputs = vec![1, 1];
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.contains("'fc_b' is listed twice"), "{err}");
 }

@@ -92,6 +92,7 @@ fn cnn(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
             public_input: false,
             committed_input: false,
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         },
         weights,
         input,
@@ -370,6 +371,7 @@ fn narrow_convolutions_are_refused_by_name() {
             public_input: false,
             committed_input: false,
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         };
         let w = Weights {
             layers: vec![DenseWeights {
@@ -435,6 +437,7 @@ fn small_pool(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     (spec, weights, input)
 }

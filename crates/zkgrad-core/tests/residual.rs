@@ -89,6 +89,7 @@ fn residual_mlp(n: usize, w: usize, coef: [i64; 2], seed: u64) -> (CircuitSpec, 
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let mut rng = common::Lcg(seed + 1);
     let x = (0..n).map(|_| rng.next(-1000, 1000)).collect();
@@ -126,6 +127,7 @@ fn a_batch_and_an_input_skip_with_relu_verify() {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let mut rng = common::Lcg(5);
     let w = Weights {

@@ -79,6 +79,7 @@ fn sigmoid_mlp(n: usize, w: usize, seed: u64) -> (CircuitSpec, Weights, Vec<i64>
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let mut rng = common::Lcg(seed + 1);
     let x = (0..n).map(|_| rng.next(-1000, 1000)).collect();
@@ -122,6 +123,7 @@ fn a_batch_a_public_input_and_a_table_first_or_last_verify() {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let mut rng = common::Lcg(12);
     let fw = Weights {
@@ -215,6 +217,7 @@ fn an_input_outside_the_table_names_the_block_and_range() {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let w = Weights {
         layers: vec![no_weights()],

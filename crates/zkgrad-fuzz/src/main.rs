@@ -113,6 +113,7 @@ fn mlp(dims: &[usize], committed_input: bool) -> (CircuitSpec, Weights, Vec<i64>
             public_input: false,
             committed_input,
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         },
         Weights { layers: ws },
         input,

@@ -21,7 +21,7 @@ use zkgrad_core::prover::InputEpoch;
 
 use crate::error::{ModelError, Result};
 use crate::exec;
-use crate::ir::{Graph, Op, Tensor};
+use crate::ir::{Graph, Op, Tensor, TensorInfo};
 use crate::lower::{Lowered, lower};
 
 /// Magic bytes of a compiled-model file.
@@ -33,9 +33,10 @@ pub const KEY_MAGIC: [u8; 4] = *b"ZKGV";
 /// 3: the circuit lost its `zk` flag, so its digest, which the commitment names, changed, and the
 /// commitment carries the weight range bits and certificate; version 4: the weight table holds
 /// the epoch link masks, `zkgrad_core::epoch`; version 5: the circuit records where each block
-/// reads its input, `CircuitSpec::sources`, so a graph may branch), since a model's stored
-/// commitment and a key's are only valid for the scheme that made them.
-pub const FORMAT_VERSION: u16 = 5;
+/// reads its input, `CircuitSpec::sources`, so a graph may branch; version 6: the circuit lists
+/// its extra outputs, `CircuitSpec::extra_outputs`), since a model's stored commitment and a
+/// key's are only valid for the scheme that made them.
+pub const FORMAT_VERSION: u16 = 6;
 
 const MODEL_WHAT: &str = "compiled model";
 const KEY_WHAT: &str = "verifying key";
@@ -476,15 +477,16 @@ impl VerifyingKey {
         let body: KeyBody = decode(KEY_MAGIC, KEY_WHAT, bytes)?;
         let graph = Graph::from_json(&body.ir_json)?;
         body.spec.validate().map_err(ModelError::Core)?;
-        for (which, info, len) in [
-            ("input", &graph.input, body.spec.input_len),
-            ("output", &graph.output, body.spec.output_len()),
+        let outputs = graph.outputs().map(TensorInfo::numel).sum::<usize>();
+        for (which, info, declared, len) in [
+            ("input", &graph.input, graph.input.numel(), body.spec.input_len),
+            ("output", &graph.output, outputs, body.spec.output_len()),
         ] {
-            if info.numel() != len {
+            if declared != len {
                 return Err(ModelError::DeclaredShape {
                     which,
                     tensor: info.name.clone(),
-                    declared: info.numel(),
+                    declared,
                     actual: len,
                 });
             }

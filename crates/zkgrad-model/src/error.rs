@@ -194,6 +194,12 @@ pub enum ModelError {
          node must lead to the output"
     )]
     ChainEnd { output: String, last: String },
+    /// An extra graph output is not the stored output of its own block before the last one.
+    #[error(
+        "graph output '{tensor}' must be the output of a computing node before the last one, and \
+         not the same tensor as another output"
+    )]
+    ExtraOutput { tensor: String },
     /// The graph output is declared private (outputs are always public for now).
     #[error(
         "graph output '{tensor}' is declared private; outputs are public (the proof states them)"

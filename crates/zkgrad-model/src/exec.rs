@@ -10,11 +10,15 @@ use zkgrad_core::circuit::{BlockTrace, forward};
 use crate::error::{ModelError, Result};
 use crate::lower::{Lowered, Source};
 
-/// Runs the model on a flattened integer input and returns the flattened output.
+/// Runs the model on a flattened integer input and returns the flattened outputs, in statement
+/// order (the last block's, then each extra output's).
 pub fn run(model: &Lowered, input: &[i64]) -> Result<Vec<i64>> {
-    let mut traces = run_blocks(model, input)?;
+    let traces = run_blocks(model, input)?;
     // A block's `a` is its output whether or not a ReLU follows the requant (a maxpool's maxima).
-    Ok(traces.pop().map_or_else(|| input.to_vec(), |last| last.a))
+    if traces.is_empty() {
+        return Ok(input.to_vec());
+    }
+    Ok(model.spec.item_output(&traces))
 }
 
 /// Runs the model and returns every IR tensor by name, in graph order (input first), flattened.

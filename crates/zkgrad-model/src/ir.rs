@@ -201,8 +201,12 @@ pub struct Graph {
     pub version: u64,
     /// The graph input.
     pub input: TensorInfo,
-    /// The graph output.
+    /// The graph output: the last computing node's output.
     pub output: TensorInfo,
+    /// Further outputs (a graph with several): each the output of an earlier computing node,
+    /// stated in every proof after `output`, in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_outputs: Vec<TensorInfo>,
     /// Nodes in execution order.
     pub nodes: Vec<Node>,
     /// Activation width in bits (the proof's lookup tables have 2^act_bits entries; 8..=16).
@@ -265,6 +269,8 @@ struct RawGraph {
     version: u64,
     input: TensorInfo,
     output: TensorInfo,
+    #[serde(default)]
+    extra_outputs: Vec<TensorInfo>,
     nodes: Vec<RawNode>,
     #[serde(default = "default_act_bits")]
     act_bits: u32,
@@ -333,10 +339,16 @@ impl Graph {
             version: raw.version,
             input: raw.input,
             output: raw.output,
+            extra_outputs: raw.extra_outputs,
             nodes,
             act_bits: raw.act_bits,
             meta: raw.meta,
         })
+    }
+
+    /// Every graph output, in statement order: `output`, then `extra_outputs`.
+    pub fn outputs(&self) -> impl Iterator<Item = &TensorInfo> {
+        std::iter::once(&self.output).chain(&self.extra_outputs)
     }
 
     /// The IR JSON (compact), including `meta`.

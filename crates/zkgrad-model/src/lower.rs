@@ -76,6 +76,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             public_input: graph.input.visibility == Some(crate::ir::Visibility::Public),
             committed_input: graph.input.visibility == Some(crate::ir::Visibility::Committed),
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         },
         weights: Weights { layers: Vec::new() },
         input: graph.input.name.clone(),
@@ -179,6 +180,10 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         return Err(ModelError::NoLayers);
     }
     check_output(&out, graph)?;
+    for info in &graph.extra_outputs {
+        let block = extra_output_block(&out, &info.name)?;
+        out.spec.extra_outputs.push(block);
+    }
     // A chain is stored as one (no sources), so its circuit has one encoding.
     let chain = out.spec.sources.iter().enumerate().all(|(l, &o)| {
         o == match l {
@@ -392,6 +397,30 @@ fn check_output(out: &Lowered, graph: &Graph) -> Result<()> {
         _ => Err(ModelError::ChainEnd {
             output: name.clone(),
             last: out.blocks[last].node.clone(),
+        }),
+    }
+}
+
+/// The block an extra graph output is the output of: an earlier block than the last (the last
+/// is the main output), whose stored activations are exactly the tensor (not a requant that a
+/// ReLU then changes).
+fn extra_output_block(out: &Lowered, name: &str) -> Result<usize> {
+    let last = out.spec.layers.len() - 1;
+    let source = out
+        .tensors
+        .iter()
+        .rev()
+        .find(|(t, _)| t == name)
+        .map(|(_, s)| *s);
+    let block = match source {
+        Some(Source::Act(k)) => Some(k),
+        Some(Source::Requant(k)) if !out.spec.layers[k].relu => Some(k),
+        _ => None,
+    };
+    match block {
+        Some(k) if k < last && !out.spec.extra_outputs.contains(&k) => Ok(k),
+        _ => Err(ModelError::ExtraOutput {
+            tensor: name.to_string(),
         }),
     }
 }

@@ -111,15 +111,18 @@ struct Validator<'a> {
 impl<'a> Validator<'a> {
     fn run(&mut self) {
         let g = self.graph;
-        if matches!(
-            g.output.visibility,
-            Some(crate::ir::Visibility::Private | crate::ir::Visibility::Committed)
-        ) {
-            self.problems.push(ModelError::PrivateOutput {
-                tensor: g.output.name.clone(),
-            });
+        for out in g.outputs() {
+            if matches!(
+                out.visibility,
+                Some(crate::ir::Visibility::Private | crate::ir::Visibility::Committed)
+            ) {
+                self.problems.push(ModelError::PrivateOutput {
+                    tensor: out.name.clone(),
+                });
+            }
         }
-        for (which, info) in [("input", &g.input), ("output", &g.output)] {
+        let named = std::iter::once(("input", &g.input)).chain(g.outputs().map(|o| ("output", o)));
+        for (which, info) in named {
             if info.numel() == 0 {
                 self.problems.push(ModelError::EmptyShape {
                     place: format!("graph {which} '{}'", info.name),
@@ -510,7 +513,12 @@ impl<'a> Validator<'a> {
     }
 
     fn check_output(&mut self) {
-        let out = &self.graph.output;
+        for out in self.graph.outputs() {
+            self.check_one_output(out);
+        }
+    }
+
+    fn check_one_output(&mut self, out: &crate::ir::TensorInfo) {
         match self.defined.get(out.name.as_str()) {
             Some(Defined {
                 producer: Some(_),

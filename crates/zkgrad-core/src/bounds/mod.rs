@@ -220,14 +220,28 @@ pub(crate) fn check_zk_shapes(spec: &CircuitSpec, table: &WitnessTable, z: &ZkPr
     Ok(())
 }
 
-/// The public output's multilinear extension at r = (feature point, batch point), as the last
-/// block's column lays it out (`layout::batched_column`: each item's values placed in 2^log_out
-/// slots, items at the high variables, rows past the batch repeating item 0), evaluated without
-/// building the column: memory is 2^log_out field elements, whatever batch the proof claims.
-pub(crate) fn output_eval(spec: &CircuitSpec, plan: &WitnessPlan, output: &[i64], r: &[EF]) -> EF {
-    let (Some(last), Some(layer)) = (plan.blocks.last(), spec.layers.last()) else {
+/// The multilinear extension of output `which` (an index into [`CircuitSpec::output_blocks`])
+/// at r = (feature point, batch point), as its block's column lays it out
+/// (`layout::batched_column`: each item's values placed in 2^log_out slots, items at the high
+/// variables, rows past the batch repeating item 0), evaluated without building the column:
+/// memory is 2^log_out field elements, whatever batch the proof claims. Each item of `output`
+/// holds every output in statement order.
+pub(crate) fn output_eval(
+    spec: &CircuitSpec,
+    plan: &WitnessPlan,
+    output: &[i64],
+    which: usize,
+    r: &[EF],
+) -> EF {
+    let blocks = spec.output_blocks();
+    let Some(&b) = blocks.get(which) else {
         return EF::ZERO;
     };
+    let (Some(last), Some(layer)) = (plan.blocks.get(b), spec.layers.get(b)) else {
+        return EF::ZERO;
+    };
+    let offset: usize = blocks[..which].iter().map(|&k| spec.layers[k].out_dim).sum();
+    let span = offset..offset + layer.out_dim;
     let (r_feat, r_batch) = r.split_at(last.log_out.min(r.len()));
     let eq_feat = eq_table(r_feat);
     let shape = layer.out_shape();
@@ -248,7 +262,9 @@ pub(crate) fn output_eval(spec: &CircuitSpec, plan: &WitnessPlan, output: &[i64]
             .map(|(b, &rb)| if (n >> b) & 1 == 1 { rb } else { EF::ONE - rb })
             .product()
     };
-    let mut items = output.chunks(spec.output_len().max(1));
+    let mut items = output
+        .chunks(spec.output_len().max(1))
+        .filter_map(|item| item.get(span.clone()));
     let Some(first) = items.next() else {
         return EF::ZERO;
     };
@@ -299,6 +315,7 @@ mod tests {
             public_input: false,
             committed_input: false,
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         };
         for batch in [1, 2, 3, 5, 8] {
             let plan = WitnessPlan::new(&spec, batch);
@@ -317,7 +334,7 @@ mod tests {
                 .map(|_| crate::zk::random_ef(&mut rng))
                 .collect();
             assert_eq!(
-                output_eval(&spec, &plan, &output, &r),
+                output_eval(&spec, &plan, &output, 0, &r),
                 evaluate_base(&column, &r),
                 "batch {batch}"
             );
@@ -347,6 +364,7 @@ mod tests {
             public_input: false,
             committed_input: true,
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         };
         let w = crate::circuit::Weights {
             layers: vec![crate::circuit::DenseWeights {

@@ -110,6 +110,12 @@ impl ArgmaxPlan {
                 "the model's input is public or separately committed; an attestation reads it from the dataset (compile the model with a private input)".into(),
             );
         }
+        if !spec.extra_outputs.is_empty() {
+            return bad(format!(
+                "the model has {} outputs; an attestation scores a classifier with one",
+                spec.extra_outputs.len() + 1
+            ));
+        }
         let classes = spec.output_len();
         if classes < 2 {
             return bad(format!(

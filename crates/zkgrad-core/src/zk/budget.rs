@@ -212,6 +212,7 @@ mod tests {
             public_input: false,
             committed_input: false,
             sources: Vec::new(),
+            extra_outputs: Vec::new(),
         }
     }
 

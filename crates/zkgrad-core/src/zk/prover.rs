@@ -250,15 +250,17 @@ pub(crate) fn prove_hooked(
     crate::progress::report(crate::progress::Stage::Sumchecks);
     let lookups = lookup::prove(&mut ctx, alpha, beta, &inv, &inv_r)?;
     sw.lap("zk: lookup sumcheck");
-    // The public output equals the last block's (unmasked) activations.
+    // The public outputs equal their blocks' (unmasked) activations.
     match hook.as_deref_mut() {
         None => {
-            let last = plan.blocks.last().expect("at least one block");
-            let r_out = ctx
-                .tr
-                .challenge_point("output-point", last.log_out + plan.log_batch);
-            let out_value = evaluate_base(&cols[last.a], &r_out);
-            ctx.claims.wit.push((last.a, r_out, out_value));
+            for b in spec.output_blocks() {
+                let block = &plan.blocks[b];
+                let r_out = ctx
+                    .tr
+                    .challenge_point("output-point", block.log_out + plan.log_batch);
+                let out_value = evaluate_base(&cols[block.a], &r_out);
+                ctx.claims.wit.push((block.a, r_out, out_value));
+            }
         }
         Some(h) => {
             h.output(&mut ctx)?;

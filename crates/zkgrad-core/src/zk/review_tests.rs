@@ -52,6 +52,7 @@ fn dense(in_dim: usize, out_dim: usize, seed: u64) -> (CircuitSpec, Weights) {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let w = Weights {
         layers: vec![DenseWeights {
@@ -518,6 +519,7 @@ fn mlp_spec(dims: &[usize], relu_last: bool, seed: u64) -> (CircuitSpec, Weights
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     (spec, Weights { layers: ws }, input(dims[0], seed))
 }
@@ -784,6 +786,7 @@ fn cnn_spec(seed: u64) -> (CircuitSpec, Weights, Vec<i64>) {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     (spec, weights, x)
 }

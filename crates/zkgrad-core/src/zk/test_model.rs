@@ -27,6 +27,7 @@ pub(crate) fn mlp_6_4_2() -> (CircuitSpec, Weights, Vec<i64>) {
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
+        extra_outputs: Vec::new(),
     };
     let w = Weights {
         layers: vec![weights(6, 4, 7), weights(4, 2, 11)],

@@ -54,7 +54,9 @@ impl WitnessTable {
                 .chain(mask_plan.logs.iter().copied())
                 .collect();
             let mut masked = masked_columns(spec, plan);
-            masked[plan.blocks.last().expect("at least one block").a] = !public_output;
+            for b in spec.output_blocks() {
+                masked[plan.blocks[b].a] = !public_output;
+            }
             masked.resize(logs.len(), false);
             let layout = MaskedLayout::new(&logs, &masked);
             if layout.num_vars() <= vars {
@@ -92,14 +94,16 @@ pub(crate) fn take_input_claims(
     input.into_iter().map(|(_, z, v)| (0, z, v)).collect()
 }
 
-/// Which witness columns carry masks: all but the public ones (the output; the input when
+/// Which witness columns carry masks: all but the public ones (the outputs; the input when
 /// public).
 pub(crate) fn masked_columns(spec: &CircuitSpec, plan: &WitnessPlan) -> Vec<bool> {
     let mut m = vec![true; plan.layout.columns.len()];
     if spec.public_input {
         m[plan.x] = false;
     }
-    m[plan.blocks.last().expect("at least one block").a] = false;
+    for b in spec.output_blocks() {
+        m[plan.blocks[b].a] = false;
+    }
     m
 }
 
@@ -190,7 +194,7 @@ pub(crate) fn verify(
     weights: &crate::pcs::Commitment,
     plan: &WitnessPlan,
     p: &ZkProof,
-    output_value: impl Fn(&[EF]) -> EF,
+    output_value: impl Fn(usize, &[EF]) -> EF,
     public_x: Option<&[F]>,
     tr: Transcript,
 ) -> Result<()> {
@@ -208,8 +212,9 @@ pub(crate) fn verify(
 
 /// Where the claim on the last activations comes from.
 pub(crate) enum Output<'a> {
-    /// The public output, evaluated at a random point.
-    Public(&'a dyn Fn(&[EF]) -> EF),
+    /// The public outputs: output `which` of [`CircuitSpec::output_blocks`] evaluated at a
+    /// random point.
+    Public(&'a dyn Fn(usize, &[EF]) -> EF),
     /// A hidden output whose claims (and the input's) another protocol makes and answers: an
     /// accuracy attestation (`crate::data::attest`).
     Hook(&'a mut dyn VerifierHook),
@@ -296,12 +301,14 @@ pub(crate) fn verify_hooked(
     lookup::verify(&mut ctx, alpha, beta, &p.lookups)?;
     match &mut output {
         Output::Public(output_value) => {
-            let last = plan.blocks.last().expect("validated: at least one block");
-            let r_out = ctx
-                .tr
-                .challenge_point("output-point", last.log_out + plan.log_batch);
-            let v = output_value(&r_out);
-            ctx.claims.wit.push((last.a, r_out, v));
+            for (which, b) in spec.output_blocks().into_iter().enumerate() {
+                let block = &plan.blocks[b];
+                let r_out = ctx
+                    .tr
+                    .challenge_point("output-point", block.log_out + plan.log_batch);
+                let v = output_value(which, &r_out);
+                ctx.claims.wit.push((block.a, r_out, v));
+            }
         }
         Output::Hook(h) => h.output(&mut ctx)?,
     }
