@@ -236,7 +236,10 @@ def _report_of(model: Model) -> dict[str, Any]:
     return dict(model.meta.get("report") or {})
 
 
-def _show(values: np.ndarray) -> str:
+def _show(values: np.ndarray | dict[str, np.ndarray]) -> str:
+    """An output for the terminal; a model's several outputs each by name."""
+    if isinstance(values, dict):
+        return "; ".join(f"{escape(name)} {_show(v)}" for name, v in values.items())
     return escape(
         np.array2string(np.asarray(values), precision=5, separator=", ", max_line_width=10**6)
     )

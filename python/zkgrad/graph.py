@@ -168,9 +168,9 @@ def reads(op: Op) -> list[str]:
 
 @dataclass
 class FloatGraph:
-    """A single-input, single-output graph of supported ops in execution order: each op reads
-    the input or earlier ops' outputs (the graph may fork and join), and every op leads to the
-    output."""
+    """A single-input graph of supported ops in execution order: each op reads the input or
+    earlier ops' outputs (the graph may fork and join), and every op leads to an output. The
+    last op computes ``output``; a graph with several outputs lists the others too."""
 
     input: str
     input_shape: Shape
@@ -179,6 +179,11 @@ class FloatGraph:
     ops: list[Op] = field(default_factory=list)
     onnx_input: str = ""
     onnx_output: str = ""
+    #: A graph with several outputs: the outputs other than ``output`` (tensor names), in the
+    #: order every proof states them after ``output``.
+    extra_outputs: list[str] = field(default_factory=list)
+    #: A graph with several outputs: (ONNX output name, tensor that holds it), in ONNX order.
+    named_outputs: list[tuple[str, str]] = field(default_factory=list)
 
     def activations(self) -> list[str]:
         """Every tensor the graph carries at run time, input first."""

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from zkgrad import _native
+from zkgrad import _native, outputs
 from zkgrad.budget import ProofLedger
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.inputs import as_batch, as_single, quantize_input, to_float_array
@@ -40,7 +40,7 @@ from zkgrad.report import CompileReport
 
 #: The ``meta`` entries a verifying key keeps: public by design (names, shapes, scales). The
 #: accuracy report, measured on possibly private calibration data, stays in the ``.zkg``.
-PUBLIC_META = ("onnx", "scales", "weight_scales", "source", "zkgrad_version")
+PUBLIC_META = ("onnx", "scales", "weight_scales", "source", "zkgrad_version", "outputs")
 MODEL_MAGIC = b"ZKGM"
 KEY_MAGIC = b"ZKGV"
 PROOF_MAGIC = b"ZKGP"
@@ -64,6 +64,12 @@ class _Circuit:
         #: (hidden; every proof carries the digest of a commitment to it).
         self.input_visibility: str = ir["input"].get("visibility", "private")
         self.meta: dict[str, Any] = dict(ir.get("meta") or {})
+        #: A model with several outputs: each one's ONNX name, shape, scale and place in the
+        #: proof's output vector (``zkgrad.outputs``), in ONNX order; empty for one output.
+        self.outputs: list[dict[str, Any]] = list(self.meta.get("outputs") or [])
+        if self.outputs:
+            # The statement's output vector holds every output, flattened.
+            self.output_shape = (1, outputs.statement_size(self.outputs))
 
     @property
     def zk(self) -> bool:
@@ -84,11 +90,14 @@ class _Circuit:
         """The integer IR (without tensors) as a dict."""
         return json.loads(json.dumps(self._ir))
 
-    def dequantize(self, y_q: np.ndarray) -> np.ndarray:
+    def dequantize(self, y_q: np.ndarray) -> Any:
         """Integer output -> float output with the model's output shape.
 
-        A batch proof's output (N times the output size) comes back as ``[N, ...]``.
+        A batch proof's output (N times the output size) comes back as ``[N, ...]``. A model
+        with several outputs gives a dict of them by ONNX name, each shaped like that.
         """
+        if self.outputs:
+            return outputs.split(self.outputs, y_q)
         values = np.asarray(y_q, dtype=np.float64) / 2.0**self.output_scale_bits
         size = int(np.prod(self.output_shape))
         if values.size != size and values.size % size == 0:
@@ -206,7 +215,7 @@ class Model(_Verifier):
         """Integer output of the quantised model for one input (no proof)."""
         return np.asarray(self._native.run(self.quantize(x)), dtype=np.int64)
 
-    def run(self, x: object) -> np.ndarray:
+    def run(self, x: object) -> Any:
         """Quantised inference without a proof, dequantised to float.
 
         ``x`` is one input (output shaped like ``output_shape``) or a batch
@@ -214,6 +223,10 @@ class Model(_Verifier):
         """
         array = to_float_array(x, self._input_label)
         batch = as_batch(array, self.input_shape, self._input_label)
+        if self.outputs:  # several: dequantised together, as a batch proof's output is
+            ints = [self.run_q(sample) for sample in batch]
+            single = batch.shape[0] == 1 and _is_single(array.shape, self.input_shape)
+            return self.dequantize(ints[0] if single else np.concatenate(ints))
         outs = [self.dequantize(self.run_q(sample)) for sample in batch]
         if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
             return outs[0]

@@ -27,7 +27,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_compare, onnx_compose, onnx_unary
+from zkgrad import onnx_compare, onnx_compose, onnx_outputs, onnx_unary
 from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -160,7 +160,9 @@ class _Importer:
                 self.inferred[vi.name] = shape
         self.input = main_input or ""
         self.other_inputs = {vi.name for vi in graph.input} - set(self.consts) - {self.input}
-        self.output = graph.output[0].name if graph.output else ""
+        #: The graph outputs in ONNX order; ``output`` is the first (the only one of most models).
+        self.outputs = [vi.name for vi in graph.output]
+        self.output = self.outputs[0] if self.outputs else ""
         self.shapes: dict[str, Shape] = {}
         if main_input is not None and main_input in self.inferred:
             self.shapes[main_input] = self.inferred[main_input]
@@ -183,8 +185,11 @@ class _Importer:
                 alias[node.output[0]] = alias.get(node.input[0], node.input[0])
             elif node.op_type != "Shape":
                 uses.update(alias.get(name, name) for name in node.input if name)
-        uses[alias.get(self.output, self.output)] += 1
+        uses.update(alias.get(out, out) for out in self.outputs)
         return uses
+
+    def _is_output(self, x: str) -> bool:
+        return any(x == self.resolve(out) for out in self.outputs)
 
     def resolve(self, name: str) -> str:
         while name in self.alias:
@@ -542,7 +547,7 @@ class _Importer:
     def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
         """Whether ``x`` is the output of a layer of type ``kinds`` read only by this node."""
         layer = self.producer.get(x)
-        return isinstance(layer, kinds) and self.uses[x] == 1 and x != self.resolve(self.output)
+        return isinstance(layer, kinds) and self.uses[x] == 1 and not self._is_output(x)
 
     def _affine(
         self, name: str, x: str, out: str, scale: np.ndarray | None, shift: np.ndarray | None
@@ -696,7 +701,7 @@ class _Importer:
     def _sole_producer(self, x: str, kinds: tuple[type, ...], reason: str) -> Dense | Conv:
         """The layer of type ``kinds`` whose output ``x`` is read only by the current node."""
         layer = self.producer.get(x)
-        if not isinstance(layer, kinds) or self.uses[x] != 1 or x == self.resolve(self.output):
+        if not isinstance(layer, kinds) or self.uses[x] != 1 or self._is_output(x):
             raise _Skip(reason)
         assert isinstance(layer, (Dense, Conv))
         return layer
@@ -997,10 +1002,10 @@ class _Importer:
         self._emit(Copy(f"{output}:copy", source, output, self.shapes[source]), self.shapes[source])
         return output
 
-    def _leading_to(self, output: str) -> list[Op]:
-        """The ops the output depends on, in order: a branch that leads nowhere (an exporter's
+    def _leading_to(self, outputs: set[str]) -> list[Op]:
+        """The ops the outputs depend on, in order: a branch that leads nowhere (an exporter's
         leftover) is dropped rather than proved for nothing."""
-        needed = {output}
+        needed = set(outputs)
         kept: list[Op] = []
         for op in reversed(self.ops):
             if op.output in needed:
@@ -1009,8 +1014,10 @@ class _Importer:
         return kept[::-1]
 
     def _finish(self) -> FloatGraph | None:
-        """Check that the imported ops form a graph from the input to the output: each op reads
+        """Check that the imported ops form a graph from the input to the outputs: each op reads
         the input or earlier ops' outputs (branches may fork and join)."""
+        if len(self.outputs) > 1:
+            return onnx_outputs.finish_several(self)
         output = self.resolve(self.output)
         if not any(isinstance(op, REQUANT_OPS) for op in self.ops) and self.input:
             # Pure wiring (Identity, Reshape, Flatten, ...): a copy block proves y = x.
@@ -1020,7 +1027,12 @@ class _Importer:
                 f"the model output '{self.output}' is not computed by supported ops"
             )
             return None
-        self.ops = self._leading_to(output)
+        return self._graph({output})
+
+    def _graph(self, outputs: set[str]) -> FloatGraph | None:
+        """The float graph of the ops leading to ``outputs``, the last op's output its main
+        output; None (with a problem) if an op reads a tensor before it is computed."""
+        self.ops = self._leading_to(outputs)
         seen = {self.input}
         for op in self.ops:
             missing = [t for t in reads(op) if t not in seen]
@@ -1028,6 +1040,7 @@ class _Importer:
                 self.problems.append(f"node '{op.name}' reads '{missing[0]}' before it is computed")
                 return None
             seen.add(op.output)
+        output = self.ops[-1].output
         return FloatGraph(
             input=self.input,
             input_shape=self.shapes[self.input],

@@ -1,5 +1,5 @@
 """Reading an ONNX file for the importer (:mod:`zkgrad.onnx`): load and check it, fix the
-batch dimension to 1, say which graph-level properties rule it out (several inputs or outputs, a
+batch dimension to 1, say which graph-level properties rule it out (several inputs, a
 non-float input, no static shape, a batch size other than 1), and infer shapes."""
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
     """Fix the batch dimension to 1 and re-infer shapes.
 
     Returns the prepared copy, the name of the input zkgrad imports (the first one, or None if
-    the model has none) and the graph-level reasons the model cannot be imported (several inputs
-    or outputs, a non-float input, no static shape, a batch size other than 1).
+    the model has none) and the graph-level reasons the model cannot be imported (several
+    inputs, a non-float input, no static shape, a batch size other than 1).
     """
     fixed = onnx.ModelProto()
     fixed.CopyFrom(model)
@@ -51,9 +51,8 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
     elif len(inputs) > 1:
         names = ", ".join(f"'{vi.name}'" for vi in inputs)
         problems.append(f"the model has {len(inputs)} inputs ({names}); zkgrad supports one")
-    if len(graph.output) != 1:
-        names = ", ".join(f"'{vi.name}'" for vi in graph.output)
-        problems.append(f"the model has {len(graph.output)} outputs ({names}); zkgrad supports one")
+    if not graph.output:
+        problems.append("the model has no output")
     for index, vi in enumerate(inputs):
         problems.extend(_fix_input(graph, vi, main=index == 0))
     for vi in graph.output:

@@ -348,6 +348,7 @@ def quantize(
                 }
             )
             scales[op.output] = s_x
+    several = _several_outputs(graph, scales)
     ir = {
         "version": IR_VERSION,
         "input": {
@@ -373,7 +374,46 @@ def quantize(
             "weight_scales": const_scales,
         },
     }
+    if several:
+        ir["extra_outputs"] = several["extra_outputs"]
+        ir["meta"]["outputs"] = several["outputs"]
     return Quantized(ir, tensors)
+
+
+def _several_outputs(graph: FloatGraph, scales: Mapping[str, int]) -> dict[str, Any]:
+    """A graph with several outputs: the IR's outputs after the main one (``extra_outputs``), and
+    for ``meta`` where each ONNX output lies in the statement's output vector (main output first,
+    then the extra ones) and its scale (``outputs``, in ONNX order)."""
+    if not graph.named_outputs:
+        return {}
+    shapes = tensor_shapes(graph)
+    offsets, at = {}, 0
+    for t in [graph.output, *graph.extra_outputs]:
+        offsets[t] = at
+        at += int(np.prod(shapes[t]))
+    return {
+        "extra_outputs": [
+            {"name": t, "shape": list(shapes[t]), "scale_bits": scales[t]}
+            for t in graph.extra_outputs
+        ],
+        "outputs": [
+            {"name": name, "shape": list(shapes[t]), "scale_bits": scales[t], "offset": offsets[t]}
+            for name, t in graph.named_outputs
+        ],
+    }
+
+
+def tensor_shapes(graph: FloatGraph) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor of ``graph``."""
+    shapes = {graph.input: tuple(graph.input_shape)}
+    for op in graph.ops:
+        if isinstance(op, Relu):
+            shapes[op.output] = shapes[op.input]
+        elif isinstance(op, Reshape):
+            shapes[op.output] = tuple(op.shape)
+        else:
+            shapes[op.output] = tuple(op.out_shape)
+    return shapes
 
 
 def calibrated_max(values: Mapping[str, np.ndarray]) -> dict[str, float]:
