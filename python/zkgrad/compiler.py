@@ -142,7 +142,8 @@ def build(
         source = "calibration data"
     names = compared_tensors(graph)
     report(f"running onnxruntime on {samples.shape[0]} samples")
-    floats = run_float(onnx_model, samples, [*names, graph.onnx_output])
+    outputs = [name for name, _ in graph.named_outputs] or [graph.onnx_output]
+    floats = run_float(onnx_model, samples, [*names, *outputs])
     for name, values in floats.items():
         bad = ~np.isfinite(np.asarray(values, dtype=np.float64).reshape(len(values), -1))
         if bad.any():

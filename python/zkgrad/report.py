@@ -72,34 +72,42 @@ def measure(
 ) -> dict[str, Any]:
     """Run every sample through ``native`` and compare with the float tensors ``floats``.
 
-    ``floats`` maps ONNX tensor names (at least :func:`compared_tensors` and
-    ``graph.onnx_output``) to arrays ``[N, ...]``. A sample that leaves the provable range is
+    ``floats`` maps ONNX tensor names (at least :func:`compared_tensors` and every ONNX
+    output) to arrays ``[N, ...]``. A sample that leaves the provable range is
     an error for calibration data and turns the report into ``{"error": ...}`` otherwise.
     A relative output error above :data:`RELATIVE_ERROR_WARNING` adds ``warning``
     (:func:`accuracy_warning`; ``table_bits`` is the activation width, for its hint).
     """
     names = [name for name in compared_tensors(graph) if name in floats and name in scales]
-    traces: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    # Every output's tensor, even one the importer made (an output that is the input's copy).
+    outputs = graph.named_outputs or [(graph.onnx_output, graph.output)]
+    traced = list(dict.fromkeys([*names, *(tensor for _, tensor in outputs)]))
+    traces: dict[str, list[np.ndarray]] = {name: [] for name in traced}
     try:
         for sample in samples:
             x_q = quantize_input(sample, scales[graph.input], graph.input).reshape(-1)
             trace = native.run_trace(x_q)
-            for name in names:
+            for name in traced:
                 traces[name].append(np.asarray(trace[name], dtype=np.float64))
     except ModelError as exc:
         if source == "calibration data":
             raise
         return {"source": source, "samples": 0, "error": str(exc)}
     dequantised = {name: np.stack(rows) / 2.0 ** scales[name] for name, rows in traces.items()}
-    report = error_report(
-        floats[graph.onnx_output], dequantised[graph.output], source, graph.onnx_output
+    # Several outputs are measured together, as the proof states them (flattened, side by side).
+    reference = np.concatenate(
+        [np.asarray(floats[o], dtype=np.float64).reshape(len(samples), -1) for o, _ in outputs], 1
     )
+    quantised = np.concatenate([dequantised[t].reshape(len(samples), -1) for _, t in outputs], 1)
+    label = ", ".join(o for o, _ in outputs)
+    report = error_report(reference, quantised, source, label)
+    if graph.named_outputs:  # an argmax across different outputs means nothing
+        report.pop("argmax_agreement", None)
     report["layers"] = _layers(graph, names, dequantised, floats)
     if report["layers"]:
         worst = max(report["layers"], key=lambda layer: layer["added_relative_error"])
         report["worst_layer"] = {key: worst[key] for key in ("node", "op", "tensor")}
-    reference = np.asarray(floats[graph.onnx_output], dtype=np.float64)
-    report["points"] = _points(reference, dequantised[graph.output])
+    report["points"] = _points(reference, quantised)
     warning = accuracy_warning(report, samples, table_bits)
     if warning is not None:
         report["warning"] = warning

@@ -309,7 +309,7 @@ fn all_claims(
     let r_out = ctx
         .tr
         .challenge_point("output-point", last.log_out + plan.log_batch);
-    let v = crate::bounds::output_eval(spec, &plan, &proof.output, &r_out);
+    let v = crate::bounds::output_eval(spec, &plan, &proof.output, 0, &r_out);
     ctx.claims.wit.push((last.a, r_out, v));
     for (l, bp) in (0..spec.layers.len()).rev().zip(&p.blocks) {
         match (&spec.layers[l].kind, bp) {
