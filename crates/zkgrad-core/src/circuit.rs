@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ProofError, Result};
+pub use crate::matmul::MatMulGeom;
 
 /// Largest table size (log2), hence largest activation width and requantisation shift.
 pub const MAX_TABLE_BITS: u32 = 16;
@@ -72,6 +73,30 @@ pub enum LayerKind {
     /// requantisation (`mult`, `shift`, `relu` are 1, 1, false); proved by a lookup of each
     /// (input, output) pair in the table (`zk/unary.rs`). Appended last like `Elementwise`.
     Unary(UnaryGeom),
+    /// `Z = A·B` of two activations (the source A and an earlier tensor B), requantised and
+    /// optionally followed by a ReLU like a dense block; no weights (`matmul.rs`,
+    /// `zk/matmul.rs`). Appended last like `Elementwise`.
+    MatMul(MatMulGeom),
+}
+
+impl LayerKind {
+    /// The second operand of a block that reads two tensors (elementwise and matrix product).
+    pub fn other(&self) -> Option<Operand> {
+        match self {
+            LayerKind::Elementwise(g) => Some(g.other),
+            LayerKind::MatMul(g) => Some(g.other),
+            _ => None,
+        }
+    }
+
+    /// How a block that reads two tensors wants its second operand stored.
+    pub fn other_shape(&self) -> Option<ActShape> {
+        match self {
+            LayerKind::Elementwise(g) => Some(g.shape()),
+            LayerKind::MatMul(g) => Some(g.b_shape()),
+            _ => None,
+        }
+    }
 }
 
 /// A function applied to every value through a public table: input `lo + j` maps to
@@ -393,6 +418,7 @@ impl DenseSpec {
             },
             LayerKind::Elementwise(g) => g.shape(),
             LayerKind::Unary(g) => g.shape(),
+            LayerKind::MatMul(g) => g.out_shape(),
         }
     }
 
@@ -410,6 +436,7 @@ impl DenseSpec {
             }),
             LayerKind::Elementwise(g) => Some(g.shape()),
             LayerKind::Unary(g) => Some(g.shape()),
+            LayerKind::MatMul(g) => Some(g.a_shape()),
         }
     }
 
@@ -418,7 +445,10 @@ impl DenseSpec {
         match &self.kind {
             LayerKind::Dense => (self.out_dim, self.in_dim),
             LayerKind::Conv(g) => (g.out_channels, g.patch_len()),
-            LayerKind::MaxPool(_) | LayerKind::Elementwise(_) | LayerKind::Unary(_) => (0, 0),
+            LayerKind::MaxPool(_)
+            | LayerKind::Elementwise(_)
+            | LayerKind::Unary(_)
+            | LayerKind::MatMul(_) => (0, 0),
         }
     }
 
@@ -437,6 +467,7 @@ impl DenseSpec {
         let pos = |v: &[usize]| v.iter().all(|&x| x > 0);
         match &self.kind {
             LayerKind::Dense => Ok(()),
+            LayerKind::MatMul(g) => g.check(self.in_dim, self.out_dim),
             LayerKind::Conv(g) => {
                 if !pos(&[g.in_channels, g.out_channels])
                     || !pos(&g.in_hw)
@@ -606,6 +637,11 @@ impl CircuitSpec {
                 }
                 check_elementwise_bound(self, l).map_err(ProofError::Circuit)?;
             }
+            if let LayerKind::MatMul(g) = &l.kind {
+                self.check_matmul(here, g, prev_shape).map_err(|d| {
+                    ProofError::Circuit(format!("block '{}': {d}", l.name))
+                })?;
+            }
             if let LayerKind::Unary(g) = &l.kind {
                 check_unary(g, prev_shape, self.table_bits)
                     .map_err(|d| ProofError::Circuit(format!("block '{}': {d}", l.name)))?;
@@ -623,6 +659,53 @@ impl CircuitSpec {
         self.check_readers()
     }
 
+    /// A matrix product reads A and B stored as matrices of exactly their sizes (the relation
+    /// splits each column's variables into a row and a column index), B a block's output or an
+    /// input without padding (an input's padding is free, and B is read without a selector),
+    /// and its accumulator cannot wrap around.
+    fn check_matmul(
+        &self,
+        here: usize,
+        g: &MatMulGeom,
+        a_stored: ActShape,
+    ) -> std::result::Result<(), String> {
+        if a_stored.log_size() != g.a_shape().log_size() {
+            return Err(format!(
+                "its first operand is stored in 2^{} entries, not as {} rows of {}",
+                a_stored.log_size(),
+                g.rows,
+                g.inner
+            ));
+        }
+        let Some((len, shape)) = self.operand(g.other, here) else {
+            return Err(format!(
+                "its second operand {:?} is not the circuit input or an earlier block's output",
+                g.other
+            ));
+        };
+        let want = g.b_shape();
+        if len != g.inner * g.cols
+            || shape.log_size() != want.log_size()
+            || (0..len).any(|i| want.slot(i) != shape.slot(i))
+        {
+            return Err(format!(
+                "its second operand ({len} values, stored as {} channels of {}) is not stored                  as {} rows of {}",
+                shape.channels, shape.len, g.inner, g.cols
+            ));
+        }
+        if g.other == Operand::Input && len != 1 << want.log_size() {
+            return Err(
+                "its second operand is the circuit input, which must then fill its column (rows                  and columns powers of two)"
+                    .into(),
+            );
+        }
+        let l = &self.layers[here];
+        if (1..=self.table_bits).contains(&l.shift) && (1..=MAX_MULT).contains(&l.mult) {
+            g.check_bound(self.table_bits, l.mult_scaled(self.table_bits))?;
+        }
+        Ok(())
+    }
+
     /// How many blocks read each activation column: index 0 the input, index l + 1 block l's
     /// output (the next block, and every elementwise block that names it as its second operand).
     pub fn readers(&self) -> Vec<usize> {
@@ -633,8 +716,8 @@ impl CircuitSpec {
         let mut n = vec![0; self.layers.len() + 1];
         for (l, layer) in self.layers.iter().enumerate() {
             n[index(self.source(l))] += 1;
-            if let LayerKind::Elementwise(g) = &layer.kind {
-                n[index(g.other)] += 1;
+            if let Some(other) = layer.kind.other() {
+                n[index(other)] += 1;
             }
         }
         n
@@ -795,7 +878,10 @@ pub fn fan_in(l: &DenseSpec) -> usize {
     match &l.kind {
         LayerKind::Dense => l.in_dim,
         LayerKind::Conv(g) => g.patch_len(),
-        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) | LayerKind::Unary(_) => 0,
+        LayerKind::MaxPool(_)
+        | LayerKind::Elementwise(_)
+        | LayerKind::Unary(_)
+        | LayerKind::MatMul(_) => 0,
     }
 }
 
@@ -948,8 +1034,11 @@ fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
             }
             z
         }
-        LayerKind::MaxPool(_) | LayerKind::Elementwise(_) | LayerKind::Unary(_) => {
-            unreachable!("pooling, elementwise and table blocks have no weight accumulator")
+        LayerKind::MaxPool(_)
+        | LayerKind::Elementwise(_)
+        | LayerKind::Unary(_)
+        | LayerKind::MatMul(_) => {
+            unreachable!("pooling, elementwise, table and product blocks have no weight accumulator")
         }
     }
 }
@@ -1045,6 +1134,21 @@ pub fn run_block_with(
             });
             requantise(l, acc.collect(), bits)
         }
+        LayerKind::MatMul(g) => {
+            if a.len() != l.in_dim || other.len() != g.inner * g.cols {
+                return Err(ProofError::Witness {
+                    layer: l.name.clone(),
+                    detail: format!(
+                        "operands of {} and {} values, expected {} and {}",
+                        a.len(),
+                        other.len(),
+                        l.in_dim,
+                        g.inner * g.cols
+                    ),
+                });
+            }
+            requantise(l, g.accumulate(a, other), bits)
+        }
         _ => requantise(l, accumulate(l, w, a), bits),
     }
 }
@@ -1102,13 +1206,10 @@ pub fn forward(spec: &CircuitSpec, w: &Weights, input: &[i64]) -> Result<Vec<Blo
             Operand::Input => input,
             Operand::Block(k) => &traces[k].a,
         };
-        let other: &[i64] = match &l.kind {
-            LayerKind::Elementwise(ElementwiseGeom {
-                other: Operand::Block(k),
-                ..
-            }) => &traces[*k].a,
-            LayerKind::Elementwise(_) => input,
-            _ => &[],
+        let other: &[i64] = match l.kind.other() {
+            Some(Operand::Block(k)) => &traces[k].a,
+            Some(Operand::Input) => input,
+            None => &[],
         };
         traces.push(run_block_with(l, lw, a, other, spec.table_bits)?);
     }

@@ -15,6 +15,7 @@ pub mod epoch;
 pub mod error;
 pub mod field;
 pub mod layout;
+pub mod matmul;
 pub mod mle;
 pub mod pcs;
 pub mod progress;

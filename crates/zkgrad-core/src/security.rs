@@ -491,6 +491,7 @@ fn sumcheck_names(spec: &crate::circuit::CircuitSpec) -> Vec<String> {
             }
             LayerKind::Elementwise(_) => names.push(format!("layer {l} elementwise sumcheck")),
             LayerKind::Unary(_) => {}
+            LayerKind::MatMul(_) => names.push(format!("layer {l} activation-product sumcheck")),
         }
         if spec.layers[l].relu {
             names.push(format!("layer {l} ReLU zero-check sumcheck"));

@@ -653,6 +653,7 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
                 LayerKind::MaxPool(_) => "maxpool",
                 LayerKind::Elementwise(_) => "add",
                 LayerKind::Unary(_) => "unary",
+                LayerKind::MatMul(_) => "matmul",
             };
             (l.name.clone(), l.in_dim, l.out_dim, l.relu, kind)
         })
@@ -663,7 +664,7 @@ fn layer_dims(spec: &zkgrad_core::circuit::CircuitSpec) -> Vec<LayerRow> {
 /// `params` (Σ rows·cols over the blocks' weight matrices, plus rows for each block whose IR
 /// node has a bias: a block without one commits zeros, which are not parameters),
 /// `multiply_adds` (dense rows·cols, conv C_out·patch_len·positions, max-pool 0, an elementwise
-/// sum c0·a + c1·o 2 per value),
+/// sum c0·a + c1·o 2 per value, a product of two activations rows·inner·cols),
 /// `witness_elements` (entries of the packed per-proof witness polynomial),
 /// `weight_elements` (entries of the packed weight polynomial committed at compile time),
 /// `lookups` (Σ 2^log_len over the lookups) and `table_bits`.
@@ -700,6 +701,7 @@ fn circuit_cost<'py>(
                 LayerKind::MaxPool(_) => 0,
                 LayerKind::Elementwise(_) => 2 * l.out_dim,
                 LayerKind::Unary(_) => 0,
+                LayerKind::MatMul(g) => g.rows * g.inner * g.cols,
             };
         }
         let plan = zkgrad_core::witness::WitnessPlan::new(spec, 1);

@@ -170,6 +170,10 @@ fn sumchecks_in_order(z: &ZkProof) -> Vec<&ZkSumcheckProof> {
                 list.extend(e.relu.as_ref().map(|(s, _)| s));
             }
             ZkBlockProof::Unary => {}
+            ZkBlockProof::MatMul(m) => {
+                list.push(&m.sumcheck);
+                list.extend(m.relu.as_ref().map(|(s, _)| s));
+            }
         }
     }
     list.extend([&z.inverse_batch.0, &z.weight_batch.0]);

@@ -25,6 +25,7 @@ pub mod link;
 pub(crate) mod lookup;
 pub mod masked;
 pub(crate) mod masks;
+pub(crate) mod matmul;
 pub(crate) mod open;
 pub(crate) mod pool;
 pub mod proof;

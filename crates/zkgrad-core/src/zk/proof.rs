@@ -46,6 +46,22 @@ pub enum ZkBlockProof {
     Elementwise(ZkElementwiseProof),
     /// A table block: proved whole by the lookup sumcheck (`zk/unary.rs`), nothing of its own.
     Unary,
+    /// A product of two activations (appended last like `Elementwise`).
+    MatMul(ZkMatMulProof),
+}
+
+/// A product of two activations (`zk/matmul.rs`): Σ eq(τ, x)·(Q(x) − Y(x)) = 0 over the output
+/// variables, Y continued over (t, i, n) to the operands, and the optional ReLU zero-check.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ZkMatMulProof {
+    /// The sumcheck over the output variables, then A's variables.
+    pub sumcheck: ZkSumcheckProof,
+    /// q̇ and ṫ at the output part of the point.
+    pub q_t: [EF; 2],
+    /// Ȧ at the second part of the point, Ḃ at (r_j, ρ_t, ρ_n).
+    pub operands: [EF; 2],
+    /// For a block with a ReLU: Σ eq(τ, x)·a·(a − q) = 0 and ȧ, q̇ at its point.
+    pub relu: Option<(ZkSumcheckProof, [EF; 2])>,
 }
 
 /// An elementwise block (`zk/elementwise.rs`): Σ_x eq(τ, x)·(Q(x) − S(x)·(c0·a(x) + c1·o(x))) = 0

@@ -10,7 +10,7 @@ use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
 use super::verifier::{Claims, WitnessTable, take_input_claims};
-use super::{conv, dense, elementwise, input, lookup, open, pool};
+use super::{conv, dense, elementwise, input, lookup, matmul, open, pool};
 use crate::circuit::{BlockTrace, CircuitSpec, LayerKind, Weights};
 use crate::commit::{WeightTables, weight_tables};
 use crate::data::DatasetLeaf;
@@ -278,6 +278,7 @@ pub(crate) fn prove_hooked(
             }
             // Proved whole by its lookup (`unary.rs`).
             LayerKind::Unary(_) => ZkBlockProof::Unary,
+            LayerKind::MatMul(_) => ZkBlockProof::MatMul(matmul::prove(&mut ctx, l)?),
         });
     }
     let mut claims = std::mem::take(&mut ctx.claims);

@@ -4,7 +4,7 @@ use super::masked::{LiftPoint, MaskedLayout};
 use super::masks::MaskPlan;
 use super::proof::{ZkBlockProof, ZkProof};
 use super::sumcheck::{self as zksc, ZkSumcheckProof};
-use super::{conv, dense, elementwise, lookup, pool};
+use super::{conv, dense, elementwise, lookup, matmul, pool};
 use crate::circuit::{CircuitSpec, LayerKind};
 use crate::commit::{ModelCommitment, weight_masked_layout};
 use crate::error::{ProofError, Result};
@@ -133,6 +133,7 @@ pub(crate) fn schedules(
                 s.extend([link, product]);
             }
             LayerKind::Elementwise(g) => s.push(elementwise::schedule(g.op, n_out)),
+            LayerKind::MatMul(g) => s.push(matmul::schedule(n_out, g, plan.log_batch)),
             LayerKind::Unary(_) => {}
         }
         if spec.layers[l].relu {
@@ -321,6 +322,7 @@ pub(crate) fn verify_hooked(
                 elementwise::verify(&mut ctx, l, b)?
             }
             (LayerKind::Unary(_), ZkBlockProof::Unary) => {}
+            (LayerKind::MatMul(_), ZkBlockProof::MatMul(b)) => matmul::verify(&mut ctx, l, b)?,
             _ => {
                 return Err(ProofError::Layer(format!(
                     "block '{}': proof of the wrong kind",
