@@ -416,9 +416,7 @@ def markdown(outcomes: Sequence[Outcome], ops: Sequence[str], source: str, secon
         )
     best = _best_per_test(outcomes)
     c = _counts(best.values())
-    lines.append(
-        f"| best of all | {len(best)} | " + " | ".join(str(c[s]) for s in STATUSES) + " |"
-    )
+    lines.append(f"| best of all | {len(best)} | " + " | ".join(str(c[s]) for s in STATUSES) + " |")
     lines += [
         "",
         "## Per op",
