@@ -285,3 +285,14 @@ def test_cli_names_a_missing_input(cli_model: Path) -> None:
     )
     assert result.exit_code == 2, result.output
     assert "holds 3 entries but the model has 2 inputs" in result.output
+
+
+def test_inspect_lists_each_input_and_only_the_models_nodes(
+    cli_model: Path, onnx_path: Callable[[str], Path]
+) -> None:
+    result = runner.invoke(app, ["inspect", str(onnx_path("two_inputs_gemm"))])
+    assert result.exit_code == 0, result.output
+    assert "5 nodes" in result.output and "Slice" not in result.output
+    result = runner.invoke(app, ["inspect", str(cli_model / "model.zkg")])
+    assert result.exit_code == 0, result.output
+    assert "input: 'x' [1, 4]" in result.output and "input: 'y' [1, 4]" in result.output

@@ -364,9 +364,12 @@ def compile_cmd(
                 seed=seed,
             )
         compiled.save(target)
+    inputs = ", ".join(f"'{name}' {list(shape)}" for name, shape in compiled.inputs)
     console.print(
-        f"wrote {escape(str(target))}: {compiled.num_params} parameters, input "
-        f"{list(compiled.input_shape)}, output {list(compiled.output_shape)}"
+        f"wrote {escape(str(target))}: {compiled.num_params} parameters, "
+        f"{'inputs' if compiled.layout else 'input'} "
+        f"{escape(inputs) if compiled.layout else list(compiled.input_shape)}, "
+        f"output {list(compiled.output_shape)}"
     )
     console.print(f"model digest: {compiled.digest}")
     console.print(escape(compiled.soundness_line()), highlight=False, soft_wrap=True)

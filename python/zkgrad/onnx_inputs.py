@@ -89,6 +89,11 @@ def _rebuild(
     return [cut, helper.make_node("Reshape", [flat, target], [name], name=f"{flat}:reshape")]
 
 
+def is_input_rebuild(node: onnx.NodeProto) -> bool:
+    """Whether ``node`` is one of the Slice and Reshape nodes :func:`merge` put in front."""
+    return node.name.startswith(f"{MERGED}:")
+
+
 def layout_of(model: onnx.ModelProto) -> Layout | None:
     """The original inputs (name, shape) in concatenation order of a model :func:`merge`
     rewrote, or None for a model that has one input."""
