@@ -306,7 +306,8 @@ class _Importer:
 
     def _activation(self, name: str, node_name: str) -> str:
         if name in self.other_inputs:
-            raise _Skip(f"it reads a second model input, '{name}'")
+            # Several inputs are merged into one unless one of them is refused (onnx_load).
+            raise _Skip(f"it reads model input '{name}', one of several not imported (see above)")
         if name == self.input and name not in self.shapes:
             raise _Skip(f"the model input '{name}' has no static shape")
         if name not in self.shapes:
