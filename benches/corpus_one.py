@@ -53,6 +53,7 @@ def problem_kind(problem: str) -> str:
     """A graph-level import problem -> a short name for the blocking-ops table."""
     kinds = (
         (" outputs (", "(several outputs)"),
+        ("taken apart", "(several inputs, one too large to slice)"),
         ("has type", "(non-float input)"),
         ("batch size", "(fixed batch > 1)"),
         ("static", "(dynamic shape)"),

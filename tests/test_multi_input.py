@@ -296,3 +296,22 @@ def test_inspect_lists_each_input_and_only_the_models_nodes(
     result = runner.invoke(app, ["inspect", str(cli_model / "model.zkg")])
     assert result.exit_code == 0, result.output
     assert "input: 'x' [1, 4]" in result.output and "input: 'y' [1, 4]" in result.output
+
+
+def test_an_input_too_large_to_slice_is_named(tmp_path: Path) -> None:
+    # Each input is sliced out of the concatenation by a constant dense layer (total × size).
+    graph = helper.make_graph(
+        [helper.make_node("ReduceSum", ["y"], ["ys"], name="/sum", keepdims=1)],
+        "large_y",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 300]),
+        ],
+        [helper.make_tensor_value_info("ys", TensorProto.FLOAT, [1, 1])],
+    )
+    path = tmp_path / "large_y.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(UnsupportedModelError) as info:
+        zkgrad.compile(path)
+    assert not info.value.nodes
+    assert any(p.startswith("input 'y' cannot be taken apart") for p in info.value.problems)

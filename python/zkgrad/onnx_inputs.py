@@ -91,7 +91,15 @@ def _rebuild(
 
 def is_input_rebuild(node: onnx.NodeProto) -> bool:
     """Whether ``node`` is one of the Slice and Reshape nodes :func:`merge` put in front."""
-    return node.name.startswith(f"{MERGED}:")
+    return rebuilt_input(node.name) is not None
+
+
+def rebuilt_input(node_name: str) -> str | None:
+    """The original input that the node named ``node_name`` rebuilds (:func:`merge`), or None
+    for a node of the model."""
+    if not node_name.startswith(f"{MERGED}:"):
+        return None
+    return node_name.removeprefix(f"{MERGED}:").removesuffix(":reshape")
 
 
 def layout_of(model: onnx.ModelProto) -> Layout | None:
