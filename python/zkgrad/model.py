@@ -109,7 +109,9 @@ class _Circuit:
         """One float input -> the int64 input the circuit takes (flat)."""
         batch, _ = self.samples(x)
         if batch.shape[0] != 1:
-            raise ModelError(f"{self._input_label} holds {batch.shape[0]} samples; expected one")
+            raise ModelError(
+                f"{self._input_label} holds {batch.shape[0]} samples; expected exactly one"
+            )
         if self.layout is not None:
             return self.layout.quantize(batch[0], self.input_scale_bits)
         return quantize_input(batch[0], self.input_scale_bits, self.input_name).reshape(-1)
