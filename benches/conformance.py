@@ -9,13 +9,17 @@ compiled with its own inputs as calibration data, proved with zero knowledge, ve
 verifying key with the model digest pinned, and the verified output compared with the expected
 one. Each test runs in a forked child with a timeout, so a hang or a crash costs one row.
 
-Each test runs in up to two forms:
+Each test runs in up to three forms:
 
-* **as given**: the ONNX test unchanged (weights as graph inputs, a fixed batch, ...);
+* **as given**: the ONNX test unchanged (weights as graph inputs, a fixed batch, ...), every
+  graph input given (a model with several is proved on their concatenation);
 * **adapted**, when that differs: every graph input after the first becomes a constant (as
   exported models carry their weights) and a fixed leading dimension other than 1 becomes a
   dynamic batch, proved as one batch proof of the input's rows. The expected outputs are the
-  same; a test whose leading dimension is not a batch then fails to import (a clear error).
+  same; a test whose leading dimension is not a batch then fails to import (a clear error);
+* **inputs kept**, for a test with several graph inputs that share a fixed leading dimension
+  other than 1 (each of rank 2 or more): that dimension becomes a dynamic batch of every input,
+  all kept as inputs, proved as one batch proof of their rows.
 
 Outcomes: **passed**; **failed** (a wrong answer: the verified output is further from the
 expected output than the compile report's stated error allows, or the report itself warns that
@@ -78,7 +82,7 @@ DEFAULT_TIMEOUT_S = 180.0
 #: The report's max_abs_error is rounded to 6 digits.
 REPORT_ROUNDING = 1e-6
 STATUSES = ("passed", "failed", "unsupported", "error")
-MODES = ("as given", "adapted")
+MODES = ("as given", "adapted", "inputs kept")
 
 
 @dataclass
@@ -186,6 +190,39 @@ def adapted(case: NodeCase) -> NodeCase | None:
     return NodeCase(case.name, case.op, model, case.inputs[:1], case.outputs, case.rtol, case.atol)
 
 
+def inputs_kept(case: NodeCase) -> NodeCase | None:
+    """The test with its shared leading dimension as a batch of every input (module doc), or
+    None unless it has several inputs that share one other than 1."""
+    model = onnx.ModelProto()
+    model.CopyFrom(case.model)
+    graph = model.graph
+    inits = {init.name for init in graph.initializer}
+    inputs = [vi for vi in graph.input if vi.name not in inits]
+    if len(inputs) < 2 or len(inputs) != len(case.inputs):
+        return None
+    leading = set()
+    for vi, value in zip(inputs, case.inputs, strict=True):
+        dims = vi.type.tensor_type.shape.dim
+        if not isinstance(value, np.ndarray) or len(dims) < 2 or not dims[0].HasField("dim_value"):
+            return None
+        leading.add(dims[0].dim_value)
+    if len(leading) != 1 or leading == {1}:
+        return None
+    for vi in [*inputs, *graph.output]:
+        dims = vi.type.tensor_type.shape.dim
+        if dims:
+            dims[0].Clear()
+            dims[0].dim_param = "N"
+    return NodeCase(case.name, case.op, model, case.inputs, case.outputs, case.rtol, case.atol)
+
+
+def _model_input(case: NodeCase) -> object:
+    """What the test gives the model: its one input, or all of them in graph order."""
+    if not case.inputs:
+        return None
+    return case.inputs[0] if len(case.inputs) == 1 else list(case.inputs)
+
+
 # --- running one test ----------------------------------------------------------------------------
 
 
@@ -204,7 +241,7 @@ def run_case(case: NodeCase, mode: str, workdir: Path) -> Outcome:
 
     path = workdir / f"{case.name}.onnx"
     onnx.save(case.model, str(path))
-    x = case.inputs[0] if case.inputs else None
+    x = _model_input(case)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the report keeps the quantisation warning
@@ -306,13 +343,14 @@ def run_isolated(case: NodeCase, mode: str, timeout_s: float) -> Outcome:
 def run_all(
     cases: Sequence[NodeCase], timeout_s: float, log: Callable[[str], None] = print
 ) -> list[Outcome]:
-    """Every case as given, and adapted where that differs."""
+    """Every case as given, and adapted and with its inputs kept where those differ."""
     outcomes: list[Outcome] = []
     for number, case in enumerate(cases, 1):
         forms = [(MODES[0], case)]
-        other = adapted(case)
-        if other is not None:
-            forms.append((MODES[1], other))
+        for mode, make in ((MODES[1], adapted), (MODES[2], inputs_kept)):
+            other = make(case)
+            if other is not None:
+                forms.append((mode, other))
         for mode, form in forms:
             result = run_isolated(form, mode, timeout_s)
             outcomes.append(result)
@@ -363,7 +401,8 @@ def markdown(outcomes: Sequence[Outcome], ops: Sequence[str], source: str, secon
         "a clear one-sentence error; **error**: a bug of another kind (not a zkgrad error, an "
         "honest proof rejected, a crash, a timeout). *Adapted*: inputs after the first as "
         "constants and a fixed leading dimension as a dynamic batch (only where that changes "
-        "the test).",
+        "the test). *Inputs kept*: several inputs' shared leading dimension as a dynamic batch "
+        "of all of them (only for such tests).",
         "",
         "## Totals",
         "",
@@ -377,25 +416,27 @@ def markdown(outcomes: Sequence[Outcome], ops: Sequence[str], source: str, secon
         )
     best = _best_per_test(outcomes)
     c = _counts(best.values())
-    lines.append(
-        f"| best of both | {len(best)} | " + " | ".join(str(c[s]) for s in STATUSES) + " |"
-    )
+    lines.append(f"| best of all | {len(best)} | " + " | ".join(str(c[s]) for s in STATUSES) + " |")
     lines += [
         "",
         "## Per op",
         "",
-        "Each cell: as given / adapted. The adapted counts cover only the tests that change when "
-        "adapted (— where none of the op's tests does); `tests` counts all of them.",
+        "Each cell: as given / adapted / inputs kept. The adapted and inputs-kept counts cover "
+        "only the tests that change in that form (— where none of the op's tests does); "
+        "`tests` counts all of them.",
         "",
         "| op | tests | passed | failed | unsupported | error |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for op in ops:
         given = _counts(o for o in by_mode[MODES[0]] if o.op == op)
-        adapted_ = [o for o in by_mode[MODES[1]] if o.op == op]
-        other = _counts(adapted_)
+        forms = [[o for o in by_mode[mode] if o.op == op] for mode in MODES[1:]]
+        others = [_counts(form) if form else None for form in forms]
         count = sum(given.values())
-        cells = [f"{given[s]} / {other[s]}" if adapted_ else f"{given[s]} / —" for s in STATUSES]
+        cells = [
+            " / ".join([str(given[s])] + ["—" if c is None else str(c[s]) for c in others])
+            for s in STATUSES
+        ]
         lines.append(f"| {op} | {count} | " + " | ".join(cells) + " |")
     lines += _reason_table(outcomes)
     lines += _bug_list(outcomes)
@@ -430,7 +471,7 @@ def _reason_table(outcomes: Sequence[Outcome]) -> list[str]:
         "## Most common reasons for 'unsupported'",
         "",
         "Each error split into its reasons (each graph-level problem, each node's op and why),",
-        "names and numbers blanked; the count is of test runs (both forms) giving that reason.",
+        "names and numbers blanked; the count is of test runs (all forms) giving that reason.",
         "",
         "| count | reason |",
         "|---:|---|",

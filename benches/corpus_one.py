@@ -52,8 +52,8 @@ class Record:
 def problem_kind(problem: str) -> str:
     """A graph-level import problem -> a short name for the blocking-ops table."""
     kinds = (
-        (" inputs (", "(several inputs)"),
         (" outputs (", "(several outputs)"),
+        ("taken apart", "(several inputs, one too large to slice)"),
         ("has type", "(non-float input)"),
         ("batch size", "(fixed batch > 1)"),
         ("static", "(dynamic shape)"),
@@ -77,14 +77,21 @@ def one_sentence(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def load_input(folder: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, str]:
-    """The model's own ``input.json`` (EZKL format), or a seeded N(0, 1) sample without one."""
-    from zkgrad.inputs import read_array
+def load_input(
+    folder: Path, shape: tuple[int, ...], names: list[str] | None = None
+) -> tuple[np.ndarray, str]:
+    """The model's own ``input.json`` (EZKL format: one entry per input, their concatenation
+    for a model with several ``names``), or a seeded N(0, 1) sample without one."""
+    from zkgrad.inputs import read_inputs
 
     file = folder / "input.json"
     if not file.is_file():
         return np.random.default_rng(0).standard_normal(shape), "synthetic N(0,1)"
-    values = read_array(file).reshape(-1)
+    data = read_inputs(file, names or [])
+    if isinstance(data, dict):  # several inputs, one array each: the circuit takes them in order
+        values = np.concatenate([data[n].reshape(-1) for n in names or []])
+    else:
+        values = np.asarray(data).reshape(-1)
     if values.size != int(np.prod(shape)):
         raise ValueError(
             f"input.json holds {values.size} values but the model input {list(shape)} "
@@ -97,6 +104,7 @@ def run(folder: Path, record: Record) -> None:
     import zkgrad
     from zkgrad.errors import UnsupportedModelError
     from zkgrad.onnx import import_onnx
+    from zkgrad.onnx_inputs import layout_of
     from zkgrad.reference import run_float
 
     path = folder / "network.onnx"
@@ -120,7 +128,8 @@ def run(folder: Path, record: Record) -> None:
     record.done("import")
 
     record.start("compile")
-    x, source = load_input(folder, graph.input_shape)
+    layout = layout_of(onnx_model)
+    x, source = load_input(folder, graph.input_shape, [n for n, _ in layout] if layout else None)
     start = time.perf_counter()
     # Calibrated on the model's own input, as EZKL's examples calibrate on input.json.
     model = zkgrad.compile(path, calibration=x[None])

@@ -208,3 +208,46 @@ BUILDERS = {
 def sample_inputs(shape: tuple[int, ...], count: int, seed: int = 0) -> np.ndarray:
     """Inputs in [0, 1) like pixels, shape [count, *shape]."""
     return np.random.default_rng(seed).random((count, *shape))
+
+
+def _two_inputs(path: Path, nodes: list[onnx.NodeProto], inits: dict[str, np.ndarray]) -> Path:
+    """Inputs x and y, [batch, 4] each, and one output [batch, 3] (issue 14)."""
+    graph = helper.make_graph(
+        nodes,
+        path.stem,
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4]),
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4]),
+        ],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def two_inputs_gemm(path: Path) -> Path:
+    """x -> Gemm, y -> Gemm, Add, Relu, Gemm -> out: each input through its own layer."""
+    wx, bx, wy, by, w2, b2 = _weights(31, (5, 4), (5,), (5, 4), (5,), (3, 5), (3,))
+    nodes = [
+        helper.make_node("Gemm", ["x", "wx", "bx"], ["hx"], name="/x/Gemm", transB=1),
+        helper.make_node("Gemm", ["y", "wy", "by"], ["hy"], name="/y/Gemm", transB=1),
+        helper.make_node("Add", ["hx", "hy"], ["h"], name="/add"),
+        helper.make_node("Relu", ["h"], ["r"], name="/relu"),
+        helper.make_node("Gemm", ["r", "w2", "b2"], ["out"], name="/out/Gemm", transB=1),
+    ]
+    inits = {"wx": wx, "bx": bx, "wy": wy, "by": by, "w2": w2, "b2": b2}
+    return _two_inputs(path, nodes, inits)
+
+
+def two_inputs_add(path: Path) -> Path:
+    """x + y read directly by an Add, then Gemm -> out."""
+    w, b = _weights(32, (3, 4), (3,))
+    nodes = [
+        helper.make_node("Add", ["x", "y"], ["s"], name="/add"),
+        helper.make_node("Gemm", ["s", "w", "b"], ["out"], name="/out/Gemm", transB=1),
+    ]
+    return _two_inputs(path, nodes, {"w": w, "b": b})

@@ -30,7 +30,7 @@ from rich.markup import escape
 import zkgrad
 from zkgrad.cli_params import PlainTypesTyper
 from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning
-from zkgrad.inputs import as_batch, read_array
+from zkgrad.inputs import read_inputs
 from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, Model, Proof, load_verifier, parse_input_seed
 
 if TYPE_CHECKING:
@@ -367,9 +367,12 @@ def compile_cmd(
                 seed=seed,
             )
         compiled.save(target)
+    inputs = ", ".join(f"'{name}' {list(shape)}" for name, shape in compiled.inputs)
     console.print(
-        f"wrote {escape(str(target))}: {compiled.num_params} parameters, input "
-        f"{list(compiled.input_shape)}, output {list(compiled.output_shape)}"
+        f"wrote {escape(str(target))}: {compiled.num_params} parameters, "
+        f"{'inputs' if compiled.layout else 'input'} "
+        f"{escape(inputs) if compiled.layout else list(compiled.input_shape)}, "
+        f"output {list(compiled.output_shape)}"
     )
     console.print(f"model digest: {compiled.digest}")
     console.print(escape(compiled.soundness_line()), highlight=False, soft_wrap=True)
@@ -377,6 +380,12 @@ def compile_cmd(
         console.print("input: committed (prove with --input-seed)")
     _show_report(_report_of(compiled))
 
+
+INPUT_HELP = (
+    "Input: .npy, JSON list, or EZKL input.json; for a model with several inputs, an .npz "
+    "with one array per input name, EZKL's input_data with one entry per input, or a JSON "
+    "object {name: values}."
+)
 
 INPUT_SEED_HELP = (
     "For a model with a committed input: the data owner's secret 32-byte seed, as 64 hex digits "
@@ -419,9 +428,7 @@ def _need_input_seed(model: Path, loaded: Model, seed: bytes | None) -> None:
 @app.command(epilog=EXIT_CODES_HELP)
 def prove(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
-    input: Annotated[
-        Path, typer.Argument(metavar="INPUT", help="Input: .npy, JSON list, or EZKL input.json.")
-    ],
+    input: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
     output: Annotated[Path, typer.Option("-o", "--output", help="Proof file to write.")] = Path(
         "proof.zkp"
     ),
@@ -444,7 +451,7 @@ def prove(
             loaded = Model.load(_model_file(model))
             seed = _input_seed(input_seed)
             _need_input_seed(model, loaded, seed)
-            x = read_array(_regular_file(input, "an input"))
+            x = read_inputs(_regular_file(input, "an input"), loaded.input_names)
         from zkgrad.progress import Activity  # rich.progress: only for the commands that show it
 
         with out.timed("prove"), Activity(errors, "proving") as activity:
@@ -478,13 +485,13 @@ def prove(
 
 
 def _prove_in_stages(
-    model: Model, x: np.ndarray, threads: int | None, seed: bytes | None, activity: Activity
+    model: Model, x: object, threads: int | None, seed: bytes | None, activity: Activity
 ) -> Proof:
     """Prove, saying on the status line which stage runs: the native prover reports its four
     stages (witness, commitments, sumchecks, openings) as each starts, and the bar moves one
     step per stage; the line also says how many inputs the one proof covers."""
     activity.stage("checking the input")
-    count = as_batch(x, model.input_shape).shape[0]  # a bad shape fails here, named
+    count = model.samples(x)[0].shape[0]  # a bad shape fails here, named
     covers = f"{count} inputs in one proof" if count > 1 else "1 input"
 
     def report(stage: str, done: int, total: int) -> None:
@@ -496,9 +503,7 @@ def _prove_in_stages(
 @app.command("commit-input", epilog=EXIT_CODES_HELP)
 def commit_input(
     model: Annotated[Path, typer.Argument(metavar="MODEL.zkg", help="Compiled model (.zkg).")],
-    input: Annotated[
-        Path, typer.Argument(metavar="INPUT", help="Input: .npy, JSON list, or EZKL input.json.")
-    ],
+    input: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
     input_seed: Annotated[
         str, typer.Option("--input-seed", metavar="HEX|FILE", help=INPUT_SEED_HELP)
     ],
@@ -506,7 +511,7 @@ def commit_input(
     """Print the input commitment (hex) that proofs of INPUT with the seed will carry."""
     with _handled():
         loaded = Model.load(_model_file(model))
-        x = read_array(_regular_file(input, "an input"))
+        x = read_inputs(_regular_file(input, "an input"), loaded.input_names)
         digest = loaded.commit_input(x, _read_input_seed(input_seed))
     console.print(digest)
 
@@ -562,7 +567,7 @@ def verify(
         data = Proof.load(proof, verifier)  # checks the size against the key's bound first
         x = None
         if expected_input is not None:
-            x = read_array(_regular_file(expected_input, "an input"))
+            x = read_inputs(_regular_file(expected_input, "an input"), verifier.input_names)
         with out.timed("verify"):
             certificate = None
             if epoch_certificate is not None:

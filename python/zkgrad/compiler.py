@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,18 @@ import numpy as np
 from zkgrad import __version__, _native
 from zkgrad.errors import ModelError, QuantizationWarning
 from zkgrad.float_run import synthetic_max
-from zkgrad.inputs import as_batch, read_array
+from zkgrad.input_layout import InputLayout, as_samples, one_visibility
+from zkgrad.inputs import read_inputs
 from zkgrad.model import Model, parse_seed
 from zkgrad.onnx import import_onnx
+from zkgrad.onnx_inputs import layout_of
 from zkgrad.quantize import DEFAULT_ACT_MAX, Quantized, calibrated_max, quantize, table_bits_for
 from zkgrad.reference import run_float
 from zkgrad.report import compared_tensors, measure
 
 SYNTHETIC_SAMPLES = 16
 
-Calibration = str | os.PathLike[str] | np.ndarray | list[Any] | None
+Calibration = str | os.PathLike[str] | np.ndarray | list[Any] | Mapping[str, Any] | None
 Progress = Callable[[str], None]
 
 
@@ -57,15 +59,16 @@ def compile(
     *,
     target: str = "accuracy",
     progress: Progress | None = None,
-    input_visibility: str = "private",
+    input_visibility: str | Mapping[str, str] = "private",
     zk: bool = True,
     seed: bytes | str | None = None,
 ) -> Model:
     """Import, quantise and commit an ONNX model.
 
     ``calibration``: sample inputs (array ``[N, ...]`` or a ``.npy``/``.npz``/``.json``
-    file) used to choose activation scales and to measure the accuracy lost. Without
-    it, default scales are used (|activations| ≤ 8 assumed) and the report is
+    file; for a model with several inputs, a dict ``{name: [N, ...]}`` or such a file) used
+    to choose activation scales and to measure the accuracy lost. Without it, default scales
+    are used (|activations| ≤ 8 assumed) and the report is
     measured on standard-normal synthetic inputs. ``target``: ``"accuracy"`` (16-bit
     activations) or ``"size"`` (12-bit activations: 16× smaller lookup tables, smaller and
     faster proofs, more rounding error — the report shows how much). ``progress`` is called
@@ -75,7 +78,9 @@ def compile(
     ``"committed"`` (the input stays hidden, and every proof carries a commitment to it whose
     digest is part of the statement; the commitment is derived from the input and a secret
     32-byte ``input_seed`` the data owner passes to :meth:`~zkgrad.Model.prove`, so two proofs
-    of the same input with the same seed carry the same ``proof.input_commitment``).
+    of the same input with the same seed carry the same ``proof.input_commitment``). For a
+    model with several inputs, the visibility is that of all of them (the circuit proves their
+    concatenation); a dict ``{input name: visibility}`` is accepted when its values are equal.
     Proofs are always zero-knowledge; ``zk`` is kept only so that old callers get a clear
     error: ``zk=False`` raises :class:`~zkgrad.ModelError`. CNNs (convolution, max and average
     pooling) are proved too, except a convolution with a single output channel or a single
@@ -96,15 +101,19 @@ def compile(
     same text is kept in ``model.report.warning``).
     """
     check_zk(zk)
-    if input_visibility not in VISIBILITIES:
-        raise ModelError(
-            f"input visibility {input_visibility!r} is not one of {', '.join(VISIBILITIES)}"
-        )
+    visibility = one_visibility(input_visibility)
+    if visibility not in VISIBILITIES:
+        raise ModelError(f"input visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}")
     commitment_seed = None if seed is None else parse_seed(seed, "seed")
     report = progress or _quiet
     quantized = build(path, calibration, target=target, progress=report)
-    if input_visibility != "private":
-        quantized.ir["input"]["visibility"] = input_visibility
+    # A dict's names are known to be the model's inputs only now, after the import.
+    layout = InputLayout.from_meta(quantized.ir["meta"])
+    one_visibility(
+        input_visibility, layout.names if layout else [quantized.ir["meta"]["onnx"]["input"]]
+    )
+    if visibility != "private":
+        quantized.ir["input"]["visibility"] = visibility
     warning = quantized.ir["meta"]["report"].get("warning")
     if warning:
         warnings.warn(warning, QuantizationWarning, stacklevel=2)
@@ -129,16 +138,19 @@ def build(
     report = progress or _quiet
     report("importing the ONNX model")
     graph, onnx_model = import_onnx(path)
+    found = layout_of(onnx_model)
+    layout = None if found is None else InputLayout(found)
     if calibration is None:
         rng = np.random.default_rng(0)
         samples = rng.standard_normal((SYNTHETIC_SAMPLES, *graph.input_shape))
         source = "synthetic N(0,1) inputs; no calibration data"
     else:
+        names = [graph.onnx_input] if layout is None else layout.names
         if isinstance(calibration, (str, os.PathLike)):
-            data: object = read_array(calibration, graph.onnx_input)
+            data: object = read_inputs(calibration, names)
         else:
             data = calibration
-        samples = as_batch(data, graph.input_shape, "calibration data")
+        samples, _ = as_samples(data, graph.input_shape, layout, "calibration data")
         source = "calibration data"
     names = compared_tensors(graph)
     report(f"running onnxruntime on {samples.shape[0]} samples")
@@ -165,6 +177,8 @@ def build(
     quantized = quantize(graph, limits, table_bits)
     meta = quantized.ir["meta"]
     meta["zkgrad_version"] = __version__
+    if layout is not None:
+        meta["onnx"]["inputs"] = layout.to_meta()
     meta["source"] = Path(path).name
     meta["calibration"] = {
         "samples": int(samples.shape[0]) if calibration is not None else 0,

@@ -174,13 +174,16 @@ def _describe_onnx(file: Path) -> Description:
 
     from zkgrad.onnx import analyse
     from zkgrad.onnx_input_type import is_declared_type_cast
+    from zkgrad.onnx_inputs import is_input_rebuild
 
     result = analyse(file)
     raw = onnx.load(str(file), load_external_data=False)
     nodes = list(result.model.graph.node)
     per_type: dict[str, Counter[str]] = {}
+    own = 0
     for node, status in zip(nodes, result.status, strict=True):
-        if is_declared_type_cast(node):
+        if is_declared_type_cast(node) or is_input_rebuild(node):
+            own += 1
             continue  # the importer's own: not a node of the model
         per_type.setdefault(node.op_type, Counter())[status] += 1
     ops = [
@@ -201,7 +204,7 @@ def _describe_onnx(file: Path) -> Description:
     details: dict[str, Any] = {
         "producer": " ".join(p for p in (raw.producer_name, raw.producer_version) if p),
         "opsets": {imp.domain or "ai.onnx": imp.version for imp in raw.opset_import},
-        "nodes": len(nodes),
+        "nodes": len(nodes) - own,
         "constant_elements": constants,
     }
     error = result.error
@@ -280,7 +283,7 @@ def _describe_ir(
         kind=kind,
         ops=ops,
         params=params,
-        inputs=[_ir_tensor(ir["input"])],
+        inputs=_ir_inputs(ir),
         outputs=[_ir_tensor(ir["output"])],
         details=details,
         scales=dict(meta.get("scales") or {}),
@@ -292,6 +295,15 @@ def _describe_ir(
         zk_budget=native.zk_budget()[0],
         cost=circuit_cost(native),
     )
+
+
+def _ir_inputs(ir: dict[str, Any]) -> list[TensorSpec]:
+    """The circuit's input, or for a model compiled from several inputs each of them (the
+    circuit takes their concatenation, ``zkgrad.onnx_inputs``), at the input's scale."""
+    layout = ((ir.get("meta") or {}).get("onnx") or {}).get("inputs")
+    if not layout:
+        return [_ir_tensor(ir["input"])]
+    return [_ir_tensor({**ir["input"], **entry}) for entry in layout]
 
 
 def _ir_tensor(info: dict[str, Any]) -> TensorSpec:

@@ -3,6 +3,7 @@
 Example::
 
     batch = as_batch(read_array("input.json"), (1, 784))   # -> shape [N, 1, 784]
+    x = read_inputs("inputs.npz", ["x", "y"])               # -> {"x": ..., "y": ...}
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +49,62 @@ def read_array(path: str | os.PathLike[str], input_name: str | None = None) -> n
             raise
         raise ModelError(f"{file}: cannot read an array ({type(exc).__name__}: {exc})") from None
     return to_float_array(data, str(file))
+
+
+def read_inputs(
+    path: str | os.PathLike[str], names: Sequence[str]
+) -> np.ndarray | dict[str, np.ndarray]:
+    """The input file of a model whose inputs are ``names``: :func:`read_array` for one input;
+    for several, ``{name: array}`` from an ``.npz`` holding one array per name, EZKL's
+    ``{"input_data": [...]}`` with one flattened entry per input in graph order, or a JSON
+    object ``{name: nested list}``. Any other file (``.npy``, a JSON list) is read as the
+    inputs' concatenation, as the circuit takes it.
+    """
+    if len(names) <= 1:
+        return read_array(path, names[0] if names else None)
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such file")
+    suffix = file.suffix.lower()
+    listed = ", ".join(f"'{n}'" for n in names)
+    try:
+        if suffix == ".npy":
+            return read_array(file)
+        if suffix == ".npz":
+            with np.load(file, allow_pickle=False) as archive:
+                held = list(archive.files)
+                if sorted(held) != sorted(names):
+                    odd = [n for n in names if n not in held] or [n for n in held if n not in names]
+                    raise ModelError(
+                        f"{file} holds arrays ({', '.join(repr(n) for n in held)}) but the model's "
+                        f"inputs are {listed}: save one array per input under its name "
+                        f"('{odd[0]}' is {'missing' if odd[0] in names else 'not an input'})"
+                    )
+                raw: dict[str, Any] = {name: archive[name] for name in names}
+        else:
+            data = json.loads(file.read_text())
+            if not isinstance(data, dict):
+                return to_float_array(data, str(file))
+            raw = _named_entries(file, data, names)
+    except (ValueError, OSError, IndexError, KeyError) as exc:
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"{file}: cannot read an array ({type(exc).__name__}: {exc})") from None
+    return {name: to_float_array(value, f"{file}: input '{name}'") for name, value in raw.items()}
+
+
+def _named_entries(file: Path, data: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """EZKL's ``input_data`` (one entry per input, in graph order) or ``{name: values}``."""
+    if "input_data" not in data:
+        return data  # the model's input layout names what is missing or extra
+    entries = data["input_data"]
+    if not isinstance(entries, list) or len(entries) != len(names):
+        count = len(entries) if isinstance(entries, list) else "no"
+        raise ModelError(
+            f"{file}: 'input_data' holds {count} entries but the model has {len(names)} inputs "
+            f"({', '.join(repr(n) for n in names)}): give one flattened entry per input, in order"
+        )
+    return dict(zip(names, entries, strict=True))
 
 
 def _pick_array(file: Path, names: list[str], input_name: str | None) -> str:

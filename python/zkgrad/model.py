@@ -35,7 +35,8 @@ import numpy as np
 from zkgrad import _native, outputs
 from zkgrad.budget import ProofLedger
 from zkgrad.errors import InvalidProof, ModelError
-from zkgrad.inputs import as_batch, as_single, quantize_input, to_float_array
+from zkgrad.input_layout import InputLayout, as_samples
+from zkgrad.inputs import quantize_input
 from zkgrad.report import CompileReport
 
 #: The ``meta`` entries a verifying key keeps: public by design (names, shapes, scales). The
@@ -70,6 +71,36 @@ class _Circuit:
         if self.outputs:
             # The statement's output vector holds every output, flattened.
             self.output_shape = (1, outputs.statement_size(self.outputs))
+        #: For a model compiled from a graph with several inputs: their names, shapes and
+        #: offsets in the one input (``input_name``, ``input_shape``) the circuit takes, their
+        #: concatenation (`zkgrad.input_layout`); None for a single-input model.
+        self.layout: InputLayout | None = InputLayout.from_meta(self.meta)
+
+    @property
+    def inputs(self) -> list[tuple[str, tuple[int, ...]]]:
+        """The model's inputs as the ONNX graph declares them: (name, shape) in graph order."""
+        if self.layout is None:
+            return [(self.input_name, self.input_shape)]
+        return [(spec.name, spec.shape) for spec in self.layout.specs]
+
+    @property
+    def input_names(self) -> list[str]:
+        """The names of :attr:`inputs`."""
+        return [name for name, _ in self.inputs]
+
+    def split_inputs(self, flat: object) -> dict[str, np.ndarray]:
+        """The circuit's input (e.g. ``proof.input_q``; one sample or a batch) -> each of the
+        model's inputs by name, shaped like it (``[N, *shape]`` for a batch)."""
+        layout = self.layout or InputLayout(self.inputs)
+        return layout.split(flat)
+
+    def samples(self, x: object) -> tuple[np.ndarray, bool]:
+        """A user's input -> ``[N, *input_shape]`` float64, and whether it was one sample.
+
+        ``x`` is one sample or a batch ``[N, ...]``; for a model with several inputs, a dict
+        ``{name: array}`` or a list in graph order (`zkgrad.input_layout.as_samples`).
+        """
+        return as_samples(x, self.input_shape, self.layout, self._input_label)
 
     @property
     def zk(self) -> bool:
@@ -78,12 +109,18 @@ class _Circuit:
 
     @property
     def _input_label(self) -> str:
-        return f"input '{self.input_name}'"
+        return "input" if self.layout is not None else f"input '{self.input_name}'"
 
     def quantize(self, x: object) -> np.ndarray:
         """One float input -> the int64 input the circuit takes (flat)."""
-        sample = as_single(x, self.input_shape, self._input_label)
-        return quantize_input(sample, self.input_scale_bits, self.input_name).reshape(-1)
+        batch, _ = self.samples(x)
+        if batch.shape[0] != 1:
+            raise ModelError(
+                f"{self._input_label} holds {batch.shape[0]} samples; expected exactly one"
+            )
+        if self.layout is not None:
+            return self.layout.quantize(batch[0], self.input_scale_bits)
+        return quantize_input(batch[0], self.input_scale_bits, self.input_name).reshape(-1)
 
     @property
     def ir(self) -> dict[str, Any]:
@@ -221,14 +258,12 @@ class Model(_Verifier):
         ``x`` is one input (output shaped like ``output_shape``) or a batch
         ``[N, ...]`` (output ``[N, *output_shape[1:]]`` for a batch-1 model).
         """
-        array = to_float_array(x, self._input_label)
-        batch = as_batch(array, self.input_shape, self._input_label)
+        batch, single = self.samples(x)
         if self.outputs:  # several: dequantised together, as a batch proof's output is
             ints = [self.run_q(sample) for sample in batch]
-            single = batch.shape[0] == 1 and _is_single(array.shape, self.input_shape)
             return self.dequantize(ints[0] if single else np.concatenate(ints))
         outs = [self.dequantize(self.run_q(sample)) for sample in batch]
-        if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
+        if single:
             return outs[0]
         trailing = self.output_shape[1:] if self.output_shape[:1] == (1,) else self.output_shape
         return np.stack(outs).reshape(len(outs), *trailing)
@@ -437,9 +472,8 @@ class Model(_Verifier):
 
     def _quantized_inputs(self, x: object) -> tuple[np.ndarray, int | None]:
         """One input or a batch -> (flat int64 inputs, the batch size or None for one input)."""
-        array = to_float_array(x, self._input_label)
-        batch = as_batch(array, self.input_shape, self._input_label)
-        if batch.shape[0] == 1 and _is_single(array.shape, self.input_shape):
+        batch, single = self.samples(x)
+        if single:
             return self.quantize(batch[0]), None
         flat = np.concatenate([self.quantize(sample) for sample in batch])
         return flat, int(batch.shape[0])
@@ -476,13 +510,6 @@ def _epoch_number(path: tuple[int, ...], fanout: int) -> int:
     for d in path[1:]:
         offset = offset * fanout + d
     return first + offset
-
-
-def _is_single(array_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
-    features = shape[1:] if len(shape) > 1 and shape[0] == 1 else shape
-    return array_shape in (shape, features) or (
-        len(array_shape) == 1 and array_shape[0] == int(np.prod(shape))
-    )
 
 
 class VerifyingKey(_Verifier):
@@ -867,11 +894,10 @@ def _check_stated_input(model: Model | VerifyingKey, proof: Proof, x: object) ->
             "compile it with input_visibility='public' (CLI: --input public)"
         )
     stated = proof.input_q
-    samples = np.asarray(x, dtype=np.float64)
-    per_item = int(np.prod(model.input_shape))
-    if samples.size % per_item or stated is None:
+    samples, _ = model.samples(x)
+    if stated is None:
         raise InvalidProof("the proof does not state an input of this model's shape")
-    expected = np.concatenate([model.quantize(s) for s in samples.reshape(-1, per_item)])
+    expected = np.concatenate([model.quantize(s) for s in samples])
     if stated.shape != expected.shape or not np.array_equal(stated, expected):
         raise InvalidProof("the proof is for another input than the one given")
 

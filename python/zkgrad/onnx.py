@@ -54,6 +54,7 @@ from zkgrad.onnx_cnn import (
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
 from zkgrad.onnx_input_type import is_declared_type_cast
+from zkgrad.onnx_inputs import rebuilt_input
 from zkgrad.onnx_load import load, prepare
 from zkgrad.onnx_matmul import TWO_ACTIVATIONS, lower_self_matmul
 from zkgrad.onnx_norm import lower_normalization
@@ -116,6 +117,13 @@ def analyse(path: str | os.PathLike[str]) -> Analysis:
     importer = _Importer(model, main)
     graph = importer.run()
     problems = [*problems, *importer.problems]
+    # A node that rebuilds one of several inputs is zkgrad's, not the model's: name the input.
+    for node in [n for n in importer.unsupported if rebuilt_input(n.name) is not None]:
+        importer.unsupported.remove(node)
+        problems.append(
+            f"input '{rebuilt_input(node.name)}' cannot be taken apart from the model's other "
+            f"inputs ({node.op_type} of their concatenation: {node.reason})"
+        )
     error = None
     if importer.unsupported or problems:
         error = UnsupportedModelError(importer.unsupported, problems)
@@ -311,7 +319,8 @@ class _Importer:
 
     def _activation(self, name: str, node_name: str) -> str:
         if name in self.other_inputs:
-            raise _Skip(f"it reads a second model input, '{name}'")
+            # Several inputs are merged into one unless one of them is refused (onnx_load).
+            raise _Skip(f"it reads model input '{name}', one of several not imported (see above)")
         if name == self.input and name not in self.shapes:
             raise _Skip(f"the model input '{name}' has no static shape")
         if name not in self.shapes:

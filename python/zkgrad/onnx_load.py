@@ -1,6 +1,7 @@
 """Reading an ONNX file for the importer (:mod:`zkgrad.onnx`): load and check it, fix the
-batch dimension to 1, say which graph-level properties rule it out (several inputs, a
-non-float input, no static shape, a batch size other than 1), and infer shapes."""
+batch dimension to 1, merge several inputs into one (:mod:`zkgrad.onnx_inputs`), say which
+graph-level properties rule it out (a non-float input, no static shape, a batch size other
+than 1), and infer shapes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from onnx import shape_inference
 
 from zkgrad.errors import ModelError
 from zkgrad.onnx_input_type import read_as_float
+from zkgrad.onnx_inputs import MERGED, merge
 
 
 def load(path: str | os.PathLike[str]) -> onnx.ModelProto:
@@ -34,11 +36,12 @@ def load(path: str | os.PathLike[str]) -> onnx.ModelProto:
 
 
 def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[str]]:
-    """Fix the batch dimension to 1 and re-infer shapes.
+    """Fix the batch dimension to 1, merge several inputs into one and re-infer shapes.
 
-    Returns the prepared copy, the name of the input zkgrad imports (the first one, or None if
-    the model has none) and the graph-level reasons the model cannot be imported (several
-    inputs, a non-float input, no static shape, a batch size other than 1).
+    Returns the prepared copy, the name of the input zkgrad imports (the only one, the merged
+    input :data:`zkgrad.onnx_inputs.MERGED` of a model with several, or None if the model has
+    none) and the graph-level reasons the model cannot be imported (a non-float
+    input, no static shape, a batch size other than 1).
     """
     fixed = onnx.ModelProto()
     fixed.CopyFrom(model)
@@ -48,49 +51,50 @@ def prepare(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str | None, list[s
     problems: list[str] = []
     if not inputs:
         problems.append("the model has no input")
-    elif len(inputs) > 1:
-        names = ", ".join(f"'{vi.name}'" for vi in inputs)
-        problems.append(f"the model has {len(inputs)} inputs ({names}); zkgrad supports one")
     if not graph.output:
         problems.append("the model has no output")
-    for index, vi in enumerate(inputs):
-        problems.extend(_fix_input(graph, vi, main=index == 0))
+    input_problems = [problem for vi in inputs for problem in _fix_input(graph, vi)]
+    problems.extend(input_problems)
     for vi in graph.output:
         dims = vi.type.tensor_type.shape.dim
         if len(dims) > 0 and not dims[0].HasField("dim_value"):
             dims[0].Clear()
             dims[0].dim_value = 1
     del graph.value_info[:]
-    return _infer_shapes(fixed), (inputs[0].name if inputs else None), problems
+    main = inputs[0].name if inputs else None
+    if len(inputs) > 1 and not input_problems:
+        # The circuit takes one input vector: the inputs' concatenation (zkgrad.onnx_inputs).
+        merge(fixed, inputs)
+        main = MERGED
+    return _infer_shapes(fixed), main, problems
 
 
-def _fix_input(graph: onnx.GraphProto, vi: onnx.ValueInfoProto, main: bool) -> list[str]:
-    """Set a dynamic batch dimension to 1; for the main input, read a BOOL or integer one as
-    float32 where it can be (`zkgrad.onnx_input_type`) and say what is not importable."""
+def _fix_input(graph: onnx.GraphProto, vi: onnx.ValueInfoProto) -> list[str]:
+    """Set a dynamic batch dimension to 1, read a BOOL or integer input as float32 where it
+    can be (`zkgrad.onnx_input_type`) and say what is not importable."""
     tensor = vi.type.tensor_type
     problems = []
-    if main and not vi.type.HasField("tensor_type"):
+    if not vi.type.HasField("tensor_type"):
         # A sequence, optional, map or sparse input: there is no tensor type to name.
         kind = vi.type.WhichOneof("value") or "untyped"
         problems.append(f"input '{vi.name}' is a {kind.removesuffix('_type')}, not a tensor")
-    elif main and tensor.elem_type != onnx.TensorProto.FLOAT:
+    elif tensor.elem_type != onnx.TensorProto.FLOAT:
         refused = read_as_float(graph, vi)
         if refused:
             problems.append(refused)
     dims = tensor.shape.dim
     if not tensor.HasField("shape") or len(dims) == 0:
-        return [*problems, f"input '{vi.name}' has no static shape"] if main else problems
+        return [*problems, f"input '{vi.name}' has no static shape"]
     for i, dim in enumerate(dims):
         if dim.HasField("dim_value") and dim.dim_value > 0:
-            if main and i == 0 and dim.dim_value != 1 and len(dims) > 1:
+            if i == 0 and dim.dim_value != 1 and len(dims) > 1:
                 problems.append(
                     f"input '{vi.name}' has batch size {dim.dim_value}; export with batch 1 "
                     "or a dynamic batch dimension"
                 )
             continue
         if i != 0:
-            if main:
-                problems.append(f"input '{vi.name}' dimension {i} is not static")
+            problems.append(f"input '{vi.name}' dimension {i} is not static")
             continue
         dim.Clear()
         dim.dim_value = 1

@@ -211,14 +211,15 @@ def prove_many(
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         import zkgrad
-        from zkgrad.inputs import read_array
+        from zkgrad.inputs import read_inputs
         from zkgrad.model import Model, Proof
         from zkgrad.serve.prove_many import prove_many as run
 
         loaded = Model.load(base._model_file(model))
-        x = read_array(base._regular_file(inputs, "inputs"), loaded.input_name)
+        # A model with several inputs: their concatenation, as the circuit takes it.
+        x, _ = loaded.samples(read_inputs(base._regular_file(inputs, "inputs"), loaded.input_names))
         folder = output or inputs.with_name(inputs.stem + "-proofs")
-        count = len(np.asarray(x).reshape(-1, int(np.prod(loaded.input_shape))))
+        count = len(x)
         columns = ("proving", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=base.errors, transient=True) as bar:
             task = bar.add_task("proving", total=count)
