@@ -23,6 +23,7 @@ from zkgrad.graph import (
     MaxPool,
     Mul,
     Op,
+    Product,
     Relu,
     Reshape,
     Unary,
@@ -75,6 +76,9 @@ def _run(op: Op, values: dict[str, np.ndarray]) -> np.ndarray:
         return x + op.sign * values[op.other]
     if isinstance(op, Mul):
         return x * values[op.other]
+    if isinstance(op, Product):
+        a = x.reshape(op.rows, op.inner)
+        return (a @ values[op.other].reshape(op.inner, op.cols)).reshape(op.out_shape)
     if isinstance(op, Copy):
         return x.copy()
     if isinstance(op, Unary):

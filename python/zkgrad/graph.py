@@ -154,16 +154,33 @@ class Unary:
     out_shape: Shape
 
 
-Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul | Unary
+@dataclass
+class Product:
+    """y = input · other, a matrix product of two activations: ``input`` holds a
+    ``rows × inner`` matrix and ``other`` an ``inner × cols`` one, both row-major (attention's
+    Q·Kᵀ and scores·V); ``inner`` and ``cols`` are powers of two (each operand is then stored
+    as its matrix: the importer pads them)."""
+
+    name: str
+    input: str
+    other: str
+    output: str
+    rows: int
+    inner: int
+    cols: int
+    out_shape: Shape
+
+
+Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul | Unary | Product
 #: Ops with weights, followed by a requantisation in the integer IR (a ReLU may follow them).
 LINEAR_OPS = (Dense, Conv, AvgPool)
 #: Ops followed by a requantisation in the integer IR, so a ReLU may fuse with them.
-REQUANT_OPS = (Dense, Conv, AvgPool, Add, Copy, Mul)
+REQUANT_OPS = (Dense, Conv, AvgPool, Add, Copy, Mul, Product)
 
 
 def reads(op: Op) -> list[str]:
     """The activations ``op`` reads."""
-    return [op.input, op.other] if isinstance(op, (Add, Mul)) else [op.input]
+    return [op.input, op.other] if isinstance(op, (Add, Mul, Product)) else [op.input]
 
 
 @dataclass

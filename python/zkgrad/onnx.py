@@ -53,10 +53,13 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
+
+#: The most weights of a dense layer that applies one weight to every row of its input.
+MAX_ROW_WISE = 1 << 22
 from zkgrad.onnx_input_type import is_declared_type_cast
 from zkgrad.onnx_inputs import rebuilt_input
 from zkgrad.onnx_load import load, prepare
-from zkgrad.onnx_matmul import TWO_ACTIVATIONS, lower_self_matmul
+from zkgrad.onnx_matmul import lower_product, lower_self_matmul
 from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_ops import (  # noqa: F401 (SUPPORTED_OPS is part of this module's API)
     _LINEAR_MAP_OPS,
@@ -273,8 +276,6 @@ class _Importer:
                 b = self._const(inputs[1], "the second MatMul operand (the weight)")
                 if b.ndim != 2:
                     raise _Skip(f"weight of rank {b.ndim}; expected a matrix")
-            elif op == "MatMul" and inputs[0] not in self.consts and inputs[0] != inputs[1]:
-                raise _Skip(TWO_ACTIVATIONS)
             elif op == "Conv":
                 check_conv_attributes(attrs, self._const(inputs[1], "the convolution weight").shape)
             elif op in ("MaxPool", "AveragePool"):
@@ -353,21 +354,37 @@ class _Importer:
     def _op_matmul(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         if inputs[0] not in self.consts and inputs[1] not in self.consts:
             try:
-                lower_self_matmul(self, node, name, inputs)
+                lower_product(self, node, name, inputs)
             except ValueError as exc:
-                raise _Skip(str(exc)) from None
+                if self.resolve(inputs[0]) != self.resolve(inputs[1]):
+                    raise _Skip(str(exc)) from None
+                try:  # x·x of one activation has a second way
+                    lower_self_matmul(self, node, name, inputs)
+                except ValueError:
+                    raise _Skip(str(exc)) from None
             return
         b = self._const(inputs[1], "the second MatMul operand (the weight)")
         self._dense(name, self._activation(inputs[0], name), node.output[0], b.T)
 
     def _dense(self, name: str, x: str, out: str, weight: np.ndarray) -> None:
         shape = self.shapes[x]
-        if weight.ndim != 2 or shape[-1] != weight.shape[1] or any(d != 1 for d in shape[:-1]):
+        if weight.ndim != 2 or shape[-1] != weight.shape[1]:
             raise _Skip(
-                f"input shape {list(shape)} does not match weight [out, in] = "
-                f"{list(weight.shape)} with batch 1"
+                f"input shape {list(shape)} does not match weight [out, in] = {list(weight.shape)}"
             )
-        out_shape = (*shape[:-1], int(weight.shape[0]))
+        rows = int(np.prod(shape[:-1]))
+        if rows > 1:
+            # The same weight on every row (a transformer's per-token projection): one dense
+            # layer of the block-diagonal weight, committed as it is.
+            size = rows * rows * weight.size
+            if size > MAX_ROW_WISE:
+                raise _Skip(
+                    f"{rows} rows of input {list(shape)} times a {list(weight.shape[::-1])} "
+                    f"weight would be one dense layer of {size} weights (more than "
+                    f"{MAX_ROW_WISE})"
+                )
+            weight = np.kron(np.eye(rows), weight)
+        out_shape = (*shape[:-1], int(weight.shape[0]) // rows)
         self._emit(Dense(name, x, out, np.ascontiguousarray(weight), None, out_shape), out_shape)
 
     def _add_bias(self, dense: Op, value: np.ndarray) -> None:

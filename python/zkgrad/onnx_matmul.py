@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from onnx import helper
 
-from zkgrad.graph import Dense, Reshape
+from zkgrad.graph import Dense, Product, Reshape
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
 
 if TYPE_CHECKING:
@@ -28,11 +28,8 @@ if TYPE_CHECKING:
 
     from zkgrad.onnx import _Importer
 
-#: Why a MatMul of two different activations (attention's Q·Kᵀ) does not import.
-TWO_ACTIVATIONS = (
-    "a MatMul of two different activations is not supported yet (only x·x of one activation, "
-    "or a constant second operand)"
-)
+#: Why x·x does not import the second way.
+TWO_ACTIVATIONS = "x·x as a difference of squares reads one activation twice"
 
 
 def _term_indices(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
@@ -89,3 +86,94 @@ def lower_self_matmul(
     importer._emit(Dense(f"{name}:sum", squares, summed, combine, None, flat), flat)
     if summed != out:
         importer._emit(Reshape(f"{name}:shape", summed, out, out_shape), out_shape)
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(n - 1, 0).bit_length()
+
+
+def _placement(rows: int, cols: int, padded: int, padded_rows: int | None = None) -> np.ndarray:
+    """The 0/1 map of a row-major ``rows × cols`` matrix into ``padded_rows × padded`` (rows
+    and columns beyond the original are zero)."""
+    out_rows = rows if padded_rows is None else padded_rows
+    place = np.zeros((out_rows * padded, rows * cols))
+    i, j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    place[(i * padded + j).reshape(-1), (i * cols + j).reshape(-1)] = 1.0
+    return place
+
+
+def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+    """``MatMul(A, B)`` of two activations as one product block (:class:`zkgrad.graph.Product`).
+
+    The block reads each operand stored as its matrix, which a flat tensor is when its row
+    length is a power of two: otherwise A's rows and B's rows and columns are padded with zeros
+    by a constant dense layer (0/1 weights), and the padded columns of the product dropped by
+    another. ValueError says what is not supported.
+    """
+    a = importer._activation(inputs[0], name)
+    b = importer._activation(inputs[1], name)
+    shape_a = tuple(int(d) for d in importer.shapes[a])
+    shape_b = tuple(int(d) for d in importer.shapes[b])
+    if len(shape_a) < 2 or len(shape_b) < 2:
+        raise ValueError(
+            f"a MatMul of two activations needs matrices, not shapes {list(shape_a)} and "
+            f"{list(shape_b)}"
+        )
+    if int(np.prod(shape_a[:-2])) != 1 or int(np.prod(shape_b[:-2])) != 1:
+        raise ValueError(
+            f"a MatMul of two activations with stacked matrices ({list(shape_a)} by "
+            f"{list(shape_b)}, e.g. several attention heads) is not supported yet: only one "
+            "matrix product"
+        )
+    (rows, inner), (inner_b, cols) = shape_a[-2:], shape_b[-2:]
+    if inner != inner_b or inner < 2:
+        raise ValueError(f"operands {list(shape_a)} and {list(shape_b)} do not multiply")
+    inner_p, cols_p = _pow2(inner), _pow2(cols)
+    maps = [
+        rows * inner_p * rows * inner,
+        inner_p * cols_p * inner * cols,
+        rows * cols * rows * cols_p,
+    ]
+    needed = [
+        inner_p != inner,
+        (inner_p, cols_p) != (inner, cols),
+        cols_p != cols,
+    ]
+    worst = max((m for m, n in zip(maps, needed, strict=True) if n), default=0)
+    if worst > MAX_LINEAR_MAP:
+        raise ValueError(
+            f"its {rows}×{inner} by {inner}×{cols} product would be padded to powers of two by "
+            f"dense layers of up to {worst} weights (more than {MAX_LINEAR_MAP}); not supported"
+        )
+    out = node.output[0]
+    out_shape = (*shape_a[:-2], rows, cols)
+    a_flat = importer._reshaped(f"{name}:a_flat", a, (1, rows * inner))
+    b_flat = importer._reshaped(f"{name}:b_flat", b, (1, inner * cols))
+    if inner_p != inner:
+        padded = f"{out}:a_padded"
+        place = _placement(rows, inner, inner_p)
+        importer._emit(
+            Dense(f"{name}:pad_a", a_flat, padded, place, None, (1, rows * inner_p)),
+            (1, rows * inner_p),
+        )
+        a_flat = padded
+    if (inner_p, cols_p) != (inner, cols):
+        padded = f"{out}:b_padded"
+        place = _placement(inner, cols, cols_p, inner_p)
+        importer._emit(
+            Dense(f"{name}:pad_b", b_flat, padded, place, None, (1, inner_p * cols_p)),
+            (1, inner_p * cols_p),
+        )
+        b_flat = padded
+    flat = (1, rows * cols_p)
+    product = out if cols_p == cols and flat == out_shape else f"{out}:product"
+    importer._emit(Product(name, a_flat, b_flat, product, rows, inner_p, cols_p, flat), flat)
+    if cols_p != cols:
+        cut = _placement(rows, cols, cols_p).T
+        kept = out if (1, rows * cols) == out_shape else f"{out}:flat"
+        importer._emit(
+            Dense(f"{name}:unpad", product, kept, cut, None, (1, rows * cols)), (1, rows * cols)
+        )
+        product = kept
+    if product != out:
+        importer._emit(Reshape(f"{name}:shape", product, out, out_shape), out_shape)

@@ -46,8 +46,9 @@ _LINEAR_MAP_RULE = (
 SUPPORTED_OPS: dict[str, str] = {
     "Gemm": "any `alpha`, `beta` and `transB`; `transA` 0; constant weight and bias",
     "MatMul": (
-        "a constant weight matrix as the second operand, or x·x of one activation (square in "
-        "its last two axes; a difference of squares by lookup)"
+        "a constant weight matrix as the second operand, or a product of two activations that "
+        "are single matrices (a product block; rows padded to powers of two by constant dense "
+        "layers of at most 65,536 weights)"
     ),
     "Conv": (
         "2-D, `group` 1, no dilation, explicit `pads` or `auto_pad` `NOTSET`/`VALID`, any "

@@ -49,6 +49,7 @@ from zkgrad.graph import (
     FloatGraph,
     MaxPool,
     Mul,
+    Product,
     Relu,
     Reshape,
     Unary,
@@ -195,14 +196,15 @@ def quantize_add(
 
 
 def quantize_mul(
-    s_a: int, s_b: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS
+    s_a: int, s_b: int, s_y: int, table_bits: int = DEFAULT_TABLE_BITS, terms: int = 1
 ) -> tuple[int, int, int]:
-    """Quantise an elementwise product: returns (mult, shift, s_y). a·b is exact at scale
-    s_a + s_b; the requant moves it to s_y (lowered until 2^(2b−2)·mult·2^(b−shift) < 2^62)."""
+    """Quantise an elementwise product, or a matrix product's dot products of ``terms``
+    products: returns (mult, shift, s_y). a·b is exact at scale s_a + s_b; the requant moves it
+    to s_y (lowered until terms·2^(2b−2)·mult·2^(b−shift) < 2^62)."""
     while True:
         shift = max(MIN_SHIFT, s_a + s_b - s_y)
         mult = 2 ** (s_y - s_a - s_b + shift)
-        bound = 2 ** (2 * table_bits - 2) * mult * 2 ** (table_bits - shift)
+        bound = terms * 2 ** (2 * table_bits - 2) * mult * 2 ** (table_bits - shift)
         if mult <= MAX_MULT and bound < ACC_LIMIT:
             return mult, shift, s_y
         s_y -= 1
@@ -295,6 +297,25 @@ def quantize(
                     "inputs": [op.input, op.other],
                     "output": acc,
                     "coef": 1,
+                }
+            )
+            nodes.append(_requant(op.name, acc, op.output, mult, shift))
+            scales[op.output] = s_y
+        elif isinstance(op, Product):
+            s_out = act_bits(_limit(limits, op.output), table_bits)
+            mult, shift, s_y = quantize_mul(
+                s_x, scales[op.other], s_out, table_bits, terms=op.inner
+            )
+            acc = f"{op.output}:acc"
+            nodes.append(
+                {
+                    "name": op.name,
+                    "op": "matmul",
+                    "inputs": [op.input, op.other],
+                    "output": acc,
+                    "rows": op.rows,
+                    "inner": op.inner,
+                    "cols": op.cols,
                 }
             )
             nodes.append(_requant(op.name, acc, op.output, mult, shift))

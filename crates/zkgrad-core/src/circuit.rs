@@ -638,9 +638,8 @@ impl CircuitSpec {
                 check_elementwise_bound(self, l).map_err(ProofError::Circuit)?;
             }
             if let LayerKind::MatMul(g) = &l.kind {
-                self.check_matmul(here, g, prev_shape).map_err(|d| {
-                    ProofError::Circuit(format!("block '{}': {d}", l.name))
-                })?;
+                self.check_matmul(here, g, prev_shape)
+                    .map_err(|d| ProofError::Circuit(format!("block '{}': {d}", l.name)))?;
             }
             if let LayerKind::Unary(g) = &l.kind {
                 check_unary(g, prev_shape, self.table_bits)
@@ -1038,7 +1037,9 @@ fn accumulate(l: &DenseSpec, w: &DenseWeights, a: &[i64]) -> Vec<i128> {
         | LayerKind::Elementwise(_)
         | LayerKind::Unary(_)
         | LayerKind::MatMul(_) => {
-            unreachable!("pooling, elementwise, table and product blocks have no weight accumulator")
+            unreachable!(
+                "pooling, elementwise, table and product blocks have no weight accumulator"
+            )
         }
     }
 }

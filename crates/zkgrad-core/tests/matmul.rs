@@ -108,7 +108,10 @@ fn the_product_block_computes_a_times_b() {
         .flat_map(|i| (0..4).map(move |j| (0..4).map(|k| a[i * 4 + k] * b[k * 4 + j]).sum()))
         .collect();
     assert_eq!(t[2].z, z);
-    assert!(t[2].a.iter().any(|&v| v > 0), "a product of zeros tests little");
+    assert!(
+        t[2].a.iter().any(|&v| v > 0),
+        "a product of zeros tests little"
+    );
 }
 
 #[test]
@@ -171,7 +174,13 @@ fn a_tampered_output_is_rejected() {
 }
 
 /// The product wrong at entry `i` by `delta`, the head recomputed from it.
-fn lie_in_product(spec: &CircuitSpec, w: &Weights, x: &[i64], i: usize, delta: i64) -> Vec<BlockTrace> {
+fn lie_in_product(
+    spec: &CircuitSpec,
+    w: &Weights,
+    x: &[i64],
+    i: usize,
+    delta: i64,
+) -> Vec<BlockTrace> {
     let mut t = forward(spec, w, x).unwrap();
     t[2].z[i] += delta * 1024;
     t[2].q[i] += delta;
@@ -242,7 +251,10 @@ fn a_field_wrap_around_is_rejected() {
     spec.layers[2].mult = 1 << 24;
     spec.layers[2].shift = 1;
     let err = spec.validate().unwrap_err().to_string();
-    assert!(err.contains("'scores'") && err.contains("wrap around"), "{err}");
+    assert!(
+        err.contains("'scores'") && err.contains("wrap around"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -259,7 +271,10 @@ fn operands_stored_otherwise_are_refused() {
     spec.layers[2].out_dim = 6;
     spec.layers[3].in_dim = 6;
     let err = spec.validate().unwrap_err().to_string();
-    assert!(err.contains("'scores'") && err.contains("second operand"), "{err}");
+    assert!(
+        err.contains("'scores'") && err.contains("second operand"),
+        "{err}"
+    );
     // A second operand that is not earlier.
     let (mut spec, ..) = attention(2, 4, 10);
     if let LayerKind::MatMul(g) = &mut spec.layers[2].kind {

@@ -479,7 +479,12 @@ impl VerifyingKey {
         body.spec.validate().map_err(ModelError::Core)?;
         let outputs = graph.outputs().map(TensorInfo::numel).sum::<usize>();
         for (which, info, declared, len) in [
-            ("input", &graph.input, graph.input.numel(), body.spec.input_len),
+            (
+                "input",
+                &graph.input,
+                graph.input.numel(),
+                body.spec.input_len,
+            ),
             ("output", &graph.output, outputs, body.spec.output_len()),
         ] {
             if declared != len {

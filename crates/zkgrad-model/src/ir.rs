@@ -148,6 +148,19 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         params: Vec<Real>,
     },
+    /// Z = A·B of two activations: A (`inputs[0]`) `rows × inner` and B (`inputs[1]`)
+    /// `inner × cols`, both row-major; the output is `rows × cols`. Each operand must be stored
+    /// as its matrix (a dense block's output is when its row length is a power of two). Must be
+    /// followed by a requant, like dense.
+    #[serde(rename = "matmul")]
+    MatMul {
+        /// Rows of A and of the output.
+        rows: usize,
+        /// Columns of A, rows of B.
+        inner: usize,
+        /// Columns of B and of the output.
+        cols: usize,
+    },
 }
 
 /// A real attribute (an ONNX float such as LeakyRelu's alpha), equal when its bits are.
@@ -176,6 +189,7 @@ impl Op {
             Op::Add { .. } => "add",
             Op::Mul { .. } => "mul",
             Op::Unary { .. } => "unary",
+            Op::MatMul { .. } => "matmul",
         }
     }
 }
@@ -297,8 +311,8 @@ struct VersionOnly {
     version: u64,
 }
 
-const KNOWN_OPS: [&str; 9] = [
-    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add", "mul", "unary",
+const KNOWN_OPS: [&str; 10] = [
+    "dense", "conv", "maxpool", "requant", "relu", "reshape", "add", "mul", "unary", "matmul",
 ];
 
 impl Graph {

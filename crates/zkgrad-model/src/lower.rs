@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use zkgrad_core::circuit::{
     ActShape, CircuitSpec, ConvGeom, DenseSpec, DenseWeights, ElementwiseGeom, ElementwiseOp,
-    LayerKind, Operand, PoolGeom, UnaryGeom, Weights,
+    LayerKind, MatMulGeom, Operand, PoolGeom, UnaryGeom, Weights,
 };
 
 use crate::error::{ModelError, Result};
@@ -102,6 +102,20 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             i += push_linear(&mut out, nodes, i, block, &mut fused)?;
             continue;
         }
+        if let Op::MatMul { rows, inner, cols } = node.op {
+            let block = matmul_block(
+                &out,
+                node,
+                MatMulGeom {
+                    other: Operand::Input,
+                    rows,
+                    inner,
+                    cols,
+                },
+            )?;
+            i += push_linear(&mut out, nodes, i, block, &mut fused)?;
+            continue;
+        }
         let Some(input) = node.inputs.first().filter(|_| node.inputs.len() == 1) else {
             return Err(unsupported(
                 node,
@@ -114,7 +128,7 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
         };
         let in_shape = &shapes[input];
         match &node.op {
-            Op::Add { .. } | Op::Mul { .. } => unreachable!("handled above"),
+            Op::Add { .. } | Op::Mul { .. } | Op::MatMul { .. } => unreachable!("handled above"),
             Op::Reshape { .. } => {
                 // Free: the output is the same vector under a new name.
                 let source = source_of(&out, node, input)?;
@@ -314,6 +328,33 @@ fn add_block(
             channels: shape.channels,
             len: shape.len,
         }),
+    };
+    Ok((spec, no_weights(), source))
+}
+
+/// A product of two activations: A the node's first input (the block's source), B its second;
+/// the core checks that each is stored as its matrix.
+fn matmul_block(
+    out: &Lowered,
+    node: &Node,
+    mut g: MatMulGeom,
+) -> Result<(DenseSpec, DenseWeights, Operand)> {
+    let [first, second] = node.inputs.as_slice() else {
+        return Err(unsupported(
+            node,
+            format!("it reads {:?}; a matmul reads two tensors", node.inputs),
+        ));
+    };
+    let source = operand(out, node, first)?;
+    g.other = operand(out, node, second)?;
+    let spec = DenseSpec {
+        name: node.name.clone(),
+        in_dim: g.rows * g.inner,
+        out_dim: g.rows * g.cols,
+        mult: 1,
+        shift: 1,
+        relu: false,
+        kind: LayerKind::MatMul(g),
     };
     Ok((spec, no_weights(), source))
 }

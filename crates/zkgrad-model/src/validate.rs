@@ -221,7 +221,7 @@ impl<'a> Validator<'a> {
                         max: MAX_MULT as i64,
                     });
                 }
-                self.check_placement(node, &["dense", "conv", "add", "mul"]);
+                self.check_placement(node, &["dense", "conv", "add", "mul", "matmul"]);
                 in_shape
             }
             Op::Relu {} => {
@@ -265,6 +265,10 @@ impl<'a> Validator<'a> {
                 }
                 in_shape
             }
+            Op::MatMul { rows, inner, cols } => {
+                self.check_requant_follows(i, node);
+                self.check_matmul(node, in_len, [*rows, *inner, *cols])
+            }
             Op::Add { .. } | Op::Mul { .. } => {
                 self.check_requant_follows(i, node);
                 let coef = match &node.op {
@@ -304,10 +308,41 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A matrix product: its operands hold rows·inner and inner·cols values; its output is
+    /// `[rows, cols]`.
+    fn check_matmul(
+        &mut self,
+        node: &Node,
+        a_len: Option<usize>,
+        [rows, inner, cols]: [usize; 3],
+    ) -> Option<Vec<usize>> {
+        let b_len = node
+            .inputs
+            .get(1)
+            .and_then(|t| self.defined.get(t.as_str()))
+            .and_then(|d| d.shape.as_deref().map(numel));
+        let want = [(a_len, rows * inner, 0), (b_len, inner * cols, 1)];
+        let mut ok = rows > 0 && inner > 0 && cols > 0;
+        for (got, expected, k) in want {
+            if let Some(got) = got.filter(|&g| g != expected) {
+                self.problems.push(ModelError::Unsupported {
+                    node: node.name.clone(),
+                    op: kind(node),
+                    detail: format!(
+                        "its operand '{}' has {got} values, not the {expected} of a {rows}×{inner} by {inner}×{cols} product",
+                        node.inputs[k]
+                    ),
+                });
+                ok = false;
+            }
+        }
+        ok.then(|| vec![rows, cols])
+    }
+
     /// Checks the arity (add is binary, every other op unary) and that the inputs are defined;
     /// returns the first input's shape.
     fn input_shape(&mut self, node: &Node) -> Option<Vec<usize>> {
-        let arity = if matches!(node.op, Op::Add { .. } | Op::Mul { .. }) {
+        let arity = if matches!(node.op, Op::Add { .. } | Op::Mul { .. } | Op::MatMul { .. }) {
             2
         } else {
             1

@@ -244,7 +244,10 @@ pub(crate) fn output_eval(
     let (Some(last), Some(layer)) = (plan.blocks.get(b), spec.layers.get(b)) else {
         return EF::ZERO;
     };
-    let offset: usize = blocks[..which].iter().map(|&k| spec.layers[k].out_dim).sum();
+    let offset: usize = blocks[..which]
+        .iter()
+        .map(|&k| spec.layers[k].out_dim)
+        .sum();
     let span = offset..offset + layer.out_dim;
     let (r_feat, r_batch) = r.split_at(last.log_out.min(r.len()));
     let eq_feat = eq_table(r_feat);

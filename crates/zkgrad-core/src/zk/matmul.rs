@@ -234,7 +234,10 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkMatMulProof> {
     };
     let feat_a = (1usize << a_log) - 1;
     let pick = |src: &[F], at: &(dyn Fn(usize) -> usize + Sync)| -> Vec<EF> {
-        (0..size).into_par_iter().map(|x| EF::from(src[at(x)])).collect()
+        (0..size)
+            .into_par_iter()
+            .map(|x| EF::from(src[at(x)]))
+            .collect()
     };
     let kappa = e * qd_at * EF::from_u64(size as u64).inverse();
     let tables = vec![
@@ -247,8 +250,10 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkMatMulProof> {
     let sumcheck = ctx.finish(sc)?;
     let q_t = [masked_eval(q, rq, &r1), masked_eval(t, rt, &r1)];
     let operands = [f2[2], f2[3]];
-    ctx.tr
-        .absorb_ext("zk-matmul-evals", &[q_t[0], q_t[1], operands[0], operands[1]]);
+    ctx.tr.absorb_ext(
+        "zk-matmul-evals",
+        &[q_t[0], q_t[1], operands[0], operands[1]],
+    );
     let (a_point, b_point) = d.operand_points(&rho);
     ctx.claims.wit.extend([
         (bc.q, r1.clone(), q_t[0]),
