@@ -53,9 +53,6 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
-
-#: The most weights of a dense layer that applies one weight to every row of its input.
-MAX_ROW_WISE = 1 << 22
 from zkgrad.onnx_input_type import is_declared_type_cast
 from zkgrad.onnx_inputs import rebuilt_input
 from zkgrad.onnx_load import load, prepare
@@ -70,6 +67,9 @@ from zkgrad.onnx_ops import (  # noqa: F401 (SUPPORTED_OPS is part of this modul
     SUPPORTED_OPS,
 )
 from zkgrad.onnx_softmax import lower_softmax
+
+#: The most weights of a dense layer that applies one weight to every row of its input.
+MAX_ROW_WISE = 1 << 22
 
 
 def _is_no_op(node: onnx.NodeProto) -> bool:
