@@ -888,11 +888,32 @@ class _Importer:
                 copies,
             )
             self._emit(op, copies)
+        width = count
+        if rows > 1 and count & (count - 1):
+            # The pooling reads its input as rows of a power-of-two width (how a flat tensor is
+            # stored): a constant 0/1 layer spreads the rows apart; each window covers only
+            # its row's values, never the zeros between rows.
+            width = 1 << (count - 1).bit_length()
+            if rows * width * rows * count > MAX_LINEAR_MAP:
+                raise _Skip(
+                    f"{rows} rows of {count} values would be spread to rows of {width} by a "
+                    f"dense layer of {rows * width * rows * count} weights (more than "
+                    f"{MAX_LINEAR_MAP})"
+                )
+            spread = np.zeros((rows * width, rows * count))
+            r, c = np.meshgrid(np.arange(rows), np.arange(count), indexing="ij")
+            spread[(r * width + c).reshape(-1), (r * count + c).reshape(-1)] = 1.0
+            flat_in = self._reshaped(f"{name}:rows_flat", source, (1, rows * count))
+            source = f"{out}:spread_rows"
+            self._emit(
+                Dense(f"{name}:spread_rows", flat_in, source, spread, None, (1, rows * width)),
+                (1, rows * width),
+            )
         grid = f"{out}:grid"
-        self._emit(Reshape(f"{name}:grid", source, grid, (1, rows, 1, count)), (1, rows, 1, count))
+        self._emit(Reshape(f"{name}:grid", source, grid, (1, rows, 1, width)), (1, rows, 1, width))
         pooled = f"{out}:pooled"
         window = (1, count)
-        op = MaxPool(name, grid, pooled, window, window, (1, rows, 1, count), (1, rows, 1, 1))
+        op = MaxPool(name, grid, pooled, window, (1, width), (1, rows, 1, width), (1, rows, 1, 1))
         self._emit(op, (1, rows, 1, 1))
         if kept == 1:
             maxima, first = f"{out}:maxima", f"{out}:first"

@@ -14,8 +14,8 @@ protocol::
                                            activations (e is read a second time)
 
 Subtracting the maximum keeps every table small and the values well scaled, as float
-implementations do; the result equals softmax(x) up to the stated quantisation error. One row
-for now: several rows (attention's [1, heads, n, n]) are refused with that reason.
+implementations do; the result equals softmax(x) up to the stated quantisation error. Several
+rows (attention's [1, n, n]) are normalised each on its own: one pooling window per row.
 """
 
 from __future__ import annotations
@@ -62,11 +62,6 @@ def lower_softmax(importer: _Importer, node: onnx.NodeProto, name: str, x: str, 
     rows = (1, kept)
     if count == 1:
         raise ValueError("softmax over a single value (the constant 1) is not supported")
-    if kept > 1:
-        raise ValueError(
-            f"softmax over {kept} rows of {list(shape)} is not supported yet (one row: its "
-            "maximum is a pooling block, which cannot regroup a dense output into rows)"
-        )
 
     m = f"{out}:max"
     reduce = helper.make_node(
