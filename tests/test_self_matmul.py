@@ -1,6 +1,8 @@
-"""MatMul of an activation by itself (zkgrad.onnx_matmul): x·x as a difference of squares
-(a dense layer, a square by lookup, a dense layer) proves and verifies to onnxruntime's answer
-within the quantisation error; two different activations are one clear refusal naming the node."""
+"""MatMul of an activation by itself (zkgrad.onnx_matmul): x·x of one matrix is a product
+block like any product of two activations; of stacked matrices (which a product block does not
+take), a difference of squares (a dense layer, a square by lookup, a dense layer). Both prove
+and verify to onnxruntime's answer within the quantisation error, and so does a product of two
+different activations."""
 
 from __future__ import annotations
 
@@ -32,8 +34,16 @@ def _save(tmp_path: Path, nodes: list[onnx.NodeProto], shape: list[int]) -> Path
     return path
 
 
-@pytest.mark.parametrize("shape", [[1, 3, 2, 2], [1, 4, 4]])
-def test_x_times_x_proves_and_matches_onnxruntime(tmp_path: Path, shape: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("shape", "ops"),
+    [
+        ([1, 3, 2, 2], ["Unary", "Dense", "Unary", "Dense"]),
+        ([1, 4, 4], ["Unary", "Product"]),
+    ],
+)
+def test_x_times_x_proves_and_matches_onnxruntime(
+    tmp_path: Path, shape: list[int], ops: list[str]
+) -> None:
     nodes = [
         helper.make_node("Sigmoid", ["x"], ["s"]),
         helper.make_node("MatMul", ["s", "s"], ["y"], name="square"),
@@ -41,7 +51,7 @@ def test_x_times_x_proves_and_matches_onnxruntime(tmp_path: Path, shape: list[in
     path = _save(tmp_path, nodes, shape)
     graph, _ = import_onnx(path)
     kinds = [type(op).__name__ for op in graph.ops if type(op).__name__ != "Reshape"]
-    assert kinds == ["Unary", "Dense", "Unary", "Dense"]
+    assert kinds == ops
     samples = RNG.normal(0, 2, (16, *shape[1:])).astype(np.float32)
     model = zkgrad.compile(path, calibration=samples)
     session = ort.InferenceSession(str(path))
@@ -53,12 +63,16 @@ def test_x_times_x_proves_and_matches_onnxruntime(tmp_path: Path, shape: list[in
         assert model.report.relative_error < 0.02
 
 
-def test_a_product_of_two_activations_is_refused(tmp_path: Path) -> None:
+def test_a_product_of_two_different_activations_proves(tmp_path: Path) -> None:
     nodes = [
         helper.make_node("Relu", ["x"], ["r"]),
         helper.make_node("MatMul", ["r", "x"], ["y"], name="pair"),
     ]
-    path = _save(tmp_path, nodes, [1, 2, 2])
-    with pytest.raises(zkgrad.UnsupportedModelError, match="two different activations") as info:
-        import_onnx(path)
-    assert [node.name for node in info.value.nodes] == ["pair"]
+    # 4 × 4: the input then has room for its four readers (the ReLU's copy and B's copy each
+    # read it twice), more than a column of at most 8 values may have without revealing it.
+    path = _save(tmp_path, nodes, [1, 4, 4])
+    samples = RNG.normal(0, 1, (16, 4, 4)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    x = samples[0]
+    verified = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(4, 4)
+    assert np.max(np.abs(verified - np.maximum(x, 0) @ x)) < 0.01

@@ -134,7 +134,6 @@ def test_a_lone_softmax_calibrates_its_own_steps(tmp_path: Path) -> None:
     ("out_shape", "axis", "reason"),
     [
         ([1, 2, 5], 1, "only the last axis is supported"),
-        ([1, 2, 5], -1, "softmax over 2 rows"),
         ([1, 1], -1, "softmax over a single value"),
     ],
 )
@@ -144,3 +143,16 @@ def test_unsupported_softmax_names_the_node_and_reason(
     with pytest.raises(zkgrad.UnsupportedModelError, match=reason) as info:
         import_onnx(_model(tmp_path, out_shape, axis))
     assert [node.name for node in info.value.nodes] == ["probabilities"]
+
+
+def test_a_softmax_over_several_rows_normalises_each(tmp_path: Path) -> None:
+    # 3 rows of 5: each row's maximum is its own pooling window (rows spread to 8 apart).
+    path = _model(tmp_path, [1, 3, 5], -1)
+    samples = RNG.normal(0, 1, (16, N_IN)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    x = samples[1]
+    verified = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(3, 5)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected = session.run(None, {"x": x[None]})[0].reshape(3, 5)
+    assert np.max(np.abs(verified - expected)) < 0.01
+    np.testing.assert_allclose(verified.sum(1), 1.0, atol=0.02)

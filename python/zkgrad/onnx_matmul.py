@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from onnx import helper
 
-from zkgrad.graph import Dense, Product, Reshape
+from zkgrad.graph import Copy, Dense, Product, Reshape
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
 
 if TYPE_CHECKING:
@@ -102,6 +102,13 @@ def _placement(rows: int, cols: int, padded: int, padded_rows: int | None = None
     return place
 
 
+def _is_model_input(importer: _Importer, tensor: str) -> bool:
+    """Whether ``tensor`` is the model input under reshapes (which are not blocks)."""
+    while isinstance(importer.producer.get(tensor), Reshape):
+        tensor = importer.producer[tensor].input
+    return tensor == importer.input
+
+
 def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
     """``MatMul(A, B)`` of two activations as one product block (:class:`zkgrad.graph.Product`).
 
@@ -148,7 +155,7 @@ def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: 
     out = node.output[0]
     out_shape = (*shape_a[:-2], rows, cols)
     a_flat = importer._reshaped(f"{name}:a_flat", a, (1, rows * inner))
-    b_flat = importer._reshaped(f"{name}:b_flat", b, (1, inner * cols))
+    b_flat = a_flat if b == a else importer._reshaped(f"{name}:b_flat", b, (1, inner * cols))
     if inner_p != inner:
         padded = f"{out}:a_padded"
         place = _placement(rows, inner, inner_p)
@@ -165,6 +172,14 @@ def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: 
             (1, inner_p * cols_p),
         )
         b_flat = padded
+    if _is_model_input(importer, b_flat):
+        # B read straight from the model input: the relation reads B without a selector, so it
+        # must be a block's output (whose padding its own relation makes zero): a copy block.
+        copied = f"{out}:b_copy"
+        importer._emit(
+            Copy(f"{name}:b_copy", b_flat, copied, (1, inner_p * cols_p)), (1, inner_p * cols_p)
+        )
+        b_flat = copied
     flat = (1, rows * cols_p)
     product = out if cols_p == cols and flat == out_shape else f"{out}:product"
     importer._emit(Product(name, a_flat, b_flat, product, rows, inner_p, cols_p, flat), flat)
