@@ -123,5 +123,5 @@ def test_several_heads_are_refused_by_name(tmp_path: Path) -> None:
     )
     path = tmp_path / "heads.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    with pytest.raises(UnsupportedModelError, match="(?s)heads.*stacked matrices"):
+    with pytest.raises(UnsupportedModelError, match=r"(?s)heads.*stacked matrices"):
         zkgrad.compile(path)
