@@ -683,7 +683,7 @@ impl CircuitSpec {
             ));
         };
         let want = g.b_shape();
-        if len != g.inner * g.cols
+        if len != g.b_len()
             || shape.log_size() != want.log_size()
             || (0..len).any(|i| want.slot(i) != shape.slot(i))
         {
@@ -1136,7 +1136,7 @@ pub fn run_block_with(
             requantise(l, acc.collect(), bits)
         }
         LayerKind::MatMul(g) => {
-            if a.len() != l.in_dim || other.len() != g.inner * g.cols {
+            if a.len() != l.in_dim || other.len() != g.b_len() {
                 return Err(ProofError::Witness {
                     layer: l.name.clone(),
                     detail: format!(
@@ -1144,7 +1144,7 @@ pub fn run_block_with(
                         a.len(),
                         other.len(),
                         l.in_dim,
-                        g.inner * g.cols
+                        g.b_len()
                     ),
                 });
             }

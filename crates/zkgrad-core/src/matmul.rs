@@ -1,11 +1,14 @@
 //! A product of two activations, `Z = A·B` per batch item (attention's Q·Kᵀ and scores·V): its
 //! geometry and integer semantics. The relation is proved in `zk/matmul.rs`.
 //!
-//! A is the block's source (`rows × inner`, row-major), B its second operand (`inner × cols`).
-//! Each is stored as a matrix (`ActShape` with one channel per row), so a column's variables
-//! split into a column index (low) and a row index (high): A's into (t, i), B's into (j, t)
-//! and the output's into (j, i). A producer that stores its output flat (a dense block) stores
-//! it that way exactly when the row length is a power of two.
+//! A is the block's source (`heads` stacked `rows × inner` matrices, row-major), B its second
+//! operand (`heads` stacked `inner × cols`); head h of the output is A[h]·B[h]. Each is stored as
+//! its rows (`ActShape` with one channel per row of every head), so a column's variables split
+//! into a column index (low) and a row index (high): A's into (t, i), B's into (j, t) and the
+//! output's into (j, i), the head being the row index's high part. A producer that stores its
+//! output flat (a dense block) stores it that way exactly when the row length is a power of two;
+//! with several heads the rows per head must be powers of two too (so the head has variables of
+//! its own).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +19,8 @@ use crate::circuit::{ACC_LIMIT, ActShape, Operand};
 pub struct MatMulGeom {
     /// The second operand B (the first, A, is the block's source).
     pub other: Operand,
+    /// Stacked products (attention heads), at least 1.
+    pub heads: usize,
     /// Rows of A and of the output.
     pub rows: usize,
     /// Columns of A, rows of B: the length of every dot product (at least 2).
@@ -25,42 +30,57 @@ pub struct MatMulGeom {
 }
 
 impl MatMulGeom {
-    /// How A is stored: one channel per row.
+    /// How A is stored: one channel per row (of every head).
     pub fn a_shape(&self) -> ActShape {
         ActShape {
-            channels: self.rows,
+            channels: self.heads * self.rows,
             len: self.inner,
         }
     }
 
-    /// How B is stored: one channel per row.
+    /// How B is stored: one channel per row (of every head).
     pub fn b_shape(&self) -> ActShape {
         ActShape {
-            channels: self.inner,
+            channels: self.heads * self.inner,
             len: self.cols,
         }
     }
 
-    /// How the output is stored: one channel per row.
+    /// How the output is stored: one channel per row (of every head).
     pub fn out_shape(&self) -> ActShape {
         ActShape {
-            channels: self.rows,
+            channels: self.heads * self.rows,
             len: self.cols,
         }
+    }
+
+    /// Values of B.
+    pub fn b_len(&self) -> usize {
+        self.heads * self.inner * self.cols
     }
 
     /// The rules of the geometry alone, for a block of `in_dim` inputs and `out_dim` outputs.
     pub(crate) fn check(&self, in_dim: usize, out_dim: usize) -> Result<(), String> {
-        if self.rows == 0 || self.cols == 0 || self.inner < 2 {
+        if self.rows == 0 || self.cols == 0 || self.inner < 2 || self.heads == 0 {
             return Err(format!(
-                "a matrix product of {}×{} by {}×{} (the inner dimension must be at least 2)",
-                self.rows, self.inner, self.inner, self.cols
+                "{} matrix products of {}×{} by {}×{} (the inner dimension must be at least 2)",
+                self.heads, self.rows, self.inner, self.inner, self.cols
             ));
         }
-        if in_dim != self.rows * self.inner || out_dim != self.rows * self.cols {
+        if self.heads > 1 && !(self.rows.is_power_of_two() && self.inner.is_power_of_two()) {
             return Err(format!(
-                "matrix product input and output lengths {in_dim} and {out_dim} are not {}·{} and {}·{}",
-                self.rows, self.inner, self.rows, self.cols
+                "{} stacked products of {}×{} by {}×{}: with several, rows and inner dimension \
+                 must be powers of two",
+                self.heads, self.rows, self.inner, self.inner, self.cols
+            ));
+        }
+        let (a, z) = (
+            self.heads * self.rows * self.inner,
+            self.heads * self.rows * self.cols,
+        );
+        if in_dim != a || out_dim != z {
+            return Err(format!(
+                "matrix product input and output lengths {in_dim} and {out_dim} are not {a} and {z}"
             ));
         }
         Ok(())
@@ -82,15 +102,25 @@ impl MatMulGeom {
         Ok(())
     }
 
-    /// The accumulator Z = A·B of one batch item (both row-major).
+    /// The accumulator Z = A·B of one batch item (every head; row-major).
     pub fn accumulate(&self, a: &[i64], b: &[i64]) -> Vec<i128> {
-        let mut z = vec![0i128; self.rows * self.cols];
-        for i in 0..self.rows {
-            for t in 0..self.inner {
-                let x = a[i * self.inner + t] as i128;
-                let row = &b[t * self.cols..(t + 1) * self.cols];
-                for (zj, &y) in z[i * self.cols..(i + 1) * self.cols].iter_mut().zip(row) {
-                    *zj += x * y as i128;
+        let (m, k, n) = (self.rows, self.inner, self.cols);
+        let mut z = vec![0i128; self.heads * m * n];
+        for h in 0..self.heads {
+            let (ah, bh) = (
+                &a[h * m * k..(h + 1) * m * k],
+                &b[h * k * n..(h + 1) * k * n],
+            );
+            let zh = &mut z[h * m * n..(h + 1) * m * n];
+            for i in 0..m {
+                for t in 0..k {
+                    let x = ah[i * k + t] as i128;
+                    for (zj, &y) in zh[i * n..(i + 1) * n]
+                        .iter_mut()
+                        .zip(&bh[t * n..(t + 1) * n])
+                    {
+                        *zj += x * y as i128;
+                    }
                 }
             }
         }
@@ -106,6 +136,7 @@ mod tests {
     fn accumulate_is_the_matrix_product() {
         let g = MatMulGeom {
             other: Operand::Input,
+            heads: 1,
             rows: 2,
             inner: 3,
             cols: 2,

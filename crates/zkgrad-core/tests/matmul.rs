@@ -41,6 +41,7 @@ fn product(rows: usize, inner: usize, cols: usize, other: Operand, relu: bool) -
         relu,
         kind: LayerKind::MatMul(MatMulGeom {
             other,
+            heads: 1,
             rows,
             inner,
             cols,
@@ -264,6 +265,7 @@ fn operands_stored_otherwise_are_refused() {
     spec.layers[1].out_dim = 12;
     spec.layers[2].kind = LayerKind::MatMul(MatMulGeom {
         other: Operand::Block(1),
+        heads: 1,
         rows: 2,
         inner: 4,
         cols: 3,
@@ -327,4 +329,83 @@ fn the_inputs_padding_is_never_read() {
     // fc_b reads the padding through its own selector too, so the proof verifies as is.
     common::verifies(&spec, &w, SEED, &p).unwrap();
     assert_eq!(p.output, forward(&spec, &w, &x).unwrap()[1].a);
+}
+
+/// x (10) → fc_a as `heads` stacked rows × inner; fc_b as heads × inner × cols; their product.
+fn stacked(
+    heads: usize,
+    rows: usize,
+    inner: usize,
+    cols: usize,
+) -> (CircuitSpec, Weights, Vec<i64>) {
+    let mut rng = common::Lcg(13 + heads as u64);
+    let (a, b, z) = (
+        heads * rows * inner,
+        heads * inner * cols,
+        heads * rows * cols,
+    );
+    let mut scores = product(rows, inner, cols, Operand::Block(1), false);
+    scores.in_dim = a;
+    scores.out_dim = z;
+    if let LayerKind::MatMul(g) = &mut scores.kind {
+        g.heads = heads;
+    }
+    let spec = CircuitSpec {
+        input_len: 10,
+        table_bits: 16,
+        layers: vec![dense("fc_a", 10, a), dense("fc_b", 10, b), scores],
+        public_input: false,
+        committed_input: false,
+        sources: vec![Operand::Input, Operand::Input, Operand::Block(0)],
+        extra_outputs: Vec::new(),
+    };
+    spec.validate().unwrap();
+    let w = Weights {
+        layers: vec![weights(&mut rng, 10, a), weights(&mut rng, 10, b), none()],
+    };
+    let x = (0..10).map(|_| rng.next(-2000, 2000)).collect();
+    (spec, w, x)
+}
+
+#[test]
+fn stacked_products_multiply_each_head_and_verify() {
+    // Two and three heads (a padding head), and a product so small its columns are widened.
+    for (heads, rows, inner, cols) in [(2, 2, 4, 2), (3, 2, 2, 4), (2, 1, 2, 1)] {
+        let (spec, w, x) = stacked(heads, rows, inner, cols);
+        let t = forward(&spec, &w, &x).unwrap();
+        let (a, b) = (&t[0].a, &t[1].a);
+        for h in 0..heads {
+            for i in 0..rows {
+                for j in 0..cols {
+                    let z: i64 = (0..inner)
+                        .map(|k| a[(h * rows + i) * inner + k] * b[(h * inner + k) * cols + j])
+                        .sum();
+                    assert_eq!(t[2].z[(h * rows + i) * cols + j], z, "head {h}");
+                }
+            }
+        }
+        let proof = prove(&spec, &w, SEED, &x).unwrap();
+        common::verifies(&spec, &w, SEED, &proof).unwrap();
+        let mut bad = proof.clone();
+        let last = bad.output.len() - 1; // the last head's last value
+        bad.output[last] += 1;
+        assert!(common::verifies(&spec, &w, SEED, &bad).is_err());
+        let xs = vec![
+            x.clone(),
+            x.iter().map(|v| v / 2).collect(),
+            x.iter().rev().copied().collect(),
+        ];
+        let proof = prove_batch(&spec, &w, SEED, &xs).unwrap();
+        common::verifies(&spec, &w, SEED, &proof).unwrap();
+    }
+    // Rows that are not a power of two cannot be stacked: the head would share variables.
+    let (mut spec, ..) = stacked(2, 2, 4, 2);
+    if let LayerKind::MatMul(g) = &mut spec.layers[2].kind {
+        g.rows = 3;
+    }
+    spec.layers[2].in_dim = 2 * 3 * 4;
+    spec.layers[2].out_dim = 2 * 3 * 2;
+    spec.layers[0].out_dim = 24;
+    let err = spec.validate().unwrap_err().to_string();
+    assert!(err.contains("powers of two"), "{err}");
 }

@@ -148,12 +148,15 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         params: Vec<Real>,
     },
-    /// Z = A·B of two activations: A (`inputs[0]`) `rows × inner` and B (`inputs[1]`)
-    /// `inner × cols`, both row-major; the output is `rows × cols`. Each operand must be stored
-    /// as its matrix (a dense block's output is when its row length is a power of two). Must be
-    /// followed by a requant, like dense.
+    /// Z = A·B of two activations: A (`inputs[0]`) `heads` stacked `rows × inner` matrices and
+    /// B (`inputs[1]`) `heads` stacked `inner × cols`, all row-major; the output is `heads`
+    /// stacked `rows × cols`. Each operand must be stored as its rows (a dense block's output is
+    /// when its row length is a power of two). Must be followed by a requant, like dense.
     #[serde(rename = "matmul")]
     MatMul {
+        /// Stacked products (attention heads; 1 when absent).
+        #[serde(default = "one")]
+        heads: usize,
         /// Rows of A and of the output.
         rows: usize,
         /// Columns of A, rows of B.
@@ -161,6 +164,10 @@ pub enum Op {
         /// Columns of B and of the output.
         cols: usize,
     },
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A real attribute (an ONNX float such as LeakyRelu's alpha), equal when its bits are.

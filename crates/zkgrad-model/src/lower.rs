@@ -102,12 +102,19 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             i += push_linear(&mut out, nodes, i, block, &mut fused)?;
             continue;
         }
-        if let Op::MatMul { rows, inner, cols } = node.op {
+        if let Op::MatMul {
+            heads,
+            rows,
+            inner,
+            cols,
+        } = node.op
+        {
             let block = matmul_block(
                 &out,
                 node,
                 MatMulGeom {
                     other: Operand::Input,
+                    heads,
                     rows,
                     inner,
                     cols,
@@ -349,8 +356,8 @@ fn matmul_block(
     g.other = operand(out, node, second)?;
     let spec = DenseSpec {
         name: node.name.clone(),
-        in_dim: g.rows * g.inner,
-        out_dim: g.rows * g.cols,
+        in_dim: g.heads * g.rows * g.inner,
+        out_dim: g.heads * g.rows * g.cols,
         mult: 1,
         shift: 1,
         relu: false,

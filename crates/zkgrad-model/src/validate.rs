@@ -265,9 +265,14 @@ impl<'a> Validator<'a> {
                 }
                 in_shape
             }
-            Op::MatMul { rows, inner, cols } => {
+            Op::MatMul {
+                heads,
+                rows,
+                inner,
+                cols,
+            } => {
                 self.check_requant_follows(i, node);
-                self.check_matmul(node, in_len, [*rows, *inner, *cols])
+                self.check_matmul(node, in_len, [*heads, *rows, *inner, *cols])
             }
             Op::Add { .. } | Op::Mul { .. } => {
                 self.check_requant_follows(i, node);
@@ -308,35 +313,38 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// A matrix product: its operands hold rows·inner and inner·cols values; its output is
-    /// `[rows, cols]`.
+    /// A matrix product: its operands hold heads·rows·inner and heads·inner·cols values; its
+    /// output is `[heads, rows, cols]`.
     fn check_matmul(
         &mut self,
         node: &Node,
         a_len: Option<usize>,
-        [rows, inner, cols]: [usize; 3],
+        [heads, rows, inner, cols]: [usize; 4],
     ) -> Option<Vec<usize>> {
         let b_len = node
             .inputs
             .get(1)
             .and_then(|t| self.defined.get(t.as_str()))
             .and_then(|d| d.shape.as_deref().map(numel));
-        let want = [(a_len, rows * inner, 0), (b_len, inner * cols, 1)];
-        let mut ok = rows > 0 && inner > 0 && cols > 0;
+        let want = [
+            (a_len, heads * rows * inner, 0),
+            (b_len, heads * inner * cols, 1),
+        ];
+        let mut ok = heads > 0 && rows > 0 && inner > 0 && cols > 0;
         for (got, expected, k) in want {
             if let Some(got) = got.filter(|&g| g != expected) {
                 self.problems.push(ModelError::Unsupported {
                     node: node.name.clone(),
                     op: kind(node),
                     detail: format!(
-                        "its operand '{}' has {got} values, not the {expected} of a {rows}×{inner} by {inner}×{cols} product",
+                        "its operand '{}' has {got} values, not the {expected} of {heads} {rows}×{inner} by {inner}×{cols} products",
                         node.inputs[k]
                     ),
                 });
                 ok = false;
             }
         }
-        ok.then(|| vec![rows, cols])
+        ok.then(|| vec![heads, rows, cols])
     }
 
     /// Checks the arity (add is binary, every other op unary) and that the inputs are defined;

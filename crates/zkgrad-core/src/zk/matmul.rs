@@ -43,10 +43,14 @@ fn label(spec: &CircuitSpec, l: usize) -> String {
 
 /// Round degrees: the output variables (eq·Q, Q masked: 1 + 3, then 2; 5 and 3 kept as dense's),
 /// then (j, t, i, n): E·S_A·Ȧ·Ḃ is of degree 3 in every variable but the masks' — j₀ (Ḃ's,
-/// 3 + 1) and t₀ (Ȧ's, 3 + 2, and Ḃ's too when B has one column: 7).
+/// 3 + 1) and t₀ (Ȧ's, 3 + 2, and Ḃ's too when B has one column: 7); with several heads Ḃ
+/// depends on the head's variables too (4).
 pub(crate) fn schedule(n_out: usize, g: &MatMulGeom, log_batch: usize) -> Vec<usize> {
-    let nu = g.out_shape().log_len();
+    let (nu, kt) = (g.out_shape().log_len(), g.a_shape().log_len());
     let mut phase2 = vec![3; in_vars(g) + log_batch];
+    // The head's variables: Ḃ depends on them too (E·S_A·Ȧ·Ḃ, 4).
+    let head = nu + kt + crate::mle::log2_ceil(g.rows);
+    phase2[head..head + crate::mle::log2_ceil(g.heads)].fill(4);
     phase2[0] = 7;
     phase2[nu] = phase2[nu].max(5);
     (0..n_out)
@@ -102,6 +106,10 @@ struct Dims {
     mu_o: usize,
     /// B's feature variables.
     b_log: usize,
+    /// Variables of the rows of one head (the low part of A's and the output's row index).
+    mu: usize,
+    /// Variables of the head (the next part; 0 for one head).
+    eta: usize,
 }
 
 impl Dims {
@@ -113,6 +121,8 @@ impl Dims {
             mu_a: g.a_shape().log_size() - kt,
             mu_o: spec.layers[l].out_shape().log_size() - nu,
             b_log: g.b_shape().log_size(),
+            mu: crate::mle::log2_ceil(g.rows),
+            eta: crate::mle::log2_ceil(g.heads),
         }
     }
 
@@ -120,8 +130,10 @@ impl Dims {
         t | (i << self.kt) | (n << (self.kt + self.mu_a))
     }
 
-    fn b_index(&self, j: usize, t: usize, n: usize) -> usize {
-        j | (t << self.nu) | (n << self.b_log)
+    /// B's index for output row i (of A's row index: its head part picks B's head).
+    fn b_index(&self, j: usize, t: usize, i: usize, n: usize) -> usize {
+        let h = (i >> self.mu) & ((1 << self.eta) - 1);
+        j | (t << self.nu) | (h << (self.nu + self.kt)) | (n << self.b_log)
     }
 
     /// The output index (j, i, n), or None for a row beyond the output's row variables.
@@ -153,13 +165,18 @@ impl Dims {
         eq_eval(r_j, rho_j) * rows * eq_eval(r_n, rho_n)
     }
 
-    /// Where ρ = (ρ_j, ρ_t, ρ_i, ρ_n) evaluates A (ρ_t, ρ_i, ρ_n) and B (ρ_j, ρ_t, 0…, ρ_n).
+    /// Where ρ = (ρ_j, ρ_t, ρ_i, ρ_n) evaluates A (ρ_t, ρ_i, ρ_n) and B (ρ_j, ρ_t, ρ_h, 0…, ρ_n),
+    /// ρ_h the head part of ρ_i.
     fn operand_points(&self, rho: &[EF]) -> (Vec<EF>, Vec<EF>) {
         let (rho_j, rest) = rho.split_at(self.nu);
         let rho_t = &rest[..self.kt];
         let rho_n = &rest[self.kt + self.mu_a..];
-        let unused = vec![EF::ZERO; self.b_log - self.nu - self.kt];
-        (rest.to_vec(), [rho_j, rho_t, &unused, rho_n].concat())
+        let rho_h = &rest[self.kt + self.mu..self.kt + self.mu + self.eta];
+        let unused = vec![EF::ZERO; self.b_log - self.nu - self.kt - self.eta];
+        (
+            rest.to_vec(),
+            [rho_j, rho_t, rho_h, &unused, rho_n].concat(),
+        )
     }
 }
 
@@ -205,7 +222,7 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkMatMulProof> {
             }
             let sum: F = (0..1usize << d.kt)
                 .filter(|&tt| s_a[tt | (i << d.kt)] == EF::ONE)
-                .map(|tt| a[d.a_index(tt, i, n)] * b[d.b_index(j, tt, n)])
+                .map(|tt| a[d.a_index(tt, i, n)] * b[d.b_index(j, tt, i, n)])
                 .sum();
             EF::from(sum)
         })
@@ -225,8 +242,8 @@ pub(crate) fn prove(ctx: &mut ProverCtx, l: usize) -> Result<ZkMatMulProof> {
         d.a_index(tt, i, n)
     };
     let b_at = |x: usize| {
-        let (j, tt, _, n) = d.split(x);
-        d.b_index(j, tt, n)
+        let (j, tt, i, n) = d.split(x);
+        d.b_index(j, tt, i, n)
     };
     let e_at = |x: usize| {
         let (j, _, i, n) = d.split(x);
