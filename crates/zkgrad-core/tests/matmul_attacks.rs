@@ -207,10 +207,9 @@ fn every_shape_proves_and_verifies() {
             let head = k % 3 != 0;
             let (spec, w, x, mm) = shaped(rows, inner, cols, a_src, relu, head, 10 + k as u64);
             let t = forward(&spec, &w, &x).unwrap();
-            println!("{rows}×{inner}·{inner}×{cols}: A {:?} B {:?} z {:?}", x, t[mm - 1].a, t[mm].z);
             assert!(
                 t[mm].z.iter().any(|&z| z != 0),
-                "{rows}×{inner}·{inner}×{cols}: a product of zeros tests little"
+                "{rows}×{inner}·{inner}×{cols}: a zero accumulator tests little"
             );
             let proof = prove(&spec, &w, SEED, &x)
                 .unwrap_or_else(|e| panic!("{rows}×{inner}·{inner}×{cols}: {e}"));
@@ -911,4 +910,77 @@ fn hostile_bytes_of_a_product_proof_are_rejected() {
     }
     let step = (bytes.len() / 300).max(1);
     common::assert_flips_rejected(&spec, &mc, &proof, step);
+}
+
+/// B a table lookup's output (f(v) = v/2 + 5, so f(0) ≠ 0) with a ragged row (2 × 3 stored in
+/// 2 × 4) read straight from the input: the lookup pins its padding to (0, 0), so the
+/// product's padding column reads zeros and honest proofs verify; a prover who puts f(0) = 5
+/// in B's padding (and the matching values in the product's padding) is rejected.
+#[test]
+fn a_lookup_output_as_b() {
+    use zkgrad_core::circuit::UnaryGeom;
+    let mut rng = common::Lcg(180);
+    let spec = CircuitSpec {
+        input_len: 6,
+        table_bits: 16,
+        layers: vec![
+            dense("fc_a", 6, 6, false),
+            DenseSpec {
+                name: "half".into(),
+                in_dim: 6,
+                out_dim: 6,
+                mult: 1,
+                shift: 1,
+                relu: false,
+                kind: LayerKind::Unary(UnaryGeom {
+                    func: "half_plus_5".into(),
+                    channels: 2,
+                    len: 3,
+                    lo: -64,
+                    values: (-64..64).map(|v: i64| v.div_euclid(2) + 5).collect(),
+                }),
+            },
+            product(3, 2, 3, Operand::Block(1), false),
+        ],
+        public_input: false,
+        committed_input: false,
+        sources: vec![Operand::Input, Operand::Input, Operand::Block(0)],
+        extra_outputs: Vec::new(),
+    };
+    spec.validate().unwrap();
+    let w = Weights {
+        layers: vec![weights(&mut rng, 6, 6), none(), none()],
+    };
+    let x = input(&mut rng, 6);
+    let p = prove(&spec, &w, SEED, &x).unwrap();
+    common::verifies(&spec, &w, SEED, &p).unwrap();
+    let xs: Vec<Vec<i64>> = (0..3).map(|_| input(&mut rng, 6)).collect();
+    let p = prove_batch(&spec, &w, SEED, &xs).unwrap();
+    common::verifies(&spec, &w, SEED, &p).unwrap();
+    // B's padding column (slot 3 of each row) set to f(0) = 5, the product's padding column
+    // recomputed from it.
+    let t = forward(&spec, &w, &x).unwrap();
+    let a = t[0].a.clone();
+    let edit = move |plan: &WitnessPlan, cols: &mut Vec<Vec<F>>| {
+        let bb = &plan.blocks[1];
+        for tt in 0..2 {
+            cols[bb.a][(tt << 2) | 3] = from_i64(5);
+        }
+        let blk = &plan.blocks[2];
+        for i in 0..3 {
+            let z: i64 = (0..2).map(|tt| a[i * 2 + tt] * 5).sum();
+            let v = z * 4096 + (1 << 15);
+            let s = (i << 2) | 3;
+            cols[blk.q][s] = from_i64(v.div_euclid(1 << 16));
+            cols[blk.t.unwrap()][s] = from_i64(v.rem_euclid(1 << 16));
+        }
+        plan.refresh_multiplicities(cols);
+    };
+    match prove_tampered(&spec, &w, SEED, &[x], &edit) {
+        Ok(p) => {
+            let err = common::verifies(&spec, &w, SEED, &p).unwrap_err();
+            println!("f(0) in B's padding: {err}");
+        }
+        Err(e) => println!("f(0) in B's padding refused at proof time: {e}"),
+    }
 }
