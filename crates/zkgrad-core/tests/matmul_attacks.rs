@@ -47,6 +47,7 @@ fn product(rows: usize, inner: usize, cols: usize, other: Operand, relu: bool) -
         relu,
         kind: LayerKind::MatMul(MatMulGeom {
             other,
+            heads: 1,
             rows,
             inner,
             cols,
