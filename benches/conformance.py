@@ -262,6 +262,8 @@ def run_case(case: NodeCase, mode: str, workdir: Path) -> Outcome:
             "error",
             f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})",
         )
+    if isinstance(got, dict):  # several outputs, in the graph's order, flattened side by side
+        got = np.concatenate([np.asarray(v, dtype=np.float64).reshape(-1) for v in got.values()])
     return _compare(case, model.report, np.asarray(got, dtype=np.float64), outcome)
 
 
@@ -269,7 +271,8 @@ def _compare(
     case: NodeCase, report: CompileReport, got: np.ndarray, outcome: Callable[..., Outcome]
 ) -> Outcome:
     """Passed, or failed with the element furthest beyond the tolerance (module doc)."""
-    expected = np.asarray(case.outputs[0], dtype=np.float64)
+    outputs = [np.asarray(o, dtype=np.float64) for o in case.outputs]
+    expected = outputs[0] if len(outputs) == 1 else np.concatenate([o.reshape(-1) for o in outputs])
     if got.size != expected.size:
         return outcome(
             "failed",

@@ -148,10 +148,14 @@ def run(folder: Path, record: Record) -> None:
     record.start("verify")
     key = model.verifying_key()  # verified as a third party would: with the key alone
     start = time.perf_counter()
-    verified = np.asarray(zkgrad.verify(key, proof), dtype=np.float64).reshape(-1)
+    result = zkgrad.verify(key, proof)
     verify_s = round(time.perf_counter() - start, 3)
-    expected = run_float(onnx_model, x[None], [graph.onnx_output])[graph.onnx_output][0]
-    expected = expected.reshape(-1)
+    # Several outputs come back by name: all of them are compared, flattened side by side.
+    names = [name for name, _ in graph.named_outputs] or [graph.onnx_output]
+    got = result if isinstance(result, dict) else {graph.onnx_output: result}
+    verified = np.concatenate([np.asarray(got[n], dtype=np.float64).reshape(-1) for n in names])
+    floats = run_float(onnx_model, x[None], names)
+    expected = np.concatenate([np.asarray(floats[n][0], dtype=np.float64).reshape(-1) for n in names])
     diff = np.abs(verified - expected)
     scale = float(np.abs(expected).max())
     record.done(

@@ -77,8 +77,9 @@ def _run(op: Op, values: dict[str, np.ndarray]) -> np.ndarray:
     if isinstance(op, Mul):
         return x * values[op.other]
     if isinstance(op, Product):
-        a = x.reshape(op.rows, op.inner)
-        return (a @ values[op.other].reshape(op.inner, op.cols)).reshape(op.out_shape)
+        a = x.reshape(op.heads, op.rows, op.inner)
+        b = values[op.other].reshape(op.heads, op.inner, op.cols)
+        return (a @ b).reshape(op.out_shape)
     if isinstance(op, Copy):
         return x.copy()
     if isinstance(op, Unary):

@@ -156,10 +156,10 @@ class Unary:
 
 @dataclass
 class Product:
-    """y = input · other, a matrix product of two activations: ``input`` holds a
-    ``rows × inner`` matrix and ``other`` an ``inner × cols`` one, both row-major (attention's
-    Q·Kᵀ and scores·V); ``inner`` and ``cols`` are powers of two (each operand is then stored
-    as its matrix: the importer pads them)."""
+    """y = input · other, a matrix product of two activations: ``input`` holds ``heads``
+    stacked ``rows × inner`` matrices and ``other`` as many ``inner × cols`` ones, all row-major
+    (attention's Q·Kᵀ and scores·V); ``inner`` and ``cols`` are powers of two, and ``rows`` too
+    with several heads (each operand is then stored as its rows: the importer pads them)."""
 
     name: str
     input: str
@@ -169,6 +169,8 @@ class Product:
     inner: int
     cols: int
     out_shape: Shape
+    #: Stacked products (attention heads): ``input`` holds ``heads`` matrices, ``other`` too.
+    heads: int = 1
 
 
 Op = Dense | Conv | AvgPool | MaxPool | Relu | Reshape | Add | Copy | Mul | Unary | Product

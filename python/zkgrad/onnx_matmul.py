@@ -92,13 +92,13 @@ def _pow2(n: int) -> int:
     return 1 << max(n - 1, 0).bit_length()
 
 
-def _placement(rows: int, cols: int, padded: int, padded_rows: int | None = None) -> np.ndarray:
-    """The 0/1 map of a row-major ``rows × cols`` matrix into ``padded_rows × padded`` (rows
-    and columns beyond the original are zero)."""
-    out_rows = rows if padded_rows is None else padded_rows
-    place = np.zeros((out_rows * padded, rows * cols))
-    i, j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    place[(i * padded + j).reshape(-1), (i * cols + j).reshape(-1)] = 1.0
+def _placement(heads: int, rows: int, cols: int, rows_p: int, cols_p: int) -> np.ndarray:
+    """The 0/1 map of ``heads`` stacked row-major ``rows × cols`` matrices into stacked
+    ``rows_p × cols_p`` ones (rows and columns beyond the originals are zero)."""
+    place = np.zeros((heads * rows_p * cols_p, heads * rows * cols))
+    h, i, j = np.meshgrid(np.arange(heads), np.arange(rows), np.arange(cols), indexing="ij")
+    target = (h * rows_p + i) * cols_p + j
+    place[target.reshape(-1), ((h * rows + i) * cols + j).reshape(-1)] = 1.0
     return place
 
 
@@ -109,13 +109,29 @@ def _is_model_input(importer: _Importer, tensor: str) -> bool:
     return tensor == importer.input
 
 
+def _padded(
+    importer: _Importer, name: str, x: str, dims: tuple[int, int, int], padded: tuple[int, int]
+) -> str:
+    """``x`` (heads stacked rows × cols, flat) with its rows and columns padded to ``padded``
+    by a constant 0/1 layer, or ``x`` itself when nothing is padded."""
+    heads, rows, cols = dims
+    if padded == (rows, cols):
+        return x
+    out = f"{name}:padded"
+    size = (1, heads * padded[0] * padded[1])
+    place = _placement(heads, rows, cols, *padded)
+    importer._emit(Dense(out, x, out, place, None, size), size)
+    return out
+
+
 def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
     """``MatMul(A, B)`` of two activations as one product block (:class:`zkgrad.graph.Product`).
 
-    The block reads each operand stored as its matrix, which a flat tensor is when its row
-    length is a power of two: otherwise A's rows and B's rows and columns are padded with zeros
-    by a constant dense layer (0/1 weights), and the padded columns of the product dropped by
-    another. ValueError says what is not supported.
+    The block reads each operand stored as its rows, which a flat tensor is when its row length
+    is a power of two (and, for stacked matrices, its rows per matrix too): otherwise the
+    operands are padded with zeros by constant 0/1 layers, and the product's padding dropped by
+    another. Stacked matrices (``[…, H, M, K]`` by ``[…, H, K, N]``, attention heads) are one
+    block of H products. ValueError says what is not supported.
     """
     a = importer._activation(inputs[0], name)
     b = importer._activation(inputs[1], name)
@@ -126,68 +142,53 @@ def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: 
             f"a MatMul of two activations needs matrices, not shapes {list(shape_a)} and "
             f"{list(shape_b)}"
         )
-    if int(np.prod(shape_a[:-2])) != 1 or int(np.prod(shape_b[:-2])) != 1:
+    if shape_a[:-2] != shape_b[:-2] and not (
+        int(np.prod(shape_a[:-2])) == 1 and int(np.prod(shape_b[:-2])) == 1
+    ):
         raise ValueError(
-            f"a MatMul of two activations with stacked matrices ({list(shape_a)} by "
-            f"{list(shape_b)}, e.g. several attention heads) is not supported yet: only one "
-            "matrix product"
+            f"a MatMul of two activations whose stacks differ ({list(shape_a)} by "
+            f"{list(shape_b)}, a broadcast) is not supported yet"
         )
+    heads = int(np.prod(shape_a[:-2]))
     (rows, inner), (inner_b, cols) = shape_a[-2:], shape_b[-2:]
     if inner != inner_b or inner < 2:
         raise ValueError(f"operands {list(shape_a)} and {list(shape_b)} do not multiply")
+    rows_p = rows if heads == 1 else _pow2(rows)
     inner_p, cols_p = _pow2(inner), _pow2(cols)
-    maps = [
-        rows * inner_p * rows * inner,
-        inner_p * cols_p * inner * cols,
-        rows * cols * rows * cols_p,
+    sizes = [
+        (heads * rows * inner, heads * rows_p * inner_p),
+        (heads * inner * cols, heads * inner_p * cols_p),
+        (heads * rows * cols, heads * rows_p * cols_p),
     ]
-    needed = [
-        inner_p != inner,
-        (inner_p, cols_p) != (inner, cols),
-        cols_p != cols,
-    ]
-    worst = max((m for m, n in zip(maps, needed, strict=True) if n), default=0)
+    worst = max((m * n for m, n in sizes if m != n), default=0)
     if worst > MAX_LINEAR_MAP:
         raise ValueError(
-            f"its {rows}×{inner} by {inner}×{cols} product would be padded to powers of two by "
-            f"dense layers of up to {worst} weights (more than {MAX_LINEAR_MAP}); not supported"
+            f"its {heads}×{rows}×{inner} by {inner}×{cols} product would be padded to powers of "
+            f"two by dense layers of up to {worst} weights (more than {MAX_LINEAR_MAP}); not "
+            "supported"
         )
     out = node.output[0]
     out_shape = (*shape_a[:-2], rows, cols)
-    a_flat = importer._reshaped(f"{name}:a_flat", a, (1, rows * inner))
-    b_flat = a_flat if b == a else importer._reshaped(f"{name}:b_flat", b, (1, inner * cols))
-    if inner_p != inner:
-        padded = f"{out}:a_padded"
-        place = _placement(rows, inner, inner_p)
-        importer._emit(
-            Dense(f"{name}:pad_a", a_flat, padded, place, None, (1, rows * inner_p)),
-            (1, rows * inner_p),
-        )
-        a_flat = padded
-    if (inner_p, cols_p) != (inner, cols):
-        padded = f"{out}:b_padded"
-        place = _placement(inner, cols, cols_p, inner_p)
-        importer._emit(
-            Dense(f"{name}:pad_b", b_flat, padded, place, None, (1, inner_p * cols_p)),
-            (1, inner_p * cols_p),
-        )
-        b_flat = padded
-    if _is_model_input(importer, b_flat):
+    a_flat = importer._reshaped(f"{name}:a_flat", a, (1, sizes[0][0]))
+    b_flat = a_flat if b == a else importer._reshaped(f"{name}:b_flat", b, (1, sizes[1][0]))
+    a_in = _padded(importer, f"{out}:a", a_flat, (heads, rows, inner), (rows_p, inner_p))
+    b_in = _padded(importer, f"{out}:b", b_flat, (heads, inner, cols), (inner_p, cols_p))
+    if _is_model_input(importer, b_in):
         # B read straight from the model input: the relation reads B without a selector, so it
         # must be a block's output (whose padding its own relation makes zero): a copy block.
         copied = f"{out}:b_copy"
+        importer._emit(Copy(f"{name}:b_copy", b_in, copied, (1, sizes[1][1])), (1, sizes[1][1]))
+        b_in = copied
+    flat = (1, sizes[2][1])
+    product = out if sizes[2][0] == sizes[2][1] and flat == out_shape else f"{out}:product"
+    importer._emit(
+        Product(name, a_in, b_in, product, rows_p, inner_p, cols_p, flat, heads), flat
+    )
+    if sizes[2][0] != sizes[2][1]:
+        cut = _placement(heads, rows, cols, rows_p, cols_p).T
+        kept = out if (1, sizes[2][0]) == out_shape else f"{out}:flat"
         importer._emit(
-            Copy(f"{name}:b_copy", b_flat, copied, (1, inner_p * cols_p)), (1, inner_p * cols_p)
-        )
-        b_flat = copied
-    flat = (1, rows * cols_p)
-    product = out if cols_p == cols and flat == out_shape else f"{out}:product"
-    importer._emit(Product(name, a_flat, b_flat, product, rows, inner_p, cols_p, flat), flat)
-    if cols_p != cols:
-        cut = _placement(rows, cols, cols_p).T
-        kept = out if (1, rows * cols) == out_shape else f"{out}:flat"
-        importer._emit(
-            Dense(f"{name}:unpad", product, kept, cut, None, (1, rows * cols)), (1, rows * cols)
+            Dense(f"{name}:unpad", product, kept, cut, None, (1, sizes[2][0])), (1, sizes[2][0])
         )
         product = kept
     if product != out:

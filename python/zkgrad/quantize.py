@@ -313,6 +313,7 @@ def quantize(
                     "op": "matmul",
                     "inputs": [op.input, op.other],
                     "output": acc,
+                    "heads": op.heads,
                     "rows": op.rows,
                     "inner": op.inner,
                     "cols": op.cols,
