@@ -155,7 +155,9 @@ def run(folder: Path, record: Record) -> None:
     got = result if isinstance(result, dict) else {graph.onnx_output: result}
     verified = np.concatenate([np.asarray(got[n], dtype=np.float64).reshape(-1) for n in names])
     floats = run_float(onnx_model, x[None], names)
-    expected = np.concatenate([np.asarray(floats[n][0], dtype=np.float64).reshape(-1) for n in names])
+    expected = np.concatenate(
+        [np.asarray(floats[n][0], dtype=np.float64).reshape(-1) for n in names]
+    )
     diff = np.abs(verified - expected)
     scale = float(np.abs(expected).max())
     record.done(

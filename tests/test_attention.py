@@ -111,17 +111,40 @@ def test_a_product_of_two_graph_inputs(tmp_path: Path) -> None:
     assert np.abs(got - a @ b).max() < 0.01
 
 
-def test_several_heads_are_refused_by_name(tmp_path: Path) -> None:
+def _two_input_product(tmp_path: Path, a: list[int], b: list[int], out: list[int]) -> Path:
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["x", "y"], ["z"], name="heads")],
         "heads",
         [
-            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4]),
-            helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4]),
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, a),
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, b),
         ],
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, out)],
     )
     path = tmp_path / "heads.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    with pytest.raises(UnsupportedModelError, match=r"(?s)heads.*stacked matrices"):
+    return path
+
+
+@pytest.mark.parametrize(("rows", "inner", "cols"), [(4, 4, 4), (3, 5, 2)])
+def test_stacked_products_multiply_each_head(
+    tmp_path: Path, rows: int, inner: int, cols: int
+) -> None:
+    # Two heads; 3 × 5 by 5 × 2 pads every dimension (stacked rows must be powers of two).
+    path = _two_input_product(
+        tmp_path, [1, 2, rows, inner], [1, 2, inner, cols], [1, 2, rows, cols]
+    )
+    graph, _ = import_onnx(path)
+    (product,) = [op for op in graph.ops if isinstance(op, Product)]
+    assert product.heads == 2
+    x, y = RNG.normal(0, 1, (1, 2, rows, inner)), RNG.normal(0, 1, (1, 2, inner, cols))
+    model = zkgrad.compile(path)
+    got = zkgrad.verify(model, model.prove({"x": x, "y": y}))
+    assert got.shape == (1, 2, rows, cols)
+    assert np.abs(got - x @ y).max() < 0.02
+
+
+def test_a_broadcast_stack_is_refused_by_name(tmp_path: Path) -> None:
+    path = _two_input_product(tmp_path, [1, 2, 4, 4], [1, 1, 4, 4], [1, 2, 4, 4])
+    with pytest.raises(UnsupportedModelError, match=r"(?s)heads.*stacks differ"):
         zkgrad.compile(path)

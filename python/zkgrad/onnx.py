@@ -56,7 +56,7 @@ from zkgrad.onnx_compose import MAX_LINEAR_MAP
 from zkgrad.onnx_input_type import is_declared_type_cast
 from zkgrad.onnx_inputs import rebuilt_input
 from zkgrad.onnx_load import load, prepare
-from zkgrad.onnx_matmul import lower_product, lower_self_matmul
+from zkgrad.onnx_matmul import lower_product
 from zkgrad.onnx_norm import lower_normalization
 from zkgrad.onnx_ops import (  # noqa: F401 (SUPPORTED_OPS is part of this module's API)
     _LINEAR_MAP_OPS,
@@ -356,12 +356,7 @@ class _Importer:
             try:
                 lower_product(self, node, name, inputs)
             except ValueError as exc:
-                if self.resolve(inputs[0]) != self.resolve(inputs[1]):
-                    raise _Skip(str(exc)) from None
-                try:  # x·x of one activation has a second way
-                    lower_self_matmul(self, node, name, inputs)
-                except ValueError:
-                    raise _Skip(str(exc)) from None
+                raise _Skip(str(exc)) from None
             return
         b = self._const(inputs[1], "the second MatMul operand (the weight)")
         self._dense(name, self._activation(inputs[0], name), node.output[0], b.T)

@@ -1,16 +1,10 @@
-"""ONNX ``MatMul`` of an activation by itself (y = x·x, as in EZKL's large_op_graph) as a chain
-of ops that are already proved, so it needs no relation of its own.
+"""ONNX ``MatMul`` of two activations (attention's Q·Kᵀ and scores·V, or x·x) as one product
+block (:class:`zkgrad.graph.Product`, proved by ``zk/matmul.rs``).
 
-Every term x[…, i, k]·x[…, k, j] of the product is a difference of squares,
-ab = ((a + b)² − (a − b)²)/4, which the chain computes for all T terms at once::
-
-    u = [a + b ; a − b]        one constant dense layer (x → 2T values, weights 0 and ±1)
-    v = u ⊙ u                  a table lookup (``Pow`` with exponent 2)
-    y = Σ_k (v⁺ − v⁻)/4        a constant dense layer (2T → the output), then the output shape
-
-So the chain reads x once (a product of two activations would read it twice, through two
-layers that both start from x). The table of squares spans u's calibrated range; the
-difference of two rounded squares is what the compile report's error measures.
+The block reads each operand stored as its rows; a flat tensor is stored that way when its row
+length is a power of two (and, for stacked matrices, its rows per matrix too). Otherwise constant
+0/1 dense layers pad the operands with zeros and drop the product's padding again; they are
+public constants, committed like any weight, so their size is limited.
 """
 
 from __future__ import annotations
@@ -18,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from onnx import helper
 
 from zkgrad.graph import Copy, Dense, Product, Reshape
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
@@ -27,65 +20,6 @@ if TYPE_CHECKING:
     import onnx
 
     from zkgrad.onnx import _Importer
-
-#: Why x·x does not import the second way.
-TWO_ACTIVATIONS = "x·x as a difference of squares reads one activation twice"
-
-
-def _term_indices(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
-    """For x of ``shape`` (…, m, k) times itself: the flat index of a and of b in each term,
-    as arrays of shape (…, m, n, k), and the product's shape (…, m, n)."""
-    index = np.arange(int(np.prod(shape))).reshape(shape)
-    left = index[..., :, None, :]  # a = x[…, i, k]: (…, m, 1, k)
-    right = np.swapaxes(index, -1, -2)[..., None, :, :]  # b = x[…, k, j]: (…, 1, n, k)
-    terms = np.broadcast_shapes(left.shape, right.shape)
-    return np.broadcast_to(left, terms), np.broadcast_to(right, terms), terms[:-1]
-
-
-def lower_self_matmul(
-    importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]
-) -> None:
-    """Emit the chain above for ``MatMul(x, x)``; ValueError says what is not supported."""
-    a, b = inputs[:2]
-    if importer.resolve(a) != importer.resolve(b):
-        raise ValueError(TWO_ACTIVATIONS)
-    x = importer._activation(a, name)
-    shape = tuple(int(d) for d in importer.shapes[x])
-    if len(shape) < 2 or shape[-1] != shape[-2]:
-        raise ValueError(f"x·x needs x square in its last two axes, not of shape {list(shape)}")
-    left, right, out_shape = _term_indices(shape)
-    n, terms, m = int(np.prod(shape)), left.size, int(np.prod(out_shape))
-    if 2 * terms * max(n, m) > MAX_LINEAR_MAP:
-        raise ValueError(
-            f"as x·x its {terms} products would need dense layers of {2 * terms}·{max(n, m)} "
-            f"weights (more than {MAX_LINEAR_MAP}); not supported yet"
-        )
-    rows = np.arange(terms)
-    pairs = np.zeros((2 * terms, n))  # [a + b ; a − b] (a + a = 2a on the diagonal)
-    np.add.at(pairs, (rows, left.reshape(-1)), 1.0)
-    np.add.at(pairs, (rows, right.reshape(-1)), 1.0)
-    np.add.at(pairs, (terms + rows, left.reshape(-1)), 1.0)
-    np.add.at(pairs, (terms + rows, right.reshape(-1)), -1.0)
-    combine = np.zeros((m, 2 * terms))  # Σ_k over each output's K terms
-    combine[rows // shape[-1], rows] = 0.25
-    combine[rows // shape[-1], terms + rows] = -0.25
-
-    out = node.output[0]
-    source = importer._reshaped(f"{name}:flat", x, (1, n))
-    both = f"{out}:sums_and_differences"
-    importer._emit(
-        Dense(f"{name}:pairs", source, both, pairs, None, (1, 2 * terms)), (1, 2 * terms)
-    )
-    exponent = f"{out}:exponent"
-    importer.consts[exponent] = np.array(2.0)
-    squares = f"{out}:squares"
-    power = helper.make_node("Pow", [both, exponent], [squares], name=f"{name}:squares")
-    importer._op_unary(power, f"{name}:squares", [both, exponent])
-    flat = (1, m)
-    summed = out if out_shape == flat else f"{out}:flat"
-    importer._emit(Dense(f"{name}:sum", squares, summed, combine, None, flat), flat)
-    if summed != out:
-        importer._emit(Reshape(f"{name}:shape", summed, out, out_shape), out_shape)
 
 
 def _pow2(n: int) -> int:
@@ -181,9 +115,7 @@ def lower_product(importer: _Importer, node: onnx.NodeProto, name: str, inputs: 
         b_in = copied
     flat = (1, sizes[2][1])
     product = out if sizes[2][0] == sizes[2][1] and flat == out_shape else f"{out}:product"
-    importer._emit(
-        Product(name, a_in, b_in, product, rows_p, inner_p, cols_p, flat, heads), flat
-    )
+    importer._emit(Product(name, a_in, b_in, product, rows_p, inner_p, cols_p, flat, heads), flat)
     if sizes[2][0] != sizes[2][1]:
         cut = _placement(heads, rows, cols, rows_p, cols_p).T
         kept = out if (1, sizes[2][0]) == out_shape else f"{out}:flat"
