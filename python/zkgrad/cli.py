@@ -32,6 +32,7 @@ from zkgrad.cli_params import PlainTypesTyper
 from zkgrad.errors import InvalidProof, ModelError, QuantizationWarning
 from zkgrad.inputs import read_inputs
 from zkgrad.model import KEY_MAGIC, MODEL_MAGIC, Model, Proof, load_verifier, parse_input_seed
+from zkgrad.public_inputs import parse_visibility, read_expected
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -321,7 +322,8 @@ def compile_cmd(
             "--input",
             help="private: the input stays hidden; public: every proof states its input; "
             "committed: the input stays hidden and every proof carries a commitment to it "
-            "(prove with --input-seed).",
+            "(prove with --input-seed). Per input of a model with several: NAME=VIS,NAME=VIS "
+            "(e.g. x=public,y=private).",
         ),
     ] = "private",
     zk: Annotated[
@@ -363,7 +365,7 @@ def compile_cmd(
                 calibration,
                 target=precision,
                 progress=activity.update,
-                input_visibility=input_visibility,
+                input_visibility=parse_visibility(input_visibility),
                 seed=seed,
             )
         compiled.save(target)
@@ -567,7 +569,7 @@ def verify(
         data = Proof.load(proof, verifier)  # checks the size against the key's bound first
         x = None
         if expected_input is not None:
-            x = read_inputs(_regular_file(expected_input, "an input"), verifier.input_names)
+            x = read_expected(_regular_file(expected_input, "an input"), verifier)
         with out.timed("verify"):
             certificate = None
             if epoch_certificate is not None:
@@ -584,6 +586,9 @@ def verify(
     if data.input_commitment is not None:
         out.print(f"input commitment: {data.input_commitment}")
     out.print(f"verified output: {_show(output)}")
+    stated = verifier.stated_inputs(data) if verifier.public_inputs else {}
+    if stated:
+        out.print(f"stated public inputs: {_show(stated)}")
     out.emit(
         valid=True,
         model_digest=verifier.digest,
@@ -591,6 +596,7 @@ def verify(
         batch=data.batch,
         output=output,
         input_commitment=data.input_commitment,
+        **({"public_inputs": stated} if stated else {}),
     )
 
 

@@ -19,11 +19,12 @@ import numpy as np
 from zkgrad import __version__, _native
 from zkgrad.errors import ModelError, QuantizationWarning
 from zkgrad.float_run import synthetic_max
-from zkgrad.input_layout import InputLayout, as_samples, one_visibility
+from zkgrad.input_layout import InputLayout, as_samples
 from zkgrad.inputs import read_inputs
 from zkgrad.model import Model, parse_seed
 from zkgrad.onnx import import_onnx
 from zkgrad.onnx_inputs import layout_of
+from zkgrad.public_inputs import add_statements, check_scales, pin_scales, split_visibility
 from zkgrad.quantize import DEFAULT_ACT_MAX, Quantized, calibrated_max, quantize, table_bits_for
 from zkgrad.reference import run_float
 from zkgrad.report import compared_tensors, measure
@@ -40,7 +41,6 @@ def _quiet(step: str) -> None:
 
 #: Who may see the model input: hidden in the witness, stated in every proof, or hidden behind
 #: a commitment whose digest every proof states (deterministic given the owner's input seed).
-VISIBILITIES = ("private", "public", "committed")
 
 
 #: The one error for callers that still ask for proofs without zero knowledge.
@@ -101,19 +101,12 @@ def compile(
     same text is kept in ``model.report.warning``).
     """
     check_zk(zk)
-    visibility = one_visibility(input_visibility)
-    if visibility not in VISIBILITIES:
-        raise ModelError(f"input visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}")
+    split_visibility(input_visibility)  # a bad value is an error before any work
     commitment_seed = None if seed is None else parse_seed(seed, "seed")
     report = progress or _quiet
-    quantized = build(path, calibration, target=target, progress=report)
-    # A dict's names are known to be the model's inputs only now, after the import.
-    layout = InputLayout.from_meta(quantized.ir["meta"])
-    one_visibility(
-        input_visibility, layout.names if layout else [quantized.ir["meta"]["onnx"]["input"]]
+    quantized = build(
+        path, calibration, target=target, progress=report, input_visibility=input_visibility
     )
-    if visibility != "private":
-        quantized.ir["input"]["visibility"] = visibility
     warning = quantized.ir["meta"]["report"].get("warning")
     if warning:
         warnings.warn(warning, QuantizationWarning, stacklevel=2)
@@ -128,6 +121,7 @@ def build(
     *,
     target: str = "accuracy",
     progress: Progress | None = None,
+    input_visibility: str | Mapping[str, str] = "private",
 ) -> Quantized:
     """Everything :func:`compile` does except the final commitment: the IR and its tensors.
 
@@ -140,6 +134,11 @@ def build(
     graph, onnx_model = import_onnx(path)
     found = layout_of(onnx_model)
     layout = None if found is None else InputLayout(found)
+    # A dict's names are known to be the model's inputs only now, after the import.
+    visibility, public = split_visibility(
+        input_visibility, layout.names if layout else [graph.onnx_input]
+    )
+    cuts = add_statements(graph, public)
     if calibration is None:
         rng = np.random.default_rng(0)
         samples = rng.standard_normal((SYNTHETIC_SAMPLES, *graph.input_shape))
@@ -173,8 +172,14 @@ def build(
         # Tensors the importer made itself (a softmax's sum, a norm's variance) have no ONNX
         # tensor: the float graph gives their ranges.
         limits.update(synthetic_max(graph, samples))
+    if public:
+        limits = {} if limits is None else limits
+        pin_scales(limits, graph, cuts)
     report("quantising")
     quantized = quantize(graph, limits, table_bits)
+    check_scales(quantized.scales, graph)
+    if visibility != "private":
+        quantized.ir["input"]["visibility"] = visibility
     meta = quantized.ir["meta"]
     meta["zkgrad_version"] = __version__
     if layout is not None:

@@ -203,6 +203,9 @@ class FloatGraph:
     extra_outputs: list[str] = field(default_factory=list)
     #: A graph with several outputs: (ONNX output name, tensor that holds it), in ONNX order.
     named_outputs: list[tuple[str, str]] = field(default_factory=list)
+    #: Public inputs of a model whose other inputs are hidden (``zkgrad.public_inputs``):
+    #: (input name, the extra output that states it).
+    public_inputs: list[tuple[str, str]] = field(default_factory=list)
 
     def activations(self) -> list[str]:
         """Every tensor the graph carries at run time, input first."""

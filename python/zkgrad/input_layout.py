@@ -167,36 +167,3 @@ def is_single(array_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     return array_shape in (shape, features) or (
         len(array_shape) == 1 and array_shape[0] == math.prod(shape)
     )
-
-
-def one_visibility(visibility: str | Mapping[str, str], names: Sequence[str] | None = None) -> str:
-    """The one visibility of a model's input: ``visibility`` itself, or a dict
-    ``{input name: visibility}`` whose values are all equal. ``names`` (the model's inputs, once
-    known) are checked against the dict's keys.
-
-    The circuit has one input vector with one visibility: inputs of mixed visibility are not
-    supported yet (this function is where they will be told apart).
-    """
-    if not isinstance(visibility, Mapping):
-        return visibility
-    if not visibility:
-        raise ModelError("input visibility: the dict names no input")
-    if names is not None:
-        for name in visibility:
-            if name not in names:
-                listed = ", ".join(f"'{n}'" for n in names)
-                raise ModelError(
-                    f"input visibility names '{name}', which is not an input of the model "
-                    f"(its inputs are {listed})"
-                )
-        for name in names:
-            if name not in visibility:
-                raise ModelError(f"input visibility: input '{name}' is not given a visibility")
-    values = {str(v) for v in visibility.values()}
-    if len(values) > 1:
-        given = ", ".join(f"'{name}': {value!r}" for name, value in visibility.items())
-        raise ModelError(
-            f"mixed input visibility is not supported yet ({given}): give every input the same "
-            "visibility"
-        )
-    return values.pop()

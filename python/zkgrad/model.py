@@ -26,22 +26,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zkgrad import _native, outputs
+from zkgrad import _native, outputs, public_inputs
 from zkgrad.budget import ProofLedger
 from zkgrad.errors import InvalidProof, ModelError
 from zkgrad.input_layout import InputLayout, as_samples
-from zkgrad.inputs import quantize_input
+from zkgrad.inputs import as_batch, quantize_input, to_float_array
 from zkgrad.report import CompileReport
 
 #: The ``meta`` entries a verifying key keeps: public by design (names, shapes, scales). The
 #: accuracy report, measured on possibly private calibration data, stays in the ``.zkg``.
-PUBLIC_META = ("onnx", "scales", "weight_scales", "source", "zkgrad_version", "outputs")
+PUBLIC_META = (
+    "onnx",
+    "scales",
+    "weight_scales",
+    "source",
+    "zkgrad_version",
+    "outputs",
+    "statement_size",
+    "public_inputs",
+)
 MODEL_MAGIC = b"ZKGM"
 KEY_MAGIC = b"ZKGV"
 PROOF_MAGIC = b"ZKGP"
@@ -68,9 +77,14 @@ class _Circuit:
         #: A model with several outputs: each one's ONNX name, shape, scale and place in the
         #: proof's output vector (``zkgrad.outputs``), in ONNX order; empty for one output.
         self.outputs: list[dict[str, Any]] = list(self.meta.get("outputs") or [])
+        #: Public inputs of a model whose other inputs are hidden: stated in every proof after
+        #: the outputs (``zkgrad.public_inputs``); their names.
+        self.public_inputs: list[str] = [e["name"] for e in self.meta.get("public_inputs") or []]
         if self.outputs:
-            # The statement's output vector holds every output, flattened.
-            self.output_shape = (1, outputs.statement_size(self.outputs))
+            # The statement's output vector holds every output, flattened (and the public
+            # inputs of a model of mixed input visibility).
+            size = self.meta.get("statement_size") or outputs.statement_size(self.outputs)
+            self.output_shape = (1, int(size))
         #: For a model compiled from a graph with several inputs: their names, shapes and
         #: offsets in the one input (``input_name``, ``input_shape``) the circuit takes, their
         #: concatenation (`zkgrad.input_layout`); None for a single-input model.
@@ -93,6 +107,18 @@ class _Circuit:
         model's inputs by name, shaped like it (``[N, *shape]`` for a batch)."""
         layout = self.layout or InputLayout(self.inputs)
         return layout.split(flat)
+
+    def stated_inputs(self, proof: Proof) -> dict[str, np.ndarray]:
+        """The public inputs ``proof`` states, by name, as floats (not verified: use
+        :func:`zkgrad.verify`, with ``input=`` to check them): a model of mixed input
+        visibility states its public inputs after its outputs; a model with a public input
+        states all of them; others state none."""
+        if self.public_inputs:
+            return public_inputs.stated(self.meta, proof.output_q, self.input_scale_bits)
+        if self.input_visibility == "public" and proof.input_q is not None:
+            scaled = proof.input_q / 2.0**self.input_scale_bits
+            return self.split_inputs(scaled)
+        return {}
 
     def samples(self, x: object) -> tuple[np.ndarray, bool]:
         """A user's input -> ``[N, *input_shape]`` float64, and whether it was one sample.
@@ -134,7 +160,8 @@ class _Circuit:
         with several outputs gives a dict of them by ONNX name, each shaped like that.
         """
         if self.outputs:
-            return outputs.split(self.outputs, y_q)
+            split = outputs.split(self.outputs, y_q, int(np.prod(self.output_shape)))
+            return split if len(split) > 1 else next(iter(split.values()))
         values = np.asarray(y_q, dtype=np.float64) / 2.0**self.output_scale_bits
         size = int(np.prod(self.output_shape))
         if values.size != size and values.size % size == 0:
@@ -882,6 +909,9 @@ def verify(
 
 
 def _check_stated_input(model: Model | VerifyingKey, proof: Proof, x: object) -> None:
+    if model.public_inputs:
+        _check_public_inputs(model, proof, x)
+        return
     if model.input_visibility == "committed":
         raise ModelError(
             "this model's input is committed, not public, so a proof cannot be checked against "
@@ -900,6 +930,25 @@ def _check_stated_input(model: Model | VerifyingKey, proof: Proof, x: object) ->
     expected = np.concatenate([model.quantize(s) for s in samples])
     if stated.shape != expected.shape or not np.array_equal(stated, expected):
         raise InvalidProof("the proof is for another input than the one given")
+
+
+def _check_public_inputs(model: Model | VerifyingKey, proof: Proof, x: object) -> None:
+    """A model of mixed input visibility: ``x`` gives (at least) its public inputs by name, and
+    the proof must state exactly their quantised values."""
+    if not isinstance(x, Mapping):
+        names = ", ".join(f"'{n}'" for n in model.public_inputs)
+        raise ModelError(f"give the public inputs ({names}) as a dict {{name: array}}")
+    shapes = dict(model.inputs)
+    quantized = {}
+    for name in model.public_inputs:
+        if name not in x:
+            raise ModelError(f"public input '{name}' is missing from the inputs given")
+        what = f"input '{name}'"
+        batch = as_batch(to_float_array(x[name], what), shapes[name], what)
+        quantized[name] = np.stack(
+            [quantize_input(s, model.input_scale_bits, name).reshape(-1) for s in batch]
+        )
+    public_inputs.check(model.meta, proof.output_q, quantized)
 
 
 def normalize_digest(text: str, what: str = "commitment") -> str:

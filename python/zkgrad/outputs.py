@@ -19,12 +19,15 @@ def statement_size(outputs: Sequence[Mapping[str, Any]]) -> int:
     return sum(int(np.prod(o["shape"])) for o in outputs)
 
 
-def split(outputs: Sequence[Mapping[str, Any]], y_q: object) -> dict[str, np.ndarray]:
+def split(
+    outputs: Sequence[Mapping[str, Any]], y_q: object, total: int | None = None
+) -> dict[str, np.ndarray]:
     """The float value of every output, by ONNX name, from the integer output vector of one
     input (each shaped as declared) or of a batch of N (each ``[N, *shape[1:]]`` for a batch-1
-    output, else ``[N, *shape]``)."""
+    output, else ``[N, *shape]``); ``total`` is the vector's size per input when it states
+    more than the outputs (public inputs, ``zkgrad.public_inputs``)."""
     values = np.asarray(y_q, dtype=np.float64).reshape(-1)
-    total = statement_size(outputs)
+    total = statement_size(outputs) if total is None else total
     items = max(values.size // max(total, 1), 1)
     rows = values.reshape(items, total) if values.size == items * total else None
     result = {}

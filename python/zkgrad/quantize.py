@@ -399,6 +399,9 @@ def quantize(
     if several:
         ir["extra_outputs"] = several["extra_outputs"]
         ir["meta"]["outputs"] = several["outputs"]
+        ir["meta"]["statement_size"] = several["statement_size"]
+        if several["public_inputs"]:
+            ir["meta"]["public_inputs"] = several["public_inputs"]
     return Quantized(ir, tensors)
 
 
@@ -414,6 +417,11 @@ def _several_outputs(graph: FloatGraph, scales: Mapping[str, int]) -> dict[str, 
         offsets[t] = at
         at += int(np.prod(shapes[t]))
     return {
+        "statement_size": at,
+        "public_inputs": [
+            {"name": name, "offset": offsets[t], "size": int(np.prod(shapes[t]))}
+            for name, t in graph.public_inputs
+        ],
         "extra_outputs": [
             {"name": t, "shape": list(shapes[t]), "scale_bits": scales[t]}
             for t in graph.extra_outputs
