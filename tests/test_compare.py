@@ -1,7 +1,7 @@
 """Comparisons with a constant, Not and Where with constant branches (zkgrad.onnx_compare):
 booleans as 0/1 through a step lookup and diagonal layers; they prove and verify to
-onnxruntime's answer, the equal case included; a comparison of two activations is one clear
-refusal naming the node."""
+onnxruntime's answer, the equal case included; a comparison of two activations compares their
+difference with 0."""
 
 from __future__ import annotations
 
@@ -105,16 +105,16 @@ def test_not_of_a_constant_compared_with_an_integer_input(tmp_path: Path) -> Non
     _prove_against_onnxruntime(path, RNG.integers(-3, 4, (8, 12)))
 
 
-def test_comparing_two_activations_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("op", ["Less", "GreaterOrEqual", "Equal"])
+def test_comparing_two_activations_compares_their_difference(tmp_path: Path, op: str) -> None:
+    # relu(x) ? x: equal where x ≥ 0, so Equal and the ≥ cases are both exercised.
     nodes = [
         helper.make_node("Relu", ["x"], ["r"]),
-        helper.make_node("Less", ["r", "x"], ["b"], name="pair"),
+        helper.make_node(op, ["r", "x"], ["b"], name="pair"),
         helper.make_node("Cast", ["b"], ["y"], to=TensorProto.FLOAT),
     ]
     path = _save(tmp_path, nodes, {})
-    with pytest.raises(zkgrad.UnsupportedModelError, match="two activations") as info:
-        import_onnx(path)
-    assert [node.name for node in info.value.nodes] == ["pair"]
+    _prove_against_onnxruntime(path, (RNG.integers(-8, 9, (8, 12)) / 4).astype(np.float32))
 
 
 def test_a_linear_classifier_picks_its_label(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@ the values 0 and 1 of ops that are already proved.
 
     Less(x, c), Greater, LessOrEqual, GreaterOrEqual, Equal   a table lookup of the step
         ``compare`` (one value below c, one at c, one above), so the output is exactly 0 or 1;
-        with one c per value, x − c (a diagonal layer) compared with 0
+        with one c per value, x − c (a diagonal layer) compared with 0; of two activations
+        x and y, x − y (an ``Add`` of two activations) compared with 0
     Not(b) = 1 − b                                         a diagonal layer
     Where(b, p, q) = q + b·(p − q)                          a diagonal layer (p, q constants)
     Cast(b) to any type = b                                removed
@@ -21,6 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from onnx import helper
 
 from zkgrad.graph import Unary
 
@@ -43,7 +46,7 @@ SUPPORTED: dict[str, str] = {
     **{
         op: "an activation and a constant (either side), as 0/1 by a table lookup of the step "
         "at a scalar constant; with one constant per value, the difference (a diagonal layer) "
-        "compared with 0"
+        "compared with 0; two activations, their difference compared with 0"
         for op in STEPS
     },
     "Not": "a boolean activation b, as 1 − b (a diagonal layer)",
@@ -52,13 +55,20 @@ SUPPORTED: dict[str, str] = {
 
 
 def compare(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-    """Emit a comparison of one activation with a constant scalar; ValueError says why not."""
+    """Emit a comparison of one activation with a constant scalar, or of two activations (their
+    difference, an ``Add`` with sign −1, compared with 0); ValueError says why not."""
     a, b = inputs[:2]
-    if (a in importer.consts) == (b in importer.consts):
-        raise ValueError(
-            "comparing two activations is not supported yet (only an activation and a constant)"
-        )
+    if a in importer.consts and b in importer.consts:
+        raise ValueError("comparing two constants is folded, not imported")
     below, at, above = STEPS[node.op_type]
+    if a not in importer.consts and b not in importer.consts:
+        difference = f"{node.output[0]}:difference"
+        sub = helper.make_node("Sub", [a, b], [difference], name=f"{name}:difference")
+        importer._skip_connection(sub, f"{name}:difference", [a, b], -1)
+        shape = tuple(importer.shapes[difference])
+        params = (0.0, below, at, above)
+        importer._emit(Unary(name, difference, node.output[0], "compare", params, shape), shape)
+        return
     if a in importer.consts:  # c ? x: the same step seen from x
         a, b, below, above = b, a, above, below
     x = importer._activation(a, name)
