@@ -83,9 +83,8 @@ def compile(
     concatenation); a dict ``{input name: visibility}`` is accepted when its values are equal.
     Proofs are always zero-knowledge; ``zk`` is kept only so that old callers get a clear
     error: ``zk=False`` raises :class:`~zkgrad.ModelError`. CNNs (convolution, max and average
-    pooling) are proved too, except a convolution with a single output channel or a single
-    value per patch (C_in·kh·kw < 2, or an average pool over one channel), which raises
-    :class:`~zkgrad.ModelError` naming the node.
+    pooling, 1-D or 2-D) are proved too, except a convolution with a single value per patch
+    (C_in·kh·kw < 2), which raises :class:`~zkgrad.ModelError` naming the node.
 
     **Why the digest changes on every compile.** The weight commitment is hiding: it is
     blinded with random masks drawn from a secret seed at compile time (kept in the ``.zkg``),

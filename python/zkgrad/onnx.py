@@ -27,7 +27,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_compare, onnx_compose, onnx_outputs, onnx_unary
+from zkgrad import onnx_1d, onnx_compare, onnx_compose, onnx_outputs, onnx_unary
 from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -251,6 +251,13 @@ class _Importer:
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
         if handler is None:
             raise _Skip()
+        one_d = onnx_1d.is_one_d(self, node, inputs)
+        if one_d and not any(i in self.broken for i in inputs):
+            original, (node, inputs) = node, onnx_1d.as_two_d(self, node, name, inputs)
+            self._check_alone(node, inputs)
+            status = handler(node, name, inputs) or "imported"
+            onnx_1d.finish(self, original, name)
+            return status
         self._check_alone(node, inputs)
         if any(i in self.broken for i in inputs):
             self.broken.update(node.output)
@@ -510,6 +517,9 @@ class _Importer:
                 raise _Skip(str(exc)) from None
             return
         acts = {i for i in inputs if i and i not in self.consts}
+        if len(acts) > 1 and node.op_type == "Concat":
+            self._concat_activations(node, name, inputs)
+            return
         if len(acts) != 1:
             raise _Skip("it must read exactly one activation (the other operands constant)")
         x = self._activation(acts.pop(), name)
@@ -558,6 +568,51 @@ class _Importer:
         self._emit(Dense(name, source, dense_out, matrix, bias, flat_out), flat_out)
         if dense_out != out:
             self._emit(Reshape(f"{name}:reshape", dense_out, out, out_shape), out_shape)
+
+    def _concat_activations(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        """Concat of several activations: y = Σ_k M_k·x_k, each M_k a constant 0/1 layer that
+        places x_k (the others' places zero), summed by ``Add`` blocks of two activations."""
+        acts = [self._activation(i, name) if i not in self.consts else i for i in inputs]
+        axis = int(_attrs(node).get("axis", 0))
+        parts = [self.consts[i] if i in self.consts else np.zeros(self.shapes[i]) for i in acts]
+        try:
+            whole = np.concatenate(parts, axis=axis)
+        except ValueError as exc:
+            raise _Skip(f"its operands do not concatenate ({exc})") from None
+        m, out = whole.size, node.output[0]
+        flat = (1, m)
+        index = np.arange(m, dtype=np.float64).reshape(whole.shape)
+        pieces = np.split(index, np.cumsum([p.shape[axis] for p in parts])[:-1], axis=axis)
+        base = np.zeros(m)
+        placed: list[str] = []
+        for k, (x, piece) in enumerate(zip(acts, pieces, strict=True)):
+            where = piece.reshape(-1).astype(np.int64)
+            if x in self.consts:
+                base[where] = parts[k].reshape(-1)
+                continue
+            n = where.size
+            if n * m > MAX_LINEAR_MAP:
+                raise _Skip(
+                    f"placing operand '{x}' would be a constant dense layer of {n}·{m} weights "
+                    f"(more than {MAX_LINEAR_MAP}); not supported yet"
+                )
+            matrix = np.zeros((m, n))
+            matrix[where, np.arange(n)] = 1.0
+            source = self._reshaped(f"{name}:flat_{k}", x, (1, n))
+            part = f"{out}:part_{k}"
+            self._emit(Dense(f"{name}:place_{k}", source, part, matrix, None, flat), flat)
+            placed.append(part)
+        if np.any(base):
+            self._add_bias(self.producer[placed[0]], base.reshape(flat))
+        total = placed[0]
+        for k, part in enumerate(placed[1:], start=1):
+            last = k == len(placed) - 1 and whole.shape == flat
+            joined = out if last else f"{out}:sum_{k}"
+            self._emit(Add(f"{name}:join_{k}", total, part, joined, 1, flat), flat)
+            total = joined
+        if total != out:
+            shape = tuple(int(d) for d in whole.shape)
+            self._emit(Reshape(f"{name}:shape", total, out, shape), shape)
 
     # Every op of _LINEAR_MAP_OPS is one linear map (a test keeps the two lists equal).
     _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
@@ -926,6 +981,15 @@ class _Importer:
     def _op_averagepool(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         kernel, strides, pads, out_shape = self._pool(node, name, inputs)
         x = inputs[0]
+        if self.shapes[x][1] == 1:
+            # One channel: a constant convolution of one output channel, which is proved as two
+            # (the average pool's own block needs two channels to mask).
+            weight = np.full((1, 1, *kernel), 1.0 / (kernel[0] * kernel[1]))
+            conv = Conv(
+                name, x, node.output[0], weight, None, strides, pads, self.shapes[x], out_shape
+            )
+            self._single_channel_conv(conv)
+            return
         op = AvgPool(name, x, node.output[0], kernel, strides, pads, self.shapes[x], out_shape)
         self._emit(op, out_shape)
 
