@@ -51,18 +51,18 @@ SUPPORTED_OPS: dict[str, str] = {
         "layers of at most 65,536 weights)"
     ),
     "Conv": (
-        "2-D, `group` 1, no dilation, explicit `pads` or `auto_pad` `NOTSET`/`VALID`, any "
-        "strides; constant weight and bias"
+        "1-D or 2-D (1-D as 2-D of height 1), `group` 1, no dilation, explicit `pads` or "
+        "`auto_pad` `NOTSET`/`VALID`, any strides; constant weight and bias"
     ),
     "MaxPool": (
-        "2-D, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); the `Indices` "
-        "output unused; padding narrower than the kernel (the edge replicated by a constant "
+        "1-D or 2-D, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); the "
+        "`Indices` output unused; padding narrower than the kernel (the edge replicated by a constant "
         "layer, which keeps every window's maximum; with several channels a power-of-two padded "
         "size)"
     ),
     "AveragePool": (
-        "2-D, no dilation, no padding or padding with `count_include_pad=1`; becomes a constant "
-        "convolution and a requantisation by about 1/(kh·kw)"
+        "1-D or 2-D, no dilation, no padding or padding with `count_include_pad=1`; becomes a "
+        "constant convolution and a requantisation by about 1/(kh·kw)"
     ),
     "GlobalAveragePool": "becomes a constant convolution and a requantisation by about 1/(H·W)",
     "BatchNormalization": (
@@ -90,6 +90,10 @@ SUPPORTED_OPS: dict[str, str] = {
         "calibrated range (which must not reach 0), then a product"
     ),
     **{op: _LINEAR_MAP_RULE for op in _LINEAR_MAP_OPS},
+    "Concat": (
+        f"{_LINEAR_MAP_RULE}; or several activations (and constants), each placed by a constant "
+        f"0/1 layer (at most {MAX_LINEAR_MAP} weights each) and summed by `Add` blocks"
+    ),
     "Gather": (
         f"{_LINEAR_MAP_RULE}; or a constant list indexed by a comparison's output b (0 or 1), as "
         "t[0] + b·(t[1] − t[0])"
