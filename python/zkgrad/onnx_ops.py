@@ -57,8 +57,8 @@ SUPPORTED_OPS: dict[str, str] = {
     "MaxPool": (
         "1-D or 2-D, no dilation, `ceil_mode` 0 (or 1 where it adds no partial window); the "
         "`Indices` output unused; padding narrower than the kernel (the edge replicated by a "
-        "constant layer, which keeps every window's maximum; with several channels a power-of-two padded "
-        "size)"
+        "constant layer, which keeps every window's maximum; with several channels a "
+        "power-of-two padded size)"
     ),
     "AveragePool": (
         "1-D or 2-D, no dilation, no padding or padding with `count_include_pad=1`; becomes a "
