@@ -614,6 +614,38 @@ class _Importer:
             shape = tuple(int(d) for d in whole.shape)
             self._emit(Reshape(f"{name}:shape", total, out, shape), shape)
 
+    def _op_split(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        """Split: one ``Slice`` (a constant linear map) per output that is used."""
+        x = self._activation(inputs[0], name)
+        shape = self.shapes[x]
+        attrs = _attrs(node)
+        axis = int(attrs.get("axis", 0))
+        axis = axis + len(shape) if axis < 0 else axis
+        if not 0 <= axis < len(shape):
+            raise _Skip(f"axis {attrs.get('axis')} is out of range for {list(shape)}")
+        if len(inputs) > 1 and inputs[1]:
+            sizes = [int(v) for v in self._const(inputs[1], "the split sizes").reshape(-1)]
+        elif "split" in attrs:
+            sizes = [int(v) for v in attrs["split"]]  # type: ignore[union-attr]
+        else:
+            parts = int(attrs.get("num_outputs", len(node.output)))
+            step = -(-shape[axis] // parts)
+            sizes = [min(step, shape[axis] - k * step) for k in range(parts)]
+        if len(sizes) != len(node.output) or sum(sizes) != shape[axis] or min(sizes) < 0:
+            raise _Skip(f"split sizes {sizes} do not divide axis {axis} of {list(shape)}")
+        start = 0
+        for k, (out, size) in enumerate(zip(node.output, sizes, strict=True)):
+            bounds = []
+            for what, value in (("starts", start), ("ends", start + size), ("axes", axis)):
+                key = f"{name}:{k}:{what}"
+                self.consts[key] = np.array([value], dtype=np.int64)
+                bounds.append(key)
+            start += size
+            if not out or not self.uses[out]:
+                continue
+            piece = helper.make_node("Slice", [x, *bounds], [out], name=f"{name}:{k}")
+            self._linear_map(piece, f"{name}:{k}", [x, *bounds])
+
     # Every op of _LINEAR_MAP_OPS is one linear map (a test keeps the two lists equal).
     _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
     _op_reducesum = _op_reducemean = _op_expand = _op_tile = _linear_map

@@ -90,6 +90,10 @@ SUPPORTED_OPS: dict[str, str] = {
         "calibrated range (which must not reach 0), then a product"
     ),
     **{op: _LINEAR_MAP_RULE for op in _LINEAR_MAP_OPS},
+    "Split": (
+        "any axis and sizes (the `split` input or attribute, or equal parts); each used output "
+        f"a `Slice`: a constant dense layer of at most {MAX_LINEAR_MAP} weights"
+    ),
     "Concat": (
         f"{_LINEAR_MAP_RULE}; or several activations (and constants), each placed by a constant "
         f"0/1 layer (at most {MAX_LINEAR_MAP} weights each) and summed by `Add` blocks"

@@ -1,6 +1,6 @@
 """Concat of several activations (and constants): each activation placed by a constant 0/1
 layer, summed by Add blocks of two activations; proves and verifies to onnxruntime's answer
-within the quantisation error, on either axis."""
+within the quantisation error, on either axis; and Split, one constant slice per part."""
 
 from __future__ import annotations
 
@@ -48,6 +48,36 @@ def test_a_concat_of_two_branches_and_a_constant(tmp_path: Path, axis: int) -> N
     graph_ir, _ = import_onnx(path)
     assert any(isinstance(op, Add) and op.name.startswith("cat:join") for op in graph_ir.ops)
     samples = RNG.normal(0, 1, (16, 1, 4, 4)).astype(np.float32)
+    model = zkgrad.compile(path, calibration=samples)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for x in samples[:3]:
+        want = session.run(None, {"x": x})[0]
+        got = zkgrad.verify(model, model.prove(x))
+        assert np.abs(got - want).max() < 0.01 * max(1.0, float(np.abs(want).max()))
+
+
+def test_a_split_feeds_each_part_to_its_own_op(tmp_path: Path) -> None:
+    # h (18) split in three: a·b + c, each part a constant slice of h.
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h"]),
+        helper.make_node("Split", ["h", "sizes"], ["a", "b", "c"], axis=1, name="split"),
+        helper.make_node("Mul", ["a", "b"], ["ab"]),
+        helper.make_node("Add", ["ab", "c"], ["y"]),
+    ]
+    inits = [
+        numpy_helper.from_array(RNG.normal(0, 0.4, (16, 18)).astype(np.float32), "w1"),
+        numpy_helper.from_array(np.array([6, 6, 6], dtype=np.int64), "sizes"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "split",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])],
+        inits,
+    )
+    path = tmp_path / "split.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    samples = RNG.normal(0, 1, (16, 1, 16)).astype(np.float32)
     model = zkgrad.compile(path, calibration=samples)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for x in samples[:3]:
