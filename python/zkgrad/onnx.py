@@ -547,10 +547,13 @@ class _Importer:
             out_shape = tuple(int(d) for d in base.shape)
             if onnx_compose.permute_into_layer(self, x, source, node.output[0], out_shape):
                 return
-        if n * m > MAX_LINEAR_MAP:
+        # A reduction is a dense layer of one row per kept value (a layer norm's mean over each
+        # of a sequence's tokens): allowed as large as a layer applied to every row.
+        limit = MAX_ROW_WISE if node.op_type in ("ReduceSum", "ReduceMean") else MAX_LINEAR_MAP
+        if n * m > limit:
             raise _Skip(
                 f"as a constant dense layer it would have {n}·{m} weights (more than "
-                f"{MAX_LINEAR_MAP}); not supported yet"
+                f"{limit}); not supported yet"
             )
         matrix = np.stack([run(e).reshape(-1) - base.reshape(-1) for e in np.eye(n)], axis=1)
         probe = np.random.default_rng(0).standard_normal(n)
@@ -690,10 +693,8 @@ class _Importer:
                 return
         n = int(np.prod(shape))
         if n > MAX_DIAGONAL:
-            raise _Skip(
-                f"an elementwise constant on {n} values (more than {MAX_DIAGONAL}, and not per "
-                "channel) would be a dense layer of n² weights; not supported yet"
-            )
+            self._constant_operands(name, x, out, s, k)
+            return
         flat = (1, n)
         source = x
         if tuple(shape) != flat:
@@ -704,6 +705,45 @@ class _Importer:
         self._emit(Dense(name, source, dense_out, weight, k.reshape(-1).copy(), flat), flat)
         if dense_out != out:
             self._emit(Reshape(f"{name}:reshape", dense_out, out, tuple(shape)), tuple(shape))
+
+    def _constant_operands(
+        self, name: str, x: str, out: str, scale: np.ndarray, shift: np.ndarray
+    ) -> None:
+        """y = scale ⊙ x + shift on more values than a diagonal layer takes (a layer norm's
+        per-feature γ and β over every token): each constant becomes an activation — a dense
+        layer of zero weights whose bias is the constant, reading the smallest tensor computed
+        so far — then a product and a sum of two activations."""
+        shape = tuple(self.shapes[x])
+
+        def constant(tag: str, value: np.ndarray) -> str:
+            made = self.constant_activation(f"{name}:{tag}", x, value.reshape(1, -1))
+            return self._reshaped(f"{name}:{tag}_shape", made, shape)
+
+        current = x
+        if not np.all(scale == 1.0):
+            scaled = out if not np.any(shift) else f"{out}:scaled"
+            factor = constant("scale", scale)
+            self._emit(Mul(f"{name}:scale_mul", current, factor, scaled, shape), shape)
+            current = scaled
+        if np.any(shift) or current == x:
+            addend = constant("shift", shift)
+            self._emit(Add(f"{name}:shift_add", current, addend, out, 1, shape), shape)
+
+    def constant_activation(self, name: str, reader: str, value: np.ndarray) -> str:
+        """A constant as an activation (a weight to multiply another activation by): a dense
+        layer of zero weights from ``reader`` to one value, then one of zero weights from that
+        value whose bias is the constant — n + 1 + size weights, and the constant committed
+        (hidden) like any weight. Returns the tensor, shaped ``value.shape``."""
+        source = self._reshaped(f"{name}:reader", reader, (1, int(np.prod(self.shapes[reader]))))
+        n = int(np.prod(self.shapes[source]))
+        zero = f"{name}:zero"
+        self._emit(Dense(f"{name}:zero", source, zero, np.zeros((1, n)), None, (1, 1)), (1, 1))
+        size = int(value.size)
+        flat = (1, size)
+        made = f"{name}:value"
+        bias = np.asarray(value, dtype=np.float64).reshape(-1).copy()
+        self._emit(Dense(f"{name}:value", zero, made, np.zeros((size, 1)), bias, flat), flat)
+        return self._reshaped(f"{name}:shaped", made, tuple(int(d) for d in value.shape))
 
     def _skip_connection(
         self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int

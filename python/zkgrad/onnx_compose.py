@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 #: Largest constant dense layer the importer emits for wiring (a linear map, a broadcast copy,
 #: an edge padding): at most this many weights, committed like any other.
 MAX_LINEAR_MAP = 1 << 16
+#: The most weights of the layer that broadcasts an operand (or reduces rows): one value per
+#: row of the other operand, as large as a dense layer applied to every row.
+MAX_BROADCAST = 1 << 22
 
 
 def fold_scale(layer: Dense | Conv, factor: np.ndarray) -> bool:
@@ -174,10 +177,12 @@ def broadcast_smaller(
     if not fits:
         raise ValueError(f"{differ} and '{small}' does not broadcast to the other")
     n_small, n_big = int(np.prod(importer.shapes[small])), int(np.prod(importer.shapes[big]))
-    if n_small * n_big > MAX_LINEAR_MAP:
+    # One value copied along a row per kept value (a layer norm's mean back over its token):
+    # allowed as large as a layer applied to every row.
+    if n_small * n_big > MAX_BROADCAST:
         raise ValueError(
             f"{differ}; broadcasting '{small}' would be a dense layer of {n_small}·{n_big} "
-            f"weights (more than {MAX_LINEAR_MAP})"
+            f"weights (more than {MAX_BROADCAST})"
         )
     source_of = np.broadcast_to(
         np.arange(n_small).reshape(importer.shapes[small]), importer.shapes[big]
