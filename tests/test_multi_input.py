@@ -174,10 +174,11 @@ def test_calibration_with_a_missing_input_is_named(onnx_path: Callable[[str], Pa
         zkgrad.compile(onnx_path("two_inputs_add"), {"y": np.zeros((2, 4))})
 
 
-def test_visibility_per_input_must_be_the_same(onnx_path: Callable[[str], Path]) -> None:
+def test_visibility_per_input(onnx_path: Callable[[str], Path]) -> None:
+    # Mixed visibility is tested in full by tests/test_mixed_visibility.py.
     path = onnx_path("two_inputs_add")
-    with pytest.raises(ModelError, match="mixed input visibility is not supported yet"):
-        zkgrad.compile(path, input_visibility={"x": "public", "y": "private"})
+    mixed = zkgrad.compile(path, input_visibility={"x": "public", "y": "private"})
+    assert (mixed.input_visibility, mixed.public_inputs) == ("private", ["x"])
     with pytest.raises(ModelError, match="'z', which is not an input"):
         zkgrad.compile(path, input_visibility={"x": "public", "z": "public"})
     model = zkgrad.compile(path, input_visibility={"x": "public", "y": "public"})
