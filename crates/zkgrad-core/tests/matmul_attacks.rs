@@ -160,7 +160,8 @@ fn shaped(
         sources,
         extra_outputs: Vec::new(),
     };
-    spec.validate().unwrap_or_else(|e| panic!("{rows}×{inner}·{inner}×{cols}: {e}"));
+    spec.validate()
+        .unwrap_or_else(|e| panic!("{rows}×{inner}·{inner}×{cols}: {e}"));
     let x = input(&mut rng, n_in);
     (spec, Weights { layers: ws }, x, mm)
 }
@@ -233,9 +234,19 @@ fn batches_of_every_size_prove_and_verify() {
     .iter()
     .enumerate()
     {
-        let (spec, w, _, _) = shaped(rows, inner, cols, ASrc::Input, k % 2 == 1, k != 2, 40 + k as u64);
+        let (spec, w, _, _) = shaped(
+            rows,
+            inner,
+            cols,
+            ASrc::Input,
+            k % 2 == 1,
+            k != 2,
+            40 + k as u64,
+        );
         let mut rng = common::Lcg(77 + k as u64);
-        let xs: Vec<Vec<i64>> = (0..batch).map(|_| input(&mut rng, spec.input_len)).collect();
+        let xs: Vec<Vec<i64>> = (0..batch)
+            .map(|_| input(&mut rng, spec.input_len))
+            .collect();
         let proof = prove_batch(&spec, &w, SEED, &xs)
             .unwrap_or_else(|e| panic!("{rows}×{inner}·{inner}×{cols} batch {batch}: {e}"));
         common::verifies(&spec, &w, SEED, &proof)
@@ -253,9 +264,16 @@ fn batches_of_every_size_prove_and_verify() {
 /// S_A never reads it (and the other reader of the input, a dense block, never does either).
 #[test]
 fn the_inputs_padding_never_changes_the_product() {
-    for (k, &(rows, inner, cols)) in [(1, 2, 1), (1, 2, 2), (2, 3, 2), (3, 3, 1), (3, 3, 3), (1, 3, 5)]
-        .iter()
-        .enumerate()
+    for (k, &(rows, inner, cols)) in [
+        (1, 2, 1),
+        (1, 2, 2),
+        (2, 3, 2),
+        (3, 3, 1),
+        (3, 3, 3),
+        (1, 3, 5),
+    ]
+    .iter()
+    .enumerate()
     {
         let (spec, w, x, mm) = shaped(rows, inner, cols, ASrc::Input, false, false, 60 + k as u64);
         let shape = spec.input_shape();
@@ -324,7 +342,10 @@ fn a_product_that_reads_the_padding_is_rejected() {
 /// `rows`, a row a widened output column adds: each rejected.
 #[test]
 fn values_in_the_products_padding_are_rejected() {
-    for (k, &(rows, inner, cols)) in [(1, 2, 1), (2, 3, 3), (3, 3, 1), (1, 3, 5)].iter().enumerate() {
+    for (k, &(rows, inner, cols)) in [(1, 2, 1), (2, 3, 3), (3, 3, 1), (1, 3, 5)]
+        .iter()
+        .enumerate()
+    {
         let (spec, w, x, mm) = shaped(rows, inner, cols, ASrc::Input, false, false, 80 + k as u64);
         let out = spec.layers[mm].out_shape();
         for s in padding_slots(out, rows * cols).into_iter().take(3) {
@@ -377,7 +398,10 @@ fn a_value_in_bs_padding_is_rejected() {
     };
     if let Ok(p) = prove_tampered(&spec, &w, SEED, &[x], &edit) {
         let err = common::verifies(&spec, &w, SEED, &p).unwrap_err();
-        assert!(!err.contains("'prod'"), "the product's relation should hold: {err}");
+        assert!(
+            !err.contains("'prod'"),
+            "the product's relation should hold: {err}"
+        );
         println!("B padding: {err}");
     }
 }
@@ -386,7 +410,10 @@ fn a_value_in_bs_padding_is_rejected() {
 /// wrong, everything after it recomputed.
 #[test]
 fn wrong_but_consistent_products_are_rejected() {
-    for (k, &(rows, inner, cols)) in [(1, 2, 1), (2, 5, 3), (3, 3, 3), (1, 3, 5)].iter().enumerate() {
+    for (k, &(rows, inner, cols)) in [(1, 2, 1), (2, 5, 3), (3, 3, 3), (1, 3, 5)]
+        .iter()
+        .enumerate()
+    {
         let (spec, w, x, mm) = shaped(rows, inner, cols, ASrc::Input, true, true, 100 + k as u64);
         let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
         for (i, delta) in [(0usize, 1i64), (rows * cols - 1, -3)] {
@@ -394,10 +421,15 @@ fn wrong_but_consistent_products_are_rejected() {
             t[mm].z[i] += delta * 16;
             t[mm].q[i] += delta;
             t[mm].a[i] = t[mm].q[i].max(0);
-            t[mm + 1] =
-                zkgrad_core::circuit::run_block(&spec.layers[mm + 1], &w.layers[mm + 1], &t[mm].a, 16)
-                    .unwrap();
-            let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[t], &|_, _| {}).unwrap();
+            t[mm + 1] = zkgrad_core::circuit::run_block(
+                &spec.layers[mm + 1],
+                &w.layers[mm + 1],
+                &t[mm].a,
+                16,
+            )
+            .unwrap();
+            let p =
+                prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[t], &|_, _| {}).unwrap();
             let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
                 .unwrap_err()
                 .to_string();
@@ -451,7 +483,9 @@ fn a_square_of_one_column() {
                 extra_outputs: Vec::new(),
             };
             spec.validate().unwrap();
-            let w = Weights { layers: vec![none()] };
+            let w = Weights {
+                layers: vec![none()],
+            };
             let p = prove(&spec, &w, SEED, &x).unwrap();
             common::verifies(&spec, &w, SEED, &p).unwrap();
             let mut public = spec.clone();
@@ -503,14 +537,22 @@ fn a_square_of_one_column() {
     };
     spec.validate().unwrap();
     let w = Weights {
-        layers: vec![weights(&mut rng, 4, 4), weights(&mut rng, 4, 4), none(), none()],
+        layers: vec![
+            weights(&mut rng, 4, 4),
+            weights(&mut rng, 4, 4),
+            none(),
+            none(),
+        ],
     };
     let x = input(&mut rng, 4);
     match prove(&spec, &w, SEED, &x) {
         Ok(p) => common::verifies(&spec, &w, SEED, &p).unwrap(),
         Err(e) => {
             let e = e.to_string();
-            assert!(e.contains("zero knowledge"), "two products of one narrow A: {e}");
+            assert!(
+                e.contains("zero knowledge"),
+                "two products of one narrow A: {e}"
+            );
             println!("two products of one narrow A refused: {e}");
         }
     }
@@ -540,7 +582,10 @@ fn a_square_of_one_column() {
     spec.validate().unwrap();
     let w = Weights { layers: ws };
     let x = input(&mut rng, 16);
-    let e = prove(&spec, &w, SEED, &x).map(|_| ()).unwrap_err().to_string();
+    let e = prove(&spec, &w, SEED, &x)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("zero knowledge cannot hold"), "{e}");
 }
 
@@ -729,7 +774,10 @@ fn extra_outputs_of_a_product_and_its_operands() {
         for i in [per + 2, 2 * per + per - 1, 2 * per] {
             let mut bad = proof.clone();
             bad.output[i] -= 1;
-            assert!(common::verifies(&spec, &w, SEED, &bad).is_err(), "{extra:?}: {i}");
+            assert!(
+                common::verifies(&spec, &w, SEED, &bad).is_err(),
+                "{extra:?}: {i}"
+            );
         }
         // Two items' outputs swapped (the statement's item order is bound).
         let mut bad = proof.clone();
@@ -747,7 +795,10 @@ fn extra_outputs_of_a_product_and_its_operands() {
 fn an_extra_output_stated_before_its_relu_is_rejected() {
     let (spec, w, x) = extra_circuit(vec![1], 152);
     let t = forward(&spec, &w, &x).unwrap();
-    assert!(t[1].q.iter().any(|&v| v < 0), "fc_b has no negative pre-activation");
+    assert!(
+        t[1].q.iter().any(|&v| v < 0),
+        "fc_b has no negative pre-activation"
+    );
     let proof = prove(&spec, &w, SEED, &x).unwrap();
     let mut bad = proof.clone();
     let head = spec.layers[3].out_dim;
@@ -824,13 +875,16 @@ fn malformed_product_proofs_are_rejected_without_a_panic() {
     edits.push(("no ReLU part".into(), with(&|m| m.relu = None)));
     for k in 0..2 {
         edits.push((format!("q_t[{k}] + 1"), with(&|m| m.q_t[k] += EF::ONE)));
-        edits.push((format!("operands[{k}] + 1"), with(&|m| m.operands[k] += EF::ONE)));
+        edits.push((
+            format!("operands[{k}] + 1"),
+            with(&|m| m.operands[k] += EF::ONE),
+        ));
     }
+    edits.push(("operands swapped".into(), with(&|m| m.operands.swap(0, 1))));
     edits.push((
-        "operands swapped".into(),
-        with(&|m| m.operands.swap(0, 1)),
+        "mask_sum + 1".into(),
+        with(&|m| m.sumcheck.mask_sum += EF::ONE),
     ));
-    edits.push(("mask_sum + 1".into(), with(&|m| m.sumcheck.mask_sum += EF::ONE)));
     let rounds = m.sumcheck.rounds.len();
     for r in [0, rounds / 2, rounds - 1] {
         edits.push((
@@ -877,7 +931,11 @@ fn malformed_product_proofs_are_rejected_without_a_panic() {
     };
     m2.relu = m.relu.clone();
     let r = std::panic::catch_unwind(|| verify(&spec2, &mc2, &common::roundtrip(&bad)));
-    assert!(matches!(r, Ok(Err(_))), "a ReLU part added: {:?}", r.map(|r| r.is_ok()));
+    assert!(
+        matches!(r, Ok(Err(_))),
+        "a ReLU part added: {:?}",
+        r.map(|r| r.is_ok())
+    );
 }
 
 /// Every declared length of a product proof's encoding set to its maximum, and one bit
@@ -904,9 +962,8 @@ fn hostile_bytes_of_a_product_proof_are_rejected() {
         let mut b = bytes[..off].to_vec();
         b.extend_from_slice(&max_len);
         b.extend_from_slice(&bytes[off + width..]);
-        let r = std::panic::catch_unwind(|| {
-            Proof::from_bytes(&b).and_then(|p| verify(&spec, &mc, &p))
-        });
+        let r =
+            std::panic::catch_unwind(|| Proof::from_bytes(&b).and_then(|p| verify(&spec, &mc, &p)));
         assert!(matches!(r, Ok(Err(_))), "length at {off}");
     }
     let step = (bytes.len() / 300).max(1);

@@ -5,7 +5,7 @@
 //! tensors may have several readers (skip connections, branches that both compute). Every
 //! `dense`, `conv`, `add` or `mul` is directly followed by its `requant` and optionally a `relu`
 //! (the relu may come later, after a node of another branch): each such group is one
-//! [`DenseSpec`] named after the dense, conv, add or mul node. A `maxpool` or `unary` is a block
+//! [`DenseSpec`] named after the dense, conv, add, mul or matmul node. A `maxpool` or `unary` is a block
 //! on its own. Reshapes are free (they relabel the flattened vector). The graph output must be
 //! the last block's output. Anything else is an error naming the node. The lowering also
 //! records, for every IR tensor, which vector of the forward pass holds its values (see
@@ -185,13 +185,13 @@ pub fn lower(graph: &Graph, tensors: &BTreeMap<String, Tensor>) -> Result<Lowere
             Op::Requant { .. } => {
                 return Err(unsupported(
                     node,
-                    "a requant must directly follow a dense or conv or add or mul node".into(),
+                    "a requant must directly follow a dense, conv, add, mul or matmul node".into(),
                 ));
             }
             Op::Relu {} => {
                 return Err(unsupported(
                     node,
-                    "a relu must directly follow a dense or conv or add or mul node's requant"
+                    "a relu must directly follow a dense, conv, add, mul or matmul node's requant"
                         .into(),
                 ));
             }

@@ -720,7 +720,7 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv or add or mul node, but its input 'input' comes from the graph input",
+                "node '/fc1/Gemm:requant' (requant): must directly follow a dense or conv or add or mul or matmul node, but its input 'input' comes from the graph input",
                 // The requant now carries the input's 4 values, so the reshape to 3 is wrong too.
                 "node '/flatten' (reshape): shape [1, 3] has 3 elements but the input 'h1' has 4",
             ]

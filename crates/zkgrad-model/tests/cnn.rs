@@ -398,7 +398,7 @@ fn requant_or_relu_after_maxpool_is_rejected() {
     assert_eq!(
         problems(&json, &cnn_tensors(18)),
         [
-            "node '/pool:requant' (requant): must directly follow a dense or conv or add or mul node, but its input 'p0' comes from node '/pool' (maxpool)"
+            "node '/pool:requant' (requant): must directly follow a dense or conv or add or mul or matmul node, but its input 'p0' comes from node '/pool' (maxpool)"
         ]
     );
     let json =
