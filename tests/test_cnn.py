@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from onnx import helper
 
@@ -346,14 +347,13 @@ def test_pooling_proves(kind: str, tmp_path: Path) -> None:
     np.testing.assert_array_equal(proof.output, model.run(samples[0]))
 
 
-def test_average_pool_over_one_channel_is_refused(tmp_path: Path) -> None:
-    """Proved as a convolution with one output channel: refused, naming the node."""
+def test_average_pool_over_one_channel_proves(tmp_path: Path) -> None:
+    """A constant convolution of one output channel, proved as two and a layer keeping one."""
     node = POOLS["average"]
     path = _single_node_model(tmp_path / "avg1.onnx", node, [1, 1, 6, 6], {})
     samples = np.random.default_rng(3).random((4, 1, 1, 6, 6))
-    with pytest.raises(zkgrad.ModelError, match="single output channel") as info:
-        zkgrad.compile(path, samples)
-    assert f"'{node.name}'" in str(info.value)
-    with pytest.raises(zkgrad.UnsupportedModelError) as refused:
-        zkgrad.inspect(path)
-    assert [n.name for n in refused.value.nodes] == [node.name]
+    model = zkgrad.compile(path, samples)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = session.run(None, {session.get_inputs()[0].name: samples[0].astype(np.float32)})[0]
+    got = zkgrad.verify(model, model.prove(samples[0]))
+    assert np.abs(np.asarray(got).reshape(-1) - want.reshape(-1)).max() < 0.01

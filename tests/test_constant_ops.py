@@ -13,9 +13,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 import int_reference
 import zkgrad
-from zkgrad import UnsupportedModelError
 from zkgrad.compiler import build
-from zkgrad.graph import Conv, Dense
+from zkgrad.graph import Conv, Dense, Mul
 from zkgrad.onnx import import_onnx
 
 RNG = np.random.default_rng(41)
@@ -107,12 +106,18 @@ def test_an_elementwise_constant_on_an_image_is_flattened(tmp_path: Path) -> Non
     _prove(path, [1, 2, 2, 2], lambda x: c[0] * x)
 
 
-def test_large_constants_are_refused(tmp_path: Path) -> None:
-    # (Division of two activations: tests/test_div.py.)
+def test_a_large_constant_becomes_an_activation(tmp_path: Path) -> None:
+    # On more values than a diagonal layer takes: the constant is a dense layer of zero weights
+    # whose bias is the constant, multiplied as a second activation (Division: test_div.py).
     nodes = [helper.make_node("Mul", ["x", "c"], ["y"], name="big")]
-    path = _model(tmp_path, nodes, {"c": RNG.normal(0, 1, 2000)}, [1, 2000])
-    with pytest.raises(UnsupportedModelError, match=r"(?s)big.*more than 1024"):
-        import_onnx(path)
+    c = RNG.normal(0, 1, 2000)
+    path = _model(tmp_path, nodes, {"c": c}, [1, 2000])
+    graph, _ = import_onnx(path)
+    assert any(isinstance(op, Mul) for op in graph.ops)
+    x = RNG.normal(0, 1, (1, 2000))
+    model = zkgrad.compile(path, calibration=RNG.normal(0, 1, (8, 1, 2000)))
+    got = np.asarray(zkgrad.verify(model, model.prove(x))).reshape(-1)
+    assert np.abs(got - x.reshape(-1) * c).max() < 0.02
 
 
 def test_a_factor_after_a_layer_folds_into_its_weights(tmp_path: Path) -> None:
