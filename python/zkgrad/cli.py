@@ -804,6 +804,9 @@ def _show_commitment(info: Description) -> None:
     console.print(f"activations: {info.details['act_bits']}-bit (lookup tables of that size)")
     visibility = info.details["input visibility"]
     console.print(f"input visibility: {visibility} ({INPUT_VISIBILITY_NOTES.get(visibility, '?')})")
+    if info.details.get("public inputs"):
+        stated = ", ".join(f"'{name}'" for name in info.details["public inputs"])
+        console.print(f"public inputs (stated in every proof, the others hidden): {escape(stated)}")
     if info.zk_budget is None:
         console.print("zero knowledge: on")
     else:

@@ -277,6 +277,9 @@ def _describe_ir(
     }
     details["act_bits"] = table_bits
     details["input visibility"] = ir["input"].get("visibility", "private")
+    public = [entry["name"] for entry in meta.get("public_inputs") or []]
+    if public:  # inputs of mixed visibility: the vector is hidden, these inputs stated
+        details["public inputs"] = public
     details["zero knowledge"] = True
     return Description(
         path=file,
@@ -284,7 +287,7 @@ def _describe_ir(
         ops=ops,
         params=params,
         inputs=_ir_inputs(ir),
-        outputs=[_ir_tensor(ir["output"])],
+        outputs=[_ir_tensor(o) for o in meta.get("outputs") or [ir["output"]]],
         details=details,
         scales=dict(meta.get("scales") or {}),
         const_scales=dict(meta.get("weight_scales") or {}),
