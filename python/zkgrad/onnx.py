@@ -27,7 +27,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_1d, onnx_compare, onnx_compose, onnx_outputs, onnx_unary
+from zkgrad import onnx_1d, onnx_compare, onnx_compose, onnx_outputs, onnx_several, onnx_unary
 from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -518,7 +518,10 @@ class _Importer:
             return
         acts = {i for i in inputs if i and i not in self.consts}
         if len(acts) > 1 and node.op_type == "Concat":
-            self._concat_activations(node, name, inputs)
+            try:
+                onnx_several.concat_activations(self, node, name, inputs)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
             return
         if len(acts) != 1:
             raise _Skip("it must read exactly one activation (the other operands constant)")
@@ -572,82 +575,11 @@ class _Importer:
         if dense_out != out:
             self._emit(Reshape(f"{name}:reshape", dense_out, out, out_shape), out_shape)
 
-    def _concat_activations(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        """Concat of several activations: y = Σ_k M_k·x_k, each M_k a constant 0/1 layer that
-        places x_k (the others' places zero), summed by ``Add`` blocks of two activations."""
-        acts = [self._activation(i, name) if i not in self.consts else i for i in inputs]
-        axis = int(_attrs(node).get("axis", 0))
-        parts = [self.consts[i] if i in self.consts else np.zeros(self.shapes[i]) for i in acts]
-        try:
-            whole = np.concatenate(parts, axis=axis)
-        except ValueError as exc:
-            raise _Skip(f"its operands do not concatenate ({exc})") from None
-        m, out = whole.size, node.output[0]
-        flat = (1, m)
-        index = np.arange(m, dtype=np.float64).reshape(whole.shape)
-        pieces = np.split(index, np.cumsum([p.shape[axis] for p in parts])[:-1], axis=axis)
-        base = np.zeros(m)
-        placed: list[str] = []
-        for k, (x, piece) in enumerate(zip(acts, pieces, strict=True)):
-            where = piece.reshape(-1).astype(np.int64)
-            if x in self.consts:
-                base[where] = parts[k].reshape(-1)
-                continue
-            n = where.size
-            if n * m > MAX_LINEAR_MAP:
-                raise _Skip(
-                    f"placing operand '{x}' would be a constant dense layer of {n}·{m} weights "
-                    f"(more than {MAX_LINEAR_MAP}); not supported yet"
-                )
-            matrix = np.zeros((m, n))
-            matrix[where, np.arange(n)] = 1.0
-            source = self._reshaped(f"{name}:flat_{k}", x, (1, n))
-            part = f"{out}:part_{k}"
-            self._emit(Dense(f"{name}:place_{k}", source, part, matrix, None, flat), flat)
-            placed.append(part)
-        if np.any(base):
-            self._add_bias(self.producer[placed[0]], base.reshape(flat))
-        total = placed[0]
-        for k, part in enumerate(placed[1:], start=1):
-            last = k == len(placed) - 1 and whole.shape == flat
-            joined = out if last else f"{out}:sum_{k}"
-            self._emit(Add(f"{name}:join_{k}", total, part, joined, 1, flat), flat)
-            total = joined
-        if total != out:
-            shape = tuple(int(d) for d in whole.shape)
-            self._emit(Reshape(f"{name}:shape", total, out, shape), shape)
-
     def _op_split(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
-        """Split: one ``Slice`` (a constant linear map) per output that is used."""
-        x = self._activation(inputs[0], name)
-        shape = self.shapes[x]
-        attrs = _attrs(node)
-        axis = int(attrs.get("axis", 0))
-        axis = axis + len(shape) if axis < 0 else axis
-        if not 0 <= axis < len(shape):
-            raise _Skip(f"axis {attrs.get('axis')} is out of range for {list(shape)}")
-        if len(inputs) > 1 and inputs[1]:
-            sizes = [int(v) for v in self._const(inputs[1], "the split sizes").reshape(-1)]
-        elif "split" in attrs:
-            sizes = [int(v) for v in attrs["split"]]  # type: ignore[union-attr]
-        else:
-            parts = int(attrs.get("num_outputs", len(node.output)))
-            step = -(-shape[axis] // parts)
-            sizes = [min(step, shape[axis] - k * step) for k in range(parts)]
-        if len(sizes) != len(node.output) or sum(sizes) != shape[axis] or min(sizes) < 0:
-            raise _Skip(f"split sizes {sizes} do not divide axis {axis} of {list(shape)}")
-        start = 0
-        for k, (out, size) in enumerate(zip(node.output, sizes, strict=True)):
-            bounds = []
-            for what, value in (("starts", start), ("ends", start + size), ("axes", axis)):
-                key = f"{name}:{k}:{what}"
-                self.consts[key] = np.array([value], dtype=np.int64)
-                bounds.append(key)
-            start += size
-            if not out or not self.uses[out]:
-                continue
-            piece = helper.make_node("Slice", [x, *bounds], [out], name=f"{name}:{k}")
-            self._linear_map(piece, f"{name}:{k}", [x, *bounds])
+        try:
+            onnx_several.split(self, node, name, inputs)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
 
     # Every op of _LINEAR_MAP_OPS is one linear map (a test keeps the two lists equal).
     _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
@@ -693,7 +625,10 @@ class _Importer:
                 return
         n = int(np.prod(shape))
         if n > MAX_DIAGONAL:
-            self._constant_operands(name, x, out, s, k)
+            try:
+                onnx_several.constant_operands(self, name, x, out, s, k)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
             return
         flat = (1, n)
         source = x
@@ -706,44 +641,9 @@ class _Importer:
         if dense_out != out:
             self._emit(Reshape(f"{name}:reshape", dense_out, out, tuple(shape)), tuple(shape))
 
-    def _constant_operands(
-        self, name: str, x: str, out: str, scale: np.ndarray, shift: np.ndarray
-    ) -> None:
-        """y = scale ⊙ x + shift on more values than a diagonal layer takes (a layer norm's
-        per-feature γ and β over every token): each constant becomes an activation — a dense
-        layer of zero weights whose bias is the constant, reading the smallest tensor computed
-        so far — then a product and a sum of two activations."""
-        shape = tuple(self.shapes[x])
-
-        def constant(tag: str, value: np.ndarray) -> str:
-            made = self.constant_activation(f"{name}:{tag}", x, value.reshape(1, -1))
-            return self._reshaped(f"{name}:{tag}_shape", made, shape)
-
-        current = x
-        if not np.all(scale == 1.0):
-            scaled = out if not np.any(shift) else f"{out}:scaled"
-            factor = constant("scale", scale)
-            self._emit(Mul(f"{name}:scale_mul", current, factor, scaled, shape), shape)
-            current = scaled
-        if np.any(shift) or current == x:
-            addend = constant("shift", shift)
-            self._emit(Add(f"{name}:shift_add", current, addend, out, 1, shape), shape)
-
     def constant_activation(self, name: str, reader: str, value: np.ndarray) -> str:
-        """A constant as an activation (a weight to multiply another activation by): a dense
-        layer of zero weights from ``reader`` to one value, then one of zero weights from that
-        value whose bias is the constant — n + 1 + size weights, and the constant committed
-        (hidden) like any weight. Returns the tensor, shaped ``value.shape``."""
-        source = self._reshaped(f"{name}:reader", reader, (1, int(np.prod(self.shapes[reader]))))
-        n = int(np.prod(self.shapes[source]))
-        zero = f"{name}:zero"
-        self._emit(Dense(f"{name}:zero", source, zero, np.zeros((1, n)), None, (1, 1)), (1, 1))
-        size = int(value.size)
-        flat = (1, size)
-        made = f"{name}:value"
-        bias = np.asarray(value, dtype=np.float64).reshape(-1).copy()
-        self._emit(Dense(f"{name}:value", zero, made, np.zeros((size, 1)), bias, flat), flat)
-        return self._reshaped(f"{name}:shaped", made, tuple(int(d) for d in value.shape))
+        """A constant as an activation (:func:`zkgrad.onnx_several.constant_activation`)."""
+        return onnx_several.constant_activation(self, name, reader, value)
 
     def _skip_connection(
         self, node: onnx.NodeProto, name: str, inputs: list[str], sign: int

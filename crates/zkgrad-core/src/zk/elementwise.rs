@@ -62,7 +62,8 @@ pub(crate) fn other_col(plan: &WitnessPlan, g: &ElementwiseGeom) -> usize {
     }
 }
 
-fn t_col(spec: &CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<usize> {
+/// Block l's remainder column (an error naming the block if it has none).
+pub(crate) fn t_col(spec: &CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<usize> {
     plan.blocks[l].t.ok_or_else(|| {
         ProofError::Circuit(format!(
             "block '{}' has no remainder column",

@@ -27,6 +27,7 @@ use p3_field::{Field, PrimeCharacteristicRing};
 use p3_maybe_rayon::prelude::*;
 
 use super::dense::{masked_eval, prove_relu, requant, slot_selector, slot_table, verify_relu};
+use super::elementwise::t_col;
 use super::prover::ProverCtx;
 use super::sumcheck::Table;
 use super::verifier::VerifierCtx;
@@ -80,15 +81,6 @@ fn b_col(plan: &WitnessPlan, g: &MatMulGeom) -> usize {
         Operand::Input => plan.x,
         Operand::Block(k) => plan.blocks[k].a,
     }
-}
-
-fn t_col(spec: &CircuitSpec, plan: &WitnessPlan, l: usize) -> Result<usize> {
-    plan.blocks[l].t.ok_or_else(|| {
-        ProofError::Circuit(format!(
-            "block '{}' has no remainder column",
-            spec.layers[l].name
-        ))
-    })
 }
 
 /// How the three columns' variables split. Every activation column has at least
