@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,15 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from zkgrad import onnx_1d, onnx_compare, onnx_compose, onnx_outputs, onnx_several, onnx_unary
+from zkgrad import (
+    onnx_1d,
+    onnx_compare,
+    onnx_compose,
+    onnx_integers,
+    onnx_outputs,
+    onnx_several,
+    onnx_unary,
+)
 from zkgrad.errors import UnsupportedModelError, UnsupportedNode
 from zkgrad.folding import fold_batchnorm
 from zkgrad.graph import (
@@ -46,6 +55,7 @@ from zkgrad.graph import (
     Shape,
     reads,
 )
+from zkgrad.narrow_reads import spread_narrow_reads
 from zkgrad.onnx_cnn import (
     check_conv_attributes,
     check_pool_attributes,
@@ -131,6 +141,8 @@ def analyse(path: str | os.PathLike[str]) -> Analysis:
     if importer.unsupported or problems:
         error = UnsupportedModelError(importer.unsupported, problems)
         graph = None
+    if graph is not None:
+        spread_narrow_reads(graph)
     return Analysis(model, importer.status, graph, error)
 
 
@@ -179,6 +191,8 @@ class _Importer:
             self.shapes[main_input] = self.inferred[main_input]
         self.alias: dict[str, str] = {}
         self.producer: dict[str, Op] = {}
+        #: ArgMax outputs → (their one-hot [1, rows, K], rows, K), for a Gather by the index.
+        self.one_hots: dict[str, tuple[str, int, int]] = {}
         self.consumer: dict[str, str] = {}
         self.ops: list[Op] = []
         self.broken: set[str] = set()
@@ -241,13 +255,16 @@ class _Importer:
             return "removed"
         if self._fold(node, inputs):
             return "folded"
-        if op == "Cast" and inputs and onnx_compare.is_boolean(self, inputs[0]):
-            self.alias[node.output[0]] = inputs[0]  # 0 and 1 in any type
-            return "removed"
         if op == "Cast":
-            to = _attrs(node).get("to")
-            target = onnx.TensorProto.DataType.Name(to) if isinstance(to, int) else str(to)
-            raise _Skip(f"Cast to {target} is not supported (only a Cast to float32, a no-op here)")
+            if inputs[0] in self.broken:
+                self.broken.update(node.output)
+                return "after-unsupported"
+            emitted = len(self.ops)
+            try:
+                onnx_integers.cast(self, node, name, self._activation(inputs[0], name))
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return "removed" if len(self.ops) == emitted else "imported"
         handler = getattr(self, f"_op_{op.lower()}", None) if op in SUPPORTED_OPS else None
         if handler is None:
             raise _Skip()
@@ -511,8 +528,16 @@ class _Importer:
     def _linear_map(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         """A node linear in its one activation x: y = M·x + b with M, b found by running it."""
         if node.op_type == "Gather" and inputs[0] in self.consts and inputs[1] not in self.consts:
-            try:  # not linear in its index: a list picked from by a comparison
-                onnx_compare.gather_by_boolean(self, node, name, inputs)
+            try:  # not linear in its index: a list picked from by a comparison, or by an index
+                if onnx_compare.gather_by_boolean(self, node, name, inputs):
+                    return
+                onnx_integers.gather(self, node, name, inputs)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return
+        if node.op_type == "GatherElements" and inputs[1] not in self.consts:
+            try:
+                onnx_integers.gather_elements(self, node, name, inputs)
             except ValueError as exc:
                 raise _Skip(str(exc)) from None
             return
@@ -584,7 +609,7 @@ class _Importer:
     # Every op of _LINEAR_MAP_OPS is one linear map (a test keeps the two lists equal).
     _op_slice = _op_gather = _op_transpose = _op_pad = _op_concat = _linear_map
     _op_reducesum = _op_reducemean = _op_expand = _op_tile = _linear_map
-    _op_depthtospace = _op_spacetodepth = _linear_map
+    _op_depthtospace = _op_spacetodepth = _op_gatherelements = _linear_map
     _op_resize = _op_upsample = _op_convtranspose = _linear_map
 
     def _foldable(self, x: str, kinds: tuple[type, ...]) -> bool:
@@ -669,7 +694,8 @@ class _Importer:
         if tuple(self.shapes[x]) == shape:
             return x
         out = f"{x}:as{'x'.join(map(str, shape))}"
-        self._emit(Reshape(name, x, out, shape), shape)
+        if out not in self.producer:  # a second reader of the same reshape shares it
+            self._emit(Reshape(name, x, out, shape), shape)
         return out
 
     def _op_layernormalization(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
@@ -1136,3 +1162,25 @@ for _op in onnx_unary.UNARY_OPS:
 # And the comparisons, Not and Where (zkgrad.onnx_compare).
 for _op in onnx_compare.SUPPORTED:
     setattr(_Importer, f"_op_{_op.lower()}", _Importer._op_compare)
+
+
+def _integer_rule(rule: Callable[..., None]) -> Callable[..., None]:
+    def handler(self: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
+        try:
+            rule(self, node, name, inputs)
+        except ValueError as exc:
+            raise _Skip(str(exc)) from None
+
+    return handler
+
+
+# And the ops of integer and boolean activations (zkgrad.onnx_integers).
+for _op, _rule in (
+    ("And", onnx_integers.logical),
+    ("Or", onnx_integers.logical),
+    ("Xor", onnx_integers.logical),
+    ("ArgMax", onnx_integers.argmax),
+    ("ArgMin", onnx_integers.argmax),
+    ("OneHot", onnx_integers.one_hot),
+):
+    setattr(_Importer, f"_op_{_op.lower()}", _integer_rule(_rule))

@@ -7,14 +7,13 @@ the values 0 and 1 of ops that are already proved.
         x and y, x − y (an ``Add`` of two activations) compared with 0
     Not(b) = 1 − b                                         a diagonal layer
     Where(b, p, q) = q + b·(p − q)                          a diagonal layer (p, q constants)
-    Cast(b) to any type = b                                removed
     Gather(t, b) = t[0] + b·(t[1] − t[0])                  a diagonal layer (t a constant list)
 
 The comparison is made on the quantised input, as every table reads it: an input within one
 quantisation step of c can compare otherwise than in float (never for integral inputs and an
 integral c). ``Not`` and ``Where`` take their boolean from a comparison, a ``Not`` or a BOOL
-model input (whose given values the proof does not check to be 0 or 1); a Cast and a Gather
-only from a comparison's output (:func:`is_boolean`), where 0 and 1 are all there is.
+model input (whose given values the proof does not check to be 0 or 1); a Gather only from an
+activation known to hold 0 and 1 (``zkgrad.onnx_integers.is_boolean``).
 """
 
 from __future__ import annotations
@@ -108,22 +107,17 @@ def where(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str
     importer._affine(name, cond, node.output[0], yes - no, np.broadcast_to(no, (yes - no).shape))
 
 
-def is_boolean(importer: _Importer, x: str) -> bool:
-    """Whether activation ``x`` is a comparison's output: every value 0 or 1."""
-    op = importer.producer.get(x)
-    return isinstance(op, Unary) and op.func == "compare" and set(op.params[1:]) <= {0.0, 1.0}
-
-
 def gather_by_boolean(
     importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]
-) -> None:
-    """Gather(t, b) of a constant list t by a comparison's output b (a class label picked by a
-    decision, as sklearn's converted classifiers end): t[0] + b·(t[1] − t[0])."""
+) -> bool:
+    """Gather(t, b) of a constant list t by a 0/1 activation b (a class label picked by a
+    decision, as sklearn's converted classifiers end): t[0] + b·(t[1] − t[0]); False, emitting
+    nothing, for any other data or index."""
+    from zkgrad.onnx_integers import is_boolean
+
     table, index = inputs[:2]
     data = importer._const(table, "the gathered data")
     if data.ndim != 1 or data.size < 2 or not is_boolean(importer, index):
-        raise ValueError(
-            "gathering from a constant by an activation is supported only for a list indexed "
-            "by a comparison's output (0 or 1)"
-        )
+        return False
     importer._affine(name, index, node.output[0], np.array(data[1] - data[0]), np.array(data[0]))
+    return True

@@ -4,7 +4,7 @@ conditions it imports under (the README's table is generated from :data:`SUPPORT
 
 from __future__ import annotations
 
-from zkgrad import onnx_compare, onnx_unary
+from zkgrad import onnx_compare, onnx_integers, onnx_unary
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
 
 #: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
@@ -29,6 +29,7 @@ _LINEAR_MAP_OPS = (
     "Resize",
     "Upsample",
     "ConvTranspose",
+    "GatherElements",
 )
 
 #: Linear-map ops that only reorder their input's values.
@@ -99,8 +100,9 @@ SUPPORTED_OPS: dict[str, str] = {
         f"0/1 layer (at most {MAX_LINEAR_MAP} weights each) and summed by `Add` blocks"
     ),
     "Gather": (
-        f"{_LINEAR_MAP_RULE}; or a constant list indexed by a comparison's output b (0 or 1), as "
-        "t[0] + b·(t[1] − t[0])"
+        f"{_LINEAR_MAP_RULE}; or constant data indexed by an integer activation along axis 0: "
+        "by a 0/1 one, t[0] + b·(t[1] − t[0]); by an `ArgMax`, a constant layer of its one-hot; "
+        "by any other, a table lookup (negative indices wrap)"
     ),
     **{
         op: (
@@ -141,12 +143,14 @@ SUPPORTED_OPS: dict[str, str] = {
     "Identity": "removed",
     "Dropout": "inference only (removed); its mask output unused",
     "Cast": (
-        "to float32, or of a comparison's output (0 or 1) to any type (removed); a DOUBLE or "
-        "FLOAT16 model input, or a BOOL or integer one that only `Identity` and `Cast` to "
-        "float32 read, is read as float32 values"
+        "to a float type (removed); to an integer type, of an activation that holds integers "
+        "(comparisons, counts, indices: removed); to BOOL, of 0/1 values (removed) or of others "
+        "as x ≠ 0; a DOUBLE or FLOAT16 model input, or a BOOL or integer one that only "
+        "`Identity` and `Cast` to float32 read, is read as float32 values"
     ),
     **onnx_unary.SUPPORTED,
     **onnx_compare.SUPPORTED,
+    **onnx_integers.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {

@@ -201,13 +201,32 @@ def real(func: str, x: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
             "compare": lambda: np.where(
                 x < params[0], params[1], np.where(x == params[0], params[2], params[3])
             ),
+            "table": lambda: _table_real(x, params),
         }
         return table[func]()
 
 
+def _table_real(x: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
+    """A constant list read at the rounded index (half away from zero, as Rust rounds): the
+    first index is ``params[0]``, the values follow; NaN at an index the list lacks."""
+    values = np.asarray(params[1:], dtype=np.float64)
+    k = np.trunc(x + np.copysign(0.5, x)) - params[0]
+    inside = (k >= 0) & (k < values.size)
+    return np.where(inside, values[np.clip(k, 0, values.size - 1).astype(np.int64)], np.nan)
+
+
 def input_range(op: Unary, s_x: int, max_abs: float | None, table_bits: int) -> tuple[int, int]:
-    """The table's integer input range (see the module docstring)."""
+    """The table's integer input range (see the module docstring); a constant list read at an
+    integer index covers exactly its indices (an index outside it fails at proving, as ONNX's
+    Gather refuses it)."""
     top = 2 ** (table_bits - 1) - 1
+    if op.func == "table":
+        first, last = op.params[0], op.params[0] + len(op.params) - 2
+        step = 2.0**s_x
+        # Rounding half away from zero: x = k ± 0.5 belongs to the index farther from 0.
+        lo = math.ceil((first - 0.5) * step) if first > 0 else math.floor((first - 0.5) * step) + 1
+        hi = math.ceil((last + 0.5) * step) - 1 if last >= 0 else math.floor((last + 0.5) * step)
+        return max(lo, -top - 1), min(hi, top)
     if max_abs is None or not math.isfinite(max_abs) or max_abs <= 0.0:
         bound = top
     else:
@@ -227,16 +246,22 @@ def quantize_unary(
     table_bits: int,
     act_bits: Callable[[float | None, int], int],
     default_max: float = 8.0,
+    integral: bool = False,
 ) -> tuple[dict[str, Any], int]:
     """The IR node for ``op`` and its output scale; ``limits`` holds the calibrated magnitude
-    of ``op.input`` and ``op.output`` when known, ``act_bits`` picks a scale from one."""
+    of ``op.input`` and ``op.output`` when known, ``act_bits`` picks a scale from one. An
+    ``integral`` output (every value an integer) is held at scale 2^0 at most, exactly."""
     lo, hi = input_range(op, s_x, limits.get(op.input), table_bits)
     out_max = limits.get(op.output)
+    if op.func == "table":  # every value it can take is listed
+        out_max = float(np.max(np.abs(op.params[1:])))
     if out_max is None:
         values = real(op.func, np.arange(lo, hi + 1) * 2.0**-s_x, op.params)
         finite = np.abs(values[np.isfinite(values)])
         out_max = min(float(finite.max()), default_max) if finite.size else None
     s_y = act_bits(out_max, table_bits)
+    if integral:
+        s_y = min(s_y, 0)
     node: dict[str, Any] = {
         "name": op.name,
         "op": "unary",

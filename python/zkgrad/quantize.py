@@ -24,7 +24,8 @@ Activations are b-bit integers, b = ``table_bits`` (16 for ``target="accuracy"``
 12 for ``target="size"``: the proof's lookup tables have 2^b entries). Activation
 scales come from calibration: the largest s with ``max |value| · 2^s ≤ 2^(b−2)``
 (2× headroom below the activation range), capped at b − 4 bits. Without calibration
-every activation is assumed to satisfy ``|x| ≤ 8``. ReLU and reshape keep their
+every activation is assumed to satisfy ``|x| ≤ 8``. An activation that holds only integers
+(``zkgrad.integers``: comparisons, counts, indices) is held at scale 2^0 at most, exactly. ReLU and reshape keep their
 input's scale.
 
 The integer semantics of each op live in Rust; this module only picks numbers.
@@ -54,6 +55,7 @@ from zkgrad.graph import (
     Reshape,
     Unary,
 )
+from zkgrad.integers import integral_tensors
 from zkgrad.onnx_unary import quantize_unary
 
 IR_VERSION = 1
@@ -235,13 +237,21 @@ def quantize(
     """Build the integer IR for ``graph``; ``max_abs`` holds calibrated magnitudes per tensor."""
     limits = max_abs or {}
     scales = {graph.input: act_bits(limits.get(graph.input), table_bits)}
+    integral = integral_tensors(graph.ops)
+
+    def out_bits(tensor: str) -> int:
+        # An activation of integers is held at scale 2^0 (or coarser, if it is that large):
+        # its values stay exact, and the tables that read it are as small as its range.
+        bits = act_bits(_limit(limits, tensor), table_bits)
+        return min(bits, 0) if tensor in integral else bits
+
     nodes: list[dict[str, Any]] = []
     tensors: dict[str, np.ndarray] = {}
     const_scales: dict[str, int] = {}
     for op in graph.ops:
         s_x = scales[op.input]
         if isinstance(op, (Dense, Conv, AvgPool)):
-            s_out = act_bits(_limit(limits, op.output), table_bits)
+            s_out = out_bits(op.output)
             mult = 1
             if isinstance(op, AvgPool):
                 weight, mult, shift, s_y = quantize_avgpool(op, s_x, s_out, table_bits)
@@ -272,7 +282,7 @@ def quantize(
             nodes.append(_requant(op.name, acc, op.output, mult, shift))
             scales[op.output] = s_y
         elif isinstance(op, Add):
-            s_out = act_bits(_limit(limits, op.output), table_bits)
+            s_out = out_bits(op.output)
             coef, mult, shift, s_y = quantize_add(op, s_x, scales[op.other], s_out, table_bits)
             acc = f"{op.output}:acc"
             nodes.append(
@@ -287,7 +297,7 @@ def quantize(
             nodes.append(_requant(op.name, acc, op.output, mult, shift))
             scales[op.output] = s_y
         elif isinstance(op, Mul):
-            s_out = act_bits(_limit(limits, op.output), table_bits)
+            s_out = out_bits(op.output)
             mult, shift, s_y = quantize_mul(s_x, scales[op.other], s_out, table_bits)
             acc = f"{op.output}:acc"
             nodes.append(
@@ -302,7 +312,7 @@ def quantize(
             nodes.append(_requant(op.name, acc, op.output, mult, shift))
             scales[op.output] = s_y
         elif isinstance(op, Product):
-            s_out = act_bits(_limit(limits, op.output), table_bits)
+            s_out = out_bits(op.output)
             mult, shift, s_y = quantize_mul(
                 s_x, scales[op.other], s_out, table_bits, terms=op.inner
             )
@@ -353,7 +363,7 @@ def quantize(
             # A graph of table ops alone writes its output through a copy (``y:wired`` → y).
             known = {t: _limit(limits, t.removesuffix(":wired")) for t in (op.input, op.output)}
             node, scales[op.output] = quantize_unary(
-                op, s_x, known, table_bits, act_bits, DEFAULT_ACT_MAX
+                op, s_x, known, table_bits, act_bits, DEFAULT_ACT_MAX, op.output in integral
             )
             nodes.append(node)
         elif isinstance(op, Relu):

@@ -1,7 +1,9 @@
 """Float reference: run the imported ONNX model in onnxruntime.
 
 Intermediate tensors are read by adding them as graph outputs to a copy of
-the model, so calibration sees exactly what the float model computes.
+the model, so calibration sees exactly what the float model computes. A model onnxruntime
+refuses to load (it has no kernel for some node's types, e.g. an int8 ``MatMul`` of a
+converted decision tree) runs in ONNX's own reference evaluator instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import helper
+from onnx.reference import ReferenceEvaluator
 
 
 def _session(model: onnx.ModelProto, names: Sequence[str]) -> ort.InferenceSession:
@@ -38,14 +41,35 @@ def run_float(
     model: onnx.ModelProto, samples: np.ndarray, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """Run each sample (shape [N, *input_shape]) and return each named tensor stacked over N."""
-    session = _session(model, names)
-    input_name = session.get_inputs()[0].name
     wanted = list(dict.fromkeys(names))
+    try:
+        session = _session(model, names)
+    except (ort.capi.onnxruntime_pybind11_state.InvalidGraph,
+            ort.capi.onnxruntime_pybind11_state.NotImplemented):
+        return _run_reference(model, samples, wanted)
+    input_name = session.get_inputs()[0].name
     rows: dict[str, list[np.ndarray]] = {name: [] for name in wanted}
     for sample in samples:
         feed = {input_name: np.ascontiguousarray(sample, dtype=np.float32)}
         fetched = [n for n in wanted if n != input_name]
         values = dict(zip(fetched, session.run(fetched, feed), strict=True)) if fetched else {}
+        values[input_name] = feed[input_name]
+        for name in wanted:
+            rows[name].append(np.asarray(values[name], dtype=np.float64))
+    return {name: np.stack(rows[name]) for name in wanted}
+
+
+def _run_reference(
+    model: onnx.ModelProto, samples: np.ndarray, wanted: list[str]
+) -> dict[str, np.ndarray]:
+    """``run_float`` by ONNX's reference evaluator (every intermediate tensor is kept)."""
+    evaluator = ReferenceEvaluator(model)
+    input_name = evaluator.input_names[0]
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in wanted}
+    for sample in samples:
+        feed = {input_name: np.ascontiguousarray(sample, dtype=np.float32)}
+        fetched = [n for n in wanted if n != input_name]
+        values = dict(zip(fetched, evaluator.run(fetched, feed), strict=True)) if fetched else {}
         values[input_name] = feed[input_name]
         for name in wanted:
             rows[name].append(np.asarray(values[name], dtype=np.float64))

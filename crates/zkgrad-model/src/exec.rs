@@ -90,8 +90,9 @@ pub fn name_error(model: &Lowered, err: ProofError) -> ModelError {
 }
 
 /// The functions a `unary` node computes (ONNX's op names in lower case; "gelu_tanh" is GELU
-/// with `approximate="tanh"`).
-pub const UNARY_FUNCS: [&str; 37] = [
+/// with `approximate="tanh"`; "table" is a constant list read at an integer index, ONNX
+/// `Gather` from a constant by an integer activation).
+pub const UNARY_FUNCS: [&str; 38] = [
     "sigmoid",
     "tanh",
     "exp",
@@ -129,7 +130,12 @@ pub const UNARY_FUNCS: [&str; 37] = [
     "shrink",
     "mish",
     "compare",
+    "table",
 ];
+
+/// The most entries a "table" function may list (its parameters are the first index, then one
+/// value per index): one per value of the widest activations.
+pub const MAX_TABLE_ENTRIES: usize = 1 << 16;
 
 /// Names of a function's real attributes, in IR order (None: not a known function). Selu is
 /// an elu with its own alpha times gamma: see [`unary_real`].
@@ -144,6 +150,8 @@ pub fn unary_params(func: &str) -> Option<&'static [&'static str]> {
         "celu" | "thresholdedrelu" => &["alpha"],
         "shrink" => &["bias", "lambd"],
         "compare" => &["threshold", "below", "equal", "above"],
+        // Variable length: the first index, then the values (see `table_param_problem`).
+        "table" => &["first", "values..."],
         f if UNARY_FUNCS.contains(&f) => &[],
         _ => return None,
     })
@@ -238,8 +246,39 @@ pub fn unary_real(func: &str, x: f64, params: &[f64]) -> f64 {
                 p(3)
             }
         }
+        // values[k − first] at the index k = x rounded (half away from zero); NaN at an index
+        // the list does not hold (Gather refuses it too).
+        "table" => {
+            let k = libm::round(x) - p(0);
+            if k >= 0.0 && k < (params.len() - 1) as f64 {
+                params[1 + k as usize]
+            } else {
+                f64::NAN
+            }
+        }
         _ => f64::NAN,
     }
+}
+
+/// What is wrong with a "table" function's parameters, if anything: an integral first index
+/// and 1..=[`MAX_TABLE_ENTRIES`] finite values.
+pub fn table_param_problem(params: &[f64]) -> Option<String> {
+    let Some((&first, values)) = params.split_first() else {
+        return Some("'table' takes its first index and at least one value, got none".into());
+    };
+    if !(first.is_finite() && first.fract() == 0.0 && first.abs() < 1e15) {
+        return Some(format!("'table' first index {first} must be an integer"));
+    }
+    if values.is_empty() || values.len() > MAX_TABLE_ENTRIES {
+        return Some(format!(
+            "'table' lists {} values; it takes 1 to {MAX_TABLE_ENTRIES}",
+            values.len()
+        ));
+    }
+    values
+        .iter()
+        .position(|v| !v.is_finite())
+        .map(|i| format!("'table' value {i} is not finite"))
 }
 
 /// One `unary` node's integer semantics: round(f(x / 2^in_scale)·2^out_scale) (half away from
@@ -394,6 +433,26 @@ mod tests {
             Err(-1),
             "the first input outside the domain"
         );
+    }
+
+    #[test]
+    fn a_table_is_read_at_the_rounded_index() {
+        // Indices −2..=2 (in_scale 0) → 10, 20, 30, 40, 50 at out_scale 1.
+        let t = [-2.0, 10.0, 20.0, 30.0, 40.0, 50.0];
+        let v = |x: i64, s: i32| unary_value("table", &t, x, (s, 1), 16);
+        assert_eq!(v(-2, 0), Some(20));
+        assert_eq!(v(2, 0), Some(100));
+        assert_eq!(v(3, 0), None, "past the last index");
+        assert_eq!(v(-3, 0), None, "before the first index");
+        // in_scale 2: x = 5 is 1.25, read at index 1.
+        assert_eq!(v(5, 2), Some(80));
+        assert_eq!(unary_table("table", &t, [-2, 3], (0, 1), 16), Err(3));
+        assert_eq!(table_param_problem(&t), None);
+        assert!(table_param_problem(&[]).is_some());
+        assert!(table_param_problem(&[0.5, 1.0]).is_some());
+        assert!(table_param_problem(&[0.0]).is_some());
+        assert!(table_param_problem(&[0.0, f64::NAN]).is_some());
+        assert!(table_param_problem(&vec![0.0; MAX_TABLE_ENTRIES + 2]).is_some());
     }
 
     #[test]

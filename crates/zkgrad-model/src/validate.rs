@@ -28,16 +28,21 @@ fn unary_problem(
     in_scale: i32,
     out_scale: i32,
     range: [i64; 2],
-    n_params: usize,
+    params: &[f64],
     bits: u32,
 ) -> Option<String> {
+    let n_params = params.len();
     let Some(names) = crate::exec::unary_params(func) else {
         return Some(format!(
             "unknown function '{func}'; known: {}",
             crate::exec::UNARY_FUNCS.join(", ")
         ));
     };
-    if names.len() != n_params {
+    if func == "table" {
+        if let Some(problem) = crate::exec::table_param_problem(params) {
+            return Some(problem);
+        }
+    } else if names.len() != n_params {
         return Some(format!(
             "'{func}' takes {} parameter(s) ({}), got {n_params}",
             names.len(),
@@ -254,7 +259,7 @@ impl<'a> Validator<'a> {
                     *in_scale,
                     *out_scale,
                     *range,
-                    params.len(),
+                    &params.iter().map(|p| p.0).collect::<Vec<_>>(),
                     self.graph.act_bits,
                 ) {
                     self.problems.push(ModelError::Attribute {
