@@ -54,9 +54,7 @@ def spread_narrow_reads(graph: FloatGraph) -> None:
             target = copy
             if tensor != column:  # the reader reads a reshape of the column: reshape the copy
                 target = f"{tensor}:from_{copy}"
-                inserted.setdefault(index, []).append(
-                    Reshape(target, copy, target, shapes[tensor])
-                )
+                inserted.setdefault(index, []).append(Reshape(target, copy, target, shapes[tensor]))
             setattr(graph.ops[index], slot, target)
     if inserted:
         ops: list[Op] = []

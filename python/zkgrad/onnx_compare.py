@@ -24,6 +24,7 @@ import numpy as np
 from onnx import helper
 
 from zkgrad.graph import Unary
+from zkgrad.onnx_integers import is_boolean
 
 if TYPE_CHECKING:
     import onnx
@@ -113,8 +114,6 @@ def gather_by_boolean(
     """Gather(t, b) of a constant list t by a 0/1 activation b (a class label picked by a
     decision, as sklearn's converted classifiers end): t[0] + b·(t[1] − t[0]); False, emitting
     nothing, for any other data or index."""
-    from zkgrad.onnx_integers import is_boolean
-
     table, index = inputs[:2]
     data = importer._const(table, "the gathered data")
     if data.ndim != 1 or data.size < 2 or not is_boolean(importer, index):

@@ -221,7 +221,9 @@ def gather(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[st
     if index in importer.one_hots:
         one_hot, rows, count = importer.one_hots[index]
         if count != data.shape[axis]:
-            raise ValueError(f"the index runs over {count} values but the data has {data.shape[axis]}")
+            raise ValueError(
+                f"the index runs over {count} values but the data has {data.shape[axis]}"
+            )
         matrix = _gather_matrix(data, axis, rows)
         linear(importer, name, one_hot, node.output[0], matrix, None, out_shape)
         return
@@ -248,7 +250,12 @@ def gather(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[st
         spread = np.kron(np.eye(rows), np.ones((width, 1)))
         offsets = np.tile(np.arange(width, dtype=np.float64) * 2 * count, rows)
         source = linear(
-            importer, f"{name}:columns", index, f"{node.output[0]}:at", spread, offsets,
+            importer,
+            f"{name}:columns",
+            index,
+            f"{node.output[0]}:at",
+            spread,
+            offsets,
             (1, rows * width),
         )
     looked = f"{node.output[0]}:looked_up"
@@ -316,9 +323,7 @@ def _index_minus_k(
     picked = np.broadcast_to(reads, out_shape).reshape(-1)
     matrix = np.zeros((picked.size, n))
     matrix[np.arange(picked.size), picked] = 1.0
-    shifted = linear(
-        importer, f"{name}:minus_k", index, f"{out}:minus_k", matrix, -k, out_shape
-    )
+    shifted = linear(importer, f"{name}:minus_k", index, f"{out}:minus_k", matrix, -k, out_shape)
     off, on = values
     first = -2 * depth + 1
     listed = np.full(3 * depth - 1, off)
@@ -340,7 +345,7 @@ def gather_elements(
     axis = axis + len(shape) if axis < 0 else axis
     if len(indices) != len(shape) or not 0 <= axis < len(shape):
         raise ValueError(f"indices of shape {list(indices)} do not fit data {list(shape)}")
-    if any(i > d for a, (i, d) in enumerate(zip(indices, shape)) if a != axis):
+    if any(i > d for a, (i, d) in enumerate(zip(indices, shape, strict=True)) if a != axis):
         raise ValueError(f"indices of shape {list(indices)} reach past data {list(shape)}")
     depth = shape[axis]
     out = node.output[0]
@@ -355,13 +360,13 @@ def gather_elements(
     n = math.prod(shape)
     matrix = np.zeros((picked.size, n))
     matrix[np.arange(picked.size), picked] = 1.0
-    candidates = linear(importer, f"{name}:candidates", data, f"{out}:candidates", matrix, None, wide)
+    candidates = linear(
+        importer, f"{name}:candidates", data, f"{out}:candidates", matrix, None, wide
+    )
     chosen = f"{out}:chosen"
     importer._emit(Mul(f"{name}:chosen", hot, candidates, chosen, wide), wide)
     total = math.prod(indices)
-    linear(
-        importer, name, chosen, out, np.kron(np.eye(total), np.ones((1, depth))), None, indices
-    )
+    linear(importer, name, chosen, out, np.kron(np.eye(total), np.ones((1, depth))), None, indices)
 
 
 def linear(

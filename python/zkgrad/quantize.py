@@ -25,8 +25,8 @@ Activations are b-bit integers, b = ``table_bits`` (16 for ``target="accuracy"``
 scales come from calibration: the largest s with ``max |value| · 2^s ≤ 2^(b−2)``
 (2× headroom below the activation range), capped at b − 4 bits. Without calibration
 every activation is assumed to satisfy ``|x| ≤ 8``. An activation that holds only integers
-(``zkgrad.integers``: comparisons, counts, indices) is held at scale 2^0 at most, exactly. ReLU and reshape keep their
-input's scale.
+(``zkgrad.integers``: comparisons, counts, indices) is held at scale 2^0 at most, exactly.
+ReLU and reshape keep their input's scale.
 
 The integer semantics of each op live in Rust; this module only picks numbers.
 """

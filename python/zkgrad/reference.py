@@ -44,8 +44,10 @@ def run_float(
     wanted = list(dict.fromkeys(names))
     try:
         session = _session(model, names)
-    except (ort.capi.onnxruntime_pybind11_state.InvalidGraph,
-            ort.capi.onnxruntime_pybind11_state.NotImplemented):
+    except (
+        ort.capi.onnxruntime_pybind11_state.InvalidGraph,
+        ort.capi.onnxruntime_pybind11_state.NotImplemented,
+    ):
         return _run_reference(model, samples, wanted)
     input_name = session.get_inputs()[0].name
     rows: dict[str, list[np.ndarray]] = {name: [] for name in wanted}
