@@ -58,6 +58,12 @@ KNOWN_SUPPORTED = {
     "ltsf",
     "rounding_ops",
     "tutorial",
+    "decision_tree",
+    "hummingbird_decision_tree",
+    "xgboost",
+    "boolean",
+    "gather_elements",
+    "1l_gelu_tanh_appx",
 }
 
 

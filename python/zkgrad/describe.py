@@ -173,7 +173,7 @@ def _describe_onnx(file: Path) -> Description:
     from onnx import numpy_helper
 
     from zkgrad.onnx import analyse
-    from zkgrad.onnx_input_type import is_declared_type_cast
+    from zkgrad.onnx_input_type import is_declared_type_cast, is_proved_type_cast
     from zkgrad.onnx_inputs import is_input_rebuild
 
     result = analyse(file)
@@ -182,7 +182,7 @@ def _describe_onnx(file: Path) -> Description:
     per_type: dict[str, Counter[str]] = {}
     own = 0
     for node, status in zip(nodes, result.status, strict=True):
-        if is_declared_type_cast(node) or is_input_rebuild(node):
+        if is_declared_type_cast(node) or is_proved_type_cast(node) or is_input_rebuild(node):
             own += 1
             continue  # the importer's own: not a node of the model
         per_type.setdefault(node.op_type, Counter())[status] += 1

@@ -63,7 +63,7 @@ from zkgrad.onnx_cnn import (
     pool_geometry,
 )
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
-from zkgrad.onnx_input_type import is_declared_type_cast
+from zkgrad.onnx_input_type import is_declared_type_cast, is_proved_type_cast
 from zkgrad.onnx_inputs import rebuilt_input
 from zkgrad.onnx_load import load, prepare
 from zkgrad.onnx_matmul import lower_product
@@ -255,6 +255,13 @@ class _Importer:
             return "removed"
         if self._fold(node, inputs):
             return "folded"
+        if is_proved_type_cast(node):
+            x = self._activation(inputs[0], name)
+            try:
+                onnx_integers.declared_type(self, node, name, x)
+            except ValueError as exc:
+                raise _Skip(str(exc)) from None
+            return "imported"
         if op == "Cast":
             if inputs[0] in self.broken:
                 self.broken.update(node.output)
@@ -577,7 +584,9 @@ class _Importer:
                 return
         # A reduction is a dense layer of one row per kept value (a layer norm's mean over each
         # of a sequence's tokens): allowed as large as a layer applied to every row.
-        limit = MAX_ROW_WISE if node.op_type in ("ReduceSum", "ReduceMean") else MAX_LINEAR_MAP
+        # So is the slice that takes one of several inputs apart from their concatenation.
+        row_wise = node.op_type in ("ReduceSum", "ReduceMean") or rebuilt_input(name) is not None
+        limit = MAX_ROW_WISE if row_wise else MAX_LINEAR_MAP
         if n * m > limit:
             raise _Skip(
                 f"as a constant dense layer it would have {n}·{m} weights (more than "

@@ -12,6 +12,12 @@ removes a Cast to float32.
 
 The proof does not check that the given values are integers (or 0 and 1): it proves the float
 graph on the values given, which on integral values (below 2^24 in magnitude) is the model.
+
+An input of those types that other ops read (a boolean model's And, a GatherElements by an
+index input) is declared float32 the same way, but its Cast back is then proved
+(:func:`is_proved_type_cast`, ``zkgrad.onnx_integers.declared_type``): a BOOL input becomes
+x ≠ 0 and an integer one x rounded, both by a table lookup, so the ops after it read exactly 0/1
+or integers whatever values a prover gives.
 """
 
 from __future__ import annotations
@@ -37,11 +43,19 @@ FLOATING = {TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16}
 
 #: The doc string of the Cast that ``read_as_float`` inserts.
 MARKER = "zkgrad: back to the input's declared type (the input is read as float32)"
+#: The doc string of that Cast where ops other than Identity and Cast read the input.
+PROVED_MARKER = "zkgrad: back to the input's declared type, proved (ops read its values)"
 
 
 def is_declared_type_cast(node: onnx.NodeProto) -> bool:
-    """Whether ``node`` is the Cast that :func:`read_as_float` put after the input."""
+    """Whether ``node`` is the Cast that :func:`read_as_float` put after the input (removed)."""
     return node.op_type == "Cast" and node.doc_string == MARKER
+
+
+def is_proved_type_cast(node: onnx.NodeProto) -> bool:
+    """Whether ``node`` is the Cast that :func:`read_as_float` put after an input other ops
+    read (proved: ``zkgrad.onnx_integers.declared_type``)."""
+    return node.op_type == "Cast" and node.doc_string == PROVED_MARKER
 
 
 def _blocking_reader(graph: onnx.GraphProto, name: str) -> onnx.NodeProto | None:
@@ -73,18 +87,14 @@ def read_as_float(graph: onnx.GraphProto, vi: onnx.ValueInfoProto) -> str | None
     if tensor.elem_type not in INTEGRAL | FLOATING:
         return refused
     reader = None if tensor.elem_type in FLOATING else _blocking_reader(graph, vi.name)
-    if reader is not None:
-        return (
-            f"{refused}, and reads a BOOL or integer input only through Identity and Cast to "
-            f"float32 (node '{reader.name or reader.output[0]}' is a {reader.op_type})"
-        )
     if any(out.name == vi.name for out in graph.output):
         return refused  # the input as the output: nothing for a proof to compute
     typed = f"{vi.name}:declared_type"
     for node in graph.node:
         node.input[:] = [typed if i == vi.name else i for i in node.input]
+    marker = MARKER if reader is None else PROVED_MARKER
     cast = helper.make_node(
-        "Cast", [vi.name], [typed], name=typed, to=tensor.elem_type, doc_string=MARKER
+        "Cast", [vi.name], [typed], name=typed, to=tensor.elem_type, doc_string=marker
     )
     graph.node.insert(0, cast)
     tensor.elem_type = TensorProto.FLOAT

@@ -6,6 +6,8 @@ trees converted to ONNX (Hummingbird, skl2onnx) are made of.
                                   is refused (the cast would truncate)
     Cast to BOOL                  removed for 0/1; else x ≠ 0, a comparison with 0
     Cast to DOUBLE, FLOAT16       removed (values are quantised anyway)
+    a BOOL or integer input       read as float32 (``zkgrad.onnx_input_type``); where ops
+                                  read it, x ≠ 0 or x rounded by a table lookup
     And(a, b), Or, Xor            a·b; a + b compared with 1 (≥ 1; = 1), for 0/1 activations
     ArgMax(x), ArgMin             e = [x = max x] (skipped when x is 0/1); f = a constant layer
                                   per row, f_k = e_k − Σ_{j<k} e_j − 1 (k > 0), f_0 = K·e_0 −
@@ -112,6 +114,18 @@ def cast(importer: _Importer, node: onnx.NodeProto, name: str, x: str) -> None:
     importer.alias[node.output[0]] = x
 
 
+def declared_type(importer: _Importer, node: onnx.NodeProto, name: str, x: str) -> None:
+    """A BOOL or integer model input that ops read, read as float32: made what its declared
+    type holds, x ≠ 0 for BOOL and x rounded for an integer type, by a table lookup (so every
+    later op reads exactly 0/1 or integers, whatever a prover gives)."""
+    to = next((a.i for a in node.attribute if a.name == "to"), TensorProto.FLOAT)
+    shape = tuple(importer.shapes[x])
+    if to == TensorProto.BOOL:
+        _compare(importer, name, x, node.output[0], 0.0, (1, 0, 1))
+    else:
+        importer._emit(Unary(name, x, node.output[0], "round", (), shape), shape)
+
+
 def logical(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
     """And(a, b) = a·b; Or = [a + b ≥ 1]; Xor = [a + b = 1], for 0/1 activations."""
     a, b = inputs[:2]
@@ -142,6 +156,8 @@ def argmax(importer: _Importer, node: onnx.NodeProto, name: str, inputs: list[st
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise ValueError(f"axis {attrs.get('axis')} is out of range for rank {rank}")
+    if axis == 0 and shape[0] == 1:
+        raise ValueError(f"{node.op_type} over the batch axis (axis 0) is not supported")
     count, n = shape[axis], math.prod(shape)
     rows = n // count
     out = node.output[0]

@@ -16,6 +16,8 @@ import onnxruntime as ort
 from onnx import helper
 from onnx.reference import ReferenceEvaluator
 
+from zkgrad.errors import ModelError
+
 
 def _session(model: onnx.ModelProto, names: Sequence[str]) -> ort.InferenceSession:
     copy = onnx.ModelProto()
@@ -54,11 +56,23 @@ def run_float(
     for sample in samples:
         feed = {input_name: np.ascontiguousarray(sample, dtype=np.float32)}
         fetched = [n for n in wanted if n != input_name]
-        values = dict(zip(fetched, session.run(fetched, feed), strict=True)) if fetched else {}
+        try:
+            got = session.run(fetched, feed) if fetched else []
+        except ort.capi.onnxruntime_pybind11_state.Fail as exc:
+            raise ModelError(
+                f"onnxruntime cannot run the model on sample {len(rows[wanted[0]])}: {_reason(exc)}"
+            ) from None
+        values = dict(zip(fetched, got, strict=True))
         values[input_name] = feed[input_name]
         for name in wanted:
             rows[name].append(np.asarray(values[name], dtype=np.float64))
     return {name: np.stack(rows[name]) for name in wanted}
+
+
+def _reason(exc: Exception) -> str:
+    """onnxruntime's own sentence, without its source path and template arguments."""
+    text = str(exc).split("Status Message:")[-1].strip()
+    return text.rsplit("] ", 1)[-1].strip()[:300]
 
 
 def _run_reference(
