@@ -69,7 +69,8 @@ def test_an_integer_input_cast_to_float(tmp_path: Path) -> None:
     _prove_against_onnxruntime(path, RNG.integers(-20, 20, (8, 4)), 0.01)
 
 
-def test_an_integer_input_read_as_an_integer_is_refused(tmp_path: Path) -> None:
+def test_an_integer_input_divided_as_an_integer_is_refused(tmp_path: Path) -> None:
+    """The input is read (rounded by a table), but ONNX's integer Div rounds toward zero."""
     nodes = [
         helper.make_node("Identity", ["x"], ["i"]),
         helper.make_node("Div", ["i", "two"], ["y"], name="halve"),
@@ -81,12 +82,28 @@ def test_an_integer_input_read_as_an_integer_is_refused(tmp_path: Path) -> None:
         ([1, 4], [1, 4]),
         {"two": np.array(2, dtype=np.int64)},
     )
-    with pytest.raises(zkgrad.UnsupportedModelError) as info:
+    with pytest.raises(zkgrad.UnsupportedModelError, match="integer division") as info:
         import_onnx(path)
-    assert info.value.problems == [
-        "input 'x' has type INT64; zkgrad imports float32 models, and reads a BOOL or integer "
-        "input only through Identity and Cast to float32 (node 'halve' is a Div)"
+    assert info.value.problems == []
+    assert [node.name for node in info.value.nodes] == ["halve"]
+
+
+def test_an_integer_input_read_by_ops_is_rounded_and_proved(tmp_path: Path) -> None:
+    """An INT64 input that a Mul reads: x rounded by a table lookup, then proved as integers."""
+    nodes = [
+        helper.make_node("Mul", ["x", "three"], ["m"]),
+        helper.make_node("Cast", ["m"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("Gemm", ["f", "w"], ["y"]),
     ]
+    w = RNG.normal(0, 0.3, (4, 5)).astype(np.float32)
+    path = _save(
+        tmp_path,
+        nodes,
+        (TensorProto.INT64, TensorProto.FLOAT),
+        ([1, 4], [1, 5]),
+        {"three": np.array(3, dtype=np.int64), "w": w},
+    )
+    _prove_against_onnxruntime(path, RNG.integers(-20, 20, (8, 4)), 0.05)
 
 
 def test_a_double_input_is_read_as_float(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def test_an_integer_second_input_is_read_as_float_or_named(tmp_path: Path) -> No
         nodes = [
             helper.make_node("Cast", ["y"], ["yf"], name="/cast", to=TensorProto.FLOAT)
             if reader == "Cast"
-            else helper.make_node("Neg", ["y"], ["yf"], name="/neg"),
+            else helper.make_node("Div", ["y", "two"], ["yf"], name="/halve"),
             helper.make_node("Add", ["x", "yf"], ["out"], name="/add"),
         ]
         graph = helper.make_graph(
@@ -211,6 +211,7 @@ def test_an_integer_second_input_is_read_as_float_or_named(tmp_path: Path) -> No
                 helper.make_tensor_value_info("y", TensorProto.INT64, [1, 4]),
             ],
             [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 4])],
+            [helper.make_tensor(name="two", data_type=TensorProto.INT64, dims=[], vals=[2])],
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", models.OPSET)])
         path = tmp_path / f"{reader}.onnx"
@@ -219,8 +220,9 @@ def test_an_integer_second_input_is_read_as_float_or_named(tmp_path: Path) -> No
 
     model = zkgrad.compile(build("Cast"), {"x": np.ones((2, 4)), "y": np.ones((2, 4))})
     assert np.allclose(model.run({"x": np.ones(4), "y": np.full(4, 2.0)}), 3.0, atol=0.01)
-    with pytest.raises(UnsupportedModelError, match="input 'y' has type INT64"):
-        zkgrad.compile(build("Neg"))
+    # An integer division of it (rounding toward zero) is refused, naming the node.
+    with pytest.raises(UnsupportedModelError, match=r"(?s)'/halve'.*integer division"):
+        zkgrad.compile(build("Div"))
 
 
 @pytest.fixture(scope="module")
@@ -300,13 +302,14 @@ def test_inspect_lists_each_input_and_only_the_models_nodes(
 
 
 def test_an_input_too_large_to_slice_is_named(tmp_path: Path) -> None:
-    # Each input is sliced out of the concatenation by a constant dense layer (total × size).
+    # Each input is sliced out of the concatenation by a constant dense layer (total × size,
+    # at most 2^22 weights: 3004 × 3000 is more).
     graph = helper.make_graph(
         [helper.make_node("ReduceSum", ["y"], ["ys"], name="/sum", keepdims=1)],
         "large_y",
         [
             helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4]),
-            helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 300]),
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3000]),
         ],
         [helper.make_tensor_value_info("ys", TensorProto.FLOAT, [1, 1])],
     )

@@ -87,6 +87,46 @@ def boolean_after(op: Op, boolean: Callable[[str], bool]) -> bool:
     return False
 
 
+Interval = tuple[float, float]
+
+
+def interval_after(op: Op, interval: Callable[[str], Interval | None]) -> Interval | None:
+    """The range [lo, hi] every value ``op`` outputs lies in, given its inputs' (None: not
+    known from the ops, e.g. anything computed from the model input without a table)."""
+    if isinstance(op, Unary):
+        if op.func in ("compare", "table"):
+            return float(min(op.params[1:])), float(max(op.params[1:]))
+        return (-1.0, 1.0) if op.func == "sign" else None
+    if isinstance(op, _PASSING):
+        inner = interval(op.input)
+        if inner is None or not isinstance(op, Relu):
+            return inner
+        return max(inner[0], 0.0), max(inner[1], 0.0)
+    if isinstance(op, (Dense, Conv)):
+        inner = interval(op.input)
+        matrix = op.weight.reshape(op.weight.shape[0], -1)
+        if inner is None:
+            return None
+        lo, hi = inner
+        if isinstance(op, Conv) and any(op.pads):
+            lo, hi = min(lo, 0.0), max(hi, 0.0)  # the zero padding
+        bias = 0.0 if op.bias is None else np.asarray(op.bias, dtype=np.float64)
+        positive, negative = np.clip(matrix, 0, None), np.clip(matrix, None, 0)
+        low = bias + positive.sum(axis=1) * lo + negative.sum(axis=1) * hi
+        high = bias + positive.sum(axis=1) * hi + negative.sum(axis=1) * lo
+        return float(np.min(low)), float(np.max(high))
+    if isinstance(op, (Add, Mul, Product)):
+        a, b = interval(op.input), interval(op.other)
+        if a is None or b is None:
+            return None
+        if isinstance(op, Add):
+            return (a[0] + b[0], a[1] + b[1]) if op.sign > 0 else (a[0] - b[1], a[1] - b[0])
+        corners = [x * y for x in a for y in b]
+        terms = op.inner if isinstance(op, Product) else 1
+        return terms * min(corners), terms * max(corners)
+    return None
+
+
 def integral_tensors(ops: Iterable[Op]) -> set[str]:
     """The outputs of ``ops`` (in execution order) that hold only integers; the graph input is
     not counted as one (its values are the user's)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zkgrad.graph import Dense, FloatGraph, Op, Relu, Reshape, reads
+from zkgrad.graph import Copy, Dense, FloatGraph, Op, Relu, Reshape, reads
 
 #: A tensor of at most this many values is a narrow column (3 variables).
 NARROW_VALUES = 8
@@ -24,22 +24,22 @@ MAX_NARROW_READERS = 2
 
 def spread_narrow_reads(graph: FloatGraph) -> None:
     """Give each reader past the second of a narrow tensor its own chained copy (in place)."""
-    shapes = {graph.input: tuple(graph.input_shape)}
-    root = {graph.input: graph.input}
+    shapes, root = _columns(graph)
+    crowded = {c for c, users in _readers(graph, root).items() if _over(users, shapes[c])}
+    if not crowded:
+        return
+    # A Copy (x + x) reads its input twice: of a crowded tensor, it becomes an identity layer.
+    ops: list[Op] = []
     for op in graph.ops:
-        shapes[op.output] = tuple(op.shape) if isinstance(op, Reshape) else _shape(op, shapes)
-        # A reshape is free: it and its input are one column.
-        root[op.output] = root[op.input] if isinstance(op, Reshape) else op.output
-    # Every operand slot is one read (x·x reads x twice).
-    readers: dict[str, list[tuple[int, str, str]]] = {}
-    for index, op in enumerate(graph.ops):
-        if isinstance(op, (Reshape, Relu)):
-            continue  # no block of its own (a ReLU fuses with the block before it)
-        for slot, tensor in zip(("input", "other"), reads(op), strict=False):
-            readers.setdefault(root[tensor], []).append((index, slot, tensor))
+        if isinstance(op, Copy) and root[op.input] in crowded:
+            ops.extend(_identity(op.output, op.input, shapes[op.output]))
+        else:
+            ops.append(op)
+    graph.ops = ops
+    shapes, root = _columns(graph)
     inserted: dict[int, list[Op]] = {}
-    for column, users in readers.items():
-        if len(users) <= MAX_NARROW_READERS or _size(shapes[column]) > NARROW_VALUES:
+    for column, users in _readers(graph, root).items():
+        if not _over(users, shapes[column]):
             continue
         previous = column
         for n, (index, slot, tensor) in enumerate(users[1:], start=1):
@@ -62,6 +62,35 @@ def spread_narrow_reads(graph: FloatGraph) -> None:
             ops.extend(inserted.get(index, []))
             ops.append(op)
         graph.ops = ops
+
+
+def _readers(graph: FloatGraph, root: dict[str, str]) -> dict[str, list[tuple[int, str, str]]]:
+    """Each column's reads, in order, as (op index, operand slot, tensor read): every slot is
+    one read (x·x, and a Copy's x + x, read x twice)."""
+    readers: dict[str, list[tuple[int, str, str]]] = {}
+    for index, op in enumerate(graph.ops):
+        if isinstance(op, (Reshape, Relu)):
+            continue  # no block of its own (a ReLU fuses with the block before it)
+        slots = [("input", op.input), ("input", op.input)] if isinstance(op, Copy) else []
+        slots = slots or list(zip(("input", "other"), reads(op), strict=False))
+        for slot, tensor in slots:
+            readers.setdefault(root[tensor], []).append((index, slot, tensor))
+    return readers
+
+
+def _over(users: list[tuple[int, str, str]], shape: tuple[int, ...]) -> bool:
+    return len(users) > MAX_NARROW_READERS and _size(shape) <= NARROW_VALUES
+
+
+def _columns(graph: FloatGraph) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    """Every tensor's shape, and the column it is stored in (a reshape is free: it and its
+    input are one column)."""
+    shapes = {graph.input: tuple(graph.input_shape)}
+    root = {graph.input: graph.input}
+    for op in graph.ops:
+        shapes[op.output] = tuple(op.shape) if isinstance(op, Reshape) else _shape(op, shapes)
+        root[op.output] = root[op.input] if isinstance(op, Reshape) else op.output
+    return shapes, root
 
 
 def _shape(op: Op, shapes: dict[str, tuple[int, ...]]) -> tuple[int, ...]:

@@ -177,6 +177,11 @@ class _Importer:
         self.opsets = {imp.domain or "": imp.version for imp in model.opset_import}
         self.consts = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
         self.inferred: dict[str, Shape] = {}
+        #: ONNX element types where shape inference found them (integer arithmetic is checked).
+        self.elem_types = {
+            vi.name: vi.type.tensor_type.elem_type
+            for vi in [*graph.input, *graph.value_info, *graph.output]
+        }
         for vi in [*graph.input, *graph.value_info, *graph.output]:
             shape = _static_shape(vi)
             if shape is not None:
@@ -286,7 +291,21 @@ class _Importer:
         if any(i in self.broken for i in inputs):
             self.broken.update(node.output)
             return "after-unsupported"
-        return handler(node, name, inputs) or "imported"
+        status = handler(node, name, inputs) or "imported"
+        self._check_integer_outputs(node)
+        return status
+
+    def _check_integer_outputs(self, node: onnx.NodeProto) -> None:
+        """An output ONNX types as an integer must fit its type: ONNX wraps a value around
+        (an int8 sum past 127), the proof carries the value itself."""
+        for out in node.output:
+            elem = self.elem_types.get(out)
+            tensor = self.resolve(out)
+            if elem in onnx_integers.INTEGER_RANGES and tensor in self.shapes:
+                try:
+                    onnx_integers.check_fits(self, tensor, elem)
+                except ValueError as exc:
+                    raise _Skip(str(exc)) from None
 
     def _check_alone(self, node: onnx.NodeProto, inputs: list[str]) -> None:
         """Refuse what rules a supported op type out whatever its input: an attribute, an
@@ -482,6 +501,8 @@ class _Importer:
 
     def _op_div(self, node: onnx.NodeProto, name: str, inputs: list[str]) -> None:
         a, b = inputs[:2]
+        if self.elem_types.get(node.output[0]) in onnx_integers.INTEGER_RANGES:
+            raise _Skip("integer division (rounding toward zero) is not supported")
         if b in self.consts:
             divisor = self._const(b, "the divisor")
             if np.any(divisor == 0):

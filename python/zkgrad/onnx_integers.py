@@ -36,7 +36,7 @@ import numpy as np
 from onnx import TensorProto, helper
 
 from zkgrad.graph import Dense, Mul, Reshape, Unary
-from zkgrad.integers import boolean_after, integral_after
+from zkgrad.integers import boolean_after, integral_after, interval_after
 
 if TYPE_CHECKING:
     import onnx
@@ -94,6 +94,48 @@ def _ask(importer: _Importer, x: str, rule: object) -> bool:
     return known(x)
 
 
+def value_range(importer: _Importer, x: str) -> tuple[float, float] | None:
+    """The range activation ``x``'s values lie in, from the ops that compute it (None: not
+    known)."""
+    memo: dict[str, tuple[float, float] | None] = {}
+
+    def known(t: str) -> tuple[float, float] | None:
+        if t not in memo:
+            op = importer.producer.get(t)
+            memo[t] = None if op is None else interval_after(op, known)
+        return memo[t]
+
+    return known(x)
+
+
+#: The integer types' ranges; ONNX wraps a value outside them around.
+INTEGER_RANGES = {
+    TensorProto.INT8: (-(2**7), 2**7 - 1),
+    TensorProto.UINT8: (0, 2**8 - 1),
+    TensorProto.INT16: (-(2**15), 2**15 - 1),
+    TensorProto.UINT16: (0, 2**16 - 1),
+    TensorProto.INT32: (-(2**31), 2**31 - 1),
+    TensorProto.UINT32: (0, 2**32 - 1),
+    TensorProto.INT64: (-(2**63), 2**63 - 1),
+    TensorProto.UINT64: (0, 2**64 - 1),
+}
+#: An integer activation at scale 2^0 is a 16-bit integer at most (the widest tables').
+_ACTIVATION_RANGE = (-(2**15), 2**15 - 1)
+
+
+def check_fits(importer: _Importer, x: str, elem_type: int) -> None:
+    """ValueError unless every value of the integer activation ``x`` fits ``elem_type`` (ONNX
+    would wrap it around; the proof carries the value itself)."""
+    low, high = INTEGER_RANGES[elem_type]
+    bounds = value_range(importer, x) or _ACTIVATION_RANGE
+    if bounds[0] < low or bounds[1] > high:
+        name = TensorProto.DataType.Name(elem_type)
+        raise ValueError(
+            f"'{x}' may take values in [{bounds[0]:g}, {bounds[1]:g}], beyond {name}'s "
+            f"[{low}, {high}], which ONNX wraps around and the proof does not"
+        )
+
+
 def cast(importer: _Importer, node: onnx.NodeProto, name: str, x: str) -> None:
     """A Cast of activation ``x``: an alias where the values stay what they are, a comparison
     with 0 for a BOOL of other values; ValueError for a truncating one."""
@@ -105,12 +147,13 @@ def cast(importer: _Importer, node: onnx.NodeProto, name: str, x: str) -> None:
     if to == TensorProto.BOOL:
         _compare(importer, name, importer._activation(x, name), node.output[0], 0.0, (1, 0, 1))
         return
-    if to == TensorProto.STRING or not is_integral(importer, x):
+    if to not in INTEGER_RANGES or not is_integral(importer, x):
         raise ValueError(
             f"Cast to {target} of '{x}', whose values are not known to be integers, would "
             "truncate them; only integers (comparisons, counts, indices) are cast to an "
             "integer type"
         )
+    check_fits(importer, x, to)
     importer.alias[node.output[0]] = x
 
 

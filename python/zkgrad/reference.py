@@ -51,6 +51,8 @@ def run_float(
         ort.capi.onnxruntime_pybind11_state.NotImplemented,
     ):
         return _run_reference(model, samples, wanted)
+    except ort.capi.onnxruntime_pybind11_state.Fail as exc:
+        raise ModelError(f"onnxruntime cannot load the model: {_reason(exc)}") from None
     input_name = session.get_inputs()[0].name
     rows: dict[str, list[np.ndarray]] = {name: [] for name in wanted}
     for sample in samples:

@@ -1074,6 +1074,19 @@ fn run_unary(l: &DenseSpec, g: &UnaryGeom, a: &[i64], bits: u32) -> Result<Block
     let mut out = Vec::with_capacity(a.len());
     for (i, &x) in a.iter().enumerate() {
         let Some(y) = g.apply(x) else {
+            if g.func == "table" {
+                // A constant list read at an index (ONNX Gather, OneHot): its size is the
+                // model's, not calibration's.
+                return Err(ProofError::Witness {
+                    layer: l.name.clone(),
+                    detail: format!(
+                        "input[{i}] = {x} is not an index of its constant list ([{}, {}]), \
+                         which ONNX refuses too",
+                        g.lo,
+                        g.hi()
+                    ),
+                });
+            }
             return Err(ProofError::Witness {
                 layer: l.name.clone(),
                 detail: format!(

@@ -247,3 +247,65 @@ fn tables_outside_the_activation_range_are_refused() {
     let err = spec.validate().unwrap_err().to_string();
     assert!(err.contains("2^16 entries"), "{err}");
 }
+
+/// A constant list read at an integer index (the importer's `"table"`: ONNX `Gather` from a
+/// constant by a computed index, a decision tree's node tables): repeated values, indices
+/// −4..=3. The honest proof verifies; the value of another index (a pair of the table's
+/// values, but not at this index), the next block recomputed from it, is rejected.
+#[test]
+fn a_list_read_at_another_index_is_rejected() {
+    let values = vec![7, -2, 7, 30, 0, 12, -2, 5];
+    let n = 8;
+    let spec = CircuitSpec {
+        input_len: n,
+        table_bits: 16,
+        layers: vec![
+            DenseSpec {
+                name: "gather".into(),
+                in_dim: n,
+                out_dim: n,
+                mult: 1,
+                shift: 1,
+                relu: false,
+                kind: LayerKind::Unary(UnaryGeom {
+                    func: "table".into(),
+                    channels: 1,
+                    len: n,
+                    lo: -4,
+                    values: values.clone(),
+                }),
+            },
+            dense("fc", n, 3),
+        ],
+        public_input: false,
+        committed_input: false,
+        sources: Vec::new(),
+        extra_outputs: Vec::new(),
+    };
+    let mut rng = common::Lcg(9);
+    let fc = DenseWeights {
+        weight: (0..n * 3).map(|_| rng.next(-300, 300)).collect(),
+        bias: (0..3).map(|_| rng.next(-50, 50)).collect(),
+    };
+    let w = Weights {
+        layers: vec![no_weights(), fc],
+    };
+    let x: Vec<i64> = vec![-4, 3, 0, -1, 2, 1, -3, 0];
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let honest = forward(&spec, &w, &x).unwrap();
+    let at = |k: i64| values[(k + 4) as usize];
+    assert_eq!(honest[0].a, x.iter().map(|&k| at(k)).collect::<Vec<_>>());
+    let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[honest.clone()], &|_, _| {})
+        .unwrap();
+    verify(&spec, &cw.commitment, &common::roundtrip(&p)).unwrap();
+    // Entry 3 reads index −1 (value 0); claim the value at index 0 (12) instead.
+    let mut lie = honest;
+    lie[0].a[3] = at(0);
+    lie[0].q[3] = at(0);
+    lie[1] = run_block(&spec.layers[1], &w.layers[1], &lie[0].a, 16).unwrap();
+    let p = prove_from_traces(&spec, &w, SEED, &cw, &[x], &[lie], &|_, _| {}).unwrap();
+    let err = verify(&spec, &cw.commitment, &common::roundtrip(&p))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lookup"), "rejected for another reason: {err}");
+}
