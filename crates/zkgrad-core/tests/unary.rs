@@ -295,8 +295,16 @@ fn a_list_read_at_another_index_is_rejected() {
     let honest = forward(&spec, &w, &x).unwrap();
     let at = |k: i64| values[(k + 4) as usize];
     assert_eq!(honest[0].a, x.iter().map(|&k| at(k)).collect::<Vec<_>>());
-    let p = prove_from_traces(&spec, &w, SEED, &cw, &[x.clone()], &[honest.clone()], &|_, _| {})
-        .unwrap();
+    let p = prove_from_traces(
+        &spec,
+        &w,
+        SEED,
+        &cw,
+        &[x.clone()],
+        &[honest.clone()],
+        &|_, _| {},
+    )
+    .unwrap();
     verify(&spec, &cw.commitment, &common::roundtrip(&p)).unwrap();
     // Entry 3 reads index −1 (value 0); claim the value at index 0 (12) instead.
     let mut lie = honest;
