@@ -64,6 +64,8 @@ KNOWN_SUPPORTED = {
     "boolean",
     "gather_elements",
     "1l_gelu_tanh_appx",
+    "lstm",
+    "rnn",
 }
 
 

@@ -38,6 +38,7 @@ def spread_narrow_reads(graph: FloatGraph) -> None:
     graph.ops = ops
     shapes, root = _columns(graph)
     inserted: dict[int, list[Op]] = {}
+    made: set[str] = set()
     for column, users in _readers(graph, root).items():
         if not _over(users, shapes[column]):
             continue
@@ -54,7 +55,10 @@ def spread_narrow_reads(graph: FloatGraph) -> None:
             target = copy
             if tensor != column:  # the reader reads a reshape of the column: reshape the copy
                 target = f"{tensor}:from_{copy}"
-                inserted.setdefault(index, []).append(Reshape(target, copy, target, shapes[tensor]))
+                if target not in made:  # the last two readers may share one
+                    made.add(target)
+                    reshape = Reshape(target, copy, target, shapes[tensor])
+                    inserted.setdefault(index, []).append(reshape)
             setattr(graph.ops[index], slot, target)
     if inserted:
         ops: list[Op] = []

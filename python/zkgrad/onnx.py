@@ -34,6 +34,7 @@ from zkgrad import (
     onnx_compose,
     onnx_integers,
     onnx_outputs,
+    onnx_recurrent,
     onnx_several,
     onnx_unary,
 )
@@ -1212,5 +1213,8 @@ for _op, _rule in (
     ("ArgMax", onnx_integers.argmax),
     ("ArgMin", onnx_integers.argmax),
     ("OneHot", onnx_integers.one_hot),
+    ("RNN", onnx_recurrent.recurrent),
+    ("GRU", onnx_recurrent.recurrent),
+    ("LSTM", onnx_recurrent.recurrent),
 ):
     setattr(_Importer, f"_op_{_op.lower()}", _integer_rule(_rule))

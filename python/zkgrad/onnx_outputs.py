@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zkgrad.graph import Copy, FloatGraph
+from zkgrad.graph import Copy, FloatGraph, Op, Reshape
 
 if TYPE_CHECKING:  # the importer imports this module
     from zkgrad.onnx import _Importer
@@ -40,6 +40,7 @@ def finish_several(imp: _Importer) -> FloatGraph | None:
             )
             return None
         tensors.append(tensor)
+    imp.ops = _last_block_output_last(imp.ops, set(tensors))
     graph = imp._graph(set(tensors))
     if graph is None:
         return None
@@ -47,3 +48,23 @@ def finish_several(imp: _Importer) -> FloatGraph | None:
     graph.named_outputs = list(zip(imp.outputs, tensors, strict=True))
     graph.onnx_output = imp.outputs[tensors.index(graph.output)]
     return graph
+
+
+def _last_block_output_last(ops: list[Op], outputs: set[str]) -> list[Op]:
+    """The ops with the reshapes that turn the last block's output into a model output moved to
+    the end: the main output is the last op's, and must be the last block's (reshapes are free;
+    a reshape of an earlier block's output emitted after it would otherwise come last)."""
+    blocks = [i for i, op in enumerate(ops) if not isinstance(op, Reshape)]
+    if not blocks or blocks[-1] == len(ops) - 1:
+        return ops
+    last = ops[blocks[-1]].output
+    chain: list[int] = []
+    for i in range(blocks[-1] + 1, len(ops)):
+        source = ops[i].input
+        if source == last or any(ops[j].output == source for j in chain):
+            chain.append(i)
+    if not any(ops[i].output in outputs for i in chain):
+        return ops
+    # Keep only the chain up to an output at the end.
+    moved = [ops[i] for i in chain]
+    return [op for i, op in enumerate(ops) if i not in set(chain)] + moved

@@ -52,7 +52,10 @@ def run_float(
     ):
         return _run_reference(model, samples, wanted)
     except ort.capi.onnxruntime_pybind11_state.Fail as exc:
-        raise ModelError(f"onnxruntime cannot load the model: {_reason(exc)}") from None
+        try:  # a kernel onnxruntime lacks (an LSTM of layout 1): ONNX's evaluator runs it
+            return _run_reference(model, samples, wanted)
+        except Exception:
+            raise ModelError(f"onnxruntime cannot load the model: {_reason(exc)}") from None
     input_name = session.get_inputs()[0].name
     rows: dict[str, list[np.ndarray]] = {name: [] for name in wanted}
     for sample in samples:
