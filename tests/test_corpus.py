@@ -66,6 +66,7 @@ KNOWN_SUPPORTED = {
     "1l_gelu_tanh_appx",
     "lstm",
     "rnn",
+    "1l_topk",
 }
 
 

@@ -16,6 +16,7 @@ from onnx.reference import ReferenceEvaluator
 
 import zkgrad
 from zkgrad import InvalidProof, UnsupportedModelError
+from zkgrad.onnx import import_onnx
 
 RNG = np.random.default_rng(23)
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -146,5 +147,5 @@ def test_a_tampered_recurrent_proof_is_rejected(tmp_path: Path) -> None:
 def test_what_is_not_supported_is_named(tmp_path: Path, attrs: dict, reason: str) -> None:
     path = _model(tmp_path, "RNN", 2, outputs=("Y_h",), **attrs)
     with pytest.raises(UnsupportedModelError, match=reason) as info:
-        zkgrad.onnx.import_onnx(path)
+        import_onnx(path)
     assert [node.name for node in info.value.nodes] == ["cell"]

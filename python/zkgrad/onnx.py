@@ -36,6 +36,7 @@ from zkgrad import (
     onnx_outputs,
     onnx_recurrent,
     onnx_several,
+    onnx_topk,
     onnx_unary,
 )
 from zkgrad.errors import UnsupportedModelError, UnsupportedNode
@@ -1216,5 +1217,6 @@ for _op, _rule in (
     ("RNN", onnx_recurrent.recurrent),
     ("GRU", onnx_recurrent.recurrent),
     ("LSTM", onnx_recurrent.recurrent),
+    ("TopK", onnx_topk.top_k),
 ):
     setattr(_Importer, f"_op_{_op.lower()}", _integer_rule(_rule))

@@ -4,7 +4,7 @@ conditions it imports under (the README's table is generated from :data:`SUPPORT
 
 from __future__ import annotations
 
-from zkgrad import onnx_compare, onnx_integers, onnx_recurrent, onnx_unary
+from zkgrad import onnx_compare, onnx_integers, onnx_recurrent, onnx_topk, onnx_unary
 from zkgrad.onnx_compose import MAX_LINEAR_MAP
 
 #: Largest activation a constant Mul/Add/... becomes a dense diagonal layer for (its weight
@@ -152,6 +152,7 @@ SUPPORTED_OPS: dict[str, str] = {
     **onnx_compare.SUPPORTED,
     **onnx_integers.SUPPORTED,
     **onnx_recurrent.SUPPORTED,
+    **onnx_topk.SUPPORTED,
 }
 _PASS_THROUGH = {"Identity", "Dropout"}
 _RANDOM_OPS = {
