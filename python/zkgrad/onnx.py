@@ -213,7 +213,9 @@ class _Importer:
         alias: dict[str, str] = {}
         uses: Counter[str] = Counter()
         for node in self.nodes:
-            if _is_no_op(node) and node.input:
+            # A Cast is counted as its input read where its output is read (most are removed;
+            # a Cast to BOOL that becomes a comparison is then counted conservatively).
+            if (_is_no_op(node) or node.op_type == "Cast") and node.input:
                 alias[node.output[0]] = alias.get(node.input[0], node.input[0])
             elif node.op_type != "Shape":
                 uses.update(alias.get(name, name) for name in node.input if name)
@@ -669,7 +671,7 @@ class _Importer:
                 )
             parts.append(np.broadcast_to(c, shape))
         s, k = parts
-        if len(shape) == 4 and shape[0] == 1:
+        if len(shape) == 4 and shape[0] == 1 and shape[1] > 1:  # (one channel: no 1×1 conv)
             per_channel = [p[0, :, 0, 0] for p in (s, k)]
             if all(
                 np.array_equal(p, np.broadcast_to(c[None, :, None, None], shape))

@@ -30,8 +30,9 @@ use crate::zk::proof::ZkProof;
 use crate::zk::sumcheck::ZkSumcheckProof;
 
 pub const MAGIC: &[u8; 4] = b"ZKGA";
-/// 2 since an attestation opens an epoch leaf of the dataset.
-pub const VERSION: u16 = 2;
+/// 2 since an attestation opens an epoch leaf of the dataset; 3 since it may state the
+/// confusion matrix.
+pub const VERSION: u16 = 3;
 const MAX_BYTES: usize = 64 << 20;
 
 /// The argmax and count sub-proof's messages (`attest_prove.rs`).
@@ -68,6 +69,9 @@ pub struct Attestation {
     pub correct: u64,
     /// Whether only c ≥ `correct` is stated (a threshold attestation: c hidden).
     pub at_least: bool,
+    /// The confusion matrix, when stated: K² counts, row t (the label) by column j (the
+    /// prediction), row-major; empty when not stated.
+    pub confusion: Vec<u64>,
     /// The epoch leaf of the dataset the attestation opens (its certificate links it to the
     /// dataset's digest).
     pub dataset_epoch: crate::epoch::EpochRef,
@@ -87,6 +91,8 @@ pub struct AttestStatement {
     /// c, or the threshold T when `at_least` (then c ≥ T is what is proved).
     pub correct: u64,
     pub at_least: bool,
+    /// The confusion matrix (label × prediction, row-major), or empty.
+    pub confusion: Vec<u64>,
 }
 
 /// The format: magic, version, the largest attestation decoded.
@@ -132,6 +138,7 @@ pub(super) fn start(
         "shape",
         &[s.rows, s.classes as u64, s.correct, u64::from(s.at_least)],
     );
+    tr.absorb_u64s("confusion", &s.confusion);
     tr
 }
 
@@ -173,6 +180,19 @@ pub fn attest(
     attest_tampered(spec, w, seed, weights, leaf, None, Tamper::default(), 0)
 }
 
+/// [`attest`] stating the confusion matrix too: how many rows of each label the model
+/// predicts as each class (K² counts, each proved; the correct count is their diagonal).
+pub fn attest_confusion(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    weights: AttestWeights<'_>,
+    leaf: &DatasetLeaf<'_>,
+    tamper: Tamper,
+) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
+    attest_inner(spec, w, seed, weights, leaf, None, true, tamper, 0)
+}
+
 /// [`attest`] stating only that at least `threshold` rows are classified correctly, the count
 /// hidden; refused (no proof) when the model does not reach it.
 pub fn attest_at_least(
@@ -208,12 +228,30 @@ pub fn attest_tampered(
     tamper: Tamper,
     delta: i64,
 ) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
+    attest_inner(
+        spec, w, seed, weights, leaf, threshold, false, tamper, delta,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attest_inner(
+    spec: &CircuitSpec,
+    w: &Weights,
+    seed: [u8; 32],
+    weights: AttestWeights<'_>,
+    leaf: &DatasetLeaf<'_>,
+    threshold: Option<u64>,
+    confusion: bool,
+    tamper: Tamper,
+    delta: i64,
+) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
     let ds: &Dataset = leaf.node.ds;
     let mut sw = crate::zk::prover::Stopwatch::new();
     spec.validate()?;
     crate::zk::check_supported(spec)?;
     spec.check_weights(w)?;
-    let plan = ArgmaxPlan::new(spec, &ds.commitment, threshold.is_some())?;
+    let plan =
+        ArgmaxPlan::new(spec, &ds.commitment, threshold.is_some())?.with_confusion(confusion)?;
     let inputs = dataset_inputs(ds);
     let traces = inputs
         .iter()
@@ -236,6 +274,7 @@ pub fn attest_tampered(
         plan.rows
     };
     let mut correct = 0i64;
+    let mut cells = vec![0u64; plan.classes * plan.classes];
     for n in 0..rows {
         let logits = &traces[n].last().expect("a block").a;
         let pred = (1..plan.classes).fold(0, |b, j| if logits[j] > logits[b] { j } else { b });
@@ -248,7 +287,17 @@ pub fn attest_tampered(
             )));
         }
         correct += i64::from(pred as i64 == y);
+        if n < plan.rows {
+            cells[y as usize * plan.classes + pred] += 1;
+        }
     }
+    if tamper.shift_confusion && cells[0] > 0 {
+        // A right row of label 0 claimed as a right row of label 1: the total and the diagonal
+        // (the correct count) stay what they are.
+        cells[0] -= 1;
+        cells[plan.classes + 1] += 1;
+    }
+    let cells = if confusion { cells } else { Vec::new() };
     let correct = u64::try_from(correct + delta)
         .map_err(|_| ProofError::Circuit("a negative count".into()))?;
     // A threshold attestation states T and proves c − T ≥ 0 (its limbs), c hidden.
@@ -306,6 +355,7 @@ pub fn attest_tampered(
         classes: plan.classes as u32,
         correct: stated,
         at_least: threshold.is_some(),
+        confusion: cells,
     };
     sw.lap("attest: count and weight commitment data");
     let mut tr = start(spec, &statement, &leaf.epoch);
@@ -339,6 +389,7 @@ pub fn attest_tampered(
             classes: statement.classes,
             correct: stated,
             at_least: statement.at_least,
+            confusion: statement.confusion.clone(),
             security: header(SecurityHeader::current()),
             body,
             argmax,

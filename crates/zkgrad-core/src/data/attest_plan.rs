@@ -14,7 +14,9 @@
 //! - pred is numpy's argmax: D_j = Σ_i P_i·Z_i − Z_j − Σ_{i>j} P_i is in [0, 2^16) on real rows
 //!   (a LogUp range lookup, committed inverses), so z_pred ≥ z_j, strictly for j < pred;
 //! - the labels y (the dataset's label column) lie in {0..K−1}: Π_t (y − t) = 0 on real rows;
-//! - c = Σ_n S(n)·Σ_j P_j(n)·L_j(y(n)), L_j the Lagrange basis on {0..K−1} (so L_j(y) = [y = j]).
+//! - c = Σ_n S(n)·Σ_j P_j(n)·L_j(y(n)), L_j the Lagrange basis on {0..K−1} (so L_j(y) = [y = j]);
+//!   with a confusion matrix, each cell c_tj = Σ_n S(n)·P_j(n)·L_t(y(n)) (label t, prediction j),
+//!   the claim then Σ_{t,j} W_tj·c_tj with one challenge W_tj per cell.
 //!
 //! All per-row checks are one zero-check weighted by random λs inside the "main" sumcheck, whose
 //! public claim is ν·c.
@@ -68,12 +70,28 @@ pub(super) struct ArgmaxPlan {
     /// Whether the count is hidden and only c ≥ T is proved: c − T = lo + 2^16·hi with the
     /// limbs lo, hi in an aux column of [`LIMB_VARS`] variables, range-checked.
     pub threshold: bool,
+    /// Whether the K² confusion counts are stated (each weighted by its own challenge in the
+    /// main sumcheck's claim) instead of the correct count alone.
+    pub confusion: bool,
 }
 
 /// Variables of the limb column of a threshold attestation (two entries used).
 pub(super) const LIMB_VARS: usize = 3;
 
 impl ArgmaxPlan {
+    /// The plan stating the confusion matrix (or not); a threshold attestation hides its count,
+    /// so it states none.
+    pub fn with_confusion(mut self, confusion: bool) -> Result<Self> {
+        if confusion && self.threshold {
+            return Err(ProofError::Circuit(
+                "a threshold attestation hides the count; it cannot state the confusion matrix"
+                    .into(),
+            ));
+        }
+        self.confusion = confusion;
+        Ok(self)
+    }
+
     /// Aux columns: P_j, D_j, Z_j (k variables each), then the range multiplicities.
     pub fn p(&self, j: usize) -> usize {
         j
@@ -191,6 +209,7 @@ impl ArgmaxPlan {
                     mask_first,
                     inverse_layout,
                     threshold,
+                    confusion: false,
                 });
             }
             tv = aux_layout.num_vars();
@@ -228,6 +247,9 @@ pub(super) struct Challenges {
     pub lam_d: Vec<EF>,
     pub lam_y: EF,
     pub nu: EF,
+    /// The count's weights W[t·K + j] of the cells (label t, prediction j): ν on the diagonal
+    /// (the correct count), or one challenge per cell for a confusion matrix.
+    pub cells: Vec<EF>,
     /// The limb lookup's μ (threshold attestations).
     pub mu_limbs: EF,
 }
@@ -239,19 +261,34 @@ impl Challenges {
         let mu = many("attest-mu");
         let lam_bin = many("attest-lambda-binary");
         let lam_d = many("attest-lambda-argmax");
+        let tau = tr.challenge_point("attest-tau", plan.k);
+        let lam_sum = tr.challenge("attest-lambda-onehot");
+        let lam_y = tr.challenge("attest-lambda-label");
+        let nu = tr.challenge("attest-nu");
+        let cells = if plan.confusion {
+            (0..kk * kk)
+                .map(|_| tr.challenge("attest-nu-cell"))
+                .collect()
+        } else {
+            (0..kk * kk)
+                .map(|c| if c / kk == c % kk { nu } else { EF::ZERO })
+                .collect()
+        };
+        let mu_limbs = if plan.threshold {
+            tr.challenge("attest-mu-limbs")
+        } else {
+            EF::ZERO
+        };
         Self {
-            tau: tr.challenge_point("attest-tau", plan.k),
+            tau,
             mu,
             lam_bin,
-            lam_sum: tr.challenge("attest-lambda-onehot"),
+            lam_sum,
             lam_d,
-            lam_y: tr.challenge("attest-lambda-label"),
-            nu: tr.challenge("attest-nu"),
-            mu_limbs: if plan.threshold {
-                tr.challenge("attest-mu-limbs")
-            } else {
-                EF::ZERO
-            },
+            lam_y,
+            nu,
+            cells,
+            mu_limbs,
         }
     }
 }
@@ -272,13 +309,14 @@ fn lagrange(y: EF, classes: usize) -> Vec<EF> {
 }
 
 /// The constraint group's summand over [eq, S, y, P_0.., D_0.., Z_0..]: the per-row checks
-/// (weighted by the λs, times eq·S) plus ν·S·Σ_j P_j·L_j(y) (the count).
+/// (weighted by the λs, times eq·S) plus S·Σ_{t,j} W_{tj}·P_j·L_t(y) (the count: W = ν·I, or
+/// the confusion cells each with its own weight).
 pub(super) fn constraint_summand(
     ch: &Challenges,
     classes: usize,
 ) -> impl Fn(&[EF]) -> EF + Sync + 'static {
     let (lam_bin, lam_d) = (ch.lam_bin.clone(), ch.lam_d.clone());
-    let (lam_sum, lam_y, nu) = (ch.lam_sum, ch.lam_y, ch.nu);
+    let (lam_sum, lam_y, cells) = (ch.lam_sum, ch.lam_y, ch.cells.clone());
     move |v: &[EF]| {
         let (e, s, y) = (v[0], v[1], v[2]);
         let p = &v[3..3 + classes];
@@ -297,9 +335,14 @@ pub(super) fn constraint_summand(
             prod *= y - EF::from_usize(t);
         }
         c += lam_y * prod;
+        // Σ_{t,j} W[t·K + j]·P_j·L_t(y): the weighted count of each (label, prediction) cell.
         let l = lagrange(y, classes);
-        let correct: EF = p.iter().zip(&l).map(|(&a, &b)| a * b).sum();
-        e * s * c + nu * s * correct
+        let mut counted = EF::ZERO;
+        for (t, &lt) in l.iter().enumerate() {
+            let row = &cells[t * classes..(t + 1) * classes];
+            counted += lt * row.iter().zip(p).map(|(&w, &pj)| w * pj).sum::<EF>();
+        }
+        e * s * c + s * counted
     }
 }
 

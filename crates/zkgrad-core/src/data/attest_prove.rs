@@ -36,6 +36,8 @@ pub struct Tamper {
     pub count_padding: bool,
     /// Prove a threshold the model does not reach (its gap's limbs are then out of range).
     pub ignore_threshold: bool,
+    /// State a confusion matrix with a right row of label 0 moved to the right rows of label 1.
+    pub shift_confusion: bool,
 }
 
 /// The predictions (numpy's argmax: the first largest logit) of the rows, from the logits

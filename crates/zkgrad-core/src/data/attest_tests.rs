@@ -549,3 +549,91 @@ fn an_attestation_of_another_format_version_or_security_header_is_rejected() {
     let err = verify(&grinding);
     assert!(err.contains("security parameters"), "{err}");
 }
+
+/// The confusion matrix the rows of [`rows`] give: label × prediction, row-major.
+fn confusion_of(m: usize, salt: i64) -> Vec<u64> {
+    let (spec, w, _) = mlp_6_4_2();
+    let (x, y, _) = rows(m, salt);
+    let mut cells = vec![0u64; 4];
+    for n in 0..m {
+        let out = forward(&spec, &w, &x[n * 6..(n + 1) * 6]).unwrap();
+        let z = &out.last().unwrap().a;
+        let pred = usize::from(z[1] > z[0]);
+        cells[y[n] as usize * 2 + pred] += 1;
+    }
+    cells
+}
+
+#[test]
+fn a_confusion_matrix_verifies_and_a_moved_row_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, correct) = dataset(13, 3);
+    let expected = confusion_of(13, 3);
+    let (proof, _) = attest_confusion(
+        &spec,
+        &w,
+        SEED,
+        AttestWeights::Committed(&cw),
+        &leaf(&ds),
+        Tamper::default(),
+    )
+    .unwrap();
+    assert_eq!(proof.confusion, expected);
+    let back = Attestation::from_bytes(&proof.to_bytes()).unwrap();
+    let verify = |p: &Attestation| {
+        crate::data::verify_attestation(&spec, &cw.commitment, &ds.commitment, p, None, &cert(&ds))
+    };
+    let st = verify(&back).unwrap();
+    assert_eq!(
+        (st.correct, st.confusion.clone()),
+        (correct, expected.clone())
+    );
+    // A proof made for a matrix with a right row of label 0 moved to label 1 (same total, same
+    // diagonal): the sumcheck's claim does not hold.
+    let moved = Tamper {
+        shift_confusion: true,
+        ..Tamper::default()
+    };
+    let (lie, _) = attest_confusion(
+        &spec,
+        &w,
+        SEED,
+        AttestWeights::Committed(&cw),
+        &leaf(&ds),
+        moved,
+    )
+    .unwrap();
+    assert_ne!(lie.confusion, expected);
+    let err = verify(&lie).unwrap_err().to_string();
+    assert!(err.contains("does not prove the stated accuracy"), "{err}");
+    // The honest proof with its matrix edited: another statement, rejected; with cells that do
+    // not add up to the rows or the count: malformed.
+    let mut edited = back.clone();
+    edited.confusion.swap(1, 2);
+    assert!(verify(&edited).is_err());
+    let mut edited = back.clone();
+    edited.confusion[1] += 1;
+    assert!(
+        verify(&edited)
+            .unwrap_err()
+            .to_string()
+            .contains("confusion matrix")
+    );
+    let mut edited = back;
+    edited.confusion.pop();
+    assert!(
+        verify(&edited)
+            .unwrap_err()
+            .to_string()
+            .contains("confusion matrix")
+    );
+}
+
+#[test]
+fn a_threshold_attestation_states_no_confusion_matrix() {
+    let (spec, _, _) = model();
+    let (ds, _) = dataset(13, 3);
+    let plan = crate::data::attest_plan::ArgmaxPlan::new(&spec, &ds.commitment, true).unwrap();
+    let err = plan.with_confusion(true).err().unwrap().to_string();
+    assert!(err.contains("cannot state the confusion matrix"), "{err}");
+}

@@ -31,6 +31,8 @@ struct AttestVerifier<'a> {
     leaf: &'a Commitment,
     layout: MaskedLayout,
     correct: u64,
+    /// The stated confusion matrix, or empty.
+    confusion: &'a [u64],
     p: &'a ArgmaxProof,
     lift: LiftPoint,
     inv_claims: Vec<ColumnClaim>,
@@ -65,7 +67,15 @@ impl VerifierHook for AttestVerifier<'_> {
         ctx.tr
             .absorb_bytes("attest-inverse-commitment", &p.inverse_commitment.digest());
         let ch = Challenges::draw(plan, ctx.tr);
-        let claim = ch.nu * EF::from_u64(self.correct);
+        let claim = if plan.confusion {
+            ch.cells
+                .iter()
+                .zip(self.confusion)
+                .map(|(&w, &c)| w * EF::from_u64(c))
+                .sum()
+        } else {
+            ch.nu * EF::from_u64(self.correct)
+        };
         let (point, expected) = crate::zk::sumcheck::verify(
             claim,
             &plan.mask_plan.schedules[ap::MAIN],
@@ -285,7 +295,8 @@ pub fn verify(
     if mc.num_vars != weight_layout(spec).num_vars {
         return Err(ProofError::Commitment);
     }
-    let plan = ArgmaxPlan::new(spec, dataset, proof.at_least)?;
+    let plan = ArgmaxPlan::new(spec, dataset, proof.at_least)?
+        .with_confusion(!proof.confusion.is_empty())?;
     if proof.rows != dataset.rows || proof.classes as usize != plan.classes {
         return Err(ProofError::Malformed(format!(
             "the attestation states {} rows and {} classes; the dataset has {} rows and the model {} classes",
@@ -297,6 +308,28 @@ pub fn verify(
             "the attestation states {} correct of {} rows",
             proof.correct, proof.rows
         )));
+    }
+    if plan.confusion {
+        let kk = plan.classes;
+        let diagonal: u64 = (0..kk)
+            .map(|t| proof.confusion.get(t * kk + t).copied().unwrap_or(0))
+            .sum();
+        let total = proof
+            .confusion
+            .iter()
+            .try_fold(0u64, |a, &c| a.checked_add(c));
+        if proof.confusion.len() != kk * kk
+            || total != Some(proof.rows)
+            || diagonal != proof.correct
+        {
+            return Err(ProofError::Malformed(format!(
+                "the attestation's confusion matrix ({} counts) is not {kk}×{kk} counts summing \
+                 to its {} rows with {} on the diagonal",
+                proof.confusion.len(),
+                proof.rows,
+                proof.correct
+            )));
+        }
     }
     let weights = match (&proof.body.epoch, epoch) {
         (None, _) => &mc.pcs,
@@ -321,6 +354,7 @@ pub fn verify(
         classes: proof.classes,
         correct: proof.correct,
         at_least: proof.at_least,
+        confusion: proof.confusion.clone(),
     };
     super::epochs::verify_leaf(dataset, &proof.dataset_epoch, dataset_cert)?;
     let wp = WitnessPlan::new(spec, 1 << plan.k);
@@ -332,6 +366,7 @@ pub fn verify(
         leaf: &proof.dataset_epoch.commitment,
         layout: dataset.layout(),
         correct: proof.correct,
+        confusion: &proof.confusion,
         p: &proof.argmax,
         lift: LiftPoint::none(),
         inv_claims: Vec::new(),
