@@ -136,6 +136,7 @@ def test_the_cli_attests_and_verifies(setup: dict) -> None:
         "correct",
         "at_least",
         "accuracy",
+        "confusion",
         "seconds",
     }
     assert (out["model"], out["dataset"]) == (model.digest, ds.digest)
@@ -147,7 +148,17 @@ def test_the_cli_attests_and_verifies(setup: dict) -> None:
     )
     assert r.exit_code == 0, r.output
     made = json.loads(r.stdout)
-    assert set(made) == {"ok", "output", "bytes", "correct", "at_least", "rows", "used", "seconds"}
+    assert set(made) == {
+        "ok",
+        "output",
+        "bytes",
+        "correct",
+        "at_least",
+        "rows",
+        "used",
+        "confusion",
+        "seconds",
+    }
     assert (made["output"], made["rows"]) == (str(d / "j"), ROWS)
     assert made["correct"] == setup["expected"]
     assert made["bytes"] == len(Attestation.load(d / "j")) and made["at_least"] is False
@@ -260,3 +271,48 @@ def test_altered_or_truncated_bytes_are_rejected_not_crashed(setup: dict) -> Non
                 pub,
                 Attestation(bytes(bad), att.epoch_certificate, None, att.dataset_certificate),
             )
+
+
+def test_a_confusion_matrix_is_proved_and_printed(setup: dict) -> None:
+    """Labels flipped on five rows so that every cell can be nonzero: the verified matrix is
+    the quantised model's, its diagonal the count; with a threshold it is refused."""
+    model = setup["model"]
+    y = setup["y"].copy()
+    y[:5] = 1 - y[:5]
+    ds = zkgrad.Dataset.commit(setup["x"], y, scale_bits=model.input_scale_bits)
+    q = ds.features.astype(np.float64) / 2.0**model.input_scale_bits
+    pred = model.run(q).argmax(axis=1)
+    expected = tuple(tuple(int(np.sum((y == t) & (pred == j))) for j in range(2)) for t in range(2))
+    att = model.attest(ds, confusion=True)
+    st = verify_attestation(model, ds.export_pub(), att)
+    assert st.confusion == expected
+    assert st.correct == expected[0][0] + expected[1][1]
+    assert "confusion matrix" in str(st)
+    assert model.attest(ds).claimed().confusion is None
+    with pytest.raises(zkgrad.ModelError, match="cannot state the confusion matrix"):
+        model.attest(ds, threshold=0.5, confusion=True)
+    # A byte of the statement changed: rejected (the matrix is absorbed before any challenge).
+    data = bytearray(att.data)
+    data[len(data) // 2] ^= 0x01
+    with pytest.raises(zkgrad.InvalidProof):
+        verify_attestation(model, ds.export_pub(), bytes(data))
+
+
+def test_the_cli_proves_a_confusion_matrix(setup: dict) -> None:
+    model, ds, d = setup["model"], setup["ds"], setup["dir"]
+    model.save(d / "mc.zkg")
+    model.export_vk(d / "mc.vk")
+    ds.save(d / "datac.zkd")
+    ds.export_pub(d / "datac.pub")
+    runner = CliRunner()
+    args = ["attest", str(d / "mc.zkg"), str(d / "datac.zkd"), "-o", str(d / "c"), "--confusion"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    verify = ["attest", "verify", str(d / "c"), "--model", str(d / "mc.vk")]
+    r = runner.invoke(app, [*verify, "--dataset", str(d / "datac.pub")])
+    assert r.exit_code == 0, r.output
+    assert "confusion matrix (rows: label, columns: predicted class):" in r.output
+    r = runner.invoke(app, [*verify, "--dataset", str(d / "datac.pub"), "--json"])
+    out = json.loads(r.output)
+    matrix = out["confusion"]
+    assert sum(map(sum, matrix)) == ROWS and matrix[0][0] + matrix[1][1] == setup["expected"]

@@ -361,11 +361,13 @@ def attest_prove(
     number: int,
     threshold: int | None = None,
     known: bytes | None = None,
+    confusion: bool = False,
 ) -> tuple[bytes, bytes, bytes]:
     """Attest the model's accuracy on the committed dataset (recommitted from its values and
     seed; it must give ``public``), opening the model's epoch ``epoch`` and the dataset epoch
     leaf of its proof ``number`` (``known``: the owner's last dataset certificate); with
-    ``threshold`` only "at least that many correct" is stated. Returns (attestation, model
+    ``threshold`` only "at least that many correct" is stated, with ``confusion`` the confusion
+    matrix too. Returns (attestation, model
     epoch certificate, dataset epoch certificate)."""
 
 def attest_verify(
@@ -374,9 +376,10 @@ def attest_verify(
     proof: bytes,
     certificate: bytes,
     dataset_certificate: bytes,
-) -> tuple[str, str, int, int, int, bool]:
+) -> tuple[str, str, int, int, int, bool, list[int]]:
     """Verify an attestation with its model and dataset epoch certificates; returns (model hex,
-    dataset hex, rows, classes, correct or threshold, at least). Raises ``InvalidProof``."""
+    dataset hex, rows, classes, correct or threshold, at least, the confusion matrix row-major
+    or empty). Raises ``InvalidProof``."""
 
-def attest_claimed(proof: bytes) -> tuple[str, str, int, int, int, bool]:
+def attest_claimed(proof: bytes) -> tuple[str, str, int, int, int, bool, list[int]]:
     """The statement an attestation claims (not verified)."""

@@ -50,6 +50,21 @@ class AttestStatement:
     #: c ≥ T proved and c hidden.
     correct: int
     at_least: bool = False
+    #: The confusion matrix when stated (``confusion=True``): ``confusion[t][j]`` rows of label
+    #: t predicted as class j, each count proved; None when not stated.
+    confusion: tuple[tuple[int, ...], ...] | None = None
+
+    @classmethod
+    def _from_native(cls, st: tuple) -> AttestStatement:  # type: ignore[type-arg]
+        *head, cells = st
+        classes = int(head[3])
+        matrix = None
+        if len(cells):
+            matrix = tuple(
+                tuple(int(c) for c in cells[t * classes : (t + 1) * classes])
+                for t in range(classes)
+            )
+        return cls(*head, confusion=matrix)
 
     @property
     def accuracy(self) -> float:
@@ -69,12 +84,20 @@ class AttestStatement:
                 f"{self.correct} of the {self.rows} committed rows correctly "
                 f"(accuracy {self.accuracy:.4f})"
             )
-        return [
+        lines = [
             head,
             f"  model {self.model}",
             f"  dataset {self.dataset}",
             f"  classes: {self.classes}",
         ]
+        if self.confusion is not None:
+            width = max(len(str(c)) for row in self.confusion for c in row)
+            lines.append("  confusion matrix (rows: label, columns: predicted class):")
+            lines += [
+                f"    {t}: " + " ".join(str(c).rjust(width) for c in row)
+                for t, row in enumerate(self.confusion)
+            ]
+        return lines
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -100,7 +123,7 @@ class Attestation:
 
     def claimed(self) -> AttestStatement:
         """The statement the attestation claims (unverified)."""
-        return AttestStatement(*_native.attest_claimed(self.data))
+        return AttestStatement._from_native(_native.attest_claimed(self.data))
 
     def to_bytes(self) -> bytes:
         """``ZKGB``, then each part (proof, model certificate, dataset certificate) as a u64
@@ -141,11 +164,15 @@ class Attestation:
         return len(self.data)
 
 
-def attest(model: Model, ds: Dataset, threshold: float | None = None) -> Attestation:
+def attest(
+    model: Model, ds: Dataset, threshold: float | None = None, confusion: bool = False
+) -> Attestation:
     """Prove ``model``'s accuracy on the committed dataset ``ds`` (``Model.attest``).
 
     ``threshold`` τ in [0, 1]: state only that at least ⌈τ·m⌉ rows are classified correctly,
-    the count hidden; refused (no proof) when the model does not reach it.
+    the count hidden; refused (no proof) when the model does not reach it. ``confusion``: state
+    and prove the confusion matrix too (K² counts: rows of each label predicted as each class;
+    not with a threshold, which hides the count).
 
     The dataset must have labels and be committed at the model's input scale (its features are
     the model's quantised inputs). Spends two of the dataset commitment's openings (its
@@ -164,6 +191,10 @@ def attest(model: Model, ds: Dataset, threshold: float | None = None) -> Attesta
                 f"(zkgrad data commit --scale-bits {want})"
             )
     at_least = None
+    if confusion and threshold is not None:
+        raise ModelError(
+            "a threshold attestation hides the count; it cannot state the confusion matrix"
+        )
     if threshold is not None:
         if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
             raise ModelError(f"threshold must be an accuracy from 0 to 1, not {threshold!r}")
@@ -184,6 +215,7 @@ def attest(model: Model, ds: Dataset, threshold: float | None = None) -> Attesta
         number,
         at_least,
         ds._certificate,
+        bool(confusion),
     )
     dataset_cert = bytes(dataset_cert)
     ds._keep_certificate(dataset_cert)
@@ -217,4 +249,4 @@ def verify_attestation(
     st = _native.attest_verify(
         key.native, pub.commitment, att.data, att.epoch_certificate, att.dataset_certificate
     )
-    return AttestStatement(*st)
+    return AttestStatement._from_native(st)

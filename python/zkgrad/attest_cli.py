@@ -39,6 +39,10 @@ def attest(
         float | None,
         typer.Option("--threshold", help="Prove only accuracy >= T (0..1), the count hidden."),
     ] = None,
+    confusion: Annotated[
+        bool,
+        typer.Option("--confusion", help="Prove the confusion matrix too (label × prediction)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Prove (in zero knowledge) how many rows of a committed dataset a model classifies
@@ -56,11 +60,16 @@ def attest(
             return
         if len(targets) != 2:
             raise ModelError("usage: zkgrad attest MODEL.zkg DATA.zkd -o ACC.zkp")
-        _prove(out, Path(targets[0]), Path(targets[1]), output, threshold)
+        _prove(out, Path(targets[0]), Path(targets[1]), output, threshold, confusion)
 
 
 def _prove(
-    out: object, model_file: Path, data_file: Path, output: Path, threshold: float | None
+    out: object,
+    model_file: Path,
+    data_file: Path,
+    output: Path,
+    threshold: float | None,
+    confusion: bool = False,
 ) -> None:
     from zkgrad.dataset import Dataset
     from zkgrad.model import Model
@@ -68,7 +77,7 @@ def _prove(
     model = Model.load(_regular_file(model_file, "a model file"))
     ds = Dataset.load(_regular_file(data_file, "a dataset file"))
     with out.timed("prove"):  # type: ignore[attr-defined]
-        att = model.attest(ds, threshold)
+        att = model.attest(ds, threshold, confusion)
     _write_new(output, att.save)
     claim = att.claimed()
     used = ds._ledger.count(ds.digest)
@@ -85,6 +94,7 @@ def _prove(
         at_least=claim.at_least,
         rows=claim.rows,
         used=used,
+        confusion=None if claim.confusion is None else [list(r) for r in claim.confusion],
     )
 
 
@@ -108,6 +118,7 @@ def _verify(out: object, proof: Path, model: Path, dataset: Path) -> None:
         correct=st.correct,
         at_least=st.at_least,
         accuracy=st.accuracy,
+        confusion=None if st.confusion is None else [list(r) for r in st.confusion],
     )
 
 

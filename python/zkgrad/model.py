@@ -406,13 +406,14 @@ class Model(_Verifier):
         except OSError:
             partial.unlink(missing_ok=True)  # a read-only folder: proving goes on, slower
 
-    def attest(self, ds: Any, threshold: float | None = None) -> Any:
+    def attest(self, ds: Any, threshold: float | None = None, confusion: bool = False) -> Any:
         """Prove this model's accuracy on a committed, labelled :class:`zkgrad.Dataset`: one
         zero-knowledge proof of how many rows it classifies correctly, or with ``threshold``
-        τ only that at least ⌈τ·m⌉ are, the count hidden (``zkgrad.attest``)."""
+        τ only that at least ⌈τ·m⌉ are, the count hidden; with ``confusion`` the confusion
+        matrix too (``zkgrad.attest``)."""
         from zkgrad.attest import attest
 
-        return attest(self, ds, threshold)
+        return attest(self, ds, threshold, confusion)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model file; its proof ledger moves beside it (``<path>.ledger``)."""

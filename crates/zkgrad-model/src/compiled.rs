@@ -258,6 +258,7 @@ impl CompiledModel {
         ds: &zkgrad_core::data::DatasetLeaf<'_>,
         epoch: u64,
         threshold: Option<u64>,
+        confusion: bool,
     ) -> Result<(
         zkgrad_core::data::Attestation,
         Option<zkgrad_core::epoch::EpochCertificate>,
@@ -268,9 +269,18 @@ impl CompiledModel {
             epochs: &self.epochs,
             epoch,
         };
-        match threshold {
-            None => zkgrad_core::data::attest(spec, weights, self.seed, source, ds),
-            Some(t) => zkgrad_core::data::attest_at_least(spec, weights, self.seed, source, ds, t),
+        match (threshold, confusion) {
+            (None, false) => zkgrad_core::data::attest(spec, weights, self.seed, source, ds),
+            (None, true) => {
+                zkgrad_core::data::attest_confusion(spec, weights, self.seed, source, ds)
+            }
+            (Some(_), true) => Err(zkgrad_core::ProofError::Circuit(
+                "a threshold attestation hides the count; it cannot state the confusion matrix"
+                    .into(),
+            )),
+            (Some(t), false) => {
+                zkgrad_core::data::attest_at_least(spec, weights, self.seed, source, ds, t)
+            }
         }
         .map_err(|e| exec::name_error(&self.lowered, e))
     }

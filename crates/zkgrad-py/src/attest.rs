@@ -18,8 +18,9 @@ fn rejection(e: zkgrad_core::ProofError) -> PyErr {
     })
 }
 
-/// (model digest hex, dataset digest hex, rows, classes, correct (or the threshold), at least).
-type Statement = (String, String, u64, u32, u64, bool);
+/// (model digest hex, dataset digest hex, rows, classes, correct (or the threshold), at least,
+/// the confusion matrix row-major or empty).
+type Statement = (String, String, u64, u32, u64, bool, Vec<u64>);
 
 fn seed32(b: &[u8], what: &str) -> PyResult<[u8; 32]> {
     b.try_into()
@@ -32,7 +33,7 @@ fn seed32(b: &[u8], what: &str) -> PyResult<[u8; 32]> {
 /// returns (attestation bytes, model epoch certificate bytes, dataset epoch certificate bytes).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (model, features, labels, meta, seed, public, epoch, number, threshold=None, known=None))]
+#[pyo3(signature = (model, features, labels, meta, seed, public, epoch, number, threshold=None, known=None, confusion=false))]
 pub fn attest_prove<'py>(
     py: Python<'py>,
     model: &NativeModel,
@@ -45,6 +46,7 @@ pub fn attest_prove<'py>(
     number: u64,
     threshold: Option<u64>,
     known: Option<Vec<u8>>,
+    confusion: bool,
 ) -> PyResult<(
     Bound<'py, PyBytes>,
     Bound<'py, PyBytes>,
@@ -73,7 +75,7 @@ pub fn attest_prove<'py>(
             let (leaf, dcert) = ds.open_epoch(number, known.as_ref()).map_err(err)?;
             let (p, cert) = model
                 .inner
-                .attest_in_epoch(&leaf, epoch, threshold)
+                .attest_in_epoch(&leaf, epoch, threshold, confusion)
                 .map_err(|e| ModelError::new_err(e.to_string()))?;
             Ok((
                 p.to_bytes(),
@@ -141,6 +143,7 @@ pub fn attest_verify(
                 s.classes,
                 s.correct,
                 s.at_least,
+                s.confusion,
             ))
         })
     })
@@ -159,6 +162,7 @@ pub fn attest_claimed(proof: &[u8]) -> PyResult<Statement> {
             p.classes,
             p.correct,
             p.at_least,
+            p.confusion,
         ))
     })
 }

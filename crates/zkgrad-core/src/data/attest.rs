@@ -188,9 +188,18 @@ pub fn attest_confusion(
     seed: [u8; 32],
     weights: AttestWeights<'_>,
     leaf: &DatasetLeaf<'_>,
-    tamper: Tamper,
 ) -> Result<(Attestation, Option<crate::epoch::EpochCertificate>)> {
-    attest_inner(spec, w, seed, weights, leaf, None, true, tamper, 0)
+    attest_inner(
+        spec,
+        w,
+        seed,
+        weights,
+        leaf,
+        None,
+        true,
+        Tamper::default(),
+        0,
+    )
 }
 
 /// [`attest`] stating only that at least `threshold` rows are classified correctly, the count

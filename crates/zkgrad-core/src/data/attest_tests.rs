@@ -569,15 +569,8 @@ fn a_confusion_matrix_verifies_and_a_moved_row_is_rejected() {
     let (spec, w, cw) = model();
     let (ds, correct) = dataset(13, 3);
     let expected = confusion_of(13, 3);
-    let (proof, _) = attest_confusion(
-        &spec,
-        &w,
-        SEED,
-        AttestWeights::Committed(&cw),
-        &leaf(&ds),
-        Tamper::default(),
-    )
-    .unwrap();
+    let (proof, _) =
+        attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds)).unwrap();
     assert_eq!(proof.confusion, expected);
     let back = Attestation::from_bytes(&proof.to_bytes()).unwrap();
     let verify = |p: &Attestation| {

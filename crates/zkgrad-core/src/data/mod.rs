@@ -29,7 +29,9 @@ mod props_plan;
 mod verify;
 mod witness;
 
-pub use attest::{AttestStatement, AttestWeights, Attestation, attest, attest_at_least};
+pub use attest::{
+    AttestStatement, AttestWeights, Attestation, attest, attest_at_least, attest_confusion,
+};
 pub use attest_verify::verify as verify_attestation;
 pub use commit::{Dataset, DatasetCommitment, DatasetNode, commit};
 pub use epochs::DatasetLeaf;
