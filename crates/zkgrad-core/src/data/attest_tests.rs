@@ -587,15 +587,8 @@ fn a_confusion_matrix_verifies_and_a_moved_row_is_rejected() {
         shift_confusion: true,
         ..Tamper::default()
     };
-    let (lie, _) = attest_confusion(
-        &spec,
-        &w,
-        SEED,
-        AttestWeights::Committed(&cw),
-        &leaf(&ds),
-        moved,
-    )
-    .unwrap();
+    let source = AttestWeights::Committed(&cw);
+    let (lie, _) = attest_inner(&spec, &w, SEED, source, &leaf(&ds), None, true, moved, 0).unwrap();
     assert_ne!(lie.confusion, expected);
     let err = verify(&lie).unwrap_err().to_string();
     assert!(err.contains("does not prove the stated accuracy"), "{err}");
