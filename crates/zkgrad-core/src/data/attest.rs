@@ -306,6 +306,11 @@ fn attest_inner(
         cells[0] -= 1;
         cells[plan.classes + 1] += 1;
     }
+    for &(i, d) in tamper.edit_confusion.unwrap_or(&[]) {
+        cells[i] = cells[i]
+            .checked_add_signed(d)
+            .ok_or_else(|| ProofError::Circuit("a negative confusion count".into()))?;
+    }
     let cells = if confusion { cells } else { Vec::new() };
     let correct = u64::try_from(correct + delta)
         .map_err(|_| ProofError::Circuit("a negative count".into()))?;

@@ -38,6 +38,8 @@ pub struct Tamper {
     pub ignore_threshold: bool,
     /// State a confusion matrix with a right row of label 0 moved to the right rows of label 1.
     pub shift_confusion: bool,
+    /// State a confusion matrix with these (cell t·K + j, delta) edits of the true counts.
+    pub edit_confusion: Option<&'static [(usize, i64)]>,
 }
 
 /// The predictions (numpy's argmax: the first largest logit) of the rows, from the logits

@@ -623,3 +623,364 @@ fn a_threshold_attestation_states_no_confusion_matrix() {
     let err = plan.with_confusion(true).err().unwrap().to_string();
     assert!(err.contains("cannot state the confusion matrix"), "{err}");
 }
+
+// ---- Hostile review of the confusion matrix: every attack kept as a test. ----
+
+/// Verifies `p` against the 6-4-2 model's commitment `cw` and the dataset `ds`.
+fn verify_on(
+    spec: &crate::circuit::CircuitSpec,
+    cw: &CommittedWeights,
+    ds: &Dataset,
+    p: &Attestation,
+) -> Result<AttestStatement> {
+    crate::data::verify_attestation(spec, &cw.commitment, &ds.commitment, p, None, &cert(ds))
+}
+
+/// A dishonest prover that states the true matrix with `edits` (cell, delta) applied.
+fn confusion_lie(
+    spec: &crate::circuit::CircuitSpec,
+    w: &crate::circuit::Weights,
+    cw: &CommittedWeights,
+    ds: &Dataset,
+    edits: &'static [(usize, i64)],
+) -> Attestation {
+    let t = Tamper {
+        edit_confusion: Some(edits),
+        ..Tamper::default()
+    };
+    let source = AttestWeights::Committed(cw);
+    attest_inner(spec, w, SEED, source, &leaf(ds), None, true, t, 0)
+        .unwrap()
+        .0
+}
+
+/// Attack 1: the relabels of the bytes. An exact attestation made without a matrix, given one
+/// (even the true one, consistent with its count and rows), is another statement drawn with
+/// other challenges; a confusion attestation with its matrix dropped (count kept) likewise; and
+/// a confusion attestation relabelled as a threshold one names the contradiction.
+#[test]
+fn a_matrix_added_to_or_dropped_from_an_attestation_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, correct) = dataset(13, 3);
+    let truth = confusion_of(13, 3);
+    let plain = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds))
+        .unwrap()
+        .0;
+    assert!(plain.confusion.is_empty());
+    assert_eq!(verify_on(&spec, &cw, &ds, &plain).unwrap().correct, correct);
+    let lying = |what: &str, p: &Attestation| {
+        let back = Attestation::from_bytes(&p.to_bytes()).unwrap();
+        let err = verify_on(&spec, &cw, &ds, &back).unwrap_err().to_string();
+        assert!(
+            err.contains("does not prove the stated accuracy"),
+            "{what}: {err}"
+        );
+    };
+    // The true matrix, and another one with the same rows and diagonal.
+    let mut added = plain.clone();
+    added.confusion = truth.clone();
+    assert_eq!(added.confusion[0] + added.confusion[3], correct);
+    lying("true matrix added", &added);
+    let mut other = truth.clone();
+    other.swap(1, 2);
+    added.confusion = other;
+    lying("other matrix added", &added);
+
+    let conf = attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds))
+        .unwrap()
+        .0;
+    assert_eq!(conf.confusion, truth);
+    let mut dropped = conf.clone();
+    dropped.confusion.clear();
+    lying("matrix dropped", &dropped);
+    // Both proofs' argmax messages swapped under the other's statement.
+    let mut spliced = conf.clone();
+    spliced.argmax = plain.argmax.clone();
+    lying("plain argmax under the matrix", &spliced);
+    let mut spliced = plain.clone();
+    spliced.argmax = conf.argmax.clone();
+    spliced.body = conf.body.clone();
+    lying("matrix proof under the plain statement", &spliced);
+    // A confusion attestation called a threshold one: refused, never accepted.
+    let mut threshold = conf.clone();
+    threshold.at_least = true;
+    let err = verify_on(&spec, &cw, &ds, &threshold)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot state the confusion matrix"), "{err}");
+}
+
+/// Attack 2 (K = 2): off-diagonal counts moved, the total and the diagonal (so `correct`) kept,
+/// the per-label totals changed: by a dishonest prover (the transcript binds the lie) and by
+/// editing an honest proof's bytes.
+#[test]
+fn an_off_diagonal_count_moved_is_rejected() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    let truth = confusion_of(13, 3);
+    assert!(truth[1] > 0 && truth[2] > 0, "{truth:?}");
+    for edits in [&[(1usize, -1i64), (2, 1)][..], &[(1, 1), (2, -1)]] {
+        let lie = confusion_lie(&spec, &w, &cw, &ds, edits);
+        assert_ne!(lie.confusion, truth);
+        assert_eq!(lie.confusion.iter().sum::<u64>(), 13);
+        assert_eq!(lie.confusion[0] + lie.confusion[3], lie.correct);
+        let err = verify_on(&spec, &cw, &ds, &lie).unwrap_err().to_string();
+        assert!(
+            err.contains("does not prove the stated accuracy"),
+            "{edits:?}: {err}"
+        );
+    }
+    // A diagonal count moved between labels (a right row of label 1 claimed for label 0).
+    let lie = confusion_lie(&spec, &w, &cw, &ds, &[(3, -1), (0, 1)]);
+    let err = verify_on(&spec, &cw, &ds, &lie).unwrap_err().to_string();
+    assert!(err.contains("does not prove the stated accuracy"), "{err}");
+}
+
+/// The 6-8-3 MLP (K = 3) of the shape of [`mlp_6_4_2`].
+fn mlp_6_8_3() -> (crate::circuit::CircuitSpec, crate::circuit::Weights) {
+    let (spec, mut w) = crate::zk::test_model::mlp_6(8, 3);
+    // Class 2's logit raised by about 2 (3·2731 >> 12): every class is someone's argmax.
+    w.layers[1].bias[2] += 2731;
+    (spec, w)
+}
+
+/// Attack 2 (K = 3): a cycle of off-diagonal counts, (0,1)(1,2)(2,0) up and (0,2)(1,0)(2,1)
+/// down, keeps the total, the diagonal, every label's total and every prediction's total; only
+/// the per-cell challenges tell it from the truth.
+#[test]
+fn a_cycle_of_off_diagonal_counts_keeping_every_margin_is_rejected() {
+    let (spec, w) = mlp_6_8_3();
+    let cw = CommittedWeights::new(&spec, &w, SEED).unwrap();
+    let m = 30;
+    let x: Vec<i64> = (0..m * 6)
+        .map(|i| ((i as i64 * 7919 + 5 * 31) % 2001) - 1000)
+        .collect();
+    let preds: Vec<usize> = (0..m)
+        .map(|n| {
+            let out = forward(&spec, &w, &x[n * 6..(n + 1) * 6]).unwrap();
+            let z = &out.last().unwrap().a;
+            (1..3).fold(0, |b, j| if z[j] > z[b] { j } else { b })
+        })
+        .collect();
+    // Each prediction's rows labelled in turn pred + 1, pred + 2, pred (mod 3): the first row of
+    // each prediction fills a cell of the cycle below.
+    let mut seen = [0usize; 3];
+    let y: Vec<i64> = preds
+        .iter()
+        .map(|&p| {
+            seen[p] += 1;
+            ((p + seen[p]) % 3) as i64
+        })
+        .collect();
+    let mut truth = vec![0u64; 9];
+    for n in 0..m {
+        truth[y[n] as usize * 3 + preds[n]] += 1;
+    }
+    for c in [2, 3, 7] {
+        assert!(
+            truth[c] > 0,
+            "the model must predict every class: {truth:?} {preds:?}"
+        );
+    }
+    let ds = commit(&x, m, 6, Some(&y), [2; 32], [6; 32]).unwrap();
+    let (honest, _) =
+        attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds)).unwrap();
+    assert_eq!(honest.confusion, truth);
+    let st = verify_on(&spec, &cw, &ds, &honest).unwrap();
+    assert_eq!((st.classes, st.confusion), (3, truth.clone()));
+    const CYCLE: &[(usize, i64)] = &[(1, 1), (5, 1), (6, 1), (2, -1), (3, -1), (7, -1)];
+    let margins = |c: &[u64]| {
+        let rows: Vec<u64> = (0..3).map(|t| c[3 * t..3 * t + 3].iter().sum()).collect();
+        let cols: Vec<u64> = (0..3).map(|j| (0..3).map(|t| c[3 * t + j]).sum()).collect();
+        (rows, cols, c[0] + c[4] + c[8])
+    };
+    let lie = confusion_lie(&spec, &w, &cw, &ds, CYCLE);
+    assert_ne!(lie.confusion, truth);
+    assert_eq!(margins(&lie.confusion), margins(&truth));
+    let err = verify_on(&spec, &cw, &ds, &lie).unwrap_err().to_string();
+    assert!(err.contains("does not prove the stated accuracy"), "{err}");
+    // The same cycle edited into the honest proof's bytes.
+    let mut edited = honest.clone();
+    for &(c, d) in CYCLE {
+        edited.confusion[c] = edited.confusion[c].checked_add_signed(d).unwrap();
+    }
+    let edited = Attestation::from_bytes(&edited.to_bytes()).unwrap();
+    let err = verify_on(&spec, &cw, &ds, &edited).unwrap_err().to_string();
+    assert!(err.contains("does not prove the stated accuracy"), "{err}");
+}
+
+/// Attack 3: cells near u64::MAX whose sum wraps to the rows, the diagonal kept (an off-diagonal
+/// cell of u64::MAX): the checked total rejects it as malformed, before any cryptography, and
+/// nothing panics.
+#[test]
+fn a_confusion_matrix_whose_total_wraps_is_malformed() {
+    let (spec, w, cw) = model();
+    let (ds, correct) = dataset(13, 3);
+    let conf = attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds))
+        .unwrap()
+        .0;
+    let c = conf.confusion.clone();
+    // c00 + MAX + x + c11 ≡ 13 (mod 2^64), the diagonal still `correct`.
+    let x = (13 - c[0] - c[3]) + 1;
+    for wrapping in [
+        vec![c[0], u64::MAX, x, c[3]],
+        vec![c[0], x, u64::MAX, c[3]],
+        vec![c[0], u64::MAX / 2 + 1, u64::MAX / 2 + 1 + (x - 1), c[3]],
+    ] {
+        assert_eq!(
+            wrapping.iter().fold(0u64, |a, &v| a.wrapping_add(v)),
+            13,
+            "{wrapping:?}"
+        );
+        assert_eq!(wrapping[0] + wrapping[3], correct);
+        let mut p = conf.clone();
+        p.confusion = wrapping.clone();
+        let p = Attestation::from_bytes(&p.to_bytes()).unwrap();
+        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            verify_on(&spec, &cw, &ds, &p)
+        }));
+        let err = got.expect("the verifier panicked").unwrap_err();
+        assert!(
+            matches!(&err, ProofError::Malformed(s) if s.contains("confusion matrix")),
+            "{wrapping:?}: {err}"
+        );
+    }
+}
+
+/// Attack 3, the diagonal: cells [MAX, 0, 13 − c, c + 1] wrap both the diagonal (to c) and the
+/// total (to 13): malformed, never a panic (the verifier sums both with checked additions; an
+/// unchecked diagonal sum once panicked wherever overflow checks are on).
+#[test]
+fn a_confusion_matrix_whose_diagonal_wraps_is_malformed_and_never_panics() {
+    let (spec, w, cw) = model();
+    let (ds, correct) = dataset(13, 3);
+    let conf = attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds))
+        .unwrap()
+        .0;
+    let mut p = conf.clone();
+    p.confusion = vec![u64::MAX, 0, 13 - correct, correct + 1];
+    assert_eq!(p.confusion[0].wrapping_add(p.confusion[3]), correct);
+    assert_eq!(p.confusion.iter().fold(0u64, |a, &v| a.wrapping_add(v)), 13);
+    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        verify_on(&spec, &cw, &ds, &p)
+    }));
+    let err = got
+        .expect("the verifier panicked on a wrapping diagonal")
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProofError::Malformed(s) if s.contains("confusion matrix")),
+        "{err}"
+    );
+}
+
+/// Attack 4: hostile bytes. The confusion vector's length prefix rewritten to 2^40, 2^61 and
+/// u64::MAX entries (the bytes hold 4): decoding fails as malformed, at once, without
+/// reserving the declared length. A long vector that is really there (10^6 zero cells) decodes
+/// or not under the memory budget, and if it decodes the verifier calls it malformed.
+#[test]
+fn a_confusion_vector_of_hostile_length_fails_to_decode_cleanly() {
+    let (spec, w, cw) = model();
+    let (ds, _) = dataset(13, 3);
+    let conf = attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds))
+        .unwrap()
+        .0;
+    let bytes = conf.to_bytes();
+    // The fields before `confusion`, encoded alike: where its varint length sits.
+    let head = bincode::serde::encode_to_vec(
+        (
+            conf.model,
+            conf.dataset,
+            conf.rows,
+            conf.classes,
+            conf.correct,
+            conf.at_least,
+        ),
+        bincode::config::standard(),
+    )
+    .unwrap();
+    let at = 6 + head.len();
+    assert_eq!(bytes[at], 4, "the length prefix of the 4 cells");
+    assert_eq!(
+        bytes[at + 1..at + 5]
+            .iter()
+            .map(|&b| u64::from(b))
+            .collect::<Vec<_>>(),
+        conf.confusion
+    );
+    for declared in [1u64 << 40, 1 << 61, u64::MAX] {
+        let mut hostile = bytes[..at].to_vec();
+        hostile.push(253); // bincode varint: a u64 follows
+        hostile.extend_from_slice(&declared.to_le_bytes());
+        hostile.extend_from_slice(&bytes[at + 1..]);
+        let t = std::time::Instant::now();
+        let got = std::panic::catch_unwind(|| Attestation::from_bytes(&hostile));
+        let err = got.expect("decoding panicked").unwrap_err();
+        assert!(matches!(err, ProofError::Malformed(_)), "{declared}: {err}");
+        assert!(t.elapsed().as_secs() < 5, "{declared}: {:?}", t.elapsed());
+    }
+    // Declared through the u32 form too (2^32 − 1 entries).
+    let mut hostile = bytes[..at].to_vec();
+    hostile.push(252);
+    hostile.extend_from_slice(&u32::MAX.to_le_bytes());
+    hostile.extend_from_slice(&bytes[at + 1..]);
+    assert!(matches!(
+        Attestation::from_bytes(&hostile),
+        Err(ProofError::Malformed(_))
+    ));
+    // Really long: decoded within the budget or refused, never a panic; when decoded, malformed.
+    let mut long = conf.clone();
+    long.confusion = vec![0; 1_000_000];
+    let b = long.to_bytes();
+    match std::panic::catch_unwind(|| Attestation::from_bytes(&b)).expect("decoding panicked") {
+        Ok(p) => {
+            let err = verify_on(&spec, &cw, &ds, &p).unwrap_err();
+            assert!(
+                matches!(&err, ProofError::Malformed(s) if s.contains("1000000 counts")),
+                "{err}"
+            );
+        }
+        Err(e) => assert!(matches!(e, ProofError::Malformed(_)), "{e}"),
+    }
+}
+
+/// Attack 5: a class absent from the labels (every row labelled 1, K = 2): the honest matrix's
+/// row 0 is zeros and verifies; a count stated for the absent label (off-diagonal or on the
+/// diagonal, the total and the diagonal kept) is rejected.
+#[test]
+fn an_absent_class_states_a_zero_row_and_a_count_for_it_is_rejected() {
+    let (spec, w, cw) = model();
+    let m = 13;
+    let (x, _, _) = rows(m, 3);
+    let y = vec![1i64; m];
+    let ds = commit(&x, m, 6, Some(&y), [2; 32], [7; 32]).unwrap();
+    let mut truth = vec![0u64; 4];
+    for n in 0..m {
+        let out = forward(&spec, &w, &x[n * 6..(n + 1) * 6]).unwrap();
+        let z = &out.last().unwrap().a;
+        truth[2 + usize::from(z[1] > z[0])] += 1;
+    }
+    assert!(truth[2] > 0 && truth[3] > 0, "{truth:?}");
+    let (honest, _) =
+        attest_confusion(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds)).unwrap();
+    assert_eq!(honest.confusion, truth);
+    assert_eq!(&honest.confusion[..2], &[0, 0]);
+    let st = verify_on(&spec, &cw, &ds, &honest).unwrap();
+    assert_eq!((st.correct, st.confusion), (truth[3], truth.clone()));
+    // The plain attestation of the same dataset verifies with the same count.
+    let plain = attest(&spec, &w, SEED, AttestWeights::Committed(&cw), &leaf(&ds))
+        .unwrap()
+        .0;
+    assert_eq!(
+        verify_on(&spec, &cw, &ds, &plain).unwrap().correct,
+        truth[3]
+    );
+    for edits in [&[(2usize, -1i64), (1, 1)][..], &[(3, -1), (0, 1)]] {
+        let lie = confusion_lie(&spec, &w, &cw, &ds, edits);
+        assert_ne!(&lie.confusion[..2], &[0, 0]);
+        let err = verify_on(&spec, &cw, &ds, &lie).unwrap_err().to_string();
+        assert!(
+            err.contains("does not prove the stated accuracy"),
+            "{edits:?}: {err}"
+        );
+    }
+}

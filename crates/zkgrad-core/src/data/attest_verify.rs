@@ -311,16 +311,17 @@ pub fn verify(
     }
     if plan.confusion {
         let kk = plan.classes;
-        let diagonal: u64 = (0..kk)
-            .map(|t| proof.confusion.get(t * kk + t).copied().unwrap_or(0))
-            .sum();
+        // Checked sums: hostile cells must not wrap (or panic where overflow is checked).
+        let diagonal = (0..kk).try_fold(0u64, |a, t| {
+            a.checked_add(proof.confusion.get(t * kk + t).copied().unwrap_or(0))
+        });
         let total = proof
             .confusion
             .iter()
             .try_fold(0u64, |a, &c| a.checked_add(c));
         if proof.confusion.len() != kk * kk
             || total != Some(proof.rows)
-            || diagonal != proof.correct
+            || diagonal != Some(proof.correct)
         {
             return Err(ProofError::Malformed(format!(
                 "the attestation's confusion matrix ({} counts) is not {kk}×{kk} counts summing \

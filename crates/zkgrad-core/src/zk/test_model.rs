@@ -5,6 +5,12 @@ use crate::circuit::{CircuitSpec, DenseSpec, DenseWeights, LayerKind, Weights};
 /// A 6-4-2 MLP with a ReLU after the first block, fixed weights and an input: both biases (4
 /// and 2 entries) are lifted weight columns, and its epoch-tree nodes are quick to make.
 pub(crate) fn mlp_6_4_2() -> (CircuitSpec, Weights, Vec<i64>) {
+    let (spec, w) = mlp_6(4, 2);
+    (spec, w, vec![300, -200, 150, 0, -75, 999])
+}
+
+/// A 6-`hidden`-`classes` MLP of the same fixed weights' pattern (ReLU after the first block).
+pub(crate) fn mlp_6(hidden: usize, classes: usize) -> (CircuitSpec, Weights) {
     let layer = |i: usize, in_dim: usize, out_dim: usize| DenseSpec {
         name: format!("fc{i}"),
         in_dim,
@@ -23,14 +29,14 @@ pub(crate) fn mlp_6_4_2() -> (CircuitSpec, Weights, Vec<i64>) {
     let spec = CircuitSpec {
         input_len: 6,
         table_bits: 16,
-        layers: vec![layer(0, 6, 4), layer(1, 4, 2)],
+        layers: vec![layer(0, 6, hidden), layer(1, hidden, classes)],
         public_input: false,
         committed_input: false,
         sources: Vec::new(),
         extra_outputs: Vec::new(),
     };
     let w = Weights {
-        layers: vec![weights(6, 4, 7), weights(4, 2, 11)],
+        layers: vec![weights(6, hidden, 7), weights(hidden, classes, 11)],
     };
-    (spec, w, vec![300, -200, 150, 0, -75, 999])
+    (spec, w)
 }
